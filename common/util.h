@@ -1,0 +1,47 @@
+/* Small fd, file and string helpers used by both the daemon and the client. All return 0 (or a
+ * count) on success and -errno on failure. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+int fd_nonblock(int fd, bool nonblock);
+int fd_cloexec(int fd, bool cloexec);
+
+/* Writes all of buf, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Reads a whole (small) file into a NUL-terminated buffer; fails with -EFBIG past max bytes. */
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+static inline int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	return read_file_at(-100 /* AT_FDCWD */, path, max, ret, ret_len);
+}
+
+/* Writes a string to an existing file (sysfs/cgroupfs style: no create, no truncate). */
+int write_string_at(int dirfd, const char *path, const char *s);
+static inline int write_string(const char *path, const char *s)
+{
+	return write_string_at(-100, path, s);
+}
+
+/* Atomically replaces path with the given contents (write to a temp file, fsync, rename). */
+int write_file_atomic(const char *path, const char *data, size_t len);
+
+int mkdir_p(const char *path, mode_t mode);
+
+/* Removes a tree without following symlinks or crossing into other mounts. */
+int rm_rf(const char *path);
+
+/* Fills buf with 2*nbytes lowercase hex characters from getrandom() and a NUL. */
+int random_hex(char *buf, size_t nbytes);
+
+/* Converts bytes to lowercase hex; out must have room for 2*len+1 chars. */
+void hex_encode(const unsigned char *in, size_t len, char *out);
+
+bool str_startswith(const char *s, const char *prefix);
+
+/* Current wall-clock time as RFC 3339 with nanoseconds, UTC, into buf (>= 40 bytes). */
+void format_rfc3339(const struct timespec *ts, char *buf, size_t size);

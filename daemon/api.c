@@ -1,0 +1,352 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/macros.h"
+#include "common/util.h"
+#include "daemon/api.h"
+#include "daemon/cgroup.h"
+#include "daemon/container.h"
+#include "daemon/image-store.h"
+#include "daemon/options.h"
+#include "daemon/server.h"
+#include "protocol/messages.h"
+
+/* An image.import waiting for its worker; the client is answered when it finishes. */
+struct pending_import {
+	struct api *api;
+	struct conn *conn;
+	json_t *id;
+	struct pending_import *prev, *next;
+};
+
+struct api {
+	struct event_base *base;
+	struct cgroup_manager *cgm;
+	struct image_store *images;
+	struct registry *reg;
+	struct pending_import *imports;
+	bool shutting_down;
+};
+
+typedef void (*api_handler)(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+
+static void reply_params_error(struct conn *c, json_t *id, int r, const char *err)
+{
+	conn_send_error(c, id, r == -EBADF ? PROTO_E_FDS : PROTO_E_PARAMS, NULL, "%s", err ? err : "invalid parameters");
+}
+
+/* Methods that take no fds refuse any, so a confused client learns at once. */
+static bool expect_no_fds(struct conn *c, struct proto_request *req)
+{
+	if (req->nfds == 0)
+		return true;
+	conn_send_error(c, req->id, PROTO_E_FDS, NULL, "%s takes no file descriptors, got %u", req->method, req->nfds);
+	return false;
+}
+
+static void api_version(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	if (!expect_no_fds(c, req))
+		return;
+	json_t *res = proto_version_result_encode(CONTAIND_VERSION);
+	if (res)
+		json_object_set_new(res, "cgroup_layout", json_string(cgroup_manager_layout(api->cgm)));
+	conn_send_result(c, req->id, res, NULL, 0);
+}
+
+static void api_run(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_run_params p;
+	_cleanup_free_ char *err = NULL;
+	int r = proto_run_params_decode(req->params, &p, &err);
+	if (r < 0) {
+		reply_params_error(c, req->id, r, err);
+		return;
+	}
+	unsigned want = proto_run_params_nfds(&p);
+	if (req->nfds != want) {
+		conn_send_error(c, req->id, PROTO_E_FDS, NULL,
+				"container.run with stdio \"%s\"%s needs %u file descriptor(s), got %u",
+				p.stdio == PROTO_STDIO_FDS ? "fds" : p.stdio == PROTO_STDIO_PTY ? "pty" : "null",
+				p.stdio == PROTO_STDIO_FDS ? (p.interactive ? " and interactive" : " without interactive") : "",
+				want, req->nfds);
+		proto_run_params_done(&p);
+		return;
+	}
+	if (api->shutting_down) {
+		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+		proto_run_params_done(&p);
+		return;
+	}
+	const struct image *image = image_store_lookup(api->images, p.image, &err);
+	if (!image) {
+		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err ? err : "no such image");
+		proto_run_params_done(&p);
+		return;
+	}
+	int stdio[3] = { -1, -1, -1 };
+	if (p.stdio == PROTO_STDIO_FDS) {
+		unsigned first = p.interactive ? 0 : 1;
+		for (unsigned i = 0; i < want; i++) {
+			stdio[first + i] = msg->fds[i];
+			msg->fds[i] = -1;
+		}
+	}
+	container_run(api->reg, &p, image, stdio, c, req->id);
+}
+
+static struct container *find_container(struct api *api, struct conn *c, struct proto_request *req,
+					struct proto_ref_params *p)
+{
+	_cleanup_free_ char *err = NULL;
+	if (!expect_no_fds(c, req))
+		return NULL;
+	int r = proto_ref_params_decode(req->method, req->params, p, &err);
+	if (r < 0) {
+		reply_params_error(c, req->id, r, err);
+		return NULL;
+	}
+	struct container *ct = registry_find(api->reg, p->ref, &err);
+	if (!ct)
+		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
+	return ct;
+}
+
+static void api_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	_cleanup_free_ char *err = NULL;
+	if (!expect_no_fds(c, req))
+		return;
+	int r = proto_ref_params_decode(req->method, req->params, &p, &err);
+	if (r < 0) {
+		reply_params_error(c, req->id, r, err);
+		return;
+	}
+	conn_send_result(c, req->id, proto_container_list_encode(registry_list(api->reg, p.all)), NULL, 0);
+}
+
+static void api_inspect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	struct container *ct = find_container(api, c, req, &p);
+	if (ct)
+		conn_send_result(c, req->id, container_info(ct), NULL, 0);
+}
+
+static void api_kill(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	_cleanup_free_ char *err = NULL;
+	struct container *ct = find_container(api, c, req, &p);
+	if (!ct)
+		return;
+	int r = container_kill(ct, p.signal, &err);
+	if (r < 0)
+		conn_send_error(c, req->id, r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
+	else
+		conn_send_result(c, req->id, NULL, NULL, 0);
+}
+
+static void api_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	struct container *ct = find_container(api, c, req, &p);
+	if (ct)
+		container_remove(ct, p.force, c, req->id);
+}
+
+static void api_wait(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	struct container *ct = find_container(api, c, req, &p);
+	if (ct)
+		container_wait(ct, c, req->id);
+}
+
+static void pending_import_free(struct pending_import *pi)
+{
+	struct api *api = pi->api;
+	if (pi->prev)
+		pi->prev->next = pi->next;
+	else
+		api->imports = pi->next;
+	if (pi->next)
+		pi->next->prev = pi->prev;
+	conn_unref(pi->conn);
+	json_decref(pi->id);
+	free(pi);
+}
+
+static void import_done(int r, json_t *info, const char *errmsg, void *userdata)
+{
+	struct pending_import *pi = userdata;
+	if (r < 0)
+		conn_send_error(pi->conn, pi->id, PROTO_E_IMPORT, NULL, "%s", errmsg ? errmsg : strerror(-r));
+	else
+		conn_send_result(pi->conn, pi->id, json_incref(info), NULL, 0);
+	pending_import_free(pi);
+}
+
+static void api_image_import(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_import_params p;
+	_cleanup_free_ char *err = NULL;
+	int r = proto_import_params_decode(req->params, req->nfds, &p, &err);
+	if (r < 0) {
+		reply_params_error(c, req->id, r, err);
+		return;
+	}
+	if (api->shutting_down) {
+		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+		return;
+	}
+	int fd;
+	if (p.path) {
+		fd = open(p.path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "cannot open %s: %s", p.path, strerror(errno));
+			return;
+		}
+	} else {
+		fd = TAKE_FD(msg->fds[0]);
+	}
+	struct pending_import *pi = calloc(1, sizeof(*pi));
+	if (!pi) {
+		close(fd);
+		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory");
+		return;
+	}
+	pi->api = api;
+	pi->conn = conn_ref(c);
+	pi->id = json_incref(req->id);
+	pi->next = api->imports;
+	if (api->imports)
+		api->imports->prev = pi;
+	api->imports = pi;
+	r = image_import_start(api->images, fd, p.name, import_done, pi, &err);
+	if (r < 0) {
+		conn_send_error(c, req->id, r == -EINVAL ? PROTO_E_PARAMS : PROTO_E_IMPORT, NULL, "%s",
+				err ? err : strerror(-r));
+		pending_import_free(pi);
+	}
+}
+
+static void api_image_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	if (expect_no_fds(c, req))
+		conn_send_result(c, req->id, proto_image_list_encode(image_store_list(api->images)), NULL, 0);
+}
+
+static int image_in_use(const char *image_id, void *userdata)
+{
+	struct api *api = userdata;
+	return registry_image_in_use(api->reg, image_id);
+}
+
+static void api_image_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_image_remove_params p;
+	_cleanup_free_ char *err = NULL;
+	json_t *removed = NULL;
+	if (!expect_no_fds(c, req))
+		return;
+	int r = proto_image_remove_params_decode(req->params, &p, &err);
+	if (r < 0) {
+		reply_params_error(c, req->id, r, err);
+		return;
+	}
+	r = image_store_remove(api->images, p.name, image_in_use, api, &removed, &err);
+	if (r < 0) {
+		const char *code = r == -ENOENT ? PROTO_E_NOT_FOUND : r == -EBUSY ? PROTO_E_CONFLICT
+			: r == -EINVAL ? PROTO_E_PARAMS : PROTO_E_INTERNAL;
+		conn_send_error(c, req->id, code, NULL, "%s", err ? err : strerror(-r));
+		return;
+	}
+	conn_send_result(c, req->id, json_pack("{s:o}", "removed", removed ? removed : json_array()), NULL, 0);
+}
+
+static const struct {
+	const char *method;
+	api_handler fn;
+} handlers[] = {
+	{ PROTO_M_VERSION, api_version },
+	{ PROTO_M_RUN, api_run },
+	{ PROTO_M_LIST, api_list },
+	{ PROTO_M_INSPECT, api_inspect },
+	{ PROTO_M_KILL, api_kill },
+	{ PROTO_M_REMOVE, api_remove },
+	{ PROTO_M_WAIT, api_wait },
+	{ PROTO_M_IMAGE_IMPORT, api_image_import },
+	{ PROTO_M_IMAGE_LIST, api_image_list },
+	{ PROTO_M_IMAGE_REMOVE, api_image_remove },
+};
+
+void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(handlers); i++)
+		if (strcmp(handlers[i].method, req->method) == 0) {
+			handlers[i].fn(api, c, req, msg);
+			return;
+		}
+	conn_send_error(c, req->id, PROTO_E_METHOD, NULL, "unknown method \"%s\"", req->method);
+}
+
+void api_conn_closed(struct api *api, struct conn *c)
+{
+	registry_conn_closed(api->reg, c);
+}
+
+int api_new(struct event_base *base, const struct daemon_options *opts, struct api **ret, char **reterr)
+{
+	struct api *api = calloc(1, sizeof(*api));
+	if (!api)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	api->base = base;
+	int r = mkdir_p(opts->root, 0711);
+	if (r < 0) {
+		err_set(reterr, r, "cannot create %s: %m", opts->root);
+		goto fail;
+	}
+	r = mkdir_p(opts->state, 0711);
+	if (r < 0) {
+		err_set(reterr, r, "cannot create %s: %m", opts->state);
+		goto fail;
+	}
+	if ((r = cgroup_manager_new(&api->cgm, reterr)) < 0 ||
+	    (r = image_store_open(base, opts->root, &api->images, reterr)) < 0 ||
+	    (r = registry_new(base, opts->root, opts->state, api->cgm, api->images, &api->reg, reterr)) < 0)
+		goto fail;
+	log_info("cgroup layout: %s", cgroup_manager_layout(api->cgm));
+	*ret = api;
+	return 0;
+fail:
+	api_free(api);
+	return r;
+}
+
+bool api_shutdown(struct api *api)
+{
+	api->shutting_down = true;
+	return registry_shutdown(api->reg);
+}
+
+void api_free(struct api *api)
+{
+	if (!api)
+		return;
+	registry_free(api->reg);
+	image_store_free(api->images);
+	while (api->imports) {
+		struct pending_import *pi = api->imports;
+		conn_send_error(pi->conn, pi->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+		pending_import_free(pi);
+	}
+	cgroup_manager_free(api->cgm);
+	free(api);
+}

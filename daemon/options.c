@@ -1,0 +1,103 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "daemon/options.h"
+
+#define DEFAULT_SOCKET "/run/containd/containd.sock"
+#define DEFAULT_ROOT "/var/lib/containd"
+#define DEFAULT_STATE "/run/containd"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: containd [OPTIONS]\n"
+		"\n"
+		"The containd container engine daemon.\n"
+		"\n"
+		"  --socket PATH      listen on PATH (default " DEFAULT_SOCKET ")\n"
+		"  --root DIR         persistent data: images and containers (default " DEFAULT_ROOT ")\n"
+		"  --state DIR        runtime state (default " DEFAULT_STATE ")\n"
+		"  --group NAME       also let members of group NAME use the socket\n"
+		"  --log-level LEVEL  error, warning, info (default) or debug\n"
+		"  --foreground       stay in the foreground (the only mode; accepted for scripts)\n"
+		"  --version          print the version and exit\n"
+		"  --help             print this help and exit\n");
+}
+
+static int set_path(char **dst, const char *src, const char *what)
+{
+	if (src[0] != '/') {
+		fprintf(stderr, "containd: %s must be an absolute path: %s\n", what, src);
+		return -EINVAL;
+	}
+	free(*dst);
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+int options_parse(int argc, char **argv, struct daemon_options *ret)
+{
+	enum { OPT_SOCKET = 256, OPT_ROOT, OPT_STATE, OPT_GROUP, OPT_LOG_LEVEL, OPT_FOREGROUND, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int r = 0, c;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->log_level = LOG_LEVEL_INFO;
+	ret->socket_path = strdup(DEFAULT_SOCKET);
+	ret->root = strdup(DEFAULT_ROOT);
+	ret->state = strdup(DEFAULT_STATE);
+	if (!ret->socket_path || !ret->root || !ret->state)
+		return -ENOMEM;
+
+	while (r == 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
+		switch (c) {
+		case OPT_SOCKET: r = set_path(&ret->socket_path, optarg, "--socket"); break;
+		case OPT_ROOT: r = set_path(&ret->root, optarg, "--root"); break;
+		case OPT_STATE: r = set_path(&ret->state, optarg, "--state"); break;
+		case OPT_GROUP:
+			free(ret->group);
+			ret->group = strdup(optarg);
+			r = ret->group ? 0 : -ENOMEM;
+			break;
+		case OPT_LOG_LEVEL:
+			ret->log_level = log_level_from_string(optarg);
+			if (ret->log_level < 0) {
+				fprintf(stderr, "containd: unknown log level: %s\n", optarg);
+				r = -EINVAL;
+			}
+			break;
+		case OPT_FOREGROUND: ret->foreground = true; break;
+		case OPT_VERSION: printf("containd %s\n", CONTAIND_VERSION); return 1;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (r == 0 && optind < argc) {
+		fprintf(stderr, "containd: unexpected argument: %s\n", argv[optind]);
+		r = -EINVAL;
+	}
+	return r;
+}
+
+void options_done(struct daemon_options *o)
+{
+	free(o->socket_path);
+	free(o->root);
+	free(o->state);
+	free(o->group);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,18 @@
+/* Command-line options of containd. */
+#pragma once
+
+#include <stdbool.h>
+
+struct daemon_options {
+	char *socket_path;  /* --socket */
+	char *root;         /* --root: images, layers, container upper dirs */
+	char *state;        /* --state: runtime state (pid file, per-container runtime dirs) */
+	char *group;        /* --group: socket group allowed to connect (default: root only) */
+	int log_level;      /* --log-level */
+	bool foreground;    /* --foreground: do not daemonize */
+};
+
+/* Returns 0 to run, 1 when the caller should exit successfully (--help, --version), or -EINVAL
+ * after printing a usage error. */
+int options_parse(int argc, char **argv, struct daemon_options *ret);
+void options_done(struct daemon_options *o);

@@ -1,0 +1,431 @@
+#include <errno.h>
+#include <event2/event.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/macros.h"
+#include "common/util.h"
+#include "daemon/api.h"
+#include "daemon/server.h"
+
+/* A client that does not read its replies may make us queue this much before we drop it. */
+#define CONN_MAX_QUEUED (4u * 1024 * 1024)
+#define SERVER_MAX_CONNS 256
+
+struct conn {
+	struct server *srv;
+	int fd;
+	struct event *ev_read, *ev_write;
+	struct wire_reader rd;
+	struct wire_writer wr;
+	unsigned refs;
+	bool open;
+	pid_t peer_pid;
+	uid_t peer_uid;
+	struct conn *prev, *next;
+};
+
+struct server {
+	struct event_base *base;
+	struct api *api;
+	int listen_fd;
+	struct event *ev_listen;
+	char *socket_path; /* set when we created the socket file (and must remove it) */
+	gid_t group;       /* members may connect; (gid_t)-1 for root only */
+	struct conn *conns;
+	unsigned nconns;
+};
+
+static void conn_close(struct conn *c);
+
+struct conn *conn_ref(struct conn *c)
+{
+	c->refs++;
+	return c;
+}
+
+void conn_unref(struct conn *c)
+{
+	if (!c || --c->refs > 0)
+		return;
+	wire_reader_done(&c->rd);
+	wire_writer_done(&c->wr);
+	free(c);
+}
+
+bool conn_is_open(const struct conn *c)
+{
+	return c && c->open;
+}
+
+static void conn_flush(struct conn *c)
+{
+	int r = wire_writer_flush(&c->wr, c->fd);
+	if (r == -EAGAIN) {
+		if (c->wr.queued_bytes > CONN_MAX_QUEUED) {
+			log_warning("client pid %d does not read its replies; closing", (int)c->peer_pid);
+			conn_close(c);
+			return;
+		}
+		event_add(c->ev_write, NULL);
+	} else if (r < 0) {
+		log_debug("write to client pid %d failed: %s", (int)c->peer_pid, strerror(-r));
+		conn_close(c);
+	} else {
+		event_del(c->ev_write);
+	}
+}
+
+static void conn_send(struct conn *c, json_t *msg, const int *fds, unsigned nfds)
+{
+	size_t len;
+	_cleanup_free_ char *line = msg ? proto_encode(msg, &len) : NULL;
+	json_decref(msg);
+	if (!conn_is_open(c) || !line) {
+		for (unsigned i = 0; i < nfds; i++)
+			close(fds[i]);
+		if (conn_is_open(c))
+			log_error("failed to encode a reply (out of memory or over the size limit)");
+		return;
+	}
+	if (wire_writer_push(&c->wr, line, len, fds, nfds) < 0) {
+		conn_close(c);
+		return;
+	}
+	conn_flush(c);
+}
+
+void conn_send_result(struct conn *c, json_t *id, json_t *result, const int *fds, unsigned nfds)
+{
+	conn_send(c, proto_reply_result(id, result, nfds), fds, nfds);
+}
+
+void conn_send_error(struct conn *c, json_t *id, const char *code, json_t *data, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	conn_send(c, proto_reply_error(id, code, msg ? msg : code, data), NULL, 0);
+}
+
+void conn_send_event(struct conn *c, const char *event, json_t *params)
+{
+	conn_send(c, proto_event_new(event, params), NULL, 0);
+}
+
+/* Decodes and dispatches one line; fds that the API did not take are closed here. */
+static void conn_handle_line(struct conn *c, struct wire_msg *m)
+{
+	struct proto_request req;
+	json_t *id = NULL;
+	const char *code = NULL;
+	_cleanup_free_ char *err = NULL;
+
+	if (proto_request_decode(m->line, m->len, &req, &id, &code, &err) < 0) {
+		conn_send_error(c, id, code, NULL, "%s", err ? err : "invalid request");
+	} else if (m->fds_truncated || req.nfds != m->nfds) {
+		conn_send_error(c, req.id, PROTO_E_FDS, NULL,
+				"the request declares %u file descriptor(s) but %u arrived%s", req.nfds, m->nfds,
+				m->fds_truncated ? " (more than the limit)" : "");
+	} else {
+		api_dispatch(c->srv->api, c, &req, m);
+	}
+	proto_request_done(&req);
+	wire_msg_close_fds(m);
+}
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = conn_ref(arg);
+	int r = wire_reader_fill(&c->rd, c->fd);
+	if (r < 0 && r != -EAGAIN && r != -EINTR) {
+		log_debug("read from client pid %d failed: %s", (int)c->peer_pid, strerror(-r));
+		conn_close(c);
+		conn_unref(c);
+		return;
+	}
+	while (conn_is_open(c)) {
+		struct wire_msg m;
+		int k = wire_reader_next(&c->rd, &m);
+		if (k == -EMSGSIZE) {
+			conn_send_error(c, NULL, PROTO_E_TOO_LARGE, NULL,
+					"message exceeds the limit of %d bytes", PROTO_MAX_MESSAGE);
+			continue;
+		}
+		if (k <= 0)
+			break;
+		conn_handle_line(c, &m);
+	}
+	if (r == 0 && conn_is_open(c))
+		conn_close(c);
+	conn_unref(c);
+}
+
+static void conn_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	conn_flush(arg);
+}
+
+static void conn_close(struct conn *c)
+{
+	if (!c->open)
+		return;
+	c->open = false;
+	struct server *s = c->srv;
+	api_conn_closed(s->api, c);
+	event_free(c->ev_read);
+	event_free(c->ev_write);
+	c->ev_read = c->ev_write = NULL;
+	close(c->fd);
+	c->fd = -1;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	log_debug("client pid %d disconnected", (int)c->peer_pid);
+	conn_unref(c);
+}
+
+/* Who may talk to us: root, or a member of the socket's group. The socket mode (0660) already
+ * keeps others out; this check also covers sockets handed over by systemd with looser modes. */
+static bool peer_allowed(struct server *s, int fd, struct ucred *cred)
+{
+	if (cred->uid == 0)
+		return true;
+	if (s->group == (gid_t)-1)
+		return false;
+	if (cred->gid == s->group)
+		return true;
+	gid_t groups[NGROUPS_MAX];
+	socklen_t len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == s->group)
+			return true;
+	return false;
+}
+
+static void reject(int fd, const char *code, const char *message)
+{
+	size_t len;
+	json_t *msg = proto_reply_error(NULL, code, message, NULL);
+	_cleanup_free_ char *line = msg ? proto_encode(msg, &len) : NULL;
+	json_decref(msg);
+	if (line)
+		(void)send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct server *s = arg;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warning("accept failed: %m");
+		return;
+	}
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warning("SO_PEERCRED failed: %m");
+		close(fd);
+		return;
+	}
+	if (!peer_allowed(s, fd, &cred)) {
+		log_warning("refused client pid %d uid %d: not root or in the socket's group", (int)cred.pid,
+			    (int)cred.uid);
+		reject(fd, "permission_denied", "permission denied: containd accepts root and the socket's group");
+		return;
+	}
+	if (s->nconns >= SERVER_MAX_CONNS) {
+		log_warning("refused client pid %d: %u connections already", (int)cred.pid, s->nconns);
+		reject(fd, PROTO_E_LIMIT, "too many connections");
+		return;
+	}
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->fd = fd;
+	c->refs = 1;
+	c->open = true;
+	c->peer_pid = cred.pid;
+	c->peer_uid = cred.uid;
+	wire_reader_init(&c->rd);
+	wire_writer_init(&c->wr);
+	c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+	c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
+	if (!c->ev_read || !c->ev_write || event_add(c->ev_read, NULL) < 0) {
+		if (c->ev_read)
+			event_free(c->ev_read);
+		if (c->ev_write)
+			event_free(c->ev_write);
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	log_debug("client pid %d uid %d connected", (int)cred.pid, (int)cred.uid);
+}
+
+/* Binds our own socket: created under a restrictive umask so it is never briefly world-usable. */
+static int server_bind(struct server *s, const char *path, char **reterr)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(reterr, -ENAMETOOLONG, "socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+
+	_cleanup_free_ char *dir = strdup(path);
+	if (!dir)
+		return -ENOMEM;
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		int r = mkdir_p(dir, 0755);
+		if (r < 0)
+			return err_set(reterr, r, "cannot create %s: %m", dir);
+	}
+
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_set(reterr, -errno, "socket: %m");
+	/* A live daemon on this path must not be replaced; a stale file from a crash may be. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return err_set(reterr, -EADDRINUSE, "another daemon is listening on %s", path);
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_set(reterr, -errno, "socket: %m");
+	if (unlink(path) < 0 && errno != ENOENT)
+		return err_set(reterr, -errno, "cannot remove stale socket %s: %m", path);
+	mode_t old = umask(0117);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0)
+		return err_set(reterr, -errno, "cannot bind %s: %m", path);
+	if (chmod(path, 0660) < 0 || chown(path, 0, s->group == (gid_t)-1 ? 0 : s->group) < 0) {
+		r = err_set(reterr, -errno, "cannot set the owner and mode of %s: %m", path);
+		unlink(path);
+		return r;
+	}
+	if (listen(fd, 128) < 0) {
+		r = err_set(reterr, -errno, "listen on %s: %m", path);
+		unlink(path);
+		return r;
+	}
+	s->socket_path = strdup(path);
+	s->listen_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int server_new(struct event_base *base, struct api *api, const char *socket_path, const char *group,
+	       struct server **ret, char **reterr)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	s->base = base;
+	s->api = api;
+	s->listen_fd = -1;
+	s->group = (gid_t)-1;
+	int r = 0;
+
+	if (group) {
+		struct group *gr = getgrnam(group);
+		if (!gr) {
+			r = err_set(reterr, -ENOENT, "no such group: %s", group);
+			goto fail;
+		}
+		s->group = gr->gr_gid;
+	}
+
+	int n = sd_listen_fds(true);
+	if (n > 1) {
+		r = err_set(reterr, -EINVAL, "systemd passed %d sockets; containd takes one", n);
+		goto fail;
+	}
+	if (n == 1) {
+		if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0) {
+			r = err_set(reterr, -EINVAL, "the socket systemd passed is not a listening Unix stream socket");
+			goto fail;
+		}
+		s->listen_fd = SD_LISTEN_FDS_START;
+		if ((r = fd_nonblock(s->listen_fd, true)) < 0) {
+			err_set(reterr, r, "cannot make the activation socket non-blocking: %m");
+			goto fail;
+		}
+		log_info("using the socket passed by systemd");
+	} else if ((r = server_bind(s, socket_path, reterr)) < 0) {
+		goto fail;
+	}
+
+	s->ev_listen = event_new(base, s->listen_fd, EV_READ | EV_PERSIST, server_on_accept, s);
+	if (!s->ev_listen || event_add(s->ev_listen, NULL) < 0) {
+		r = err_set(reterr, -ENOMEM, "cannot watch the listening socket");
+		goto fail;
+	}
+	*ret = s;
+	return 0;
+fail:
+	server_free(s);
+	return r;
+}
+
+void server_stop_listening(struct server *s)
+{
+	if (s->ev_listen) {
+		event_free(s->ev_listen);
+		s->ev_listen = NULL;
+	}
+	if (s->socket_path) {
+		if (unlink(s->socket_path) < 0 && errno != ENOENT)
+			log_warning("cannot remove %s: %m", s->socket_path);
+		free(s->socket_path);
+		s->socket_path = NULL;
+	}
+	s->listen_fd = safe_close(s->listen_fd);
+}
+
+void server_free(struct server *s)
+{
+	if (!s)
+		return;
+	server_stop_listening(s);
+	while (s->conns) {
+		struct conn *c = s->conns;
+		/* Deliver what is queued before going: best effort, the socket is non-blocking. */
+		(void)wire_writer_flush(&c->wr, c->fd);
+		conn_close(c);
+	}
+	free(s);
+}
+
+unsigned server_connection_count(const struct server *s)
+{
+	return s->nconns;
+}

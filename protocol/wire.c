@@ -1,0 +1,316 @@
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/macros.h"
+#include "protocol/wire.h"
+
+struct wire_fd_batch {
+	size_t anchor; /* stream offset of the last byte read with these fds */
+	int fds[PROTO_MAX_FDS];
+	unsigned nfds;
+	bool truncated;
+};
+
+/* At most this many fd-carrying recvmsg() results may wait for their line to complete. */
+#define WIRE_MAX_BATCHES 8
+
+void wire_reader_init(struct wire_reader *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+static void close_fds(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+void wire_reader_done(struct wire_reader *r)
+{
+	for (unsigned i = 0; i < r->nbatches; i++)
+		close_fds(r->batches[i].fds, r->batches[i].nfds);
+	free(r->batches);
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+static void drop_batch(struct wire_reader *r, unsigned i, bool close_them)
+{
+	if (close_them)
+		close_fds(r->batches[i].fds, r->batches[i].nfds);
+	memmove(&r->batches[i], &r->batches[i + 1], (r->nbatches - i - 1) * sizeof(r->batches[0]));
+	r->nbatches--;
+}
+
+int wire_reader_fill(struct wire_reader *r, int sockfd)
+{
+	if (r->cap - r->len < 4096) {
+		/* Room for one more max-size line plus slack, never more. */
+		size_t ncap = r->cap ? r->cap * 2 : 8192;
+		if (ncap > PROTO_MAX_MESSAGE + 8192)
+			ncap = PROTO_MAX_MESSAGE + 8192;
+		if (ncap <= r->cap)
+			return -ENOBUFS; /* caller must consume lines first */
+		char *n = realloc(r->buf, ncap + 1);
+		if (!n)
+			return -ENOMEM;
+		r->buf = n;
+		r->cap = ncap;
+	}
+
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
+	} control;
+	struct iovec iov = { .iov_base = r->buf + r->len, .iov_len = r->cap - r->len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(sockfd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+
+	struct wire_fd_batch batch = { .nfds = 0, .truncated = (mh.msg_flags & MSG_CTRUNC) != 0 };
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		int *in = (int *)CMSG_DATA(c);
+		for (unsigned i = 0; i < k; i++) {
+			if (batch.nfds < PROTO_MAX_FDS)
+				batch.fds[batch.nfds++] = in[i];
+			else {
+				close(in[i]);
+				batch.truncated = true;
+			}
+		}
+	}
+	if (n == 0) {
+		r->eof = true;
+		close_fds(batch.fds, batch.nfds);
+		return 0;
+	}
+	r->len += (size_t)n;
+	if (batch.nfds > 0 || batch.truncated) {
+		if (r->nbatches >= WIRE_MAX_BATCHES) {
+			close_fds(batch.fds, batch.nfds);
+			return -ETOOMANYREFS;
+		}
+		struct wire_fd_batch *nb = realloc(r->batches, (r->nbatches + 1) * sizeof(*nb));
+		if (!nb) {
+			close_fds(batch.fds, batch.nfds);
+			return -ENOMEM;
+		}
+		r->batches = nb;
+		batch.anchor = r->consumed + r->len - 1;
+		r->batches[r->nbatches++] = batch;
+	}
+	return (int)n;
+}
+
+/* Removes the first n bytes of the buffer. */
+static void consume(struct wire_reader *r, size_t n)
+{
+	memmove(r->buf, r->buf + n, r->len - n);
+	r->len -= n;
+	r->consumed += n;
+}
+
+/* Moves the fds of batches anchored at or before end into ret (or closes them when ret is NULL). */
+static void take_batches(struct wire_reader *r, size_t end, struct wire_msg *ret)
+{
+	while (r->nbatches > 0 && r->batches[0].anchor <= end) {
+		struct wire_fd_batch *b = &r->batches[0];
+		if (ret) {
+			ret->fds_truncated |= b->truncated;
+			for (unsigned i = 0; i < b->nfds; i++) {
+				if (ret->nfds < PROTO_MAX_FDS)
+					ret->fds[ret->nfds++] = b->fds[i];
+				else {
+					close(b->fds[i]);
+					ret->fds_truncated = true;
+				}
+				b->fds[i] = -1;
+			}
+		}
+		drop_batch(r, 0, true);
+	}
+}
+
+int wire_reader_next(struct wire_reader *r, struct wire_msg *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (unsigned i = 0; i < PROTO_MAX_FDS; i++)
+		ret->fds[i] = -1;
+
+	/* The previous line's bytes are released only now, so ret->line stayed valid until here. */
+	if (r->pending) {
+		consume(r, r->pending);
+		r->pending = 0;
+	}
+
+	for (;;) {
+		char *nl = r->len ? memchr(r->buf, '\n', r->len) : NULL;
+		if (r->skipping) {
+			size_t upto = nl ? (size_t)(nl - r->buf) + 1 : r->len;
+			take_batches(r, r->consumed + upto - 1, NULL);
+			consume(r, upto);
+			if (!nl)
+				return 0;
+			r->skipping = false;
+			continue;
+		}
+		if (!nl) {
+			if (r->len >= PROTO_MAX_MESSAGE) {
+				r->skipping = true;
+				take_batches(r, r->consumed + r->len - 1, NULL);
+				consume(r, r->len);
+				return -EMSGSIZE;
+			}
+			return 0;
+		}
+		size_t linelen = (size_t)(nl - r->buf);
+		if (linelen + 1 > PROTO_MAX_MESSAGE) {
+			take_batches(r, r->consumed + linelen, NULL);
+			consume(r, linelen + 1);
+			return -EMSGSIZE;
+		}
+		take_batches(r, r->consumed + linelen, ret);
+		*nl = '\0';
+		ret->line = r->buf;
+		ret->len = linelen;
+		r->pending = linelen + 1;
+		return 1;
+	}
+}
+
+void wire_msg_close_fds(struct wire_msg *m)
+{
+	close_fds(m->fds, m->nfds);
+}
+
+struct wire_out {
+	struct wire_out *next;
+	size_t len, off;
+	int fds[PROTO_MAX_FDS];
+	unsigned nfds;
+	char data[];
+};
+
+void wire_writer_init(struct wire_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void wire_writer_done(struct wire_writer *w)
+{
+	struct wire_out *o = w->head;
+	while (o) {
+		struct wire_out *next = o->next;
+		close_fds(o->fds, o->nfds);
+		free(o);
+		o = next;
+	}
+	memset(w, 0, sizeof(*w));
+}
+
+int wire_writer_push(struct wire_writer *w, const char *buf, size_t len, const int *fds, unsigned nfds)
+{
+	if (nfds > PROTO_MAX_FDS) {
+		close_fds((int *)fds, nfds);
+		return -EINVAL;
+	}
+	struct wire_out *o = malloc(sizeof(*o) + len);
+	if (!o) {
+		close_fds((int *)fds, nfds);
+		return -ENOMEM;
+	}
+	o->next = NULL;
+	o->len = len;
+	o->off = 0;
+	o->nfds = nfds;
+	for (unsigned i = 0; i < nfds; i++)
+		o->fds[i] = fds[i];
+	memcpy(o->data, buf, len);
+	if (w->tail)
+		w->tail->next = o;
+	else
+		w->head = o;
+	w->tail = o;
+	w->queued_bytes += len;
+	return 0;
+}
+
+/* One sendmsg() of the rest of a message; fds go with its first byte only. */
+static ssize_t send_chunk(int sockfd, const char *buf, size_t len, const int *fds, unsigned nfds, int flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
+	} control;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds > 0) {
+		memset(&control, 0, sizeof(control));
+		mh.msg_control = control.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(sockfd, &mh, flags | MSG_NOSIGNAL);
+}
+
+int wire_writer_flush(struct wire_writer *w, int sockfd)
+{
+	while (w->head) {
+		struct wire_out *o = w->head;
+		ssize_t n = send_chunk(sockfd, o->data + o->off, o->len - o->off, o->fds,
+				       o->off == 0 ? o->nfds : 0, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (o->off == 0)
+			close_fds(o->fds, o->nfds);
+		o->off += (size_t)n;
+		w->queued_bytes -= (size_t)n;
+		if (o->off < o->len)
+			return -EAGAIN;
+		w->head = o->next;
+		if (!w->head)
+			w->tail = NULL;
+		free(o);
+	}
+	return 0;
+}
+
+int wire_send(int sockfd, const char *buf, size_t len, const int *fds, unsigned nfds)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = send_chunk(sockfd, buf + off, len - off, fds, off == 0 ? nfds : 0, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd p = { .fd = sockfd, .events = POLLOUT };
+				if (poll(&p, 1, -1) < 0 && errno != EINTR)
+					return -errno;
+				continue;
+			}
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* A tiny TAP producer for C unit tests (run through automake's tap-driver.sh). Assertions print
+ * both operands when they fail. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tap_count, tap_failures;
+
+static inline void tap_result(int pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void tap_result(int pass, const char *fmt, ...)
+{
+	va_list ap;
+	printf("%s %d - ", pass ? "ok" : "not ok", ++tap_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!pass)
+		tap_failures++;
+	fflush(stdout);
+}
+
+#define ok(cond, ...) tap_result(!!(cond), __VA_ARGS__)
+
+#define is_int(got, want, ...)                                                              \
+	do {                                                                                \
+		long long _g_ = (long long)(got), _w_ = (long long)(want);                  \
+		tap_result(_g_ == _w_, __VA_ARGS__);                                        \
+		if (_g_ != _w_)                                                             \
+			printf("#   got: %lld\n#   expected: %lld\n", _g_, _w_);            \
+	} while (0)
+
+#define is_str(got, want, ...)                                                              \
+	do {                                                                                \
+		const char *_g_ = (got), *_w_ = (want);                                     \
+		int _p_ = (_g_ && _w_) ? strcmp(_g_, _w_) == 0 : _g_ == _w_;                \
+		tap_result(_p_, __VA_ARGS__);                                               \
+		if (!_p_)                                                                   \
+			printf("#   got: '%s'\n#   expected: '%s'\n", _g_ ? _g_ : "(null)",   \
+			       _w_ ? _w_ : "(null)");                                       \
+	} while (0)
+
+/* Prints the plan and returns the exit status for main(). */
+static inline int tap_done(void)
+{
+	printf("1..%d\n", tap_count);
+	return tap_failures ? 1 : 0;
+}
