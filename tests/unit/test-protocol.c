@@ -1,1 +1,274 @@
-int main(void) { return 0; }
+/* Unit tests for protocol/: request decoding and validation, reply/event encoding, typed
+ * messages, and the framing of lines with their file descriptors over a real socketpair. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/macros.h"
+#include "protocol/messages.h"
+#include "protocol/protocol.h"
+#include "protocol/wire.h"
+#include "tests/tap.h"
+
+static const char *decode_code(const char *line)
+{
+	struct proto_request req;
+	json_t *id;
+	const char *code = NULL;
+	char *err = NULL;
+	int r = proto_request_decode(line, strlen(line), &req, &id, &code, &err);
+	proto_request_done(&req);
+	free(err);
+	return r == 0 ? "ok" : code;
+}
+
+static void test_request_decode(void)
+{
+	is_str(decode_code("{\"v\":1,\"id\":1,\"method\":\"system.version\"}"), "ok", "minimal request decodes");
+	is_str(decode_code("{\"v\":1,\"id\":\"abc\",\"method\":\"m\",\"params\":{}}"), "ok", "string ids are accepted");
+	is_str(decode_code("{\"v\":1,"), PROTO_E_PARSE, "truncated JSON is a parse error");
+	is_str(decode_code("[1,2]"), PROTO_E_PARSE, "a non-object is a parse error");
+	is_str(decode_code("{\"v\":1,\"id\":1}"), PROTO_E_INVALID, "missing method is invalid");
+	is_str(decode_code("{\"id\":1,\"method\":\"m\"}"), PROTO_E_INVALID, "missing version is invalid");
+	is_str(decode_code("{\"v\":2,\"id\":1,\"method\":\"m\"}"), PROTO_E_VERSION, "unknown version is refused");
+	is_str(decode_code("{\"v\":1,\"id\":1,\"method\":7}"), PROTO_E_INVALID, "non-string method is invalid");
+	is_str(decode_code("{\"v\":1,\"id\":[1],\"method\":\"m\"}"), PROTO_E_INVALID, "array id is invalid");
+	is_str(decode_code("{\"v\":1,\"id\":1,\"method\":\"m\",\"params\":[]}"), PROTO_E_INVALID, "array params are invalid");
+	is_str(decode_code("{\"v\":1,\"id\":1,\"method\":\"m\",\"fds\":99}"), PROTO_E_INVALID, "fds above the cap are invalid");
+	is_str(decode_code("{\"v\":1,\"id\":1,\"method\":\"m\",\"method\":\"n\"}"), PROTO_E_PARSE, "duplicate keys are refused");
+
+	struct proto_request req;
+	json_t *id;
+	const char *code;
+	char *err = NULL;
+	const char *line = "{\"v\":1,\"id\":42,\"method\":\"container.run\",\"fds\":3}";
+	ok(proto_request_decode(line, strlen(line), &req, &id, &code, &err) == 0, "request with fds decodes");
+	is_int(req.nfds, 3, "declared fd count is read");
+	is_int(json_integer_value(req.id), 42, "id is kept");
+	ok(json_is_object(req.params), "absent params become an empty object");
+	proto_request_done(&req);
+
+	line = "{\"v\":1,\"id\":9,\"method\":";
+	ok(proto_request_decode(line, strlen(line), &req, &id, &code, &err) < 0, "broken request fails");
+	ok(err && strstr(err, "malformed JSON"), "the message says malformed JSON: %s", err ? err : "");
+	free(err);
+	proto_request_done(&req);
+}
+
+static void test_encode(void)
+{
+	size_t len;
+	json_t *m = proto_reply_error(json_integer(5), PROTO_E_NOT_FOUND, "no such\ncontainer", NULL);
+	char *s = proto_encode(m, &len);
+	ok(s && s[len - 1] == '\n' && !memchr(s, '\n', len - 1), "an encoded message is exactly one line");
+	struct proto_message msg;
+	char *err = NULL;
+	ok(proto_message_decode(s, len - 1, &msg, &err) == 0, "the client decodes an error reply");
+	is_str(msg.error_code, PROTO_E_NOT_FOUND, "error code survives");
+	is_str(msg.error_message, "no such\ncontainer", "message with a newline survives");
+	is_int(msg.id, 5, "reply id survives");
+	proto_message_done(&msg);
+	free(s);
+	json_decref(m);
+
+	json_t *big = json_object();
+	char *huge = malloc(PROTO_MAX_MESSAGE + 10);
+	memset(huge, 'x', PROTO_MAX_MESSAGE + 9);
+	huge[PROTO_MAX_MESSAGE + 9] = '\0';
+	json_object_set_new(big, "x", json_string(huge));
+	ok(proto_encode(big, &len) == NULL, "an oversized message is not encoded");
+	json_decref(big);
+	free(huge);
+
+	m = proto_event_new(PROTO_EV_EXITED, json_pack("{s:s, s:i}", "id", "abc", "exit_code", 3));
+	s = proto_encode(m, &len);
+	ok(proto_message_decode(s, len - 1, &msg, &err) == 0 && msg.event, "events decode");
+	struct proto_exit e;
+	ok(proto_exit_decode(msg.params, &e, &err) == 0, "exit params decode");
+	is_int(e.exit_code, 3, "exit code survives");
+	proto_message_done(&msg);
+	free(s);
+	json_decref(m);
+}
+
+static void test_run_params(void)
+{
+	char *argv[] = { "/bin/echo", "hi", NULL }, *env[] = { "A=1", NULL };
+	struct proto_run_params in = { .image = "alpine", .cmd = argv, .env = env, .stdio = PROTO_STDIO_PTY,
+				       .interactive = true, .rm = true, .memory = 50 << 20, .pids_limit = 10,
+				       .cpus_milli = 500, .tty_rows = 24, .tty_cols = 80 };
+	json_t *j = proto_run_params_encode(&in);
+	struct proto_run_params out;
+	char *err = NULL;
+	ok(proto_run_params_decode(j, &out, &err) == 0, "run params round-trip");
+	is_str(out.image, "alpine", "image");
+	is_str(out.cmd[1], "hi", "cmd");
+	is_int(out.stdio, PROTO_STDIO_PTY, "stdio");
+	is_int(out.memory, 50 << 20, "memory");
+	is_int(out.pids_limit, 10, "pids limit");
+	is_int(out.cpus_milli, 500, "cpus");
+	is_int(out.tty_cols, 80, "tty cols");
+	is_int(proto_run_params_nfds(&out), 0, "pty runs carry no fds");
+	proto_run_params_done(&out);
+	json_decref(j);
+
+	struct {
+		const char *json, *why;
+	} bad[] = {
+		{ "{}", "image is required" },
+		{ "{\"image\":5}", "image must be a string" },
+		{ "{\"image\":\"a\",\"cmd\":[]}", "empty cmd" },
+		{ "{\"image\":\"a\",\"cmd\":[1]}", "non-string cmd" },
+		{ "{\"image\":\"a\",\"env\":[\"NOEQUALS\"]}", "env without =" },
+		{ "{\"image\":\"a\",\"memory\":-1}", "negative memory" },
+		{ "{\"image\":\"a\",\"memory\":\"50m\"}", "memory as string" },
+		{ "{\"image\":\"a\",\"stdio\":\"tcp\"}", "unknown stdio" },
+		{ "{\"image\":\"a\",\"rm\":1}", "non-boolean rm" },
+		{ "{\"image\":\"a\",\"cpus_milli\":99999999}", "too many cpus" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		json_t *p = json_loads(bad[i].json, 0, NULL);
+		err = NULL;
+		int r = proto_run_params_decode(p, &out, &err);
+		ok(r < 0 && err, "rejected: %s (%s)", bad[i].why, err ? err : "no message");
+		free(err);
+		json_decref(p);
+	}
+	struct proto_run_params fds = { .image = "a", .stdio = PROTO_STDIO_FDS };
+	is_int(proto_run_params_nfds(&fds), 2, "non-interactive runs carry stdout and stderr");
+	fds.interactive = true;
+	is_int(proto_run_params_nfds(&fds), 3, "interactive runs carry stdin too");
+}
+
+static int send_line(int fd, const char *line, int *fds, unsigned nfds)
+{
+	return wire_send(fd, line, strlen(line), fds, nfds);
+}
+
+static int open_count(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+static void test_wire(void)
+{
+	int sv[2];
+	ok(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+	int baseline = open_count();
+	struct wire_reader rd;
+	struct wire_msg m;
+	wire_reader_init(&rd);
+
+	/* Two messages, the second with two fds, read in one go. */
+	int p[2];
+	ok(pipe2(p, O_CLOEXEC) == 0, "pipe");
+	send_line(sv[0], "{\"a\":1}\n", NULL, 0);
+	send_line(sv[0], "{\"b\":2}\n", p, 2);
+	close(p[0]);
+	close(p[1]);
+	int total = 0, n;
+	while ((n = wire_reader_fill(&rd, sv[1])) > 0)
+		total += n;
+	ok(total == 16, "read both lines (%d bytes)", total);
+	is_int(wire_reader_next(&rd, &m), 1, "first line");
+	is_str(m.line, "{\"a\":1}", "first line content");
+	is_int(m.nfds, 0, "first line has no fds");
+	is_int(wire_reader_next(&rd, &m), 1, "second line");
+	is_str(m.line, "{\"b\":2}", "second line content");
+	is_int(m.nfds, 2, "second line carries its two fds");
+	ok(fcntl(m.fds[0], F_GETFD) & FD_CLOEXEC, "received fds are close-on-exec");
+	wire_msg_close_fds(&m);
+	is_int(wire_reader_next(&rd, &m), 0, "no third line");
+
+	/* A line in pieces, fds on the first piece. */
+	ok(pipe2(p, O_CLOEXEC) == 0, "pipe");
+	wire_send(sv[0], "{\"c\":", 5, p, 1);
+	close(p[0]);
+	close(p[1]);
+	wire_reader_fill(&rd, sv[1]);
+	is_int(wire_reader_next(&rd, &m), 0, "incomplete line waits");
+	send_line(sv[0], "3}\n", NULL, 0);
+	wire_reader_fill(&rd, sv[1]);
+	is_int(wire_reader_next(&rd, &m), 1, "completed line");
+	is_int(m.nfds, 1, "fd sent with the first piece belongs to the line");
+	wire_msg_close_fds(&m);
+
+	/* An oversized line is discarded with its fds, and the stream recovers. */
+	char *huge = malloc(PROTO_MAX_MESSAGE + 100);
+	memset(huge, 'x', PROTO_MAX_MESSAGE + 99);
+	huge[PROTO_MAX_MESSAGE + 98] = '\n';
+	huge[PROTO_MAX_MESSAGE + 99] = '\0';
+	ok(pipe2(p, O_CLOEXEC) == 0, "pipe");
+	int flags = fcntl(sv[0], F_GETFL);
+	fcntl(sv[0], F_SETFL, flags | O_NONBLOCK);
+	size_t off = 0;
+	int got_too_large = 0, good = 0;
+	const char *tail = "{\"after\":1}\n";
+	bool sent_tail = false;
+	while (!good) {
+		if (off < strlen(huge)) {
+			ssize_t k = send(sv[0], huge + off, strlen(huge) - off, MSG_DONTWAIT);
+			if (k > 0)
+				off += (size_t)k;
+		} else if (!sent_tail) {
+			send_line(sv[0], tail, NULL, 0);
+			sent_tail = true;
+		}
+		wire_reader_fill(&rd, sv[1]);
+		for (;;) {
+			int k = wire_reader_next(&rd, &m);
+			if (k == -EMSGSIZE)
+				got_too_large++;
+			else if (k == 1) {
+				good = strcmp(m.line, "{\"after\":1}") == 0;
+				wire_msg_close_fds(&m);
+			} else
+				break;
+		}
+		if (sent_tail && !good && wire_reader_fill(&rd, sv[1]) == -EAGAIN)
+			break;
+	}
+	fcntl(sv[0], F_SETFL, flags);
+	close(p[0]);
+	close(p[1]);
+	is_int(got_too_large, 1, "oversized line reported once");
+	ok(good, "the next line after an oversized one is read");
+	free(huge);
+
+	/* Writer queue with fds. */
+	struct wire_writer w;
+	wire_writer_init(&w);
+	int d = fcntl(0, F_DUPFD_CLOEXEC, 3);
+	ok(wire_writer_push(&w, "{\"x\":1}\n", 8, &d, 1) == 0, "queue a message with an fd");
+	is_int(wire_writer_flush(&w, sv[0]), 0, "flush sends everything");
+	ok(!wire_writer_pending(&w), "queue empty");
+	wire_reader_fill(&rd, sv[1]);
+	is_int(wire_reader_next(&rd, &m), 1, "queued message arrives");
+	is_int(m.nfds, 1, "with its fd");
+	wire_msg_close_fds(&m);
+	wire_writer_done(&w);
+
+	/* EOF */
+	close(sv[0]);
+	is_int(wire_reader_fill(&rd, sv[1]), 0, "EOF reads 0");
+	wire_reader_done(&rd);
+	close(sv[1]);
+	is_int(open_count(), baseline - 2, "no fd leaked by reader or writer");
+}
+
+int main(void)
+{
+	test_request_decode();
+	test_encode();
+	test_run_params();
+	test_wire();
+	return tap_done();
+}

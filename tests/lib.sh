@@ -1,0 +1,203 @@
+# Shared harness for integration tests: TAP output, a throwaway daemon with its own socket,
+# root and state directories under a temp dir, and cleanup (processes, mounts, cgroups) on any
+# exit. Source it from a test script; call done_testing at the end.
+set -u
+
+: "${top_builddir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+CONTAIND=${CONTAIND:-$top_builddir/containd}
+CCTL=${CCTL:-$top_builddir/cctl}
+ALPINE_TARBALL=${CONTAIND_TEST_ALPINE:-$top_srcdir/../shared/images/alpine-minirootfs-3.20.3-x86_64.tar.gz}
+TEST_NAME=$(basename "$0" .sh)
+TEST_TMP=$(mktemp -d "/tmp/containd-$TEST_NAME.XXXXXX")
+# ASan must not hide a crash in the child behind its own exit code; leaks fail the daemon.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}
+
+tap_n=0
+tap_failed=0
+declare -a DAEMON_PIDS=()
+declare -a DAEMON_DIRS=()
+
+pass() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+fail() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP ${2:-}"; }
+diag() { sed 's/^/# /' <<<"$*"; }
+
+# check DESC CMD...: passes when CMD exits 0.
+check() {
+	local desc=$1
+	shift
+	local out
+	if out=$("$@" 2>&1); then
+		pass "$desc"
+	else
+		fail "$desc"
+		diag "command: $*"
+		diag "$out"
+	fi
+}
+
+# is GOT EXPECTED DESC
+is() {
+	if [[ "$1" == "$2" ]]; then
+		pass "$3"
+	else
+		fail "$3"
+		diag "got:      '$1'"
+		diag "expected: '$2'"
+	fi
+}
+
+# like GOT REGEX DESC
+like() {
+	if [[ "$1" =~ $2 ]]; then
+		pass "$3"
+	else
+		fail "$3"
+		diag "got:      '$1'"
+		diag "expected to match: '$2'"
+	fi
+}
+
+# unlike GOT REGEX DESC
+unlike() {
+	if [[ ! "$1" =~ $2 ]]; then
+		pass "$3"
+	else
+		fail "$3"
+		diag "got:      '$1'"
+		diag "expected not to match: '$2'"
+	fi
+}
+
+need_root() {
+	if [[ $(id -u) != 0 ]]; then
+		echo "1..0 # SKIP integration tests need root"
+		exit 0
+	fi
+}
+
+need_alpine() {
+	if [[ ! -r $ALPINE_TARBALL ]]; then
+		echo "1..0 # SKIP no Alpine tarball at $ALPINE_TARBALL (set CONTAIND_TEST_ALPINE)"
+		exit 0
+	fi
+}
+
+# start_daemon [NAME]: starts a daemon in $TEST_TMP/NAME and points CONTAIND_SOCKET at it.
+start_daemon() {
+	local name=${1:-d}
+	local dir=$TEST_TMP/$name
+	mkdir -p "$dir"
+	"$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" \
+		--log-level debug 2>"$dir/log" &
+	local pid=$!
+	DAEMON_PIDS+=("$pid")
+	DAEMON_DIRS+=("$dir")
+	local i
+	for ((i = 0; i < 2000; i++)); do
+		[[ -S $dir/containd.sock ]] && break
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "# daemon $name died at startup:"
+			sed 's/^/#   /' "$dir/log"
+			return 1
+		fi
+		sleep 0.005
+	done
+	[[ -S $dir/containd.sock ]] || { echo "# daemon $name did not start"; return 1; }
+	export CONTAIND_SOCKET=$dir/containd.sock
+	DAEMON_PID=$pid
+	DAEMON_DIR=$dir
+}
+
+# stop_daemon PID DIR: SIGTERM, wait; reports sanitizer findings and a bad exit as failures.
+stop_daemon() {
+	local pid=$1 dir=$2 rc=0 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 1500; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		fail "daemon $(basename "$dir") stopped on SIGTERM within 15 s"
+		return
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$dir/log"; then
+		fail "daemon $(basename "$dir") has no sanitizer findings"
+		grep -E -A30 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$dir/log" | head -60 | sed 's/^/# /'
+	elif [[ $rc != 0 ]]; then
+		fail "daemon $(basename "$dir") exited with status 0 (got $rc)"
+		tail -20 "$dir/log" | sed 's/^/# /'
+	else
+		pass "daemon $(basename "$dir") shut down cleanly"
+	fi
+}
+
+# Cgroup directories named after a container id of this test, anywhere in the cgroup trees.
+leftover_cgroups() {
+	local dir id
+	for dir in "${DAEMON_DIRS[@]}"; do
+		[[ -f $dir/ids ]] || continue
+		while read -r id; do
+			[[ -n $id ]] && find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null
+		done <"$dir/ids"
+	done
+}
+
+# Remember ids so the cleanup can find cgroups even if the daemon lost track of them.
+record_id() {
+	echo "$1" >>"${DAEMON_DIR:-$TEST_TMP}/ids"
+}
+
+cleanup() {
+	local i
+	for ((i = 0; i < ${#DAEMON_PIDS[@]}; i++)); do
+		if kill -0 "${DAEMON_PIDS[$i]}" 2>/dev/null; then
+			kill -TERM "${DAEMON_PIDS[$i]}" 2>/dev/null
+			for _ in $(seq 100); do kill -0 "${DAEMON_PIDS[$i]}" 2>/dev/null || break; sleep 0.05; done
+			kill -KILL "${DAEMON_PIDS[$i]}" 2>/dev/null
+		fi
+	done
+	# Whatever a killed daemon left: processes in its cgroups, then the cgroups themselves.
+	local cg
+	for cg in $(leftover_cgroups | sort -r); do
+		[[ -f $cg/cgroup.kill ]] && echo 1 >"$cg/cgroup.kill" 2>/dev/null
+		[[ -f $cg/cgroup.procs ]] && xargs -r kill -KILL <"$cg/cgroup.procs" 2>/dev/null
+		rmdir "$cg" 2>/dev/null
+	done
+	local m
+	for m in $(awk -v t="$TEST_TMP" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	rm -rf "$TEST_TMP"
+}
+trap cleanup EXIT
+
+done_testing() {
+	local i
+	for ((i = 0; i < ${#DAEMON_PIDS[@]}; i++)); do
+		stop_daemon "${DAEMON_PIDS[$i]}" "${DAEMON_DIRS[$i]}"
+	done
+	DAEMON_PIDS=()
+	echo "1..$tap_n"
+	[[ $tap_failed == 0 ]]
+}
+
+# import_alpine [NAME]: imports the Alpine tarball into the current daemon.
+import_alpine() {
+	"$CCTL" image import "${1:-alpine}" "$ALPINE_TARBALL" >/dev/null
+}
+
+# Runs cctl, capturing stdout, stderr and the exit status in OUT, ERR and RC.
+run_cctl() {
+	local o=$TEST_TMP/out.$$ e=$TEST_TMP/err.$$
+	RC=0
+	"$CCTL" "$@" >"$o" 2>"$e" </dev/null || RC=$?
+	OUT=$(cat "$o")
+	ERR=$(cat "$e")
+	rm -f "$o" "$e"
+}
