@@ -1,7 +1,8 @@
 /* The verbs of cctl: one function per verb, each in the cmd-*.c file of its family.
  *
  * A verb gets argv with its own name in argv[0]. It returns the process exit status (>= 0) or
- * -errno with a message in *reterr; main() prints the message and exits with 125, like docker. */
+ * -errno with a message in *reterr; main() prints the message and exits with 125, like docker, or
+ * with cctl->error_exit when the verb set it (a container that could not start: 126, 127). */
 #pragma once
 
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 /* What the global options decided, shared by every verb. */
 struct cctl {
 	const char *socket_path;
+	int error_exit; /* the exit status for an error a verb returns, when not CCTL_EXIT_ERROR */
 };
 
 /* The exit status for errors of cctl itself or of the daemon (docker uses the same). */

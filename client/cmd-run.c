@@ -1,0 +1,569 @@
+/* cctl run: start a container and, unless detached, stay until it exits with its exit code.
+ *
+ * Without -t the container gets our stdin (with -i), stdout and stderr themselves: the fds travel
+ * to the daemon with the request and no byte of output passes through cctl. Signals sent to cctl
+ * are forwarded to the container as container.kill on the same connection. With -t the daemon
+ * creates a pty and returns its master; cctl relays between it and the local terminal. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "client/commands.h"
+#include "client/conn.h"
+#include "client/tty.h"
+#include "common/error.h"
+#include "common/macros.h"
+#include "common/parse.h"
+#include "protocol/messages.h"
+#include "protocol/protocol.h"
+
+/* Exit events that arrive before the run reply are kept (up to this many) until we know our id. */
+#define RUN_MAX_EARLY_EXITS 64
+
+struct run {
+	struct cctl *cctl;
+	struct proto_run_params p; /* strings borrowed from argv, except env */
+	char **env;                /* owned; p.env points here */
+	bool detach, tty;
+
+	struct conn conn;
+	int sigfd;
+	json_int_t run_req;       /* id of the container.run request */
+	char *id;                 /* the container's id, once it started */
+	unsigned pending_signals; /* signals to forward as soon as the id is known */
+	json_t *early_exits;      /* container.exited params that came before the run reply */
+
+	bool exited;
+	int exit_code;
+
+	int term_fd; /* the local terminal whose size the pty follows, or -1 */
+	struct tty_relay relay;
+	bool have_relay;
+};
+
+static void run_done(struct run *run)
+{
+	if (run->have_relay)
+		tty_relay_done(&run->relay);
+	conn_close(&run->conn);
+	run->sigfd = safe_close(run->sigfd);
+	strv_free(run->env);
+	free(run->id);
+	json_decref(run->early_exits);
+}
+
+static void usage(void)
+{
+	fputs("Usage:  cctl run [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
+	      "\n"
+	      "Create and run a new container from an image\n"
+	      "\n"
+	      "Options:\n"
+	      "      --cpus DECIMAL       Number of CPUs\n"
+	      "  -d, --detach             Run container in background and print container ID\n"
+	      "  -e, --env KEY=VALUE      Set environment variables (KEY alone: take it from cctl's)\n"
+	      "  -h, --hostname NAME      Container host name\n"
+	      "  -i, --interactive        Keep STDIN open and attached\n"
+	      "  -m, --memory SIZE        Memory limit (e.g. 512k, 64m, 1g)\n"
+	      "      --name NAME          Assign a name to the container\n"
+	      "      --pids-limit N       Tune container pids limit (-1 for unlimited)\n"
+	      "      --rm                 Automatically remove the container when it exits\n"
+	      "  -t, --tty                Allocate a pseudo-TTY\n"
+	      "  -u, --user UID[:GID]     Numeric user and group to run as\n"
+	      "  -w, --workdir DIR        Working directory inside the container\n"
+	      "      --help               Print usage\n",
+	      stdout);
+}
+
+/* Appends one KEY=VALUE to the environment; "KEY" alone takes the value from ours, or is dropped
+ * when we do not have it (as docker does). */
+static int run_add_env(struct run *run, const char *arg, char **reterr)
+{
+	_cleanup_free_ char *entry = NULL;
+
+	if (!*arg || *arg == '=')
+		return cmd_usage_error(reterr, "run", "invalid argument \"%s\" for \"-e, --env\" flag: "
+				       "variable name is empty", arg);
+	if (strchr(arg, '=')) {
+		entry = strdup(arg);
+	} else {
+		const char *v = getenv(arg);
+		if (!v)
+			return 0;
+		if (asprintf(&entry, "%s=%s", arg, v) < 0)
+			entry = NULL;
+	}
+	if (!entry)
+		return err_set(reterr, -ENOMEM, "out of memory");
+
+	size_t n = 0;
+	while (run->env && run->env[n])
+		n++;
+	char **nv = reallocarray(run->env, n + 2, sizeof(char *));
+	if (!nv)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	nv[n] = TAKE_PTR(entry);
+	nv[n + 1] = NULL;
+	run->env = nv;
+	return 0;
+}
+
+enum {
+	ARG_RM = 0x100,
+	ARG_NAME,
+	ARG_PIDS,
+	ARG_CPUS,
+	ARG_HELP,
+};
+
+/* Parses options up to the image (POSIX "+" mode, so the command's own options stay its own).
+ * Returns 1 when --help was printed. */
+static int run_parse(struct run *run, int argc, char **argv, char **reterr)
+{
+	static const struct option options[] = {
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "rm", no_argument, NULL, ARG_RM },
+		{ "name", required_argument, NULL, ARG_NAME },
+		{ "hostname", required_argument, NULL, 'h' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "pids-limit", required_argument, NULL, ARG_PIDS },
+		{ "cpus", required_argument, NULL, ARG_CPUS },
+		{ "help", no_argument, NULL, ARG_HELP },
+		{}
+	};
+	struct proto_run_params *p = &run->p;
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:itdh:e:w:u:m:", options, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			p->interactive = true;
+			break;
+		case 't':
+			run->tty = true;
+			break;
+		case 'd':
+			run->detach = true;
+			break;
+		case ARG_RM:
+			p->rm = true;
+			break;
+		case ARG_NAME:
+			if (!*optarg)
+				return cmd_usage_error(reterr, "run", "invalid argument \"\" for \"--name\" flag");
+			p->name = optarg;
+			break;
+		case 'h':
+			if (!*optarg)
+				return cmd_usage_error(reterr, "run", "invalid argument \"\" for \"-h, --hostname\" flag");
+			p->hostname = optarg;
+			break;
+		case 'e':
+			r = run_add_env(run, optarg, reterr);
+			if (r < 0)
+				return r;
+			break;
+		case 'w':
+			if (optarg[0] != '/')
+				return cmd_usage_error(reterr, "run", "the working directory '%s' is invalid, "
+						       "it needs to be an absolute path", optarg);
+			p->workdir = optarg;
+			break;
+		case 'u': {
+			uid_t uid;
+			gid_t gid;
+			if (parse_user(optarg, &uid, &gid) < 0)
+				return cmd_usage_error(reterr, "run", "invalid argument \"%s\" for \"-u, --user\" "
+						       "flag: expected UID or UID:GID (numeric)", optarg);
+			p->user = optarg;
+			break;
+		}
+		case 'm':
+			if (parse_size(optarg, &p->memory) < 0 || p->memory == 0)
+				return cmd_usage_error(reterr, "run", "invalid argument \"%s\" for \"-m, --memory\" "
+						       "flag: expected a size such as 512k, 64m or 1g", optarg);
+			break;
+		case ARG_PIDS: {
+			char *end;
+			errno = 0;
+			long long v = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < -1 || v > INT32_MAX)
+				return cmd_usage_error(reterr, "run", "invalid argument \"%s\" for \"--pids-limit\" "
+						       "flag: expected an integer from -1 to %d", optarg, INT32_MAX);
+			p->pids_limit = v < 0 ? 0 : v;
+			break;
+		}
+		case ARG_CPUS:
+			if (parse_cpus(optarg, &p->cpus_milli) < 0)
+				return cmd_usage_error(reterr, "run", "invalid argument \"%s\" for \"--cpus\" flag: "
+						       "expected a number of CPUs such as 0.5 or 2", optarg);
+			break;
+		case ARG_HELP:
+			usage();
+			return 1;
+		default:
+			return cmd_option_error(reterr, "run", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(reterr, "run", "\"cctl run\" requires at least 1 argument.");
+	p->image = argv[optind];
+	p->cmd = optind + 1 < argc ? argv + optind + 1 : NULL; /* argv is NULL-terminated */
+	p->env = run->env;
+	return 0;
+}
+
+/* Makes sure fd is open, so the daemon gets a valid fd to hand the container. A closed stdio fd
+ * is replaced by /dev/null, opened into *ret_null (closed by the caller). */
+static int run_stdio_fd(int fd, int *ret_null, char **reterr)
+{
+	if (fcntl(fd, F_GETFD) >= 0)
+		return fd;
+	if (errno != EBADF)
+		return err_set(reterr, -errno, "cannot check fd %d: %m", fd);
+	if (*ret_null < 0) {
+		*ret_null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+		if (*ret_null < 0)
+			return err_set(reterr, -errno, "cannot open /dev/null: %m");
+	}
+	return *ret_null;
+}
+
+/* The signals cctl forwards or reacts to. They are blocked and read from a signalfd, so the loop
+ * handles them synchronously; blocking them before the request means none is lost. */
+static const int run_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static int run_setup_signals(struct run *run, char **reterr)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(run_signals); i++)
+		if (run_signals[i] != SIGWINCH || run->tty)
+			sigaddset(&set, run_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return err_set(reterr, -errno, "cannot block signals: %m");
+	run->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (run->sigfd < 0)
+		return err_set(reterr, -errno, "cannot create a signalfd: %m");
+	return 0;
+}
+
+static int run_forward_signal(struct run *run, int sig, char **reterr)
+{
+	struct proto_ref_params ref = { .ref = run->id, .signal = sig };
+	json_t *params = proto_ref_params_encode(PROTO_M_KILL, &ref);
+
+	if (!params)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	/* The reply is ignored: the container may have exited in the meantime. */
+	return conn_send(&run->conn, PROTO_M_KILL, params, NULL, 0, NULL, reterr);
+}
+
+/* Signals to cctl. Without a tty all of them go to the container, like docker's sig-proxy.
+ * With a tty, SIGWINCH resizes the pty, and SIGTERM, SIGHUP and SIGQUIT make cctl restore the
+ * terminal and leave (the container keeps running, as with docker, whose sig-proxy is off in
+ * tty mode); SIGINT and SIGUSR1/2 are still forwarded, since in raw mode ^C is a byte for the
+ * container and can only come from kill(1). Returns 1 when cctl should exit now. */
+static int run_handle_signal(struct run *run, int sig, char **reterr)
+{
+	if (sig == SIGWINCH) {
+		if (run->have_relay)
+			(void)tty_relay_resize(&run->relay, run->term_fd); /* best effort */
+		return 0;
+	}
+	if (run->tty && (sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)) {
+		run->exit_code = 128 + sig;
+		return 1;
+	}
+	if (!run->id) {
+		run->pending_signals |= 1u << sig;
+		return 0;
+	}
+	return run_forward_signal(run, sig, reterr);
+}
+
+static int run_read_signals(struct run *run, char **reterr)
+{
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		ssize_t n = read(run->sigfd, &si, sizeof(si));
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			return err_set(reterr, -errno, "cannot read signals: %m");
+		}
+		if ((size_t)n != sizeof(si))
+			return err_set(reterr, -EIO, "short read from signalfd");
+		int r = run_handle_signal(run, (int)si.ssi_signo, reterr);
+		if (r != 0)
+			return r;
+	}
+}
+
+/* Notes an exit event if it is ours, or keeps it for later while we do not know our id yet. */
+static int run_handle_exit(struct run *run, json_t *params, char **reterr)
+{
+	_cleanup_free_ char *err = NULL;
+	struct proto_exit e;
+
+	if (proto_exit_decode(params, &e, &err) < 0)
+		return err_set(reterr, -EBADMSG, "invalid %s event from containd: %s", PROTO_EV_EXITED, err);
+	if (!run->id) {
+		if (!run->early_exits && !(run->early_exits = json_array()))
+			return err_set(reterr, -ENOMEM, "out of memory");
+		if (json_array_size(run->early_exits) >= RUN_MAX_EARLY_EXITS)
+			json_array_remove(run->early_exits, 0);
+		json_array_append(run->early_exits, params);
+		return 0;
+	}
+	if (strcmp(e.id, run->id) == 0) {
+		run->exited = true;
+		run->exit_code = e.exit_code;
+	}
+	return 0;
+}
+
+/* The reply to container.run: the container started (and, with a tty, here is its pty master)
+ * or it did not, and why. */
+static int run_handle_reply(struct run *run, struct conn_msg *m, char **reterr)
+{
+	_cleanup_free_ char *err = NULL;
+	struct proto_run_result res;
+	unsigned want = run->tty && !run->detach ? 1 : 0;
+	int r;
+
+	if (m->msg.error_code) {
+		/* A container that could not start exits 125, 126 or 127, as docker run does. */
+		if (strcmp(m->msg.error_code, PROTO_E_START) == 0)
+			run->cctl->error_exit = proto_start_error_exit_code(m->msg.error_data);
+		return conn_reply_check(m, reterr);
+	}
+	if (proto_run_result_decode(m->msg.result, &res, &err) < 0)
+		return err_set(reterr, -EBADMSG, "invalid reply to %s: %s", PROTO_M_RUN, err);
+	if (m->nfds != want)
+		return err_set(reterr, -EBADMSG, "containd replied to %s with %u fds instead of %u", PROTO_M_RUN,
+			       m->nfds, want);
+	run->id = strdup(res.id);
+	if (!run->id)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (run->detach)
+		return 0;
+
+	if (run->tty) {
+		int in_fd = run->p.interactive ? STDIN_FILENO : -1;
+		run->have_relay = true;
+		r = tty_relay_init(&run->relay, TAKE_FD(m->fds[0]), in_fd, STDOUT_FILENO, reterr);
+		if (r < 0)
+			return r;
+	}
+
+	/* What happened while we waited: signals to forward, a resize, an exit already reported. */
+	for (int sig = 1; sig < 32; sig++)
+		if (run->pending_signals & (1u << sig)) {
+			r = run_forward_signal(run, sig, reterr);
+			if (r < 0)
+				return r;
+		}
+	run->pending_signals = 0;
+	size_t i;
+	json_t *params;
+	json_array_foreach(run->early_exits, i, params) {
+		r = run_handle_exit(run, params, reterr);
+		if (r < 0)
+			return r;
+	}
+	json_decref(TAKE_PTR(run->early_exits));
+	return 0;
+}
+
+static int run_handle_message(struct run *run, struct conn_msg *m, char **reterr)
+{
+	if (m->msg.event) {
+		if (strcmp(m->msg.event, PROTO_EV_EXITED) == 0)
+			return run_handle_exit(run, m->msg.params, reterr);
+		return 0;
+	}
+	if (m->msg.id == run->run_req)
+		return run_handle_reply(run, m, reterr);
+	return 0; /* replies to container.kill */
+}
+
+/* Reads what the daemon sent and handles every complete message. */
+static int run_read_conn(struct run *run, char **reterr)
+{
+	int r = conn_fill(&run->conn, reterr);
+	if (r == -EAGAIN)
+		return 0;
+	if (r < 0)
+		return r;
+	bool eof = r == 0;
+
+	for (;;) {
+		_cleanup_conn_msg_ struct conn_msg m = CONN_MSG_INIT;
+		r = conn_next(&run->conn, &m, reterr);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		r = run_handle_message(run, &m, reterr);
+		if (r < 0)
+			return r;
+		if (run->exited)
+			return 0;
+	}
+	if (eof) {
+		if (run->id)
+			return err_set(reterr, -ECONNRESET, "containd closed the connection before container %.12s exited",
+				       run->id);
+		return err_set(reterr, -ECONNRESET, "containd closed the connection before the container started");
+	}
+	return 0;
+}
+
+/* Waits for the reply and then for the container's exit, relaying the pty meanwhile. */
+static int run_loop(struct run *run, char **reterr)
+{
+	while (!run->exited) {
+		struct pollfd pfds[2 + TTY_RELAY_NFDS] = {
+			{ .fd = run->conn.fd, .events = POLLIN },
+			{ .fd = run->sigfd, .events = POLLIN },
+		};
+		size_t n = 2;
+		if (run->have_relay)
+			tty_relay_poll_fds(&run->relay, pfds, &n);
+
+		if (poll(pfds, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_set(reterr, -errno, "poll: %m");
+		}
+		int r;
+		if (pfds[1].revents) {
+			r = run_read_signals(run, reterr);
+			if (r < 0)
+				return r;
+			if (r > 0)
+				return 0; /* leaving on a signal; exit_code is set */
+		}
+		if (run->have_relay)
+			tty_relay_handle(&run->relay, pfds);
+		if (pfds[0].revents) {
+			r = run_read_conn(run, reterr);
+			if (r < 0)
+				return r;
+		}
+	}
+	/* The container is gone; show what it wrote last before we exit. */
+	if (run->have_relay)
+		tty_relay_drain(&run->relay);
+	return 0;
+}
+
+/* Everything about the local terminal that -t needs before the request: its size, and raw mode
+ * when we relay its input. */
+static int run_setup_tty(struct run *run, char **reterr)
+{
+	run->term_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1;
+	if (tty_get_size(run->term_fd, &run->p.tty_rows, &run->p.tty_cols) < 0) {
+		run->p.tty_rows = 24;
+		run->p.tty_cols = 80;
+	}
+	/* Writing to a closed stdout must end the relay with EPIPE, not kill us in raw mode. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return err_set(reterr, -errno, "cannot ignore SIGPIPE: %m");
+	if (run->p.interactive && run->term_fd == STDIN_FILENO)
+		return tty_raw_enter(STDIN_FILENO, reterr);
+	return 0;
+}
+
+int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	_cleanup_(run_done) struct run run = {
+		.cctl = cctl,
+		.conn = CONN_INIT,
+		.sigfd = -1,
+		.term_fd = -1,
+	};
+	_cleanup_close_ int devnull = -1;
+	int fds[3];
+	unsigned nfds = 0;
+	int r;
+
+	r = run_parse(&run, argc, argv, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+
+	if (run.detach) {
+		run.p.stdio = PROTO_STDIO_NULL;
+	} else if (run.tty) {
+		run.p.stdio = PROTO_STDIO_PTY;
+	} else {
+		run.p.stdio = PROTO_STDIO_FDS;
+		for (int fd = run.p.interactive ? 0 : 1; fd <= 2; fd++) {
+			r = run_stdio_fd(fd, &devnull, reterr);
+			if (r < 0)
+				return r;
+			fds[nfds++] = r;
+		}
+	}
+
+	r = conn_open(cctl->socket_path, &run.conn, reterr);
+	if (r < 0)
+		return r;
+
+	if (run.detach) {
+		_cleanup_conn_msg_ struct conn_msg m = CONN_MSG_INIT;
+		json_t *params = proto_run_params_encode(&run.p);
+		if (!params)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		r = conn_call(&run.conn, PROTO_M_RUN, params, NULL, 0, &m, reterr);
+		if (r < 0)
+			return r;
+		r = run_handle_reply(&run, &m, reterr);
+		if (r < 0)
+			return r;
+		printf("%s\n", run.id);
+		return 0;
+	}
+
+	r = run_setup_signals(&run, reterr);
+	if (r < 0)
+		return r;
+	if (run.tty) {
+		r = run_setup_tty(&run, reterr);
+		if (r < 0)
+			return r;
+	}
+	json_t *params = proto_run_params_encode(&run.p);
+	if (!params)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	r = conn_send(&run.conn, PROTO_M_RUN, params, fds, nfds, &run.run_req, reterr);
+	if (r < 0)
+		return r;
+	/* Our copy of /dev/null is not needed once the daemon has its own. */
+	devnull = safe_close(devnull);
+
+	r = run_loop(&run, reterr);
+	if (r < 0)
+		return r;
+	tty_raw_restore();
+	return run.exit_code;
+}
