@@ -20,25 +20,36 @@ struct container_cgroup;
 
 /* Detects the layout and prepares the daemon's subtree. */
 int cgroup_manager_new(struct cgroup_manager **ret, char **reterr);
+/* Must outlive every container_cgroup created from it. */
 void cgroup_manager_free(struct cgroup_manager *m);
 /* "v2", "hybrid" or "v1", for logs and system.version. */
 const char *cgroup_manager_layout(const struct cgroup_manager *m);
 
-/* Checks limits against what this host supports; -EINVAL/-ERANGE with a message otherwise. */
+/* Checks limits against what this host supports: -EINVAL/-ERANGE for a value out of range,
+ * -EOPNOTSUPP when the controller a limit needs is missing; always with a message. */
 int cgroup_limits_validate(const struct cgroup_manager *m, const struct cgroup_limits *limits, char **reterr);
 
-/* Creates the container's cgroup(s) named id and writes the limits. On failure nothing is left. */
+/* Creates the container's cgroup(s) named id and writes the limits. On failure nothing is left.
+ * id: 1-128 characters of [A-Za-z0-9_-], not "supervisor". limits may be NULL (none). */
 int cgroup_create(struct cgroup_manager *m, const char *id, const struct cgroup_limits *limits,
 		  struct container_cgroup **ret, char **reterr);
-/* A directory fd of the container's v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 if none. */
+/* A directory fd of the container's v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 if none.
+ * Owned by cg: valid until cgroup_destroy() removed the cgroup or cgroup_free(). */
 int cgroup_clone_fd(const struct container_cgroup *cg);
-/* Moves pid into every hierarchy that CLONE_INTO_CGROUP did not cover (the v1 controllers). */
+/* Moves pid into every hierarchy that CLONE_INTO_CGROUP did not cover: the v1 controllers, and
+ * the v2 cgroup too if pid is not in it yet (the caller did not clone into it). */
 int cgroup_attach(struct container_cgroup *cg, pid_t pid, char **reterr);
 /* Whether the kernel OOM-killed a process in this cgroup. */
 bool cgroup_oom_killed(const struct container_cgroup *cg);
 /* SIGKILLs every process in the container's cgroups (cgroup.kill where available). */
 int cgroup_kill(struct container_cgroup *cg);
 /* Kills what is left and removes the cgroups. Returns -EBUSY while exiting tasks still populate
- * them (the caller retries a little later); 0 once everything is gone. */
+ * them (the caller retries a little later); 0 once everything is gone. Idempotent. */
 int cgroup_destroy(struct container_cgroup *cg);
+/* Frees cg without removing anything; call cgroup_destroy() first. */
 void cgroup_free(struct container_cgroup *cg);
+
+#ifdef CGROUP_TESTING
+/* Unit tests only: makes cgroup_kill() take the path of kernels without cgroup.kill (< 5.14). */
+extern bool cgroup_testing_no_kill_file;
+#endif

@@ -688,7 +688,7 @@ void container_run(struct registry *reg, struct proto_run_params *params, const 
 	}
 	registry_link(reg, ct);
 	container_save(ct);
-	log_debug("container %.12s started as pid %d", ct->id, (int)ct->pid);
+	log_debug("container %s started as pid %d", ct->id, (int)ct->pid);
 	return;
 
 fail_files:

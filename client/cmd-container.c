@@ -1,0 +1,255 @@
+/* The verbs that act on containers named on the command line: rm, kill, inspect, wait. Each
+ * container gets its own request on one connection; a failure for one is reported and the rest
+ * still run, and the exit status is then 1, as with docker. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/commands.h"
+#include "client/conn.h"
+#include "common/error.h"
+#include "common/macros.h"
+#include "common/parse.h"
+#include "protocol/messages.h"
+#include "protocol/protocol.h"
+
+/* What one verb does per container: the request, and what to do with a successful reply. */
+struct container_verb {
+	const char *method;
+	/* Prints the outcome for ref; returns 0 or -errno with a message. */
+	int (*done)(const char *ref, json_t *result, void *userdata, char **reterr);
+	void *userdata;
+};
+
+/* Sends the verb's request for every ref in turn. Returns the exit status: 0, or 1 when any
+ * container failed (its message is printed here so the others can go on); -errno only when the
+ * connection itself fails. */
+static int container_verb_run(struct cctl *cctl, const struct container_verb *v, const struct proto_ref_params *tmpl,
+			      int nrefs, char **refs, char **reterr)
+{
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	bool failed = false;
+	int r;
+
+	r = conn_open(cctl->socket_path, &conn, reterr);
+	if (r < 0)
+		return r;
+
+	for (int i = 0; i < nrefs; i++) {
+		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+		_cleanup_free_ char *err = NULL;
+		struct proto_ref_params ref = *tmpl;
+
+		ref.ref = refs[i];
+		json_t *params = proto_ref_params_encode(v->method, &ref);
+		if (!params)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		r = conn_call(&conn, v->method, params, NULL, 0, &reply, reterr);
+		if (r < 0)
+			return r; /* the connection is gone: nothing else can work */
+		r = conn_reply_check(&reply, &err);
+		if (r == 0)
+			r = v->done(refs[i], reply.msg.result, v->userdata, &err);
+		if (r < 0) {
+			fflush(stdout);
+			fprintf(stderr, "cctl: %s\n", err ? err : strerror(-r));
+			failed = true;
+		}
+	}
+	return failed ? 1 : 0;
+}
+
+static int print_ref(const char *ref, json_t *result, void *userdata, char **reterr)
+{
+	printf("%s\n", ref);
+	return 0;
+}
+
+static void rm_usage(void)
+{
+	fputs("Usage:  cctl rm [OPTIONS] CONTAINER [CONTAINER...]\n"
+	      "\n"
+	      "Remove one or more containers\n"
+	      "\n"
+	      "Options:\n"
+	      "  -f, --force   Force the removal of a running container (uses SIGKILL)\n"
+	      "      --help    Print usage\n",
+	      stdout);
+}
+
+int cmd_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	enum { ARG_HELP = 0x100 };
+	static const struct option options[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, ARG_HELP },
+		{}
+	};
+	static const struct container_verb verb = { PROTO_M_REMOVE, print_ref, NULL };
+	struct proto_ref_params tmpl = { .force = false };
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f", options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			tmpl.force = true;
+			break;
+		case ARG_HELP:
+			rm_usage();
+			return 0;
+		default:
+			return cmd_option_error(reterr, "rm", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(reterr, "rm", "\"cctl rm\" requires at least 1 argument.");
+	return container_verb_run(cctl, &verb, &tmpl, argc - optind, argv + optind, reterr);
+}
+
+static void kill_usage(void)
+{
+	fputs("Usage:  cctl kill [OPTIONS] CONTAINER [CONTAINER...]\n"
+	      "\n"
+	      "Kill one or more running containers\n"
+	      "\n"
+	      "Options:\n"
+	      "  -s, --signal SIGNAL   Signal to send to the container (default \"KILL\")\n"
+	      "      --help            Print usage\n",
+	      stdout);
+}
+
+int cmd_kill(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	enum { ARG_HELP = 0x100 };
+	static const struct option options[] = {
+		{ "signal", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, ARG_HELP },
+		{}
+	};
+	static const struct container_verb verb = { PROTO_M_KILL, print_ref, NULL };
+	struct proto_ref_params tmpl = { .signal = SIGKILL };
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:", options, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_signal(optarg, &tmpl.signal) < 0)
+				return cmd_usage_error(reterr, "kill", "invalid signal: %s", optarg);
+			break;
+		case ARG_HELP:
+			kill_usage();
+			return 0;
+		default:
+			return cmd_option_error(reterr, "kill", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(reterr, "kill", "\"cctl kill\" requires at least 1 argument.");
+	return container_verb_run(cctl, &verb, &tmpl, argc - optind, argv + optind, reterr);
+}
+
+static int inspect_collect(const char *ref, json_t *result, void *userdata, char **reterr)
+{
+	json_t *array = userdata;
+	if (json_array_append(array, result) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static void inspect_usage(void)
+{
+	fputs("Usage:  cctl inspect CONTAINER [CONTAINER...]\n"
+	      "\n"
+	      "Return low-level information on containers, as a JSON array\n"
+	      "\n"
+	      "Options:\n"
+	      "      --help   Print usage\n",
+	      stdout);
+}
+
+/* Parses a verb that takes only --help. Returns 1 when usage was printed. */
+static int parse_no_options(int argc, char **argv, const char *verb, void (*usage)(void), char **reterr)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'H' },
+		{}
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		if (c == 'H') {
+			usage();
+			return 1;
+		}
+		return cmd_option_error(reterr, verb, c, argv);
+	}
+	if (optind >= argc)
+		return cmd_usage_error(reterr, verb, "\"cctl %s\" requires at least 1 argument.", verb);
+	return 0;
+}
+
+int cmd_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	int r = parse_no_options(argc, argv, "inspect", inspect_usage, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+
+	json_auto_t *array = json_array();
+	if (!array)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	struct container_verb verb = { PROTO_M_INSPECT, inspect_collect, array };
+	struct proto_ref_params tmpl = { .ref = NULL };
+	int status = container_verb_run(cctl, &verb, &tmpl, argc - optind, argv + optind, reterr);
+	if (status < 0)
+		return status;
+
+	_cleanup_free_ char *s = json_dumps(array, JSON_INDENT(4));
+	if (!s)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	puts(s);
+	return status;
+}
+
+static int wait_print(const char *ref, json_t *result, void *userdata, char **reterr)
+{
+	_cleanup_free_ char *err = NULL;
+	struct proto_exit e;
+
+	if (proto_exit_decode(result, &e, &err) < 0)
+		return err_set(reterr, -EBADMSG, "invalid reply to %s: %s", PROTO_M_WAIT, err);
+	printf("%d\n", e.exit_code);
+	/* One line per container as it exits, not all at the end. */
+	fflush(stdout);
+	return 0;
+}
+
+static void wait_usage(void)
+{
+	fputs("Usage:  cctl wait CONTAINER [CONTAINER...]\n"
+	      "\n"
+	      "Block until one or more containers stop, then print their exit codes\n"
+	      "\n"
+	      "Options:\n"
+	      "      --help   Print usage\n",
+	      stdout);
+}
+
+int cmd_wait(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	int r = parse_no_options(argc, argv, "wait", wait_usage, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+
+	static const struct container_verb verb = { PROTO_M_WAIT, wait_print, NULL };
+	struct proto_ref_params tmpl = { .ref = NULL };
+	return container_verb_run(cctl, &verb, &tmpl, argc - optind, argv + optind, reterr);
+}

@@ -1,0 +1,316 @@
+/* The image verbs: import (a tarball passed as an fd), images (the table) and rmi. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/commands.h"
+#include "client/conn.h"
+#include "client/format.h"
+#include "common/error.h"
+#include "common/macros.h"
+#include "common/util.h"
+#include "protocol/messages.h"
+#include "protocol/protocol.h"
+
+/* protocol/messages.h has no accessor for the image.remove result yet; this is the one field
+ * name the client spells itself until it does. */
+#define IMAGE_REMOVE_RESULT_ITEMS "removed"
+
+static void import_usage(void)
+{
+	fputs("Usage:  cctl import NAME[:TAG] FILE|-\n"
+	      "\n"
+	      "Import the contents of a tarball (.tar, .tar.gz, .tar.xz; a root filesystem or an OCI\n"
+	      "image layout) to create an image. \"-\" reads the tarball from stdin.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --help   Print usage\n",
+	      stdout);
+}
+
+int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'H' },
+		{}
+	};
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
+		if (c == 'H') {
+			import_usage();
+			return 0;
+		}
+		return cmd_option_error(reterr, "import", c, argv);
+	}
+	if (argc - optind != 2)
+		return cmd_usage_error(reterr, "import", "\"cctl import\" requires exactly 2 arguments.");
+	const char *name = argv[optind], *path = argv[optind + 1];
+
+	/* The daemon reads the tarball from our fd, so it needs no access to our files. */
+	_cleanup_close_ int fd = -1;
+	int send_fd = STDIN_FILENO;
+	if (strcmp(path, "-") != 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return err_set(reterr, -errno, "cannot open %s: %m", path);
+		send_fd = fd;
+	}
+
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	r = conn_open(cctl->socket_path, &conn, reterr);
+	if (r < 0)
+		return r;
+	struct proto_import_params p = { .name = name, .path = NULL };
+	json_t *params = proto_import_params_encode(&p);
+	if (!params)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	r = conn_call_ok(&conn, PROTO_M_IMAGE_IMPORT, params, &send_fd, 1, &reply, reterr);
+	if (r < 0)
+		return r;
+
+	_cleanup_free_ char *err = NULL;
+	struct proto_image_info info;
+	if (proto_image_info_decode(reply.msg.result, &info, &err) < 0)
+		return err_set(reterr, -EBADMSG, "invalid reply to %s: %s", PROTO_M_IMAGE_IMPORT, err);
+	printf("%s\n", info.id);
+	return 0;
+}
+
+static void images_usage(void)
+{
+	fputs("Usage:  cctl images [OPTIONS]\n"
+	      "\n"
+	      "List images\n"
+	      "\n"
+	      "Options:\n"
+	      "      --no-trunc   Don't truncate output\n"
+	      "  -q, --quiet      Only show image IDs\n"
+	      "      --help       Print usage\n",
+	      stdout);
+}
+
+static int images_compare(const void *a, const void *b)
+{
+	const struct proto_image_info *x = a, *y = b;
+	return -strcmp(x->created_at ? x->created_at : "", y->created_at ? y->created_at : "");
+}
+
+/* "sha256:<hex>" as docker shows it: 12 hex characters, or all of it with --no-trunc. */
+static void images_short_id(const char *id, bool no_trunc, char *buf, size_t size)
+{
+	if (no_trunc)
+		snprintf(buf, size, "%s", id);
+	else
+		snprintf(buf, size, "%.12s", str_startswith(id, "sha256:") ? id + 7 : id);
+}
+
+/* Splits "repo:tag" at the last colon that is not part of a registry host:port. */
+static void images_split_name(const char *name, char *repo, size_t repo_size, const char **tag)
+{
+	const char *slash = strrchr(name, '/');
+	const char *colon = strrchr(slash ? slash : name, ':');
+
+	*tag = colon ? colon + 1 : "<none>";
+	snprintf(repo, repo_size, "%.*s", colon ? (int)(colon - name) : (int)strlen(name), name);
+}
+
+int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	enum { ARG_HELP = 0x100, ARG_NO_TRUNC };
+	static const struct option options[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-trunc", no_argument, NULL, ARG_NO_TRUNC },
+		{ "help", no_argument, NULL, ARG_HELP },
+		{}
+	};
+	bool quiet = false, no_trunc = false;
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:q", options, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			quiet = true;
+			break;
+		case ARG_NO_TRUNC:
+			no_trunc = true;
+			break;
+		case ARG_HELP:
+			images_usage();
+			return 0;
+		default:
+			return cmd_option_error(reterr, "images", c, argv);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(reterr, "images", "\"cctl images\" accepts no arguments.");
+
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	r = conn_open(cctl->socket_path, &conn, reterr);
+	if (r < 0)
+		return r;
+	r = conn_call_ok(&conn, PROTO_M_IMAGE_LIST, NULL, NULL, 0, &reply, reterr);
+	if (r < 0)
+		return r;
+
+	json_t *items = proto_image_list_items(reply.msg.result);
+	if (!items)
+		return err_set(reterr, -EBADMSG, "invalid reply to %s: no image list", PROTO_M_IMAGE_LIST);
+	size_t n = json_array_size(items);
+	_cleanup_free_ struct proto_image_info *infos = calloc(n ? n : 1, sizeof(*infos));
+	if (!infos)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *err = NULL;
+		if (proto_image_info_decode(json_array_get(items, i), &infos[i], &err) < 0)
+			return err_set(reterr, -EBADMSG, "invalid reply to %s: %s", PROTO_M_IMAGE_LIST, err);
+	}
+	qsort(infos, n, sizeof(*infos), images_compare);
+
+	if (quiet) {
+		for (size_t i = 0; i < n; i++) {
+			char id[128];
+			images_short_id(infos[i].id, no_trunc, id, sizeof(id));
+			printf("%s\n", id);
+		}
+		return 0;
+	}
+
+	_cleanup_table_ struct table *t = table_new(5);
+	if (!t)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	static const char *const header[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
+	if (table_add_row(t, header) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+
+	time_t now = time(NULL);
+	for (size_t i = 0; i < n; i++) {
+		const struct proto_image_info *ii = &infos[i];
+		char id[128], created[80], size[32];
+
+		images_short_id(ii->id, no_trunc, id, sizeof(id));
+		format_ago(ii->created_at, now, created, sizeof(created));
+		format_size(ii->size, size, sizeof(size));
+
+		/* One row per name, like docker; an image without names shows as <none>. */
+		size_t nnames = json_array_size(ii->names);
+		for (size_t k = 0; k < (nnames ? nnames : 1); k++) {
+			const char *name = nnames ? json_string_value(json_array_get(ii->names, k)) : NULL;
+			char repo[512];
+			const char *tag = "<none>";
+			if (name)
+				images_split_name(name, repo, sizeof(repo), &tag);
+			else
+				snprintf(repo, sizeof(repo), "<none>");
+			const char *row[] = { repo, tag, id, created, size };
+			if (table_add_row(t, row) < 0)
+				return err_set(reterr, -ENOMEM, "out of memory");
+		}
+	}
+	r = table_print(t, stdout);
+	if (r < 0)
+		return err_set(reterr, r, "cannot write to stdout: %m");
+	return 0;
+}
+
+/* Prints what image.remove reports, one line per step: strings as they are, and objects such as
+ * {"untagged": "alpine:latest"} as "Untagged: alpine:latest". */
+static void rmi_print_removed(json_t *result)
+{
+	json_t *items = json_object_get(result, IMAGE_REMOVE_RESULT_ITEMS);
+	size_t i;
+	json_t *item;
+
+	json_array_foreach(items, i, item) {
+		if (json_is_string(item)) {
+			printf("%s\n", json_string_value(item));
+			continue;
+		}
+		const char *key;
+		json_t *value;
+		json_object_foreach(item, key, value) {
+			if (!json_is_string(value) || !*key)
+				continue;
+			printf("%c%s: %s\n", toupper((unsigned char)key[0]), key + 1, json_string_value(value));
+		}
+	}
+}
+
+static void rmi_usage(void)
+{
+	fputs("Usage:  cctl rmi [OPTIONS] IMAGE [IMAGE...]\n"
+	      "\n"
+	      "Remove one or more images\n"
+	      "\n"
+	      "Options:\n"
+	      "  -f, --force   Force removal of the image\n"
+	      "      --help    Print usage\n",
+	      stdout);
+}
+
+int cmd_rmi(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	enum { ARG_HELP = 0x100 };
+	static const struct option options[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, ARG_HELP },
+		{}
+	};
+	bool force = false, failed = false;
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f", options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case ARG_HELP:
+			rmi_usage();
+			return 0;
+		default:
+			return cmd_option_error(reterr, "rmi", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(reterr, "rmi", "\"cctl rmi\" requires at least 1 argument.");
+
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	r = conn_open(cctl->socket_path, &conn, reterr);
+	if (r < 0)
+		return r;
+	for (int i = optind; i < argc; i++) {
+		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+		_cleanup_free_ char *err = NULL;
+		struct proto_image_remove_params p = { .name = argv[i], .force = force };
+
+		json_t *params = proto_image_remove_params_encode(&p);
+		if (!params)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		r = conn_call(&conn, PROTO_M_IMAGE_REMOVE, params, NULL, 0, &reply, reterr);
+		if (r < 0)
+			return r;
+		r = conn_reply_check(&reply, &err);
+		if (r < 0) {
+			fflush(stdout);
+			fprintf(stderr, "cctl: %s\n", err);
+			failed = true;
+			continue;
+		}
+		rmi_print_removed(reply.msg.result);
+	}
+	return failed ? 1 : 0;
+}

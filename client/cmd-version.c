@@ -1,0 +1,53 @@
+/* cctl version: this client's version, then the daemon's. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client/commands.h"
+#include "client/conn.h"
+#include "common/error.h"
+#include "protocol/protocol.h"
+
+int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		fputs("Usage:  cctl version\n\nShow the cctl and containd version information\n", stdout);
+		return 0;
+	}
+	if (argc > 1)
+		return cmd_usage_error(reterr, "version", "\"cctl version\" accepts no arguments.");
+
+	printf("Client:\n"
+	       " Version:   %s\n"
+	       " Protocol:  %d\n",
+	       CONTAIND_VERSION, PROTOCOL_VERSION);
+	/* Show the client part even when the daemon cannot be reached. */
+	fflush(stdout);
+
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	int r = conn_open(cctl->socket_path, &conn, reterr);
+	if (r < 0)
+		return r;
+	r = conn_call_ok(&conn, PROTO_M_VERSION, NULL, NULL, 0, &reply, reterr);
+	if (r < 0)
+		return r;
+
+	/* Every field the daemon reports ("version", "protocol", ...), in its order, so the client
+	 * needs no change when the daemon reports more. */
+	printf("\nServer:\n");
+	const char *key;
+	json_t *value;
+	json_object_foreach(reply.msg.result, key, value) {
+		if (!*key)
+			continue;
+		char label[64];
+		snprintf(label, sizeof(label), "%c%s:", toupper((unsigned char)key[0]), key + 1);
+		if (json_is_string(value))
+			printf(" %-10s %s\n", label, json_string_value(value));
+		else if (json_is_integer(value))
+			printf(" %-10s %lld\n", label, (long long)json_integer_value(value));
+	}
+	return 0;
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Image import, listing, removal; hostile tarballs are refused and leave nothing behind.
+source "$(dirname "$0")/../lib.sh"
+need_root
+need_alpine
+start_daemon || exit 1
+root=$DAEMON_DIR/root
+
+run_cctl image import alpine "$ALPINE_TARBALL"
+is "$RC" 0 "import the Alpine tarball"
+run_cctl images
+like "$OUT" 'alpine +latest' "images lists alpine:latest"
+layer=$(ls "$root/layers")
+is "$layer" "d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1efa0c" "the layer is stored under the tarball's sha256"
+is "$(cat "$root/layers/$layer/etc/alpine-release")" "3.20.3" "the layer holds the extracted files"
+run_cctl image import alpine:3.20 "$ALPINE_TARBALL"
+is "$(ls "$root/layers" | wc -l)" 1 "a second import of the same tarball reuses the layer"
+run_cctl images
+like "$OUT" 'alpine +3\.20' "the second name is listed"
+out=$(gzip -dc "$ALPINE_TARBALL" | "$CCTL" image import plain -)
+is "$?" 0 "import from stdin (uncompressed tar)"
+out=$("$CCTL" run --rm plain cat /etc/alpine-release)
+is "$out" "3.20.3" "an image imported from stdin runs"
+
+run_cctl image import 'Bad:Name' "$ALPINE_TARBALL"
+is "$RC" 125 "an invalid image name is refused"
+like "$ERR" 'invalid|lowercase' "with a message about the name"
+run_cctl image import x /nonexistent.tar
+is "$RC" 125 "a missing file is refused"
+
+id=$("$CCTL" run -d alpine sleep 100)
+record_id "$id"
+run_cctl rmi alpine
+is "$RC" 1 "rmi is refused while a container uses the image"
+like "$ERR" 'in use' "and says it is in use"
+"$CCTL" rm -f "$id" >/dev/null
+run_cctl rmi alpine:3.20
+is "$RC" 0 "rmi of one name"
+like "$OUT" 'Untagged: alpine:3.20' "reports the untag"
+run_cctl rmi alpine
+is "$RC" 0 "rmi of the last name"
+run_cctl images
+unlike "$OUT" 'alpine' "alpine is gone"
+
+# Hostile tarballs, made with Python's tarfile.
+mkdir -p "$TEST_TMP/evil"
+python3 - "$TEST_TMP/evil" <<'PY'
+import io, sys, tarfile
+d = sys.argv[1]
+def tar(name, members, mode="w"):
+    with tarfile.open(f"{d}/{name}", mode) as t:
+        for m, data in members:
+            t.addfile(m, io.BytesIO(data) if data is not None else None)
+def f(name, data=b"evil\n"):
+    i = tarfile.TarInfo(name); i.size = len(data); return (i, data)
+def l(name, target, kind):
+    i = tarfile.TarInfo(name); i.type = kind; i.linkname = target; return (i, None)
+target = d + "/escaped"
+tar("dotdot.tar", [f("ok"), f("../../../../" + target.lstrip("/"))])
+tar("absolute.tar", [f(target)])
+tar("inner-dotdot.tar", [f("a/../../escaped")])
+tar("symlink-write.tar", [l("link", d, tarfile.SYMTYPE), f("link/escaped")])
+tar("hardlink-out.tar", [l("hl", "../../../../etc/passwd", tarfile.LNKTYPE)])
+tar("hardlink-abs.tar", [l("hl", "/etc/passwd", tarfile.LNKTYPE)])
+tar("evil.tar.gz", [f("ok"), f("../escaped")], "w:gz")
+open(f"{d}/not-a-tar.tar", "wb").write(b"hello, this is not a tarball\n" * 100)
+open(f"{d}/empty.tar", "wb").write(b"")
+good = open(f"{d}/dotdot.tar", "rb").read()
+tar("good.tar.gz", [f("etc/x", b"x" * 100000)], "w:gz")
+data = open(f"{d}/good.tar.gz", "rb").read()
+open(f"{d}/truncated.tar.gz", "wb").write(data[: len(data) // 2])
+PY
+for t in dotdot absolute inner-dotdot symlink-write hardlink-out hardlink-abs; do
+	run_cctl image import "evil-$t" "$TEST_TMP/evil/$t.tar"
+	is "$RC" 125 "hostile tarball '$t' is refused"
+	[[ -n $ERR ]] && pass "'$t' is refused with a message: ${ERR%%$'\n'*}" || fail "'$t' has a message"
+done
+for t in evil.tar.gz not-a-tar.tar empty.tar truncated.tar.gz; do
+	run_cctl image import "bad" "$TEST_TMP/evil/$t"
+	is "$RC" 125 "broken tarball '$t' is refused"
+done
+[[ ! -e $TEST_TMP/evil/escaped && ! -e /escaped ]] && pass "nothing was written outside the layer" || fail "nothing was written outside the layer"
+is "$(cat /etc/passwd | head -1 | cut -d: -f1)" "root" "/etc/passwd is untouched"
+is "$(ls "$root/layers" | wc -l)" 1 "refused imports leave no layer behind (only the stdin import's)"
+is "$(ls -A "$root/tmp" 2>/dev/null | wc -l)" 0 "refused imports leave no temporary directory"
+run_cctl images
+unlike "$OUT" 'evil|bad' "refused imports leave no image"
+done_testing

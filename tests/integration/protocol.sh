@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Hostile and broken requests get clear errors; the daemon survives and leaks no fds.
+source "$(dirname "$0")/../lib.sh"
+need_root
+need_alpine
+start_daemon || exit 1
+import_alpine
+
+fds_before=$(ls /proc/$DAEMON_PID/fd | wc -l)
+python3 - "$CONTAIND_SOCKET" >"$TEST_TMP/proto.tap" <<'PY'
+import json, os, socket, sys, time
+
+path = sys.argv[1]
+n = 0
+def result(ok, desc, extra=""):
+    global n
+    n += 1
+    print(("ok" if ok else "not ok"), n, "-", desc)
+    if not ok and extra:
+        print("# " + str(extra).replace("\n", "\n# "))
+
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(10)
+    return s, s.makefile("rb")
+
+def exchange(raw, fds=()):
+    s, f = conn()
+    socket.send_fds(s, [raw], list(fds)) if fds else s.sendall(raw)
+    line = f.readline()
+    s.close()
+    return json.loads(line) if line else None
+
+def code(reply):
+    return reply and reply.get("error", {}).get("code")
+
+cases = [
+    (b"this is not json\n", "parse_error", "garbage"),
+    (b"{\"v\":1,\"id\":1,\"method\":\n", "parse_error", "truncated JSON"),
+    (b"[]\n", "parse_error", "an array"),
+    (b"{\"v\":1,\"id\":1}\n", "invalid_request", "no method"),
+    (b"{\"id\":1,\"method\":\"system.version\"}\n", "invalid_request", "no version"),
+    (b"{\"v\":99,\"id\":1,\"method\":\"system.version\"}\n", "unsupported_version", "future version"),
+    (b"{\"v\":1,\"id\":1,\"method\":\"container.explode\"}\n", "unknown_method", "unknown method"),
+    (b"{\"v\":1,\"id\":1,\"method\":\"container.run\",\"params\":{}}\n", "invalid_params", "run without image"),
+    (b"{\"v\":1,\"id\":1,\"method\":\"container.run\",\"params\":{\"image\":\"alpine\",\"memory\":\"lots\"}}\n", "invalid_params", "memory of the wrong type"),
+    (b"{\"v\":1,\"id\":1,\"method\":\"container.inspect\",\"params\":{}}\n", "invalid_params", "inspect without id"),
+    (b"{\"v\":1,\"id\":1,\"method\":\"container.inspect\",\"params\":{\"id\":\"nope\"}}\n", "not_found", "inspect of an unknown container"),
+    (b"{\"v\":1,\"id\":1,\"method\":\"container.run\",\"params\":{\"image\":\"nosuch\",\"stdio\":\"null\"}}\n", "not_found", "run of an unknown image"),
+    (b"{\"v\":1,\"id\":1,\"method\":\"image.remove\",\"params\":{\"name\":\"nosuch\"}}\n", "not_found", "rmi of an unknown image"),
+    (b"{\"v\":1,\"id\":1,\"method\":\"image.import\",\"params\":{\"name\":\"x\"}}\n", "bad_fds", "import without a file"),
+    (b"{\"v\":1,\"id\":1,\"method\":\"container.run\",\"params\":{\"image\":\"alpine\",\"cmd\":[\"true\"]}}\n", "bad_fds", "run with stdio fds but none sent"),
+]
+for raw, want, desc in cases:
+    r = exchange(raw)
+    result(code(r) == want, "%s -> %s" % (desc, want), r)
+    result(bool(r and r["error"].get("message")), "%s has a message" % desc, r)
+
+# fd count mismatches: the fds that arrived are closed and the reply says so.
+null = os.open("/dev/null", os.O_RDWR)
+r = exchange(b"{\"v\":1,\"id\":1,\"method\":\"system.version\"}\n", [null])
+result(code(r) == "bad_fds", "undeclared fds -> bad_fds", r)
+r = exchange(b"{\"v\":1,\"id\":1,\"method\":\"system.version\",\"fds\":2}\n", [null])
+result(code(r) == "bad_fds", "declared 2, sent 1 -> bad_fds", r)
+r = exchange(b"{\"v\":1,\"id\":1,\"method\":\"container.run\",\"params\":{\"image\":\"alpine\",\"cmd\":[\"true\"]},\"fds\":1}\n", [null])
+result(code(r) == "bad_fds", "run with 1 fd instead of 2 -> bad_fds", r)
+r = exchange(b"{\"v\":1,\"id\":1,\"method\":\"container.run\",\"params\":{\"image\":\"alpine\",\"cmd\":[\"true\"]},\"fds\":4}\n", [null] * 4)
+result(code(r) == "bad_fds", "run with 4 fds -> bad_fds", r)
+r = exchange(b"{\"v\":1,\"id\":1,\"method\":\"system.version\",\"fds\":4}\n", [null] * 9)
+result(code(r) == "bad_fds", "9 fds (over the cap) -> bad_fds", r)
+
+# Oversized message: refused, and the same connection keeps working.
+s, f = conn()
+s.sendall(b"{\"v\":1,\"id\":1,\"method\":\"" + b"x" * 400000 + b"\"}\n")
+r = json.loads(f.readline())
+result(code(r) == "message_too_large", "a 400 kB line -> message_too_large", r)
+s.sendall(b"{\"v\":1,\"id\":2,\"method\":\"system.version\"}\n")
+r = json.loads(f.readline())
+result(r.get("id") == 2 and "result" in r, "the connection still works after an oversized line", r)
+
+# Several requests in one write are all answered, in order, with their ids.
+s.sendall(b"".join(b"{\"v\":1,\"id\":%d,\"method\":\"system.version\"}\n" % i for i in range(10, 20)))
+ids = [json.loads(f.readline())["id"] for _ in range(10)]
+result(ids == list(range(10, 20)), "pipelined requests are answered in order", ids)
+s.close()
+
+# A client that vanishes mid-line, and one that sends only half a request, do no harm.
+s, f = conn(); s.sendall(b"{\"v\":1,\"id\":1,\"meth"); s.close()
+s, f = conn(); s.shutdown(socket.SHUT_WR); result(f.readline() == b"", "EOF without a request just closes"); s.close()
+
+# Many connections at once are fine, and all get answers.
+socks = [conn() for _ in range(50)]
+for s, f in socks:
+    s.sendall(b"{\"v\":1,\"id\":1,\"method\":\"system.version\"}\n")
+answers = sum(1 for s, f in socks if "result" in json.loads(f.readline()))
+result(answers == 50, "50 concurrent connections are served", answers)
+for s, f in socks:
+    s.close()
+os.close(null)
+print("1..%d" % n)
+PY
+rc=$?
+grep -v '^1\.\.' "$TEST_TMP/proto.tap" | while IFS= read -r line; do
+	case $line in
+	"ok "*) pass "${line#ok * - }" ;;
+	"not ok "*) fail "${line#not ok * - }" ;;
+	*) echo "$line" ;;
+	esac
+done >"$TEST_TMP/proto.out"
+cat "$TEST_TMP/proto.out"
+tap_n=$((tap_n + $(grep -c '^ok\|^not ok' "$TEST_TMP/proto.out")))
+tap_failed=$((tap_failed + $(grep -c '^not ok' "$TEST_TMP/proto.out")))
+is "$rc" 0 "the protocol script ran to the end"
+
+kill -0 "$DAEMON_PID" && pass "the daemon is still alive" || fail "the daemon is still alive"
+sleep 0.2
+fds_after=$(ls /proc/$DAEMON_PID/fd | wc -l)
+is "$fds_after" "$fds_before" "the daemon holds no more fds than before"
+run_cctl run --rm alpine echo still-works
+is "$OUT" "still-works" "containers still run afterwards"
+done_testing

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# cctl run end to end: exit codes, stdio, env/workdir/user/hostname, names, --rm, big output.
+source "$(dirname "$0")/../lib.sh"
+need_root
+need_alpine
+start_daemon || exit 1
+import_alpine
+
+run_cctl run --rm alpine true
+is "$RC" 0 "true exits 0"
+run_cctl run --rm alpine sh -c 'exit 3'
+is "$RC" 3 "exit code 3 is passed through"
+run_cctl run --rm alpine /nonexistent
+is "$RC" 127 "missing executable exits 127"
+like "$ERR" 'no such file or directory|not found' "missing executable has a clear message"
+run_cctl run --rm alpine nosuchcommand
+is "$RC" 127 "command not in PATH exits 127"
+like "$ERR" 'executable file not found in \$PATH' "PATH lookup failure says so"
+run_cctl run --rm alpine /etc/passwd
+is "$RC" 126 "non-executable file exits 126"
+like "$ERR" 'ermission denied' "non-executable says permission denied"
+run_cctl run --rm alpine sh -c 'kill -9 $$'
+is "$RC" 137 "killed by SIGKILL exits 137"
+run_cctl run --rm nosuchimage true
+is "$RC" 125 "unknown image exits 125"
+like "$ERR" 'no such image|not found' "unknown image has a clear message"
+run_cctl run --rm -w relative alpine true
+is "$RC" 125 "relative workdir is refused with 125"
+run_cctl run --rm --memory 1k alpine true
+is "$RC" 125 "invalid memory limit is refused with 125"
+
+run_cctl run --rm alpine sh -c 'echo to-stdout; echo to-stderr >&2'
+is "$OUT" "to-stdout" "stdout goes to stdout only"
+is "$ERR" "to-stderr" "stderr goes to stderr only"
+
+out=$(echo hi | "$CCTL" run --rm -i alpine cat)
+is "$out" "hi" "stdin is piped with -i"
+out=$(echo hi | "$CCTL" run --rm alpine cat)
+is "$out" "" "without -i stdin is /dev/null"
+out=$("$CCTL" run --rm alpine readlink /proc/self/fd/0 </dev/zero)
+is "$out" "/dev/null" "without -i fd 0 is the container's /dev/null"
+
+out=$("$CCTL" run --rm -e FOO=bar -e EMPTY= alpine sh -c 'echo "$FOO|$EMPTY|$PATH|$HOME"')
+is "$out" "bar||/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|/root" "-e values and the image PATH apply"
+out=$(FROMHOST=yes "$CCTL" run --rm -e FROMHOST alpine sh -c 'echo $FROMHOST')
+is "$out" "yes" "-e KEY takes the value from cctl's environment"
+out=$("$CCTL" run --rm -w /tmp/new/dir alpine pwd)
+is "$out" "/tmp/new/dir" "-w sets (and creates) the working directory"
+out=$("$CCTL" run --rm -u 1000:1001 alpine id)
+like "$out" '^uid=1000 gid=1001' "-u UID:GID switches user"
+out=$("$CCTL" run --rm -u 1000 alpine sh -c 'id -u; id -G')
+is "$out" "$(printf '1000\n0')" "-u UID without a group runs with gid 0 and no extra groups"
+out=$("$CCTL" run --rm -u 1000 alpine sh -c 'cat /proc/self/status | grep ^CapEff')
+like "$out" 'CapEff:[[:space:]]+0+$' "a non-root user has no capabilities"
+out=$("$CCTL" run --rm alpine sh -c 'grep ^CapBnd /proc/self/status')
+is "$out" "$(printf 'CapBnd:\t00000000a80425fb')" "root in the container has Docker's default capability set"
+
+out=$("$CCTL" run --rm --hostname box alpine hostname)
+is "$out" "box" "--hostname sets the hostname"
+
+"$CCTL" run --name keepme alpine sh -c 'echo kept' >/dev/null
+run_cctl ps -a
+like "$OUT" 'keepme' "an exited container stays listed with ps -a"
+run_cctl ps
+unlike "$OUT" 'keepme' "ps without -a lists only running containers"
+id=$("$CCTL" inspect keepme | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+record_id "$id"
+like "$id" '^[0-9a-f]{64}$' "inspect shows the full id"
+host=$("$CCTL" run --rm --name hn alpine hostname)
+like "$host" '^[0-9a-f]{12}$' "the hostname defaults to the short id"
+state=$("$CCTL" inspect keepme | python3 -c 'import json,sys; c=json.load(sys.stdin)[0]; print(c["state"], c["exit_code"])')
+is "$state" "exited 0" "inspect reports the state and exit code"
+run_cctl run --name keepme alpine true
+is "$RC" 125 "a second container with the same name is refused"
+like "$ERR" 'already in use' "the name conflict is explained"
+run_cctl rm keepme
+is "$RC" 0 "rm removes an exited container"
+run_cctl inspect keepme
+is "$RC" 1 "a removed container is gone"
+[[ -z "$(ls "$DAEMON_DIR/root/containers")" ]] && pass "no container directory is left behind" || fail "no container directory is left behind"
+
+"$CCTL" run --rm alpine true
+run_cctl ps -a
+is "$(echo "$OUT" | wc -l)" 1 "--rm containers are gone after they exit (only the header is left)"
+
+# 1 MiB through the container's stdout arrives intact, byte for byte.
+want=$(head -c 1048576 /dev/urandom | tee "$TEST_TMP/blob" | sha256sum | cut -d' ' -f1)
+got=$("$CCTL" run --rm -i alpine cat <"$TEST_TMP/blob" | sha256sum | cut -d' ' -f1)
+is "$got" "$want" "1 MiB of output arrives intact"
+got=$("$CCTL" run --rm alpine sh -c 'head -c 1048576 /dev/zero' | wc -c)
+is "$got" 1048576 "1 MiB written by the container is all there at exit"
+
+[[ -z "$(leftover_cgroups)" ]] && pass "no cgroups left behind" || fail "no cgroups left behind"
+done_testing

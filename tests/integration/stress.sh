@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# 100 containers in a row leave no fds, mounts, cgroups, processes or directories behind.
+source "$(dirname "$0")/../lib.sh"
+need_root
+need_alpine
+start_daemon || exit 1
+import_alpine
+"$CCTL" run --rm alpine true   # warm up lazily created state
+
+fds_before=$(ls /proc/$DAEMON_PID/fd | wc -l)
+mounts_before=$(wc -l </proc/self/mountinfo)
+children_before=$(pgrep -P "$DAEMON_PID" | wc -l)
+failed=0
+for i in $(seq 100); do
+	out=$("$CCTL" run --rm alpine echo "$i") || failed=$((failed + 1))
+	[[ $out == "$i" ]] || failed=$((failed + 1))
+done
+is "$failed" 0 "100 containers in a row ran and printed their output"
+for i in $(seq 20); do
+	id=$("$CCTL" run -d alpine true)
+	record_id "$id"
+	"$CCTL" wait "$id" >/dev/null
+	"$CCTL" rm "$id" >/dev/null
+done
+pass "20 detached containers run, waited for and removed"
+sleep 0.2
+is "$(ls /proc/$DAEMON_PID/fd | wc -l)" "$fds_before" "the daemon holds the same number of fds as before"
+is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mounts are left on the host"
+is "$(pgrep -P "$DAEMON_PID" | wc -l)" "$children_before" "no child processes are left"
+is "$(ls -A "$DAEMON_DIR/root/containers" | wc -l)" 0 "no container directories are left under --root"
+is "$(ls -A "$DAEMON_DIR/state/containers" | wc -l)" 0 "no container directories are left under --state"
+# Every container this daemon started, from its debug log.
+grep -oE 'container [0-9a-f]{64} started' "$DAEMON_DIR/log" | awk '{ print $2 }' >>"$DAEMON_DIR/ids"
+is "$(sort -u "$DAEMON_DIR/ids" | wc -l)" 122 "the log names all 122 containers"
+[[ -z "$(leftover_cgroups)" ]] && pass "no cgroups of recorded containers are left" || fail "no cgroups of recorded containers are left"
+done_testing
