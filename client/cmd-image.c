@@ -1,5 +1,4 @@
 /* The image verbs: import (a tarball passed as an fd), images (the table) and rmi. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -225,8 +224,8 @@ int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr)
 	return 0;
 }
 
-/* Prints what image.remove reports, one line per step: strings as they are, and objects such as
- * {"untagged": "alpine:latest"} as "Untagged: alpine:latest". */
+/* Prints what image.remove reports as docker does: a name that went is "Untagged", an image id
+ * ("sha256:...", the image or a layer) is "Deleted". */
 static void rmi_print_removed(json_t *result)
 {
 	json_t *items = json_object_get(result, IMAGE_REMOVE_RESULT_ITEMS);
@@ -234,17 +233,9 @@ static void rmi_print_removed(json_t *result)
 	json_t *item;
 
 	json_array_foreach(items, i, item) {
-		if (json_is_string(item)) {
-			printf("%s\n", json_string_value(item));
-			continue;
-		}
-		const char *key;
-		json_t *value;
-		json_object_foreach(item, key, value) {
-			if (!json_is_string(value) || !*key)
-				continue;
-			printf("%c%s: %s\n", toupper((unsigned char)key[0]), key + 1, json_string_value(value));
-		}
+		const char *s = json_string_value(item);
+		if (s)
+			printf("%s: %s\n", str_startswith(s, "sha256:") ? "Deleted" : "Untagged", s);
 	}
 }
 

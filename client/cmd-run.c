@@ -5,7 +5,6 @@
  * are forwarded to the container as container.kill on the same connection. With -t the daemon
  * creates a pty and returns its master; cctl relays between it and the local terminal. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -227,22 +226,6 @@ static int run_parse(struct run *run, int argc, char **argv, char **reterr)
 	return 0;
 }
 
-/* Makes sure fd is open, so the daemon gets a valid fd to hand the container. A closed stdio fd
- * is replaced by /dev/null, opened into *ret_null (closed by the caller). */
-static int run_stdio_fd(int fd, int *ret_null, char **reterr)
-{
-	if (fcntl(fd, F_GETFD) >= 0)
-		return fd;
-	if (errno != EBADF)
-		return err_set(reterr, -errno, "cannot check fd %d: %m", fd);
-	if (*ret_null < 0) {
-		*ret_null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-		if (*ret_null < 0)
-			return err_set(reterr, -errno, "cannot open /dev/null: %m");
-	}
-	return *ret_null;
-}
-
 /* The signals cctl forwards or reacts to. They are blocked and read from a signalfd, so the loop
  * handles them synchronously; blocking them before the request means none is lost. */
 static const int run_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -281,17 +264,17 @@ static int run_forward_signal(struct run *run, int sig, char **reterr)
  * container and can only come from kill(1). Returns 1 when cctl should exit now. */
 static int run_handle_signal(struct run *run, int sig, char **reterr)
 {
-	if (sig == SIGWINCH) {
-		if (run->have_relay)
-			(void)tty_relay_resize(&run->relay, run->term_fd); /* best effort */
-		return 0;
-	}
 	if (run->tty && (sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)) {
 		run->exit_code = 128 + sig;
 		return 1;
 	}
 	if (!run->id) {
 		run->pending_signals |= 1u << sig;
+		return 0;
+	}
+	if (sig == SIGWINCH) {
+		if (run->have_relay)
+			(void)tty_relay_resize(&run->relay, run->term_fd); /* best effort */
 		return 0;
 	}
 	return run_forward_signal(run, sig, reterr);
@@ -376,13 +359,14 @@ static int run_handle_reply(struct run *run, struct conn_msg *m, char **reterr)
 	}
 
 	/* What happened while we waited: signals to forward, a resize, an exit already reported. */
+	unsigned pending = run->pending_signals;
+	run->pending_signals = 0;
 	for (int sig = 1; sig < 32; sig++)
-		if (run->pending_signals & (1u << sig)) {
-			r = run_forward_signal(run, sig, reterr);
+		if (pending & (1u << sig)) {
+			r = run_handle_signal(run, sig, reterr);
 			if (r < 0)
 				return r;
 		}
-	run->pending_signals = 0;
 	size_t i;
 	json_t *params;
 	json_array_foreach(run->early_exits, i, params) {
@@ -403,6 +387,8 @@ static int run_handle_message(struct run *run, struct conn_msg *m, char **reterr
 	}
 	if (m->msg.id == run->run_req)
 		return run_handle_reply(run, m, reterr);
+	if (m->msg.id < 0)
+		return conn_reply_check(m, reterr); /* an error about the connection itself */
 	return 0; /* replies to container.kill */
 }
 
@@ -502,7 +488,6 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 		.sigfd = -1,
 		.term_fd = -1,
 	};
-	_cleanup_close_ int devnull = -1;
 	int fds[3];
 	unsigned nfds = 0;
 	int r;
@@ -516,13 +501,10 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 	} else if (run.tty) {
 		run.p.stdio = PROTO_STDIO_PTY;
 	} else {
+		/* main() made sure these are open, so they are not our socket. */
 		run.p.stdio = PROTO_STDIO_FDS;
-		for (int fd = run.p.interactive ? 0 : 1; fd <= 2; fd++) {
-			r = run_stdio_fd(fd, &devnull, reterr);
-			if (r < 0)
-				return r;
-			fds[nfds++] = r;
-		}
+		for (int fd = run.p.interactive ? 0 : 1; fd <= 2; fd++)
+			fds[nfds++] = fd;
 	}
 
 	r = conn_open(cctl->socket_path, &run.conn, reterr);
@@ -558,8 +540,6 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 	r = conn_send(&run.conn, PROTO_M_RUN, params, fds, nfds, &run.run_req, reterr);
 	if (r < 0)
 		return r;
-	/* Our copy of /dev/null is not needed once the daemon has its own. */
-	devnull = safe_close(devnull);
 
 	r = run_loop(&run, reterr);
 	if (r < 0)

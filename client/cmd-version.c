@@ -19,9 +19,9 @@ int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return cmd_usage_error(reterr, "version", "\"cctl version\" accepts no arguments.");
 
 	printf("Client:\n"
-	       " Version:   %s\n"
-	       " Protocol:  %d\n",
-	       CONTAIND_VERSION, PROTOCOL_VERSION);
+	       " %-16s %s\n"
+	       " %-16s %d\n",
+	       "Version:", CONTAIND_VERSION, "Protocol:", PROTOCOL_VERSION);
 	/* Show the client part even when the daemon cannot be reached. */
 	fflush(stdout);
 
@@ -34,20 +34,24 @@ int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r < 0)
 		return r;
 
-	/* Every field the daemon reports ("version", "protocol", ...), in its order, so the client
-	 * needs no change when the daemon reports more. */
+	/* Every field the daemon reports ("version", "protocol", "cgroup_layout", ...), in its order,
+	 * so the client needs no change when the daemon reports more. */
 	printf("\nServer:\n");
 	const char *key;
 	json_t *value;
 	json_object_foreach(reply.msg.result, key, value) {
 		if (!*key)
 			continue;
+		/* "cgroup_layout" becomes "Cgroup layout:". */
 		char label[64];
 		snprintf(label, sizeof(label), "%c%s:", toupper((unsigned char)key[0]), key + 1);
+		for (char *p = label; *p; p++)
+			if (*p == '_')
+				*p = ' ';
 		if (json_is_string(value))
-			printf(" %-10s %s\n", label, json_string_value(value));
+			printf(" %-16s %s\n", label, json_string_value(value));
 		else if (json_is_integer(value))
-			printf(" %-10s %lld\n", label, (long long)json_integer_value(value));
+			printf(" %-16s %lld\n", label, (long long)json_integer_value(value));
 	}
 	return 0;
 }

@@ -41,6 +41,48 @@ void conn_close(struct conn *c)
 	c->fd = safe_close(c->fd);
 }
 
+/* Error codes as errnos, so callers can tell "not found" from "busy" without comparing strings. */
+static int error_code_to_errno(const char *code)
+{
+	static const struct {
+		const char *code;
+		int err;
+	} map[] = {
+		{ PROTO_E_NOT_FOUND, ENOENT }, { PROTO_E_CONFLICT, EBUSY },    { PROTO_E_PARAMS, EINVAL },
+		{ PROTO_E_INVALID, EINVAL },   { PROTO_E_PARSE, EINVAL },      { PROTO_E_VERSION, EPROTONOSUPPORT },
+		{ PROTO_E_METHOD, EOPNOTSUPP }, { PROTO_E_TOO_LARGE, E2BIG },  { PROTO_E_FDS, EBADF },
+		{ PROTO_E_LIMIT, EAGAIN },     { PROTO_E_SHUTDOWN, ESHUTDOWN }, { PROTO_E_START, ECHILD },
+		{ PROTO_E_IMPORT, EIO },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (strcmp(code, map[i].code) == 0)
+			return -map[i].err;
+	return -EIO;
+}
+
+/* The daemon hung up while we were sending: it may have said why first (permission denied, too
+ * many connections), in an error reply without an id. Returns that, or r as a send error. */
+static int conn_rejection(struct conn *c, int r, char **reterr)
+{
+	/* Bounded: the daemon sends one rejection and closes, so a few rounds see all of it. */
+	for (int i = 0; i < 16; i++) {
+		struct conn_msg m = CONN_MSG_INIT;
+		int k = conn_next(c, &m, NULL);
+		if (k > 0) {
+			if (!m.msg.event && m.msg.error_code) {
+				k = err_set(reterr, error_code_to_errno(m.msg.error_code), "%s", m.msg.error_message);
+				conn_msg_done(&m);
+				return k;
+			}
+			conn_msg_done(&m);
+			continue;
+		}
+		if (k < 0 || conn_fill(c, NULL) <= 0)
+			break;
+	}
+	return err_set(reterr, r, "cannot send request to containd: %m");
+}
+
 int conn_send(struct conn *c, const char *method, json_t *params, const int *fds, unsigned nfds,
 	      json_int_t *ret_id, char **reterr)
 {
@@ -53,6 +95,8 @@ int conn_send(struct conn *c, const char *method, json_t *params, const int *fds
 	if (!line)
 		return err_set(reterr, -E2BIG, "request %s is too large", method);
 	int r = wire_send(c->fd, line, len, fds, nfds);
+	if (r == -EPIPE || r == -ECONNRESET)
+		return conn_rejection(c, r, reterr);
 	if (r < 0)
 		return err_set(reterr, r, "cannot send request to containd: %m");
 	if (ret_id)
@@ -146,32 +190,15 @@ int conn_call(struct conn *c, const char *method, json_t *params, const int *fds
 		r = conn_receive(c, &m, reterr);
 		if (r < 0)
 			return r;
-		if (!m.msg.event && m.msg.id == id) {
+		/* Ours, or an error the daemon could not attribute to a request (a rejected
+		 * connection): either way the answer to this call. */
+		if (!m.msg.event && (m.msg.id == id || (m.msg.id < 0 && m.msg.error_code))) {
 			*ret = m;
 			return 0;
 		}
 		/* Events, and replies to nothing we wait for, are not ours to handle here. */
 		conn_msg_done(&m);
 	}
-}
-
-/* Error codes as errnos, so callers can tell "not found" from "busy" without comparing strings. */
-static int error_code_to_errno(const char *code)
-{
-	static const struct {
-		const char *code;
-		int err;
-	} map[] = {
-		{ PROTO_E_NOT_FOUND, ENOENT }, { PROTO_E_CONFLICT, EBUSY },    { PROTO_E_PARAMS, EINVAL },
-		{ PROTO_E_INVALID, EINVAL },   { PROTO_E_PARSE, EINVAL },      { PROTO_E_VERSION, EPROTONOSUPPORT },
-		{ PROTO_E_METHOD, EOPNOTSUPP }, { PROTO_E_TOO_LARGE, E2BIG },  { PROTO_E_FDS, EBADF },
-		{ PROTO_E_LIMIT, EAGAIN },     { PROTO_E_SHUTDOWN, ESHUTDOWN }, { PROTO_E_START, ECHILD },
-		{ PROTO_E_IMPORT, EIO },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (strcmp(code, map[i].code) == 0)
-			return -map[i].err;
-	return -EIO;
 }
 
 int conn_reply_check(const struct conn_msg *m, char **reterr)

@@ -1,11 +1,13 @@
 /* cctl: the command-line client of containd. Global options, the verb table, and the one place
  * that turns an error into a message and an exit status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/commands.h"
 #include "client/tty.h"
@@ -135,6 +137,28 @@ static int run_group(struct cctl *cctl, const char *group, const struct verb *ve
 	return v->fn(cctl, argc - 1, argv + 1, reterr);
 }
 
+/* Opens /dev/null on whichever of fds 0-2 is closed. Otherwise the first socket we open would
+ * become "stdin" or "stdout": the pty relay would read protocol bytes as input, a printf() would
+ * write into the connection, and the daemon would hand the container our socket as its stdio. */
+static int ensure_stdio(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		if (errno != EBADF)
+			return -errno;
+		/* The lowest free fd is this one. */
+		int n = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+		if (n < 0)
+			return -errno;
+		if (n != fd) {
+			close(n);
+			return -EBADF;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -146,6 +170,13 @@ int main(int argc, char **argv)
 	struct cctl cctl = { .socket_path = NULL };
 	_cleanup_free_ char *err = NULL;
 	int c, r;
+
+	r = ensure_stdio();
+	if (r < 0) {
+		errno = -r;
+		fprintf(stderr, "cctl: cannot open /dev/null for a closed standard fd: %m\n");
+		return CCTL_EXIT_ERROR;
+	}
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:hv", options, NULL)) != -1) {

@@ -131,7 +131,7 @@ static bool relay_output(struct tty_relay *t)
 
 void tty_relay_handle(struct tty_relay *t, const struct pollfd *pfds)
 {
-	if (t->in_idx >= 0 && (pfds[t->in_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
+	if (t->in_idx >= 0 && (pfds[t->in_idx].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) {
 		ssize_t n = read(t->in_fd, t->buf, sizeof(t->buf));
 		if (n > 0) {
 			t->len = (size_t)n;

@@ -485,11 +485,15 @@ int cgroup_manager_new(struct cgroup_manager **ret, char **reterr)
 		return err_set(reterr, -ENOMEDIUM, "cannot find the daemon's cgroup %s below " CGROUP_ROOT,
 			       v2_own ? v2_own : "(none in /proc/self/cgroup)");
 	if (v2_path) {
-		m->v2 = (int)m->n_hier;
+		size_t n = m->n_hier;
 		r = manager_add(m, "unified", TAKE_PTR(v2_path), true, reterr);
 		if (r < 0)
 			return r;
+		if (m->n_hier > n)
+			m->v2 = (int)n;
 	}
+	if (unified_root && m->v2 < 0)
+		return err_set(reterr, -ENOMEDIUM, "cannot use the cgroup v2 hierarchy");
 	if (m->n_hier == 0)
 		return err_set(reterr, -ENOMEDIUM, "no usable cgroup hierarchy is mounted below " CGROUP_ROOT);
 	m->layout = unified_root ? LAYOUT_V2 : m->v2 >= 0 ? LAYOUT_HYBRID : LAYOUT_V1;
@@ -706,9 +710,8 @@ static int cg_apply_limits(struct container_cgroup *cg, const struct cgroup_limi
 			if ((r = cg_write(cg, h, "cpu.max", buf, false, reterr)) < 0)
 				return r;
 		} else {
-			snprintf(buf, sizeof(buf), "%u", CPU_PERIOD_US);
-			if ((r = cg_write(cg, h, "cpu.cfs_period_us", buf, false, reterr)) < 0)
-				return r;
+			/* A new cgroup's cpu.cfs_period_us is always the kernel's default, 100000: on
+			 * this path every write counts, so only the quota is written. */
 			snprintf(buf, sizeof(buf), "%" PRIu64, quota);
 			if ((r = cg_write(cg, h, "cpu.cfs_quota_us", buf, false, reterr)) < 0)
 				return r;

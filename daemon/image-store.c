@@ -91,12 +91,6 @@ struct image_store {
 	struct import *imports;
 };
 
-static void json_decrefp(json_t **j)
-{
-	json_decref(*j);
-}
-#define _cleanup_json_ _cleanup_(json_decrefp)
-
 static bool is_hex_string(const char *s, size_t min, size_t max)
 {
 	size_t len = strlen(s);
@@ -204,7 +198,7 @@ static int sha256_hex(const void *data, size_t len, char out[HEX_LEN + 1])
  * same layers and settings always give the same id. */
 static int image_compute_id(const struct image *img, char **ret)
 {
-	_cleanup_json_ json_t *o = image_config_json(img, false);
+	json_auto_t *o = image_config_json(img, false);
 	_cleanup_free_ char *canon = NULL;
 	char hex[HEX_LEN + 1];
 	int r;
@@ -343,7 +337,7 @@ static size_t store_count_names(struct image_store *s, const char *id)
 static json_t *store_image_info(struct image_store *s, const struct image *img)
 {
 	_cleanup_free_ const char **names = store_names_of(s, img->id, NULL);
-	_cleanup_json_ json_t *jnames = NULL, *jlayers = NULL;
+	json_auto_t *jnames = NULL, *jlayers = NULL;
 
 	if (!names)
 		return NULL;
@@ -362,7 +356,7 @@ static json_t *store_image_info(struct image_store *s, const struct image *img)
 
 static int store_save_names(struct image_store *s, char **reterr)
 {
-	_cleanup_json_ json_t *o = json_pack("{s:i, s:O}", "version", 1, "names", s->names);
+	json_auto_t *o = json_pack("{s:i, s:O}", "version", 1, "names", s->names);
 	_cleanup_free_ char *data = NULL;
 	int r;
 
@@ -379,7 +373,7 @@ static int store_save_names(struct image_store *s, char **reterr)
 
 static int store_write_image(struct image_store *s, const struct image *img, char **reterr)
 {
-	_cleanup_json_ json_t *o = image_config_json(img, true);
+	json_auto_t *o = image_config_json(img, true);
 	_cleanup_free_ char *data = NULL, *path = NULL;
 	int r;
 
@@ -450,7 +444,7 @@ static int store_load_images(struct image_store *s)
 	while ((errno = 0, de = readdir(d))) {
 		_cleanup_free_ char *data = NULL, *err = NULL, *id = NULL, *want = NULL;
 		_cleanup_(image_freep) struct image *img = NULL;
-		_cleanup_json_ json_t *o = NULL;
+		json_auto_t *o = NULL;
 		size_t len = strlen(de->d_name);
 		int r;
 
@@ -501,7 +495,7 @@ static int store_load_images(struct image_store *s)
 static int store_load_names(struct image_store *s, char **reterr)
 {
 	_cleanup_free_ char *data = NULL;
-	_cleanup_json_ json_t *o = NULL;
+	json_auto_t *o = NULL;
 	json_error_t jerr;
 	json_t *names, *value;
 	const char *key;
@@ -785,7 +779,7 @@ fail:
 int image_store_remove(struct image_store *s, const char *ref, int (*in_use)(const char *image_id, void *userdata),
 		       void *userdata, json_t **ret_removed, char **reterr)
 {
-	_cleanup_json_ json_t *removed = json_array(), *saved = NULL;
+	json_auto_t *removed = json_array(), *saved = NULL;
 	_cleanup_free_ const char **names = NULL;
 	_cleanup_free_ char *name = NULL;
 	struct image *img;
@@ -798,9 +792,14 @@ int image_store_remove(struct image_store *s, const char *ref, int (*in_use)(con
 	if (!img)
 		return -errno;
 
-	/* Untagging one of several names leaves the image, so containers cannot mind. */
+	/* Asked before anything changes, untagging included: removing a name that a container
+	 * was started by is refused too (the daemon's force option decides otherwise). */
+	if (in_use && in_use(img->id, userdata))
+		return err_set(reterr, -EBUSY, "cannot remove %s: image is in use by a container", ref);
+
+	/* One of several names: only that name goes. */
 	if (name && store_count_names(s, img->id) > 1) {
-		_cleanup_json_ json_t *old = json_incref(json_object_get(s->names, name));
+		json_auto_t *old = json_incref(json_object_get(s->names, name));
 
 		if (json_object_del(s->names, name) < 0)
 			return -ENOMEM;
@@ -813,9 +812,6 @@ int image_store_remove(struct image_store *s, const char *ref, int (*in_use)(con
 			return -ENOMEM;
 		goto done;
 	}
-
-	if (in_use && in_use(img->id, userdata))
-		return err_set(reterr, -EBUSY, "cannot remove %s: image is in use by a container", ref);
 
 	/* All names go first, then the config, then the layers: a crash in between leaves an
 	 * unnamed image (listed, removable by id) or unreferenced layers (collected at open). */
@@ -919,59 +915,59 @@ static la_ssize_t tar_source_read(struct archive *a, void *userdata, const void 
 	return n;
 }
 
-/* Drops xattrs in overlayfs' namespaces (see the security note above). */
+static bool xattr_refused(const char *name)
+{
+	return str_startswith(name, "trusted.") || str_startswith(name, "user.overlay.");
+}
+
+/* Drops xattrs in overlayfs' namespaces (see the security note above). The entry owns the xattr
+ * strings, so the ones to keep are copied before the list is cleared and rebuilt. */
 static int entry_filter_xattrs(struct archive_entry *e)
 {
-	const char **names = NULL;
-	const void **values = NULL;
-	size_t *sizes = NULL, n = 0, kept = 0;
-	bool drop = false;
-	const char *name;
+	struct kept {
+		char *name;
+		void *value;
+		size_t size;
+	} *kept = NULL;
+	size_t n = 0, size, count;
 	const void *value;
-	size_t size;
-	int count, r = 0;
+	const char *name;
+	bool drop = false;
+	int r = 0;
 
-	count = archive_entry_xattr_reset(e);
-	if (count <= 0)
+	if (archive_entry_xattr_reset(e) <= 0)
 		return 0;
-	names = calloc((size_t)count, sizeof(*names));
-	values = calloc((size_t)count, sizeof(*values));
-	sizes = calloc((size_t)count, sizeof(*sizes));
-	if (!names || !values || !sizes) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (n < (size_t)count && archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-		if (str_startswith(name, "trusted.") || str_startswith(name, "user.overlay.")) {
-			drop = true;
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+		drop = drop || xattr_refused(name);
+	if (!drop)
+		return 0;
+	count = (size_t)archive_entry_xattr_reset(e);
+	kept = calloc(count, sizeof(*kept));
+	if (!kept)
+		return -ENOMEM;
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK && n < count) {
+		if (xattr_refused(name))
 			continue;
-		}
-		names[kept] = strdup(name);
-		values[kept] = size ? malloc(size) : NULL;
-		if (!names[kept] || (size && !values[kept])) {
-			free((void *)names[kept]);
-			free((void *)values[kept]);
+		kept[n].name = strdup(name);
+		kept[n].value = malloc(size ? size : 1);
+		kept[n].size = size;
+		if (!kept[n].name || !kept[n].value) {
+			n++;
 			r = -ENOMEM;
 			goto out;
 		}
-		if (size)
-			memcpy((void *)values[kept], value, size);
-		sizes[kept++] = size;
+		memcpy(kept[n].value, value, size);
 		n++;
 	}
-	if (drop) {
-		archive_entry_xattr_clear(e);
-		for (size_t i = 0; i < kept; i++)
-			archive_entry_xattr_add_entry(e, names[i], values[i], sizes[i]);
-	}
+	archive_entry_xattr_clear(e);
+	for (size_t i = 0; i < n; i++)
+		archive_entry_xattr_add_entry(e, kept[i].name, kept[i].value, kept[i].size);
 out:
-	for (size_t i = 0; i < kept; i++) {
-		free((void *)names[i]);
-		free((void *)values[i]);
+	for (size_t i = 0; i < n; i++) {
+		free(kept[i].name);
+		free(kept[i].value);
 	}
-	free(names);
-	free(values);
-	free(sizes);
+	free(kept);
 	return r;
 }
 
@@ -1214,7 +1210,7 @@ static int import_commit(struct import *imp, const struct import_result *res, js
 	struct image_store *s = imp->store;
 	_cleanup_(image_freep) struct image *img = NULL;
 	_cleanup_free_ char *layer_dir = NULL, *id = NULL;
-	_cleanup_json_ json_t *old_name = NULL;
+	json_auto_t *old_name = NULL;
 	struct image *existing, *target;
 	bool new_image = false;
 	struct timespec now;
@@ -1224,8 +1220,17 @@ static int import_commit(struct import *imp, const struct import_result *res, js
 
 	if (asprintf(&layer_dir, "%s/%s", s->layers_dir, res->digest) < 0)
 		return -ENOMEM;
-	/* A layer that exists already is the same content (same tarball digest): keep it. */
-	if (renameat2(AT_FDCWD, imp->tmpdir, AT_FDCWD, layer_dir, RENAME_NOREPLACE) < 0) {
+	/* A layer that exists already is the same content (same tarball digest): keep it. Without
+	 * RENAME_NOREPLACE (EINVAL), the existence check and rename are still safe: only this
+	 * single-threaded loop creates layer directories. */
+	r = renameat2(AT_FDCWD, imp->tmpdir, AT_FDCWD, layer_dir, RENAME_NOREPLACE);
+	if (r < 0 && errno == EINVAL) {
+		if (access(layer_dir, F_OK) == 0)
+			errno = EEXIST;
+		else
+			r = rename(imp->tmpdir, layer_dir);
+	}
+	if (r < 0) {
 		if (errno != EEXIST)
 			return err_set(reterr, -errno, "moving the layer into %s: %m", layer_dir);
 		r = rm_rf(imp->tmpdir);
@@ -1304,7 +1309,7 @@ static void import_on_exit(evutil_socket_t fd, short what, void *userdata)
 	_cleanup_(import_freep) struct import *imp = userdata;
 	struct image_store *s = imp->store;
 	_cleanup_free_ char *err = NULL;
-	_cleanup_json_ json_t *info = NULL;
+	json_auto_t *info = NULL;
 	struct import_result res = { 0 };
 	image_import_done_fn done;
 	siginfo_t si = { 0 };

@@ -9,7 +9,7 @@ import_alpine
 out=$("$CCTL" run --rm alpine ps -o pid,comm)
 is "$out" "$(printf 'PID   COMMAND\n    1 ps')" "ps shows only the container's processes, the command as PID 1"
 out=$("$CCTL" run --rm alpine sh -c 'sleep 10 & ps -o pid,comm | wc -l; kill %1')
-is "$out" 4 "a background process is visible inside (header, sh, sleep, ps)"
+is "$out" 5 "a background process is visible inside (header, sh, sleep, ps, wc)"
 
 out=$("$CCTL" run --rm alpine cat /proc/self/mountinfo)
 like "$out" '^[0-9]+ [0-9]+ [0-9:]+ / / [^ ]* - overlay overlay ' "the root is an overlay mount"
@@ -19,11 +19,11 @@ like "$(echo "$out" | grep ' /sys ')" ' /sys ro' "/sys is read-only"
 like "$(echo "$out" | grep ' /dev/pts ')" 'devpts' "a devpts instance is mounted"
 like "$(echo "$out" | grep ' /dev/mqueue ')" 'mqueue' "/dev/mqueue is mounted"
 like "$(echo "$out" | grep ' /dev/shm ')" 'tmpfs' "/dev/shm is a tmpfs"
-unlike "$out" "$TEST_TMP|/work|/var/lib" "no host path is mounted in the container"
+unlike "$(echo "$out" | awk '{ print $5 }')" "$TEST_TMP|/work|/var/lib" "no host path is a mount point in the container"
 
 out=$("$CCTL" run --rm alpine ls /dev)
 for n in null zero full random urandom tty ptmx pts shm mqueue fd stdin stdout stderr; do
-	like "$out" "(^|$'\n')$n($'\n'|$)" "/dev/$n exists"
+	echo "$out" | grep -qx "$n" && pass "/dev/$n exists" || fail "/dev/$n exists"
 done
 unlike "$out" 'sda|vda|mem|kmsg' "no host devices in /dev"
 out=$("$CCTL" run --rm alpine sh -c 'echo x > /dev/null && head -c 4 /dev/zero | wc -c')

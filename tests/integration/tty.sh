@@ -25,7 +25,10 @@ is "$rc" 0 "the shell survives ^C"
 like "$out" 'after-interrupt' "^C interrupts the foreground job inside the container, not cctl"
 
 rc=0
-out=$($ptyrun -- "$CCTL" run -it --rm alpine sh -c 'kill -9 $$') || rc=$?
+(sleep 1; "$CCTL" kill ttykill >/dev/null) &
+killer=$!
+out=$($ptyrun -- "$CCTL" run -it --rm --name ttykill alpine sleep 30) || rc=$?
+wait $killer
 is "$rc" 137 "a killed tty container exits 137, with the terminal restored"
 
 out=$("$CCTL" run -t --rm alpine tty </dev/null | tr -d '\r')
