@@ -17,10 +17,6 @@
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 
-/* protocol/messages.h has no accessor for the image.remove result yet; this is the one field
- * name the client spells itself until it does. */
-#define IMAGE_REMOVE_RESULT_ITEMS "removed"
-
 static void import_usage(void)
 {
 	fputs("Usage:  cctl import NAME[:TAG] FILE|-\n"
@@ -228,7 +224,7 @@ int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr)
  * ("sha256:...", the image or a layer) is "Deleted". */
 static void rmi_print_removed(json_t *result)
 {
-	json_t *items = json_object_get(result, IMAGE_REMOVE_RESULT_ITEMS);
+	json_t *items = proto_image_remove_result_items(result);
 	size_t i;
 	json_t *item;
 

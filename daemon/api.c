@@ -268,7 +268,7 @@ static void api_image_remove(struct api *api, struct conn *c, struct proto_reque
 		conn_send_error(c, req->id, code, NULL, "%s", err ? err : strerror(-r));
 		return;
 	}
-	conn_send_result(c, req->id, json_pack("{s:o}", "removed", removed ? removed : json_array()), NULL, 0);
+	conn_send_result(c, req->id, proto_image_remove_result_encode(removed), NULL, 0);
 }
 
 static const struct {

@@ -252,7 +252,7 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 	if (!peer_allowed(s, fd, &cred)) {
 		log_warning("refused client pid %d uid %d: not root or in the socket's group", (int)cred.pid,
 			    (int)cred.uid);
-		reject(fd, "permission_denied", "permission denied: containd accepts root and the socket's group");
+		reject(fd, PROTO_E_PERMISSION, "permission denied: containd accepts root and the socket's group");
 		return;
 	}
 	if (s->nconns >= SERVER_MAX_CONNS) {

@@ -457,6 +457,17 @@ json_t *proto_image_remove_params_encode(const struct proto_image_remove_params 
 	return json_pack("{s:s, s:b}", "name", p->name, "force", p->force);
 }
 
+json_t *proto_image_remove_result_encode(json_t *removed)
+{
+	return json_pack("{s:o}", "removed", removed ? removed : json_array());
+}
+
+json_t *proto_image_remove_result_items(json_t *result)
+{
+	json_t *a = json_object_get(result, "removed");
+	return json_is_array(a) ? a : NULL;
+}
+
 json_t *proto_version_result_encode(const char *version)
 {
 	return json_pack("{s:s, s:i}", "version", version, "protocol", PROTOCOL_VERSION);

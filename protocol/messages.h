@@ -116,5 +116,8 @@ struct proto_image_remove_params {
 };
 int proto_image_remove_params_decode(json_t *params, struct proto_image_remove_params *ret, char **reterr);
 json_t *proto_image_remove_params_encode(const struct proto_image_remove_params *p);
+/* image.remove result: {"removed": [names and ids]} */
+json_t *proto_image_remove_result_encode(json_t *removed /* stolen array */);
+json_t *proto_image_remove_result_items(json_t *result);
 
 json_t *proto_version_result_encode(const char *version);

@@ -31,6 +31,7 @@
 #define PROTO_E_IMPORT "import_failed"
 #define PROTO_E_LIMIT "limit_reached"
 #define PROTO_E_SHUTDOWN "shutting_down"
+#define PROTO_E_PERMISSION "permission_denied"    /* the peer is not root or in the socket's group */
 #define PROTO_E_INTERNAL "internal_error"
 
 /* Methods. */

@@ -46,5 +46,6 @@ static inline void tap_result(int pass, const char *fmt, ...)
 static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_count);
+	fflush(stdout);
 	return tap_failures ? 1 : 0;
 }

@@ -62,7 +62,9 @@ static void test_request_decode(void)
 static void test_encode(void)
 {
 	size_t len;
-	json_t *m = proto_reply_error(json_integer(5), PROTO_E_NOT_FOUND, "no such\ncontainer", NULL);
+	json_t *five = json_integer(5);
+	json_t *m = proto_reply_error(five, PROTO_E_NOT_FOUND, "no such\ncontainer", NULL);
+	json_decref(five);
 	char *s = proto_encode(m, &len);
 	ok(s && s[len - 1] == '\n' && !memchr(s, '\n', len - 1), "an encoded message is exactly one line");
 	struct proto_message msg;
