@@ -60,17 +60,30 @@ run_cctl inspect survivor
 like "$OUT" '"state": "running"' "the container keeps running after its client is killed"
 "$CCTL" rm -f survivor >/dev/null
 
-# Records of exited containers survive a daemon restart.
+# Records of exited containers survive a daemon restart; running ones are killed on SIGTERM.
 "$CCTL" run --name persisted alpine sh -c 'exit 5' || true
+id=$("$CCTL" run -d --name running-at-stop alpine sleep 1000)
+record_id "$id"
+pid=$("$CCTL" inspect "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
+"$CCTL" run --name attached alpine sleep 1000 >"$TEST_TMP/attached.out" 2>&1 &
+attached=$!
+for _ in $(seq 100); do "$CCTL" ps | grep -q attached && break; sleep 0.02; done
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
 DAEMON_PIDS=()
 old=$DAEMON_DIR
+kill -0 "$pid" 2>/dev/null && fail "SIGTERM kills running containers" || pass "SIGTERM kills running containers"
+rc=0
+wait $attached || rc=$?
+is "$rc" 137 "an attached client learns its container was killed (137)"
+[[ -z "$(leftover_cgroups)" ]] && pass "no cgroups are left after shutdown" || fail "no cgroups are left after shutdown"
 "$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug 2>>"$old/log" &
 DAEMON_PIDS+=($!)
 DAEMON_PID=$!
 for _ in $(seq 500); do [[ -S $old/containd.sock ]] && break; sleep 0.01; done
 run_cctl inspect persisted
 like "$OUT" '"exit_code": 5' "an exited container's status survives a restart"
+run_cctl inspect running-at-stop
+like "$OUT" '"exit_code": 137' "a container killed at shutdown is recorded with 137"
 run_cctl run --rm alpine echo after-restart
 is "$OUT" "after-restart" "images survive a restart"
 done_testing
