@@ -22,6 +22,15 @@ is "$?" 0 "import from stdin (uncompressed tar)"
 out=$("$CCTL" run --rm plain cat /etc/alpine-release)
 is "$out" "3.20.3" "an image imported from stdin runs"
 
+if command -v xz >/dev/null; then
+	gzip -dc "$ALPINE_TARBALL" | xz -1 >"$TEST_TMP/alpine.tar.xz"
+	run_cctl image import xzimage "$TEST_TMP/alpine.tar.xz"
+	is "$RC" 0 "import a .tar.xz"
+	is "$("$CCTL" run --rm xzimage cat /etc/alpine-release)" "3.20.3" "the .tar.xz image runs"
+else
+	skip "import a .tar.xz" "xz is not installed"
+fi
+
 run_cctl image import 'Bad:Name' "$ALPINE_TARBALL"
 is "$RC" 125 "an invalid image name is refused"
 like "$ERR" 'invalid|lowercase' "with a message about the name"
@@ -81,7 +90,7 @@ for t in evil.tar.gz not-a-tar.tar empty.tar truncated.tar.gz; do
 done
 [[ ! -e $TEST_TMP/evil/escaped && ! -e /escaped ]] && pass "nothing was written outside the layer" || fail "nothing was written outside the layer"
 is "$(cat /etc/passwd | head -1 | cut -d: -f1)" "root" "/etc/passwd is untouched"
-is "$(ls "$root/layers" | wc -l)" 1 "refused imports leave no layer behind (only the stdin import's)"
+is "$(ls "$root/layers" | wc -l)" "$(( $(command -v xz >/dev/null && echo 2 || echo 1) ))" "refused imports leave no layer behind (only the stdin and xz imports')"
 is "$(ls -A "$root/tmp" 2>/dev/null | wc -l)" 0 "refused imports leave no temporary directory"
 run_cctl images
 unlike "$OUT" 'evil|bad' "refused imports leave no image"
