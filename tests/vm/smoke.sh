@@ -145,7 +145,12 @@ exit "$failed"
 GUEST
 chmod +x "$SHARE/vm-test.sh"
 
-# Make sure the image exists before timing the boot.
+# Make sure the image exists before timing the boot. Building needs root;
+# skip (TAP plan 1..0) where it cannot be built or booted at all.
+if [[ $(id -u) != 0 ]] && ! "$HERE/build-image" >/dev/null 2>&1; then
+	echo "1..0 # SKIP the VM image is not built and building it needs root (tests/vm/build-image)"
+	exit 0
+fi
 "$HERE/build-image" >&2 || { echo "not ok 1 - build the VM image"; echo "1..1"; exit 1; }
 
 start=$(date +%s.%N)
