@@ -966,6 +966,12 @@ int cgroup_create(struct cgroup_manager *m, const char *id, const struct cgroup_
 	return 0;
 }
 
+int cgroup_set_limits(struct container_cgroup *cg, const struct cgroup_limits *limits, char **reterr)
+{
+	int r = cgroup_limits_validate(cg->m, limits, reterr);
+	return r < 0 ? r : cg_apply_limits(cg, limits, reterr);
+}
+
 int cgroup_clone_fd(const struct container_cgroup *cg)
 {
 	return cg ? cg->v2fd : -1;
@@ -990,8 +996,9 @@ int cgroup_attach(struct container_cgroup *cg, pid_t pid, char **reterr)
 	for (size_t i = 0; i < m->n_hier; i++) {
 		const struct hierarchy *h = &m->hier[i];
 		/* Migrating a task is the slow path of the kernel's cgroup code (it write-locks a
-		 * global rwsem), which is what CLONE_INTO_CGROUP avoids: reading costs less. */
-		if (h->v2 && cg->v2fd >= 0 && cgroup_has_pid(cg->v2fd, pid))
+		 * global rwsem), which is what CLONE_INTO_CGROUP avoids: reading costs less. A
+		 * process attaching itself (pid 0) was cloned into the v2 cgroup by contract. */
+		if (h->v2 && cg->v2fd >= 0 && (pid == 0 || cgroup_has_pid(cg->v2fd, pid)))
 			continue;
 		if ((r = cg_write(cg, h, "cgroup.procs", buf, false, reterr)) < 0)
 			return r;

@@ -33,11 +33,15 @@ int cgroup_limits_validate(const struct cgroup_manager *m, const struct cgroup_l
  * id: 1-128 characters of [A-Za-z0-9_-], not "supervisor". limits may be NULL (none). */
 int cgroup_create(struct cgroup_manager *m, const char *id, const struct cgroup_limits *limits,
 		  struct container_cgroup **ret, char **reterr);
+/* Writes limits into an existing container cgroup (one created ahead of its container). */
+int cgroup_set_limits(struct container_cgroup *cg, const struct cgroup_limits *limits, char **reterr);
 /* A directory fd of the container's v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 if none.
  * Owned by cg: valid until cgroup_destroy() removed the cgroup or cgroup_free(). */
 int cgroup_clone_fd(const struct container_cgroup *cg);
-/* Moves pid into every hierarchy that CLONE_INTO_CGROUP did not cover: the v1 controllers, and
- * the v2 cgroup too if pid is not in it yet (the caller did not clone into it). */
+/* Moves pid into every hierarchy that CLONE_INTO_CGROUP did not cover (the v1 controllers).
+ * pid 0 moves the calling process, which must have been cloned into cgroup_clone_fd() (when
+ * there is one): a container's init attaches itself, so the daemon never waits for the kernel's
+ * cgroup migration (an RCU grace period, 10-20 ms after an idle spell, on v1). */
 int cgroup_attach(struct container_cgroup *cg, pid_t pid, char **reterr);
 /* Whether the kernel OOM-killed a process in this cgroup. */
 bool cgroup_oom_killed(const struct container_cgroup *cg);

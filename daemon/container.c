@@ -56,6 +56,7 @@ struct container {
 	struct timespec created, started, finished;
 	bool cleaned_up;      /* exited and its cgroup is gone */
 	bool remove_pending;
+	bool removing;        /* exited and being removed: no longer visible to clients */
 
 	/* The run request's client: first owed the run reply, then the exit event. */
 	struct conn *run_conn;
@@ -66,6 +67,15 @@ struct container {
 	struct container *prev, *next;
 };
 
+/* A container's init process started ahead of its container (see spawn_prepare). */
+struct spare {
+	struct registry *reg;
+	char id[65];
+	struct container_cgroup *cg;
+	struct spawn_result proc;
+	struct event *ev_pid; /* it died while idle */
+};
+
 struct registry {
 	struct event_base *base;
 	char *root, *state;
@@ -73,6 +83,12 @@ struct registry {
 	struct image_store *images;
 	struct container *list;
 	unsigned count;
+	struct spare *spare;
+	struct event *ev_refill;
+	bool stopping;
+	/* Where every container mounts its root: each does so in its own mount namespace, so one
+	 * empty directory serves them all. */
+	char *mountpoint;
 };
 
 #define REGISTRY_MAX_CONTAINERS 4096
@@ -81,6 +97,7 @@ struct registry {
 static void container_on_sync(evutil_socket_t fd, short what, void *arg);
 static void container_on_exit(evutil_socket_t fd, short what, void *arg);
 static void container_cleanup(struct container *ct);
+static void registry_schedule_refill(struct registry *reg);
 
 static char *container_dir(const struct registry *reg, const char *id)
 {
@@ -88,11 +105,6 @@ static char *container_dir(const struct registry *reg, const char *id)
 	return asprintf(&p, "%s/containers/%s", reg->root, id) < 0 ? NULL : p;
 }
 
-static char *container_run_dir(const struct registry *reg, const char *id)
-{
-	char *p;
-	return asprintf(&p, "%s/containers/%s", reg->state, id) < 0 ? NULL : p;
-}
 
 static void timestamp(const struct timespec *ts, char *buf, size_t size)
 {
@@ -229,31 +241,42 @@ static void registry_link(struct registry *reg, struct container *ct)
 static int container_delete_files(struct container *ct)
 {
 	_cleanup_free_ char *dir = container_dir(ct->reg, ct->id);
-	_cleanup_free_ char *run_dir = container_run_dir(ct->reg, ct->id);
-	if (!dir || !run_dir)
+	if (!dir)
 		return -ENOMEM;
 	int r = rm_rf(dir);
 	if (r < 0)
 		log_errno(LOG_LEVEL_WARNING, r, "container %.12s: cannot remove %s: %m", ct->id, dir);
-	int r2 = rm_rf(run_dir);
-	if (r2 < 0)
-		log_errno(LOG_LEVEL_WARNING, r2, "container %.12s: cannot remove %s: %m", ct->id, run_dir);
-	return r < 0 ? r : r2;
+	return r;
 }
 
-/* The container is gone for good: tell everyone who waited, then forget it. */
-static void container_destroy(struct container *ct)
+/* Tells the client that ran the container and every container.wait caller how it exited. */
+static void container_notify_exit(struct container *ct)
 {
-	container_delete_files(ct);
-	registry_unlink(ct);
 	if (ct->run_conn && ct->run_replied && !ct->start_failed)
 		waiter_reply_exit(ct, ct->run_conn, NULL);
-	for (struct waiter *w = ct->waiters; w; w = w->next) {
-		if (w->kind == WAIT_EXIT)
-			waiter_reply_exit(ct, w->conn, w->id);
-		else
-			conn_send_result(w->conn, w->id, NULL, NULL, 0);
+	conn_unref(TAKE_PTR(ct->run_conn));
+	for (struct waiter **w = &ct->waiters; *w;) {
+		struct waiter *done = *w;
+		if (done->kind != WAIT_EXIT) {
+			w = &done->next;
+			continue;
+		}
+		*w = done->next;
+		waiter_reply_exit(ct, done->conn, done->id);
+		conn_unref(done->conn);
+		json_decref(done->id);
+		free(done);
 	}
+}
+
+/* The container is gone for good: answer the remove requests, then forget it. */
+static void container_destroy(struct container *ct)
+{
+	container_notify_exit(ct);
+	container_delete_files(ct);
+	registry_unlink(ct);
+	for (struct waiter *w = ct->waiters; w; w = w->next)
+		conn_send_result(w->conn, w->id, NULL, NULL, 0);
 	log_debug("container %.12s removed", ct->id);
 	container_free(ct);
 }
@@ -267,18 +290,7 @@ static void container_settled(struct container *ct)
 		return;
 	}
 	container_save(ct);
-	if (ct->run_conn && ct->run_replied && !ct->start_failed)
-		waiter_reply_exit(ct, ct->run_conn, NULL);
-	conn_unref(ct->run_conn);
-	ct->run_conn = NULL;
-	while (ct->waiters) {
-		struct waiter *w = ct->waiters;
-		ct->waiters = w->next;
-		waiter_reply_exit(ct, w->conn, w->id);
-		conn_unref(w->conn);
-		json_decref(w->id);
-		free(w);
-	}
+	container_notify_exit(ct);
 }
 
 static void container_on_retry(evutil_socket_t fd, short what, void *arg)
@@ -310,6 +322,7 @@ static void container_cleanup(struct container *ct)
 
 static void reply_start_failed(struct container *ct, int exit_code, const char *msg)
 {
+	registry_schedule_refill(ct->reg);
 	ct->start_failed = true;
 	ct->run_replied = true;
 	if (ct->run_conn)
@@ -318,6 +331,7 @@ static void reply_start_failed(struct container *ct, int exit_code, const char *
 
 static void reply_started(struct container *ct)
 {
+	registry_schedule_refill(ct->reg);
 	ct->run_replied = true;
 	if (!ct->run_conn)
 		return;
@@ -344,6 +358,8 @@ static void container_drain_sync(struct container *ct)
 		int r = spawn_read_report(ct->sync_fd, &rep, &fd);
 		if (r == -EAGAIN || r == -EINTR)
 			return;
+		if (r == 1 && rep.type == SPAWN_REPORT_READY)
+			continue;
 		if (r == 1 && rep.type == SPAWN_REPORT_PTY) {
 			safe_close(ct->pty_master);
 			ct->pty_master = fd;
@@ -419,6 +435,13 @@ static void container_on_exit(evutil_socket_t fd, short what, void *arg)
 	ct->pidfd = safe_close(ct->pidfd);
 	ct->pty_master = safe_close(ct->pty_master);
 	log_debug("container %.12s exited with %d", ct->id, ct->exit_code);
+	if (ct->cfg.rm || ct->remove_pending) {
+		/* Answer first, clean up after: the loop reads no other request before the removal
+		 * is done (unless a busy cgroup delays it), and a container being removed is
+		 * invisible to lookups, names and listings meanwhile. */
+		ct->removing = true;
+		container_notify_exit(ct);
+	}
 	container_cleanup(ct);
 }
 
@@ -511,7 +534,7 @@ static int build_env(const struct container *ct, const struct image *image, char
 static bool name_taken(struct registry *reg, const char *name)
 {
 	for (struct container *ct = reg->list; ct; ct = ct->next)
-		if (strcmp(ct->name, name) == 0)
+		if (!ct->removing && strcmp(ct->name, name) == 0)
 			return true;
 	return false;
 }
@@ -530,14 +553,126 @@ static char **strv_copy(char **v)
 	return c;
 }
 
+/* Kills a spare that will not be used and removes its cgroups. Blocking is fine: a spare never
+ * ran container code, so it dies at once. */
+static void spare_discard(struct spare *sp)
+{
+	if (!sp)
+		return;
+	if (sp->ev_pid)
+		event_free(sp->ev_pid);
+	if (sp->proc.pidfd >= 0) {
+		siginfo_t si;
+		syscall(SYS_pidfd_send_signal, sp->proc.pidfd, SIGKILL, NULL, 0);
+		while (waitid(P_PIDFD, (id_t)sp->proc.pidfd, &si, WEXITED) < 0 && errno == EINTR)
+			;
+	}
+	safe_close(sp->proc.pidfd);
+	safe_close(sp->proc.sync_fd);
+	if (sp->cg) {
+		/* Its last task may still be leaving the cgroup for a moment. */
+		for (int i = 0; i < 200 && cgroup_destroy(sp->cg) == -EBUSY; i++)
+			usleep(500);
+		cgroup_free(sp->cg);
+	}
+	free(sp);
+}
+
+static void spare_on_death(evutil_socket_t fd, short what, void *arg)
+{
+	struct spare *sp = arg;
+	struct registry *reg = sp->reg;
+	log_warning("the prepared container process %d died; a new one is made on the next run", (int)sp->proc.pid);
+	if (reg->spare == sp)
+		reg->spare = NULL;
+	spare_discard(sp);
+}
+
+static int spare_new(struct registry *reg, struct spare **ret, char **reterr)
+{
+	struct spare *sp = calloc(1, sizeof(*sp));
+	if (!sp)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	sp->reg = reg;
+	sp->proc.pidfd = sp->proc.sync_fd = -1;
+	int r = random_hex(sp->id, 32);
+	if (r < 0) {
+		free(sp);
+		return err_set(reterr, r, "cannot generate an id: %m");
+	}
+	if ((r = cgroup_create(reg->cgm, sp->id, NULL, &sp->cg, reterr)) < 0 ||
+	    (r = spawn_prepare(sp->cg, &sp->proc, reterr)) < 0) {
+		spare_discard(sp);
+		return r;
+	}
+	*ret = sp;
+	return 0;
+}
+
+/* Keeps one spare ready while idle, so a run only has to hand over its configuration. */
+static void registry_on_refill(evutil_socket_t fd, short what, void *arg)
+{
+	struct registry *reg = arg;
+	_cleanup_free_ char *err = NULL;
+	if (reg->spare || reg->stopping)
+		return;
+	struct spare *sp;
+	if (spare_new(reg, &sp, &err) < 0) {
+		log_warning("cannot prepare a container process ahead of time: %s", err ? err : "unknown error");
+		return;
+	}
+	sp->ev_pid = event_new(reg->base, sp->proc.pidfd, EV_READ, spare_on_death, sp);
+	if (!sp->ev_pid || event_add(sp->ev_pid, NULL) < 0) {
+		spare_discard(sp);
+		return;
+	}
+	reg->spare = sp;
+}
+
+static void registry_schedule_refill(struct registry *reg)
+{
+	static const struct timeval now = { 0, 0 };
+	if (!reg->spare && !reg->stopping && reg->ev_refill)
+		evtimer_add(reg->ev_refill, &now);
+}
+
+/* The spare for a new container: the idle one, or one made now. */
+static struct spare *spare_take(struct registry *reg, char **reterr)
+{
+	struct spare *sp = reg->spare;
+	if (sp) {
+		reg->spare = NULL;
+		event_free(sp->ev_pid);
+		sp->ev_pid = NULL;
+		return sp;
+	}
+	return spare_new(reg, &sp, reterr) < 0 ? NULL : sp;
+}
+
+/* A run that failed before using its spare gives it back (a clean one is as good as new). */
+static void spare_return(struct registry *reg, struct spare *sp)
+{
+	if (!sp)
+		return;
+	if (!reg->spare && !reg->stopping) {
+		sp->ev_pid = event_new(reg->base, sp->proc.pidfd, EV_READ, spare_on_death, sp);
+		if (sp->ev_pid && event_add(sp->ev_pid, NULL) == 0) {
+			reg->spare = sp;
+			return;
+		}
+	}
+	spare_discard(sp);
+}
+
 void container_run(struct registry *reg, struct proto_run_params *params, const struct image *image,
 		   int stdio_fds[3], struct conn *c, json_t *req_id)
 {
 	_cleanup_free_ char *err = NULL;
 	_cleanup_strv_free_ char **env = NULL;
 	_cleanup_strv_free_ char **lowerdirs = NULL;
-	_cleanup_free_ char *dir = NULL, *run_dir = NULL, *upper = NULL, *work = NULL;
+	_cleanup_free_ char *dir = NULL, *upper = NULL, *work = NULL;
 	const char *code = PROTO_E_PARAMS;
+	struct spare *sp = NULL;
 	int r;
 
 	struct container *ct = calloc(1, sizeof(*ct));
@@ -557,11 +692,13 @@ void container_run(struct registry *reg, struct proto_run_params *params, const 
 		r = err_set(&err, -EUSERS, "too many containers (%d); remove some", REGISTRY_MAX_CONTAINERS);
 		goto fail;
 	}
-	if ((r = random_hex(ct->id, 32)) < 0) {
-		code = PROTO_E_INTERNAL;
-		err_set(&err, r, "cannot generate an id: %m");
+	sp = spare_take(reg, &err);
+	if (!sp) {
+		code = PROTO_E_START;
+		r = -EIO;
 		goto fail;
 	}
+	memcpy(ct->id, sp->id, sizeof(ct->id));
 	if (ct->cfg.name) {
 		if (!name_valid(ct->cfg.name)) {
 			r = err_set(&err, -EINVAL, "invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
@@ -645,33 +782,36 @@ void container_run(struct registry *reg, struct proto_run_params *params, const 
 	/* From here on, failures must undo what was created: container_delete_files does. */
 	code = PROTO_E_START;
 	dir = container_dir(reg, ct->id);
-	run_dir = container_run_dir(reg, ct->id);
-	if (!dir || !run_dir || asprintf(&upper, "%s/upper", dir) < 0 || asprintf(&work, "%s/work", dir) < 0) {
+	if (!dir || asprintf(&upper, "%s/upper", dir) < 0 || asprintf(&work, "%s/work", dir) < 0) {
 		r = err_set(&err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (mkdir(dir, 0700) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0 || mkdir(run_dir, 0700) < 0) {
+	if (mkdir(dir, 0700) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) {
 		r = err_set(&err, -errno, "cannot create the container's directories: %m");
 		goto fail_files;
 	}
 	sc.lowerdirs = lowerdirs;
 	sc.upperdir = upper;
 	sc.ovl_workdir = work;
-	sc.rootfs = run_dir;
+	sc.rootfs = reg->mountpoint;
 
-	if ((r = cgroup_create(reg->cgm, ct->id, &limits, &ct->cg, &err)) < 0)
-		goto fail_files;
-
-	struct spawn_result sr;
-	if ((r = spawn_container(&sc, ct->cg, &sr, &err)) < 0) {
+	/* The spare is used from here on: on failure it is discarded, not given back. */
+	ct->cg = TAKE_PTR(sp->cg);
+	struct spawn_result sr = sp->proc;
+	sp->proc.pidfd = sp->proc.sync_fd = -1;
+	spare_discard(TAKE_PTR(sp));
+	ct->pidfd = sr.pidfd;
+	ct->sync_fd = sr.sync_fd;
+	if ((r = cgroup_set_limits(ct->cg, &limits, &err)) < 0 || (r = spawn_start(sr.sync_fd, &sc, &err)) < 0) {
+		siginfo_t si;
+		syscall(SYS_pidfd_send_signal, ct->pidfd, SIGKILL, NULL, 0);
+		waitid(P_PIDFD, (id_t)ct->pidfd, &si, WEXITED);
 		cgroup_destroy(ct->cg);
 		goto fail_files;
 	}
 	for (int i = 0; i < 3; i++)
 		stdio_fds[i] = safe_close(stdio_fds[i]);
 	ct->pid = sr.pid;
-	ct->pidfd = sr.pidfd;
-	ct->sync_fd = sr.sync_fd;
 	ct->run_conn = conn_ref(c);
 	ct->run_id = json_incref(req_id);
 	ct->ev_pid = event_new(reg->base, ct->pidfd, EV_READ | EV_PERSIST, container_on_exit, ct);
@@ -694,6 +834,7 @@ void container_run(struct registry *reg, struct proto_run_params *params, const 
 fail_files:
 	container_delete_files(ct);
 fail:
+	spare_return(reg, sp);
 	if (strcmp(code, PROTO_E_START) == 0)
 		conn_send_error(c, req_id, code, proto_start_error_data(125), "%s", err ? err : "start failed");
 	else
@@ -709,10 +850,10 @@ struct container *registry_find(struct registry *reg, const char *ref, char **re
 	struct container *found = NULL;
 	size_t len = strlen(ref);
 	for (struct container *ct = reg->list; ct; ct = ct->next)
-		if (strcmp(ct->name, ref) == 0 || strcmp(ct->id, ref) == 0)
+		if (!ct->removing && (strcmp(ct->name, ref) == 0 || strcmp(ct->id, ref) == 0))
 			return ct;
 	for (struct container *ct = reg->list; ct; ct = ct->next)
-		if (len >= 1 && strncmp(ct->id, ref, len) == 0) {
+		if (!ct->removing && len >= 1 && strncmp(ct->id, ref, len) == 0) {
 			if (found) {
 				err_set(reterr, -ENOTUNIQ, "\"%s\" matches more than one container", ref);
 				return NULL;
@@ -736,7 +877,7 @@ json_t *registry_list(struct registry *reg, bool all)
 {
 	json_t *a = json_array();
 	for (struct container *ct = reg->list; a && ct; ct = ct->next)
-		if (all || ct->state == STATE_RUNNING)
+		if (!ct->removing && (all || ct->state == STATE_RUNNING))
 			json_array_append_new(a, container_info(ct));
 	return a;
 }
@@ -904,21 +1045,23 @@ int registry_new(struct event_base *base, const char *root, const char *state, s
 	reg->images = images;
 	reg->root = strdup(root);
 	reg->state = strdup(state);
-	_cleanup_free_ char *a = NULL, *b = NULL;
+	_cleanup_free_ char *a = NULL;
 	if (!reg->root || !reg->state || asprintf(&a, "%s/containers", root) < 0 ||
-	    asprintf(&b, "%s/containers", state) < 0) {
+	    asprintf(&reg->mountpoint, "%s/rootfs", state) < 0) {
 		registry_free(reg);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
 	int r = mkdir_p(a, 0700);
 	if (r == 0)
-		r = mkdir_p(b, 0700);
+		r = mkdir_p(reg->mountpoint, 0700);
 	if (r < 0) {
 		err_set(reterr, r, "cannot create %s: %m", a);
 		registry_free(reg);
 		return r;
 	}
 	registry_load(reg);
+	reg->ev_refill = evtimer_new(base, registry_on_refill, reg);
+	registry_schedule_refill(reg);
 	*ret = reg;
 	return 0;
 }
@@ -926,6 +1069,8 @@ int registry_new(struct event_base *base, const char *root, const char *state, s
 bool registry_shutdown(struct registry *reg)
 {
 	bool done = true;
+	reg->stopping = true;
+	spare_discard(TAKE_PTR(reg->spare));
 	for (struct container *ct = reg->list; ct; ct = ct->next) {
 		if (ct->cleaned_up)
 			continue;
@@ -943,6 +1088,10 @@ void registry_free(struct registry *reg)
 {
 	if (!reg)
 		return;
+	reg->stopping = true;
+	spare_discard(TAKE_PTR(reg->spare));
+	if (reg->ev_refill)
+		event_free(reg->ev_refill);
 	while (reg->list) {
 		struct container *ct = reg->list;
 		registry_unlink(ct);
@@ -950,5 +1099,6 @@ void registry_free(struct registry *reg)
 	}
 	free(reg->root);
 	free(reg->state);
+	free(reg->mountpoint);
 	free(reg);
 }

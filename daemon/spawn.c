@@ -20,6 +20,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "common/error.h"
 #include "common/log.h"
 #include "common/macros.h"
@@ -240,32 +242,10 @@ static int mkdir_parents(const char *path, mode_t mode)
 	return 0;
 }
 
-/* Everything the init process does between clone3 and execve. Never returns. */
+/* Everything the init process does between receiving its configuration and execve. */
 static void __attribute__((noreturn)) child_main(const struct spawn_config *cfg, int sync_fd)
 {
 	char err[1024];
-	char go;
-
-	/* The daemon's handlers and mask are not the container's. */
-	sigset_t all;
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		child_fail(sync_fd, 125, "prctl: %s", strerror(errno));
-
-	/* Wait until the daemon has put us into every cgroup, so the cgroup namespace we create next
-	 * is rooted there and the limits bind before any container code runs. */
-	ssize_t n;
-	do
-		n = read(sync_fd, &go, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		_exit(125);
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		child_fail(sync_fd, 125, "cannot create the cgroup namespace: %s", strerror(errno));
 
 	umask(0);
 	int r = rootfs_setup(cfg, err, sizeof(err));
@@ -313,15 +293,190 @@ static void __attribute__((noreturn)) child_main(const struct spawn_config *cfg,
 	child_exec(cfg, sync_fd);
 }
 
-int spawn_container(const struct spawn_config *cfg, struct container_cgroup *cg, struct spawn_result *ret,
-		    char **reterr)
+/* The configuration travels as one JSON datagram; stdio fds ride along as SCM_RIGHTS. */
+#define SPAWN_MAX_CONFIG (1024 * 1024)
+
+static json_t *strv_json(char **v)
+{
+	json_t *a = json_array();
+	for (; a && v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+/* Borrows the strings of a JSON array into a NULL-terminated vector (or NULL). */
+static char **json_strv(json_t *a)
+{
+	if (!json_is_array(a))
+		return NULL;
+	char **v = calloc(json_array_size(a) + 1, sizeof(char *));
+	for (size_t i = 0; v && i < json_array_size(a); i++)
+		v[i] = (char *)json_string_value(json_array_get(a, i));
+	return v;
+}
+
+int spawn_start(int sync_fd, const struct spawn_config *cfg, char **reterr)
+{
+	int fds[3], nfds = 0, map[3] = { -1, -1, -1 };
+	for (int i = 0; i < 3; i++)
+		if (cfg->stdio == PROTO_STDIO_FDS && cfg->stdio_fds[i] >= 0) {
+			map[i] = nfds;
+			fds[nfds++] = cfg->stdio_fds[i];
+		}
+	json_auto_t *doc = json_pack("{s:s, s:o, s:o, s:s, s:b, s:I, s:I, s:o, s:s, s:s, s:s, s:i, s:[iii], s:i, s:i}",
+				     "hostname", cfg->hostname, "argv", strv_json(cfg->argv), "env",
+				     strv_json(cfg->env), "workdir", cfg->workdir, "set_user", cfg->set_user, "uid",
+				     (json_int_t)cfg->uid, "gid", (json_int_t)cfg->gid, "lowerdirs",
+				     strv_json(cfg->lowerdirs), "upperdir", cfg->upperdir, "ovl_workdir",
+				     cfg->ovl_workdir, "rootfs", cfg->rootfs, "stdio", (int)cfg->stdio, "stdio_map",
+				     map[0], map[1], map[2], "tty_rows", (int)cfg->tty_rows, "tty_cols",
+				     (int)cfg->tty_cols);
+	_cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	if (!text)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	size_t len = strlen(text);
+	if (len > SPAWN_MAX_CONFIG)
+		return err_set(reterr, -E2BIG, "the container's configuration is too large");
+
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
+	} control;
+	memset(&control, 0, sizeof(control));
+	struct iovec iov = { .iov_base = text, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds > 0) {
+		mh.msg_control = control.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	if (sendmsg(sync_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return err_set(reterr, -errno, "cannot hand the configuration to the container process: %m");
+	return 0;
+}
+
+/* Receives the configuration; the strings stay owned by *ret_doc. */
+static int child_receive_config(int sync_fd, struct spawn_config *cfg, json_t **ret_doc)
+{
+	char peek;
+	struct iovec iov = { .iov_base = &peek, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+	do
+		n = recvmsg(sync_fd, &mh, MSG_PEEK | MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 || n > SPAWN_MAX_CONFIG)
+		return n < 0 ? -errno : -EBADMSG;
+
+	char *text = malloc((size_t)n + 1);
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
+	} control;
+	iov = (struct iovec){ .iov_base = text, .iov_len = (size_t)n };
+	mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	if (!text)
+		return -ENOMEM;
+	n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
+	if (n <= 0) {
+		free(text);
+		return n < 0 ? -errno : -EBADMSG;
+	}
+	int fds[3] = { -1, -1, -1 }, nfds = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			nfds = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			if (nfds > 3)
+				return -EBADMSG;
+			memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)nfds);
+		}
+	json_t *doc = json_loadb(text, (size_t)n, 0, NULL);
+	free(text);
+	if (!doc)
+		return -EBADMSG;
+	json_int_t uid = 0, gid = 0;
+	int stdio = 0, map[3], rows = 0, cols = 0, set_user = 0;
+	json_t *argv, *env, *lower;
+	if (json_unpack(doc, "{s:s, s:o, s:o, s:s, s:b, s:I, s:I, s:o, s:s, s:s, s:s, s:i, s:[iii], s:i, s:i}",
+			"hostname", &cfg->hostname, "argv", &argv, "env", &env, "workdir", &cfg->workdir,
+			"set_user", &set_user, "uid", &uid, "gid", &gid, "lowerdirs", &lower, "upperdir",
+			&cfg->upperdir, "ovl_workdir", &cfg->ovl_workdir, "rootfs", &cfg->rootfs, "stdio", &stdio,
+			"stdio_map", &map[0], &map[1], &map[2], "tty_rows", &rows, "tty_cols", &cols) < 0) {
+		json_decref(doc);
+		return -EBADMSG;
+	}
+	cfg->argv = json_strv(argv);
+	cfg->env = json_strv(env);
+	cfg->lowerdirs = json_strv(lower);
+	if (!cfg->argv || !cfg->argv[0] || !cfg->env || !cfg->lowerdirs || !cfg->lowerdirs[0]) {
+		json_decref(doc);
+		return -EBADMSG;
+	}
+	cfg->set_user = set_user;
+	cfg->uid = (uid_t)uid;
+	cfg->gid = (gid_t)gid;
+	cfg->stdio = (enum proto_stdio)stdio;
+	cfg->tty_rows = (unsigned short)rows;
+	cfg->tty_cols = (unsigned short)cols;
+	for (int i = 0; i < 3; i++)
+		cfg->stdio_fds[i] = map[i] >= 0 && map[i] < nfds ? fds[map[i]] : -1;
+	*ret_doc = doc;
+	return 0;
+}
+
+/* The spare's life before its container exists. Never returns. */
+static void __attribute__((noreturn)) child_prepare(struct container_cgroup *cg, int sync_fd)
+{
+	/* The daemon's handlers and mask are not the container's. */
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(sync_fd, 125, "prctl: %s", strerror(errno));
+	(void)prctl(PR_SET_NAME, "containd-spare");
+
+	/* Join every cgroup before creating the cgroup namespace, so that the namespace is rooted
+	 * at the container's cgroup and the limits bind before any container code runs. */
+	char *err = NULL;
+	if (cg && cgroup_attach(cg, 0, &err) < 0)
+		child_fail(sync_fd, 125, "%s", err ? err : "cannot join the container's cgroups");
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(sync_fd, 125, "cannot create the cgroup namespace: %s", strerror(errno));
+
+	struct spawn_report ready = { .type = SPAWN_REPORT_READY };
+	(void)send(sync_fd, &ready, sizeof(ready), MSG_NOSIGNAL);
+
+	struct spawn_config cfg = { 0 };
+	json_t *doc = NULL;
+	int r = child_receive_config(sync_fd, &cfg, &doc);
+	if (r < 0) {
+		/* EOF: the daemon discarded this spare. */
+		if (r == -EBADMSG)
+			child_fail(sync_fd, 125, "invalid configuration from the daemon");
+		_exit(125);
+	}
+	child_main(&cfg, sync_fd);
+}
+
+int spawn_prepare(struct container_cgroup *cg, struct spawn_result *ret, char **reterr)
 {
 	int sv[2];
-	/* SEQPACKET keeps each report whole and carries the pty master as SCM_RIGHTS. */
+	/* SEQPACKET keeps each message whole and carries fds as SCM_RIGHTS. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return err_set(reterr, -errno, "socketpair: %m");
 	_cleanup_close_ int parent_fd = sv[0];
 	_cleanup_close_ int child_fd = sv[1];
+	int bufsize = SPAWN_MAX_CONFIG + 65536;
+	if (setsockopt(parent_fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof(bufsize)) < 0)
+		(void)setsockopt(parent_fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
 
 	int pidfd = -1;
 	struct clone_args args = {
@@ -339,27 +494,10 @@ int spawn_container(const struct spawn_config *cfg, struct container_cgroup *cg,
 		return err_set(reterr, -errno, "clone3: %m");
 	if (pid == 0) {
 		parent_fd = safe_close(parent_fd);
-		child_main(cfg, child_fd);
-	}
-	child_fd = safe_close(child_fd);
-	_cleanup_close_ int pidfd_owned = pidfd;
-
-	int r = cg ? cgroup_attach(cg, (pid_t)pid, reterr) : 0;
-	if (r == 0) {
-		char go = 1;
-		if (send(parent_fd, &go, 1, MSG_NOSIGNAL) != 1)
-			r = err_set(reterr, -errno, "cannot start the container process: %m");
-	}
-	if (r < 0) {
-		/* The child never ran container code; make sure it is gone and reaped. */
-		siginfo_t si;
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
-			;
-		return r;
+		child_prepare(cg, child_fd);
 	}
 	ret->pid = (pid_t)pid;
-	ret->pidfd = TAKE_FD(pidfd_owned);
+	ret->pidfd = pidfd;
 	ret->sync_fd = TAKE_FD(parent_fd);
 	return 0;
 }
@@ -391,7 +529,8 @@ int spawn_read_report(int sync_fd, struct spawn_report *ret, int *ret_fd)
 	}
 	if (n == 0)
 		return 0;
-	if ((size_t)n != sizeof(*ret) || (ret->type != SPAWN_REPORT_PTY && ret->type != SPAWN_REPORT_ERROR)) {
+	if ((size_t)n != sizeof(*ret) ||
+	    (ret->type != SPAWN_REPORT_PTY && ret->type != SPAWN_REPORT_ERROR && ret->type != SPAWN_REPORT_READY)) {
 		*ret_fd = safe_close(*ret_fd);
 		return -EBADMSG;
 	}

@@ -31,12 +31,17 @@ struct spawn_result {
 	int sync_fd; /* daemon end of the sync channel; EOF once the command was exec'd */
 };
 
-/* Clones the init process, moves it into cg, and lets it set itself up. Returns once the child
- * runs on its own: the outcome of its setup arrives on sync_fd (spawn_read_report). */
-int spawn_container(const struct spawn_config *cfg, struct container_cgroup *cg, struct spawn_result *ret,
-		    char **reterr);
+/* Clones a container's init process ahead of its container: in fresh namespaces and born into
+ * cg's v2 cgroup, it joins the v1 hierarchies itself, creates its cgroup namespace, reports
+ * SPAWN_REPORT_READY and waits for its configuration. Doing this before a request arrives takes
+ * namespace creation and the cgroup migration off the start path. */
+int spawn_prepare(struct container_cgroup *cg, struct spawn_result *ret, char **reterr);
 
-enum spawn_report_type { SPAWN_REPORT_PTY = 1, SPAWN_REPORT_ERROR = 2 };
+/* Sends the configuration (and the stdio fds it names) to a prepared init process, which then
+ * sets up the container and execs the command. It may be sent before the child is ready. */
+int spawn_start(int sync_fd, const struct spawn_config *cfg, char **reterr);
+
+enum spawn_report_type { SPAWN_REPORT_PTY = 1, SPAWN_REPORT_ERROR = 2, SPAWN_REPORT_READY = 3 };
 
 struct spawn_report {
 	int type;
