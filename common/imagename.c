@@ -218,9 +218,21 @@ int image_name_normalize(const char *ref, char **ret, char **reterr)
 
 	/* docker.io is the default registry (index.docker.io its old name); its one-component
 	 * names live under library/. Both prefixes disappear from the normalized form. */
+	/* Unless what follows would then read as a registry itself ("docker.io/my.org/app"): the
+	 * normalized form must name the same image when it is normalized again. */
 	if (domain && ((domain_len == strlen("docker.io") && strncmp(domain, "docker.io", domain_len) == 0) ||
-		       (domain_len == strlen("index.docker.io") && strncmp(domain, "index.docker.io", domain_len) == 0)))
-		domain = NULL;
+		       (domain_len == strlen("index.docker.io") && strncmp(domain, "index.docker.io", domain_len) == 0))) {
+		const char *rest_slash = strchr(path, '/');
+		size_t first = rest_slash ? (size_t)(rest_slash - path) : 0;
+		bool looks_like_registry = rest_slash && (memchr(path, '.', first) || memchr(path, ':', first) ||
+							  (first == strlen("localhost") && strncmp(path, "localhost", first) == 0));
+		if (!looks_like_registry)
+			domain = NULL;
+		else {
+			domain = "docker.io";
+			domain_len = strlen("docker.io");
+		}
+	}
 	if (!domain && strncmp(path, "library/", strlen("library/")) == 0 &&
 	    !strchr(path + strlen("library/"), '/'))
 		path += strlen("library/");

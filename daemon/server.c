@@ -90,6 +90,17 @@ static void conn_send(struct conn *c, json_t *msg, const int *fds, unsigned nfds
 {
 	size_t len;
 	_cleanup_free_ char *line = msg ? proto_encode(msg, &len) : NULL;
+	if (msg && !line && conn_is_open(c)) {
+		/* Too large or not encodable: the peer still gets an answer, matched by its id. */
+		json_t *id = json_object_get(msg, "id");
+		json_t *fallback = proto_reply_error(json_is_integer(id) ? id : NULL, PROTO_E_INTERNAL,
+						     "the reply could not be encoded (over the size limit?)", NULL);
+		line = fallback ? proto_encode(fallback, &len) : NULL;
+		json_decref(fallback);
+		for (unsigned i = 0; i < nfds; i++)
+			close(fds[i]);
+		nfds = 0;
+	}
 	json_decref(msg);
 	if (!conn_is_open(c) || !line) {
 		for (unsigned i = 0; i < nfds; i++)
@@ -118,6 +129,13 @@ void conn_send_error(struct conn *c, json_t *id, const char *code, json_t *data,
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
+	/* Messages may quote what the peer sent; keep them short, cut on a UTF-8 boundary. */
+	if (msg && strlen(msg) > PROTO_MAX_ERROR_MESSAGE) {
+		size_t cut = PROTO_MAX_ERROR_MESSAGE - 3;
+		while (cut > 0 && ((unsigned char)msg[cut] & 0xc0) == 0x80)
+			cut--;
+		memcpy(msg + cut, "...", 4);
+	}
 	conn_send(c, proto_reply_error(id, code, msg ? msg : code, data), NULL, 0);
 }
 

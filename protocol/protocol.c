@@ -11,8 +11,14 @@ static int decode_object(const char *line, size_t len, json_t **ret, char **rete
 	json_error_t jerr;
 	/* JSON_REJECT_DUPLICATES: a request with two "method" keys is ambiguous, so refuse it. */
 	json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
+	if (!root) {
+		/* jansson quotes the offending input, which may be half a UTF-8 sequence: an error
+		 * reply must itself be valid JSON, so keep only printable ASCII. */
+		for (char *p = jerr.text; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				*p = '?';
 		return err_set(reterr, -EINVAL, "malformed JSON at column %d: %s", jerr.column, jerr.text);
+	}
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return err_set(reterr, -EINVAL, "a message must be a JSON object");
@@ -49,6 +55,9 @@ int proto_request_decode(const char *line, size_t len, struct proto_request *ret
 	json_t *id = json_object_get(root, "id");
 	if (id && !json_is_integer(id) && !json_is_string(id) && !json_is_null(id))
 		return err_set(reterr, -EINVAL, "\"id\" must be an integer, a string or null");
+	/* Every reply echoes the id, so a huge one would make every reply too large to send. */
+	if (json_is_string(id) && json_string_length(id) > PROTO_MAX_ID)
+		return err_set(reterr, -EINVAL, "a string \"id\" may have at most %d bytes", PROTO_MAX_ID);
 	ret->id = id ? id : json_null();
 	*ret_id = ret->id;
 
@@ -157,6 +166,8 @@ json_t *proto_reply_result(json_t *id, json_t *result, unsigned nfds)
 json_t *proto_reply_error(json_t *id, const char *code, const char *message, json_t *data)
 {
 	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message ? message : code);
+	if (!err) /* the message was not valid UTF-8: the code alone still says what went wrong */
+		err = json_pack("{s:s, s:s}", "code", code, "message", code);
 	if (!err) {
 		json_decref(data);
 		return NULL;

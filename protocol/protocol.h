@@ -14,6 +14,10 @@
 #define PROTOCOL_VERSION 1
 /* Largest message, newline included. Requests are small; the cap bounds a peer's memory use. */
 #define PROTO_MAX_MESSAGE (256 * 1024)
+/* Longest string "id" (replies echo it). */
+#define PROTO_MAX_ID 256
+/* Longest error message a reply carries; longer ones (echoing peer input) are cut. */
+#define PROTO_MAX_ERROR_MESSAGE 4096
 /* Most fds one message may carry (stdin, stdout, stderr and one spare). */
 #define PROTO_MAX_FDS 4
 

@@ -51,6 +51,11 @@ static void drop_batch(struct wire_reader *r, unsigned i, bool close_them)
 
 int wire_reader_fill(struct wire_reader *r, int sockfd)
 {
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->len - r->start);
+		r->len -= r->start;
+		r->start = 0;
+	}
 	if (r->cap - r->len < 4096) {
 		/* Room for one more max-size line plus slack, never more. */
 		size_t ncap = r->cap ? r->cap * 2 : 8192;
@@ -114,12 +119,13 @@ int wire_reader_fill(struct wire_reader *r, int sockfd)
 	return (int)n;
 }
 
-/* Removes the first n bytes of the buffer. */
+/* Drops the first n bytes of unread data (cheaply: the buffer is compacted once per read). */
 static void consume(struct wire_reader *r, size_t n)
 {
-	memmove(r->buf, r->buf + n, r->len - n);
-	r->len -= n;
+	r->start += n;
 	r->consumed += n;
+	if (r->start == r->len)
+		r->start = r->len = 0;
 }
 
 /* Moves the fds of batches anchored at or before end into ret (or closes them when ret is NULL). */
@@ -156,10 +162,13 @@ int wire_reader_next(struct wire_reader *r, struct wire_msg *ret)
 	}
 
 	for (;;) {
-		char *nl = r->len ? memchr(r->buf, '\n', r->len) : NULL;
+		char *data = r->buf + r->start;
+		size_t avail = r->len - r->start;
+		char *nl = avail ? memchr(data, '\n', avail) : NULL;
 		if (r->skipping) {
-			size_t upto = nl ? (size_t)(nl - r->buf) + 1 : r->len;
-			take_batches(r, r->consumed + upto - 1, NULL);
+			size_t upto = nl ? (size_t)(nl - data) + 1 : avail;
+			if (upto)
+				take_batches(r, r->consumed + upto - 1, NULL);
 			consume(r, upto);
 			if (!nl)
 				return 0;
@@ -167,15 +176,15 @@ int wire_reader_next(struct wire_reader *r, struct wire_msg *ret)
 			continue;
 		}
 		if (!nl) {
-			if (r->len >= PROTO_MAX_MESSAGE) {
+			if (avail >= PROTO_MAX_MESSAGE) {
 				r->skipping = true;
-				take_batches(r, r->consumed + r->len - 1, NULL);
-				consume(r, r->len);
+				take_batches(r, r->consumed + avail - 1, NULL);
+				consume(r, avail);
 				return -EMSGSIZE;
 			}
 			return 0;
 		}
-		size_t linelen = (size_t)(nl - r->buf);
+		size_t linelen = (size_t)(nl - data);
 		if (linelen + 1 > PROTO_MAX_MESSAGE) {
 			take_batches(r, r->consumed + linelen, NULL);
 			consume(r, linelen + 1);
@@ -183,7 +192,7 @@ int wire_reader_next(struct wire_reader *r, struct wire_msg *ret)
 		}
 		take_batches(r, r->consumed + linelen, ret);
 		*nl = '\0';
-		ret->line = r->buf;
+		ret->line = data;
 		ret->len = linelen;
 		r->pending = linelen + 1;
 		return 1;

@@ -26,8 +26,8 @@ struct wire_fd_batch;
  * byte's stream offset, and a message takes every batch anchored inside it. */
 struct wire_reader {
 	char *buf;
-	size_t len, cap;
-	size_t consumed;      /* stream offset of buf[0] */
+	size_t start, len, cap; /* unread data is buf[start, len) */
+	size_t consumed;      /* stream offset of buf[start] */
 	bool skipping;        /* discarding the rest of an oversized line */
 	struct wire_fd_batch *batches;
 	unsigned nbatches;

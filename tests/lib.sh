@@ -189,7 +189,12 @@ done_testing() {
 
 # import_alpine [NAME]: imports the Alpine tarball into the current daemon.
 import_alpine() {
-	"$CCTL" image import "${1:-alpine}" "$ALPINE_TARBALL" >/dev/null
+	local out
+	if ! out=$("$CCTL" image import "${1:-alpine}" "$ALPINE_TARBALL" 2>&1); then
+		echo "# importing $ALPINE_TARBALL failed: $out"
+		fail "import the Alpine image"
+		return 1
+	fi
 }
 
 # Runs cctl, capturing stdout, stderr and the exit status in OUT, ERR and RC.

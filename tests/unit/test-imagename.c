@@ -47,6 +47,10 @@ int main(void)
 	valid("docker.io/library/alpine:3.20.3", "alpine:3.20.3");
 	valid("index.docker.io/library/alpine", "alpine:latest");
 	valid("docker.io/library/foo/bar", "library/foo/bar:latest");
+	/* docker.io/ stays where the next component would read as a registry (found by fuzzing). */
+	valid("docker.io/my.org/app", "docker.io/my.org/app:latest");
+	valid("docker.io/docker.io/x", "docker.io/docker.io/x:latest");
+	valid("docker.io/my.org/app:latest", "docker.io/my.org/app:latest");
 	valid("user/repo", "user/repo:latest");
 	valid("docker.io/user/repo:v1", "user/repo:v1");
 	valid("a/b/c/d", "a/b/c/d:latest");

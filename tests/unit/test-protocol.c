@@ -41,6 +41,33 @@ static void test_request_decode(void)
 	is_str(decode_code("{\"v\":1,\"id\":1,\"method\":\"m\",\"fds\":99}"), PROTO_E_INVALID, "fds above the cap are invalid");
 	is_str(decode_code("{\"v\":1,\"id\":1,\"method\":\"m\",\"method\":\"n\"}"), PROTO_E_PARSE, "duplicate keys are refused");
 
+	/* Found by fuzzing: a string id so long that every reply would exceed the size limit. */
+	char *longid = malloc(PROTO_MAX_ID + 64);
+	int n = sprintf(longid, "{\"v\":1,\"method\":\"m\",\"id\":\"");
+	memset(longid + n, 'i', PROTO_MAX_ID + 1);
+	strcpy(longid + n + PROTO_MAX_ID + 1, "\"}");
+	is_str(decode_code(longid), PROTO_E_INVALID, "an over-long string id is refused");
+	free(longid);
+
+	/* Found by fuzzing: jansson's error text quotes half a UTF-8 sequence; the error message
+	 * must still make a valid (encodable) reply. */
+	{
+		struct proto_request bad;
+		json_t *bid;
+		const char *bcode;
+		char *berr = NULL;
+		const char *raw = "{\"v\":1,\"id\":1,\"method\":\"\\\xc3\xa9\"}";
+		ok(proto_request_decode(raw, strlen(raw), &bad, &bid, &bcode, &berr) < 0, "a bad escape before UTF-8 fails");
+		json_t *reply = proto_reply_error(NULL, bcode, berr, NULL);
+		size_t blen;
+		char *line = reply ? proto_encode(reply, &blen) : NULL;
+		ok(line != NULL, "and its error reply encodes: %s", line ? line : "(null)");
+		free(line);
+		json_decref(reply);
+		free(berr);
+		proto_request_done(&bad);
+	}
+
 	struct proto_request req;
 	json_t *id;
 	const char *code;

@@ -1,0 +1,498 @@
+/* Fuzz target for what a peer controls: one line through the request decoder, then through the
+ * params decoder its method selects (as daemon/api.c does), then through the reply the daemon
+ * would encode for it, which the client must be able to decode again.
+ *
+ * Input: the first byte is a selector, the rest is the line. The low bits pick one more decoder
+ * that also runs over the params, so every decoder sees every shape a fuzzer finds; the high bit
+ * reads the line as a daemon message instead, as cctl does. Whatever a decoder accepts must
+ * survive encode and decode unchanged. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "protocol/messages.h"
+#include "protocol/protocol.h"
+#include "tests/fuzz/fuzz.h"
+
+/* Equal strings, or both NULL. */
+static bool str_eq(const char *a, const char *b)
+{
+	return (a && b) ? strcmp(a, b) == 0 : a == b;
+}
+
+/* Equal string vectors, or both NULL. */
+static bool strv_eq(char **a, char **b)
+{
+	if (!a || !b)
+		return a == b;
+	for (; *a && *b; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return false;
+	return !*a && !*b;
+}
+
+/* Checks the shape proto_encode promises: one line, newline-terminated, no NUL, within the cap. */
+static void check_line(const char *line, size_t len)
+{
+	FUZZ_CHECK(len >= 1 && len <= PROTO_MAX_MESSAGE);
+	FUZZ_CHECK(line[len - 1] == '\n' && line[len] == '\0');
+	FUZZ_CHECK(memchr(line, '\n', len - 1) == NULL);
+	FUZZ_CHECK(strlen(line) == len);
+}
+
+/* Encodes a reply (taken) as conn_send() does and decodes it as cctl does. Every request must get
+ * a reply, so a reply that cannot be built or encoded is a bug too. */
+static void send_reply(json_t *msg, json_t *id, const char *want_code)
+{
+	FUZZ_CHECK(msg != NULL);
+	size_t len = 0;
+	char *line = proto_encode(msg, &len);
+	json_decref(msg);
+	FUZZ_CHECK(line != NULL);
+	check_line(line, len);
+
+	struct proto_message m;
+	char *err = NULL;
+	FUZZ_CHECK(proto_message_decode(line, len - 1, &m, &err) == 0);
+	FUZZ_CHECK(m.event == NULL);
+	FUZZ_CHECK(m.id == (json_is_integer(id) ? json_integer_value(id) : -1));
+	if (want_code)
+		FUZZ_CHECK(str_eq(m.error_code, want_code) && m.error_message && !m.result);
+	else
+		FUZZ_CHECK(!m.error_code && json_is_object(m.result));
+	proto_message_done(&m);
+	free(err);
+	free(line);
+}
+
+/* The error reply for a params decoder's failure, as reply_params_error() in daemon/api.c. */
+static void send_params_error(json_t *id, int r, char *err)
+{
+	FUZZ_CHECK(r < 0);
+	FUZZ_CHECK(err != NULL);
+	const char *code = r == -EBADF ? PROTO_E_FDS : PROTO_E_PARAMS;
+	send_reply(proto_reply_error(id, code, err, NULL), id, code);
+	free(err);
+}
+
+/* Sends params (taken) through the wire as cctl would: request line, encode, decode. */
+static void reencode_request(const char *method, json_t *params, unsigned nfds, struct proto_request *ret)
+{
+	FUZZ_CHECK(params != NULL);
+	json_t *msg = proto_request_new(7, method, params, nfds);
+	FUZZ_CHECK(msg != NULL);
+	size_t len = 0;
+	char *line = proto_encode(msg, &len);
+	json_decref(msg);
+	FUZZ_CHECK(line != NULL);
+	check_line(line, len);
+	json_t *id;
+	const char *code;
+	char *err = NULL;
+	FUZZ_CHECK(proto_request_decode(line, len - 1, ret, &id, &code, &err) == 0);
+	FUZZ_CHECK(json_integer_value(ret->id) == 7 && strcmp(ret->method, method) == 0 && ret->nfds == nfds);
+	free(line);
+}
+
+/* container.run as api_run() decodes it; with reply, the daemon's answers too. */
+static void run_params(struct proto_request *req, bool reply)
+{
+	struct proto_run_params p;
+	char *err = NULL;
+	int r = proto_run_params_decode(req->params, &p, &err);
+	if (r < 0) {
+		if (reply)
+			send_params_error(req->id, r, err);
+		else
+			free(err);
+		return;
+	}
+	FUZZ_CHECK(p.image != NULL && p.stdio <= PROTO_STDIO_NULL);
+	FUZZ_CHECK(!p.cmd || p.cmd[0]);
+	FUZZ_CHECK(p.cpus_milli <= 1024 * 1000 && p.pids_limit >= 0);
+	for (char **e = p.env; e && *e; e++)
+		FUZZ_CHECK(strchr(*e, '=') && **e != '=');
+	unsigned nfds = proto_run_params_nfds(&p);
+	FUZZ_CHECK(nfds <= 3 && nfds <= PROTO_MAX_FDS);
+
+	struct proto_request again;
+	struct proto_run_params q;
+	reencode_request(PROTO_M_RUN, proto_run_params_encode(&p), nfds, &again);
+	FUZZ_CHECK(proto_run_params_decode(again.params, &q, &err) == 0);
+	FUZZ_CHECK(str_eq(p.image, q.image) && strv_eq(p.cmd, q.cmd) && strv_eq(p.env, q.env));
+	FUZZ_CHECK(str_eq(p.workdir, q.workdir) && str_eq(p.user, q.user));
+	FUZZ_CHECK(str_eq(p.hostname, q.hostname) && str_eq(p.name, q.name));
+	FUZZ_CHECK(p.stdio == q.stdio && p.interactive == q.interactive && p.rm == q.rm);
+	FUZZ_CHECK(p.memory == q.memory && p.pids_limit == q.pids_limit && p.cpus_milli == q.cpus_milli);
+	/* The size travels only as a pair. */
+	if (p.tty_rows && p.tty_cols)
+		FUZZ_CHECK(q.tty_rows == p.tty_rows && q.tty_cols == p.tty_cols);
+	else
+		FUZZ_CHECK(q.tty_rows == 0 && q.tty_cols == 0);
+	FUZZ_CHECK(proto_run_params_nfds(&q) == nfds);
+	proto_run_params_done(&q);
+	proto_request_done(&again);
+
+	if (reply) {
+		/* Either the container starts (a pty's master rides along) or it fails with a status. */
+		struct proto_run_result res = {.id = "0123456789ab", .name = p.name ? p.name : "x", .pid = 42};
+		send_reply(proto_reply_result(req->id, proto_run_result_encode(&res), p.stdio == PROTO_STDIO_PTY),
+			   req->id, NULL);
+		send_reply(proto_reply_error(req->id, PROTO_E_START, "exec failed", proto_start_error_data(127)),
+			   req->id, PROTO_E_START);
+	}
+	proto_run_params_done(&p);
+}
+
+/* The methods that name a container, and container.list. */
+static void ref_params(const char *method, struct proto_request *req, bool reply)
+{
+	struct proto_ref_params p;
+	char *err = NULL;
+	int r = proto_ref_params_decode(method, req->params, &p, &err);
+	if (r < 0) {
+		if (reply)
+			send_params_error(req->id, r, err);
+		else
+			free(err);
+		return;
+	}
+	bool list = strcmp(method, PROTO_M_LIST) == 0;
+	FUZZ_CHECK(list || (p.ref && p.ref[0]));
+	FUZZ_CHECK(p.signal >= 1 && p.signal <= SIGRTMAX);
+
+	struct proto_request again;
+	struct proto_ref_params q;
+	reencode_request(method, proto_ref_params_encode(method, &p), 0, &again);
+	FUZZ_CHECK(proto_ref_params_decode(method, again.params, &q, &err) == 0);
+	FUZZ_CHECK(p.all == q.all && p.force == q.force && p.signal == q.signal);
+	FUZZ_CHECK(list || strcmp(p.ref, q.ref) == 0);
+	proto_request_done(&again);
+
+	if (reply) {
+		json_t *res = list ? proto_container_list_encode(json_array()) : json_object();
+		send_reply(proto_reply_result(req->id, res, 0), req->id, NULL);
+	}
+}
+
+/* image.import, with the fd count the request declared (or another). */
+static void import_params(struct proto_request *req, unsigned nfds, bool reply)
+{
+	struct proto_import_params p;
+	char *err = NULL;
+	int r = proto_import_params_decode(req->params, nfds, &p, &err);
+	if (r < 0) {
+		if (reply)
+			send_params_error(req->id, r, err);
+		else
+			free(err);
+		return;
+	}
+	FUZZ_CHECK(p.name && (p.path ? p.path[0] == '/' && nfds == 0 : nfds == 1));
+
+	struct proto_request again;
+	struct proto_import_params q;
+	reencode_request(PROTO_M_IMAGE_IMPORT, proto_import_params_encode(&p), nfds, &again);
+	FUZZ_CHECK(proto_import_params_decode(again.params, again.nfds, &q, &err) == 0);
+	FUZZ_CHECK(str_eq(p.name, q.name) && str_eq(p.path, q.path));
+	proto_request_done(&again);
+
+	if (reply)
+		send_reply(proto_reply_error(req->id, PROTO_E_IMPORT, "not a tarball", NULL), req->id, PROTO_E_IMPORT);
+}
+
+/* image.remove. */
+static void image_remove_params(struct proto_request *req, bool reply)
+{
+	struct proto_image_remove_params p;
+	char *err = NULL;
+	int r = proto_image_remove_params_decode(req->params, &p, &err);
+	if (r < 0) {
+		if (reply)
+			send_params_error(req->id, r, err);
+		else
+			free(err);
+		return;
+	}
+	FUZZ_CHECK(p.name != NULL);
+
+	struct proto_request again;
+	struct proto_image_remove_params q;
+	reencode_request(PROTO_M_IMAGE_REMOVE, proto_image_remove_params_encode(&p), 0, &again);
+	FUZZ_CHECK(proto_image_remove_params_decode(again.params, &q, &err) == 0);
+	FUZZ_CHECK(strcmp(p.name, q.name) == 0 && p.force == q.force);
+	proto_request_done(&again);
+
+	if (reply) {
+		json_t *removed = json_array();
+		json_array_append_new(removed, json_string(p.name));
+		send_reply(proto_reply_result(req->id, proto_image_remove_result_encode(removed), 0), req->id, NULL);
+	}
+}
+
+/* The decoders of what the daemon sends; each result that decodes must re-encode to itself. */
+static void exit_result(json_t *obj)
+{
+	struct proto_exit e, f;
+	char *err = NULL;
+	if (proto_exit_decode(obj, &e, &err) < 0) {
+		FUZZ_CHECK(err != NULL);
+		free(err);
+		return;
+	}
+	FUZZ_CHECK(e.id && e.exit_code >= 0 && e.exit_code <= 255 && e.signal >= 0 && e.signal <= 128);
+	json_t *ev = proto_event_new(PROTO_EV_EXITED, proto_exit_encode(&e));
+	FUZZ_CHECK(ev != NULL);
+	size_t len = 0;
+	char *line = proto_encode(ev, &len);
+	json_decref(ev);
+	FUZZ_CHECK(line != NULL);
+	check_line(line, len);
+	struct proto_message m;
+	FUZZ_CHECK(proto_message_decode(line, len - 1, &m, &err) == 0);
+	FUZZ_CHECK(str_eq(m.event, PROTO_EV_EXITED));
+	FUZZ_CHECK(proto_exit_decode(m.params, &f, &err) == 0);
+	FUZZ_CHECK(str_eq(e.id, f.id) && e.exit_code == f.exit_code && e.signal == f.signal);
+	FUZZ_CHECK(e.oom_killed == f.oom_killed && str_eq(e.started_at, f.started_at));
+	FUZZ_CHECK(str_eq(e.finished_at, f.finished_at));
+	proto_message_done(&m);
+	free(line);
+}
+
+/* One container of container.list or container.inspect. */
+static void container_info(json_t *obj)
+{
+	struct proto_container_info c, d;
+	char *err = NULL;
+	if (proto_container_info_decode(obj, &c, &err) < 0) {
+		FUZZ_CHECK(err != NULL);
+		free(err);
+		return;
+	}
+	FUZZ_CHECK(c.id && c.name && c.image && c.state);
+	FUZZ_CHECK(c.pid >= 0 && c.exit_code >= 0 && c.exit_code <= 255 && c.signal >= 0 && c.signal <= 128);
+	/* The daemon always sets image_id and cmd (daemon/container.c: container_info()). */
+	if (!c.image_id || !c.cmd)
+		return;
+	json_t *o = proto_container_info_encode(&c);
+	FUZZ_CHECK(o != NULL);
+	FUZZ_CHECK(proto_container_info_decode(o, &d, &err) == 0);
+	FUZZ_CHECK(str_eq(c.id, d.id) && str_eq(c.name, d.name) && str_eq(c.image, d.image));
+	FUZZ_CHECK(str_eq(c.image_id, d.image_id) && str_eq(c.state, d.state) && str_eq(c.hostname, d.hostname));
+	FUZZ_CHECK(json_equal(c.cmd, d.cmd) && c.pid == d.pid && c.tty == d.tty);
+	FUZZ_CHECK(str_eq(c.created_at, d.created_at) && str_eq(c.started_at, d.started_at));
+	FUZZ_CHECK(str_eq(c.finished_at, d.finished_at) && str_eq(c.error, d.error));
+	/* The exit status travels only with finished_at. */
+	if (c.finished_at)
+		FUZZ_CHECK(c.exit_code == d.exit_code && c.signal == d.signal && c.oom_killed == d.oom_killed);
+	FUZZ_CHECK(c.memory == d.memory && c.pids_limit == d.pids_limit && c.cpus_milli == d.cpus_milli);
+	json_decref(o);
+}
+
+/* One image of image.list or image.import. */
+static void image_info(json_t *obj)
+{
+	struct proto_image_info i, j;
+	char *err = NULL;
+	if (proto_image_info_decode(obj, &i, &err) < 0) {
+		FUZZ_CHECK(err != NULL);
+		free(err);
+		return;
+	}
+	FUZZ_CHECK(i.id && json_is_array(i.names) && json_is_array(i.layers));
+	json_t *o = proto_image_info_encode(&i);
+	FUZZ_CHECK(o != NULL);
+	FUZZ_CHECK(proto_image_info_decode(o, &j, &err) == 0);
+	FUZZ_CHECK(str_eq(i.id, j.id) && str_eq(i.created_at ? i.created_at : "", j.created_at));
+	FUZZ_CHECK(json_equal(i.names, j.names) && json_equal(i.layers, j.layers) && i.size == j.size);
+	json_decref(o);
+}
+
+/* The result of container.run. */
+static void run_result(json_t *obj)
+{
+	struct proto_run_result a, b;
+	char *err = NULL;
+	if (proto_run_result_decode(obj, &a, &err) < 0) {
+		FUZZ_CHECK(err != NULL);
+		free(err);
+		return;
+	}
+	FUZZ_CHECK(a.id && a.pid >= 0);
+	if (!a.name) /* the daemon always names the container */
+		return;
+	json_t *o = proto_run_result_encode(&a);
+	FUZZ_CHECK(o != NULL);
+	FUZZ_CHECK(proto_run_result_decode(o, &b, &err) == 0);
+	FUZZ_CHECK(str_eq(a.id, b.id) && str_eq(a.name, b.name) && a.pid == b.pid);
+	json_decref(o);
+}
+
+/* The results that carry arrays: container.list, image.list, image.remove. */
+static void list_results(json_t *obj)
+{
+	json_t *a = proto_container_list_items(obj), *v;
+	size_t i;
+	json_array_foreach(a, i, v)
+	{
+		container_info(v);
+	}
+	a = proto_image_list_items(obj);
+	json_array_foreach(a, i, v)
+	{
+		image_info(v);
+	}
+	a = proto_image_remove_result_items(obj);
+	FUZZ_CHECK(!a || json_is_array(a));
+}
+
+/* The extra decoder the selector picks, run over any object. */
+static void extra_decoder(unsigned which, struct proto_request *req)
+{
+	static const char *const ref_methods[] = {PROTO_M_LIST, PROTO_M_INSPECT, PROTO_M_KILL, PROTO_M_REMOVE,
+						  PROTO_M_WAIT};
+	switch (which % 13) {
+	case 0:
+		run_params(req, false);
+		break;
+	case 1:
+	case 2:
+	case 3:
+	case 4:
+	case 5:
+		ref_params(ref_methods[which % 13 - 1], req, false);
+		break;
+	case 6:
+		import_params(req, req->nfds, false);
+		break;
+	case 7:
+		import_params(req, (which >> 4) & 3, false);
+		break;
+	case 8:
+		image_remove_params(req, false);
+		break;
+	case 9:
+		exit_result(req->params);
+		break;
+	case 10:
+		container_info(req->params);
+		break;
+	case 11:
+		image_info(req->params);
+		break;
+	default: {
+		run_result(req->params);
+		list_results(req->params);
+		int code = proto_start_error_exit_code(req->params);
+		FUZZ_CHECK(code >= 1 && code <= 255);
+		break;
+	}
+	}
+}
+
+/* The daemon's side: daemon/server.c conn_handle_line() and daemon/api.c api_dispatch(). */
+static void fuzz_request(unsigned sel, const char *line, size_t len)
+{
+	struct proto_request req;
+	json_t *id = NULL;
+	const char *code = NULL;
+	char *err = NULL;
+	int r = proto_request_decode(line, len, &req, &id, &code, &err);
+	if (r < 0) {
+		FUZZ_CHECK(code != NULL && err != NULL);
+		FUZZ_CHECK(!id || json_is_integer(id) || json_is_string(id) || json_is_null(id));
+		send_reply(proto_reply_error(id, code, err, NULL), id, code);
+		free(err);
+		proto_request_done(&req);
+		return;
+	}
+	FUZZ_CHECK(code == NULL && err == NULL);
+	FUZZ_CHECK(req.root && req.method && json_is_object(req.params) && req.nfds <= PROTO_MAX_FDS);
+	FUZZ_CHECK(json_is_integer(req.id) || json_is_string(req.id) || json_is_null(req.id));
+
+	const char *m = req.method;
+	if (strcmp(m, PROTO_M_RUN) == 0) {
+		run_params(&req, true);
+	} else if (strcmp(m, PROTO_M_LIST) == 0 || strcmp(m, PROTO_M_INSPECT) == 0 || strcmp(m, PROTO_M_KILL) == 0 ||
+		   strcmp(m, PROTO_M_REMOVE) == 0 || strcmp(m, PROTO_M_WAIT) == 0) {
+		ref_params(m, &req, true);
+	} else if (strcmp(m, PROTO_M_IMAGE_IMPORT) == 0) {
+		import_params(&req, req.nfds, true);
+	} else if (strcmp(m, PROTO_M_IMAGE_REMOVE) == 0) {
+		image_remove_params(&req, true);
+	} else if (strcmp(m, PROTO_M_VERSION) == 0) {
+		send_reply(proto_reply_result(req.id, proto_version_result_encode("0.0-fuzz"), 0), req.id, NULL);
+	} else if (strcmp(m, PROTO_M_IMAGE_LIST) == 0) {
+		send_reply(proto_reply_result(req.id, proto_image_list_encode(json_array()), 0), req.id, NULL);
+	} else {
+		char *msg = NULL;
+		FUZZ_CHECK(asprintf(&msg, "unknown method \"%s\"", m) >= 0);
+		send_reply(proto_reply_error(req.id, PROTO_E_METHOD, msg, NULL), req.id, PROTO_E_METHOD);
+		free(msg);
+	}
+	extra_decoder(sel, &req);
+	proto_request_done(&req);
+}
+
+/* The client's side: client/conn.c and the verbs that read results. */
+static void fuzz_message(unsigned sel, const char *line, size_t len)
+{
+	struct proto_message m;
+	char *err = NULL;
+	if (proto_message_decode(line, len, &m, &err) < 0) {
+		FUZZ_CHECK(err != NULL);
+		free(err);
+		proto_message_done(&m);
+		return;
+	}
+	FUZZ_CHECK(m.nfds <= PROTO_MAX_FDS);
+	if (m.event) {
+		FUZZ_CHECK(json_is_object(m.params) && m.id == -1);
+		exit_result(m.params);
+	} else if (m.error_code) {
+		FUZZ_CHECK(m.error_message && !m.result);
+		int code = proto_start_error_exit_code(m.error_data);
+		FUZZ_CHECK(code >= 1 && code <= 255);
+	} else {
+		FUZZ_CHECK(json_is_object(m.result));
+		switch ((sel & 0x7f) % 5) {
+		case 0:
+			run_result(m.result);
+			break;
+		case 1:
+			exit_result(m.result);
+			break;
+		case 2:
+			container_info(m.result);
+			break;
+		case 3:
+			image_info(m.result);
+			break;
+		default:
+			list_results(m.result);
+			break;
+		}
+	}
+	proto_message_done(&m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1 || size > PROTO_MAX_MESSAGE)
+		return 0;
+	unsigned sel = data[0];
+	/* A line as wire_reader_next() hands it over: NUL-terminated, without the newline. */
+	char *line = malloc(size);
+	if (!line)
+		return 0;
+	memcpy(line, data + 1, size - 1);
+	line[size - 1] = '\0';
+	if (sel & 0x80)
+		fuzz_message(sel, line, size - 1);
+	else
+		fuzz_request(sel, line, size - 1);
+	free(line);
+	return 0;
+}
