@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -46,9 +48,12 @@ struct container {
 
 	pid_t pid;
 	int pidfd, sync_fd, pty_master;
-	struct event *ev_pid, *ev_sync, *ev_retry;
+	struct event *ev_pid, *ev_sync, *ev_retry, *ev_cleaner;
 	struct container_cgroup *cg;
 	unsigned cleanup_tries;
+	int cleaner_pidfd;     /* the process removing its cgroups (and files), or -1 */
+	bool cleaner_files;    /* that process deletes the files too */
+	bool files_deleted;
 
 	int exit_code, signal;
 	bool oom_killed;
@@ -193,6 +198,15 @@ static void container_free(struct container *ct)
 		event_free(ct->ev_sync);
 	if (ct->ev_retry)
 		event_free(ct->ev_retry);
+	if (ct->ev_cleaner)
+		event_free(ct->ev_cleaner);
+	if (ct->cleaner_pidfd >= 0) {
+		/* Let it finish: a half-done removal would leave debris. */
+		siginfo_t si;
+		while (waitid(P_PIDFD, (id_t)ct->cleaner_pidfd, &si, WEXITED) < 0 && errno == EINTR)
+			;
+		close(ct->cleaner_pidfd);
+	}
 	safe_close(ct->pidfd);
 	safe_close(ct->sync_fd);
 	safe_close(ct->pty_master);
@@ -273,7 +287,8 @@ static void container_notify_exit(struct container *ct)
 static void container_destroy(struct container *ct)
 {
 	container_notify_exit(ct);
-	container_delete_files(ct);
+	if (!ct->files_deleted)
+		container_delete_files(ct);
 	registry_unlink(ct);
 	for (struct waiter *w = ct->waiters; w; w = w->next)
 		conn_send_result(w->conn, w->id, NULL, NULL, 0);
@@ -298,9 +313,64 @@ static void container_on_retry(evutil_socket_t fd, short what, void *arg)
 	container_cleanup(arg);
 }
 
+static void container_on_cleaner_exit(evutil_socket_t fd, short what, void *arg)
+{
+	struct container *ct = arg;
+	siginfo_t si = { 0 };
+	if (waitid(P_PIDFD, (id_t)ct->cleaner_pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid == 0)
+		return; /* spurious wakeup */
+	event_free(ct->ev_cleaner);
+	ct->ev_cleaner = NULL;
+	ct->cleaner_pidfd = safe_close(ct->cleaner_pidfd);
+	bool ok = si.si_code == CLD_EXITED && si.si_status == 0;
+	if (!ok)
+		log_warning("container %.12s: its cgroups or files could not all be removed", ct->id);
+	/* The cleaner removed the cgroups; only our handle is left. */
+	cgroup_free(TAKE_PTR(ct->cg));
+	ct->files_deleted = ok && ct->cleaner_files;
+	container_settled(ct);
+}
+
+/* Removes the cgroups (and, for a container that goes away, its files) in a short-lived child.
+ * The kernel may hold cgroup_mutex across an RCU grace period while another process migrates
+ * into a v1 cgroup (10-20 ms after an idle spell), and an rmdir waits for that mutex: the loop
+ * must not. */
+static int container_spawn_cleaner(struct container *ct)
+{
+	bool files = ct->cfg.rm || ct->remove_pending;
+	int pidfd = -1;
+	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* Our signal handlers belong to the daemon's loop; this process has none of its own. */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		(void)prctl(PR_SET_NAME, "containd-clean");
+		int r = 0;
+		for (int i = 0; ct->cg && (r = cgroup_destroy(ct->cg)) == -EBUSY && i < 100; i++)
+			usleep(i < 10 ? 1000 : 20000);
+		if (r == 0 && files)
+			r = container_delete_files(ct);
+		_exit(r == 0 ? 0 : 1);
+	}
+	ct->cleaner_pidfd = pidfd;
+	ct->cleaner_files = files;
+	ct->ev_cleaner = event_new(ct->reg->base, pidfd, EV_READ | EV_PERSIST, container_on_cleaner_exit, ct);
+	if (!ct->ev_cleaner || event_add(ct->ev_cleaner, NULL) < 0) {
+		/* Cannot watch it: wait for it here instead. */
+		container_on_cleaner_exit(pidfd, EV_READ, ct);
+	}
+	return 0;
+}
+
 /* Removes the cgroups; exiting tasks can keep them busy for a moment, so retry with backoff. */
 static void container_cleanup(struct container *ct)
 {
+	if (ct->cleanup_tries == 0 && container_spawn_cleaner(ct) == 0)
+		return;
 	int r = ct->cg ? cgroup_destroy(ct->cg) : 0;
 	if (r == -EBUSY && ct->cleanup_tries < 40) {
 		unsigned ms = 1u << (ct->cleanup_tries < 7 ? ct->cleanup_tries : 7);
@@ -313,10 +383,7 @@ static void container_cleanup(struct container *ct)
 	}
 	if (r < 0)
 		log_errno(LOG_LEVEL_WARNING, r, "container %.12s: cannot remove its cgroups: %m", ct->id);
-	if (ct->cg) {
-		cgroup_free(ct->cg);
-		ct->cg = NULL;
-	}
+	cgroup_free(TAKE_PTR(ct->cg));
 	container_settled(ct);
 }
 
@@ -435,13 +502,11 @@ static void container_on_exit(evutil_socket_t fd, short what, void *arg)
 	ct->pidfd = safe_close(ct->pidfd);
 	ct->pty_master = safe_close(ct->pty_master);
 	log_debug("container %.12s exited with %d", ct->id, ct->exit_code);
-	if (ct->cfg.rm || ct->remove_pending) {
-		/* Answer first, clean up after: the loop reads no other request before the removal
-		 * is done (unless a busy cgroup delays it), and a container being removed is
-		 * invisible to lookups, names and listings meanwhile. */
+	/* Answer first, clean up after (in another process). A container that is going away is
+	 * invisible to lookups, names and listings meanwhile. */
+	if (ct->cfg.rm || ct->remove_pending)
 		ct->removing = true;
-		container_notify_exit(ct);
-	}
+	container_notify_exit(ct);
 	container_cleanup(ct);
 }
 
@@ -684,7 +749,7 @@ void container_run(struct registry *reg, struct proto_run_params *params, const 
 	ct->reg = reg;
 	ct->cfg = *params;
 	memset(params, 0, sizeof(*params));
-	ct->pidfd = ct->sync_fd = ct->pty_master = -1;
+	ct->pidfd = ct->sync_fd = ct->pty_master = ct->cleaner_pidfd = -1;
 	clock_gettime(CLOCK_REALTIME, &ct->created);
 
 	if (reg->count >= REGISTRY_MAX_CONTAINERS) {
@@ -931,7 +996,7 @@ void container_remove(struct container *ct, bool force, struct conn *c, json_t *
 
 void container_wait(struct container *ct, struct conn *c, json_t *req_id)
 {
-	if (ct->cleaned_up) {
+	if (ct->state == STATE_EXITED) {
 		waiter_reply_exit(ct, c, req_id);
 		return;
 	}
@@ -992,7 +1057,7 @@ static void registry_load(struct registry *reg)
 		if (!ct)
 			return;
 		ct->reg = reg;
-		ct->pidfd = ct->sync_fd = ct->pty_master = -1;
+		ct->pidfd = ct->sync_fd = ct->pty_master = ct->cleaner_pidfd = -1;
 		if (!doc || proto_container_info_decode(json_object_get(doc, "info"), &info, &err) < 0 ||
 		    proto_run_params_decode(json_object_get(doc, "params"), &ct->cfg, &err) < 0 ||
 		    strlen(info.id) != 64) {
