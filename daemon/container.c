@@ -79,6 +79,7 @@ struct spare {
 	struct container_cgroup *cg;
 	struct spawn_result proc;
 	struct event *ev_pid; /* it died while idle */
+	bool dirs;            /* <root>/containers/<id>/{upper,work} exist */
 };
 
 struct registry {
@@ -108,6 +109,13 @@ static char *container_dir(const struct registry *reg, const char *id)
 {
 	char *p;
 	return asprintf(&p, "%s/containers/%s", reg->root, id) < 0 ? NULL : p;
+}
+
+/* A spare's directories wait under a hidden name until a container takes them. */
+static char *spare_dir(const struct registry *reg, const char *id)
+{
+	char *p;
+	return asprintf(&p, "%s/containers/.spare-%s", reg->root, id) < 0 ? NULL : p;
 }
 
 
@@ -640,6 +648,11 @@ static void spare_discard(struct spare *sp)
 			usleep(500);
 		cgroup_free(sp->cg);
 	}
+	if (sp->dirs) {
+		_cleanup_free_ char *dir = spare_dir(sp->reg, sp->id);
+		if (dir)
+			rm_rf(dir);
+	}
 	free(sp);
 }
 
@@ -665,6 +678,19 @@ static int spare_new(struct registry *reg, struct spare **ret, char **reterr)
 		free(sp);
 		return err_set(reterr, r, "cannot generate an id: %m");
 	}
+	/* The container's directories are made now too: three mkdirs less on the run path. */
+	_cleanup_free_ char *dir = spare_dir(reg, sp->id), *upper = NULL, *work = NULL;
+	if (!dir || asprintf(&upper, "%s/upper", dir) < 0 || asprintf(&work, "%s/work", dir) < 0) {
+		free(sp);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	if (mkdir(dir, 0700) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) {
+		r = err_set(reterr, -errno, "cannot create the container's directories: %m");
+		rm_rf(dir);
+		free(sp);
+		return r;
+	}
+	sp->dirs = true;
 	if ((r = cgroup_create(reg->cgm, sp->id, NULL, &sp->cg, reterr)) < 0 ||
 	    (r = spawn_prepare(sp->cg, &sp->proc, reterr)) < 0) {
 		spare_discard(sp);
@@ -735,7 +761,7 @@ void container_run(struct registry *reg, struct proto_run_params *params, const 
 	_cleanup_free_ char *err = NULL;
 	_cleanup_strv_free_ char **env = NULL;
 	_cleanup_strv_free_ char **lowerdirs = NULL;
-	_cleanup_free_ char *dir = NULL, *upper = NULL, *work = NULL;
+	_cleanup_free_ char *dir = NULL, *upper = NULL, *work = NULL, *from = NULL;
 	const char *code = PROTO_E_PARAMS;
 	struct spare *sp = NULL;
 	int r;
@@ -851,16 +877,19 @@ void container_run(struct registry *reg, struct proto_run_params *params, const 
 		r = err_set(&err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (mkdir(dir, 0700) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) {
-		r = err_set(&err, -errno, "cannot create the container's directories: %m");
-		goto fail_files;
-	}
 	sc.lowerdirs = lowerdirs;
 	sc.upperdir = upper;
 	sc.ovl_workdir = work;
 	sc.rootfs = reg->mountpoint;
 
 	/* The spare is used from here on: on failure it is discarded, not given back. */
+	from = spare_dir(reg, sp->id);
+	if (!from || rename(from, dir) < 0) {
+		r = err_set(&err, from ? -errno : -ENOMEM, "cannot create the container's directories: %m");
+		spare_discard(TAKE_PTR(sp));
+		goto fail;
+	}
+	sp->dirs = false; /* now the container's */
 	ct->cg = TAKE_PTR(sp->cg);
 	struct spawn_result sr = sp->proc;
 	sp->proc.pidfd = sp->proc.sync_fd = -1;
@@ -1037,6 +1066,13 @@ static void registry_load(struct registry *reg)
 		return;
 	struct dirent *de;
 	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, ".spare-", 7) == 0) {
+			/* A prepared container a previous daemon did not use. */
+			_cleanup_free_ char *leftover = NULL;
+			if (asprintf(&leftover, "%s/%s", path, de->d_name) >= 0)
+				rm_rf(leftover);
+			continue;
+		}
 		if (de->d_name[0] == '.')
 			continue;
 		_cleanup_free_ char *dir = NULL, *text = NULL, *err = NULL;

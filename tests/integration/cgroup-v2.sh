@@ -37,12 +37,13 @@ fi
 # ---- the share ---------------------------------------------------------------------------
 SHARE=$TEST_TMP/share
 mkdir "$SHARE"
-if cp "$CONTAIND" "$CCTL" "$SHARE/" && cp "$top_srcdir/systemd/containd.socket" "$SHARE/" &&
-	sed 's|@bindir@|/usr/local/bin|g' "$top_srcdir/systemd/containd.service.in" >"$SHARE/containd.service" &&
-	cp "$ALPINE_TARBALL" "$SHARE/" && ! grep -q @ "$SHARE/containd.service"; then
+if out=$(cp "$CONTAIND" "$CCTL" "$SHARE/" 2>&1 && cp "$top_srcdir/systemd/containd.socket" "$SHARE/" 2>&1 &&
+	sed 's|@bindir@|/usr/local/bin|g' "$top_srcdir/systemd/containd.service.in" 2>&1 >"$SHARE/containd.service" &&
+	cp "$ALPINE_TARBALL" "$SHARE/" 2>&1 && ! grep @ "$SHARE/containd.service"); then
 	pass "share prepared: containd, cctl, units (@bindir@ = /usr/local/bin), $(basename "$ALPINE_TARBALL")"
 else
 	fail "share prepared: containd, cctl, units, Alpine tarball"
+	diag "$out"
 	done_testing
 	exit 1
 fi
@@ -106,6 +107,23 @@ journal() { journalctl -q -u "$SVC" -o cat --no-pager; }
 journal_has() { journal | grep -qE "$1"; }
 # Container cgroups: the directories below containd.service other than the supervisor leaf.
 child_cgroups() { find "$CG" -mindepth 1 -maxdepth 1 -type d ! -name supervisor -printf '%f\n' 2>/dev/null | sort; }
+# While idle the daemon keeps a prepared init process ("containd-spare") waiting in the cgroup
+# of the next container; those cgroups are not leftovers.
+is_spare_cgroup() {
+	local p
+	for p in $(cat "$CG/$1/cgroup.procs" 2>/dev/null); do
+		[[ $(cat "/proc/$p/comm" 2>/dev/null) == containd-spare ]] && return 0
+	done
+	return 1
+}
+spare_cgroups() { local d; for d in $(child_cgroups); do is_spare_cgroup "$d" && echo "$d"; done; }
+container_cgroups() { local d; for d in $(child_cgroups); do is_spare_cgroup "$d" || echo "$d"; done; }
+# cgroups_are "ID ID " DESC: the container cgroups (spares aside) are these, within 5 s (an
+# exit is reported before the cgroup is removed, and a spare is prepared after each run).
+cgroups_are() {
+	wait_for 5 eval '[[ "$(container_cgroups | tr "\n" " ")" == "$1" ]]'
+	is "$(container_cgroups | tr '\n' ' ')" "$1" "$2"
+}
 show_journal() { diag "journalctl -u $SVC (last lines):"; diag "$(journalctl -q -u "$SVC" --no-pager -o short-monotonic | tail -n "${1:-30}")"; }
 
 # ---- install, socket only ------------------------------------------------------------------
@@ -161,6 +179,15 @@ is "$RC:$OUT" "0:hello from cgroup v2" "cctl run --rm alpine echo works"
 [[ $RC == 0 ]] || diag "$ERR"
 run_cctl run --rm alpine cat /proc/self/cgroup
 is "$OUT" "0::/" "inside the container /proc/self/cgroup is 0::/ (cgroup namespace)"
+wait_for 5 eval '[[ -n $(spare_cgroups) ]]'
+spare=$(spare_cgroups)
+if [[ $(wc -w <<<"$spare") == 1 ]] && [[ $(cat "$CG/$spare/memory.max" "$CG/$spare/pids.max" 2>&1 | tr '\n' ' ') == "max max " ]]; then
+	pass "one prepared init process waits in a cgroup of its own under containd.service, without limits"
+else
+	fail "one prepared init process waits in a cgroup of its own under containd.service, without limits"
+	diag "spare cgroups: '$spare'; children: $(child_cgroups | tr '\n' ' ')"
+	diag "$(ps -eo pid,comm,cgroup | grep -E 'containd' 2>&1)"
+fi
 
 # A detached container without limits: it stays running until the service stops.
 keep=$(cctl run -d --name keep alpine sleep 1000 2>"$TMP/err")
@@ -207,7 +234,7 @@ is "$(tail -n 1 <<<"$OUT")" 9 "--pids-limit 10 stops a 'sleep &' loop at 9"
 like "$ERR" "can't fork|Resource temporarily unavailable" "the failing fork is reported"
 is "$RC" 2 "the shell exits 2 when fork fails"
 
-is "$(child_cgroups | tr '\n' ' ')" "$keep " "after rm -f / --rm only the running container's cgroup remains"
+cgroups_are "$keep " "after rm -f / --rm only the running container's cgroup remains (and the spare's)"
 
 # ---- systemctl stop ------------------------------------------------------------------------
 cctl run --name attached alpine sleep 1000 >"$TMP/attached.out" 2>&1 </dev/null &
@@ -230,7 +257,7 @@ wait_for 10 eval '! kill -0 $attached 2>/dev/null' || kill "$attached" 2>/dev/nu
 wait "$attached" || rc=$?
 is "$rc" 137 "an attached cctl run exits 137 when the service stops"
 [[ $rc == 137 ]] || diag "$(cat "$TMP/attached.out")"
-is "$(child_cgroups | tr '\n' ' ')" "" "no container cgroups remain under containd.service"
+is "$(child_cgroups | tr '\n' ' ')" "" "no cgroups remain under containd.service (containers, spare)"
 wait_for 5 journal_has "containd stopped"
 like "$(journal)" "containd stopped" "the journal has the shutdown line"
 journalctl --sync 2>/dev/null
@@ -254,8 +281,8 @@ is "$RC" 0 "cctl version re-activates containd through the socket"
 wait_for 10 test "$(prop ActiveState)" = active
 MAINPID=$(prop MainPID)
 is "$(prop ActiveState)" active "containd.service is active again"
-[[ $MAINPID != 0 && $MAINPID != "$old_main" ]] && pass "with a new MainPID ($old_main -> $MAINPID)" ||
-	fail "with a new MainPID ($old_main -> $MAINPID)"
+if [[ $MAINPID != 0 && $MAINPID != "$old_main" ]]; then pass "with a new MainPID ($old_main -> $MAINPID)"
+else fail "with a new MainPID ($old_main -> $MAINPID)"; fi
 is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service/supervisor" \
 	"the new daemon is in containd.service/supervisor"
 info=$(cctl inspect keep 2>&1)
@@ -293,7 +320,7 @@ run_cctl rm crash
 is "$RC" 0 "cctl rm crash"
 run_cctl run --rm --memory 32m --pids-limit 5 --cpus 0.1 alpine cat /proc/self/cgroup
 is "$RC:$OUT" "0:0::/" "containers with limits run after the crash and re-activation"
-is "$(child_cgroups | tr '\n' ' ')" "" "no container cgroups left"
+cgroups_are "" "no container cgroups left"
 
 # ---- final clean stop ----------------------------------------------------------------------
 mark=$(journal | wc -l)

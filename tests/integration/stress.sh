@@ -31,7 +31,8 @@ is "$(ls /proc/$DAEMON_PID/fd | wc -l)" "$fds_before" "the daemon holds the same
 is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mounts are left on the host"
 is "$(children)" "$children_before" "no child processes are left"
 is "$(ps -o comm= --ppid "$DAEMON_PID" | grep -cx 'containd-spare')" 1 "one prepared process waits for the next run"
-is "$(ls -A "$DAEMON_DIR/root/containers" | wc -l)" 0 "no container directories are left under --root"
+is "$(ls "$DAEMON_DIR/root/containers" | wc -l)" 0 "no container directories are left under --root"
+is "$(ls -A "$DAEMON_DIR/root/containers" | grep -c '^\.spare-')" 1 "only the prepared one (hidden) waits there"
 is "$(ls -A "$DAEMON_DIR/state")" "rootfs" "nothing but the shared mount point is under --state"
 is "$(ls -A "$DAEMON_DIR/state/rootfs" | wc -l)" 0 "and it is empty on the host"
 # Every container this daemon started, from its debug log.
