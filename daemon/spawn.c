@@ -451,6 +451,16 @@ static void __attribute__((noreturn)) child_prepare(struct container_cgroup *cg,
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sync_fd, 125, "cannot create the cgroup namespace: %s", strerror(errno));
 
+	/* A spare may wait long, and it holds copies of all the daemon's fds: client connections
+	 * among them, which must close when the daemon closes them. Keep stdio and the sync fd. */
+	if (sync_fd != 3) {
+		if (dup3(sync_fd, 3, O_CLOEXEC) < 0)
+			child_fail(sync_fd, 125, "dup3: %s", strerror(errno));
+		sync_fd = 3;
+	}
+	if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
+		child_fail(sync_fd, 125, "close_range: %s", strerror(errno));
+
 	struct spawn_report ready = { .type = SPAWN_REPORT_READY };
 	(void)send(sync_fd, &ready, sizeof(ready), MSG_NOSIGNAL);
 

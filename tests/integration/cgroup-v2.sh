@@ -3,8 +3,9 @@
 # as shipped (containd.socket activates containd.service, Type=notify, Delegate=yes), the
 # daemon's own cgroup layout (supervisor leaf, subtree_control), the journal, container cgroups
 # and their v2 limits (memory.max/swap.max, pids.max, cpu.max), OOM kills, the pids limit,
-# cgroup removal, and a clean `systemctl stop` that kills running containers, then
-# re-activation through the socket.
+# cgroup removal (the prepared "spare" init process aside), a clean `systemctl stop` that kills
+# running containers, re-activation through the socket, and recovery from a SIGKILLed daemon.
+# The journal must hold no sanitizer report (CI builds with ASan+UBSan) and no warnings.
 #
 # The host part builds the VM image if needed (tests/vm/build-image), fills a share with the
 # binaries, the units, the Alpine tarball and vm-test.sh, boots the VM once (tests/vm/run) and
@@ -121,7 +122,8 @@ container_cgroups() { local d; for d in $(child_cgroups); do is_spare_cgroup "$d
 # cgroups_are "ID ID " DESC: the container cgroups (spares aside) are these, within 5 s (an
 # exit is reported before the cgroup is removed, and a spare is prepared after each run).
 cgroups_are() {
-	wait_for 5 eval '[[ "$(container_cgroups | tr "\n" " ")" == "$1" ]]'
+	want_cgroups=$1
+	wait_for 5 eval '[[ "$(container_cgroups | tr "\n" " ")" == "$want_cgroups" ]]'
 	is "$(container_cgroups | tr '\n' ' ')" "$1" "$2"
 }
 show_journal() { diag "journalctl -u $SVC (last lines):"; diag "$(journalctl -q -u "$SVC" --no-pager -o short-monotonic | tail -n "${1:-30}")"; }

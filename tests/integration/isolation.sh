@@ -29,6 +29,12 @@ unlike "$out" 'sda|vda|mem|kmsg' "no host devices in /dev"
 out=$("$CCTL" run --rm alpine sh -c 'echo x > /dev/null && head -c 4 /dev/zero | wc -c')
 is "$out" 4 "/dev/null and /dev/zero work"
 
+# Only stdio reaches the command: none of the daemon's fds (sockets, cgroups, other clients').
+"$CCTL" run -d --name busy alpine sleep 30 >/dev/null
+out=$("$CCTL" run --rm alpine sh -c 'ls /proc/1/fd | tr "\n" " "')
+is "$out" "0 1 2 " "the container's init holds only fds 0, 1 and 2, even with another container running"
+"$CCTL" rm -f busy >/dev/null
+
 echo "host-secret" >"$TEST_TMP/secret"
 out=$("$CCTL" run --rm alpine sh -c "cat $TEST_TMP/secret 2>&1; ls /work 2>&1" || true)
 unlike "$out" "host-secret" "the host's files are not visible"
