@@ -1054,6 +1054,21 @@ void registry_conn_closed(struct registry *reg, struct conn *c)
 	}
 }
 
+/* Removes the cgroups a killed daemon left for container id (its processes died with it). */
+static void registry_remove_leftover_cgroup(struct registry *reg, const char *id)
+{
+	struct container_cgroup *cg;
+	_cleanup_free_ char *err = NULL;
+	/* An empty cgroup of that name is taken over; a populated one is refused and left. */
+	if (cgroup_create(reg->cgm, id, NULL, &cg, &err) < 0) {
+		log_warning("cannot clean up the cgroups of container %.12s: %s", id, err ? err : "unknown error");
+		return;
+	}
+	for (int i = 0; i < 100 && cgroup_destroy(cg) == -EBUSY; i++)
+		usleep(1000);
+	cgroup_free(cg);
+}
+
 /* Restores the containers a previous daemon saved. Any that were still running then are gone
  * now (they die with the daemon), so they come back as exited. */
 static void registry_load(struct registry *reg)
@@ -1071,6 +1086,8 @@ static void registry_load(struct registry *reg)
 			_cleanup_free_ char *leftover = NULL;
 			if (asprintf(&leftover, "%s/%s", path, de->d_name) >= 0)
 				rm_rf(leftover);
+			if (strlen(de->d_name + 7) == 64)
+				registry_remove_leftover_cgroup(reg, de->d_name + 7);
 			continue;
 		}
 		if (de->d_name[0] == '.')
@@ -1083,8 +1100,10 @@ static void registry_load(struct registry *reg)
 			return;
 		if (read_file(cfg_path, 1 << 20, &text, NULL) < 0) {
 			/* A --rm container or a half-created one from a crash: nothing to keep. */
-			if (strlen(de->d_name) == 64)
+			if (strlen(de->d_name) == 64) {
 				rm_rf(dir);
+				registry_remove_leftover_cgroup(reg, de->d_name);
+			}
 			continue;
 		}
 		json_auto_t *doc = json_loads(text, 0, NULL);
@@ -1119,6 +1138,7 @@ static void registry_load(struct registry *reg)
 			if (stamps[i] && strptime(stamps[i], "%Y-%m-%dT%H:%M:%S", &tm))
 				dst[i]->tv_sec = timegm(&tm);
 		if (strcmp(info.state, "exited") != 0) {
+			registry_remove_leftover_cgroup(reg, ct->id);
 			ct->exit_code = 255;
 			if (!ct->finished.tv_sec)
 				clock_gettime(CLOCK_REALTIME, &ct->finished);

@@ -3,6 +3,7 @@
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -279,6 +280,15 @@ static void __attribute__((noreturn)) child_main(const struct spawn_config *cfg,
 				   (unsigned)gid, strerror(errno));
 	} else if (setgroups(0, NULL) < 0) {
 		child_fail(sync_fd, 125, "setgroups: %s", strerror(errno));
+	}
+	if (cfg->set_user) {
+		/* Changing credentials clears the parent-death signal; arm it again, then make sure
+		 * the daemon did not die in between (its end of the sync socket would be closed). */
+		struct pollfd pfd = { .fd = sync_fd, .events = POLLIN };
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			child_fail(sync_fd, 125, "prctl: %s", strerror(errno));
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+			_exit(125);
 	}
 	if (!cfg->set_user || cfg->uid == 0) {
 		r = set_caps();

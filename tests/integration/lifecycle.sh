@@ -82,6 +82,22 @@ DAEMON_PID=$!
 for _ in $(seq 500); do [[ -S $old/containd.sock ]] && break; sleep 0.01; done
 run_cctl inspect persisted
 like "$OUT" '"exit_code": 5' "an exited container's status survives a restart"
+# A daemon that dies takes its containers along, whatever user they run as (changing
+# credentials clears the parent-death signal, so it is set again).
+id=$("$CCTL" run -d -u 1000 --name crash-user alpine sleep 1000)
+record_id "$id"
+upid=$("$CCTL" inspect crash-user | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+for _ in $(seq 100); do [[ -e /proc/$upid && $(awk '{ print $3 }' /proc/$upid/stat 2>/dev/null) != Z ]] || break; sleep 0.02; done
+[[ ! -e /proc/$upid || $(awk '{ print $3 }' /proc/$upid/stat) == Z ]] && pass "a -u 1000 container dies with a killed daemon" || fail "a -u 1000 container dies with a killed daemon"
+"$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug 2>>"$old/log" &
+DAEMON_PIDS=($!)
+DAEMON_PID=$!
+for _ in $(seq 500); do "$CCTL" version >/dev/null 2>&1 && break; sleep 0.01; done
+run_cctl inspect crash-user
+like "$OUT" '"exit_code": 255' "after a crash the container is recorded as exited (255)"
+[[ -z "$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$id" 2>/dev/null)" ]] && pass "the restarted daemon removed the crashed container's cgroups" || fail "the restarted daemon removed the crashed container's cgroups"
 run_cctl inspect running-at-stop
 like "$OUT" '"exit_code": 137' "a container killed at shutdown is recorded with 137"
 run_cctl run --rm alpine echo after-restart
