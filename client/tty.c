@@ -136,6 +136,18 @@ void tty_relay_handle(struct tty_relay *t, const struct pollfd *pfds)
 		if (n > 0) {
 			t->len = (size_t)n;
 			t->off = 0;
+		} else if (n == 0 && !isatty(t->in_fd)) {
+			/* Piped input ended: tell the container as a person would, by typing the EOF
+			 * character (twice after an unfinished line, which the first one only flushes).
+			 * Output keeps flowing. */
+			struct termios tio;
+			char veof = tcgetattr(t->master, &tio) == 0 ? (char)tio.c_cc[VEOF] : 4;
+			t->in_fd = -1;
+			t->off = 0;
+			t->len = 0;
+			if (t->last != '\n' && t->last != '\0')
+				t->buf[t->len++] = veof;
+			t->buf[t->len++] = veof;
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 			/* End of input: stop reading, as docker does; output keeps flowing. */
 			relay_stop_input(t);
@@ -148,6 +160,7 @@ void tty_relay_handle(struct tty_relay *t, const struct pollfd *pfds)
 		ssize_t n = write(t->master, t->buf + t->off, t->len - t->off);
 		if (n > 0) {
 			t->off += (size_t)n;
+			t->last = t->buf[t->off - 1];
 			if (t->off == t->len)
 				t->len = t->off = 0;
 		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {

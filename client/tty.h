@@ -25,6 +25,7 @@ struct tty_relay {
 	bool out_broken;  /* out_fd failed: output is read and discarded */
 	int in_idx, master_idx; /* positions in the caller's pollfd array, or -1 */
 	size_t len, off;  /* input read but not yet written to the master */
+	char last;        /* the last byte written to the master */
 	char buf[4096];
 };
 

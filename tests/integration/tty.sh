@@ -31,6 +31,13 @@ out=$($ptyrun -- "$CCTL" run -it --rm --name ttykill alpine sleep 30) || rc=$?
 wait $killer
 is "$rc" 137 "a killed tty container exits 137, with the terminal restored"
 
+rc=0
+out=$(printf 'a\nb\n' | timeout 20 "$CCTL" run -it --rm alpine wc -l | tr -d '\r') || rc=$?
+is "$rc" 0 "-it with piped input ends when the input does (EOF is typed into the pty)"
+like "$out" '2$' "and the container read all of it"
+out=$(printf 'tail' | timeout 20 "$CCTL" run -it --rm alpine cat | tr -d '\r')
+is "$out" "tailtail" "an unfinished last line is delivered too"
+
 out=$("$CCTL" run -t --rm alpine tty </dev/null | tr -d '\r')
 is "$out" "/dev/pts/0" "-t works when cctl's stdin is not a terminal"
 out=$("$CCTL" run -t --rm alpine sh -c 'printf "a\nb\n"' | od -c | head -1)
