@@ -803,7 +803,7 @@ void container_run(struct registry *reg, struct proto_run_params *params, const 
 		}
 	}
 	ct->name = strndup(ct->cfg.name ? ct->cfg.name : ct->id, ct->cfg.name ? strlen(ct->cfg.name) : 12);
-	ct->hostname = strndup(ct->cfg.hostname ? ct->cfg.hostname : ct->id, ct->cfg.hostname ? 64 : 12);
+	ct->hostname = ct->cfg.hostname ? strdup(ct->cfg.hostname) : strndup(ct->id, 12);
 	ct->image_id = strdup(image->id);
 	if (!ct->name || !ct->hostname || !ct->image_id) {
 		code = PROTO_E_INTERNAL;
@@ -811,7 +811,8 @@ void container_run(struct registry *reg, struct proto_run_params *params, const 
 		goto fail;
 	}
 	if (!hostname_valid(ct->hostname)) {
-		r = err_set(&err, -EINVAL, "invalid hostname \"%s\"", ct->hostname);
+		r = err_set(&err, -EINVAL, "invalid hostname \"%.80s\": at most 64 letters, digits, '-' and '.'",
+			    ct->hostname);
 		goto fail;
 	}
 	if (!ct->cfg.cmd) {

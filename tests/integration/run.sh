@@ -61,6 +61,10 @@ is "$out" "$(printf 'CapBnd:\t00000000a80425fb')" "root in the container has Doc
 
 out=$("$CCTL" run --rm --hostname box alpine hostname)
 is "$out" "box" "--hostname sets the hostname"
+run_cctl run --rm --hostname "$(printf 'h%.0s' $(seq 70))" alpine hostname
+is "$RC" 125 "a hostname over 64 characters is refused"
+run_cctl run --rm --hostname 'bad_name!' alpine hostname
+like "$ERR" 'invalid hostname' "an invalid hostname is refused with a message"
 
 "$CCTL" run --name keepme alpine sh -c 'echo kept' >/dev/null
 run_cctl ps -a
