@@ -104,6 +104,7 @@ static void container_on_sync(evutil_socket_t fd, short what, void *arg);
 static void container_on_exit(evutil_socket_t fd, short what, void *arg);
 static void container_cleanup(struct container *ct);
 static void registry_schedule_refill(struct registry *reg);
+static void registry_schedule_refill_in(struct registry *reg, long delay_us);
 
 static char *container_dir(const struct registry *reg, const char *id)
 {
@@ -406,7 +407,7 @@ static void reply_start_failed(struct container *ct, int exit_code, const char *
 
 static void reply_started(struct container *ct)
 {
-	registry_schedule_refill(ct->reg);
+	registry_schedule_refill_in(ct->reg, 3000);
 	ct->run_replied = true;
 	if (!ct->run_conn)
 		return;
@@ -515,6 +516,7 @@ static void container_on_exit(evutil_socket_t fd, short what, void *arg)
 	if (ct->cfg.rm || ct->remove_pending)
 		ct->removing = true;
 	container_notify_exit(ct);
+	registry_schedule_refill(ct->reg);
 	container_cleanup(ct);
 }
 
@@ -720,11 +722,19 @@ static void registry_on_refill(evutil_socket_t fd, short what, void *arg)
 	reg->spare = sp;
 }
 
+/* Prepares the next spare after delay_us. A run schedules it a little later than its reply, so
+ * that a short command's exit is not kept waiting behind the clone (the exit reschedules it to
+ * right after its report). */
+static void registry_schedule_refill_in(struct registry *reg, long delay_us)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = delay_us };
+	if (!reg->spare && !reg->stopping && reg->ev_refill)
+		evtimer_add(reg->ev_refill, &tv);
+}
+
 static void registry_schedule_refill(struct registry *reg)
 {
-	static const struct timeval now = { 0, 0 };
-	if (!reg->spare && !reg->stopping && reg->ev_refill)
-		evtimer_add(reg->ev_refill, &now);
+	registry_schedule_refill_in(reg, 0);
 }
 
 /* The spare for a new container: the idle one, or one made now. */
