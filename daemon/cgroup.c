@@ -1000,7 +1000,10 @@ int cgroup_attach(struct container_cgroup *cg, pid_t pid, char **reterr)
 		 * process attaching itself (pid 0) was cloned into the v2 cgroup by contract. */
 		if (h->v2 && cg->v2fd >= 0 && (pid == 0 || cgroup_has_pid(cg->v2fd, pid)))
 			continue;
-		if ((r = cg_write(cg, h, "cgroup.procs", buf, false, reterr)) < 0)
+		/* A single-threaded process moving itself writes its one thread to v1's "tasks",
+		 * which does not write-lock the global threadgroup rwsem as "cgroup.procs" does. */
+		const char *file = pid == 0 && !h->v2 ? "tasks" : "cgroup.procs";
+		if ((r = cg_write(cg, h, file, buf, false, reterr)) < 0)
 			return r;
 	}
 	return 0;

@@ -39,8 +39,8 @@ int cgroup_set_limits(struct container_cgroup *cg, const struct cgroup_limits *l
  * Owned by cg: valid until cgroup_destroy() removed the cgroup or cgroup_free(). */
 int cgroup_clone_fd(const struct container_cgroup *cg);
 /* Moves pid into every hierarchy that CLONE_INTO_CGROUP did not cover (the v1 controllers).
- * pid 0 moves the calling process, which must have been cloned into cgroup_clone_fd() (when
- * there is one): a container's init attaches itself, so the daemon never waits for the kernel's
+ * pid 0 moves the calling process, which must be single-threaded and have been cloned into
+ * cgroup_clone_fd() (when there is one): a container's init attaches itself, so the daemon never waits for the kernel's
  * cgroup migration (an RCU grace period, 10-20 ms after an idle spell, on v1). */
 int cgroup_attach(struct container_cgroup *cg, pid_t pid, char **reterr);
 /* Whether the kernel OOM-killed a process in this cgroup. */
