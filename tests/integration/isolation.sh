@@ -30,10 +30,13 @@ out=$("$CCTL" run --rm alpine sh -c 'echo x > /dev/null && head -c 4 /dev/zero |
 is "$out" 4 "/dev/null and /dev/zero work"
 
 # Only stdio reaches the command: none of the daemon's fds (sockets, cgroups, other clients').
+# (Looked at from the host: a shell pipeline inside would see the shell's own pipe fds.)
 "$CCTL" run -d --name busy alpine sleep 30 >/dev/null
-out=$("$CCTL" run --rm alpine sh -c 'ls /proc/1/fd | tr "\n" " "')
+"$CCTL" run -d --name probe alpine sleep 30 >/dev/null
+pid=$("$CCTL" inspect probe | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
+out=$(ls /proc/$pid/fd | sort -n | tr '\n' ' ')
 is "$out" "0 1 2 " "the container's init holds only fds 0, 1 and 2, even with another container running"
-"$CCTL" rm -f busy >/dev/null
+"$CCTL" rm -f busy probe >/dev/null
 
 echo "host-secret" >"$TEST_TMP/secret"
 out=$("$CCTL" run --rm alpine sh -c "cat $TEST_TMP/secret 2>&1; ls /work 2>&1" || true)
