@@ -26,6 +26,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/macros.h"
+#include "common/util.h"
 #include "daemon/cgroup.h"
 #include "daemon/rootfs.h"
 #include "daemon/spawn.h"
@@ -91,16 +92,24 @@ static int loopback_up(void)
 	return 0;
 }
 
+/* The highest capability this kernel knows. Read once in the daemon, before any spare is
+ * cloned: it never changes, and the child should not pay for the read on every start. */
+static int cap_last = -1;
+
+static void read_cap_last(void)
+{
+	_cleanup_free_ char *text = NULL;
+	cap_last = CAP_LAST_CAP;
+	if (read_file("/proc/sys/kernel/cap_last_cap", 64, &text, NULL) == 0) {
+		int v = atoi(text);
+		if (v > 0 && v < 64)
+			cap_last = v;
+	}
+}
+
 static int drop_bounding_caps(void)
 {
-	int last = CAP_LAST_CAP;
-	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-	if (f) {
-		if (fscanf(f, "%d", &last) != 1)
-			last = CAP_LAST_CAP;
-		fclose(f);
-	}
-	for (int cap = 0; cap <= last; cap++) {
+	for (int cap = 0; cap <= cap_last; cap++) {
 		bool keep = false;
 		for (size_t i = 0; i < ARRAY_SIZE(kept_caps); i++)
 			keep |= kept_caps[i] == cap;
@@ -488,6 +497,8 @@ static void __attribute__((noreturn)) child_prepare(struct container_cgroup *cg,
 
 int spawn_prepare(struct container_cgroup *cg, struct spawn_result *ret, char **reterr)
 {
+	if (cap_last < 0)
+		read_cap_last();
 	int sv[2];
 	/* SEQPACKET keeps each message whole and carries fds as SCM_RIGHTS. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
