@@ -9,7 +9,7 @@
 #include "common/macros.h"
 #include "common/util.h"
 #include "daemon/api.h"
-#include "daemon/cgroup.h"
+#include "runtime/cgroup.h"
 #include "daemon/container.h"
 #include "daemon/image-store.h"
 #include "daemon/options.h"

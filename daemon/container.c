@@ -18,7 +18,7 @@
 #include "common/macros.h"
 #include "common/parse.h"
 #include "common/util.h"
-#include "daemon/cgroup.h"
+#include "runtime/cgroup.h"
 #include "daemon/container.h"
 #include "daemon/image-store.h"
 #include "daemon/server.h"

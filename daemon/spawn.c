@@ -27,7 +27,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
-#include "daemon/cgroup.h"
+#include "runtime/cgroup.h"
 #include "daemon/rootfs.h"
 #include "daemon/spawn.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/cgroup.c against the real cgroups of this host (needs root): layout
+/* Unit tests for runtime/cgroup.c against the real cgroups of this host (needs root): layout
  * detection, the limit files, attaching with and without CLONE_INTO_CGROUP, kill (cgroup.kill and
  * the cgroup.procs fallback), OOM and pids limits, removal with child cgroups, rollback of a failed
  * create, and what a container's cgroup lifecycle costs.
@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "common/macros.h"
-#include "daemon/cgroup.h"
+#include "runtime/cgroup.h"
 #include "tests/tap.h"
 
 #define MIB (1024ull * 1024)

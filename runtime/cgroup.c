@@ -29,7 +29,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
-#include "daemon/cgroup.h"
+#include "runtime/cgroup.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define SUPERVISOR "supervisor"
