@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/macros.h"
 #include "protocol/wire.h"
 
@@ -70,32 +71,13 @@ int wire_reader_fill(struct wire_reader *r, int sockfd)
 		r->cap = ncap;
 	}
 
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
-	} control;
-	struct iovec iov = { .iov_base = r->buf + r->len, .iov_len = r->cap - r->len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf) };
-	ssize_t n = recvmsg(sockfd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	struct wire_fd_batch batch = { .nfds = 0 };
+	size_t nfds;
+	ssize_t n = fdpass_recv(sockfd, r->buf + r->len, r->cap - r->len, batch.fds, PROTO_MAX_FDS, &nfds,
+				&batch.truncated, MSG_DONTWAIT);
 	if (n < 0)
-		return -errno;
-
-	struct wire_fd_batch batch = { .nfds = 0, .truncated = (mh.msg_flags & MSG_CTRUNC) != 0 };
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		int *in = (int *)CMSG_DATA(c);
-		for (unsigned i = 0; i < k; i++) {
-			if (batch.nfds < PROTO_MAX_FDS)
-				batch.fds[batch.nfds++] = in[i];
-			else {
-				close(in[i]);
-				batch.truncated = true;
-			}
-		}
-	}
+		return (int)n;
+	batch.nfds = (unsigned)nfds;
 	if (n == 0) {
 		r->eof = true;
 		close_fds(batch.fds, batch.nfds);
@@ -256,39 +238,15 @@ int wire_writer_push(struct wire_writer *w, const char *buf, size_t len, const i
 	return 0;
 }
 
-/* One sendmsg() of the rest of a message; fds go with its first byte only. */
-static ssize_t send_chunk(int sockfd, const char *buf, size_t len, const int *fds, unsigned nfds, int flags)
-{
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
-	} control;
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (nfds > 0) {
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	return sendmsg(sockfd, &mh, flags | MSG_NOSIGNAL);
-}
-
 int wire_writer_flush(struct wire_writer *w, int sockfd)
 {
 	while (w->head) {
 		struct wire_out *o = w->head;
-		ssize_t n = send_chunk(sockfd, o->data + o->off, o->len - o->off, o->fds,
-				       o->off == 0 ? o->nfds : 0, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		/* fds go with the message's first byte only. */
+		ssize_t n = fdpass_send(sockfd, o->data + o->off, o->len - o->off, o->fds,
+					o->off == 0 ? o->nfds : 0, MSG_DONTWAIT);
+		if (n < 0)
+			return (int)n;
 		if (o->off == 0)
 			close_fds(o->fds, o->nfds);
 		o->off += (size_t)n;
@@ -307,18 +265,15 @@ int wire_send(int sockfd, const char *buf, size_t len, const int *fds, unsigned 
 {
 	size_t off = 0;
 	while (off < len) {
-		ssize_t n = send_chunk(sockfd, buf + off, len - off, fds, off == 0 ? nfds : 0, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				struct pollfd p = { .fd = sockfd, .events = POLLOUT };
-				if (poll(&p, 1, -1) < 0 && errno != EINTR)
-					return -errno;
-				continue;
-			}
-			return -errno;
+		ssize_t n = fdpass_send(sockfd, buf + off, len - off, fds, off == 0 ? nfds : 0, 0);
+		if (n == -EAGAIN) {
+			struct pollfd p = { .fd = sockfd, .events = POLLOUT };
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				return -errno;
+			continue;
 		}
+		if (n < 0)
+			return (int)n;
 		off += (size_t)n;
 	}
 	return 0;
