@@ -1,46 +1,98 @@
-/* The container registry: every container's configuration, state and exit status, its files
- * under --root and --state, and its life from spawn to removal. Reports back to the clients that
- * wait on a container (the one that ran it, container.wait and container.remove callers). */
+/* A container: its configuration, the spec it runs with, its state and exit status, and its life
+ * from start to removal. Publishes what happens on the registry's event bus; knows nothing of the
+ * clients that asked for it. */
 #pragma once
 
-#include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
-#include "protocol/messages.h"
+#include "common/pidref.h"
+#include "runtime/cgroup.h"
+#include "runtime/spec.h"
 
-struct event_base;
-struct conn;
-struct cgroup_manager;
-struct image_store;
-struct image;
 struct registry;
-struct container;
+struct image;
+struct offload;
 
-int registry_new(struct event_base *base, const char *root, const char *state, struct cgroup_manager *cgm,
-		 struct image_store *images, struct registry **ret, char **reterr);
-/* Kills every running container. Returns true once all are reaped and cleaned up. */
-bool registry_shutdown(struct registry *reg);
-void registry_free(struct registry *reg);
+enum container_state { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED };
 
-/* Finds a container by full id, unique id prefix or name; NULL with a message otherwise. */
-struct container *registry_find(struct registry *reg, const char *ref, char **reterr);
-bool registry_image_in_use(struct registry *reg, const char *image_id);
-/* container.list items. */
-json_t *registry_list(struct registry *reg, bool all);
+enum container_stdio {
+	CONTAINER_STDIO_FDS,  /* the client's own fds */
+	CONTAINER_STDIO_PTY,  /* a pty whose master goes to the client */
+	CONTAINER_STDIO_NULL, /* detached: /dev/null */
+};
 
-/* Creates and starts a container. params and stdio fds are taken over (on failure too). The
- * reply to the run request goes to c with request id req_id once the command was exec'd (or
- * failed); the exit is reported to c as an event afterwards. */
-void container_run(struct registry *reg, struct proto_run_params *params, const struct image *image,
-		   int stdio_fds[3], struct conn *c, json_t *req_id);
+struct container_ulimit {
+	int resource;        /* RLIMIT_* */
+	uint64_t soft, hard; /* RLIM_INFINITY for unlimited */
+};
 
-json_t *container_info(const struct container *ct);
+/* What a client asked for, in the domain's terms. Everything is owned (container_config_done). */
+struct container_config {
+	char *name, *image, *workdir, *user, *hostname;
+	char **cmd; /* NULL: the image's */
+	char **env; /* KEY=VALUE over the image's Env */
+	enum container_stdio stdio;
+	bool rm;
+	unsigned short tty_rows, tty_cols;
+	struct cgroup_limits limits;
+	/* Confinement: the defaults are hardened; each of these relaxes or tightens them. */
+	bool privileged;
+	char **cap_add, **cap_drop;
+	bool no_new_privileges;
+	enum rt_seccomp_mode seccomp;
+	char *seccomp_profile; /* RT_SECCOMP_CUSTOM: Docker-format JSON */
+	bool system_paths_unconfined;
+	struct container_ulimit *ulimits;
+	size_t n_ulimits;
+	char **device_rules;
+	char *userns; /* NULL: the daemon's default; "host" or "auto" */
+};
+
+void container_config_done(struct container_config *cfg);
+
+struct container {
+	struct registry *reg;
+	char id[65];
+	char *name;
+	char *image_id;
+	struct container_config cfg;
+	struct rt_spec spec; /* what it runs with (after defaults and options) */
+	enum container_state state;
+
+	struct pidref proc;
+	int sync_fd, pty_master;
+	struct event *ev_pid, *ev_sync;
+	struct container_cgroup *cg;
+	struct offload *cleaner; /* removing its cgroups (and files), or NULL */
+
+	int exit_code, signal;
+	bool oom_killed;
+	char *error;
+	struct timespec created, started, finished;
+	bool started_reported;
+	bool cleaned_up;     /* exited and its cgroup is gone */
+	bool remove_pending; /* remove once cleaned up */
+	bool removing;       /* exited and going away: invisible to lookups */
+
+	struct container *prev, *next;
+};
+
+/* Creates and starts a container. stdio fds are taken over (on failure too). Failures before the
+ * container exists are returned (-EINVAL/-EEXIST/-EUSERS/..., with a message); after that, the
+ * outcome is published: CONTAINER_EV_STARTED or CONTAINER_EV_START_FAILED, then EXITED. *ret is
+ * valid until CONTAINER_EV_REMOVED. */
+int container_run(struct registry *reg, struct container_config *cfg /* taken over */, const struct image *image,
+		  int stdio_fds[3], struct container **ret, char **reterr);
 int container_kill(struct container *ct, int sig, char **reterr);
-/* Removes a container; a running one only with force (it is killed first). Replies to c. */
-void container_remove(struct container *ct, bool force, struct conn *c, json_t *req_id);
-/* Replies to c with the exit of the container, now or when it exits. */
-void container_wait(struct container *ct, struct conn *c, json_t *req_id);
+/* Removes a container; a running one only with force (it is killed first). -EBUSY without force
+ * while it runs. Done when CONTAINER_EV_REMOVED is published (maybe before this returns). */
+int container_remove(struct container *ct, bool force, char **reterr);
+const char *container_state_name(enum container_state s);
 
-/* A client went away: forget replies owed to it. */
-void registry_conn_closed(struct registry *reg, struct conn *c);
+/* The exit monitor's entry points (daemon/monitor.c). */
+int container_watch(struct container *ct);
+void container_settled(struct container *ct);
+void container_destroy(struct container *ct);
+void container_free(struct container *ct);

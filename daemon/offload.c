@@ -1,0 +1,94 @@
+#include <errno.h>
+#include <event2/event.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/macros.h"
+#include "common/pidref.h"
+#include "daemon/offload.h"
+
+struct offload {
+	struct pidref proc;
+	struct event *ev;
+	offload_done_fn done;
+	void *arg;
+};
+
+static void offload_free(struct offload *o)
+{
+	if (o->ev)
+		event_free(o->ev);
+	pidref_done(&o->proc);
+	free(o);
+}
+
+static void on_exit_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct offload *o = arg;
+	siginfo_t si;
+	int r = pidref_try_wait(&o->proc, &si);
+	if (r == 0)
+		return; /* spurious wakeup */
+	int status = r < 0 ? r : si.si_code == CLD_EXITED ? -si.si_status : -EIO;
+	o->done(status, o->arg);
+	offload_free(o);
+}
+
+int offload_run(struct event_base *base, const char *name, offload_fn fn, void *arg, offload_done_fn done,
+		struct offload **ret)
+{
+	struct offload *o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->proc = PIDREF_NULL;
+	o->done = done;
+	o->arg = arg;
+	int pidfd = -1;
+	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0) {
+		int r = -errno;
+		free(o);
+		return r;
+	}
+	if (pid == 0) {
+		/* The daemon's signal handlers belong to its loop; this process has none of its own. */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		(void)prctl(PR_SET_NAME, name);
+		int r = fn(arg);
+		/* The exit status carries -r (errno values fit in 8 bits). */
+		_exit(r < 0 ? (-r & 0xff) : 0);
+	}
+	o->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
+	o->ev = event_new(base, pidfd, EV_READ | EV_PERSIST, on_exit_event, o);
+	if (!o->ev || event_add(o->ev, NULL) < 0) {
+		/* Cannot watch it: let it finish here rather than leave its work half done. */
+		siginfo_t si;
+		int r = pidref_wait(&o->proc, &si);
+		done(r < 0 ? r : si.si_code == CLD_EXITED ? -si.si_status : -EIO, arg);
+		offload_free(o);
+		if (ret)
+			*ret = NULL;
+		return 0;
+	}
+	if (ret)
+		*ret = o;
+	return 0;
+}
+
+void offload_finish(struct offload *o)
+{
+	siginfo_t si;
+	if (!o)
+		return;
+	(void)pidref_wait(&o->proc, &si);
+	offload_free(o);
+}

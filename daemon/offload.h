@@ -1,0 +1,20 @@
+/* Work the event loop must not wait for (removing cgroups, whose rmdir can wait for the kernel's
+ * cgroup_mutex across an RCU grace period; deleting a container's files, which can take seconds for
+ * a big upper dir) runs in a short-lived child process. Its exit is an event like any other. */
+#pragma once
+
+#include <stdbool.h>
+
+struct event_base;
+struct offload;
+
+/* Runs in the child, on a copy of the daemon's memory: returns 0 or -errno. */
+typedef int (*offload_fn)(void *arg);
+/* Runs in the loop once the child is gone: r is what fn returned (-EIO if it crashed). The
+ * offload is freed after this returns. */
+typedef void (*offload_done_fn)(int r, void *arg);
+
+int offload_run(struct event_base *base, const char *name, offload_fn fn, void *arg, offload_done_fn done,
+		struct offload **ret);
+/* Waits for the child (blocking; for shutdown only) and frees it without calling done. */
+void offload_finish(struct offload *o);

@@ -1,0 +1,347 @@
+/* containd-init: everything a container's init does between receiving its spec and execve. It runs
+ * from a sealed memfd (see runtime/process.c), as PID 1 of the container's pid namespace, already
+ * in its cgroup and namespaces. The order matters and is argued step by step below. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/macros.h"
+#include "runtime/passwd.h"
+#include "runtime/process.h"
+#include "runtime/rootfs.h"
+#include "runtime/sync.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+#define SYNC_FD 3
+
+static int loopback_up(void)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct ifreq ifr = { 0 };
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return -errno;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return -errno;
+	return 0;
+}
+
+static const char *env_get(char **env, const char *key)
+{
+	size_t len = strlen(key);
+	for (char **e = env; e && *e; e++)
+		if (strncmp(*e, key, len) == 0 && (*e)[len] == '=')
+			return *e + len + 1;
+	return NULL;
+}
+
+/* execvp() semantics with the container's PATH (not ours): 127 when nothing is found, 126 when
+ * something was found but cannot be executed. */
+static void __attribute__((noreturn)) init_exec(const struct rt_process *p)
+{
+	const char *file = p->args[0];
+	if (strchr(file, '/')) {
+		execve(file, p->args, p->env);
+		int e = errno;
+		sync_fail(SYNC_FD, e == ENOENT || e == ENOTDIR ? 127 : 126, "exec: \"%s\": %s", file, strerror(e));
+	}
+	const char *path = env_get(p->env, "PATH");
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	int denied = 0;
+	char buf[4096];
+	while (*path) {
+		const char *end = strchrnul(path, ':');
+		size_t dlen = (size_t)(end - path);
+		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)dlen, dlen ? path : ".", file);
+		if (n > 0 && (size_t)n < sizeof(buf)) {
+			execve(buf, p->args, p->env);
+			if (errno == EACCES || errno == ENOEXEC)
+				denied = errno;
+			else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != ENAMETOOLONG)
+				sync_fail(SYNC_FD, 126, "exec: \"%s\": %s", buf, strerror(errno));
+		}
+		path = *end ? end + 1 : end;
+	}
+	if (denied)
+		sync_fail(SYNC_FD, 126, "exec: \"%s\": %s", file, strerror(denied));
+	sync_fail(SYNC_FD, 127, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+/* A terminal from the container's own devpts (its master goes to the starter), or the fds the
+ * client passed (already checked by the daemon: no directories, no O_PATH handles). */
+static void init_stdio(const struct rt_process *p, const int stdio[3])
+{
+	if (p->terminal) {
+		_cleanup_close_ int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (master < 0)
+			sync_fail(SYNC_FD, 125, "cannot open /dev/ptmx: %s", strerror(errno));
+		if (unlockpt(master) < 0)
+			sync_fail(SYNC_FD, 125, "unlockpt: %s", strerror(errno));
+		/* TIOCGPTPEER opens the peer of exactly this master, with no path lookup to race. */
+		_cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (slave < 0)
+			sync_fail(SYNC_FD, 125, "cannot open the pty peer: %s", strerror(errno));
+		if (p->console_rows && p->console_cols) {
+			struct winsize ws = { .ws_row = p->console_rows, .ws_col = p->console_cols };
+			if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
+				sync_fail(SYNC_FD, 125, "TIOCSWINSZ: %s", strerror(errno));
+		}
+		int r = sync_send_pty(SYNC_FD, master);
+		if (r < 0)
+			sync_fail(SYNC_FD, 125, "cannot hand the pty to the daemon: %s", strerror(-r));
+		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+			sync_fail(SYNC_FD, 125, "cannot make the pty the controlling terminal: %s", strerror(errno));
+		for (int i = 0; i < 3; i++)
+			if (dup2(slave, i) < 0)
+				sync_fail(SYNC_FD, 125, "dup2: %s", strerror(errno));
+		return;
+	}
+	if (setsid() < 0)
+		sync_fail(SYNC_FD, 125, "setsid: %s", strerror(errno));
+	int fds[3];
+	_cleanup_close_ int null_fd = -1;
+	for (int i = 0; i < 3; i++) {
+		fds[i] = stdio[i];
+		if (fds[i] < 0) {
+			if (null_fd < 0 && (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+				sync_fail(SYNC_FD, 125, "cannot open /dev/null: %s", strerror(errno));
+			fds[i] = null_fd;
+		}
+	}
+	/* Move sources out of 0..2 first so a dup2 never clobbers a source still needed. */
+	for (int i = 0; i < 3; i++)
+		if (fds[i] < 3) {
+			int n = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+			if (n < 0)
+				sync_fail(SYNC_FD, 125, "fcntl: %s", strerror(errno));
+			for (int j = i + 1; j < 3; j++)
+				if (fds[j] == fds[i])
+					fds[j] = n;
+			fds[i] = n;
+		}
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			sync_fail(SYNC_FD, 125, "dup2: %s", strerror(errno));
+}
+
+static int mkdir_parents(const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Enters the working directory inside the container's root. CVE-2024-21626: a cwd such as
+ * /proc/self/fd/N would land on whatever directory fd N is, possibly the host's; the lookup
+ * refuses magic links and stays inside the root, and the result is checked to be reachable
+ * from the root (the kernel prefixes "(unreachable)" otherwise). */
+static void init_workdir(const char *cwd)
+{
+	int r = mkdir_parents(cwd, 0755);
+	if (r < 0 && r != -EEXIST)
+		sync_fail(SYNC_FD, 125, "cannot create working directory %s: %s", cwd, strerror(-r));
+	_cleanup_close_ int fd = rootfs_open_in_root(cwd, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		sync_fail(SYNC_FD, 125, "cannot enter working directory %s: %s", cwd, strerror(-fd));
+	if (fchdir(fd) < 0)
+		sync_fail(SYNC_FD, 125, "cannot enter working directory %s: %s", cwd, strerror(errno));
+	char buf[4096];
+	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+		sync_fail(SYNC_FD, 125, "the working directory %s is outside the container", cwd);
+}
+
+/* The user the spec names, resolved in the image's account files, and HOME from it. */
+static void init_user(struct rt_spec *spec)
+{
+	struct rt_process *p = &spec->process;
+	if (!p->user)
+		return;
+	struct passwd_user u;
+	char err[512];
+	int r = passwd_resolve(p->user, &u, err, sizeof(err));
+	if (r < 0)
+		sync_fail(SYNC_FD, 125, "%s", err);
+	p->uid = u.uid;
+	p->gid = u.gid;
+	free(p->additional_gids);
+	p->additional_gids = TAKE_PTR(u.groups);
+	p->n_additional_gids = u.n_groups;
+	char *home = NULL;
+	if (asprintf(&home, "HOME=%s", u.home) < 0 || spec_env_default(spec, home) < 0)
+		sync_fail(SYNC_FD, 125, "out of memory");
+	free(home);
+	passwd_user_done(&u);
+}
+
+static void init_rlimits(const struct rt_process *p)
+{
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			sync_fail(SYNC_FD, 125, "cannot set rlimit %d to %llu:%llu: %s", p->rlimits[i].resource,
+				  (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, strerror(errno));
+	}
+}
+
+/* Installs the compiled filter the starter passed as a sealed memfd of struct sock_filter. */
+static void init_seccomp(int seccomp_fd)
+{
+	if (seccomp_fd < 0)
+		return;
+	struct stat st;
+	if (fstat(seccomp_fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) ||
+	    st.st_size > (off_t)(BPF_MAXINSNS * sizeof(struct sock_filter)))
+		sync_fail(SYNC_FD, 125, "invalid seccomp program");
+	_cleanup_free_ struct sock_filter *insns = malloc((size_t)st.st_size);
+	if (!insns || pread(seccomp_fd, insns, (size_t)st.st_size, 0) != st.st_size)
+		sync_fail(SYNC_FD, 125, "cannot read the seccomp program: %s", strerror(errno));
+	struct sock_fprog prog = { .len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter)),
+				   .filter = insns };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		sync_fail(SYNC_FD, 125, "cannot install the seccomp filter: %s", strerror(errno));
+	close(seccomp_fd);
+}
+
+static int caps_drop_bounding(uint64_t keep)
+{
+	for (int cap = 0; cap < 64; cap++)
+		if (!(keep & (UINT64_C(1) << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	return 0;
+}
+
+/* Sets the effective and permitted sets (a non-root user keeps none, as with Docker), and
+ * empty inheritable and ambient sets. */
+static int caps_set(const struct rt_caps *caps, uid_t uid)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	if (uid == 0)
+		for (int i = 0; i < 2; i++) {
+			data[i].effective = (uint32_t)(caps->effective >> (32 * i));
+			data[i].permitted = (uint32_t)(caps->permitted >> (32 * i));
+		}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	return 0;
+}
+
+/* Switches credentials and capabilities. The bounding set is cut first (it needs CAP_SETPCAP),
+ * then the groups and ids change, then the remaining sets are set for the new ids: the
+ * inheritable set ends up empty (CVE-2022-24769). */
+static void init_credentials(const struct rt_process *p)
+{
+	int r = caps_drop_bounding(p->caps.bounding);
+	if (r < 0)
+		sync_fail(SYNC_FD, 125, "cannot drop capabilities: %s", strerror(-r));
+	if (prctl(PR_SET_KEEPCAPS, 1) < 0)
+		sync_fail(SYNC_FD, 125, "prctl: %s", strerror(errno));
+	if (setgroups(p->n_additional_gids, p->additional_gids) < 0 || setgid(p->gid) < 0 || setuid(p->uid) < 0)
+		sync_fail(SYNC_FD, 125, "cannot switch to user %u:%u: %s", (unsigned)p->uid, (unsigned)p->gid,
+			  strerror(errno));
+	if (prctl(PR_SET_KEEPCAPS, 0) < 0)
+		sync_fail(SYNC_FD, 125, "prctl: %s", strerror(errno));
+	if ((r = caps_set(&p->caps, p->uid)) < 0)
+		sync_fail(SYNC_FD, 125, "cannot set capabilities: %s", strerror(-r));
+	/* Changing credentials clears the parent-death signal; arm it again, then make sure the
+	 * daemon did not die in between (its end of the channel would be closed). */
+	struct pollfd pfd = { .fd = SYNC_FD, .events = POLLIN };
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		sync_fail(SYNC_FD, 125, "prctl: %s", strerror(errno));
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+		_exit(125);
+}
+
+void rt_init_main(void)
+{
+	struct rt_spec spec;
+	int stdio[3], seccomp_fd;
+	char *err = NULL;
+	char buf[1024];
+
+	/* Until it execs the command, this process must not be inspectable from the container:
+	 * /proc/1/exe and /proc/1/mem of a dumpable process would be open to it. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0 || fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC) < 0)
+		sync_fail(SYNC_FD, 125, "prctl: %s", strerror(errno));
+	if (sync_send_ready(SYNC_FD) < 0)
+		_exit(125);
+	int r = sync_receive_start(SYNC_FD, &spec, stdio, &seccomp_fd, &err);
+	if (r == -EPIPE)
+		_exit(125); /* discarded */
+	if (r < 0)
+		sync_fail(SYNC_FD, 125, "invalid configuration from the daemon: %s", err ? err : strerror(-r));
+
+	umask(0);
+	if (rootfs_setup(&spec, buf, sizeof(buf)) < 0)
+		sync_fail(SYNC_FD, 125, "%s", buf);
+	umask(022);
+	if (spec.hostname && sethostname(spec.hostname, strlen(spec.hostname)) < 0)
+		sync_fail(SYNC_FD, 125, "sethostname: %s", strerror(errno));
+	if ((r = loopback_up()) < 0)
+		sync_fail(SYNC_FD, 125, "cannot bring up the loopback interface: %s", strerror(-r));
+
+	init_stdio(&spec.process, stdio);
+	init_user(&spec);
+	init_workdir(spec.process.cwd);
+	/* Raising a hard limit needs CAP_SYS_RESOURCE, which the container may not keep. */
+	init_rlimits(&spec.process);
+	if (spec.process.no_new_privileges) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			sync_fail(SYNC_FD, 125, "cannot set no_new_privs: %s", strerror(errno));
+		init_credentials(&spec.process);
+		/* With no_new_privs the filter needs no privilege: install it as late as possible. */
+		init_seccomp(seccomp_fd);
+	} else {
+		/* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the credential
+		 * switch drops: install it first. Docker's profile allows every call that follows. */
+		init_seccomp(seccomp_fd);
+		init_credentials(&spec.process);
+	}
+
+	/* Nothing of the daemon's may leak into the container; the channel closes on exec, which is
+	 * how the starter learns that execve succeeded. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		sync_fail(SYNC_FD, 125, "close_range: %s", strerror(errno));
+	init_exec(&spec.process);
+}

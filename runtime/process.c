@@ -1,0 +1,234 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/fdpass.h"
+#include "common/macros.h"
+#include "runtime/cgroup.h"
+#include "runtime/process.h"
+#include "runtime/sync.h"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+#define INIT_EXE_NAME "containd-init"
+
+static int exe_path(char *buf, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return -errno;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	if ((size_t)snprintf(buf, size, "%s/" INIT_EXE_NAME, self) >= size)
+		return -ENAMETOOLONG;
+	if (access(buf, X_OK) == 0)
+		return 0;
+	if ((size_t)snprintf(buf, size, "%s/" INIT_EXE_NAME, LIBEXECDIR) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* CVE-2019-5736: a container whose command is /proc/self/exe (through a symlink in its image)
+ * execs whatever binary its init runs from, and can keep an fd to it and write it once nothing
+ * runs it any more. The init therefore runs from an anonymous memfd copy, sealed against every
+ * change: what a container can reach through /proc/PID/exe is that copy, which cannot be
+ * written, shrunk or grown, and no file on the host. */
+int rt_init_exe_open(const char *path, int *ret_fd, char **reterr)
+{
+	char buf[PATH_MAX];
+	int r;
+	if (!path) {
+		if ((r = exe_path(buf, sizeof(buf))) < 0)
+			return err_set(reterr, r, "cannot locate " INIT_EXE_NAME ": %m");
+		path = buf;
+	}
+	_cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return err_set(reterr, -errno, "cannot open %s: %m", path);
+	struct stat st;
+	if (fstat(src, &st) < 0)
+		return err_set(reterr, -errno, "cannot stat %s: %m", path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(reterr, -EINVAL, "%s is not a regular file", path);
+	_cleanup_close_ int mfd = memfd_create(INIT_EXE_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL) /* kernels before 6.3 know no MFD_EXEC */
+		mfd = memfd_create(INIT_EXE_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return err_set(reterr, -errno, "memfd_create: %m");
+	for (off_t done = 0; done < st.st_size;) {
+		ssize_t n = sendfile(mfd, src, NULL, (size_t)(st.st_size - done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(reterr, n < 0 ? -errno : -EIO, "cannot copy %s: %m", path);
+		done += n;
+	}
+	if (fchmod(mfd, 0555) < 0)
+		return err_set(reterr, -errno, "cannot make the init copy executable: %m");
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		return err_set(reterr, -errno, "cannot seal the init copy: %m");
+	*ret_fd = TAKE_FD(mfd);
+	return 0;
+}
+
+/* The clone's life until it execs containd-init: it shares nothing with the daemon but a copy of
+ * its memory, which it uses for the cgroup handle only. Never returns. */
+static void __attribute__((noreturn)) prepare_child(const struct rt_init_opts *opts, int sync_fd)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	/* Nothing of the host may watch or trace this process while it holds the daemon's memory. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		sync_fail(sync_fd, 125, "prctl: %s", strerror(errno));
+
+	/* Join every cgroup before creating the cgroup namespace, so that the namespace is rooted
+	 * at the container's cgroup and the limits bind before any container code runs. A migration
+	 * into a v1 cgroup may wait for an RCU grace period: this process pays it, not the daemon. */
+	char *err = NULL;
+	if (opts->cg && cgroup_attach(opts->cg, 0, &err) < 0)
+		sync_fail(sync_fd, 125, "%s", err ? err : "cannot join the container's cgroups");
+	if ((opts->namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		sync_fail(sync_fd, 125, "cannot create the cgroup namespace: %s", strerror(errno));
+
+	/* The init keeps stdio and the channel (as fd 3), nothing else of the daemon's: client
+	 * connections must close when the daemon closes them, and no daemon fd (a cgroup directory,
+	 * the store) may be reachable from the container (CVE-2024-21626). */
+	int exe = opts->exe_fd;
+	if (sync_fd != 3) {
+		if (exe == 3 && (exe = fcntl(exe, F_DUPFD_CLOEXEC, 5)) < 0)
+			sync_fail(sync_fd, 125, "fcntl: %s", strerror(errno));
+		if (dup3(sync_fd, 3, 0) < 0)
+			sync_fail(sync_fd, 125, "dup3: %s", strerror(errno));
+		sync_fd = 3;
+	} else if (fcntl(3, F_SETFD, 0) < 0) {
+		sync_fail(sync_fd, 125, "fcntl: %s", strerror(errno));
+	}
+	if (exe != 4) {
+		if (dup3(exe, 4, O_CLOEXEC) < 0)
+			sync_fail(sync_fd, 125, "dup3: %s", strerror(errno));
+		exe = 4;
+	}
+	if (syscall(SYS_close_range, 5, ~0U, 0) < 0)
+		sync_fail(sync_fd, 125, "close_range: %s", strerror(errno));
+	char *const argv[] = { INIT_EXE_NAME, NULL };
+	char *const envp[] = { NULL };
+	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+	sync_fail(sync_fd, 125, "cannot execute " INIT_EXE_NAME ": %s", strerror(errno));
+}
+
+int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char **reterr)
+{
+	int sv[2];
+	/* SEQPACKET keeps each message whole and carries fds as SCM_RIGHTS. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return err_set(reterr, -errno, "socketpair: %m");
+	_cleanup_close_ int parent_fd = sv[0];
+	_cleanup_close_ int child_fd = sv[1];
+	int bufsize = SYNC_MAX_START + 65536;
+	if (setsockopt(parent_fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof(bufsize)) < 0)
+		(void)setsockopt(parent_fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
+
+	int pidfd = -1;
+	struct clone_args args = {
+		.flags = CLONE_PIDFD | ((uint64_t)opts->namespaces & ~(uint64_t)CLONE_NEWCGROUP),
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	int cgfd = opts->cg ? cgroup_clone_fd(opts->cg) : -1;
+	if (cgfd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgfd;
+	}
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		return err_set(reterr, -errno, "clone3: %m");
+	if (pid == 0) {
+		parent_fd = safe_close(parent_fd);
+		prepare_child(opts, child_fd);
+	}
+	ret->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
+	ret->sync_fd = TAKE_FD(parent_fd);
+	return 0;
+}
+
+int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
+		  char **reterr)
+{
+	int pass[4], npass = 0, map[4] = { -1, -1, -1, -1 };
+	for (int i = 0; i < 3; i++)
+		if (!spec->process.terminal && fds->stdio[i] >= 0) {
+			map[i] = npass;
+			pass[npass++] = fds->stdio[i];
+		}
+	if (fds->seccomp_fd >= 0) {
+		map[3] = npass;
+		pass[npass++] = fds->seccomp_fd;
+	}
+	json_auto_t *doc = json_pack("{s:o, s:[iii], s:i}", "spec", spec_to_json(spec), "stdio", map[0], map[1], map[2],
+				     "seccomp", map[3]);
+	_cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	if (!text)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	size_t len = strlen(text);
+	if (len > SYNC_MAX_START)
+		return err_set(reterr, -E2BIG, "the container's configuration is too large");
+	ssize_t n = fdpass_send(init->sync_fd, text, len, pass, (size_t)npass, MSG_DONTWAIT);
+	if (n < 0)
+		return err_set(reterr, (int)n, "cannot hand the configuration to the container process: %m");
+	return 0;
+}
+
+int rt_init_read_report(int sync_fd, struct rt_report *ret, int *ret_fd)
+{
+	int fds[2];
+	size_t nfds;
+	*ret_fd = -1;
+	ssize_t n = fdpass_recv(sync_fd, ret, sizeof(*ret), fds, ARRAY_SIZE(fds), &nfds, NULL, MSG_DONTWAIT);
+	if (n < 0)
+		return (int)n;
+	for (size_t i = 1; i < nfds; i++)
+		close(fds[i]);
+	if (nfds > 0)
+		*ret_fd = fds[0];
+	if (n == 0)
+		return 0;
+	if ((size_t)n != sizeof(*ret) ||
+	    (ret->type != RT_REPORT_PTY && ret->type != RT_REPORT_ERROR && ret->type != RT_REPORT_READY) ||
+	    (ret->type == RT_REPORT_PTY) != (*ret_fd >= 0)) {
+		*ret_fd = safe_close(*ret_fd);
+		return -EBADMSG;
+	}
+	ret->message[sizeof(ret->message) - 1] = '\0';
+	return 1;
+}
+
+void rt_init_discard(struct rt_init *init)
+{
+	if (pidref_is_set(&init->proc))
+		(void)pidref_kill_and_wait(&init->proc);
+	init->sync_fd = safe_close(init->sync_fd);
+}

@@ -1,0 +1,64 @@
+/* A container's init process, seen from the side that starts it (the daemon, or an OCI runtime
+ * CLI). It is prepared ahead of its container: cloned into fresh namespaces and born in the
+ * container's cgroup, it joins the v1 hierarchies itself, creates its cgroup namespace and then
+ * re-executes containd-init from a sealed memfd, so that no process that ever enters a container
+ * runs (or can reach through /proc/PID/exe) a binary on the host's disk. It then reports ready and
+ * waits for its spec; sending one (rt_init_start) makes it build the container and exec the command.
+ * The channel is a SOCK_SEQPACKET pair: EOF on it without an error report means the command was
+ * exec'd (the init's end is close-on-exec). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "common/pidref.h"
+#include "runtime/spec.h"
+
+struct container_cgroup;
+
+struct rt_init {
+	struct pidref proc;
+	int sync_fd; /* the starter's end of the channel */
+};
+
+struct rt_init_opts {
+	int exe_fd;                  /* sealed memfd of containd-init (rt_init_exe_open) */
+	struct container_cgroup *cg; /* the container's cgroup, or NULL */
+	int namespaces;              /* CLONE_NEW* flags; CLONE_NEWCGROUP is made after joining cg */
+};
+
+/* Copies containd-init into a sealed, executable memfd once, for every prepared init to exec.
+ * path NULL: containd-init next to the running binary, else in LIBEXECDIR. */
+int rt_init_exe_open(const char *path, int *ret_fd, char **reterr);
+
+/* Clones a prepared init. Never blocks on the child. */
+int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char **reterr);
+
+/* What travels with a spec besides it: the stdio fds (-1: /dev/null; ignored for a terminal) and
+ * the compiled seccomp program (a sealed memfd, or -1 for none). */
+struct rt_start_fds {
+	int stdio[3];
+	int seccomp_fd;
+};
+
+/* Hands the spec (and fds) to a prepared init. It may be sent before the init is ready. */
+int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
+		  char **reterr);
+
+enum rt_report_type { RT_REPORT_READY = 1, RT_REPORT_PTY = 2, RT_REPORT_ERROR = 3 };
+
+struct rt_report {
+	int type;
+	int exit_code; /* RT_REPORT_ERROR: 125, 126 or 127, as docker run */
+	char message[1024];
+};
+
+/* Reads one report (non-blocking). 1 with a report (*ret_fd set to the pty master for
+ * RT_REPORT_PTY, else -1), 0 at EOF (the command was exec'd, or the init died), -EAGAIN, -errno. */
+int rt_init_read_report(int sync_fd, struct rt_report *ret, int *ret_fd);
+
+/* Kills and reaps an init that never ran container code (so the wait is short), closes it. */
+void rt_init_discard(struct rt_init *init);
+
+/* The init's side: containd-init's main. Receives the spec on fd 3, builds the container and
+ * execs its command; never returns. */
+void rt_init_main(void) __attribute__((noreturn));

@@ -1,0 +1,289 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/macros.h"
+#include "runtime/rootfs.h"
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+	errno = -r;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int openat2_fd(int dirfd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .resolve = resolve };
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+int rootfs_open_in_root(const char *path, int flags)
+{
+	return openat2_fd(AT_FDCWD, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+enum target_kind { TARGET_DIR, TARGET_FILE, TARGET_EXISTING };
+
+/* Opens (O_PATH) the mount target dest inside the root, one component at a time, creating what is
+ * missing when asked to. Safe against a hostile image: no component may be a symlink (an image's
+ * /proc -> / or /dev -> /host would otherwise aim a mount at the host: a symlink is refused, not
+ * followed), ".." is refused, and each step is relative to the directory fd of the step before,
+ * so nothing is resolved against the host's root. Returns the fd, or -ENOENT for a missing
+ * TARGET_EXISTING, or another -errno with err filled. */
+static int open_target(int rootfd, const char *dest, enum target_kind kind, char *err, size_t errlen)
+{
+	_cleanup_free_ char *copy = strdup(dest);
+	if (!copy)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	_cleanup_close_ int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return fail(err, errlen, -errno, "fcntl: %m");
+	char *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		bool last = !save || !*save || strspn(save, "/") == strlen(save);
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0)
+			return fail(err, errlen, -EINVAL, "refusing the path %s: it contains \"..\"", dest);
+		int fd = openat2_fd(cur, c, O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+		if (fd == -ENOENT && kind != TARGET_EXISTING) {
+			if (last && kind == TARGET_FILE) {
+				int f = openat(cur, c, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (f < 0 && errno != EEXIST)
+					return fail(err, errlen, -errno, "cannot create the mount point %s: %m", dest);
+				safe_close(f);
+			} else if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST) {
+				return fail(err, errlen, -errno, "cannot create the mount point %s: %m", dest);
+			}
+			fd = openat2_fd(cur, c, O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+		}
+		if (fd == -ENOENT && kind == TARGET_EXISTING)
+			return -ENOENT;
+		if (fd < 0)
+			return fail(err, errlen, fd, "cannot open %s in the container's root: %m", dest);
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			int e = -errno;
+			close(fd);
+			return fail(err, errlen, e, "cannot stat %s: %m", dest);
+		}
+		if (S_ISLNK(st.st_mode)) {
+			close(fd);
+			return fail(err, errlen, -ELOOP,
+				    "refusing to mount on %s: the image has a symbolic link there (a mount must not "
+				    "follow a link out of the container's root)", dest);
+		}
+		if (!last && !S_ISDIR(st.st_mode)) {
+			close(fd);
+			return fail(err, errlen, -ENOTDIR, "cannot mount on %s: a parent is not a directory", dest);
+		}
+		close(cur);
+		cur = fd;
+	}
+	return TAKE_FD(cur);
+}
+
+static void fd_path(int fd, char buf[static 32])
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+/* Mounts one filesystem (or a bind) on a target opened inside the root. mount(2) on
+ * /proc/self/fd/N acts on exactly the directory that fd holds, not on whatever a path names by
+ * the time of the call. */
+static int mount_on(int rootfd, const struct rt_mount *m, char *err, size_t errlen)
+{
+	bool bind = (m->flags & MS_BIND) != 0;
+	enum target_kind kind = TARGET_DIR;
+	struct stat st;
+	if (bind && m->source && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode))
+		kind = TARGET_FILE;
+	_cleanup_close_ int target = open_target(rootfd, m->destination, kind, err, errlen);
+	if (target < 0)
+		return target;
+	char path[32];
+	fd_path(target, path);
+	unsigned long flags = m->flags;
+	if (mount(m->source ? m->source : m->type, path, m->type, flags & ~(unsigned long)(bind ? MS_RDONLY : 0),
+		  m->data) < 0)
+		return fail(err, errlen, -errno, "cannot mount %s on %s: %m", m->type, m->destination);
+	if (bind && (flags & MS_RDONLY)) {
+		/* A bind mount takes its flags on a remount, through a new handle on the new mount. */
+		_cleanup_close_ int top = open_target(rootfd, m->destination, TARGET_EXISTING, err, errlen);
+		if (top < 0)
+			return top;
+		fd_path(top, path);
+		if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+			return fail(err, errlen, -errno, "cannot make %s read-only: %m", m->destination);
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned maj, min;
+} dev_nodes[] = {
+	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static const struct {
+	const char *target, *name;
+} dev_links[] = {
+	{ "pts/ptmx", "ptmx" },		  { "/proc/self/fd", "fd" },	     { "/proc/self/fd/0", "stdin" },
+	{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" }, { "/proc/kcore", "core" },
+};
+
+/* The standard nodes in the container's fresh /dev (a tmpfs from the spec's mounts): the
+ * container sees no host device, and the device cgroup refuses any other it creates. */
+static int populate_dev(int rootfd, char *err, size_t errlen)
+{
+	_cleanup_close_ int dev = open_target(rootfd, "/dev", TARGET_EXISTING, err, errlen);
+	if (dev < 0)
+		return dev == -ENOENT ? 0 : dev;
+	/* The O_PATH handle cannot create entries; this one is opened through it. */
+	char path[32];
+	fd_path(dev, path);
+	_cleanup_close_ int dir = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (dir < 0)
+		return fail(err, errlen, -errno, "cannot open /dev: %m");
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
+		if (mknodat(dir, dev_nodes[i].name, S_IFCHR | 0666, makedev(dev_nodes[i].maj, dev_nodes[i].min)) < 0 &&
+		    errno != EEXIST)
+			return fail(err, errlen, -errno, "cannot create /dev/%s: %m", dev_nodes[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
+		if (symlinkat(dev_links[i].target, dir, dev_links[i].name) < 0 && errno != EEXIST)
+			return fail(err, errlen, -errno, "cannot create /dev/%s: %m", dev_links[i].name);
+	return 0;
+}
+
+/* Hides a path: /dev/null over a file, an empty read-only tmpfs over a directory. A path the
+ * kernel does not have is skipped; a symlink is refused (open_target). */
+static int mask_path(int rootfd, const char *p, char *err, size_t errlen)
+{
+	_cleanup_close_ int target = open_target(rootfd, p, TARGET_EXISTING, err, errlen);
+	if (target == -ENOENT)
+		return 0;
+	if (target < 0)
+		return target;
+	struct stat st;
+	if (fstat(target, &st) < 0)
+		return fail(err, errlen, -errno, "cannot stat %s: %m", p);
+	char path[32];
+	fd_path(target, path);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555") < 0)
+			return fail(err, errlen, -errno, "cannot mask %s: %m", p);
+		return 0;
+	}
+	_cleanup_close_ int null = open_target(rootfd, "/dev/null", TARGET_EXISTING, err, errlen);
+	if (null < 0)
+		return fail(err, errlen, null, "cannot mask %s: no /dev/null in the container", p);
+	char src[32];
+	fd_path(null, src);
+	if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+		return fail(err, errlen, -errno, "cannot mask %s: %m", p);
+	return 0;
+}
+
+/* Makes a path read-only: a recursive bind of it onto itself with the read-only attribute. */
+static int readonly_path(int rootfd, const char *p, char *err, size_t errlen)
+{
+	_cleanup_close_ int target = open_target(rootfd, p, TARGET_EXISTING, err, errlen);
+	if (target == -ENOENT)
+		return 0;
+	if (target < 0)
+		return target;
+	_cleanup_close_ int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0)
+		return fail(err, errlen, -errno, "cannot make %s read-only: open_tree: %m", p);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					       MOUNT_ATTR_NOEXEC };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return fail(err, errlen, -errno, "cannot make %s read-only: mount_setattr: %m", p);
+	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return fail(err, errlen, -errno, "cannot make %s read-only: move_mount: %m", p);
+	return 0;
+}
+
+static int mount_overlay(const struct rt_spec *spec, char *err, size_t errlen)
+{
+	const struct rt_overlay *o = &spec->overlay;
+	char opts[8192];
+	size_t off = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
+	if (!o->lowerdirs || !o->lowerdirs[0] || !o->upperdir || !o->workdir)
+		return fail(err, errlen, -EINVAL, "the root filesystem has no layers");
+	for (char **l = o->lowerdirs; *l; l++) {
+		int n = snprintf(opts + off, sizeof(opts) - off, "%s%s", l == o->lowerdirs ? "" : ":", *l);
+		if (n < 0 || (size_t)n >= sizeof(opts) - off)
+			return fail(err, errlen, -E2BIG, "too many image layers for one overlay mount");
+		off += (size_t)n;
+	}
+	/* volatile: the upper layer is never synced, so unmounting it at exit does not wait for a
+	 * sync of the whole filesystem under --root. A container's upper dir is never mounted
+	 * again (it is deleted, or kept only for inspection), so losing its writes in a host crash
+	 * costs nothing a restart would have kept. Kernels before 5.10 lack it: mount without. */
+	int n = snprintf(opts + off, sizeof(opts) - off, ",upperdir=%s,workdir=%s,volatile", o->upperdir, o->workdir);
+	if (n < 0 || (size_t)n >= sizeof(opts) - off)
+		return fail(err, errlen, -E2BIG, "overlay options too long");
+	if (mount("overlay", spec->root_path, "overlay", 0, opts) < 0) {
+		opts[off + (size_t)n - strlen(",volatile")] = '\0';
+		if (errno != EINVAL || mount("overlay", spec->root_path, "overlay", 0, opts) < 0)
+			return fail(err, errlen, -errno, "cannot mount the overlay root filesystem: %m");
+	}
+	return 0;
+}
+
+int rootfs_setup(const struct rt_spec *spec, char *err, size_t errlen)
+{
+	int r;
+	/* Nothing we mount may propagate back to the host, and host mounts must not appear later. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail(err, errlen, -errno, "cannot make the mount tree private: %m");
+	if ((r = mount_overlay(spec, err, errlen)) < 0)
+		return r;
+	_cleanup_close_ int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return fail(err, errlen, -errno, "cannot open the root filesystem: %m");
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		if ((r = mount_on(rootfd, &spec->mounts[i], err, errlen)) < 0)
+			return r;
+		if (strcmp(spec->mounts[i].destination, "/dev") == 0 && (r = populate_dev(rootfd, err, errlen)) < 0)
+			return r;
+	}
+	for (char **p = spec->masked_paths; p && *p; p++)
+		if ((r = mask_path(rootfd, *p, err, errlen)) < 0)
+			return r;
+	for (char **p = spec->readonly_paths; p && *p; p++)
+		if ((r = readonly_path(rootfd, *p, err, errlen)) < 0)
+			return r;
+
+	/* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
+	 * container no path back to the host's filesystem (unlike chroot). */
+	if (fchdir(rootfd) < 0)
+		return fail(err, errlen, -errno, "cannot enter the root filesystem: %m");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return fail(err, errlen, -errno, "pivot_root: %m");
+	if (umount2(".", MNT_DETACH) < 0)
+		return fail(err, errlen, -errno, "cannot detach the old root: %m");
+	if (chdir("/") < 0)
+		return fail(err, errlen, -errno, "chdir /: %m");
+	if (spec->root_readonly && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return fail(err, errlen, -errno, "cannot make the root read-only: %m");
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* The container's root filesystem, built inside the init's private mount namespace: the overlay of
+ * image layers, the spec's mounts (/proc, /dev, /sys, ...), the device nodes, the masked and
+ * read-only paths, then pivot_root. Every mount target is resolved inside the new root with
+ * openat2(RESOLVE_IN_ROOT) and refused when a symlink leads there, so an image cannot point a
+ * mount at the host. */
+#pragma once
+
+#include <stddef.h>
+
+#include "runtime/spec.h"
+
+/* Runs in the init, before pivot_root; on failure fills err (a message for the client). */
+int rootfs_setup(const struct rt_spec *spec, char *err, size_t errlen);
+
+/* Opens path inside the (already entered) root, refusing magic links such as /proc/self/fd/N and
+ * never leaving the root through ".." or an absolute symlink. */
+int rootfs_open_in_root(const char *path, int flags);

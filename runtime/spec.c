@@ -1,0 +1,207 @@
+#include <errno.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+#include "runtime/spec.h"
+
+#define CAPBIT(c) (UINT64_C(1) << (c))
+
+const uint64_t rt_default_caps = CAPBIT(CAP_CHOWN) | CAPBIT(CAP_DAC_OVERRIDE) | CAPBIT(CAP_FSETID) |
+				 CAPBIT(CAP_FOWNER) | CAPBIT(CAP_MKNOD) | CAPBIT(CAP_NET_RAW) | CAPBIT(CAP_SETGID) |
+				 CAPBIT(CAP_SETUID) | CAPBIT(CAP_SETFCAP) | CAPBIT(CAP_SETPCAP) |
+				 CAPBIT(CAP_NET_BIND_SERVICE) | CAPBIT(CAP_SYS_CHROOT) | CAPBIT(CAP_KILL) |
+				 CAPBIT(CAP_AUDIT_WRITE);
+
+/* Paths a container must not read (kernel memory, keys, timers that leak host activity, firmware)
+ * or must not write (the kernel's and the host's knobs). Docker's lists; masked files get
+ * /dev/null bound over them, masked directories an empty read-only tmpfs. */
+static const char *const default_masked_paths[] = {
+	"/proc/acpi",	     "/proc/asound",	   "/proc/kcore",	"/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi",	     "/sys/firmware",	   "/sys/devices/virtual/powercap",
+};
+
+static const char *const default_readonly_paths[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+/* The mounts every container gets, in order (a parent before its children). /sys is read-only
+ * so the container cannot reconfigure host devices; the cgroup mount shows the container's own
+ * cgroup namespace, read-only. */
+static const struct {
+	const char *destination, *type, *source, *data;
+	unsigned long flags;
+} default_mounts[] = {
+	{ "/proc", "proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+	{ "/dev", "tmpfs", "tmpfs", "mode=755,size=65536k", MS_NOSUID | MS_STRICTATIME },
+	{ "/dev/pts", "devpts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5", MS_NOSUID | MS_NOEXEC },
+	{ "/dev/shm", "tmpfs", "shm", "mode=1777,size=65536k", MS_NOSUID | MS_NODEV | MS_NOEXEC },
+	{ "/dev/mqueue", "mqueue", "mqueue", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+	{ "/sys", "sysfs", "sysfs", NULL, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC },
+	{ "/sys/fs/cgroup", "cgroup2", "cgroup", NULL, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC },
+};
+
+static char **strv_from_table(const char *const *t, size_t n)
+{
+	char **v = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; v && i < n; i++)
+		if (!(v[i] = strdup(t[i]))) {
+			strv_free(v);
+			return NULL;
+		}
+	return v;
+}
+
+int spec_set_rlimit(struct rt_spec *spec, int resource, uint64_t soft, uint64_t hard)
+{
+	struct rt_process *p = &spec->process;
+	for (size_t i = 0; i < p->n_rlimits; i++)
+		if (p->rlimits[i].resource == resource) {
+			p->rlimits[i].soft = soft;
+			p->rlimits[i].hard = hard;
+			return 0;
+		}
+	struct rt_rlimit *n = realloc(p->rlimits, (p->n_rlimits + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n[p->n_rlimits++] = (struct rt_rlimit){ .resource = resource, .soft = soft, .hard = hard };
+	p->rlimits = n;
+	return 0;
+}
+
+int spec_env_default(struct rt_spec *spec, const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	size_t klen = eq ? (size_t)(eq - entry) : strlen(entry), n = 0;
+	for (char **e = spec->process.env; e && *e; e++, n++)
+		if (strncmp(*e, entry, klen) == 0 && (*e)[klen] == '=')
+			return 0;
+	char **nv = realloc(spec->process.env, (n + 2) * sizeof(char *));
+	if (!nv)
+		return -ENOMEM;
+	spec->process.env = nv;
+	nv[n] = NULL;
+	if (!(nv[n] = strdup(entry)))
+		return -ENOMEM;
+	nv[n + 1] = NULL;
+	return 0;
+}
+
+int spec_init_default(struct rt_spec *spec, char **reterr)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
+	/* Root keeps Docker's set; the inheritable and ambient sets stay empty (CVE-2022-24769: an
+	 * inheritable capability lets file capabilities grant it to any program). */
+	spec->process.caps = (struct rt_caps){ .bounding = rt_default_caps, .effective = rt_default_caps,
+					       .permitted = rt_default_caps };
+	spec->seccomp.mode = RT_SECCOMP_DEFAULT;
+	spec->masked_paths = strv_from_table(default_masked_paths, ARRAY_SIZE(default_masked_paths));
+	spec->readonly_paths = strv_from_table(default_readonly_paths, ARRAY_SIZE(default_readonly_paths));
+	spec->mounts = calloc(ARRAY_SIZE(default_mounts), sizeof(*spec->mounts));
+	if (!spec->masked_paths || !spec->readonly_paths || !spec->mounts)
+		goto oom;
+	for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
+		struct rt_mount *m = &spec->mounts[spec->n_mounts++];
+		m->flags = default_mounts[i].flags;
+		if (!(m->destination = strdup(default_mounts[i].destination)) || !(m->type = strdup(default_mounts[i].type)) ||
+		    !(m->source = strdup(default_mounts[i].source)) ||
+		    (default_mounts[i].data && !(m->data = strdup(default_mounts[i].data))))
+			goto oom;
+	}
+	/* Containers do not inherit the daemon's limits. nofile as Docker's systemd unit gives it
+	 * (the init lowers it to fs.nr_open when that is smaller). */
+	if (spec_set_rlimit(spec, RLIMIT_NOFILE, 1048576, 1048576) < 0)
+		goto oom;
+	return 0;
+oom:
+	spec_done(spec);
+	return err_set(reterr, -ENOMEM, "out of memory");
+}
+
+void spec_make_privileged(struct rt_spec *spec, uint64_t all_caps)
+{
+	spec->privileged = true;
+	spec->process.caps = (struct rt_caps){ .bounding = all_caps, .effective = all_caps, .permitted = all_caps };
+	spec->seccomp.mode = RT_SECCOMP_UNCONFINED;
+	free(TAKE_PTR(spec->seccomp.profile_json));
+	strv_free(TAKE_PTR(spec->masked_paths));
+	strv_free(TAKE_PTR(spec->readonly_paths));
+	spec->devices_allow_all = true;
+	/* Docker mounts /sys and the cgroup tree read-write for privileged containers. */
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (strcmp(spec->mounts[i].destination, "/sys") == 0 ||
+		    strcmp(spec->mounts[i].destination, "/sys/fs/cgroup") == 0)
+			spec->mounts[i].flags &= ~(unsigned long)MS_RDONLY;
+}
+
+void spec_done(struct rt_spec *spec)
+{
+	struct rt_process *p = &spec->process;
+	strv_free(p->args);
+	strv_free(p->env);
+	free(p->cwd);
+	free(p->additional_gids);
+	free(p->user);
+	free(p->rlimits);
+	free(spec->root_path);
+	strv_free(spec->overlay.lowerdirs);
+	free(spec->overlay.upperdir);
+	free(spec->overlay.workdir);
+	free(spec->hostname);
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		free(spec->mounts[i].destination);
+		free(spec->mounts[i].type);
+		free(spec->mounts[i].source);
+		free(spec->mounts[i].data);
+	}
+	free(spec->mounts);
+	free(spec->uid_mappings);
+	free(spec->gid_mappings);
+	strv_free(spec->device_rules);
+	strv_free(spec->masked_paths);
+	strv_free(spec->readonly_paths);
+	strv_free(spec->sysctl);
+	free(spec->seccomp.profile_json);
+	memset(spec, 0, sizeof(*spec));
+}
+
+static bool path_ok(const char *p)
+{
+	return p && p[0] == '/' && strlen(p) < 4096;
+}
+
+int spec_validate(const struct rt_spec *spec, char **reterr)
+{
+	const struct rt_process *p = &spec->process;
+	if (!p->args || !p->args[0] || !p->args[0][0])
+		return err_set(reterr, -EINVAL, "no command to run");
+	if (!p->cwd || !path_ok(p->cwd))
+		return err_set(reterr, -EINVAL, "the working directory \"%s\" is not an absolute path",
+			       p->cwd ? p->cwd : "");
+	if (!spec->root_path || !path_ok(spec->root_path))
+		return err_set(reterr, -EINVAL, "the root path must be absolute");
+	if (spec->hostname && strlen(spec->hostname) > 64)
+		return err_set(reterr, -EINVAL, "the hostname is longer than 64 characters");
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (!path_ok(spec->mounts[i].destination) || !spec->mounts[i].type)
+			return err_set(reterr, -EINVAL, "mount %zu needs an absolute destination and a type", i);
+	for (char **m = spec->masked_paths; m && *m; m++)
+		if (!path_ok(*m))
+			return err_set(reterr, -EINVAL, "masked path \"%s\" is not absolute", *m);
+	for (char **m = spec->readonly_paths; m && *m; m++)
+		if (!path_ok(*m))
+			return err_set(reterr, -EINVAL, "read-only path \"%s\" is not absolute", *m);
+	for (size_t i = 0; i < p->n_rlimits; i++)
+		if (p->rlimits[i].soft > p->rlimits[i].hard)
+			return err_set(reterr, -EINVAL, "an rlimit's soft value is above its hard value");
+	if (spec->seccomp.mode == RT_SECCOMP_CUSTOM && !spec->seccomp.profile_json)
+		return err_set(reterr, -EINVAL, "a custom seccomp profile needs its JSON");
+	return 0;
+}

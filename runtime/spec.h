@@ -1,0 +1,118 @@
+/* One container's specification, shaped like the OCI runtime spec (config.json): the process to run
+ * and its credentials, limits and confinement; the root filesystem; the mounts; the namespaces and
+ * the Linux-specific policy. The daemon fills one from a request; a future OCI runtime CLI reads one
+ * from config.json. spec_json.c reads and writes the OCI JSON form, which is also how the daemon
+ * hands a spec to the container's init. Everything here is owned by the spec (spec_done frees). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/cgroup.h"
+
+/* A resource limit (RLIMIT_*); RLIM_INFINITY for unlimited. */
+struct rt_rlimit {
+	int resource;
+	uint64_t soft, hard;
+};
+
+/* The five capability sets, as masks of CAP_* bits. */
+struct rt_caps {
+	uint64_t bounding, effective, permitted, inheritable, ambient;
+};
+
+struct rt_process {
+	char **args;
+	char **env;
+	char *cwd;             /* absolute, inside the container; created when missing */
+	uid_t uid;
+	gid_t gid;
+	gid_t *additional_gids;
+	size_t n_additional_gids;
+	/* containd extension: "NAME[:GROUP]" (or numbers) resolved inside the container's root, from
+	 * its /etc/passwd and /etc/group, by the init; it then also sets HOME when env has none. NULL:
+	 * uid/gid/additional_gids are used as they are. */
+	char *user;
+	bool terminal;
+	unsigned short console_rows, console_cols;
+	struct rt_rlimit *rlimits;
+	size_t n_rlimits;
+	struct rt_caps caps;
+	bool no_new_privileges;
+};
+
+/* A mount inside the container; destination is absolute and resolved inside the root. */
+struct rt_mount {
+	char *destination, *type, *source, *data;
+	unsigned long flags; /* MS_* */
+};
+
+struct rt_idmap {
+	uint32_t container_id, host_id, size;
+};
+
+enum rt_seccomp_mode {
+	RT_SECCOMP_DEFAULT,    /* the built-in profile, equal in effect to Docker's */
+	RT_SECCOMP_UNCONFINED, /* no filter */
+	RT_SECCOMP_CUSTOM,     /* profile_json, in Docker's seccomp profile format */
+};
+
+struct rt_seccomp {
+	enum rt_seccomp_mode mode;
+	char *profile_json;
+};
+
+/* containd extension: the root is an overlay of image layers with a container-owned upper dir. */
+struct rt_overlay {
+	char **lowerdirs; /* topmost first */
+	char *upperdir, *workdir;
+};
+
+struct rt_spec {
+	struct rt_process process;
+	char *root_path; /* where the root is mounted (the overlay's mount point) */
+	bool root_readonly;
+	struct rt_overlay overlay;
+	char *hostname;
+	struct rt_mount *mounts;
+	size_t n_mounts;
+
+	int namespaces; /* CLONE_NEW* flags */
+	struct rt_idmap *uid_mappings, *gid_mappings;
+	size_t n_uid_mappings, n_gid_mappings;
+	struct cgroup_limits resources;
+	char **device_rules; /* Docker's --device-cgroup-rule syntax, added to the defaults */
+	bool devices_allow_all;
+	char **masked_paths, **readonly_paths;
+	char **sysctl;       /* "key=value" */
+	struct rt_seccomp seccomp;
+	bool privileged;     /* informational: what the policy above was derived from */
+};
+
+/* Docker's default capability set for root in a container. */
+extern const uint64_t rt_default_caps;
+
+/* Fills spec with containd's hardened defaults: Docker's capabilities, the default seccomp
+ * profile, the masked and read-only paths, the standard mounts (/proc, /dev, /dev/pts, /dev/shm,
+ * /dev/mqueue, /sys read-only, the container's own cgroup read-only), new pid, mount, uts, ipc,
+ * net and cgroup namespaces, nofile 1048576. */
+int spec_init_default(struct rt_spec *spec, char **reterr);
+/* Switches the defaults to --privileged: every capability, no seccomp, no masked or read-only
+ * paths, every device. */
+void spec_make_privileged(struct rt_spec *spec, uint64_t all_caps);
+void spec_done(struct rt_spec *spec);
+
+/* Checks what the init relies on: args, absolute cwd and mount destinations, hostname, limits. */
+int spec_validate(const struct rt_spec *spec, char **reterr);
+
+/* The OCI config.json form (plus a "containd" object for the extensions). */
+json_t *spec_to_json(const struct rt_spec *spec);
+int spec_from_json(json_t *doc, struct rt_spec *ret, char **reterr);
+
+/* Sets or replaces one rlimit. */
+int spec_set_rlimit(struct rt_spec *spec, int resource, uint64_t soft, uint64_t hard);
+/* Adds "KEY=VALUE" to the environment unless KEY is set. */
+int spec_env_default(struct rt_spec *spec, const char *entry);

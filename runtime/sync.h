@@ -1,0 +1,19 @@
+/* The init's side of the channel to its starter (see runtime/process.h for the other side): reports
+ * (ready, a pty master, a failure) out, the start message (spec + fds) in. */
+#pragma once
+
+#include "runtime/spec.h"
+
+/* The start message is one datagram of JSON: {"spec": config.json, "stdio": [i,i,i], "seccomp": i},
+ * the integers indexing the fds that ride along (-1: none). */
+#define SYNC_MAX_START (1024 * 1024)
+
+/* Reports a setup failure to the starter and exits with Docker's codes (125, 126, 127). */
+void sync_fail(int sync_fd, int exit_code, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+int sync_send_ready(int sync_fd);
+/* Hands the master of the container's terminal to the starter. */
+int sync_send_pty(int sync_fd, int master);
+
+/* Receives the start message (blocking). stdio[i] and *ret_seccomp_fd are -1 when absent.
+ * -EPIPE at EOF: the starter discarded this init. */
+int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, int stdio[3], int *ret_seccomp_fd, char **reterr);
