@@ -16,47 +16,47 @@
 /* Names by number. The numbers are kernel ABI (linux/capability.h) and never change; they are
  * spelled out so that the table does not depend on the age of the build host's headers. */
 static const char *const caps_table[] = {
-	[0] = "CHOWN",
-	[1] = "DAC_OVERRIDE",
-	[2] = "DAC_READ_SEARCH",
-	[3] = "FOWNER",
-	[4] = "FSETID",
-	[5] = "KILL",
-	[6] = "SETGID",
-	[7] = "SETUID",
-	[8] = "SETPCAP",
-	[9] = "LINUX_IMMUTABLE",
-	[10] = "NET_BIND_SERVICE",
-	[11] = "NET_BROADCAST",
-	[12] = "NET_ADMIN",
-	[13] = "NET_RAW",
-	[14] = "IPC_LOCK",
-	[15] = "IPC_OWNER",
-	[16] = "SYS_MODULE",
-	[17] = "SYS_RAWIO",
-	[18] = "SYS_CHROOT",
-	[19] = "SYS_PTRACE",
-	[20] = "SYS_PACCT",
-	[21] = "SYS_ADMIN",
-	[22] = "SYS_BOOT",
-	[23] = "SYS_NICE",
-	[24] = "SYS_RESOURCE",
-	[25] = "SYS_TIME",
-	[26] = "SYS_TTY_CONFIG",
-	[27] = "MKNOD",
-	[28] = "LEASE",
-	[29] = "AUDIT_WRITE",
-	[30] = "AUDIT_CONTROL",
-	[31] = "SETFCAP",
-	[32] = "MAC_OVERRIDE",
-	[33] = "MAC_ADMIN",
-	[34] = "SYSLOG",
-	[35] = "WAKE_ALARM",
-	[36] = "BLOCK_SUSPEND",
-	[37] = "AUDIT_READ",
-	[38] = "PERFMON",
-	[39] = "BPF",
-	[40] = "CHECKPOINT_RESTORE",
+    [0] = "CHOWN",
+    [1] = "DAC_OVERRIDE",
+    [2] = "DAC_READ_SEARCH",
+    [3] = "FOWNER",
+    [4] = "FSETID",
+    [5] = "KILL",
+    [6] = "SETGID",
+    [7] = "SETUID",
+    [8] = "SETPCAP",
+    [9] = "LINUX_IMMUTABLE",
+    [10] = "NET_BIND_SERVICE",
+    [11] = "NET_BROADCAST",
+    [12] = "NET_ADMIN",
+    [13] = "NET_RAW",
+    [14] = "IPC_LOCK",
+    [15] = "IPC_OWNER",
+    [16] = "SYS_MODULE",
+    [17] = "SYS_RAWIO",
+    [18] = "SYS_CHROOT",
+    [19] = "SYS_PTRACE",
+    [20] = "SYS_PACCT",
+    [21] = "SYS_ADMIN",
+    [22] = "SYS_BOOT",
+    [23] = "SYS_NICE",
+    [24] = "SYS_RESOURCE",
+    [25] = "SYS_TIME",
+    [26] = "SYS_TTY_CONFIG",
+    [27] = "MKNOD",
+    [28] = "LEASE",
+    [29] = "AUDIT_WRITE",
+    [30] = "AUDIT_CONTROL",
+    [31] = "SETFCAP",
+    [32] = "MAC_OVERRIDE",
+    [33] = "MAC_ADMIN",
+    [34] = "SYSLOG",
+    [35] = "WAKE_ALARM",
+    [36] = "BLOCK_SUSPEND",
+    [37] = "AUDIT_READ",
+    [38] = "PERFMON",
+    [39] = "BPF",
+    [40] = "CHECKPOINT_RESTORE",
 };
 
 _Static_assert(CAP_CHOWN == 0 && CAP_SETPCAP == 8 && CAP_AUDIT_WRITE == 29 && CAP_AUDIT_READ == 37,
@@ -66,9 +66,8 @@ _Static_assert(CAP_CHOWN == 0 && CAP_SETPCAP == 8 && CAP_AUDIT_WRITE == 29 && CA
  * SYS_PTRACE, SYS_MODULE, DAC_READ_SEARCH among them, is what lets a process reach past its
  * namespaces, so a container gets it only when asked for by name or with --privileged. */
 static const int caps_default_list[] = {
-	CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,	    CAP_FOWNER,	    CAP_MKNOD,
-	CAP_NET_RAW, CAP_SETGID,      CAP_SETUID,	    CAP_SETFCAP,    CAP_SETPCAP,
-	CAP_NET_BIND_SERVICE,	      CAP_SYS_CHROOT,	    CAP_KILL,	    CAP_AUDIT_WRITE,
+    CAP_CHOWN,	CAP_DAC_OVERRIDE, CAP_FSETID,  CAP_FOWNER,	     CAP_MKNOD,	     CAP_NET_RAW, CAP_SETGID,
+    CAP_SETUID, CAP_SETFCAP,	  CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,	  CAP_AUDIT_WRITE,
 };
 
 /* Names longer than this are rejected before any lookup (the longest is 22 characters). */
@@ -168,8 +167,7 @@ int caps_parse(const char *name, int *ret_cap, char **reterr)
 		return err_set(reterr, -EINVAL, "empty capability name");
 	len = strnlen(name, CAPS_NAME_MAX + 1);
 	if (len > CAPS_NAME_MAX)
-		return err_set(reterr, -EINVAL, "unknown capability: %s",
-			       caps_quote(name, quoted, sizeof(quoted)));
+		return err_set(reterr, -EINVAL, "unknown capability: %s", caps_quote(name, quoted, sizeof(quoted)));
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 		if (!isascii(c) || !(isalpha(c) || c == '_'))
@@ -189,8 +187,7 @@ int caps_parse(const char *name, int *ret_cap, char **reterr)
 		if (!caps_table[cap] || strcmp(caps_table[cap], bare) != 0)
 			continue;
 		if ((int)cap > caps_last_cap())
-			return err_set(reterr, -EOPNOTSUPP, "capability CAP_%s is not supported by this kernel",
-				       bare);
+			return err_set(reterr, -EOPNOTSUPP, "capability CAP_%s is not supported by this kernel", bare);
 		*ret_cap = (int)cap;
 		return 0;
 	}
@@ -322,21 +319,50 @@ static void caps_freep(cap_t *c)
 		cap_free(*c);
 }
 
+/* The permitted set the calling process holds now. */
+static int caps_get_permitted(uint64_t *ret)
+{
+	_cleanup_(caps_freep) cap_t c = cap_get_proc();
+	int last = caps_last_cap();
+	uint64_t mask = 0;
+
+	if (!c)
+		return -errno;
+	for (int cap = 0; cap <= last; cap++) {
+		cap_flag_value_t v;
+		if (cap_get_flag(c, (cap_value_t)cap, CAP_PERMITTED, &v) < 0)
+			return -errno;
+		if (v == CAP_SET)
+			mask |= UINT64_C(1) << cap;
+	}
+	*ret = mask;
+	return 0;
+}
+
 /* Security: inheritable is emptied (CVE-2022-24769): with a non-empty inheritable set, a program
  * whose file carries inheritable capabilities gets them on execve even when run by an
  * unprivileged user, and root's execve adds inheritable to the bounding set's grant. Ambient is
  * emptied so that no capability survives execve of an ordinary program for a non-root user.
  * A non-root user's effective and permitted sets are emptied explicitly, not left to the
  * kernel's setuid() fixup, so a leftover PR_SET_KEEPCAPS or SECBIT_NO_SETUID_FIXUP changes
- * nothing. Root is decided by the effective uid the process really has now, not by a request. */
+ * nothing. Root is decided by the effective uid the process really has now, not by a request.
+ * A capability the init does not hold itself (a daemon started with a narrowed bounding set, as
+ * inside another container) cannot be granted by anyone; it is left out instead of failing the
+ * start, which only ever makes the result smaller, and caps_prepare() already left it out of
+ * the bounding set for the same reason. */
 int caps_apply(uint64_t set, char **reterr)
 {
 	_cleanup_(caps_freep) cap_t c = NULL;
 	int last = caps_last_cap(), r;
+	uint64_t held;
 
 	r = caps_check_set(set, reterr);
 	if (r < 0)
 		return r;
+	r = caps_get_permitted(&held);
+	if (r < 0)
+		return err_set(reterr, r, "cannot read the capabilities of the process: %m");
+	set &= held;
 	c = cap_init();
 	if (!c)
 		return err_set(reterr, -errno, "cannot allocate a capability set: %m");

@@ -1,8 +1,10 @@
 /* Resource limits of containers: the default table, --ulimit parsing, setrlimit in the init. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/resource.h>
 
 #include "common/error.h"
@@ -17,11 +19,14 @@ _Static_assert(RLIMIT_RTTIME == RLIMITS_COUNT - 1 && RLIM_NLIMITS == RLIMITS_COU
 
 /* Docker's (go-units) names; RLIMIT_AS has none there and cannot be set by a user. */
 static const char *const rlimits_names[RLIMITS_COUNT] = {
-	[RLIMIT_CORE] = "core",		[RLIMIT_CPU] = "cpu",	      [RLIMIT_DATA] = "data",
-	[RLIMIT_FSIZE] = "fsize",	[RLIMIT_LOCKS] = "locks",     [RLIMIT_MEMLOCK] = "memlock",
-	[RLIMIT_MSGQUEUE] = "msgqueue", [RLIMIT_NICE] = "nice",	      [RLIMIT_NOFILE] = "nofile",
-	[RLIMIT_NPROC] = "nproc",	[RLIMIT_RSS] = "rss",	      [RLIMIT_RTPRIO] = "rtprio",
-	[RLIMIT_RTTIME] = "rttime",	[RLIMIT_SIGPENDING] = "sigpending", [RLIMIT_STACK] = "stack",
+    [RLIMIT_CORE] = "core",	    [RLIMIT_CPU] = "cpu",
+    [RLIMIT_DATA] = "data",	    [RLIMIT_FSIZE] = "fsize",
+    [RLIMIT_LOCKS] = "locks",	    [RLIMIT_MEMLOCK] = "memlock",
+    [RLIMIT_MSGQUEUE] = "msgqueue", [RLIMIT_NICE] = "nice",
+    [RLIMIT_NOFILE] = "nofile",	    [RLIMIT_NPROC] = "nproc",
+    [RLIMIT_RSS] = "rss",	    [RLIMIT_RTPRIO] = "rtprio",
+    [RLIMIT_RTTIME] = "rttime",	    [RLIMIT_SIGPENDING] = "sigpending",
+    [RLIMIT_STACK] = "stack",
 };
 
 /* Longest input echoed back in an error message. */
@@ -29,6 +34,9 @@ static const char *const rlimits_names[RLIMITS_COUNT] = {
 
 /* The kernel's ceilings, read once: fs.nr_open bounds nofile for everyone, root included. */
 static uint64_t rlimits_nr_open, rlimits_sigpending;
+/* Whether this process may raise hard limits, and its own hard limits, read once. */
+static bool rlimits_can_raise;
+static struct rlimit rlimits_own[RLIMITS_COUNT];
 
 /* Reads one unsigned number from a sysctl file, or returns fallback. */
 static uint64_t rlimits_read_sysctl(const char *path, uint64_t fallback)
@@ -46,6 +54,23 @@ static uint64_t rlimits_read_sysctl(const char *path, uint64_t fallback)
 	return v;
 }
 
+static void rlimits_cap_freep(cap_t *c)
+{
+	if (*c)
+		cap_free(*c);
+}
+
+/* Whether CAP_SYS_RESOURCE is effective, that is whether a hard limit can be raised. */
+static bool rlimits_have_sys_resource(void)
+{
+	_cleanup_(rlimits_cap_freep) cap_t c = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+
+	if (!c || cap_get_flag(c, CAP_SYS_RESOURCE, CAP_EFFECTIVE, &v) < 0)
+		return false;
+	return v == CAP_SET;
+}
+
 /* Reads the sysctls on first use. The fallbacks are the kernel's own defaults (NR_OPEN
  * 1048576; init's sigpending with a typical threads-max). */
 static void rlimits_read_kernel(void)
@@ -56,6 +81,10 @@ static void rlimits_read_kernel(void)
 	rlimits_sigpending = rlimits_read_sysctl("/proc/sys/kernel/threads-max", 2 * 63459) / 2;
 	if (rlimits_sigpending == 0)
 		rlimits_sigpending = 1;
+	rlimits_can_raise = rlimits_have_sys_resource();
+	for (int i = 0; i < RLIMITS_COUNT; i++)
+		if (getrlimit(i, &rlimits_own[i]) < 0)
+			rlimits_own[i] = (struct rlimit){RLIM_INFINITY, RLIM_INFINITY};
 }
 
 void rlimits_default(struct rlimits *r)
@@ -65,24 +94,38 @@ void rlimits_default(struct rlimits *r)
 
 	rlimits_read_kernel();
 	nofile = rlimits_nr_open < 1048576 ? rlimits_nr_open : 1048576;
-	*r = (struct rlimits){ .limit = {
-		[RLIMIT_CPU] = { inf, inf },
-		[RLIMIT_FSIZE] = { inf, inf },
-		[RLIMIT_DATA] = { inf, inf },
-		[RLIMIT_STACK] = { 8 * MIB, inf },
-		[RLIMIT_CORE] = { inf, inf },
-		[RLIMIT_RSS] = { inf, inf },
-		[RLIMIT_NPROC] = { inf, inf },
-		[RLIMIT_NOFILE] = { nofile, nofile },
-		[RLIMIT_MEMLOCK] = { 8 * MIB, 8 * MIB },
-		[RLIMIT_AS] = { inf, inf },
-		[RLIMIT_LOCKS] = { inf, inf },
-		[RLIMIT_SIGPENDING] = { rlimits_sigpending, rlimits_sigpending },
-		[RLIMIT_MSGQUEUE] = { 819200, 819200 },
-		[RLIMIT_NICE] = { 0, 0 },
-		[RLIMIT_RTPRIO] = { 0, 0 },
-		[RLIMIT_RTTIME] = { inf, inf },
-	} };
+	*r = (struct rlimits){.limit = {
+				  [RLIMIT_CPU] = {inf, inf},
+				  [RLIMIT_FSIZE] = {inf, inf},
+				  [RLIMIT_DATA] = {inf, inf},
+				  [RLIMIT_STACK] = {8 * MIB, inf},
+				  [RLIMIT_CORE] = {inf, inf},
+				  [RLIMIT_RSS] = {inf, inf},
+				  [RLIMIT_NPROC] = {inf, inf},
+				  [RLIMIT_NOFILE] = {nofile, nofile},
+				  [RLIMIT_MEMLOCK] = {8 * MIB, 8 * MIB},
+				  [RLIMIT_AS] = {inf, inf},
+				  [RLIMIT_LOCKS] = {inf, inf},
+				  [RLIMIT_SIGPENDING] = {rlimits_sigpending, rlimits_sigpending},
+				  [RLIMIT_MSGQUEUE] = {819200, 819200},
+				  [RLIMIT_NICE] = {0, 0},
+				  [RLIMIT_RTPRIO] = {0, 0},
+				  [RLIMIT_RTTIME] = {inf, inf},
+			      }};
+
+	/* A daemon without CAP_SYS_RESOURCE (started inside another container, say) cannot raise a
+	 * hard limit for anyone: the defaults then stop at its own hard limits rather than make
+	 * every start fail. Explicit --ulimit values are not clamped; they fail in rlimits_apply()
+	 * with a message instead. */
+	if (rlimits_can_raise)
+		return;
+	for (int i = 0; i < RLIMITS_COUNT; i++) {
+		uint64_t own = rlimits_own[i].rlim_max == RLIM_INFINITY ? inf : (uint64_t)rlimits_own[i].rlim_max;
+		if (r->limit[i].hard > own)
+			r->limit[i].hard = own;
+		if (r->limit[i].soft > r->limit[i].hard)
+			r->limit[i].soft = r->limit[i].hard;
+	}
 }
 
 const char *rlimits_name(int resource)
@@ -192,8 +235,7 @@ int rlimits_parse(const char *s, int *ret_resource, struct rlimits_value *ret, c
 		rlimits_read_kernel();
 		if (v.hard > rlimits_nr_open)
 			return err_set(reterr, -ERANGE, "invalid ulimit %s: nofile may not exceed %llu (fs.nr_open)",
-				       rlimits_quote(s, quoted, sizeof(quoted)),
-				       (unsigned long long)rlimits_nr_open);
+				       rlimits_quote(s, quoted, sizeof(quoted)), (unsigned long long)rlimits_nr_open);
 	}
 	*ret_resource = resource;
 	*ret = v;
@@ -226,11 +268,16 @@ int rlimits_apply(const struct rlimits *r, char **reterr)
 {
 	for (int i = 0; i < RLIMITS_COUNT; i++) {
 		struct rlimit rl = {
-			.rlim_cur = rlimits_to_rlim(r->limit[i].soft),
-			.rlim_max = rlimits_to_rlim(r->limit[i].hard),
+		    .rlim_cur = rlimits_to_rlim(r->limit[i].soft),
+		    .rlim_max = rlimits_to_rlim(r->limit[i].hard),
 		};
 		if (setrlimit(i, &rl) < 0) {
 			const char *name = rlimits_name(i);
+			struct rlimit cur;
+			if (errno == EPERM && getrlimit(i, &cur) == 0 && rl.rlim_max > cur.rlim_max)
+				return err_set(reterr, -EPERM,
+					       "cannot raise the %s hard limit above %llu without CAP_SYS_RESOURCE",
+					       name ? name : "as", (unsigned long long)cur.rlim_max);
 			return err_set(reterr, -errno, "cannot set the %s limit: %m", name ? name : "as");
 		}
 	}

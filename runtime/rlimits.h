@@ -13,6 +13,9 @@
  *	msgqueue    819200:819200             sigpending threads-max/2 (the kernel's boot value)
  *	nice        0:0                       rtprio     0:0
  *	cpu fsize data rss as locks rttime    unlimited:unlimited
+ *
+ * A daemon without CAP_SYS_RESOURCE cannot raise hard limits: its defaults then stop at its own
+ * hard limits (explicit --ulimit values are never clamped; they fail at apply instead).
  */
 #pragma once
 
@@ -34,8 +37,9 @@ struct rlimits {
 	struct rlimits_value limit[RLIMITS_COUNT];
 };
 
-/* Fills r with the defaults above. Reads fs.nr_open and kernel.threads-max the first time only;
- * the daemon calls it (and it is cheap) long before any container's init runs. */
+/* Fills r with the defaults above. Reads fs.nr_open, kernel.threads-max, its own capabilities
+ * and hard limits the first time only; the daemon calls it long before any container's init
+ * runs (and the init, a clone of the daemon, has the same capabilities and limits). */
 void rlimits_default(struct rlimits *r);
 
 /* Parses "NAME=SOFT[:HARD]" (Docker's --ulimit): NAME one of core cpu data fsize locks memlock
