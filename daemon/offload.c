@@ -73,16 +73,17 @@ int offload_run(struct event_base *base, const char *name, offload_fn fn, void *
 		/* Cannot watch it: let it finish here rather than leave its work half done. */
 		siginfo_t si;
 		int r = pidref_wait(&o->proc, &si);
-		done(r < 0 ? r : si.si_code == CLD_EXITED ? -si.si_status : -EIO, arg);
 		offload_free(o);
 		if (ret)
 			*ret = NULL;
+		done(r < 0 ? r : si.si_code == CLD_EXITED ? -si.si_status : -EIO, arg);
 		return 0;
 	}
 	if (ret)
 		*ret = o;
 	return 0;
 }
+
 
 void offload_finish(struct offload *o)
 {

@@ -14,6 +14,7 @@ typedef int (*offload_fn)(void *arg);
  * offload is freed after this returns. */
 typedef void (*offload_done_fn)(int r, void *arg);
 
+/* *ret (when not NULL) holds the offload until done runs. */
 int offload_run(struct event_base *base, const char *name, offload_fn fn, void *arg, offload_done_fn done,
 		struct offload **ret);
 /* Waits for the child (blocking; for shutdown only) and frees it without calling done. */

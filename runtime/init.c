@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/macros.h"
+#include "runtime/caps.h"
 #include "runtime/passwd.h"
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
@@ -214,12 +214,9 @@ static void init_user(struct rt_spec *spec)
 
 static void init_rlimits(const struct rt_process *p)
 {
-	for (size_t i = 0; i < p->n_rlimits; i++) {
-		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
-		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-			sync_fail(SYNC_FD, 125, "cannot set rlimit %d to %llu:%llu: %s", p->rlimits[i].resource,
-				  (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, strerror(errno));
-	}
+	char *err = NULL;
+	if (rlimits_apply(&p->rlimits, &err) < 0)
+		sync_fail(SYNC_FD, 125, "%s", err ? err : "cannot set the resource limits");
 }
 
 /* Installs the compiled filter the starter passed as a sealed memfd of struct sock_filter. */
@@ -241,49 +238,19 @@ static void init_seccomp(int seccomp_fd)
 	close(seccomp_fd);
 }
 
-static int caps_drop_bounding(uint64_t keep)
-{
-	for (int cap = 0; cap < 64; cap++)
-		if (!(keep & (UINT64_C(1) << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			return -errno;
-	return 0;
-}
-
-/* Sets the effective and permitted sets (a non-root user keeps none, as with Docker), and
- * empty inheritable and ambient sets. */
-static int caps_set(const struct rt_caps *caps, uid_t uid)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = { 0 };
-	if (uid == 0)
-		for (int i = 0; i < 2; i++) {
-			data[i].effective = (uint32_t)(caps->effective >> (32 * i));
-			data[i].permitted = (uint32_t)(caps->permitted >> (32 * i));
-		}
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return -errno;
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		return -errno;
-	return 0;
-}
-
 /* Switches credentials and capabilities. The bounding set is cut first (it needs CAP_SETPCAP),
- * then the groups and ids change, then the remaining sets are set for the new ids: the
- * inheritable set ends up empty (CVE-2022-24769). */
+ * then the groups and ids change, then the remaining sets are set for the new ids: a non-root
+ * user keeps none, and the inheritable and ambient sets end up empty (CVE-2022-24769). */
 static void init_credentials(const struct rt_process *p)
 {
-	int r = caps_drop_bounding(p->caps.bounding);
-	if (r < 0)
-		sync_fail(SYNC_FD, 125, "cannot drop capabilities: %s", strerror(-r));
-	if (prctl(PR_SET_KEEPCAPS, 1) < 0)
-		sync_fail(SYNC_FD, 125, "prctl: %s", strerror(errno));
+	char *err = NULL;
+	if (caps_prepare(p->caps.bounding, &err) < 0)
+		sync_fail(SYNC_FD, 125, "%s", err ? err : "cannot drop capabilities");
 	if (setgroups(p->n_additional_gids, p->additional_gids) < 0 || setgid(p->gid) < 0 || setuid(p->uid) < 0)
 		sync_fail(SYNC_FD, 125, "cannot switch to user %u:%u: %s", (unsigned)p->uid, (unsigned)p->gid,
 			  strerror(errno));
-	if (prctl(PR_SET_KEEPCAPS, 0) < 0)
-		sync_fail(SYNC_FD, 125, "prctl: %s", strerror(errno));
-	if ((r = caps_set(&p->caps, p->uid)) < 0)
-		sync_fail(SYNC_FD, 125, "cannot set capabilities: %s", strerror(-r));
+	if (caps_apply(p->caps.effective, &err) < 0)
+		sync_fail(SYNC_FD, 125, "%s", err ? err : "cannot set capabilities");
 	/* Changing credentials clears the parent-death signal; arm it again, then make sure the
 	 * daemon did not die in between (its end of the channel would be closed). */
 	struct pollfd pfd = { .fd = SYNC_FD, .events = POLLIN };

@@ -60,6 +60,21 @@ static const char *rlimit_name(int resource)
 	return NULL;
 }
 
+/* JSON integers are signed 64-bit: unlimited travels as -1. */
+static json_int_t rlimit_to_json(uint64_t v)
+{
+	return v == RLIMITS_UNLIMITED || v > INT64_MAX ? -1 : (json_int_t)v;
+}
+
+static int rlimit_from_json(json_t *o, const char *key, uint64_t *ret, char **reterr)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_integer(v) || json_integer_value(v) < -1)
+		return err_set(reterr, -EINVAL, "rlimit field \"%s\" must be an integer (-1: unlimited)", key);
+	*ret = json_integer_value(v) == -1 ? RLIMITS_UNLIMITED : (uint64_t)json_integer_value(v);
+	return 0;
+}
+
 static json_t *strv_to_json(char **v)
 {
 	json_t *a = json_array();
@@ -146,12 +161,12 @@ json_t *spec_to_json(const struct rt_spec *spec)
 					    caps_to_json(p->caps.permitted), "inheritable",
 					    caps_to_json(p->caps.inheritable), "ambient", caps_to_json(p->caps.ambient)));
 	json_t *rl = json_array();
-	for (size_t i = 0; rl && i < p->n_rlimits; i++) {
-		const char *name = rlimit_name(p->rlimits[i].resource);
+	for (int i = 0; rl && i < RLIMITS_COUNT; i++) {
+		const char *name = rlimit_name(i);
+		const struct rlimits_value *v = &p->rlimits.limit[i];
 		if (name)
-			json_array_append_new(rl, json_pack("{s:s, s:I, s:I}", "type", name, "soft",
-							    (json_int_t)p->rlimits[i].soft, "hard",
-							    (json_int_t)p->rlimits[i].hard));
+			json_array_append_new(rl, json_pack("{s:s, s:I, s:I}", "type", name, "soft", rlimit_to_json(v->soft),
+							    "hard", rlimit_to_json(v->hard)));
 	}
 	SET(proc, "rlimits", rl);
 	SET(proc, "noNewPrivileges", json_boolean(p->no_new_privileges));
@@ -367,6 +382,8 @@ static int process_from_json(json_t *proc, struct rt_process *p, char **reterr)
 	int r;
 	if (!json_is_object(proc))
 		return err_set(reterr, -EINVAL, "missing object \"process\"");
+	/* Limits the config does not name take containd's defaults, never the caller's. */
+	rlimits_default(&p->rlimits);
 	if ((r = get_strv(proc, "args", true, &p->args, reterr)) < 0 || (r = get_strv(proc, "env", false, &p->env, reterr)) < 0 ||
 	    (r = get_str(proc, "cwd", true, &p->cwd, reterr)) < 0 || (r = get_bool(proc, "terminal", &p->terminal, reterr)) < 0 ||
 	    (r = get_bool(proc, "noNewPrivileges", &p->no_new_privileges, reterr)) < 0)
@@ -413,20 +430,16 @@ static int process_from_json(json_t *proc, struct rt_process *p, char **reterr)
 	for (size_t i = 0; rl && i < json_array_size(rl); i++) {
 		json_t *o = json_array_get(rl, i);
 		const char *type = json_string_value(json_object_get(o, "type"));
-		uint64_t soft = 0, hard = 0;
 		int res = -1;
 		for (size_t k = 0; type && k < ARRAY_SIZE(rlimit_names); k++)
 			if (strcmp(type, rlimit_names[k].name) == 0)
 				res = rlimit_names[k].resource;
-		if (res < 0)
+		if (res < 0 || res >= RLIMITS_COUNT)
 			return err_set(reterr, -EINVAL, "unknown rlimit type \"%s\"", type ? type : "");
-		if ((r = get_u64(o, "soft", UINT64_MAX, &soft, reterr)) < 0 || (r = get_u64(o, "hard", UINT64_MAX, &hard, reterr)) < 0)
+		struct rlimits_value *v = &p->rlimits.limit[res];
+		if ((r = rlimit_from_json(o, "soft", &v->soft, reterr)) < 0 ||
+		    (r = rlimit_from_json(o, "hard", &v->hard, reterr)) < 0)
 			return r;
-		struct rt_rlimit *n = realloc(p->rlimits, (p->n_rlimits + 1) * sizeof(*n));
-		if (!n)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		p->rlimits = n;
-		n[p->n_rlimits++] = (struct rt_rlimit){ .resource = res, .soft = soft, .hard = hard };
 	}
 	return 0;
 }

@@ -8,15 +8,8 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "runtime/caps.h"
 #include "runtime/spec.h"
-
-#define CAPBIT(c) (UINT64_C(1) << (c))
-
-const uint64_t rt_default_caps = CAPBIT(CAP_CHOWN) | CAPBIT(CAP_DAC_OVERRIDE) | CAPBIT(CAP_FSETID) |
-				 CAPBIT(CAP_FOWNER) | CAPBIT(CAP_MKNOD) | CAPBIT(CAP_NET_RAW) | CAPBIT(CAP_SETGID) |
-				 CAPBIT(CAP_SETUID) | CAPBIT(CAP_SETFCAP) | CAPBIT(CAP_SETPCAP) |
-				 CAPBIT(CAP_NET_BIND_SERVICE) | CAPBIT(CAP_SYS_CHROOT) | CAPBIT(CAP_KILL) |
-				 CAPBIT(CAP_AUDIT_WRITE);
 
 /* Paths a container must not read (kernel memory, keys, timers that leak host activity, firmware)
  * or must not write (the kernel's and the host's knobs). Docker's lists; masked files get
@@ -58,23 +51,6 @@ static char **strv_from_table(const char *const *t, size_t n)
 	return v;
 }
 
-int spec_set_rlimit(struct rt_spec *spec, int resource, uint64_t soft, uint64_t hard)
-{
-	struct rt_process *p = &spec->process;
-	for (size_t i = 0; i < p->n_rlimits; i++)
-		if (p->rlimits[i].resource == resource) {
-			p->rlimits[i].soft = soft;
-			p->rlimits[i].hard = hard;
-			return 0;
-		}
-	struct rt_rlimit *n = realloc(p->rlimits, (p->n_rlimits + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	n[p->n_rlimits++] = (struct rt_rlimit){ .resource = resource, .soft = soft, .hard = hard };
-	p->rlimits = n;
-	return 0;
-}
-
 int spec_env_default(struct rt_spec *spec, const char *entry)
 {
 	const char *eq = strchr(entry, '=');
@@ -99,8 +75,9 @@ int spec_init_default(struct rt_spec *spec, char **reterr)
 	spec->namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
 	/* Root keeps Docker's set; the inheritable and ambient sets stay empty (CVE-2022-24769: an
 	 * inheritable capability lets file capabilities grant it to any program). */
-	spec->process.caps = (struct rt_caps){ .bounding = rt_default_caps, .effective = rt_default_caps,
-					       .permitted = rt_default_caps };
+	uint64_t caps = caps_default();
+	spec->process.caps = (struct rt_caps){ .bounding = caps, .effective = caps, .permitted = caps };
+	rlimits_default(&spec->process.rlimits);
 	spec->seccomp.mode = RT_SECCOMP_DEFAULT;
 	spec->masked_paths = strv_from_table(default_masked_paths, ARRAY_SIZE(default_masked_paths));
 	spec->readonly_paths = strv_from_table(default_readonly_paths, ARRAY_SIZE(default_readonly_paths));
@@ -115,10 +92,6 @@ int spec_init_default(struct rt_spec *spec, char **reterr)
 		    (default_mounts[i].data && !(m->data = strdup(default_mounts[i].data))))
 			goto oom;
 	}
-	/* Containers do not inherit the daemon's limits. nofile as Docker's systemd unit gives it
-	 * (the init lowers it to fs.nr_open when that is smaller). */
-	if (spec_set_rlimit(spec, RLIMIT_NOFILE, 1048576, 1048576) < 0)
-		goto oom;
 	return 0;
 oom:
 	spec_done(spec);
@@ -149,7 +122,6 @@ void spec_done(struct rt_spec *spec)
 	free(p->cwd);
 	free(p->additional_gids);
 	free(p->user);
-	free(p->rlimits);
 	free(spec->root_path);
 	strv_free(spec->overlay.lowerdirs);
 	free(spec->overlay.upperdir);
@@ -198,9 +170,10 @@ int spec_validate(const struct rt_spec *spec, char **reterr)
 	for (char **m = spec->readonly_paths; m && *m; m++)
 		if (!path_ok(*m))
 			return err_set(reterr, -EINVAL, "read-only path \"%s\" is not absolute", *m);
-	for (size_t i = 0; i < p->n_rlimits; i++)
-		if (p->rlimits[i].soft > p->rlimits[i].hard)
-			return err_set(reterr, -EINVAL, "an rlimit's soft value is above its hard value");
+	for (size_t i = 0; i < RLIMITS_COUNT; i++)
+		if (p->rlimits.limit[i].soft > p->rlimits.limit[i].hard)
+			return err_set(reterr, -EINVAL, "rlimit %s: the soft value is above the hard value",
+				       rlimits_name((int)i) ? rlimits_name((int)i) : "?");
 	if (spec->seccomp.mode == RT_SECCOMP_CUSTOM && !spec->seccomp.profile_json)
 		return err_set(reterr, -EINVAL, "a custom seccomp profile needs its JSON");
 	return 0;

@@ -12,12 +12,7 @@
 #include <sys/types.h>
 
 #include "runtime/cgroup.h"
-
-/* A resource limit (RLIMIT_*); RLIM_INFINITY for unlimited. */
-struct rt_rlimit {
-	int resource;
-	uint64_t soft, hard;
-};
+#include "runtime/rlimits.h"
 
 /* The five capability sets, as masks of CAP_* bits. */
 struct rt_caps {
@@ -38,8 +33,7 @@ struct rt_process {
 	char *user;
 	bool terminal;
 	unsigned short console_rows, console_cols;
-	struct rt_rlimit *rlimits;
-	size_t n_rlimits;
+	struct rlimits rlimits; /* every RLIMIT_*: containers never inherit the daemon's */
 	struct rt_caps caps;
 	bool no_new_privileges;
 };
@@ -92,13 +86,10 @@ struct rt_spec {
 	bool privileged;     /* informational: what the policy above was derived from */
 };
 
-/* Docker's default capability set for root in a container. */
-extern const uint64_t rt_default_caps;
-
 /* Fills spec with containd's hardened defaults: Docker's capabilities, the default seccomp
  * profile, the masked and read-only paths, the standard mounts (/proc, /dev, /dev/pts, /dev/shm,
  * /dev/mqueue, /sys read-only, the container's own cgroup read-only), new pid, mount, uts, ipc,
- * net and cgroup namespaces, nofile 1048576. */
+ * net and cgroup namespaces, the default rlimits (runtime/rlimits.h). */
 int spec_init_default(struct rt_spec *spec, char **reterr);
 /* Switches the defaults to --privileged: every capability, no seccomp, no masked or read-only
  * paths, every device. */
@@ -112,7 +103,5 @@ int spec_validate(const struct rt_spec *spec, char **reterr);
 json_t *spec_to_json(const struct rt_spec *spec);
 int spec_from_json(json_t *doc, struct rt_spec *ret, char **reterr);
 
-/* Sets or replaces one rlimit. */
-int spec_set_rlimit(struct rt_spec *spec, int resource, uint64_t soft, uint64_t hard);
 /* Adds "KEY=VALUE" to the environment unless KEY is set. */
 int spec_env_default(struct rt_spec *spec, const char *entry);

@@ -1,0 +1,208 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+#include "daemon/container-spec.h"
+#include "daemon/container.h"
+#include "daemon/image-store.h"
+#include "daemon/registry.h"
+#include "runtime/caps.h"
+
+static char **strv_copy(char **v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	char **c = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; c && i < n; i++)
+		if (!(c[i] = strdup(v[i]))) {
+			strv_free(c);
+			return NULL;
+		}
+	return c;
+}
+
+/* KEY=VALUE lists: later entries replace earlier ones with the same key. */
+static int env_set(char ***env, size_t *n, const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	if (!eq)
+		return 0;
+	size_t klen = (size_t)(eq - entry);
+	char *dup = strdup(entry);
+	if (!dup)
+		return -ENOMEM;
+	for (size_t i = 0; i < *n; i++)
+		if (strncmp((*env)[i], entry, klen + 1) == 0) {
+			free((*env)[i]);
+			(*env)[i] = dup;
+			return 0;
+		}
+	char **nv = realloc(*env, (*n + 2) * sizeof(char *));
+	if (!nv) {
+		free(dup);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = dup;
+	nv[*n] = NULL;
+	*env = nv;
+	return 0;
+}
+
+/* The environment as Docker builds it: a default PATH, HOSTNAME, the image's Env, then -e, and
+ * TERM with a tty. HOME comes from the user's passwd entry, in the init. */
+static int build_env(const struct container *ct, const struct image *image, const char *hostname, char ***ret)
+{
+	char **env = NULL;
+	size_t n = 0;
+	_cleanup_free_ char *hostname_entry = NULL;
+	if (asprintf(&hostname_entry, "HOSTNAME=%s", hostname) < 0)
+		return -ENOMEM;
+	int r = env_set(&env, &n, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	if (r == 0)
+		r = env_set(&env, &n, hostname_entry);
+	for (char **e = image->env; r == 0 && e && *e; e++)
+		r = env_set(&env, &n, *e);
+	for (char **e = ct->cfg.env; r == 0 && e && *e; e++)
+		r = env_set(&env, &n, *e);
+	if (r == 0 && ct->cfg.stdio == CONTAINER_STDIO_PTY) {
+		bool has_term = false;
+		for (char **e = env; e && *e; e++)
+			has_term |= strncmp(*e, "TERM=", 5) == 0;
+		if (!has_term)
+			r = env_set(&env, &n, "TERM=xterm");
+	}
+	if (r < 0) {
+		strv_free(env);
+		return r;
+	}
+	*ret = env;
+	return 0;
+}
+
+static bool hostname_valid(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > 64 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '.'))
+			return false;
+	return true;
+}
+
+/* The overlay: image layers below (topmost first), the container's own upper dir above. */
+static int build_root(const struct container *ct, const struct image *image, struct rt_spec *spec, char **reterr)
+{
+	struct registry *reg = ct->reg;
+	size_t nlayers = 0;
+	while (image->layers && image->layers[nlayers])
+		nlayers++;
+	if (nlayers == 0)
+		return err_set(reterr, -EINVAL, "the image has no layers");
+	spec->overlay.lowerdirs = calloc(nlayers + 1, sizeof(char *));
+	if (!spec->overlay.lowerdirs)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < nlayers; i++) {
+		int r = image_store_layer_path(reg->images, image->layers[nlayers - 1 - i], &spec->overlay.lowerdirs[i]);
+		if (r < 0)
+			return err_set(reterr, r, "image layer %s is missing: %m", image->layers[nlayers - 1 - i]);
+	}
+	_cleanup_free_ char *dir = registry_container_dir(reg, ct->id);
+	if (!dir || asprintf(&spec->overlay.upperdir, "%s/upper", dir) < 0 ||
+	    asprintf(&spec->overlay.workdir, "%s/work", dir) < 0 || !(spec->root_path = strdup(reg->mountpoint)))
+		return err_set(reterr, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Docker's rules for what a client may change: capabilities, seccomp, no_new_privs, the masked
+ * and read-only paths, rlimits. Each starts from the hardened default. */
+static int build_confinement(const struct container *ct, struct rt_spec *spec, char **reterr)
+{
+	const struct container_config *cfg = &ct->cfg;
+	uint64_t caps;
+	int r = caps_compute(cfg->cap_add, cfg->cap_drop, cfg->privileged, &caps, reterr);
+	if (r < 0)
+		return r;
+	if (cfg->privileged)
+		spec_make_privileged(spec, caps_all());
+	spec->process.caps = (struct rt_caps){ .bounding = caps, .effective = caps, .permitted = caps };
+	spec->process.no_new_privileges = cfg->no_new_privileges;
+	if (!cfg->privileged) {
+		spec->seccomp.mode = cfg->seccomp;
+		if (cfg->seccomp == RT_SECCOMP_CUSTOM && !(spec->seccomp.profile_json = strdup(cfg->seccomp_profile)))
+			return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	if (cfg->system_paths_unconfined) {
+		strv_free(TAKE_PTR(spec->masked_paths));
+		strv_free(TAKE_PTR(spec->readonly_paths));
+	}
+	for (size_t i = 0; i < cfg->n_ulimits; i++) {
+		const struct container_ulimit *u = &cfg->ulimits[i];
+		if (u->resource < 0 || u->resource >= RLIMITS_COUNT || u->soft > u->hard)
+			return err_set(reterr, -EINVAL, "invalid ulimit");
+		spec->process.rlimits.limit[u->resource] = (struct rlimits_value){ .soft = u->soft, .hard = u->hard };
+	}
+	if (cfg->device_rules && !(spec->device_rules = strv_copy(cfg->device_rules)))
+		return err_set(reterr, -ENOMEM, "out of memory");
+	return 0;
+}
+
+int container_build_spec(const struct container *ct, const struct image *image, struct rt_spec *ret, char **reterr)
+{
+	const struct container_config *cfg = &ct->cfg;
+	struct rt_spec spec;
+	int r = spec_init_default(&spec, reterr);
+	if (r < 0)
+		return r;
+	const char *hostname = cfg->hostname;
+	char short_id[13];
+	if (!hostname) {
+		memcpy(short_id, ct->id, 12);
+		short_id[12] = '\0';
+		hostname = short_id;
+	}
+	if (!hostname_valid(hostname)) {
+		r = err_set(reterr, -EINVAL, "invalid hostname \"%.80s\": at most 64 letters, digits, '-' and '.'",
+			    hostname);
+		goto fail;
+	}
+	const char *workdir = cfg->workdir ? cfg->workdir : image->workdir ? image->workdir : "/";
+	if (workdir[0] != '/') {
+		r = err_set(reterr, -EINVAL, "the working directory \"%s\" is not an absolute path", workdir);
+		goto fail;
+	}
+	spec.process.args = strv_copy(cfg->cmd ? cfg->cmd : image->cmd);
+	if (!spec.process.args || !spec.process.args[0]) {
+		r = spec.process.args ? err_set(reterr, -EINVAL, "no command specified and the image has no default command")
+				      : err_set(reterr, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	/* Without -u, root: its groups and HOME still come from the image's passwd and group files,
+	 * as with Docker. */
+	if (!(spec.hostname = strdup(hostname)) || !(spec.process.cwd = strdup(workdir)) ||
+	    !(spec.process.user = strdup(cfg->user ? cfg->user : "0"))) {
+		r = err_set(reterr, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = build_env(ct, image, hostname, &spec.process.env)) < 0) {
+		err_set(reterr, r, "out of memory");
+		goto fail;
+	}
+	spec.process.terminal = cfg->stdio == CONTAINER_STDIO_PTY;
+	spec.process.console_rows = cfg->tty_rows;
+	spec.process.console_cols = cfg->tty_cols;
+	spec.resources = cfg->limits;
+	if ((r = build_root(ct, image, &spec, reterr)) < 0 || (r = build_confinement(ct, &spec, reterr)) < 0 ||
+	    (r = spec_validate(&spec, reterr)) < 0)
+		goto fail;
+	*ret = spec;
+	return 0;
+fail:
+	spec_done(&spec);
+	return r;
+}

@@ -1,0 +1,166 @@
+/* The exit monitor: watches each container's init through its pidfd and its setup channel, turns
+ * reports into state (running, failed to start), reaps the exit without ever blocking (WNOHANG on
+ * a pidfd that said it is ready), publishes it, and removes cgroups and files in a short-lived
+ * child so the loop never waits for the kernel. */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/macros.h"
+#include "daemon/container.h"
+#include "daemon/events.h"
+#include "daemon/offload.h"
+#include "daemon/pool.h"
+#include "daemon/registry.h"
+#include "runtime/process.h"
+
+static void publish(struct container *ct, enum container_event_type type, int exit_code, const char *message)
+{
+	struct container_event ev = { .type = type, .ct = ct, .exit_code = exit_code, .message = message };
+	event_bus_publish(ct->reg->bus, &ev);
+}
+
+static void start_failed(struct container *ct, int exit_code, const char *msg)
+{
+	pool_schedule_refill(ct->reg->pool, 0);
+	ct->started_reported = true;
+	publish(ct, CONTAINER_EV_START_FAILED, exit_code, msg);
+}
+
+static void close_sync(struct container *ct)
+{
+	if (ct->ev_sync)
+		event_free(TAKE_PTR(ct->ev_sync));
+	ct->sync_fd = safe_close(ct->sync_fd);
+}
+
+/* Reads the init's reports until EOF (the command was exec'd, or the init died). */
+static void drain_sync(struct container *ct)
+{
+	for (;;) {
+		struct rt_report rep;
+		int fd;
+		int r = rt_init_read_report(ct->sync_fd, &rep, &fd);
+		if (r == -EAGAIN || r == -EINTR)
+			return;
+		if (r == 1 && rep.type == RT_REPORT_READY)
+			continue;
+		if (r == 1 && rep.type == RT_REPORT_PTY) {
+			safe_close(ct->pty_master);
+			ct->pty_master = fd;
+			continue;
+		}
+		if (r == 1 && rep.type == RT_REPORT_ERROR) {
+			free(ct->error);
+			ct->error = strdup(rep.message);
+			log_debug("container %.12s failed to start: %s", ct->id, rep.message);
+			if (!ct->started_reported)
+				start_failed(ct, rep.exit_code, rep.message);
+			continue;
+		}
+		if (r < 0)
+			log_errno(LOG_LEVEL_WARNING, r, "container %.12s: bad report from its init: %m", ct->id);
+		close_sync(ct);
+		if (!ct->error && ct->state == CONTAINER_CREATED) {
+			ct->state = CONTAINER_RUNNING;
+			clock_gettime(CLOCK_REALTIME, &ct->started);
+			ct->started_reported = true;
+			/* The next spare comes a little after the reply, so that a short command's exit is
+			 * not kept waiting behind the clone (the exit brings it forward). */
+			pool_schedule_refill(ct->reg->pool, 3000);
+			publish(ct, CONTAINER_EV_STARTED, 0, NULL);
+		}
+		return;
+	}
+}
+
+static void on_sync(evutil_socket_t fd, short what, void *arg)
+{
+	drain_sync(arg);
+}
+
+/* Runs in the cleaner child: the cgroups (retrying while exiting tasks still populate them),
+ * then the files when the container goes away. */
+static int cleanup_child(void *arg)
+{
+	struct container *ct = arg;
+	int r = 0;
+	for (int i = 0; ct->cg && (r = cgroup_destroy(ct->cg)) == -EBUSY && i < 100; i++)
+		usleep(i < 10 ? 1000 : 20000);
+	if (r == 0 && (ct->cfg.rm || ct->remove_pending)) {
+		_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
+		r = dir ? rm_rf(dir) : -ENOMEM;
+	}
+	return r;
+}
+
+static void cleanup_done(int r, void *arg)
+{
+	struct container *ct = arg;
+	ct->cleaner = NULL;
+	if (r < 0)
+		log_warning("container %.12s: its cgroups or files could not all be removed: %s", ct->id, strerror(-r));
+	/* The cleaner removed the cgroups; only our handle is left. */
+	cgroup_free(TAKE_PTR(ct->cg));
+	container_settled(ct);
+}
+
+static void on_exit_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct container *ct = arg;
+	siginfo_t si;
+
+	/* Reports written just before the exit must be read before the exit is reported. */
+	if (ct->sync_fd >= 0)
+		drain_sync(ct);
+	int r = pidref_try_wait(&ct->proc, &si);
+	if (r < 0) {
+		log_warning("container %.12s: waitid: %s", ct->id, strerror(-r));
+		return;
+	}
+	if (r == 0)
+		return; /* spurious wakeup */
+	clock_gettime(CLOCK_REALTIME, &ct->finished);
+	ct->exit_code = pidref_exit_code(&si, &ct->signal);
+	if (ct->cg)
+		ct->oom_killed = cgroup_oom_killed(ct->cg);
+	close_sync(ct);
+	if (!ct->started_reported) {
+		/* Died during setup without a word: killed from outside, or the OOM killer. */
+		free(ct->error);
+		ct->error = strdup(ct->oom_killed ? "the container ran out of memory while starting"
+						  : "the container process died while starting");
+		start_failed(ct, 125, ct->error ? ct->error : "start failed");
+	}
+	ct->state = CONTAINER_EXITED;
+	event_free(TAKE_PTR(ct->ev_pid));
+	pidref_done(&ct->proc);
+	ct->pty_master = safe_close(ct->pty_master);
+	log_debug("container %.12s exited with %d", ct->id, ct->exit_code);
+	/* Report first, clean up after (in another process). A container that is going away is
+	 * invisible to lookups, names and listings meanwhile. */
+	if (ct->cfg.rm || ct->remove_pending)
+		ct->removing = true;
+	publish(ct, CONTAINER_EV_EXITED, ct->exit_code, NULL);
+	pool_schedule_refill(ct->reg->pool, 0);
+	if (offload_run(ct->reg->base, "containd-clean", cleanup_child, ct, cleanup_done, &ct->cleaner) < 0)
+		cleanup_done(cleanup_child(ct), ct);
+}
+
+int container_watch(struct container *ct)
+{
+	ct->ev_pid = event_new(ct->reg->base, ct->proc.pidfd, EV_READ | EV_PERSIST, on_exit_event, ct);
+	ct->ev_sync = event_new(ct->reg->base, ct->sync_fd, EV_READ | EV_PERSIST, on_sync, ct);
+	if (!ct->ev_pid || !ct->ev_sync || event_add(ct->ev_pid, NULL) < 0 || event_add(ct->ev_sync, NULL) < 0) {
+		if (ct->ev_pid)
+			event_free(TAKE_PTR(ct->ev_pid));
+		if (ct->ev_sync)
+			event_free(TAKE_PTR(ct->ev_sync));
+		return -ENOMEM;
+	}
+	return 0;
+}

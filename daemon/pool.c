@@ -1,0 +1,300 @@
+#include <dirent.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/macros.h"
+#include "common/util.h"
+#include "daemon/offload.h"
+#include "daemon/pool.h"
+#include "runtime/cgroup.h"
+
+struct pool {
+	struct event_base *base;
+	char *root; /* --root */
+	struct cgroup_manager *cgm;
+	int exe_fd;
+	struct spare *idle;
+	struct event *ev_refill;
+	bool stopped;
+};
+
+#define SPARE_NAMESPACES (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
+
+/* A spare's directories wait under a hidden name until a container takes them. */
+static char *spare_dir(const struct pool *pool, const char *id)
+{
+	char *p;
+	return asprintf(&p, "%s/containers/.spare-%s", pool->root, id) < 0 ? NULL : p;
+}
+
+static void spare_free(struct spare *sp)
+{
+	if (sp->ev_death)
+		event_free(sp->ev_death);
+	if (sp->cg)
+		cgroup_free(sp->cg);
+	free(sp);
+}
+
+/* Removes a dead spare's cgroups and directories; in a child, or at shutdown in the daemon. */
+static int spare_remove(void *arg)
+{
+	struct spare *sp = arg;
+	int r = 0;
+	/* Its last task may still be leaving the cgroup for a moment. */
+	for (int i = 0; sp->cg && (r = cgroup_destroy(sp->cg)) == -EBUSY && i < 200; i++)
+		usleep(500);
+	if (sp->dirs) {
+		_cleanup_free_ char *dir = spare_dir(sp->pool, sp->id);
+		int q = dir ? rm_rf(dir) : -ENOMEM;
+		if (r == 0)
+			r = q;
+	}
+	return r;
+}
+
+static void spare_removed(int r, void *arg)
+{
+	struct spare *sp = arg;
+	if (r < 0)
+		log_warning("a discarded prepared container left cgroups or files behind: %s", strerror(-r));
+	spare_free(sp);
+}
+
+/* The spare's process is gone: reap it, then remove the rest outside the loop. */
+static void spare_on_dead(evutil_socket_t fd, short what, void *arg)
+{
+	struct spare *sp = arg;
+	siginfo_t si;
+	if (pidref_try_wait(&sp->init.proc, &si) == 0)
+		return; /* spurious wakeup */
+	event_free(TAKE_PTR(sp->ev_death));
+	rt_init_discard(&sp->init);
+	if (offload_run(sp->pool->base, "containd-clean", spare_remove, sp, spare_removed, NULL) < 0)
+		spare_removed(spare_remove(sp), sp);
+}
+
+void pool_discard(struct spare *sp)
+{
+	if (!sp)
+		return;
+	if (sp->ev_death) {
+		event_free(sp->ev_death);
+		sp->ev_death = NULL;
+	}
+	if (pidref_is_set(&sp->init.proc)) {
+		(void)pidref_kill(&sp->init.proc, SIGKILL);
+		sp->init.sync_fd = safe_close(sp->init.sync_fd);
+		sp->ev_death = event_new(sp->pool->base, sp->init.proc.pidfd, EV_READ, spare_on_dead, sp);
+		if (sp->ev_death && event_add(sp->ev_death, NULL) == 0)
+			return;
+		/* Cannot watch it: a SIGKILLed spare never ran container code and dies at once. */
+	}
+	rt_init_discard(&sp->init);
+	spare_removed(spare_remove(sp), sp);
+}
+
+/* Shutdown: everything at once, blocking. */
+static void spare_discard_now(struct spare *sp)
+{
+	if (!sp)
+		return;
+	rt_init_discard(&sp->init);
+	spare_removed(spare_remove(sp), sp);
+}
+
+static void spare_on_unexpected_death(evutil_socket_t fd, short what, void *arg)
+{
+	struct spare *sp = arg;
+	struct pool *pool = sp->pool;
+	log_warning("the prepared container process %d died; a new one is made on the next run", (int)sp->init.proc.pid);
+	if (pool->idle == sp)
+		pool->idle = NULL;
+	event_free(TAKE_PTR(sp->ev_death));
+	spare_on_dead(fd, what, sp);
+}
+
+static int spare_new(struct pool *pool, struct spare **ret, char **reterr)
+{
+	struct spare *sp = calloc(1, sizeof(*sp));
+	if (!sp)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	sp->pool = pool;
+	sp->init = (struct rt_init){ .proc = PIDREF_NULL, .sync_fd = -1 };
+	int r = random_hex(sp->id, 32);
+	if (r < 0) {
+		free(sp);
+		return err_set(reterr, r, "cannot generate an id: %m");
+	}
+	/* The container's directories are made now too: three mkdirs less on the run path. */
+	_cleanup_free_ char *dir = spare_dir(pool, sp->id), *upper = NULL, *work = NULL;
+	if (!dir || asprintf(&upper, "%s/upper", dir) < 0 || asprintf(&work, "%s/work", dir) < 0) {
+		free(sp);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	if (mkdir(dir, 0700) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) {
+		r = err_set(reterr, -errno, "cannot create the container's directories: %m");
+		rm_rf(dir);
+		free(sp);
+		return r;
+	}
+	sp->dirs = true;
+	struct rt_init_opts opts = { .exe_fd = pool->exe_fd, .namespaces = SPARE_NAMESPACES };
+	if ((r = cgroup_create(pool->cgm, sp->id, NULL, &sp->cg, reterr)) < 0) {
+		spare_discard_now(sp);
+		return r;
+	}
+	opts.cg = sp->cg;
+	if ((r = rt_init_prepare(&opts, &sp->init, reterr)) < 0) {
+		spare_discard_now(sp);
+		return r;
+	}
+	*ret = sp;
+	return 0;
+}
+
+static bool spare_watch(struct pool *pool, struct spare *sp)
+{
+	sp->ev_death = event_new(pool->base, sp->init.proc.pidfd, EV_READ, spare_on_unexpected_death, sp);
+	if (!sp->ev_death || event_add(sp->ev_death, NULL) < 0) {
+		if (sp->ev_death)
+			event_free(TAKE_PTR(sp->ev_death));
+		return false;
+	}
+	pool->idle = sp;
+	return true;
+}
+
+static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool *pool = arg;
+	_cleanup_free_ char *err = NULL;
+	struct spare *sp;
+	if (pool->idle || pool->stopped)
+		return;
+	if (spare_new(pool, &sp, &err) < 0) {
+		log_warning("cannot prepare a container process ahead of time: %s", err ? err : "unknown error");
+		return;
+	}
+	if (!spare_watch(pool, sp))
+		pool_discard(sp);
+}
+
+void pool_schedule_refill(struct pool *pool, long delay_us)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = delay_us };
+	if (!pool->idle && !pool->stopped && pool->ev_refill)
+		evtimer_add(pool->ev_refill, &tv);
+}
+
+struct spare *pool_take(struct pool *pool, char **reterr)
+{
+	struct spare *sp = pool->idle;
+	if (sp) {
+		pool->idle = NULL;
+		event_free(TAKE_PTR(sp->ev_death));
+		return sp;
+	}
+	return spare_new(pool, &sp, reterr) < 0 ? NULL : sp;
+}
+
+void pool_give_back(struct pool *pool, struct spare *sp)
+{
+	if (!sp)
+		return;
+	if (!pool->idle && !pool->stopped && spare_watch(pool, sp))
+		return;
+	pool_discard(sp);
+}
+
+int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgroup **ret_cg,
+	       struct rt_init *ret_init, char **reterr)
+{
+	_cleanup_free_ char *from = spare_dir(sp->pool, sp->id);
+	if (!from || rename(from, container_dir) < 0) {
+		int r = err_set(reterr, from ? -errno : -ENOMEM, "cannot create the container's directories: %m");
+		pool_discard(sp);
+		return r;
+	}
+	*ret_cg = TAKE_PTR(sp->cg);
+	*ret_init = sp->init;
+	spare_free(sp);
+	return 0;
+}
+
+void pool_remove_leftover_cgroup(struct pool *pool, const char *id)
+{
+	struct container_cgroup *cg;
+	_cleanup_free_ char *err = NULL;
+	/* An empty cgroup of that name is taken over; a populated one is refused and left. */
+	if (cgroup_create(pool->cgm, id, NULL, &cg, &err) < 0) {
+		log_warning("cannot clean up the cgroups of container %.12s: %s", id, err ? err : "unknown error");
+		return;
+	}
+	for (int i = 0; i < 100 && cgroup_destroy(cg) == -EBUSY; i++)
+		usleep(1000);
+	cgroup_free(cg);
+}
+
+void pool_remove_leftovers(struct pool *pool)
+{
+	_cleanup_free_ char *path = NULL;
+	if (asprintf(&path, "%s/containers", pool->root) < 0)
+		return;
+	_cleanup_closedir_ DIR *d = opendir(path);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, ".spare-", 7) != 0)
+			continue;
+		_cleanup_free_ char *leftover = NULL;
+		if (asprintf(&leftover, "%s/%s", path, de->d_name) >= 0)
+			rm_rf(leftover);
+		if (strlen(de->d_name + 7) == 64)
+			pool_remove_leftover_cgroup(pool, de->d_name + 7);
+	}
+}
+
+int pool_new(struct event_base *base, const char *root, struct cgroup_manager *cgm, int exe_fd, struct pool **ret,
+	     char **reterr)
+{
+	struct pool *pool = calloc(1, sizeof(*pool));
+	if (!pool || !(pool->root = strdup(root))) {
+		free(pool);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	pool->base = base;
+	pool->cgm = cgm;
+	pool->exe_fd = exe_fd;
+	pool->ev_refill = evtimer_new(base, pool_on_refill, pool);
+	if (!pool->ev_refill) {
+		pool_free(pool);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	*ret = pool;
+	return 0;
+}
+
+void pool_stop(struct pool *pool)
+{
+	pool->stopped = true;
+	spare_discard_now(TAKE_PTR(pool->idle));
+}
+
+void pool_free(struct pool *pool)
+{
+	if (!pool)
+		return;
+	pool_stop(pool);
+	if (pool->ev_refill)
+		event_free(pool->ev_refill);
+	free(pool->root);
+	free(pool);
+}

@@ -1,0 +1,47 @@
+/* The pool of prepared inits ("spares"): while idle the daemon keeps one container init already
+ * cloned into fresh namespaces and its own cgroup, with the container's directories made, so a run
+ * only hands over a spec. A spare that is not used is killed and its cgroups and directories
+ * removed, outside the event loop. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "runtime/process.h"
+
+struct event_base;
+struct event;
+struct cgroup_manager;
+struct pool;
+
+struct spare {
+	struct pool *pool;
+	char id[65];                 /* the container id it will serve */
+	struct container_cgroup *cg; /* its cgroups, created with the default device rules */
+	struct rt_init init;
+	struct event *ev_death;      /* it died while idle */
+	bool dirs;                   /* its hidden directories exist */
+};
+
+int pool_new(struct event_base *base, const char *root, struct cgroup_manager *cgm, int exe_fd, struct pool **ret,
+	     char **reterr);
+/* Discards the idle spare (blocking: shutdown only) and frees the pool. */
+void pool_free(struct pool *pool);
+/* No more spares from now on. */
+void pool_stop(struct pool *pool);
+
+/* The idle spare, or a new one. */
+struct spare *pool_take(struct pool *pool, char **reterr);
+/* A run that failed before it used its spare gives it back (a clean one is as good as new). */
+void pool_give_back(struct pool *pool, struct spare *sp);
+/* Kills a spare that will not be used; its cleanup finishes in the background. */
+void pool_discard(struct spare *sp);
+/* Moves the spare's directories to the container's (one rename) and frees the spare, handing its
+ * cgroup and init over to the caller. */
+int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgroup **ret_cg,
+	       struct rt_init *ret_init, char **reterr);
+/* Prepares the next spare after delay_us. */
+void pool_schedule_refill(struct pool *pool, long delay_us);
+/* Removes what a killed daemon left of its spares. */
+void pool_remove_leftovers(struct pool *pool);
+/* Removes the (empty) cgroups of a container a killed daemon left; blocking, at start-up only. */
+void pool_remove_leftover_cgroup(struct pool *pool, const char *id);

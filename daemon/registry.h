@@ -1,0 +1,54 @@
+/* The container registry: every container the daemon knows, by id, unique id prefix and name; the
+ * shared services containers use (cgroups, image store, the pool of prepared inits, the event bus,
+ * the seccomp cache); loading the records a previous daemon saved. */
+#pragma once
+
+#include <stdbool.h>
+
+struct event_base;
+struct cgroup_manager;
+struct image_store;
+struct event_bus;
+struct pool;
+struct container;
+
+struct registry_options {
+	const char *root, *state;
+	const char *init_path; /* containd-init to copy into a sealed memfd; NULL: next to containd */
+};
+
+struct registry {
+	struct event_base *base;
+	char *root, *state;
+	struct cgroup_manager *cgm;
+	struct image_store *images;
+	struct event_bus *bus;
+	struct pool *pool;
+	struct container *list;
+	unsigned count;
+	bool stopping;
+	/* Where every container mounts its root: each does so in its own mount namespace, so one
+	 * empty directory serves them all. */
+	char *mountpoint;
+};
+
+#define REGISTRY_MAX_CONTAINERS 4096
+
+int registry_new(struct event_base *base, const struct registry_options *opts, struct cgroup_manager *cgm,
+		 struct image_store *images, struct registry **ret, char **reterr);
+/* Kills every running container. Returns true once all are reaped and cleaned up. */
+bool registry_shutdown(struct registry *reg);
+void registry_free(struct registry *reg);
+
+/* Finds a container by full id, name or unique id prefix; NULL with a message otherwise. */
+struct container *registry_find(struct registry *reg, const char *ref, char **reterr);
+bool registry_name_taken(struct registry *reg, const char *name);
+/* Whether a container that is not being removed uses the image. */
+bool registry_image_in_use(struct registry *reg, const char *image_id);
+/* Every record the registry holds, including those being removed. */
+unsigned registry_count(const struct registry *reg);
+
+void registry_link(struct registry *reg, struct container *ct);
+void registry_unlink(struct container *ct);
+/* <root>/containers/<id> */
+char *registry_container_dir(const struct registry *reg, const char *id);
