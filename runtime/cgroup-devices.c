@@ -6,7 +6,14 @@
  * container cgroup gets Docker's default rules in cgroup_create(), ahead of the container's
  * start; cgroup_set_devices() replaces them for one container before it starts. The program of
  * the defaults is loaded once per manager and only attached per cgroup: loading runs the
- * verifier, attaching is cheap. */
+ * verifier, attaching is cheap.
+ *
+ * Why a container cannot widen its own rules: on v1, writing devices.allow needs CAP_SYS_ADMIN
+ * in the initial user namespace, and even then the kernel refuses an exception its parent
+ * cgroup (the daemon's) does not have; on v2, detaching the program needs CAP_NET_ADMIN there
+ * as well, and programs attached below ours can only refuse more (see devices_bpf_attach()).
+ * Rules only change through cgroup_set_devices(), before anything runs in the cgroup, and the
+ * deny-all comes first, so a failure part way leaves fewer devices allowed, never more. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

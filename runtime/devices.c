@@ -20,8 +20,8 @@
 
 #define NUMBER_DIGITS_MAX 7 /* DEVICE_MINOR_MAX has 7 digits */
 #define BPF_LOG_SIZE 4096
-/* Prologue, up to 9 instructions per rule, and the final two. */
-#define PROG_INSNS_MAX(n) (6 + 9 * (n) + 2)
+/* The prologue, at most 8 instructions per rule, and the final two. */
+#define PROG_INSNS_MAX(n) (6 + 8 * (n) + 2)
 
 #define W DEVICE_WILDCARD
 #define RWM DEVICE_ACCESS_ALL
