@@ -10,8 +10,9 @@
  *
  * Why a container cannot widen its own rules: on v1, writing devices.allow needs CAP_SYS_ADMIN
  * in the initial user namespace, and even then the kernel refuses an exception its parent
- * cgroup (the daemon's) does not have; on v2, detaching the program needs CAP_NET_ADMIN there
- * as well, and programs attached below ours can only refuse more (see devices_bpf_attach()).
+ * cgroup (the daemon's) does not have; on v2, detaching the program takes an fd of it, which a
+ * container cannot get, and programs attached below ours can only refuse more (see
+ * devices_bpf_attach()).
  * Rules only change through cgroup_set_devices(), before anything runs in the cgroup, and the
  * deny-all comes first, so a failure part way leaves fewer devices allowed, never more. */
 #include <errno.h>

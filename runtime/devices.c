@@ -292,9 +292,11 @@ int devices_bpf_attach(int cgroup_fd, int prog, int old, char **reterr)
 		return 0;
 	/* BPF_F_ALLOW_MULTI lets a nested runtime (in a privileged container) attach programs of
 	 * its own below ours; the kernel runs all of them and refuses what any one refuses, so
-	 * that only narrows ours. Attaching or detaching needs CAP_NET_ADMIN (or CAP_SYS_ADMIN)
-	 * in the initial user namespace, which an unprivileged container does not have, so it
-	 * cannot remove this program. */
+	 * that only narrows ours. Detaching a program attached with BPF_F_ALLOW_MULTI takes an fd
+	 * of that very program: a container gets none (ours are O_CLOEXEC and never passed on;
+	 * BPF_PROG_GET_FD_BY_ID needs CAP_SYS_ADMIN in the initial user namespace), and loading a
+	 * device program of its own needs CAP_BPF or CAP_SYS_ADMIN there, which an unprivileged
+	 * container does not have. */
 	memset(&attr, 0, sizeof(attr));
 	attr.target_fd = (uint32_t)cgroup_fd;
 	attr.attach_bpf_fd = (uint32_t)prog;
