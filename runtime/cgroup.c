@@ -7,7 +7,10 @@
  * one unlinkat() per hierarchy - all relative to those fds, nothing parsed.
  *
  * Only cgroups this module created are ever written to or removed: <own>/<id> in each hierarchy
- * and, on v2, <own>/supervisor plus the controllers enabled in <own>/cgroup.subtree_control. */
+ * and, on v2, <own>/supervisor plus the controllers enabled in <own>/cgroup.subtree_control.
+ *
+ * This file holds the manager (layout detection) and a container cgroup's creation and attach;
+ * cgroup-limits.c, cgroup-kill.c and cgroup-devices.c the rest (see cgroup-internal.h). */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -29,65 +32,12 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup-internal.h"
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
-#define SUPERVISOR "supervisor"
-#define MAX_HIERARCHIES 32           /* one bit each in container_cgroup.present */
-#define ID_MAX 128
 #define PROC_FILE_MAX (4u << 20)     /* /proc/self/mountinfo can be long on busy hosts */
-#define SMALL_FILE_MAX (64u << 10)   /* cgroup interface files other than cgroup.procs */
-#define PROCS_FILE_MAX (8u << 20)    /* a cgroup.procs of a million pids */
-#define MEMORY_MIN (6ull << 20)      /* as Docker: below this a container cannot even start */
-#define PIDS_MAX_LIMIT 4194304       /* the kernel's PID_MAX_LIMIT on 64-bit */
-#define CPU_PERIOD_US 100000u
-#define CPU_MILLI_MIN 10             /* the kernel's minimum quota is 1 ms per 100 ms period */
-#define KILL_ROUNDS 8
-#define FREEZE_POLLS 100             /* times FREEZE_POLL_NS: at most 10 ms */
-#define FREEZE_POLL_NS 100000
-#define SUBTREE_DEPTH_MAX 16
 
-#ifdef CGROUP_TESTING
 bool cgroup_testing_no_kill_file;
-#else
-#define cgroup_testing_no_kill_file false
-#endif
-
-enum {
-	CTRL_CPU = 1u << 0,
-	CTRL_CPUSET = 1u << 1,
-	CTRL_MEMORY = 1u << 2,
-	CTRL_PIDS = 1u << 3,
-	CTRL_FREEZER = 1u << 4,
-};
-
-enum cgroup_layout { LAYOUT_V1, LAYOUT_HYBRID, LAYOUT_V2 };
-
-struct hierarchy {
-	char *name;     /* the controllers ("cpu,cpuacct"), or "unified" for cgroup2 */
-	char *path;     /* the daemon's own cgroup in this hierarchy, for messages */
-	int fd;         /* O_DIRECTORY fd of path; every container path is relative to it */
-	unsigned ctrl;  /* CTRL_* usable for containers through this hierarchy */
-	bool v2;
-};
-
-struct cgroup_manager {
-	enum cgroup_layout layout;
-	struct hierarchy hier[MAX_HIERARCHIES]; /* the v1 hierarchies, then the v2 one */
-	size_t n_hier;
-	/* Index into hier of the cgroup2 hierarchy and of the one holding each controller, or -1. */
-	int v2, memory, pids, cpu, cpuset, freezer;
-	unsigned ncpus;
-	/* v1 only: the daemon's cpuset, copied into every new cpuset cgroup. */
-	char *cpuset_cpus, *cpuset_mems;
-};
-
-struct container_cgroup {
-	struct cgroup_manager *m;
-	char *id;
-	int v2fd;         /* the v2 cgroup directory, -1 if none or removed */
-	uint32_t present; /* bit i: the directory in m->hier[i] exists */
-};
+bool cgroup_testing_devices_bpf;
 
 static const char *const layout_names[] = {
 	[LAYOUT_V1] = "v1",
@@ -117,7 +67,7 @@ static unsigned ctrl_bits(const char *list, const char *seps)
 		unsigned bit;
 	} known[] = {
 		{ "cpu", CTRL_CPU },	   { "cpuset", CTRL_CPUSET },   { "memory", CTRL_MEMORY },
-		{ "pids", CTRL_PIDS }, { "freezer", CTRL_FREEZER },
+		{ "pids", CTRL_PIDS }, { "freezer", CTRL_FREEZER }, { "devices", CTRL_DEVICES },
 	};
 	unsigned bits = 0;
 
@@ -128,7 +78,7 @@ static unsigned ctrl_bits(const char *list, const char *seps)
 }
 
 /* Looks up "key <number>" in a flat-keyed file's contents (memory.events, memory.oom_control). */
-static int keyed_u64(const char *text, const char *key, uint64_t *ret)
+int cgroup_keyed_u64(const char *text, const char *key, uint64_t *ret)
 {
 	size_t n = strlen(key);
 
@@ -150,7 +100,7 @@ static int keyed_u64(const char *text, const char *key, uint64_t *ret)
 }
 
 /* Reads a small interface file below dirfd and strips the trailing newline. */
-static int read_trimmed(int dirfd, const char *file, char **ret)
+int cgroup_read_trimmed(int dirfd, const char *file, char **ret)
 {
 	char *s;
 	size_t len;
@@ -162,50 +112,6 @@ static int read_trimmed(int dirfd, const char *file, char **ret)
 		s[--len] = '\0';
 	*ret = s;
 	return 0;
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* Reads the cgroup.procs of the cgroup dirfd as a sorted array. */
-static int read_pids(int dirfd, pid_t **ret, size_t *ret_n)
-{
-	_cleanup_free_ char *buf = NULL;
-	_cleanup_free_ pid_t *pids = NULL;
-	size_t len, n = 0, cap;
-	int r = read_file_at(dirfd, "cgroup.procs", PROCS_FILE_MAX, &buf, &len);
-
-	if (r < 0)
-		return r;
-	cap = len / 2 + 1; /* every pid takes at least two characters with its newline */
-	pids = malloc(cap * sizeof(*pids));
-	if (!pids)
-		return -ENOMEM;
-	for (char *p = buf, *end; *p; p = end) {
-		long v = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		if (v > 0 && v <= INT_MAX && n < cap)
-			pids[n++] = (pid_t)v;
-	}
-	qsort(pids, n, sizeof(*pids), cmp_pid);
-	*ret = TAKE_PTR(pids);
-	*ret_n = n;
-	return 0;
-}
-
-static bool pids_contain(const pid_t *pids, size_t n, pid_t pid)
-{
-	return n > 0 && bsearch(&pid, pids, n, sizeof(*pids), cmp_pid) != NULL;
-}
-
-static void sleep_ns(long ns)
-{
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = ns };
-	nanosleep(&ts, NULL);
 }
 
 /* Unescapes the octal escapes (\040) mountinfo uses for blanks in paths, in place. */
@@ -326,7 +232,7 @@ static int manager_add(struct cgroup_manager *m, const char *name, char *path, b
 }
 
 /* Re-reads the daemon's v1 cpuset, the value every new cpuset cgroup needs a copy of. */
-static int manager_read_cpuset(struct cgroup_manager *m, char **reterr)
+int cgroup_manager_read_cpuset(struct cgroup_manager *m, char **reterr)
 {
 	const struct hierarchy *h = &m->hier[m->cpuset];
 	static const char *const files[2][2] = { { "cpuset.cpus", "cpuset.effective_cpus" },
@@ -338,7 +244,7 @@ static int manager_read_cpuset(struct cgroup_manager *m, char **reterr)
 		for (size_t j = 0; j < 2; j++) {
 			free(val[i]);
 			val[i] = NULL;
-			int r = read_trimmed(h->fd, files[i][j], &val[i]);
+			int r = cgroup_read_trimmed(h->fd, files[i][j], &val[i]);
 			if (r < 0) {
 				free(val[0]);
 				free(val[1]);
@@ -375,10 +281,10 @@ static int manager_setup_v2(struct cgroup_manager *m, struct hierarchy *h, char 
 		log_debug("moved the daemon into %s/" SUPERVISOR, h->path);
 	}
 
-	r = read_trimmed(h->fd, "cgroup.controllers", &avail);
+	r = cgroup_read_trimmed(h->fd, "cgroup.controllers", &avail);
 	if (r < 0)
 		return err_set(reterr, r, "cannot read %s/cgroup.controllers: %m", h->path);
-	r = read_trimmed(h->fd, "cgroup.subtree_control", &enabled);
+	r = cgroup_read_trimmed(h->fd, "cgroup.subtree_control", &enabled);
 	if (r < 0)
 		return err_set(reterr, r, "cannot read %s/cgroup.subtree_control: %m", h->path);
 	/* One write per controller: a write naming several fails as a whole. */
@@ -400,7 +306,7 @@ static int manager_setup_v2(struct cgroup_manager *m, struct hierarchy *h, char 
 	}
 	free(enabled);
 	enabled = NULL;
-	r = read_trimmed(h->fd, "cgroup.subtree_control", &enabled);
+	r = cgroup_read_trimmed(h->fd, "cgroup.subtree_control", &enabled);
 	if (r < 0)
 		return err_set(reterr, r, "cannot read %s/cgroup.subtree_control: %m", h->path);
 	h->ctrl = ctrl_bits(enabled, " ");
@@ -424,7 +330,8 @@ int cgroup_manager_new(struct cgroup_manager **ret, char **reterr)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	m->v2 = m->memory = m->pids = m->cpu = m->cpuset = m->freezer = -1;
+	m->v2 = m->memory = m->pids = m->cpu = m->cpuset = m->freezer = m->devices = -1;
+	m->devices_default_prog = -1;
 
 	r = read_file("/proc/self/cgroup", PROC_FILE_MAX, &self, NULL);
 	if (r < 0)
@@ -517,16 +424,20 @@ int cgroup_manager_new(struct cgroup_manager **ret, char **reterr)
 			m->freezer = (int)i;
 	}
 	if (m->cpuset >= 0) {
-		r = manager_read_cpuset(m, reterr);
+		r = cgroup_manager_read_cpuset(m, reterr);
 		if (r < 0)
 			return r;
 	}
+	r = cgroup_devices_setup(m, reterr);
+	if (r < 0)
+		return r;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	m->ncpus = n > 0 ? (unsigned)n : 1;
 
 	for (size_t i = 0; i < m->n_hier; i++)
 		log_debug("cgroup hierarchy %s: containers go below %s", m->hier[i].name, m->hier[i].path);
-	log_debug("cgroup layout %s, %u CPUs online", layout_names[m->layout], m->ncpus);
+	log_debug("cgroup layout %s, device rules through %s, %u CPUs online", layout_names[m->layout],
+		  cgroup_manager_devices(m), m->ncpus);
 	*ret = TAKE_PTR(m);
 	return 0;
 }
@@ -540,6 +451,7 @@ void cgroup_manager_free(struct cgroup_manager *m)
 		free(m->hier[i].name);
 		free(m->hier[i].path);
 	}
+	cgroup_devices_release(m);
 	free(m->cpuset_cpus);
 	free(m->cpuset_mems);
 	free(m);
@@ -548,53 +460,6 @@ void cgroup_manager_free(struct cgroup_manager *m)
 const char *cgroup_manager_layout(const struct cgroup_manager *m)
 {
 	return m ? layout_names[m->layout] : "none";
-}
-
-/* The error for a limit whose controller this host does not give us. */
-static int missing_controller(const struct cgroup_manager *m, const char *what, const char *controller,
-			      char **reterr)
-{
-	if (m->layout == LAYOUT_V2)
-		return err_set(reterr, -EOPNOTSUPP,
-			       "cannot limit %s: the %s cgroup controller is not enabled in %s/cgroup.subtree_control "
-			       "(is it delegated to containd?)",
-			       what, controller, m->hier[m->v2].path);
-	return err_set(reterr, -EOPNOTSUPP, "cannot limit %s: the %s cgroup controller is not mounted", what,
-		       controller);
-}
-
-int cgroup_limits_validate(const struct cgroup_manager *m, const struct cgroup_limits *limits, char **reterr)
-{
-	if (limits->memory) {
-		if (limits->memory < MEMORY_MIN)
-			return err_set(reterr, -EINVAL,
-				       "minimum memory limit allowed is 6 MiB (6291456 bytes), got %" PRIu64 " bytes",
-				       limits->memory);
-		if (limits->memory > INT64_MAX)
-			return err_set(reterr, -ERANGE, "memory limit of %" PRIu64 " bytes is too large",
-				       limits->memory);
-		if (m->memory < 0)
-			return missing_controller(m, "memory", "memory", reterr);
-	}
-	if (limits->pids) {
-		if (limits->pids < 0)
-			return err_set(reterr, -EINVAL, "invalid pids limit %" PRId64 ": must be positive (0 is unlimited)",
-				       limits->pids);
-		if (limits->pids > PIDS_MAX_LIMIT)
-			return err_set(reterr, -ERANGE, "pids limit %" PRId64 " is above the kernel's maximum of %d",
-				       limits->pids, PIDS_MAX_LIMIT);
-		if (m->pids < 0)
-			return missing_controller(m, "the number of processes", "pids", reterr);
-	}
-	if (limits->cpus_milli) {
-		if (limits->cpus_milli < CPU_MILLI_MIN || limits->cpus_milli > (uint64_t)m->ncpus * 1000)
-			return err_set(reterr, -ERANGE,
-				       "range of CPUs is from 0.01 to %u.00, as there are only %u CPUs available",
-				       m->ncpus, m->ncpus);
-		if (m->cpu < 0)
-			return missing_controller(m, "CPU time", "cpu", reterr);
-	}
-	return 0;
 }
 
 /* Container ids become directory names in every hierarchy: allowing only what ids look like keeps
@@ -616,7 +481,7 @@ static int check_id(const char *id, char **reterr)
 
 /* Writes value to a file of the container's cgroup in hierarchy h. An optional file may be
  * missing (a feature the kernel lacks); any other failure names the file and the value. */
-static int cg_write(const struct container_cgroup *cg, const struct hierarchy *h, const char *file,
+int cgroup_write(const struct container_cgroup *cg, const struct hierarchy *h, const char *file,
 		    const char *value, bool optional, char **reterr)
 {
 	char rel[ID_MAX + 64];
@@ -655,276 +520,11 @@ static int cg_mkdir(struct container_cgroup *cg, size_t i, char **reterr)
 	return 0;
 }
 
-/* A new v1 cpuset cgroup starts with empty cpuset.cpus and cpuset.mems, and moving a task into it
- * then fails with ENOSPC: give it the daemon's, re-read once in case they changed since. */
-static int cg_copy_cpuset(struct container_cgroup *cg, char **reterr)
-{
-	struct cgroup_manager *m = cg->m;
-	const struct hierarchy *h = &m->hier[m->cpuset];
-
-	for (int attempt = 0;; attempt++) {
-		char **e = attempt ? reterr : NULL;
-		int r = cg_write(cg, h, "cpuset.cpus", m->cpuset_cpus, false, e);
-		if (r == 0)
-			r = cg_write(cg, h, "cpuset.mems", m->cpuset_mems, false, e);
-		if (r == 0 || attempt)
-			return r;
-		r = manager_read_cpuset(m, reterr);
-		if (r < 0)
-			return r;
-	}
-}
-
-static int cg_apply_limits(struct container_cgroup *cg, const struct cgroup_limits *l, char **reterr)
-{
-	const struct cgroup_manager *m = cg->m;
-	const struct hierarchy *h;
-	char buf[64];
-	int r;
-
-	/* No swap beyond the limit: v2 accounts swap on its own, v1 memsw is memory plus swap. Where
-	 * the kernel does not account swap, those files are missing and no swap is limited. */
-	if (l->memory) {
-		h = &m->hier[m->memory];
-		snprintf(buf, sizeof(buf), "%" PRIu64, l->memory);
-		if (h->v2) {
-			if ((r = cg_write(cg, h, "memory.max", buf, false, reterr)) < 0 ||
-			    (r = cg_write(cg, h, "memory.swap.max", "0", true, reterr)) < 0)
-				return r;
-		} else if ((r = cg_write(cg, h, "memory.limit_in_bytes", buf, false, reterr)) < 0 ||
-			   (r = cg_write(cg, h, "memory.memsw.limit_in_bytes", buf, true, reterr)) < 0) {
-			return r;
-		}
-	}
-	if (l->pids) {
-		h = &m->hier[m->pids];
-		snprintf(buf, sizeof(buf), "%" PRId64, l->pids);
-		if ((r = cg_write(cg, h, "pids.max", buf, false, reterr)) < 0)
-			return r;
-	}
-	if (l->cpus_milli) {
-		uint64_t quota = l->cpus_milli * (CPU_PERIOD_US / 1000);
-		h = &m->hier[m->cpu];
-		if (h->v2) {
-			snprintf(buf, sizeof(buf), "%" PRIu64 " %u", quota, CPU_PERIOD_US);
-			if ((r = cg_write(cg, h, "cpu.max", buf, false, reterr)) < 0)
-				return r;
-		} else {
-			/* A new cgroup's cpu.cfs_period_us is always the kernel's default, 100000: on
-			 * this path every write counts, so only the quota is written. */
-			snprintf(buf, sizeof(buf), "%" PRIu64, quota);
-			if ((r = cg_write(cg, h, "cpu.cfs_quota_us", buf, false, reterr)) < 0)
-				return r;
-		}
-	}
-	return 0;
-}
-
-/* SIGKILLs every process listed in the cgroup.procs of the cgroup dirfd, for up to rounds rounds
- * (what forks meanwhile shows up in the next one), until a round shows nothing new.
- *
- * A pid read from cgroup.procs may exit and be reused by an unrelated process before it is
- * signalled. So each pid is pinned with a pidfd first, and signalled only if cgroup.procs still
- * lists it afterwards: then the pidfd refers to the process in the cgroup, or to one that exited. */
-static int kill_procs(int dirfd, unsigned rounds)
-{
-	_cleanup_free_ pid_t *signalled = NULL;
-	size_t n_signalled = 0;
-
-	for (unsigned round = 0; round < rounds; round++) {
-		_cleanup_free_ pid_t *pids = NULL, *again = NULL;
-		_cleanup_free_ int *fds = NULL;
-		size_t n, n_again, fresh = 0;
-		int r = read_pids(dirfd, &pids, &n);
-
-		if (r < 0)
-			return r == -ENOENT ? 0 : r;
-		for (size_t i = 0; i < n; i++)
-			if (!pids_contain(signalled, n_signalled, pids[i]))
-				fresh++;
-		if (fresh == 0)
-			return 0;
-		fds = malloc(n * sizeof(*fds));
-		if (!fds)
-			return -ENOMEM;
-		for (size_t i = 0; i < n; i++) {
-			long fd = syscall(SYS_pidfd_open, pids[i], 0);
-			fds[i] = fd >= 0 ? (int)fd : -errno;
-		}
-		r = read_pids(dirfd, &again, &n_again);
-		for (size_t i = 0; i < n; i++) {
-			if (r == 0 && pids_contain(again, n_again, pids[i])) {
-				if (fds[i] >= 0)
-					syscall(SYS_pidfd_send_signal, fds[i], SIGKILL, NULL, 0);
-				else if (fds[i] != -ESRCH)
-					kill(pids[i], SIGKILL); /* no pidfds: the race above remains */
-			}
-			fds[i] = safe_close(fds[i]);
-		}
-		if (r < 0)
-			return r == -ENOENT ? 0 : r;
-		free(signalled);
-		signalled = TAKE_PTR(pids);
-		n_signalled = n;
-	}
-	return 0;
-}
-
-/* Freezes (or thaws) the container with cgroup.freeze (v2, Linux 5.2) or the v1 freezer, so
- * nothing in it can fork while it is being killed. Returns which one took the write (1 = v2,
- * 2 = v1), or 0 if neither did. */
-static int cg_freeze(struct container_cgroup *cg, bool freeze, int which)
-{
-	const struct cgroup_manager *m = cg->m;
-
-	if (which != 2 && cg->v2fd >= 0 && write_string_at(cg->v2fd, "cgroup.freeze", freeze ? "1" : "0") == 0)
-		return 1;
-	if (which != 1 && m->freezer >= 0 && (cg->present & (1u << m->freezer)) &&
-	    cg_write(cg, &m->hier[m->freezer], "freezer.state", freeze ? "FROZEN" : "THAWED", false, NULL) == 0)
-		return 2;
-	return 0;
-}
-
-/* Waits a little for a freeze to complete; tasks in uninterruptible sleep can delay it. */
-static bool cg_wait_frozen(struct container_cgroup *cg, int which)
-{
-	const struct cgroup_manager *m = cg->m;
-	char rel[ID_MAX + 32];
-
-	snprintf(rel, sizeof(rel), "%s/freezer.state", cg->id);
-	for (int i = 0; i < FREEZE_POLLS; i++) {
-		_cleanup_free_ char *s = NULL;
-		uint64_t v = 0;
-		if (which == 1) {
-			if (read_trimmed(cg->v2fd, "cgroup.events", &s) < 0)
-				return false;
-			if (keyed_u64(s, "frozen", &v) == 0 && v == 1)
-				return true;
-		} else {
-			if (read_trimmed(m->hier[m->freezer].fd, rel, &s) < 0)
-				return false;
-			if (strcmp(s, "FROZEN") == 0)
-				return true;
-		}
-		sleep_ns(FREEZE_POLL_NS);
-	}
-	return false;
-}
-
-/* Kills by reading cgroup.procs, for kernels without cgroup.kill. */
-static int cg_kill_procs(struct container_cgroup *cg)
-{
-	const struct cgroup_manager *m = cg->m;
-	_cleanup_close_ int own = -1;
-	_cleanup_free_ pid_t *pids = NULL;
-	size_t n;
-	int fd = cg->v2fd, r;
-
-	/* Every process of the container is in the v2 cgroup if there is one, else in every v1
-	 * hierarchy it was attached to, the first one at least. */
-	for (size_t i = 0; fd < 0 && i < m->n_hier; i++) {
-		if (!(cg->present & (1u << i)))
-			continue;
-		own = openat(m->hier[i].fd, cg->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (own < 0)
-			return errno == ENOENT ? 0 : -errno;
-		fd = own;
-	}
-	if (fd < 0)
-		return 0;
-	r = read_pids(fd, &pids, &n);
-	if (r < 0 || n == 0)
-		return r == -ENOENT ? 0 : r;
-
-	int which = cg_freeze(cg, true, 0);
-	bool frozen = which && cg_wait_frozen(cg, which);
-	r = kill_procs(fd, frozen ? 1 : KILL_ROUNDS);
-	if (which)
-		cg_freeze(cg, false, which);
-	return r;
-}
-
-int cgroup_kill(struct container_cgroup *cg)
-{
-	if (!cg)
-		return 0;
-	/* cgroup.kill (Linux 5.14) kills the whole subtree at once: no pid reuse or fork races. */
-	if (cg->v2fd >= 0 && !cgroup_testing_no_kill_file) {
-		int r = write_string_at(cg->v2fd, "cgroup.kill", "1");
-		if (r == 0)
-			return 0;
-		if (r != -ENOENT)
-			log_errno(LOG_LEVEL_DEBUG, r, "cannot write cgroup.kill of cgroup %s: %m", cg->id);
-	}
-	return cg_kill_procs(cg);
-}
-
-/* Removes the cgroup name below parentfd and all cgroups below it, depth first, killing what
- * each holds (only cgroup.kill is recursive). A container that mounted its cgroupfs read-write
- * may have created such child cgroups; they are part of the container's. */
-static int remove_subtree(int parentfd, const char *name, unsigned depth)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	int fd;
-
-	if (depth > SUBTREE_DEPTH_MAX)
-		return -EBUSY;
-	fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	for (struct dirent *e; (e = readdir(d));)
-		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			(void)remove_subtree(dirfd(d), e->d_name, depth + 1);
-	(void)kill_procs(dirfd(d), KILL_ROUNDS);
-	if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Removes the container's directory wherever it still exists, the v2 one first; thorough also
- * removes child cgroups. Returns -EBUSY while any of them is populated. */
-static int cg_remove(struct container_cgroup *cg, bool thorough)
-{
-	const struct cgroup_manager *m = cg->m;
-	bool busy = false;
-	int ret = 0;
-
-	for (size_t i = m->n_hier; i-- > 0;) {
-		const struct hierarchy *h = &m->hier[i];
-		int r = 0;
-
-		if (!(cg->present & (1u << i)))
-			continue;
-		if (unlinkat(h->fd, cg->id, AT_REMOVEDIR) < 0)
-			r = -errno;
-		if (r == -EBUSY && thorough)
-			r = remove_subtree(h->fd, cg->id, 0);
-		if (r == 0 || r == -ENOENT) {
-			cg->present &= ~(1u << i);
-			if ((int)i == m->v2)
-				cg->v2fd = safe_close(cg->v2fd);
-		} else if (r == -EBUSY) {
-			busy = true;
-		} else {
-			log_errno(LOG_LEVEL_WARNING, r, "cannot remove the cgroup %s/%s: %m", h->path, cg->id);
-			if (ret == 0)
-				ret = r;
-		}
-	}
-	return busy ? -EBUSY : ret;
-}
-
 static void cg_abandonp(struct container_cgroup **p)
 {
 	if (!*p)
 		return;
-	(void)cg_remove(*p, false);
+	(void)cgroup_remove(*p, false);
 	cgroup_free(*p);
 }
 
@@ -944,6 +544,8 @@ int cgroup_create(struct cgroup_manager *m, const char *id, const struct cgroup_
 		return err_set(reterr, -ENOMEM, "out of memory");
 	cg->m = m;
 	cg->v2fd = -1;
+	cg->devices_attached = -1;
+	cg->devices_prog = -1;
 	cg->id = strdup(id);
 	if (!cg->id)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -956,22 +558,17 @@ int cgroup_create(struct cgroup_manager *m, const char *id, const struct cgroup_
 		if (cg->v2fd < 0)
 			return err_set(reterr, -errno, "cannot open the cgroup %s/%s: %m", m->hier[m->v2].path, id);
 	}
-	if (m->cpuset >= 0 && (r = cg_copy_cpuset(cg, reterr)) < 0)
+	if (m->cpuset >= 0 && (r = cgroup_limits_copy_cpuset(cg, reterr)) < 0)
 		return r;
-	if ((r = cg_apply_limits(cg, limits, reterr)) < 0)
+	if ((r = cgroup_limits_apply(cg, limits, reterr)) < 0)
+		return r;
+	if ((r = cgroup_devices_apply_default(cg, reterr)) < 0)
 		return r;
 	log_debug("created cgroup %s (memory %" PRIu64 ", pids %" PRId64 ", cpus_milli %" PRIu64 ")", id,
 		  limits->memory, limits->pids, limits->cpus_milli);
 	*ret = TAKE_PTR(cg);
 	return 0;
 }
-
-int cgroup_set_limits(struct container_cgroup *cg, const struct cgroup_limits *limits, char **reterr)
-{
-	int r = cgroup_limits_validate(cg->m, limits, reterr);
-	return r < 0 ? r : cg_apply_limits(cg, limits, reterr);
-}
-
 int cgroup_clone_fd(const struct container_cgroup *cg)
 {
 	return cg ? cg->v2fd : -1;
@@ -983,7 +580,7 @@ static bool cgroup_has_pid(int dirfd, pid_t pid)
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n;
 
-	return read_pids(dirfd, &pids, &n) == 0 && pids_contain(pids, n, pid);
+	return cgroup_read_pids(dirfd, &pids, &n) == 0 && cgroup_pids_contain(pids, n, pid);
 }
 
 int cgroup_attach(struct container_cgroup *cg, pid_t pid, char **reterr)
@@ -1003,50 +600,10 @@ int cgroup_attach(struct container_cgroup *cg, pid_t pid, char **reterr)
 		/* A single-threaded process moving itself writes its one thread to v1's "tasks",
 		 * which does not write-lock the global threadgroup rwsem as "cgroup.procs" does. */
 		const char *file = pid == 0 && !h->v2 ? "tasks" : "cgroup.procs";
-		if ((r = cg_write(cg, h, file, buf, false, reterr)) < 0)
+		if ((r = cgroup_write(cg, h, file, buf, false, reterr)) < 0)
 			return r;
 	}
 	return 0;
-}
-
-bool cgroup_oom_killed(const struct container_cgroup *cg)
-{
-	const struct cgroup_manager *m;
-	const struct hierarchy *h;
-	_cleanup_free_ char *s = NULL;
-	char rel[ID_MAX + 32];
-	uint64_t v = 0;
-
-	if (!cg)
-		return false;
-	m = cg->m;
-	if (m->memory < 0 || !(cg->present & (1u << m->memory)))
-		return false;
-	h = &m->hier[m->memory];
-	/* v2 memory.events counts the whole subtree unless the memory_localevents mount option. */
-	snprintf(rel, sizeof(rel), "%s/%s", cg->id, h->v2 ? "memory.events" : "memory.oom_control");
-	if (read_trimmed(h->fd, rel, &s) < 0)
-		return false;
-	return keyed_u64(s, "oom_kill", &v) == 0 && v > 0;
-}
-
-int cgroup_destroy(struct container_cgroup *cg)
-{
-	int r;
-
-	if (!cg)
-		return 0;
-	/* Mostly the container's processes are gone by now and removing simply works: try that
-	 * first, and kill only when something keeps a cgroup busy. */
-	r = cg_remove(cg, false);
-	if (r != -EBUSY)
-		goto done;
-	(void)cgroup_kill(cg);
-	r = cg_remove(cg, true);
-done:
-	if (r == 0)
-		log_debug("removed cgroup %s", cg->id);
-	return r;
 }
 
 void cgroup_free(struct container_cgroup *cg)
@@ -1054,6 +611,7 @@ void cgroup_free(struct container_cgroup *cg)
 	if (!cg)
 		return;
 	safe_close(cg->v2fd);
+	safe_close(cg->devices_prog);
 	free(cg->id);
 	free(cg);
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "runtime/devices.h"
+
 struct cgroup_limits {
 	uint64_t memory;     /* bytes, 0 = unlimited; swap is limited to the same (no swap) */
 	int64_t pids;        /* max tasks, 0 = unlimited */
@@ -25,16 +27,29 @@ void cgroup_manager_free(struct cgroup_manager *m);
 /* "v2", "hybrid" or "v1", for logs and system.version. */
 const char *cgroup_manager_layout(const struct cgroup_manager *m);
 
+/* How device rules are enforced: "v1" (devices controller), "bpf" (cgroup v2 device program) or
+ * "none" (no devices controller on a v1 host: not restricted), for logs and system.version. */
+const char *cgroup_manager_devices(const struct cgroup_manager *m);
+
 /* Checks limits against what this host supports: -EINVAL/-ERANGE for a value out of range,
  * -EOPNOTSUPP when the controller a limit needs is missing; always with a message. */
 int cgroup_limits_validate(const struct cgroup_manager *m, const struct cgroup_limits *limits, char **reterr);
 
-/* Creates the container's cgroup(s) named id and writes the limits. On failure nothing is left.
+/* Creates the container's cgroup(s) named id, writes the limits and applies Docker's default device
+ * rules (devices_default_rules). On failure nothing is left.
  * id: 1-128 characters of [A-Za-z0-9_-], not "supervisor". limits may be NULL (none). */
 int cgroup_create(struct cgroup_manager *m, const char *id, const struct cgroup_limits *limits,
 		  struct container_cgroup **ret, char **reterr);
 /* Writes limits into an existing container cgroup (one created ahead of its container). */
 int cgroup_set_limits(struct container_cgroup *cg, const struct cgroup_limits *limits, char **reterr);
+/* Replaces the device rules of a container cgroup; call it before the container's first process
+ * enters the cgroup. allow_all (--privileged) lifts every restriction; otherwise the container
+ * may use the default rules plus extra (--device-cgroup-rule; at most DEVICE_RULES_MAX rules,
+ * each checked; a rule "a *:* rwm" among them means allow_all) and nothing else. No extra and
+ * no allow_all restores the defaults. Cheap with the defaults; with extra rules on cgroup v2 it
+ * loads a program for this container. After a failure the container must not be started. */
+int cgroup_set_devices(struct container_cgroup *cg, const struct device_rule *extra, size_t n_extra, bool allow_all,
+		       char **reterr);
 /* A directory fd of the container's v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 if none.
  * Owned by cg: valid until cgroup_destroy() removed the cgroup or cgroup_free(). */
 int cgroup_clone_fd(const struct container_cgroup *cg);
@@ -52,8 +67,3 @@ int cgroup_kill(struct container_cgroup *cg);
 int cgroup_destroy(struct container_cgroup *cg);
 /* Frees cg without removing anything; call cgroup_destroy() first. */
 void cgroup_free(struct container_cgroup *cg);
-
-#ifdef CGROUP_TESTING
-/* Unit tests only: makes cgroup_kill() take the path of kernels without cgroup.kill (< 5.14). */
-extern bool cgroup_testing_no_kill_file;
-#endif

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "common/macros.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup-internal.h"
 #include "tests/tap.h"
 
 #define MIB (1024ull * 1024)
