@@ -10,7 +10,9 @@
 #include "common/util.h"
 #include "daemon/api.h"
 #include "runtime/cgroup.h"
-#include "daemon/container.h"
+#include "daemon/api-internal.h"
+#include "daemon/events.h"
+#include "daemon/registry.h"
 #include "daemon/image-store.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
@@ -24,24 +26,14 @@ struct pending_import {
 	struct pending_import *prev, *next;
 };
 
-struct api {
-	struct event_base *base;
-	struct cgroup_manager *cgm;
-	struct image_store *images;
-	struct registry *reg;
-	struct pending_import *imports;
-	bool shutting_down;
-};
-
 typedef void (*api_handler)(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 
-static void reply_params_error(struct conn *c, json_t *id, int r, const char *err)
+void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err)
 {
 	conn_send_error(c, id, r == -EBADF ? PROTO_E_FDS : PROTO_E_PARAMS, NULL, "%s", err ? err : "invalid parameters");
 }
 
-/* Methods that take no fds refuse any, so a confused client learns at once. */
-static bool expect_no_fds(struct conn *c, struct proto_request *req)
+bool api_expect_no_fds(struct conn *c, struct proto_request *req)
 {
 	if (req->nfds == 0)
 		return true;
@@ -51,122 +43,12 @@ static bool expect_no_fds(struct conn *c, struct proto_request *req)
 
 static void api_version(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
-	if (!expect_no_fds(c, req))
+	if (!api_expect_no_fds(c, req))
 		return;
 	json_t *res = proto_version_result_encode(CONTAIND_VERSION);
 	if (res)
 		json_object_set_new(res, "cgroup_layout", json_string(cgroup_manager_layout(api->cgm)));
 	conn_send_result(c, req->id, res, NULL, 0);
-}
-
-static void api_run(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
-{
-	struct proto_run_params p;
-	_cleanup_free_ char *err = NULL;
-	int r = proto_run_params_decode(req->params, &p, &err);
-	if (r < 0) {
-		reply_params_error(c, req->id, r, err);
-		return;
-	}
-	unsigned want = proto_run_params_nfds(&p);
-	if (req->nfds != want) {
-		conn_send_error(c, req->id, PROTO_E_FDS, NULL,
-				"container.run with stdio \"%s\"%s needs %u file descriptor(s), got %u",
-				p.stdio == PROTO_STDIO_FDS ? "fds" : p.stdio == PROTO_STDIO_PTY ? "pty" : "null",
-				p.stdio == PROTO_STDIO_FDS ? (p.interactive ? " and interactive" : " without interactive") : "",
-				want, req->nfds);
-		proto_run_params_done(&p);
-		return;
-	}
-	if (api->shutting_down) {
-		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
-		proto_run_params_done(&p);
-		return;
-	}
-	const struct image *image = image_store_lookup(api->images, p.image, &err);
-	if (!image) {
-		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err ? err : "no such image");
-		proto_run_params_done(&p);
-		return;
-	}
-	int stdio[3] = { -1, -1, -1 };
-	if (p.stdio == PROTO_STDIO_FDS) {
-		unsigned first = p.interactive ? 0 : 1;
-		for (unsigned i = 0; i < want; i++) {
-			stdio[first + i] = msg->fds[i];
-			msg->fds[i] = -1;
-		}
-	}
-	container_run(api->reg, &p, image, stdio, c, req->id);
-}
-
-static struct container *find_container(struct api *api, struct conn *c, struct proto_request *req,
-					struct proto_ref_params *p)
-{
-	_cleanup_free_ char *err = NULL;
-	if (!expect_no_fds(c, req))
-		return NULL;
-	int r = proto_ref_params_decode(req->method, req->params, p, &err);
-	if (r < 0) {
-		reply_params_error(c, req->id, r, err);
-		return NULL;
-	}
-	struct container *ct = registry_find(api->reg, p->ref, &err);
-	if (!ct)
-		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
-	return ct;
-}
-
-static void api_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
-{
-	struct proto_ref_params p;
-	_cleanup_free_ char *err = NULL;
-	if (!expect_no_fds(c, req))
-		return;
-	int r = proto_ref_params_decode(req->method, req->params, &p, &err);
-	if (r < 0) {
-		reply_params_error(c, req->id, r, err);
-		return;
-	}
-	conn_send_result(c, req->id, proto_container_list_encode(registry_list(api->reg, p.all)), NULL, 0);
-}
-
-static void api_inspect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
-{
-	struct proto_ref_params p;
-	struct container *ct = find_container(api, c, req, &p);
-	if (ct)
-		conn_send_result(c, req->id, container_info(ct), NULL, 0);
-}
-
-static void api_kill(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
-{
-	struct proto_ref_params p;
-	_cleanup_free_ char *err = NULL;
-	struct container *ct = find_container(api, c, req, &p);
-	if (!ct)
-		return;
-	int r = container_kill(ct, p.signal, &err);
-	if (r < 0)
-		conn_send_error(c, req->id, r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
-	else
-		conn_send_result(c, req->id, NULL, NULL, 0);
-}
-
-static void api_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
-{
-	struct proto_ref_params p;
-	struct container *ct = find_container(api, c, req, &p);
-	if (ct)
-		container_remove(ct, p.force, c, req->id);
-}
-
-static void api_wait(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
-{
-	struct proto_ref_params p;
-	struct container *ct = find_container(api, c, req, &p);
-	if (ct)
-		container_wait(ct, c, req->id);
 }
 
 static void pending_import_free(struct pending_import *pi)
@@ -199,7 +81,7 @@ static void api_image_import(struct api *api, struct conn *c, struct proto_reque
 	_cleanup_free_ char *err = NULL;
 	int r = proto_import_params_decode(req->params, req->nfds, &p, &err);
 	if (r < 0) {
-		reply_params_error(c, req->id, r, err);
+		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
 	if (api->shutting_down) {
@@ -239,7 +121,7 @@ static void api_image_import(struct api *api, struct conn *c, struct proto_reque
 
 static void api_image_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
-	if (expect_no_fds(c, req))
+	if (api_expect_no_fds(c, req))
 		conn_send_result(c, req->id, proto_image_list_encode(image_store_list(api->images)), NULL, 0);
 }
 
@@ -254,11 +136,11 @@ static void api_image_remove(struct api *api, struct conn *c, struct proto_reque
 	struct proto_image_remove_params p;
 	_cleanup_free_ char *err = NULL;
 	json_t *removed = NULL;
-	if (!expect_no_fds(c, req))
+	if (!api_expect_no_fds(c, req))
 		return;
 	int r = proto_image_remove_params_decode(req->params, &p, &err);
 	if (r < 0) {
-		reply_params_error(c, req->id, r, err);
+		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
 	r = image_store_remove(api->images, p.name, image_in_use, api, &removed, &err);
@@ -299,7 +181,7 @@ void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, st
 
 void api_conn_closed(struct api *api, struct conn *c)
 {
-	registry_conn_closed(api->reg, c);
+	api_waits_conn_closed(api, c);
 }
 
 int api_new(struct event_base *base, const struct daemon_options *opts, struct api **ret, char **reterr)
@@ -320,8 +202,13 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 	}
 	if ((r = cgroup_manager_new(&api->cgm, reterr)) < 0 ||
 	    (r = image_store_open(base, opts->root, &api->images, reterr)) < 0 ||
-	    (r = registry_new(base, opts->root, opts->state, api->cgm, api->images, &api->reg, reterr)) < 0)
+	    (r = registry_new(base, &(struct registry_options){ .root = opts->root, .state = opts->state },
+			       api->cgm, api->images, &api->reg, reterr)) < 0)
 		goto fail;
+	if (!(api->sink = event_bus_subscribe(api->reg->bus, api_on_container_event, api))) {
+		r = err_set(reterr, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	log_info("cgroup layout: %s", cgroup_manager_layout(api->cgm));
 	*ret = api;
 	return 0;
@@ -340,6 +227,9 @@ void api_free(struct api *api)
 {
 	if (!api)
 		return;
+	api_waits_free(api);
+	if (api->reg)
+		event_bus_unsubscribe(api->reg->bus, api->sink);
 	registry_free(api->reg);
 	image_store_free(api->images);
 	while (api->imports) {

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/macros.h"
+#include "common/util.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/offload.h"

@@ -24,6 +24,7 @@ struct registry {
 	struct image_store *images;
 	struct event_bus *bus;
 	struct pool *pool;
+	int exe_fd; /* sealed memfd of containd-init */
 	struct container *list;
 	unsigned count;
 	bool stopping;

@@ -354,7 +354,7 @@ int caps_apply(uint64_t set, char **reterr)
 {
 	_cleanup_(caps_freep) cap_t c = NULL;
 	int last = caps_last_cap(), r;
-	uint64_t held;
+	uint64_t held = 0;
 
 	r = caps_check_set(set, reterr);
 	if (r < 0)

@@ -436,9 +436,9 @@ static int process_from_json(json_t *proc, struct rt_process *p, char **reterr)
 				res = rlimit_names[k].resource;
 		if (res < 0 || res >= RLIMITS_COUNT)
 			return err_set(reterr, -EINVAL, "unknown rlimit type \"%s\"", type ? type : "");
-		struct rlimits_value *v = &p->rlimits.limit[res];
-		if ((r = rlimit_from_json(o, "soft", &v->soft, reterr)) < 0 ||
-		    (r = rlimit_from_json(o, "hard", &v->hard, reterr)) < 0)
+		struct rlimits_value *lim = &p->rlimits.limit[res];
+		if ((r = rlimit_from_json(o, "soft", &lim->soft, reterr)) < 0 ||
+		    (r = rlimit_from_json(o, "hard", &lim->hard, reterr)) < 0)
 			return r;
 	}
 	return 0;

@@ -1,0 +1,413 @@
+/* The container methods: run, list, inspect, kill, remove, wait. Requests are translated into the
+ * domain's types here, at the edge; replies owed to clients (the run reply, the exit event, wait
+ * and remove results) are kept here and answered from the event bus, so the container domain never
+ * knows a connection. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+#include "common/util.h"
+#include "daemon/api-internal.h"
+#include "daemon/container.h"
+#include "daemon/events.h"
+#include "daemon/image-store.h"
+#include "daemon/registry.h"
+#include "daemon/server.h"
+#include "protocol/messages.h"
+
+enum wait_kind {
+	WAIT_RUN,    /* owed the run reply, then the exit event */
+	WAIT_EXITED, /* owed the exit event (a run that was answered) */
+	WAIT_EXIT,   /* container.wait: owed a result at exit */
+	WAIT_REMOVE, /* container.remove: owed a result once it is gone */
+};
+
+struct api_wait {
+	enum wait_kind kind;
+	struct container *ct; /* valid until CONTAINER_EV_REMOVED */
+	struct conn *conn;
+	json_t *id;           /* NULL for WAIT_EXITED */
+	struct api_wait *next;
+};
+
+static void wait_free(struct api_wait *w)
+{
+	conn_unref(w->conn);
+	json_decref(w->id);
+	free(w);
+}
+
+static int wait_add(struct api *api, enum wait_kind kind, struct container *ct, struct conn *c, json_t *id)
+{
+	struct api_wait *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	*w = (struct api_wait){ .kind = kind, .ct = ct, .conn = conn_ref(c), .id = json_incref(id), .next = api->waits };
+	api->waits = w;
+	return 0;
+}
+
+static void timestamp(const struct timespec *ts, char *buf, size_t size)
+{
+	if (ts->tv_sec == 0)
+		buf[0] = '\0';
+	else
+		format_rfc3339(ts, buf, size);
+}
+
+static json_t *exit_json(const struct container *ct)
+{
+	char started[64], finished[64];
+	timestamp(&ct->started, started, sizeof(started));
+	timestamp(&ct->finished, finished, sizeof(finished));
+	struct proto_exit e = { .id = ct->id, .exit_code = ct->exit_code, .signal = ct->signal,
+				.oom_killed = ct->oom_killed, .started_at = started[0] ? started : NULL,
+				.finished_at = finished };
+	return proto_exit_encode(&e);
+}
+
+static json_t *strv_json(char **v)
+{
+	json_t *a = json_array();
+	for (; a && v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+json_t *api_container_info(const struct container *ct)
+{
+	char created[64], started[64], finished[64];
+	timestamp(&ct->created, created, sizeof(created));
+	timestamp(&ct->started, started, sizeof(started));
+	timestamp(&ct->finished, finished, sizeof(finished));
+	json_t *cmd = strv_json(ct->spec.process.args);
+	struct proto_container_info info = {
+		.id = ct->id,
+		.name = ct->name,
+		.image = ct->cfg.image,
+		.image_id = ct->image_id,
+		.state = container_state_name(ct->state),
+		.hostname = ct->spec.hostname,
+		.cmd = cmd,
+		.pid = ct->state == CONTAINER_RUNNING ? ct->proc.pid : 0,
+		.exit_code = ct->exit_code,
+		.signal = ct->signal,
+		.oom_killed = ct->oom_killed,
+		.created_at = created[0] ? created : NULL,
+		.started_at = started[0] ? started : NULL,
+		.finished_at = ct->state == CONTAINER_EXITED && finished[0] ? finished : NULL,
+		.error = ct->error,
+		.memory = ct->cfg.limits.memory,
+		.pids_limit = ct->cfg.limits.pids,
+		.cpus_milli = ct->cfg.limits.cpus_milli,
+		.tty = ct->cfg.stdio == CONTAINER_STDIO_PTY,
+	};
+	json_t *o = proto_container_info_encode(&info);
+	json_decref(cmd);
+	return o;
+}
+
+static void reply_started(struct api_wait *w)
+{
+	struct container *ct = w->ct;
+	struct proto_run_result res = { .id = ct->id, .name = ct->name, .pid = ct->proc.pid };
+	int fd = -1;
+	if (ct->pty_master >= 0) {
+		/* The client gets its own copy; ours keeps the terminal alive if the client goes. */
+		fd = fcntl(ct->pty_master, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0) {
+			conn_send_error(w->conn, w->id, PROTO_E_INTERNAL, NULL, "cannot pass the terminal: %s",
+					strerror(errno));
+			return;
+		}
+	}
+	conn_send_result(w->conn, w->id, proto_run_result_encode(&res), &fd, fd >= 0 ? 1 : 0);
+}
+
+/* Answers what is owed for one event; returns true when the wait is done. */
+static bool wait_on_event(struct api_wait *w, const struct container_event *ev)
+{
+	switch (ev->type) {
+	case CONTAINER_EV_STARTED:
+		if (w->kind != WAIT_RUN)
+			return false;
+		reply_started(w);
+		w->kind = WAIT_EXITED;
+		json_decref(TAKE_PTR(w->id));
+		return false;
+	case CONTAINER_EV_START_FAILED:
+		if (w->kind != WAIT_RUN)
+			return false;
+		conn_send_error(w->conn, w->id, PROTO_E_START, proto_start_error_data(ev->exit_code), "%s",
+				ev->message ? ev->message : "start failed");
+		return true;
+	case CONTAINER_EV_EXITED:
+		if (w->kind == WAIT_EXITED)
+			conn_send_event(w->conn, PROTO_EV_EXITED, exit_json(ev->ct));
+		else if (w->kind == WAIT_EXIT)
+			conn_send_result(w->conn, w->id, exit_json(ev->ct), NULL, 0);
+		else
+			return false;
+		return true;
+	case CONTAINER_EV_REMOVED:
+		if (w->kind == WAIT_REMOVE)
+			conn_send_result(w->conn, w->id, NULL, NULL, 0);
+		/* Nothing can be owed for a container that is gone. */
+		return true;
+	}
+	return false;
+}
+
+void api_on_container_event(const struct container_event *ev, void *userdata)
+{
+	struct api *api = userdata;
+	for (struct api_wait **p = &api->waits; *p;) {
+		struct api_wait *w = *p;
+		if (w->ct == ev->ct && wait_on_event(w, ev)) {
+			*p = w->next;
+			wait_free(w);
+		} else {
+			p = &w->next;
+		}
+	}
+}
+
+void api_waits_conn_closed(struct api *api, struct conn *c)
+{
+	for (struct api_wait **p = &api->waits; *p;) {
+		struct api_wait *w = *p;
+		if (w->conn == c) {
+			*p = w->next;
+			wait_free(w);
+		} else {
+			p = &w->next;
+		}
+	}
+}
+
+void api_waits_free(struct api *api)
+{
+	while (api->waits) {
+		struct api_wait *w = api->waits;
+		api->waits = w->next;
+		wait_free(w);
+	}
+}
+
+/* Peer-supplied stdio fds become the container's fds 0-2, in a process that is root inside the
+ * container: a directory (or an O_PATH handle on anything) would hand it a handle on the host's
+ * filesystem that openat() and fchdir() resolve outside its root (a member of --group could read
+ * /etc/shadow through it). Only files, pipes, sockets and devices are accepted. */
+static int check_stdio_fd(int fd, int i, char **reterr)
+{
+	static const char *const names[] = { "stdin", "stdout", "stderr" };
+	struct stat st;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0)
+		return err_set(reterr, -errno, "cannot inspect the %s file descriptor: %m", names[i]);
+	if (flags & O_PATH)
+		return err_set(reterr, -EBADF, "the %s file descriptor is an O_PATH handle, not an open file", names[i]);
+	if (fstat(fd, &st) < 0)
+		return err_set(reterr, -errno, "cannot inspect the %s file descriptor: %m", names[i]);
+	if (S_ISDIR(st.st_mode))
+		return err_set(reterr, -EBADF, "the %s file descriptor is a directory", names[i]);
+	return 0;
+}
+
+/* Translates container.run params into the domain's configuration, taking the strings over. */
+static void config_from_params(struct proto_run_params *p, struct container_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = TAKE_PTR(p->name);
+	cfg->image = TAKE_PTR(p->image);
+	cfg->workdir = TAKE_PTR(p->workdir);
+	cfg->user = TAKE_PTR(p->user);
+	cfg->hostname = TAKE_PTR(p->hostname);
+	cfg->cmd = TAKE_PTR(p->cmd);
+	cfg->env = TAKE_PTR(p->env);
+	cfg->stdio = p->stdio == PROTO_STDIO_PTY ? CONTAINER_STDIO_PTY
+		     : p->stdio == PROTO_STDIO_FDS ? CONTAINER_STDIO_FDS
+						   : CONTAINER_STDIO_NULL;
+	cfg->rm = p->rm;
+	cfg->tty_rows = p->tty_rows;
+	cfg->tty_cols = p->tty_cols;
+	cfg->limits = (struct cgroup_limits){ .memory = p->memory, .pids = p->pids_limit, .cpus_milli = p->cpus_milli };
+	cfg->seccomp = RT_SECCOMP_DEFAULT;
+	proto_run_params_done(p);
+}
+
+static const char *run_error_code(int r)
+{
+	switch (r) {
+	case -EEXIST:
+		return PROTO_E_CONFLICT;
+	case -EUSERS:
+		return PROTO_E_LIMIT;
+	case -EINVAL:
+	case -ERANGE:
+	case -EOPNOTSUPP:
+	case -ENOENT:
+		return PROTO_E_PARAMS;
+	case -ENOMEM:
+		return PROTO_E_INTERNAL;
+	default:
+		return PROTO_E_START;
+	}
+}
+
+void api_run(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_run_params p;
+	_cleanup_free_ char *err = NULL;
+	int r = proto_run_params_decode(req->params, &p, &err);
+	if (r < 0) {
+		api_reply_params_error(c, req->id, r, err);
+		return;
+	}
+	unsigned want = proto_run_params_nfds(&p);
+	if (req->nfds != want) {
+		conn_send_error(c, req->id, PROTO_E_FDS, NULL,
+				"container.run with stdio \"%s\"%s needs %u file descriptor(s), got %u",
+				p.stdio == PROTO_STDIO_FDS ? "fds" : p.stdio == PROTO_STDIO_PTY ? "pty" : "null",
+				p.stdio == PROTO_STDIO_FDS ? (p.interactive ? " and interactive" : " without interactive") : "",
+				want, req->nfds);
+		proto_run_params_done(&p);
+		return;
+	}
+	if (api->shutting_down) {
+		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+		proto_run_params_done(&p);
+		return;
+	}
+	const struct image *image = image_store_lookup(api->images, p.image, &err);
+	if (!image) {
+		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err ? err : "no such image");
+		proto_run_params_done(&p);
+		return;
+	}
+	int stdio[3] = { -1, -1, -1 };
+	if (p.stdio == PROTO_STDIO_FDS) {
+		unsigned first = p.interactive ? 0 : 1;
+		for (unsigned i = 0; i < want; i++) {
+			if ((r = check_stdio_fd(msg->fds[i], (int)(first + i), &err)) < 0) {
+				conn_send_error(c, req->id, PROTO_E_FDS, NULL, "%s", err);
+				for (unsigned k = 0; k < 3; k++)
+					stdio[k] = safe_close(stdio[k]);
+				proto_run_params_done(&p);
+				return;
+			}
+			stdio[first + i] = TAKE_FD(msg->fds[i]);
+		}
+	}
+	struct container_config cfg;
+	config_from_params(&p, &cfg);
+	struct container *ct;
+	r = container_run(api->reg, &cfg, image, stdio, &ct, &err);
+	if (r < 0) {
+		const char *code = run_error_code(r);
+		conn_send_error(c, req->id, code, strcmp(code, PROTO_E_START) == 0 ? proto_start_error_data(125) : NULL,
+				"%s", err ? err : "cannot create the container");
+		return;
+	}
+	if (wait_add(api, WAIT_RUN, ct, c, req->id) < 0)
+		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory (the container runs: %s)", ct->name);
+}
+
+static struct container *find_container(struct api *api, struct conn *c, struct proto_request *req,
+					struct proto_ref_params *p)
+{
+	_cleanup_free_ char *err = NULL;
+	if (!api_expect_no_fds(c, req))
+		return NULL;
+	int r = proto_ref_params_decode(req->method, req->params, p, &err);
+	if (r < 0) {
+		api_reply_params_error(c, req->id, r, err);
+		return NULL;
+	}
+	struct container *ct = registry_find(api->reg, p->ref, &err);
+	if (!ct)
+		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
+	return ct;
+}
+
+void api_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	_cleanup_free_ char *err = NULL;
+	if (!api_expect_no_fds(c, req))
+		return;
+	int r = proto_ref_params_decode(req->method, req->params, &p, &err);
+	if (r < 0) {
+		api_reply_params_error(c, req->id, r, err);
+		return;
+	}
+	json_t *a = json_array();
+	for (struct container *ct = api->reg->list; a && ct; ct = ct->next)
+		if (!ct->removing && (p.all || ct->state == CONTAINER_RUNNING))
+			json_array_append_new(a, api_container_info(ct));
+	conn_send_result(c, req->id, proto_container_list_encode(a), NULL, 0);
+}
+
+void api_inspect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	struct container *ct = find_container(api, c, req, &p);
+	if (ct)
+		conn_send_result(c, req->id, api_container_info(ct), NULL, 0);
+}
+
+void api_kill(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	_cleanup_free_ char *err = NULL;
+	struct container *ct = find_container(api, c, req, &p);
+	if (!ct)
+		return;
+	int r = container_kill(ct, p.signal, &err);
+	if (r < 0)
+		conn_send_error(c, req->id, r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
+	else
+		conn_send_result(c, req->id, NULL, NULL, 0);
+}
+
+void api_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	_cleanup_free_ char *err = NULL;
+	struct container *ct = find_container(api, c, req, &p);
+	if (!ct)
+		return;
+	/* Registered first: the removal may complete before container_remove returns. */
+	if (wait_add(api, WAIT_REMOVE, ct, c, req->id) < 0) {
+		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory");
+		return;
+	}
+	int r = container_remove(ct, p.force, &err);
+	if (r < 0) {
+		for (struct api_wait **w = &api->waits; *w; w = &(*w)->next)
+			if ((*w)->kind == WAIT_REMOVE && (*w)->ct == ct && (*w)->conn == c && (*w)->id == req->id) {
+				struct api_wait *dead = *w;
+				*w = dead->next;
+				wait_free(dead);
+				break;
+			}
+		conn_send_error(c, req->id, r == -EBUSY ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
+	}
+}
+
+void api_wait(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	struct container *ct = find_container(api, c, req, &p);
+	if (!ct)
+		return;
+	if (ct->state == CONTAINER_EXITED)
+		conn_send_result(c, req->id, exit_json(ct), NULL, 0);
+	else if (wait_add(api, WAIT_EXIT, ct, c, req->id) < 0)
+		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory");
+}

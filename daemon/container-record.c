@@ -1,0 +1,250 @@
+/* A container's state record: what `ps -a` and `inspect` show, kept across daemon restarts. The
+ * daemon's own format (not the wire protocol's): the domain configuration, the runtime spec as
+ * OCI config.json, and the status, versioned and written atomically by persist.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/macros.h"
+#include "daemon/container-record.h"
+#include "daemon/container.h"
+#include "daemon/persist.h"
+#include "daemon/registry.h"
+
+#define RECORD_FILE "state.json"
+
+static const char *const stdio_names[] = { "fds", "pty", "null" };
+static const char *const seccomp_names[] = { "default", "unconfined", "custom" };
+
+static json_t *strv_json(char **v)
+{
+	json_t *a = json_array();
+	for (; a && v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+static json_int_t ts_ns(const struct timespec *ts)
+{
+	return (json_int_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+static json_int_t limit_json(uint64_t v)
+{
+	return v == RLIMITS_UNLIMITED || v > INT64_MAX ? -1 : (json_int_t)v;
+}
+
+static json_t *config_json(const struct container_config *c)
+{
+	json_t *ul = json_array();
+	for (size_t i = 0; ul && i < c->n_ulimits; i++)
+		json_array_append_new(ul, json_pack("{s:i, s:I, s:I}", "resource", c->ulimits[i].resource, "soft",
+						    limit_json(c->ulimits[i].soft), "hard", limit_json(c->ulimits[i].hard)));
+	return json_pack("{s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:s?, s:s, s:b, s:i, s:i, s:I, s:I, s:I, s:b, s:o, s:o, "
+			 "s:b, s:s, s:s?, s:b, s:o, s:o, s:s?}",
+			 "name", c->name, "image", c->image, "cmd", c->cmd ? strv_json(c->cmd) : json_null(), "env",
+			 strv_json(c->env), "workdir", c->workdir, "user", c->user, "hostname", c->hostname, "stdio",
+			 stdio_names[c->stdio], "rm", c->rm, "tty_rows", (int)c->tty_rows, "tty_cols", (int)c->tty_cols,
+			 "memory", (json_int_t)c->limits.memory, "pids_limit", (json_int_t)c->limits.pids, "cpus_milli",
+			 (json_int_t)c->limits.cpus_milli, "privileged", c->privileged, "cap_add", strv_json(c->cap_add),
+			 "cap_drop", strv_json(c->cap_drop), "no_new_privileges", c->no_new_privileges, "seccomp",
+			 seccomp_names[c->seccomp], "seccomp_profile", c->seccomp_profile, "system_paths_unconfined",
+			 c->system_paths_unconfined, "ulimits", ul, "device_rules", strv_json(c->device_rules), "userns",
+			 c->userns);
+}
+
+void container_record_save(struct container *ct)
+{
+	/* --rm containers are never saved: they go away with their process. */
+	if (ct->cfg.rm)
+		return;
+	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id), *path = NULL, *err = NULL;
+	json_auto_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:s?, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+				     "id", ct->id, "name", ct->name, "image_id", ct->image_id, "state",
+				     container_state_name(ct->state), "exit_code", ct->exit_code, "signal", ct->signal,
+				     "oom_killed", ct->oom_killed, "error", ct->error, "created", ts_ns(&ct->created),
+				     "started", ts_ns(&ct->started), "finished", ts_ns(&ct->finished), "pid",
+				     (json_int_t)ct->proc.pid, "pid_start_time", (json_int_t)ct->proc.start_time, "config",
+				     config_json(&ct->cfg), "spec", spec_to_json(&ct->spec));
+	if (!rec || !dir || asprintf(&path, "%s/" RECORD_FILE, dir) < 0) {
+		log_error("container %.12s: out of memory saving its state", ct->id);
+		return;
+	}
+	if (persist_write(path, rec, &err) < 0)
+		log_error("container %.12s: %s", ct->id, err);
+}
+
+/* Reading back. A record is the daemon's own output, but a disk can hand back anything: every
+ * field is checked, and a record that does not check out is quarantined, not half-loaded. */
+
+static int strv_from(json_t *a, char ***ret)
+{
+	*ret = NULL;
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return -EBADMSG;
+	char **v = calloc(json_array_size(a) + 1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+		if (!s || !(v[i] = strdup(s))) {
+			strv_free(v);
+			return s ? -ENOMEM : -EBADMSG;
+		}
+	}
+	*ret = v;
+	return 0;
+}
+
+static int str_from(json_t *o, const char *key, char **ret)
+{
+	json_t *v = json_object_get(o, key);
+	*ret = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return -EBADMSG;
+	*ret = strdup(json_string_value(v));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int enum_from(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int config_from(json_t *o, struct container_config *c)
+{
+	const char *stdio = NULL, *seccomp = NULL;
+	json_int_t rows = 0, cols = 0, memory = 0, pids = 0, cpus = 0;
+	int rm = 0, priv = 0, nnp = 0, unconfined = 0, r;
+	json_t *ul = NULL;
+	if (json_unpack(o, "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:s, s:b, s:o}", "stdio", &stdio, "rm", &rm,
+			"tty_rows", &rows, "tty_cols", &cols, "memory", &memory, "pids_limit", &pids, "cpus_milli", &cpus,
+			"privileged", &priv, "no_new_privileges", &nnp, "seccomp", &seccomp, "system_paths_unconfined",
+			&unconfined, "ulimits", &ul) < 0 ||
+	    rows < 0 || rows > 65535 || cols < 0 || cols > 65535 || memory < 0 || pids < 0 || cpus < 0 ||
+	    !json_is_array(ul) || json_array_size(ul) > RLIMITS_COUNT)
+		return -EBADMSG;
+	int st = enum_from(stdio, stdio_names, ARRAY_SIZE(stdio_names));
+	int sc = enum_from(seccomp, seccomp_names, ARRAY_SIZE(seccomp_names));
+	if (st < 0 || sc < 0)
+		return -EBADMSG;
+	c->stdio = (enum container_stdio)st;
+	c->seccomp = (enum rt_seccomp_mode)sc;
+	c->rm = rm;
+	c->tty_rows = (unsigned short)rows;
+	c->tty_cols = (unsigned short)cols;
+	c->limits = (struct cgroup_limits){ .memory = (uint64_t)memory, .pids = pids, .cpus_milli = (uint64_t)cpus };
+	c->privileged = priv;
+	c->no_new_privileges = nnp;
+	c->system_paths_unconfined = unconfined;
+	if ((r = str_from(o, "name", &c->name)) < 0 || (r = str_from(o, "image", &c->image)) < 0 ||
+	    (r = str_from(o, "workdir", &c->workdir)) < 0 || (r = str_from(o, "user", &c->user)) < 0 ||
+	    (r = str_from(o, "hostname", &c->hostname)) < 0 || (r = str_from(o, "seccomp_profile", &c->seccomp_profile)) < 0 ||
+	    (r = str_from(o, "userns", &c->userns)) < 0 || (r = strv_from(json_object_get(o, "cmd"), &c->cmd)) < 0 ||
+	    (r = strv_from(json_object_get(o, "env"), &c->env)) < 0 ||
+	    (r = strv_from(json_object_get(o, "cap_add"), &c->cap_add)) < 0 ||
+	    (r = strv_from(json_object_get(o, "cap_drop"), &c->cap_drop)) < 0 ||
+	    (r = strv_from(json_object_get(o, "device_rules"), &c->device_rules)) < 0)
+		return r;
+	if (json_array_size(ul) && !(c->ulimits = calloc(json_array_size(ul), sizeof(*c->ulimits))))
+		return -ENOMEM;
+	for (size_t i = 0; i < json_array_size(ul); i++) {
+		json_int_t res, soft, hard;
+		if (json_unpack(json_array_get(ul, i), "{s:I, s:I, s:I}", "resource", &res, "soft", &soft, "hard", &hard) < 0 ||
+		    res < 0 || res >= RLIMITS_COUNT || soft < -1 || hard < -1)
+			return -EBADMSG;
+		c->ulimits[c->n_ulimits++] = (struct container_ulimit){
+			.resource = (int)res,
+			.soft = soft < 0 ? RLIMITS_UNLIMITED : (uint64_t)soft,
+			.hard = hard < 0 ? RLIMITS_UNLIMITED : (uint64_t)hard,
+		};
+	}
+	return 0;
+}
+
+static void ts_from(json_int_t ns, struct timespec *ts)
+{
+	if (ns < 0)
+		ns = 0;
+	ts->tv_sec = (time_t)(ns / 1000000000);
+	ts->tv_nsec = (long)(ns % 1000000000);
+}
+
+static int record_from(struct registry *reg, json_t *rec, struct container *ct, char **reterr)
+{
+	const char *id = NULL, *name = NULL, *image_id = NULL, *state = NULL;
+	json_int_t created = 0, started = 0, finished = 0;
+	int exit_code = 0, sig = 0, oom = 0, r;
+	json_t *cfg = NULL, *spec = NULL;
+	if (json_unpack(rec, "{s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:I, s:I, s:I, s:o, s:o}", "id", &id, "name", &name,
+			"image_id", &image_id, "state", &state, "exit_code", &exit_code, "signal", &sig, "oom_killed",
+			&oom, "created", &created, "started", &started, "finished", &finished, "config", &cfg, "spec",
+			&spec) < 0 ||
+	    strlen(id) != 64 || strspn(id, "0123456789abcdef") != 64)
+		return err_set(reterr, -EBADMSG, "missing or invalid fields");
+	int st = enum_from(state, (const char *const[]){ "created", "running", "exited" }, 3);
+	if (st < 0)
+		return err_set(reterr, -EBADMSG, "unknown state \"%s\"", state);
+	if ((r = config_from(cfg, &ct->cfg)) < 0)
+		return err_set(reterr, r, "invalid configuration");
+	if ((r = spec_from_json(spec, &ct->spec, reterr)) < 0)
+		return r;
+	memcpy(ct->id, id, 65);
+	ct->name = strdup(name);
+	ct->image_id = strdup(image_id);
+	if ((r = str_from(rec, "error", &ct->error)) < 0 || !ct->name || !ct->image_id)
+		return err_set(reterr, r < 0 ? r : -ENOMEM, "cannot load the record");
+	ct->reg = reg;
+	ct->state = CONTAINER_EXITED;
+	ct->exit_code = exit_code;
+	ct->signal = sig;
+	ct->oom_killed = oom;
+	ct->cleaned_up = true;
+	ts_from(created, &ct->created);
+	ts_from(started, &ct->started);
+	ts_from(finished, &ct->finished);
+	if (st != CONTAINER_EXITED) {
+		/* Containers die with the daemon: one that was running then is gone now. */
+		ct->exit_code = 255;
+		if (!ct->finished.tv_sec)
+			clock_gettime(CLOCK_REALTIME, &ct->finished);
+		if (!ct->error && !(ct->error = strdup("containd stopped while the container was running")))
+			return err_set(reterr, -ENOMEM, "out of memory");
+		return 1;
+	}
+	return 0;
+}
+
+int container_record_load(struct registry *reg, const char *dir, struct container **ret, char **reterr)
+{
+	_cleanup_free_ char *path = NULL;
+	json_auto_t *rec = NULL;
+	if (asprintf(&path, "%s/" RECORD_FILE, dir) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	int r = persist_read(path, &rec, reterr);
+	if (r < 0)
+		return r;
+	struct container *ct = calloc(1, sizeof(*ct));
+	if (!ct)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	ct->proc = PIDREF_NULL;
+	ct->sync_fd = ct->pty_master = -1;
+	_cleanup_free_ char *why = NULL;
+	r = record_from(reg, rec, ct, &why);
+	if (r < 0) {
+		container_free(ct);
+		return err_set(reterr, -EBADMSG, "%s: %s", path, why ? why : "invalid record");
+	}
+	*ret = ct;
+	return r;
+}

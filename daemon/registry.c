@@ -1,0 +1,221 @@
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/macros.h"
+#include "common/util.h"
+#include "daemon/container-record.h"
+#include "daemon/container.h"
+#include "daemon/events.h"
+#include "daemon/persist.h"
+#include "daemon/pool.h"
+#include "daemon/registry.h"
+#include "runtime/caps.h"
+#include "runtime/process.h"
+
+char *registry_container_dir(const struct registry *reg, const char *id)
+{
+	char *p;
+	return asprintf(&p, "%s/containers/%s", reg->root, id) < 0 ? NULL : p;
+}
+
+void registry_link(struct registry *reg, struct container *ct)
+{
+	ct->next = reg->list;
+	if (reg->list)
+		reg->list->prev = ct;
+	reg->list = ct;
+	reg->count++;
+}
+
+void registry_unlink(struct container *ct)
+{
+	struct registry *reg = ct->reg;
+	if (ct->prev)
+		ct->prev->next = ct->next;
+	else if (reg->list == ct)
+		reg->list = ct->next;
+	else
+		return; /* not linked */
+	if (ct->next)
+		ct->next->prev = ct->prev;
+	ct->prev = ct->next = NULL;
+	reg->count--;
+}
+
+struct container *registry_find(struct registry *reg, const char *ref, char **reterr)
+{
+	struct container *found = NULL;
+	size_t len = strlen(ref);
+	for (struct container *ct = reg->list; ct; ct = ct->next)
+		if (!ct->removing && (strcmp(ct->name, ref) == 0 || strcmp(ct->id, ref) == 0))
+			return ct;
+	for (struct container *ct = reg->list; ct; ct = ct->next)
+		if (!ct->removing && len >= 1 && strncmp(ct->id, ref, len) == 0) {
+			if (found) {
+				err_set(reterr, -ENOTUNIQ, "\"%s\" matches more than one container", ref);
+				return NULL;
+			}
+			found = ct;
+		}
+	if (!found)
+		err_set(reterr, -ENOENT, "no such container: %s", ref);
+	return found;
+}
+
+bool registry_name_taken(struct registry *reg, const char *name)
+{
+	for (struct container *ct = reg->list; ct; ct = ct->next)
+		if (!ct->removing && strcmp(ct->name, name) == 0)
+			return true;
+	return false;
+}
+
+bool registry_image_in_use(struct registry *reg, const char *image_id)
+{
+	/* A container on its way out (its process is gone) no longer holds its image: `rmi` right
+	 * after `run --rm` returned must not see it. */
+	for (struct container *ct = reg->list; ct; ct = ct->next)
+		if (!ct->removing && strcmp(ct->image_id, image_id) == 0)
+			return true;
+	return false;
+}
+
+unsigned registry_count(const struct registry *reg)
+{
+	return reg->count;
+}
+
+/* Restores the containers a previous daemon saved. Any that were still running then are gone
+ * now (they die with the daemon), so they come back as exited. A record that cannot be trusted
+ * is quarantined and reported. */
+static void registry_load(struct registry *reg)
+{
+	_cleanup_free_ char *path = NULL;
+	if (asprintf(&path, "%s/containers", reg->root) < 0)
+		return;
+	pool_remove_leftovers(reg->pool);
+	_cleanup_closedir_ DIR *d = opendir(path);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *dir = NULL, *err = NULL;
+		if (asprintf(&dir, "%s/%s", path, de->d_name) < 0)
+			return;
+		struct container *ct = NULL;
+		int r = container_record_load(reg, dir, &ct, &err);
+		if (r == -ENOENT) {
+			/* A --rm container or a half-created one from a crash: nothing to keep. */
+			if (strlen(de->d_name) == 64) {
+				rm_rf(dir);
+				pool_remove_leftover_cgroup(reg->pool, de->d_name);
+			}
+			continue;
+		}
+		if (r < 0) {
+			_cleanup_free_ char *qerr = NULL;
+			log_error("quarantining container state %s: %s", dir, err ? err : "unreadable");
+			if (persist_quarantine(dir, &qerr) < 0)
+				log_error("%s", qerr);
+			continue;
+		}
+		if (strcmp(ct->id, de->d_name) != 0) {
+			log_error("quarantining container state %s: it names container %s", dir, ct->id);
+			container_free(ct);
+			_cleanup_free_ char *qerr = NULL;
+			if (persist_quarantine(dir, &qerr) < 0)
+				log_error("%s", qerr);
+			continue;
+		}
+		if (r == 1) {
+			pool_remove_leftover_cgroup(reg->pool, ct->id);
+			container_record_save(ct);
+		}
+		registry_link(reg, ct);
+	}
+}
+
+int registry_new(struct event_base *base, const struct registry_options *opts, struct cgroup_manager *cgm,
+		 struct image_store *images, struct registry **ret, char **reterr)
+{
+	struct registry *reg = calloc(1, sizeof(*reg));
+	_cleanup_free_ char *containers = NULL;
+	_cleanup_close_ int exe_fd = -1;
+	int r;
+	if (!reg)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	reg->exe_fd = -1;
+	reg->base = base;
+	reg->cgm = cgm;
+	reg->images = images;
+	if (!(reg->root = strdup(opts->root)) || !(reg->state = strdup(opts->state)) ||
+	    asprintf(&containers, "%s/containers", opts->root) < 0 ||
+	    asprintf(&reg->mountpoint, "%s/rootfs", opts->state) < 0) {
+		r = err_set(reterr, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = mkdir_p(containers, 0700)) < 0 || (r = mkdir_p(reg->mountpoint, 0700)) < 0) {
+		err_set(reterr, r, "cannot create %s: %m", r == 0 ? reg->mountpoint : containers);
+		goto fail;
+	}
+	/* Read once here, before any init is cloned: the inits inherit the values. */
+	(void)caps_last_cap();
+	if ((r = event_bus_new(&reg->bus)) < 0) {
+		err_set(reterr, r, "out of memory");
+		goto fail;
+	}
+	if ((r = rt_init_exe_open(opts->init_path, &exe_fd, reterr)) < 0 ||
+	    (r = pool_new(base, opts->root, cgm, exe_fd, &reg->pool, reterr)) < 0)
+		goto fail;
+	reg->exe_fd = TAKE_FD(exe_fd);
+	registry_load(reg);
+	pool_schedule_refill(reg->pool, 0);
+	*ret = reg;
+	return 0;
+fail:
+	registry_free(reg);
+	return r;
+}
+
+bool registry_shutdown(struct registry *reg)
+{
+	bool done = true;
+	reg->stopping = true;
+	pool_stop(reg->pool);
+	for (struct container *ct = reg->list; ct; ct = ct->next) {
+		if (ct->cleaned_up)
+			continue;
+		done = false;
+		if (ct->state != CONTAINER_EXITED && pidref_is_set(&ct->proc)) {
+			if (ct->cg)
+				cgroup_kill(ct->cg);
+			(void)pidref_kill(&ct->proc, SIGKILL);
+		}
+	}
+	return done;
+}
+
+void registry_free(struct registry *reg)
+{
+	if (!reg)
+		return;
+	reg->stopping = true;
+	while (reg->list) {
+		struct container *ct = reg->list;
+		registry_unlink(ct);
+		container_free(ct);
+	}
+	pool_free(reg->pool);
+	event_bus_free(reg->bus);
+	safe_close(reg->exe_fd);
+	free(reg->root);
+	free(reg->state);
+	free(reg->mountpoint);
+	free(reg);
+}
