@@ -32,6 +32,7 @@ struct api_wait {
 	struct container *ct; /* valid until CONTAINER_EV_REMOVED */
 	struct conn *conn;
 	json_t *id;           /* NULL for WAIT_EXITED */
+	bool dead;            /* its client went away during a dispatch; freed after it */
 	struct api_wait *next;
 };
 
@@ -163,12 +164,11 @@ static bool wait_on_event(struct api_wait *w, const struct container_event *ev)
 	return false;
 }
 
-void api_on_container_event(const struct container_event *ev, void *userdata)
+static void waits_sweep(struct api *api)
 {
-	struct api *api = userdata;
 	for (struct api_wait **p = &api->waits; *p;) {
 		struct api_wait *w = *p;
-		if (w->ct == ev->ct && wait_on_event(w, ev)) {
+		if (w->dead) {
 			*p = w->next;
 			wait_free(w);
 		} else {
@@ -177,17 +177,26 @@ void api_on_container_event(const struct container_event *ev, void *userdata)
 	}
 }
 
+void api_on_container_event(const struct container_event *ev, void *userdata)
+{
+	struct api *api = userdata;
+	/* A reply can fail and close its connection, which lands in api_waits_conn_closed() while
+	 * this walks the list: waits are only marked there, and freed after the walk. */
+	api->dispatching++;
+	for (struct api_wait *w = api->waits; w; w = w->next)
+		if (!w->dead && w->ct == ev->ct && wait_on_event(w, ev))
+			w->dead = true;
+	if (--api->dispatching == 0)
+		waits_sweep(api);
+}
+
 void api_waits_conn_closed(struct api *api, struct conn *c)
 {
-	for (struct api_wait **p = &api->waits; *p;) {
-		struct api_wait *w = *p;
-		if (w->conn == c) {
-			*p = w->next;
-			wait_free(w);
-		} else {
-			p = &w->next;
-		}
-	}
+	for (struct api_wait *w = api->waits; w; w = w->next)
+		if (w->conn == c)
+			w->dead = true;
+	if (!api->dispatching)
+		waits_sweep(api);
 }
 
 void api_waits_free(struct api *api)
@@ -389,13 +398,12 @@ void api_remove(struct api *api, struct conn *c, struct proto_request *req, stru
 	}
 	int r = container_remove(ct, p.force, &err);
 	if (r < 0) {
-		for (struct api_wait **w = &api->waits; *w; w = &(*w)->next)
-			if ((*w)->kind == WAIT_REMOVE && (*w)->ct == ct && (*w)->conn == c && (*w)->id == req->id) {
-				struct api_wait *dead = *w;
-				*w = dead->next;
-				wait_free(dead);
+		for (struct api_wait *w = api->waits; w; w = w->next)
+			if (w->kind == WAIT_REMOVE && w->ct == ct && w->conn == c && w->id == req->id && !w->dead) {
+				w->dead = true;
 				break;
 			}
+		waits_sweep(api);
 		conn_send_error(c, req->id, r == -EBUSY ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
 	}
 }

@@ -25,6 +25,7 @@ struct api {
 	struct registry *reg;
 	struct event_sink *sink;
 	struct api_wait *waits; /* replies owed to clients about containers */
+	unsigned dispatching;   /* inside api_on_container_event() */
 	struct pending_import *imports;
 	bool shutting_down;
 };

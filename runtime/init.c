@@ -271,6 +271,7 @@ void rt_init_main(void)
 	 * /proc/1/exe and /proc/1/mem of a dumpable process would be open to it. */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0 || fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC) < 0)
 		sync_fail(SYNC_FD, 125, "prctl: %s", strerror(errno));
+	(void)prctl(PR_SET_NAME, "containd-spare");
 	if (sync_send_ready(SYNC_FD) < 0)
 		_exit(125);
 	int r = sync_receive_start(SYNC_FD, &spec, stdio, &seccomp_fd, &err);
