@@ -122,10 +122,11 @@ make_own_cgroups() {
 	done </proc/self/cgroup
 }
 
-# start_daemon [NAME]: starts a daemon in $TEST_TMP/NAME and points CONTAIND_SOCKET at it.
-# With DAEMON_OWN_CGROUP=1 the daemon runs in cgroups of its own, listed in DAEMON_CGROUPS.
+# start_daemon [NAME [OPTION...]]: starts a daemon in $TEST_TMP/NAME (with the extra options)
+# and points CONTAIND_SOCKET at it. With DAEMON_OWN_CGROUP=1 the daemon runs in cgroups of its own, listed in DAEMON_CGROUPS.
 start_daemon() {
 	local name=${1:-d}
+	shift || true
 	local dir=$TEST_TMP/$name
 	mkdir -p "$dir"
 	DAEMON_CGROUPS=()
@@ -140,7 +141,7 @@ start_daemon() {
 			echo "$BASHPID" >"$cg/cgroup.procs" || exit 1
 		done
 		exec "$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" \
-			--log-level debug
+			--log-level debug "$@"
 	) 2>"$dir/log" &
 	local pid=$!
 	DAEMON_PIDS+=("$pid")
