@@ -248,6 +248,19 @@ done_testing() {
 		stop_daemon "${DAEMON_PIDS[$i]}" "${DAEMON_DIRS[$i]}"
 	done
 	DAEMON_PIDS=()
+	# Every cgroup any daemon of this test created (its debug log names each) is gone once
+	# they all stopped, in every hierarchy.
+	local dir logged=0
+	for dir in "${DAEMON_DIRS[@]}"; do
+		[[ -f $dir/log ]] || continue
+		grep -oE 'created cgroup [0-9a-f]{64}' "$dir/log" | awk '{ print $3 }' >>"$dir/ids"
+		logged=$((logged + $(grep -cE 'created cgroup [0-9a-f]{64}' "$dir/log")))
+	done
+	if ((logged > 0)); then
+		local left
+		left=$(leftover_cgroups)
+		is "$left" "" "no cgroup of the $logged the daemons created is left"
+	fi
 	echo "1..$tap_n"
 	[[ $tap_failed == 0 ]]
 }
