@@ -49,6 +49,7 @@ like "$OUT" 'Untagged: alpine:3.20' "reports the untag"
 run_cctl rmi alpine
 is "$RC" 0 "rmi of the last name"
 run_cctl images
+like "$OUT" 'plain +latest' "images still lists the other image"
 unlike "$OUT" 'alpine' "alpine is gone"
 
 # Hostile tarballs, made with Python's tarfile.
@@ -115,5 +116,6 @@ is "$diff" "" "nothing was written outside the store: the temp dir, /etc/passwd 
 is "$(ls "$root/layers" | wc -l)" "$(( $(command -v xz >/dev/null && echo 2 || echo 1) ))" "refused imports leave no layer behind (only the stdin and xz imports')"
 is "$(ls -A "$root/tmp" 2>/dev/null | wc -l)" 0 "refused imports leave no temporary directory"
 run_cctl images
+like "$OUT" 'plain +latest' "images still lists the good image"
 unlike "$OUT" 'evil|bad' "refused imports leave no image"
 done_testing
