@@ -90,10 +90,10 @@ declare -a OWN_CGROUPS=()
 
 # make_own_cgroups NAME: creates a cgroup NAME below this shell's own in every controller
 # hierarchy containd uses (v1 controllers and the unified tree) and adds their paths to
-# DAEMON_CGROUPS (and OWN_CGROUPS, which the cleanup removes).
-# A daemon started in them owns a subtree that no other daemon on this host shares, so a test can
-# assert on all of it. The shell's cgroups are read from /proc/self/cgroup and found through the
-# cgroup mounts in /proc/self/mountinfo (mount root and mount point).
+# DAEMON_CGROUPS (and OWN_CGROUPS, which the cleanup removes). A daemon started in them owns a
+# subtree that no other daemon on this host shares, so a test can assert on all of it. The
+# shell's cgroups come from /proc/self/cgroup, their directories from the cgroup mounts in
+# /proc/self/mountinfo (mount root and mount point).
 make_own_cgroups() {
 	local name=$1 ctrl own mnt cg
 	while IFS=: read -r _ ctrl own; do
@@ -123,7 +123,8 @@ make_own_cgroups() {
 }
 
 # start_daemon [NAME [OPTION...]]: starts a daemon in $TEST_TMP/NAME (with the extra options)
-# and points CONTAIND_SOCKET at it. With DAEMON_OWN_CGROUP=1 the daemon runs in cgroups of its own, listed in DAEMON_CGROUPS.
+# and points CONTAIND_SOCKET at it. With DAEMON_OWN_CGROUP=1 the daemon runs in cgroups of its
+# own, listed in DAEMON_CGROUPS.
 start_daemon() {
 	local name=${1:-d}
 	shift || true
