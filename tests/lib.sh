@@ -18,6 +18,7 @@ tap_n=0
 tap_failed=0
 declare -a DAEMON_PIDS=()
 declare -a DAEMON_DIRS=()
+declare -a DAEMON_CGROUPS=()
 
 pass() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
 fail() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
@@ -85,13 +86,64 @@ need_alpine() {
 	fi
 }
 
-# start_daemon [NAME]: starts a daemon in $TEST_TMP/NAME and points CONTAIND_SOCKET at it.
+declare -a OWN_CGROUPS=()
+
+# make_own_cgroups NAME: creates a cgroup NAME below this shell's own in every controller
+# hierarchy containd uses (v1 controllers and the unified tree) and adds their paths to
+# DAEMON_CGROUPS (and OWN_CGROUPS, which the cleanup removes). A daemon started in them owns a
+# subtree that no other daemon on this host shares, so a test can assert on all of it. The
+# shell's cgroups come from /proc/self/cgroup, their directories from the cgroup mounts in
+# /proc/self/mountinfo (mount root and mount point).
+make_own_cgroups() {
+	local name=$1 ctrl own mnt cg
+	while IFS=: read -r _ ctrl own; do
+		[[ $ctrl == name=* ]] && continue
+		mnt=$(awk -v c="$ctrl" '{
+			for (i = 7; $i != "-"; i++) ;
+			if (c == "" && $(i + 1) == "cgroup2") { print $4, $5; exit }
+			if (c != "" && $(i + 1) == "cgroup") {
+				n = split($(i + 3), o, ","); m = split(c, w, ","); hit = 0
+				for (j = 1; j <= n; j++) for (k = 1; k <= m; k++) if (o[j] == w[k]) hit++
+				if (hit == m) { print $4, $5; exit }
+			}
+		}' /proc/self/mountinfo)
+		[[ -n $mnt ]] || continue
+		local root=${mnt%% *} point=${mnt#* }
+		[[ $root == / ]] && root=
+		[[ $own == "$root"* ]] || continue
+		cg=$point${own#"$root"}/$name
+		cg=${cg//\/\//\/}
+		mkdir "$cg" || return 1
+		OWN_CGROUPS+=("$cg")
+		DAEMON_CGROUPS+=("$cg")
+		if [[ -f $cg/cpuset.cpus ]]; then
+			cat "$cg/../cpuset.cpus" >"$cg/cpuset.cpus" && cat "$cg/../cpuset.mems" >"$cg/cpuset.mems" || return 1
+		fi
+	done </proc/self/cgroup
+}
+
+# start_daemon [NAME [OPTION...]]: starts a daemon in $TEST_TMP/NAME (with the extra options)
+# and points CONTAIND_SOCKET at it. With DAEMON_OWN_CGROUP=1 the daemon runs in cgroups of its
+# own, listed in DAEMON_CGROUPS.
 start_daemon() {
 	local name=${1:-d}
+	shift || true
 	local dir=$TEST_TMP/$name
 	mkdir -p "$dir"
-	"$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" \
-		--log-level debug 2>"$dir/log" &
+	DAEMON_CGROUPS=()
+	if [[ ${DAEMON_OWN_CGROUP:-0} == 1 ]]; then
+		make_own_cgroups "containd-test.$(basename "$TEST_TMP").$name" || {
+			echo "# cannot create the daemon's own cgroups"
+			return 1
+		}
+	fi
+	(
+		for cg in "${DAEMON_CGROUPS[@]}"; do
+			echo "$BASHPID" >"$cg/cgroup.procs" || exit 1
+		done
+		exec "$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" \
+			--log-level debug "$@"
+	) 2>"$dir/log" &
 	local pid=$!
 	DAEMON_PIDS+=("$pid")
 	DAEMON_DIRS+=("$dir")
@@ -114,7 +166,13 @@ start_daemon() {
 # stop_daemon PID DIR: SIGTERM, wait; reports sanitizer findings and a bad exit as failures.
 stop_daemon() {
 	local pid=$1 dir=$2 rc=0 i
-	kill -TERM "$pid" 2>/dev/null || return 0
+	if ! kill -TERM "$pid" 2>/dev/null; then
+		# Gone before its test asked it to stop: a crash, whatever the log says.
+		wait "$pid" 2>/dev/null || rc=$?
+		fail "daemon $(basename "$dir") was still running at the end of the test (exit status $rc)"
+		tail -30 "$dir/log" | sed 's/^/# /'
+		return
+	fi
 	for ((i = 0; i < 1500; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01
@@ -169,6 +227,14 @@ cleanup() {
 		[[ -f $cg/cgroup.procs ]] && xargs -r kill -KILL <"$cg/cgroup.procs" 2>/dev/null
 		rmdir "$cg" 2>/dev/null
 	done
+	# The daemons' own cgroups, deepest first, once whatever was in them is gone.
+	for ((i = ${#OWN_CGROUPS[@]} - 1; i >= 0; i--)); do
+		[[ -d ${OWN_CGROUPS[$i]} ]] || continue
+		for cg in $(find "${OWN_CGROUPS[$i]}" -depth -type d 2>/dev/null); do
+			[[ -f $cg/cgroup.procs ]] && xargs -r kill -KILL <"$cg/cgroup.procs" 2>/dev/null
+			for _ in $(seq 50); do rmdir "$cg" 2>/dev/null && break; sleep 0.02; done
+		done
+	done
 	local m
 	for m in $(awk -v t="$TEST_TMP" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do
 		umount -l "$m" 2>/dev/null
@@ -183,6 +249,19 @@ done_testing() {
 		stop_daemon "${DAEMON_PIDS[$i]}" "${DAEMON_DIRS[$i]}"
 	done
 	DAEMON_PIDS=()
+	# Every cgroup any daemon of this test created (its debug log names each) is gone once
+	# they all stopped, in every hierarchy.
+	local dir logged=0
+	for dir in "${DAEMON_DIRS[@]}"; do
+		[[ -f $dir/log ]] || continue
+		grep -oE 'created cgroup [0-9a-f]{64}' "$dir/log" | awk '{ print $3 }' >>"$dir/ids"
+		logged=$((logged + $(grep -cE 'created cgroup [0-9a-f]{64}' "$dir/log")))
+	done
+	if ((logged > 0)); then
+		local left
+		left=$(leftover_cgroups)
+		is "$left" "" "no cgroup of the $logged the daemons created is left"
+	fi
 	echo "1..$tap_n"
 	[[ $tap_failed == 0 ]]
 }

@@ -49,6 +49,7 @@ like "$OUT" 'Untagged: alpine:3.20' "reports the untag"
 run_cctl rmi alpine
 is "$RC" 0 "rmi of the last name"
 run_cctl images
+like "$OUT" 'plain +latest' "images still lists the other image"
 unlike "$OUT" 'alpine' "alpine is gone"
 
 # Hostile tarballs, made with Python's tarfile.
@@ -66,6 +67,8 @@ def l(name, target, kind):
     i = tarfile.TarInfo(name); i.type = kind; i.linkname = target; return (i, None)
 target = d + "/escaped"
 tar("dotdot.tar", [f("ok"), f("../../../../" + target.lstrip("/"))])
+tar("deep-dotdot.tar", [f("ok"), f("../" * 40 + target.lstrip("/"))])
+tar("symlink-up.tar", [l("up", "../" * 40, tarfile.SYMTYPE), f("up/" + target.lstrip("/"))])
 tar("absolute.tar", [f(target)])
 tar("inner-dotdot.tar", [f("a/../../escaped")])
 tar("symlink-write.tar", [l("link", d, tarfile.SYMTYPE), f("link/escaped")])
@@ -79,7 +82,25 @@ tar("good.tar.gz", [f("etc/x", b"x" * 100000)], "w:gz")
 data = open(f"{d}/good.tar.gz", "rb").read()
 open(f"{d}/truncated.tar.gz", "wb").write(data[: len(data) // 2])
 PY
-for t in dotdot absolute inner-dotdot symlink-write hardlink-out hardlink-abs; do
+# What the hostile entries aim at, before any of them is imported: every file under the temp
+# dir (path, type, size, link count, symlink target) but the daemon's growing log and these
+# snapshots, the host files they name, and the names they use in the directories an escape
+# from the daemon's working directory or the store could reach.
+cwd=$(readlink /proc/$DAEMON_PID/cwd)
+outside() {
+	find "$TEST_TMP" -path "$DAEMON_DIR/log" -prune -o -path "$TEST_TMP/snap" -prune -o -printf '%p %y %s %n %l\n' | sort
+	stat -c '%n %h %s %Y' /etc/passwd
+	sha256sum /etc/passwd
+	local d n
+	for d in / /tmp /etc "$cwd" "$(dirname "$cwd")" "$(dirname "$TEST_TMP")"; do
+		for n in escaped ok link hl up a; do
+			[[ -e $d/$n || -L $d/$n ]] && stat -c '%n %h %s %Y' "$d/$n"
+		done
+	done
+}
+mkdir "$TEST_TMP/snap"
+outside >"$TEST_TMP/snap/before"
+for t in dotdot deep-dotdot absolute inner-dotdot symlink-write symlink-up hardlink-out hardlink-abs; do
 	run_cctl image import "evil-$t" "$TEST_TMP/evil/$t.tar"
 	is "$RC" 125 "hostile tarball '$t' is refused"
 	[[ -n $ERR ]] && pass "'$t' is refused with a message: ${ERR%%$'\n'*}" || fail "'$t' has a message"
@@ -88,10 +109,13 @@ for t in evil.tar.gz not-a-tar.tar empty.tar truncated.tar.gz; do
 	run_cctl image import "bad" "$TEST_TMP/evil/$t"
 	is "$RC" 125 "broken tarball '$t' is refused"
 done
-[[ ! -e $TEST_TMP/evil/escaped && ! -e /escaped ]] && pass "nothing was written outside the layer" || fail "nothing was written outside the layer"
-is "$(cat /etc/passwd | head -1 | cut -d: -f1)" "root" "/etc/passwd is untouched"
+outside >"$TEST_TMP/snap/after"
+diff=$(diff "$TEST_TMP/snap/before" "$TEST_TMP/snap/after")
+is "$diff" "" "nothing was written outside the store: the temp dir, /etc/passwd and the names the entries aim at are unchanged"
+(( $(wc -l <"$TEST_TMP/snap/before") > 10 )) && grep -q "^$TEST_TMP/evil d " "$TEST_TMP/snap/before" && pass "the snapshot covers the temp dir" || fail "the snapshot covers the temp dir"
 is "$(ls "$root/layers" | wc -l)" "$(( $(command -v xz >/dev/null && echo 2 || echo 1) ))" "refused imports leave no layer behind (only the stdin and xz imports')"
 is "$(ls -A "$root/tmp" 2>/dev/null | wc -l)" 0 "refused imports leave no temporary directory"
 run_cctl images
+like "$OUT" 'plain +latest' "images still lists the good image"
 unlike "$OUT" 'evil|bad' "refused imports leave no image"
 done_testing

@@ -13,7 +13,7 @@ run_cctl ps
 like "$OUT" 'sleeper' "a detached container is listed as running"
 like "$OUT" 'Up ' "its status says Up"
 pid=$("$CCTL" inspect sleeper | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
-[[ $pid -gt 0 ]] && kill -0 "$pid" && pass "inspect gives the host pid of a running container" || fail "inspect gives the host pid ($pid)"
+[[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" && pass "inspect gives the host pid of a running container" || fail "inspect gives the host pid ($pid)"
 run_cctl rm sleeper
 is "$RC" 1 "rm of a running container is refused"
 like "$ERR" 'running' "and says it is running"
@@ -35,9 +35,12 @@ is "$RC" 0 "rm after exit"
 
 id=$("$CCTL" run -d alpine sleep 1000)
 record_id "$id"
+run_cctl ps -a
+[[ $id =~ ^[0-9a-f]{64}$ ]] && grep -q "^${id:0:12} " <<<"$OUT" && pass "a second detached container is listed by its short id" || fail "a second detached container is listed by its short id ('$id')"
 run_cctl rm -f "${id:0:12}"
 is "$RC" 0 "rm -f removes a running container by id prefix"
 run_cctl ps -a
+is "$RC" 0 "ps -a after rm -f"
 unlike "$OUT" "${id:0:12}" "and it is gone"
 
 # Signal forwarding without -t: cctl turns SIGTERM into container.kill.
@@ -65,13 +68,14 @@ like "$OUT" '"state": "running"' "the container keeps running after its client i
 id=$("$CCTL" run -d --name running-at-stop alpine sleep 1000)
 record_id "$id"
 pid=$("$CCTL" inspect "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
+[[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" && pass "a container runs before the daemon stops (pid $pid)" || fail "a container runs before the daemon stops (pid '$pid')"
 "$CCTL" run --name attached alpine sleep 1000 >"$TEST_TMP/attached.out" 2>&1 &
 attached=$!
 for _ in $(seq 100); do "$CCTL" ps | grep -q attached && break; sleep 0.02; done
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
 DAEMON_PIDS=()
 old=$DAEMON_DIR
-kill -0 "$pid" 2>/dev/null && fail "SIGTERM kills running containers" || pass "SIGTERM kills running containers"
+[[ $pid =~ ^[0-9]+$ && ! -e /proc/$pid ]] && pass "SIGTERM kills running containers" || fail "SIGTERM kills running containers (pid '$pid')"
 rc=0
 wait $attached || rc=$?
 is "$rc" 137 "an attached client learns its container was killed (137)"
@@ -87,17 +91,21 @@ like "$OUT" '"exit_code": 5' "an exited container's status survives a restart"
 id=$("$CCTL" run -d -u 1000 --name crash-user alpine sleep 1000)
 record_id "$id"
 upid=$("$CCTL" inspect crash-user | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
+like "$id" '^[0-9a-f]{64}$' "a -u 1000 container started"
+[[ $upid =~ ^[0-9]+$ ]] && kill -0 "$upid" && pass "it runs (pid $upid)" || fail "it runs (pid '$upid')"
+crash_cgroups=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null | wc -l)
+(( crash_cgroups > 0 )) && pass "it has cgroups ($crash_cgroups)" || fail "it has cgroups"
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 for _ in $(seq 100); do [[ -e /proc/$upid && $(awk '{ print $3 }' /proc/$upid/stat 2>/dev/null) != Z ]] || break; sleep 0.02; done
-[[ ! -e /proc/$upid || $(awk '{ print $3 }' /proc/$upid/stat) == Z ]] && pass "a -u 1000 container dies with a killed daemon" || fail "a -u 1000 container dies with a killed daemon"
+[[ $upid =~ ^[0-9]+$ ]] && [[ ! -e /proc/$upid || $(awk '{ print $3 }' /proc/$upid/stat) == Z ]] && pass "a -u 1000 container dies with a killed daemon" || fail "a -u 1000 container dies with a killed daemon"
 "$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug 2>>"$old/log" &
 DAEMON_PIDS=($!)
 DAEMON_PID=$!
 for _ in $(seq 500); do "$CCTL" version >/dev/null 2>&1 && break; sleep 0.01; done
 run_cctl inspect crash-user
 like "$OUT" '"exit_code": 255' "after a crash the container is recorded as exited (255)"
-[[ -z "$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$id" 2>/dev/null)" ]] && pass "the restarted daemon removed the crashed container's cgroups" || fail "the restarted daemon removed the crashed container's cgroups"
+[[ $id =~ ^[0-9a-f]{64}$ && -z "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null)" ]] && pass "the restarted daemon removed the crashed container's cgroups" || fail "the restarted daemon removed the crashed container's cgroups"
 run_cctl inspect running-at-stop
 like "$OUT" '"exit_code": 137' "a container killed at shutdown is recorded with 137"
 run_cctl run --rm alpine echo after-restart

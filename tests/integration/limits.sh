@@ -30,6 +30,7 @@ is "$out" "survived 4194304" "a process within the limit runs normally"
 # The limits are written where the kernel enforces them.
 id=$("$CCTL" run -d --memory 64m --pids-limit 20 --cpus 0.5 alpine sleep 100)
 record_id "$id"
+like "$id" '^[0-9a-f]{64}$' "a container with limits runs detached"
 pid=$("$CCTL" inspect "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
 if [[ $(stat -fc %T /sys/fs/cgroup) == cgroup2fs ]]; then
 	cg=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/$pid/cgroup)

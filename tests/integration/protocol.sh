@@ -69,6 +69,18 @@ r = exchange(b"{\"v\":1,\"id\":1,\"method\":\"container.run\",\"params\":{\"imag
 result(code(r) == "bad_fds", "run with 4 fds -> bad_fds", r)
 r = exchange(b"{\"v\":1,\"id\":1,\"method\":\"system.version\",\"fds\":4}\n", [null] * 9)
 result(code(r) == "bad_fds", "9 fds (over the cap) -> bad_fds", r)
+# The server's own check: a request whose declared count the method would accept, but whose
+# fds did not all arrive (or more arrived), is refused before the method sees it, and nothing runs.
+run = b"{\"v\":1,\"id\":1,\"method\":\"container.run\",\"params\":{\"image\":\"alpine\",\"cmd\":[\"true\"]%s},\"fds\":%d}\n"
+for declared, sent, inter, desc in [(2, 1, b"", "run declaring its 2 fds but sending 1"),
+                                    (3, 2, b",\"interactive\":true", "interactive run declaring its 3 fds but sending 2"),
+                                    (2, 3, b"", "run declaring its 2 fds but sending 3")]:
+    r = exchange(run % (inter, declared), [null] * sent)
+    result(code(r) == "bad_fds", "%s -> bad_fds" % desc, r)
+r = exchange(b"{\"v\":1,\"id\":1,\"method\":\"image.import\",\"params\":{\"name\":\"x\"},\"fds\":1}\n")
+result(code(r) == "bad_fds", "import declaring its fd but sending none -> bad_fds", r)
+r = exchange(b"{\"v\":1,\"id\":1,\"method\":\"container.list\",\"params\":{\"all\":true}}\n")
+result(r is not None and r.get("result", {}).get("containers") == [], "no container was created by any refused request", r)
 
 # Oversized message: refused, and the same connection keeps working.
 s, f = conn()

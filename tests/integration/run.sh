@@ -3,7 +3,7 @@
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
-start_daemon || exit 1
+DAEMON_OWN_CGROUP=1 start_daemon || exit 1
 import_alpine
 
 run_cctl run --rm alpine true
@@ -19,6 +19,15 @@ like "$ERR" 'executable file not found in \$PATH' "PATH lookup failure says so"
 run_cctl run --rm alpine /etc/passwd
 is "$RC" 126 "non-executable file exits 126"
 like "$ERR" 'ermission denied' "non-executable says permission denied"
+# The PATH search: a match that is not executable is 126 (as execvp and docker), not 127.
+run_cctl run --rm -e PATH=/etc alpine passwd
+is "$RC" 126 "a non-executable file found through PATH exits 126"
+like "$ERR" 'passwd.*ermission denied' "and says permission denied"
+run_cctl run --rm -e PATH=/etc alpine nosuchcommand
+is "$RC" 127 "a command in no PATH directory exits 127, even with a non-executable match elsewhere"
+run_cctl run --rm -e PATH=/etc:/usr/bin alpine passwd -h
+unlike "$RC" '^12[67]$' "a non-executable match does not stop the search: /usr/bin/passwd runs"
+like "$ERR" '[Uu]sage' "and prints its usage"
 # PID 1 ignores SIGKILL from inside its namespace, so the kill comes from outside.
 (sleep 0.5; "$CCTL" kill k9 >/dev/null) &
 killer=$!
@@ -39,8 +48,8 @@ is "$ERR" "to-stderr" "stderr goes to stderr only"
 
 out=$(echo hi | "$CCTL" run --rm -i alpine cat)
 is "$out" "hi" "stdin is piped with -i"
-out=$(echo hi | "$CCTL" run --rm alpine cat)
-is "$out" "" "without -i stdin is /dev/null"
+out=$(echo hi | "$CCTL" run --rm alpine sh -c 'cat; echo end')
+is "$out" "end" "without -i stdin is /dev/null (the container read nothing)"
 out=$("$CCTL" run --rm alpine readlink /proc/self/fd/0 </dev/zero)
 is "$out" "/dev/null" "without -i fd 0 is the container's /dev/null"
 
@@ -70,6 +79,7 @@ like "$ERR" 'invalid hostname' "an invalid hostname is refused with a message"
 run_cctl ps -a
 like "$OUT" 'keepme' "an exited container stays listed with ps -a"
 run_cctl ps
+[[ $RC == 0 && $OUT == "CONTAINER ID"* ]] && pass "ps answers with its header" || fail "ps answers with its header (rc $RC)"
 unlike "$OUT" 'keepme' "ps without -a lists only running containers"
 id=$("$CCTL" inspect keepme | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 record_id "$id"
@@ -85,11 +95,11 @@ run_cctl rm keepme
 is "$RC" 0 "rm removes an exited container"
 run_cctl inspect keepme
 is "$RC" 1 "a removed container is gone"
-[[ -z "$(ls "$DAEMON_DIR/root/containers")" ]] && pass "no container directory is left behind" || fail "no container directory is left behind"
+[[ -d $DAEMON_DIR/root/containers && -z "$(ls "$DAEMON_DIR/root/containers")" ]] && pass "no container directory is left behind" || fail "no container directory is left behind"
 
 "$CCTL" run --rm alpine true
 run_cctl ps -a
-is "$(echo "$OUT" | wc -l)" 1 "--rm containers are gone after they exit (only the header is left)"
+[[ $RC == 0 && $OUT == "CONTAINER ID"* && $(wc -l <<<"$OUT") == 1 ]] && pass "--rm containers are gone after they exit (only the header is left)" || fail "--rm containers are gone after they exit (rc $RC: $OUT)"
 
 # 1 MiB through the container's stdout arrives intact, byte for byte.
 want=$(head -c 1048576 /dev/urandom | tee "$TEST_TMP/blob" | sha256sum | cut -d' ' -f1)
@@ -98,5 +108,22 @@ is "$got" "$want" "1 MiB of output arrives intact"
 got=$("$CCTL" run --rm alpine sh -c 'head -c 1048576 /dev/zero' | wc -c)
 is "$got" 1048576 "1 MiB written by the container is all there at exit"
 
-[[ -z "$(leftover_cgroups)" ]] && pass "no cgroups left behind" || fail "no cgroups left behind"
+# No cgroup of any container this daemon ran is left (their ids from its debug log: every cgroup
+# it created), in any hierarchy; the subtree the daemon owns holds only the prepared process's
+# cgroup, the same one in every hierarchy, and nothing at all once the daemon stopped.
+grep -oE 'created cgroup [0-9a-f]{64}' "$DAEMON_DIR/log" | awk '{ print $3 }' >"$TEST_TMP/created"
+spare=$(tail -1 "$TEST_TMP/created")
+sed -i '$d' "$TEST_TMP/created"
+n=$(sort -u "$TEST_TMP/created" | wc -l)
+(( n >= 20 )) && pass "the log names every cgroup the daemon created ($n)" || fail "the log names every cgroup the daemon created ($n)"
+cat "$TEST_TMP/created" >>"$DAEMON_DIR/ids"
+is "$(leftover_cgroups)" "" "none of them is left, in any hierarchy"
+is "${#DAEMON_CGROUPS[@]}" "$(grep -vc ':name=' /proc/self/cgroup)" "the daemon ran in a cgroup of its own in every hierarchy"
+subtree() { local cg; for cg in "${DAEMON_CGROUPS[@]}"; do find "$cg" -mindepth 1 -type d -printf '%P\n'; done; }
+is "$(subtree | sort | uniq -c | sed 's/^ *//')" "${#DAEMON_CGROUPS[@]} $spare" "the daemon's subtree holds the prepared process's cgroup in every hierarchy, and nothing else"
+echo "$spare" >>"$DAEMON_DIR/ids"
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+DAEMON_PIDS=()
+is "$(subtree)" "" "the daemon's subtree is empty after it stopped"
+is "$(leftover_cgroups)" "" "no cgroup the daemon created is left anywhere"
 done_testing

@@ -15,11 +15,13 @@ rc=0; err=$(as_nobody "$CCTL" version 2>&1) || rc=$?
 is "$rc" 125 "an unprivileged user cannot use the socket"
 like "$err" 'ermission denied' "and is told why"
 
-# Even if the socket file is opened up, the daemon checks the peer's credentials itself.
+# Even if the socket file is opened up, the daemon checks the peer's credentials itself: the
+# refusal then comes from the daemon (its permission_denied message, its log), not from connect().
 chmod 666 "$sock"
 rc=0; err=$(as_nobody "$CCTL" version 2>&1) || rc=$?
 is "$rc" 125 "SO_PEERCRED refuses a non-root peer that is not in the socket's group"
-like "$err" 'permission denied' "with the daemon's permission_denied message"
+like "$err" "permission denied: containd accepts root and the socket's group" "with the daemon's permission_denied message"
+like "$(grep 'refused client' "$DAEMON_DIR/log")" 'uid 65534' "and the daemon logs the refusal"
 chmod 660 "$sock"
 
 # A second daemon may not take over a live socket.
@@ -30,35 +32,44 @@ like "$(cat "$TEST_TMP/second.log")" 'another daemon is listening' "and says why
 run_cctl version
 is "$RC" 0 "the first daemon still answers"
 
-# --group lets the members of a group in; others stay out.
+# --group lets the members of a group in (by primary or supplementary gid); others stay out. The
+# socket is then opened up to everyone, so only the daemon's own check can keep a non-member out.
 gid=$(getent group users | cut -d: -f3)
-start_daemon grouped || exit 1
+[[ -n $gid ]] || { fail "the group 'users' exists"; done_testing; exit; }
+start_daemon grouped --group users || exit 1
 gsock=$CONTAIND_SOCKET
 chmod 755 "$DAEMON_DIR"
-DAEMON_PIDS=("${DAEMON_PIDS[@]:0:1}")
-stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
-"$CONTAIND" --socket "$gsock" --root "$DAEMON_DIR/root" --state "$DAEMON_DIR/state" --group users 2>>"$DAEMON_DIR/log" &
-DAEMON_PIDS+=($!)
-DAEMON_PID=$!
-for _ in $(seq 500); do [[ -S $gsock ]] && break; sleep 0.01; done
 is "$(stat -c '%a %G' "$gsock")" "660 users" "with --group the socket belongs to that group"
 rc=0; out=$(setpriv --reuid 65534 --regid 65534 --groups "$gid" "$CCTL" --socket "$gsock" version 2>&1) || rc=$?
 is "$rc" 0 "a member of the group may use the socket"
+like "$out" 'Cgroup layout' "and gets the server's answer"
 rc=0; out=$(as_nobody "$CCTL" --socket "$gsock" version 2>&1) || rc=$?
 is "$rc" 125 "a non-member may not"
+chmod 666 "$gsock"
+rc=0; out=$(as_nobody "$CCTL" --socket "$gsock" version 2>&1) || rc=$?
+is "$rc" 125 "the daemon refuses a non-member even when the socket's mode lets it connect"
+like "$out" "permission denied: containd accepts root and the socket's group" "with its permission_denied message"
+unlike "$out" 'Cgroup layout' "and no server answer"
+like "$(grep 'refused client' "$DAEMON_DIR/log")" 'uid 65534' "and logs the refusal"
+rc=0; out=$(setpriv --reuid 65534 --regid 65534 --groups "$gid" "$CCTL" --socket "$gsock" version 2>&1) || rc=$?
+is "$rc" 0 "a member by supplementary group is accepted by the daemon's check"
+rc=0; out=$(setpriv --reuid 65534 --regid "$gid" --clear-groups "$CCTL" --socket "$gsock" version 2>&1) || rc=$?
+is "$rc" 0 "a member by primary group is accepted by the daemon's check"
+like "$out" 'Cgroup layout' "and gets the server's answer"
 
 # SIGTERM removes the socket file.
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
 DAEMON_PIDS=("${DAEMON_PIDS[@]:0:1}")
+DAEMON_DIRS=("${DAEMON_DIRS[@]:0:1}")
 [[ ! -e $gsock ]] && pass "SIGTERM removes the socket file" || fail "SIGTERM removes the socket file"
 
 # A stale socket file left by a crash does not stop a new daemon.
-python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$TEST_TMP/stale.sock"
-"$CONTAIND" --socket "$TEST_TMP/stale.sock" --root "$TEST_TMP/r3" --state "$TEST_TMP/s3" 2>"$TEST_TMP/stale.log" &
+mkdir "$TEST_TMP/stale"
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$TEST_TMP/stale/stale.sock"
+"$CONTAIND" --socket "$TEST_TMP/stale/stale.sock" --root "$TEST_TMP/stale/root" --state "$TEST_TMP/stale/state" 2>"$TEST_TMP/stale/log" &
 DAEMON_PIDS+=($!)
-DAEMON_DIRS+=("$TEST_TMP")
+DAEMON_DIRS+=("$TEST_TMP/stale")
 ok_stale=0
-for _ in $(seq 500); do "$CCTL" --socket "$TEST_TMP/stale.sock" version >/dev/null 2>&1 && { ok_stale=1; break; }; sleep 0.01; done
+for _ in $(seq 500); do "$CCTL" --socket "$TEST_TMP/stale/stale.sock" version >/dev/null 2>&1 && { ok_stale=1; break; }; sleep 0.01; done
 is "$ok_stale" 1 "a stale socket file is replaced"
-mv "$TEST_TMP/stale.log" "$TEST_TMP/log"
 done_testing

@@ -3,7 +3,7 @@
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
-start_daemon || exit 1
+DAEMON_OWN_CGROUP=1 start_daemon || exit 1
 import_alpine
 "$CCTL" run --rm alpine true   # warm up lazily created state
 sleep 0.3                       # let the daemon see the client go and prepare its spare
@@ -19,13 +19,15 @@ for i in $(seq 100); do
 	[[ $out == "$i" ]] || failed=$((failed + 1))
 done
 is "$failed" 0 "100 containers in a row ran and printed their output"
+failed=0
 for i in $(seq 20); do
-	id=$("$CCTL" run -d alpine true)
+	id=$("$CCTL" run -d alpine sh -c "exit $((i % 3))") || failed=$((failed + 1))
+	[[ $id =~ ^[0-9a-f]{64}$ ]] || { failed=$((failed + 1)); continue; }
 	record_id "$id"
-	"$CCTL" wait "$id" >/dev/null
-	"$CCTL" rm "$id" >/dev/null
+	[[ $("$CCTL" wait "$id") == $((i % 3)) ]] || failed=$((failed + 1))
+	"$CCTL" rm "$id" >/dev/null || failed=$((failed + 1))
 done
-pass "20 detached containers run, waited for and removed"
+is "$failed" 0 "20 detached containers run, waited for (with their exit codes) and removed"
 sleep 0.2
 is "$(ls /proc/$DAEMON_PID/fd | wc -l)" "$fds_before" "the daemon holds the same number of fds as before"
 is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mounts are left on the host"
@@ -38,5 +40,6 @@ is "$(ls -A "$DAEMON_DIR/state/rootfs" | wc -l)" 0 "and it is empty on the host"
 # Every container this daemon started, from its debug log.
 grep -oE 'container [0-9a-f]{64} started' "$DAEMON_DIR/log" | awk '{ print $2 }' >>"$DAEMON_DIR/ids"
 is "$(sort -u "$DAEMON_DIR/ids" | wc -l)" 121 "the log names all 121 containers"
-[[ -z "$(leftover_cgroups)" ]] && pass "no cgroups of recorded containers are left" || fail "no cgroups of recorded containers are left"
+is "$(leftover_cgroups)" "" "no cgroups of recorded containers are left"
+is "$(for cg in "${DAEMON_CGROUPS[@]}"; do find "$cg" -mindepth 1 -type d; done | wc -l)" "${#DAEMON_CGROUPS[@]}" "the daemon's subtree holds one cgroup per hierarchy (the prepared process's)"
 done_testing
