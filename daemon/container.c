@@ -109,8 +109,12 @@ void container_settled(struct container *ct)
 {
 	ct->cleaned_up = true;
 	if (ct->cfg.rm || ct->remove_pending) {
-		/* The cleaner deleted the files with the cgroups. */
-		container_destroy(ct);
+		/* The cleaner deleted the files with the cgroups, unless the removal was asked for
+		 * after it had started. */
+		if (ct->files_deleted)
+			container_destroy(ct);
+		else
+			container_remove_files(ct);
 		return;
 	}
 	container_record_save(ct);

@@ -66,6 +66,8 @@ struct container {
 	struct event *ev_pid, *ev_sync;
 	struct container_cgroup *cg;
 	struct offload *cleaner; /* removing its cgroups (and files), or NULL */
+	bool cleaner_deletes_files;
+	bool files_deleted;
 
 	int exit_code, signal;
 	bool oom_killed;

@@ -92,7 +92,7 @@ static int cleanup_child(void *arg)
 	int r = 0;
 	for (int i = 0; ct->cg && (r = cgroup_destroy(ct->cg)) == -EBUSY && i < 100; i++)
 		usleep(i < 10 ? 1000 : 20000);
-	if (r == 0 && (ct->cfg.rm || ct->remove_pending)) {
+	if (r == 0 && ct->cleaner_deletes_files) {
 		_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
 		r = dir ? rm_rf(dir) : -ENOMEM;
 	}
@@ -107,6 +107,7 @@ static void cleanup_done(int r, void *arg)
 		log_warning("container %.12s: its cgroups or files could not all be removed: %s", ct->id, strerror(-r));
 	/* The cleaner removed the cgroups; only our handle is left. */
 	cgroup_free(TAKE_PTR(ct->cg));
+	ct->files_deleted = r == 0 && ct->cleaner_deletes_files;
 	container_settled(ct);
 }
 
@@ -148,6 +149,7 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 		ct->removing = true;
 	publish(ct, CONTAINER_EV_EXITED, ct->exit_code, NULL);
 	pool_schedule_refill(ct->reg->pool, 0);
+	ct->cleaner_deletes_files = ct->cfg.rm || ct->remove_pending;
 	if (offload_run(ct->reg->base, "containd-clean", cleanup_child, ct, cleanup_done, &ct->cleaner) < 0)
 		cleanup_done(cleanup_child(ct), ct);
 }

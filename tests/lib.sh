@@ -285,3 +285,21 @@ run_cctl() {
 	ERR=$(cat "$e")
 	rm -f "$o" "$e"
 }
+
+# The number of fds the daemon holds once it is idle: the count is read until it stays the same
+# for 0.3 s (workers and cleaners that finish close theirs), so a comparison sees leaks only.
+daemon_fds() {
+	local pid=${1:-$DAEMON_PID} prev=-1 n same=0
+	for _ in $(seq 50); do
+		n=$(ls "/proc/$pid/fd" | wc -l)
+		if [[ $n == "$prev" ]]; then
+			same=$((same + 1))
+			((same >= 3)) && break
+		else
+			same=0
+		fi
+		prev=$n
+		sleep 0.1
+	done
+	echo "$n"
+}

@@ -6,7 +6,7 @@ need_alpine
 start_daemon || exit 1
 import_alpine
 
-fds_before=$(ls /proc/$DAEMON_PID/fd | wc -l)
+fds_before=$(daemon_fds)
 python3 - "$CONTAIND_SOCKET" >"$TEST_TMP/proto.tap" <<'PY'
 import json, os, socket, sys, time
 
@@ -127,7 +127,7 @@ is "$rc" 0 "the protocol script ran to the end"
 
 kill -0 "$DAEMON_PID" && pass "the daemon is still alive" || fail "the daemon is still alive"
 sleep 0.2
-fds_after=$(ls /proc/$DAEMON_PID/fd | wc -l)
+fds_after=$(daemon_fds)
 is "$fds_after" "$fds_before" "the daemon holds no more fds than before"
 run_cctl run --rm alpine echo still-works
 is "$OUT" "still-works" "containers still run afterwards"

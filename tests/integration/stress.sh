@@ -8,7 +8,7 @@ import_alpine
 "$CCTL" run --rm alpine true   # warm up lazily created state
 sleep 0.3                       # let the daemon see the client go and prepare its spare
 
-fds_before=$(ls /proc/$DAEMON_PID/fd | wc -l)
+fds_before=$(daemon_fds)
 mounts_before=$(wc -l </proc/self/mountinfo)
 # The daemon keeps one prepared container process (comm containd-spare); count the others.
 children() { ps -o comm= --ppid "$DAEMON_PID" | grep -vcx 'containd-spare'; }
@@ -29,7 +29,7 @@ for i in $(seq 20); do
 done
 is "$failed" 0 "20 detached containers run, waited for (with their exit codes) and removed"
 sleep 0.2
-is "$(ls /proc/$DAEMON_PID/fd | wc -l)" "$fds_before" "the daemon holds the same number of fds as before"
+is "$(daemon_fds)" "$fds_before" "the daemon holds the same number of fds as before"
 is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mounts are left on the host"
 is "$(children)" "$children_before" "no child processes are left"
 is "$(ps -o comm= --ppid "$DAEMON_PID" | grep -cx 'containd-spare')" 1 "one prepared process waits for the next run"
