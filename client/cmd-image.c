@@ -65,7 +65,7 @@ int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 	r = conn_open(cctl->socket_path, &conn, reterr);
 	if (r < 0)
 		return r;
-	struct proto_import_params p = { .name = name, .path = NULL };
+	struct proto_import_params p = { .name = name };
 	json_t *params = proto_import_params_encode(&p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");

@@ -1234,3 +1234,8 @@ void registry_free(struct registry *reg)
 	free(reg->mountpoint);
 	free(reg);
 }
+
+unsigned registry_count(struct registry *reg)
+{
+	return reg->count;
+}

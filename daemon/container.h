@@ -28,6 +28,8 @@ struct container *registry_find(struct registry *reg, const char *ref, char **re
 bool registry_image_in_use(struct registry *reg, const char *image_id);
 /* container.list items. */
 json_t *registry_list(struct registry *reg, bool all);
+/* How many records the registry holds, including containers being removed. */
+unsigned registry_count(struct registry *reg);
 
 /* Creates and starts a container. params and stdio fds are taken over (on failure too). The
  * reply to the run request goes to c with request id req_id once the command was exec'd (or
