@@ -78,7 +78,7 @@ static void api_info(struct api *api, struct conn *c, struct proto_request *req,
 	struct proto_system_info info = {
 		.containers = registry_count(api->reg),
 		.running = (unsigned)json_array_size(running),
-		.images = image_store_count(api->images),
+		.images = (unsigned)image_store_count(api->images),
 		.cgroup_layout = cgroup_manager_layout(api->cgm),
 		.version = CONTAIND_VERSION,
 	};
