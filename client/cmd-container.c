@@ -2,7 +2,6 @@
  * container gets its own request on one connection; a failure for one is reported and the rest
  * still run, and the exit status is then 1, as with docker. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 
 #include "client/commands.h"
 #include "client/conn.h"
+#include "client/opts.h"
 #include "common/error.h"
 #include "common/macros.h"
 #include "common/parse.h"
@@ -22,6 +22,8 @@ struct container_verb {
 	/* Prints the outcome for ref; returns 0 or -errno with a message. */
 	int (*done)(const char *ref, json_t *result, void *userdata, char **reterr);
 	void *userdata;
+	/* rm -f: a container that does not exist is no failure, and nothing is printed (docker). */
+	bool ignore_missing;
 };
 
 /* Sends the verb's request for every ref in turn. Returns the exit status: 0, or 1 when any
@@ -50,6 +52,8 @@ static int container_verb_run(struct cctl *cctl, const struct container_verb *v,
 		r = conn_call(&conn, v->method, params, NULL, 0, &reply, reterr);
 		if (r < 0)
 			return r; /* the connection is gone: nothing else can work */
+		if (v->ignore_missing && reply.msg.error_code && strcmp(reply.msg.error_code, PROTO_E_NOT_FOUND) == 0)
+			continue;
 		r = conn_reply_check(&reply, &err);
 		if (r == 0)
 			r = v->done(refs[i], reply.msg.result, v->userdata, &err);
@@ -80,35 +84,56 @@ static void rm_usage(void)
 	      stdout);
 }
 
+/* Parses the options of a verb that acts on containers: options anywhere, at least one
+ * operand. handle() gets each option; it returns 1 after printing usage. */
+static int container_parse(int argc, char **argv, const char *verb, const struct opt *table,
+			   int (*handle)(struct opts *o, int key, void *userdata, char **reterr), void *userdata,
+			   struct opts *o, char **reterr)
+{
+	int key, r;
+
+	opts_init(o, table, verb, true, argc, argv);
+	while ((key = opts_next(o, reterr)) > 0) {
+		r = handle(o, key, userdata, reterr);
+		if (r != 0)
+			return r;
+	}
+	if (key < 0)
+		return key;
+	if (o->n_operands < 1)
+		return opts_usage_error(reterr, verb, "\"cctl %s\" requires at least 1 argument.", verb);
+	return 0;
+}
+
+enum { OPT_KEY_HELP = 1, OPT_KEY_FORCE, OPT_KEY_SIGNAL };
+
+static int rm_option(struct opts *o, int key, void *userdata, char **reterr)
+{
+	struct proto_ref_params *tmpl = userdata;
+	if (key == OPT_KEY_FORCE) {
+		tmpl->force = o->flag;
+		return 0;
+	}
+	if (o->flag)
+		rm_usage();
+	return o->flag ? 1 : 0;
+}
+
 int cmd_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	enum { ARG_HELP = 0x100 };
-	static const struct option options[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, ARG_HELP },
+	static const struct opt options[] = {
+		{ OPT_KEY_FORCE, 'f', "force", OPT_FLAG },
+		{ OPT_KEY_HELP, 0, "help", OPT_FLAG },
 		{}
 	};
-	static const struct container_verb verb = { PROTO_M_REMOVE, print_ref, NULL };
+	_cleanup_(opts_done) struct opts o;
 	struct proto_ref_params tmpl = { .force = false };
-	int c;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f", options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			tmpl.force = true;
-			break;
-		case ARG_HELP:
-			rm_usage();
-			return 0;
-		default:
-			return cmd_option_error(reterr, "rm", c, argv);
-		}
-	}
-	if (optind >= argc)
-		return cmd_usage_error(reterr, "rm", "\"cctl rm\" requires at least 1 argument.");
-	return container_verb_run(cctl, &verb, &tmpl, argc - optind, argv + optind, reterr);
+	int r = container_parse(argc, argv, "rm", options, rm_option, &tmpl, &o, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	struct container_verb verb = { PROTO_M_REMOVE, print_ref, NULL, tmpl.force };
+	return container_verb_run(cctl, &verb, &tmpl, (int)o.n_operands, o.operands, reterr);
 }
 
 static void kill_usage(void)
@@ -123,36 +148,34 @@ static void kill_usage(void)
 	      stdout);
 }
 
+static int kill_option(struct opts *o, int key, void *userdata, char **reterr)
+{
+	struct proto_ref_params *tmpl = userdata;
+	if (key == OPT_KEY_SIGNAL) {
+		if (parse_signal(o->arg, &tmpl->signal) < 0)
+			return opts_usage_error(reterr, "kill", "invalid signal: %s", o->arg);
+		return 0;
+	}
+	if (o->flag)
+		kill_usage();
+	return o->flag ? 1 : 0;
+}
+
 int cmd_kill(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	enum { ARG_HELP = 0x100 };
-	static const struct option options[] = {
-		{ "signal", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, ARG_HELP },
+	static const struct opt options[] = {
+		{ OPT_KEY_SIGNAL, 's', "signal", OPT_VALUE },
+		{ OPT_KEY_HELP, 0, "help", OPT_FLAG },
 		{}
 	};
-	static const struct container_verb verb = { PROTO_M_KILL, print_ref, NULL };
+	static const struct container_verb verb = { PROTO_M_KILL, print_ref, NULL, false };
+	_cleanup_(opts_done) struct opts o;
 	struct proto_ref_params tmpl = { .signal = SIGKILL };
-	int c;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:", options, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (parse_signal(optarg, &tmpl.signal) < 0)
-				return cmd_usage_error(reterr, "kill", "invalid signal: %s", optarg);
-			break;
-		case ARG_HELP:
-			kill_usage();
-			return 0;
-		default:
-			return cmd_option_error(reterr, "kill", c, argv);
-		}
-	}
-	if (optind >= argc)
-		return cmd_usage_error(reterr, "kill", "\"cctl kill\" requires at least 1 argument.");
-	return container_verb_run(cctl, &verb, &tmpl, argc - optind, argv + optind, reterr);
+	int r = container_parse(argc, argv, "kill", options, kill_option, &tmpl, &o, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	return container_verb_run(cctl, &verb, &tmpl, (int)o.n_operands, o.operands, reterr);
 }
 
 static int inspect_collect(const char *ref, json_t *result, void *userdata, char **reterr)
@@ -174,41 +197,34 @@ static void inspect_usage(void)
 	      stdout);
 }
 
-/* Parses a verb that takes only --help. Returns 1 when usage was printed. */
-static int parse_no_options(int argc, char **argv, const char *verb, void (*usage)(void), char **reterr)
+/* For the verbs whose only option is --help: userdata points to their usage function. */
+static int help_option(struct opts *o, int key, void *userdata, char **reterr)
 {
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'H' },
-		{}
-	};
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-		if (c == 'H') {
-			usage();
-			return 1;
-		}
-		return cmd_option_error(reterr, verb, c, argv);
-	}
-	if (optind >= argc)
-		return cmd_usage_error(reterr, verb, "\"cctl %s\" requires at least 1 argument.", verb);
-	return 0;
+	void (**usage)(void) = userdata;
+	if (o->flag)
+		(*usage)();
+	return o->flag ? 1 : 0;
 }
+
+static const struct opt help_only[] = {
+	{ OPT_KEY_HELP, 0, "help", OPT_FLAG },
+	{}
+};
 
 int cmd_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	int r = parse_no_options(argc, argv, "inspect", inspect_usage, reterr);
+	_cleanup_(opts_done) struct opts o;
+	void (*usage)(void) = inspect_usage;
+	int r = container_parse(argc, argv, "inspect", help_only, help_option, &usage, &o, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 
 	json_auto_t *array = json_array();
 	if (!array)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	struct container_verb verb = { PROTO_M_INSPECT, inspect_collect, array };
+	struct container_verb verb = { PROTO_M_INSPECT, inspect_collect, array, false };
 	struct proto_ref_params tmpl = { .ref = NULL };
-	int status = container_verb_run(cctl, &verb, &tmpl, argc - optind, argv + optind, reterr);
+	int status = container_verb_run(cctl, &verb, &tmpl, (int)o.n_operands, o.operands, reterr);
 	if (status < 0)
 		return status;
 
@@ -245,11 +261,13 @@ static void wait_usage(void)
 
 int cmd_wait(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	int r = parse_no_options(argc, argv, "wait", wait_usage, reterr);
+	_cleanup_(opts_done) struct opts o;
+	void (*usage)(void) = wait_usage;
+	int r = container_parse(argc, argv, "wait", help_only, help_option, &usage, &o, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 
-	static const struct container_verb verb = { PROTO_M_WAIT, wait_print, NULL };
+	static const struct container_verb verb = { PROTO_M_WAIT, wait_print, NULL, false };
 	struct proto_ref_params tmpl = { .ref = NULL };
-	return container_verb_run(cctl, &verb, &tmpl, argc - optind, argv + optind, reterr);
+	return container_verb_run(cctl, &verb, &tmpl, (int)o.n_operands, o.operands, reterr);
 }

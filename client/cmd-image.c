@@ -1,7 +1,6 @@
 /* The image verbs: import (a tarball passed as an fd), images (the table) and rmi. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "client/commands.h"
 #include "client/conn.h"
 #include "client/format.h"
+#include "client/opts.h"
 #include "common/error.h"
 #include "common/macros.h"
 #include "common/util.h"
@@ -21,36 +21,60 @@ static void import_usage(void)
 {
 	fputs("Usage:  cctl import NAME[:TAG] FILE|-\n"
 	      "\n"
-	      "Import the contents of a tarball (.tar, .tar.gz, .tar.xz; a root filesystem or an OCI\n"
-	      "image layout) to create an image. \"-\" reads the tarball from stdin.\n"
+	      "Import a root filesystem tarball (.tar, optionally compressed: .tar.gz, .tar.xz, ...)\n"
+	      "as a one-layer image. \"-\" reads the tarball from stdin. cctl opens FILE itself and\n"
+	      "passes the open file to containd, which never opens a path a client names.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --help   Print usage\n",
 	      stdout);
 }
 
+enum { IMAGE_OPT_HELP = 1, IMAGE_OPT_QUIET, IMAGE_OPT_NO_TRUNC, IMAGE_OPT_FORCE };
+
+/* Parses a verb's options (anywhere on the line). Returns 1 when --help was printed, with
+ * *flags holding the value of each flag option by key (bit 1 << key). */
+static int image_parse(int argc, char **argv, const char *verb, const struct opt *table, void (*usage)(void),
+		       unsigned *flags, struct opts *o, char **reterr)
+{
+	int key;
+
+	*flags = 0;
+	opts_init(o, table, verb, true, argc, argv);
+	while ((key = opts_next(o, reterr)) > 0) {
+		if (o->flag)
+			*flags |= 1u << key;
+		else
+			*flags &= ~(1u << key);
+	}
+	if (key < 0)
+		return key;
+	if (*flags & (1u << IMAGE_OPT_HELP)) {
+		usage();
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'H' },
+	static const struct opt options[] = {
+		{ IMAGE_OPT_HELP, 0, "help", OPT_FLAG },
 		{}
 	};
-	int c, r;
+	_cleanup_(opts_done) struct opts o;
+	unsigned flags;
+	int r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
-		if (c == 'H') {
-			import_usage();
-			return 0;
-		}
-		return cmd_option_error(reterr, "import", c, argv);
-	}
-	if (argc - optind != 2)
-		return cmd_usage_error(reterr, "import", "\"cctl import\" requires exactly 2 arguments.");
-	const char *name = argv[optind], *path = argv[optind + 1];
+	r = image_parse(argc, argv, "import", options, import_usage, &flags, &o, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	if (o.n_operands != 2)
+		return opts_usage_error(reterr, "import", "\"cctl import\" requires exactly 2 arguments.");
+	const char *name = o.operands[0], *path = o.operands[1];
 
-	/* The daemon reads the tarball from our fd, so it needs no access to our files. */
+	/* The daemon reads the tarball from our fd, so it needs no access to our files, and it
+	 * reads only what we could open. */
 	_cleanup_close_ int fd = -1;
 	int send_fd = STDIN_FILENO;
 	if (strcmp(path, "-") != 0) {
@@ -65,7 +89,7 @@ int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 	r = conn_open(cctl->socket_path, &conn, reterr);
 	if (r < 0)
 		return r;
-	struct proto_import_params p = { .name = name, .path = NULL };
+	struct proto_import_params p = { .name = name };
 	json_t *params = proto_import_params_encode(&p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -121,35 +145,22 @@ static void images_split_name(const char *name, char *repo, size_t repo_size, co
 
 int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	enum { ARG_HELP = 0x100, ARG_NO_TRUNC };
-	static const struct option options[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-trunc", no_argument, NULL, ARG_NO_TRUNC },
-		{ "help", no_argument, NULL, ARG_HELP },
+	static const struct opt options[] = {
+		{ IMAGE_OPT_QUIET, 'q', "quiet", OPT_FLAG },
+		{ IMAGE_OPT_NO_TRUNC, 0, "no-trunc", OPT_FLAG },
+		{ IMAGE_OPT_HELP, 0, "help", OPT_FLAG },
 		{}
 	};
-	bool quiet = false, no_trunc = false;
-	int c, r;
+	_cleanup_(opts_done) struct opts o;
+	unsigned flags;
+	int r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:q", options, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case ARG_NO_TRUNC:
-			no_trunc = true;
-			break;
-		case ARG_HELP:
-			images_usage();
-			return 0;
-		default:
-			return cmd_option_error(reterr, "images", c, argv);
-		}
-	}
-	if (optind < argc)
-		return cmd_usage_error(reterr, "images", "\"cctl images\" accepts no arguments.");
+	r = image_parse(argc, argv, "images", options, images_usage, &flags, &o, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	if (o.n_operands > 0)
+		return opts_usage_error(reterr, "images", "\"cctl images\" accepts no arguments.");
+	bool quiet = flags & (1u << IMAGE_OPT_QUIET), no_trunc = flags & (1u << IMAGE_OPT_NO_TRUNC);
 
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
@@ -249,40 +260,31 @@ static void rmi_usage(void)
 
 int cmd_rmi(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	enum { ARG_HELP = 0x100 };
-	static const struct option options[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, ARG_HELP },
+	static const struct opt options[] = {
+		{ IMAGE_OPT_FORCE, 'f', "force", OPT_FLAG },
+		{ IMAGE_OPT_HELP, 0, "help", OPT_FLAG },
 		{}
 	};
-	bool force = false, failed = false;
-	int c, r;
+	_cleanup_(opts_done) struct opts o;
+	unsigned flags;
+	bool failed = false;
+	int r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f", options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		case ARG_HELP:
-			rmi_usage();
-			return 0;
-		default:
-			return cmd_option_error(reterr, "rmi", c, argv);
-		}
-	}
-	if (optind >= argc)
-		return cmd_usage_error(reterr, "rmi", "\"cctl rmi\" requires at least 1 argument.");
+	r = image_parse(argc, argv, "rmi", options, rmi_usage, &flags, &o, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	if (o.n_operands < 1)
+		return opts_usage_error(reterr, "rmi", "\"cctl rmi\" requires at least 1 argument.");
+	bool force = flags & (1u << IMAGE_OPT_FORCE);
 
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	r = conn_open(cctl->socket_path, &conn, reterr);
 	if (r < 0)
 		return r;
-	for (int i = optind; i < argc; i++) {
+	for (size_t i = 0; i < o.n_operands; i++) {
 		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 		_cleanup_free_ char *err = NULL;
-		struct proto_image_remove_params p = { .name = argv[i], .force = force };
+		struct proto_image_remove_params p = { .name = o.operands[i], .force = force };
 
 		json_t *params = proto_image_remove_params_encode(&p);
 		if (!params)
@@ -290,6 +292,9 @@ int cmd_rmi(struct cctl *cctl, int argc, char **argv, char **reterr)
 		r = conn_call(&conn, PROTO_M_IMAGE_REMOVE, params, NULL, 0, &reply, reterr);
 		if (r < 0)
 			return r;
+		/* rmi -f of an image that does not exist is no failure, as with docker. */
+		if (force && reply.msg.error_code && strcmp(reply.msg.error_code, PROTO_E_NOT_FOUND) == 0)
+			continue;
 		r = conn_reply_check(&reply, &err);
 		if (r < 0) {
 			fflush(stdout);

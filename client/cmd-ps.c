@@ -1,7 +1,6 @@
 /* cctl ps: the container table, as docker ps prints it. */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "client/commands.h"
 #include "client/conn.h"
 #include "client/format.h"
+#include "client/opts.h"
 #include "common/error.h"
 #include "common/macros.h"
 #include "protocol/messages.h"
@@ -80,40 +80,44 @@ static int ps_command(const struct proto_container_info *c, bool no_trunc, char 
 
 int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	enum { ARG_HELP = 0x100, ARG_NO_TRUNC };
-	static const struct option options[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-trunc", no_argument, NULL, ARG_NO_TRUNC },
-		{ "help", no_argument, NULL, ARG_HELP },
+	enum { ARG_ALL = 1, ARG_QUIET, ARG_NO_TRUNC, ARG_HELP };
+	static const struct opt options[] = {
+		{ ARG_ALL, 'a', "all", OPT_FLAG },
+		{ ARG_QUIET, 'q', "quiet", OPT_FLAG },
+		{ ARG_NO_TRUNC, 0, "no-trunc", OPT_FLAG },
+		{ ARG_HELP, 0, "help", OPT_FLAG },
 		{}
 	};
+	_cleanup_(opts_done) struct opts o;
 	struct proto_ref_params ref = { .all = false };
-	bool quiet = false, no_trunc = false;
-	int c, r;
+	bool quiet = false, no_trunc = false, help = false;
+	int key, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:aq", options, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			ref.all = true;
+	opts_init(&o, options, "ps", true, argc, argv);
+	while ((key = opts_next(&o, reterr)) > 0) {
+		switch (key) {
+		case ARG_ALL:
+			ref.all = o.flag;
 			break;
-		case 'q':
-			quiet = true;
+		case ARG_QUIET:
+			quiet = o.flag;
 			break;
 		case ARG_NO_TRUNC:
-			no_trunc = true;
+			no_trunc = o.flag;
 			break;
-		case ARG_HELP:
-			usage();
-			return 0;
 		default:
-			return cmd_option_error(reterr, "ps", c, argv);
+			help = o.flag;
+			break;
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(reterr, "ps", "\"cctl ps\" accepts no arguments.");
+	if (key < 0)
+		return key;
+	if (help) {
+		usage();
+		return 0;
+	}
+	if (o.n_operands > 0)
+		return opts_usage_error(reterr, "ps", "\"cctl ps\" accepts no arguments.");
 
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;

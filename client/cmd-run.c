@@ -5,7 +5,6 @@
  * are forwarded to the container as container.kill on the same connection. With -t the daemon
  * creates a pty and returns its master; cctl relays between it and the local terminal. */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,8 @@
 
 #include "client/commands.h"
 #include "client/conn.h"
+#include "client/opts.h"
+#include "client/run-security.h"
 #include "client/tty.h"
 #include "common/error.h"
 #include "common/macros.h"
@@ -30,6 +31,7 @@ struct run {
 	struct cctl *cctl;
 	struct proto_run_params p; /* strings borrowed from argv, except env */
 	char **env;                /* owned; p.env points here */
+	struct run_security sec;   /* what the security flags collected; p points into it */
 	bool detach, tty;
 
 	struct conn conn;
@@ -54,6 +56,7 @@ static void run_done(struct run *run)
 	conn_close(&run->conn);
 	run->sigfd = safe_close(run->sigfd);
 	strv_free(run->env);
+	run_security_done(&run->sec);
 	free(run->id);
 	json_decref(run->early_exits);
 }
@@ -65,19 +68,30 @@ static void usage(void)
 	      "Create and run a new container from an image\n"
 	      "\n"
 	      "Options:\n"
-	      "      --cpus DECIMAL       Number of CPUs\n"
-	      "  -d, --detach             Run container in background and print container ID\n"
-	      "  -e, --env KEY=VALUE      Set environment variables (KEY alone: take it from cctl's)\n"
-	      "  -h, --hostname NAME      Container host name\n"
-	      "  -i, --interactive        Keep STDIN open and attached\n"
-	      "  -m, --memory SIZE        Memory limit (e.g. 512k, 64m, 1g)\n"
-	      "      --name NAME          Assign a name to the container\n"
-	      "      --pids-limit N       Tune container pids limit (-1 for unlimited)\n"
-	      "      --rm                 Automatically remove the container when it exits\n"
-	      "  -t, --tty                Allocate a pseudo-TTY\n"
-	      "  -u, --user UID[:GID]     Numeric user and group to run as\n"
-	      "  -w, --workdir DIR        Working directory inside the container\n"
-	      "      --help               Print usage\n",
+	      "      --cap-add CAP                Add a Linux capability (repeatable; ALL for every one)\n"
+	      "      --cap-drop CAP               Drop a Linux capability (repeatable; ALL for every one)\n"
+	      "      --cpus DECIMAL               Number of CPUs (0: no limit)\n"
+	      "  -d, --detach                     Run container in background and print container ID\n"
+	      "      --device-cgroup-rule RULE    Allow a device, e.g. 'c 10:200 rwm' (repeatable)\n"
+	      "  -e, --env KEY=VALUE              Set environment variables (KEY alone: take it from cctl's)\n"
+	      "  -h, --hostname NAME              Container host name\n"
+	      "  -i, --interactive                Keep STDIN open and attached\n"
+	      "  -m, --memory SIZE                Memory limit (e.g. 512k, 64m, 1g; 0: no limit)\n"
+	      "      --name NAME                  Assign a name to the container\n"
+	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
+	      "      --privileged                 Give extended privileges to this container\n"
+	      "      --rm                         Automatically remove the container when it exits\n"
+	      "      --security-opt OPT           Security options: no-new-privileges[=true|false],\n"
+	      "                                   seccomp=unconfined, seccomp=PROFILE.json (read by cctl),\n"
+	      "                                   systempaths=unconfined\n"
+	      "  -t, --tty                        Allocate a pseudo-TTY\n"
+	      "      --ulimit NAME=SOFT[:HARD]    Ulimit options, e.g. nofile=1024:2048 (-1: unlimited)\n"
+	      "  -u, --user UID[:GID]             Numeric user and group to run as\n"
+	      "      --userns host|auto           User namespace to use (default: the daemon's)\n"
+	      "  -w, --workdir DIR                Working directory inside the container\n"
+	      "      --help                       Print usage\n"
+	      "\n"
+	      "Boolean flags take =true or =false (--rm=false); short flags combine (-dit).\n",
 	      stdout);
 }
 
@@ -88,8 +102,8 @@ static int run_add_env(struct run *run, const char *arg, char **reterr)
 	_cleanup_free_ char *entry = NULL;
 
 	if (!*arg || *arg == '=')
-		return cmd_usage_error(reterr, "run", "invalid argument \"%s\" for \"-e, --env\" flag: "
-				       "variable name is empty", arg);
+		return opts_usage_error(reterr, "run", "invalid argument \"%s\" for \"-e, --env\" flag: "
+					"variable name is empty", arg);
 	if (strchr(arg, '=')) {
 		entry = strdup(arg);
 	} else {
@@ -115,114 +129,180 @@ static int run_add_env(struct run *run, const char *arg, char **reterr)
 }
 
 enum {
-	ARG_RM = 0x100,
+	ARG_INTERACTIVE = 1,
+	ARG_TTY,
+	ARG_DETACH,
+	ARG_RM,
 	ARG_NAME,
+	ARG_HOSTNAME,
+	ARG_ENV,
+	ARG_WORKDIR,
+	ARG_USER,
+	ARG_MEMORY,
 	ARG_PIDS,
 	ARG_CPUS,
+	ARG_PRIVILEGED,
+	ARG_CAP_ADD,
+	ARG_CAP_DROP,
+	ARG_SECURITY_OPT,
+	ARG_ULIMIT,
+	ARG_USERNS,
+	ARG_DEVICE_CGROUP_RULE,
 	ARG_HELP,
 };
 
-/* Parses options up to the image (POSIX "+" mode, so the command's own options stay its own).
- * Returns 1 when --help was printed. */
+static const struct opt run_options[] = {
+	{ ARG_INTERACTIVE, 'i', "interactive", OPT_FLAG },
+	{ ARG_TTY, 't', "tty", OPT_FLAG },
+	{ ARG_DETACH, 'd', "detach", OPT_FLAG },
+	{ ARG_RM, 0, "rm", OPT_FLAG },
+	{ ARG_NAME, 0, "name", OPT_VALUE },
+	{ ARG_HOSTNAME, 'h', "hostname", OPT_VALUE },
+	{ ARG_ENV, 'e', "env", OPT_VALUE },
+	{ ARG_WORKDIR, 'w', "workdir", OPT_VALUE },
+	{ ARG_USER, 'u', "user", OPT_VALUE },
+	{ ARG_MEMORY, 'm', "memory", OPT_VALUE },
+	{ ARG_PIDS, 0, "pids-limit", OPT_VALUE },
+	{ ARG_CPUS, 0, "cpus", OPT_VALUE },
+	{ ARG_PRIVILEGED, 0, "privileged", OPT_FLAG },
+	{ ARG_CAP_ADD, 0, "cap-add", OPT_VALUE },
+	{ ARG_CAP_DROP, 0, "cap-drop", OPT_VALUE },
+	{ ARG_SECURITY_OPT, 0, "security-opt", OPT_VALUE },
+	{ ARG_ULIMIT, 0, "ulimit", OPT_VALUE },
+	{ ARG_USERNS, 0, "userns", OPT_VALUE },
+	{ ARG_DEVICE_CGROUP_RULE, 0, "device-cgroup-rule", OPT_VALUE },
+	{ ARG_HELP, 0, "help", OPT_FLAG },
+	{}
+};
+
+/* "0", "0.0", "0.000": --cpus 0 means no limit, as with docker. */
+static bool run_is_zero(const char *s)
+{
+	if (*s != '0')
+		return false;
+	s += strspn(s, "0");
+	if (*s == '.' && s[1])
+		s += 1 + strspn(s + 1, "0");
+	return *s == '\0';
+}
+
+/* Handles the option o's parser just returned (key). Returns 1 when --help was printed. */
+static int run_option(struct run *run, struct opts *o, int key, char **reterr)
+{
+	struct proto_run_params *p = &run->p;
+	const char *arg = o->arg;
+
+	switch (key) {
+	case ARG_INTERACTIVE:
+		p->interactive = o->flag;
+		return 0;
+	case ARG_TTY:
+		run->tty = o->flag;
+		return 0;
+	case ARG_DETACH:
+		run->detach = o->flag;
+		return 0;
+	case ARG_RM:
+		p->rm = o->flag;
+		return 0;
+	case ARG_PRIVILEGED:
+		p->privileged = o->flag;
+		return 0;
+	case ARG_NAME:
+	case ARG_HOSTNAME:
+		if (!*arg)
+			return opts_invalid_argument(o, reterr, "must not be empty");
+		*(key == ARG_NAME ? &p->name : &p->hostname) = (char *)arg;
+		return 0;
+	case ARG_ENV:
+		return run_add_env(run, arg, reterr);
+	case ARG_WORKDIR:
+		if (arg[0] != '/')
+			return opts_usage_error(reterr, "run", "the working directory '%s' is invalid, "
+						"it needs to be an absolute path", arg);
+		p->workdir = (char *)arg;
+		return 0;
+	case ARG_USER: {
+		uid_t uid;
+		gid_t gid;
+		if (parse_user(arg, &uid, &gid) < 0)
+			return opts_invalid_argument(o, reterr, "expected UID or UID:GID (numeric)");
+		p->user = (char *)arg;
+		return 0;
+	}
+	case ARG_MEMORY:
+		/* 0 means no limit, as with docker. */
+		if (parse_size(arg, &p->memory) < 0)
+			return opts_invalid_argument(o, reterr, "expected a size such as 512k, 64m or 1g");
+		return 0;
+	case ARG_PIDS: {
+		char *end;
+		errno = 0;
+		long long v = strtoll(arg, &end, 10);
+		if (errno || end == arg || *end || v < -1 || v > INT32_MAX)
+			return opts_invalid_argument(o, reterr, "expected an integer from -1 to %d", INT32_MAX);
+		p->pids_limit = v < 0 ? 0 : v;
+		return 0;
+	}
+	case ARG_CPUS:
+		if (run_is_zero(arg))
+			p->cpus_milli = 0;
+		else if (parse_cpus(arg, &p->cpus_milli) < 0)
+			return opts_invalid_argument(o, reterr, "expected a number of CPUs such as 0.5 or 2");
+		return 0;
+	case ARG_CAP_ADD:
+	case ARG_CAP_DROP:
+		if (!*arg)
+			return opts_invalid_argument(o, reterr, "expected a capability name");
+		return run_security_push(key == ARG_CAP_ADD ? &run->sec.cap_add : &run->sec.cap_drop, (char *)arg,
+					 reterr);
+	case ARG_DEVICE_CGROUP_RULE:
+		if (!*arg)
+			return opts_invalid_argument(o, reterr, "expected a rule such as 'c 10:200 rwm'");
+		return run_security_push(&run->sec.device_cgroup_rules, (char *)arg, reterr);
+	case ARG_SECURITY_OPT:
+		return run_security_opt(&run->sec, p, arg, reterr);
+	case ARG_ULIMIT:
+		return run_security_ulimit(&run->sec, arg, reterr);
+	case ARG_USERNS:
+		if (strcmp(arg, "host") == 0)
+			p->userns = PROTO_USERNS_HOST;
+		else if (strcmp(arg, "auto") == 0)
+			p->userns = PROTO_USERNS_AUTO;
+		else
+			return opts_invalid_argument(o, reterr, "expected \"host\" or \"auto\"");
+		return 0;
+	case ARG_HELP:
+		if (!o->flag)
+			return 0;
+		usage();
+		return 1;
+	}
+	return opts_usage_error(reterr, "run", "unhandled option %d", key);
+}
+
+/* Parses options up to the image (the command's own options stay its own). Returns 1 when
+ * --help was printed. */
 static int run_parse(struct run *run, int argc, char **argv, char **reterr)
 {
-	static const struct option options[] = {
-		{ "interactive", no_argument, NULL, 'i' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "detach", no_argument, NULL, 'd' },
-		{ "rm", no_argument, NULL, ARG_RM },
-		{ "name", required_argument, NULL, ARG_NAME },
-		{ "hostname", required_argument, NULL, 'h' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "pids-limit", required_argument, NULL, ARG_PIDS },
-		{ "cpus", required_argument, NULL, ARG_CPUS },
-		{ "help", no_argument, NULL, ARG_HELP },
-		{}
-	};
-	struct proto_run_params *p = &run->p;
-	int c, r;
+	_cleanup_(opts_done) struct opts o;
+	int key, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:itdh:e:w:u:m:", options, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			p->interactive = true;
-			break;
-		case 't':
-			run->tty = true;
-			break;
-		case 'd':
-			run->detach = true;
-			break;
-		case ARG_RM:
-			p->rm = true;
-			break;
-		case ARG_NAME:
-			if (!*optarg)
-				return cmd_usage_error(reterr, "run", "invalid argument \"\" for \"--name\" flag");
-			p->name = optarg;
-			break;
-		case 'h':
-			if (!*optarg)
-				return cmd_usage_error(reterr, "run", "invalid argument \"\" for \"-h, --hostname\" flag");
-			p->hostname = optarg;
-			break;
-		case 'e':
-			r = run_add_env(run, optarg, reterr);
-			if (r < 0)
-				return r;
-			break;
-		case 'w':
-			if (optarg[0] != '/')
-				return cmd_usage_error(reterr, "run", "the working directory '%s' is invalid, "
-						       "it needs to be an absolute path", optarg);
-			p->workdir = optarg;
-			break;
-		case 'u': {
-			uid_t uid;
-			gid_t gid;
-			if (parse_user(optarg, &uid, &gid) < 0)
-				return cmd_usage_error(reterr, "run", "invalid argument \"%s\" for \"-u, --user\" "
-						       "flag: expected UID or UID:GID (numeric)", optarg);
-			p->user = optarg;
-			break;
-		}
-		case 'm':
-			if (parse_size(optarg, &p->memory) < 0 || p->memory == 0)
-				return cmd_usage_error(reterr, "run", "invalid argument \"%s\" for \"-m, --memory\" "
-						       "flag: expected a size such as 512k, 64m or 1g", optarg);
-			break;
-		case ARG_PIDS: {
-			char *end;
-			errno = 0;
-			long long v = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < -1 || v > INT32_MAX)
-				return cmd_usage_error(reterr, "run", "invalid argument \"%s\" for \"--pids-limit\" "
-						       "flag: expected an integer from -1 to %d", optarg, INT32_MAX);
-			p->pids_limit = v < 0 ? 0 : v;
-			break;
-		}
-		case ARG_CPUS:
-			if (parse_cpus(optarg, &p->cpus_milli) < 0)
-				return cmd_usage_error(reterr, "run", "invalid argument \"%s\" for \"--cpus\" flag: "
-						       "expected a number of CPUs such as 0.5 or 2", optarg);
-			break;
-		case ARG_HELP:
-			usage();
-			return 1;
-		default:
-			return cmd_option_error(reterr, "run", c, argv);
-		}
+	opts_init(&o, run_options, "run", false, argc, argv);
+	while ((key = opts_next(&o, reterr)) > 0) {
+		r = run_option(run, &o, key, reterr);
+		if (r != 0)
+			return r;
 	}
-	if (optind >= argc)
-		return cmd_usage_error(reterr, "run", "\"cctl run\" requires at least 1 argument.");
-	p->image = argv[optind];
-	p->cmd = optind + 1 < argc ? argv + optind + 1 : NULL; /* argv is NULL-terminated */
-	p->env = run->env;
+	if (key < 0)
+		return key;
+	if (o.n_operands < 1)
+		return opts_usage_error(reterr, "run", "\"cctl run\" requires at least 1 argument.");
+	/* The operands are the tail of argv, which is NULL-terminated. */
+	run->p.image = o.operands[0];
+	run->p.cmd = o.n_operands > 1 ? argv + (argc - (int)o.n_operands) + 1 : NULL;
+	run->p.env = run->env;
+	run_security_apply(&run->sec, &run->p);
 	return 0;
 }
 
@@ -330,7 +410,7 @@ static int run_handle_reply(struct run *run, struct conn_msg *m, char **reterr)
 {
 	_cleanup_free_ char *err = NULL;
 	struct proto_run_result res;
-	unsigned want = run->tty && !run->detach ? 1 : 0;
+	unsigned want = run->tty ? 1 : 0; /* the pty master, which a detached run just closes */
 	int r;
 
 	if (m->msg.error_code) {
@@ -465,13 +545,19 @@ static int run_loop(struct run *run, char **reterr)
 
 /* Everything about the local terminal that -t needs before the request: its size, and raw mode
  * when we relay its input. */
-static int run_setup_tty(struct run *run, char **reterr)
+/* The pty starts with the local terminal's size, or 24x80 without one. */
+static void run_tty_size(struct run *run)
 {
 	run->term_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1;
 	if (tty_get_size(run->term_fd, &run->p.tty_rows, &run->p.tty_cols) < 0) {
 		run->p.tty_rows = 24;
 		run->p.tty_cols = 80;
 	}
+}
+
+static int run_setup_tty(struct run *run, char **reterr)
+{
+	run_tty_size(run);
 	/* Writing to a closed stdout must end the relay with EPIPE, not kill us in raw mode. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return err_set(reterr, -errno, "cannot ignore SIGPIPE: %m");
@@ -496,10 +582,12 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r != 0)
 		return r > 0 ? 0 : r;
 
-	if (run.detach) {
-		run.p.stdio = PROTO_STDIO_NULL;
-	} else if (run.tty) {
+	/* -t asks for a pty even when detached (-dit): the container keeps it as its terminal and
+	 * cctl does not attach. -d without -t gives the container /dev/null. */
+	if (run.tty) {
 		run.p.stdio = PROTO_STDIO_PTY;
+	} else if (run.detach) {
+		run.p.stdio = PROTO_STDIO_NULL;
 	} else {
 		/* main() made sure these are open, so they are not our socket. */
 		run.p.stdio = PROTO_STDIO_FDS;
@@ -513,6 +601,8 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 
 	if (run.detach) {
 		_cleanup_conn_msg_ struct conn_msg m = CONN_MSG_INIT;
+		if (run.tty)
+			run_tty_size(&run);
 		json_t *params = proto_run_params_encode(&run.p);
 		if (!params)
 			return err_set(reterr, -ENOMEM, "out of memory");

@@ -11,12 +11,9 @@
 
 int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-		fputs("Usage:  cctl version\n\nShow the cctl and containd version information\n", stdout);
-		return 0;
-	}
-	if (argc > 1)
-		return cmd_usage_error(reterr, "version", "\"cctl version\" accepts no arguments.");
+	int r = cmd_no_arguments(argc, argv, "version", "Show the cctl and containd version information", reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
 
 	printf("Client:\n"
 	       " %-16s %s\n"
@@ -27,7 +24,7 @@ int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr)
 
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	int r = conn_open(cctl->socket_path, &conn, reterr);
+	r = conn_open(cctl->socket_path, &conn, reterr);
 	if (r < 0)
 		return r;
 	r = conn_call_ok(&conn, PROTO_M_VERSION, NULL, NULL, 0, &reply, reterr);

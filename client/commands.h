@@ -29,8 +29,8 @@ int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_rmi(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr);
 
-/* Sets a usage error: the message, then a pointer to the verb's --help. Returns -EINVAL. */
-int cmd_usage_error(char **reterr, const char *verb, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cmd_info(struct cctl *cctl, int argc, char **argv, char **reterr);
 
-/* Reports the getopt_long() failure that returned c ('?' or ':') for argv as a usage error. */
-int cmd_option_error(char **reterr, const char *verb, int c, char **argv);
+/* Parses a verb that takes no arguments and only --help (which prints "Usage:  cctl VERB" and
+ * summary). Returns 1 when usage was printed, 0 to go on, or -EINVAL with a usage message. */
+int cmd_no_arguments(int argc, char **argv, const char *verb, const char *summary, char **reterr);

@@ -2,7 +2,6 @@
  * that turns an error into a message and an exit status. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "client/commands.h"
+#include "client/opts.h"
 #include "client/tty.h"
 #include "common/error.h"
 #include "common/macros.h"
@@ -33,6 +33,7 @@ static const struct verb main_verbs[] = {
 	{ "images", cmd_images, "List images" },
 	{ "import", cmd_import, "Import the contents from a tarball to create an image" },
 	{ "rmi", cmd_rmi, "Remove one or more images" },
+	{ "info", cmd_info, "Display system-wide information" },
 	{ "version", cmd_version, "Show the cctl and containd version information" },
 };
 
@@ -83,33 +84,28 @@ static void usage(FILE *out)
 	      out);
 }
 
-int cmd_usage_error(char **reterr, const char *verb, const char *fmt, ...)
+int cmd_no_arguments(int argc, char **argv, const char *verb, const char *summary, char **reterr)
 {
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
+	static const struct opt options[] = {
+		{ 1, 0, "help", OPT_FLAG },
+		{}
+	};
+	_cleanup_(opts_done) struct opts o;
+	bool help = false;
+	int key;
 
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	return err_set(reterr, -EINVAL, "%s\nSee 'cctl%s%s --help'.", msg ? msg : "invalid usage", *verb ? " " : "",
-		       verb);
-}
-
-int cmd_option_error(char **reterr, const char *verb, int c, char **argv)
-{
-	/* A long option always advances optind past itself; a short one may sit in a cluster. */
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
-	bool is_long = optopt == 0 || optopt >= 0x100 || (c == ':' && str_startswith(arg, "--"));
-
-	if (c == ':')
-		return is_long ? cmd_usage_error(reterr, verb, "flag needs an argument: %s", arg)
-			       : cmd_usage_error(reterr, verb, "flag needs an argument: '%c' in -%c", optopt, optopt);
-	if (optopt == 0)
-		return cmd_usage_error(reterr, verb, "unknown flag: %s", arg);
-	if (is_long)
-		return cmd_usage_error(reterr, verb, "flag does not take an argument: %s", arg);
-	return cmd_usage_error(reterr, verb, "unknown shorthand flag: '%c' in -%c", optopt, optopt);
+	opts_init(&o, options, verb, true, argc, argv);
+	while ((key = opts_next(&o, reterr)) > 0)
+		help = o.flag;
+	if (key < 0)
+		return key;
+	if (help) {
+		printf("Usage:  cctl %s\n\n%s\n", verb, summary);
+		return 1;
+	}
+	if (o.n_operands > 0)
+		return opts_usage_error(reterr, verb, "\"cctl %s\" accepts no arguments.", verb);
+	return 0;
 }
 
 static const struct verb *verb_find(const struct verb *verbs, size_t n, const char *name)
@@ -133,7 +129,7 @@ static int run_group(struct cctl *cctl, const char *group, const struct verb *ve
 	}
 	const struct verb *v = verb_find(verbs, n, argv[1]);
 	if (!v)
-		return cmd_usage_error(reterr, group, "'%s' is not a cctl %s command.", argv[1], group);
+		return opts_usage_error(reterr, group, "'%s' is not a cctl %s command.", argv[1], group);
 	return v->fn(cctl, argc - 1, argv + 1, reterr);
 }
 
@@ -161,15 +157,17 @@ static int ensure_stdio(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'v' },
+	enum { ARG_SOCKET = 1, ARG_HELP, ARG_VERSION };
+	static const struct opt options[] = {
+		{ ARG_SOCKET, 0, "socket", OPT_VALUE },
+		{ ARG_HELP, 'h', "help", OPT_FLAG },
+		{ ARG_VERSION, 'v', "version", OPT_FLAG },
 		{}
 	};
 	struct cctl cctl = { .socket_path = NULL };
 	_cleanup_free_ char *err = NULL;
-	int c, r;
+	_cleanup_(opts_done) struct opts o;
+	int key, r;
 
 	r = ensure_stdio();
 	if (r < 0) {
@@ -178,25 +176,24 @@ int main(int argc, char **argv)
 		return CCTL_EXIT_ERROR;
 	}
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hv", options, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			cctl.socket_path = optarg;
-			break;
-		case 'h':
+	/* Global options end at the verb: what follows is the verb's. */
+	opts_init(&o, options, "", false, argc, argv);
+	while ((key = opts_next(&o, &err)) > 0) {
+		if (key == ARG_SOCKET) {
+			cctl.socket_path = o.arg;
+		} else if (key == ARG_HELP && o.flag) {
 			usage(stdout);
 			return 0;
-		case 'v':
+		} else if (key == ARG_VERSION && o.flag) {
 			printf("cctl version %s\n", CONTAIND_VERSION);
 			return 0;
-		default:
-			cmd_option_error(&err, "", c, argv);
-			fprintf(stderr, "cctl: %s\n", err);
-			return CCTL_EXIT_ERROR;
 		}
 	}
-	if (optind >= argc) {
+	if (key < 0) {
+		fprintf(stderr, "cctl: %s\n", err);
+		return CCTL_EXIT_ERROR;
+	}
+	if (o.n_operands == 0) {
 		usage(stderr);
 		return CCTL_EXIT_ERROR;
 	}
@@ -205,8 +202,9 @@ int main(int argc, char **argv)
 		cctl.socket_path = env && *env ? env : CCTL_DEFAULT_SOCKET;
 	}
 
-	int vargc = argc - optind;
-	char **vargv = argv + optind;
+	/* The operands are the tail of argv (NULL-terminated), the verb first. */
+	int vargc = (int)o.n_operands;
+	char **vargv = argv + argc - vargc;
 	const struct verb *v = verb_find(main_verbs, ARRAY_SIZE(main_verbs), vargv[0]);
 	if (v)
 		r = v->fn(&cctl, vargc, vargv, &err);
@@ -218,7 +216,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		r = 0;
 	} else
-		r = cmd_usage_error(&err, "", "'%s' is not a cctl command.", vargv[0]);
+		r = opts_usage_error(&err, "", "'%s' is not a cctl command.", vargv[0]);
 
 	/* The terminal goes back to normal before anything is printed (atexit() would be too late
 	 * for the message to look right). */

@@ -4,6 +4,7 @@
  * knows a connection. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "daemon/registry.h"
 #include "daemon/server.h"
 #include "protocol/messages.h"
+#include "runtime/caps.h"
 
 enum wait_kind {
 	WAIT_RUN,    /* owed the run reply, then the exit event */
@@ -80,8 +82,50 @@ static json_t *strv_json(char **v)
 	return a;
 }
 
+/* The settings a container runs with, from its spec: what inspect shows under "security". */
+static void security_info(const struct container *ct, struct proto_security_info *si, char ***caps,
+			  struct proto_ulimit *ul, size_t *n_ul, char names[][24])
+{
+	const struct rt_spec *spec = &ct->spec;
+	*caps = NULL;
+	(void)caps_names(spec->process.caps.bounding, caps);
+	size_t n = 0;
+	for (int i = 0; i < RLIMITS_COUNT; i++) {
+		const char *name = rlimits_name(i);
+		const struct rlimits_value *v = &spec->process.rlimits.limit[i];
+		if (!name)
+			continue;
+		snprintf(names[n], 24, "%s", name);
+		ul[n] = (struct proto_ulimit){ .name = names[n],
+					       .soft = v->soft == RLIMITS_UNLIMITED ? -1 : (int64_t)v->soft,
+					       .hard = v->hard == RLIMITS_UNLIMITED ? -1 : (int64_t)v->hard };
+		n++;
+	}
+	*n_ul = n;
+	*si = (struct proto_security_info){
+		.privileged = spec->privileged,
+		.capabilities = *caps,
+		.seccomp = spec->seccomp.mode == RT_SECCOMP_UNCONFINED ? PROTO_SECCOMP_UNCONFINED
+			   : spec->seccomp.mode == RT_SECCOMP_CUSTOM   ? PROTO_SECCOMP_CUSTOM
+								       : PROTO_SECCOMP_DEFAULT,
+		.no_new_privileges = spec->process.no_new_privileges,
+		.masked_paths = spec->masked_paths,
+		.readonly_paths = spec->readonly_paths,
+		.userns = PROTO_USERNS_HOST,
+		.ulimits = ul,
+		.n_ulimits = n,
+		.device_cgroup_rules = spec->device_rules,
+	};
+}
+
 json_t *api_container_info(const struct container *ct)
 {
+	struct proto_security_info si;
+	struct proto_ulimit ul[RLIMITS_COUNT];
+	char ul_names[RLIMITS_COUNT][24];
+	size_t n_ul;
+	_cleanup_strv_free_ char **caps = NULL;
+	security_info(ct, &si, &caps, ul, &n_ul, ul_names);
 	char created[64], started[64], finished[64];
 	timestamp(&ct->created, created, sizeof(created));
 	timestamp(&ct->started, started, sizeof(started));
@@ -107,6 +151,7 @@ json_t *api_container_info(const struct container *ct)
 		.pids_limit = ct->cfg.limits.pids,
 		.cpus_milli = ct->cfg.limits.cpus_milli,
 		.tty = ct->cfg.stdio == CONTAINER_STDIO_PTY,
+		.security = &si,
 	};
 	json_t *o = proto_container_info_encode(&info);
 	json_decref(cmd);
@@ -229,7 +274,7 @@ static int check_stdio_fd(int fd, int i, char **reterr)
 }
 
 /* Translates container.run params into the domain's configuration, taking the strings over. */
-static void config_from_params(struct proto_run_params *p, struct container_config *cfg)
+static int config_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = TAKE_PTR(p->name);
@@ -246,8 +291,38 @@ static void config_from_params(struct proto_run_params *p, struct container_conf
 	cfg->tty_rows = p->tty_rows;
 	cfg->tty_cols = p->tty_cols;
 	cfg->limits = (struct cgroup_limits){ .memory = p->memory, .pids = p->pids_limit, .cpus_milli = p->cpus_milli };
-	cfg->seccomp = RT_SECCOMP_DEFAULT;
+	cfg->privileged = p->privileged;
+	cfg->cap_add = TAKE_PTR(p->cap_add);
+	cfg->cap_drop = TAKE_PTR(p->cap_drop);
+	cfg->no_new_privileges = p->no_new_privileges;
+	cfg->seccomp = p->seccomp == PROTO_SECCOMP_UNCONFINED ? RT_SECCOMP_UNCONFINED
+		       : p->seccomp == PROTO_SECCOMP_CUSTOM   ? RT_SECCOMP_CUSTOM
+							      : RT_SECCOMP_DEFAULT;
+	cfg->system_paths_unconfined = p->system_paths_unconfined;
+	cfg->device_rules = TAKE_PTR(p->device_cgroup_rules);
+	cfg->userns = p->userns == PROTO_USERNS_HOST ? strdup("host") : p->userns == PROTO_USERNS_AUTO ? strdup("auto") : NULL;
+	int r = 0;
+	if (p->seccomp == PROTO_SECCOMP_CUSTOM && !(cfg->seccomp_profile = json_dumps(p->seccomp_profile, JSON_COMPACT)))
+		r = -ENOMEM;
+	if (r == 0 && p->n_ulimits && !(cfg->ulimits = calloc(p->n_ulimits, sizeof(*cfg->ulimits))))
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < p->n_ulimits; i++) {
+		const struct proto_ulimit *u = &p->ulimits[i];
+		int res = rlimits_from_name(u->name);
+		if (res < 0) {
+			r = err_set(reterr, -EINVAL, "unknown ulimit \"%s\"", u->name);
+			break;
+		}
+		cfg->ulimits[cfg->n_ulimits++] = (struct container_ulimit){
+			.resource = res,
+			.soft = u->soft < 0 ? RLIMITS_UNLIMITED : (uint64_t)u->soft,
+			.hard = u->hard < 0 ? RLIMITS_UNLIMITED : (uint64_t)u->hard,
+		};
+	}
+	if (r == -ENOMEM)
+		err_set(reterr, r, "out of memory");
 	proto_run_params_done(p);
+	return r;
 }
 
 static const char *run_error_code(int r)
@@ -314,8 +389,15 @@ void api_run(struct api *api, struct conn *c, struct proto_request *req, struct 
 		}
 	}
 	struct container_config cfg;
-	config_from_params(&p, &cfg);
 	struct container *ct;
+	r = config_from_params(&p, &cfg, &err);
+	if (r < 0) {
+		container_config_done(&cfg);
+		for (unsigned k = 0; k < 3; k++)
+			stdio[k] = safe_close(stdio[k]);
+		api_reply_params_error(c, req->id, r, err);
+		return;
+	}
 	r = container_run(api->reg, &cfg, image, stdio, &ct, &err);
 	if (r < 0) {
 		const char *code = run_error_code(r);

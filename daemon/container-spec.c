@@ -10,6 +10,7 @@
 #include "daemon/image-store.h"
 #include "daemon/registry.h"
 #include "runtime/caps.h"
+#include "runtime/devices.h"
 
 static char **strv_copy(char **v)
 {
@@ -146,6 +147,14 @@ static int build_confinement(const struct container *ct, struct rt_spec *spec, c
 		if (u->resource < 0 || u->resource >= RLIMITS_COUNT || u->soft > u->hard)
 			return err_set(reterr, -EINVAL, "invalid ulimit");
 		spec->process.rlimits.limit[u->resource] = (struct rlimits_value){ .soft = u->soft, .hard = u->hard };
+	}
+	size_t n = 0;
+	for (char **rule = cfg->device_rules; rule && *rule; rule++, n++) {
+		struct device_rule parsed;
+		if (n >= DEVICE_RULES_MAX)
+			return err_set(reterr, -EINVAL, "at most %d device cgroup rules", DEVICE_RULES_MAX);
+		if ((r = devices_rule_parse(*rule, &parsed, reterr)) < 0)
+			return r;
 	}
 	if (cfg->device_rules && !(spec->device_rules = strv_copy(cfg->device_rules)))
 		return err_set(reterr, -ENOMEM, "out of memory");

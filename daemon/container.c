@@ -131,6 +131,29 @@ static bool name_valid(const char *s)
 	return true;
 }
 
+/* --privileged and --device-cgroup-rule change the default device rules the spare's cgroup was
+ * made with; nothing of the container has run yet, so no device was opened under the defaults. */
+static int apply_device_rules(struct container *ct, char **reterr)
+{
+	const struct rt_spec *spec = &ct->spec;
+	size_t n = 0;
+	while (spec->device_rules && spec->device_rules[n])
+		n++;
+	if (n == 0 && !spec->devices_allow_all)
+		return 0;
+	if (n > DEVICE_RULES_MAX)
+		return err_set(reterr, -E2BIG, "at most %d device cgroup rules", DEVICE_RULES_MAX);
+	_cleanup_free_ struct device_rule *rules = calloc(n + 1, sizeof(*rules));
+	if (!rules)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		int r = devices_rule_parse(spec->device_rules[i], &rules[i], reterr);
+		if (r < 0)
+			return r;
+	}
+	return cgroup_set_devices(ct->cg, rules, n, spec->devices_allow_all, reterr);
+}
+
 static void close_stdio(int stdio_fds[3])
 {
 	for (int i = 0; i < 3; i++)
@@ -213,7 +236,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 	ct->proc = init.proc;
 	ct->sync_fd = init.sync_fd;
 	if ((r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
-	    (r = rt_init_start(&init, &ct->spec, &fds, reterr)) < 0) {
+	    (r = apply_device_rules(ct, reterr)) < 0 || (r = rt_init_start(&init, &ct->spec, &fds, reterr)) < 0) {
 		/* It never ran the command: the exit monitor cleans up after it, out of sight (the
 		 * caller reports the failure; the events of a container nobody knows reach nobody). */
 		ct->removing = ct->cfg.rm = true;

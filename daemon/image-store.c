@@ -1422,3 +1422,8 @@ void image_import_cancel_callbacks(struct image_store *s, void *userdata)
 		if (imp->userdata == userdata)
 			imp->done = NULL;
 }
+
+size_t image_store_count(struct image_store *s)
+{
+	return s->n_images;
+}

@@ -39,6 +39,8 @@ int image_store_layer_path(struct image_store *s, const char *digest, char **ret
 /* image.list result items: an array of proto_image_info objects, each with its names sorted;
  * named images by first name, then unnamed ones. NULL on allocation failure. */
 json_t *image_store_list(struct image_store *s);
+/* How many images the store holds. */
+size_t image_store_count(struct image_store *s);
 
 /* Removes a name; removes the image (and its unused layers) when no name is left, or when ref is
  * an id (then with all its names). in_use(image_id, userdata) is asked first, whatever would be

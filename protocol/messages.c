@@ -1,104 +1,25 @@
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "protocol/field.h"
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
-
-/* Field helpers: absent optional fields keep the caller's default. */
-static int get_string(json_t *o, const char *key, bool required, const char **ret, char **reterr)
-{
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v)) {
-		if (required)
-			return err_set(reterr, -EINVAL, "missing parameter \"%s\"", key);
-		return 0;
-	}
-	if (!json_is_string(v))
-		return err_set(reterr, -EINVAL, "parameter \"%s\" must be a string", key);
-	if (strlen(json_string_value(v)) != json_string_length(v))
-		return err_set(reterr, -EINVAL, "parameter \"%s\" contains a NUL byte", key);
-	*ret = json_string_value(v);
-	return 0;
-}
-
-static int dup_string(json_t *o, const char *key, bool required, char **ret, char **reterr)
-{
-	const char *s = NULL;
-	int r = get_string(o, key, required, &s, reterr);
-	if (r < 0 || !s)
-		return r;
-	*ret = strdup(s);
-	return *ret ? 0 : err_set(reterr, -ENOMEM, "out of memory");
-}
-
-static int get_bool(json_t *o, const char *key, bool *ret, char **reterr)
-{
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v))
-		return err_set(reterr, -EINVAL, "parameter \"%s\" must be true or false", key);
-	*ret = json_is_true(v);
-	return 0;
-}
-
-static int get_int(json_t *o, const char *key, int64_t min, int64_t max, int64_t *ret, char **reterr)
-{
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return err_set(reterr, -EINVAL, "parameter \"%s\" must be an integer", key);
-	json_int_t i = json_integer_value(v);
-	if (i < min || i > max)
-		return err_set(reterr, -ERANGE, "parameter \"%s\" must be between %lld and %lld", key,
-			       (long long)min, (long long)max);
-	*ret = i;
-	return 0;
-}
-
-/* Copies an array of strings; limits its length so one request cannot make us allocate much. */
-static int get_strv(json_t *o, const char *key, size_t max_items, char ***ret, char **reterr)
-{
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_array(v))
-		return err_set(reterr, -EINVAL, "parameter \"%s\" must be an array of strings", key);
-	size_t n = json_array_size(v);
-	if (n > max_items)
-		return err_set(reterr, -E2BIG, "parameter \"%s\" has more than %zu items", key, max_items);
-	_cleanup_strv_free_ char **strv = calloc(n + 1, sizeof(char *));
-	if (!strv)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		json_t *s = json_array_get(v, i);
-		if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s))
-			return err_set(reterr, -EINVAL, "parameter \"%s\" must be an array of strings", key);
-		strv[i] = strdup(json_string_value(s));
-		if (!strv[i])
-			return err_set(reterr, -ENOMEM, "out of memory");
-	}
-	*ret = TAKE_PTR(strv);
-	return 0;
-}
-
-static json_t *strv_to_json(char **strv)
-{
-	json_t *a = json_array();
-	for (char **p = strv; a && p && *p; p++)
-		json_array_append_new(a, json_string(*p));
-	return a;
-}
+#include "protocol/security.h"
 
 static const char *const stdio_names[] = {
 	[PROTO_STDIO_FDS] = "fds",
 	[PROTO_STDIO_PTY] = "pty",
 	[PROTO_STDIO_NULL] = "null",
+};
+
+static const char *const run_params_keys[] = {
+	"image", "cmd", "env", "workdir", "user", "hostname", "name", "stdio", "interactive", "rm",
+	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", NULL,
 };
 
 int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char **reterr)
@@ -109,21 +30,26 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	const char *stdio = NULL;
 	int64_t rows = 0, cols = 0, memory = 0, pids = 0, cpus = 0;
 
-	if ((r = dup_string(params, "image", true, &ret->image, reterr)) < 0 ||
-	    (r = get_strv(params, "cmd", 4096, &ret->cmd, reterr)) < 0 ||
-	    (r = get_strv(params, "env", 4096, &ret->env, reterr)) < 0 ||
-	    (r = dup_string(params, "workdir", false, &ret->workdir, reterr)) < 0 ||
-	    (r = dup_string(params, "user", false, &ret->user, reterr)) < 0 ||
-	    (r = dup_string(params, "hostname", false, &ret->hostname, reterr)) < 0 ||
-	    (r = dup_string(params, "name", false, &ret->name, reterr)) < 0 ||
-	    (r = get_string(params, "stdio", false, &stdio, reterr)) < 0 ||
-	    (r = get_bool(params, "interactive", &ret->interactive, reterr)) < 0 ||
-	    (r = get_bool(params, "rm", &ret->rm, reterr)) < 0 ||
-	    (r = get_int(params, "tty_rows", 0, 65535, &rows, reterr)) < 0 ||
-	    (r = get_int(params, "tty_cols", 0, 65535, &cols, reterr)) < 0 ||
-	    (r = get_int(params, "memory", 0, INT64_MAX, &memory, reterr)) < 0 ||
-	    (r = get_int(params, "pids_limit", -1, INT32_MAX, &pids, reterr)) < 0 ||
-	    (r = get_int(params, "cpus_milli", 0, 1024 * 1000, &cpus, reterr)) < 0)
+	if (!json_is_object(params))
+		return err_set(reterr, -EINVAL, "container.run params must be an object");
+	if ((r = field_check_known(params, run_params_keys, security_run_params_keys, PROTO_M_RUN " params",
+				     reterr)) < 0 ||
+	    (r = security_run_params_decode(params, ret, reterr)) < 0 ||
+	    (r = field_dup_string(params, "image", true, &ret->image, reterr)) < 0 ||
+	    (r = field_get_strv(params, "cmd", 4096, &ret->cmd, reterr)) < 0 ||
+	    (r = field_get_strv(params, "env", 4096, &ret->env, reterr)) < 0 ||
+	    (r = field_dup_string(params, "workdir", false, &ret->workdir, reterr)) < 0 ||
+	    (r = field_dup_string(params, "user", false, &ret->user, reterr)) < 0 ||
+	    (r = field_dup_string(params, "hostname", false, &ret->hostname, reterr)) < 0 ||
+	    (r = field_dup_string(params, "name", false, &ret->name, reterr)) < 0 ||
+	    (r = field_get_string(params, "stdio", false, &stdio, reterr)) < 0 ||
+	    (r = field_get_bool(params, "interactive", &ret->interactive, reterr)) < 0 ||
+	    (r = field_get_bool(params, "rm", &ret->rm, reterr)) < 0 ||
+	    (r = field_get_int(params, "tty_rows", 0, 65535, &rows, reterr)) < 0 ||
+	    (r = field_get_int(params, "tty_cols", 0, 65535, &cols, reterr)) < 0 ||
+	    (r = field_get_int(params, "memory", 0, INT64_MAX, &memory, reterr)) < 0 ||
+	    (r = field_get_int(params, "pids_limit", -1, INT32_MAX, &pids, reterr)) < 0 ||
+	    (r = field_get_int(params, "cpus_milli", 0, 1024 * 1000, &cpus, reterr)) < 0)
 		goto fail;
 	if (stdio) {
 		bool found = false;
@@ -164,9 +90,9 @@ json_t *proto_run_params_encode(const struct proto_run_params *p)
 	if (!o)
 		return NULL;
 	if (p->cmd)
-		json_object_set_new(o, "cmd", strv_to_json(p->cmd));
+		json_object_set_new(o, "cmd", field_strv_to_json(p->cmd));
 	if (p->env)
-		json_object_set_new(o, "env", strv_to_json(p->env));
+		json_object_set_new(o, "env", field_strv_to_json(p->env));
 	if (p->workdir)
 		json_object_set_new(o, "workdir", json_string(p->workdir));
 	if (p->user)
@@ -185,6 +111,10 @@ json_t *proto_run_params_encode(const struct proto_run_params *p)
 		json_object_set_new(o, "pids_limit", json_integer(p->pids_limit));
 	if (p->cpus_milli)
 		json_object_set_new(o, "cpus_milli", json_integer((json_int_t)p->cpus_milli));
+	if (security_run_params_encode(p, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -197,6 +127,7 @@ void proto_run_params_done(struct proto_run_params *p)
 	free(p->user);
 	free(p->hostname);
 	free(p->name);
+	security_run_params_done(p);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -216,9 +147,9 @@ int proto_run_result_decode(json_t *result, struct proto_run_result *ret, char *
 {
 	memset(ret, 0, sizeof(*ret));
 	int r;
-	if ((r = get_string(result, "id", true, &ret->id, reterr)) < 0 ||
-	    (r = get_string(result, "name", false, &ret->name, reterr)) < 0 ||
-	    (r = get_int(result, "pid", 0, INT32_MAX, &ret->pid, reterr)) < 0)
+	if ((r = field_get_string(result, "id", true, &ret->id, reterr)) < 0 ||
+	    (r = field_get_string(result, "name", false, &ret->name, reterr)) < 0 ||
+	    (r = field_get_int(result, "pid", 0, INT32_MAX, &ret->pid, reterr)) < 0)
 		return r;
 	return 0;
 }
@@ -241,12 +172,12 @@ int proto_exit_decode(json_t *params, struct proto_exit *ret, char **reterr)
 	memset(ret, 0, sizeof(*ret));
 	int64_t code = 0, sig = 0;
 	int r;
-	if ((r = get_string(params, "id", true, &ret->id, reterr)) < 0 ||
-	    (r = get_int(params, "exit_code", 0, 255, &code, reterr)) < 0 ||
-	    (r = get_int(params, "signal", 0, 128, &sig, reterr)) < 0 ||
-	    (r = get_bool(params, "oom_killed", &ret->oom_killed, reterr)) < 0 ||
-	    (r = get_string(params, "started_at", false, &ret->started_at, reterr)) < 0 ||
-	    (r = get_string(params, "finished_at", false, &ret->finished_at, reterr)) < 0)
+	if ((r = field_get_string(params, "id", true, &ret->id, reterr)) < 0 ||
+	    (r = field_get_int(params, "exit_code", 0, 255, &code, reterr)) < 0 ||
+	    (r = field_get_int(params, "signal", 0, 128, &sig, reterr)) < 0 ||
+	    (r = field_get_bool(params, "oom_killed", &ret->oom_killed, reterr)) < 0 ||
+	    (r = field_get_string(params, "started_at", false, &ret->started_at, reterr)) < 0 ||
+	    (r = field_get_string(params, "finished_at", false, &ret->finished_at, reterr)) < 0)
 		return r;
 	if (!json_object_get(params, "exit_code"))
 		return err_set(reterr, -EINVAL, "missing parameter \"exit_code\"");
@@ -270,22 +201,37 @@ int proto_start_error_exit_code(json_t *data)
 
 int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref_params *ret, char **reterr)
 {
+	static const char *const list_keys[] = { "all", NULL };
+	static const char *const id_keys[] = { "id", NULL };
+	static const char *const kill_keys[] = { "id", "signal", NULL };
+	static const char *const remove_keys[] = { "id", "force", NULL };
+	_cleanup_free_ char *what = NULL;
 	memset(ret, 0, sizeof(*ret));
 	ret->signal = SIGKILL;
 	int r;
+	if (asprintf(&what, "%s params", method) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	r = field_check_known(params,
+			      strcmp(method, PROTO_M_LIST) == 0	   ? list_keys
+			      : strcmp(method, PROTO_M_KILL) == 0   ? kill_keys
+			      : strcmp(method, PROTO_M_REMOVE) == 0 ? remove_keys
+								    : id_keys,
+			      NULL, what, reterr);
+	if (r < 0)
+		return r;
 	if (strcmp(method, PROTO_M_LIST) == 0)
-		return get_bool(params, "all", &ret->all, reterr);
-	if ((r = get_string(params, "id", true, &ret->ref, reterr)) < 0)
+		return field_get_bool(params, "all", &ret->all, reterr);
+	if ((r = field_get_string(params, "id", true, &ret->ref, reterr)) < 0)
 		return r;
 	if (!ret->ref[0])
 		return err_set(reterr, -EINVAL, "parameter \"id\" must not be empty");
 	if (strcmp(method, PROTO_M_KILL) == 0) {
 		int64_t sig = SIGKILL;
-		if ((r = get_int(params, "signal", 1, SIGRTMAX, &sig, reterr)) < 0)
+		if ((r = field_get_int(params, "signal", 1, SIGRTMAX, &sig, reterr)) < 0)
 			return r;
 		ret->signal = (int)sig;
 	}
-	if (strcmp(method, PROTO_M_REMOVE) == 0 && (r = get_bool(params, "force", &ret->force, reterr)) < 0)
+	if (strcmp(method, PROTO_M_REMOVE) == 0 && (r = field_get_bool(params, "force", &ret->force, reterr)) < 0)
 		return r;
 	return 0;
 }
@@ -325,6 +271,10 @@ json_t *proto_container_info_encode(const struct proto_container_info *c)
 		json_object_set_new(o, "signal", json_integer(c->signal));
 		json_object_set_new(o, "oom_killed", json_boolean(c->oom_killed));
 	}
+	if (c->security && json_object_set_new(o, "security", proto_security_info_encode(c->security)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	json_object_set_new(o, "limits", json_pack("{s:I, s:I, s:I}", "memory", (json_int_t)c->memory,
 						   "pids_limit", (json_int_t)c->pids_limit, "cpus_milli",
 						   (json_int_t)c->cpus_milli));
@@ -338,21 +288,21 @@ int proto_container_info_decode(json_t *obj, struct proto_container_info *ret, c
 	int r;
 	if (!json_is_object(obj))
 		return err_set(reterr, -EINVAL, "container info must be an object");
-	if ((r = get_string(obj, "id", true, &ret->id, reterr)) < 0 ||
-	    (r = get_string(obj, "name", true, &ret->name, reterr)) < 0 ||
-	    (r = get_string(obj, "image", true, &ret->image, reterr)) < 0 ||
-	    (r = get_string(obj, "image_id", false, &ret->image_id, reterr)) < 0 ||
-	    (r = get_string(obj, "state", true, &ret->state, reterr)) < 0 ||
-	    (r = get_string(obj, "hostname", false, &ret->hostname, reterr)) < 0 ||
-	    (r = get_string(obj, "created_at", false, &ret->created_at, reterr)) < 0 ||
-	    (r = get_string(obj, "started_at", false, &ret->started_at, reterr)) < 0 ||
-	    (r = get_string(obj, "finished_at", false, &ret->finished_at, reterr)) < 0 ||
-	    (r = get_string(obj, "error", false, &ret->error, reterr)) < 0 ||
-	    (r = get_int(obj, "pid", 0, INT32_MAX, &ret->pid, reterr)) < 0 ||
-	    (r = get_int(obj, "exit_code", 0, 255, &code, reterr)) < 0 ||
-	    (r = get_int(obj, "signal", 0, 128, &sig, reterr)) < 0 ||
-	    (r = get_bool(obj, "oom_killed", &ret->oom_killed, reterr)) < 0 ||
-	    (r = get_bool(obj, "tty", &ret->tty, reterr)) < 0)
+	if ((r = field_get_string(obj, "id", true, &ret->id, reterr)) < 0 ||
+	    (r = field_get_string(obj, "name", true, &ret->name, reterr)) < 0 ||
+	    (r = field_get_string(obj, "image", true, &ret->image, reterr)) < 0 ||
+	    (r = field_get_string(obj, "image_id", false, &ret->image_id, reterr)) < 0 ||
+	    (r = field_get_string(obj, "state", true, &ret->state, reterr)) < 0 ||
+	    (r = field_get_string(obj, "hostname", false, &ret->hostname, reterr)) < 0 ||
+	    (r = field_get_string(obj, "created_at", false, &ret->created_at, reterr)) < 0 ||
+	    (r = field_get_string(obj, "started_at", false, &ret->started_at, reterr)) < 0 ||
+	    (r = field_get_string(obj, "finished_at", false, &ret->finished_at, reterr)) < 0 ||
+	    (r = field_get_string(obj, "error", false, &ret->error, reterr)) < 0 ||
+	    (r = field_get_int(obj, "pid", 0, INT32_MAX, &ret->pid, reterr)) < 0 ||
+	    (r = field_get_int(obj, "exit_code", 0, 255, &code, reterr)) < 0 ||
+	    (r = field_get_int(obj, "signal", 0, 128, &sig, reterr)) < 0 ||
+	    (r = field_get_bool(obj, "oom_killed", &ret->oom_killed, reterr)) < 0 ||
+	    (r = field_get_bool(obj, "tty", &ret->tty, reterr)) < 0)
 		return r;
 	ret->cmd = json_object_get(obj, "cmd");
 	ret->exit_code = (int)code;
@@ -360,13 +310,22 @@ int proto_container_info_decode(json_t *obj, struct proto_container_info *ret, c
 	json_t *limits = json_object_get(obj, "limits");
 	if (json_is_object(limits)) {
 		int64_t mem = 0, pids = 0, cpus = 0;
-		if ((r = get_int(limits, "memory", 0, INT64_MAX, &mem, reterr)) < 0 ||
-		    (r = get_int(limits, "pids_limit", 0, INT64_MAX, &pids, reterr)) < 0 ||
-		    (r = get_int(limits, "cpus_milli", 0, INT64_MAX, &cpus, reterr)) < 0)
+		if ((r = field_get_int(limits, "memory", 0, INT64_MAX, &mem, reterr)) < 0 ||
+		    (r = field_get_int(limits, "pids_limit", 0, INT64_MAX, &pids, reterr)) < 0 ||
+		    (r = field_get_int(limits, "cpus_milli", 0, INT64_MAX, &cpus, reterr)) < 0)
 			return r;
 		ret->memory = (uint64_t)mem;
 		ret->pids_limit = pids;
 		ret->cpus_milli = (uint64_t)cpus;
+	}
+	/* Records written by an older daemon have no "security". */
+	json_t *sec = json_object_get(obj, "security");
+	if (sec && !json_is_null(sec)) {
+		struct proto_security_info si;
+		if ((r = proto_security_info_decode(sec, &si, reterr)) < 0)
+			return r;
+		proto_security_info_done(&si);
+		ret->security_json = sec;
 	}
 	return 0;
 }
@@ -384,26 +343,20 @@ json_t *proto_container_list_items(json_t *result)
 
 int proto_import_params_decode(json_t *params, unsigned nfds, struct proto_import_params *ret, char **reterr)
 {
+	static const char *const keys[] = { "name", NULL };
 	memset(ret, 0, sizeof(*ret));
 	int r;
-	if ((r = get_string(params, "name", true, &ret->name, reterr)) < 0 ||
-	    (r = get_string(params, "path", false, &ret->path, reterr)) < 0)
+	if ((r = field_check_known(params, keys, NULL, PROTO_M_IMAGE_IMPORT " params", reterr)) < 0 ||
+	    (r = field_get_string(params, "name", true, &ret->name, reterr)) < 0)
 		return r;
-	if (ret->path && nfds != 0)
-		return err_set(reterr, -EBADF, "send either \"path\" or the tarball's fd, not both");
-	if (!ret->path && nfds != 1)
-		return err_set(reterr, -EBADF, "image.import needs \"path\" or exactly one fd (the tarball), got %u fds", nfds);
-	if (ret->path && ret->path[0] != '/')
-		return err_set(reterr, -EINVAL, "parameter \"path\" must be absolute");
+	if (nfds != 1)
+		return err_set(reterr, -EBADF, "image.import needs exactly one fd (the tarball), got %u fds", nfds);
 	return 0;
 }
 
 json_t *proto_import_params_encode(const struct proto_import_params *p)
 {
-	json_t *o = json_pack("{s:s}", "name", p->name);
-	if (o && p->path)
-		json_object_set_new(o, "path", json_string(p->path));
-	return o;
+	return json_pack("{s:s}", "name", p->name);
 }
 
 json_t *proto_image_info_encode(const struct proto_image_info *i)
@@ -419,9 +372,9 @@ int proto_image_info_decode(json_t *obj, struct proto_image_info *ret, char **re
 	int r;
 	if (!json_is_object(obj))
 		return err_set(reterr, -EINVAL, "image info must be an object");
-	if ((r = get_string(obj, "id", true, &ret->id, reterr)) < 0 ||
-	    (r = get_string(obj, "created_at", false, &ret->created_at, reterr)) < 0 ||
-	    (r = get_int(obj, "size", 0, INT64_MAX, &size, reterr)) < 0)
+	if ((r = field_get_string(obj, "id", true, &ret->id, reterr)) < 0 ||
+	    (r = field_get_string(obj, "created_at", false, &ret->created_at, reterr)) < 0 ||
+	    (r = field_get_int(obj, "size", 0, INT64_MAX, &size, reterr)) < 0)
 		return r;
 	ret->names = json_object_get(obj, "names");
 	ret->layers = json_object_get(obj, "layers");
@@ -444,10 +397,12 @@ json_t *proto_image_list_items(json_t *result)
 
 int proto_image_remove_params_decode(json_t *params, struct proto_image_remove_params *ret, char **reterr)
 {
+	static const char *const keys[] = { "name", "force", NULL };
 	memset(ret, 0, sizeof(*ret));
 	int r;
-	if ((r = get_string(params, "name", true, &ret->name, reterr)) < 0 ||
-	    (r = get_bool(params, "force", &ret->force, reterr)) < 0)
+	if ((r = field_check_known(params, keys, NULL, PROTO_M_IMAGE_REMOVE " params", reterr)) < 0 ||
+	    (r = field_get_string(params, "name", true, &ret->name, reterr)) < 0 ||
+	    (r = field_get_bool(params, "force", &ret->force, reterr)) < 0)
 		return r;
 	return 0;
 }
@@ -471,4 +426,39 @@ json_t *proto_image_remove_result_items(json_t *result)
 json_t *proto_version_result_encode(const char *version)
 {
 	return json_pack("{s:s, s:i}", "version", version, "protocol", PROTOCOL_VERSION);
+}
+
+int proto_no_params_decode(const char *method, json_t *params, char **reterr)
+{
+	static const char *const none[] = { NULL };
+	_cleanup_free_ char *what = NULL;
+	if (asprintf(&what, "%s params", method) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	return field_check_known(params, none, NULL, what, reterr);
+}
+
+json_t *proto_system_info_encode(const struct proto_system_info *i)
+{
+	return json_pack("{s:I, s:I, s:I, s:s, s:s}", "containers", (json_int_t)i->containers, "running",
+			 (json_int_t)i->running, "images", (json_int_t)i->images, "cgroup_layout",
+			 i->cgroup_layout ? i->cgroup_layout : "", "version", i->version ? i->version : "");
+}
+
+int proto_system_info_decode(json_t *result, struct proto_system_info *ret, char **reterr)
+{
+	memset(ret, 0, sizeof(*ret));
+	int64_t containers = 0, running = 0, images = 0;
+	int r;
+	if ((r = field_get_int(result, "containers", 0, UINT32_MAX, &containers, reterr)) < 0 ||
+	    (r = field_get_int(result, "running", 0, UINT32_MAX, &running, reterr)) < 0 ||
+	    (r = field_get_int(result, "images", 0, UINT32_MAX, &images, reterr)) < 0 ||
+	    (r = field_get_string(result, "cgroup_layout", false, &ret->cgroup_layout, reterr)) < 0 ||
+	    (r = field_get_string(result, "version", false, &ret->version, reterr)) < 0)
+		return r;
+	if (!json_object_get(result, "containers"))
+		return err_set(reterr, -EINVAL, "missing parameter \"containers\"");
+	ret->containers = (unsigned)containers;
+	ret->running = (unsigned)running;
+	ret->images = (unsigned)images;
+	return 0;
 }

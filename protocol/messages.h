@@ -13,6 +13,36 @@ enum proto_stdio {
 	PROTO_STDIO_NULL, /* detached: everything is /dev/null */
 };
 
+/* The seccomp filter of a container: Docker's default profile, none, or the profile the client
+ * sent (a Docker-format JSON object). */
+enum proto_seccomp {
+	PROTO_SECCOMP_DEFAULT,
+	PROTO_SECCOMP_UNCONFINED,
+	PROTO_SECCOMP_CUSTOM,
+};
+
+/* Whether a container gets a user namespace. DEFAULT: the daemon decides (its --userns). */
+enum proto_userns {
+	PROTO_USERNS_DEFAULT,
+	PROTO_USERNS_HOST,
+	PROTO_USERNS_AUTO,
+};
+
+/* One resource limit, by Docker's name ("nofile", "nproc", ...); -1 means unlimited. */
+struct proto_ulimit {
+	char *name;
+	int64_t soft, hard;
+};
+
+/* Most entries in each of cap_add, cap_drop, ulimits and device_cgroup_rules. */
+#define PROTO_MAX_SECURITY_ITEMS 64
+
+/* Checks one ulimit as container.run accepts it: a known name, values >= -1, soft <= hard
+ * (-1 being the largest). The message names what is wrong. */
+int proto_ulimit_check(const char *name, int64_t soft, int64_t hard, char **reterr);
+/* Docker's ulimit names, NULL-terminated. */
+extern const char *const proto_ulimit_names[];
+
 struct proto_run_params {
 	char *image;
 	char **cmd;      /* NULL: the image's default command */
@@ -28,6 +58,19 @@ struct proto_run_params {
 	uint64_t memory;       /* bytes; 0 = no limit */
 	int64_t pids_limit;    /* 0 = no limit */
 	uint64_t cpus_milli;   /* thousandths of a CPU; 0 = no limit */
+
+	/* Security options, as docker run's flags of the same names. */
+	bool privileged;
+	char **cap_add, **cap_drop;   /* capability names as the user typed them ("NET_ADMIN",
+				       * "cap_net_admin", "ALL"); the daemon validates them */
+	bool no_new_privileges;
+	enum proto_seccomp seccomp;
+	json_t *seccomp_profile;      /* with PROTO_SECCOMP_CUSTOM: the profile (own reference) */
+	bool system_paths_unconfined; /* no masked or read-only /proc and /sys paths */
+	struct proto_ulimit *ulimits; /* n_ulimits entries, distinct names */
+	size_t n_ulimits;
+	enum proto_userns userns;
+	char **device_cgroup_rules;   /* "c 10:200 rwm"; the daemon parses them */
 };
 
 int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char **reterr);
@@ -69,6 +112,26 @@ struct proto_ref_params {
 int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref_params *ret, char **reterr);
 json_t *proto_ref_params_encode(const char *method, const struct proto_ref_params *p);
 
+/* The security settings a container actually runs with, as container.inspect reports them
+ * under "security". The daemon fills it for encoding (nothing is taken over); the decoder
+ * copies everything, and proto_security_info_done() frees what it made. */
+struct proto_security_info {
+	bool privileged;
+	char **capabilities;        /* bounding set, "CAP_CHOWN", ..., sorted */
+	enum proto_seccomp seccomp; /* "default", "unconfined" or "custom" */
+	bool no_new_privileges;
+	char **masked_paths;
+	char **readonly_paths;
+	enum proto_userns userns;   /* HOST or AUTO ("host", "auto"); DEFAULT is not encoded */
+	char **uid_map, **gid_map;  /* "0 100000 65536" lines; NULL without a user namespace */
+	struct proto_ulimit *ulimits;
+	size_t n_ulimits;
+	char **device_cgroup_rules;
+};
+json_t *proto_security_info_encode(const struct proto_security_info *s);
+int proto_security_info_decode(json_t *obj, struct proto_security_info *ret, char **reterr);
+void proto_security_info_done(struct proto_security_info *s);
+
 /* One container as list and inspect report it. Strings borrowed. */
 struct proto_container_info {
 	const char *id, *name, *image, *image_id, *state, *hostname;
@@ -83,6 +146,10 @@ struct proto_container_info {
 	int64_t pids_limit;
 	uint64_t cpus_milli;
 	bool tty;
+	/* Encoding: the settings to report, or NULL. Decoding: the "security" object, borrowed
+	 * (checked with proto_security_info_decode()), or NULL: a record from an older daemon. */
+	const struct proto_security_info *security;
+	json_t *security_json;
 };
 json_t *proto_container_info_encode(const struct proto_container_info *c);
 int proto_container_info_decode(json_t *obj, struct proto_container_info *ret, char **reterr);
@@ -90,10 +157,11 @@ int proto_container_info_decode(json_t *obj, struct proto_container_info *ret, c
 json_t *proto_container_list_encode(json_t *infos /* stolen array */);
 json_t *proto_container_list_items(json_t *result);
 
-/* image.import: the tarball travels as one fd, or the daemon opens "path". */
+/* image.import: the tarball travels as the request's one fd. The daemon never opens a path a
+ * client names: it would do so with its own privileges (reading files the peer may not), and a
+ * FIFO there would block its event loop. */
 struct proto_import_params {
 	const char *name;
-	const char *path; /* NULL when the request carries the tarball's fd */
 };
 int proto_import_params_decode(json_t *params, unsigned nfds, struct proto_import_params *ret, char **reterr);
 json_t *proto_import_params_encode(const struct proto_import_params *p);
@@ -121,3 +189,17 @@ json_t *proto_image_remove_result_encode(json_t *removed /* stolen array */);
 json_t *proto_image_remove_result_items(json_t *result);
 
 json_t *proto_version_result_encode(const char *version);
+
+/* Methods without params (system.version, system.info, image.list): any key is refused. */
+int proto_no_params_decode(const char *method, json_t *params, char **reterr);
+
+/* system.info */
+struct proto_system_info {
+	unsigned containers; /* every record the daemon holds, including ones being removed */
+	unsigned running;
+	unsigned images;
+	const char *cgroup_layout;
+	const char *version;
+};
+json_t *proto_system_info_encode(const struct proto_system_info *i);
+int proto_system_info_decode(json_t *result, struct proto_system_info *ret, char **reterr);

@@ -40,6 +40,7 @@
 
 /* Methods. */
 #define PROTO_M_VERSION "system.version"
+#define PROTO_M_INFO "system.info"
 #define PROTO_M_RUN "container.run"
 #define PROTO_M_LIST "container.list"
 #define PROTO_M_INSPECT "container.inspect"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python and socat examples in docs/protocol.md work as printed.
+# The Python and socat examples in docs/protocol.md, and the tour in README.md, work as printed.
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
@@ -23,4 +23,37 @@ run=$(bash "$TEST_TMP/example.sh" 2>&1)
 is "$?" 0 "the socat example runs"
 like "$run" '"names":\["alpine:latest"\]' "image.list answers through socat"
 like "$run" '"containers":\[' "container.list answers through socat"
+
+# The README tour, in order, against a daemon of its own that starts empty. Its first line
+# starts containd (the harness did); the others run as printed, with cctl on PATH, in a
+# directory holding the tarball under the name the tour uses.
+start_daemon tour || exit 1
+tour=$TEST_TMP/tour
+mkdir -p "$tour"
+ln -s "$ALPINE_TARBALL" "$tour/alpine-minirootfs-3.20.3-x86_64.tar.gz"
+awk '/^## A short tour/ { intour = 1; next } /^## / { intour = 0 } intour && /^    / { sub(/^    /, ""); print }' \
+	"$top_srcdir/README.md" >"$TEST_TMP/tour.txt"
+steps=0
+while IFS= read -r step; do
+	[[ $step == containd* ]] && continue
+	steps=$((steps + 1))
+	# The interactive shell gets "exit" on its stdin; a step with its own pipe ignores it.
+	out=$(cd "$tour" && PATH=$top_builddir:$PATH bash -c "$step" <<<"exit" 2>&1)
+	rc=$?
+	if [[ $rc == 0 ]]; then
+		pass "tour: $step"
+	else
+		fail "tour: $step (exit status $rc)"
+		diag "$out"
+	fi
+	case $step in
+	*"cat "*) is "$out" "hi" "tour: stdin reaches cat" ;;
+	*"echo limited"*) is "$out" "limited" "tour: the limited container runs" ;;
+	*" env"*) like "$out" "FOO=bar" "tour: the environment is set" ;;
+	*"cctl info"*) like "$out" "Containers: 2" "tour: info counts web and box" ;;
+	*"cctl rmi alpine"*) like "$out" "Untagged: alpine:latest" "tour: the image goes at the end" ;;
+	esac
+done <"$TEST_TMP/tour.txt"
+[[ $steps -ge 10 ]] && pass "the tour has $steps steps" || fail "the tour is in README.md (found $steps steps)"
+is "$("$CCTL" ps -aq)" "" "the tour leaves no container behind"
 done_testing

@@ -49,7 +49,7 @@ fi
 
 # Invalid limits are refused before anything is created.
 before=$(ls "$DAEMON_DIR/root/containers" | wc -l)
-for bad in "--memory 1k" "--memory 0x" "--cpus 0" "--cpus 100000" "--cpus 999" "--pids-limit abc"; do
+for bad in "--memory 1k" "--memory 0x" "--cpus 0.0001" "--cpus 100000" "--cpus 999" "--pids-limit abc"; do
 	run_cctl run --rm $bad alpine true
 	is "$RC" 125 "invalid limit '$bad' is refused with 125"
 	[[ -n $ERR ]] && pass "'$bad' has an error message: ${ERR%%$'\n'*}" || fail "'$bad' has an error message"

@@ -2,6 +2,7 @@
  * messages, and the framing of lines with their file descriptors over a real socketpair. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -173,6 +174,249 @@ static void test_run_params(void)
 	is_int(proto_run_params_nfds(&fds), 3, "interactive runs carry stdin too");
 }
 
+/* Decodes params for a method as daemon/api.c does; returns the error message (caller frees),
+ * or NULL when they were accepted. */
+static char *params_error(const char *method, const char *json, unsigned nfds)
+{
+	json_t *p = json_loads(json, 0, NULL);
+	char *err = NULL;
+	int r;
+	if (!p)
+		return strdup("(test bug: bad JSON)");
+	if (strcmp(method, PROTO_M_RUN) == 0) {
+		struct proto_run_params rp;
+		r = proto_run_params_decode(p, &rp, &err);
+		if (r == 0)
+			proto_run_params_done(&rp);
+	} else if (strcmp(method, PROTO_M_IMAGE_IMPORT) == 0) {
+		struct proto_import_params ip;
+		r = proto_import_params_decode(p, nfds, &ip, &err);
+	} else if (strcmp(method, PROTO_M_IMAGE_REMOVE) == 0) {
+		struct proto_image_remove_params ir;
+		r = proto_image_remove_params_decode(p, &ir, &err);
+	} else if (strcmp(method, PROTO_M_VERSION) == 0 || strcmp(method, PROTO_M_INFO) == 0 ||
+		   strcmp(method, PROTO_M_IMAGE_LIST) == 0) {
+		r = proto_no_params_decode(method, p, &err);
+	} else {
+		struct proto_ref_params rf;
+		r = proto_ref_params_decode(method, p, &rf, &err);
+	}
+	json_decref(p);
+	if (r == 0) {
+		free(err);
+		return NULL;
+	}
+	return err ? err : strdup("(no message)");
+}
+
+static void test_security_params(void)
+{
+	char *add[] = { "NET_ADMIN", "cap_sys_time", NULL }, *drop[] = { "ALL", NULL };
+	char *rules[] = { "c 10:200 rwm", NULL };
+	struct proto_ulimit ul[] = { { "nofile", 1024, 2048 }, { "core", -1, -1 } };
+	json_t *profile = json_pack("{s:s, s:[]}", "defaultAction", "SCMP_ACT_ERRNO", "syscalls");
+	struct proto_run_params in = { .image = "alpine", .privileged = true, .cap_add = add, .cap_drop = drop,
+				       .no_new_privileges = true, .seccomp = PROTO_SECCOMP_CUSTOM,
+				       .seccomp_profile = profile, .system_paths_unconfined = true,
+				       .ulimits = ul, .n_ulimits = 2, .userns = PROTO_USERNS_AUTO,
+				       .device_cgroup_rules = rules };
+	json_t *j = proto_run_params_encode(&in);
+	struct proto_run_params out;
+	char *err = NULL;
+	ok(j && proto_run_params_decode(j, &out, &err) == 0, "security params round-trip (%s)", err ? err : "ok");
+	ok(out.privileged && out.no_new_privileges && out.system_paths_unconfined, "the booleans survive");
+	ok(out.cap_add && out.cap_add[1] && strcmp(out.cap_add[1], "cap_sys_time") == 0 && !out.cap_add[2],
+	   "cap_add keeps the names as typed");
+	ok(out.cap_drop && strcmp(out.cap_drop[0], "ALL") == 0 && !out.cap_drop[1], "cap_drop");
+	is_int(out.seccomp, PROTO_SECCOMP_CUSTOM, "a profile object is a custom seccomp filter");
+	ok(json_equal(out.seccomp_profile, profile) && out.seccomp_profile != profile, "the profile is copied");
+	is_int(out.n_ulimits, 2, "two ulimits");
+	ok(out.n_ulimits == 2 && strcmp(out.ulimits[0].name, "nofile") == 0 && out.ulimits[0].soft == 1024 &&
+	   out.ulimits[0].hard == 2048 && out.ulimits[1].soft == -1, "ulimit values survive");
+	is_int(out.userns, PROTO_USERNS_AUTO, "userns auto");
+	ok(out.device_cgroup_rules && strcmp(out.device_cgroup_rules[0], "c 10:200 rwm") == 0, "device rules");
+	proto_run_params_done(&out);
+	json_decref(j);
+	json_decref(profile);
+
+	struct proto_run_params plain = { .image = "alpine" };
+	j = proto_run_params_encode(&plain);
+	ok(j && json_object_size(j) == 4, "default security options add no field (%zu fields)", json_object_size(j));
+	ok(proto_run_params_decode(j, &out, &err) == 0 && out.seccomp == PROTO_SECCOMP_DEFAULT &&
+	   out.userns == PROTO_USERNS_DEFAULT && !out.privileged && !out.cap_add && !out.n_ulimits,
+	   "absent options decode as the defaults");
+	proto_run_params_done(&out);
+	json_decref(j);
+
+	char *e = params_error(PROTO_M_RUN, "{\"image\":\"a\",\"seccomp_profile\":\"unconfined\",\"userns\":\"host\"}", 0);
+	ok(!e, "seccomp unconfined and userns host are accepted (%s)", e ? e : "ok");
+	free(e);
+
+	struct {
+		const char *json, *want, *why;
+	} bad[] = {
+		{ "{\"image\":\"a\",\"memroy\":5}", "unknown field \"memroy\" in container.run params", "a misspelt field" },
+		{ "{\"image\":\"a\",\"privileged\":1}", "\"privileged\" must be true or false", "privileged as a number" },
+		{ "{\"image\":\"a\",\"cap_add\":\"NET_ADMIN\"}", "\"cap_add\" must be an array", "cap_add as a string" },
+		{ "{\"image\":\"a\",\"cap_drop\":[\"\"]}", "empty name", "an empty capability" },
+		{ "{\"image\":\"a\",\"seccomp_profile\":\"/etc/profile.json\"}", "\"unconfined\" or a seccomp profile",
+		  "a path as seccomp profile" },
+		{ "{\"image\":\"a\",\"seccomp_profile\":{\"syscalls\":[]}}", "defaultAction", "a profile without defaultAction" },
+		{ "{\"image\":\"a\",\"userns\":\"private\"}", "unknown value \"private\"", "an unknown userns" },
+		{ "{\"image\":\"a\",\"ulimits\":[{\"name\":\"nofiles\",\"soft\":1,\"hard\":1}]}", "unknown ulimit \"nofiles\"",
+		  "an unknown ulimit" },
+		{ "{\"image\":\"a\",\"ulimits\":[{\"name\":\"nofile\",\"soft\":10,\"hard\":5}]}", "soft limit 10 is above the hard limit 5",
+		  "soft above hard" },
+		{ "{\"image\":\"a\",\"ulimits\":[{\"name\":\"nofile\",\"soft\":-1,\"hard\":5}]}", "soft limit -1 is above",
+		  "unlimited soft under a hard limit" },
+		{ "{\"image\":\"a\",\"ulimits\":[{\"name\":\"nofile\",\"soft\":-2,\"hard\":5}]}", "-1 (unlimited) or more",
+		  "a value below -1" },
+		{ "{\"image\":\"a\",\"ulimits\":[{\"name\":\"nofile\",\"soft\":1}]}", "needs integers", "no hard value" },
+		{ "{\"image\":\"a\",\"ulimits\":[{\"name\":\"nproc\",\"soft\":1,\"hard\":1,\"max\":2}]}",
+		  "unknown field \"max\" in a container.run ulimit", "an unknown key in a ulimit" },
+		{ "{\"image\":\"a\",\"ulimits\":[{\"name\":\"nproc\",\"soft\":1,\"hard\":1},{\"name\":\"nproc\",\"soft\":2,\"hard\":2}]}",
+		  "given twice", "a ulimit given twice" },
+		{ "{\"image\":\"a\",\"device_cgroup_rules\":[5]}", "array of strings", "a device rule that is not a string" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		e = params_error(PROTO_M_RUN, bad[i].json, 0);
+		ok(e && strstr(e, bad[i].want), "refused: %s (%s)", bad[i].why, e ? e : "accepted");
+		free(e);
+	}
+
+	/* The lists are capped. */
+	json_t *caps = json_array();
+	for (int i = 0; i <= PROTO_MAX_SECURITY_ITEMS; i++)
+		json_array_append_new(caps, json_string("CHOWN"));
+	json_t *p = json_pack("{s:s, s:O}", "image", "a", "cap_add", caps);
+	err = NULL;
+	ok(proto_run_params_decode(p, &out, &err) == -E2BIG, "%d capabilities are too many (%s)",
+	   PROTO_MAX_SECURITY_ITEMS + 1, err ? err : "accepted");
+	free(err);
+	json_array_remove(caps, 0);
+	json_object_set(p, "cap_add", caps);
+	err = NULL;
+	ok(proto_run_params_decode(p, &out, &err) == 0, "%d are fine", PROTO_MAX_SECURITY_ITEMS);
+	proto_run_params_done(&out);
+	json_decref(p);
+	json_decref(caps);
+
+	ok(proto_ulimit_check("rttime", 5, -1, NULL) == 0, "a soft limit under an unlimited hard one is fine");
+	ok(proto_ulimit_check("stack", 5, 5, NULL) == 0, "soft equal to hard is fine");
+}
+
+/* Every method refuses a field it does not know, and names it. */
+static void test_unknown_fields(void)
+{
+	struct {
+		const char *method, *json, *field;
+		unsigned nfds;
+	} cases[] = {
+		{ PROTO_M_LIST, "{\"all\":true,\"quiet\":true}", "quiet", 0 },
+		{ PROTO_M_INSPECT, "{\"id\":\"web\",\"size\":true}", "size", 0 },
+		{ PROTO_M_KILL, "{\"id\":\"web\",\"sig\":9}", "sig", 0 },
+		{ PROTO_M_KILL, "{\"id\":\"web\",\"force\":true}", "force", 0 },
+		{ PROTO_M_REMOVE, "{\"id\":\"web\",\"volumes\":true}", "volumes", 0 },
+		{ PROTO_M_WAIT, "{\"id\":\"web\",\"signal\":9}", "signal", 0 },
+		{ PROTO_M_IMAGE_IMPORT, "{\"name\":\"a\",\"path\":\"/tmp/x.tar\"}", "path", 0 },
+		{ PROTO_M_IMAGE_IMPORT, "{\"name\":\"a\",\"path\":\"/tmp/x.tar\"}", "path", 1 },
+		{ PROTO_M_IMAGE_REMOVE, "{\"name\":\"a\",\"prune\":true}", "prune", 0 },
+		{ PROTO_M_VERSION, "{\"verbose\":true}", "verbose", 0 },
+		{ PROTO_M_INFO, "{\"format\":\"json\"}", "format", 0 },
+		{ PROTO_M_IMAGE_LIST, "{\"all\":true}", "all", 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char want[128];
+		snprintf(want, sizeof(want), "unknown field \"%s\" in %s params", cases[i].field, cases[i].method);
+		char *e = params_error(cases[i].method, cases[i].json, cases[i].nfds);
+		is_str(e ? e : "accepted", want, "%s refuses \"%s\"", cases[i].method, cases[i].field);
+		free(e);
+	}
+	struct {
+		const char *method, *json;
+		unsigned nfds;
+	} good[] = {
+		{ PROTO_M_LIST, "{\"all\":true}", 0 },
+		{ PROTO_M_KILL, "{\"id\":\"web\",\"signal\":15}", 0 },
+		{ PROTO_M_REMOVE, "{\"id\":\"web\",\"force\":true}", 0 },
+		{ PROTO_M_WAIT, "{\"id\":\"web\"}", 0 },
+		{ PROTO_M_IMAGE_IMPORT, "{\"name\":\"a\"}", 1 },
+		{ PROTO_M_IMAGE_REMOVE, "{\"name\":\"a\",\"force\":false}", 0 },
+		{ PROTO_M_INFO, "{}", 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		char *e = params_error(good[i].method, good[i].json, good[i].nfds);
+		ok(!e, "%s accepts %s (%s)", good[i].method, good[i].json, e ? e : "ok");
+		free(e);
+	}
+	char *e = params_error(PROTO_M_IMAGE_IMPORT, "{\"name\":\"a\"}", 0);
+	ok(e && strstr(e, "exactly one fd"), "image.import without its fd is refused (%s)", e ? e : "accepted");
+	free(e);
+
+	/* A long unknown key is cut at a character boundary: the message must stay valid UTF-8. */
+	char json[256] = "{\"all\":true,\"";
+	for (int i = 0; i < 40; i++)
+		strcat(json, "\xc3\xa9");
+	strcat(json, "\":1}");
+	e = params_error(PROTO_M_LIST, json, 0);
+	json_t *msg = e ? json_string(e) : NULL;
+	ok(msg != NULL, "the message about a long non-ASCII key is valid UTF-8");
+	json_decref(msg);
+	free(e);
+}
+
+static void test_security_info(void)
+{
+	char *caps[] = { "CAP_CHOWN", "CAP_KILL", NULL }, *masked[] = { "/proc/kcore", NULL };
+	char *ro[] = { "/proc/sys", NULL }, *map[] = { "0 100000 65536", NULL };
+	struct proto_ulimit ul[] = { { "nofile", 1024, 1024 } };
+	struct proto_security_info in = { .capabilities = caps, .seccomp = PROTO_SECCOMP_UNCONFINED,
+					  .no_new_privileges = true, .masked_paths = masked, .readonly_paths = ro,
+					  .userns = PROTO_USERNS_AUTO, .uid_map = map, .gid_map = map,
+					  .ulimits = ul, .n_ulimits = 1 };
+	json_t *argv = json_pack("[s]", "sh");
+	struct proto_container_info ci = { .id = "abc", .name = "web", .image = "alpine", .image_id = "sha256:00",
+					   .state = "running", .cmd = argv, .pid = 7, .security = &in };
+	json_t *o = proto_container_info_encode(&ci);
+	json_t *sec = json_object_get(o, "security");
+	is_str(json_string_value(json_object_get(sec, "seccomp")), "unconfined", "inspect says seccomp unconfined");
+	is_str(json_string_value(json_object_get(sec, "userns")), "auto", "and userns auto");
+	struct proto_container_info out;
+	char *err = NULL;
+	ok(proto_container_info_decode(o, &out, &err) == 0 && out.security_json == sec, "info with security decodes");
+	struct proto_security_info si;
+	ok(proto_security_info_decode(out.security_json, &si, &err) == 0, "the security part decodes");
+	ok(si.capabilities && strcmp(si.capabilities[1], "CAP_KILL") == 0 && !si.capabilities[2], "capabilities");
+	ok(si.no_new_privileges && !si.privileged && si.seccomp == PROTO_SECCOMP_UNCONFINED, "flags");
+	ok(si.masked_paths && strcmp(si.masked_paths[0], "/proc/kcore") == 0, "masked paths");
+	ok(si.readonly_paths && strcmp(si.readonly_paths[0], "/proc/sys") == 0, "read-only paths");
+	ok(si.uid_map && strcmp(si.uid_map[0], "0 100000 65536") == 0 && si.gid_map, "id maps");
+	ok(si.n_ulimits == 1 && si.ulimits[0].soft == 1024, "ulimits");
+	is_int(si.userns, PROTO_USERNS_AUTO, "userns");
+	proto_security_info_done(&si);
+	json_decref(o);
+
+	/* A record an older daemon wrote has no "security". */
+	ci.security = NULL;
+	o = proto_container_info_encode(&ci);
+	ok(o && !json_object_get(o, "security"), "no security part when the daemon gives none");
+	ok(proto_container_info_decode(o, &out, &err) == 0 && !out.security_json, "and its absence decodes");
+	json_object_set_new(o, "security", json_pack("{s:s}", "seccomp", "strict"));
+	ok(proto_container_info_decode(o, &out, &err) < 0 && err && strstr(err, "strict"),
+	   "a broken security part is refused (%s)", err ? err : "accepted");
+	free(err);
+	json_decref(o);
+	json_decref(argv);
+
+	struct proto_system_info sys = { .containers = 4, .running = 2, .images = 1, .cgroup_layout = "hybrid",
+					 .version = "1.0" }, back;
+	o = proto_system_info_encode(&sys);
+	err = NULL;
+	ok(proto_system_info_decode(o, &back, &err) == 0 && back.containers == 4 && back.running == 2 &&
+	   back.images == 1 && strcmp(back.cgroup_layout, "hybrid") == 0, "system.info round-trips");
+	json_decref(o);
+}
+
 static int send_line(int fd, const char *line, int *fds, unsigned nfds)
 {
 	return wire_send(fd, line, strlen(line), fds, nfds);
@@ -298,6 +542,9 @@ int main(void)
 	test_request_decode();
 	test_encode();
 	test_run_params();
+	test_security_params();
+	test_unknown_fields();
+	test_security_info();
 	test_wire();
 	return tap_done();
 }
