@@ -167,6 +167,7 @@ static const struct seccomp_archmap seccomp_default_archmap[] = {
 	{ SCMP_ARCH_MIPSEL64N32, 2, { SCMP_ARCH_MIPSEL, SCMP_ARCH_MIPSEL64 } },
 	{ SCMP_ARCH_S390X, 1, { SCMP_ARCH_S390 } },
 	{ SCMP_ARCH_RISCV64, 0, { 0 } },
+	{ SCMP_ARCH_LOONGARCH64, 0, { 0 } },
 };
 
 /* The default profile refers to the static tables above: freeing it frees only the header. */

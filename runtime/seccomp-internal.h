@@ -4,6 +4,7 @@
  * architecture until it is compiled. */
 #pragma once
 
+#include <seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,12 @@ enum {
 	SECCOMP_GOARCH_MIPS = 1u << 14,
 	SECCOMP_GOARCH_MIPSEL = 1u << 15,
 };
+
+/* Known to profiles (Docker's archMap names it) before it is known to every libseccomp: the
+ * kernel's AUDIT_ARCH_LOONGARCH64. */
+#ifndef SCMP_ARCH_LOONGARCH64
+#define SCMP_ARCH_LOONGARCH64 0xc0000102u
+#endif
 
 #define SECCOMP_KERNEL(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 

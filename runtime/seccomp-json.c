@@ -10,6 +10,7 @@
  * which cannot widen the filter: an entry the compiler skips allows nothing. */
 #include <errno.h>
 #include <jansson.h>
+#include <seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,17 +46,28 @@ static const struct seccomp_name_value seccomp_ops[] = {
 	{ "SCMP_CMP_MASKED_EQ", SECCOMP_OP_MASKED_EQ },
 };
 
-/* "architectures" and "archMap" use libseccomp's names; AUDIT_ARCH_* values, as SCMP_ARCH_*. */
+/* "architectures" and "archMap" use libseccomp's names (constants only: parsing calls no libseccomp). */
 static const struct seccomp_name_value seccomp_scmp_arches[] = {
-	{ "SCMP_ARCH_X86", 0x40000003 },	  { "SCMP_ARCH_X86_64", 0xc000003e },
-	{ "SCMP_ARCH_X32", 0x4000003e },	  { "SCMP_ARCH_ARM", 0x40000028 },
-	{ "SCMP_ARCH_AARCH64", 0xc00000b7 },	  { "SCMP_ARCH_MIPS", 0x00000008 },
-	{ "SCMP_ARCH_MIPS64", 0x80000008 },	  { "SCMP_ARCH_MIPS64N32", 0xa0000008 },
-	{ "SCMP_ARCH_MIPSEL", 0x40000008 },	  { "SCMP_ARCH_MIPSEL64", 0xc0000008 },
-	{ "SCMP_ARCH_MIPSEL64N32", 0xe0000008 }, { "SCMP_ARCH_PPC", 0x00000014 },
-	{ "SCMP_ARCH_PPC64", 0x80000015 },	  { "SCMP_ARCH_PPC64LE", 0xc0000015 },
-	{ "SCMP_ARCH_S390", 0x00000016 },	  { "SCMP_ARCH_S390X", 0x80000016 },
-	{ "SCMP_ARCH_RISCV64", 0xc00000f3 },	  { "SCMP_ARCH_LOONGARCH64", 0xc0000102 },
+	{ "SCMP_ARCH_X86", SCMP_ARCH_X86 },
+	{ "SCMP_ARCH_X86_64", SCMP_ARCH_X86_64 },
+	{ "SCMP_ARCH_X32", SCMP_ARCH_X32 },
+	{ "SCMP_ARCH_ARM", SCMP_ARCH_ARM },
+	{ "SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64 },
+	{ "SCMP_ARCH_MIPS", SCMP_ARCH_MIPS },
+	{ "SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64 },
+	{ "SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32 },
+	{ "SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL },
+	{ "SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64 },
+	{ "SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32 },
+	{ "SCMP_ARCH_PPC", SCMP_ARCH_PPC },
+	{ "SCMP_ARCH_PPC64", SCMP_ARCH_PPC64 },
+	{ "SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE },
+	{ "SCMP_ARCH_S390", SCMP_ARCH_S390 },
+	{ "SCMP_ARCH_S390X", SCMP_ARCH_S390X },
+	{ "SCMP_ARCH_PARISC", SCMP_ARCH_PARISC },
+	{ "SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64 },
+	{ "SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64 },
+	{ "SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64 },
 };
 
 /* includes/excludes name architectures as Go does. */

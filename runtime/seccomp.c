@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "runtime/seccomp-enosys.h"
 #include "runtime/seccomp-internal.h"
 
 /* A program larger than the kernel accepts (BPF_MAXINSNS instructions) is refused when compiled
@@ -147,14 +148,25 @@ static uint32_t seccomp_scmp_action(enum seccomp_action a, int errno_ret)
 	return SCMP_ACT_KILL_PROCESS;
 }
 
-/* Adds the architectures the profile asks for besides the native one, which seccomp_init()
- * added. An architecture the libseccomp here cannot handle is an error, not silently dropped. */
-static int seccomp_add_arches(scmp_filter_ctx ctx, const struct seccomp_profile *p, char **reterr)
+/* The architectures of the filter: the native one, which seccomp_init() added, then those the
+ * profile asks for ("architectures", else its archMap entry for the native one). An
+ * architecture the libseccomp here cannot handle is an error, not silently dropped. */
+struct seccomp_arches {
+	size_t n;
+	uint32_t token[SECCOMP_ENOSYS_MAX_ARCHES];
+	int64_t max_nr[SECCOMP_ENOSYS_MAX_ARCHES]; /* highest syscall number named, for the ENOSYS prefix */
+};
+
+static int seccomp_add_arches(scmp_filter_ctx ctx, const struct seccomp_profile *p, struct seccomp_arches *out,
+			      char **reterr)
 {
 	const uint32_t *arches = p->arches;
 	size_t n = p->n_arches;
 	uint32_t native = seccomp_arch_native();
 
+	out->n = 1;
+	out->token[0] = native;
+	out->max_nr[0] = -1;
 	if (n == 0) {
 		for (size_t i = 0; i < p->n_archmap; i++)
 			if (p->archmap[i].arch == native) {
@@ -164,13 +176,32 @@ static int seccomp_add_arches(scmp_filter_ctx ctx, const struct seccomp_profile 
 			}
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (arches[i] == native)
+		bool seen = false;
+		for (size_t j = 0; j < out->n; j++)
+			seen |= out->token[j] == arches[i];
+		if (seen)
 			continue;
+		if (out->n == SECCOMP_ENOSYS_MAX_ARCHES)
+			return err_set(reterr, -E2BIG, "seccomp: more than %d architectures", SECCOMP_ENOSYS_MAX_ARCHES);
 		int r = seccomp_arch_add(ctx, arches[i]);
-		if (r < 0 && r != -EEXIST)
+		if (r < 0)
 			return err_set(reterr, r, "seccomp: cannot add architecture 0x%x: %m", (unsigned)arches[i]);
+		out->token[out->n] = arches[i];
+		out->max_nr[out->n] = -1;
+		out->n++;
 	}
 	return 0;
+}
+
+/* Notes the number name has on each architecture of the filter (pseudo numbers, for names an
+ * ABI lacks, are negative and ignored). */
+static void seccomp_note_syscall(struct seccomp_arches *a, const char *name)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		int nr = seccomp_syscall_resolve_name_arch(a->token[i], name);
+		if (nr >= 0 && nr > a->max_nr[i])
+			a->max_nr[i] = nr;
+	}
 }
 
 /* Adds one entry for one syscall. Conditions on the same argument are alternatives to libseccomp
@@ -200,8 +231,9 @@ static int seccomp_add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *rule
 	return 0;
 }
 
-/* Reads back the program libseccomp exported into a memfd. */
-static int seccomp_export(scmp_filter_ctx ctx, struct seccomp_bpf **ret, char **reterr)
+/* Reads back the program libseccomp exported into a memfd, behind the given prefix. */
+static int seccomp_export(scmp_filter_ctx ctx, const struct sock_filter *prefix, size_t n_prefix,
+			  struct seccomp_bpf **ret, char **reterr)
 {
 	_cleanup_close_ int fd = memfd_create("containd-seccomp", MFD_CLOEXEC);
 	if (fd < 0)
@@ -212,18 +244,21 @@ static int seccomp_export(scmp_filter_ctx ctx, struct seccomp_bpf **ret, char **
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return err_set(reterr, -errno, "seccomp: fstat: %m");
-	if (st.st_size <= 0 || (size_t)st.st_size > SECCOMP_BPF_MAX_BYTES ||
+	size_t head = n_prefix * sizeof(struct sock_filter);
+	if (st.st_size <= 0 || (size_t)st.st_size + head > SECCOMP_BPF_MAX_BYTES ||
 	    st.st_size % sizeof(struct sock_filter) != 0)
 		return err_set(reterr, -E2BIG, "seccomp: the compiled filter has %lld bytes, more than the kernel takes",
-			       (long long)st.st_size);
+			       (long long)st.st_size + (long long)head);
 
 	_cleanup_free_ struct seccomp_bpf *bpf = calloc(1, sizeof(*bpf));
-	_cleanup_free_ unsigned char *insns = malloc((size_t)st.st_size);
+	_cleanup_free_ unsigned char *insns = malloc(head + (size_t)st.st_size);
 	if (!bpf || !insns)
 		return err_set(reterr, -ENOMEM, "seccomp: out of memory");
+	if (head)
+		memcpy(insns, prefix, head);
 	size_t done = 0;
 	while (done < (size_t)st.st_size) {
-		ssize_t n = pread(fd, insns + done, (size_t)st.st_size - done, (off_t)done);
+		ssize_t n = pread(fd, insns + head + done, (size_t)st.st_size - done, (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -232,7 +267,7 @@ static int seccomp_export(scmp_filter_ctx ctx, struct seccomp_bpf **ret, char **
 			return err_set(reterr, -EIO, "seccomp: the exported filter is truncated");
 		done += (size_t)n;
 	}
-	bpf->len = done;
+	bpf->len = head + done;
 	bpf->insns = TAKE_PTR(insns);
 	*ret = TAKE_PTR(bpf);
 	return 0;
@@ -263,7 +298,8 @@ int seccomp_compile(const struct seccomp_profile *p, uint64_t caps, struct secco
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	if (r < 0)
 		return err_set(reterr, r, "seccomp: cannot set filter attributes: %m");
-	r = seccomp_add_arches(ctx, p, reterr);
+	struct seccomp_arches arches;
+	r = seccomp_add_arches(ctx, p, &arches, reterr);
 	if (r < 0)
 		return r;
 
@@ -271,6 +307,8 @@ int seccomp_compile(const struct seccomp_profile *p, uint64_t caps, struct secco
 		const struct seccomp_rule *rule = &p->rules[i];
 		if (!seccomp_rule_applies(rule, &env))
 			continue;
+		for (const char *const *name = rule->names; *name; name++)
+			seccomp_note_syscall(&arches, *name);
 		uint32_t action = seccomp_scmp_action(rule->action, rule->errno_ret);
 		/* libseccomp refuses a rule that repeats the default action; it changes nothing. */
 		if (action == default_action)
@@ -287,7 +325,19 @@ int seccomp_compile(const struct seccomp_profile *p, uint64_t caps, struct secco
 					       *name);
 		}
 	}
-	return seccomp_export(ctx, ret, reterr);
+
+	/* The ENOSYS prefix only where the default denies: an allowing (or logging, or tracing)
+	 * default already lets new syscalls reach the kernel, and a default of ENOSYS needs none. */
+	struct sock_filter prefix[SECCOMP_ENOSYS_MAX_INSNS];
+	size_t n_prefix = 0;
+	bool denies = p->default_action != SECCOMP_ACTION_ALLOW && p->default_action != SECCOMP_ACTION_LOG &&
+		      p->default_action != SECCOMP_ACTION_TRACE;
+	if (denies && default_action != SCMP_ACT_ERRNO(ENOSYS)) {
+		r = seccomp_enosys_stub(arches.token, arches.max_nr, arches.n, prefix, &n_prefix);
+		if (r < 0)
+			return err_set(reterr, r, "seccomp: cannot build the ENOSYS prefix: %m");
+	}
+	return seccomp_export(ctx, prefix, n_prefix, ret, reterr);
 }
 
 /* No libseccomp and no allocation: this runs in the container's init between its last setup

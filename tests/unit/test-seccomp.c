@@ -179,6 +179,12 @@ static int probe_execve(void)
 	return errno;
 }
 
+/* A syscall number above every one the profile names: a call from a newer libc. */
+static int probe_future_syscall(void)
+{
+	return probe_result(syscall(1000, 0, 0, 0));
+}
+
 static char probe_dir[64];
 
 static int probe_mkdir(void)
@@ -213,7 +219,8 @@ static void test_parse(void)
 {
 	static const char good[] = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
 				   "\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\","
-				   "\"subArchitectures\":[\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"]}],"
+				   "\"subArchitectures\":[\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"]},"
+				   "{\"architecture\":\"SCMP_ARCH_LOONGARCH64\",\"subArchitectures\":null}],"
 				   "\"syscalls\":[{\"names\":[\"read\",\"write\",\"no_such_call\"],"
 				   "\"action\":\"SCMP_ACT_ALLOW\",\"comment\":\"x\"},"
 				   "{\"name\":\"socket\",\"action\":\"SCMP_ACT_ALLOW\","
@@ -344,6 +351,7 @@ static void test_default(void)
 	is_int(run_probe(bpf, probe_personality_norandom), EPERM, "personality(ADDR_NO_RANDOMIZE): EPERM");
 	is_int(run_probe(bpf, probe_basic), 0, "getpid, open, write work");
 	is_int(run_probe(bpf, probe_execve), 0, "execve of /bin/true works");
+	is_int(run_probe(bpf, probe_future_syscall), ENOSYS, "a syscall newer than the profile: ENOSYS, as with runc");
 
 	/* CAP_SYS_ADMIN lifts the namespace rules, as in Docker. */
 	is_int(run_probe(admin, probe_unshare_user), 0, "with CAP_SYS_ADMIN, unshare(CLONE_NEWUSER) works");
@@ -377,6 +385,7 @@ static void test_custom(void)
 	struct stat st;
 	ok(stat(probe_dir, &st) < 0 && errno == ENOENT, "and made no directory");
 	is_int(run_probe(bpf, probe_keyctl) == EPERM, 0, "keyctl is not denied by this profile");
+	is_int(run_probe(bpf, probe_future_syscall), ENOSYS, "an unknown syscall reaches the kernel (allowing default)");
 	seccomp_bpf_free(bpf);
 	free(err);
 }
