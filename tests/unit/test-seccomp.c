@@ -36,8 +36,9 @@
 #define PROBE_INSTALL_FAILED 201
 #define PROBE_SIGNALED 250
 
-/* Runs probe in a forked child under bpf (with no_new_privs, as an unprivileged init would) and
- * returns what it returned: 0 for success, else the errno its call failed with. */
+/* Runs probe in a forked child under bpf (with no_new_privs, as an unprivileged init would; no
+ * filter if bpf is NULL) and returns what it returned: 0 for success, else the errno its call
+ * failed with. */
 static int run_probe(const struct seccomp_bpf *bpf, int (*probe)(void))
 {
 	fflush(stdout);
@@ -45,7 +46,7 @@ static int run_probe(const struct seccomp_bpf *bpf, int (*probe)(void))
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_install(bpf) < 0)
+		if (bpf && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_install(bpf) < 0))
 			_exit(PROBE_INSTALL_FAILED);
 		_exit(probe());
 	}
@@ -184,6 +185,42 @@ static int probe_future_syscall(void)
 {
 	return probe_result(syscall(1000, 0, 0, 0));
 }
+
+#if defined(__x86_64__)
+/* A syscall through int 0x80: the i386 ABI, which the kernel reports as AUDIT_ARCH_I386 even
+ * from a 64-bit process, so this exercises the compat part of the filter. */
+static long int80(long nr, long arg)
+{
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(arg) : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+static int int80_result(long r)
+{
+	return r < 0 && r > -4096 ? (int)-r : PROBE_OK;
+}
+
+static int probe_i386_getpid(void)
+{
+	return int80(20, 0) == getpid() ? PROBE_OK : 197;
+}
+
+static int probe_i386_keyctl(void)
+{
+	return int80_result(int80(288, KEYCTL_GET_KEYRING_ID));
+}
+
+static int probe_i386_unshare_user(void)
+{
+	return int80_result(int80(310, CLONE_NEWUSER));
+}
+
+static int probe_i386_future(void)
+{
+	return int80_result(int80(1000, 0));
+}
+#endif
 
 static char probe_dir[64];
 
@@ -352,6 +389,18 @@ static void test_default(void)
 	is_int(run_probe(bpf, probe_basic), 0, "getpid, open, write work");
 	is_int(run_probe(bpf, probe_execve), 0, "execve of /bin/true works");
 	is_int(run_probe(bpf, probe_future_syscall), ENOSYS, "a syscall newer than the profile: ENOSYS, as with runc");
+
+#if defined(__x86_64__)
+	/* The i386 ABI, where the kernel has it (probed without a filter first). */
+	if (run_probe(NULL, probe_i386_getpid) == 0) {
+		is_int(run_probe(bpf, probe_i386_getpid), 0, "i386 ABI: getpid works");
+		is_int(run_probe(bpf, probe_i386_keyctl), EPERM, "i386 ABI: keyctl: EPERM");
+		is_int(run_probe(bpf, probe_i386_unshare_user), EPERM, "i386 ABI: unshare(CLONE_NEWUSER): EPERM");
+		is_int(run_probe(bpf, probe_i386_future), ENOSYS, "i386 ABI: a syscall newer than the profile: ENOSYS");
+	} else {
+		printf("# skipped the i386 ABI checks: this kernel runs no i386 syscalls\n");
+	}
+#endif
 
 	/* CAP_SYS_ADMIN lifts the namespace rules, as in Docker. */
 	is_int(run_probe(admin, probe_unshare_user), 0, "with CAP_SYS_ADMIN, unshare(CLONE_NEWUSER) works");
