@@ -25,6 +25,7 @@ struct seccomp_cache {
 	uint64_t clock;
 };
 
+/* An empty cache; the daemon keeps one for its lifetime. */
 int seccomp_cache_new(struct seccomp_cache **ret)
 {
 	struct seccomp_cache *c = calloc(1, sizeof(*c));

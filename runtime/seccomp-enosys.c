@@ -29,6 +29,7 @@ struct seccomp_stub {
 	size_t n;
 };
 
+/* Appends one instruction whose jumps are symbolic (TO_*) until the prefix is complete. */
 static int seccomp_stub_emit(struct seccomp_stub *s, uint16_t code, uint32_t k, unsigned char jt, unsigned char jf)
 {
 	if (s->n >= SECCOMP_ENOSYS_MAX_INSNS)
@@ -54,6 +55,10 @@ static uint32_t seccomp_audit_arch(uint32_t token)
 	return token == SCMP_ARCH_X32 ? AUDIT_ARCH_X86_64 : token;
 }
 
+/* Lays the prefix out as: load the architecture; one jeq per architecture word to its section;
+ * otherwise on to the filter. Each section loads the syscall number and compares it with its
+ * ABI's highest (x86_64 and x32 told apart by the x32 bit). Last comes the ENOSYS return, and
+ * the filter starts right after it. */
 int seccomp_enosys_stub(const uint32_t *arches, const int64_t *max, size_t n, struct sock_filter *ret,
 			size_t *ret_len)
 {

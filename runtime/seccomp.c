@@ -37,6 +37,7 @@ void seccomp_profile_free(struct seccomp_profile *p)
 	free(p);
 }
 
+/* Frees a program from seccomp_compile() (never one the cache owns). */
 void seccomp_bpf_free(struct seccomp_bpf *bpf)
 {
 	if (!bpf)
@@ -279,6 +280,10 @@ static void seccomp_ctx_releasep(scmp_filter_ctx *ctx)
 		seccomp_release(*ctx);
 }
 
+/* Selects the entries that apply to this host and capability set (Docker's includes/excludes),
+ * hands them to libseccomp for every architecture of the filter, and exports the program behind
+ * the ENOSYS prefix. The only place libseccomp builds anything: the daemon calls it through the
+ * cache, once per profile and capability set. */
 int seccomp_compile(const struct seccomp_profile *p, uint64_t caps, struct seccomp_bpf **ret, char **reterr)
 {
 	const struct seccomp_env env = {
