@@ -180,6 +180,18 @@ static int probe_execve(void)
 	return errno;
 }
 
+/* Calls a capability group of the profile admits; each fails harmlessly (ENOENT, EFAULT) when
+ * the filter lets it through, and with EPERM when the filter stops it. */
+static int probe_chroot(void)
+{
+	return probe_result(chroot("/nonexistent-containd-test"));
+}
+
+static int probe_open_by_handle(void)
+{
+	return probe_result(syscall(SYS_open_by_handle_at, -1, NULL, 0));
+}
+
 /* A syscall number above every one the profile names: a call from a newer libc. */
 static int probe_future_syscall(void)
 {
@@ -406,6 +418,24 @@ static void test_default(void)
 	is_int(run_probe(admin, probe_unshare_user), 0, "with CAP_SYS_ADMIN, unshare(CLONE_NEWUSER) works");
 	is_int(run_probe(admin, probe_clone_newns), 0, "with CAP_SYS_ADMIN, clone(CLONE_NEWNS) works");
 	is_int(run_probe(admin, probe_keyctl), EPERM, "with CAP_SYS_ADMIN, keyctl is still EPERM");
+	is_int(run_probe(admin, probe_mount), ENOENT, "with CAP_SYS_ADMIN, mount reaches the kernel");
+
+	/* The other capability groups, by two examples. */
+	is_int(run_probe(bpf, probe_chroot), ENOENT, "with CAP_SYS_CHROOT (Docker's default), chroot reaches the kernel");
+	is_int(run_probe(bpf, probe_open_by_handle), EPERM, "without CAP_DAC_READ_SEARCH, open_by_handle_at: EPERM");
+	p = NULL;
+	struct seccomp_bpf *bare = NULL, *dac = NULL;
+	if (seccomp_profile_default(&p, &err) == 0) {
+		if (seccomp_compile(p, 0, &bare, &err) == 0)
+			is_int(run_probe(bare, probe_chroot), EPERM, "without CAP_SYS_CHROOT, chroot: EPERM");
+		if (seccomp_compile(p, CAPBIT(CAP_DAC_READ_SEARCH), &dac, &err) == 0)
+			is_int(run_probe(dac, probe_open_by_handle), EFAULT,
+			       "with CAP_DAC_READ_SEARCH, open_by_handle_at reaches the kernel");
+	}
+	ok(bare && dac, "the default compiles for those cap sets");
+	seccomp_bpf_free(bare);
+	seccomp_bpf_free(dac);
+	seccomp_profile_free(p);
 	ok(admin->len != bpf->len || memcmp(admin->insns, bpf->insns, bpf->len) != 0,
 	   "the caps change the program");
 
