@@ -136,7 +136,7 @@ static int seccomp_json_action(const json_t *v, const char *what, enum seccomp_a
 static int seccomp_json_errno(const json_t *v, const char *what, int *ret, char **reterr)
 {
 	uint64_t e;
-	if (!v) {
+	if (!v || json_is_null(v)) {
 		*ret = -1;
 		return 0;
 	}
@@ -186,7 +186,7 @@ static int seccomp_json_filter(const json_t *v, bool includes, const char *what,
 	size_t i;
 	json_t *s;
 
-	if (!v)
+	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_object(v))
 		return err_set(reterr, -EINVAL, "seccomp profile: %s must be an object", what);
@@ -276,6 +276,11 @@ static int seccomp_json_rule(const json_t *v, size_t idx, size_t *names_left, st
 		return err_set(reterr, -EINVAL, "seccomp profile: %s must be an object", what);
 
 	const json_t *name = json_object_get(v, "name"), *names = json_object_get(v, "names");
+	/* null is how some generators write an absent field. */
+	if (json_is_null(name))
+		name = NULL;
+	if (json_is_null(names))
+		names = NULL;
 	if (name && names)
 		return err_set(reterr, -EINVAL, "seccomp profile: %s has both \"name\" and \"names\"", what);
 	if (name && !json_is_string(name))
