@@ -16,6 +16,7 @@
 #include "daemon/container-spec.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
+#include "daemon/filters.h"
 #include "daemon/image-store.h"
 #include "daemon/offload.h"
 #include "daemon/pool.h"
@@ -222,6 +223,10 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 	    (r = cgroup_limits_validate(reg->cgm, &ct->spec.resources, reterr)) < 0)
 		goto fail;
 	struct rt_start_fds fds = { .stdio = { stdio_fds[0], stdio_fds[1], stdio_fds[2] }, .seccomp_fd = -1 };
+	if (ct->spec.seccomp.mode != RT_SECCOMP_UNCONFINED &&
+	    (r = filters_get(reg->filters, ct->spec.seccomp.mode == RT_SECCOMP_CUSTOM ? ct->spec.seccomp.profile_json : NULL,
+			     ct->spec.process.caps.bounding, &fds.seccomp_fd, reterr)) < 0)
+		goto fail;
 
 	/* The spare is used from here on: on failure it is discarded, not given back. */
 	dir = registry_container_dir(reg, ct->id);

@@ -12,6 +12,7 @@
 #include "daemon/container-record.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
+#include "daemon/filters.h"
 #include "daemon/persist.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
@@ -166,7 +167,7 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 	}
 	/* Read once here, before any init is cloned: the inits inherit the values. */
 	(void)caps_last_cap();
-	if ((r = event_bus_new(&reg->bus)) < 0) {
+	if ((r = event_bus_new(&reg->bus)) < 0 || (r = filters_new(&reg->filters)) < 0) {
 		err_set(reterr, r, "out of memory");
 		goto fail;
 	}
@@ -213,6 +214,7 @@ void registry_free(struct registry *reg)
 	}
 	pool_free(reg->pool);
 	event_bus_free(reg->bus);
+	filters_free(reg->filters);
 	safe_close(reg->exe_fd);
 	free(reg->root);
 	free(reg->state);

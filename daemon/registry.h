@@ -10,6 +10,7 @@ struct cgroup_manager;
 struct image_store;
 struct event_bus;
 struct pool;
+struct filters;
 struct container;
 
 struct registry_options {
@@ -24,6 +25,7 @@ struct registry {
 	struct image_store *images;
 	struct event_bus *bus;
 	struct pool *pool;
+	struct filters *filters; /* compiled seccomp programs */
 	int exe_fd; /* sealed memfd of containd-init */
 	struct container *list;
 	unsigned count;

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 #include "runtime/passwd.h"
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
+#include "runtime/seccomp.h"
 #include "runtime/sync.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -228,13 +228,13 @@ static void init_seccomp(int seccomp_fd)
 	if (fstat(seccomp_fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) ||
 	    st.st_size > (off_t)(BPF_MAXINSNS * sizeof(struct sock_filter)))
 		sync_fail(SYNC_FD, 125, "invalid seccomp program");
-	_cleanup_free_ struct sock_filter *insns = malloc((size_t)st.st_size);
+	_cleanup_free_ unsigned char *insns = malloc((size_t)st.st_size);
 	if (!insns || pread(seccomp_fd, insns, (size_t)st.st_size, 0) != st.st_size)
 		sync_fail(SYNC_FD, 125, "cannot read the seccomp program: %s", strerror(errno));
-	struct sock_fprog prog = { .len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter)),
-				   .filter = insns };
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-		sync_fail(SYNC_FD, 125, "cannot install the seccomp filter: %s", strerror(errno));
+	struct seccomp_bpf bpf = { .len = (size_t)st.st_size, .insns = insns };
+	int r = seccomp_install(&bpf);
+	if (r < 0)
+		sync_fail(SYNC_FD, 125, "cannot install the seccomp filter: %s", strerror(-r));
 	close(seccomp_fd);
 }
 
