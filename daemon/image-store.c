@@ -4,7 +4,8 @@
  *                               directly as an overlay lowerdir
  *   <root>/images/<hex>.json    an image config (hex: sha256 of its canonical form)
  *   <root>/repositories.json    {"names": {"alpine:latest": "sha256:<hex>", ...}}
- *   <root>/tmp/                 imports in progress and layers being deleted; wiped at open
+ *   <root>/tmp/                 imports in progress; moved to the trash at open
+ *   <root>/trash/               trees being deleted by a child process (image-trash.c)
  *
  * A layer appears under layers/ only by an atomic rename of a completely extracted directory, and
  * metadata files are replaced atomically, in the order layer, config, name. A crash in between
@@ -45,6 +46,7 @@
 #include "common/macros.h"
 #include "common/util.h"
 #include "daemon/image-store.h"
+#include "daemon/image-trash.h"
 #include "daemon/tarsafe.h"
 #include "protocol/messages.h"
 
@@ -84,7 +86,8 @@ struct import {
 
 struct image_store {
 	struct event_base *base;
-	char *root, *layers_dir, *images_dir, *tmp_dir, *repos_path;
+	char *root, *layers_dir, *images_dir, *tmp_dir, *trash_dir, *repos_path;
+	struct image_trash *trash;
 	struct image **images;
 	size_t n_images;
 	json_t *names;  /* "name:tag" -> "sha256:<hex>" */
@@ -390,24 +393,23 @@ static int store_write_image(struct image_store *s, const struct image *img, cha
 	return 0;
 }
 
-/* Deletes a layer directory: first renamed into tmp/ (so it disappears at once, and a crash
- * half-way leaves the remains where the next open wipes them), then removed. */
+/* Deletes a directory tree without blocking the loop: it is renamed into the trash (so it
+ * disappears at once, and a crash half-way leaves the remains where the next open finds them)
+ * and removed by a child process. */
+static void store_discard_tree(struct image_store *s, const char *path)
+{
+	int r = image_trash_put(s->trash, path);
+	if (r < 0)
+		log_errno(LOG_LEVEL_WARNING, r, "image store: removing %s: %m", path);
+}
+
 static void store_delete_layer(struct image_store *s, const char *digest)
 {
-	_cleanup_free_ char *path = NULL, *trash = NULL;
-	char rnd[33];
-	int r;
+	_cleanup_free_ char *path = NULL;
 
 	if (asprintf(&path, "%s/%s", s->layers_dir, digest + strlen(DIGEST_PREFIX)) < 0)
 		return;
-	if (random_hex(rnd, 16) >= 0 && asprintf(&trash, "%s/rm-%s", s->tmp_dir, rnd) >= 0 &&
-	    rename(path, trash) >= 0) {
-		free(path);
-		path = TAKE_PTR(trash);
-	}
-	r = rm_rf(path);
-	if (r < 0)
-		log_errno(LOG_LEVEL_WARNING, r, "image store: removing layer %s: %m", path);
+	store_discard_tree(s, path);
 }
 
 /* Removes an image from memory and disk, and its layers that no other image uses. Names must
@@ -563,6 +565,7 @@ int image_store_open(struct event_base *base, const char *root, struct image_sto
 	s->names = json_object();
 	if (!s->names || !(s->root = strdup(root)) || asprintf(&s->layers_dir, "%s/layers", root) < 0 ||
 	    asprintf(&s->images_dir, "%s/images", root) < 0 || asprintf(&s->tmp_dir, "%s/tmp", root) < 0 ||
+	    asprintf(&s->trash_dir, "%s/trash", root) < 0 ||
 	    asprintf(&s->repos_path, "%s/repositories.json", root) < 0) {
 		r = -ENOMEM;
 		goto fail;
@@ -572,8 +575,12 @@ int image_store_open(struct event_base *base, const char *root, struct image_sto
 		r = err_set(reterr, r, "creating the image store in %s: %m", root);
 		goto fail;
 	}
+	/* The trash is emptied in the background, including what a crash left in it. */
+	r = image_trash_open(base, s->trash_dir, &s->trash, reterr);
+	if (r < 0)
+		goto fail;
 	/* Nothing in tmp/ survives a restart: imports in progress died with the daemon. */
-	r = rm_rf(s->tmp_dir);
+	r = image_trash_put(s->trash, s->tmp_dir);
 	if (r < 0) {
 		r = err_set(reterr, r, "cleaning %s: %m", s->tmp_dir);
 		goto fail;
@@ -604,7 +611,6 @@ fail:
 static void import_free(struct import *imp)
 {
 	siginfo_t si;
-	int r;
 
 	if (!imp)
 		return;
@@ -626,11 +632,8 @@ static void import_free(struct import *imp)
 	}
 	safe_close(imp->pidfd);
 	safe_close(imp->result_fd);
-	if (imp->tmpdir) {
-		r = rm_rf(imp->tmpdir);
-		if (r < 0)
-			log_errno(LOG_LEVEL_WARNING, r, "image store: removing %s: %m", imp->tmpdir);
-	}
+	if (imp->tmpdir)
+		store_discard_tree(imp->store, imp->tmpdir);
 	free(imp->tmpdir);
 	free(imp->name);
 	free(imp);
@@ -650,6 +653,7 @@ void image_store_free(struct image_store *s)
 		s->imports = imp->next;
 		import_free(imp);
 	}
+	image_trash_free(s->trash);
 	for (size_t i = 0; i < s->n_images; i++)
 		image_free(s->images[i]);
 	free(s->images);
@@ -658,6 +662,7 @@ void image_store_free(struct image_store *s)
 	free(s->layers_dir);
 	free(s->images_dir);
 	free(s->tmp_dir);
+	free(s->trash_dir);
 	free(s->repos_path);
 	free(s);
 }
@@ -1233,9 +1238,7 @@ static int import_commit(struct import *imp, const struct import_result *res, js
 	if (r < 0) {
 		if (errno != EEXIST)
 			return err_set(reterr, -errno, "moving the layer into %s: %m", layer_dir);
-		r = rm_rf(imp->tmpdir);
-		if (r < 0)
-			log_errno(LOG_LEVEL_WARNING, r, "image store: removing %s: %m", imp->tmpdir);
+		store_discard_tree(s, imp->tmpdir);
 	}
 
 	img = calloc(1, sizeof(*img));
