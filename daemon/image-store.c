@@ -784,25 +784,28 @@ fail:
 int image_store_remove(struct image_store *s, const char *ref, int (*in_use)(const char *image_id, void *userdata),
 		       void *userdata, json_t **ret_removed, char **reterr)
 {
+	return image_store_delete(s, ref, false, in_use, userdata, ret_removed, reterr);
+}
+
+int image_store_delete(struct image_store *s, const char *ref, bool force, image_usage_fn usage, void *userdata,
+		       json_t **ret_removed, char **reterr)
+{
 	json_auto_t *removed = json_array(), *saved = NULL;
 	_cleanup_free_ const char **names = NULL;
 	_cleanup_free_ char *name = NULL;
 	struct image *img;
 	size_t n = 0;
-	int r;
+	int r, use;
 
 	if (!removed)
 		return -ENOMEM;
 	img = store_resolve(s, ref, &name, reterr);
 	if (!img)
 		return -errno;
+	use = usage ? usage(img->id, userdata) : IMAGE_UNUSED;
 
-	/* Asked before anything changes, untagging included: removing a name that a container
-	 * was started by is refused too (the daemon's force option decides otherwise). */
-	if (in_use && in_use(img->id, userdata))
-		return err_set(reterr, -EBUSY, "cannot remove %s: image is in use by a container", ref);
-
-	/* One of several names: only that name goes. */
+	/* One of several names: only that name goes. The image stays for the other names, so
+	 * nothing a container needs is touched, and Docker does the same. */
 	if (name && store_count_names(s, img->id) > 1) {
 		json_auto_t *old = json_incref(json_object_get(s->names, name));
 
@@ -817,6 +820,15 @@ int image_store_remove(struct image_store *s, const char *ref, int (*in_use)(con
 			return -ENOMEM;
 		goto done;
 	}
+
+	/* The image itself would go. A running container has its layers mounted as its root: never,
+	 * force or not (Docker's "cannot be forced"). Stopped ones only with force. */
+	if (use == IMAGE_USED_STOPPED && !force)
+		return err_set(reterr, -EBUSY, "cannot remove %s: image is used by a stopped container (remove it, or force)",
+			       ref);
+	if (use != IMAGE_UNUSED && use != IMAGE_USED_STOPPED)
+		return err_set(reterr, -EBUSY, "cannot remove %s: image is in use by a running container%s", ref,
+			       force ? " (cannot be forced)" : "");
 
 	/* All names go first, then the config, then the layers: a crash in between leaves an
 	 * unnamed image (listed, removable by id) or unreferenced layers (collected at open). */
