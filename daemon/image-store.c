@@ -1037,6 +1037,9 @@ static int worker_extract(struct archive *in, struct archive *out, uint64_t *ret
 		r = tarsafe_check_type(path, type, hardlink != NULL, reterr);
 		if (r < 0)
 			return r;
+		r = tarsafe_check_rootfs_entry(path, hardlink ? 0 : type, reterr);
+		if (r < 0)
+			return r;
 		r = entry_filter_xattrs(entry);
 		if (r < 0)
 			return r;

@@ -297,6 +297,18 @@ static void test_hostile(struct image_store *s)
 	write_file_atomic(secret, "secret\n", 7);
 	stat("/etc/passwd", &st_passwd);
 
+	/* An OCI image layout is an image archive, not a root filesystem, whatever its order. */
+	hostile(s, "OCI image layout",
+		(struct tentry[]){ { .path = "blobs/", .type = AE_IFDIR },
+				   { .path = "blobs/sha256/", .type = AE_IFDIR },
+				   { .path = "index.json", .type = AE_IFREG, .data = "{}" },
+				   { .path = "./oci-layout", .type = AE_IFREG, .data = "{\"imageLayoutVersion\":\"1.0.0\"}" } },
+		4, "OCI image layout archive", NULL);
+	hostile(s, "OCI image layout (marker first)",
+		(struct tentry[]){ { .path = "oci-layout", .type = AE_IFREG, .data = "{}" },
+				   { .path = "blobs/", .type = AE_IFDIR } },
+		2, "image load, which is not supported yet", NULL);
+
 	/* The extraction directory is <tmproot>/store/tmp/import-<random>/, so three ".." reach
 	 * tmproot. */
 	hostile(s, "../ escape",
@@ -484,11 +496,13 @@ static void test_kinds(struct image_store *s)
 				 { .path = "./dev/", .type = AE_IFDIR },
 				 { .path = "./dev/null", .type = AE_IFCHR, .rdev = makedev(1, 3) },
 				 { .path = "./dev/fifo", .type = AE_IFIFO },
+				 /* Only the top-level oci-layout marks an image layout. */
+				 { .path = "./etc/oci-layout", .type = AE_IFREG, .data = "" },
 				 /* A symlink replaced by a file: the file must not be written through it. */
 				 { .path = "passwd", .type = AE_IFLNK, .symlink = victim },
 				 { .path = "passwd", .type = AE_IFREG, .data = "replaced\n" },
 			 },
-			 13, false, "trailing garbage after the end-of-archive marker\n"),
+			 14, false, "trailing garbage after the end-of-archive marker\n"),
 	       0, "kinds: tarball written");
 	file_sha256(tar, digest);
 
@@ -516,6 +530,8 @@ static void test_kinds(struct image_store *s)
 	ok(lstat(path_in(layer, "dev/null"), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3),
 	   "kinds: char device made");
 	ok(lstat(path_in(layer, "dev/fifo"), &st) == 0 && S_ISFIFO(st.st_mode), "kinds: fifo made");
+	ok(lstat(path_in(layer, "etc/oci-layout"), &st) == 0 && S_ISREG(st.st_mode),
+	   "kinds: a file named oci-layout below the top is just a file");
 	ok(lstat(path_in(layer, "passwd"), &st) == 0 && S_ISREG(st.st_mode), "kinds: symlink replaced by a file");
 	free(content);
 	content = NULL;
