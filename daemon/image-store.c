@@ -781,14 +781,25 @@ fail:
 	return NULL;
 }
 
+static int store_delete_ref(struct image_store *s, const char *ref, bool force, bool knows_running,
+			    image_usage_fn usage, void *userdata, json_t **ret_removed, char **reterr);
+
 int image_store_remove(struct image_store *s, const char *ref, int (*in_use)(const char *image_id, void *userdata),
 		       void *userdata, json_t **ret_removed, char **reterr)
 {
-	return image_store_delete(s, ref, false, in_use, userdata, ret_removed, reterr);
+	return store_delete_ref(s, ref, false, false, in_use, userdata, ret_removed, reterr);
 }
 
 int image_store_delete(struct image_store *s, const char *ref, bool force, image_usage_fn usage, void *userdata,
 		       json_t **ret_removed, char **reterr)
+{
+	return store_delete_ref(s, ref, force, true, usage, userdata, ret_removed, reterr);
+}
+
+/* image_store_delete(); knows_running: usage tells running from stopped (else its "used" may be
+ * either, and the message must not claim a running container). */
+static int store_delete_ref(struct image_store *s, const char *ref, bool force, bool knows_running,
+			    image_usage_fn usage, void *userdata, json_t **ret_removed, char **reterr)
 {
 	json_auto_t *removed = json_array(), *saved = NULL;
 	_cleanup_free_ const char **names = NULL;
@@ -827,8 +838,8 @@ int image_store_delete(struct image_store *s, const char *ref, bool force, image
 		return err_set(reterr, -EBUSY, "cannot remove %s: image is used by a stopped container (remove it, or force)",
 			       ref);
 	if (use != IMAGE_UNUSED && use != IMAGE_USED_STOPPED)
-		return err_set(reterr, -EBUSY, "cannot remove %s: image is in use by a running container%s", ref,
-			       force ? " (cannot be forced)" : "");
+		return err_set(reterr, -EBUSY, "cannot remove %s: image is in use by a %scontainer%s", ref,
+			       knows_running ? "running " : "", force ? " (cannot be forced)" : "");
 
 	/* All names go first, then the config, then the layers: a crash in between leaves an
 	 * unnamed image (listed, removable by id) or unreferenced layers (collected at open). */

@@ -760,7 +760,7 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 	free(err);
 	err = NULL;
 	is_int(image_store_remove(s, id, in_use_yes, &calls, &removed, &err), -EBUSY, "remove by id while in use: -EBUSY");
-	ok(err && strstr(err, "image is in use by a running container"), "  message: %s", STR(err));
+	ok(err && strstr(err, "image is in use by a container"), "  message: %s", STR(err));
 	is_int(calls, 1, "  in_use was asked");
 	ok(!removed, "  nothing reported removed");
 	ok(image_store_lookup(s, "alpine:latest", NULL) && image_store_lookup(s, "alpine:3.20", NULL),
