@@ -23,6 +23,8 @@
 /* A client that does not read its replies may make us queue this much before we drop it. */
 #define CONN_MAX_QUEUED (4u * 1024 * 1024)
 #define SERVER_MAX_CONNS 256
+/* At the cap, a connection that has said nothing for this long may make room for a new one. */
+#define SERVER_EVICT_AFTER_MS 1000
 
 /*
  * Peer deadlines. A slot (one of SERVER_MAX_CONNS) is only held by a peer that is doing something:
@@ -30,8 +32,8 @@
  *     connections that say nothing frees itself;
  *   - request: a message once started must be complete in time (bytes trickling in, the
  *     slow-loris attack), and queued replies must make progress (a peer that does not read);
- *   - idle: a connection with no partial message, nothing queued and nothing owed to it is closed
- *     after a longer spell. "Owed" means someone else holds a reference (conn_ref()): a
+ *   - idle: after its first request, a connection with no partial message, nothing queued and
+ *     nothing owed to it is closed after a longer spell. "Owed" means someone else holds a reference (conn_ref()): a
  *     container.run waiting for its exit event, a container.wait, an import in progress. Those
  *     connections are legitimately silent for as long as the container runs.
  * All of them are measured on CLOCK_MONOTONIC in milliseconds; 0 disables one.
@@ -95,7 +97,8 @@ static void conn_arm_timer(struct conn *c)
 		deadline_min(&next, c->msg_started_ms, s->request_ms);
 	if (wire_writer_pending(&c->wr))
 		deadline_min(&next, c->write_progress_ms, s->request_ms);
-	deadline_min(&next, c->active_ms, s->idle_ms);
+	if (c->handshaken)
+		deadline_min(&next, c->active_ms, s->idle_ms);
 	if (next == UINT64_MAX) {
 		event_del(c->ev_timer);
 		return;
@@ -119,7 +122,7 @@ static void conn_on_timer(evutil_socket_t fd, short what, void *arg)
 		why = "did not complete its message in time";
 	else if (wire_writer_pending(&c->wr) && s->request_ms && now >= c->write_progress_ms + s->request_ms)
 		why = "does not read its replies";
-	else if (s->idle_ms && now >= c->active_ms + s->idle_ms) {
+	else if (c->handshaken && s->idle_ms && now >= c->active_ms + s->idle_ms) {
 		/* Someone holds a reference: a reply or an event is owed to this peer, which is
 		 * right to wait quietly. Look again one idle period from now. */
 		if (c->refs > 1 || c->partial || wire_writer_pending(&c->wr))
@@ -363,6 +366,22 @@ static void reject(int fd, const char *code, const char *message)
 	close(fd);
 }
 
+/* The connection to close so a newcomer fits under the cap: the oldest one that has not completed
+ * a request after SERVER_EVICT_AFTER_MS. Every real client sends its first request right after
+ * connecting, so only a silent peer can be picked; without this, peers that reconnect as fast as
+ * the handshake deadline closes them would keep everyone else out. NULL when there is none. */
+static struct conn *server_pick_evictee(struct server *s)
+{
+	uint64_t now = now_ms();
+	struct conn *victim = NULL;
+
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (!c->handshaken && now >= c->accepted_ms + SERVER_EVICT_AFTER_MS &&
+		    (!victim || c->accepted_ms < victim->accepted_ms))
+			victim = c;
+	return victim;
+}
+
 static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server *s = arg;
@@ -384,6 +403,12 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 			    (int)cred.uid);
 		reject(fd, PROTO_E_PERMISSION, "permission denied: containd accepts root and the socket's group");
 		return;
+	}
+	struct conn *victim = s->nconns >= SERVER_MAX_CONNS ? server_pick_evictee(s) : NULL;
+	if (victim) {
+		log_info("client pid %d has sent nothing; closing it to make room for pid %d", (int)victim->peer_pid,
+			 (int)cred.pid);
+		conn_close(victim);
 	}
 	if (s->nconns >= SERVER_MAX_CONNS) {
 		log_warning("refused client pid %d: %u connections already", (int)cred.pid, s->nconns);
