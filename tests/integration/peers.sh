@@ -107,6 +107,20 @@ elif mode == "noread":
             dropped = True
             break
     print(f"dropped={dropped} sent_kib={sent // 1024} elapsed={time.monotonic() - start:.1f}")
+elif mode == "stalled":
+    # Asks for about 400 KiB of replies (more than the socket buffer, far less than the queue
+    # cap), never reads them and goes quiet: only the write deadline can catch this one.
+    wait = float(sys.argv[2])
+    s = connect()
+    s.sendall(VERSION * 5000)
+    time.sleep(wait)
+    try:
+        s.send(VERSION)
+        s.send(VERSION)
+        dropped = False
+    except (BrokenPipeError, ConnectionResetError):
+        dropped = True
+    print(f"dropped={dropped}")
 EOF
 peer() { python3 "$TEST_TMP/peer.py" "$@"; }
 
@@ -205,5 +219,13 @@ noread=$(cat "$TEST_TMP/noread")
 diag "non-reading peer: $noread"
 like "$noread" 'dropped=True' "a peer that does not read its replies is disconnected"
 time_cctl "cctl version answers afterwards" version
+stalled=$(peer stalled $((REQUEST * 2 + 1)))
+diag "stalled reader: $stalled"
+like "$stalled" 'dropped=True' "a peer whose queued replies make no progress is disconnected (request deadline)"
+
+rc=0
+err=$("$REAL_CONTAIND" --idle-timeout soon 2>&1) || rc=$?
+is "$rc" 1 "a malformed timeout is refused"
+like "$err" 'whole seconds' "with a usage message"
 
 done_testing
