@@ -33,9 +33,12 @@
  *   - request: a message once started must be complete in time (bytes trickling in, the
  *     slow-loris attack), and queued replies must make progress (a peer that does not read);
  *   - idle: after its first request, a connection with no partial message, nothing queued and
- *     nothing owed to it is closed after a longer spell. "Owed" means someone else holds a reference (conn_ref()): a
- *     container.run waiting for its exit event, a container.wait, an import in progress. Those
- *     connections are legitimately silent for as long as the container runs.
+ *     nothing owed to it is closed after a longer spell. "Owed" means someone else holds a
+ *     reference (conn_ref()): a container.run waiting for its exit event, a container.wait, an
+ *     import in progress. Those connections are rightly silent for as long as the container runs.
+ * Why this is safe for real clients: cctl sends its request right after connecting and never
+ * sends a partial line; while attached it talks to the container through its own fds, not this
+ * socket, and its connection is owed the exit event.
  * All of them are measured on CLOCK_MONOTONIC in milliseconds; 0 disables one.
  */
 struct conn {
