@@ -4,7 +4,8 @@
  *                               directly as an overlay lowerdir
  *   <root>/images/<hex>.json    an image config (hex: sha256 of its canonical form)
  *   <root>/repositories.json    {"names": {"alpine:latest": "sha256:<hex>", ...}}
- *   <root>/tmp/                 imports in progress and layers being deleted; wiped at open
+ *   <root>/tmp/                 imports in progress; moved to the trash at open
+ *   <root>/trash/               trees being deleted by a child process (image-trash.c)
  *
  * A layer appears under layers/ only by an atomic rename of a completely extracted directory, and
  * metadata files are replaced atomically, in the order layer, config, name. A crash in between
@@ -12,30 +13,22 @@
  * (kept, listed with no names, removable by id).
  *
  * Imports run in a forked worker so that parsing a hostile tarball can neither block the event
- * loop nor run with the daemon's full privileges; see import_worker_main(). */
+ * loop nor run with the daemon's full privileges; see image-worker.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <linux/capability.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <event2/event.h>
 #include <openssl/evp.h>
 
@@ -45,29 +38,17 @@
 #include "common/macros.h"
 #include "common/util.h"
 #include "daemon/image-store.h"
-#include "daemon/tarsafe.h"
+#include "daemon/image-trash.h"
+#include "daemon/image-worker.h"
 #include "protocol/messages.h"
 
 #define DIGEST_PREFIX "sha256:"
 #define HEX_LEN 64
+_Static_assert(HEX_LEN == IMAGE_WORKER_HEX_LEN, "the worker reports sha256 digests in hex");
 #define ID_PREFIX_MIN 4
 #define CONFIG_MAX (1024 * 1024)
 #define REPOSITORIES_MAX (16 * 1024 * 1024)
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-/* The fds a worker keeps, at fixed numbers; everything else is closed. */
-#define WORKER_TAR_FD 3
-#define WORKER_RESULT_FD 4
-
-/* What a worker writes to its result pipe, in one write (smaller than PIPE_BUF, so atomic). The
- * daemon treats it as untrusted input: the worker has parsed hostile data. */
-struct import_result {
-	int32_t r;                /* 0 or -errno */
-	uint32_t reserved;
-	uint64_t size;            /* bytes of regular file data */
-	char digest[HEX_LEN + 1]; /* sha256 of the tarball, lowercase hex */
-	char msg[1024];           /* error message when r < 0 */
-};
 
 struct import {
 	struct import *next;
@@ -84,7 +65,8 @@ struct import {
 
 struct image_store {
 	struct event_base *base;
-	char *root, *layers_dir, *images_dir, *tmp_dir, *repos_path;
+	char *root, *layers_dir, *images_dir, *tmp_dir, *trash_dir, *repos_path;
+	struct image_trash *trash;
 	struct image **images;
 	size_t n_images;
 	json_t *names;  /* "name:tag" -> "sha256:<hex>" */
@@ -390,24 +372,23 @@ static int store_write_image(struct image_store *s, const struct image *img, cha
 	return 0;
 }
 
-/* Deletes a layer directory: first renamed into tmp/ (so it disappears at once, and a crash
- * half-way leaves the remains where the next open wipes them), then removed. */
+/* Deletes a directory tree without blocking the loop: it is renamed into the trash (so it
+ * disappears at once, and a crash half-way leaves the remains where the next open finds them)
+ * and removed by a child process. */
+static void store_discard_tree(struct image_store *s, const char *path)
+{
+	int r = image_trash_put(s->trash, path);
+	if (r < 0)
+		log_errno(LOG_LEVEL_WARNING, r, "image store: removing %s: %m", path);
+}
+
 static void store_delete_layer(struct image_store *s, const char *digest)
 {
-	_cleanup_free_ char *path = NULL, *trash = NULL;
-	char rnd[33];
-	int r;
+	_cleanup_free_ char *path = NULL;
 
 	if (asprintf(&path, "%s/%s", s->layers_dir, digest + strlen(DIGEST_PREFIX)) < 0)
 		return;
-	if (random_hex(rnd, 16) >= 0 && asprintf(&trash, "%s/rm-%s", s->tmp_dir, rnd) >= 0 &&
-	    rename(path, trash) >= 0) {
-		free(path);
-		path = TAKE_PTR(trash);
-	}
-	r = rm_rf(path);
-	if (r < 0)
-		log_errno(LOG_LEVEL_WARNING, r, "image store: removing layer %s: %m", path);
+	store_discard_tree(s, path);
 }
 
 /* Removes an image from memory and disk, and its layers that no other image uses. Names must
@@ -563,6 +544,7 @@ int image_store_open(struct event_base *base, const char *root, struct image_sto
 	s->names = json_object();
 	if (!s->names || !(s->root = strdup(root)) || asprintf(&s->layers_dir, "%s/layers", root) < 0 ||
 	    asprintf(&s->images_dir, "%s/images", root) < 0 || asprintf(&s->tmp_dir, "%s/tmp", root) < 0 ||
+	    asprintf(&s->trash_dir, "%s/trash", root) < 0 ||
 	    asprintf(&s->repos_path, "%s/repositories.json", root) < 0) {
 		r = -ENOMEM;
 		goto fail;
@@ -572,8 +554,12 @@ int image_store_open(struct event_base *base, const char *root, struct image_sto
 		r = err_set(reterr, r, "creating the image store in %s: %m", root);
 		goto fail;
 	}
+	/* The trash is emptied in the background, including what a crash left in it. */
+	r = image_trash_open(base, s->trash_dir, &s->trash, reterr);
+	if (r < 0)
+		goto fail;
 	/* Nothing in tmp/ survives a restart: imports in progress died with the daemon. */
-	r = rm_rf(s->tmp_dir);
+	r = image_trash_put(s->trash, s->tmp_dir);
 	if (r < 0) {
 		r = err_set(reterr, r, "cleaning %s: %m", s->tmp_dir);
 		goto fail;
@@ -604,7 +590,6 @@ fail:
 static void import_free(struct import *imp)
 {
 	siginfo_t si;
-	int r;
 
 	if (!imp)
 		return;
@@ -626,11 +611,8 @@ static void import_free(struct import *imp)
 	}
 	safe_close(imp->pidfd);
 	safe_close(imp->result_fd);
-	if (imp->tmpdir) {
-		r = rm_rf(imp->tmpdir);
-		if (r < 0)
-			log_errno(LOG_LEVEL_WARNING, r, "image store: removing %s: %m", imp->tmpdir);
-	}
+	if (imp->tmpdir)
+		store_discard_tree(imp->store, imp->tmpdir);
 	free(imp->tmpdir);
 	free(imp->name);
 	free(imp);
@@ -650,6 +632,7 @@ void image_store_free(struct image_store *s)
 		s->imports = imp->next;
 		import_free(imp);
 	}
+	image_trash_free(s->trash);
 	for (size_t i = 0; i < s->n_images; i++)
 		image_free(s->images[i]);
 	free(s->images);
@@ -658,6 +641,7 @@ void image_store_free(struct image_store *s)
 	free(s->layers_dir);
 	free(s->images_dir);
 	free(s->tmp_dir);
+	free(s->trash_dir);
 	free(s->repos_path);
 	free(s);
 }
@@ -776,28 +760,42 @@ fail:
 	return NULL;
 }
 
+static int store_delete_ref(struct image_store *s, const char *ref, bool force, bool knows_running,
+			    image_usage_fn usage, void *userdata, json_t **ret_removed, char **reterr);
+
 int image_store_remove(struct image_store *s, const char *ref, int (*in_use)(const char *image_id, void *userdata),
 		       void *userdata, json_t **ret_removed, char **reterr)
+{
+	return store_delete_ref(s, ref, false, false, in_use, userdata, ret_removed, reterr);
+}
+
+int image_store_delete(struct image_store *s, const char *ref, bool force, image_usage_fn usage, void *userdata,
+		       json_t **ret_removed, char **reterr)
+{
+	return store_delete_ref(s, ref, force, true, usage, userdata, ret_removed, reterr);
+}
+
+/* image_store_delete(); knows_running: usage tells running from stopped (else its "used" may be
+ * either, and the message must not claim a running container). */
+static int store_delete_ref(struct image_store *s, const char *ref, bool force, bool knows_running,
+			    image_usage_fn usage, void *userdata, json_t **ret_removed, char **reterr)
 {
 	json_auto_t *removed = json_array(), *saved = NULL;
 	_cleanup_free_ const char **names = NULL;
 	_cleanup_free_ char *name = NULL;
 	struct image *img;
 	size_t n = 0;
-	int r;
+	int r, use;
 
 	if (!removed)
 		return -ENOMEM;
 	img = store_resolve(s, ref, &name, reterr);
 	if (!img)
 		return -errno;
+	use = usage ? usage(img->id, userdata) : IMAGE_UNUSED;
 
-	/* Asked before anything changes, untagging included: removing a name that a container
-	 * was started by is refused too (the daemon's force option decides otherwise). */
-	if (in_use && in_use(img->id, userdata))
-		return err_set(reterr, -EBUSY, "cannot remove %s: image is in use by a container", ref);
-
-	/* One of several names: only that name goes. */
+	/* One of several names: only that name goes. The image stays for the other names, so
+	 * nothing a container needs is touched, and Docker does the same. */
 	if (name && store_count_names(s, img->id) > 1) {
 		json_auto_t *old = json_incref(json_object_get(s->names, name));
 
@@ -812,6 +810,15 @@ int image_store_remove(struct image_store *s, const char *ref, int (*in_use)(con
 			return -ENOMEM;
 		goto done;
 	}
+
+	/* The image itself would go. A running container has its layers mounted as its root: never,
+	 * force or not (Docker's "cannot be forced"). Stopped ones only with force. */
+	if (use == IMAGE_USED_STOPPED && !force)
+		return err_set(reterr, -EBUSY, "cannot remove %s: image is used by a stopped container (remove it, or force)",
+			       ref);
+	if (use != IMAGE_UNUSED && use != IMAGE_USED_STOPPED)
+		return err_set(reterr, -EBUSY, "cannot remove %s: image is in use by a %scontainer%s", ref,
+			       knows_running ? "running " : "", force ? " (cannot be forced)" : "");
 
 	/* All names go first, then the config, then the layers: a crash in between leaves an
 	 * unnamed image (listed, removable by id) or unreferenced layers (collected at open). */
@@ -843,344 +850,8 @@ done:
 	return 0;
 }
 
-/*
- * The import worker.
- *
- * Security: the worker parses an untrusted tarball as root (it must: layer files keep their
- * owners, modes, device numbers and file capabilities). It is confined so that a refusal in
- * tarsafe or libarchive is not the only thing between a hostile entry and the host:
- *   - it gets only the tarball and the result pipe (fds 3 and 4); every other fd of the daemon
- *     (client sockets, the listening socket, container pidfds) is closed;
- *   - it chroots into its extraction directory before reading a byte, so even a path that
- *     slipped past every check resolves inside the layer, and it drops every capability except
- *     those extraction needs (chown, fowner, fsetid, dac_override/read_search, mknod, setfcap):
- *     without CAP_SYS_CHROOT and CAP_SYS_ADMIN it cannot leave the chroot or mount anything;
- *   - only tar formats are enabled. libarchive's "all formats" includes mtree, whose entries
- *     can name files of the extracting machine to copy contents from;
- *   - archive_write_disk refuses "..", absolute paths and writes through symlinks, and every
- *     entry (and hard-link target) passes tarsafe first; any refusal fails the whole import;
- *   - trusted.* and user.overlay.* xattrs are dropped: they are overlayfs' own metadata
- *     (redirect, metacopy, opaque, origin) and a layer must not smuggle them into a lowerdir;
- *   - it dies with the daemon (PR_SET_PDEATHSIG), and the daemon wipes tmp/ at the next start.
- * The residual risk is CAP_MKNOD, needed for device nodes in layers (Docker allows them): code
- * execution inside the worker through a libarchive bug could create and open a disk device.
- */
-
-struct tar_source {
-	int fd;
-	EVP_MD_CTX *md;
-	int error; /* errno of a failed read */
-	unsigned char buf[128 * 1024];
-};
-
-/* Reads the next chunk of the tarball and hashes it. Every byte goes through here (there is no
- * skip callback), so the digest covers the file exactly as given. */
-static ssize_t tar_source_fill(struct tar_source *src)
-{
-	for (;;) {
-		ssize_t n = read(src->fd, src->buf, sizeof(src->buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			/* The client may have handed over a non-blocking pipe. */
-			struct pollfd p = { .fd = src->fd, .events = POLLIN };
-			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-				src->error = errno;
-				return -1;
-			}
-			continue;
-		}
-		if (n < 0) {
-			src->error = errno;
-			return -1;
-		}
-		if (n > 0 && EVP_DigestUpdate(src->md, src->buf, (size_t)n) != 1) {
-			src->error = EIO;
-			return -1;
-		}
-		return n;
-	}
-}
-
-static la_ssize_t tar_source_read(struct archive *a, void *userdata, const void **buf)
-{
-	struct tar_source *src = userdata;
-	ssize_t n = tar_source_fill(src);
-
-	if (n < 0) {
-		archive_set_error(a, src->error, "reading the tarball: %s", strerror(src->error));
-		return -1;
-	}
-	*buf = src->buf;
-	return n;
-}
-
-static bool xattr_refused(const char *name)
-{
-	return str_startswith(name, "trusted.") || str_startswith(name, "user.overlay.");
-}
-
-/* Drops xattrs in overlayfs' namespaces (see the security note above). The entry owns the xattr
- * strings, so the ones to keep are copied before the list is cleared and rebuilt. */
-static int entry_filter_xattrs(struct archive_entry *e)
-{
-	struct kept {
-		char *name;
-		void *value;
-		size_t size;
-	} *kept = NULL;
-	size_t n = 0, size, count;
-	const void *value;
-	const char *name;
-	bool drop = false;
-	int r = 0;
-
-	if (archive_entry_xattr_reset(e) <= 0)
-		return 0;
-	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
-		drop = drop || xattr_refused(name);
-	if (!drop)
-		return 0;
-	count = (size_t)archive_entry_xattr_reset(e);
-	kept = calloc(count, sizeof(*kept));
-	if (!kept)
-		return -ENOMEM;
-	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK && n < count) {
-		if (xattr_refused(name))
-			continue;
-		kept[n].name = strdup(name);
-		kept[n].value = malloc(size ? size : 1);
-		kept[n].size = size;
-		if (!kept[n].name || !kept[n].value) {
-			n++;
-			r = -ENOMEM;
-			goto out;
-		}
-		memcpy(kept[n].value, value, size);
-		n++;
-	}
-	archive_entry_xattr_clear(e);
-	for (size_t i = 0; i < n; i++)
-		archive_entry_xattr_add_entry(e, kept[i].name, kept[i].value, kept[i].size);
-out:
-	for (size_t i = 0; i < n; i++) {
-		free(kept[i].name);
-		free(kept[i].value);
-	}
-	free(kept);
-	return r;
-}
-
-/* Copies an entry's data from the tarball to disk. */
-static int copy_data(struct archive *in, struct archive *out, const char *path, char **reterr)
-{
-	const void *buf;
-	size_t size;
-	la_int64_t offset;
-
-	for (;;) {
-		int r = archive_read_data_block(in, &buf, &size, &offset);
-		if (r == ARCHIVE_EOF)
-			return 0;
-		if (r < ARCHIVE_WARN)
-			return err_set(reterr, -EIO, "reading \"%s\" from the tarball: %s", path,
-				       archive_error_string(in));
-		if (archive_write_data_block(out, buf, size, offset) < ARCHIVE_WARN)
-			return err_set(reterr, -EIO, "writing \"%s\": %s", path, archive_error_string(out));
-	}
-}
-
-/* Extracts every entry; fails on the first refused or unwritable one. */
-static int worker_extract(struct archive *in, struct archive *out, uint64_t *ret_size, char **reterr)
-{
-	struct archive_entry *entry;
-	uint64_t size = 0, n = 0;
-	int r;
-
-	for (;;) {
-		const char *path, *hardlink;
-		unsigned type;
-
-		r = archive_read_next_header(in, &entry);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			if (n == 0)
-				return err_set(reterr, -EINVAL, "not a tar archive (%s)", archive_error_string(in));
-			return err_set(reterr, -EINVAL, "reading the tarball after %" PRIu64 " entries: %s", n,
-				       archive_error_string(in));
-		}
-		n++;
-		path = archive_entry_pathname(entry);
-		hardlink = archive_entry_hardlink(entry);
-		type = archive_entry_filetype(entry);
-		r = tarsafe_check_entry(path, hardlink, reterr);
-		if (r < 0)
-			return r;
-		r = tarsafe_check_type(path, type, hardlink != NULL, reterr);
-		if (r < 0)
-			return r;
-		r = entry_filter_xattrs(entry);
-		if (r < 0)
-			return r;
-		if (!hardlink && type == AE_IFREG && archive_entry_size(entry) > 0)
-			size += (uint64_t)archive_entry_size(entry);
-		r = archive_write_header(out, entry);
-		if (r < ARCHIVE_WARN)
-			return err_set(reterr, -EPERM, "cannot extract tar entry \"%s\": %s", path,
-				       archive_error_string(out));
-		r = copy_data(in, out, path, reterr);
-		if (r < 0)
-			return r;
-		if (archive_write_finish_entry(out) < ARCHIVE_WARN)
-			return err_set(reterr, -EIO, "writing \"%s\": %s", path, archive_error_string(out));
-	}
-	if (n == 0)
-		return err_set(reterr, -EINVAL, "not a tar archive (no entries)");
-	/* Directory modes and times are applied here, after their contents. */
-	if (archive_write_close(out) < ARCHIVE_WARN)
-		return err_set(reterr, -EIO, "finishing the extraction: %s", archive_error_string(out));
-	*ret_size = size;
-	return 0;
-}
-
-/* Chroots into the current directory (the extraction directory) and drops privileges. */
-static int worker_confine(char **reterr)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
-	const uint32_t keep = 1u << CAP_CHOWN | 1u << CAP_DAC_OVERRIDE | 1u << CAP_DAC_READ_SEARCH |
-			      1u << CAP_FOWNER | 1u << CAP_FSETID | 1u << CAP_MKNOD | 1u << CAP_SETFCAP;
-	struct rlimit no_core = { 0, 0 };
-
-	if (chroot(".") < 0)
-		return err_set(reterr, -errno, "chroot into the extraction directory: %m");
-	if (chdir("/") < 0)
-		return err_set(reterr, -errno, "chdir: %m");
-	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
-		return err_set(reterr, -errno, "setrlimit: %m");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_set(reterr, -errno, "prctl(PR_SET_NO_NEW_PRIVS): %m");
-	data[0].effective = data[0].permitted = keep;
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return err_set(reterr, -errno, "dropping capabilities: %m");
-	return 0;
-}
-
-/* Everything the worker does after its fds are in place; fills res. */
-static int worker_run(struct import_result *res, char **reterr)
-{
-	static const int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-				 ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_OWNER |
-				 ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR;
-	static struct tar_source src = { .fd = WORKER_TAR_FD };
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	struct archive *in, *out;
-	uint64_t size = 0;
-	int r, root_fd;
-
-	/* Set up everything that might load files (OpenSSL configuration, libarchive's
-	 * decompressors) before the chroot. */
-	src.md = EVP_MD_CTX_new();
-	if (!src.md || EVP_DigestInit_ex(src.md, EVP_sha256(), NULL) != 1)
-		return err_set(reterr, -ENOMEM, "initializing sha256");
-	in = archive_read_new();
-	out = archive_write_disk_new();
-	if (!in || !out)
-		return -ENOMEM;
-	/* Immutable/append-only flags (FFLAGS) are left out on purpose: the daemon must be able
-	 * to delete what it extracted. ACLs too; rootfs tarballs have none. Owners are numeric
-	 * (no archive_write_disk_set_standard_lookup), as in every container image format. */
-	if (archive_read_support_filter_all(in) < ARCHIVE_WARN || archive_read_support_format_tar(in) != ARCHIVE_OK ||
-	    archive_write_disk_set_options(out, flags) != ARCHIVE_OK)
-		return err_set(reterr, -EIO, "setting up libarchive: %s", archive_error_string(in));
-	umask(022);
-
-	r = worker_confine(reterr);
-	if (r < 0)
-		return r;
-
-	if (archive_read_open(in, &src, NULL, tar_source_read, NULL) != ARCHIVE_OK)
-		return err_set(reterr, -EINVAL, "not a tar archive (%s)", archive_error_string(in));
-	r = worker_extract(in, out, &size, reterr);
-	if (r < 0)
-		return r;
-	/* The digest covers the whole file, including whatever follows the end-of-archive marker
-	 * that libarchive did not need to read. */
-	for (;;) {
-		ssize_t n = tar_source_fill(&src);
-		if (n < 0)
-			return err_set(reterr, -src.error, "reading the tarball: %m");
-		if (n == 0)
-			break;
-	}
-	if (EVP_DigestFinal_ex(src.md, md, &md_len) != 1 || md_len != 32)
-		return err_set(reterr, -EIO, "computing sha256");
-	hex_encode(md, md_len, res->digest);
-	res->size = size;
-
-	/* One syncfs instead of an fsync per file: the layer's data must be on disk before the
-	 * daemon's (fsync'ed) metadata refers to it. */
-	root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root_fd < 0)
-		return err_set(reterr, -errno, "opening the layer directory: %m");
-	if (syncfs(root_fd) < 0) {
-		r = -errno;
-		close(root_fd);
-		return err_set(reterr, r, "syncing the layer: %m");
-	}
-	close(root_fd);
-	return 0;
-}
-
-/* Moves fd to the fixed number target (which may be taken by one of the other fds we still need:
- * everything is first duplicated above the range in use). */
-static int worker_move_fds(int tar_fd, int result_fd)
-{
-	int t = fcntl(tar_fd, F_DUPFD_CLOEXEC, 10), p = fcntl(result_fd, F_DUPFD_CLOEXEC, 10);
-
-	if (t < 0 || p < 0)
-		return -errno;
-	if (dup3(t, WORKER_TAR_FD, O_CLOEXEC) < 0 || dup3(p, WORKER_RESULT_FD, O_CLOEXEC) < 0)
-		return -errno;
-	if (close_range(WORKER_RESULT_FD + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0)
-		return -errno;
-	return 0;
-}
-
-/* The worker process: extracts tar_fd into dir_fd and reports through result_fd. Never returns. */
-static _Noreturn void import_worker_main(int tar_fd, int result_fd, int dir_fd, pid_t parent)
-{
-	struct import_result res = { 0 };
-	struct sigaction sa = { .sa_handler = SIG_DFL };
-	char *err = NULL;
-	sigset_t none;
-	int r;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(EXIT_FAILURE);
-	/* The daemon's handlers and mask mean nothing here. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (sigemptyset(&none) < 0 || sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-		_exit(EXIT_FAILURE);
-	if (fchdir(dir_fd) < 0 || worker_move_fds(tar_fd, result_fd) < 0)
-		_exit(EXIT_FAILURE);
-
-	r = worker_run(&res, &err);
-	res.r = r < 0 ? r : 0;
-	if (r < 0)
-		snprintf(res.msg, sizeof(res.msg), "%s", err ? err : strerror(-r));
-	if (write_all(WORKER_RESULT_FD, &res, sizeof(res)) < 0)
-		_exit(EXIT_FAILURE);
-	_exit(EXIT_SUCCESS);
-}
-
 /* Reads and validates the worker's result after it exited. */
-static int import_read_result(struct import *imp, const siginfo_t *si, struct import_result *res, char **reterr)
+static int import_read_result(struct import *imp, const siginfo_t *si, struct image_worker_result *res, char **reterr)
 {
 	ssize_t n;
 
@@ -1205,7 +876,7 @@ static int import_read_result(struct import *imp, const siginfo_t *si, struct im
 }
 
 /* Turns a finished extraction into a layer, an image and a name. */
-static int import_commit(struct import *imp, const struct import_result *res, json_t **ret_info, char **reterr)
+static int import_commit(struct import *imp, const struct image_worker_result *res, json_t **ret_info, char **reterr)
 {
 	struct image_store *s = imp->store;
 	_cleanup_(image_freep) struct image *img = NULL;
@@ -1233,9 +904,7 @@ static int import_commit(struct import *imp, const struct import_result *res, js
 	if (r < 0) {
 		if (errno != EEXIST)
 			return err_set(reterr, -errno, "moving the layer into %s: %m", layer_dir);
-		r = rm_rf(imp->tmpdir);
-		if (r < 0)
-			log_errno(LOG_LEVEL_WARNING, r, "image store: removing %s: %m", imp->tmpdir);
+		store_discard_tree(s, imp->tmpdir);
 	}
 
 	img = calloc(1, sizeof(*img));
@@ -1310,7 +979,7 @@ static void import_on_exit(evutil_socket_t fd, short what, void *userdata)
 	struct image_store *s = imp->store;
 	_cleanup_free_ char *err = NULL;
 	json_auto_t *info = NULL;
-	struct import_result res = { 0 };
+	struct image_worker_result res = { 0 };
 	image_import_done_fn done;
 	siginfo_t si = { 0 };
 	void *done_userdata;
@@ -1391,7 +1060,7 @@ int image_import_start(struct image_store *s, int tar_fd, const char *name, imag
 	if (pid < 0)
 		return err_set(reterr, -errno, "starting the import worker: %m");
 	if (pid == 0)
-		import_worker_main(fd, pipe_wr, dir_fd, parent);
+		image_worker_main(fd, pipe_wr, dir_fd, parent);
 	imp->pid = pid;
 	pipe_wr = safe_close(pipe_wr);
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct event_base;
@@ -42,11 +43,29 @@ json_t *image_store_list(struct image_store *s);
 /* How many images the store holds. */
 size_t image_store_count(struct image_store *s);
 
-/* Removes a name; removes the image (and its unused layers) when no name is left, or when ref is
- * an id (then with all its names). in_use(image_id, userdata) is asked first, whatever would be
- * removed; when it says true, -EBUSY with a message and nothing changes. -ENOENT (or -EINVAL for an
- * ambiguous id prefix) with a message when there is no such image. *ret_removed: the removed
- * names and, when the image went, its id, e.g. ["alpine:latest", "sha256:..."]. */
+/* What an image_usage_fn says about the containers created from an image. Any other non-zero
+ * value counts as IMAGE_USED, so a plain "in use" predicate is a valid (conservative) answer. */
+enum image_usage {
+	IMAGE_UNUSED = 0,
+	IMAGE_USED = 1,         /* by a running (or starting, or stopping) container */
+	IMAGE_USED_STOPPED = 2, /* only by stopped containers */
+};
+typedef int (*image_usage_fn)(const char *image_id, void *userdata);
+
+/* Removes an image reference, as docker rmi does:
+ *   - a name of an image that has other names: only that name goes, whatever uses the image;
+ *   - the last name, or an id: the image goes with all its names and its unused layers, unless
+ *     containers use it: -EBUSY (conflict) when a running one does, even with force; when only
+ *     stopped ones do, -EBUSY without force and removal with it (the stopped containers keep
+ *     their records; they cannot be started again from the removed image).
+ * usage(image_id, userdata) may be NULL (nothing uses images). -ENOENT (or -EINVAL for an
+ * ambiguous id prefix) with a message when there is no such image; nothing changes on failure.
+ * *ret_removed: the removed names and, when the image went, its id, e.g. ["alpine:latest",
+ * "sha256:..."]. Layer files are deleted in the background (image-trash.h). */
+int image_store_delete(struct image_store *s, const char *ref, bool force, image_usage_fn usage, void *userdata,
+		       json_t **ret_removed, char **reterr);
+
+/* image_store_delete() without force, for callers with an "in use" predicate. */
 int image_store_remove(struct image_store *s, const char *ref, int (*in_use)(const char *image_id, void *userdata),
 		       void *userdata, json_t **ret_removed, char **reterr);
 

@@ -81,6 +81,8 @@ int main(int argc, char **argv)
 	r = api_new(d.base, &opts, &d.api, &err);
 	if (r == 0)
 		r = server_new(d.base, d.api, opts.socket_path, opts.group, &d.server, &err);
+	if (r == 0)
+		server_set_timeouts(d.server, opts.handshake_timeout, opts.request_timeout, opts.idle_timeout);
 	if (r < 0) {
 		log_error("%s", err ? err : strerror(-r));
 		free(err);

@@ -10,6 +10,10 @@ struct daemon_options {
 	char *group;        /* --group: socket group allowed to connect (default: root only) */
 	int log_level;      /* --log-level */
 	bool foreground;    /* --foreground: do not daemonize */
+	/* Peer deadlines in seconds, 0 for none (hidden options, for tests and odd setups). */
+	unsigned handshake_timeout; /* --handshake-timeout: first request complete after connecting */
+	unsigned request_timeout;   /* --request-timeout: a started message complete; replies read */
+	unsigned idle_timeout;      /* --idle-timeout: no request, nothing owed, no bytes */
 };
 
 /* Returns 0 to run, 1 when the caller should exit successfully (--help, --version), or -EINVAL

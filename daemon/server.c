@@ -2,6 +2,7 @@
 #include <event2/event.h>
 #include <grp.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -21,11 +23,31 @@
 /* A client that does not read its replies may make us queue this much before we drop it. */
 #define CONN_MAX_QUEUED (4u * 1024 * 1024)
 #define SERVER_MAX_CONNS 256
+/* At the cap, a connection that has said nothing for this long may make room for a new one. */
+#define SERVER_EVICT_AFTER_MS 1000
 
+/*
+ * Peer deadlines. A slot (one of SERVER_MAX_CONNS) is only held by a peer that is doing something:
+ *   - handshake: a new connection must complete its first request in time, so a flood of
+ *     connections that say nothing frees itself;
+ *   - request: a message once started must be complete in time (bytes trickling in, the
+ *     slow-loris attack), and queued replies must make progress (a peer that does not read);
+ *   - idle: after its first request, a connection with no partial message, nothing queued and
+ *     nothing owed to it is closed after a longer spell. "Owed" means someone else holds a
+ *     reference (conn_ref()): a container.run waiting for its exit event, a container.wait, an
+ *     import in progress. Those connections are rightly silent for as long as the container runs.
+ * Why this is safe for real clients: cctl sends its request right after connecting and never
+ * sends a partial line; while attached it talks to the container through its own fds, not this
+ * socket, and its connection is owed the exit event.
+ * All of them are measured on CLOCK_MONOTONIC in milliseconds; 0 disables one.
+ */
 struct conn {
 	struct server *srv;
 	int fd;
-	struct event *ev_read, *ev_write;
+	struct event *ev_read, *ev_write, *ev_timer;
+	uint64_t accepted_ms, active_ms, msg_started_ms, write_progress_ms;
+	bool handshaken; /* a complete request arrived */
+	bool partial;    /* a message has started and is not complete */
 	struct wire_reader rd;
 	struct wire_writer wr;
 	unsigned refs;
@@ -44,9 +66,80 @@ struct server {
 	gid_t group;       /* members may connect; (gid_t)-1 for root only */
 	struct conn *conns;
 	unsigned nconns;
+	uint64_t handshake_ms, request_ms, idle_ms; /* 0: no deadline */
 };
 
 static void conn_close(struct conn *c);
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Lowers *next to base + span when that deadline applies and comes sooner. */
+static void deadline_min(uint64_t *next, uint64_t base, uint64_t span)
+{
+	if (span && base + span < *next)
+		*next = base + span;
+}
+
+/* Arms the connection's timer for the earliest deadline that applies in its current state; the
+ * timer re-evaluates the state when it fires, so a deadline that no longer applies is harmless. */
+static void conn_arm_timer(struct conn *c)
+{
+	struct server *s = c->srv;
+	uint64_t next = UINT64_MAX, now = now_ms();
+
+	if (!c->open || !c->ev_timer)
+		return;
+	if (!c->handshaken)
+		deadline_min(&next, c->accepted_ms, s->handshake_ms);
+	if (c->partial)
+		deadline_min(&next, c->msg_started_ms, s->request_ms);
+	if (wire_writer_pending(&c->wr))
+		deadline_min(&next, c->write_progress_ms, s->request_ms);
+	if (c->handshaken)
+		deadline_min(&next, c->active_ms, s->idle_ms);
+	if (next == UINT64_MAX) {
+		event_del(c->ev_timer);
+		return;
+	}
+	uint64_t delay = next > now ? next - now : 0;
+	struct timeval tv = { .tv_sec = (time_t)(delay / 1000), .tv_usec = (suseconds_t)(delay % 1000) * 1000 };
+	evtimer_add(c->ev_timer, &tv);
+}
+
+/* A deadline passed (or a stale one fired): close the connection if it is overdue, else re-arm. */
+static void conn_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct server *s = c->srv;
+	uint64_t now = now_ms();
+	const char *why = NULL;
+
+	if (!c->handshaken && s->handshake_ms && now >= c->accepted_ms + s->handshake_ms)
+		why = "sent no complete request in time after connecting";
+	else if (c->partial && s->request_ms && now >= c->msg_started_ms + s->request_ms)
+		why = "did not complete its message in time";
+	else if (wire_writer_pending(&c->wr) && s->request_ms && now >= c->write_progress_ms + s->request_ms)
+		why = "does not read its replies";
+	else if (c->handshaken && s->idle_ms && now >= c->active_ms + s->idle_ms) {
+		/* Someone holds a reference: a reply or an event is owed to this peer, which is
+		 * right to wait quietly. Look again one idle period from now. */
+		if (c->refs > 1 || c->partial || wire_writer_pending(&c->wr))
+			c->active_ms = now;
+		else
+			why = "was idle too long";
+	}
+	if (why) {
+		log_info("client pid %d %s; closing its connection", (int)c->peer_pid, why);
+		conn_close(c);
+		return;
+	}
+	conn_arm_timer(c);
+}
 
 struct conn *conn_ref(struct conn *c)
 {
@@ -70,7 +163,10 @@ bool conn_is_open(const struct conn *c)
 
 static void conn_flush(struct conn *c)
 {
+	size_t before = c->wr.queued_bytes;
 	int r = wire_writer_flush(&c->wr, c->fd);
+	if (c->wr.queued_bytes != before)
+		c->write_progress_ms = now_ms();
 	if (r == -EAGAIN) {
 		if (c->wr.queued_bytes > CONN_MAX_QUEUED) {
 			log_warning("client pid %d does not read its replies; closing", (int)c->peer_pid);
@@ -78,6 +174,7 @@ static void conn_flush(struct conn *c)
 			return;
 		}
 		event_add(c->ev_write, NULL);
+		conn_arm_timer(c);
 	} else if (r < 0) {
 		log_debug("write to client pid %d failed: %s", (int)c->peer_pid, strerror(-r));
 		conn_close(c);
@@ -109,11 +206,18 @@ static void conn_send(struct conn *c, json_t *msg, const int *fds, unsigned nfds
 			log_error("failed to encode a reply (out of memory or over the size limit)");
 		return;
 	}
+	if (!wire_writer_pending(&c->wr))
+		c->write_progress_ms = now_ms();
 	if (wire_writer_push(&c->wr, line, len, fds, nfds) < 0) {
 		conn_close(c);
 		return;
 	}
+	/* A reply or an event is activity: the idle clock restarts for the peer to act on it. */
+	c->active_ms = now_ms();
+	conn_ref(c);
 	conn_flush(c);
+	conn_arm_timer(c);
+	conn_unref(c);
 }
 
 void conn_send_result(struct conn *c, json_t *id, json_t *result, const int *fds, unsigned nfds)
@@ -175,6 +279,8 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		conn_unref(c);
 		return;
 	}
+	if (r > 0)
+		c->active_ms = now_ms();
 	while (conn_is_open(c)) {
 		struct wire_msg m;
 		int k = wire_reader_next(&c->rd, &m);
@@ -185,10 +291,21 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		}
 		if (k <= 0)
 			break;
+		c->handshaken = true;
+		c->partial = false;
 		conn_handle_line(c, &m);
 	}
 	if (r == 0 && conn_is_open(c))
 		conn_close(c);
+	if (conn_is_open(c)) {
+		/* Bytes left after the last complete line (or an oversized line being skipped) are a
+		 * message in progress; its clock starts with its first read. */
+		bool partial = c->rd.len > c->rd.start || c->rd.skipping;
+		if (partial && !c->partial)
+			c->msg_started_ms = now_ms();
+		c->partial = partial;
+		conn_arm_timer(c);
+	}
 	conn_unref(c);
 }
 
@@ -206,7 +323,8 @@ static void conn_close(struct conn *c)
 	api_conn_closed(s->api, c);
 	event_free(c->ev_read);
 	event_free(c->ev_write);
-	c->ev_read = c->ev_write = NULL;
+	event_free(c->ev_timer);
+	c->ev_read = c->ev_write = c->ev_timer = NULL;
 	close(c->fd);
 	c->fd = -1;
 	if (c->prev)
@@ -251,6 +369,22 @@ static void reject(int fd, const char *code, const char *message)
 	close(fd);
 }
 
+/* The connection to close so a newcomer fits under the cap: the oldest one that has not completed
+ * a request after SERVER_EVICT_AFTER_MS. Every real client sends its first request right after
+ * connecting, so only a silent peer can be picked; without this, peers that reconnect as fast as
+ * the handshake deadline closes them would keep everyone else out. NULL when there is none. */
+static struct conn *server_pick_evictee(struct server *s)
+{
+	uint64_t now = now_ms();
+	struct conn *victim = NULL;
+
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (!c->handshaken && now >= c->accepted_ms + SERVER_EVICT_AFTER_MS &&
+		    (!victim || c->accepted_ms < victim->accepted_ms))
+			victim = c;
+	return victim;
+}
+
 static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server *s = arg;
@@ -273,6 +407,12 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 		reject(fd, PROTO_E_PERMISSION, "permission denied: containd accepts root and the socket's group");
 		return;
 	}
+	struct conn *victim = s->nconns >= SERVER_MAX_CONNS ? server_pick_evictee(s) : NULL;
+	if (victim) {
+		log_info("client pid %d has sent nothing; closing it to make room for pid %d", (int)victim->peer_pid,
+			 (int)cred.pid);
+		conn_close(victim);
+	}
 	if (s->nconns >= SERVER_MAX_CONNS) {
 		log_warning("refused client pid %d: %u connections already", (int)cred.pid, s->nconns);
 		reject(fd, PROTO_E_LIMIT, "too many connections");
@@ -293,11 +433,14 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 	wire_writer_init(&c->wr);
 	c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
-	if (!c->ev_read || !c->ev_write || event_add(c->ev_read, NULL) < 0) {
+	c->ev_timer = evtimer_new(s->base, conn_on_timer, c);
+	if (!c->ev_read || !c->ev_write || !c->ev_timer || event_add(c->ev_read, NULL) < 0) {
 		if (c->ev_read)
 			event_free(c->ev_read);
 		if (c->ev_write)
 			event_free(c->ev_write);
+		if (c->ev_timer)
+			event_free(c->ev_timer);
 		close(fd);
 		free(c);
 		return;
@@ -307,6 +450,8 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
+	c->accepted_ms = c->active_ms = now_ms();
+	conn_arm_timer(c);
 	log_debug("client pid %d uid %d connected", (int)cred.pid, (int)cred.uid);
 }
 
@@ -371,6 +516,7 @@ int server_new(struct event_base *base, struct api *api, const char *socket_path
 	s->api = api;
 	s->listen_fd = -1;
 	s->group = (gid_t)-1;
+	server_set_timeouts(s, 0, 0, 0);
 	int r = 0;
 
 	if (group) {
@@ -441,6 +587,15 @@ void server_free(struct server *s)
 		conn_close(c);
 	}
 	free(s);
+}
+
+void server_set_timeouts(struct server *s, unsigned handshake, unsigned request, unsigned idle)
+{
+	s->handshake_ms = (uint64_t)handshake * 1000;
+	s->request_ms = (uint64_t)request * 1000;
+	s->idle_ms = (uint64_t)idle * 1000;
+	for (struct conn *c = s->conns; c; c = c->next)
+		conn_arm_timer(c);
 }
 
 unsigned server_connection_count(const struct server *s)

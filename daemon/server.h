@@ -21,6 +21,9 @@ void server_stop_listening(struct server *s);
 /* Closes every connection and frees the server. */
 void server_free(struct server *s);
 unsigned server_connection_count(const struct server *s);
+/* Peer deadlines in seconds (0: none): a new connection's first request, a started message and
+ * queued replies, and an idle connection that is owed nothing. See the comment in server.c. */
+void server_set_timeouts(struct server *s, unsigned handshake, unsigned request, unsigned idle);
 
 /* Connections are reference counted so a container can keep the one it must report to; a closed
  * connection stays valid (conn_is_open() false) until the last reference goes. */

@@ -100,3 +100,28 @@ int tarsafe_check_type(const char *path, unsigned type, bool hardlink, char **re
 		return err_set(reterr, -EINVAL, "refusing tar entry \"%s\": unsupported file type 0%o", path, type);
 	}
 }
+
+/* Whether path names name directly under the root ("name", "./name", ".//name/"). */
+static bool path_is_top(const char *path, const char *name)
+{
+	size_t len = strlen(name);
+
+	while (path[0] == '.' && path[1] == '/') {
+		path++;
+		path += strspn(path, "/");
+	}
+	if (strncmp(path, name, len) != 0)
+		return false;
+	return path[len + strspn(path + len, "/")] == '\0';
+}
+
+int tarsafe_check_rootfs_entry(const char *path, unsigned type, char **reterr)
+{
+	/* The OCI image layout spec makes "oci-layout" the marker of a layout's root; no root
+	 * filesystem has one. */
+	if (type == S_IFREG && path_is_top(path, "oci-layout"))
+		return err_set(reterr, -EINVAL,
+			       "this is an OCI image layout archive (oci-layout, index.json, blobs/), not a root "
+			       "filesystem: it needs image load, which is not supported yet");
+	return 0;
+}

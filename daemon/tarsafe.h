@@ -16,3 +16,9 @@ int tarsafe_check_type(const char *path, unsigned type, bool hardlink, char **re
 
 /* Whether path names the extraction root itself (".", "./", ".//."). */
 bool tarsafe_path_is_root(const char *path);
+
+/* Refuses an entry that shows the tarball is an image archive rather than a root filesystem: the
+ * "oci-layout" file at the top of an OCI image layout (next to index.json and blobs/). Imported
+ * as a rootfs it would give an image whose root is blobs/ and index.json. Returns 0, or -EINVAL
+ * with a message that says what to use instead. */
+int tarsafe_check_rootfs_entry(const char *path, unsigned type, char **reterr);

@@ -270,6 +270,12 @@ static int in_use_no(const char *image_id, void *userdata)
 	return 0;
 }
 
+/* An image_usage_fn that answers what *userdata says. */
+static int usage_is(const char *image_id, void *userdata)
+{
+	return *(int *)userdata;
+}
+
 static const char *json_str_at(json_t *a, size_t i)
 {
 	return json_string_value(json_array_get(a, i));
@@ -290,6 +296,18 @@ static void test_hostile(struct image_store *s)
 	write_file_atomic(victim, "victim\n", 7);
 	write_file_atomic(secret, "secret\n", 7);
 	stat("/etc/passwd", &st_passwd);
+
+	/* An OCI image layout is an image archive, not a root filesystem, whatever its order. */
+	hostile(s, "OCI image layout",
+		(struct tentry[]){ { .path = "blobs/", .type = AE_IFDIR },
+				   { .path = "blobs/sha256/", .type = AE_IFDIR },
+				   { .path = "index.json", .type = AE_IFREG, .data = "{}" },
+				   { .path = "./oci-layout", .type = AE_IFREG, .data = "{\"imageLayoutVersion\":\"1.0.0\"}" } },
+		4, "OCI image layout archive", NULL);
+	hostile(s, "OCI image layout (marker first)",
+		(struct tentry[]){ { .path = "oci-layout", .type = AE_IFREG, .data = "{}" },
+				   { .path = "blobs/", .type = AE_IFDIR } },
+		2, "image load, which is not supported yet", NULL);
 
 	/* The extraction directory is <tmproot>/store/tmp/import-<random>/, so three ".." reach
 	 * tmproot. */
@@ -478,11 +496,13 @@ static void test_kinds(struct image_store *s)
 				 { .path = "./dev/", .type = AE_IFDIR },
 				 { .path = "./dev/null", .type = AE_IFCHR, .rdev = makedev(1, 3) },
 				 { .path = "./dev/fifo", .type = AE_IFIFO },
+				 /* Only the top-level oci-layout marks an image layout. */
+				 { .path = "./etc/oci-layout", .type = AE_IFREG, .data = "" },
 				 /* A symlink replaced by a file: the file must not be written through it. */
 				 { .path = "passwd", .type = AE_IFLNK, .symlink = victim },
 				 { .path = "passwd", .type = AE_IFREG, .data = "replaced\n" },
 			 },
-			 13, false, "trailing garbage after the end-of-archive marker\n"),
+			 14, false, "trailing garbage after the end-of-archive marker\n"),
 	       0, "kinds: tarball written");
 	file_sha256(tar, digest);
 
@@ -510,6 +530,8 @@ static void test_kinds(struct image_store *s)
 	ok(lstat(path_in(layer, "dev/null"), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3),
 	   "kinds: char device made");
 	ok(lstat(path_in(layer, "dev/fifo"), &st) == 0 && S_ISFIFO(st.st_mode), "kinds: fifo made");
+	ok(lstat(path_in(layer, "etc/oci-layout"), &st) == 0 && S_ISREG(st.st_mode),
+	   "kinds: a file named oci-layout below the top is just a file");
 	ok(lstat(path_in(layer, "passwd"), &st) == 0 && S_ISREG(st.st_mode), "kinds: symlink replaced by a file");
 	free(content);
 	content = NULL;
@@ -608,7 +630,7 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 	struct timespec t0, t1;
 	json_t *list, *removed = NULL, *names;
 	struct stat st;
-	int calls = 0, r;
+	int calls = 0, r, use;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	is_int(import_path(s, alpine, "alpine", &d), 0, "alpine: import started");
@@ -745,28 +767,45 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 	   "  both names still there");
 	ok(exists(layer_dir), "  layer still there");
 
-	/* A name of an image in use is refused too, even when another name would remain. */
-	is_int(image_store_remove(s, "alpine:3.20", in_use_yes, &calls, &removed, NULL), -EBUSY,
-	       "untag while in use: -EBUSY");
-	ok(!removed && image_store_lookup(s, "alpine:3.20", NULL), "  alpine:3.20 still there");
-
-	/* Removing one of two names only untags. */
-	is_int(image_store_remove(s, "alpine:3.20", in_use_no, NULL, &removed, NULL), 0, "untag alpine:3.20");
+	/* Removing one of two names only untags, even while a container uses the image (as
+	 * Docker): the image and its layer stay for the other name. */
+	is_int(image_store_remove(s, "alpine:3.20", in_use_yes, &calls, &removed, NULL), 0,
+	       "untag alpine:3.20 while in use");
 	is_int(json_array_size(removed), 1, "  one thing removed");
 	is_str(json_str_at(removed, 0), "alpine:3.20", "  it is the name");
 	json_decref(removed);
 	removed = NULL;
 	ok(!image_store_lookup(s, "alpine:3.20", NULL), "  alpine:3.20 gone");
-	ok(image_store_lookup(s, "alpine", NULL), "  alpine:latest still there");
+	ok(image_store_lookup(s, "alpine", NULL) == image_store_lookup(s, id, NULL), "  alpine:latest still there");
+	ok(exists(layer_dir), "  layer still there");
 
-	/* The last name removes the image: in use first, then for real. */
+	/* The last name of an image a running container uses: refused, with force too. */
+	use = IMAGE_USED;
+	free(err);
+	err = NULL;
+	is_int(image_store_delete(s, "alpine", true, usage_is, &use, &removed, &err), -EBUSY,
+	       "force-remove an image a running container uses: -EBUSY");
+	ok(err && strstr(err, "running container") && strstr(err, "cannot be forced"), "  message: %s", STR(err));
+	ok(!removed && image_store_lookup(s, "alpine", NULL) && exists(layer_dir), "  image and layer still there");
+
+	/* Used by stopped containers only: refused without force. */
+	use = IMAGE_USED_STOPPED;
+	free(err);
+	err = NULL;
+	is_int(image_store_delete(s, "alpine", false, usage_is, &use, &removed, &err), -EBUSY,
+	       "remove an image a stopped container uses, without force: -EBUSY");
+	ok(err && strstr(err, "stopped container"), "  message: %s", STR(err));
+	ok(!removed && image_store_lookup(s, "alpine", NULL) && exists(layer_dir), "  image and layer still there");
+
+	/* The last name removes the image: in use first, then (stopped, forced) for real. */
 	free(err);
 	err = NULL;
 	is_int(image_store_remove(s, "alpine", in_use_yes, &calls, &removed, &err), -EBUSY,
 	       "remove the last name while in use: -EBUSY");
 	ok(image_store_lookup(s, "alpine", NULL) != NULL, "  alpine still there");
 	ok(exists(layer_dir), "  layer still there");
-	is_int(image_store_remove(s, "alpine", in_use_no, NULL, &removed, NULL), 0, "remove alpine");
+	is_int(image_store_delete(s, "alpine", true, usage_is, &use, &removed, NULL), 0,
+	       "force-remove alpine, used by a stopped container only");
 	is_int(json_array_size(removed), 2, "  two things removed");
 	is_str(json_str_at(removed, 0), "alpine:latest", "  the name");
 	is_str(json_str_at(removed, 1), id, "  and the image id");
@@ -774,7 +813,7 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 	removed = NULL;
 	ok(!image_store_lookup(s, "alpine", NULL), "  alpine gone");
 	ok(!image_store_lookup(s, id, NULL), "  id gone");
-	ok(!exists(layer_dir), "  layer directory gone");
+	ok(!exists(layer_dir), "  layer directory gone at once (moved to the trash)");
 	snprintf(buf, sizeof(buf), "images/%s.json", id + 7);
 	ok(!exists(path_in(store_dir, buf)), "  image config gone");
 	free(err);
@@ -877,6 +916,10 @@ int main(void)
 	snprintf(junk, sizeof(junk), "%s/layers/%064d", store_dir, 0);
 	mkdir(junk, 0755);
 	write_file_atomic(path_in(store_dir, "images/0.json.tmp"), "{", 1);
+	mkdir(path_in(store_dir, "trash/leftover"), 0700);
+	mkdir(path_in(store_dir, "trash/leftover/d"), 0700);
+	write_file_atomic(path_in(store_dir, "trash/leftover/d/f"), "x", 1);
+	symlink("/", path_in(store_dir, "trash/leftover/root"));
 	free(err);
 	err = NULL;
 	is_int(image_store_open(base, store_dir, &s, &err), 0, "reopen after a simulated crash");
@@ -903,6 +946,10 @@ int main(void)
 	is_int(count_entries(path_in(store_dir, "images")), 0, "no image configs left");
 	image_store_free(s);
 	s = NULL;
+	/* The remover emptied the trash: the crash's leftover (whose symlink to / it must not
+	 * follow), the old tmp/ and the removed layers. */
+	is_int(count_entries(path_in(store_dir, "trash")), 0, "the trash is empty once the store is freed");
+	ok(exists("/etc/os-release"), "  and the host's / is intact");
 
 	test_worker_fds_and_free();
 
