@@ -145,10 +145,10 @@ static void api_image_list(struct api *api, struct conn *c, struct proto_request
 		conn_send_result(c, req->id, proto_image_list_encode(image_store_list(api->images)), NULL, 0);
 }
 
-static int image_in_use(const char *image_id, void *userdata)
+static int image_usage(const char *image_id, void *userdata)
 {
 	struct api *api = userdata;
-	return registry_image_in_use(api->reg, image_id);
+	return registry_image_usage(api->reg, image_id);
 }
 
 static void api_image_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -163,7 +163,7 @@ static void api_image_remove(struct api *api, struct conn *c, struct proto_reque
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	r = image_store_remove(api->images, p.name, image_in_use, api, &removed, &err);
+	r = image_store_delete(api->images, p.name, p.force, image_usage, api, &removed, &err);
 	if (r < 0) {
 		const char *code = r == -ENOENT ? PROTO_E_NOT_FOUND : r == -EBUSY ? PROTO_E_CONFLICT
 			: r == -EINVAL ? PROTO_E_PARAMS : PROTO_E_INTERNAL;

@@ -13,6 +13,7 @@
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/filters.h"
+#include "daemon/image-store.h"
 #include "daemon/persist.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
@@ -77,14 +78,18 @@ bool registry_name_taken(struct registry *reg, const char *name)
 	return false;
 }
 
-bool registry_image_in_use(struct registry *reg, const char *image_id)
+int registry_image_usage(struct registry *reg, const char *image_id)
 {
+	int usage = IMAGE_UNUSED;
 	/* A container on its way out (its process is gone) no longer holds its image: `rmi` right
 	 * after `run --rm` returned must not see it. */
 	for (struct container *ct = reg->list; ct; ct = ct->next)
-		if (!ct->removing && strcmp(ct->image_id, image_id) == 0)
-			return true;
-	return false;
+		if (!ct->removing && strcmp(ct->image_id, image_id) == 0) {
+			if (ct->state != CONTAINER_EXITED)
+				return IMAGE_USED;
+			usage = IMAGE_USED_STOPPED;
+		}
+	return usage;
 }
 
 unsigned registry_count(const struct registry *reg)

@@ -46,8 +46,8 @@ void registry_free(struct registry *reg);
 /* Finds a container by full id, name or unique id prefix; NULL with a message otherwise. */
 struct container *registry_find(struct registry *reg, const char *ref, char **reterr);
 bool registry_name_taken(struct registry *reg, const char *name);
-/* Whether a container that is not being removed uses the image. */
-bool registry_image_in_use(struct registry *reg, const char *image_id);
+/* How containers use an image (enum image_usage): a container being removed no longer counts. */
+int registry_image_usage(struct registry *reg, const char *image_id);
 /* Every record the registry holds, including those being removed. */
 unsigned registry_count(const struct registry *reg);
 

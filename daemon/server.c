@@ -484,21 +484,35 @@ static int server_bind(struct server *s, const char *path, char **reterr)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return err_set(reterr, -errno, "socket: %m");
-	if (unlink(path) < 0 && errno != ENOENT)
-		return err_set(reterr, -errno, "cannot remove stale socket %s: %m", path);
-	mode_t old = umask(0117);
-	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	/* The socket is made under a temporary name and renamed into place once it listens with
+	 * its final owner and mode: a client never finds a file it cannot connect to yet, nor one
+	 * with looser permissions. */
+	_cleanup_free_ char *tmp = NULL;
+	struct sockaddr_un tsa = { .sun_family = AF_UNIX };
+	if (asprintf(&tmp, "%s.%d", path, (int)getpid()) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (strlen(tmp) >= sizeof(tsa.sun_path))
+		return err_set(reterr, -ENAMETOOLONG, "socket path too long: %s", tmp);
+	strcpy(tsa.sun_path, tmp);
+	(void)unlink(tmp);
+	mode_t old = umask(0177);
+	int r = bind(fd, (struct sockaddr *)&tsa, sizeof(tsa));
 	umask(old);
 	if (r < 0)
-		return err_set(reterr, -errno, "cannot bind %s: %m", path);
-	if (chmod(path, 0660) < 0 || chown(path, 0, s->group == (gid_t)-1 ? 0 : s->group) < 0) {
-		r = err_set(reterr, -errno, "cannot set the owner and mode of %s: %m", path);
-		unlink(path);
+		return err_set(reterr, -errno, "cannot bind %s: %m", tmp);
+	if (chown(tmp, 0, s->group == (gid_t)-1 ? 0 : s->group) < 0 || chmod(tmp, 0660) < 0) {
+		r = err_set(reterr, -errno, "cannot set the owner and mode of %s: %m", tmp);
+		unlink(tmp);
 		return r;
 	}
 	if (listen(fd, 128) < 0) {
-		r = err_set(reterr, -errno, "listen on %s: %m", path);
-		unlink(path);
+		r = err_set(reterr, -errno, "listen on %s: %m", tmp);
+		unlink(tmp);
+		return r;
+	}
+	if (rename(tmp, path) < 0) {
+		r = err_set(reterr, -errno, "cannot move the socket to %s: %m", path);
+		unlink(tmp);
 		return r;
 	}
 	s->socket_path = strdup(path);

@@ -84,12 +84,14 @@ data = open(f"{d}/good.tar.gz", "rb").read()
 open(f"{d}/truncated.tar.gz", "wb").write(data[: len(data) // 2])
 PY
 # What the hostile entries aim at, before any of them is imported: every file under the temp
-# dir (path, type, size, link count, symlink target) but the daemon's growing log and these
+# dir (path, type, size, link count, symlink target) but the daemon's growing log, the store's
+# scratch directories (failed imports go to tmp/, then trash/, emptied in the background) and these
 # snapshots, the host files they name, and the names they use in the directories an escape
 # from the daemon's working directory or the store could reach.
 cwd=$(readlink /proc/$DAEMON_PID/cwd)
 outside() {
-	find "$TEST_TMP" -path "$DAEMON_DIR/log" -prune -o -path "$TEST_TMP/snap" -prune -o -printf '%p %y %s %n %l\n' | sort
+	find "$TEST_TMP" -path "$DAEMON_DIR/log" -prune -o -path "$TEST_TMP/snap" -prune -o \
+		-path "$DAEMON_DIR/root/trash" -prune -o -path "$DAEMON_DIR/root/tmp" -prune -o -printf '%p %y %s %n %l\n' | sort
 	stat -c '%n %h %s %Y' /etc/passwd
 	sha256sum /etc/passwd
 	local d n
