@@ -222,14 +222,11 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 						"it needs to be an absolute path", arg);
 		p->workdir = (char *)arg;
 		return 0;
-	case ARG_USER: {
-		uid_t uid;
-		gid_t gid;
-		if (parse_user(arg, &uid, &gid) < 0)
-			return opts_invalid_argument(o, reterr, "expected UID or UID:GID (numeric)");
+	case ARG_USER:
+		if (!user_spec_valid(arg))
+			return opts_invalid_argument(o, reterr, "expected NAME|UID[:GROUP|GID]");
 		p->user = (char *)arg;
 		return 0;
-	}
 	case ARG_MEMORY:
 		/* 0 means no limit, as with docker. */
 		if (parse_size(arg, &p->memory) < 0)

@@ -81,42 +81,6 @@ const char *signal_name(int sig)
 	return NULL;
 }
 
-static int parse_id(const char *s, size_t len, unsigned long *ret)
-{
-	if (len == 0 || len > 10)
-		return -EINVAL;
-	unsigned long v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	/* (uid_t)-1 means "unchanged" to the kernel, so it can never be a real id. */
-	if (v >= 4294967295UL)
-		return -ERANGE;
-	*ret = v;
-	return 0;
-}
-
-int parse_user(const char *s, uid_t *ret_uid, gid_t *ret_gid)
-{
-	if (!s)
-		return -EINVAL;
-	const char *colon = strchr(s, ':');
-	unsigned long uid, gid = (unsigned long)(gid_t)-1;
-	int r = parse_id(s, colon ? (size_t)(colon - s) : strlen(s), &uid);
-	if (r < 0)
-		return r;
-	if (colon) {
-		r = parse_id(colon + 1, strlen(colon + 1), &gid);
-		if (r < 0)
-			return r;
-	}
-	*ret_uid = (uid_t)uid;
-	*ret_gid = (gid_t)gid;
-	return 0;
-}
-
 int parse_cpus(const char *s, uint64_t *ret_millicpus)
 {
 	if (!s || !isdigit((unsigned char)*s))
@@ -152,4 +116,26 @@ int parse_cpus(const char *s, uint64_t *ret_millicpus)
 		return -ERANGE;
 	*ret_millicpus = m;
 	return 0;
+}
+
+static bool user_part_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > 256)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+			  c == '.' || (c == '-' && i > 0) || (c == '$' && i == len - 1 && i > 0);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+bool user_spec_valid(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	if (!colon)
+		return user_part_valid(s, strlen(s));
+	return user_part_valid(s, (size_t)(colon - s)) && user_part_valid(colon + 1, strlen(colon + 1));
 }

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/parse.h"
 #include "daemon/container-spec.h"
 #include "daemon/container.h"
 #include "daemon/image-store.h"
@@ -178,6 +179,10 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 	if (!hostname_valid(hostname)) {
 		r = err_set(reterr, -EINVAL, "invalid hostname \"%.80s\": at most 64 letters, digits, '-' and '.'",
 			    hostname);
+		goto fail;
+	}
+	if (cfg->user && !user_spec_valid(cfg->user)) {
+		r = err_set(reterr, -EINVAL, "invalid user \"%.80s\": expected NAME|UID[:GROUP|GID]", cfg->user);
 		goto fail;
 	}
 	const char *workdir = cfg->workdir ? cfg->workdir : image->workdir ? image->workdir : "/";

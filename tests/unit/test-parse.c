@@ -48,17 +48,21 @@ static void test_signal(void)
 
 static void test_user(void)
 {
-	uid_t u;
-	gid_t g;
-	ok(parse_user("1000", &u, &g) == 0 && u == 1000 && g == (gid_t)-1, "UID alone leaves the group unset");
-	ok(parse_user("1000:1001", &u, &g) == 0 && u == 1000 && g == 1001, "UID:GID");
-	ok(parse_user("0:0", &u, &g) == 0 && u == 0 && g == 0, "0:0");
-	ok(parse_user("4294967295", &u, &g) < 0, "(uid_t)-1 is refused");
-	ok(parse_user("root", &u, &g) < 0, "names are refused (numeric only)");
-	ok(parse_user("1000:", &u, &g) < 0, "empty group");
-	ok(parse_user(":1000", &u, &g) < 0, "empty user");
-	ok(parse_user("1:2:3", &u, &g) < 0, "two colons");
-	ok(parse_user("-1", &u, &g) < 0, "negative");
+	ok(user_spec_valid("1000"), "UID");
+	ok(user_spec_valid("1000:1001"), "UID:GID");
+	ok(user_spec_valid("nobody"), "a name");
+	ok(user_spec_valid("nobody:wheel"), "NAME:GROUP");
+	ok(user_spec_valid("www-data:1001"), "NAME:GID");
+	ok(user_spec_valid("host$"), "a machine account");
+	ok(!user_spec_valid(""), "empty");
+	ok(!user_spec_valid("1000:"), "empty group");
+	ok(!user_spec_valid(":1000"), "empty user");
+	ok(!user_spec_valid("1:2:3"), "two colons");
+	ok(!user_spec_valid("-1"), "a leading dash");
+	ok(!user_spec_valid("a b"), "a space");
+	ok(!user_spec_valid("../etc"), "a slash");
+	ok(!user_spec_valid("a\nb"), "a newline");
+	ok(!user_spec_valid("$x"), "a leading dollar");
 }
 
 static void test_cpus(void)
