@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -148,9 +149,45 @@ static const struct {
 	{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" }, { "/proc/kcore", "core" },
 };
 
+/* --privileged: every device node of the host's /dev (and its subdirectories, but the
+ * filesystems mounted there), as Docker gives them. The init still sees the host's /dev here. */
+static int copy_host_devices(int hostdir, int dir, int depth, char *err, size_t errlen)
+{
+	_cleanup_closedir_ DIR *d = fdopendir(fcntl(hostdir, F_DUPFD_CLOEXEC, 3));
+	if (!d)
+		return fail(err, errlen, -errno, "cannot read the host's /dev: %m");
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (de->d_name[0] == '.' || fstatat(hostdir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+			if (mknodat(dir, de->d_name, st.st_mode, st.st_rdev) < 0 && errno != EEXIST)
+				return fail(err, errlen, -errno, "cannot create /dev/%s: %m", de->d_name);
+			(void)fchownat(dir, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		} else if (S_ISDIR(st.st_mode) && depth < 2 && strcmp(de->d_name, "pts") != 0 &&
+			   strcmp(de->d_name, "shm") != 0 && strcmp(de->d_name, "mqueue") != 0 &&
+			   strcmp(de->d_name, "hugepages") != 0) {
+			_cleanup_close_ int sub = openat(hostdir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				continue;
+			if (mkdirat(dir, de->d_name, 0755) < 0 && errno != EEXIST)
+				return fail(err, errlen, -errno, "cannot create /dev/%s: %m", de->d_name);
+			_cleanup_close_ int target = openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (target < 0)
+				return fail(err, errlen, -errno, "cannot open /dev/%s: %m", de->d_name);
+			int r = copy_host_devices(sub, target, depth + 1, err, errlen);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 /* The standard nodes in the container's fresh /dev (a tmpfs from the spec's mounts): the
- * container sees no host device, and the device cgroup refuses any other it creates. */
-static int populate_dev(int rootfd, char *err, size_t errlen)
+ * container sees no host device, and the device cgroup refuses any other it creates. A
+ * privileged container gets the host's nodes too. */
+static int populate_dev(int rootfd, bool host_devices, char *err, size_t errlen)
 {
 	_cleanup_close_ int dev = open_target(rootfd, "/dev", TARGET_EXISTING, err, errlen);
 	if (dev < 0)
@@ -168,6 +205,12 @@ static int populate_dev(int rootfd, char *err, size_t errlen)
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
 		if (symlinkat(dev_links[i].target, dir, dev_links[i].name) < 0 && errno != EEXIST)
 			return fail(err, errlen, -errno, "cannot create /dev/%s: %m", dev_links[i].name);
+	if (host_devices) {
+		_cleanup_close_ int host = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (host < 0)
+			return fail(err, errlen, -errno, "cannot open the host's /dev: %m");
+		return copy_host_devices(host, dir, 0, err, errlen);
+	}
 	return 0;
 }
 
@@ -263,7 +306,7 @@ int rootfs_setup(const struct rt_spec *spec, char *err, size_t errlen)
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		if ((r = mount_on(rootfd, &spec->mounts[i], err, errlen)) < 0)
 			return r;
-		if (strcmp(spec->mounts[i].destination, "/dev") == 0 && (r = populate_dev(rootfd, err, errlen)) < 0)
+		if (strcmp(spec->mounts[i].destination, "/dev") == 0 && (r = populate_dev(rootfd, spec->privileged, err, errlen)) < 0)
 			return r;
 	}
 	for (char **p = spec->masked_paths; p && *p; p++)
