@@ -23,7 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
+#include <linux/sched.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +37,7 @@
 #include "common/imagename.h"
 #include "common/log.h"
 #include "common/macros.h"
+#include "common/pidref.h"
 #include "common/util.h"
 #include "daemon/image-store.h"
 #include "daemon/image-trash.h"
@@ -53,8 +55,7 @@ _Static_assert(HEX_LEN == IMAGE_WORKER_HEX_LEN, "the worker reports sha256 diges
 struct import {
 	struct import *next;
 	struct image_store *store;
-	pid_t pid;      /* > 0 until reaped */
-	int pidfd;
+	struct pidref proc; /* the worker, until reaped */
 	int result_fd;  /* read end of the result pipe */
 	struct event *ev;
 	char *tmpdir;   /* tmp/import-<random>: the worker's extraction (and chroot) directory */
@@ -589,27 +590,15 @@ fail:
 /* Frees an import; a worker still running is killed and reaped, and its directory removed. */
 static void import_free(struct import *imp)
 {
-	siginfo_t si;
+	int r;
 
 	if (!imp)
 		return;
 	if (imp->ev)
 		event_free(imp->ev);
-	if (imp->pid > 0) {
-		if (imp->pidfd >= 0) {
-			if (pidfd_send_signal(imp->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
-				log_errno(LOG_LEVEL_WARNING, -errno, "image store: killing import worker %d: %m",
-					  (int)imp->pid);
-			while (waitid(P_PIDFD, (id_t)imp->pidfd, &si, WEXITED) < 0 && errno == EINTR)
-				;
-		} else {
-			/* pidfd_open() failed: the child is ours and unreaped, so its pid is stable. */
-			kill(imp->pid, SIGKILL);
-			while (waitpid(imp->pid, NULL, 0) < 0 && errno == EINTR)
-				;
-		}
-	}
-	safe_close(imp->pidfd);
+	/* Killed, it dies at once: extraction holds nothing that could keep it. */
+	if (pidref_is_set(&imp->proc) && (r = pidref_kill_and_wait(&imp->proc)) < 0)
+		log_errno(LOG_LEVEL_WARNING, r, "image store: killing import worker %d: %m", (int)imp->proc.pid);
 	safe_close(imp->result_fd);
 	if (imp->tmpdir)
 		store_discard_tree(imp->store, imp->tmpdir);
@@ -985,18 +974,20 @@ static void import_on_exit(evutil_socket_t fd, short what, void *userdata)
 	void *done_userdata;
 	int r;
 
+	r = pidref_try_wait(&imp->proc, &si);
+	if (r == 0) {
+		imp = NULL; /* a spurious wakeup: it still runs, and stays listed */
+		return;
+	}
 	for (struct import **p = &s->imports; *p; p = &(*p)->next)
 		if (*p == imp) {
 			*p = imp->next;
 			break;
 		}
-
-	while ((r = waitid(P_PIDFD, (id_t)imp->pidfd, &si, WEXITED)) < 0 && errno == EINTR)
-		;
 	if (r < 0) {
-		r = err_set(&err, -errno, "waiting for the import worker: %m");
+		r = err_set(&err, r, "waiting for the import worker: %m");
 	} else {
-		imp->pid = 0;
+		pidref_done(&imp->proc);
 		r = import_read_result(imp, &si, &res, &err);
 		if (r >= 0)
 			r = import_commit(imp, &res, &info, &err);
@@ -1031,7 +1022,8 @@ int image_import_start(struct image_store *s, int tar_fd, const char *name, imag
 	imp = calloc(1, sizeof(*imp));
 	if (!imp)
 		return -ENOMEM;
-	imp->pidfd = imp->result_fd = -1;
+	imp->proc = PIDREF_NULL;
+	imp->result_fd = -1;
 	imp->store = s;
 	r = random_hex(rnd, 16);
 	if (r < 0)
@@ -1056,25 +1048,22 @@ int image_import_start(struct image_store *s, int tar_fd, const char *name, imag
 	pipe_rd = pipefd[0];
 	pipe_wr = pipefd[1];
 
-	pid = fork();
+	int pidfd = -1;
+	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0)
 		return err_set(reterr, -errno, "starting the import worker: %m");
 	if (pid == 0)
 		image_worker_main(fd, pipe_wr, dir_fd, parent);
-	imp->pid = pid;
+	imp->proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
 	pipe_wr = safe_close(pipe_wr);
-
-	/* The child is unreaped, so its pid cannot be reused before pidfd_open(). */
-	imp->pidfd = pidfd_open(pid, 0);
-	if (imp->pidfd < 0)
-		return err_set(reterr, -errno, "pidfd_open: %m");
 	r = fd_nonblock(pipe_rd, true);
 	if (r < 0)
 		return err_set(reterr, r, "pipe: %m");
 	imp->result_fd = TAKE_FD(pipe_rd);
 	/* Only the pidfd is watched: the worker writes its result (less than PIPE_BUF) before it
 	 * exits, so once it has exited the pipe holds all there is to read. */
-	imp->ev = event_new(s->base, imp->pidfd, EV_READ, import_on_exit, imp);
+	imp->ev = event_new(s->base, imp->proc.pidfd, EV_READ | EV_PERSIST, import_on_exit, imp);
 	if (!imp->ev || event_add(imp->ev, NULL) < 0)
 		return err_set(reterr, -ENOMEM, "watching the import worker failed");
 	imp->name = TAKE_PTR(norm);

@@ -12,22 +12,16 @@
  * only the daemon writes into (mode 0700 under --root). rm_rf() opens every directory with
  * O_NOFOLLOW, unlinks symlinks rather than following them and does not cross into other
  * filesystems, so a hostile layer (symlinks to /, mount points) cannot steer it outside the
- * tree. The child closes every inherited fd first: it must not keep a client's socket open
- * (the client would miss its EOF) nor hold the listening socket. */
+ * tree. The child (daemon/offload.c) closes every inherited channel first: it must not keep a
+ * client's socket open (the client would miss its EOF) nor hold the listening socket. */
 #include <dirent.h>
 #include <errno.h>
-#include <event2/event.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -35,14 +29,13 @@
 #include "common/macros.h"
 #include "common/util.h"
 #include "daemon/image-trash.h"
+#include "daemon/offload.h"
 
 struct image_trash {
 	struct event_base *base;
 	char *dir;
-	pid_t pid;  /* the running remover, or 0 */
-	int pidfd;
-	struct event *ev;
-	bool dirty; /* something was put in while the remover ran */
+	struct offload *remover; /* the running remover, or NULL */
+	bool dirty;              /* something was put in while the remover ran */
 };
 
 /* Deletes every entry of the trash directory. Returns the first error, after trying them all. */
@@ -71,89 +64,31 @@ static int trash_empty(const char *dir)
 	return ret;
 }
 
-/* The remover process: empties the trash at low priority and exits. Never returns. */
-static _Noreturn void trash_child_main(const char *dir, pid_t parent)
+/* The remover, in its child: deleting is never urgent, so it leaves the CPU to containers. */
+static int trash_child(void *arg)
 {
-	struct sigaction sa = { .sa_handler = SIG_DFL };
-	sigset_t none;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(EXIT_FAILURE);
-	/* The daemon's handlers (libevent's signal pipe) and mask mean nothing here. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL);
-	if (sigemptyset(&none) < 0 || sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-		_exit(EXIT_FAILURE);
-	if (close_range(3, ~0U, 0) < 0)
-		_exit(EXIT_FAILURE);
-	/* Deleting is never urgent: leave the CPU to containers and the daemon. */
+	struct image_trash *t = arg;
 	(void)setpriority(PRIO_PROCESS, 0, 10);
-	_exit(trash_empty(dir) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+	return trash_empty(t->dir);
 }
 
-static void trash_on_exit(evutil_socket_t fd, short what, void *arg);
+static int trash_start(struct image_trash *t);
+
+static void trash_done(int r, void *arg)
+{
+	struct image_trash *t = arg;
+	t->remover = NULL;
+	if (r < 0)
+		log_errno(LOG_LEVEL_WARNING, r, "image store: emptying %s failed (%m); retrying at the next start", t->dir);
+	if (t->dirty && trash_start(t) < 0)
+		log_warning("image store: cannot start a remover for %s; retrying at the next start", t->dir);
+}
 
 /* Starts a remover. 0, or -errno when none could be started. */
 static int trash_start(struct image_trash *t)
 {
-	pid_t parent = getpid();
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		trash_child_main(t->dir, parent);
-	/* The child is unreaped, so its pid cannot be reused before pidfd_open(). */
-	t->pidfd = pidfd_open(pid, 0);
-	if (t->pidfd < 0) {
-		int r = -errno;
-		/* It cannot be watched: let it finish now, blocking. */
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		return r;
-	}
-	t->pid = pid;
 	t->dirty = false;
-	t->ev = event_new(t->base, t->pidfd, EV_READ, trash_on_exit, t);
-	if (!t->ev || event_add(t->ev, NULL) < 0) {
-		/* Nobody would reap it: wait here instead. */
-		siginfo_t si;
-		while (waitid(P_PIDFD, (id_t)t->pidfd, &si, WEXITED) < 0 && errno == EINTR)
-			;
-		if (t->ev)
-			event_free(t->ev);
-		t->ev = NULL;
-		t->pid = 0;
-		t->pidfd = safe_close(t->pidfd);
-	}
-	return 0;
-}
-
-/* Reaps the remover; starts another one if something was put in meanwhile. */
-static void trash_reap(struct image_trash *t)
-{
-	siginfo_t si = { 0 };
-
-	while (waitid(P_PIDFD, (id_t)t->pidfd, &si, WEXITED) < 0 && errno == EINTR)
-		;
-	if (si.si_code != CLD_EXITED || si.si_status != 0)
-		log_warning("image store: emptying %s failed (status %d); retrying at the next start", t->dir,
-			    si.si_status);
-	if (t->ev)
-		event_free(t->ev);
-	t->ev = NULL;
-	t->pid = 0;
-	t->pidfd = safe_close(t->pidfd);
-}
-
-static void trash_on_exit(evutil_socket_t fd, short what, void *arg)
-{
-	struct image_trash *t = arg;
-
-	trash_reap(t);
-	if (t->dirty && trash_start(t) < 0)
-		log_warning("image store: cannot start a remover for %s; retrying at the next start", t->dir);
+	return offload_run(t->base, "containd-trash", trash_child, t, trash_done, &t->remover);
 }
 
 int image_trash_open(struct event_base *base, const char *dir, struct image_trash **ret, char **reterr)
@@ -164,7 +99,6 @@ int image_trash_open(struct event_base *base, const char *dir, struct image_tras
 	if (!t)
 		return -ENOMEM;
 	t->base = base;
-	t->pidfd = -1;
 	t->dir = strdup(dir);
 	if (!t->dir) {
 		free(t);
@@ -198,7 +132,7 @@ int image_trash_put(struct image_trash *t, const char *path)
 		log_warning("image store: cannot move %s into %s, deleting it in place", path, t->dir);
 		return rm_rf(path);
 	}
-	if (t->pid > 0) {
+	if (t->remover) {
 		t->dirty = true;
 		return 0;
 	}
@@ -214,8 +148,7 @@ void image_trash_free(struct image_trash *t)
 {
 	if (!t)
 		return;
-	if (t->pid > 0)
-		trash_reap(t);
+	offload_finish(TAKE_PTR(t->remover));
 	if (t->dirty) {
 		int r = trash_empty(t->dir);
 		if (r < 0)

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <linux/sched.h>
@@ -5,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +42,45 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 	offload_free(o);
 }
 
+/* The child starts with copies of every fd the daemon holds. It keeps directories and files (the
+ * cgroup hierarchies, the store) and closes every channel to someone else: a client's socket kept
+ * open here would hide the daemon's close from that client, a copy of the listening socket or of
+ * a container's pty master or setup channel would keep them alive past the daemon's own close. */
+static void close_channels(void)
+{
+	_cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+	if (!d) {
+		/* Without /proc nothing tells them apart: keep stdio only. */
+		(void)syscall(SYS_close_range, 3, ~0U, 0);
+		return;
+	}
+	int self = dirfd(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		struct stat st;
+		if (fd < 3 || fd == self || fstat(fd, &st) < 0)
+			continue;
+		if (S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+			close(fd);
+	}
+}
+
+static void offload_child_setup(const char *name)
+{
+	/* The daemon's handlers (libevent's signal pipe) and mask mean nothing here. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	/* It works for the daemon only: it dies with it. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	(void)prctl(PR_SET_NAME, name);
+	close_channels();
+}
+
 int offload_run(struct event_base *base, const char *name, offload_fn fn, void *arg, offload_done_fn done,
 		struct offload **ret)
 {
@@ -58,11 +99,7 @@ int offload_run(struct event_base *base, const char *name, offload_fn fn, void *
 		return r;
 	}
 	if (pid == 0) {
-		/* The daemon's signal handlers belong to its loop; this process has none of its own. */
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		(void)prctl(PR_SET_NAME, name);
+		offload_child_setup(name);
 		int r = fn(arg);
 		/* The exit status carries -r (errno values fit in 8 bits). */
 		_exit(r < 0 ? (-r & 0xff) : 0);
