@@ -22,6 +22,7 @@ struct pool {
 	struct cgroup_manager *cgm;
 	int exe_fd;
 	struct spare *idle;
+	struct spare *discarding; /* being killed and removed in the background */
 	struct event *ev_refill;
 	bool stopped;
 };
@@ -61,11 +62,22 @@ static int spare_remove(void *arg)
 	return r;
 }
 
+static void spare_unlist(struct spare *sp)
+{
+	for (struct spare **p = &sp->pool->discarding; *p; p = &(*p)->next_discarding)
+		if (*p == sp) {
+			*p = sp->next_discarding;
+			return;
+		}
+}
+
 static void spare_removed(int r, void *arg)
 {
 	struct spare *sp = arg;
+	sp->cleaner = NULL;
 	if (r < 0)
 		log_warning("a discarded prepared container left cgroups or files behind: %s", strerror(-r));
+	spare_unlist(sp);
 	spare_free(sp);
 }
 
@@ -78,7 +90,7 @@ static void spare_on_dead(evutil_socket_t fd, short what, void *arg)
 		return; /* spurious wakeup */
 	event_free(TAKE_PTR(sp->ev_death));
 	rt_init_discard(&sp->init);
-	if (offload_run(sp->pool->base, "containd-clean", spare_remove, sp, spare_removed, NULL) < 0)
+	if (offload_run(sp->pool->base, "containd-clean", spare_remove, sp, spare_removed, &sp->cleaner) < 0)
 		spare_removed(spare_remove(sp), sp);
 }
 
@@ -90,10 +102,12 @@ void pool_discard(struct spare *sp)
 		event_free(sp->ev_death);
 		sp->ev_death = NULL;
 	}
+	sp->next_discarding = sp->pool->discarding;
+	sp->pool->discarding = sp;
 	if (pidref_is_set(&sp->init.proc)) {
 		(void)pidref_kill(&sp->init.proc, SIGKILL);
 		sp->init.sync_fd = safe_close(sp->init.sync_fd);
-		sp->ev_death = event_new(sp->pool->base, sp->init.proc.pidfd, EV_READ, spare_on_dead, sp);
+		sp->ev_death = event_new(sp->pool->base, sp->init.proc.pidfd, EV_READ | EV_PERSIST, spare_on_dead, sp);
 		if (sp->ev_death && event_add(sp->ev_death, NULL) == 0)
 			return;
 		/* Cannot watch it: a SIGKILLed spare never ran container code and dies at once. */
@@ -102,13 +116,17 @@ void pool_discard(struct spare *sp)
 	spare_removed(spare_remove(sp), sp);
 }
 
-/* Shutdown: everything at once, blocking. */
+/* After the loop: whatever is still being discarded finishes here, blocking. */
 static void spare_discard_now(struct spare *sp)
 {
-	if (!sp)
-		return;
+	offload_finish(TAKE_PTR(sp->cleaner));
 	rt_init_discard(&sp->init);
 	spare_removed(spare_remove(sp), sp);
+}
+
+bool pool_busy(const struct pool *pool)
+{
+	return pool->discarding != NULL;
 }
 
 static void spare_on_unexpected_death(evutil_socket_t fd, short what, void *arg)
@@ -118,7 +136,8 @@ static void spare_on_unexpected_death(evutil_socket_t fd, short what, void *arg)
 	log_warning("the prepared container process %d died; a new one is made on the next run", (int)sp->init.proc.pid);
 	if (pool->idle == sp)
 		pool->idle = NULL;
-	event_free(TAKE_PTR(sp->ev_death));
+	sp->next_discarding = pool->discarding;
+	pool->discarding = sp;
 	spare_on_dead(fd, what, sp);
 }
 
@@ -148,13 +167,10 @@ static int spare_new(struct pool *pool, struct spare **ret, char **reterr)
 	}
 	sp->dirs = true;
 	struct rt_init_opts opts = { .exe_fd = pool->exe_fd, .namespaces = SPARE_NAMESPACES };
-	if ((r = cgroup_create(pool->cgm, sp->id, NULL, &sp->cg, reterr)) < 0) {
-		spare_discard_now(sp);
-		return r;
-	}
-	opts.cg = sp->cg;
-	if ((r = rt_init_prepare(&opts, &sp->init, reterr)) < 0) {
-		spare_discard_now(sp);
+	if ((r = cgroup_create(pool->cgm, sp->id, NULL, &sp->cg, reterr)) < 0 ||
+	    (opts.cg = sp->cg, r = rt_init_prepare(&opts, &sp->init, reterr)) < 0) {
+		/* Nothing ran in its cgroup: removing it does not wait. */
+		spare_removed(spare_remove(sp), sp);
 		return r;
 	}
 	*ret = sp;
@@ -163,7 +179,7 @@ static int spare_new(struct pool *pool, struct spare **ret, char **reterr)
 
 static bool spare_watch(struct pool *pool, struct spare *sp)
 {
-	sp->ev_death = event_new(pool->base, sp->init.proc.pidfd, EV_READ, spare_on_unexpected_death, sp);
+	sp->ev_death = event_new(pool->base, sp->init.proc.pidfd, EV_READ | EV_PERSIST, spare_on_unexpected_death, sp);
 	if (!sp->ev_death || event_add(sp->ev_death, NULL) < 0) {
 		if (sp->ev_death)
 			event_free(TAKE_PTR(sp->ev_death));
@@ -285,7 +301,7 @@ int pool_new(struct event_base *base, const char *root, struct cgroup_manager *c
 void pool_stop(struct pool *pool)
 {
 	pool->stopped = true;
-	spare_discard_now(TAKE_PTR(pool->idle));
+	pool_discard(TAKE_PTR(pool->idle));
 }
 
 void pool_free(struct pool *pool)
@@ -293,6 +309,8 @@ void pool_free(struct pool *pool)
 	if (!pool)
 		return;
 	pool_stop(pool);
+	while (pool->discarding)
+		spare_discard_now(pool->discarding);
 	if (pool->ev_refill)
 		event_free(pool->ev_refill);
 	free(pool->root);

@@ -12,13 +12,16 @@ struct event_base;
 struct event;
 struct cgroup_manager;
 struct pool;
+struct offload;
 
 struct spare {
 	struct pool *pool;
 	char id[65];                 /* the container id it will serve */
 	struct container_cgroup *cg; /* its cgroups, created with the default device rules */
 	struct rt_init init;
-	struct event *ev_death;      /* it died while idle */
+	struct event *ev_death;      /* it died while idle, or (discarding) died at last */
+	struct offload *cleaner;     /* discarding: removing its cgroups and directories */
+	struct spare *next_discarding;
 	bool dirs;                   /* its hidden directories exist */
 };
 
@@ -26,8 +29,10 @@ int pool_new(struct event_base *base, const char *root, struct cgroup_manager *c
 	     char **reterr);
 /* Discards the idle spare (blocking: shutdown only) and frees the pool. */
 void pool_free(struct pool *pool);
-/* No more spares from now on. */
+/* No more spares from now on; the idle one is discarded. */
 void pool_stop(struct pool *pool);
+/* Whether discarded spares are still being cleaned up. */
+bool pool_busy(const struct pool *pool);
 
 /* The idle spare, or a new one. */
 struct spare *pool_take(struct pool *pool, char **reterr);

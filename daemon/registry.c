@@ -191,9 +191,9 @@ fail:
 
 bool registry_shutdown(struct registry *reg)
 {
-	bool done = true;
 	reg->stopping = true;
 	pool_stop(reg->pool);
+	bool done = !pool_busy(reg->pool);
 	for (struct container *ct = reg->list; ct; ct = ct->next) {
 		if (ct->cleaned_up)
 			continue;
