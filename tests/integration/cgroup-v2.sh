@@ -38,10 +38,10 @@ fi
 # ---- the share ---------------------------------------------------------------------------
 SHARE=$TEST_TMP/share
 mkdir "$SHARE"
-if out=$(cp "$CONTAIND" "$CCTL" "$SHARE/" 2>&1 && cp "$top_srcdir/systemd/containd.socket" "$SHARE/" 2>&1 &&
+if out=$(cp "$CONTAIND" "$CCTL" "$top_builddir/containd-init" "$SHARE/" 2>&1 && cp "$top_srcdir/systemd/containd.socket" "$SHARE/" 2>&1 &&
 	sed 's|@bindir@|/usr/local/bin|g' "$top_srcdir/systemd/containd.service.in" 2>&1 >"$SHARE/containd.service" &&
 	cp "$ALPINE_TARBALL" "$SHARE/" 2>&1 && ! grep @ "$SHARE/containd.service"); then
-	pass "share prepared: containd, cctl, units (@bindir@ = /usr/local/bin), $(basename "$ALPINE_TARBALL")"
+	pass "share prepared: containd, containd-init, cctl, units (@bindir@ = /usr/local/bin), $(basename "$ALPINE_TARBALL")"
 else
 	fail "share prepared: containd, cctl, units, Alpine tarball"
 	diag "$out"
@@ -129,12 +129,12 @@ cgroups_are() {
 show_journal() { diag "journalctl -u $SVC (last lines):"; diag "$(journalctl -q -u "$SVC" --no-pager -o short-monotonic | tail -n "${1:-30}")"; }
 
 # ---- install, socket only ------------------------------------------------------------------
-check "install containd and cctl to /usr/local/bin, the units to /etc/systemd/system, daemon-reload" \
-	eval 'install -m 755 containd cctl /usr/local/bin/ &&
+check "install containd and cctl to /usr/local/bin, containd-init to /usr/local/libexec, the units to /etc/systemd/system, daemon-reload" \
+	eval 'install -m 755 containd cctl /usr/local/bin/ && install -D -m 755 containd-init /usr/local/libexec/containd-init &&
 	      install -m 644 containd.service containd.socket /etc/systemd/system/ &&
 	      systemctl daemon-reload'
 check "the binaries' shared libraries resolve in the guest (ldd)" \
-	eval '! ldd /usr/local/bin/containd /usr/local/bin/cctl | grep -F "not found"'
+	eval '! ldd /usr/local/bin/containd /usr/local/bin/cctl /usr/local/libexec/containd-init | grep -F "not found"'
 check "systemctl start containd.socket" systemctl start containd.socket
 is "$(systemctl is-active containd.socket) $(prop ActiveState)" "active inactive" \
 	"the socket listens, the service is not started yet"
