@@ -50,8 +50,8 @@ static bool subid_owner_matches(const char *s, const char *end, const char *name
  * user is checked strictly: the count is at least 1, start + count fits in 32 bits, and the range
  * neither contains uid 0 (that would map a container id onto host root) nor the invalid id
  * 4294967295. Lines of other users are never interpreted beyond their first field. */
-int userns_subid_parse(const char *text, const char *file, const char *name, uid_t uid,
-		       struct userns_range **ret, size_t *ret_n, char **reterr)
+int userns_subid_parse(const char *text, const char *file, const char *name, uid_t uid, struct userns_range **ret,
+		       size_t *ret_n, char **reterr)
 {
 	_cleanup_free_ struct userns_range *v = NULL;
 	size_t n = 0, lineno = 0;
@@ -84,7 +84,7 @@ int userns_subid_parse(const char *text, const char *file, const char *name, uid
 		if (!nv)
 			return -ENOMEM;
 		v = nv;
-		v[n++] = (struct userns_range){ .start = start, .count = count };
+		v[n++] = (struct userns_range){.start = start, .count = count};
 		line = next;
 	}
 	*ret = TAKE_PTR(v);
@@ -92,8 +92,8 @@ int userns_subid_parse(const char *text, const char *file, const char *name, uid
 	return 0;
 }
 
-int userns_subid_read(const char *path, const char *name, uid_t uid, struct userns_range **ret,
-		      size_t *ret_n, char **reterr)
+int userns_subid_read(const char *path, const char *name, uid_t uid, struct userns_range **ret, size_t *ret_n,
+		      char **reterr)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
@@ -157,8 +157,8 @@ static int ranges_normalize(const struct userns_range *in, size_t n, struct user
 	return 0;
 }
 
-int userns_allocator_new(const struct userns_range *uids, size_t n_uids, const struct userns_range *gids,
-			 size_t n_gids, struct userns_allocator **ret, char **reterr)
+int userns_allocator_new(const struct userns_range *uids, size_t n_uids, const struct userns_range *gids, size_t n_gids,
+			 struct userns_allocator **ret, char **reterr)
 {
 	struct userns_allocator *a = calloc(1, sizeof(*a));
 	int r;
@@ -175,8 +175,7 @@ int userns_allocator_new(const struct userns_range *uids, size_t n_uids, const s
 	if (a->n_uids == 0 || a->n_gids == 0) {
 		const char *side = a->n_uids == 0 ? "uid" : "gid";
 		userns_allocator_free(a);
-		return err_set(reterr, -ENOSPC, "no subordinate %s range of at least %u ids", side,
-			       USERNS_SLICE_SIZE);
+		return err_set(reterr, -ENOSPC, "no subordinate %s range of at least %u ids", side, USERNS_SLICE_SIZE);
 	}
 	*ret = a;
 	return 0;
@@ -210,8 +209,8 @@ int userns_allocator_load(const char *subuid_path, const char *subgid_path, cons
 	if (r < 0)
 		return r;
 	if (n_uids == 0 || n_gids == 0)
-		return err_set(reterr, -ENOENT, "%s gives the user \"%s\" no range", n_uids == 0 ? subuid_path : subgid_path,
-			       user);
+		return err_set(reterr, -ENOENT, "%s gives the user \"%s\" no range",
+			       n_uids == 0 ? subuid_path : subgid_path, user);
 	return userns_allocator_new(uids, n_uids, gids, n_gids, ret, reterr);
 }
 
@@ -325,6 +324,6 @@ size_t userns_allocator_used(const struct userns_allocator *a)
 
 void userns_slice_maps(const struct userns_slice *s, struct userns_idmap *ret_uid, struct userns_idmap *ret_gid)
 {
-	*ret_uid = (struct userns_idmap){ .inside = 0, .outside = s->uid, .count = USERNS_SLICE_SIZE };
-	*ret_gid = (struct userns_idmap){ .inside = 0, .outside = s->gid, .count = USERNS_SLICE_SIZE };
+	*ret_uid = (struct userns_idmap){.inside = 0, .outside = s->uid, .count = USERNS_SLICE_SIZE};
+	*ret_gid = (struct userns_idmap){.inside = 0, .outside = s->gid, .count = USERNS_SLICE_SIZE};
 }

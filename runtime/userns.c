@@ -132,15 +132,15 @@ static void helper_kill(int pidfd)
 		;
 }
 
-int userns_create(const struct userns_idmap *uid_map, size_t n_uid, const struct userns_idmap *gid_map,
-		  size_t n_gid, int *ret_fd, char **reterr)
+int userns_create(const struct userns_idmap *uid_map, size_t n_uid, const struct userns_idmap *gid_map, size_t n_gid,
+		  int *ret_fd, char **reterr)
 {
 	_cleanup_close_ int pidfd = -1;
 	pid_t parent = getpid();
 	struct clone_args args = {
-		.flags = CLONE_NEWUSER | CLONE_PIDFD,
-		.pidfd = (uint64_t)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = CLONE_NEWUSER | CLONE_PIDFD,
+	    .pidfd = (uint64_t)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 
@@ -194,7 +194,8 @@ static int idmap_error(int r, int dirfd, const char *path, char **reterr)
 		_cleanup_close_ int fd = openat(dirfd, path, O_PATH | O_CLOEXEC);
 		unsigned long type = (fd >= 0 && fstatfs(fd, &sf) == 0) ? (unsigned long)sf.f_type : 0;
 		return err_set(reterr, -EOPNOTSUPP,
-			       "the filesystem of %s (type 0x%lx) does not support idmapped mounts, which user namespace remapping needs",
+			       "the filesystem of %s (type 0x%lx) does not support idmapped mounts, which user "
+			       "namespace remapping needs",
 			       path, type);
 	}
 	return err_set(reterr, r, "cannot make an idmapped mount of %s: %m", path);
@@ -210,9 +211,9 @@ int userns_idmap_mount(int dirfd, const char *path, int userns_fd, int *ret_fd, 
 {
 	_cleanup_close_ int fd = open_tree(dirfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
 	struct mount_attr attr = {
-		.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY,
-		.propagation = MS_PRIVATE,
-		.userns_fd = (uint64_t)userns_fd,
+	    .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY,
+	    .propagation = MS_PRIVATE,
+	    .userns_fd = (uint64_t)userns_fd,
 	};
 
 	if (fd < 0)
@@ -228,7 +229,7 @@ int userns_idmap_mount(int dirfd, const char *path, int userns_fd, int *ret_fd, 
  * namespace and the mount are dropped right away. */
 int userns_idmap_check(const char *path, char **reterr)
 {
-	struct userns_idmap one = { .inside = 0, .outside = 65534, .count = 1 };
+	struct userns_idmap one = {.inside = 0, .outside = 65534, .count = 1};
 	_cleanup_close_ int nsfd = -1, mfd = -1;
 	int r;
 
