@@ -451,6 +451,19 @@ struct seen {
 	double mount_us;    /* one idmapped mount */
 };
 
+/* Sentinels that no check accepts, so a child that stopped early fails every later check
+ * instead of leaving zeros that read as "uid 0" and "no error". */
+static void seen_reset(struct seen *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+	sn->host_hello = sn->host_user = sn->stage_hello = (uid_t)-2;
+	sn->in_hello = sn->in_user = sn->in_two = (uid_t)-2;
+	sn->in_write_new = sn->in_write_hello = sn->in_write_layer = -1;
+	sn->in_hostname = sn->in_raw = sn->in_proc = -1;
+	sn->in_pid = -1;
+	sn->staged_gone = false;
+}
+
 static void seen_fail(struct seen *sn, const char *what)
 {
 	snprintf(sn->error, sizeof(sn->error), "%s: %s", what, strerror(errno));
@@ -589,7 +602,7 @@ static void test_flow(struct seen *sn, const struct userns_slice *s)
 	_cleanup_free_ char *err = NULL;
 	char p[256];
 
-	memset(sn, 0, sizeof(*sn));
+	seen_reset(sn);
 	if (userns_create_for_slice(s, &nsfd, &err) < 0) {
 		ok(false, "flow: userns (%s)", err ? err : "");
 		return;
@@ -726,7 +739,7 @@ static void test_init_flow(struct seen *sn, const struct userns_slice *s)
 	char p[256], l1[128], l2[128];
 	int sv[2], r;
 
-	memset(sn, 0, sizeof(*sn));
+	seen_reset(sn);
 	fmt(p, sizeof(p), "%s/init", base);
 	mkdir_or_die(p, 0755, 0, 0);
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
