@@ -2,12 +2,14 @@
  * order a container init follows. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -209,13 +211,17 @@ static int idmap_error(int r, int dirfd, const char *path, char **reterr)
  * and every other view of them stay as they are. */
 int userns_idmap_mount(int dirfd, const char *path, int userns_fd, int *ret_fd, char **reterr)
 {
-	_cleanup_close_ int fd = open_tree(dirfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	_cleanup_close_ int fd = -1;
 	struct mount_attr attr = {
 	    .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY,
 	    .propagation = MS_PRIVATE,
 	    .userns_fd = (uint64_t)userns_fd,
 	};
 
+	/* Checked first, so that EINVAL from mount_setattr can only mean "no idmapping here". */
+	if (ioctl(userns_fd, NS_GET_NSTYPE) != CLONE_NEWUSER)
+		return err_set(reterr, -EINVAL, "the idmapping of %s is not a user namespace fd", path);
+	fd = open_tree(dirfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
 	if (fd < 0)
 		return errno == ENOSYS ? idmap_error(-ENOSYS, dirfd, path, reterr)
 				       : err_set(reterr, -errno, "cannot clone the mount of %s: %m", path);

@@ -365,6 +365,11 @@ static void test_idmap_mount(const struct userns_slice *s)
 	if (r >= 0)
 		close(fd);
 	fd = -1;
+	_cleanup_close_ int notns = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *err3 = NULL;
+	r = userns_idmap_mount(AT_FDCWD, l1, notns, &fd, &err3);
+	ok(r == -EINVAL && err3 && strstr(err3, "not a user namespace"), "idmap: an fd that is no user namespace (%s)",
+	   err3 ? err3 : "");
 	r = userns_idmap_mount(AT_FDCWD, "/nonexistent-layer", nsfd, &fd, &err2);
 	ok(r == -ENOENT && fd == -1, "idmap: a missing layer fails with ENOENT (%s)", err2 ? err2 : "");
 }
