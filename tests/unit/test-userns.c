@@ -1,6 +1,6 @@
-/* Unit tests for runtime/userns: the subid parser (strictness, overflow, garbage), the slice
- * allocator (first fit, exhaustion, release, re-reservation at restart), and, as root, user
- * namespace fds, idmapped layer mounts and the whole mount flow a container init follows:
+/* Unit tests for runtime/userns as root (skipped otherwise; the subid parser and the allocator
+ * are in test-userns-subid.c): user namespace fds, idmapped layer mounts, their costs, and the
+ * whole mount flow a container init follows:
  *
  *  - "flow": in a private mount namespace, idmapped read-only mounts of two root-owned layers are
  *    attached and an overlay is mounted on top; a process that joined the user namespace sees
@@ -114,76 +114,6 @@ static bool no_children(void)
 	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0 && errno == ECHILD;
 }
 
-/* Parses text for user "containd" (uid 999) and returns the count, or the error. */
-static int parse(const char *text, struct userns_range **v, size_t *n)
-{
-	_cleanup_free_ char *err = NULL;
-
-	free(*v);
-	*v = NULL;
-	*n = 0;
-	return userns_subid_parse(text, "subuid", "containd", 999, v, n, &err);
-}
-
-static void test_parse(void)
-{
-	_cleanup_free_ struct userns_range *v = NULL;
-	_cleanup_free_ char *err = NULL;
-	size_t n = 0;
-
-	is_int(parse("# comment containd:1:2\n"
-		     "\n"
-		     "garbage line\n"
-		     "other:xyz:-1\n"
-		     "containdx:100:100\n"
-		     "xcontaind:100:100\n"
-		     "containd:100000:65536\n"
-		     "999:200000:131072\n"
-		     "998:300000:65536\n"
-		     "containd:400000:1",
-		     &v, &n),
-	       0, "parse: comments, garbage and other users' lines are skipped");
-	is_int(n, 3, "parse: the name's and the uid's ranges are found, the last without a newline");
-	if (n == 3) {
-		is_int(v[0].start, 100000, "parse: first range start");
-		is_int(v[0].count, 65536, "parse: first range count");
-		is_int(v[1].start, 200000, "parse: numeric uid line");
-		is_int(v[2].count, 1, "parse: a small range is returned as is");
-	}
-	is_int(parse("", &v, &n), 0, "parse: an empty file is not an error");
-	is_int(n, 0, "parse: an empty file has no range");
-
-	static const char *const bad[] = {
-	    "containd:4294967295:1\n",	      /* the invalid id */
-	    "containd:4294901760:65536\n",    /* ends past 4294967294 */
-	    "containd:1:4294967295\n",	      /* start + count overflows */
-	    "containd:99999999999:1\n",	      /* more than 32 bits */
-	    "containd:00000000000100000:1\n", /* too many digits */
-	    "containd:0:65536\n",	      /* maps host root */
-	    "containd:100000:0\n",	      /* empty */
-	    "containd:+100000:65536\n",	      /* sign */
-	    "containd: 100000:65536\n",	      /* space */
-	    "containd:-1:65536\n",	      /* negative */
-	    "containd:100000:65536x\n",	      /* trailing garbage */
-	    "containd:100000:65536:7\n",      /* extra field */
-	    "containd:100000\n",	      /* missing field */
-	    "containd::65536\n",	      /* empty field */
-	    "containd:0x10000:65536\n",	      /* hex */
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
-		is_int(parse(bad[i], &v, &n), -EINVAL, "parse: refuses %.*s", (int)strcspn(bad[i], "\n"), bad[i]);
-	is_int(parse("containd:4294901759:65536\n", &v, &n), 0, "parse: a range ending at 4294967294 is fine");
-
-	int r = userns_subid_parse("a:1:1\ncontaind:5:x\n", "/etc/subuid", "containd", (uid_t)-1, &v, &n, &err);
-	is_int(r, -EINVAL, "parse: a malformed line of the user fails");
-	ok(err && strstr(err, "/etc/subuid line 2"), "parse: the message names file and line (%s)", err ? err : "");
-	free(v);
-	v = NULL;
-	is_int(userns_subid_parse("1000:100000:65536\n", "f", "containd", (uid_t)-1, &v, &n, NULL), 0,
-	       "parse: without a uid, numeric lines are not matched");
-	is_int(n, 0, "parse: no range for uid -1");
-}
-
 static void write_text(const char *path, const char *text, size_t len)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -191,112 +121,29 @@ static void write_text(const char *path, const char *text, size_t len)
 		abort();
 }
 
-static void test_read(void)
+/* Whether a map file holds exactly one line "inside outside count" (the kernel pads columns). */
+static bool map_is(const char *path, unsigned inside, unsigned outside, unsigned count)
 {
-	char uidf[128], gidf[128];
-	_cleanup_free_ struct userns_range *v = NULL;
-	_cleanup_free_ char *err = NULL, *err2 = NULL, *err3 = NULL;
-	struct userns_allocator *a = NULL;
-	struct userns_slice s;
-	size_t n = 0;
+	_cleanup_free_ char *text = NULL;
+	unsigned a, b, c;
+	int n = 0;
 
-	fmt(uidf, sizeof(uidf), "%s/subuid", base);
-	fmt(gidf, sizeof(gidf), "%s/subgid", base);
-	write_text(uidf, "containd:100000:65536\0containd:200000:65536\n", 44);
-	is_int(userns_subid_read(uidf, "containd", (uid_t)-1, &v, &n, &err), -EINVAL,
-	       "read: a file with a NUL byte is refused");
-
-	write_text(uidf, "root:100000:65536\ncontaind:1000000:131072\n", 42);
-	write_text(gidf, "containd:2000000:65536\n", 23);
-	is_int(userns_allocator_load(uidf, gidf, "containd", &a, &err2), 0, "load: subuid and subgid of a user");
-	if (a) {
-		is_int(userns_allocator_alloc(a, &s, NULL), 0, "load: one slice");
-		is_int(s.uid, 1000000, "load: its uid comes from subuid");
-		is_int(s.gid, 2000000, "load: its gid comes from subgid");
-		is_int(userns_allocator_alloc(a, &s, NULL), -ENOSPC, "load: subgid has room for one slice only");
-		userns_allocator_free(a);
-		a = NULL;
-	}
-	is_int(userns_allocator_load(uidf, gidf, "nobody-here", &a, &err3), -ENOENT, "load: a user without ranges");
-	ok(err3 && strstr(err3, "nobody-here"), "load: the message names the user (%s)", err3 ? err3 : "");
+	return read_file(path, 4096, &text, NULL) == 0 && sscanf(text, "%u %u %u %n", &a, &b, &c, &n) == 3 &&
+	       text[n] == '\0' && a == inside && b == outside && c == count;
 }
 
-static void test_allocator(void)
+/* Whether a child that joins nsfd sees the slice's maps in /proc/self. */
+static bool ns_maps_are(int nsfd, const struct userns_slice *s)
 {
-	struct userns_range uids[] = {{100000, 65536}, {165536, 65536}, {500000, 65536}, {1, 1000}};
-	struct userns_range gids[] = {{700000, 3 * 65536}};
-	struct userns_allocator *a = NULL;
-	struct userns_slice s[4], t;
-	_cleanup_free_ char *err = NULL;
-
-	is_int(userns_allocator_new(uids, 1, uids + 3, 1, &a, &err), -ENOSPC, "allocator: gid ranges too small");
-	ok(err && strstr(err, "gid"), "allocator: the message says which side (%s)", err ? err : "");
-	if (userns_allocator_new(uids, ARRAY_SIZE(uids), gids, 1, &a, NULL) < 0) {
-		ok(false, "allocator: new");
-		return;
-	}
-	for (int i = 0; i < 3; i++)
-		is_int(userns_allocator_alloc(a, &s[i], NULL), 0, "allocator: slice %d", i);
-	is_int(s[0].uid, 100000, "allocator: first fit starts at the lowest range");
-	is_int(s[1].uid, 165536, "allocator: adjacent ranges are merged");
-	is_int(s[2].uid, 500000, "allocator: then the next range");
-	is_int(s[2].gid, 700000 + 2 * 65536, "allocator: gids are handed out independently");
-	is_int(userns_allocator_alloc(a, &s[3], NULL), -ENOSPC, "allocator: full");
-	is_int(userns_allocator_used(a), 3, "allocator: three in use");
-
-	is_int(userns_allocator_release(a, &s[1]), 0, "allocator: release");
-	is_int(userns_allocator_release(a, &s[1]), -ENOENT, "allocator: release twice");
-	is_int(userns_allocator_alloc(a, &t, NULL), 0, "allocator: alloc after release");
-	ok(t.uid == s[1].uid && t.gid == s[1].gid, "allocator: the released slice is reused (%u %u)", t.uid, t.gid);
-	userns_allocator_free(a);
-
-	/* A restart: the persisted slices are reserved first, then allocation goes around them. */
-	struct userns_range big = {100000, 10 * 65536};
-	if (userns_allocator_new(&big, 1, &big, 1, &a, NULL) < 0) {
-		ok(false, "allocator: new");
-		return;
-	}
-	t = (struct userns_slice){100000 + 65536 + 7, 100000};
-	is_int(userns_allocator_reserve(a, &t, NULL), 0, "reserve: an unaligned slice inside the ranges");
-	t = (struct userns_slice){100000 + 2 * 65536, 100000 + 65536};
-	is_int(userns_allocator_reserve(a, &t, NULL), -EBUSY, "reserve: overlapping uids");
-	t = (struct userns_slice){100000 + 3 * 65536, 100000 + 100};
-	is_int(userns_allocator_reserve(a, &t, NULL), -EBUSY, "reserve: overlapping gids");
-	t = (struct userns_slice){100000 + 9 * 65536 + 1, 100000 + 5 * 65536};
-	is_int(userns_allocator_reserve(a, &t, NULL), -ERANGE, "reserve: past the end of the range");
-	t = (struct userns_slice){99999, 100000 + 5 * 65536};
-	is_int(userns_allocator_reserve(a, &t, NULL), -ERANGE, "reserve: before the range");
-	is_int(userns_allocator_alloc(a, &t, NULL), 0, "reserve: alloc after");
-	is_int(t.uid, 100000, "reserve: the room below the reserved slice is used");
-	is_int(t.gid, 100000 + 65536, "reserve: the gid past the reserved one");
-	is_int(userns_allocator_alloc(a, &t, NULL), 0, "reserve: alloc again");
-	is_int(t.uid, 100000 + 2 * 65536 + 7, "reserve: next uid after the unaligned slice");
-	userns_allocator_free(a);
-}
-
-/* Reads /proc/self/{uid,gid}_map after joining nsfd, in a child. */
-static bool ns_maps_are(int nsfd, const char *want_uid, const char *want_gid)
-{
+	int st;
 	pid_t pid = fork();
 
-	if (pid < 0)
-		return false;
-	if (pid == 0) {
-		char *u = NULL, *g = NULL;
-		if (setns(nsfd, CLONE_NEWUSER) < 0 || read_file("/proc/self/uid_map", 4096, &u, NULL) < 0 ||
-		    read_file("/proc/self/gid_map", 4096, &g, NULL) < 0)
-			_exit(2);
-		/* The kernel pads the columns; compare the numbers. */
-		unsigned a, b, c, d, e, f, x, y, z, p, q, r;
-		if (sscanf(u, "%u %u %u", &a, &b, &c) != 3 || sscanf(g, "%u %u %u", &d, &e, &f) != 3 ||
-		    sscanf(want_uid, "%u %u %u", &x, &y, &z) != 3 || sscanf(want_gid, "%u %u %u", &p, &q, &r) != 3)
-			_exit(3);
-		_exit(a == x && b == y && c == z && d == p && e == q && f == r ? 0 : 1);
-	}
-	int st;
-	if (waitpid(pid, &st, 0) < 0)
-		return false;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	if (pid == 0)
+		_exit(setns(nsfd, CLONE_NEWUSER) == 0 && map_is("/proc/self/uid_map", 0, s->uid, USERNS_SLICE_SIZE) &&
+			      map_is("/proc/self/gid_map", 0, s->gid, USERNS_SLICE_SIZE)
+			  ? 0
+			  : 1);
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 static void test_userns_fd(void)
@@ -304,12 +151,9 @@ static void test_userns_fd(void)
 	struct userns_slice s = {BASE_UID, BASE_UID + 65536};
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *err = NULL, *err2 = NULL;
-	char want_u[64], want_g[64];
 
 	is_int(userns_create_for_slice(&s, &fd, &err), 0, "userns: created for a slice (%s)", err ? err : "");
-	fmt(want_u, sizeof(want_u), "0 %u 65536", s.uid);
-	fmt(want_g, sizeof(want_g), "0 %u 65536", s.gid);
-	ok(fd >= 0 && ns_maps_are(fd, want_u, want_g), "userns: a process that joins it sees the slice's maps");
+	ok(fd >= 0 && ns_maps_are(fd, &s), "userns: a process that joins it sees the slice's maps");
 	ok(no_children(), "userns: the helper was reaped");
 
 	struct userns_idmap twice[] = {{0, BASE_UID, 10}, {5, BASE_UID + 100, 10}};
@@ -380,34 +224,31 @@ static void mkdir_or_die(const char *path, mode_t mode, uid_t uid, gid_t gid)
 		abort();
 }
 
-static void file_or_die(const char *path, const char *text, uid_t uid, gid_t gid)
-{
-	write_text(path, text, strlen(text));
-	if (chown(path, uid, gid) < 0)
-		abort();
-}
+/* The two layers: l1 with root-owned files and one of uid 1000, l2 on top with one more file. */
+static const struct layer_entry {
+	const char *path;
+	const char *text; /* NULL: a directory */
+	uid_t owner;	  /* uid and gid */
+} layer_entries[] = {
+    {"l1", NULL, 0},	  {"l1/etc", NULL, 0}, {"l1/etc/hello", "one\n", 0}, {"l1/etc/user", "user\n", 1000},
+    {"l1/proc", NULL, 0}, {"l2", NULL, 0},     {"l2/etc", NULL, 0},	     {"l2/etc/two", "two\n", 0},
+};
 
-/* Two layers: l1 with root-owned files and one of uid 1000, l2 on top with one more file. */
 static void make_layers(void)
 {
 	char p[256];
 
-	fmt(p, sizeof(p), "%s/l1", base);
-	mkdir_or_die(p, 0755, 0, 0);
-	fmt(p, sizeof(p), "%s/l1/etc", base);
-	mkdir_or_die(p, 0755, 0, 0);
-	fmt(p, sizeof(p), "%s/l1/etc/hello", base);
-	file_or_die(p, "one\n", 0, 0);
-	fmt(p, sizeof(p), "%s/l1/etc/user", base);
-	file_or_die(p, "user\n", 1000, 1000);
-	fmt(p, sizeof(p), "%s/l1/proc", base);
-	mkdir_or_die(p, 0555, 0, 0);
-	fmt(p, sizeof(p), "%s/l2", base);
-	mkdir_or_die(p, 0755, 0, 0);
-	fmt(p, sizeof(p), "%s/l2/etc", base);
-	mkdir_or_die(p, 0755, 0, 0);
-	fmt(p, sizeof(p), "%s/l2/etc/two", base);
-	file_or_die(p, "two\n", 0, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(layer_entries); i++) {
+		const struct layer_entry *e = &layer_entries[i];
+		fmt(p, sizeof(p), "%s/%s", base, e->path);
+		if (!e->text) {
+			mkdir_or_die(p, 0755, e->owner, e->owner);
+			continue;
+		}
+		write_text(p, e->text, strlen(e->text));
+		if (chown(p, e->owner, e->owner) < 0)
+			abort();
+	}
 }
 
 static bool owned(const char *path, uid_t uid, gid_t gid)
@@ -417,21 +258,21 @@ static bool owned(const char *path, uid_t uid, gid_t gid)
 	return lstat(path, &st) == 0 && st.st_uid == uid && st.st_gid == gid;
 }
 
+/* Every layer entry keeps its owner and contents, and nothing was added to l1/etc. */
 static bool layers_untouched(void)
 {
-	char p[256], *text = NULL;
+	char p[256];
 	bool good = true;
-	static const char *const rootfiles[] = {"l1", "l1/etc", "l1/etc/hello", "l2", "l2/etc", "l2/etc/two"};
 
-	for (size_t i = 0; i < ARRAY_SIZE(rootfiles); i++) {
-		fmt(p, sizeof(p), "%s/%s", base, rootfiles[i]);
-		good = good && owned(p, 0, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(layer_entries); i++) {
+		const struct layer_entry *e = &layer_entries[i];
+		char *text = NULL;
+		fmt(p, sizeof(p), "%s/%s", base, e->path);
+		good = good && owned(p, e->owner, e->owner);
+		if (e->text)
+			good = good && read_file(p, 4096, &text, NULL) == 0 && strcmp(text, e->text) == 0;
+		free(text);
 	}
-	fmt(p, sizeof(p), "%s/l1/etc/user", base);
-	good = good && owned(p, 1000, 1000);
-	fmt(p, sizeof(p), "%s/l1/etc/hello", base);
-	good = good && read_file(p, 4096, &text, NULL) == 0 && strcmp(text, "one\n") == 0;
-	free(text);
 	fmt(p, sizeof(p), "%s/l1/etc/new", base);
 	return good && access(p, F_OK) < 0 && errno == ENOENT;
 }
@@ -527,6 +368,43 @@ static void look_inside(struct seen *sn, const char *merged, const char *stage)
 	}
 }
 
+/* The paths of one flow: the layers, and under base/<name> the staging points, the container's
+ * upper and work dirs and the merged root. */
+struct flow_paths {
+	char l1[128], l2[128], s1[128], s2[128], up[128], wk[128], mg[128];
+};
+
+/* Fills the paths and creates the directories, all owned by host root except the container's own
+ * empty upper and work dirs, the only things chowned (to the slice's root). */
+static void flow_prepare(const char *name, const struct userns_slice *s, struct flow_paths *fp)
+{
+	char p[128];
+
+	fmt(fp->l1, sizeof(fp->l1), "%s/l1", base);
+	fmt(fp->l2, sizeof(fp->l2), "%s/l2", base);
+	fmt(fp->s1, sizeof(fp->s1), "%s/%s/s1", base, name);
+	fmt(fp->s2, sizeof(fp->s2), "%s/%s/s2", base, name);
+	fmt(fp->up, sizeof(fp->up), "%s/%s/upper", base, name);
+	fmt(fp->wk, sizeof(fp->wk), "%s/%s/work", base, name);
+	fmt(fp->mg, sizeof(fp->mg), "%s/%s/merged", base, name);
+	fmt(p, sizeof(p), "%s/%s", base, name);
+	mkdir_or_die(p, 0755, 0, 0);
+	mkdir_or_die(fp->s1, 0755, 0, 0);
+	mkdir_or_die(fp->s2, 0755, 0, 0);
+	mkdir_or_die(fp->mg, 0755, 0, 0);
+	mkdir_or_die(fp->up, 0755, s->uid, s->gid);
+	mkdir_or_die(fp->wk, 0700, s->uid, s->gid);
+}
+
+/* Mounts the overlay of the staged layers (l2 above l1) on the merged dir. */
+static int flow_overlay(const struct flow_paths *fp, const char *extra)
+{
+	char opts[1024];
+
+	fmt(opts, sizeof(opts), "lowerdir=%s:%s,upperdir=%s,workdir=%s%s", fp->s2, fp->s1, fp->up, fp->wk, extra);
+	return mount("overlay", fp->mg, "overlay", 0, opts);
+}
+
 static double mount_idmapped(struct seen *sn, const char *layer, int nsfd, const char *at)
 {
 	_cleanup_free_ char *err = NULL;
@@ -545,32 +423,22 @@ static double mount_idmapped(struct seen *sn, const char *layer, int nsfd, const
 }
 
 /* The child of the "flow" test: a private mount namespace of the host's user namespace. */
-static _Noreturn void flow_child(struct seen *sn, int nsfd, uid_t root)
+static _Noreturn void flow_child(struct seen *sn, int nsfd, const struct flow_paths *fp)
 {
-	char l1[128], l2[128], s1[128], s2[128], up[128], wk[128], mg[128], opts[1024];
+	char p[256];
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || unshare(CLONE_NEWNS) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		seen_fail(sn, "private mount namespace");
-	fmt(l1, sizeof(l1), "%s/l1", base);
-	fmt(l2, sizeof(l2), "%s/l2", base);
-	fmt(s1, sizeof(s1), "%s/flow/s1", base);
-	fmt(s2, sizeof(s2), "%s/flow/s2", base);
-	fmt(up, sizeof(up), "%s/flow/upper", base);
-	fmt(wk, sizeof(wk), "%s/flow/work", base);
-	fmt(mg, sizeof(mg), "%s/flow/merged", base);
-	sn->mount_us = mount_idmapped(sn, l1, nsfd, s1);
-	mount_idmapped(sn, l2, nsfd, s2);
-	fmt(opts, sizeof(opts), "lowerdir=%s:%s,upperdir=%s,workdir=%s", s2, s1, up, wk);
-	if (mount("overlay", mg, "overlay", 0, opts) < 0)
+	sn->mount_us = mount_idmapped(sn, fp->l1, nsfd, fp->s1);
+	mount_idmapped(sn, fp->l2, nsfd, fp->s2);
+	if (flow_overlay(fp, "") < 0)
 		seen_fail(sn, "overlay");
-
-	char p[256];
-	fmt(p, sizeof(p), "%s/etc/hello", mg);
+	fmt(p, sizeof(p), "%s/etc/hello", fp->mg);
 	sn->host_hello = uid_of(p);
-	fmt(p, sizeof(p), "%s/etc/user", mg);
+	fmt(p, sizeof(p), "%s/etc/user", fp->mg);
 	sn->host_user = uid_of(p);
-	fmt(p, sizeof(p), "%s/etc/hello", s1);
+	fmt(p, sizeof(p), "%s/etc/hello", fp->s1);
 	sn->stage_hello = uid_of(p);
 
 	/* A process that joins the user namespace (and keeps this mount namespace). */
@@ -580,23 +448,30 @@ static _Noreturn void flow_child(struct seen *sn, int nsfd, uid_t root)
 	if (pid == 0) {
 		if (setns(nsfd, CLONE_NEWUSER) < 0 || become_ns_root() < 0)
 			seen_fail(sn, "join the user namespace");
-		look_inside(sn, mg, s1);
+		look_inside(sn, fp->mg, fp->s1);
 		_exit(0);
 	}
 	int st;
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		_exit(1);
-	(void)root;
 	_exit(0);
 }
 
-static void check_upper(const char *upper, uid_t root, const char *label)
+/* What container root saw (look_inside()), and what the host sees afterwards. */
+static void check_inside_and_host(const struct seen *sn, const struct flow_paths *fp, uid_t root, const char *label)
 {
 	char p[256];
 
-	fmt(p, sizeof(p), "%s/etc/new", upper);
+	is_int(sn->in_hello, 0, "%s: inside, the layer's root file is owned by 0", label);
+	is_int(sn->in_user, 1000, "%s: inside, uid 1000 stays 1000", label);
+	is_int(sn->in_two, 0, "%s: inside, the upper layer's file is owned by 0 too", label);
+	is_int(sn->in_write_new, 0, "%s: container root creates a file in a root-owned layer dir", label);
+	is_int(sn->in_write_hello, 0, "%s: container root edits a root-owned layer file (copy-up)", label);
+	ok(sn->in_write_layer == EROFS, "%s: the idmapped layer mount itself is read-only (%s)", label,
+	   strerror(sn->in_write_layer));
+	fmt(p, sizeof(p), "%s/etc/new", fp->up);
 	ok(owned(p, root, root + 65536), "%s: a file created by container root is the slice root's on the host", label);
-	fmt(p, sizeof(p), "%s/etc/hello", upper);
+	fmt(p, sizeof(p), "%s/etc/hello", fp->up);
 	ok(owned(p, root, root + 65536), "%s: the copied-up layer file is the slice root's on the host", label);
 	ok(layers_untouched(), "%s: the layers on the host are untouched (owners, contents, no new file)", label);
 }
@@ -605,31 +480,19 @@ static void test_flow(struct seen *sn, const struct userns_slice *s)
 {
 	_cleanup_close_ int nsfd = -1;
 	_cleanup_free_ char *err = NULL;
-	char p[256];
+	struct flow_paths fp;
 
 	seen_reset(sn);
 	if (userns_create_for_slice(s, &nsfd, &err) < 0) {
 		ok(false, "flow: userns (%s)", err ? err : "");
 		return;
 	}
-	fmt(p, sizeof(p), "%s/flow", base);
-	mkdir_or_die(p, 0755, 0, 0);
-	static const char *const dirs[] = {"s1", "s2", "merged"};
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		fmt(p, sizeof(p), "%s/flow/%s", base, dirs[i]);
-		mkdir_or_die(p, 0755, 0, 0);
-	}
-	/* Only the container's own, empty upper and work dirs are chowned. */
-	fmt(p, sizeof(p), "%s/flow/upper", base);
-	mkdir_or_die(p, 0755, s->uid, s->gid);
-	fmt(p, sizeof(p), "%s/flow/work", base);
-	mkdir_or_die(p, 0700, s->uid, s->gid);
-
+	flow_prepare("flow", s, &fp);
 	pid_t pid = fork();
 	if (pid < 0)
 		abort();
 	if (pid == 0)
-		flow_child(sn, nsfd, s->uid);
+		flow_child(sn, nsfd, &fp);
 	int st;
 	waitpid(pid, &st, 0);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && !sn->error[0], "flow: the mounts were made (%s)", sn->error);
@@ -637,16 +500,8 @@ static void test_flow(struct seen *sn, const struct userns_slice *s)
 	is_int(sn->host_hello, s->uid,
 	       "flow: from the host, the overlay shows the layer's root file as the slice root's");
 	is_int(sn->host_user, s->uid + 1000, "flow: from the host, uid 1000 in a layer shows as slice + 1000");
-	is_int(sn->in_hello, 0, "flow: inside, the layer's root file is owned by 0");
-	is_int(sn->in_user, 1000, "flow: inside, uid 1000 stays 1000");
-	is_int(sn->in_two, 0, "flow: inside, the upper layer's file is owned by 0 too");
-	is_int(sn->in_write_new, 0, "flow: container root creates a file in a root-owned layer dir");
-	is_int(sn->in_write_hello, 0, "flow: container root edits a root-owned layer file (copy-up)");
-	ok(sn->in_write_layer == EROFS, "flow: the idmapped layer mount itself is read-only (%s)",
-	   strerror(sn->in_write_layer));
 	printf("# cost: one idmapped layer mount (open_tree + mount_setattr) %.0f us\n", sn->mount_us);
-	fmt(p, sizeof(p), "%s/flow/upper", base);
-	check_upper(p, s->uid, "flow");
+	check_inside_and_host(sn, &fp, s->uid, "flow");
 }
 
 /* Receives the layer mount fds; the message also means "your maps are written". */
@@ -690,9 +545,9 @@ static int send_fds(int sock, const int *fds, size_t n)
 
 /* The init of the "init flow": born in its own user namespace with all other namespaces, it
  * waits for the parent, then does what only the owner of its mount namespace can do. */
-static _Noreturn void init_child(struct seen *sn, int sock)
+static _Noreturn void init_child(struct seen *sn, int sock, const struct flow_paths *fp)
 {
-	char s1[128], s2[128], up[128], wk[128], mg[128], pr[160], opts[1024];
+	char p[256];
 	int fds[2];
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -703,16 +558,10 @@ static _Noreturn void init_child(struct seen *sn, int sock)
 		seen_fail(sn, "become root of the user namespace");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		seen_fail(sn, "private mount tree");
-	fmt(s1, sizeof(s1), "%s/init/s1", base);
-	fmt(s2, sizeof(s2), "%s/init/s2", base);
-	fmt(up, sizeof(up), "%s/init/upper", base);
-	fmt(wk, sizeof(wk), "%s/init/work", base);
-	fmt(mg, sizeof(mg), "%s/init/merged", base);
-	if (move_mount(fds[0], "", AT_FDCWD, s1, MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
-	    move_mount(fds[1], "", AT_FDCWD, s2, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	if (move_mount(fds[0], "", AT_FDCWD, fp->s1, MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+	    move_mount(fds[1], "", AT_FDCWD, fp->s2, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		seen_fail(sn, "attach the layer mounts");
-	fmt(opts, sizeof(opts), "lowerdir=%s:%s,upperdir=%s,workdir=%s,userxattr", s2, s1, up, wk);
-	if (mount("overlay", mg, "overlay", 0, opts) < 0)
+	if (flow_overlay(fp, ",userxattr") < 0)
 		seen_fail(sn, "overlay in the user namespace");
 	sn->in_pid = getpid();
 	sn->in_hostname = err_of(sethostname("box", 3));
@@ -720,16 +569,16 @@ static _Noreturn void init_child(struct seen *sn, int sock)
 	sn->in_raw = err_of(raw);
 	if (raw >= 0)
 		close(raw);
-	fmt(pr, sizeof(pr), "%s/proc", mg);
-	sn->in_proc = err_of(mount("proc", pr, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
-	fmt(pr, sizeof(pr), "%s/etc/hello", s1);
-	sn->in_write_layer = try_append(pr, 0);
+	fmt(p, sizeof(p), "%s/proc", fp->mg);
+	sn->in_proc = err_of(mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+	fmt(p, sizeof(p), "%s/etc/hello", fp->s1);
+	sn->in_write_layer = try_append(p, 0);
 	/* The staged layer mounts go away before container code runs (pivot_root does it with the
 	 * old root); the overlay keeps its own private clones of its lower layers. */
-	if (umount2(s1, MNT_DETACH) < 0 || umount2(s2, MNT_DETACH) < 0)
+	if (umount2(fp->s1, MNT_DETACH) < 0 || umount2(fp->s2, MNT_DETACH) < 0)
 		seen_fail(sn, "detach the staged layers");
-	sn->staged_gone = access(pr, F_OK) < 0 && errno == ENOENT;
-	look_inside(sn, mg, NULL);
+	sn->staged_gone = access(p, F_OK) < 0 && errno == ENOENT;
+	look_inside(sn, fp->mg, NULL);
 	_exit(0);
 }
 
@@ -737,26 +586,14 @@ static _Noreturn void init_child(struct seen *sn, int sock)
  * privileged parent, fds to the init, overlay and the rest inside. */
 static void test_init_flow(struct seen *sn, const struct userns_slice *s)
 {
-	static const char *const dirs[] = {"s1", "s2", "merged"};
 	_cleanup_close_ int parent_sock = -1, child_sock = -1, pidfd = -1, nsfd = -1, m1 = -1, m2 = -1;
 	_cleanup_free_ char *err = NULL;
 	struct userns_idmap u, g;
-	char p[256], l1[128], l2[128];
+	struct flow_paths fp;
 	int sv[2], r;
 
 	seen_reset(sn);
-	fmt(p, sizeof(p), "%s/init", base);
-	mkdir_or_die(p, 0755, 0, 0);
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		fmt(p, sizeof(p), "%s/init/%s", base, dirs[i]);
-		mkdir_or_die(p, 0755, 0, 0);
-	}
-	fmt(p, sizeof(p), "%s/init/upper", base);
-	mkdir_or_die(p, 0755, s->uid, s->gid);
-	fmt(p, sizeof(p), "%s/init/work", base);
-	mkdir_or_die(p, 0700, s->uid, s->gid);
-	fmt(l1, sizeof(l1), "%s/l1", base);
-	fmt(l2, sizeof(l2), "%s/l2", base);
+	flow_prepare("init", s, &fp);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
 	parent_sock = sv[0];
@@ -775,7 +612,7 @@ static void test_init_flow(struct seen *sn, const struct userns_slice *s)
 	}
 	if (pid == 0) {
 		parent_sock = safe_close(parent_sock);
-		init_child(sn, child_sock);
+		init_child(sn, child_sock, &fp);
 	}
 	child_sock = safe_close(child_sock);
 
@@ -785,9 +622,9 @@ static void test_init_flow(struct seen *sn, const struct userns_slice *s)
 	if (r >= 0)
 		r = userns_open_of(pidfd, (pid_t)pid, &nsfd, &err);
 	if (r >= 0)
-		r = userns_idmap_mount(AT_FDCWD, l1, nsfd, &m1, &err);
+		r = userns_idmap_mount(AT_FDCWD, fp.l1, nsfd, &m1, &err);
 	if (r >= 0)
-		r = userns_idmap_mount(AT_FDCWD, l2, nsfd, &m2, &err);
+		r = userns_idmap_mount(AT_FDCWD, fp.l2, nsfd, &m2, &err);
 	double t = now_us() - t0;
 	is_int(r, 0, "init flow: maps, namespace fd and layer mounts by the parent (%s)", err ? err : "");
 	int fds[2] = {m1, m2};
@@ -801,19 +638,11 @@ static void test_init_flow(struct seen *sn, const struct userns_slice *s)
 	ok(si.si_code == CLD_EXITED && si.si_status == 0 && !sn->error[0], "init flow: the init set up its root (%s)",
 	   sn->error);
 	is_int(sn->in_pid, 1, "init flow: the init is pid 1 of its pid namespace");
-	is_int(sn->in_hello, 0, "init flow: inside, after the staging is gone, the layer's root file is owned by 0");
-	is_int(sn->in_user, 1000, "init flow: inside, uid 1000 stays 1000");
-	is_int(sn->in_two, 0, "init flow: inside, the upper layer's file is owned by 0");
-	is_int(sn->in_write_new, 0, "init flow: container root creates a file in a layer dir");
-	is_int(sn->in_write_hello, 0, "init flow: container root edits a layer file (copy-up)");
-	ok(sn->in_write_layer == EROFS, "init flow: the layer mount itself is read-only (%s)",
-	   strerror(sn->in_write_layer));
 	ok(sn->staged_gone, "init flow: once detached, the staging path no longer shows the layer");
 	is_int(sn->in_hostname, 0, "init flow: sethostname works (the uts namespace is the userns's)");
 	is_int(sn->in_raw, 0, "init flow: a raw ICMP socket opens (NET_RAW over its own net namespace)");
 	is_int(sn->in_proc, 0, "init flow: proc mounts (its own pid namespace)");
-	fmt(p, sizeof(p), "%s/init/upper", base);
-	check_upper(p, s->uid, "init flow");
+	check_inside_and_host(sn, &fp, s->uid, "init flow (after the staging is gone)");
 }
 
 int main(void)
@@ -833,10 +662,6 @@ int main(void)
 	atexit(cleanup);
 	if (chmod(base, 0755) < 0)
 		abort();
-
-	test_parse();
-	test_read();
-	test_allocator();
 
 	if (geteuid() != 0) {
 		skip("user namespaces and idmapped mounts need root");
