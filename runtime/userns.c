@@ -186,8 +186,8 @@ static int idmap_error(int r, int dirfd, const char *path, char **reterr)
 {
 	struct statfs sf;
 
-	/* ENOSYS: no new mount API; EINVAL from mount_setattr: no MOUNT_ATTR_IDMAP (before 5.12)
-	 * or a filesystem without idmapping support. */
+	/* ENOSYS: no new mount API; EINVAL from mount_setattr: no MOUNT_ATTR_IDMAP (before 5.12),
+	 * a filesystem without idmapping support, or a namespace whose maps are incomplete. */
 	if (r == -ENOSYS)
 		return err_set(reterr, -EOPNOTSUPP, USERNS_MSG_NEEDS_IDMAP);
 	if (r == -EINVAL && !kernel_at_least(5, 19))
@@ -196,8 +196,9 @@ static int idmap_error(int r, int dirfd, const char *path, char **reterr)
 		_cleanup_close_ int fd = openat(dirfd, path, O_PATH | O_CLOEXEC);
 		unsigned long type = (fd >= 0 && fstatfs(fd, &sf) == 0) ? (unsigned long)sf.f_type : 0;
 		return err_set(reterr, -EOPNOTSUPP,
-			       "the filesystem of %s (type 0x%lx) does not support idmapped mounts, which user "
-			       "namespace remapping needs",
+			       "cannot make an idmapped mount of %s: its filesystem (type 0x%lx) does not support "
+			       "idmapped mounts, which user namespace remapping needs, or the namespace lacks a "
+			       "uid or gid map",
 			       path, type);
 	}
 	return err_set(reterr, r, "cannot make an idmapped mount of %s: %m", path);

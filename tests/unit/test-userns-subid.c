@@ -183,6 +183,17 @@ static void test_allocator(void)
 	ok(t.uid == s[1].uid && t.gid == s[1].gid, "allocator: the released slice is reused (%u %u)", t.uid, t.gid);
 	userns_allocator_free(a);
 
+	/* Two adjacent halves make one slice only once they are merged. */
+	struct userns_range halves[] = {{132768, 32768}, {100000, 32768}};
+	is_int(userns_allocator_new(halves, 2, halves, 2, &a, NULL), 0, "allocator: adjacent halves are merged");
+	if (a) {
+		is_int(userns_allocator_alloc(a, &t, NULL), 0, "allocator: a slice across two adjacent ranges");
+		is_int(t.uid, 100000, "allocator: it starts at the lower half");
+		is_int(userns_allocator_alloc(a, &t, NULL), -ENOSPC, "allocator: and it is the only one");
+		userns_allocator_free(a);
+		a = NULL;
+	}
+
 	/* A restart: the persisted slices are reserved first, then allocation goes around them. */
 	struct userns_range big = {100000, 10 * 65536};
 	if (userns_allocator_new(&big, 1, &big, 1, &a, NULL) < 0) {
