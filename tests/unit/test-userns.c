@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -292,6 +294,7 @@ struct seen {
 	bool staged_gone;   /* the staging path no longer shows the layer once detached */
 	int in_hostname;    /* 0 or errno of sethostname() */
 	int in_raw;	    /* 0 or errno of opening a raw ICMP socket */
+	int in_lo_up;	    /* 0 or errno of bringing lo up */
 	int in_proc;	    /* 0 or errno of mounting proc */
 	pid_t in_pid;	    /* getpid() inside the new pid namespace */
 	double mount_us;    /* one idmapped mount */
@@ -305,7 +308,7 @@ static void seen_reset(struct seen *sn)
 	sn->host_hello = sn->host_user = sn->stage_hello = (uid_t)-2;
 	sn->in_hello = sn->in_user = sn->in_two = (uid_t)-2;
 	sn->in_write_new = sn->in_write_hello = sn->in_write_layer = -1;
-	sn->in_hostname = sn->in_raw = sn->in_proc = -1;
+	sn->in_hostname = sn->in_raw = sn->in_proc = sn->in_lo_up = -1;
 	sn->in_pid = -1;
 	sn->staged_gone = false;
 }
@@ -543,6 +546,18 @@ static int send_fds(int sock, const int *fds, size_t n)
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
+/* Brings lo up as the container's init does: 0 or the errno. */
+static int lo_up(void)
+{
+	struct ifreq ifr = {.ifr_name = "lo"};
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return errno;
+	ifr.ifr_flags |= IFF_UP;
+	return ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 ? errno : 0;
+}
+
 /* The init of the "init flow": born in its own user namespace with all other namespaces, it
  * waits for the parent, then does what only the owner of its mount namespace can do. */
 static _Noreturn void init_child(struct seen *sn, int sock, const struct flow_paths *fp)
@@ -569,6 +584,7 @@ static _Noreturn void init_child(struct seen *sn, int sock, const struct flow_pa
 	sn->in_raw = err_of(raw);
 	if (raw >= 0)
 		close(raw);
+	sn->in_lo_up = lo_up();
 	fmt(p, sizeof(p), "%s/proc", fp->mg);
 	sn->in_proc = err_of(mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
 	fmt(p, sizeof(p), "%s/etc/hello", fp->s1);
@@ -641,6 +657,7 @@ static void test_init_flow(struct seen *sn, const struct userns_slice *s)
 	ok(sn->staged_gone, "init flow: once detached, the staging path no longer shows the layer");
 	is_int(sn->in_hostname, 0, "init flow: sethostname works (the uts namespace is the userns's)");
 	is_int(sn->in_raw, 0, "init flow: a raw ICMP socket opens (NET_RAW over its own net namespace)");
+	is_int(sn->in_lo_up, 0, "init flow: lo comes up (NET_ADMIN over its own net namespace)");
 	is_int(sn->in_proc, 0, "init flow: proc mounts (its own pid namespace)");
 	check_inside_and_host(sn, &fp, s->uid, "init flow (after the staging is gone)");
 }
