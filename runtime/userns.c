@@ -205,9 +205,10 @@ static int idmap_error(int r, int dirfd, const char *path, char **reterr)
 }
 
 /* Security: the clone is read-only, so no process can write a shared layer through it even if
- * it got hold of the mount outside the overlay; it is not recursive, so mounts below the layer
- * directory (there should be none) are not carried into the container; and the path is not
- * followed through a final symlink, so a layer directory swapped for a link cannot redirect it.
+ * it got hold of the mount outside the overlay (see step 8 in userns.h for why the staging must
+ * still go); it is not recursive, so mounts below the layer directory (there should be none)
+ * are not carried into the container; and a final symlink is not followed and what was cloned
+ * must be a directory, so a layer directory swapped for a link cannot redirect it.
  * The idmapping only changes how ownership appears through this one mount: the files on disk
  * and every other view of them stay as they are. */
 int userns_idmap_mount(int dirfd, const char *path, int userns_fd, int *ret_fd, char **reterr)
@@ -226,6 +227,11 @@ int userns_idmap_mount(int dirfd, const char *path, int userns_fd, int *ret_fd, 
 	if (fd < 0)
 		return errno == ENOSYS ? idmap_error(-ENOSYS, dirfd, path, reterr)
 				       : err_set(reterr, -errno, "cannot clone the mount of %s: %m", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return err_set(reterr, -errno, "cannot stat %s: %m", path);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(reterr, -ENOTDIR, "the layer %s is not a directory", path);
 	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 		return idmap_error(-errno, dirfd, path, reterr);
 	*ret_fd = TAKE_FD(fd);

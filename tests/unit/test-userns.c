@@ -216,6 +216,14 @@ static void test_idmap_mount(const struct userns_slice *s)
 	r = userns_idmap_mount(AT_FDCWD, l1, notns, &fd, &err3);
 	ok(r == -EINVAL && err3 && strstr(err3, "not a user namespace"), "idmap: an fd that is no user namespace (%s)",
 	   err3 ? err3 : "");
+	char link[128];
+	_cleanup_free_ char *err4 = NULL;
+	fmt(link, sizeof(link), "%s/l1-link", base);
+	if (symlink(l1, link) < 0)
+		abort();
+	fd = -1;
+	r = userns_idmap_mount(AT_FDCWD, link, nsfd, &fd, &err4);
+	ok(r == -ENOTDIR && fd == -1, "idmap: a symlink to a layer is not followed (%d: %s)", r, err4 ? err4 : "");
 	r = userns_idmap_mount(AT_FDCWD, "/nonexistent-layer", nsfd, &fd, &err2);
 	ok(r == -ENOENT && fd == -1, "idmap: a missing layer fails with ENOENT (%s)", err2 ? err2 : "");
 }
