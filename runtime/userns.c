@@ -253,3 +253,59 @@ int userns_idmap_check(const char *path, char **reterr)
 		return r;
 	return userns_idmap_mount(AT_FDCWD, path, nsfd, &mfd, reterr);
 }
+
+/* Attaches each layer mount under the staging tmpfs as "<i>" and appends it to the lowerdir
+ * option. */
+static int overlay_stage_layers(const int *layer_fds, size_t n_layers, const char *staging, int tmpfd, char *opts,
+				size_t size, size_t *off, char **reterr)
+{
+	for (size_t i = 0; i < n_layers; i++) {
+		char name[24];
+		snprintf(name, sizeof(name), "%zu", i);
+		if (mkdirat(tmpfd, name, 0700) < 0)
+			return err_set(reterr, -errno, "cannot create the staging point of layer %zu: %m", i);
+		if (move_mount(layer_fds[i], "", tmpfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return err_set(reterr, -errno, "cannot attach layer %zu: %m", i);
+		int k = snprintf(opts + *off, size - *off, "%s%s/%s", i ? ":" : "lowerdir=", staging, name);
+		if (k < 0 || (size_t)k >= size - *off)
+			return err_set(reterr, -E2BIG, "too many image layers for one overlay mount");
+		*off += (size_t)k;
+	}
+	return 0;
+}
+
+/* Security (see step 8 in userns.h): the layer mounts are attached only inside a tmpfs on the
+ * staging directory, and that tmpfs with everything under it is detached before returning, on
+ * success and on failure alike; only the overlay, which holds its own private clones of its
+ * lower layers, stays reachable. userxattr keeps overlay metadata in user.overlay.*, which the
+ * image store strips from layers. */
+int userns_overlay_mount(const int *layer_fds, size_t n_layers, const char *staging, const char *upperdir,
+			 const char *workdir, const char *target, char **reterr)
+{
+	_cleanup_close_ int tmpfd = -1;
+	char opts[4096];
+	size_t off = 0;
+	int r;
+
+	if (n_layers == 0)
+		return err_set(reterr, -EINVAL, "an overlay needs at least one layer");
+	if (mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=700,size=16k") < 0)
+		return err_set(reterr, -errno, "cannot mount the layer staging tmpfs on %s: %m", staging);
+	tmpfd = open(staging, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (tmpfd < 0)
+		r = err_set(reterr, -errno, "cannot open %s: %m", staging);
+	else
+		r = overlay_stage_layers(layer_fds, n_layers, staging, tmpfd, opts, sizeof(opts), &off, reterr);
+	if (r >= 0) {
+		int k =
+		    snprintf(opts + off, sizeof(opts) - off, ",upperdir=%s,workdir=%s,userxattr", upperdir, workdir);
+		if (k < 0 || (size_t)k >= sizeof(opts) - off)
+			r = err_set(reterr, -E2BIG, "overlay options too long");
+		else if (mount("overlay", target, "overlay", 0, opts) < 0)
+			r = err_set(reterr, -errno, "cannot mount the overlay root filesystem: %m");
+	}
+	tmpfd = safe_close(tmpfd);
+	if (umount2(staging, MNT_DETACH) < 0 && r >= 0)
+		r = err_set(reterr, -errno, "cannot detach the layer staging on %s: %m", staging);
+	return r < 0 ? r : 0;
+}

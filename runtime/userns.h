@@ -36,19 +36,19 @@
  *  6. The daemon chowns the container's own, empty upper and work dirs to the slice's root
  *     (host uid/gid = slice start), never anything in a layer.
  *  7. The daemon sends the layer mount fds over the sync socket (SCM_RIGHTS) and closes its
- *     copies. The init, root in its namespace and owner of its mount namespace, attaches them
- *     with move_mount(MOVE_MOUNT_F_EMPTY_PATH) on staging directories and mounts the overlay
- *     with the staged layers as lowerdirs and `userxattr` (inside a user namespace overlayfs
- *     cannot set its trusted.overlay.* xattrs, so opaque dirs and redirects would break; with
- *     userxattr it uses user.overlay.*, which the image store strips from layers, so a layer
- *     cannot smuggle overlay metadata in).
+ *     copies. The init, root in its namespace and owner of its mount namespace, calls
+ *     userns_overlay_mount(): it attaches the layers with move_mount() in a staging tmpfs of
+ *     its own and mounts the overlay with them as lowerdirs and `userxattr` (inside a user
+ *     namespace overlayfs cannot set its trusted.overlay.* xattrs, so opaque dirs and
+ *     redirects would break; with userxattr it uses user.overlay.*, which the image store
+ *     strips from layers, so a layer cannot smuggle overlay metadata in).
  *  8. SECURITY: the staged layer mounts must be gone before any container code runs. Mounts
  *     attached by the init are not "locked" the way inherited ones are, so container root
  *     could clear their read-only flag (mount_setattr) and write the SHARED layer through the
- *     idmapping. The overlay keeps private clones of its lower layers, so the staging can be
- *     detached right after the overlay mount (umount2(MNT_DETACH)); pivot_root plus detaching
- *     the old root also removes it. The init then goes on as today (/proc, /sys, /dev,
- *     hostname, pivot_root, capabilities, execve).
+ *     idmapping (tried: it works). The overlay keeps private clones of its lower layers, so
+ *     userns_overlay_mount() detaches the staging right after the overlay mount, before it
+ *     returns. The init then goes on as today (/proc, /sys, /dev, hostname, pivot_root,
+ *     capabilities, execve).
  *
  *  Prepared spares: a spare can be cloned with CLONE_NEWUSER ahead of time, since the maps of a
  *  user namespace can be written once at any later moment: the slice is allocated and the maps
@@ -160,3 +160,10 @@ int userns_idmap_check(const char *path, char **reterr);
  * (0 -> the slice's root), hence as X inside it. The fd can be attached with
  * move_mount(MOVE_MOUNT_F_EMPTY_PATH) or passed to another process. */
 int userns_idmap_mount(int dirfd, const char *path, int userns_fd, int *ret_fd, char **reterr);
+/* The init's side of steps 7 and 8 (see above), run in its own mount namespace as root of its
+ * user namespace: mounts a tmpfs on the empty directory staging, attaches the layer mounts from
+ * userns_idmap_mount() there (layer_fds[0] is the top-most layer, like overlay's lowerdir),
+ * mounts the overlay with upperdir, workdir and userxattr on target, and detaches the staging
+ * with everything under it, also on failure. The fds stay the caller's to close. */
+int userns_overlay_mount(const int *layer_fds, size_t n_layers, const char *staging, const char *upperdir,
+			 const char *workdir, const char *target, char **reterr);

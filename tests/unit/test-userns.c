@@ -8,7 +8,8 @@
  *    it writes lands in the upper dir owned by the slice's root on the host;
  *  - "init flow": the order documented in userns.h, with a real init cloned with CLONE_NEWUSER
  *    and all other namespaces, maps written by the parent, layer mounts made by the parent and
- *    passed over a socket, overlay (userxattr), sethostname, a raw socket and /proc inside.
+ *    passed over a socket, userns_overlay_mount() inside (staging gone afterwards, also after a
+ *    failure), then sethostname, a raw socket, lo up and /proc inside.
  *
  * Every check on ownership is made both from inside and from the host, and the layers are
  * checked untouched afterwards. Mounts live only in the children's mount namespaces, so they
@@ -300,6 +301,7 @@ struct seen {
 	int in_write_hello; /* 0 or errno of appending to a layer file (copy-up) */
 	int in_write_layer; /* 0 or errno of writing to the idmapped layer directly */
 	bool staged_gone;   /* the staging path no longer shows the layer once detached */
+	bool fail_cleaned;  /* a failed overlay mount left no staged layer */
 	int in_hostname;    /* 0 or errno of sethostname() */
 	int in_raw;	    /* 0 or errno of opening a raw ICMP socket */
 	int in_lo_up;	    /* 0 or errno of bringing lo up */
@@ -407,12 +409,12 @@ static void flow_prepare(const char *name, const struct userns_slice *s, struct 
 	mkdir_or_die(fp->wk, 0700, s->uid, s->gid);
 }
 
-/* Mounts the overlay of the staged layers (l2 above l1) on the merged dir. */
-static int flow_overlay(const struct flow_paths *fp, const char *extra)
+/* Mounts the overlay of the staged layers (l2 above l1) on the merged dir, as host root. */
+static int flow_overlay(const struct flow_paths *fp)
 {
 	char opts[1024];
 
-	fmt(opts, sizeof(opts), "lowerdir=%s:%s,upperdir=%s,workdir=%s%s", fp->s2, fp->s1, fp->up, fp->wk, extra);
+	fmt(opts, sizeof(opts), "lowerdir=%s:%s,upperdir=%s,workdir=%s", fp->s2, fp->s1, fp->up, fp->wk);
 	return mount("overlay", fp->mg, "overlay", 0, opts);
 }
 
@@ -443,7 +445,7 @@ static _Noreturn void flow_child(struct seen *sn, int nsfd, const struct flow_pa
 		seen_fail(sn, "private mount namespace");
 	sn->mount_us = mount_idmapped(sn, fp->l1, nsfd, fp->s1);
 	mount_idmapped(sn, fp->l2, nsfd, fp->s2);
-	if (flow_overlay(fp, "") < 0)
+	if (flow_overlay(fp) < 0)
 		seen_fail(sn, "overlay");
 	fmt(p, sizeof(p), "%s/etc/hello", fp->mg);
 	sn->host_hello = uid_of(p);
@@ -570,22 +572,33 @@ static int lo_up(void)
  * waits for the parent, then does what only the owner of its mount namespace can do. */
 static _Noreturn void init_child(struct seen *sn, int sock, const struct flow_paths *fp)
 {
+	_cleanup_free_ char *err = NULL;
 	char p[256];
-	int fds[2];
+	int fds[3]; /* l2 (top), l1, and a spare clone of l1 for the failure path */
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		seen_fail(sn, "pdeathsig");
-	if (recv_fds(sock, fds, 2) < 0)
+	if (recv_fds(sock, fds, 3) < 0)
 		seen_fail(sn, "receive the layer mounts");
 	if (become_ns_root() < 0)
 		seen_fail(sn, "become root of the user namespace");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		seen_fail(sn, "private mount tree");
-	if (move_mount(fds[0], "", AT_FDCWD, fp->s1, MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
-	    move_mount(fds[1], "", AT_FDCWD, fp->s2, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		seen_fail(sn, "attach the layer mounts");
-	if (flow_overlay(fp, ",userxattr") < 0)
-		seen_fail(sn, "overlay in the user namespace");
+	/* The layer mount refuses writes even as a dirfd, before anything is attached. */
+	int wfd = openat(fds[1], "etc/hello", O_WRONLY | O_APPEND | O_CLOEXEC);
+	sn->in_write_layer = wfd < 0 ? errno : 0;
+	if (wfd >= 0)
+		close(wfd);
+	/* A failing overlay (no upper dir) must leave no staged layer behind either. */
+	fmt(p, sizeof(p), "%s/0", fp->s2);
+	sn->fail_cleaned = userns_overlay_mount(fds + 2, 1, fp->s2, "/nonexistent-upper", fp->wk, fp->mg, NULL) < 0 &&
+			   access(p, F_OK) < 0 && errno == ENOENT;
+	if (userns_overlay_mount(fds, 2, fp->s1, fp->up, fp->wk, fp->mg, &err) < 0) {
+		snprintf(sn->error, sizeof(sn->error), "overlay: %s", err ? err : "?");
+		_exit(1);
+	}
+	fmt(p, sizeof(p), "%s/0", fp->s1);
+	sn->staged_gone = access(p, F_OK) < 0 && errno == ENOENT;
 	sn->in_pid = getpid();
 	sn->in_hostname = err_of(sethostname("box", 3));
 	int raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
@@ -595,13 +608,6 @@ static _Noreturn void init_child(struct seen *sn, int sock, const struct flow_pa
 	sn->in_lo_up = lo_up();
 	fmt(p, sizeof(p), "%s/proc", fp->mg);
 	sn->in_proc = err_of(mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
-	fmt(p, sizeof(p), "%s/etc/hello", fp->s1);
-	sn->in_write_layer = try_append(p, 0);
-	/* The staged layer mounts go away before container code runs (pivot_root does it with the
-	 * old root); the overlay keeps its own private clones of its lower layers. */
-	if (umount2(fp->s1, MNT_DETACH) < 0 || umount2(fp->s2, MNT_DETACH) < 0)
-		seen_fail(sn, "detach the staged layers");
-	sn->staged_gone = access(p, F_OK) < 0 && errno == ENOENT;
 	look_inside(sn, fp->mg, NULL);
 	_exit(0);
 }
@@ -610,7 +616,7 @@ static _Noreturn void init_child(struct seen *sn, int sock, const struct flow_pa
  * privileged parent, fds to the init, overlay and the rest inside. */
 static void test_init_flow(struct seen *sn, const struct userns_slice *s)
 {
-	_cleanup_close_ int parent_sock = -1, child_sock = -1, pidfd = -1, nsfd = -1, m1 = -1, m2 = -1;
+	_cleanup_close_ int parent_sock = -1, child_sock = -1, pidfd = -1, nsfd = -1, m1 = -1, m2 = -1, m3 = -1;
 	_cleanup_free_ char *err = NULL;
 	struct userns_idmap u, g;
 	struct flow_paths fp;
@@ -649,25 +655,28 @@ static void test_init_flow(struct seen *sn, const struct userns_slice *s)
 		r = userns_idmap_mount(AT_FDCWD, fp.l1, nsfd, &m1, &err);
 	if (r >= 0)
 		r = userns_idmap_mount(AT_FDCWD, fp.l2, nsfd, &m2, &err);
+	if (r >= 0)
+		r = userns_idmap_mount(AT_FDCWD, fp.l1, nsfd, &m3, &err);
 	double t = now_us() - t0;
 	is_int(r, 0, "init flow: maps, namespace fd and layer mounts by the parent (%s)", err ? err : "");
-	int fds[2] = {m1, m2};
-	if (r < 0 || send_fds(parent_sock, fds, 2) < 0)
+	int fds[3] = {m2, m1, m3};
+	if (r < 0 || send_fds(parent_sock, fds, 3) < 0)
 		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
 	while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;
-	printf("# cost: init flow parent side (maps, ns fd, 2 idmapped mounts) %.0f us\n", t);
+	printf("# cost: init flow parent side (maps, ns fd, 3 idmapped mounts) %.0f us\n", t);
 	ok(si.si_code == CLD_EXITED && si.si_status == 0 && !sn->error[0], "init flow: the init set up its root (%s)",
 	   sn->error);
 	is_int(sn->in_pid, 1, "init flow: the init is pid 1 of its pid namespace");
-	ok(sn->staged_gone, "init flow: once detached, the staging path no longer shows the layer");
+	ok(sn->staged_gone, "init flow: after the overlay mount, the staging path no longer shows the layers");
+	ok(sn->fail_cleaned, "init flow: a failed overlay mount fails and leaves no staged layer");
 	is_int(sn->in_hostname, 0, "init flow: sethostname works (the uts namespace is the userns's)");
 	is_int(sn->in_raw, 0, "init flow: a raw ICMP socket opens (NET_RAW over its own net namespace)");
 	is_int(sn->in_lo_up, 0, "init flow: lo comes up (NET_ADMIN over its own net namespace)");
 	is_int(sn->in_proc, 0, "init flow: proc mounts (its own pid namespace)");
-	check_inside_and_host(sn, &fp, s->uid, "init flow (after the staging is gone)");
+	check_inside_and_host(sn, &fp, s->uid, "init flow");
 }
 
 int main(void)
