@@ -296,13 +296,18 @@ int userns_overlay_mount(const int *layer_fds, size_t n_layers, const char *stag
 		r = err_set(reterr, -errno, "cannot open %s: %m", staging);
 	else
 		r = overlay_stage_layers(layer_fds, n_layers, staging, tmpfd, opts, sizeof(opts), &off, reterr);
+	/* volatile, as in the root filesystem without remapping: the upper dir is never synced,
+	 * so unmounting it at exit does not sync the host filesystem. Before 5.10: without. */
 	if (r >= 0) {
-		int k =
-		    snprintf(opts + off, sizeof(opts) - off, ",upperdir=%s,workdir=%s,userxattr", upperdir, workdir);
+		int k = snprintf(opts + off, sizeof(opts) - off, ",upperdir=%s,workdir=%s,userxattr,volatile", upperdir,
+				 workdir);
 		if (k < 0 || (size_t)k >= sizeof(opts) - off)
 			r = err_set(reterr, -E2BIG, "overlay options too long");
-		else if (mount("overlay", target, "overlay", 0, opts) < 0)
-			r = err_set(reterr, -errno, "cannot mount the overlay root filesystem: %m");
+		else if (mount("overlay", target, "overlay", 0, opts) < 0) {
+			opts[off + (size_t)k - strlen(",volatile")] = '\0';
+			if (errno != EINVAL || mount("overlay", target, "overlay", 0, opts) < 0)
+				r = err_set(reterr, -errno, "cannot mount the overlay root filesystem: %m");
+		}
 	}
 	tmpfd = safe_close(tmpfd);
 	if (umount2(staging, MNT_DETACH) < 0 && r >= 0)

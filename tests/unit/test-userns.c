@@ -302,6 +302,7 @@ struct seen {
 	int in_write_layer; /* 0 or errno of writing to the idmapped layer directly */
 	bool staged_gone;   /* the staging path no longer shows the layer once detached */
 	bool fail_cleaned;  /* a failed overlay mount left no staged layer */
+	bool ovl_opts_ok;   /* the overlay has userxattr and volatile */
 	int in_hostname;    /* 0 or errno of sethostname() */
 	int in_raw;	    /* 0 or errno of opening a raw ICMP socket */
 	int in_lo_up;	    /* 0 or errno of bringing lo up */
@@ -568,6 +569,22 @@ static int lo_up(void)
 	return ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 ? errno : 0;
 }
 
+/* Whether the mount on path (in /proc/self/mountinfo) is an overlay with userxattr and volatile. */
+static bool overlay_has_options(const char *path)
+{
+	_cleanup_free_ char *info = NULL;
+	char needle[160];
+
+	if (read_file("/proc/self/mountinfo", 1 << 20, &info, NULL) < 0)
+		return false;
+	fmt(needle, sizeof(needle), " %s ", path);
+	for (char *line = strtok(info, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, needle) && strstr(line, " - overlay ") && strstr(line, "userxattr") &&
+		    strstr(line, "volatile"))
+			return true;
+	return false;
+}
+
 /* The init of the "init flow": born in its own user namespace with all other namespaces, it
  * waits for the parent, then does what only the owner of its mount namespace can do. */
 static _Noreturn void init_child(struct seen *sn, int sock, const struct flow_paths *fp)
@@ -599,6 +616,7 @@ static _Noreturn void init_child(struct seen *sn, int sock, const struct flow_pa
 	}
 	fmt(p, sizeof(p), "%s/0", fp->s1);
 	sn->staged_gone = access(p, F_OK) < 0 && errno == ENOENT;
+	sn->ovl_opts_ok = overlay_has_options(fp->mg);
 	sn->in_pid = getpid();
 	sn->in_hostname = err_of(sethostname("box", 3));
 	int raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
@@ -671,6 +689,7 @@ static void test_init_flow(struct seen *sn, const struct userns_slice *s)
 	   sn->error);
 	is_int(sn->in_pid, 1, "init flow: the init is pid 1 of its pid namespace");
 	ok(sn->staged_gone, "init flow: after the overlay mount, the staging path no longer shows the layers");
+	ok(sn->ovl_opts_ok, "init flow: the overlay has userxattr and volatile");
 	ok(sn->fail_cleaned, "init flow: a failed overlay mount fails and leaves no staged layer");
 	is_int(sn->in_hostname, 0, "init flow: sethostname works (the uts namespace is the userns's)");
 	is_int(sn->in_raw, 0, "init flow: a raw ICMP socket opens (NET_RAW over its own net namespace)");
