@@ -60,6 +60,7 @@ static int proc_dir_open(int pidfd, pid_t pid, int *ret, char **reterr)
 	return 0;
 }
 
+/* Writes one map file of the process whose /proc directory is procfd. */
 static int map_write(int procfd, const char *file, const struct userns_idmap *map, size_t n, char **reterr)
 {
 	char buf[USERNS_MAX_MAP_LINES * 33 + 1];
@@ -82,9 +83,10 @@ static int map_write(int procfd, const char *file, const struct userns_idmap *ma
 
 /* The writer has CAP_SETUID/CAP_SETGID in the parent namespace, so the kernel accepts any map
  * within the writer's own ids and does not require "setgroups deny" first. Which host ids are
- * mapped is the caller's decision (a slice from the subid ranges); the kernel refuses maps that
- * overlap within one file. gid_map goes first so a failure leaves no half-usable namespace with
- * uids but no gids. */
+ * mapped is the caller's decision: a slice from the subid ranges the admin set aside, which
+ * the parser refuses when it would include host uid 0, and which the allocator never hands to
+ * two containers at once; the kernel refuses maps that overlap within one file. gid_map goes first so a failure leaves
+ * no half-usable namespace with uids but no gids. */
 int userns_set_maps(int pidfd, pid_t pid, const struct userns_idmap *uid_map, size_t n_uid,
 		    const struct userns_idmap *gid_map, size_t n_gid, char **reterr)
 {
@@ -114,8 +116,8 @@ int userns_open_of(int pidfd, pid_t pid, int *ret_fd, char **reterr)
 }
 
 /* The child of userns_create(): it only has to exist (its namespace is what we want) until the
- * parent kills it; it dies with the parent too. Raw syscalls only: after clone3 in a process
- * that may hold locks, nothing else is safe. */
+ * parent kills it; it dies with the parent too. Thin syscall wrappers only: after clone3 in a
+ * process that may hold locks (malloc's, ASan's), nothing else is safe. */
 static _Noreturn void userns_child(pid_t parent)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
