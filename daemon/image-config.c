@@ -1,0 +1,271 @@
+/* Image configs: the in-memory struct image, its JSON form in images/<hex>.json, and its id, the
+ * sha256 of the canonical JSON of its content. Configs on disk are read back at open and checked
+ * as untrusted input, since layer paths are built from them. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/macros.h"
+#include "common/util.h"
+#include "daemon/image-store-internal.h"
+
+#define CONFIG_MAX (1024 * 1024)
+
+bool image_config_is_hex(const char *s, size_t min, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len < min || len > max)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* Whether s is "sha256:" followed by 64 lowercase hex digits. */
+bool image_config_digest_valid(const char *s)
+{
+	return str_startswith(s, DIGEST_PREFIX) && image_config_is_hex(s + strlen(DIGEST_PREFIX), HEX_LEN, HEX_LEN);
+}
+
+json_t *image_config_strv_to_json(char **v)
+{
+	json_t *a = json_array();
+
+	if (!a)
+		return NULL;
+	for (; v && *v; v++)
+		if (json_array_append_new(a, json_string(*v)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* Copies a JSON array of strings (at most max) into a strv. */
+static int image_config_strv_from_json(json_t *a, size_t max, char ***ret)
+{
+	_cleanup_strv_free_ char **v = NULL;
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(a) || json_array_size(a) > max)
+		return -EINVAL;
+	v = calloc(json_array_size(a) + 1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	json_array_foreach(a, i, e) {
+		if (!json_is_string(e))
+			return -EINVAL;
+		v[i] = strdup(json_string_value(e));
+		if (!v[i])
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+void image_free(struct image *img)
+{
+	if (!img)
+		return;
+	free(img->id);
+	strv_free(img->layers);
+	strv_free(img->env);
+	strv_free(img->cmd);
+	free(img->workdir);
+	free(img->created_at);
+	free(img);
+}
+
+void image_freep(struct image **img)
+{
+	image_free(*img);
+}
+
+/* The image config as JSON: the content part (what the id is computed from) and, with meta, the
+ * creation time and size, which describe this copy rather than the image. */
+json_t *image_config_json(const struct image *img, bool meta)
+{
+	json_t *o;
+
+	o = json_pack("{s:o, s:o, s:o, s:o}", "layers", image_config_strv_to_json(img->layers), "env",
+		      image_config_strv_to_json(img->env), "cmd",
+		      img->cmd ? image_config_strv_to_json(img->cmd) : json_null(), "workdir",
+		      img->workdir ? json_string(img->workdir) : json_null());
+	if (!o || !meta)
+		return o;
+	if (json_object_set_new(o, "created_at", json_string(img->created_at)) < 0 ||
+	    json_object_set_new(o, "size", json_integer((json_int_t)img->size)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int image_config_sha256_hex(const void *data, size_t len, char out[HEX_LEN + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+
+	if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != 32)
+		return -EIO;
+	hex_encode(md, md_len, out);
+	return 0;
+}
+
+/* The image id: sha256 of the canonical (sorted keys, compact, ASCII) content JSON, so that the
+ * same layers and settings always give the same id. */
+int image_config_compute_id(const struct image *img, char **ret)
+{
+	json_auto_t *o = image_config_json(img, false);
+	_cleanup_free_ char *canon = NULL;
+	char hex[HEX_LEN + 1];
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	canon = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	if (!canon)
+		return -ENOMEM;
+	r = image_config_sha256_hex(canon, strlen(canon), hex);
+	if (r < 0)
+		return r;
+	if (asprintf(ret, DIGEST_PREFIX "%s", hex) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Parses images/<hex>.json. */
+static int image_config_from_json(const char *id, json_t *o, struct image **ret, char **reterr)
+{
+	_cleanup_(image_freep) struct image *img = NULL;
+	json_t *layers = json_object_get(o, "layers"), *cmd = json_object_get(o, "cmd");
+	json_t *workdir = json_object_get(o, "workdir"), *created = json_object_get(o, "created_at");
+	json_t *size = json_object_get(o, "size");
+	int r;
+
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return -ENOMEM;
+	img->id = strdup(id);
+	if (!img->id)
+		return -ENOMEM;
+	r = image_config_strv_from_json(layers, 4096, &img->layers);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || !img->layers[0])
+		return err_set(reterr, -EINVAL, "\"layers\" must be a non-empty array of layer digests");
+	/* Layer paths are built from these strings, so they must be exactly digests. */
+	for (char **l = img->layers; *l; l++)
+		if (!image_config_digest_valid(*l))
+			return err_set(reterr, -EINVAL, "invalid layer digest \"%s\"", *l);
+	r = image_config_strv_from_json(json_object_get(o, "env"), 4096, &img->env);
+	if (r < 0)
+		return r == -ENOMEM ? r : err_set(reterr, r, "\"env\" must be an array of strings");
+	if (cmd && !json_is_null(cmd)) {
+		r = image_config_strv_from_json(cmd, 4096, &img->cmd);
+		if (r < 0)
+			return r == -ENOMEM ? r : err_set(reterr, r, "\"cmd\" must be an array of strings");
+	}
+	if (workdir && !json_is_null(workdir)) {
+		if (!json_is_string(workdir))
+			return err_set(reterr, -EINVAL, "\"workdir\" must be a string");
+		img->workdir = strdup(json_string_value(workdir));
+		if (!img->workdir)
+			return -ENOMEM;
+	}
+	img->created_at = strdup(json_is_string(created) ? json_string_value(created) : "");
+	if (!img->created_at)
+		return -ENOMEM;
+	if (!json_is_integer(size) || json_integer_value(size) < 0)
+		return err_set(reterr, -EINVAL, "\"size\" must be a non-negative integer");
+	img->size = (uint64_t)json_integer_value(size);
+	*ret = TAKE_PTR(img);
+	return 0;
+}
+
+int image_config_write(struct image_store *s, const struct image *img, char **reterr)
+{
+	json_auto_t *o = image_config_json(img, true);
+	_cleanup_free_ char *data = NULL, *path = NULL;
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	data = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!data)
+		return -ENOMEM;
+	if (asprintf(&path, "%s/%s.json", s->images_dir, img->id + strlen(DIGEST_PREFIX)) < 0)
+		return -ENOMEM;
+	r = write_file_atomic(path, data, strlen(data));
+	if (r < 0)
+		return err_set(reterr, r, "writing %s: %m", path);
+	return 0;
+}
+
+/* Loads every images/<hex>.json; a config that cannot be read is logged and skipped, so that one
+ * bad file does not keep the daemon from starting. */
+int image_config_load_all(struct image_store *s)
+{
+	_cleanup_closedir_ DIR *d = opendir(s->images_dir);
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	while ((errno = 0, de = readdir(d))) {
+		_cleanup_free_ char *data = NULL, *err = NULL, *id = NULL, *want = NULL;
+		_cleanup_(image_freep) struct image *img = NULL;
+		json_auto_t *o = NULL;
+		size_t len = strlen(de->d_name);
+		int r;
+
+		if (len > 4 && strcmp(de->d_name + len - 4, ".tmp") == 0) {
+			/* A write_file_atomic() that did not finish. */
+			if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+				log_errno(LOG_LEVEL_WARNING, -errno, "image store: removing %s/%s: %m", s->images_dir,
+					  de->d_name);
+			continue;
+		}
+		if (len != HEX_LEN + 5 || strcmp(de->d_name + HEX_LEN, ".json") != 0)
+			continue;
+		if (asprintf(&id, DIGEST_PREFIX "%.*s", HEX_LEN, de->d_name) < 0)
+			return -ENOMEM;
+		if (!image_config_digest_valid(id))
+			continue;
+		r = read_file_at(dirfd(d), de->d_name, CONFIG_MAX, &data, NULL);
+		if (r < 0) {
+			log_errno(LOG_LEVEL_WARNING, r, "image store: reading %s/%s: %m", s->images_dir, de->d_name);
+			continue;
+		}
+		o = json_loads(data, 0, NULL);
+		if (!json_is_object(o)) {
+			log_warning("image store: %s/%s is not a JSON object, ignoring it", s->images_dir, de->d_name);
+			continue;
+		}
+		r = image_config_from_json(id, o, &img, &err);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			log_warning("image store: %s/%s: %s, ignoring it", s->images_dir, de->d_name,
+				    err ? err : strerror(-r));
+			continue;
+		}
+		if (image_config_compute_id(img, &want) >= 0 && strcmp(want, id) != 0)
+			log_warning("image store: %s/%s: content does not match its id (computed %s)", s->images_dir,
+				    de->d_name, want);
+		r = image_store_add(s, img);
+		if (r < 0)
+			return r;
+		TAKE_PTR(img);
+	}
+	return errno ? -errno : 0;
+}
