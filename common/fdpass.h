@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 /* The most fds one message may carry (the kernel allows 253). */
-#define FDPASS_MAX_FDS 16
+#define FDPASS_MAX_FDS 128
 
 /* Sends len bytes of buf (len > 0) with nfds fds attached (nfds <= FDPASS_MAX_FDS), MSG_NOSIGNAL plus
  * flags. Returns the bytes sent or -errno. */

@@ -84,7 +84,7 @@ static json_t *strv_json(char **v)
 
 /* The settings a container runs with, from its spec: what inspect shows under "security". */
 static void security_info(const struct container *ct, struct proto_security_info *si, char ***caps,
-			  struct proto_ulimit *ul, size_t *n_ul, char names[][24])
+			  struct proto_ulimit *ul, size_t *n_ul, char names[][24], char **maps, char map_text[2][48])
 {
 	const struct rt_spec *spec = &ct->spec;
 	*caps = NULL;
@@ -102,6 +102,15 @@ static void security_info(const struct container *ct, struct proto_security_info
 		n++;
 	}
 	*n_ul = n;
+	/* One line each, as /proc/PID/uid_map shows it: inside, outside, count. */
+	if (spec->n_uid_mappings && spec->n_gid_mappings) {
+		snprintf(map_text[0], 48, "%u %u %u", spec->uid_mappings[0].container_id, spec->uid_mappings[0].host_id,
+			 spec->uid_mappings[0].size);
+		snprintf(map_text[1], 48, "%u %u %u", spec->gid_mappings[0].container_id, spec->gid_mappings[0].host_id,
+			 spec->gid_mappings[0].size);
+		maps[0] = map_text[0];
+		maps[2] = map_text[1];
+	}
 	*si = (struct proto_security_info){
 		.privileged = spec->privileged,
 		.capabilities = *caps,
@@ -111,10 +120,12 @@ static void security_info(const struct container *ct, struct proto_security_info
 		.no_new_privileges = spec->process.no_new_privileges,
 		.masked_paths = spec->masked_paths,
 		.readonly_paths = spec->readonly_paths,
-		.userns = PROTO_USERNS_HOST,
+		.userns = ct->userns ? PROTO_USERNS_AUTO : PROTO_USERNS_HOST,
 		.ulimits = ul,
 		.n_ulimits = n,
 		.device_cgroup_rules = spec->device_rules,
+		.uid_map = maps[0] ? &maps[0] : NULL,
+		.gid_map = maps[2] ? &maps[2] : NULL,
 	};
 }
 
@@ -125,7 +136,8 @@ json_t *api_container_info(const struct container *ct)
 	char ul_names[RLIMITS_COUNT][24];
 	size_t n_ul;
 	_cleanup_strv_free_ char **caps = NULL;
-	security_info(ct, &si, &caps, ul, &n_ul, ul_names);
+	char *maps[4] = { NULL }, map_text[2][48];
+	security_info(ct, &si, &caps, ul, &n_ul, ul_names, maps, map_text);
 	char created[64], started[64], finished[64];
 	timestamp(&ct->created, created, sizeof(created));
 	timestamp(&ct->started, started, sizeof(started));

@@ -223,7 +223,12 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 	}
 	if ((r = cgroup_manager_new(&api->cgm, reterr)) < 0 ||
 	    (r = image_store_open(base, opts->root, &api->images, reterr)) < 0 ||
-	    (r = registry_new(base, &(struct registry_options){ .root = opts->root, .state = opts->state },
+	    (r = registry_new(base, &(struct registry_options){ .root = opts->root,
+							    .state = opts->state,
+							    .userns_remap = opts->userns_remap,
+							    .userns_user = opts->userns_user,
+							    .subuid_file = opts->subuid_file,
+							    .subgid_file = opts->subgid_file },
 			       api->cgm, api->images, &api->reg, reterr)) < 0)
 		goto fail;
 	if (!(api->sink = event_bus_subscribe(api->reg->bus, api_on_container_event, api))) {

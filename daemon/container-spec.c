@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "daemon/registry.h"
 #include "runtime/caps.h"
 #include "runtime/devices.h"
+#include "runtime/userns.h"
 
 static char **strv_copy(char **v)
 {
@@ -211,6 +213,21 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 	spec.process.console_rows = cfg->tty_rows;
 	spec.process.console_cols = cfg->tty_cols;
 	spec.resources = cfg->limits;
+	if (ct->userns) {
+		/* Root in the container is the slice's first host uid: see runtime/userns.h. */
+		struct userns_idmap u, g;
+		userns_slice_maps(&ct->slice, &u, &g);
+		spec.namespaces |= CLONE_NEWUSER;
+		spec.uid_mappings = calloc(1, sizeof(*spec.uid_mappings));
+		spec.gid_mappings = calloc(1, sizeof(*spec.gid_mappings));
+		if (!spec.uid_mappings || !spec.gid_mappings || !(spec.overlay.staging = strdup(ct->reg->staging))) {
+			r = err_set(reterr, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		spec.uid_mappings[0] = (struct rt_idmap){ u.inside, u.outside, u.count };
+		spec.gid_mappings[0] = (struct rt_idmap){ g.inside, g.outside, g.count };
+		spec.n_uid_mappings = spec.n_gid_mappings = 1;
+	}
 	if ((r = build_root(ct, image, &spec, reterr)) < 0 || (r = build_confinement(ct, &spec, reterr)) < 0 ||
 	    (r = spec_validate(&spec, reterr)) < 0)
 		goto fail;

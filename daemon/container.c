@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -21,6 +22,8 @@
 #include "daemon/offload.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
+#include "runtime/sync.h"
+#include "runtime/userns.h"
 
 static const char *const state_names[] = { "created", "running", "exited" };
 
@@ -47,10 +50,18 @@ void container_config_done(struct container_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+void container_release_slice(struct container *ct)
+{
+	if (ct->slice_held)
+		(void)userns_allocator_release(ct->reg->userns, &ct->slice);
+	ct->slice_held = false;
+}
+
 void container_free(struct container *ct)
 {
 	if (!ct)
 		return;
+	container_release_slice(ct);
 	if (ct->ev_pid)
 		event_free(ct->ev_pid);
 	if (ct->ev_sync)
@@ -155,6 +166,47 @@ static int apply_device_rules(struct container *ct, char **reterr)
 	return cgroup_set_devices(ct->cg, rules, n, spec->devices_allow_all, reterr);
 }
 
+struct userns_layers {
+	int fds[SYNC_MAX_LAYERS];
+	size_t n;
+};
+
+static void userns_layers_close(struct userns_layers *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		safe_close(l->fds[i]);
+	l->n = 0;
+}
+
+/* The daemon's part of starting a container in a user namespace (runtime/userns.h, steps 4 and
+ * 5); its init already runs as root of that namespace, mapped to the container's slice.
+ * - Each image layer becomes a read-only idmapped mount for the init's namespace: the layers on
+ *   disk stay owned by host root and shared, the container sees them as its own root's.
+ * - The rlimits are set from here: raising a hard limit needs CAP_SYS_RESOURCE in the host's
+ *   namespace, which the init does not have; it then finds them in place. */
+static int prepare_userns(struct container *ct, struct userns_layers *layers, char **reterr)
+{
+	_cleanup_close_ int nsfd = -1;
+	int r = userns_open_of(ct->proc.pidfd, ct->proc.pid, &nsfd, reterr);
+	if (r < 0)
+		return r;
+	for (char **l = ct->spec.overlay.lowerdirs; l && *l; l++) {
+		if (layers->n >= SYNC_MAX_LAYERS)
+			return err_set(reterr, -E2BIG, "too many image layers (at most %d)", SYNC_MAX_LAYERS);
+		if ((r = userns_idmap_mount(AT_FDCWD, *l, nsfd, &layers->fds[layers->n], reterr)) < 0)
+			return r;
+		layers->n++;
+	}
+	for (int i = 0; i < RLIMITS_COUNT; i++) {
+		const struct rlimits_value *v = &ct->spec.process.rlimits.limit[i];
+		struct rlimit rl = { .rlim_cur = v->soft == RLIMITS_UNLIMITED ? RLIM_INFINITY : v->soft,
+				     .rlim_max = v->hard == RLIMITS_UNLIMITED ? RLIM_INFINITY : v->hard };
+		if (rlimits_name(i) && prlimit(ct->proc.pid, (enum __rlimit_resource)i, &rl, NULL) < 0)
+			return err_set(reterr, -errno, "cannot set the %s limit: %m", rlimits_name(i));
+	}
+	return 0;
+}
+
 static void close_stdio(int stdio_fds[3])
 {
 	for (int i = 0; i < 3; i++)
@@ -207,12 +259,19 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 			goto fail;
 		}
 	}
-	sp = pool_take(reg->pool, reterr);
+	ct->userns = ct->cfg.userns ? strcmp(ct->cfg.userns, "auto") == 0 : reg->userns_remap;
+	if (ct->userns && !reg->userns) {
+		r = err_set(reterr, -EOPNOTSUPP, "--userns=auto: %s",
+			    reg->userns_error ? reg->userns_error : "no subordinate ids for user namespaces");
+		goto fail;
+	}
+	sp = pool_take(reg->pool, ct->userns, reterr);
 	if (!sp) {
 		r = -EIO;
 		goto fail;
 	}
 	memcpy(ct->id, sp->id, sizeof(ct->id));
+	ct->slice = sp->slice;
 	ct->name = strndup(ct->cfg.name ? ct->cfg.name : ct->id, ct->cfg.name ? strlen(ct->cfg.name) : 12);
 	ct->image_id = strdup(image->id);
 	if (!ct->name || !ct->image_id) {
@@ -235,13 +294,18 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 		goto fail;
 	}
 	struct rt_init init;
-	r = pool_adopt(TAKE_PTR(sp), dir, &ct->cg, &init, reterr);
+	r = pool_adopt(TAKE_PTR(sp), dir, &ct->cg, &init, NULL, reterr);
 	if (r < 0)
 		goto fail;
+	ct->slice_held = ct->userns;
 	ct->proc = init.proc;
 	ct->sync_fd = init.sync_fd;
+	struct userns_layers layers = { .n = 0 };
 	if ((r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
-	    (r = apply_device_rules(ct, reterr)) < 0 || (r = rt_init_start(&init, &ct->spec, &fds, reterr)) < 0) {
+	    (r = apply_device_rules(ct, reterr)) < 0 ||
+	    (ct->userns && (r = prepare_userns(ct, &layers, reterr)) < 0) ||
+	    (fds.layer_fds = layers.fds, fds.n_layers = layers.n, r = rt_init_start(&init, &ct->spec, &fds, reterr)) < 0) {
+		userns_layers_close(&layers);
 		/* It never ran the command: the exit monitor cleans up after it, out of sight (the
 		 * caller reports the failure; the events of a container nobody knows reach nobody). */
 		ct->removing = ct->cfg.rm = true;
@@ -254,6 +318,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 		abandon_init(ct);
 		goto fail;
 	}
+	userns_layers_close(&layers);
 	if ((r = container_watch(ct)) < 0) {
 		err_set(reterr, r, "cannot watch the container process");
 		abandon_init(ct);

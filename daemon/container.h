@@ -10,6 +10,7 @@
 #include "common/pidref.h"
 #include "runtime/cgroup.h"
 #include "runtime/spec.h"
+#include "runtime/userns.h"
 
 struct registry;
 struct image;
@@ -69,6 +70,10 @@ struct container {
 	bool cleaner_deletes_files;
 	bool files_deleted;
 
+	bool userns;                /* in a user namespace of its own, mapped to slice */
+	bool slice_held;            /* the slice is ours until its processes are gone */
+	struct userns_slice slice;
+
 	int exit_code, signal;
 	bool oom_killed;
 	char *error;
@@ -98,3 +103,5 @@ int container_watch(struct container *ct);
 void container_settled(struct container *ct);
 void container_destroy(struct container *ct);
 void container_free(struct container *ct);
+/* Gives the container's user namespace slice back, once its processes are gone. */
+void container_release_slice(struct container *ct);

@@ -26,6 +26,9 @@ static void usage(FILE *f)
 		"  --root DIR         persistent data: images and containers (default " DEFAULT_ROOT ")\n"
 		"  --state DIR        runtime state (default " DEFAULT_STATE ")\n"
 		"  --group NAME       also let members of group NAME use the socket\n"
+		"  --userns-remap[=USER]  run every container in a user namespace of its own, its root an\n"
+		"                     unprivileged host uid from USER's ranges in /etc/subuid and /etc/subgid\n"
+		"                     (default user: containd); --userns=host opts a container out\n"
 		"  --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  --foreground       stay in the foreground (the only mode; accepted for scripts)\n"
 		"  --version          print the version and exit\n"
@@ -60,7 +63,8 @@ static int set_path(char **dst, const char *src, const char *what)
 int options_parse(int argc, char **argv, struct daemon_options *ret)
 {
 	enum { OPT_SOCKET = 256, OPT_ROOT, OPT_STATE, OPT_GROUP, OPT_LOG_LEVEL, OPT_FOREGROUND, OPT_VERSION,
-	       OPT_HANDSHAKE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_IDLE_TIMEOUT };
+	       OPT_HANDSHAKE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_USERNS_REMAP, OPT_SUBUID_FILE,
+	       OPT_SUBGID_FILE };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -68,6 +72,9 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 		{ "group", required_argument, NULL, OPT_GROUP },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+		{ "userns-remap", optional_argument, NULL, OPT_USERNS_REMAP },
+		{ "subuid-file", required_argument, NULL, OPT_SUBUID_FILE },
+		{ "subgid-file", required_argument, NULL, OPT_SUBGID_FILE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		/* Hidden: the defaults suit every client we know; tests shorten them. */
@@ -86,7 +93,8 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 	ret->socket_path = strdup(DEFAULT_SOCKET);
 	ret->root = strdup(DEFAULT_ROOT);
 	ret->state = strdup(DEFAULT_STATE);
-	if (!ret->socket_path || !ret->root || !ret->state)
+	ret->userns_user = strdup("containd");
+	if (!ret->socket_path || !ret->root || !ret->state || !ret->userns_user)
 		return -ENOMEM;
 
 	while (r == 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
@@ -107,6 +115,17 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 			}
 			break;
 		case OPT_FOREGROUND: ret->foreground = true; break;
+		case OPT_USERNS_REMAP:
+			ret->userns_remap = true;
+			/* "default" is Docker's word for its own remap user; ours is containd. */
+			if (optarg && *optarg && strcmp(optarg, "default") != 0) {
+				free(ret->userns_user);
+				ret->userns_user = strdup(optarg);
+				r = ret->userns_user ? 0 : -ENOMEM;
+			}
+			break;
+		case OPT_SUBUID_FILE: r = set_path(&ret->subuid_file, optarg, "--subuid-file"); break;
+		case OPT_SUBGID_FILE: r = set_path(&ret->subgid_file, optarg, "--subgid-file"); break;
 		case OPT_HANDSHAKE_TIMEOUT: r = set_timeout(&ret->handshake_timeout, optarg, "--handshake-timeout"); break;
 		case OPT_REQUEST_TIMEOUT: r = set_timeout(&ret->request_timeout, optarg, "--request-timeout"); break;
 		case OPT_IDLE_TIMEOUT: r = set_timeout(&ret->idle_timeout, optarg, "--idle-timeout"); break;
@@ -128,5 +147,8 @@ void options_done(struct daemon_options *o)
 	free(o->root);
 	free(o->state);
 	free(o->group);
+	free(o->userns_user);
+	free(o->subuid_file);
+	free(o->subgid_file);
 	memset(o, 0, sizeof(*o));
 }

@@ -14,6 +14,11 @@ struct daemon_options {
 	unsigned handshake_timeout; /* --handshake-timeout: first request complete after connecting */
 	unsigned request_timeout;   /* --request-timeout: a started message complete; replies read */
 	unsigned idle_timeout;      /* --idle-timeout: no request, nothing owed, no bytes */
+	/* User namespaces: --userns-remap[=USER] makes one the default for every container; USER
+	 * (default "containd") names the subordinate ids to use, also for --userns=auto. */
+	bool userns_remap;
+	char *userns_user;
+	char *subuid_file, *subgid_file; /* hidden: other files than /etc/subuid and /etc/subgid */
 };
 
 /* Returns 0 to run, 1 when the caller should exit successfully (--help, --version), or -EINVAL

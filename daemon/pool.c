@@ -15,12 +15,15 @@
 #include "daemon/offload.h"
 #include "daemon/pool.h"
 #include "runtime/cgroup.h"
+#include "runtime/userns.h"
 
 struct pool {
 	struct event_base *base;
 	char *root; /* --root */
 	struct cgroup_manager *cgm;
 	int exe_fd;
+	struct userns_allocator *userns; /* slices for spares in a user namespace, or NULL */
+	bool userns_default;             /* the idle spare is made in a user namespace */
 	struct spare *idle;
 	struct spare *discarding; /* being killed and removed in the background */
 	struct event *ev_refill;
@@ -75,6 +78,9 @@ static void spare_removed(int r, void *arg)
 {
 	struct spare *sp = arg;
 	sp->cleaner = NULL;
+	/* Its processes are gone: the slice can serve another container. */
+	if (sp->userns)
+		(void)userns_allocator_release(sp->pool->userns, &sp->slice);
 	if (r < 0)
 		log_warning("a discarded prepared container left cgroups or files behind: %s", strerror(-r));
 	spare_unlist(sp);
@@ -141,7 +147,27 @@ static void spare_on_unexpected_death(evutil_socket_t fd, short what, void *arg)
 	spare_on_dead(fd, what, sp);
 }
 
-static int spare_new(struct pool *pool, struct spare **ret, char **reterr)
+/* A spare in a user namespace gets its slice now: its directories are chowned to the slice's
+ * root, its maps written and it re-executes as that root, all ahead of the run. */
+static int spare_userns(struct pool *pool, struct spare *sp, const char *dir, const char *upper, const char *work,
+			char **reterr)
+{
+	if (!pool->userns)
+		return err_set(reterr, -EOPNOTSUPP, "no subordinate ids for user namespaces");
+	int r = userns_allocator_alloc(pool->userns, &sp->slice, reterr);
+	if (r < 0)
+		return r;
+	sp->userns = true;
+	/* Only the container's own, empty directories change owner, never a layer. The upper dir
+	 * belongs to the container's root; the directory above is closed to everybody else. */
+	const char *const paths[] = { dir, upper, work };
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (lchown(paths[i], sp->slice.uid, sp->slice.gid) < 0)
+			return err_set(reterr, -errno, "cannot hand %s to the container's root: %m", paths[i]);
+	return 0;
+}
+
+static int spare_new(struct pool *pool, bool userns, struct spare **ret, char **reterr)
 {
 	struct spare *sp = calloc(1, sizeof(*sp));
 	if (!sp)
@@ -153,7 +179,8 @@ static int spare_new(struct pool *pool, struct spare **ret, char **reterr)
 		free(sp);
 		return err_set(reterr, r, "cannot generate an id: %m");
 	}
-	/* The container's directories are made now too: three mkdirs less on the run path. */
+	/* The container's directories are made now too: three mkdirs less on the run path (a
+	 * userns spare also has them chowned to its slice's root before a run needs them). */
 	_cleanup_free_ char *dir = spare_dir(pool, sp->id), *upper = NULL, *work = NULL;
 	if (!dir || asprintf(&upper, "%s/upper", dir) < 0 || asprintf(&work, "%s/work", dir) < 0) {
 		free(sp);
@@ -166,12 +193,23 @@ static int spare_new(struct pool *pool, struct spare **ret, char **reterr)
 		return r;
 	}
 	sp->dirs = true;
-	struct rt_init_opts opts = { .exe_fd = pool->exe_fd, .namespaces = SPARE_NAMESPACES };
-	if ((r = cgroup_create(pool->cgm, sp->id, NULL, &sp->cg, reterr)) < 0 ||
+	struct rt_init_opts opts = { .exe_fd = pool->exe_fd,
+				     .namespaces = SPARE_NAMESPACES | (userns ? CLONE_NEWUSER : 0) };
+	if ((userns && (r = spare_userns(pool, sp, dir, upper, work, reterr)) < 0) ||
+	    (r = cgroup_create(pool->cgm, sp->id, NULL, &sp->cg, reterr)) < 0 ||
 	    (opts.cg = sp->cg, r = rt_init_prepare(&opts, &sp->init, reterr)) < 0) {
 		/* Nothing ran in its cgroup: removing it does not wait. */
 		spare_removed(spare_remove(sp), sp);
 		return r;
+	}
+	if (userns) {
+		struct userns_idmap u, g;
+		userns_slice_maps(&sp->slice, &u, &g);
+		struct rt_idmap um = { u.inside, u.outside, u.count }, gm = { g.inside, g.outside, g.count };
+		if ((r = rt_init_map_user(&sp->init, &um, 1, &gm, 1, reterr)) < 0) {
+			pool_discard(sp);
+			return r;
+		}
 	}
 	*ret = sp;
 	return 0;
@@ -196,7 +234,7 @@ static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 	struct spare *sp;
 	if (pool->idle || pool->stopped)
 		return;
-	if (spare_new(pool, &sp, &err) < 0) {
+	if (spare_new(pool, pool->userns_default, &sp, &err) < 0) {
 		log_warning("cannot prepare a container process ahead of time: %s", err ? err : "unknown error");
 		return;
 	}
@@ -211,28 +249,28 @@ void pool_schedule_refill(struct pool *pool, long delay_us)
 		evtimer_add(pool->ev_refill, &tv);
 }
 
-struct spare *pool_take(struct pool *pool, char **reterr)
+struct spare *pool_take(struct pool *pool, bool userns, char **reterr)
 {
 	struct spare *sp = pool->idle;
-	if (sp) {
+	if (sp && sp->userns == userns) {
 		pool->idle = NULL;
 		event_free(TAKE_PTR(sp->ev_death));
 		return sp;
 	}
-	return spare_new(pool, &sp, reterr) < 0 ? NULL : sp;
+	return spare_new(pool, userns, &sp, reterr) < 0 ? NULL : sp;
 }
 
 void pool_give_back(struct pool *pool, struct spare *sp)
 {
 	if (!sp)
 		return;
-	if (!pool->idle && !pool->stopped && spare_watch(pool, sp))
+	if (!pool->idle && !pool->stopped && sp->userns == pool->userns_default && spare_watch(pool, sp))
 		return;
 	pool_discard(sp);
 }
 
 int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgroup **ret_cg,
-	       struct rt_init *ret_init, char **reterr)
+	       struct rt_init *ret_init, struct userns_slice *ret_slice, char **reterr)
 {
 	_cleanup_free_ char *from = spare_dir(sp->pool, sp->id);
 	if (!from || rename(from, container_dir) < 0) {
@@ -242,6 +280,8 @@ int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgr
 	}
 	*ret_cg = TAKE_PTR(sp->cg);
 	*ret_init = sp->init;
+	if (ret_slice)
+		*ret_slice = sp->slice;
 	spare_free(sp);
 	return 0;
 }
@@ -278,8 +318,8 @@ void pool_remove_leftovers(struct pool *pool)
 	}
 }
 
-int pool_new(struct event_base *base, const char *root, struct cgroup_manager *cgm, int exe_fd, struct pool **ret,
-	     char **reterr)
+int pool_new(struct event_base *base, const char *root, struct cgroup_manager *cgm, int exe_fd,
+	     struct userns_allocator *userns, bool userns_default, struct pool **ret, char **reterr)
 {
 	struct pool *pool = calloc(1, sizeof(*pool));
 	if (!pool || !(pool->root = strdup(root))) {
@@ -289,6 +329,8 @@ int pool_new(struct event_base *base, const char *root, struct cgroup_manager *c
 	pool->base = base;
 	pool->cgm = cgm;
 	pool->exe_fd = exe_fd;
+	pool->userns = userns;
+	pool->userns_default = userns_default;
 	pool->ev_refill = evtimer_new(base, pool_on_refill, pool);
 	if (!pool->ev_refill) {
 		pool_free(pool);

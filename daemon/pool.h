@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "runtime/process.h"
+#include "runtime/userns.h"
 
 struct event_base;
 struct event;
@@ -23,10 +24,14 @@ struct spare {
 	struct offload *cleaner;     /* discarding: removing its cgroups and directories */
 	struct spare *next_discarding;
 	bool dirs;                   /* its hidden directories exist */
+	bool userns;                 /* in a user namespace of its own, mapped to slice */
+	struct userns_slice slice;
 };
 
-int pool_new(struct event_base *base, const char *root, struct cgroup_manager *cgm, int exe_fd, struct pool **ret,
-	     char **reterr);
+/* userns: the allocator of slices for spares in a user namespace (NULL: none can be made);
+ * userns_default: the idle spare is made in one (--userns-remap). */
+int pool_new(struct event_base *base, const char *root, struct cgroup_manager *cgm, int exe_fd,
+	     struct userns_allocator *userns, bool userns_default, struct pool **ret, char **reterr);
 /* Discards the idle spare (blocking: shutdown only) and frees the pool. */
 void pool_free(struct pool *pool);
 /* No more spares from now on; the idle one is discarded. */
@@ -34,8 +39,8 @@ void pool_stop(struct pool *pool);
 /* Whether discarded spares are still being cleaned up. */
 bool pool_busy(const struct pool *pool);
 
-/* The idle spare, or a new one. */
-struct spare *pool_take(struct pool *pool, char **reterr);
+/* The idle spare, or a new one; in a user namespace or not. */
+struct spare *pool_take(struct pool *pool, bool userns, char **reterr);
 /* A run that failed before it used its spare gives it back (a clean one is as good as new). */
 void pool_give_back(struct pool *pool, struct spare *sp);
 /* Kills a spare that will not be used; its cleanup finishes in the background. */
@@ -43,7 +48,7 @@ void pool_discard(struct spare *sp);
 /* Moves the spare's directories to the container's (one rename) and frees the spare, handing its
  * cgroup and init over to the caller. */
 int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgroup **ret_cg,
-	       struct rt_init *ret_init, char **reterr);
+	       struct rt_init *ret_init, struct userns_slice *ret_slice, char **reterr);
 /* Prepares the next spare after delay_us. */
 void pool_schedule_refill(struct pool *pool, long delay_us);
 /* Removes what a killed daemon left of its spares. */

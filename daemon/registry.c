@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -19,6 +20,7 @@
 #include "daemon/registry.h"
 #include "runtime/caps.h"
 #include "runtime/process.h"
+#include "runtime/userns.h"
 
 char *registry_container_dir(const struct registry *reg, const char *id)
 {
@@ -147,6 +149,61 @@ static void registry_load(struct registry *reg)
 	}
 }
 
+/* A container in a user namespace mounts its upper dir (under --root) and its layers' staging
+ * (under --state) as its own unprivileged root: every directory above must let others through. */
+static int path_traversable(const char *path, char **reterr)
+{
+	_cleanup_free_ char *p = strdup(path);
+	if (!p)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	for (char *slash = p + strlen(p);; slash = strrchr(p, '/')) {
+		*slash = '\0';
+		const char *dir = *p ? p : "/";
+		struct stat st;
+		if (stat(dir, &st) < 0)
+			return err_set(reterr, -errno, "cannot stat %s: %m", dir);
+		if (!(st.st_mode & S_IXOTH))
+			return err_set(reterr, -EACCES,
+				       "%s (mode %04o) does not let others through, which a container's unprivileged root "
+				       "needs to reach %s: chmod o+x it",
+				       dir, (unsigned)(st.st_mode & 07777), path);
+		if (!*p)
+			return 0;
+	}
+}
+
+/* The subordinate ids for user namespaces. With --userns-remap they are required (and idmapped
+ * mounts must work on the layers' filesystem); without, --userns=auto uses them when they exist
+ * and otherwise fails with the reason kept here. */
+static int registry_open_userns(struct registry *reg, const struct registry_options *opts, char **reterr)
+{
+	_cleanup_free_ char *err = NULL, *layers = NULL;
+	reg->userns_remap = opts->userns_remap;
+	if (asprintf(&reg->staging, "%s/staging", opts->state) < 0 || asprintf(&layers, "%s/layers", opts->root) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	int r = mkdir_p(reg->staging, 0700);
+	if (r < 0)
+		return err_set(reterr, r, "cannot create %s: %m", reg->staging);
+	r = userns_allocator_load(opts->subuid_file, opts->subgid_file, opts->userns_user, &reg->userns, &err);
+	if (r == 0)
+		r = path_traversable(opts->root, &err);
+	if (r == 0)
+		r = path_traversable(opts->state, &err);
+	if (r == 0 && (r = mkdir_p(layers, 0700)) == 0)
+		r = userns_idmap_check(layers, &err);
+	if (r < 0) {
+		userns_allocator_free(TAKE_PTR(reg->userns));
+		if (opts->userns_remap)
+			return err_set(reterr, r, "--userns-remap: %s", err ? err : strerror(-r));
+		reg->userns_error = TAKE_PTR(err);
+		log_debug("no user namespaces for --userns=auto: %s", reg->userns_error ? reg->userns_error : "unknown error");
+		return 0;
+	}
+	if (opts->userns_remap)
+		log_info("containers run in user namespaces of their own (subordinate ids of %s)", opts->userns_user);
+	return 0;
+}
+
 int registry_new(struct event_base *base, const struct registry_options *opts, struct cgroup_manager *cgm,
 		 struct image_store *images, struct registry **ret, char **reterr)
 {
@@ -166,18 +223,23 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 		r = err_set(reterr, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((r = mkdir_p(containers, 0700)) < 0 || (r = mkdir_p(reg->mountpoint, 0700)) < 0) {
+	/* containers/ lets others through (0711) without listing it: a container in a user namespace
+	 * reaches its own upper dir, which belongs to its unprivileged root, through it. */
+	if ((r = mkdir_p(containers, 0711)) < 0 || (r = mkdir_p(reg->mountpoint, 0700)) < 0 ||
+	    (chmod(containers, 0711) < 0 && (r = -errno) < 0)) {
 		err_set(reterr, r, "cannot create %s: %m", r == 0 ? reg->mountpoint : containers);
 		goto fail;
 	}
 	/* Read once here, before any init is cloned: the inits inherit the values. */
 	(void)caps_last_cap();
+	if ((r = registry_open_userns(reg, opts, reterr)) < 0)
+		goto fail;
 	if ((r = event_bus_new(&reg->bus)) < 0 || (r = filters_new(&reg->filters)) < 0) {
 		err_set(reterr, r, "out of memory");
 		goto fail;
 	}
 	if ((r = rt_init_exe_open(opts->init_path, &exe_fd, reterr)) < 0 ||
-	    (r = pool_new(base, opts->root, cgm, exe_fd, &reg->pool, reterr)) < 0)
+	    (r = pool_new(base, opts->root, cgm, exe_fd, reg->userns, reg->userns_remap, &reg->pool, reterr)) < 0)
 		goto fail;
 	reg->exe_fd = TAKE_FD(exe_fd);
 	registry_load(reg);
@@ -220,6 +282,9 @@ void registry_free(struct registry *reg)
 	pool_free(reg->pool);
 	event_bus_free(reg->bus);
 	filters_free(reg->filters);
+	userns_allocator_free(reg->userns);
+	free(reg->userns_error);
+	free(reg->staging);
 	safe_close(reg->exe_fd);
 	free(reg->root);
 	free(reg->state);

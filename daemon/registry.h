@@ -11,11 +11,14 @@ struct image_store;
 struct event_bus;
 struct pool;
 struct filters;
+struct userns_allocator;
 struct container;
 
 struct registry_options {
 	const char *root, *state;
 	const char *init_path; /* containd-init to copy into a sealed memfd; NULL: next to containd */
+	bool userns_remap;     /* every container in a user namespace unless it asks for the host's */
+	const char *userns_user, *subuid_file, *subgid_file;
 };
 
 struct registry {
@@ -26,6 +29,10 @@ struct registry {
 	struct event_bus *bus;
 	struct pool *pool;
 	struct filters *filters; /* compiled seccomp programs */
+	struct userns_allocator *userns; /* slices of subordinate ids, or NULL (userns_error says why) */
+	char *userns_error;
+	bool userns_remap;
+	char *staging; /* <state>/staging: where a container's idmapped layers are staged */
 	int exe_fd; /* sealed memfd of containd-init */
 	struct container *list;
 	unsigned count;

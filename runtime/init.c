@@ -263,7 +263,7 @@ static void init_credentials(const struct rt_process *p)
 void rt_init_main(void)
 {
 	struct rt_spec spec;
-	int stdio[3], seccomp_fd;
+	struct sync_start_fds fds;
 	char *err = NULL;
 	char buf[1024];
 
@@ -274,22 +274,24 @@ void rt_init_main(void)
 	(void)prctl(PR_SET_NAME, "containd-spare");
 	if (sync_send_ready(SYNC_FD) < 0)
 		_exit(125);
-	int r = sync_receive_start(SYNC_FD, &spec, stdio, &seccomp_fd, &err);
+	int r = sync_receive_start(SYNC_FD, &spec, &fds, &err);
 	if (r == -EPIPE)
 		_exit(125); /* discarded */
 	if (r < 0)
 		sync_fail(SYNC_FD, 125, "invalid configuration from the daemon: %s", err ? err : strerror(-r));
 
 	umask(0);
-	if (rootfs_setup(&spec, buf, sizeof(buf)) < 0)
+	if (rootfs_setup(&spec, fds.layers, fds.n_layers, buf, sizeof(buf)) < 0)
 		sync_fail(SYNC_FD, 125, "%s", buf);
+	for (size_t i = 0; i < fds.n_layers; i++)
+		close(fds.layers[i]);
 	umask(022);
 	if (spec.hostname && sethostname(spec.hostname, strlen(spec.hostname)) < 0)
 		sync_fail(SYNC_FD, 125, "sethostname: %s", strerror(errno));
 	if ((r = loopback_up()) < 0)
 		sync_fail(SYNC_FD, 125, "cannot bring up the loopback interface: %s", strerror(-r));
 
-	init_stdio(&spec.process, stdio);
+	init_stdio(&spec.process, fds.stdio);
 	init_user(&spec);
 	init_workdir(spec.process.cwd);
 	/* Raising a hard limit needs CAP_SYS_RESOURCE, which the container may not keep. */
@@ -299,11 +301,11 @@ void rt_init_main(void)
 			sync_fail(SYNC_FD, 125, "cannot set no_new_privs: %s", strerror(errno));
 		init_credentials(&spec.process);
 		/* With no_new_privs the filter needs no privilege: install it as late as possible. */
-		init_seccomp(seccomp_fd);
+		init_seccomp(fds.seccomp_fd);
 	} else {
 		/* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the credential
 		 * switch drops: install it first. Docker's profile allows every call that follows. */
-		init_seccomp(seccomp_fd);
+		init_seccomp(fds.seccomp_fd);
 		init_credentials(&spec.process);
 	}
 

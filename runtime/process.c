@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/sched.h>
@@ -21,6 +22,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/process.h"
 #include "runtime/sync.h"
+#include "runtime/userns.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
@@ -113,6 +115,21 @@ static void __attribute__((noreturn)) prepare_child(const struct rt_init_opts *o
 		sync_fail(sync_fd, 125, "%s", err ? err : "cannot join the container's cgroups");
 	if ((opts->namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		sync_fail(sync_fd, 125, "cannot create the cgroup namespace: %s", strerror(errno));
+	if (opts->namespaces & CLONE_NEWUSER) {
+		/* In a new user namespace this process keeps the host's uid 0 (which the cgroup
+		 * migration above needed) but is nobody inside until the starter wrote the maps. Then
+		 * it becomes the namespace's root, so that it keeps its capabilities there across the
+		 * exec below, and nothing of the host's groups stays with it. */
+		char go;
+		ssize_t n;
+		do
+			n = recv(sync_fd, &go, 1, 0);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(125);
+		if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+			sync_fail(sync_fd, 125, "cannot become root of the user namespace: %s", strerror(errno));
+	}
 
 	/* The init keeps stdio and the channel (as fd 3), nothing else of the daemon's: client
 	 * connections must close when the daemon closes them, and no daemon fd (a cgroup directory,
@@ -175,10 +192,30 @@ int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char *
 	return 0;
 }
 
+int rt_init_map_user(const struct rt_init *init, const struct rt_idmap *uid_map, size_t n_uid,
+		     const struct rt_idmap *gid_map, size_t n_gid, char **reterr)
+{
+	struct userns_idmap u[USERNS_MAX_MAP_LINES], g[USERNS_MAX_MAP_LINES];
+	if (n_uid == 0 || n_gid == 0 || n_uid > USERNS_MAX_MAP_LINES || n_gid > USERNS_MAX_MAP_LINES)
+		return err_set(reterr, -EINVAL, "a user namespace needs 1 to %d map lines", USERNS_MAX_MAP_LINES);
+	for (size_t i = 0; i < n_uid; i++)
+		u[i] = (struct userns_idmap){ uid_map[i].container_id, uid_map[i].host_id, uid_map[i].size };
+	for (size_t i = 0; i < n_gid; i++)
+		g[i] = (struct userns_idmap){ gid_map[i].container_id, gid_map[i].host_id, gid_map[i].size };
+	int r = userns_set_maps(init->proc.pidfd, init->proc.pid, u, n_uid, g, n_gid, reterr);
+	if (r < 0)
+		return r;
+	char go = 'u';
+	ssize_t n = fdpass_send(init->sync_fd, &go, 1, NULL, 0, MSG_DONTWAIT);
+	return n < 0 ? err_set(reterr, (int)n, "cannot wake the container process: %m") : 0;
+}
+
 int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
 		  char **reterr)
 {
-	int pass[4], npass = 0, map[4] = { -1, -1, -1, -1 };
+	int pass[FDPASS_MAX_FDS], npass = 0, map[4] = { -1, -1, -1, -1 };
+	if (fds->n_layers > SYNC_MAX_LAYERS)
+		return err_set(reterr, -E2BIG, "too many image layers (%zu, at most %d)", fds->n_layers, SYNC_MAX_LAYERS);
 	for (int i = 0; i < 3; i++)
 		if (!spec->process.terminal && fds->stdio[i] >= 0) {
 			map[i] = npass;
@@ -188,8 +225,12 @@ int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const 
 		map[3] = npass;
 		pass[npass++] = fds->seccomp_fd;
 	}
-	json_auto_t *doc = json_pack("{s:o, s:[iii], s:i}", "spec", spec_to_json(spec), "stdio", map[0], map[1], map[2],
-				     "seccomp", map[3]);
+	/* Layers travel last, in order: the init finds them from index "layers" on. */
+	int first_layer = npass;
+	for (size_t i = 0; i < fds->n_layers; i++)
+		pass[npass++] = fds->layer_fds[i];
+	json_auto_t *doc = json_pack("{s:o, s:[iii], s:i, s:i, s:i}", "spec", spec_to_json(spec), "stdio", map[0], map[1],
+				     map[2], "seccomp", map[3], "layers", first_layer, "n_layers", (int)fds->n_layers);
 	_cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	if (!text)
 		return err_set(reterr, -ENOMEM, "out of memory");

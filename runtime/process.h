@@ -33,11 +33,20 @@ int rt_init_exe_open(const char *path, int *ret_fd, char **reterr);
 /* Clones a prepared init. Never blocks on the child. */
 int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char **reterr);
 
-/* What travels with a spec besides it: the stdio fds (-1: /dev/null; ignored for a terminal) and
- * the compiled seccomp program (a sealed memfd, or -1 for none). */
+/* For an init cloned with CLONE_NEWUSER: writes its uid and gid maps and lets it go on (it waits
+ * for them before it re-executes, so that it is the namespace's root and keeps its capabilities
+ * there). Needs CAP_SETUID and CAP_SETGID in the daemon's namespace. */
+int rt_init_map_user(const struct rt_init *init, const struct rt_idmap *uid_map, size_t n_uid,
+		     const struct rt_idmap *gid_map, size_t n_gid, char **reterr);
+
+/* What travels with a spec besides it: the stdio fds (-1: /dev/null; ignored for a terminal),
+ * the compiled seccomp program (a sealed memfd, or -1 for none) and, for a container in a user
+ * namespace, its image layers as idmapped mounts (topmost first; see runtime/userns.h). */
 struct rt_start_fds {
 	int stdio[3];
 	int seccomp_fd;
+	const int *layer_fds;
+	size_t n_layers;
 };
 
 /* Hands the spec (and fds) to a prepared init. It may be sent before the init is ready. */

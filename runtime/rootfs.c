@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "common/macros.h"
 #include "runtime/rootfs.h"
+#include "runtime/userns.h"
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
@@ -187,7 +189,7 @@ static int copy_host_devices(int hostdir, int dir, int depth, char *err, size_t 
 /* The standard nodes in the container's fresh /dev (a tmpfs from the spec's mounts): the
  * container sees no host device, and the device cgroup refuses any other it creates. A
  * privileged container gets the host's nodes too. */
-static int populate_dev(int rootfd, bool host_devices, char *err, size_t errlen)
+static int populate_dev(int rootfd, bool host_devices, bool userns, char *err, size_t errlen)
 {
 	_cleanup_close_ int dev = open_target(rootfd, "/dev", TARGET_EXISTING, err, errlen);
 	if (dev < 0)
@@ -198,10 +200,26 @@ static int populate_dev(int rootfd, bool host_devices, char *err, size_t errlen)
 	_cleanup_close_ int dir = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (dir < 0)
 		return fail(err, errlen, -errno, "cannot open /dev: %m");
-	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
-		if (mknodat(dir, dev_nodes[i].name, S_IFCHR | 0666, makedev(dev_nodes[i].maj, dev_nodes[i].min)) < 0 &&
-		    errno != EEXIST)
-			return fail(err, errlen, -errno, "cannot create /dev/%s: %m", dev_nodes[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		if (!userns) {
+			if (mknodat(dir, dev_nodes[i].name, S_IFCHR | 0666,
+				    makedev(dev_nodes[i].maj, dev_nodes[i].min)) < 0 && errno != EEXIST)
+				return fail(err, errlen, -errno, "cannot create /dev/%s: %m", dev_nodes[i].name);
+			continue;
+		}
+		/* In a user namespace no device node can be made (a tmpfs there is nodev anyway): the
+		 * host's node is bound over an empty file, as runc does. */
+		char host[64], dest[64];
+		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i].name);
+		snprintf(dest, sizeof(dest), "/dev/%s", dev_nodes[i].name);
+		_cleanup_close_ int target = open_target(rootfd, dest, TARGET_FILE, err, errlen);
+		if (target < 0)
+			return target;
+		char tpath[32];
+		fd_path(target, tpath);
+		if (mount(host, tpath, NULL, MS_BIND, NULL) < 0)
+			return fail(err, errlen, -errno, "cannot bind %s: %m", host);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
 		if (symlinkat(dev_links[i].target, dir, dev_links[i].name) < 0 && errno != EEXIST)
 			return fail(err, errlen, -errno, "cannot create /dev/%s: %m", dev_links[i].name);
@@ -291,14 +309,26 @@ static int mount_overlay(const struct rt_spec *spec, char *err, size_t errlen)
 	return 0;
 }
 
-int rootfs_setup(const struct rt_spec *spec, char *err, size_t errlen)
+int rootfs_setup(const struct rt_spec *spec, const int *layer_fds, size_t n_layers, char *err, size_t errlen)
 {
+	bool userns = (spec->namespaces & CLONE_NEWUSER) != 0;
 	int r;
 	/* Nothing we mount may propagate back to the host, and host mounts must not appear later. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return fail(err, errlen, -errno, "cannot make the mount tree private: %m");
-	if ((r = mount_overlay(spec, err, errlen)) < 0)
+	if (userns) {
+		/* The layers' idmapped mounts are staged and detached again by the overlay mount: none
+		 * of them stays where container code could reach it (see runtime/userns.h, step 8). */
+		_cleanup_free_ char *msg = NULL;
+		const struct rt_overlay *o = &spec->overlay;
+		if (n_layers == 0 || !o->staging || !o->upperdir || !o->workdir)
+			return fail(err, errlen, -EINVAL, "a container in a user namespace needs its layers as idmapped mounts");
+		if ((r = userns_overlay_mount(layer_fds, n_layers, o->staging, o->upperdir, o->workdir, spec->root_path,
+					      &msg)) < 0)
+			return fail(err, errlen, r, "%s", msg ? msg : "cannot mount the overlay root filesystem");
+	} else if ((r = mount_overlay(spec, err, errlen)) < 0) {
 		return r;
+	}
 	_cleanup_close_ int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return fail(err, errlen, -errno, "cannot open the root filesystem: %m");
@@ -306,7 +336,8 @@ int rootfs_setup(const struct rt_spec *spec, char *err, size_t errlen)
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		if ((r = mount_on(rootfd, &spec->mounts[i], err, errlen)) < 0)
 			return r;
-		if (strcmp(spec->mounts[i].destination, "/dev") == 0 && (r = populate_dev(rootfd, spec->privileged, err, errlen)) < 0)
+		if (strcmp(spec->mounts[i].destination, "/dev") == 0 &&
+		    (r = populate_dev(rootfd, spec->privileged, userns, err, errlen)) < 0)
 			return r;
 	}
 	for (char **p = spec->masked_paths; p && *p; p++)

@@ -9,8 +9,9 @@
 
 #include "runtime/spec.h"
 
-/* Runs in the init, before pivot_root; on failure fills err (a message for the client). */
-int rootfs_setup(const struct rt_spec *spec, char *err, size_t errlen);
+/* Runs in the init, before pivot_root; on failure fills err (a message for the client). In a user
+ * namespace the layers come as idmapped mounts (layer_fds, topmost first). */
+int rootfs_setup(const struct rt_spec *spec, const int *layer_fds, size_t n_layers, char *err, size_t errlen);
 
 /* Opens path inside the (already entered) root, refusing magic links such as /proc/self/fd/N and
  * never leaving the root through ".." or an absolute symlink. */

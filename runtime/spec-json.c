@@ -219,6 +219,8 @@ json_t *spec_to_json(const struct rt_spec *spec)
 		SET(ext, "upperdir", json_string(spec->overlay.upperdir));
 	if (spec->overlay.workdir)
 		SET(ext, "workdir", json_string(spec->overlay.workdir));
+	if (spec->overlay.staging)
+		SET(ext, "staging", json_string(spec->overlay.staging));
 	if (p->user)
 		SET(ext, "user", json_string(p->user));
 	json_t *seccomp = json_pack("{s:s}", "mode", seccomp_modes[spec->seccomp.mode]);
@@ -510,6 +512,7 @@ static int ext_from_json(json_t *ext, struct rt_spec *spec, char **reterr)
 	if ((r = get_strv(ext, "lowerdirs", false, &spec->overlay.lowerdirs, reterr)) < 0 ||
 	    (r = get_str(ext, "upperdir", false, &spec->overlay.upperdir, reterr)) < 0 ||
 	    (r = get_str(ext, "workdir", false, &spec->overlay.workdir, reterr)) < 0 ||
+	    (r = get_str(ext, "staging", false, &spec->overlay.staging, reterr)) < 0 ||
 	    (r = get_str(ext, "user", false, &spec->process.user, reterr)) < 0 ||
 	    (r = get_strv(ext, "deviceRules", false, &spec->device_rules, reterr)) < 0 ||
 	    (r = get_bool(ext, "devicesAllowAll", &spec->devices_allow_all, reterr)) < 0 ||

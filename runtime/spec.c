@@ -126,6 +126,7 @@ void spec_done(struct rt_spec *spec)
 	strv_free(spec->overlay.lowerdirs);
 	free(spec->overlay.upperdir);
 	free(spec->overlay.workdir);
+	free(spec->overlay.staging);
 	free(spec->hostname);
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		free(spec->mounts[i].destination);

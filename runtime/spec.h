@@ -63,6 +63,7 @@ struct rt_seccomp {
 struct rt_overlay {
 	char **lowerdirs; /* topmost first */
 	char *upperdir, *workdir;
+	char *staging; /* in a user namespace: an empty directory where the idmapped layers are staged */
 };
 
 struct rt_spec {

@@ -37,15 +37,16 @@ int sync_send_pty(int sync_fd, int master)
 	return n < 0 ? (int)n : 0;
 }
 
-int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, int stdio[3], int *ret_seccomp_fd, char **reterr)
+int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, struct sync_start_fds *ret_fds, char **reterr)
 {
-	int fds[4] = { -1, -1, -1, -1 };
+	int fds[FDPASS_MAX_FDS];
 	size_t nfds = 0;
 	bool truncated;
 	char peek;
 	int r;
 
-	stdio[0] = stdio[1] = stdio[2] = *ret_seccomp_fd = -1;
+	ret_fds->stdio[0] = ret_fds->stdio[1] = ret_fds->stdio[2] = ret_fds->seccomp_fd = -1;
+	ret_fds->n_layers = 0;
 	ssize_t n;
 	do
 		n = recv(sync_fd, &peek, 1, MSG_PEEK | MSG_TRUNC);
@@ -66,8 +67,10 @@ int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, int stdio[3], int 
 		return n == 0 ? -EPIPE : err_set(reterr, n < 0 ? (int)n : -EBADMSG, "cannot read the start message");
 	}
 	json_auto_t *doc = json_loadb(text, (size_t)n, 0, NULL);
-	int map[4];
-	if (!doc || json_unpack(doc, "{s:[iii], s:i}", "stdio", &map[0], &map[1], &map[2], "seccomp", &map[3]) < 0) {
+	int map[4], first_layer = 0, n_layers = 0;
+	if (!doc || json_unpack(doc, "{s:[iii], s:i, s:i, s:i}", "stdio", &map[0], &map[1], &map[2], "seccomp", &map[3],
+				"layers", &first_layer, "n_layers", &n_layers) < 0 ||
+	    n_layers < 0 || n_layers > SYNC_MAX_LAYERS || first_layer < 0 || (size_t)first_layer + (size_t)n_layers > nfds) {
 		r = err_set(reterr, -EBADMSG, "invalid start message");
 		goto fail;
 	}
@@ -76,10 +79,13 @@ int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, int stdio[3], int 
 	for (int i = 0; i < 4; i++) {
 		int fd = map[i] >= 0 && (size_t)map[i] < nfds ? fds[map[i]] : -1;
 		if (i < 3)
-			stdio[i] = fd;
+			ret_fds->stdio[i] = fd;
 		else
-			*ret_seccomp_fd = fd;
+			ret_fds->seccomp_fd = fd;
 	}
+	for (int i = 0; i < n_layers; i++)
+		ret_fds->layers[i] = fds[first_layer + i];
+	ret_fds->n_layers = (size_t)n_layers;
 	return 0;
 fail:
 	for (size_t i = 0; i < nfds; i++)

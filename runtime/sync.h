@@ -4,9 +4,12 @@
 
 #include "runtime/spec.h"
 
-/* The start message is one datagram of JSON: {"spec": config.json, "stdio": [i,i,i], "seccomp": i},
- * the integers indexing the fds that ride along (-1: none). */
+/* The start message is one datagram of JSON: {"spec": config.json, "stdio": [i,i,i], "seccomp": i,
+ * "layers": i, "n_layers": n}, the integers indexing the fds that ride along (-1: none); the
+ * layers are n consecutive fds from index "layers" on. */
 #define SYNC_MAX_START (1024 * 1024)
+/* Layers of one container in a user namespace (each an fd in the start message). */
+#define SYNC_MAX_LAYERS 100
 
 /* Reports a setup failure to the starter and exits with Docker's codes (125, 126, 127). */
 void sync_fail(int sync_fd, int exit_code, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
@@ -14,6 +17,12 @@ int sync_send_ready(int sync_fd);
 /* Hands the master of the container's terminal to the starter. */
 int sync_send_pty(int sync_fd, int master);
 
-/* Receives the start message (blocking). stdio[i] and *ret_seccomp_fd are -1 when absent.
- * -EPIPE at EOF: the starter discarded this init. */
-int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, int stdio[3], int *ret_seccomp_fd, char **reterr);
+struct sync_start_fds {
+	int stdio[3];     /* -1 when absent */
+	int seccomp_fd;   /* -1 when absent */
+	int layers[SYNC_MAX_LAYERS];
+	size_t n_layers;
+};
+
+/* Receives the start message (blocking). -EPIPE at EOF: the starter discarded this init. */
+int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, struct sync_start_fds *ret_fds, char **reterr);

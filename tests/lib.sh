@@ -10,9 +10,15 @@ CCTL=${CCTL:-$top_builddir/cctl}
 ALPINE_TARBALL=${CONTAIND_TEST_ALPINE:-$top_srcdir/../shared/images/alpine-minirootfs-3.20.3-x86_64.tar.gz}
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "/tmp/containd-$TEST_NAME.XXXXXX")
+# A container in a user namespace reaches its upper dir under --root as an unprivileged uid: the
+# directories above must let others through (not list).
+chmod 711 "$TEST_TMP"
 # ASan must not hide a crash in the child behind its own exit code; leaks fail the daemon.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}
+
+# The first subordinate id a CONTAIND_TEST_USERNS daemon hands out: far above any real user.
+USERNS_TEST_BASE=${USERNS_TEST_BASE:-1500000000}
 
 tap_n=0
 tap_failed=0
@@ -130,6 +136,14 @@ start_daemon() {
 	shift || true
 	local dir=$TEST_TMP/$name
 	mkdir -p "$dir"
+	# CONTAIND_TEST_USERNS=1 runs the daemon with --userns-remap, on subordinate ids from files of
+	# the test's own (the host's /etc/subuid and /etc/subgid are never touched).
+	USERNS_ARGS=()
+	if [[ ${CONTAIND_TEST_USERNS:-0} == 1 ]]; then
+		echo "containd-test:$USERNS_TEST_BASE:655360" >"$dir/subuid"
+		cp "$dir/subuid" "$dir/subgid"
+		USERNS_ARGS=(--userns-remap=containd-test --subuid-file "$dir/subuid" --subgid-file "$dir/subgid")
+	fi
 	DAEMON_CGROUPS=()
 	if [[ ${DAEMON_OWN_CGROUP:-0} == 1 ]]; then
 		make_own_cgroups "containd-test.$(basename "$TEST_TMP").$name" || {
@@ -142,7 +156,7 @@ start_daemon() {
 			echo "$BASHPID" >"$cg/cgroup.procs" || exit 1
 		done
 		exec "$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" \
-			--log-level debug "$@"
+			--log-level debug "${USERNS_ARGS[@]}" "$@"
 	) 2>"$dir/log" &
 	local pid=$!
 	DAEMON_PIDS+=("$pid")
@@ -164,8 +178,10 @@ start_daemon() {
 }
 
 # stop_daemon PID DIR: SIGTERM, wait; reports sanitizer findings and a bad exit as failures.
+STOPPED_PIDS=" "
 stop_daemon() {
 	local pid=$1 dir=$2 rc=0 i
+	STOPPED_PIDS+="$pid "
 	if ! kill -TERM "$pid" 2>/dev/null; then
 		# Gone before its test asked it to stop: a crash, whatever the log says.
 		wait "$pid" 2>/dev/null || rc=$?
@@ -246,6 +262,8 @@ trap cleanup EXIT
 done_testing() {
 	local i
 	for ((i = 0; i < ${#DAEMON_PIDS[@]}; i++)); do
+		# A daemon the test stopped itself was checked then.
+		[[ $STOPPED_PIDS == *" ${DAEMON_PIDS[$i]} "* ]] && continue
 		stop_daemon "${DAEMON_PIDS[$i]}" "${DAEMON_DIRS[$i]}"
 	done
 	DAEMON_PIDS=()
