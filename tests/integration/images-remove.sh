@@ -101,6 +101,14 @@ done
 is "$ok" 1 "the layer's files are gone from layers/ and the trash soon after"
 
 # --- A trash left by a crash is emptied at the next start. ---
+# --- rmi right after run --rm returned: the container is gone, not a user of the image. ---
+ok_count=0
+for i in $(seq 10); do
+	"$CCTL" image import "quick$i" "$ALPINE_TARBALL" >/dev/null &&
+		"$CCTL" run --rm "quick$i" true && "$CCTL" rmi "quick$i" >/dev/null && ok_count=$((ok_count + 1))
+done
+is "$ok_count" 10 "rmi right after run --rm returned succeeds, every time"
+
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
 DAEMON_PIDS=()
 mkdir -p "$DAEMON_DIR/root/trash/crashed/d"
