@@ -43,5 +43,14 @@ void hex_encode(const unsigned char *in, size_t len, char *out);
 
 bool str_startswith(const char *s, const char *prefix);
 
+/* Copies untrusted input into buf as a quoted C-like string of at most max characters of it
+ * ("..." when cut), so that an error message quoting it carries no control character to a
+ * client's terminal. buf should hold 4 * max + 8 bytes. Returns buf. */
+const char *str_quote(const char *s, size_t max, char *buf, size_t size);
+
+/* Default handlers for every signal and an empty mask: for a child of the daemon, whose
+ * handlers (libevent's signal pipe) and mask mean nothing there. */
+void signals_reset(void);
+
 /* Current wall-clock time as RFC 3339 with nanoseconds, UTC, into buf (>= 40 bytes). */
 void format_rfc3339(const struct timespec *ts, char *buf, size_t size);

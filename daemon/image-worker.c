@@ -341,20 +341,13 @@ static int worker_move_fds(int tar_fd, int result_fd)
 _Noreturn void image_worker_main(int tar_fd, int result_fd, int dir_fd, pid_t parent)
 {
 	struct image_worker_result res = { 0 };
-	struct sigaction sa = { .sa_handler = SIG_DFL };
 	char *err = NULL;
-	sigset_t none;
 	int r;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(EXIT_FAILURE);
-	/* The daemon's handlers and mask mean nothing here. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL);
+	signals_reset();
 	signal(SIGPIPE, SIG_IGN);
-	if (sigemptyset(&none) < 0 || sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-		_exit(EXIT_FAILURE);
 	if (fchdir(dir_fd) < 0 || worker_move_fds(tar_fd, result_fd) < 0)
 		_exit(EXIT_FAILURE);
 

@@ -13,6 +13,7 @@
 
 #include "common/macros.h"
 #include "common/pidref.h"
+#include "common/util.h"
 #include "daemon/offload.h"
 
 struct offload {
@@ -68,13 +69,7 @@ static void close_channels(void)
 
 static void offload_child_setup(const char *name)
 {
-	/* The daemon's handlers (libevent's signal pipe) and mask mean nothing here. */
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+	signals_reset();
 	/* It works for the daemon only: it dies with it. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)prctl(PR_SET_NAME, name);

@@ -128,31 +128,6 @@ const char *caps_name(int cap)
 	return caps_table[cap];
 }
 
-/* Copies untrusted input into buf as a quoted C-like string, at most CAPS_NAME_MAX characters of
- * it, so that an error message naming it can carry no control characters to a client's terminal. */
-static const char *caps_quote(const char *s, char *buf, size_t size)
-{
-	size_t o = 0, n = 0;
-
-	buf[o++] = '"';
-	for (; *s && n < CAPS_NAME_MAX && o + 6 < size; s++, n++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			o += (size_t)snprintf(buf + o, size - o, "\\%c", c);
-		else if (c >= 0x20 && c < 0x7f)
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-	}
-	if (*s && o + 4 < size) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
 /* Peer input: the name is only compared, never used as a path or format, and anything but
  * letters and underscores is refused before the comparison, so "12" (which libcap's
  * cap_from_name would take as a number), " chown", "chown\n" or "CAP_ALL" cannot select
@@ -167,12 +142,12 @@ int caps_parse(const char *name, int *ret_cap, char **reterr)
 		return err_set(reterr, -EINVAL, "empty capability name");
 	len = strnlen(name, CAPS_NAME_MAX + 1);
 	if (len > CAPS_NAME_MAX)
-		return err_set(reterr, -EINVAL, "unknown capability: %s", caps_quote(name, quoted, sizeof(quoted)));
+		return err_set(reterr, -EINVAL, "unknown capability: %s", str_quote(name, CAPS_NAME_MAX, quoted, sizeof(quoted)));
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 		if (!isascii(c) || !(isalpha(c) || c == '_'))
 			return err_set(reterr, -EINVAL, "unknown capability: %s",
-				       caps_quote(name, quoted, sizeof(quoted)));
+				       str_quote(name, CAPS_NAME_MAX, quoted, sizeof(quoted)));
 		upper[i] = (char)toupper(c);
 	}
 	upper[len] = '\0';
@@ -191,7 +166,7 @@ int caps_parse(const char *name, int *ret_cap, char **reterr)
 		*ret_cap = (int)cap;
 		return 0;
 	}
-	return err_set(reterr, -EINVAL, "unknown capability: %s", caps_quote(name, quoted, sizeof(quoted)));
+	return err_set(reterr, -EINVAL, "unknown capability: %s", str_quote(name, CAPS_NAME_MAX, quoted, sizeof(quoted)));
 }
 
 /* Parses a list into a mask and whether it named ALL. */

@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/fdpass.h"
 #include "common/macros.h"
+#include "common/util.h"
 #include "runtime/cgroup.h"
 #include "runtime/process.h"
 #include "runtime/sync.h"
@@ -97,12 +98,7 @@ int rt_init_exe_open(const char *path, int *ret_fd, char **reterr)
  * its memory, which it uses for the cgroup handle only. Never returns. */
 static void __attribute__((noreturn)) prepare_child(const struct rt_init_opts *opts, int sync_fd)
 {
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+	signals_reset();
 	/* Nothing of the host may watch or trace this process while it holds the daemon's memory. */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		sync_fail(sync_fd, 125, "prctl: %s", strerror(errno));

@@ -143,30 +143,6 @@ int rlimits_from_name(const char *name)
 	return -1;
 }
 
-/* Copies untrusted input into buf for an error message: printable ASCII only, truncated. */
-static const char *rlimits_quote(const char *s, char *buf, size_t size)
-{
-	size_t o = 0, n = 0;
-
-	buf[o++] = '"';
-	for (; *s && n < RLIMITS_QUOTE_MAX && o + 6 < size; s++, n++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			o += (size_t)snprintf(buf + o, size - o, "\\%c", c);
-		else if (c >= 0x20 && c < 0x7f)
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-	}
-	if (*s && o + 4 < size) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
 /* One value of s[0..len): "-1" or decimal digits only (no sign, space or base prefix). */
 static int rlimits_parse_value(const char *s, size_t len, uint64_t *ret)
 {
@@ -207,35 +183,35 @@ int rlimits_parse(const char *s, int *ret_resource, struct rlimits_value *ret, c
 	eq = strchr(s, '=');
 	if (!eq || (size_t)(eq - s) >= sizeof(name) || eq == s)
 		return err_set(reterr, -EINVAL, "invalid ulimit %s: expected NAME=SOFT[:HARD]",
-			       rlimits_quote(s, quoted, sizeof(quoted)));
+			       str_quote(s, RLIMITS_QUOTE_MAX, quoted, sizeof(quoted)));
 	memcpy(name, s, (size_t)(eq - s));
 	name[eq - s] = '\0';
 	resource = rlimits_from_name(name);
 	if (resource < 0)
 		return err_set(reterr, -EINVAL, "invalid ulimit %s: unknown resource",
-			       rlimits_quote(s, quoted, sizeof(quoted)));
+			       str_quote(s, RLIMITS_QUOTE_MAX, quoted, sizeof(quoted)));
 
 	values = eq + 1;
 	colon = strchr(values, ':');
 	r = rlimits_parse_value(values, colon ? (size_t)(colon - values) : strlen(values), &v.soft);
 	if (r < 0)
 		return err_set(reterr, r, "invalid ulimit %s: bad soft limit (a number or -1)",
-			       rlimits_quote(s, quoted, sizeof(quoted)));
+			       str_quote(s, RLIMITS_QUOTE_MAX, quoted, sizeof(quoted)));
 	v.hard = v.soft;
 	if (colon) {
 		r = rlimits_parse_value(colon + 1, strlen(colon + 1), &v.hard);
 		if (r < 0)
 			return err_set(reterr, r, "invalid ulimit %s: bad hard limit (a number or -1)",
-				       rlimits_quote(s, quoted, sizeof(quoted)));
+				       str_quote(s, RLIMITS_QUOTE_MAX, quoted, sizeof(quoted)));
 	}
 	if (v.soft > v.hard)
 		return err_set(reterr, -EINVAL, "invalid ulimit %s: soft limit must not exceed the hard limit",
-			       rlimits_quote(s, quoted, sizeof(quoted)));
+			       str_quote(s, RLIMITS_QUOTE_MAX, quoted, sizeof(quoted)));
 	if (resource == RLIMIT_NOFILE) {
 		rlimits_read_kernel();
 		if (v.hard > rlimits_nr_open)
 			return err_set(reterr, -ERANGE, "invalid ulimit %s: nofile may not exceed %llu (fs.nr_open)",
-				       rlimits_quote(s, quoted, sizeof(quoted)), (unsigned long long)rlimits_nr_open);
+				       str_quote(s, RLIMITS_QUOTE_MAX, quoted, sizeof(quoted)), (unsigned long long)rlimits_nr_open);
 	}
 	*ret_resource = resource;
 	*ret = v;
