@@ -347,6 +347,26 @@ static int idmaps_from_json(json_t *a, const char *key, struct rt_idmap **ret, s
 	return 0;
 }
 
+/* Applies one mount option: a flag of mount_flags, or else filesystem data appended to m->data. */
+static int mount_option(struct rt_mount *m, const char *opt, size_t *datalen)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(mount_flags); k++)
+		if (strcmp(opt, mount_flags[k].name) == 0) {
+			m->flags = (m->flags | mount_flags[k].set) & ~mount_flags[k].clear;
+			return 0;
+		}
+	size_t len = strlen(opt);
+	char *d = realloc(m->data, *datalen + len + 2);
+	if (!d)
+		return -ENOMEM;
+	if (*datalen)
+		d[(*datalen)++] = ',';
+	memcpy(d + *datalen, opt, len + 1);
+	*datalen += len;
+	m->data = d;
+	return 0;
+}
+
 static int mount_from_json(json_t *o, struct rt_mount *m, char **reterr)
 {
 	json_t *opts = json_object_get(o, "options");
@@ -363,25 +383,19 @@ static int mount_from_json(json_t *o, struct rt_mount *m, char **reterr)
 	size_t datalen = 0;
 	for (size_t i = 0; opts && i < json_array_size(opts); i++) {
 		const char *opt = json_string_value(json_array_get(opts, i));
-		bool flag = false;
 		if (!opt || strlen(opt) > 1024)
 			return err_set(reterr, -EINVAL, "mount options must be strings");
-		for (size_t k = 0; k < ARRAY_SIZE(mount_flags); k++)
-			if (strcmp(opt, mount_flags[k].name) == 0) {
-				m->flags = (m->flags | mount_flags[k].set) & ~mount_flags[k].clear;
-				flag = true;
-			}
-		if (flag)
-			continue;
-		size_t len = strlen(opt);
-		char *d = realloc(m->data, datalen + len + 2);
-		if (!d)
+		/* One option may hold several, comma-separated: each is a flag or data on its own, as
+		 * spec_to_json writes the data back one option per comma. Read whole, a flag inside
+		 * ("x,rw" after "ro") would change meaning on the next round trip: read-only at first,
+		 * read-write once the daemon handed the spec to the init or reloaded its state. */
+		_cleanup_free_ char *copy = strdup(opt);
+		char *save = NULL;
+		if (!copy)
 			return err_set(reterr, -ENOMEM, "out of memory");
-		if (datalen)
-			d[datalen++] = ',';
-		memcpy(d + datalen, opt, len + 1);
-		datalen += len;
-		m->data = d;
+		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			if (mount_option(m, tok, &datalen) < 0)
+				return err_set(reterr, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
