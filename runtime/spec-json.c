@@ -515,12 +515,12 @@ static int linux_from_json(json_t *lnx, struct rt_spec *spec, char **reterr)
 		spec->resources.pids = (int64_t)pids;
 		/* A quota must stay a limit: one that rounds to no CPU at all (or has no period) would
 		 * silently mean "unlimited", quota * 1000 must not wrap, and spec_to_json writes
-		 * cpus_milli * 100 back as a signed quota. */
+		 * cpus_milli * 100 back as the quota for a period of 100000, which must read back. */
 		if (quota && (!period || quota > INT64_MAX / 1000 || quota * 1000 / period == 0 ||
-			      quota * 1000 / period > INT64_MAX / 100))
+			      quota * 1000 / period > INT64_MAX / 100000))
 			return err_set(reterr, -EINVAL,
 				       "linux.resources.cpu: quota/period must be between 0.001 and %" PRId64 " CPUs",
-				       INT64_MAX / 100 / 1000);
+				       INT64_MAX / 100000 / 1000);
 		if (quota)
 			spec->resources.cpus_milli = quota * 1000 / period;
 	}
