@@ -575,6 +575,8 @@ static void test_refusals(void)
 	refused("linux.resources.cpu.quota", "-5", "\"quota\"");
 	refused("linux.resources.cpu.quota", "9223372036854775807", "cpu");
 	refused("linux.resources.cpu", "{\"quota\": 1, \"period\": 1000000}", "cpu"); /* rounds to no limit */
+	/* accepted, it would be written back as a quota the reader refuses (found by fuzz-spec) */
+	refused("linux.resources.cpu", "{\"quota\": 92236875807, \"period\": 1}", "cpu");
 	refused("linux.resources.cpu", "[]", "cpu");
 
 	/* containd extensions */
