@@ -272,6 +272,11 @@ void rt_init_main(void)
 	if (prctl(PR_SET_DUMPABLE, 0) < 0 || fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC) < 0)
 		sync_fail(SYNC_FD, 125, "prctl: %s", strerror(errno));
 	(void)prctl(PR_SET_NAME, "containd-spare");
+	/* What the start would otherwise read from /proc for the first time, read now, while no run
+	 * waits: the kernel's last capability and the limits the defaults are clamped to. */
+	struct rlimits warm;
+	(void)caps_last_cap();
+	rlimits_default(&warm);
 	if (sync_send_ready(SYNC_FD) < 0)
 		_exit(125);
 	int r = sync_receive_start(SYNC_FD, &spec, &fds, &err);

@@ -50,6 +50,15 @@ enum target_kind { TARGET_DIR, TARGET_FILE, TARGET_EXISTING };
  * TARGET_EXISTING, or another -errno with err filled. */
 static int open_target(int rootfd, const char *dest, enum target_kind kind, char *err, size_t errlen)
 {
+	/* The common case, a target that exists: one lookup confined to the root that fails on any
+	 * symlink (ELOOP) or magic link on the way; the walk below then says which and why. */
+	int direct = openat2_fd(rootfd, dest, O_PATH | O_NOFOLLOW, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+	if (direct >= 0) {
+		struct stat st;
+		if (fstat(direct, &st) == 0 && !S_ISLNK(st.st_mode))
+			return direct;
+		close(direct);
+	}
 	_cleanup_free_ char *copy = strdup(dest);
 	if (!copy)
 		return fail(err, errlen, -ENOMEM, "out of memory");

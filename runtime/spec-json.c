@@ -5,12 +5,12 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "runtime/caps.h"
 #include "runtime/spec.h"
 
 #define OCI_VERSION "1.0.2"
@@ -88,13 +88,11 @@ static json_t *caps_to_json(uint64_t mask)
 	json_t *a = json_array();
 	for (int c = 0; a && c < 64; c++)
 		if (mask & (UINT64_C(1) << c)) {
-			char *name = cap_to_name((cap_value_t)c);
+			const char *name = caps_name(c);
+			char buf[48];
 			if (name) {
-				/* libcap spells them "cap_chown"; OCI wants "CAP_CHOWN". */
-				for (char *p = name; *p; p++)
-					*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
-				json_array_append_new(a, json_string(name));
-				cap_free(name);
+				snprintf(buf, sizeof(buf), "CAP_%s", name);
+				json_array_append_new(a, json_string(buf));
 			}
 		}
 	return a;
@@ -314,8 +312,9 @@ static int caps_from_json(json_t *caps, const char *key, uint64_t *ret, char **r
 		return err_set(reterr, -EINVAL, "capabilities.%s must be an array of names", key);
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		const char *name = json_string_value(json_array_get(a, i));
-		cap_value_t v;
-		if (!name || cap_from_name(name, &v) < 0 || v < 0 || v > 63)
+		int v;
+		/* OCI spells them "CAP_CHOWN"; anything else (a number, "ALL") is refused. */
+		if (!name || strncmp(name, "CAP_", 4) != 0 || caps_parse(name, &v, NULL) < 0 || v < 0 || v > 63)
 			return err_set(reterr, -EINVAL, "unknown capability \"%s\" in capabilities.%s", name ? name : "",
 				       key);
 		*ret |= UINT64_C(1) << v;
