@@ -41,13 +41,13 @@ static bool model_number(const char **p, uint32_t max, uint32_t *ret)
  * "TYPE MAJOR:MINOR ACCESS" of at most DEVICE_RULE_STR_MAX - 1 characters. */
 static bool model_parse(const char *s, struct device_rule *ret)
 {
-	struct device_rule rule = { 0 };
+	struct device_rule rule = {0};
 	const char *p = s;
 
 	if (strlen(s) >= DEVICE_RULE_STR_MAX)
 		return false;
 	if (strcmp(s, "a") == 0) {
-		*ret = (struct device_rule){ 'a', DEVICE_WILDCARD, DEVICE_WILDCARD, DEVICE_ACCESS_ALL };
+		*ret = (struct device_rule){'a', DEVICE_WILDCARD, DEVICE_WILDCARD, DEVICE_ACCESS_ALL};
 		return true;
 	}
 	if (!strchr("abc", p[0]) || p[0] == '\0' || p[1] != ' ')
@@ -90,7 +90,7 @@ static void check_error(int r, char *err)
 /* Parses s and checks the result against the model and the round trip through the formatter. */
 static void fuzz_rule(const char *s)
 {
-	const struct device_rule sentinel = { 'x', 17, 42, 99 };
+	const struct device_rule sentinel = {'x', 17, 42, 99};
 	struct device_rule rule = sentinel, again = sentinel, expect;
 	char *err = NULL;
 	int r = devices_rule_parse(s, &rule, &err);

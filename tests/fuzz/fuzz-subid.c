@@ -18,7 +18,7 @@
 #define FUZZ_SUBID_ALLOC_MAX 64
 /* As userns-subid.c's SUBID_MAX_RANGES: the model must refuse at the same count. */
 #define FUZZ_SUBID_RANGES_MAX 1024
-#define FUZZ_SUBID_ERR_MAX 512
+#define FUZZ_SUBID_ERR_MAX    512
 
 /* A decimal uint32 of exactly [s, end): 1 to 10 digits, nothing else. */
 static bool model_u32(const char *s, const char *end, uint32_t *ret)
@@ -62,7 +62,7 @@ static int model_parse(const char *text, const char *name, uid_t uid, struct use
 			return -EINVAL;
 		if (n == FUZZ_SUBID_RANGES_MAX)
 			return -E2BIG;
-		v[n++] = (struct userns_range){ .start = start, .count = count };
+		v[n++] = (struct userns_range){.start = start, .count = count};
 	}
 	*ret_n = n;
 	return 0;
@@ -195,7 +195,7 @@ static void fuzz_allocator(const struct userns_range *v, size_t n)
 	}
 
 	/* A taken slice cannot be reserved again; uid 0 is never inside the ranges. */
-	struct userns_slice root = { 0, 0 };
+	struct userns_slice root = {0, 0};
 	FUZZ_CHECK(userns_allocator_reserve(a, &root, &err) == -ERANGE);
 	check_error(err);
 	err = NULL;
