@@ -260,6 +260,12 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 		}
 	}
 	ct->userns = ct->cfg.userns ? strcmp(ct->cfg.userns, "auto") == 0 : reg->userns_remap;
+	/* --privileged means the host's devices and capabilities over the host, which a user
+	 * namespace cannot give (Docker refuses the same). */
+	if (ct->userns && ct->cfg.privileged) {
+		r = err_set(reterr, -EINVAL, "--privileged cannot run in a user namespace: add --userns=host");
+		goto fail;
+	}
 	if (ct->userns && !reg->userns) {
 		r = err_set(reterr, -EOPNOTSUPP, "--userns=auto: %s",
 			    reg->userns_error ? reg->userns_error : "no subordinate ids for user namespaces");

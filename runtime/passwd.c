@@ -95,7 +95,8 @@ static int passwd_match(char **f, size_t n, void *userdata)
 	l->found_id = uid;
 	l->found_gid = gid;
 	l->found_name = strdup(f[0]);
-	l->home = strdup(f[5]);
+	/* An empty home field is no home: HOME "/" as for a user not in the file, never "". */
+	l->home = strdup(f[5][0] ? f[5] : "/");
 	return 1;
 }
 

@@ -292,6 +292,18 @@ static int get_bool(json_t *obj, const char *key, bool *ret, char **reterr)
 	return 0;
 }
 
+/* An optional member that must be an object when present (*ret NULL when absent): a wrong type
+ * is refused, not read as "not given", which would drop the limits or the user it holds. */
+static int get_obj(json_t *obj, const char *key, json_t **ret, char **reterr)
+{
+	json_t *v = json_object_get(obj, key);
+	*ret = NULL;
+	if (v && !json_is_object(v))
+		return err_set(reterr, -EINVAL, "field \"%s\" must be an object", key);
+	*ret = v;
+	return 0;
+}
+
 static int caps_from_json(json_t *caps, const char *key, uint64_t *ret, char **reterr)
 {
 	json_t *a = json_object_get(caps, key);
@@ -337,6 +349,26 @@ static int idmaps_from_json(json_t *a, const char *key, struct rt_idmap **ret, s
 	return 0;
 }
 
+/* Applies one mount option: a flag of mount_flags, or else filesystem data appended to m->data. */
+static int mount_option(struct rt_mount *m, const char *opt, size_t *datalen)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(mount_flags); k++)
+		if (strcmp(opt, mount_flags[k].name) == 0) {
+			m->flags = (m->flags | mount_flags[k].set) & ~mount_flags[k].clear;
+			return 0;
+		}
+	size_t len = strlen(opt);
+	char *d = realloc(m->data, *datalen + len + 2);
+	if (!d)
+		return -ENOMEM;
+	if (*datalen)
+		d[(*datalen)++] = ',';
+	memcpy(d + *datalen, opt, len + 1);
+	*datalen += len;
+	m->data = d;
+	return 0;
+}
+
 static int mount_from_json(json_t *o, struct rt_mount *m, char **reterr)
 {
 	json_t *opts = json_object_get(o, "options");
@@ -353,37 +385,33 @@ static int mount_from_json(json_t *o, struct rt_mount *m, char **reterr)
 	size_t datalen = 0;
 	for (size_t i = 0; opts && i < json_array_size(opts); i++) {
 		const char *opt = json_string_value(json_array_get(opts, i));
-		bool flag = false;
 		if (!opt || strlen(opt) > 1024)
 			return err_set(reterr, -EINVAL, "mount options must be strings");
-		for (size_t k = 0; k < ARRAY_SIZE(mount_flags); k++)
-			if (strcmp(opt, mount_flags[k].name) == 0) {
-				m->flags = (m->flags | mount_flags[k].set) & ~mount_flags[k].clear;
-				flag = true;
-			}
-		if (flag)
-			continue;
-		size_t len = strlen(opt);
-		char *d = realloc(m->data, datalen + len + 2);
-		if (!d)
+		/* One option may hold several, comma-separated: each is a flag or data on its own, as
+		 * spec_to_json writes the data back one option per comma. Read whole, a flag inside
+		 * ("x,rw" after "ro") would change meaning on the next round trip: read-only at first,
+		 * read-write once the daemon handed the spec to the init or reloaded its state. */
+		_cleanup_free_ char *copy = strdup(opt);
+		char *save = NULL;
+		if (!copy)
 			return err_set(reterr, -ENOMEM, "out of memory");
-		if (datalen)
-			d[datalen++] = ',';
-		memcpy(d + datalen, opt, len + 1);
-		datalen += len;
-		m->data = d;
+		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			if (mount_option(m, tok, &datalen) < 0)
+				return err_set(reterr, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
 
 static int process_from_json(json_t *proc, struct rt_process *p, char **reterr)
 {
-	json_t *user = json_object_get(proc, "user"), *caps = json_object_get(proc, "capabilities");
-	json_t *rl = json_object_get(proc, "rlimits"), *size = json_object_get(proc, "consoleSize");
+	json_t *user, *caps, *size, *rl = json_object_get(proc, "rlimits");
 	uint64_t v;
 	int r;
 	if (!json_is_object(proc))
 		return err_set(reterr, -EINVAL, "missing object \"process\"");
+	if ((r = get_obj(proc, "user", &user, reterr)) < 0 || (r = get_obj(proc, "capabilities", &caps, reterr)) < 0 ||
+	    (r = get_obj(proc, "consoleSize", &size, reterr)) < 0)
+		return r;
 	/* Limits the config does not name take containd's defaults, never the caller's. */
 	rlimits_default(&p->rlimits);
 	if ((r = get_strv(proc, "args", true, &p->args, reterr)) < 0 || (r = get_strv(proc, "env", false, &p->env, reterr)) < 0 ||
@@ -448,11 +476,15 @@ static int process_from_json(json_t *proc, struct rt_process *p, char **reterr)
 
 static int linux_from_json(json_t *lnx, struct rt_spec *spec, char **reterr)
 {
-	json_t *nss = json_object_get(lnx, "namespaces"), *res = json_object_get(lnx, "resources");
+	json_t *nss = json_object_get(lnx, "namespaces"), *res;
 	json_t *sysctl = json_object_get(lnx, "sysctl");
 	int r;
-	if (!json_is_object(lnx))
+	if (!lnx)
 		return 0;
+	if (!json_is_object(lnx))
+		return err_set(reterr, -EINVAL, "field \"linux\" must be an object");
+	if ((r = get_obj(lnx, "resources", &res, reterr)) < 0)
+		return r;
 	if (nss && !json_is_array(nss))
 		return err_set(reterr, -EINVAL, "linux.namespaces must be an array");
 	for (size_t i = 0; nss && i < json_array_size(nss); i++) {
@@ -474,14 +506,24 @@ static int linux_from_json(json_t *lnx, struct rt_spec *spec, char **reterr)
 		return r;
 	if (json_is_object(res)) {
 		uint64_t quota = 0, period = 100000, pids = 0;
-		json_t *cpu = json_object_get(res, "cpu");
-		if ((r = get_u64(json_object_get(res, "memory"), "limit", INT64_MAX, &spec->resources.memory, reterr)) < 0 ||
-		    (r = get_u64(json_object_get(res, "pids"), "limit", INT64_MAX, &pids, reterr)) < 0 ||
+		json_t *cpu, *memory, *pids_obj;
+		if ((r = get_obj(res, "memory", &memory, reterr)) < 0 || (r = get_obj(res, "pids", &pids_obj, reterr)) < 0 ||
+		    (r = get_obj(res, "cpu", &cpu, reterr)) < 0 ||
+		    (r = get_u64(memory, "limit", INT64_MAX, &spec->resources.memory, reterr)) < 0 ||
+		    (r = get_u64(pids_obj, "limit", INT64_MAX, &pids, reterr)) < 0 ||
 		    (r = get_u64(cpu, "quota", INT64_MAX, &quota, reterr)) < 0 ||
 		    (r = get_u64(cpu, "period", 1000000, &period, reterr)) < 0)
 			return r;
 		spec->resources.pids = (int64_t)pids;
-		if (quota && period)
+		/* A quota must stay a limit: one that rounds to no CPU at all (or has no period) would
+		 * silently mean "unlimited", quota * 1000 must not wrap, and spec_to_json writes
+		 * cpus_milli * 100 back as the quota for a period of 100000, which must read back. */
+		if (quota && (!period || quota > INT64_MAX / 1000 || quota * 1000 / period == 0 ||
+			      quota * 1000 / period > INT64_MAX / 100000))
+			return err_set(reterr, -EINVAL,
+				       "linux.resources.cpu: quota/period must be between 0.001 and %" PRId64 " CPUs",
+				       INT64_MAX / 100000 / 1000);
+		if (quota)
 			spec->resources.cpus_milli = quota * 1000 / period;
 	}
 	if (sysctl && (!json_is_object(sysctl) || json_object_size(sysctl) > SPEC_MAX_LIST))
@@ -495,6 +537,9 @@ static int linux_from_json(json_t *lnx, struct rt_spec *spec, char **reterr)
 		json_object_foreach(sysctl, key, val) {
 			if (!json_is_string(val))
 				return err_set(reterr, -EINVAL, "sysctl \"%s\" must be a string", key);
+			/* Kept as "key=value": a key with '=' would read back as another key. */
+			if (!*key || strchr(key, '='))
+				return err_set(reterr, -EINVAL, "sysctl \"%s\" is not a valid name", key);
 			if (asprintf(&spec->sysctl[n++], "%s=%s", key, json_string_value(val)) < 0)
 				return err_set(reterr, -ENOMEM, "out of memory");
 		}
@@ -504,11 +549,15 @@ static int linux_from_json(json_t *lnx, struct rt_spec *spec, char **reterr)
 
 static int ext_from_json(json_t *ext, struct rt_spec *spec, char **reterr)
 {
-	json_t *seccomp = json_object_get(ext, "seccomp");
+	json_t *seccomp;
 	_cleanup_free_ char *mode = NULL;
 	int r;
-	if (!json_is_object(ext))
+	if (!ext)
 		return 0;
+	if (!json_is_object(ext))
+		return err_set(reterr, -EINVAL, "field \"containd\" must be an object");
+	if ((r = get_obj(ext, "seccomp", &seccomp, reterr)) < 0)
+		return r;
 	if ((r = get_strv(ext, "lowerdirs", false, &spec->overlay.lowerdirs, reterr)) < 0 ||
 	    (r = get_str(ext, "upperdir", false, &spec->overlay.upperdir, reterr)) < 0 ||
 	    (r = get_str(ext, "workdir", false, &spec->overlay.workdir, reterr)) < 0 ||

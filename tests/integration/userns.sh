@@ -27,6 +27,12 @@ is "$("$CCTL" run --rm alpine sh -c 'ping -c1 -W1 127.0.0.1 >/dev/null && echo o
 like "$("$CCTL" run --rm alpine sh -c 'mknod /tmp/null c 1 3 2>&1; echo rc=$?')" "rc=1" \
 	"mknod fails: CAP_MKNOD in a user namespace is not the host's"
 
+run_cctl run --rm --privileged alpine true
+is "$RC" 125 "--privileged is refused in a user namespace"
+like "$ERR" "userns=host" "with the way out"
+is "$("$CCTL" run --rm --privileged --userns=host alpine sh -c 'grep Seccomp: /proc/self/status | tr -d "\t"')" \
+	"Seccomp:0" "--privileged --userns=host runs"
+
 # From the host.
 id=$("$CCTL" run -d --name sleeper alpine sh -c 'touch /created-inside; sleep 30')
 record_id "$id"
