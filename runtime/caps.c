@@ -350,7 +350,7 @@ int caps_apply(uint64_t set, char **reterr)
 	}
 	/* Ambient first: clearing it needs no privilege, and capset() below would drop it anyway
 	 * once inheritable is empty. EINVAL means a kernel without ambient sets (< 4.3). */
-	if (cap_reset_ambient() < 0 && errno != EINVAL)
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return err_set(reterr, -errno, "cannot clear the ambient capabilities: %m");
 	if (cap_set_proc(c) < 0)
 		return err_set(reterr, -errno, "cannot set capabilities: %m");

@@ -59,6 +59,9 @@ static int open_target(int rootfd, const char *dest, enum target_kind kind, char
 			return direct;
 		close(direct);
 	}
+	/* A missing component without any symlink on the way (that would be ELOOP). */
+	if (direct == -ENOENT && kind == TARGET_EXISTING)
+		return -ENOENT;
 	_cleanup_free_ char *copy = strdup(dest);
 	if (!copy)
 		return fail(err, errlen, -ENOMEM, "out of memory");
