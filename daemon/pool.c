@@ -20,6 +20,7 @@
 struct pool {
 	struct event_base *base;
 	char *root; /* --root */
+	char *prepare_dir; /* where inits prepare their default mounts, each in its own namespace */
 	struct cgroup_manager *cgm;
 	int exe_fd;
 	struct userns_allocator *userns; /* slices for spares in a user namespace, or NULL */
@@ -194,7 +195,8 @@ static int spare_new(struct pool *pool, bool userns, struct spare **ret, char **
 	}
 	sp->dirs = true;
 	struct rt_init_opts opts = { .exe_fd = pool->exe_fd,
-				     .namespaces = SPARE_NAMESPACES | (userns ? CLONE_NEWUSER : 0) };
+				     .namespaces = SPARE_NAMESPACES | (userns ? CLONE_NEWUSER : 0),
+				     .prepare_dir = pool->prepare_dir };
 	if ((userns && (r = spare_userns(pool, sp, dir, upper, work, reterr)) < 0) ||
 	    (r = cgroup_create(pool->cgm, sp->id, NULL, &sp->cg, reterr)) < 0 ||
 	    (opts.cg = sp->cg, r = rt_init_prepare(&opts, &sp->init, reterr)) < 0) {
@@ -318,11 +320,13 @@ void pool_remove_leftovers(struct pool *pool)
 	}
 }
 
-int pool_new(struct event_base *base, const char *root, struct cgroup_manager *cgm, int exe_fd,
+int pool_new(struct event_base *base, const char *root, const char *prepare_dir, struct cgroup_manager *cgm, int exe_fd,
 	     struct userns_allocator *userns, bool userns_default, struct pool **ret, char **reterr)
 {
 	struct pool *pool = calloc(1, sizeof(*pool));
-	if (!pool || !(pool->root = strdup(root))) {
+	if (!pool || !(pool->root = strdup(root)) || !(pool->prepare_dir = strdup(prepare_dir))) {
+		if (pool)
+			free(pool->root);
 		free(pool);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
@@ -356,5 +360,6 @@ void pool_free(struct pool *pool)
 	if (pool->ev_refill)
 		event_free(pool->ev_refill);
 	free(pool->root);
+	free(pool->prepare_dir);
 	free(pool);
 }

@@ -30,7 +30,7 @@ struct spare {
 
 /* userns: the allocator of slices for spares in a user namespace (NULL: none can be made);
  * userns_default: the idle spare is made in one (--userns-remap). */
-int pool_new(struct event_base *base, const char *root, struct cgroup_manager *cgm, int exe_fd,
+int pool_new(struct event_base *base, const char *root, const char *prepare_dir, struct cgroup_manager *cgm, int exe_fd,
 	     struct userns_allocator *userns, bool userns_default, struct pool **ret, char **reterr);
 /* Discards the idle spare (blocking: shutdown only) and frees the pool. */
 void pool_free(struct pool *pool);

@@ -219,13 +219,15 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 	reg->images = images;
 	if (!(reg->root = strdup(opts->root)) || !(reg->state = strdup(opts->state)) ||
 	    asprintf(&containers, "%s/containers", opts->root) < 0 ||
-	    asprintf(&reg->mountpoint, "%s/rootfs", opts->state) < 0) {
+	    asprintf(&reg->mountpoint, "%s/rootfs", opts->state) < 0 ||
+	    asprintf(&reg->prepare_dir, "%s/prepare", opts->state) < 0) {
 		r = err_set(reterr, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	/* containers/ lets others through (0711) without listing it: a container in a user namespace
 	 * reaches its own upper dir, which belongs to its unprivileged root, through it. */
 	if ((r = mkdir_p(containers, 0711)) < 0 || (r = mkdir_p(reg->mountpoint, 0700)) < 0 ||
+	    (r = mkdir_p(reg->prepare_dir, 0700)) < 0 ||
 	    (chmod(containers, 0711) < 0 && (r = -errno) < 0)) {
 		err_set(reterr, r, "cannot create %s: %m", r == 0 ? reg->mountpoint : containers);
 		goto fail;
@@ -239,7 +241,8 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 		goto fail;
 	}
 	if ((r = rt_init_exe_open(opts->init_path, &exe_fd, reterr)) < 0 ||
-	    (r = pool_new(base, opts->root, cgm, exe_fd, reg->userns, reg->userns_remap, &reg->pool, reterr)) < 0)
+	    (r = pool_new(base, opts->root, reg->prepare_dir, cgm, exe_fd, reg->userns, reg->userns_remap, &reg->pool,
+			  reterr)) < 0)
 		goto fail;
 	reg->exe_fd = TAKE_FD(exe_fd);
 	registry_load(reg);
@@ -289,5 +292,6 @@ void registry_free(struct registry *reg)
 	free(reg->root);
 	free(reg->state);
 	free(reg->mountpoint);
+	free(reg->prepare_dir);
 	free(reg);
 }

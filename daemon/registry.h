@@ -40,6 +40,7 @@ struct registry {
 	/* Where every container mounts its root: each does so in its own mount namespace, so one
 	 * empty directory serves them all. */
 	char *mountpoint;
+	char *prepare_dir; /* <state>/prepare: where each init builds its default mounts */
 };
 
 #define REGISTRY_MAX_CONTAINERS 4096

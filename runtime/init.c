@@ -260,7 +260,7 @@ static void init_credentials(const struct rt_process *p)
 		_exit(125);
 }
 
-void rt_init_main(void)
+void rt_init_main(const char *prepare_dir, bool userns)
 {
 	struct rt_spec spec;
 	struct sync_start_fds fds;
@@ -277,6 +277,10 @@ void rt_init_main(void)
 	struct rlimits warm;
 	(void)caps_last_cap();
 	rlimits_default(&warm);
+	/* The default mounts are built now, while nobody waits; a start with a default spec then only
+	 * moves them into its root. If this fails the start builds them itself, and says why. */
+	if (prepare_dir && *prepare_dir)
+		(void)rootfs_prepare(prepare_dir, userns, buf, sizeof(buf));
 	if (sync_send_ready(SYNC_FD) < 0)
 		_exit(125);
 	int r = sync_receive_start(SYNC_FD, &spec, &fds, &err);

@@ -147,7 +147,8 @@ static void __attribute__((noreturn)) prepare_child(const struct rt_init_opts *o
 	}
 	if (syscall(SYS_close_range, 5, ~0U, 0) < 0)
 		sync_fail(sync_fd, 125, "close_range: %s", strerror(errno));
-	char *const argv[] = { INIT_EXE_NAME, NULL };
+	char *const argv[] = { INIT_EXE_NAME, (char *)(opts->prepare_dir ? opts->prepare_dir : ""),
+			       (opts->namespaces & CLONE_NEWUSER) ? "userns" : "host", NULL };
 	char *const envp[] = { NULL };
 	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 	sync_fail(sync_fd, 125, "cannot execute " INIT_EXE_NAME ": %s", strerror(errno));

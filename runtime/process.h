@@ -24,6 +24,8 @@ struct rt_init_opts {
 	int exe_fd;                  /* sealed memfd of containd-init (rt_init_exe_open) */
 	struct container_cgroup *cg; /* the container's cgroup, or NULL */
 	int namespaces;              /* CLONE_NEW* flags; CLONE_NEWCGROUP is made after joining cg */
+	const char *prepare_dir;     /* an empty directory where the init builds the default /proc,
+				      * /dev and /sys ahead of its spec (runtime/rootfs.h), or NULL */
 };
 
 /* Copies containd-init into a sealed, executable memfd once, for every prepared init to exec.
@@ -70,4 +72,4 @@ void rt_init_discard(struct rt_init *init);
 
 /* The init's side: containd-init's main. Receives the spec on fd 3, builds the container and
  * execs its command; never returns. */
-void rt_init_main(void) __attribute__((noreturn));
+void rt_init_main(const char *prepare_dir, bool userns) __attribute__((noreturn));

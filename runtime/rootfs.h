@@ -9,6 +9,12 @@
 
 #include "runtime/spec.h"
 
+/* Runs in the init while it waits for its spec: makes the mount tree private and builds the
+ * default /proc, /dev and /sys (see spec_init_default) on a tmpfs at dir, so that a start with a
+ * default spec only moves them into the root. userns: the init is in a user namespace of its own
+ * (device nodes are bound from the host, not made). On failure the start builds them itself. */
+int rootfs_prepare(const char *dir, bool userns, char *err, size_t errlen);
+
 /* Runs in the init, before pivot_root; on failure fills err (a message for the client). In a user
  * namespace the layers come as idmapped mounts (layer_fds, topmost first). */
 int rootfs_setup(const struct rt_spec *spec, const int *layer_fds, size_t n_layers, char *err, size_t errlen);

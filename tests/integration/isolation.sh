@@ -12,7 +12,7 @@ out=$("$CCTL" run --rm alpine sh -c 'sleep 10 & sleep 0.2; ps -o comm >/tmp/ps; 
 is "$out" "$(printf 'COMMAND\nsh\nsleep\nps')" "a background process is visible inside, and nothing else"
 
 out=$("$CCTL" run --rm alpine cat /proc/self/mountinfo)
-like "$out" '^[0-9]+ [0-9]+ [0-9:]+ / / [^ ]* - overlay overlay ' "the root is an overlay mount"
+like "$out" '(^|'$'\n'')[0-9]+ [0-9]+ [0-9:]+ / / [^ ]* - overlay overlay ' "the root is an overlay mount"
 like "$(echo "$out" | grep ' /proc ')" ' - proc proc ' "/proc is mounted"
 like "$(echo "$out" | grep ' /sys ')" ' /sys r[ow],.* - sysfs ' "/sys is mounted"
 like "$(echo "$out" | grep ' /sys ')" ' /sys ro' "/sys is read-only"

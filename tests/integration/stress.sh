@@ -35,9 +35,10 @@ is "$(children)" "$children_before" "no child processes are left"
 is "$(ps -o comm= --ppid "$DAEMON_PID" | grep -cx 'containd-spare')" 1 "one prepared process waits for the next run"
 is "$(ls "$DAEMON_DIR/root/containers" | wc -l)" 0 "no container directories are left under --root"
 is "$(ls -A "$DAEMON_DIR/root/containers" | grep -c '^\.spare-')" 1 "only the prepared one (hidden) waits there"
-is "$(ls -A "$DAEMON_DIR/state" | tr '\n' ' ')" "rootfs staging " \
-	"nothing but the shared mount points (root, user namespace layer staging) are under --state"
-is "$(ls -A "$DAEMON_DIR/state/rootfs" "$DAEMON_DIR/state/staging" | grep -vc ':$\|^$')" 0 "and they are empty on the host"
+is "$(ls -A "$DAEMON_DIR/state" | tr '\n' ' ')" "prepare rootfs staging " \
+	"nothing but the shared mount points (prepared mounts, root, user namespace layer staging) are under --state"
+is "$(ls -A "$DAEMON_DIR/state/prepare" "$DAEMON_DIR/state/rootfs" "$DAEMON_DIR/state/staging" | grep -vc ':$\|^$')" 0 \
+	"and they are empty on the host"
 # Every container this daemon started, from its debug log.
 grep -oE 'container [0-9a-f]{64} started' "$DAEMON_DIR/log" | awk '{ print $2 }' >>"$DAEMON_DIR/ids"
 is "$(sort -u "$DAEMON_DIR/ids" | wc -l)" 121 "the log names all 121 containers"
