@@ -238,7 +238,7 @@ int container_record_load(struct registry *reg, const char *dir, struct containe
 	if (!ct)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	ct->proc = PIDREF_NULL;
-	ct->sync_fd = ct->pty_master = -1;
+	ct->sync_fd = ct->pty_master = ct->mntns_fd = -1;
 	_cleanup_free_ char *why = NULL;
 	r = record_from(reg, rec, ct, &why);
 	if (r < 0) {

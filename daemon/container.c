@@ -71,6 +71,7 @@ void container_free(struct container *ct)
 	pidref_done(&ct->proc);
 	safe_close(ct->sync_fd);
 	safe_close(ct->pty_master);
+	safe_close(ct->mntns_fd);
 	if (ct->cg)
 		cgroup_free(ct->cg);
 	container_config_done(&ct->cfg);
@@ -113,7 +114,7 @@ static void files_deleted(int r, void *arg)
 static void container_remove_files(struct container *ct)
 {
 	ct->removing = true;
-	if (offload_run(ct->reg->base, "containd-clean", delete_files, ct, files_deleted, &ct->cleaner) < 0)
+	if (offload_run(ct->reg->base, "containd-clean", delete_files, ct, files_deleted, &ct->cleaner, -1) < 0)
 		files_deleted(delete_files(ct), ct);
 }
 
@@ -241,7 +242,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 	ct->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	ct->proc = PIDREF_NULL;
-	ct->sync_fd = ct->pty_master = -1;
+	ct->sync_fd = ct->pty_master = ct->mntns_fd = -1;
 	clock_gettime(CLOCK_REALTIME, &ct->created);
 
 	if (reg->count >= REGISTRY_MAX_CONTAINERS) {
@@ -306,6 +307,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 	ct->slice_held = ct->userns;
 	ct->proc = init.proc;
 	ct->sync_fd = init.sync_fd;
+	ct->mntns_fd = init.mntns_fd;
 	struct userns_layers layers = { .n = 0 };
 	if ((r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
 	    (r = apply_device_rules(ct, reterr)) < 0 ||

@@ -64,6 +64,7 @@ struct container {
 
 	struct pidref proc;
 	int sync_fd, pty_master;
+	int mntns_fd; /* its mount namespace, held until the cleanup (see struct rt_init) */
 	struct event *ev_pid, *ev_sync;
 	struct container_cgroup *cg;
 	struct offload *cleaner; /* removing its cgroups (and files), or NULL */

@@ -88,7 +88,7 @@ static void trash_done(int r, void *arg)
 static int trash_start(struct image_trash *t)
 {
 	t->dirty = false;
-	return offload_run(t->base, "containd-trash", trash_child, t, trash_done, &t->remover);
+	return offload_run(t->base, "containd-trash", trash_child, t, trash_done, &t->remover, -1);
 }
 
 int image_trash_open(struct event_base *base, const char *dir, struct image_trash **ret, char **reterr)

@@ -152,7 +152,10 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 	publish(ct, CONTAINER_EV_EXITED, ct->exit_code, NULL);
 	pool_schedule_refill(ct->reg->pool, 0);
 	ct->cleaner_deletes_files = ct->cfg.rm || ct->remove_pending;
-	if (offload_run(ct->reg->base, "containd-clean", cleanup_child, ct, cleanup_done, &ct->cleaner) < 0)
+	/* The cleaner gets the last reference to the container's mount namespace: its mounts are
+	 * torn down there, before the overlay's upper dir is deleted, and not in the loop. */
+	if (offload_run(ct->reg->base, "containd-clean", cleanup_child, ct, cleanup_done, &ct->cleaner,
+			TAKE_FD(ct->mntns_fd)) < 0)
 		cleanup_done(cleanup_child(ct), ct);
 }
 

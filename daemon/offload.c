@@ -77,11 +77,13 @@ static void offload_child_setup(const char *name)
 }
 
 int offload_run(struct event_base *base, const char *name, offload_fn fn, void *arg, offload_done_fn done,
-		struct offload **ret)
+		struct offload **ret, int handoff_fd)
 {
 	struct offload *o = calloc(1, sizeof(*o));
-	if (!o)
+	if (!o) {
+		safe_close(handoff_fd);
 		return -ENOMEM;
+	}
 	o->proc = PIDREF_NULL;
 	o->done = done;
 	o->arg = arg;
@@ -91,14 +93,17 @@ int offload_run(struct event_base *base, const char *name, offload_fn fn, void *
 	if (pid < 0) {
 		int r = -errno;
 		free(o);
+		safe_close(handoff_fd);
 		return r;
 	}
 	if (pid == 0) {
+		safe_close(handoff_fd);
 		offload_child_setup(name);
 		int r = fn(arg);
 		/* The exit status carries -r (errno values fit in 8 bits). */
 		_exit(r < 0 ? (-r & 0xff) : 0);
 	}
+	safe_close(handoff_fd);
 	o->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
 	o->ev = event_new(base, pidfd, EV_READ | EV_PERSIST, on_exit_event, o);
 	if (!o->ev || event_add(o->ev, NULL) < 0) {

@@ -14,8 +14,10 @@ typedef int (*offload_fn)(void *arg);
  * offload is freed after this returns. */
 typedef void (*offload_done_fn)(int r, void *arg);
 
-/* *ret (when not NULL) holds the offload until done runs. */
+/* *ret (when not NULL) holds the offload until done runs. handoff_fd (or -1) is taken over: the
+ * child closes it first, the daemon right after the clone, so that whatever dies with its last
+ * reference (a container's mount namespace and all its mounts) dies in the child. */
 int offload_run(struct event_base *base, const char *name, offload_fn fn, void *arg, offload_done_fn done,
-		struct offload **ret);
+		struct offload **ret, int handoff_fd);
 /* Waits for the child (blocking; for shutdown only) and frees it without calling done. */
 void offload_finish(struct offload *o);

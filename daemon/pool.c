@@ -96,8 +96,11 @@ static void spare_on_dead(evutil_socket_t fd, short what, void *arg)
 	if (pidref_try_wait(&sp->init.proc, &si) == 0)
 		return; /* spurious wakeup */
 	event_free(TAKE_PTR(sp->ev_death));
-	rt_init_discard(&sp->init);
-	if (offload_run(sp->pool->base, "containd-clean", spare_remove, sp, spare_removed, &sp->cleaner) < 0)
+	pidref_done(&sp->init.proc);
+	sp->init.sync_fd = safe_close(sp->init.sync_fd);
+	/* Its mount namespace (the prepared mounts) dies in the cleaner, not in the loop. */
+	if (offload_run(sp->pool->base, "containd-clean", spare_remove, sp, spare_removed, &sp->cleaner,
+			TAKE_FD(sp->init.mntns_fd)) < 0)
 		spare_removed(spare_remove(sp), sp);
 }
 
@@ -174,7 +177,7 @@ static int spare_new(struct pool *pool, bool userns, struct spare **ret, char **
 	if (!sp)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	sp->pool = pool;
-	sp->init = (struct rt_init){ .proc = PIDREF_NULL, .sync_fd = -1 };
+	sp->init = (struct rt_init){ .proc = PIDREF_NULL, .sync_fd = -1, .mntns_fd = -1 };
 	int r = random_hex(sp->id, 32);
 	if (r < 0) {
 		free(sp);

@@ -186,6 +186,10 @@ int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char *
 	}
 	ret->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
 	ret->sync_fd = TAKE_FD(parent_fd);
+	/* The pidfd pins the pid until the child is reaped: this names the child's namespace. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	ret->mntns_fd = (opts->namespaces & CLONE_NEWNS) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	return 0;
 }
 
@@ -269,4 +273,5 @@ void rt_init_discard(struct rt_init *init)
 	if (pidref_is_set(&init->proc))
 		(void)pidref_kill_and_wait(&init->proc);
 	init->sync_fd = safe_close(init->sync_fd);
+	init->mntns_fd = safe_close(init->mntns_fd);
 }

@@ -17,7 +17,11 @@ struct container_cgroup;
 
 struct rt_init {
 	struct pidref proc;
-	int sync_fd; /* the starter's end of the channel */
+	int sync_fd;  /* the starter's end of the channel */
+	/* The init's mount namespace, held open: when the container exits, the kernel then tears
+	 * its mounts down when the holder lets go (in the cleanup, off the exit path) instead of in
+	 * the exit of its last process, which the exit report would wait for. */
+	int mntns_fd;
 };
 
 struct rt_init_opts {
