@@ -2,9 +2,11 @@
  * both operands when they fail. */
 #pragma once
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int tap_count, tap_failures;
 
@@ -41,6 +43,33 @@ static inline void tap_result(int pass, const char *fmt, ...)
 			printf("#   got: '%s'\n#   expected: '%s'\n", _g_ ? _g_ : "(null)",   \
 			       _w_ ? _w_ : "(null)");                                       \
 	} while (0)
+
+/* A test that creates things outside itself (cgroups, mounts, device nodes) cleans them up when
+ * it is interrupted or its watchdog fires, then exits 128+N. */
+static void (*tap_cleanup_fn)(void);
+
+static void tap_on_fatal_signal(int sig)
+{
+	static const char msg[] = "# interrupted: cleaning up\n";
+	ssize_t n = write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+	(void)n;
+	if (tap_cleanup_fn)
+		tap_cleanup_fn();
+	_exit(128 + sig);
+}
+
+/* Runs cleanup on SIGINT, SIGTERM, SIGHUP, SIGABRT and SIGALRM; with watchdog_s > 0, the test is
+ * stopped (and cleaned up) after that many seconds. */
+static inline void tap_cleanup_on_signals(void (*cleanup)(void), unsigned watchdog_s)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGABRT, SIGALRM };
+	struct sigaction sa = { .sa_handler = tap_on_fatal_signal };
+	tap_cleanup_fn = cleanup;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	if (watchdog_s)
+		alarm(watchdog_s);
+}
 
 /* Prints the plan and returns the exit status for main(). */
 static inline int tap_done(void)

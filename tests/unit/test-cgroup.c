@@ -128,15 +128,6 @@ static void cleanup(void)
 	n_dirs = 0;
 }
 
-static void on_fatal_signal(int sig)
-{
-	static const char msg[] = "# interrupted: cleaning up\n";
-	ssize_t n = write(STDOUT_FILENO, msg, sizeof(msg) - 1);
-	(void)n;
-	cleanup();
-	_exit(128 + sig);
-}
-
 static bool is_cgroup2(const char *path)
 {
 	struct statfs s;
@@ -928,13 +919,7 @@ int main(void)
 		return tap_done();
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	struct sigaction sa = { .sa_handler = on_fatal_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGABRT, &sa, NULL);
-	alarm(WATCHDOG_S);
+	tap_cleanup_on_signals(cleanup, WATCHDOG_S);
 	atexit(cleanup);
 	/* Orphans of the pids and kill tests come to us, so they are reaped, not left as zombies. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

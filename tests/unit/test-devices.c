@@ -82,15 +82,6 @@ static void cleanup(void)
 	n_cg_dirs = 0;
 }
 
-static void on_fatal_signal(int sig)
-{
-	static const char msg[] = "# interrupted: cleaning up\n";
-	ssize_t n = write(STDOUT_FILENO, msg, sizeof(msg) - 1);
-	(void)n;
-	cleanup();
-	_exit(128 + sig);
-}
-
 /* Finds the test's own cgroup in each hierarchy the module uses (standard mount points), to
  * know what to remove: v1 hierarchies at /sys/fs/cgroup/<controllers>, cgroup2 at /sys/fs/cgroup
  * or /sys/fs/cgroup/unified. */
@@ -132,8 +123,11 @@ static void find_hierarchies(void)
 
 static void track_cgroup(const char *id)
 {
-	for (int i = 0; i < n_hier_paths && n_cg_dirs < MAX_DIRS; i++)
-		snprintf(cg_dirs[n_cg_dirs++], sizeof(cg_dirs[0]), "%s/%s", hier_paths[i], id);
+	for (int i = 0; i < n_hier_paths && n_cg_dirs < MAX_DIRS; i++) {
+		int n = snprintf(cg_dirs[n_cg_dirs++], sizeof(cg_dirs[0]), "%s/%s", hier_paths[i], id);
+		if (n < 0 || (size_t)n >= sizeof(cg_dirs[0]))
+			abort(); /* a path this long is the test's own bug */
+	}
 }
 
 static void test_parse_good(void)
@@ -507,13 +501,7 @@ int main(void)
 		skip("needs root for cgroups and device nodes");
 		return tap_done();
 	}
-	struct sigaction sa = { .sa_handler = on_fatal_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGABRT, &sa, NULL);
-	alarm(WATCHDOG_S);
+	tap_cleanup_on_signals(cleanup, WATCHDOG_S);
 	atexit(cleanup);
 	find_hierarchies();
 

@@ -27,12 +27,6 @@ static void cleanup(void)
 	base[0] = '\0';
 }
 
-static void on_fatal_signal(int sig)
-{
-	cleanup();
-	_exit(128 + sig);
-}
-
 /* snprintf into a path buffer; truncation is the test's own bug. */
 static void fmt(char *buf, size_t size, const char *f, ...) __attribute__((format(printf, 3, 4)));
 static void fmt(char *buf, size_t size, const char *f, ...)
@@ -220,10 +214,7 @@ static void test_allocator(void)
 
 int main(void)
 {
-	struct sigaction sa = {.sa_handler = on_fatal_signal};
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tap_cleanup_on_signals(cleanup, 0);
 	fmt(base, sizeof(base), "/tmp/test-userns-subid.XXXXXX");
 	if (!mkdtemp(base)) {
 		base[0] = '\0';

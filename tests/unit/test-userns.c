@@ -57,15 +57,6 @@ static void cleanup(void)
 	base[0] = '\0';
 }
 
-static void on_fatal_signal(int sig)
-{
-	static const char msg[] = "# interrupted: cleaning up\n";
-	ssize_t n = write(STDOUT_FILENO, msg, sizeof(msg) - 1);
-	(void)n;
-	cleanup();
-	_exit(128 + sig);
-}
-
 static void skip(const char *reason)
 {
 	printf("ok %d # SKIP %s\n", ++tap_count, reason);
@@ -700,12 +691,7 @@ static void test_init_flow(struct seen *sn, const struct userns_slice *s)
 
 int main(void)
 {
-	struct sigaction sa = {.sa_handler = on_fatal_signal};
-
-	sigaction(SIGALRM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	alarm(WATCHDOG_S);
+	tap_cleanup_on_signals(cleanup, WATCHDOG_S);
 	fmt(base, sizeof(base), "/tmp/test-userns.XXXXXX");
 	if (!mkdtemp(base)) {
 		base[0] = '\0';
