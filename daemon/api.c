@@ -226,6 +226,7 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 	    (r = registry_new(base, &(struct registry_options){ .root = opts->root,
 							    .state = opts->state,
 							    .userns_remap = opts->userns_remap,
+							    .prepared = opts->prepared,
 							    .userns_user = opts->userns_user,
 							    .subuid_file = opts->subuid_file,
 							    .subgid_file = opts->subgid_file },

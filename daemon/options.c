@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		"  --userns-remap[=USER]  run every container in a user namespace of its own, its root an\n"
 		"                     unprivileged host uid from USER's ranges in /etc/subuid and /etc/subgid\n"
 		"                     (default user: containd); --userns=host opts a container out\n"
+		"  --prepared N       keep N container processes prepared while idle: faster starts, N idle\n"
+		"                     processes (default 2, 0 to 8)\n"
 		"  --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  --foreground       stay in the foreground (the only mode; accepted for scripts)\n"
 		"  --version          print the version and exit\n"
@@ -64,7 +66,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 {
 	enum { OPT_SOCKET = 256, OPT_ROOT, OPT_STATE, OPT_GROUP, OPT_LOG_LEVEL, OPT_FOREGROUND, OPT_VERSION,
 	       OPT_HANDSHAKE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_USERNS_REMAP, OPT_SUBUID_FILE,
-	       OPT_SUBGID_FILE };
+	       OPT_SUBGID_FILE, OPT_PREPARED };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -73,6 +75,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 		{ "userns-remap", optional_argument, NULL, OPT_USERNS_REMAP },
+		{ "prepared", required_argument, NULL, OPT_PREPARED },
 		{ "subuid-file", required_argument, NULL, OPT_SUBUID_FILE },
 		{ "subgid-file", required_argument, NULL, OPT_SUBGID_FILE },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -90,6 +93,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 	ret->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
 	ret->request_timeout = DEFAULT_REQUEST_TIMEOUT;
 	ret->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+	ret->prepared = 2;
 	ret->socket_path = strdup(DEFAULT_SOCKET);
 	ret->root = strdup(DEFAULT_ROOT);
 	ret->state = strdup(DEFAULT_STATE);
@@ -124,6 +128,17 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 				r = ret->userns_user ? 0 : -ENOMEM;
 			}
 			break;
+		case OPT_PREPARED: {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || v > 8) {
+				fprintf(stderr, "containd: --prepared takes a number from 0 to 8: %s\n", optarg);
+				r = -EINVAL;
+			}
+			ret->prepared = (unsigned)v;
+			break;
+		}
 		case OPT_SUBUID_FILE: r = set_path(&ret->subuid_file, optarg, "--subuid-file"); break;
 		case OPT_SUBGID_FILE: r = set_path(&ret->subgid_file, optarg, "--subgid-file"); break;
 		case OPT_HANDSHAKE_TIMEOUT: r = set_timeout(&ret->handshake_timeout, optarg, "--handshake-timeout"); break;

@@ -16,6 +16,7 @@ struct daemon_options {
 	unsigned idle_timeout;      /* --idle-timeout: no request, nothing owed, no bytes */
 	/* User namespaces: --userns-remap[=USER] makes one the default for every container; USER
 	 * (default "containd") names the subordinate ids to use, also for --userns=auto. */
+	unsigned prepared; /* --prepared: container processes kept ready while idle */
 	bool userns_remap;
 	char *userns_user;
 	char *subuid_file, *subgid_file; /* hidden: other files than /etc/subuid and /etc/subgid */

@@ -24,8 +24,12 @@ struct pool {
 	struct cgroup_manager *cgm;
 	int exe_fd;
 	struct userns_allocator *userns; /* slices for spares in a user namespace, or NULL */
-	bool userns_default;             /* the idle spare is made in a user namespace */
-	struct spare *idle;
+	bool userns_default;             /* idle spares are made in a user namespace */
+	/* Idle spares, ready for the next runs. Two by default: back-to-back runs then always find
+	 * one that finished preparing (its re-exec and prepared mounts take about as long as a short
+	 * container's whole run). */
+	struct spare *idle[POOL_MAX_IDLE];
+	unsigned n_idle, target;
 	struct spare *discarding; /* being killed and removed in the background */
 	struct event *ev_refill;
 	bool stopped;
@@ -139,13 +143,21 @@ bool pool_busy(const struct pool *pool)
 	return pool->discarding != NULL;
 }
 
+static void pool_unidle(struct pool *pool, struct spare *sp)
+{
+	for (unsigned i = 0; i < pool->n_idle; i++)
+		if (pool->idle[i] == sp) {
+			pool->idle[i] = pool->idle[--pool->n_idle];
+			return;
+		}
+}
+
 static void spare_on_unexpected_death(evutil_socket_t fd, short what, void *arg)
 {
 	struct spare *sp = arg;
 	struct pool *pool = sp->pool;
 	log_warning("the prepared container process %d died; a new one is made on the next run", (int)sp->init.proc.pid);
-	if (pool->idle == sp)
-		pool->idle = NULL;
+	pool_unidle(pool, sp);
 	sp->next_discarding = pool->discarding;
 	pool->discarding = sp;
 	spare_on_dead(fd, what, sp);
@@ -228,7 +240,7 @@ static bool spare_watch(struct pool *pool, struct spare *sp)
 			event_free(TAKE_PTR(sp->ev_death));
 		return false;
 	}
-	pool->idle = sp;
+	pool->idle[pool->n_idle++] = sp;
 	return true;
 }
 
@@ -237,31 +249,40 @@ static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 	struct pool *pool = arg;
 	_cleanup_free_ char *err = NULL;
 	struct spare *sp;
-	if (pool->idle || pool->stopped)
+	if (pool->n_idle >= pool->target || pool->stopped)
 		return;
 	if (spare_new(pool, pool->userns_default, &sp, &err) < 0) {
 		log_warning("cannot prepare a container process ahead of time: %s", err ? err : "unknown error");
 		return;
 	}
-	if (!spare_watch(pool, sp))
+	if (!spare_watch(pool, sp)) {
 		pool_discard(sp);
+		return;
+	}
+	/* One spare per turn of the loop: requests are served in between. */
+	pool_schedule_refill(pool, 0);
 }
 
 void pool_schedule_refill(struct pool *pool, long delay_us)
 {
 	struct timeval tv = { .tv_sec = 0, .tv_usec = delay_us };
-	if (!pool->idle && !pool->stopped && pool->ev_refill)
+	if (pool->n_idle < pool->target && !pool->stopped && pool->ev_refill)
 		evtimer_add(pool->ev_refill, &tv);
 }
 
 struct spare *pool_take(struct pool *pool, bool userns, char **reterr)
 {
-	struct spare *sp = pool->idle;
-	if (sp && sp->userns == userns) {
-		pool->idle = NULL;
+	/* The oldest first: it has had the most time to finish preparing. */
+	for (unsigned i = 0; i < pool->n_idle; i++) {
+		struct spare *sp = pool->idle[i];
+		if (sp->userns != userns)
+			continue;
+		memmove(&pool->idle[i], &pool->idle[i + 1], (pool->n_idle - i - 1) * sizeof(pool->idle[0]));
+		pool->n_idle--;
 		event_free(TAKE_PTR(sp->ev_death));
 		return sp;
 	}
+	struct spare *sp;
 	return spare_new(pool, userns, &sp, reterr) < 0 ? NULL : sp;
 }
 
@@ -269,7 +290,8 @@ void pool_give_back(struct pool *pool, struct spare *sp)
 {
 	if (!sp)
 		return;
-	if (!pool->idle && !pool->stopped && sp->userns == pool->userns_default && spare_watch(pool, sp))
+	if (pool->n_idle < pool->target && !pool->stopped && sp->userns == pool->userns_default &&
+	    spare_watch(pool, sp))
 		return;
 	pool_discard(sp);
 }
@@ -324,7 +346,7 @@ void pool_remove_leftovers(struct pool *pool)
 }
 
 int pool_new(struct event_base *base, const char *root, const char *prepare_dir, struct cgroup_manager *cgm, int exe_fd,
-	     struct userns_allocator *userns, bool userns_default, struct pool **ret, char **reterr)
+	     struct userns_allocator *userns, bool userns_default, unsigned target, struct pool **ret, char **reterr)
 {
 	struct pool *pool = calloc(1, sizeof(*pool));
 	if (!pool || !(pool->root = strdup(root)) || !(pool->prepare_dir = strdup(prepare_dir))) {
@@ -338,6 +360,7 @@ int pool_new(struct event_base *base, const char *root, const char *prepare_dir,
 	pool->exe_fd = exe_fd;
 	pool->userns = userns;
 	pool->userns_default = userns_default;
+	pool->target = target < POOL_MAX_IDLE ? target : POOL_MAX_IDLE;
 	pool->ev_refill = evtimer_new(base, pool_on_refill, pool);
 	if (!pool->ev_refill) {
 		pool_free(pool);
@@ -350,7 +373,8 @@ int pool_new(struct event_base *base, const char *root, const char *prepare_dir,
 void pool_stop(struct pool *pool)
 {
 	pool->stopped = true;
-	pool_discard(TAKE_PTR(pool->idle));
+	while (pool->n_idle)
+		pool_discard(pool->idle[--pool->n_idle]);
 }
 
 void pool_free(struct pool *pool)

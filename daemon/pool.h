@@ -1,4 +1,4 @@
-/* The pool of prepared inits ("spares"): while idle the daemon keeps one container init already
+/* The pool of prepared inits ("spares"): while idle the daemon keeps a few (two by default) container inits already
  * cloned into fresh namespaces and its own cgroup, with the container's directories made, so a run
  * only hands over a spec. A spare that is not used is killed and its cgroups and directories
  * removed, outside the event loop. */
@@ -15,6 +15,9 @@ struct cgroup_manager;
 struct pool;
 struct offload;
 
+#define POOL_MAX_IDLE 8
+#define POOL_DEFAULT_IDLE 2
+
 struct spare {
 	struct pool *pool;
 	char id[65];                 /* the container id it will serve */
@@ -29,17 +32,18 @@ struct spare {
 };
 
 /* userns: the allocator of slices for spares in a user namespace (NULL: none can be made);
- * userns_default: the idle spare is made in one (--userns-remap). */
+ * userns_default: idle spares are made in one (--userns-remap). */
+/* target: how many spares to keep ready while idle (at most POOL_MAX_IDLE). */
 int pool_new(struct event_base *base, const char *root, const char *prepare_dir, struct cgroup_manager *cgm, int exe_fd,
-	     struct userns_allocator *userns, bool userns_default, struct pool **ret, char **reterr);
-/* Discards the idle spare (blocking: shutdown only) and frees the pool. */
+	     struct userns_allocator *userns, bool userns_default, unsigned target, struct pool **ret, char **reterr);
+/* Discards the idle spares (blocking: shutdown only) and frees the pool. */
 void pool_free(struct pool *pool);
-/* No more spares from now on; the idle one is discarded. */
+/* No more spares from now on; the idle ones are discarded. */
 void pool_stop(struct pool *pool);
 /* Whether discarded spares are still being cleaned up. */
 bool pool_busy(const struct pool *pool);
 
-/* The idle spare, or a new one; in a user namespace or not. */
+/* The oldest idle spare, or a new one; in a user namespace or not. */
 struct spare *pool_take(struct pool *pool, bool userns, char **reterr);
 /* A run that failed before it used its spare gives it back (a clean one is as good as new). */
 void pool_give_back(struct pool *pool, struct spare *sp);

@@ -241,7 +241,7 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 		goto fail;
 	}
 	if ((r = rt_init_exe_open(opts->init_path, &exe_fd, reterr)) < 0 ||
-	    (r = pool_new(base, opts->root, reg->prepare_dir, cgm, exe_fd, reg->userns, reg->userns_remap, &reg->pool,
+	    (r = pool_new(base, opts->root, reg->prepare_dir, cgm, exe_fd, reg->userns, reg->userns_remap, opts->prepared, &reg->pool,
 			  reterr)) < 0)
 		goto fail;
 	reg->exe_fd = TAKE_FD(exe_fd);

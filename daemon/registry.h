@@ -18,6 +18,7 @@ struct registry_options {
 	const char *root, *state;
 	const char *init_path; /* containd-init to copy into a sealed memfd; NULL: next to containd */
 	bool userns_remap;     /* every container in a user namespace unless it asks for the host's */
+	unsigned prepared;     /* spares kept ready */
 	const char *userns_user, *subuid_file, *subgid_file;
 };
 

@@ -181,12 +181,13 @@ is "$RC:$OUT" "0:hello from cgroup v2" "cctl run --rm alpine echo works"
 [[ $RC == 0 ]] || diag "$ERR"
 run_cctl run --rm alpine cat /proc/self/cgroup
 is "$OUT" "0::/" "inside the container /proc/self/cgroup is 0::/ (cgroup namespace)"
-wait_for 5 eval '[[ -n $(spare_cgroups) ]]'
+wait_for 5 eval '[[ $(spare_cgroups | wc -w) == 2 ]]'
 spare=$(spare_cgroups)
-if [[ $(wc -w <<<"$spare") == 1 ]] && [[ $(cat "$CG/$spare/memory.max" "$CG/$spare/pids.max" 2>&1 | tr '\n' ' ') == "max max " ]]; then
-	pass "one prepared init process waits in a cgroup of its own under containd.service, without limits"
+limits=$(for s in $spare; do cat "$CG/$s/memory.max" "$CG/$s/pids.max"; done 2>&1 | tr '\n' ' ')
+if [[ $(wc -w <<<"$spare") == 2 ]] && [[ $limits == "max max max max " ]]; then
+	pass "two prepared init processes wait in cgroups of their own under containd.service, without limits"
 else
-	fail "one prepared init process waits in a cgroup of its own under containd.service, without limits"
+	fail "two prepared init processes wait in cgroups of their own under containd.service, without limits"
 	diag "spare cgroups: '$spare'; children: $(child_cgroups | tr '\n' ' ')"
 	diag "$(ps -eo pid,comm,cgroup | grep -E 'containd' 2>&1)"
 fi

@@ -6,11 +6,11 @@ need_alpine
 DAEMON_OWN_CGROUP=1 start_daemon || exit 1
 import_alpine
 "$CCTL" run --rm alpine true   # warm up lazily created state
-sleep 0.3                       # let the daemon see the client go and prepare its spare
+sleep 0.3                       # let the daemon see the client go and prepare its spares
 
 fds_before=$(daemon_fds)
 mounts_before=$(wc -l </proc/self/mountinfo)
-# The daemon keeps one prepared container process (comm containd-spare); count the others.
+# The daemon keeps two prepared container processes (comm containd-spare); count the others.
 children() { ps -o comm= --ppid "$DAEMON_PID" | grep -vcx 'containd-spare'; }
 children_before=$(children)
 failed=0
@@ -32,9 +32,9 @@ sleep 0.2
 is "$(daemon_fds)" "$fds_before" "the daemon holds the same number of fds as before"
 is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mounts are left on the host"
 is "$(children)" "$children_before" "no child processes are left"
-is "$(ps -o comm= --ppid "$DAEMON_PID" | grep -cx 'containd-spare')" 1 "one prepared process waits for the next run"
+is "$(ps -o comm= --ppid "$DAEMON_PID" | grep -cx 'containd-spare')" 2 "two prepared processes wait for the next runs"
 is "$(ls "$DAEMON_DIR/root/containers" | wc -l)" 0 "no container directories are left under --root"
-is "$(ls -A "$DAEMON_DIR/root/containers" | grep -c '^\.spare-')" 1 "only the prepared one (hidden) waits there"
+is "$(ls -A "$DAEMON_DIR/root/containers" | grep -c '^\.spare-')" 2 "only the prepared ones (hidden) wait there"
 is "$(ls -A "$DAEMON_DIR/state" | tr '\n' ' ')" "prepare rootfs staging " \
 	"nothing but the shared mount points (prepared mounts, root, user namespace layer staging) are under --state"
 is "$(ls -A "$DAEMON_DIR/state/prepare" "$DAEMON_DIR/state/rootfs" "$DAEMON_DIR/state/staging" | grep -vc ':$\|^$')" 0 \
@@ -43,5 +43,6 @@ is "$(ls -A "$DAEMON_DIR/state/prepare" "$DAEMON_DIR/state/rootfs" "$DAEMON_DIR/
 grep -oE 'container [0-9a-f]{64} started' "$DAEMON_DIR/log" | awk '{ print $2 }' >>"$DAEMON_DIR/ids"
 is "$(sort -u "$DAEMON_DIR/ids" | wc -l)" 121 "the log names all 121 containers"
 is "$(leftover_cgroups)" "" "no cgroups of recorded containers are left"
-is "$(for cg in "${DAEMON_CGROUPS[@]}"; do find "$cg" -mindepth 1 -type d; done | wc -l)" "${#DAEMON_CGROUPS[@]}" "the daemon's subtree holds one cgroup per hierarchy (the prepared process's)"
+is "$(for cg in "${DAEMON_CGROUPS[@]}"; do find "$cg" -mindepth 1 -type d; done | wc -l)" "$((2 * ${#DAEMON_CGROUPS[@]}))" \
+	"the daemon's subtree holds two cgroups per hierarchy (the prepared processes')"
 done_testing

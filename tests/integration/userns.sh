@@ -11,7 +11,8 @@ mkdir -p "$ids"
 # Two slices only, so that running out shows.
 echo "containd-test:$base:131072" >"$ids/subuid"
 echo "containd-test:$base:131072" >"$ids/subgid"
-USERNS=(--userns-remap=containd-test --subuid-file "$ids/subuid" --subgid-file "$ids/subgid")
+# One prepared container, which holds a slice of its own: the slice arithmetic below counts on it.
+USERNS=(--userns-remap=containd-test --subuid-file "$ids/subuid" --subgid-file "$ids/subgid" --prepared 1)
 start_daemon d "${USERNS[@]}" || exit 1
 import_alpine || exit 1
 
