@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "protocol/wire.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -254,29 +255,14 @@ static void send_blocking(struct state *s, const char *buf, size_t len)
 /* A raw non-blocking sendmsg() loop for what wire_writer refuses (more than PROTO_MAX_FDS fds). */
 static void send_raw(struct state *s, const char *buf, size_t len, int *fds, unsigned nfds)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
-	} control;
 	size_t off = 0;
 	flush_writer(s);
 	model_append(s, buf, len);
 	while (off < len && !s->dead) {
-		struct iovec iov = {.iov_base = (void *)(buf + off), .iov_len = len - off};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (off == 0 && nfds > 0) {
-			memset(&control, 0, sizeof(control));
-			mh.msg_control = control.buf;
-			mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-			struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-			memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-		}
-		ssize_t n = sendmsg(s->sv[0], &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		/* The fds go with the chunk's first byte only. */
+		ssize_t n = fdpass_send(s->sv[0], buf + off, len - off, fds, off == 0 ? nfds : 0, MSG_DONTWAIT);
 		if (n < 0) {
-			FUZZ_CHECK(errno == EAGAIN);
+			FUZZ_CHECK(n == -EAGAIN);
 			drain(s);
 			continue;
 		}
