@@ -137,14 +137,19 @@ static int mount_on(int rootfd, const struct rt_mount *m, char *err, size_t errl
 	if (mount(m->source ? m->source : m->type, path, m->type, flags & ~(unsigned long)(bind ? MS_RDONLY : 0),
 		  m->data) < 0)
 		return fail(err, errlen, -errno, "cannot mount %s on %s: %m", m->type, m->destination);
-	if (bind && (flags & MS_RDONLY)) {
+	/* The kernel ignores every flag but MS_REC on a new bind mount: ro, nosuid, nodev, noexec
+	 * and the atime flags would be silently lost (a "nosuid" bind would still honour setuid
+	 * binaries) without a remount that sets them. */
+	const unsigned long remount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+					    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+	if (bind && (flags & remount_flags)) {
 		/* A bind mount takes its flags on a remount, through a new handle on the new mount. */
 		_cleanup_close_ int top = open_target(rootfd, m->destination, TARGET_EXISTING, err, errlen);
 		if (top < 0)
 			return top;
 		fd_path(top, path);
-		if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
-			return fail(err, errlen, -errno, "cannot make %s read-only: %m", m->destination);
+		if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | (flags & remount_flags), NULL) < 0)
+			return fail(err, errlen, -errno, "cannot set the mount options of %s: %m", m->destination);
 	}
 	return 0;
 }
