@@ -172,9 +172,16 @@ static const struct {
  * filesystems mounted there), as Docker gives them. The init still sees the host's /dev here. */
 static int copy_host_devices(int hostdir, int dir, int depth, char *err, size_t errlen)
 {
-	_cleanup_closedir_ DIR *d = fdopendir(fcntl(hostdir, F_DUPFD_CLOEXEC, 3));
-	if (!d)
+	int dupfd = fcntl(hostdir, F_DUPFD_CLOEXEC, 3);
+	if (dupfd < 0)
 		return fail(err, errlen, -errno, "cannot read the host's /dev: %m");
+	/* fdopendir() takes the fd only when it succeeds. */
+	_cleanup_closedir_ DIR *d = fdopendir(dupfd);
+	if (!d) {
+		int e = -errno;
+		close(dupfd);
+		return fail(err, errlen, e, "cannot read the host's /dev: %m");
+	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		struct stat st;
@@ -278,7 +285,8 @@ static int mask_path(int rootfd, const char *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* Makes a path read-only: a recursive bind of it onto itself with the read-only attribute. */
+/* Makes a path read-only: a recursive bind of it onto itself, read-only, nosuid, nodev and
+ * noexec (nothing below /proc or /sys needs to be executed or opened as a device). */
 static int readonly_path(int rootfd, const char *p, char *err, size_t errlen)
 {
 	_cleanup_close_ int target = open_target(rootfd, p, TARGET_EXISTING, err, errlen);
