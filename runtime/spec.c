@@ -162,6 +162,12 @@ int spec_validate(const struct rt_spec *spec, char **reterr)
 		return err_set(reterr, -EINVAL, "the root path must be absolute");
 	if (spec->hostname && strlen(spec->hostname) > 64)
 		return err_set(reterr, -EINVAL, "the hostname is longer than 64 characters");
+	/* The init always builds a root (the mount tree made private, the overlay, pivot_root) and
+	 * sets the hostname: outside namespaces of its own it would do so to the host's. */
+	if (!(spec->namespaces & CLONE_NEWNS))
+		return err_set(reterr, -EINVAL, "a container needs a mount namespace of its own");
+	if (spec->hostname && !(spec->namespaces & CLONE_NEWUTS))
+		return err_set(reterr, -EINVAL, "a hostname needs a UTS namespace of its own");
 	for (size_t i = 0; i < spec->n_mounts; i++)
 		if (!path_ok(spec->mounts[i].destination) || !spec->mounts[i].type)
 			return err_set(reterr, -EINVAL, "mount %zu needs an absolute destination and a type", i);

@@ -343,7 +343,8 @@ static const char base_doc[] =
     " \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1, \"hard\": 2}]},"
     " \"root\": {\"path\": \"/r\"}, \"hostname\": \"h\","
     " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"options\": [\"nosuid\", \"x=1\"]}],"
-    " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}], \"resources\": {\"memory\": {\"limit\": 1048576},"
+    " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"uts\"}],"
+    "  \"resources\": {\"memory\": {\"limit\": 1048576},"
     "  \"cpu\": {\"quota\": 50000, \"period\": 100000}, \"pids\": {\"limit\": 5}},"
     "  \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}], \"sysctl\": {\"a.b\": \"1\"}},"
     " \"containd\": {\"seccomp\": {\"mode\": \"default\"}, \"lowerdirs\": [\"/l\"]}}";
@@ -433,7 +434,7 @@ static void test_base_doc(void)
 	struct rlimits def;
 	rlimits_default(&def);
 	is_int(s.process.rlimits.limit[RLIMIT_STACK].soft, def.limit[RLIMIT_STACK].soft, "unnamed rlimits: defaults");
-	is_int(s.namespaces, CLONE_NEWPID, "namespaces: only the named ones");
+	is_int(s.namespaces, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS, "namespaces: only the named ones");
 	is_int(s.resources.memory, 1048576, "memory limit");
 	is_int(s.resources.cpus_milli, 500, "quota/period in thousandths of a CPU");
 	is_int(s.resources.pids, 5, "pids limit");
@@ -554,6 +555,9 @@ static void test_refusals(void)
 	refused("linux.namespaces", "{}", "linux.namespaces");
 	refused("linux.namespaces.0.type", "\"time\"", "unknown namespace type \"time\"");
 	refused("linux.namespaces.0", "\"pid\"", "namespace");
+	/* The init mounts, pivots and sets the hostname: never in the host's namespaces. */
+	refused("linux.namespaces", "[{\"type\": \"pid\"}, {\"type\": \"uts\"}]", "mount namespace");
+	refused("linux.namespaces", "[{\"type\": \"pid\"}, {\"type\": \"mount\"}]", "UTS namespace");
 	refused("linux.uidMappings.0.hostID", "-1", "uidMappings[0]");
 	refused("linux.uidMappings.0.hostID", "4294967296", "uidMappings[0]");
 	refused("linux.uidMappings.0.size", "0", "uidMappings[0]");
