@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -118,6 +119,27 @@ static void fd_path(int fd, char buf[static 32])
 	snprintf(buf, 32, "/proc/self/fd/%d", fd);
 }
 
+/* The per-mount flags a mount has now (statvfs), as MS_* flags to keep on a remount; its atime
+ * flags only when the remount names none. */
+static unsigned long mount_flags_kept(const struct statvfs *sv, unsigned long asked)
+{
+	static const struct {
+		unsigned long st, ms;
+		bool atime;
+	} map[] = {
+		{ ST_RDONLY, MS_RDONLY, false },	{ ST_NOSUID, MS_NOSUID, false },
+		{ ST_NODEV, MS_NODEV, false },		{ ST_NOEXEC, MS_NOEXEC, false },
+		{ ST_NOATIME, MS_NOATIME, true },	{ ST_NODIRATIME, MS_NODIRATIME, true },
+		{ ST_RELATIME, MS_RELATIME, true },
+	};
+	bool atime_asked = (asked & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) != 0;
+	unsigned long kept = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if ((sv->f_flag & map[i].st) && !(map[i].atime && atime_asked))
+			kept |= map[i].ms;
+	return kept;
+}
+
 /* Mounts one filesystem (or a bind) on a target opened inside the root. mount(2) on
  * /proc/self/fd/N acts on exactly the directory that fd holds, not on whatever a path names by
  * the time of the call. */
@@ -148,8 +170,16 @@ static int mount_on(int rootfd, const struct rt_mount *m, char *err, size_t errl
 		if (top < 0)
 			return top;
 		fd_path(top, path);
-		if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | (flags & remount_flags), NULL) < 0)
-			return fail(err, errlen, -errno, "cannot set the mount options of %s: %m", m->destination);
+		unsigned long want = MS_BIND | MS_REMOUNT | (flags & remount_flags);
+		if (mount(NULL, path, NULL, want, NULL) < 0) {
+			/* In a user namespace the kernel refuses to clear the flags that a bind of a
+			 * more privileged mount carries (they are locked): keep those the mount has,
+			 * which only ever makes it more restricted than asked. */
+			struct statvfs sv;
+			if (errno != EPERM || statvfs(path, &sv) < 0 ||
+			    mount(NULL, path, NULL, want | mount_flags_kept(&sv, flags), NULL) < 0)
+				return fail(err, errlen, -errno, "cannot set the mount options of %s: %m", m->destination);
+		}
 	}
 	return 0;
 }
