@@ -186,7 +186,9 @@ int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char *
 	}
 	ret->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
 	ret->sync_fd = TAKE_FD(parent_fd);
-	/* The pidfd pins the pid until the child is reaped: this names the child's namespace. */
+	/* The pidfd pins the pid until the child is reaped: this names the child's namespace. When
+	 * it cannot be opened (-1), the container still works; only its mounts are then torn down
+	 * on its exit path rather than in the cleaner. */
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
 	ret->mntns_fd = (opts->namespaces & CLONE_NEWNS) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
