@@ -205,6 +205,8 @@ static int record_from(struct registry *reg, json_t *rec, struct container *ct, 
 	if ((r = str_from(rec, "error", &ct->error)) < 0 || !ct->name || !ct->image_id)
 		return err_set(reterr, r < 0 ? r : -ENOMEM, "cannot load the record");
 	ct->reg = reg;
+	/* Not a field of its own: a container ran in a user namespace exactly when its spec maps ids. */
+	ct->userns = ct->spec.n_uid_mappings > 0;
 	ct->state = CONTAINER_EXITED;
 	ct->exit_code = exit_code;
 	ct->signal = sig;
