@@ -104,5 +104,7 @@ int container_watch(struct container *ct);
 void container_settled(struct container *ct);
 void container_destroy(struct container *ct);
 void container_free(struct container *ct);
+/* Deletes the container's record, then its directory (in an offload child): 0 or -errno. */
+int container_delete_files(void *arg);
 /* Gives the container's user namespace slice back, once its processes are gone. */
 void container_release_slice(struct container *ct);

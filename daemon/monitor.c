@@ -92,10 +92,8 @@ static int cleanup_child(void *arg)
 	int r = 0;
 	for (int i = 0; ct->cg && (r = cgroup_destroy(ct->cg)) == -EBUSY && i < 100; i++)
 		usleep(i < 10 ? 1000 : 20000);
-	if (r == 0 && ct->cleaner_deletes_files) {
-		_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
-		r = dir ? rm_rf(dir) : -ENOMEM;
-	}
+	if (r == 0 && ct->cleaner_deletes_files)
+		r = container_delete_files(ct);
 	return r;
 }
 
