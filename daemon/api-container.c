@@ -70,8 +70,8 @@ static int wait_add(struct api *api, enum wait_kind kind, struct container *ct, 
 static void wait_add_failed(struct conn *c, json_t *id, int r)
 {
 	if (r == -EUSERS)
-		conn_send_error(c, id, PROTO_E_LIMIT, NULL, "too many pending waits and removals on this connection (%d)",
-				API_MAX_WAITS_PER_CONN);
+		conn_send_error(c, id, PROTO_E_LIMIT, NULL,
+				"too many pending waits and removals on this connection (%d)", API_MAX_WAITS_PER_CONN);
 	else
 		conn_send_error(c, id, PROTO_E_INTERNAL, NULL, "out of memory");
 }

@@ -119,7 +119,8 @@ static void files_deleted(int r, void *arg)
 static void container_remove_files(struct container *ct)
 {
 	ct->removing = true;
-	if (offload_run(ct->reg->base, "containd-clean", container_delete_files, ct, files_deleted, &ct->cleaner, -1) < 0)
+	if (offload_run(ct->reg->base, "containd-clean", container_delete_files, ct, files_deleted, &ct->cleaner, -1) <
+	    0)
 		files_deleted(container_delete_files(ct), ct);
 }
 
