@@ -67,12 +67,13 @@ record_id "$id"
 # Its exit's cleanup (cgroups) done, the removal's own cleaner is the one the kill interrupts.
 for _ in $(seq 500); do ps -o comm= --ppid "$DAEMON_PID" | grep -qx containd-clean || break; sleep 0.01; done
 "$CCTL" rm doomed >/dev/null 2>&1 &
+rmpid=$!
 for _ in $(seq 500); do ps -o comm= --ppid "$DAEMON_PID" | grep -qx containd-clean && break; sleep 0.01; done
 sleep 0.05
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 STOPPED_PIDS+="$DAEMON_PID "
-wait
+wait "$rmpid"
 if [[ -d $dir/root/containers/$id/upper/many ]]; then
 	start_daemon d3 --root "$dir/root" || exit 1
 	run_cctl ps -a
