@@ -84,7 +84,8 @@ import_alpine || exit 1
 is "$("$CCTL" run --rm --userns=auto alpine cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')" "0 $base 65536" \
 	"--userns=auto gives one container a user namespace"
 # What inspect says of it survives a restart (the record keeps the spec's id maps).
-id=$("$CCTL" run -d --userns=auto --name kept alpine true)
+# (Its one slice comes back a moment after the container above exited.)
+for _ in $(seq 100); do id=$("$CCTL" run -d --userns=auto --name kept alpine true 2>/dev/null) && break; sleep 0.05; done
 "$CCTL" wait kept >/dev/null
 record_id "$id"
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
