@@ -45,14 +45,35 @@ static void wait_free(struct api_wait *w)
 	free(w);
 }
 
+/* The container.wait and container.remove calls one connection may have pending: one per
+ * container is all a client needs. Without a cap a peer could grow the daemon's memory (and the
+ * walk every container event makes over the waits) without bound, one small request at a time. */
+#define API_MAX_WAITS_PER_CONN REGISTRY_MAX_CONTAINERS
+
 static int wait_add(struct api *api, enum wait_kind kind, struct container *ct, struct conn *c, json_t *id)
 {
+	if (kind == WAIT_EXIT || kind == WAIT_REMOVE) {
+		unsigned n = 0;
+		for (struct api_wait *w = api->waits; w; w = w->next)
+			n += !w->dead && w->conn == c && (w->kind == WAIT_EXIT || w->kind == WAIT_REMOVE);
+		if (n >= API_MAX_WAITS_PER_CONN)
+			return -EUSERS;
+	}
 	struct api_wait *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	*w = (struct api_wait){ .kind = kind, .ct = ct, .conn = conn_ref(c), .id = json_incref(id), .next = api->waits };
 	api->waits = w;
 	return 0;
+}
+
+static void wait_add_failed(struct conn *c, json_t *id, int r)
+{
+	if (r == -EUSERS)
+		conn_send_error(c, id, PROTO_E_LIMIT, NULL,
+				"too many pending waits and removals on this connection (%d)", API_MAX_WAITS_PER_CONN);
+	else
+		conn_send_error(c, id, PROTO_E_INTERNAL, NULL, "out of memory");
 }
 
 static void timestamp(const struct timespec *ts, char *buf, size_t size)
@@ -486,11 +507,12 @@ void api_remove(struct api *api, struct conn *c, struct proto_request *req, stru
 	if (!ct)
 		return;
 	/* Registered first: the removal may complete before container_remove returns. */
-	if (wait_add(api, WAIT_REMOVE, ct, c, req->id) < 0) {
-		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory");
+	int r = wait_add(api, WAIT_REMOVE, ct, c, req->id);
+	if (r < 0) {
+		wait_add_failed(c, req->id, r);
 		return;
 	}
-	int r = container_remove(ct, p.force, &err);
+	r = container_remove(ct, p.force, &err);
 	if (r < 0) {
 		for (struct api_wait *w = api->waits; w; w = w->next)
 			if (w->kind == WAIT_REMOVE && w->ct == ct && w->conn == c && w->id == req->id && !w->dead) {
@@ -508,8 +530,9 @@ void api_wait(struct api *api, struct conn *c, struct proto_request *req, struct
 	struct container *ct = find_container(api, c, req, &p);
 	if (!ct)
 		return;
+	int r;
 	if (ct->state == CONTAINER_EXITED)
 		conn_send_result(c, req->id, exit_json(ct), NULL, 0);
-	else if (wait_add(api, WAIT_EXIT, ct, c, req->id) < 0)
-		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory");
+	else if ((r = wait_add(api, WAIT_EXIT, ct, c, req->id)) < 0)
+		wait_add_failed(c, req->id, r);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -75,6 +76,14 @@ void container_record_save(struct container *ct)
 	}
 	if (persist_write(path, rec, &err) < 0)
 		log_error("container %.12s: %s", ct->id, err);
+}
+
+int container_record_remove(const struct registry *reg, const char *id)
+{
+	_cleanup_free_ char *dir = registry_container_dir(reg, id), *path = NULL;
+	if (!dir || asprintf(&path, "%s/" RECORD_FILE, dir) < 0)
+		return -ENOMEM;
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 /* Reading back. A record is the daemon's own output, but a disk can hand back anything: every
@@ -205,6 +214,8 @@ static int record_from(struct registry *reg, json_t *rec, struct container *ct, 
 	if ((r = str_from(rec, "error", &ct->error)) < 0 || !ct->name || !ct->image_id)
 		return err_set(reterr, r < 0 ? r : -ENOMEM, "cannot load the record");
 	ct->reg = reg;
+	/* Not a field of its own: a container ran in a user namespace exactly when its spec maps ids. */
+	ct->userns = ct->spec.n_uid_mappings > 0;
 	ct->state = CONTAINER_EXITED;
 	ct->exit_code = exit_code;
 	ct->signal = sig;

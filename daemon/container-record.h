@@ -10,3 +10,5 @@ void container_record_save(struct container *ct);
  * stopped (now recorded as exited, 255), -ENOENT when there is none, another -errno (with a
  * message) when the record cannot be trusted. */
 int container_record_load(struct registry *reg, const char *dir, struct container **ret, char **reterr);
+/* Deletes the record of container id (none is fine): 0 or -errno. */
+int container_record_remove(const struct registry *reg, const char *id);

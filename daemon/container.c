@@ -93,11 +93,16 @@ void container_destroy(struct container *ct)
 	container_free(ct);
 }
 
-static int delete_files(void *arg)
+/* The record goes first: a removal cut short (the daemon killed, its cleaner with it) leaves a
+ * directory without one, which the next daemon deletes, never a half-deleted container that it
+ * would load again (next to a new one that took its name meanwhile). */
+int container_delete_files(void *arg)
 {
 	struct container *ct = arg;
 	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
-	return dir ? rm_rf(dir) : -ENOMEM;
+	int r = container_record_remove(ct->reg, ct->id);
+	int q = dir ? rm_rf(dir) : -ENOMEM;
+	return r < 0 ? r : q;
 }
 
 static void files_deleted(int r, void *arg)
@@ -114,8 +119,9 @@ static void files_deleted(int r, void *arg)
 static void container_remove_files(struct container *ct)
 {
 	ct->removing = true;
-	if (offload_run(ct->reg->base, "containd-clean", delete_files, ct, files_deleted, &ct->cleaner, -1) < 0)
-		files_deleted(delete_files(ct), ct);
+	if (offload_run(ct->reg->base, "containd-clean", container_delete_files, ct, files_deleted, &ct->cleaner, -1) <
+	    0)
+		files_deleted(container_delete_files(ct), ct);
 }
 
 void container_settled(struct container *ct)
@@ -222,7 +228,7 @@ static void abandon_init(struct container *ct)
 	ct->sync_fd = safe_close(ct->sync_fd);
 	if (ct->cg)
 		(void)cgroup_destroy(ct->cg);
-	(void)delete_files(ct);
+	(void)container_delete_files(ct);
 }
 
 int container_run(struct registry *reg, struct container_config *cfg, const struct image *image, int stdio_fds[3],

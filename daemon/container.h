@@ -80,17 +80,18 @@ struct container {
 	char *error;
 	struct timespec created, started, finished;
 	bool started_reported;
-	bool cleaned_up;     /* exited and its cgroup is gone */
+	bool cleaned_up;     /* exited and its cleaner ran (a failure to remove its cgroups is logged) */
 	bool remove_pending; /* remove once cleaned up */
 	bool removing;       /* exited and going away: invisible to lookups */
 
 	struct container *prev, *next;
 };
 
-/* Creates and starts a container. stdio fds are taken over (on failure too). Failures before the
- * container exists are returned (-EINVAL/-EEXIST/-EUSERS/..., with a message); after that, the
- * outcome is published: CONTAINER_EV_STARTED or CONTAINER_EV_START_FAILED, then EXITED. *ret is
- * valid until CONTAINER_EV_REMOVED. */
+/* Creates and starts a container. stdio fds are taken over (on failure too). Failures before its
+ * init took the spec are returned (-EINVAL/-EEXIST/-EUSERS/..., with a message; an init that was
+ * adopted already is killed and cleaned up out of sight, as for --rm); after that, the outcome is
+ * published: CONTAINER_EV_STARTED or CONTAINER_EV_START_FAILED, then EXITED. *ret is valid until
+ * CONTAINER_EV_REMOVED. */
 int container_run(struct registry *reg, struct container_config *cfg /* taken over */, const struct image *image,
 		  int stdio_fds[3], struct container **ret, char **reterr);
 int container_kill(struct container *ct, int sig, char **reterr);
@@ -104,5 +105,7 @@ int container_watch(struct container *ct);
 void container_settled(struct container *ct);
 void container_destroy(struct container *ct);
 void container_free(struct container *ct);
+/* Deletes the container's record, then its directory (in an offload child): 0 or -errno. */
+int container_delete_files(void *arg);
 /* Gives the container's user namespace slice back, once its processes are gone. */
 void container_release_slice(struct container *ct);

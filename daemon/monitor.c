@@ -92,10 +92,8 @@ static int cleanup_child(void *arg)
 	int r = 0;
 	for (int i = 0; ct->cg && (r = cgroup_destroy(ct->cg)) == -EBUSY && i < 100; i++)
 		usleep(i < 10 ? 1000 : 20000);
-	if (r == 0 && ct->cleaner_deletes_files) {
-		_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
-		r = dir ? rm_rf(dir) : -ENOMEM;
-	}
+	if (r == 0 && ct->cleaner_deletes_files)
+		r = container_delete_files(ct);
 	return r;
 }
 
@@ -122,14 +120,18 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 	if (ct->sync_fd >= 0)
 		drain_sync(ct);
 	int r = pidref_try_wait(&ct->proc, &si);
-	if (r < 0) {
-		log_warning("container %.12s: waitid: %s", ct->id, strerror(-r));
-		return;
-	}
 	if (r == 0)
 		return; /* spurious wakeup */
 	clock_gettime(CLOCK_REALTIME, &ct->finished);
-	ct->exit_code = pidref_exit_code(&si, &ct->signal);
+	if (r < 0) {
+		/* It cannot be waited for (reaped elsewhere): its pidfd stays readable, so returning
+		 * here would spin the loop. It is gone; its status is unknown. */
+		log_warning("container %.12s: waitid: %s", ct->id, strerror(-r));
+		ct->exit_code = 255;
+		ct->signal = 0;
+	} else {
+		ct->exit_code = pidref_exit_code(&si, &ct->signal);
+	}
 	if (ct->cg)
 		ct->oom_killed = cgroup_oom_killed(ct->cg);
 	close_sync(ct);

@@ -59,4 +59,30 @@ like "$(cat "$log")" "quarantining container state .*${ids[1]}" "the daemon repo
 like "$(cat "$log")" "record version 99" "and says why the future one was refused"
 is "$("$CCTL" run --rm alpine echo fine)" "fine" "and runs containers"
 
+# A removal cut short by a crash is not undone: the record goes before the files, so a restarted
+# daemon does not load a half-deleted container (40000 files keep its cleaner busy a while).
+id=$("$CCTL" run -d --name doomed alpine sh -c 'mkdir /many && cd /many && seq 1 40000 | xargs touch')
+record_id "$id"
+"$CCTL" wait doomed >/dev/null
+# Its exit's cleanup (cgroups) done, the removal's own cleaner is the one the kill interrupts.
+for _ in $(seq 500); do ps -o comm= --ppid "$DAEMON_PID" | grep -qx containd-clean || break; sleep 0.01; done
+"$CCTL" rm doomed >/dev/null 2>&1 &
+rmpid=$!
+for _ in $(seq 500); do ps -o comm= --ppid "$DAEMON_PID" | grep -qx containd-clean && break; sleep 0.01; done
+sleep 0.05
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+STOPPED_PIDS+="$DAEMON_PID "
+wait "$rmpid"
+if [[ -d $dir/root/containers/$id/upper/many ]]; then
+	start_daemon d3 --root "$dir/root" || exit 1
+	run_cctl ps -a
+	unlike "$OUT" "doomed" "a container whose removal a crash interrupted stays removed"
+	[[ -e $dir/root/containers/$id ]] && fail "and the rest of its files are deleted at start-up" ||
+		pass "and the rest of its files are deleted at start-up"
+else
+	skip "a container whose removal a crash interrupted stays removed" "the removal finished before the kill"
+	skip "and the rest of its files are deleted at start-up" "the removal finished before the kill"
+fi
+
 done_testing

@@ -131,4 +131,34 @@ fds_after=$(daemon_fds)
 is "$fds_after" "$fds_before" "the daemon holds no more fds than before"
 run_cctl run --rm alpine echo still-works
 is "$OUT" "still-works" "containers still run afterwards"
+
+# One connection cannot pile up container.wait calls without bound: past one per container
+# (4096) the next is refused at once; those accepted are all answered at the exit.
+id=$("$CCTL" run -d alpine sleep 1000)
+record_id "$id"
+python3 - "$CONTAIND_SOCKET" "$id" >"$TEST_TMP/waits.out" <<'PY' &
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.settimeout(30)
+f = s.makefile("rb")
+n = 4097
+req = '{"v":1,"id":%d,"method":"container.wait","params":{"id":"' + sys.argv[2] + '"}}\n'
+s.sendall("".join(req % i for i in range(1, n + 1)).encode())
+first = json.loads(f.readline())
+print(first.get("id"), first.get("error", {}).get("code"), flush=True)
+codes = {}
+for _ in range(n - 1):
+    r = json.loads(f.readline())
+    c = r["result"]["exit_code"] if "result" in r else r.get("error", {}).get("code")
+    codes[c] = codes.get(c, 0) + 1
+print(codes, flush=True)
+PY
+pypid=$!
+for _ in $(seq 1000); do [[ -s $TEST_TMP/waits.out ]] && break; sleep 0.01; done
+"$CCTL" kill "$id" >/dev/null
+wait $pypid
+is "$(sed -n 1p "$TEST_TMP/waits.out")" "4097 limit_reached" "the 4097th pending container.wait on one connection is refused"
+is "$(sed -n 2p "$TEST_TMP/waits.out")" "{137: 4096}" "the 4096 accepted are answered at the exit"
+"$CCTL" rm "$id" >/dev/null
 done_testing

@@ -83,6 +83,16 @@ start_daemon auto --subuid-file "$ids/subuid2" --subgid-file "$ids/subuid2" || e
 import_alpine || exit 1
 is "$("$CCTL" run --rm --userns=auto alpine cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')" "0 $base 65536" \
 	"--userns=auto gives one container a user namespace"
+# What inspect says of it survives a restart (the record keeps the spec's id maps).
+# (Its one slice comes back a moment after the container above exited.)
+for _ in $(seq 100); do id=$("$CCTL" run -d --userns=auto --name kept alpine true 2>/dev/null) && break; sleep 0.05; done
+"$CCTL" wait kept >/dev/null
+record_id "$id"
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+start_daemon auto --subuid-file "$ids/subuid2" --subgid-file "$ids/subuid2" || exit 1
+sec=$("$CCTL" inspect kept | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]["security"], sort_keys=True))')
+like "$sec" '"userns": "auto"' "a restarted daemon still shows the container's user namespace"
+like "$sec" "\"uid_map\": \\[\"0 $base 65536\"\\]" "and its uid map"
 
 # A daemon that cannot honour --userns-remap refuses to start.
 dir=$TEST_TMP/bad
