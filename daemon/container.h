@@ -80,6 +80,7 @@ struct container {
 	char *error;
 	struct timespec created, started, finished;
 	bool started_reported;
+	bool exec_reported; /* its init finished setup (RT_REPORT_EXEC) */
 	bool cleaned_up;     /* exited and its cleaner ran (a failure to remove its cgroups is logged) */
 	bool remove_pending; /* remove once cleaned up */
 	bool removing;       /* exited and going away: invisible to lookups */

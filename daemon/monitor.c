@@ -50,6 +50,10 @@ static void drain_sync(struct container *ct)
 			return;
 		if (r == 1 && rep.type == RT_REPORT_READY)
 			continue;
+		if (r == 1 && rep.type == RT_REPORT_EXEC) {
+			ct->exec_reported = true;
+			continue;
+		}
 		if (r == 1 && rep.type == RT_REPORT_PTY) {
 			safe_close(ct->pty_master);
 			ct->pty_master = fd;
@@ -66,7 +70,8 @@ static void drain_sync(struct container *ct)
 		if (r < 0)
 			log_errno(LOG_LEVEL_WARNING, r, "container %.12s: bad report from its init: %m", ct->id);
 		close_sync(ct);
-		if (!ct->error && ct->state == CONTAINER_CREATED) {
+		/* EOF without the EXEC report: the init died during setup; the exit handler says so. */
+		if (!ct->error && ct->exec_reported && ct->state == CONTAINER_CREATED) {
 			ct->state = CONTAINER_RUNNING;
 			clock_gettime(CLOCK_REALTIME, &ct->started);
 			ct->started_reported = true;

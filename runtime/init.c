@@ -305,6 +305,10 @@ void rt_init_main(const char *prepare_dir, bool userns)
 	init_workdir(spec.process.cwd);
 	/* Raising a hard limit needs CAP_SYS_RESOURCE, which the container may not keep. */
 	init_rlimits(&spec.process);
+	/* From here on every failure is still reported, and a custom seccomp profile could deny
+	 * the report itself: the starter learns now that setup got this far. */
+	if (sync_send_exec(SYNC_FD) < 0)
+		_exit(125);
 	if (spec.process.no_new_privileges) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			sync_fail(SYNC_FD, 125, "cannot set no_new_privs: %s", strerror(errno));

@@ -261,7 +261,8 @@ int rt_init_read_report(int sync_fd, struct rt_report *ret, int *ret_fd)
 	if (n == 0)
 		return 0;
 	if ((size_t)n != sizeof(*ret) ||
-	    (ret->type != RT_REPORT_PTY && ret->type != RT_REPORT_ERROR && ret->type != RT_REPORT_READY) ||
+	    (ret->type != RT_REPORT_PTY && ret->type != RT_REPORT_ERROR && ret->type != RT_REPORT_READY &&
+	     ret->type != RT_REPORT_EXEC) ||
 	    (ret->type == RT_REPORT_PTY) != (*ret_fd >= 0)) {
 		*ret_fd = safe_close(*ret_fd);
 		return -EBADMSG;

@@ -59,7 +59,9 @@ struct rt_start_fds {
 int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
 		  char **reterr);
 
-enum rt_report_type { RT_REPORT_READY = 1, RT_REPORT_PTY = 2, RT_REPORT_ERROR = 3 };
+/* EXEC: setup is done; the channel's EOF after it (and no ERROR) means the command was exec'd.
+ * An EOF without it means the init died during setup (killed from outside, the OOM killer). */
+enum rt_report_type { RT_REPORT_READY = 1, RT_REPORT_PTY = 2, RT_REPORT_ERROR = 3, RT_REPORT_EXEC = 4 };
 
 struct rt_report {
 	int type;
@@ -68,7 +70,8 @@ struct rt_report {
 };
 
 /* Reads one report (non-blocking). 1 with a report (*ret_fd set to the pty master for
- * RT_REPORT_PTY, else -1), 0 at EOF (the command was exec'd, or the init died), -EAGAIN, -errno. */
+ * RT_REPORT_PTY, else -1), 0 at EOF (the command was exec'd if RT_REPORT_EXEC came first and no
+ * error after it; else the init died), -EAGAIN, -errno. */
 int rt_init_read_report(int sync_fd, struct rt_report *ret, int *ret_fd);
 
 /* Kills and reaps an init that never ran container code (so the wait is short), closes it. */

@@ -30,6 +30,13 @@ int sync_send_ready(int sync_fd)
 	return n < 0 ? (int)n : 0;
 }
 
+int sync_send_exec(int sync_fd)
+{
+	struct rt_report rep = { .type = RT_REPORT_EXEC };
+	ssize_t n = fdpass_send(sync_fd, &rep, sizeof(rep), NULL, 0, 0);
+	return n < 0 ? (int)n : 0;
+}
+
 int sync_send_pty(int sync_fd, int master)
 {
 	struct rt_report rep = { .type = RT_REPORT_PTY };

@@ -14,6 +14,8 @@
 /* Reports a setup failure to the starter and exits with Docker's codes (125, 126, 127). */
 void sync_fail(int sync_fd, int exit_code, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 int sync_send_ready(int sync_fd);
+/* Setup is done but for the steps a failure report still follows (credentials, seccomp, exec). */
+int sync_send_exec(int sync_fd);
 /* Hands the master of the container's terminal to the starter. */
 int sync_send_pty(int sync_fd, int master);
 
