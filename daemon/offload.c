@@ -1,4 +1,6 @@
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <linux/sched.h>
@@ -7,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,7 +49,8 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 /* The child starts with copies of every fd the daemon holds. It keeps directories and files (the
  * cgroup hierarchies, the store) and closes every channel to someone else: a client's socket kept
  * open here would hide the daemon's close from that client, a copy of the listening socket or of
- * a container's pty master or setup channel would keep them alive past the daemon's own close. */
+ * a container's pty master or setup channel would keep them alive past the daemon's own close,
+ * and a copy of another container's namespace would make that one's teardown wait for this child. */
 static void close_channels(void)
 {
 	_cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
@@ -60,9 +64,11 @@ static void close_channels(void)
 	while ((de = readdir(d))) {
 		int fd = atoi(de->d_name);
 		struct stat st;
+		struct statfs sfs;
 		if (fd < 3 || fd == self || fstat(fd, &st) < 0)
 			continue;
-		if (S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+		if (S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) ||
+		    (fstatfs(fd, &sfs) == 0 && sfs.f_type == NSFS_MAGIC))
 			close(fd);
 	}
 }
@@ -87,6 +93,16 @@ int offload_run(struct event_base *base, const char *name, offload_fn fn, void *
 	o->proc = PIDREF_NULL;
 	o->done = done;
 	o->arg = arg;
+	/* Whoever closes the handed-off fd last does what its release does: the daemon's copy goes
+	 * first, and the child waits for that (EOF on this pipe once the daemon closed its end)
+	 * before it closes its own. */
+	int order[2] = { -1, -1 };
+	if (handoff_fd >= 0 && pipe2(order, O_CLOEXEC) < 0) {
+		int r = -errno;
+		free(o);
+		safe_close(handoff_fd);
+		return r;
+	}
 	int pidfd = -1;
 	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
@@ -94,16 +110,27 @@ int offload_run(struct event_base *base, const char *name, offload_fn fn, void *
 		int r = -errno;
 		free(o);
 		safe_close(handoff_fd);
+		safe_close(order[0]);
+		safe_close(order[1]);
 		return r;
 	}
 	if (pid == 0) {
-		safe_close(handoff_fd);
+		if (handoff_fd >= 0) {
+			char c;
+			safe_close(order[1]);
+			while (read(order[0], &c, 1) < 0 && errno == EINTR)
+				;
+			safe_close(order[0]);
+			safe_close(handoff_fd);
+		}
 		offload_child_setup(name);
 		int r = fn(arg);
 		/* The exit status carries -r (errno values fit in 8 bits). */
 		_exit(r < 0 ? (-r & 0xff) : 0);
 	}
 	safe_close(handoff_fd);
+	safe_close(order[1]); /* the child may close its copy now */
+	safe_close(order[0]);
 	o->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
 	o->ev = event_new(base, pidfd, EV_READ | EV_PERSIST, on_exit_event, o);
 	if (!o->ev || event_add(o->ev, NULL) < 0) {
