@@ -288,7 +288,12 @@ static int populate_dev(int rootfd, bool host_devices, bool userns, char *err, s
 
 /* Hides a path: /dev/null over a file, an empty read-only tmpfs over a directory. A path the
  * kernel does not have is skipped; a symlink is refused (open_target). */
-static int mask_path(int rootfd, const char *p, char *err, size_t errlen)
+struct mask_sources {
+	int null;  /* the container's /dev/null, bound over masked files */
+	int empty; /* the first masked directory's empty read-only tmpfs, bound over the others */
+};
+
+static int mask_path(int rootfd, const char *p, struct mask_sources *src, char *err, size_t errlen)
 {
 	_cleanup_close_ int target = open_target(rootfd, p, TARGET_EXISTING, err, errlen);
 	if (target == -ENOENT)
@@ -300,17 +305,25 @@ static int mask_path(int rootfd, const char *p, char *err, size_t errlen)
 		return fail(err, errlen, -errno, "cannot stat %s: %m", p);
 	char path[32];
 	fd_path(target, path);
+	char from[32];
 	if (S_ISDIR(st.st_mode)) {
+		/* One empty tmpfs, read-only at the superblock, serves every masked directory: a bind of
+		 * it is as empty and as read-only, and costs no new filesystem to set up and tear down. */
+		if (src->empty >= 0) {
+			fd_path(src->empty, from);
+			if (mount(from, path, NULL, MS_BIND, NULL) < 0)
+				return fail(err, errlen, -errno, "cannot mask %s: %m", p);
+			return 0;
+		}
 		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555") < 0)
 			return fail(err, errlen, -errno, "cannot mask %s: %m", p);
-		return 0;
+		src->empty = open_target(rootfd, p, TARGET_EXISTING, err, errlen);
+		return src->empty < 0 ? src->empty : 0;
 	}
-	_cleanup_close_ int null = open_target(rootfd, "/dev/null", TARGET_EXISTING, err, errlen);
-	if (null < 0)
-		return fail(err, errlen, null, "cannot mask %s: no /dev/null in the container", p);
-	char src[32];
-	fd_path(null, src);
-	if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+	if (src->null < 0 && (src->null = open_target(rootfd, "/dev/null", TARGET_EXISTING, err, errlen)) < 0)
+		return fail(err, errlen, src->null, "cannot mask %s: no /dev/null in the container", p);
+	fd_path(src->null, from);
+	if (mount(from, path, NULL, MS_BIND, NULL) < 0)
 		return fail(err, errlen, -errno, "cannot mask %s: %m", p);
 	return 0;
 }
@@ -368,7 +381,7 @@ static int mount_overlay(const struct rt_spec *spec, char *err, size_t errlen)
  * root, or the prepared tree. */
 static int build_tree(int basefd, const struct rt_spec *spec, bool userns, char *err, size_t errlen)
 {
-	int r;
+	int r = 0;
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		if ((r = mount_on(basefd, &spec->mounts[i], err, errlen)) < 0)
 			return r;
@@ -376,9 +389,14 @@ static int build_tree(int basefd, const struct rt_spec *spec, bool userns, char 
 		    (r = populate_dev(basefd, spec->privileged, userns, err, errlen)) < 0)
 			return r;
 	}
+	struct mask_sources src = { .null = -1, .empty = -1 };
 	for (char **p = spec->masked_paths; p && *p; p++)
-		if ((r = mask_path(basefd, *p, err, errlen)) < 0)
-			return r;
+		if ((r = mask_path(basefd, *p, &src, err, errlen)) < 0)
+			break;
+	safe_close(src.null);
+	safe_close(src.empty);
+	if (r < 0)
+		return r;
 	for (char **p = spec->readonly_paths; p && *p; p++)
 		if ((r = readonly_path(basefd, *p, err, errlen)) < 0)
 			return r;
