@@ -1,5 +1,6 @@
 /* Internals shared by the files of the cgroup module (cgroup.c: manager, layout, create/attach;
- * cgroup-limits.c; cgroup-kill.c: kill and removal; cgroup-devices.c: device rules). Nothing
+ * cgroup-limits.c; cgroup-kill.c: kill and removal; cgroup-devices.c: device rules;
+ * cgroup-freeze.c: pause and unpause). Nothing
  * outside runtime/cgroup*.c includes this header, except the module's unit tests for the
  * testing knobs at its end. */
 #pragma once
