@@ -18,12 +18,14 @@
 
 enum freezer { FREEZER_NONE, FREEZER_V2, FREEZER_V1 };
 
+bool cgroup_testing_freezer_v1;
+
 /* Which freezer serves this container: the v2 one needs cgroup.freeze in its cgroup. */
 static enum freezer freeze_pick(const struct container_cgroup *cg)
 {
 	const struct cgroup_manager *m = cg->m;
 
-	if (cg->v2fd >= 0 && faccessat(cg->v2fd, "cgroup.freeze", W_OK, 0) == 0)
+	if (!cgroup_testing_freezer_v1 && cg->v2fd >= 0 && faccessat(cg->v2fd, "cgroup.freeze", W_OK, 0) == 0)
 		return FREEZER_V2;
 	if (m->freezer >= 0 && (cg->present & (1u << m->freezer)))
 		return FREEZER_V1;

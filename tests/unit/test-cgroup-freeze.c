@@ -1,6 +1,7 @@
 /* Unit tests for runtime/cgroup-freeze.c against the real cgroups of this host (needs root): a
  * child in a test cgroup stops making progress while frozen and goes on once thawed, the freeze
- * is reported as complete, and a frozen cgroup can still be killed (kill, then thaw).
+ * is reported as complete, and a frozen cgroup can still be killed (kill, then thaw). Runs with
+ * the freezer the module picks, and again with the v1 freezer where a hybrid host has both.
  *
  * The child counts in memory shared with the test, so its progress is read without it having to
  * run. Its cgroup is destroyed and the child killed even when an assertion fails, on a signal or
@@ -23,7 +24,7 @@
 #include <unistd.h>
 
 #include "common/macros.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup-internal.h"
 #include "tests/tap.h"
 
 #define WATCHDOG_S 60
@@ -94,11 +95,80 @@ static int spawn_counter(void)
 	return r;
 }
 
+/* One round: create a cgroup, freeze and thaw it empty, then with a counting child, then kill the
+ * child while frozen and remove the cgroup. what names the freezer in the messages. */
+static void test_freezer(struct cgroup_manager *m, const char *what)
+{
+	char *err = NULL, id[64];
+	int r, status;
+
+	*counter = 0;
+	snprintf(id, sizeof(id), "test-freeze-%d-%s", (int)getpid(), what);
+	r = cgroup_create(m, id, NULL, &cg, &err);
+	is_int(r, 0, "%s: create %s (%s)", what, id, err ? err : "ok");
+	free(err);
+	err = NULL;
+	if (r < 0)
+		return;
+	r = cgroup_freeze(cg, true, &err);
+	if (r == -EOPNOTSUPP) {
+		printf("ok %d # SKIP %s: %s\n", ++tap_count, what, err);
+		free(err);
+		cleanup();
+		cgroup_free(cg);
+		cg = NULL;
+		return;
+	}
+	free(err);
+	is_int(r, 0, "%s: freezing an empty cgroup", what);
+	ok(wait_frozen(true), "%s: an empty cgroup is frozen at once", what);
+	is_int(cgroup_freeze(cg, false, NULL), 0, "%s: thawing it", what);
+	ok(wait_frozen(false), "%s: it is thawed", what);
+
+	is_int(spawn_counter(), 0, "%s: a counting child in the cgroup (pid %d)", what, (int)child);
+	for (int i = 0; i < 200 && *counter == 0; i++)
+		sleep_ms(10);
+	ok(*counter > 0, "%s: the child counts", what);
+
+	is_int(cgroup_freeze(cg, true, NULL), 0, "%s: freeze", what);
+	ok(wait_frozen(true), "%s: the freeze completes", what);
+	uint64_t a = *counter;
+	sleep_ms(200);
+	uint64_t b = *counter;
+	is_int((long long)(b - a), 0, "%s: no progress while frozen (%llu)", what, (unsigned long long)a);
+
+	is_int(cgroup_freeze(cg, false, NULL), 0, "%s: thaw", what);
+	ok(wait_frozen(false), "%s: the thaw completes", what);
+	sleep_ms(100);
+	ok(*counter > b, "%s: the child counts again after the thaw (%llu > %llu)", what,
+	   (unsigned long long)*counter, (unsigned long long)b);
+
+	/* A frozen container is killed, then thawed: on v1 the SIGKILL is acted on at the thaw. */
+	is_int(cgroup_freeze(cg, true, NULL), 0, "%s: freeze again", what);
+	ok(wait_frozen(true), "%s: frozen again", what);
+	is_int(cgroup_kill(cg), 0, "%s: kill the frozen cgroup", what);
+	is_int(cgroup_freeze(cg, false, NULL), 0, "%s: thaw after the kill", what);
+	pid_t w = 0;
+	for (int i = 0; i < 500 && (w = waitpid(child, &status, WNOHANG)) == 0; i++)
+		sleep_ms(10);
+	ok(w == child && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "%s: the child died of SIGKILL", what);
+	if (w == child)
+		child = -1;
+	r = -EBUSY;
+	for (int i = 0; i < 1000 && (r = cgroup_destroy(cg)) == -EBUSY; i++)
+		sleep_ms(2);
+	is_int(r, 0, "%s: the cgroup is removed", what);
+	if (r == 0) {
+		cgroup_free(cg);
+		cg = NULL;
+	}
+}
+
 int main(void)
 {
 	struct cgroup_manager *m = NULL;
-	char *err = NULL, id[64];
-	int r, status;
+	char *err = NULL;
+	int r;
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root to create cgroups\n");
@@ -114,70 +184,16 @@ int main(void)
 	r = cgroup_manager_new(&m, &err);
 	is_int(r, 0, "manager: created (%s)", err ? err : "ok");
 	free(err);
-	err = NULL;
 	if (r < 0)
 		return tap_done();
-	snprintf(id, sizeof(id), "test-freeze-%d", (int)getpid());
-	r = cgroup_create(m, id, NULL, &cg, &err);
-	is_int(r, 0, "create %s (%s)", id, err ? err : "ok");
-	free(err);
-	err = NULL;
-	if (r < 0) {
+	test_freezer(m, "default");
+	/* A hybrid host has the v1 freezer next to the unified tree: test that path too. */
+	if (strcmp(cgroup_manager_layout(m), "hybrid") == 0 && access("/sys/fs/cgroup/freezer", F_OK) == 0) {
+		cgroup_testing_freezer_v1 = true;
+		test_freezer(m, "v1");
+		cgroup_testing_freezer_v1 = false;
+	}
+	if (!cg)
 		cgroup_manager_free(m);
-		return tap_done();
-	}
-	r = cgroup_freeze(cg, true, &err);
-	if (r == -EOPNOTSUPP) {
-		printf("ok %d # SKIP %s\n", ++tap_count, err);
-		free(err);
-		cleanup();
-		cgroup_free(cg);
-		cg = NULL;
-		cgroup_manager_free(m);
-		return tap_done();
-	}
-	is_int(r, 0, "freezing an empty cgroup");
-	ok(wait_frozen(true), "an empty cgroup is frozen at once");
-	is_int(cgroup_freeze(cg, false, NULL), 0, "thawing it");
-	ok(wait_frozen(false), "it is thawed");
-
-	is_int(spawn_counter(), 0, "a counting child in the cgroup (pid %d)", (int)child);
-	for (int i = 0; i < 200 && *counter == 0; i++)
-		sleep_ms(10);
-	ok(*counter > 0, "the child counts");
-
-	is_int(cgroup_freeze(cg, true, NULL), 0, "freeze");
-	ok(wait_frozen(true), "the freeze completes");
-	uint64_t a = *counter;
-	sleep_ms(200);
-	uint64_t b = *counter;
-	is_int((long long)(b - a), 0, "no progress while frozen (%llu)", (unsigned long long)a);
-
-	is_int(cgroup_freeze(cg, false, NULL), 0, "thaw");
-	ok(wait_frozen(false), "the thaw completes");
-	sleep_ms(100);
-	ok(*counter > b, "the child counts again after the thaw (%llu > %llu)", (unsigned long long)*counter,
-	   (unsigned long long)b);
-
-	/* A frozen container is killed, then thawed: on v1 the SIGKILL is acted on at the thaw. */
-	is_int(cgroup_freeze(cg, true, NULL), 0, "freeze again");
-	ok(wait_frozen(true), "frozen again");
-	is_int(cgroup_kill(cg), 0, "kill the frozen cgroup");
-	is_int(cgroup_freeze(cg, false, NULL), 0, "thaw after the kill");
-	pid_t w = 0;
-	for (int i = 0; i < 500 && (w = waitpid(child, &status, WNOHANG)) == 0; i++)
-		sleep_ms(10);
-	ok(w == child && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the child died of SIGKILL");
-	if (w == child)
-		child = -1;
-	r = -EBUSY;
-	for (int i = 0; i < 1000 && (r = cgroup_destroy(cg)) == -EBUSY; i++)
-		sleep_ms(2);
-	is_int(r, 0, "the cgroup is removed");
-	if (r == 0) {
-		cgroup_free(cg);
-		cg = NULL;
-	}
-	cgroup_manager_free(m);
 	return tap_done();
 }
