@@ -63,6 +63,23 @@ run_cctl unpause counter
 is "$RC" 1 "unpause of an exited container is refused"
 "$CCTL" rm counter >/dev/null
 
+# Signals other than SIGKILL stay pending while paused and are acted on after unpause (Docker).
+"$CCTL" run --name trapper alpine sh -c 'trap "exit 7" TERM; while :; do sleep 0.05; done' >/dev/null 2>&1 &
+runner=$!
+for _ in $(seq 200); do [[ $(state trapper 2>/dev/null) == running ]] && break; sleep 0.02; done
+record_id "$("$CCTL" inspect trapper | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
+run_cctl pause trapper
+is "$RC" 0 "pause the trapper"
+run_cctl kill -s TERM trapper
+is "$RC" 0 "kill -s TERM of a paused container is accepted"
+sleep 0.5
+is "$(state trapper)" "paused" "the signal waits while it is paused"
+run_cctl unpause trapper
+rc=0
+wait $runner || rc=$?
+is "$rc" 7 "the pending SIGTERM reaches its handler after unpause"
+"$CCTL" rm trapper >/dev/null
+
 # rm -f of a paused container.
 id=$("$CCTL" run -d --name frozen alpine sleep 1000)
 record_id "$id"
