@@ -1,4 +1,5 @@
-/* The verbs that act on containers named on the command line: rm, kill, inspect, wait. Each
+/* The verbs that act on containers named on the command line: rm, kill, pause, unpause, inspect,
+ * wait. Each
  * container gets its own request on one connection; a failure for one is reported and the rest
  * still run, and the exit status is then 1, as with docker. */
 #include <errno.h>
@@ -176,6 +177,54 @@ int cmd_kill(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	return container_verb_run(cctl, &verb, &tmpl, (int)o.n_operands, o.operands, reterr);
+}
+
+static void pause_usage(void)
+{
+	fputs("Usage:  cctl pause CONTAINER [CONTAINER...]\n"
+	      "\n"
+	      "Pause all processes within one or more containers\n"
+	      "\n"
+	      "Options:\n"
+	      "      --help   Print usage\n",
+	      stdout);
+}
+
+static void unpause_usage(void)
+{
+	fputs("Usage:  cctl unpause CONTAINER [CONTAINER...]\n"
+	      "\n"
+	      "Unpause all processes within one or more containers\n"
+	      "\n"
+	      "Options:\n"
+	      "      --help   Print usage\n",
+	      stdout);
+}
+
+static int help_option(struct opts *o, int key, void *userdata, char **reterr);
+static const struct opt help_only[];
+
+/* pause and unpause: one request per container, printing each name that succeeded. */
+static int pause_verb(struct cctl *cctl, int argc, char **argv, bool pause, char **reterr)
+{
+	_cleanup_(opts_done) struct opts o;
+	void (*usage)(void) = pause ? pause_usage : unpause_usage;
+	int r = container_parse(argc, argv, pause ? "pause" : "unpause", help_only, help_option, &usage, &o, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	struct container_verb verb = { pause ? PROTO_M_PAUSE : PROTO_M_UNPAUSE, print_ref, NULL, false };
+	struct proto_ref_params tmpl = { .ref = NULL };
+	return container_verb_run(cctl, &verb, &tmpl, (int)o.n_operands, o.operands, reterr);
+}
+
+int cmd_pause(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	return pause_verb(cctl, argc, argv, true, reterr);
+}
+
+int cmd_unpause(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	return pause_verb(cctl, argc, argv, false, reterr);
 }
 
 static int inspect_collect(const char *ref, json_t *result, void *userdata, char **reterr)

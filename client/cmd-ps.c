@@ -38,19 +38,22 @@ static int ps_compare(const void *a, const void *b)
 	return -strcmp(x->created_at ? x->created_at : "", y->created_at ? y->created_at : "");
 }
 
-/* The STATUS column: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created". */
+/* The STATUS column: "Up 3 seconds", "Up 3 seconds (Paused)", "Exited (0) 2 minutes ago",
+ * "Created". */
 static void ps_status(const struct proto_container_info *c, time_t now, char *buf, size_t size)
 {
 	char when[64];
 	time_t t;
+	bool paused = strcmp(c->state, "paused") == 0;
 
-	if (strcmp(c->state, "running") == 0) {
+	if (paused || strcmp(c->state, "running") == 0) {
 		const char *since = c->started_at ? c->started_at : c->created_at;
+		const char *suffix = paused ? " (Paused)" : "";
 		if (since && format_parse_time(since, &t) == 0) {
 			format_duration(now > t ? (int64_t)(now - t) : 0, when, sizeof(when));
-			snprintf(buf, size, "Up %s", when);
+			snprintf(buf, size, "Up %s%s", when, suffix);
 		} else {
-			snprintf(buf, size, "Up");
+			snprintf(buf, size, "Up%s", suffix);
 		}
 	} else if (c->finished_at) {
 		format_ago(c->finished_at, now, when, sizeof(when));

@@ -1,4 +1,4 @@
-/* The container methods: run, list, inspect, kill, remove, wait. Requests are translated into the
+/* The container methods: run, list, inspect, kill, pause, unpause, remove, wait. Requests are translated into the
  * domain's types here, at the edge; replies owed to clients (the run reply, the exit event, wait
  * and remove results) are kept here and answered from the event bus, so the container domain never
  * knows a connection. */
@@ -169,7 +169,7 @@ json_t *api_container_info(const struct container *ct)
 		.name = ct->name,
 		.image = ct->cfg.image,
 		.image_id = ct->image_id,
-		.state = container_state_name(ct->state),
+		.state = container_state_label(ct),
 		.hostname = ct->spec.hostname,
 		.cmd = cmd,
 		.pid = ct->state == CONTAINER_RUNNING ? ct->proc.pid : 0,
@@ -497,6 +497,32 @@ void api_kill(struct api *api, struct conn *c, struct proto_request *req, struct
 		conn_send_error(c, req->id, r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
 	else
 		conn_send_result(c, req->id, NULL, NULL, 0);
+}
+
+/* container.pause and container.unpause: conflict when the container is not in the state the
+ * method needs (running, paused); a host without a cgroup freezer cannot pause at all. */
+static void pause_or_unpause(struct api *api, struct conn *c, struct proto_request *req, bool pause)
+{
+	struct proto_ref_params p;
+	_cleanup_free_ char *err = NULL;
+	struct container *ct = find_container(api, c, req, &p);
+	if (!ct)
+		return;
+	int r = pause ? container_pause(ct, &err) : container_unpause(ct, &err);
+	if (r < 0)
+		conn_send_error(c, req->id, r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
+	else
+		conn_send_result(c, req->id, NULL, NULL, 0);
+}
+
+void api_pause(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	pause_or_unpause(api, c, req, true);
+}
+
+void api_unpause(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	pause_or_unpause(api, c, req, false);
 }
 
 void api_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)

@@ -40,6 +40,8 @@ void api_inspect(struct api *api, struct conn *c, struct proto_request *req, str
 void api_kill(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_wait(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_pause(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_unpause(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 
 json_t *api_container_info(const struct container *ct);
 /* The event bus sink: answers what is owed to clients. */

@@ -32,6 +32,11 @@ const char *container_state_name(enum container_state s)
 	return state_names[s];
 }
 
+const char *container_state_label(const struct container *ct)
+{
+	return ct->state == CONTAINER_RUNNING && ct->paused ? "paused" : container_state_name(ct->state);
+}
+
 void container_config_done(struct container_config *cfg)
 {
 	free(cfg->name);
@@ -352,6 +357,52 @@ fail:
 	return r;
 }
 
+/* Pausing freezes the container's cgroup; the freeze completes asynchronously (cgroup_freeze()),
+ * and the container is reported paused at once, as Docker does: the daemon's loop must not wait
+ * for a task stuck in uninterruptible sleep, and such a task runs no user code meanwhile either.
+ * Only a running container is paused: one still in setup is the daemon's to finish (its init
+ * reports to the daemon), and an exited one has nothing left to freeze. */
+int container_pause(struct container *ct, char **reterr)
+{
+	if (ct->state != CONTAINER_RUNNING || ct->removing || ct->remove_pending || !ct->cg)
+		return err_set(reterr, -ESRCH, "container %s is not running", ct->name);
+	if (ct->paused)
+		return err_set(reterr, -ESRCH, "container %s is already paused", ct->name);
+	int r = cgroup_freeze(ct->cg, true, reterr);
+	if (r < 0)
+		return r;
+	ct->paused = true;
+	log_debug("container %.12s paused", ct->id);
+	return 0;
+}
+
+int container_unpause(struct container *ct, char **reterr)
+{
+	if (ct->state != CONTAINER_RUNNING || !ct->paused || !ct->cg)
+		return err_set(reterr, -ESRCH, "container %s is not paused", ct->name);
+	int r = cgroup_freeze(ct->cg, false, reterr);
+	if (r < 0)
+		return r;
+	ct->paused = false;
+	log_debug("container %.12s unpaused", ct->id);
+	return 0;
+}
+
+/* A paused container that is being killed: thawed after the SIGKILL went out, so it dies and can
+ * be cleaned up (the v1 freezer holds even killed tasks until the thaw; on v2 SIGKILL wakes them
+ * anyway). Thawing after the kill, not before, means no user code of it runs again: a task leaves
+ * the freezer with the SIGKILL pending and exits before returning to user space. */
+void container_thaw_killed(struct container *ct)
+{
+	if (!ct->paused)
+		return;
+	if (ct->cg)
+		(void)cgroup_freeze(ct->cg, false, NULL);
+	ct->paused = false;
+}
+
+/* Signals the init. A paused container still takes SIGKILL (it dies at once); other signals stay
+ * pending until it is unpaused, as in Docker. */
 int container_kill(struct container *ct, int sig, char **reterr)
 {
 	if (ct->state == CONTAINER_EXITED || !pidref_is_set(&ct->proc))
@@ -359,6 +410,8 @@ int container_kill(struct container *ct, int sig, char **reterr)
 	int r = pidref_kill(&ct->proc, sig);
 	if (r < 0)
 		return err_set(reterr, r, "cannot signal container %s: %m", ct->name);
+	if (sig == SIGKILL)
+		container_thaw_killed(ct);
 	return 0;
 }
 
@@ -374,10 +427,15 @@ int container_remove(struct container *ct, bool force, char **reterr)
 		return err_set(reterr, -EBUSY, "container %s is running: stop it first or remove it with force",
 			       ct->name);
 	ct->remove_pending = true;
-	if (ct->state != CONTAINER_EXITED) {
-		if (ct->cg)
-			cgroup_kill(ct->cg);
-		(void)pidref_kill(&ct->proc, SIGKILL);
-	}
+	if (ct->state != CONTAINER_EXITED)
+		container_kill_all(ct);
 	return 0;
+}
+
+void container_kill_all(struct container *ct)
+{
+	if (ct->cg)
+		(void)cgroup_kill(ct->cg);
+	(void)pidref_kill(&ct->proc, SIGKILL);
+	container_thaw_killed(ct);
 }

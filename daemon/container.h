@@ -61,6 +61,7 @@ struct container {
 	struct container_config cfg;
 	struct rt_spec spec; /* what it runs with (after defaults and options) */
 	enum container_state state;
+	bool paused; /* running, its cgroup frozen (container_pause) */
 
 	struct pidref proc;
 	int sync_fd, pty_master;
@@ -100,6 +101,20 @@ int container_kill(struct container *ct, int sig, char **reterr);
  * while it runs. Done when CONTAINER_EV_REMOVED is published (maybe before this returns). */
 int container_remove(struct container *ct, bool force, char **reterr);
 const char *container_state_name(enum container_state s);
+/* The state clients see: container_state_name(), or "paused" for a paused running container. */
+const char *container_state_label(const struct container *ct);
+/* Freezes every process of a running container (its cgroup), or thaws a paused one. -ESRCH with
+ * a message when it is not running (pause) or not paused (unpause); -EOPNOTSUPP without a cgroup
+ * freezer. A paused container can still be killed and removed with force. */
+int container_pause(struct container *ct, char **reterr);
+int container_unpause(struct container *ct, char **reterr);
+
+/* SIGKILLs every process of a container that has not exited, and thaws it if it was paused
+ * (removal with force, the daemon's shutdown). */
+void container_kill_all(struct container *ct);
+/* Thaws a paused container after SIGKILL was sent to it or it exited, so that its frozen tasks
+ * die (see container.c); no-op unless paused. */
+void container_thaw_killed(struct container *ct);
 
 /* The exit monitor's entry points (daemon/monitor.c). */
 int container_watch(struct container *ct);

@@ -147,6 +147,9 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 						  : "the container process died while starting");
 		start_failed(ct, 125, ct->error ? ct->error : "start failed");
 	}
+	/* Its init died while paused (the OOM killer, a kill from outside): the rest of it is
+	 * thawed so that it dies with the init's namespace and the cgroups can go. */
+	container_thaw_killed(ct);
 	ct->state = CONTAINER_EXITED;
 	event_free(TAKE_PTR(ct->ev_pid));
 	pidref_done(&ct->proc);

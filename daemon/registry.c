@@ -263,11 +263,8 @@ bool registry_shutdown(struct registry *reg)
 		if (ct->cleaned_up)
 			continue;
 		done = false;
-		if (ct->state != CONTAINER_EXITED && pidref_is_set(&ct->proc)) {
-			if (ct->cg)
-				cgroup_kill(ct->cg);
-			(void)pidref_kill(&ct->proc, SIGKILL);
-		}
+		if (ct->state != CONTAINER_EXITED && pidref_is_set(&ct->proc))
+			container_kill_all(ct);
 	}
 	return done;
 }

@@ -102,7 +102,7 @@ int proto_exit_decode(json_t *params, struct proto_exit *ret, char **reterr);
 json_t *proto_start_error_data(int exit_code);
 int proto_start_error_exit_code(json_t *data);
 
-/* Methods that name one container: kill, remove, inspect, wait. */
+/* Methods that name one container: kill, remove, inspect, wait, pause, unpause. */
 struct proto_ref_params {
 	const char *ref; /* id, unique id prefix or name; borrowed */
 	int signal;      /* kill: default SIGKILL */

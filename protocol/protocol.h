@@ -47,6 +47,8 @@
 #define PROTO_M_KILL "container.kill"
 #define PROTO_M_REMOVE "container.remove"
 #define PROTO_M_WAIT "container.wait"
+#define PROTO_M_PAUSE "container.pause"
+#define PROTO_M_UNPAUSE "container.unpause"
 #define PROTO_M_IMAGE_IMPORT "image.import"
 #define PROTO_M_IMAGE_LIST "image.list"
 #define PROTO_M_IMAGE_REMOVE "image.remove"

@@ -1,5 +1,6 @@
 /* Internals shared by the files of the cgroup module (cgroup.c: manager, layout, create/attach;
- * cgroup-limits.c; cgroup-kill.c: kill and removal; cgroup-devices.c: device rules). Nothing
+ * cgroup-limits.c; cgroup-kill.c: kill and removal; cgroup-devices.c: device rules;
+ * cgroup-freeze.c: pause and unpause). Nothing
  * outside runtime/cgroup*.c includes this header, except the module's unit tests for the
  * testing knobs at its end. */
 #pragma once
@@ -102,6 +103,9 @@ int cgroup_devices_apply_default(struct container_cgroup *cg, char **reterr);
  *   (< 5.14), reading cgroup.procs.
  * - cgroup_testing_devices_bpf: managers created while it is set restrict devices with a BPF
  *   program on the cgroup2 tree even where the v1 devices controller is mounted (hybrid hosts),
- *   so the BPF path is tested on hosts that would use v1. */
+ *   so the BPF path is tested on hosts that would use v1.
+ * - cgroup_testing_freezer_v1: cgroup_freeze() and cgroup_frozen() use the v1 freezer even where
+ *   the container has a v2 cgroup (hybrid hosts), so the v1 path is tested there. */
 extern bool cgroup_testing_no_kill_file;
 extern bool cgroup_testing_devices_bpf;
+extern bool cgroup_testing_freezer_v1;

@@ -2,7 +2,7 @@
  * /proc/self/cgroup), and gives every container its own cgroup below it - on cgroup v2, after
  * moving the daemon itself into a <own>/supervisor leaf; on v1/hybrid hosts in every mounted v1
  * controller hierarchy plus the unified (v2) tree when it is mounted. Applies limits, reports
- * OOM kills, kills every process of a container and removes its cgroups. */
+ * OOM kills, freezes (pauses) a container, kills every process of it and removes its cgroups. */
 #pragma once
 
 #include <stdbool.h>
@@ -60,6 +60,15 @@ int cgroup_clone_fd(const struct container_cgroup *cg);
 int cgroup_attach(struct container_cgroup *cg, pid_t pid, char **reterr);
 /* Whether the kernel OOM-killed a process in this cgroup. */
 bool cgroup_oom_killed(const struct container_cgroup *cg);
+/* Freezes (pauses) or thaws every process of the container: through cgroup.freeze of its v2
+ * cgroup when it has one, else the v1 freezer controller; -EOPNOTSUPP (with a message) when
+ * neither is there. Returns once the kernel took the request: freezing completes asynchronously
+ * (a task in uninterruptible sleep delays it), see cgroup_frozen(). SIGKILL still reaches frozen
+ * tasks on v2; on v1 they die only once thawed, so kill, then thaw. */
+int cgroup_freeze(struct container_cgroup *cg, bool frozen, char **reterr);
+/* Whether the freeze completed (every task stopped): 0 and *ret, or -errno (-EOPNOTSUPP without
+ * a freezer). */
+int cgroup_frozen(const struct container_cgroup *cg, bool *ret);
 /* SIGKILLs every process in the container's cgroups (cgroup.kill where available). */
 int cgroup_kill(struct container_cgroup *cg);
 /* Kills what is left and removes the cgroups. Returns -EBUSY while exiting tasks still populate

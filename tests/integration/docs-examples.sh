@@ -24,6 +24,14 @@ is "$?" 0 "the socat example runs"
 like "$run" '"names":\["alpine:latest"\]' "image.list answers through socat"
 like "$run" '"containers":\[' "container.list answers through socat"
 
+extract pause >"$TEST_TMP/pause.sh"
+[[ -s $TEST_TMP/pause.sh ]] && pass "the pause example is in the doc" || fail "the pause example is in the doc"
+run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/pause.sh" 2>&1)
+is "$?" 0 "the pause example runs"
+like "$run" '"state":"paused"' "container.inspect says paused"
+like "$run" '"code":"conflict"' "a second pause is a conflict"
+is "$("$CCTL" ps -aq)" "" "the pause example removes its container"
+
 # The README tour, in order, against a daemon of its own that starts empty. Its first line
 # starts containd (the harness did); the others run as printed, with cctl on PATH, in a
 # directory holding the tarball under the name the tour uses.
