@@ -28,6 +28,7 @@ static const struct verb main_verbs[] = {
 	{ "ps", cmd_ps, "List containers" },
 	{ "rm", cmd_rm, "Remove one or more containers" },
 	{ "kill", cmd_kill, "Kill one or more running containers" },
+	{ "stop", cmd_stop, "Stop one or more running containers" },
 	{ "inspect", cmd_inspect, "Return low-level information on containers" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 	{ "images", cmd_images, "List images" },
@@ -44,6 +45,7 @@ static const struct verb container_verbs[] = {
 	{ "ps", cmd_ps, NULL },
 	{ "rm", cmd_rm, "Remove one or more containers" },
 	{ "kill", cmd_kill, "Kill one or more running containers" },
+	{ "stop", cmd_stop, "Stop one or more running containers" },
 	{ "inspect", cmd_inspect, "Display detailed information on one or more containers" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 };

@@ -148,6 +148,7 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 		start_failed(ct, 125, ct->error ? ct->error : "start failed");
 	}
 	ct->state = CONTAINER_EXITED;
+	container_stop_cancel(ct);
 	event_free(TAKE_PTR(ct->ev_pid));
 	pidref_done(&ct->proc);
 	ct->pty_master = safe_close(ct->pty_master);
