@@ -1,7 +1,7 @@
-/* The container methods: run, list, inspect, kill, stop, remove, wait. Requests are translated into the
- * domain's types here, at the edge; replies owed to clients (the run reply, the exit event, wait
- * and remove results) are kept here and answered from the event bus, so the container domain never
- * knows a connection. */
+/* The container methods: run, list, inspect, kill, stop, remove, wait. Requests are translated
+ * into the domain's types here, at the edge; replies owed to clients (the run reply, the exit
+ * event, wait, stop and remove results) are kept here and answered from the event bus, so the
+ * container domain never knows a connection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

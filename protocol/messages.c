@@ -213,7 +213,8 @@ static int stop_params_decode(json_t *params, struct proto_ref_params *ret, char
 	if (json_is_string(v)) {
 		int s;
 		if (parse_signal(json_string_value(v), &s) < 0)
-			return err_set(reterr, -EINVAL, "parameter \"signal\": unknown signal \"%s\"", json_string_value(v));
+			return err_set(reterr, -EINVAL, "parameter \"signal\": unknown signal \"%s\"",
+				       json_string_value(v));
 		ret->signal = s;
 		return 0;
 	}

@@ -494,7 +494,8 @@ static void fuzz_request(unsigned sel, const char *line, size_t len)
 	if (strcmp(m, PROTO_M_RUN) == 0) {
 		run_params(&req, true);
 	} else if (strcmp(m, PROTO_M_LIST) == 0 || strcmp(m, PROTO_M_INSPECT) == 0 || strcmp(m, PROTO_M_KILL) == 0 ||
-		   strcmp(m, PROTO_M_REMOVE) == 0 || strcmp(m, PROTO_M_WAIT) == 0 || strcmp(m, PROTO_M_STOP) == 0) {
+		   strcmp(m, PROTO_M_REMOVE) == 0 || strcmp(m, PROTO_M_WAIT) == 0 ||
+		   strcmp(m, PROTO_M_STOP) == 0) {
 		ref_params(m, &req, true);
 	} else if (strcmp(m, PROTO_M_IMAGE_IMPORT) == 0) {
 		import_params(&req, req.nfds, true);
