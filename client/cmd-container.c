@@ -1,5 +1,5 @@
-/* The verbs that act on containers named on the command line: rm, kill, pause, unpause, inspect,
- * wait. Each
+/* The verbs that act on containers named on the command line: rm, kill, stop, pause, unpause,
+ * inspect, wait. Each
  * container gets its own request on one connection; a failure for one is reported and the rest
  * still run, and the exit status is then 1, as with docker. */
 #include <errno.h>
@@ -106,7 +106,7 @@ static int container_parse(int argc, char **argv, const char *verb, const struct
 	return 0;
 }
 
-enum { OPT_KEY_HELP = 1, OPT_KEY_FORCE, OPT_KEY_SIGNAL };
+enum { OPT_KEY_HELP = 1, OPT_KEY_FORCE, OPT_KEY_SIGNAL, OPT_KEY_TIME };
 
 static int rm_option(struct opts *o, int key, void *userdata, char **reterr)
 {
@@ -319,4 +319,129 @@ int cmd_wait(struct cctl *cctl, int argc, char **argv, char **reterr)
 	static const struct container_verb verb = { PROTO_M_WAIT, wait_print, NULL, false };
 	struct proto_ref_params tmpl = { .ref = NULL };
 	return container_verb_run(cctl, &verb, &tmpl, (int)o.n_operands, o.operands, reterr);
+}
+
+static void stop_usage(void)
+{
+	fputs("Usage:  cctl stop [OPTIONS] CONTAINER [CONTAINER...]\n"
+	      "\n"
+	      "Stop one or more running containers\n"
+	      "\n"
+	      "Options:\n"
+	      "  -s, --signal SIGNAL   Signal to send to the container (default \"TERM\")\n"
+	      "  -t, --time SECONDS    Seconds to wait before killing the container (default 10, at most 3600)\n"
+	      "      --help            Print usage\n",
+	      stdout);
+}
+
+static int stop_option(struct opts *o, int key, void *userdata, char **reterr)
+{
+	struct proto_ref_params *tmpl = userdata;
+	char *end;
+	long v;
+
+	switch (key) {
+	case OPT_KEY_SIGNAL:
+		if (parse_signal(o->arg, &tmpl->signal) < 0)
+			return opts_usage_error(reterr, "stop", "invalid signal: %s", o->arg);
+		return 0;
+	case OPT_KEY_TIME:
+		errno = 0;
+		v = strtol(o->arg, &end, 10);
+		if (errno || end == o->arg || *end)
+			return opts_invalid_argument(o, reterr, "not a number of seconds");
+		if (v < 0 || v > PROTO_STOP_TIMEOUT_MAX)
+			return opts_invalid_argument(o, reterr, "must be between 0 and %d", PROTO_STOP_TIMEOUT_MAX);
+		tmpl->timeout = (unsigned)v;
+		return 0;
+	}
+	if (o->flag)
+		stop_usage();
+	return o->flag ? 1 : 0;
+}
+
+/* Prints the outcome of the stops in the order they were asked for, as far as replies arrived:
+ * the name as given, or the daemon's message on stderr. Returns whether one failed. */
+static bool stop_report(char **refs, struct conn_msg *replies, bool *answered, int nrefs, int *next)
+{
+	bool failed = false;
+	for (; *next < nrefs && answered[*next]; (*next)++) {
+		_cleanup_free_ char *err = NULL;
+		if (conn_reply_check(&replies[*next], &err) < 0) {
+			fflush(stdout);
+			fprintf(stderr, "cctl: %s\n", err ? err : "stop failed");
+			failed = true;
+		} else {
+			printf("%s\n", refs[*next]);
+			fflush(stdout);
+		}
+	}
+	return failed;
+}
+
+/* The stops are all sent before any reply is read: the daemon runs their grace periods side by
+ * side, so stopping n containers takes the longest period, not their sum (docker stops them in
+ * parallel too). */
+static int stop_run(struct cctl *cctl, const struct proto_ref_params *tmpl, int nrefs, char **refs, char **reterr)
+{
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_free_ json_int_t *ids = calloc((size_t)nrefs, sizeof(*ids));
+	_cleanup_free_ bool *answered = calloc((size_t)nrefs, sizeof(*answered));
+	_cleanup_free_ struct conn_msg *replies = calloc((size_t)nrefs, sizeof(*replies));
+	bool failed = false;
+	int r, next = 0, pending = 0;
+
+	if (!ids || !answered || !replies)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	for (int i = 0; i < nrefs; i++)
+		replies[i] = (struct conn_msg)CONN_MSG_INIT;
+	r = conn_open(cctl->socket_path, &conn, reterr);
+	for (int i = 0; r >= 0 && i < nrefs; i++) {
+		struct proto_ref_params ref = *tmpl;
+		ref.ref = refs[i];
+		json_t *params = proto_ref_params_encode(PROTO_M_STOP, &ref);
+		if (!params)
+			r = err_set(reterr, -ENOMEM, "out of memory");
+		else if ((r = conn_send(&conn, PROTO_M_STOP, params, NULL, 0, &ids[i], reterr)) >= 0)
+			pending++;
+	}
+	while (r >= 0 && pending > 0) {
+		struct conn_msg m = CONN_MSG_INIT;
+		if ((r = conn_receive(&conn, &m, reterr)) < 0)
+			break;
+		int i = 0;
+		while (i < nrefs && (m.msg.event || answered[i] || ids[i] != m.msg.id))
+			i++;
+		if (i == nrefs) {
+			conn_msg_done(&m); /* an event, or a reply to nothing we asked */
+			continue;
+		}
+		replies[i] = m;
+		answered[i] = true;
+		pending--;
+		failed |= stop_report(refs, replies, answered, nrefs, &next);
+	}
+	for (int i = 0; i < nrefs; i++)
+		conn_msg_done(&replies[i]);
+	if (r < 0)
+		return r;
+	return failed ? 1 : 0;
+}
+
+int cmd_stop(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = {
+		{ OPT_KEY_SIGNAL, 's', "signal", OPT_VALUE },
+		{ OPT_KEY_TIME, 't', "time", OPT_VALUE },
+		{ OPT_KEY_TIME, 0, "timeout", OPT_VALUE },
+		{ OPT_KEY_HELP, 0, "help", OPT_FLAG },
+		{}
+	};
+	_cleanup_(opts_done) struct opts o;
+	struct proto_ref_params tmpl = { .signal = 0, .timeout = PROTO_STOP_TIMEOUT_DEFAULT };
+
+	int r = container_parse(argc, argv, "stop", options, stop_option, &tmpl, &o, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	return stop_run(cctl, &tmpl, (int)o.n_operands, o.operands, reterr);
 }

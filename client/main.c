@@ -30,6 +30,7 @@ static const struct verb main_verbs[] = {
 	{ "kill", cmd_kill, "Kill one or more running containers" },
 	{ "pause", cmd_pause, "Pause all processes within one or more containers" },
 	{ "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
+	{ "stop", cmd_stop, "Stop one or more running containers" },
 	{ "inspect", cmd_inspect, "Return low-level information on containers" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 	{ "images", cmd_images, "List images" },
@@ -48,6 +49,7 @@ static const struct verb container_verbs[] = {
 	{ "kill", cmd_kill, "Kill one or more running containers" },
 	{ "pause", cmd_pause, "Pause all processes within one or more containers" },
 	{ "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
+	{ "stop", cmd_stop, "Stop one or more running containers" },
 	{ "inspect", cmd_inspect, "Display detailed information on one or more containers" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 };

@@ -1,7 +1,7 @@
-/* The container methods: run, list, inspect, kill, pause, unpause, remove, wait. Requests are translated into the
- * domain's types here, at the edge; replies owed to clients (the run reply, the exit event, wait
- * and remove results) are kept here and answered from the event bus, so the container domain never
- * knows a connection. */
+/* The container methods: run, list, inspect, kill, stop, pause, unpause, remove, wait. Requests
+ * are translated into the domain's types here, at the edge; replies owed to clients (the run
+ * reply, the exit event, wait, stop and remove results) are kept here and answered from the event
+ * bus, so the container domain never knows a connection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -253,6 +253,18 @@ static void waits_sweep(struct api *api)
 			p = &w->next;
 		}
 	}
+}
+
+/* Forgets the wait just added for a request that failed after all. */
+static void wait_drop(struct api *api, enum wait_kind kind, struct container *ct, struct conn *c, json_t *id)
+{
+	for (struct api_wait *w = api->waits; w; w = w->next)
+		if (w->kind == kind && w->ct == ct && w->conn == c && w->id == id && !w->dead) {
+			w->dead = true;
+			break;
+		}
+	if (!api->dispatching)
+		waits_sweep(api);
 }
 
 void api_on_container_event(const struct container_event *ev, void *userdata)
@@ -540,13 +552,34 @@ void api_remove(struct api *api, struct conn *c, struct proto_request *req, stru
 	}
 	r = container_remove(ct, p.force, &err);
 	if (r < 0) {
-		for (struct api_wait *w = api->waits; w; w = w->next)
-			if (w->kind == WAIT_REMOVE && w->ct == ct && w->conn == c && w->id == req->id && !w->dead) {
-				w->dead = true;
-				break;
-			}
-		waits_sweep(api);
+		wait_drop(api, WAIT_REMOVE, ct, c, req->id);
 		conn_send_error(c, req->id, r == -EBUSY ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
+	}
+}
+
+/* container.stop answers with the exit record once the container has exited, like
+ * container.wait; a container that is not running is answered at once (docker stop exits 0). */
+void api_stop(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	_cleanup_free_ char *err = NULL;
+	struct container *ct = find_container(api, c, req, &p);
+	if (!ct)
+		return;
+	if (ct->state == CONTAINER_EXITED) {
+		conn_send_result(c, req->id, exit_json(ct), NULL, 0);
+		return;
+	}
+	/* Registered first, as for removals: the answer must not depend on when the exit comes. */
+	int r = wait_add(api, WAIT_EXIT, ct, c, req->id);
+	if (r < 0) {
+		wait_add_failed(c, req->id, r);
+		return;
+	}
+	r = container_stop(ct, p.signal, p.timeout, &err);
+	if (r < 0) {
+		wait_drop(api, WAIT_EXIT, ct, c, req->id);
+		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "%s", err);
 	}
 }
 

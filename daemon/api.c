@@ -183,6 +183,7 @@ static const struct {
 	{ PROTO_M_LIST, api_list },
 	{ PROTO_M_INSPECT, api_inspect },
 	{ PROTO_M_KILL, api_kill },
+	{ PROTO_M_STOP, api_stop },
 	{ PROTO_M_REMOVE, api_remove },
 	{ PROTO_M_WAIT, api_wait },
 	{ PROTO_M_PAUSE, api_pause },

@@ -71,6 +71,7 @@ void container_free(struct container *ct)
 		event_free(ct->ev_pid);
 	if (ct->ev_sync)
 		event_free(ct->ev_sync);
+	container_stop_cancel(ct);
 	/* A half-done removal would leave debris: let it finish. */
 	offload_finish(TAKE_PTR(ct->cleaner));
 	pidref_done(&ct->proc);

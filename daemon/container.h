@@ -67,6 +67,9 @@ struct container {
 	int sync_fd, pty_master;
 	int mntns_fd; /* its mount namespace, held until the cleanup (see struct rt_init) */
 	struct event *ev_pid, *ev_sync;
+	struct event *ev_stop;          /* the end of a stop's grace period, or NULL */
+	struct timespec stop_deadline;  /* CLOCK_MONOTONIC, while stop_armed */
+	bool stop_armed;
 	struct container_cgroup *cg;
 	struct offload *cleaner; /* removing its cgroups (and files), or NULL */
 	bool cleaner_deletes_files;
@@ -97,6 +100,15 @@ struct container {
 int container_run(struct registry *reg, struct container_config *cfg /* taken over */, const struct image *image,
 		  int stdio_fds[3], struct container **ret, char **reterr);
 int container_kill(struct container *ct, int sig, char **reterr);
+
+/* The signal a stop sends when it names none (Docker's default; images cannot change it yet). */
+#define CONTAINER_STOP_SIGNAL SIGTERM
+/* Sends sig (0: CONTAINER_STOP_SIGNAL) to the container's init and SIGKILLs its cgroups if it
+ * still runs timeout seconds later; stops of one container share the earliest deadline. -ESRCH
+ * when it is not running. The exit is published as usual (CONTAINER_EV_EXITED). */
+int container_stop(struct container *ct, int sig, unsigned timeout, char **reterr);
+/* Frees the stop timer: at the container's exit and when it is freed. */
+void container_stop_cancel(struct container *ct);
 /* Removes a container; a running one only with force (it is killed first). -EBUSY without force
  * while it runs. Done when CONTAINER_EV_REMOVED is published (maybe before this returns). */
 int container_remove(struct container *ct, bool force, char **reterr);

@@ -151,6 +151,7 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 	 * thawed so that it dies with the init's namespace and the cgroups can go. */
 	container_thaw_killed(ct);
 	ct->state = CONTAINER_EXITED;
+	container_stop_cancel(ct);
 	event_free(TAKE_PTR(ct->ev_pid));
 	pidref_done(&ct->proc);
 	ct->pty_master = safe_close(ct->pty_master);

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/parse.h"
 #include "protocol/field.h"
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
@@ -199,15 +200,43 @@ int proto_start_error_exit_code(json_t *data)
 	return (int)json_integer_value(v);
 }
 
+/* container.stop's timeout and signal; the signal may be a number or a name ("TERM", "SIGTERM",
+ * "15"), absent or null for the container's stop signal. */
+static int stop_params_decode(json_t *params, struct proto_ref_params *ret, char **reterr)
+{
+	int64_t timeout = PROTO_STOP_TIMEOUT_DEFAULT, sig = 0;
+	json_t *v = json_object_get(params, "signal");
+	int r;
+	if ((r = field_get_int(params, "timeout", 0, PROTO_STOP_TIMEOUT_MAX, &timeout, reterr)) < 0)
+		return r;
+	ret->timeout = (unsigned)timeout;
+	if (json_is_string(v)) {
+		int s;
+		if (parse_signal(json_string_value(v), &s) < 0)
+			return err_set(reterr, -EINVAL, "parameter \"signal\": unknown signal \"%s\"",
+				       json_string_value(v));
+		ret->signal = s;
+		return 0;
+	}
+	if (v && !json_is_null(v) && !json_is_integer(v))
+		return err_set(reterr, -EINVAL, "parameter \"signal\" must be a signal number or name");
+	if ((r = field_get_int(params, "signal", 1, SIGRTMAX, &sig, reterr)) < 0)
+		return r;
+	ret->signal = (int)sig;
+	return 0;
+}
+
 int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref_params *ret, char **reterr)
 {
 	static const char *const list_keys[] = { "all", NULL };
 	static const char *const id_keys[] = { "id", NULL };
 	static const char *const kill_keys[] = { "id", "signal", NULL };
 	static const char *const remove_keys[] = { "id", "force", NULL };
+	static const char *const stop_keys[] = { "id", "timeout", "signal", NULL };
 	_cleanup_free_ char *what = NULL;
 	memset(ret, 0, sizeof(*ret));
-	ret->signal = SIGKILL;
+	ret->signal = strcmp(method, PROTO_M_STOP) == 0 ? 0 : SIGKILL;
+	ret->timeout = PROTO_STOP_TIMEOUT_DEFAULT;
 	int r;
 	if (asprintf(&what, "%s params", method) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -215,6 +244,7 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 			      strcmp(method, PROTO_M_LIST) == 0	   ? list_keys
 			      : strcmp(method, PROTO_M_KILL) == 0   ? kill_keys
 			      : strcmp(method, PROTO_M_REMOVE) == 0 ? remove_keys
+			      : strcmp(method, PROTO_M_STOP) == 0   ? stop_keys
 								    : id_keys,
 			      NULL, what, reterr);
 	if (r < 0)
@@ -233,6 +263,8 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 	}
 	if (strcmp(method, PROTO_M_REMOVE) == 0 && (r = field_get_bool(params, "force", &ret->force, reterr)) < 0)
 		return r;
+	if (strcmp(method, PROTO_M_STOP) == 0)
+		return stop_params_decode(params, ret, reterr);
 	return 0;
 }
 
@@ -245,6 +277,11 @@ json_t *proto_ref_params_encode(const char *method, const struct proto_ref_param
 		json_object_set_new(o, "signal", json_integer(p->signal));
 	if (o && strcmp(method, PROTO_M_REMOVE) == 0)
 		json_object_set_new(o, "force", json_boolean(p->force));
+	if (o && strcmp(method, PROTO_M_STOP) == 0) {
+		json_object_set_new(o, "timeout", json_integer(p->timeout));
+		if (p->signal)
+			json_object_set_new(o, "signal", json_integer(p->signal));
+	}
 	return o;
 }
 

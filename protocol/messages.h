@@ -102,10 +102,15 @@ int proto_exit_decode(json_t *params, struct proto_exit *ret, char **reterr);
 json_t *proto_start_error_data(int exit_code);
 int proto_start_error_exit_code(json_t *data);
 
-/* Methods that name one container: kill, remove, inspect, wait, pause, unpause. */
+/* container.stop: the grace period between its signal and SIGKILL, in seconds. */
+#define PROTO_STOP_TIMEOUT_DEFAULT 10
+#define PROTO_STOP_TIMEOUT_MAX 3600
+
+/* Methods that name one container: kill, stop, remove, inspect, wait, pause, unpause. */
 struct proto_ref_params {
 	const char *ref; /* id, unique id prefix or name; borrowed */
-	int signal;      /* kill: default SIGKILL */
+	int signal;      /* kill: default SIGKILL; stop: default 0, the container's stop signal */
+	unsigned timeout; /* stop: seconds, default PROTO_STOP_TIMEOUT_DEFAULT */
 	bool force;      /* remove */
 	bool all;        /* list */
 };

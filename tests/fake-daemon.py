@@ -45,6 +45,11 @@ def handle(conn, req, nfds):
             reply(conn, req, {"removed": [name]})
         else:
             reply(conn, req, {})
+    elif m == "container.stop":
+        if p["id"].startswith("missing"):
+            reply(conn, req, error=("not_found", "no such container: " + p["id"]))
+        else:
+            reply(conn, req, {"id": "f" * 64, "exit_code": 143, "signal": 15, "oom_killed": False})
     elif m == "image.import":
         reply(conn, req, {"id": "sha256:" + "a" * 64, "names": [p.get("name")], "layers": [], "size": 0})
     elif m == "system.info":

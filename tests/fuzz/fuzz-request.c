@@ -180,13 +180,16 @@ static void ref_params(const char *method, struct proto_request *req, bool reply
 	}
 	bool list = strcmp(method, PROTO_M_LIST) == 0;
 	FUZZ_CHECK(list || (p.ref && p.ref[0]));
-	FUZZ_CHECK(p.signal >= 1 && p.signal <= SIGRTMAX);
+	bool stop = strcmp(method, PROTO_M_STOP) == 0;
+	/* A stop without a signal leaves it to the daemon (0). */
+	FUZZ_CHECK((stop && p.signal == 0) || (p.signal >= 1 && p.signal <= SIGRTMAX));
+	FUZZ_CHECK(p.timeout <= PROTO_STOP_TIMEOUT_MAX);
 
 	struct proto_request again;
 	struct proto_ref_params q;
 	reencode_request(method, proto_ref_params_encode(method, &p), 0, &again);
 	FUZZ_CHECK(proto_ref_params_decode(method, again.params, &q, &err) == 0);
-	FUZZ_CHECK(p.all == q.all && p.force == q.force && p.signal == q.signal);
+	FUZZ_CHECK(p.all == q.all && p.force == q.force && p.signal == q.signal && (!stop || p.timeout == q.timeout));
 	FUZZ_CHECK(list || strcmp(p.ref, q.ref) == 0);
 	proto_request_done(&again);
 
@@ -491,7 +494,8 @@ static void fuzz_request(unsigned sel, const char *line, size_t len)
 	if (strcmp(m, PROTO_M_RUN) == 0) {
 		run_params(&req, true);
 	} else if (strcmp(m, PROTO_M_LIST) == 0 || strcmp(m, PROTO_M_INSPECT) == 0 || strcmp(m, PROTO_M_KILL) == 0 ||
-		   strcmp(m, PROTO_M_REMOVE) == 0 || strcmp(m, PROTO_M_WAIT) == 0) {
+		   strcmp(m, PROTO_M_REMOVE) == 0 || strcmp(m, PROTO_M_WAIT) == 0 ||
+		   strcmp(m, PROTO_M_STOP) == 0) {
 		ref_params(m, &req, true);
 	} else if (strcmp(m, PROTO_M_IMAGE_IMPORT) == 0) {
 		import_params(&req, req.nfds, true);

@@ -104,6 +104,20 @@ run_cctl rmi missing-image
 is "$RC" 1 "rmi of a missing image fails (1)"
 run_cctl kill -s=TERM web
 is "$(last_request 'p["signal"]')" "15" "kill -s=TERM"
+run_cctl stop web
+is "$RC|$OUT" "0|web" "stop prints the name"
+is "$(last_request 'sorted(p.items())')" "[('id', 'web'), ('timeout', 10)]" \
+	"stop sends the default timeout and leaves the signal to the daemon"
+run_cctl stop -t=0 --signal=INT web
+is "$(last_request 'p["timeout"], p["signal"]')" "(0, 2)" "stop -t=0 --signal=INT"
+run_cctl stop --time 7 -s SIGUSR1 web
+is "$(last_request 'p["timeout"], p["signal"]')" "(7, 10)" "stop --time 7 -s SIGUSR1"
+run_cctl stop missing-one web
+is "$RC|$OUT" "1|web" "stop of a missing container fails (1), the other is still stopped"
+like "$ERR" "missing-one" "and the missing one is named"
+n=$(requests)
+run_cctl stop -t -1 web
+is "$RC|$(requests)" "125|$n" "a negative stop timeout is refused by cctl, nothing is sent"
 
 echo tarball >"$TEST_TMP/image.tar"
 run_cctl image import myimage "$TEST_TMP/image.tar"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Python and socat examples in docs/protocol.md, and the tour in README.md, work as printed.
+# The Python (container.run, container.stop) and socat examples in docs/protocol.md, and the
+# tour in README.md, work as printed.
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
@@ -16,6 +17,12 @@ is "$?" 0 "the Python example runs"
 like "$run" 'daemon [0-9]+\.[0-9]+' "it prints the daemon version"
 like "$run" 'hello from python' "the container's output reaches the script's stdout"
 like "$run" 'exit code 0' "it reports the exit code"
+
+extract python-stop >"$TEST_TMP/example-stop.py"
+[[ -s $TEST_TMP/example-stop.py ]] && pass "the container.stop example is in the doc" || fail "the container.stop example is in the doc"
+run=$(python3 "$TEST_TMP/example-stop.py" 2>&1)
+is "$?" 0 "the container.stop example runs"
+is "$run" "exit code 137 signal 9" "the container ignoring SIGTERM was SIGKILLed at the end of its grace period"
 
 extract socat >"$TEST_TMP/example.sh"
 [[ -s $TEST_TMP/example.sh ]] && pass "the socat example is in the doc" || fail "the socat example is in the doc"

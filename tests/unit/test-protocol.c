@@ -318,6 +318,8 @@ static void test_unknown_fields(void)
 		{ PROTO_M_KILL, "{\"id\":\"web\",\"force\":true}", "force", 0 },
 		{ PROTO_M_REMOVE, "{\"id\":\"web\",\"volumes\":true}", "volumes", 0 },
 		{ PROTO_M_WAIT, "{\"id\":\"web\",\"signal\":9}", "signal", 0 },
+		{ PROTO_M_STOP, "{\"id\":\"web\",\"force\":true}", "force", 0 },
+		{ PROTO_M_STOP, "{\"id\":\"web\",\"time\":5}", "time", 0 },
 		{ PROTO_M_IMAGE_IMPORT, "{\"name\":\"a\",\"path\":\"/tmp/x.tar\"}", "path", 0 },
 		{ PROTO_M_IMAGE_IMPORT, "{\"name\":\"a\",\"path\":\"/tmp/x.tar\"}", "path", 1 },
 		{ PROTO_M_IMAGE_REMOVE, "{\"name\":\"a\",\"prune\":true}", "prune", 0 },
@@ -340,6 +342,7 @@ static void test_unknown_fields(void)
 		{ PROTO_M_KILL, "{\"id\":\"web\",\"signal\":15}", 0 },
 		{ PROTO_M_REMOVE, "{\"id\":\"web\",\"force\":true}", 0 },
 		{ PROTO_M_WAIT, "{\"id\":\"web\"}", 0 },
+		{ PROTO_M_STOP, "{\"id\":\"web\",\"timeout\":0,\"signal\":\"SIGTERM\"}", 0 },
 		{ PROTO_M_IMAGE_IMPORT, "{\"name\":\"a\"}", 1 },
 		{ PROTO_M_IMAGE_REMOVE, "{\"name\":\"a\",\"force\":false}", 0 },
 		{ PROTO_M_INFO, "{}", 0 },
@@ -537,6 +540,69 @@ static void test_wire(void)
 	is_int(open_count(), baseline - 2, "no fd leaked by reader or writer");
 }
 
+/* container.stop: defaults, signals by name and number, the timeout's range, and the encoding
+ * cctl sends decodes to the same values. */
+static void test_stop_params(void)
+{
+	struct proto_ref_params p;
+	char *err = NULL;
+	json_t *j = json_pack("{s:s}", "id", "web");
+	ok(proto_ref_params_decode(PROTO_M_STOP, j, &p, &err) == 0, "stop with only an id is accepted");
+	is_int(p.signal, 0, "the default signal is the container's (0)");
+	is_int(p.timeout, PROTO_STOP_TIMEOUT_DEFAULT, "the default timeout is 10 s");
+	json_decref(j);
+
+	struct {
+		const char *json;
+		int sig;
+		unsigned timeout;
+	} good[] = {
+		{ "{\"id\":\"a\",\"signal\":\"KILL\",\"timeout\":0}", SIGKILL, 0 },
+		{ "{\"id\":\"a\",\"signal\":\"sigusr1\",\"timeout\":3600}", SIGUSR1, 3600 },
+		{ "{\"id\":\"a\",\"signal\":\"15\"}", SIGTERM, 10 },
+		{ "{\"id\":\"a\",\"signal\":2,\"timeout\":null}", SIGINT, 10 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		j = json_loads(good[i].json, 0, NULL);
+		int r = proto_ref_params_decode(PROTO_M_STOP, j, &p, &err);
+		ok(r == 0 && p.signal == good[i].sig && p.timeout == good[i].timeout, "stop accepts %s (%s)", good[i].json,
+		   r < 0 ? err : "ok");
+		free(TAKE_PTR(err));
+		json_decref(j);
+	}
+
+	struct {
+		const char *json, *want;
+	} bad[] = {
+		{ "{\"id\":\"a\",\"timeout\":-1}", "\"timeout\" must be between 0 and 3600" },
+		{ "{\"id\":\"a\",\"timeout\":3601}", "\"timeout\" must be between 0 and 3600" },
+		{ "{\"id\":\"a\",\"timeout\":1.5}", "\"timeout\" must be an integer" },
+		{ "{\"id\":\"a\",\"signal\":\"NOPE\"}", "unknown signal \"NOPE\"" },
+		{ "{\"id\":\"a\",\"signal\":0}", "\"signal\" must be between 1" },
+		{ "{\"id\":\"a\",\"signal\":[9]}", "\"signal\" must be a signal number or name" },
+		{ "{\"signal\":9}", "\"id\"" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		j = json_loads(bad[i].json, 0, NULL);
+		int r = proto_ref_params_decode(PROTO_M_STOP, j, &p, &err);
+		ok(r < 0 && err && strstr(err, bad[i].want), "stop refuses %s (%s)", bad[i].json, err ? err : "accepted");
+		free(TAKE_PTR(err));
+		json_decref(j);
+	}
+
+	struct proto_ref_params in = { .ref = "web", .signal = SIGQUIT, .timeout = 0 };
+	j = proto_ref_params_encode(PROTO_M_STOP, &in);
+	ok(j && proto_ref_params_decode(PROTO_M_STOP, j, &p, &err) == 0 && p.signal == SIGQUIT && p.timeout == 0 &&
+		   strcmp(p.ref, "web") == 0,
+	   "an encoded stop decodes to the same id, signal and timeout 0");
+	json_decref(j);
+	in.signal = 0;
+	j = proto_ref_params_encode(PROTO_M_STOP, &in);
+	ok(j && !json_object_get(j, "signal"), "stop without a signal leaves the choice to the daemon");
+	json_decref(j);
+	free(err);
+}
+
 int main(void)
 {
 	test_request_decode();
@@ -544,6 +610,7 @@ int main(void)
 	test_run_params();
 	test_security_params();
 	test_unknown_fields();
+	test_stop_params();
 	test_security_info();
 	test_wire();
 	return tap_done();
