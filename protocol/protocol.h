@@ -47,6 +47,7 @@
 #define PROTO_M_KILL "container.kill"
 #define PROTO_M_REMOVE "container.remove"
 #define PROTO_M_WAIT "container.wait"
+#define PROTO_M_RENAME "container.rename"
 #define PROTO_M_IMAGE_IMPORT "image.import"
 #define PROTO_M_IMAGE_LIST "image.list"
 #define PROTO_M_IMAGE_REMOVE "image.remove"
