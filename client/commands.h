@@ -23,6 +23,7 @@ int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_rm(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_kill(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_inspect(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_rename(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_wait(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr);

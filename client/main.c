@@ -29,6 +29,7 @@ static const struct verb main_verbs[] = {
 	{ "rm", cmd_rm, "Remove one or more containers" },
 	{ "kill", cmd_kill, "Kill one or more running containers" },
 	{ "inspect", cmd_inspect, "Return low-level information on containers" },
+	{ "rename", cmd_rename, "Rename a container" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 	{ "images", cmd_images, "List images" },
 	{ "import", cmd_import, "Import the contents from a tarball to create an image" },
@@ -45,6 +46,7 @@ static const struct verb container_verbs[] = {
 	{ "rm", cmd_rm, "Remove one or more containers" },
 	{ "kill", cmd_kill, "Kill one or more running containers" },
 	{ "inspect", cmd_inspect, "Display detailed information on one or more containers" },
+	{ "rename", cmd_rename, "Rename a container" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 };
 
