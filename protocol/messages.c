@@ -341,9 +341,9 @@ static void set_opt_string(json_t *o, const char *key, const char *v)
 
 json_t *proto_container_info_encode(const struct proto_container_info *c)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:b}", "id", c->id, "name", c->name,
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:b}", "id", c->id, "name", c->name,
 			      "image", c->image, "image_id", c->image_id, "state", c->state, "cmd",
-			      c->cmd ? c->cmd : json_array(), "pid", (json_int_t)c->pid, "tty", c->tty);
+			      c->cmd ? json_incref(c->cmd) : json_array(), "pid", (json_int_t)c->pid, "tty", c->tty);
 	if (!o)
 		return NULL;
 	set_opt_string(o, "hostname", c->hostname);
