@@ -12,7 +12,14 @@
 /* Most --filter options one ps takes: each costs a pass over the list. */
 #define PS_FILTER_MAX 64
 
-enum ps_filter_key { PS_FILTER_STATUS, PS_FILTER_NAME, PS_FILTER_LABEL, PS_FILTER_ID, PS_FILTER_EXITED, PS_FILTER_KEYS };
+enum ps_filter_key {
+	PS_FILTER_STATUS,
+	PS_FILTER_NAME,
+	PS_FILTER_LABEL,
+	PS_FILTER_ID,
+	PS_FILTER_EXITED,
+	PS_FILTER_KEYS
+};
 
 struct ps_filter {
 	const char *values[PS_FILTER_KEYS][PS_FILTER_MAX]; /* borrowed from argv */

@@ -130,12 +130,13 @@ static int labels_from(json_t *a, char ***ret)
 	int r = strv_from(a, ret);
 	if (r < 0)
 		return r;
-	size_t n = 0;
+	size_t n = 0, bytes = 0;
 	for (char **l = *ret; l && *l; l++, n++) {
+		bytes += strlen(*l) - 1;
 		_cleanup_free_ char *key = strndup(*l, strcspn(*l, "="));
 		if (!key)
 			return -ENOMEM;
-		if (!strchr(*l, '=') || n >= PROTO_MAX_LABELS ||
+		if (!strchr(*l, '=') || n >= PROTO_MAX_LABELS || bytes > PROTO_LABELS_MAX_BYTES ||
 		    proto_label_check(key, strchr(*l, '=') + 1, NULL) < 0)
 			return -EBADMSG;
 	}

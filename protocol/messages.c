@@ -42,7 +42,8 @@ int proto_label_check(const char *key, const char *value, char **reterr)
 	if (strchr(key, '='))
 		return err_set(reterr, -EINVAL, "label key \"%.*s\" must not contain \"=\"", echo_len(key), key);
 	if (strlen(key) > PROTO_LABEL_KEY_MAX)
-		return err_set(reterr, -EINVAL, "label key \"%.*s...\" is longer than %d bytes", echo_len(key), key, PROTO_LABEL_KEY_MAX);
+		return err_set(reterr, -EINVAL, "label key \"%.*s...\" is longer than %d bytes", echo_len(key), key,
+			       PROTO_LABEL_KEY_MAX);
 	if (strlen(value) > PROTO_LABEL_VALUE_MAX)
 		return err_set(reterr, -EINVAL, "the value of label \"%.*s\" is longer than %d bytes", echo_len(key), key,
 			       PROTO_LABEL_VALUE_MAX);
@@ -72,13 +73,17 @@ static int labels_decode(json_t *params, char ***ret, char **reterr)
 	_cleanup_strv_free_ char **l = calloc(json_object_size(o) + 1, sizeof(char *));
 	if (!l)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	size_t n = 0;
+	size_t n = 0, bytes = 0;
 	json_object_foreach(o, key, v) {
 		int r;
 		if (!json_is_string(v))
 			return err_set(reterr, -EINVAL, "the value of label \"%.*s\" must be a string", echo_len(key), key);
 		if ((r = proto_label_check(key, json_string_value(v), reterr)) < 0)
 			return r;
+		bytes += strlen(key) + strlen(json_string_value(v));
+		if (bytes > PROTO_LABELS_MAX_BYTES)
+			return err_set(reterr, -EINVAL, "the labels are longer than %d bytes together",
+				       PROTO_LABELS_MAX_BYTES);
 		if (asprintf(&l[n], "%s=%s", key, json_string_value(v)) < 0) {
 			l[n] = NULL;
 			return err_set(reterr, -ENOMEM, "out of memory");

@@ -76,11 +76,13 @@ struct proto_run_params {
 };
 
 /* Labels: at most this many, keys of at most PROTO_LABEL_KEY_MAX bytes (not empty, no '='),
- * values of at most PROTO_LABEL_VALUE_MAX. They are kept in every record and sent with every
- * container.list item, so a peer must not make them unbounded. */
+ * values of at most PROTO_LABEL_VALUE_MAX, keys and values together at most
+ * PROTO_LABELS_MAX_BYTES. They are kept in every record and sent with every container.list
+ * item (one reply under PROTO_MAX_MESSAGE), so a peer must not make them unbounded. */
 #define PROTO_MAX_LABELS 128
 #define PROTO_LABEL_KEY_MAX 256
 #define PROTO_LABEL_VALUE_MAX 4096
+#define PROTO_LABELS_MAX_BYTES (16 * 1024)
 
 /* Checks one label as container.run accepts it; the message names what is wrong. */
 int proto_label_check(const char *key, const char *value, char **reterr);

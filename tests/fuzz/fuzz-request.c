@@ -121,8 +121,9 @@ static void run_params(struct proto_request *req, bool reply)
 	FUZZ_CHECK(p.cpus_milli <= 1024 * 1000 && p.pids_limit >= 0);
 	for (char **e = p.env; e && *e; e++)
 		FUZZ_CHECK(strchr(*e, '=') && **e != '=');
-	size_t n_labels = 0;
+	size_t n_labels = 0, label_bytes = 0;
 	for (char **l = p.labels; l && *l; l++, n_labels++) {
+		label_bytes += strlen(*l) - 1;
 		/* KEY=VALUE, the key not empty and without '=', within the caps, sorted by key. */
 		const char *eq = strchr(*l, '=');
 		FUZZ_CHECK(eq && eq != *l && (size_t)(eq - *l) <= PROTO_LABEL_KEY_MAX &&
@@ -130,7 +131,7 @@ static void run_params(struct proto_request *req, bool reply)
 		if (l != p.labels)
 			FUZZ_CHECK(strcmp(l[-1], *l) != 0);
 	}
-	FUZZ_CHECK(n_labels <= PROTO_MAX_LABELS);
+	FUZZ_CHECK(n_labels <= PROTO_MAX_LABELS && label_bytes <= PROTO_LABELS_MAX_BYTES);
 	unsigned nfds = proto_run_params_nfds(&p);
 	FUZZ_CHECK(nfds <= 3 && nfds <= PROTO_MAX_FDS);
 

@@ -587,6 +587,21 @@ static void test_labels_rename(void)
 	ok(proto_run_params_decode(o, &p, &err) == -EINVAL && err && strstr(err, "too many"), "one more is refused");
 	free(err);
 	json_decref(o);
+	/* Five values of 4000 bytes pass one by one, not together. */
+	o = json_pack("{s:s, s:{}}", "image", "a", "labels");
+	l = json_object_get(o, "labels");
+	memset(key, 'v', 4000);
+	key[4000] = '\0';
+	for (int i = 0; i < 5; i++) {
+		char k[8];
+		snprintf(k, sizeof(k), "k%d", i);
+		json_object_set_new(l, k, json_string(key));
+	}
+	err = NULL;
+	ok(proto_run_params_decode(o, &p, &err) == -EINVAL && err && strstr(err, "together"),
+	   "labels over %d bytes together are refused", PROTO_LABELS_MAX_BYTES);
+	free(err);
+	json_decref(o);
 	memset(key, 'k', PROTO_LABEL_KEY_MAX + 1);
 	key[PROTO_LABEL_KEY_MAX + 1] = '\0';
 	err = NULL;
