@@ -257,6 +257,7 @@ static void inspect_usage(void)
 	      "\n"
 	      "Options:\n"
 	      "  -f, --format FORMAT   Format output using a template ({{.State.Status}}, {{json .Config}} ...)\n"
+	      "                        or \"json\" (one line of JSON per container)\n"
 	      "      --help            Print usage\n",
 	      stdout);
 }
@@ -300,6 +301,9 @@ int cmd_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 	int r = container_parse(argc, argv, "inspect", options, inspect_option, &format, &o, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
+	/* "json", as newer docker CLIs take it: each container as one line of JSON. */
+	if (format && strcmp(format, "json") == 0)
+		format = "{{json .}}";
 	if (format && *format && (r = template_parse(format, &tmpl, reterr)) < 0) {
 		cctl->error_exit = 1;
 		return r;

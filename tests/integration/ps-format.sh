@@ -95,6 +95,8 @@ is "$("$CCTL" inspect --format '{{.State.Running}} {{.Config.Image}} {{.labels.t
 pid=$("$CCTL" inspect --format '{{.State.Pid}}' web1)
 [[ $pid =~ ^[0-9]+$ && $pid -gt 0 ]] && pass ".State.Pid of a running container" || fail ".State.Pid of a running container ($pid)"
 is "$("$CCTL" inspect --format '{{.Path}} {{json .Args}}' job3)" "sh [\"-c\",\"exit 3\"]" ".Path and .Args"
+is "$("$CCTL" inspect --format json job3 | python3 -c 'import json,sys; o=json.loads(sys.stdin.readline()); print(o["State"]["ExitCode"], o["labels"]["app"])')" \
+	"3 batch" "inspect --format json: one line of JSON with both names"
 run_cctl inspect --format '{{.State.Nope}}' web1
 is "$RC" 1 "inspect --format with an unknown field exits 1"
 like "$ERR" 'no field "Nope" in \{\{\.State\.Nope\}\}' "and names it"
