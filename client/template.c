@@ -161,15 +161,17 @@ int template_parse(const char *text, struct template **ret, char **reterr)
 }
 
 /* Follows a path ("A.B", "" for the object itself) through nested objects. NULL when a segment is
- * missing or its parent is not an object; *bad then names the segment. */
+ * missing or its parent is not an object (*bad then names the segment), or on ENOMEM (*bad empty). */
 static json_t *lookup(json_t *obj, const char *path, char *bad, size_t bad_size)
 {
 	json_t *v = obj;
 	const char *p = path;
+	bad[0] = '\0';
 	while (*p) {
 		size_t n = strcspn(p, ".");
-		char key[256];
-		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		_cleanup_free_ char *key = strndup(p, n);
+		if (!key)
+			return NULL;
 		json_t *next = json_is_object(v) ? json_object_get(v, key) : NULL;
 		if (!next) {
 			snprintf(bad, bad_size, "%s", key);
@@ -225,6 +227,8 @@ int template_render(const struct template *t, json_t *obj, char **ret, char **re
 		json_t *v = lookup(obj, p->text, bad, sizeof(bad));
 		if (!v) {
 			fclose(f);
+			if (!bad[0])
+				return err_set(reterr, -ENOMEM, "out of memory");
 			return err_set(reterr, -EINVAL, "template: no field \"%s\" in {{.%s}}", bad, p->text);
 		}
 		r = put_value(f, v, p->kind == PIECE_JSON);
