@@ -1,5 +1,5 @@
 /* The verbs that act on containers named on the command line: rm, kill, stop, pause, unpause,
- * inspect, wait. Each
+ * inspect, rename, wait. Each
  * container gets its own request on one connection; a failure for one is reported and the rest
  * still run, and the exit status is then 1, as with docker. */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include "client/commands.h"
 #include "client/conn.h"
 #include "client/opts.h"
+#include "client/template.h"
 #include "common/error.h"
 #include "common/macros.h"
 #include "common/parse.h"
@@ -106,7 +107,7 @@ static int container_parse(int argc, char **argv, const char *verb, const struct
 	return 0;
 }
 
-enum { OPT_KEY_HELP = 1, OPT_KEY_FORCE, OPT_KEY_SIGNAL, OPT_KEY_TIME };
+enum { OPT_KEY_HELP = 1, OPT_KEY_FORCE, OPT_KEY_SIGNAL, OPT_KEY_TIME, OPT_KEY_FORMAT };
 
 static int rm_option(struct opts *o, int key, void *userdata, char **reterr)
 {
@@ -227,22 +228,86 @@ int cmd_unpause(struct cctl *cctl, int argc, char **argv, char **reterr)
 	return pause_verb(cctl, argc, argv, false, reterr);
 }
 
+/* inspect --format: the result as its template sees it. The daemon's own fields keep their names
+ * (.id, .state, .labels, .security.capabilities, ...); Docker's names are added where containd
+ * has the same thing: .Id .Name ("/NAME") .Created .Path .Args .Image (the image id) .State.*
+ * .Config.* .HostConfig.* (docs/protocol.md lists them). */
+static json_t *inspect_fields(json_t *result, char **reterr)
+{
+	struct proto_container_info c;
+	int r = proto_container_info_decode(result, &c, reterr);
+	if (r < 0)
+		return NULL;
+	json_auto_t *o = json_deep_copy(result);
+	_cleanup_free_ char *slash_name = NULL;
+	json_t *cmd = json_is_array(c.cmd) ? c.cmd : NULL;
+	json_auto_t *args = json_array();
+	for (size_t i = 1; args && cmd && i < json_array_size(cmd); i++)
+		json_array_append(args, json_array_get(cmd, i));
+	json_t *sec = c.security_json ? json_object_get(c.security_json, "privileged") : NULL;
+	if (!o || !args || asprintf(&slash_name, "/%s", c.name) < 0) {
+		err_set(reterr, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	json_t *state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", c.state,
+				  "Running", strcmp(c.state, "running") == 0, "Paused", 0, "Restarting", 0, "OOMKilled",
+				  c.oom_killed, "Dead", 0, "Pid", (json_int_t)c.pid, "ExitCode", c.exit_code, "Error",
+				  c.error ? c.error : "", "StartedAt", c.started_at ? c.started_at : "", "FinishedAt",
+				  c.finished_at ? c.finished_at : "");
+	json_t *config = json_pack("{s:s, s:s, s:O, s:O, s:b}", "Hostname", c.hostname ? c.hostname : "", "Image",
+				   c.image, "Cmd", cmd ? cmd : json_null(), "Labels",
+				   c.labels_json ? c.labels_json : json_null(), "Tty", c.tty);
+	json_t *host = json_pack("{s:I, s:I, s:I, s:b}", "Memory", (json_int_t)c.memory, "PidsLimit",
+				 (json_int_t)c.pids_limit, "NanoCpus", (json_int_t)c.cpus_milli * 1000000, "Privileged",
+				 json_is_true(sec));
+	json_t *docker = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:o, s:o, s:o}", "Id", c.id, "Name", slash_name,
+				   "Created", c.created_at ? c.created_at : "", "Path",
+				   cmd && json_array_size(cmd) ? json_string_value(json_array_get(cmd, 0)) : "", "Args",
+				   args, "Image", c.image_id ? c.image_id : "", "State", state, "Config", config,
+				   "HostConfig", host);
+	if (!docker || json_object_update(o, docker) < 0) {
+		json_decref(docker);
+		err_set(reterr, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	json_decref(docker);
+	return json_incref(o);
+}
+
+struct inspect {
+	json_t *array;             /* without --format: every result, printed at the end */
+	struct template *tmpl;     /* with --format */
+};
+
 static int inspect_collect(const char *ref, json_t *result, void *userdata, char **reterr)
 {
-	json_t *array = userdata;
-	if (json_array_append(array, result) < 0)
+	struct inspect *in = userdata;
+	if (in->tmpl) {
+		json_auto_t *fields = inspect_fields(result, reterr);
+		_cleanup_free_ char *out = NULL;
+		if (!fields)
+			return -EBADMSG;
+		int r = template_render(in->tmpl, fields, &out, reterr);
+		if (r < 0)
+			return r;
+		puts(out);
+		return 0;
+	}
+	if (json_array_append(in->array, result) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	return 0;
 }
 
 static void inspect_usage(void)
 {
-	fputs("Usage:  cctl inspect CONTAINER [CONTAINER...]\n"
+	fputs("Usage:  cctl inspect [OPTIONS] CONTAINER [CONTAINER...]\n"
 	      "\n"
 	      "Return low-level information on containers, as a JSON array\n"
 	      "\n"
 	      "Options:\n"
-	      "      --help   Print usage\n",
+	      "  -f, --format FORMAT   Format output using a template ({{.State.Status}}, {{json .Config}} ...)\n"
+	      "                        or \"json\" (one line of JSON per container)\n"
+	      "      --help            Print usage\n",
 	      stdout);
 }
 
@@ -260,21 +325,47 @@ static const struct opt help_only[] = {
 	{}
 };
 
+static int inspect_option(struct opts *o, int key, void *userdata, char **reterr)
+{
+	const char **format = userdata;
+	if (key == OPT_KEY_FORMAT) {
+		*format = o->arg;
+		return 0;
+	}
+	if (o->flag)
+		inspect_usage();
+	return o->flag ? 1 : 0;
+}
+
 int cmd_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
+	static const struct opt options[] = {
+		{ OPT_KEY_FORMAT, 'f', "format", OPT_VALUE },
+		{ OPT_KEY_HELP, 0, "help", OPT_FLAG },
+		{}
+	};
 	_cleanup_(opts_done) struct opts o;
-	void (*usage)(void) = inspect_usage;
-	int r = container_parse(argc, argv, "inspect", help_only, help_option, &usage, &o, reterr);
+	_cleanup_template_ struct template *tmpl = NULL;
+	const char *format = NULL;
+	int r = container_parse(argc, argv, "inspect", options, inspect_option, &format, &o, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
+	/* "json", as newer docker CLIs take it: each container as one line of JSON. */
+	if (format && strcmp(format, "json") == 0)
+		format = "{{json .}}";
+	if (format && *format && (r = template_parse(format, &tmpl, reterr)) < 0) {
+		cctl->error_exit = 1;
+		return r;
+	}
 
 	json_auto_t *array = json_array();
 	if (!array)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	struct container_verb verb = { PROTO_M_INSPECT, inspect_collect, array, false };
-	struct proto_ref_params tmpl = { .ref = NULL };
-	int status = container_verb_run(cctl, &verb, &tmpl, (int)o.n_operands, o.operands, reterr);
-	if (status < 0)
+	struct inspect in = { .array = array, .tmpl = tmpl };
+	struct container_verb verb = { PROTO_M_INSPECT, inspect_collect, &in, false };
+	struct proto_ref_params ref = { .ref = NULL };
+	int status = container_verb_run(cctl, &verb, &ref, (int)o.n_operands, o.operands, reterr);
+	if (status < 0 || tmpl)
 		return status;
 
 	_cleanup_free_ char *s = json_dumps(array, JSON_INDENT(4));
@@ -282,6 +373,48 @@ int cmd_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	puts(s);
 	return status;
+}
+
+static void rename_usage(void)
+{
+	fputs("Usage:  cctl rename CONTAINER NEW_NAME\n"
+	      "\n"
+	      "Rename a container\n"
+	      "\n"
+	      "Options:\n"
+	      "      --help   Print usage\n",
+	      stdout);
+}
+
+int cmd_rename(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	_cleanup_(opts_done) struct opts o;
+	void (*usage)(void) = rename_usage;
+	int r = container_parse(argc, argv, "rename", help_only, help_option, &usage, &o, reterr);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	if (o.n_operands != 2)
+		return opts_usage_error(reterr, "rename", "\"cctl rename\" requires exactly 2 arguments.");
+
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	struct proto_rename_params p = { .ref = o.operands[0], .name = o.operands[1] };
+	json_t *params = proto_rename_params_encode(&p);
+	if (!params)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	r = conn_open(cctl->socket_path, &conn, reterr);
+	if (r < 0) {
+		json_decref(params);
+		return r;
+	}
+	r = conn_call(&conn, PROTO_M_RENAME, params, NULL, 0, &reply, reterr);
+	if (r < 0)
+		return r;
+	/* The daemon refused (no such container, a name in use or invalid): 1, as docker. */
+	r = conn_reply_check(&reply, reterr);
+	if (r < 0)
+		cctl->error_exit = 1;
+	return r;
 }
 
 static int wait_print(const char *ref, json_t *result, void *userdata, char **reterr)

@@ -1,5 +1,6 @@
-/* cctl ps: the container table, as docker ps prints it. */
+/* cctl ps: the container table as docker ps prints it, its filters, -n/-l and --format. */
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include "client/conn.h"
 #include "client/format.h"
 #include "client/opts.h"
+#include "client/ps-filter.h"
+#include "client/template.h"
 #include "common/error.h"
 #include "common/macros.h"
 #include "protocol/messages.h"
@@ -25,6 +28,11 @@ static void usage(void)
 	      "\n"
 	      "Options:\n"
 	      "  -a, --all             Show all containers (default shows just running)\n"
+	      "  -f, --filter FILTER   Filter output based on conditions provided (repeatable):\n"
+	      "                        status=STATE, name=TEXT, label=KEY[=VALUE], id=TEXT, exited=CODE\n"
+	      "      --format FORMAT   Format output using a template ({{.ID}} {{.Names}} ...) or \"json\"\n"
+	      "  -n, --last N          Show N last created containers (includes all states)\n"
+	      "  -l, --latest          Show the latest created container (includes all states)\n"
 	      "      --no-trunc        Don't truncate output\n"
 	      "  -q, --quiet           Only display container IDs\n"
 	      "      --help            Print usage\n",
@@ -81,19 +89,141 @@ static int ps_command(const struct proto_container_info *c, bool no_trunc, char 
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* The fields of one container for --format, with Docker's names and Docker's renderings. */
+static json_t *ps_fields(const struct proto_container_info *c, bool no_trunc, time_t now)
+{
+	char id[13], created[80], running_for[80], status[128];
+	_cleanup_free_ char *command = NULL, *labels = NULL;
+	size_t labels_size = 0;
+	time_t t;
+
+	snprintf(id, sizeof(id), "%.12s", c->id);
+	if (ps_command(c, no_trunc, &command) < 0)
+		return NULL;
+	created[0] = '\0';
+	if (c->created_at && format_parse_time(c->created_at, &t) == 0) {
+		struct tm tm;
+		if (gmtime_r(&t, &tm))
+			strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+	}
+	format_ago(c->created_at, now, running_for, sizeof(running_for));
+	ps_status(c, now, status, sizeof(status));
+	/* Labels as docker ps shows them: KEY=VALUE joined by commas. */
+	FILE *f = open_memstream(&labels, &labels_size);
+	if (!f)
+		return NULL;
+	const char *key;
+	json_t *v;
+	bool first = true;
+	json_object_foreach(c->labels_json, key, v) {
+		fprintf(f, "%s%s=%s", first ? "" : ",", key, json_string_value(v));
+		first = false;
+	}
+	if (fclose(f) != 0)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", no_trunc ? c->id : id, "Image",
+			 c->image, "Command", command, "CreatedAt", created, "RunningFor", running_for, "Status", status,
+			 "Names", c->name, "Labels", labels, "State", c->state);
+}
+
+/* Prints the containers through a template, or as one JSON object per line for "json". */
+static int ps_print_format(const char *format, struct proto_container_info *infos, size_t n, bool no_trunc,
+			   struct cctl *cctl, char **reterr)
+{
+	_cleanup_template_ struct template *tmpl = NULL;
+	bool json = strcmp(format, "json") == 0;
+	time_t now = time(NULL);
+	int r;
+
+	if (!json && (r = template_parse(format, &tmpl, reterr)) < 0) {
+		cctl->error_exit = 1;
+		return r;
+	}
+	/* A template is checked against every field even when nothing is listed: a typo must fail
+	 * the same way whether or not containers happen to run. */
+	if (tmpl) {
+		struct proto_container_info empty = { .id = "", .name = "", .image = "", .state = "created" };
+		json_auto_t *fields = ps_fields(&empty, no_trunc, now);
+		_cleanup_free_ char *out = NULL;
+		if (!fields)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		if ((r = template_render(tmpl, fields, &out, reterr)) < 0) {
+			cctl->error_exit = 1;
+			return r;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_auto_t *fields = ps_fields(&infos[i], no_trunc, now);
+		_cleanup_free_ char *out = NULL;
+		if (!fields)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		if (json)
+			out = json_dumps(fields, JSON_COMPACT);
+		else if ((r = template_render(tmpl, fields, &out, reterr)) < 0)
+			return r;
+		if (!out)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		puts(out);
+	}
+	if (fflush(stdout) != 0)
+		return err_set(reterr, -errno, "cannot write to stdout: %m");
+	return 0;
+}
+
+/* Prints the table docker ps prints. */
+static int ps_print_table(struct proto_container_info *infos, size_t n, bool no_trunc, char **reterr)
+{
+	_cleanup_table_ struct table *t = table_new(6);
+	int r;
+	if (!t)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	static const char *const header[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES" };
+	r = table_add_row(t, header);
+	if (r < 0)
+		return err_set(reterr, r, "out of memory");
+
+	time_t now = time(NULL);
+	for (size_t i = 0; i < n; i++) {
+		const struct proto_container_info *ci = &infos[i];
+		char id[13], created[80], status[128];
+		_cleanup_free_ char *command = NULL;
+
+		snprintf(id, sizeof(id), "%.12s", ci->id);
+		if (ps_command(ci, no_trunc, &command) < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		format_ago(ci->created_at, now, created, sizeof(created));
+		ps_status(ci, now, status, sizeof(status));
+		const char *row[] = { no_trunc ? ci->id : id, ci->image, command, created, status, ci->name };
+		r = table_add_row(t, row);
+		if (r < 0)
+			return err_set(reterr, r, "out of memory");
+	}
+	r = table_print(t, stdout);
+	if (r < 0)
+		return err_set(reterr, r, "cannot write to stdout: %m");
+	return 0;
+}
+
 int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	enum { ARG_ALL = 1, ARG_QUIET, ARG_NO_TRUNC, ARG_HELP };
+	enum { ARG_ALL = 1, ARG_QUIET, ARG_NO_TRUNC, ARG_LAST, ARG_LATEST, ARG_FILTER, ARG_FORMAT, ARG_HELP };
 	static const struct opt options[] = {
 		{ ARG_ALL, 'a', "all", OPT_FLAG },
 		{ ARG_QUIET, 'q', "quiet", OPT_FLAG },
 		{ ARG_NO_TRUNC, 0, "no-trunc", OPT_FLAG },
+		{ ARG_LAST, 'n', "last", OPT_VALUE },
+		{ ARG_LATEST, 'l', "latest", OPT_FLAG },
+		{ ARG_FILTER, 'f', "filter", OPT_VALUE },
+		{ ARG_FORMAT, 0, "format", OPT_VALUE },
 		{ ARG_HELP, 0, "help", OPT_FLAG },
 		{}
 	};
 	_cleanup_(opts_done) struct opts o;
 	struct proto_ref_params ref = { .all = false };
-	bool quiet = false, no_trunc = false, help = false;
+	struct ps_filter filter = { .n = { 0 } };
+	bool quiet = false, no_trunc = false, latest = false, help = false;
+	const char *format = NULL;
+	long last = -1;
 	int key, r;
 
 	opts_init(&o, options, "ps", true, argc, argv);
@@ -108,6 +238,26 @@ int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 		case ARG_NO_TRUNC:
 			no_trunc = o.flag;
 			break;
+		case ARG_LATEST:
+			latest = o.flag;
+			break;
+		case ARG_LAST: {
+			char *end;
+			errno = 0;
+			last = strtol(o.arg, &end, 10);
+			if (!*o.arg || *end || errno || last < INT32_MIN || last > INT32_MAX)
+				return opts_invalid_argument(&o, reterr, "not a number");
+			break;
+		}
+		case ARG_FILTER:
+			if ((r = ps_filter_add(&filter, o.arg, reterr)) < 0) {
+				cctl->error_exit = 1;
+				return r;
+			}
+			break;
+		case ARG_FORMAT:
+			format = o.arg;
+			break;
 		default:
 			help = o.flag;
 			break;
@@ -121,6 +271,17 @@ int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 	}
 	if (o.n_operands > 0)
 		return opts_usage_error(reterr, "ps", "\"cctl ps\" accepts no arguments.");
+	/* As docker: -l is -n 1; -n N (N > 0) and a status filter list stopped containers too. */
+	if (latest && last == -1)
+		last = 1;
+	if (last > 0 || ps_filter_wants_all(&filter))
+		ref.all = true;
+	if (format && !*format)
+		format = NULL;
+	if (quiet && format) {
+		fputs("WARNING: Ignoring custom format, because both --format and --quiet are set.\n", stderr);
+		format = NULL;
+	}
 
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
@@ -149,39 +310,20 @@ int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 			return err_set(reterr, -EBADMSG, "invalid reply to %s: %s", PROTO_M_LIST, err);
 	}
 	qsort(infos, n, sizeof(*infos), ps_compare);
+	/* The filters, then the limit: -n counts the containers that match, as docker's does. */
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ps_filter_match(&filter, &infos[i]))
+			infos[kept++] = infos[i];
+	if (last > 0 && kept > (size_t)last)
+		kept = (size_t)last;
 
 	if (quiet) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < kept; i++)
 			printf("%.*s\n", no_trunc ? (int)strlen(infos[i].id) : 12, infos[i].id);
 		return 0;
 	}
-
-	_cleanup_table_ struct table *t = table_new(6);
-	if (!t)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	static const char *const header[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES" };
-	r = table_add_row(t, header);
-	if (r < 0)
-		return err_set(reterr, r, "out of memory");
-
-	time_t now = time(NULL);
-	for (size_t i = 0; i < n; i++) {
-		const struct proto_container_info *ci = &infos[i];
-		char id[13], created[80], status[128];
-		_cleanup_free_ char *command = NULL;
-
-		snprintf(id, sizeof(id), "%.12s", ci->id);
-		if (ps_command(ci, no_trunc, &command) < 0)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		format_ago(ci->created_at, now, created, sizeof(created));
-		ps_status(ci, now, status, sizeof(status));
-		const char *row[] = { no_trunc ? ci->id : id, ci->image, command, created, status, ci->name };
-		r = table_add_row(t, row);
-		if (r < 0)
-			return err_set(reterr, r, "out of memory");
-	}
-	r = table_print(t, stdout);
-	if (r < 0)
-		return err_set(reterr, r, "cannot write to stdout: %m");
-	return 0;
+	if (format)
+		return ps_print_format(format, infos, kept, no_trunc, cctl, reterr);
+	return ps_print_table(infos, kept, no_trunc, reterr);
 }

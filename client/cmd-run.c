@@ -31,6 +31,7 @@ struct run {
 	struct cctl *cctl;
 	struct proto_run_params p; /* strings borrowed from argv, except env */
 	char **env;                /* owned; p.env points here */
+	char **labels;             /* owned "KEY=VALUE"; p.labels points here */
 	struct run_security sec;   /* what the security flags collected; p points into it */
 	bool detach, tty;
 
@@ -56,6 +57,7 @@ static void run_done(struct run *run)
 	conn_close(&run->conn);
 	run->sigfd = safe_close(run->sigfd);
 	strv_free(run->env);
+	strv_free(run->labels);
 	run_security_done(&run->sec);
 	free(run->id);
 	json_decref(run->early_exits);
@@ -76,6 +78,7 @@ static void usage(void)
 	      "  -e, --env KEY=VALUE              Set environment variables (KEY alone: take it from cctl's)\n"
 	      "  -h, --hostname NAME              Container host name\n"
 	      "  -i, --interactive                Keep STDIN open and attached\n"
+	      "  -l, --label KEY[=VALUE]          Set meta data on a container (repeatable)\n"
 	      "  -m, --memory SIZE                Memory limit (e.g. 512k, 64m, 1g; 0: no limit)\n"
 	      "      --name NAME                  Assign a name to the container\n"
 	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
@@ -128,8 +131,37 @@ static int run_add_env(struct run *run, const char *arg, char **reterr)
 	return 0;
 }
 
+/* Appends one --label KEY[=VALUE] (KEY alone: an empty value, as docker). A key given twice keeps
+ * its last value: the wire object has one entry per key. */
+static int run_add_label(struct run *run, const char *arg, char **reterr)
+{
+	_cleanup_free_ char *key = strndup(arg, strcspn(arg, "=")), *entry = NULL;
+	_cleanup_free_ char *why = NULL;
+	const char *eq = strchr(arg, '=');
+
+	if (!key)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (proto_label_check(key, eq ? eq + 1 : "", &why) < 0)
+		return opts_usage_error(reterr, "run", "invalid argument \"%s\" for \"-l, --label\" flag: %s", arg, why);
+	if (asprintf(&entry, "%s=%s", key, eq ? eq + 1 : "") < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	size_t n = 0;
+	while (run->labels && run->labels[n])
+		n++;
+	if (n >= PROTO_MAX_LABELS)
+		return opts_usage_error(reterr, "run", "too many labels (at most %d)", PROTO_MAX_LABELS);
+	char **nv = reallocarray(run->labels, n + 2, sizeof(char *));
+	if (!nv)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	nv[n] = TAKE_PTR(entry);
+	nv[n + 1] = NULL;
+	run->labels = nv;
+	return 0;
+}
+
 enum {
 	ARG_INTERACTIVE = 1,
+	ARG_LABEL,
 	ARG_TTY,
 	ARG_DETACH,
 	ARG_RM,
@@ -159,6 +191,7 @@ static const struct opt run_options[] = {
 	{ ARG_NAME, 0, "name", OPT_VALUE },
 	{ ARG_HOSTNAME, 'h', "hostname", OPT_VALUE },
 	{ ARG_ENV, 'e', "env", OPT_VALUE },
+	{ ARG_LABEL, 'l', "label", OPT_VALUE },
 	{ ARG_WORKDIR, 'w', "workdir", OPT_VALUE },
 	{ ARG_USER, 'u', "user", OPT_VALUE },
 	{ ARG_MEMORY, 'm', "memory", OPT_VALUE },
@@ -216,6 +249,8 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		return 0;
 	case ARG_ENV:
 		return run_add_env(run, arg, reterr);
+	case ARG_LABEL:
+		return run_add_label(run, arg, reterr);
 	case ARG_WORKDIR:
 		if (arg[0] != '/')
 			return opts_usage_error(reterr, "run", "the working directory '%s' is invalid, "
@@ -299,6 +334,7 @@ static int run_parse(struct run *run, int argc, char **argv, char **reterr)
 	run->p.image = o.operands[0];
 	run->p.cmd = o.n_operands > 1 ? argv + (argc - (int)o.n_operands) + 1 : NULL;
 	run->p.env = run->env;
+	run->p.labels = run->labels;
 	run_security_apply(&run->sec, &run->p);
 	return 0;
 }

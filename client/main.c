@@ -32,6 +32,7 @@ static const struct verb main_verbs[] = {
 	{ "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
 	{ "stop", cmd_stop, "Stop one or more running containers" },
 	{ "inspect", cmd_inspect, "Return low-level information on containers" },
+	{ "rename", cmd_rename, "Rename a container" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 	{ "images", cmd_images, "List images" },
 	{ "import", cmd_import, "Import the contents from a tarball to create an image" },
@@ -51,6 +52,7 @@ static const struct verb container_verbs[] = {
 	{ "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
 	{ "stop", cmd_stop, "Stop one or more running containers" },
 	{ "inspect", cmd_inspect, "Display detailed information on one or more containers" },
+	{ "rename", cmd_rename, "Rename a container" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 };
 

@@ -1,7 +1,7 @@
-/* The container methods: run, list, inspect, kill, stop, pause, unpause, remove, wait. Requests
- * are translated into the domain's types here, at the edge; replies owed to clients (the run
- * reply, the exit event, wait, stop and remove results) are kept here and answered from the event
- * bus, so the container domain never knows a connection. */
+/* The container methods: run, list, inspect, rename, kill, stop, pause, unpause, remove, wait.
+ * Requests are translated into the domain's types here, at the edge; replies owed to clients (the
+ * run reply, the exit event, wait, stop and remove results) are kept here and answered from the
+ * event bus, so the container domain never knows a connection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -184,6 +184,7 @@ json_t *api_container_info(const struct container *ct)
 		.pids_limit = ct->cfg.limits.pids,
 		.cpus_milli = ct->cfg.limits.cpus_milli,
 		.tty = ct->cfg.stdio == CONTAINER_STDIO_PTY,
+		.labels = ct->cfg.labels,
 		.security = &si,
 	};
 	json_t *o = proto_container_info_encode(&info);
@@ -345,6 +346,7 @@ static int config_from_params(struct proto_run_params *p, struct container_confi
 							      : RT_SECCOMP_DEFAULT;
 	cfg->system_paths_unconfined = p->system_paths_unconfined;
 	cfg->device_rules = TAKE_PTR(p->device_cgroup_rules);
+	cfg->labels = TAKE_PTR(p->labels);
 	cfg->userns = p->userns == PROTO_USERNS_HOST ? strdup("host") : p->userns == PROTO_USERNS_AUTO ? strdup("auto") : NULL;
 	int r = 0;
 	if (p->seccomp == PROTO_SECCOMP_CUSTOM && !(cfg->seccomp_profile = json_dumps(p->seccomp_profile, JSON_COMPACT)))
@@ -523,6 +525,30 @@ static void pause_or_unpause(struct api *api, struct conn *c, struct proto_reque
 	int r = pause ? container_pause(ct, &err) : container_unpause(ct, &err);
 	if (r < 0)
 		conn_send_error(c, req->id, r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
+	else
+		conn_send_result(c, req->id, NULL, NULL, 0);
+}
+
+void api_rename(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_rename_params p;
+	_cleanup_free_ char *err = NULL;
+	if (!api_expect_no_fds(c, req))
+		return;
+	int r = proto_rename_params_decode(req->params, &p, &err);
+	if (r < 0) {
+		api_reply_params_error(c, req->id, r, err);
+		return;
+	}
+	struct container *ct = registry_find(api->reg, p.ref, &err);
+	if (!ct) {
+		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
+		return;
+	}
+	r = container_rename(ct, p.name, &err);
+	if (r < 0)
+		conn_send_error(c, req->id, r == -EEXIST ? PROTO_E_CONFLICT : r == -EINVAL ? PROTO_E_PARAMS : PROTO_E_INTERNAL,
+				NULL, "%s", err);
 	else
 		conn_send_result(c, req->id, NULL, NULL, 0);
 }

@@ -37,6 +37,7 @@ bool api_expect_no_fds(struct conn *c, struct proto_request *req);
 void api_run(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_inspect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_rename(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_kill(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_stop(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);

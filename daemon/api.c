@@ -182,6 +182,7 @@ static const struct {
 	{ PROTO_M_RUN, api_run },
 	{ PROTO_M_LIST, api_list },
 	{ PROTO_M_INSPECT, api_inspect },
+	{ PROTO_M_RENAME, api_rename },
 	{ PROTO_M_KILL, api_kill },
 	{ PROTO_M_STOP, api_stop },
 	{ PROTO_M_REMOVE, api_remove },

@@ -14,6 +14,7 @@
 #include "daemon/container.h"
 #include "daemon/persist.h"
 #include "daemon/registry.h"
+#include "protocol/messages.h"
 
 #define RECORD_FILE "state.json"
 
@@ -45,7 +46,7 @@ static json_t *config_json(const struct container_config *c)
 		json_array_append_new(ul, json_pack("{s:i, s:I, s:I}", "resource", c->ulimits[i].resource, "soft",
 						    limit_json(c->ulimits[i].soft), "hard", limit_json(c->ulimits[i].hard)));
 	return json_pack("{s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:s?, s:s, s:b, s:i, s:i, s:I, s:I, s:I, s:b, s:o, s:o, "
-			 "s:b, s:s, s:s?, s:b, s:o, s:o, s:s?}",
+			 "s:b, s:s, s:s?, s:b, s:o, s:o, s:s?, s:o}",
 			 "name", c->name, "image", c->image, "cmd", c->cmd ? strv_json(c->cmd) : json_null(), "env",
 			 strv_json(c->env), "workdir", c->workdir, "user", c->user, "hostname", c->hostname, "stdio",
 			 stdio_names[c->stdio], "rm", c->rm, "tty_rows", (int)c->tty_rows, "tty_cols", (int)c->tty_cols,
@@ -54,7 +55,7 @@ static json_t *config_json(const struct container_config *c)
 			 "cap_drop", strv_json(c->cap_drop), "no_new_privileges", c->no_new_privileges, "seccomp",
 			 seccomp_names[c->seccomp], "seccomp_profile", c->seccomp_profile, "system_paths_unconfined",
 			 c->system_paths_unconfined, "ulimits", ul, "device_rules", strv_json(c->device_rules), "userns",
-			 c->userns);
+			 c->userns, "labels", strv_json(c->labels));
 }
 
 void container_record_save(struct container *ct)
@@ -122,6 +123,26 @@ static int str_from(json_t *o, const char *key, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* Labels as container.run accepted them ("KEY=VALUE", within the protocol's caps); a record
+ * written before labels existed has none. */
+static int labels_from(json_t *a, char ***ret)
+{
+	int r = strv_from(a, ret);
+	if (r < 0)
+		return r;
+	size_t n = 0, bytes = 0;
+	for (char **l = *ret; l && *l; l++, n++) {
+		bytes += strlen(*l) - 1;
+		_cleanup_free_ char *key = strndup(*l, strcspn(*l, "="));
+		if (!key)
+			return -ENOMEM;
+		if (!strchr(*l, '=') || n >= PROTO_MAX_LABELS || bytes > PROTO_LABELS_MAX_BYTES ||
+		    proto_label_check(key, strchr(*l, '=') + 1, NULL) < 0)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
 static int enum_from(const char *s, const char *const *names, size_t n)
 {
 	for (size_t i = 0; s && i < n; i++)
@@ -163,7 +184,8 @@ static int config_from(json_t *o, struct container_config *c)
 	    (r = strv_from(json_object_get(o, "env"), &c->env)) < 0 ||
 	    (r = strv_from(json_object_get(o, "cap_add"), &c->cap_add)) < 0 ||
 	    (r = strv_from(json_object_get(o, "cap_drop"), &c->cap_drop)) < 0 ||
-	    (r = strv_from(json_object_get(o, "device_rules"), &c->device_rules)) < 0)
+	    (r = strv_from(json_object_get(o, "device_rules"), &c->device_rules)) < 0 ||
+	    (r = labels_from(json_object_get(o, "labels"), &c->labels)) < 0)
 		return r;
 	if (json_array_size(ul) && !(c->ulimits = calloc(json_array_size(ul), sizeof(*c->ulimits))))
 		return -ENOMEM;

@@ -52,6 +52,7 @@ void container_config_done(struct container_config *cfg)
 	free(cfg->ulimits);
 	strv_free(cfg->device_rules);
 	free(cfg->userns);
+	strv_free(cfg->labels);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -356,6 +357,26 @@ fail:
 	container_free(ct);
 	close_stdio(stdio_fds);
 	return r;
+}
+
+int container_rename(struct container *ct, const char *name, char **reterr)
+{
+	if (!name_valid(name))
+		return err_set(reterr, -EINVAL, "invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+			       name);
+	if (strcmp(ct->name, name) == 0)
+		return err_set(reterr, -EINVAL, "container %s is already named \"%s\"", ct->id, name);
+	if (registry_name_taken(ct->reg, name))
+		return err_set(reterr, -EEXIST, "the container name \"%s\" is already in use", name);
+	_cleanup_free_ char *n1 = strdup(name), *n2 = strdup(name);
+	if (!n1 || !n2)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	free(ct->name);
+	ct->name = TAKE_PTR(n1);
+	free(ct->cfg.name);
+	ct->cfg.name = TAKE_PTR(n2);
+	container_record_save(ct);
+	return 0;
 }
 
 /* Pausing freezes the container's cgroup; the freeze completes asynchronously (cgroup_freeze()),

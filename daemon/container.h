@@ -49,6 +49,7 @@ struct container_config {
 	size_t n_ulimits;
 	char **device_rules;
 	char *userns; /* NULL: the daemon's default; "host" or "auto" */
+	char **labels; /* "KEY=VALUE" sorted by key (checked by the protocol's decoder), or NULL */
 };
 
 void container_config_done(struct container_config *cfg);
@@ -99,6 +100,9 @@ struct container {
  * CONTAINER_EV_REMOVED. */
 int container_run(struct registry *reg, struct container_config *cfg /* taken over */, const struct image *image,
 		  int stdio_fds[3], struct container **ret, char **reterr);
+/* Gives a container a new name: the rules and uniqueness of a name at run (-EINVAL, -EEXIST);
+ * its record is saved with it. Running or exited alike: the name is only a handle. */
+int container_rename(struct container *ct, const char *name, char **reterr);
 int container_kill(struct container *ct, int sig, char **reterr);
 
 /* The signal a stop sends when it names none (Docker's default; images cannot change it yet). */

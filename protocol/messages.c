@@ -20,8 +20,95 @@ static const char *const stdio_names[] = {
 
 static const char *const run_params_keys[] = {
 	"image", "cmd", "env", "workdir", "user", "hostname", "name", "stdio", "interactive", "rm",
-	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", NULL,
+	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", NULL,
 };
+
+/* How many bytes of s, at most 64, to echo in a message: cut at a character boundary so the
+ * message stays valid UTF-8 (jansson refuses to encode anything else, and the reply with it). */
+static int echo_len(const char *s)
+{
+	size_t n = strlen(s);
+	if (n <= 64)
+		return (int)n;
+	n = 64;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
+}
+
+int proto_label_check(const char *key, const char *value, char **reterr)
+{
+	if (!key[0])
+		return err_set(reterr, -EINVAL, "a label key must not be empty");
+	if (strchr(key, '='))
+		return err_set(reterr, -EINVAL, "label key \"%.*s\" must not contain \"=\"", echo_len(key), key);
+	if (strlen(key) > PROTO_LABEL_KEY_MAX)
+		return err_set(reterr, -EINVAL, "label key \"%.*s...\" is longer than %d bytes", echo_len(key), key,
+			       PROTO_LABEL_KEY_MAX);
+	if (strlen(value) > PROTO_LABEL_VALUE_MAX)
+		return err_set(reterr, -EINVAL, "the value of label \"%.*s\" is longer than %d bytes", echo_len(key), key,
+			       PROTO_LABEL_VALUE_MAX);
+	return 0;
+}
+
+static int label_compare(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t nx = strcspn(x, "="), ny = strcspn(y, "=");
+	int c = strncmp(x, y, nx < ny ? nx : ny);
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
+/* The "labels" object of container.run params as "KEY=VALUE" entries sorted by key. */
+static int labels_decode(json_t *params, char ***ret, char **reterr)
+{
+	json_t *o = json_object_get(params, "labels"), *v;
+	const char *key;
+	*ret = NULL;
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return err_set(reterr, -EINVAL, "parameter \"labels\" must be an object of strings");
+	if (json_object_size(o) > PROTO_MAX_LABELS)
+		return err_set(reterr, -EINVAL, "too many labels (at most %d)", PROTO_MAX_LABELS);
+	_cleanup_strv_free_ char **l = calloc(json_object_size(o) + 1, sizeof(char *));
+	if (!l)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	size_t n = 0, bytes = 0;
+	json_object_foreach(o, key, v) {
+		int r;
+		if (!json_is_string(v))
+			return err_set(reterr, -EINVAL, "the value of label \"%.*s\" must be a string", echo_len(key), key);
+		if ((r = proto_label_check(key, json_string_value(v), reterr)) < 0)
+			return r;
+		bytes += strlen(key) + strlen(json_string_value(v));
+		if (bytes > PROTO_LABELS_MAX_BYTES)
+			return err_set(reterr, -EINVAL, "the labels are longer than %d bytes together",
+				       PROTO_LABELS_MAX_BYTES);
+		if (asprintf(&l[n], "%s=%s", key, json_string_value(v)) < 0) {
+			l[n] = NULL;
+			return err_set(reterr, -ENOMEM, "out of memory");
+		}
+		n++;
+	}
+	qsort(l, n, sizeof(char *), label_compare);
+	*ret = TAKE_PTR(l);
+	return 0;
+}
+
+json_t *proto_labels_to_json(char *const *labels)
+{
+	json_t *o = json_object();
+	for (; o && labels && *labels; labels++) {
+		const char *eq = strchr(*labels, '=');
+		_cleanup_free_ char *key = strndup(*labels, eq ? (size_t)(eq - *labels) : strlen(*labels));
+		if (!key || json_object_set_new(o, key, json_string(eq ? eq + 1 : "")) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
 
 int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char **reterr)
 {
@@ -50,7 +137,8 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	    (r = field_get_int(params, "tty_cols", 0, 65535, &cols, reterr)) < 0 ||
 	    (r = field_get_int(params, "memory", 0, INT64_MAX, &memory, reterr)) < 0 ||
 	    (r = field_get_int(params, "pids_limit", -1, INT32_MAX, &pids, reterr)) < 0 ||
-	    (r = field_get_int(params, "cpus_milli", 0, 1024 * 1000, &cpus, reterr)) < 0)
+	    (r = field_get_int(params, "cpus_milli", 0, 1024 * 1000, &cpus, reterr)) < 0 ||
+	    (r = labels_decode(params, &ret->labels, reterr)) < 0)
 		goto fail;
 	if (stdio) {
 		bool found = false;
@@ -112,7 +200,8 @@ json_t *proto_run_params_encode(const struct proto_run_params *p)
 		json_object_set_new(o, "pids_limit", json_integer(p->pids_limit));
 	if (p->cpus_milli)
 		json_object_set_new(o, "cpus_milli", json_integer((json_int_t)p->cpus_milli));
-	if (security_run_params_encode(p, o) < 0) {
+	if ((p->labels && json_object_set_new(o, "labels", proto_labels_to_json(p->labels)) < 0) ||
+	    security_run_params_encode(p, o) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -128,6 +217,7 @@ void proto_run_params_done(struct proto_run_params *p)
 	free(p->user);
 	free(p->hostname);
 	free(p->name);
+	strv_free(p->labels);
 	security_run_params_done(p);
 	memset(p, 0, sizeof(*p));
 }
@@ -293,9 +383,9 @@ static void set_opt_string(json_t *o, const char *key, const char *v)
 
 json_t *proto_container_info_encode(const struct proto_container_info *c)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:b}", "id", c->id, "name", c->name,
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:b}", "id", c->id, "name", c->name,
 			      "image", c->image, "image_id", c->image_id, "state", c->state, "cmd",
-			      c->cmd ? c->cmd : json_array(), "pid", (json_int_t)c->pid, "tty", c->tty);
+			      c->cmd ? json_incref(c->cmd) : json_array(), "pid", (json_int_t)c->pid, "tty", c->tty);
 	if (!o)
 		return NULL;
 	set_opt_string(o, "hostname", c->hostname);
@@ -307,6 +397,10 @@ json_t *proto_container_info_encode(const struct proto_container_info *c)
 		json_object_set_new(o, "exit_code", json_integer(c->exit_code));
 		json_object_set_new(o, "signal", json_integer(c->signal));
 		json_object_set_new(o, "oom_killed", json_boolean(c->oom_killed));
+	}
+	if (c->labels && json_object_set_new(o, "labels", proto_labels_to_json(c->labels)) < 0) {
+		json_decref(o);
+		return NULL;
 	}
 	if (c->security && json_object_set_new(o, "security", proto_security_info_encode(c->security)) < 0) {
 		json_decref(o);
@@ -355,6 +449,17 @@ int proto_container_info_decode(json_t *obj, struct proto_container_info *ret, c
 		ret->pids_limit = pids;
 		ret->cpus_milli = (uint64_t)cpus;
 	}
+	/* Labels: an object of strings; a daemon older than labels sends none. */
+	json_t *labels = json_object_get(obj, "labels"), *lv;
+	const char *lk;
+	if (labels && !json_is_null(labels)) {
+		if (!json_is_object(labels))
+			return err_set(reterr, -EINVAL, "\"labels\" must be an object");
+		json_object_foreach(labels, lk, lv)
+			if (!json_is_string(lv))
+				return err_set(reterr, -EINVAL, "the value of label \"%.*s\" must be a string", echo_len(lk), lk);
+		ret->labels_json = labels;
+	}
 	/* Records written by an older daemon have no "security". */
 	json_t *sec = json_object_get(obj, "security");
 	if (sec && !json_is_null(sec)) {
@@ -365,6 +470,27 @@ int proto_container_info_decode(json_t *obj, struct proto_container_info *ret, c
 		ret->security_json = sec;
 	}
 	return 0;
+}
+
+int proto_rename_params_decode(json_t *params, struct proto_rename_params *ret, char **reterr)
+{
+	static const char *const keys[] = { "id", "name", NULL };
+	memset(ret, 0, sizeof(*ret));
+	int r;
+	if ((r = field_check_known(params, keys, NULL, PROTO_M_RENAME " params", reterr)) < 0 ||
+	    (r = field_get_string(params, "id", true, &ret->ref, reterr)) < 0 ||
+	    (r = field_get_string(params, "name", true, &ret->name, reterr)) < 0)
+		return r;
+	if (!ret->ref[0])
+		return err_set(reterr, -EINVAL, "parameter \"id\" must not be empty");
+	if (!ret->name[0])
+		return err_set(reterr, -EINVAL, "parameter \"name\" must not be empty");
+	return 0;
+}
+
+json_t *proto_rename_params_encode(const struct proto_rename_params *p)
+{
+	return json_pack("{s:s, s:s}", "id", p->ref, "name", p->name);
 }
 
 json_t *proto_container_list_encode(json_t *infos)

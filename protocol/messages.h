@@ -71,7 +71,23 @@ struct proto_run_params {
 	size_t n_ulimits;
 	enum proto_userns userns;
 	char **device_cgroup_rules;   /* "c 10:200 rwm"; the daemon parses them */
+
+	char **labels; /* "KEY=VALUE", sorted by key, keys distinct; on the wire an object */
 };
+
+/* Labels: at most this many, keys of at most PROTO_LABEL_KEY_MAX bytes (not empty, no '='),
+ * values of at most PROTO_LABEL_VALUE_MAX, keys and values together at most
+ * PROTO_LABELS_MAX_BYTES. They are kept in every record and sent with every container.list
+ * item (one reply under PROTO_MAX_MESSAGE), so a peer must not make them unbounded. */
+#define PROTO_MAX_LABELS 128
+#define PROTO_LABEL_KEY_MAX 256
+#define PROTO_LABEL_VALUE_MAX 4096
+#define PROTO_LABELS_MAX_BYTES (16 * 1024)
+
+/* Checks one label as container.run accepts it; the message names what is wrong. */
+int proto_label_check(const char *key, const char *value, char **reterr);
+/* {"KEY": "VALUE", ...} of a vector of "KEY=VALUE" (NULL: an empty object). */
+json_t *proto_labels_to_json(char *const *labels);
 
 int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char **reterr);
 json_t *proto_run_params_encode(const struct proto_run_params *p);
@@ -151,6 +167,10 @@ struct proto_container_info {
 	int64_t pids_limit;
 	uint64_t cpus_milli;
 	bool tty;
+	/* Encoding: "KEY=VALUE" entries or NULL. Decoding: the "labels" object (borrowed, its
+	 * values checked to be strings), or NULL when absent. */
+	char *const *labels;
+	json_t *labels_json;
 	/* Encoding: the settings to report, or NULL. Decoding: the "security" object, borrowed
 	 * (checked with proto_security_info_decode()), or NULL: a record from an older daemon. */
 	const struct proto_security_info *security;
@@ -158,6 +178,13 @@ struct proto_container_info {
 };
 json_t *proto_container_info_encode(const struct proto_container_info *c);
 int proto_container_info_decode(json_t *obj, struct proto_container_info *ret, char **reterr);
+/* container.rename: {"id": REF, "name": NEW}. The daemon checks the name as at run. */
+struct proto_rename_params {
+	const char *ref, *name; /* borrowed */
+};
+int proto_rename_params_decode(json_t *params, struct proto_rename_params *ret, char **reterr);
+json_t *proto_rename_params_encode(const struct proto_rename_params *p);
+
 /* container.list result: {"containers": [info...]} */
 json_t *proto_container_list_encode(json_t *infos /* stolen array */);
 json_t *proto_container_list_items(json_t *result);

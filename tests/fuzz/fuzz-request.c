@@ -121,6 +121,17 @@ static void run_params(struct proto_request *req, bool reply)
 	FUZZ_CHECK(p.cpus_milli <= 1024 * 1000 && p.pids_limit >= 0);
 	for (char **e = p.env; e && *e; e++)
 		FUZZ_CHECK(strchr(*e, '=') && **e != '=');
+	size_t n_labels = 0, label_bytes = 0;
+	for (char **l = p.labels; l && *l; l++, n_labels++) {
+		label_bytes += strlen(*l) - 1;
+		/* KEY=VALUE, the key not empty and without '=', within the caps, sorted by key. */
+		const char *eq = strchr(*l, '=');
+		FUZZ_CHECK(eq && eq != *l && (size_t)(eq - *l) <= PROTO_LABEL_KEY_MAX &&
+			   strlen(eq + 1) <= PROTO_LABEL_VALUE_MAX);
+		if (l != p.labels)
+			FUZZ_CHECK(strcmp(l[-1], *l) != 0);
+	}
+	FUZZ_CHECK(n_labels <= PROTO_MAX_LABELS && label_bytes <= PROTO_LABELS_MAX_BYTES);
 	unsigned nfds = proto_run_params_nfds(&p);
 	FUZZ_CHECK(nfds <= 3 && nfds <= PROTO_MAX_FDS);
 
@@ -143,6 +154,7 @@ static void run_params(struct proto_request *req, bool reply)
 	FUZZ_CHECK(p.system_paths_unconfined == q.system_paths_unconfined && p.userns == q.userns);
 	FUZZ_CHECK(strv_eq(p.cap_add, q.cap_add) && strv_eq(p.cap_drop, q.cap_drop));
 	FUZZ_CHECK(strv_eq(p.device_cgroup_rules, q.device_cgroup_rules));
+	FUZZ_CHECK(strv_eq(p.labels, q.labels));
 	FUZZ_CHECK(p.seccomp == q.seccomp && (p.seccomp != PROTO_SECCOMP_CUSTOM) == !q.seccomp_profile);
 	FUZZ_CHECK(p.seccomp != PROTO_SECCOMP_CUSTOM || json_equal(p.seccomp_profile, q.seccomp_profile));
 	FUZZ_CHECK(p.n_ulimits == q.n_ulimits && p.n_ulimits <= PROTO_MAX_SECURITY_ITEMS);
@@ -226,6 +238,29 @@ static void import_params(struct proto_request *req, unsigned nfds, bool reply)
 }
 
 /* image.remove. */
+/* container.rename as api_rename() decodes it. */
+static void rename_params(struct proto_request *req, bool reply)
+{
+	struct proto_rename_params p, q;
+	char *err = NULL;
+	int r = proto_rename_params_decode(req->params, &p, &err);
+	if (r < 0) {
+		if (reply)
+			send_params_error(req->id, r, err);
+		else
+			free(err);
+		return;
+	}
+	FUZZ_CHECK(p.ref && p.ref[0] && p.name && p.name[0]);
+	struct proto_request again;
+	reencode_request(PROTO_M_RENAME, proto_rename_params_encode(&p), 0, &again);
+	FUZZ_CHECK(proto_rename_params_decode(again.params, &q, &err) == 0);
+	FUZZ_CHECK(strcmp(p.ref, q.ref) == 0 && strcmp(p.name, q.name) == 0);
+	proto_request_done(&again);
+	if (reply)
+		send_reply(proto_reply_result(req->id, NULL, 0), req->id, NULL);
+}
+
 static void image_remove_params(struct proto_request *req, bool reply)
 {
 	struct proto_image_remove_params p;
@@ -338,8 +373,14 @@ static void container_info(json_t *obj)
 	if (c.finished_at)
 		FUZZ_CHECK(c.exit_code == d.exit_code && c.signal == d.signal && c.oom_killed == d.oom_killed);
 	FUZZ_CHECK(c.memory == d.memory && c.pids_limit == d.pids_limit && c.cpus_milli == d.cpus_milli);
-	FUZZ_CHECK(!d.security_json);
+	FUZZ_CHECK(!d.security_json && !d.labels_json);
 	json_decref(o);
+	if (c.labels_json) {
+		const char *key;
+		json_t *v;
+		json_object_foreach(c.labels_json, key, v)
+			FUZZ_CHECK(json_is_string(v));
+	}
 	if (c.security_json)
 		security_info(c.security_json);
 }
@@ -436,6 +477,7 @@ static void extra_decoder(unsigned which, struct proto_request *req)
 		image_info(req->params);
 		break;
 	default: {
+		rename_params(req, false);
 		run_result(req->params);
 		list_results(req->params);
 		int code = proto_start_error_exit_code(req->params);
@@ -501,6 +543,8 @@ static void fuzz_request(unsigned sel, const char *line, size_t len)
 		import_params(&req, req.nfds, true);
 	} else if (strcmp(m, PROTO_M_IMAGE_REMOVE) == 0) {
 		image_remove_params(&req, true);
+	} else if (strcmp(m, PROTO_M_RENAME) == 0) {
+		rename_params(&req, true);
 	} else if (strcmp(m, PROTO_M_VERSION) == 0 || strcmp(m, PROTO_M_INFO) == 0 || strcmp(m, PROTO_M_IMAGE_LIST) == 0) {
 		no_params(&req);
 	} else {

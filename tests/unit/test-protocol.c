@@ -603,6 +603,126 @@ static void test_stop_params(void)
 	free(err);
 }
 
+/* Labels: an object on the wire, sorted KEY=VALUE entries once decoded, within the caps; the
+ * list/inspect item carries them back; container.rename's params. */
+static void test_labels_rename(void)
+{
+	struct proto_run_params p;
+	char *err = NULL;
+	json_t *o = json_loads("{\"image\":\"a\",\"labels\":{\"z\":\"1\",\"app\":\"web\",\"k\":\"\"}}", 0, NULL);
+	ok(proto_run_params_decode(o, &p, &err) == 0, "labels decode");
+	ok(p.labels && strcmp(p.labels[0], "app=web") == 0 && strcmp(p.labels[1], "k=") == 0 &&
+		   strcmp(p.labels[2], "z=1") == 0 && !p.labels[3],
+	   "as KEY=VALUE sorted by key");
+	json_t *back = proto_run_params_encode(&p);
+	char *text = json_dumps(json_object_get(back, "labels"), JSON_SORT_KEYS | JSON_COMPACT);
+	is_str(text, "{\"app\":\"web\",\"k\":\"\",\"z\":\"1\"}", "and encode back to the object");
+	free(text);
+	json_decref(back);
+	proto_run_params_done(&p);
+	json_decref(o);
+
+	static const struct {
+		const char *json, *want;
+	} bad[] = {
+		{ "{\"image\":\"a\",\"labels\":[\"a=b\"]}", "must be an object" },
+		{ "{\"image\":\"a\",\"labels\":{\"a\":1}}", "must be a string" },
+		{ "{\"image\":\"a\",\"labels\":{\"\":\"x\"}}", "must not be empty" },
+		{ "{\"image\":\"a\",\"labels\":{\"a=b\":\"x\"}}", "must not contain" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o = json_loads(bad[i].json, 0, NULL);
+		err = NULL;
+		ok(proto_run_params_decode(o, &p, &err) == -EINVAL && err && strstr(err, bad[i].want), "refused: %s (%s)",
+		   bad[i].json, err ? err : "accepted");
+		free(err);
+		json_decref(o);
+	}
+	/* The caps: 128 labels pass, 129 do not; a key of 257 bytes and a value of 4097 do not. */
+	o = json_pack("{s:s, s:{}}", "image", "a", "labels");
+	json_t *l = json_object_get(o, "labels");
+	char key[PROTO_LABEL_VALUE_MAX + 2];
+	for (int i = 0; i < PROTO_MAX_LABELS; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		json_object_set_new(l, key, json_string("v"));
+	}
+	err = NULL;
+	ok(proto_run_params_decode(o, &p, &err) == 0, "%d labels are fine", PROTO_MAX_LABELS);
+	proto_run_params_done(&p);
+	json_object_set_new(l, "one-more", json_string("v"));
+	ok(proto_run_params_decode(o, &p, &err) == -EINVAL && err && strstr(err, "too many"), "one more is refused");
+	free(err);
+	json_decref(o);
+	/* Five values of 4000 bytes pass one by one, not together. */
+	o = json_pack("{s:s, s:{}}", "image", "a", "labels");
+	l = json_object_get(o, "labels");
+	memset(key, 'v', 4000);
+	key[4000] = '\0';
+	for (int i = 0; i < 5; i++) {
+		char k[8];
+		snprintf(k, sizeof(k), "k%d", i);
+		json_object_set_new(l, k, json_string(key));
+	}
+	err = NULL;
+	ok(proto_run_params_decode(o, &p, &err) == -EINVAL && err && strstr(err, "together"),
+	   "labels over %d bytes together are refused", PROTO_LABELS_MAX_BYTES);
+	free(err);
+	json_decref(o);
+	memset(key, 'k', PROTO_LABEL_KEY_MAX + 1);
+	key[PROTO_LABEL_KEY_MAX + 1] = '\0';
+	err = NULL;
+	ok(proto_label_check(key, "", &err) == -EINVAL && err && strstr(err, "longer than"), "a long key is refused");
+	free(err);
+	key[PROTO_LABEL_KEY_MAX] = '\0';
+	ok(proto_label_check(key, "", NULL) == 0, "a key at the cap is fine");
+	memset(key, 'v', PROTO_LABEL_VALUE_MAX + 1);
+	key[PROTO_LABEL_VALUE_MAX + 1] = '\0';
+	err = NULL;
+	ok(proto_label_check("k", key, &err) == -EINVAL && err, "a long value is refused");
+	free(err);
+	/* A key cut in a message stays valid UTF-8 (the reply would not encode otherwise). */
+	char utf8[PROTO_LABEL_KEY_MAX + 8] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(utf8, "\xc3\xa9");
+	strcat(utf8, "=");
+	err = NULL;
+	ok(proto_label_check(utf8, "", &err) < 0 && err, "a key with '=' is refused");
+	json_t *msg = err ? json_string(err) : NULL;
+	ok(msg != NULL, "and the message naming it is valid UTF-8");
+	json_decref(msg);
+	free(err);
+
+	/* The info item carries labels as an object of strings. */
+	char *labels[] = { "app=web", "k=", NULL };
+	struct proto_container_info ci = { .id = "i", .name = "n", .image = "a", .image_id = "x", .state = "running",
+					   .labels = labels };
+	o = proto_container_info_encode(&ci);
+	struct proto_container_info d;
+	err = NULL;
+	ok(o && proto_container_info_decode(o, &d, &err) == 0 && d.labels_json, "info carries labels");
+	is_str(json_string_value(json_object_get(d.labels_json, "k")), "", "an empty value survives");
+	json_object_set_new(json_object_get(o, "labels"), "bad", json_integer(1));
+	ok(proto_container_info_decode(o, &d, &err) < 0, "a label that is not a string is refused");
+	free(err);
+	json_decref(o);
+
+	struct proto_rename_params rp;
+	o = json_loads("{\"id\":\"web\",\"name\":\"web2\"}", 0, NULL);
+	ok(proto_rename_params_decode(o, &rp, &err) == 0 && strcmp(rp.ref, "web") == 0 && strcmp(rp.name, "web2") == 0,
+	   "rename params decode");
+	json_decref(o);
+	static const char *const bad_rename[] = { "{\"id\":\"web\"}", "{\"name\":\"x\"}", "{\"id\":\"\",\"name\":\"x\"}",
+						  "{\"id\":\"w\",\"name\":\"\"}", "{\"id\":\"w\",\"name\":\"x\",\"force\":true}" };
+	for (size_t i = 0; i < sizeof(bad_rename) / sizeof(bad_rename[0]); i++) {
+		o = json_loads(bad_rename[i], 0, NULL);
+		err = NULL;
+		ok(proto_rename_params_decode(o, &rp, &err) == -EINVAL && err, "rename refuses %s (%s)", bad_rename[i],
+		   err ? err : "accepted");
+		free(err);
+		json_decref(o);
+	}
+}
+
 int main(void)
 {
 	test_request_decode();
@@ -613,5 +733,6 @@ int main(void)
 	test_stop_params();
 	test_security_info();
 	test_wire();
+	test_labels_rename();
 	return tap_done();
 }
