@@ -1,5 +1,5 @@
 /* The verbs that act on containers named on the command line: rm, kill, stop, pause, unpause,
- * inspect, rename, wait. Each
+ * inspect, rename, wait, top. Each
  * container gets its own request on one connection; a failure for one is reported and the rest
  * still run, and the exit status is then 1, as with docker. */
 #include <errno.h>
@@ -10,6 +10,7 @@
 
 #include "client/commands.h"
 #include "client/conn.h"
+#include "client/format.h"
 #include "client/opts.h"
 #include "client/template.h"
 #include "common/error.h"
@@ -577,4 +578,81 @@ int cmd_stop(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	return stop_run(cctl, &tmpl, (int)o.n_operands, o.operands, reterr);
+}
+
+static void top_usage(void)
+{
+	fputs("Usage:  cctl top CONTAINER [ps OPTIONS]\n"
+	      "\n"
+	      "Display the running processes of a container\n"
+	      "\n"
+	      "Options:\n"
+	      "      --help   Print usage\n",
+	      stdout);
+}
+
+/* Prints container.top's result as docker does: the titles, then one aligned row per process. */
+static int top_print(const char *ref, json_t *result, void *userdata, char **reterr)
+{
+	_cleanup_free_ char *err = NULL;
+	_cleanup_table_ struct table *t = NULL;
+	_cleanup_free_ const char **cells = NULL;
+	json_t *titles, *rows, *row;
+	bool truncated;
+	size_t i, ncols;
+
+	if (proto_top_result_decode(result, &titles, &rows, &truncated, &err) < 0)
+		return err_set(reterr, -EBADMSG, "invalid reply to %s: %s", PROTO_M_TOP, err);
+	ncols = json_array_size(titles);
+	if (ncols == 0)
+		return err_set(reterr, -EBADMSG, "invalid reply to %s: no titles", PROTO_M_TOP);
+	t = table_new(ncols);
+	cells = calloc(ncols, sizeof(*cells));
+	if (!t || !cells)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	for (size_t k = 0; k < ncols; k++)
+		cells[k] = json_string_value(json_array_get(titles, k));
+	if (table_add_row(t, cells) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	json_array_foreach(rows, i, row) {
+		for (size_t k = 0; k < ncols; k++)
+			cells[k] = json_string_value(json_array_get(row, k));
+		if (table_add_row(t, cells) < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	int r = table_print(t, stdout);
+	if (r < 0)
+		return err_set(reterr, r, "cannot write the table: %m");
+	if (truncated)
+		fprintf(stderr, "cctl: the container has more processes than shown\n");
+	return 0;
+}
+
+/* cctl top CONTAINER [ps OPTIONS]: options end at the container, as in docker; what follows is
+ * handed to the daemon as ps_args, which it refuses for now (the columns are ps -ef's). */
+int cmd_top(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	_cleanup_(opts_done) struct opts o;
+	_cleanup_free_ char *ps_args = NULL;
+	void (*usage)(void) = top_usage;
+	int key, r;
+
+	opts_init(&o, help_only, "top", false, argc, argv);
+	while ((key = opts_next(&o, reterr)) > 0)
+		if ((r = help_option(&o, key, &usage, reterr)) != 0)
+			return r > 0 ? 0 : r;
+	if (key < 0)
+		return key;
+	if (o.n_operands < 1)
+		return opts_usage_error(reterr, "top", "\"cctl top\" requires at least 1 argument.");
+	for (size_t i = 1; i < o.n_operands; i++) {
+		char *joined = NULL;
+		if (asprintf(&joined, "%s%s%s", ps_args ? ps_args : "", ps_args ? " " : "", o.operands[i]) < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		free(ps_args);
+		ps_args = joined;
+	}
+	static const struct container_verb verb = { PROTO_M_TOP, top_print, NULL, false };
+	struct proto_ref_params tmpl = { .ps_args = ps_args };
+	return container_verb_run(cctl, &verb, &tmpl, 1, o.operands, reterr);
 }

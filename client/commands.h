@@ -27,6 +27,7 @@ int cmd_unpause(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_stop(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_inspect(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_rename(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_top(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_wait(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr);

@@ -33,6 +33,7 @@ static const struct verb main_verbs[] = {
 	{ "stop", cmd_stop, "Stop one or more running containers" },
 	{ "inspect", cmd_inspect, "Return low-level information on containers" },
 	{ "rename", cmd_rename, "Rename a container" },
+	{ "top", cmd_top, "Display the running processes of a container" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 	{ "images", cmd_images, "List images" },
 	{ "import", cmd_import, "Import the contents from a tarball to create an image" },
@@ -53,6 +54,7 @@ static const struct verb container_verbs[] = {
 	{ "stop", cmd_stop, "Stop one or more running containers" },
 	{ "inspect", cmd_inspect, "Display detailed information on one or more containers" },
 	{ "rename", cmd_rename, "Rename a container" },
+	{ "top", cmd_top, "Display the running processes of a container" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 };
 

@@ -1,4 +1,4 @@
-/* The container methods: run, list, inspect, rename, kill, stop, pause, unpause, remove, wait.
+/* The container methods: run, list, inspect, rename, kill, stop, pause, unpause, remove, wait, top.
  * Requests are translated into the domain's types here, at the edge; replies owed to clients (the
  * run reply, the exit event, wait, stop and remove results) are kept here and answered from the
  * event bus, so the container domain never knows a connection. */
@@ -21,6 +21,7 @@
 #include "daemon/server.h"
 #include "protocol/messages.h"
 #include "runtime/caps.h"
+#include "runtime/procps.h"
 
 enum wait_kind {
 	WAIT_RUN,    /* owed the run reply, then the exit event */
@@ -620,4 +621,39 @@ void api_wait(struct api *api, struct conn *c, struct proto_request *req, struct
 		conn_send_result(c, req->id, exit_json(ct), NULL, 0);
 	else if ((r = wait_add(api, WAIT_EXIT, ct, c, req->id)) < 0)
 		wait_add_failed(c, req->id, r);
+}
+
+/* container.top: the processes of a running (or paused) container's cgroup as ps -ef shows them.
+ * Reading /proc of a few thousand processes at most is quick enough for the event loop; the
+ * strings a container controls (command lines) arrive here cut to printable ASCII. */
+void api_top(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_ref_params p;
+	_cleanup_free_ char *err = NULL;
+	struct procps_table t = { 0 };
+	struct container *ct = find_container(api, c, req, &p);
+	if (!ct)
+		return;
+	if (ct->state != CONTAINER_RUNNING || !ct->cg) {
+		conn_send_error(c, req->id, PROTO_E_CONFLICT, NULL, "container %s is not running", ct->name);
+		return;
+	}
+	int r = procps_cgroup(ct->cg, PROCPS_MAX_PROCESSES, &t, &err);
+	if (r < 0) {
+		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "%s", err ? err : strerror(-r));
+		return;
+	}
+	struct proto_top_result res = {
+		.titles = procps_titles,
+		.n_cols = PROCPS_COLUMNS,
+		.cells = t.cells,
+		.n_rows = t.n_rows,
+		.truncated = t.truncated,
+	};
+	json_t *o = proto_top_result_encode(&res);
+	procps_table_done(&t);
+	if (!o)
+		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory");
+	else
+		conn_send_result(c, req->id, o, NULL, 0);
 }

@@ -42,6 +42,7 @@ void api_kill(struct api *api, struct conn *c, struct proto_request *req, struct
 void api_stop(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_wait(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_top(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_pause(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_unpause(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 

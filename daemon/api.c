@@ -189,6 +189,7 @@ static const struct {
 	{ PROTO_M_WAIT, api_wait },
 	{ PROTO_M_PAUSE, api_pause },
 	{ PROTO_M_UNPAUSE, api_unpause },
+	{ PROTO_M_TOP, api_top },
 	{ PROTO_M_IMAGE_IMPORT, api_image_import },
 	{ PROTO_M_IMAGE_LIST, api_image_list },
 	{ PROTO_M_IMAGE_REMOVE, api_image_remove },

@@ -323,6 +323,7 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 	static const char *const kill_keys[] = { "id", "signal", NULL };
 	static const char *const remove_keys[] = { "id", "force", NULL };
 	static const char *const stop_keys[] = { "id", "timeout", "signal", NULL };
+	static const char *const top_keys[] = { "id", "ps_args", NULL };
 	_cleanup_free_ char *what = NULL;
 	memset(ret, 0, sizeof(*ret));
 	ret->signal = strcmp(method, PROTO_M_STOP) == 0 ? 0 : SIGKILL;
@@ -335,6 +336,7 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 			      : strcmp(method, PROTO_M_KILL) == 0   ? kill_keys
 			      : strcmp(method, PROTO_M_REMOVE) == 0 ? remove_keys
 			      : strcmp(method, PROTO_M_STOP) == 0   ? stop_keys
+			      : strcmp(method, PROTO_M_TOP) == 0    ? top_keys
 								    : id_keys,
 			      NULL, what, reterr);
 	if (r < 0)
@@ -355,6 +357,13 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 		return r;
 	if (strcmp(method, PROTO_M_STOP) == 0)
 		return stop_params_decode(params, ret, reterr);
+	if (strcmp(method, PROTO_M_TOP) == 0) {
+		if ((r = field_get_string(params, "ps_args", false, &ret->ps_args, reterr)) < 0)
+			return r;
+		/* The columns are fixed (ps -ef's); options of ps are not interpreted yet. */
+		if (ret->ps_args && ret->ps_args[0])
+			return err_set(reterr, -EINVAL, "parameter \"ps_args\" is not supported yet: it must be empty");
+	}
 	return 0;
 }
 
@@ -367,6 +376,8 @@ json_t *proto_ref_params_encode(const char *method, const struct proto_ref_param
 		json_object_set_new(o, "signal", json_integer(p->signal));
 	if (o && strcmp(method, PROTO_M_REMOVE) == 0)
 		json_object_set_new(o, "force", json_boolean(p->force));
+	if (o && strcmp(method, PROTO_M_TOP) == 0 && p->ps_args)
+		json_object_set_new(o, "ps_args", json_string(p->ps_args));
 	if (o && strcmp(method, PROTO_M_STOP) == 0) {
 		json_object_set_new(o, "timeout", json_integer(p->timeout));
 		if (p->signal)
@@ -491,6 +502,72 @@ int proto_rename_params_decode(json_t *params, struct proto_rename_params *ret, 
 json_t *proto_rename_params_encode(const struct proto_rename_params *p)
 {
 	return json_pack("{s:s, s:s}", "id", p->ref, "name", p->name);
+}
+
+/* What a string costs in the encoded reply at most: printable ASCII escapes only '"' and '\\'
+ * (two bytes), plus its quotes and comma. */
+static size_t top_cost(const char *s)
+{
+	return 2 * strlen(s) + 3;
+}
+
+json_t *proto_top_result_encode(const struct proto_top_result *t)
+{
+	/* Room for the envelope (an id of PROTO_MAX_ID bytes among it) and the titles. */
+	size_t budget = PROTO_MAX_MESSAGE - 4 * PROTO_MAX_ID - 1024, used = 0;
+	json_auto_t *titles = json_array(), *rows = json_array();
+	bool truncated = t->truncated;
+
+	if (!titles || !rows)
+		return NULL;
+	for (size_t i = 0; i < t->n_cols; i++) {
+		if (json_array_append_new(titles, json_string(t->titles[i])) < 0)
+			return NULL;
+		used += top_cost(t->titles[i]);
+	}
+	for (size_t r = 0; r < t->n_rows; r++) {
+		char *const *row = t->cells + r * t->n_cols;
+		size_t cost = 3;
+		for (size_t i = 0; i < t->n_cols; i++)
+			cost += top_cost(row[i]);
+		if (used + cost > budget) {
+			truncated = true;
+			break;
+		}
+		json_t *a = json_array();
+		if (!a || json_array_append_new(rows, a) < 0)
+			return NULL;
+		for (size_t i = 0; i < t->n_cols; i++)
+			if (json_array_append_new(a, json_string(row[i])) < 0)
+				return NULL;
+		used += cost;
+	}
+	return json_pack("{s:O, s:O, s:b}", "titles", titles, "processes", rows, "truncated", truncated);
+}
+
+int proto_top_result_decode(json_t *result, json_t **ret_titles, json_t **ret_processes, bool *ret_truncated,
+			    char **reterr)
+{
+	json_t *titles = json_object_get(result, "titles"), *rows = json_object_get(result, "processes");
+	json_t *truncated = json_object_get(result, "truncated"), *v, *row;
+	size_t i, k;
+
+	if (!json_is_array(titles) || !json_is_array(rows))
+		return err_set(reterr, -EBADMSG, "\"titles\" and \"processes\" must be arrays");
+	json_array_foreach(titles, i, v)
+		if (!json_is_string(v))
+			return err_set(reterr, -EBADMSG, "\"titles\" must hold strings");
+	json_array_foreach(rows, i, row) {
+		if (!json_is_array(row) || json_array_size(row) != json_array_size(titles))
+			return err_set(reterr, -EBADMSG, "every process must have as many fields as there are titles");
+		json_array_foreach(row, k, v)
+			if (!json_is_string(v))
+				return err_set(reterr, -EBADMSG, "the fields of a process must be strings");
+	}
+	*ret_titles = titles;
+	*ret_processes = rows;
+	*ret_truncated = json_is_true(truncated);
+	return 0;
 }
 
 json_t *proto_container_list_encode(json_t *infos)

@@ -122,13 +122,14 @@ int proto_start_error_exit_code(json_t *data);
 #define PROTO_STOP_TIMEOUT_DEFAULT 10
 #define PROTO_STOP_TIMEOUT_MAX 3600
 
-/* Methods that name one container: kill, stop, remove, inspect, wait, pause, unpause. */
+/* Methods that name one container: kill, stop, remove, inspect, wait, pause, unpause, top. */
 struct proto_ref_params {
 	const char *ref; /* id, unique id prefix or name; borrowed */
 	int signal;      /* kill: default SIGKILL; stop: default 0, the container's stop signal */
 	unsigned timeout; /* stop: seconds, default PROTO_STOP_TIMEOUT_DEFAULT */
 	bool force;      /* remove */
 	bool all;        /* list */
+	const char *ps_args; /* top: ps options; only NULL or "" is accepted for now; borrowed */
 };
 int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref_params *ret, char **reterr);
 json_t *proto_ref_params_encode(const char *method, const struct proto_ref_params *p);
@@ -184,6 +185,21 @@ struct proto_rename_params {
 };
 int proto_rename_params_decode(json_t *params, struct proto_rename_params *ret, char **reterr);
 json_t *proto_rename_params_encode(const struct proto_rename_params *p);
+
+/* container.top result: {"titles": [...], "processes": [[...], ...], "truncated": bool}, every
+ * row as long as titles. Encoding stops adding rows (and sets truncated) before the reply could
+ * exceed PROTO_MAX_MESSAGE; the strings must be printable ASCII. Borrowed. */
+struct proto_top_result {
+	const char *const *titles;
+	size_t n_cols;
+	char *const *cells; /* n_rows * n_cols, row by row */
+	size_t n_rows;
+	bool truncated;
+};
+json_t *proto_top_result_encode(const struct proto_top_result *t);
+/* Checks the shape of a container.top result and hands out its arrays (borrowed from result). */
+int proto_top_result_decode(json_t *result, json_t **ret_titles, json_t **ret_processes, bool *ret_truncated,
+			    char **reterr);
 
 /* container.list result: {"containers": [info...]} */
 json_t *proto_container_list_encode(json_t *infos /* stolen array */);

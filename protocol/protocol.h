@@ -51,6 +51,7 @@
 #define PROTO_M_UNPAUSE "container.unpause"
 #define PROTO_M_STOP "container.stop"
 #define PROTO_M_RENAME "container.rename"
+#define PROTO_M_TOP "container.top"
 #define PROTO_M_IMAGE_IMPORT "image.import"
 #define PROTO_M_IMAGE_LIST "image.list"
 #define PROTO_M_IMAGE_REMOVE "image.remove"

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
@@ -54,6 +55,31 @@ int cgroup_read_pids(int dirfd, pid_t **ret, size_t *ret_n)
 	qsort(pids, n, sizeof(*pids), cmp_pid);
 	*ret = TAKE_PTR(pids);
 	*ret_n = n;
+	return 0;
+}
+
+/* Every hierarchy holds every process of the container (the init joins all of them before
+ * anything of the container runs), so any one of them gives the full list; v2 is preferred as
+ * the only one a container on a v2 host has. */
+int cgroup_pids(const struct container_cgroup *cg, pid_t **ret, size_t *n, char **reterr)
+{
+	const struct cgroup_manager *m = cg->m;
+	_cleanup_close_ int fd = -1;
+	int dirfd = cg->v2fd;
+
+	for (size_t i = 0; dirfd < 0 && i < m->n_hier; i++) {
+		if (m->hier[i].v2 || !(cg->present & (1u << i)))
+			continue;
+		fd = openat(m->hier[i].fd, cg->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return err_set(reterr, -errno, "cannot open the cgroup %s in %s: %m", cg->id, m->hier[i].path);
+		dirfd = fd;
+	}
+	if (dirfd < 0)
+		return err_set(reterr, -ENOENT, "the container has no cgroup");
+	int r = cgroup_read_pids(dirfd, ret, n);
+	if (r < 0)
+		return err_set(reterr, r, "cannot read the processes of the cgroup %s: %m", cg->id);
 	return 0;
 }
 

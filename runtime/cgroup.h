@@ -69,6 +69,11 @@ int cgroup_freeze(struct container_cgroup *cg, bool frozen, char **reterr);
 /* Whether the freeze completed (every task stopped): 0 and *ret, or -errno (-EOPNOTSUPP without
  * a freezer). */
 int cgroup_frozen(const struct container_cgroup *cg, bool *ret);
+/* The pids (host pids, sorted) of the processes in the container's cgroup: the v2 cgroup (the
+ * unified tree of a hybrid host) when it has one, else the first v1 hierarchy that holds it.
+ * Processes in child cgroups the container made are not listed. A pid may have exited by the time
+ * the caller looks at it. -ENOENT with a message when the cgroup is gone. */
+int cgroup_pids(const struct container_cgroup *cg, pid_t **ret, size_t *n, char **reterr);
 /* SIGKILLs every process in the container's cgroups (cgroup.kill where available). */
 int cgroup_kill(struct container_cgroup *cg);
 /* Kills what is left and removes the cgroups. Returns -EBUSY while exiting tasks still populate
