@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python (container.run, container.stop) and socat examples in docs/protocol.md, and the
+# The Python (container.run, container.stop), socat, pause and top examples in docs/protocol.md, and the
 # tour in README.md, work as printed.
 source "$(dirname "$0")/../lib.sh"
 need_root
@@ -38,6 +38,17 @@ is "$?" 0 "the pause example runs"
 like "$run" '"state":"paused"' "container.inspect says paused"
 like "$run" '"code":"conflict"' "a second pause is a conflict"
 is "$("$CCTL" ps -aq)" "" "the pause example removes its container"
+
+extract top >"$TEST_TMP/top.sh"
+[[ -s $TEST_TMP/top.sh ]] && pass "the top example is in the doc" || fail "the top example is in the doc"
+run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/top.sh" 2>&1)
+is "$?" 0 "the top example runs"
+like "$run" '"titles":\["UID","PID","PPID","C","STIME","TTY","TIME","CMD"\]' "container.top gives ps -ef's titles"
+is "$(grep -o '"sleep 60"' <<<"$run" | wc -l)" 2 "and the two sleeps"
+like "$run" 'UID +PID +PPID +C +STIME +TTY +TIME +CMD' "cctl top prints the table"
+like "$run" '"code":"invalid_params"[^}]*ps_args' "ps_args is refused"
+like "$run" '"code":"not_found"' "top of a removed container: not_found"
+is "$("$CCTL" ps -aq)" "" "the top example removes its container"
 
 # The README tour, in order, against a daemon of its own that starts empty. Its first line
 # starts containd (the harness did); the others run as printed, with cctl on PATH, in a
