@@ -155,9 +155,8 @@ static int describe(int dirfd, const struct procps_clock *clk, struct procps_use
 		return -EBADMSG;
 	snprintf(comm, sizeof(comm), "%.*s", (int)(close - open - 1), open + 1);
 	sanitize(comm, strlen(comm));
-	if (sscanf(close + 1,
-		   " %c %d %*d %*d %llu %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu", &state, &pp,
-		   &tty_nr, &utime, &stime_ticks, &start) != 6)
+	if (sscanf(close + 1, " %c %d %*d %*d %llu %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu",
+		   &state, &pp, &tty_nr, &utime, &stime_ticks, &start) != 6)
 		return -EBADMSG;
 
 	if ((r = read_head(dirfd, "status", STATUS_MAX, &status, &len)) < 0)
@@ -181,7 +180,8 @@ static int describe(int dirfd, const struct procps_clock *clk, struct procps_use
 
 	unsigned long long total = utime + stime_ticks, secs = total / clk->hz;
 	double elapsed = clk->uptime - (double)start / (double)clk->hz;
-	unsigned long long pcpu = elapsed > 0 ? (unsigned long long)((double)total * 100.0 / (double)clk->hz / elapsed) : 0;
+	unsigned long long pcpu =
+		elapsed > 0 ? (unsigned long long)((double)total * 100.0 / (double)clk->hz / elapsed) : 0;
 	snprintf(c, sizeof(c), "%llu", pcpu > 99 ? 99 : pcpu);
 	if (secs >= 86400)
 		snprintf(cpu, sizeof(cpu), "%llu-%02llu:%02llu:%02llu", secs / 86400, secs / 3600 % 24, secs / 60 % 60,

@@ -29,6 +29,7 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 is "$RC" 0 "top of a running container"
+diag "$OUT"
 is "$(head -n1 <<<"$OUT" | tr -s ' ')" "UID PID PPID C STIME TTY TIME CMD" "the titles are ps -ef's"
 is "$(wc -l <<<"$OUT")" 4 "three processes and the titles"
 is "$ERR" "" "nothing on stderr"
@@ -56,8 +57,10 @@ is "$(awk '{ print $6, $7 }' <<<"$rows" | sort -u)" "? 00:00:00" "no tty, no CPU
 
 # The protocol: the result's shape, ps_args, params, errors.
 reply=$(call '{"v":1,"id":1,"method":"container.top","params":{"id":"topper","ps_args":""}}')
-is "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1])["result"]; print(len(r["processes"]), r["titles"][7], r["truncated"], all(len(p) == 8 for p in r["processes"]))' "$reply")" \
-	"3 CMD False True" "container.top: three rows of eight strings, not truncated"
+shape='import json, sys
+r = json.loads(sys.argv[1])["result"]
+print(len(r["processes"]), r["titles"][7], r["truncated"], all(len(p) == 8 for p in r["processes"]))'
+is "$(python3 -c "$shape" "$reply")" "3 CMD False True" "container.top: three rows of eight strings, not truncated"
 reply=$(call '{"v":1,"id":1,"method":"container.top","params":{"id":"topper","ps_args":"aux"}}')
 like "$reply" '"code":"invalid_params".*ps_args' "a non-empty ps_args is refused"
 reply=$(call '{"v":1,"id":1,"method":"container.top","params":{"id":"topper","pid":1}}')
