@@ -60,10 +60,10 @@ static int parse_unix(const char *s, int64_t *ret_ns)
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
 	while (isdigit((unsigned char)*p)) {
-		/* Up to the year 2262, the end of int64 nanoseconds. */
-		if (sec > 9200000000LL)
-			return -ERANGE;
 		sec = sec * 10 + (*p++ - '0');
+		/* Up to the year 2261, within int64 nanoseconds (checked before it can overflow). */
+		if (sec > PROTO_EVENTS_MAX_SECONDS)
+			return -ERANGE;
 	}
 	if (*p == '.') {
 		p++;
@@ -117,10 +117,10 @@ int proto_events_parse_time(const char *s, int64_t *ret_ns)
 	time_t t = timegm(&tm);
 	if (t == (time_t)-1 || tm.tm_mday != d)
 		return -EINVAL;
-	int64_t r = ((int64_t)t - off) * 1000000000LL + ns;
-	if (r < 0)
+	int64_t sec_utc = (int64_t)t - off;
+	if (sec_utc < 0 || sec_utc > PROTO_EVENTS_MAX_SECONDS)
 		return -ERANGE;
-	*ret_ns = r;
+	*ret_ns = sec_utc * 1000000000LL + ns;
 	return 0;
 }
 
@@ -132,7 +132,7 @@ static int time_field(json_t *params, const char *key, bool *has, int64_t *ret_n
 		return 0;
 	if (json_is_integer(v)) {
 		json_int_t s = json_integer_value(v);
-		if (s < 0 || s > 9200000000LL)
+		if (s < 0 || s > PROTO_EVENTS_MAX_SECONDS)
 			return err_set(reterr, -EINVAL, "parameter \"%s\" is out of range", key);
 		*ret_ns = (int64_t)s * 1000000000LL;
 	} else if (!json_is_string(v) || proto_events_parse_time(json_string_value(v), ret_ns) < 0) {

@@ -10,6 +10,8 @@
 #define PROTO_EV_EVENT "event"     /* one event: its params are the event */
 #define PROTO_EV_END "events.end"  /* "until" passed: nothing more comes on this subscription */
 
+/* The latest time accepted, in unix seconds: its nanoseconds still fit an int64. */
+#define PROTO_EVENTS_MAX_SECONDS 9200000000LL
 /* The most values one filter key may list. */
 #define PROTO_EVENTS_MAX_FILTER 64
 
