@@ -79,8 +79,8 @@ static void events_print_line(json_t *e)
 {
 	json_t *code = json_object_get(e, "exit_code");
 	printf("%s %s %s %s (", json_string_value(json_object_get(e, "time")) ?: "",
-	       json_string_value(json_object_get(e, "type")) ?: "", json_string_value(json_object_get(e, "action")) ?: "",
-	       json_string_value(json_object_get(e, "id")) ?: "");
+	       json_string_value(json_object_get(e, "type")) ?: "",
+	       json_string_value(json_object_get(e, "action")) ?: "", json_string_value(json_object_get(e, "id")) ?: "");
 	if (code)
 		printf("exitCode=%" JSON_INTEGER_FORMAT ", ", json_integer_value(code));
 	printf("image=%s, name=%s)\n", json_string_value(json_object_get(e, "image")) ?: "",

@@ -163,7 +163,8 @@ static int filters_decode(json_t *f, struct proto_events_params *ret, char **ret
 			return err_set(reterr, -EINVAL, "unknown event \"%.32s\" in filter \"event\"", *s);
 	for (char **s = ret->types; s && *s; s++)
 		if (strcmp(*s, "container") != 0 && strcmp(*s, "image") != 0)
-			return err_set(reterr, -EINVAL, "unknown type \"%.32s\" in filter \"type\" (container or image)", *s);
+			return err_set(reterr, -EINVAL, "unknown type \"%.32s\" in filter \"type\" (container or image)",
+				       *s);
 	return 0;
 }
 

@@ -55,8 +55,9 @@ static void test_params(void)
 	struct proto_events_params p;
 	is_int(decode("{}", &p), 0, "no params: everything from now on");
 	ok(!p.has_since && !p.has_until && !p.containers && !p.actions && !p.types, "nothing is set");
-	is_int(decode("{\"since\":10,\"until\":\"20\",\"filters\":{\"container\":[\"web\"],\"event\":[\"die\",\"start\"],"
-		      "\"type\":[\"container\"]}}", &p), 0, "all params decode");
+	is_int(decode("{\"since\":10,\"until\":\"20\",\"filters\":{\"container\":[\"web\"],"
+		      "\"event\":[\"die\",\"start\"],\"type\":[\"container\"]}}", &p),
+	       0, "all params decode");
 	ok(p.has_since && p.since_ns == 10000000000LL && p.has_until && p.until_ns == 20000000000LL,
 	   "since and until in nanoseconds");
 	ok(p.containers && strcmp(p.containers[0], "web") == 0 && !p.containers[1], "the container filter");
