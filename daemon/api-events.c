@@ -111,13 +111,16 @@ static bool subscriber_wants(const struct api_subscriber *s, json_t *e)
 				 json_string_value(json_object_get(e, "name")));
 }
 
-/* Ends a subscription: the peer gets events.end and the connection is free for other requests. */
+/* Ends a subscription: the peer gets events.end and the connection is free for other requests.
+ * The send may close the connection, which marks s dead: it is only freed after the send. */
 static void subscriber_end(struct api_subscriber *s)
 {
+	struct api_events *evs = s->evs;
+	evs->dispatching++;
 	conn_send_event(s->conn, PROTO_EV_END, json_object());
 	s->dead = true;
-	if (!s->evs->dispatching)
-		subs_sweep(s->evs);
+	if (--evs->dispatching == 0)
+		subs_sweep(evs);
 }
 
 static void subscriber_on_until(evutil_socket_t fd, short what, void *arg)

@@ -195,4 +195,16 @@ is "$RC/$(wc -l <<<"$OUT")" "0/1024" "the history keeps the last 1024 events"
 run_cctl events --since 0 --until "$(now)" --filter container=ev1
 is "$RC/$OUT" "0/" "older events were dropped from the history"
 
+# A subscriber still streaming when the daemon shuts down: the shutdown is clean (no leak of
+# the subscription, checked by stop_daemon) and cctl events ends with an error.
+"$CCTL" events >/dev/null 2>"$TEST_TMP/last.err" &
+LIVE_PID=$!
+sleep 0.3
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+RC=0
+for _ in $(seq 100); do kill -0 "$LIVE_PID" 2>/dev/null || break; sleep 0.05; done
+wait "$LIVE_PID" || RC=$?
+LIVE_PID=
+is "$RC" 125 "cctl events ends with an error when the daemon goes away"
+
 done_testing
