@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/commands.h"
 #include "client/conn.h"
@@ -24,10 +25,50 @@ static void usage(void)
 	      "  -f, --filter FILTER   Filter output based on conditions provided (repeatable):\n"
 	      "                        container=NAME|ID, event=ACTION, type=container|image\n"
 	      "      --format FORMAT   Format output using a template ({{.Action}} {{.Actor.ID}} ...) or \"json\"\n"
-	      "      --since TIME      Show events created since TIME (RFC 3339 or unix seconds)\n"
-	      "      --until TIME      Stream events until TIME (RFC 3339 or unix seconds)\n"
+	      "      --since TIME      Show events created since TIME (RFC 3339, unix seconds, or a duration\n"
+	      "                        before now: 10m, 1h30m)\n"
+	      "      --until TIME      Stream events until TIME (as --since; 0s is now)\n"
 	      "      --help            Print usage\n",
 	      stdout);
+}
+
+/* A duration as docker takes for --since and --until ("10m", "1h30m", "45s", "0s"): whole
+ * numbers, each with the unit h, m or s. Returns the seconds, or -1 when s is not one. */
+static int64_t events_duration(const char *s)
+{
+	int64_t total = 0;
+	if (!*s)
+		return -1;
+	while (*s) {
+		int64_t n = 0;
+		if (*s < '0' || *s > '9')
+			return -1;
+		while (*s >= '0' && *s <= '9') {
+			n = n * 10 + (*s++ - '0');
+			if (n > 100000000)
+				return -1;
+		}
+		switch (*s++) {
+		case 'h': total += n * 3600; break;
+		case 'm': total += n * 60; break;
+		case 's': total += n; break;
+		default: return -1;
+		}
+		if (total > 1000000000)
+			return -1;
+	}
+	return total;
+}
+
+/* --since/--until as sent: a duration becomes that long before now (in unix seconds, with
+ * nanoseconds); anything else goes as written and the daemon parses it. */
+static json_t *events_time_param(const char *s)
+{
+	int64_t d = events_duration(s);
+	struct timespec now;
+	if (d < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0 || now.tv_sec < d)
+		return json_string(s);
+	return json_sprintf("%lld.%09ld", (long long)(now.tv_sec - d), now.tv_nsec);
 }
 
 /* Adds one --filter KEY=VALUE to the request's filters object, one array per key. */
@@ -148,7 +189,7 @@ int cmd_events(struct cctl *cctl, int argc, char **argv, char **reterr)
 		case ARG_SINCE:
 		case ARG_UNTIL:
 			/* The daemon parses the time: one parser, one set of accepted forms. */
-			json_object_set_new(params, key == ARG_SINCE ? "since" : "until", json_string(o.arg));
+			json_object_set_new(params, key == ARG_SINCE ? "since" : "until", events_time_param(o.arg));
 			break;
 		case ARG_HELP:
 			help = o.flag;

@@ -72,6 +72,12 @@ since_rfc=$(date -u -d "@${t0%.*}" +%Y-%m-%dT%H:%M:%SZ)
 run_cctl events --since "$since_rfc" --until "$t1" --filter container=ev1 --format '{{.Action}}'
 is "$(tr '\n' ' ' <<<"$OUT")" "create start die destroy " "--since as RFC 3339"
 
+# A duration before now, as docker takes it.
+run_cctl events --since 10m --until 0s --filter container=ev1 --format '{{.Action}}'
+is "$(tr '\n' ' ' <<<"$OUT")" "create start die destroy " "--since 10m --until 0s"
+run_cctl events --since 10x --until 0s
+like "$ERR" '"since" must be an RFC 3339 time or unix seconds' "a bad duration is refused"
+
 # Filters that match nothing.
 run_cctl events --since "$t0" --until "$t1" --filter container=nosuch
 is "$RC/$OUT" "0/" "a container filter that matches nothing prints nothing"
