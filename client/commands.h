@@ -35,6 +35,7 @@ int cmd_rmi(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr);
 
 int cmd_info(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_events(struct cctl *cctl, int argc, char **argv, char **reterr);
 
 /* Parses a verb that takes no arguments and only --help (which prints "Usage:  cctl VERB" and
  * summary). Returns 1 when usage was printed, 0 to go on, or -EINVAL with a usage message. */

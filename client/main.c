@@ -39,6 +39,7 @@ static const struct verb main_verbs[] = {
 	{ "import", cmd_import, "Import the contents from a tarball to create an image" },
 	{ "rmi", cmd_rmi, "Remove one or more images" },
 	{ "info", cmd_info, "Display system-wide information" },
+	{ "events", cmd_events, "Get real time events from the server" },
 	{ "version", cmd_version, "Show the cctl and containd version information" },
 };
 

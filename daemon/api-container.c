@@ -453,6 +453,8 @@ void api_run(struct api *api, struct conn *c, struct proto_request *req, struct 
 				"%s", err ? err : "cannot create the container");
 		return;
 	}
+	/* Its start (or die) comes from the monitor later, through the bus. */
+	api_events_emit(api, "create", ct);
 	if (wait_add(api, WAIT_RUN, ct, c, req->id) < 0)
 		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory (the container runs: %s)", ct->name);
 }
@@ -508,10 +510,12 @@ void api_kill(struct api *api, struct conn *c, struct proto_request *req, struct
 	if (!ct)
 		return;
 	int r = container_kill(ct, p.signal, &err);
-	if (r < 0)
+	if (r < 0) {
 		conn_send_error(c, req->id, r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
-	else
+	} else {
+		api_events_emit(api, "kill", ct);
 		conn_send_result(c, req->id, NULL, NULL, 0);
+	}
 }
 
 /* container.pause and container.unpause: conflict when the container is not in the state the
@@ -524,10 +528,12 @@ static void pause_or_unpause(struct api *api, struct conn *c, struct proto_reque
 	if (!ct)
 		return;
 	int r = pause ? container_pause(ct, &err) : container_unpause(ct, &err);
-	if (r < 0)
+	if (r < 0) {
 		conn_send_error(c, req->id, r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
-	else
+	} else {
+		api_events_emit(api, pause ? "pause" : "unpause", ct);
 		conn_send_result(c, req->id, NULL, NULL, 0);
+	}
 }
 
 void api_rename(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -547,11 +553,13 @@ void api_rename(struct api *api, struct conn *c, struct proto_request *req, stru
 		return;
 	}
 	r = container_rename(ct, p.name, &err);
-	if (r < 0)
+	if (r < 0) {
 		conn_send_error(c, req->id, r == -EEXIST ? PROTO_E_CONFLICT : r == -EINVAL ? PROTO_E_PARAMS : PROTO_E_INTERNAL,
 				NULL, "%s", err);
-	else
+	} else {
+		api_events_emit(api, "rename", ct);
 		conn_send_result(c, req->id, NULL, NULL, 0);
+	}
 }
 
 void api_pause(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -607,6 +615,8 @@ void api_stop(struct api *api, struct conn *c, struct proto_request *req, struct
 	if (r < 0) {
 		wait_drop(api, WAIT_EXIT, ct, c, req->id);
 		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "%s", err);
+	} else {
+		api_events_emit(api, "stop", ct);
 	}
 }
 

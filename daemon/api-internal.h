@@ -17,6 +17,7 @@ struct pending_import;
 struct event_sink;
 struct container;
 struct container_event;
+struct api_events;
 
 struct api {
 	struct event_base *base;
@@ -28,6 +29,7 @@ struct api {
 	unsigned dispatching;   /* inside api_on_container_event() */
 	struct pending_import *imports;
 	bool shutting_down;
+	struct api_events *events; /* events.subscribe: the ring and the subscribers */
 };
 
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err);
@@ -51,3 +53,11 @@ json_t *api_container_info(const struct container *ct);
 void api_on_container_event(const struct container_event *ev, void *userdata);
 void api_waits_conn_closed(struct api *api, struct conn *c);
 void api_waits_free(struct api *api);
+
+/* events.subscribe (api-events.c). */
+int api_events_new(struct api *api);
+void api_events_free(struct api *api);
+void api_events_subscribe(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_events_conn_closed(struct api *api, struct conn *c);
+/* Records an event about ct ("rename", "pause", ...) and sends it to the subscribers. */
+void api_events_emit(struct api *api, const char *action, const struct container *ct);

@@ -17,6 +17,7 @@
 #include "daemon/image-store.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
+#include "protocol/events.h"
 #include "protocol/messages.h"
 
 /* An image.import waiting for its worker; the client is answered when it finishes. */
@@ -193,6 +194,7 @@ static const struct {
 	{ PROTO_M_IMAGE_IMPORT, api_image_import },
 	{ PROTO_M_IMAGE_LIST, api_image_list },
 	{ PROTO_M_IMAGE_REMOVE, api_image_remove },
+	{ PROTO_M_EVENTS, api_events_subscribe },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -208,6 +210,7 @@ void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, st
 void api_conn_closed(struct api *api, struct conn *c)
 {
 	api_waits_conn_closed(api, c);
+	api_events_conn_closed(api, c);
 }
 
 int api_new(struct event_base *base, const struct daemon_options *opts, struct api **ret, char **reterr)
@@ -241,6 +244,10 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 		r = err_set(reterr, -ENOMEM, "out of memory");
 		goto fail;
 	}
+	if ((r = api_events_new(api)) < 0) {
+		err_set(reterr, r, "out of memory");
+		goto fail;
+	}
 	log_info("cgroup layout: %s", cgroup_manager_layout(api->cgm));
 	*ret = api;
 	return 0;
@@ -260,6 +267,7 @@ void api_free(struct api *api)
 	if (!api)
 		return;
 	api_waits_free(api);
+	api_events_free(api);
 	if (api->reg)
 		event_bus_unsubscribe(api->reg->bus, api->sink);
 	registry_free(api->reg);

@@ -49,6 +49,14 @@ like "$run" 'UID +PID +PPID +C +STIME +TTY +TIME +CMD' "cctl top prints the tabl
 like "$run" '"code":"invalid_params"[^}]*ps_args' "ps_args is refused"
 like "$run" '"code":"not_found"' "top of a removed container: not_found"
 is "$("$CCTL" ps -aq)" "" "the top example removes its container"
+extract events >"$TEST_TMP/events.sh"
+[[ -s $TEST_TMP/events.sh ]] && pass "the events example is in the doc" || fail "the events example is in the doc"
+run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/events.sh" 2>&1)
+is "$?" 0 "the events example runs"
+is "$(grep -o '"action":"[a-z]*"' <<<"$run" | cut -d'"' -f4 | tr '\n' ' ')" "create start die destroy " \
+	"the events example prints the container's life in order"
+like "$run" '"exit_code":2' "its die event has the exit code"
+like "$run" '"event":"events.end"' "the stream ends at until"
 
 # The README tour, in order, against a daemon of its own that starts empty. Its first line
 # starts containd (the harness did); the others run as printed, with cctl on PATH, in a
