@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "protocol/events.h"
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 #include "tests/fuzz/fuzz.h"
@@ -257,6 +258,38 @@ static void rename_params(struct proto_request *req, bool reply)
 	FUZZ_CHECK(proto_rename_params_decode(again.params, &q, &err) == 0);
 	FUZZ_CHECK(strcmp(p.ref, q.ref) == 0 && strcmp(p.name, q.name) == 0);
 	proto_request_done(&again);
+	if (reply)
+		send_reply(proto_reply_result(req->id, NULL, 0), req->id, NULL);
+}
+
+/* events.subscribe: what decodes is within the caps and only names what exists. */
+static void events_params(struct proto_request *req, bool reply)
+{
+	struct proto_events_params p;
+	char *err = NULL;
+	int r = proto_events_params_decode(req->params, &p, &err);
+	if (r < 0) {
+		FUZZ_CHECK(err != NULL);
+		if (reply)
+			send_params_error(req->id, r, err);
+		else
+			free(err);
+		return;
+	}
+	FUZZ_CHECK(err == NULL);
+	FUZZ_CHECK(!(p.has_since && p.has_until) || p.since_ns <= p.until_ns);
+	char **lists[] = { p.containers, p.actions, p.types };
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+		size_t n = 0;
+		for (char **s = lists[l]; s && *s; s++, n++)
+			FUZZ_CHECK(**s != '\0' || l == 0);
+		FUZZ_CHECK(n <= PROTO_EVENTS_MAX_FILTER);
+	}
+	for (char **a = p.actions; a && *a; a++)
+		FUZZ_CHECK(proto_events_action_known(*a));
+	for (char **t = p.types; t && *t; t++)
+		FUZZ_CHECK(strcmp(*t, "container") == 0 || strcmp(*t, "image") == 0);
+	proto_events_params_done(&p);
 	if (reply)
 		send_reply(proto_reply_result(req->id, NULL, 0), req->id, NULL);
 }
@@ -537,8 +570,11 @@ static void fuzz_request(unsigned sel, const char *line, size_t len)
 		run_params(&req, true);
 	} else if (strcmp(m, PROTO_M_LIST) == 0 || strcmp(m, PROTO_M_INSPECT) == 0 || strcmp(m, PROTO_M_KILL) == 0 ||
 		   strcmp(m, PROTO_M_REMOVE) == 0 || strcmp(m, PROTO_M_WAIT) == 0 ||
-		   strcmp(m, PROTO_M_STOP) == 0) {
+		   strcmp(m, PROTO_M_STOP) == 0 || strcmp(m, PROTO_M_PAUSE) == 0 || strcmp(m, PROTO_M_UNPAUSE) == 0 ||
+		   strcmp(m, PROTO_M_TOP) == 0) {
 		ref_params(m, &req, true);
+	} else if (strcmp(m, PROTO_M_EVENTS) == 0) {
+		events_params(&req, true);
 	} else if (strcmp(m, PROTO_M_IMAGE_IMPORT) == 0) {
 		import_params(&req, req.nfds, true);
 	} else if (strcmp(m, PROTO_M_IMAGE_REMOVE) == 0) {
