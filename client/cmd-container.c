@@ -258,9 +258,9 @@ static json_t *inspect_fields(json_t *result, char **reterr)
 	json_t *config = json_pack("{s:s, s:s, s:O, s:O, s:b}", "Hostname", c.hostname ? c.hostname : "", "Image",
 				   c.image, "Cmd", cmd ? cmd : json_null(), "Labels",
 				   c.labels_json ? c.labels_json : json_null(), "Tty", c.tty);
-	json_t *host = json_pack("{s:I, s:I, s:I, s:b}", "Memory", (json_int_t)c.memory, "PidsLimit",
+	json_t *host = json_pack("{s:I, s:I, s:I, s:b, s:b}", "Memory", (json_int_t)c.memory, "PidsLimit",
 				 (json_int_t)c.pids_limit, "NanoCpus", (json_int_t)c.cpus_milli * 1000000, "Privileged",
-				 json_is_true(sec));
+				 json_is_true(sec), "Init", c.init);
 	json_t *docker = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:o, s:o, s:o}", "Id", c.id, "Name", slash_name,
 				   "Created", c.created_at ? c.created_at : "", "Path",
 				   cmd && json_array_size(cmd) ? json_string_value(json_array_get(cmd, 0)) : "", "Args",

@@ -77,6 +77,8 @@ static void usage(void)
 	      "      --device-cgroup-rule RULE    Allow a device, e.g. 'c 10:200 rwm' (repeatable)\n"
 	      "  -e, --env KEY=VALUE              Set environment variables (KEY alone: take it from cctl's)\n"
 	      "  -h, --hostname NAME              Container host name\n"
+	      "      --init                       Run an init inside the container that forwards signals\n"
+	      "                                   and reaps processes\n"
 	      "  -i, --interactive                Keep STDIN open and attached\n"
 	      "  -l, --label KEY[=VALUE]          Set meta data on a container (repeatable)\n"
 	      "  -m, --memory SIZE                Memory limit (e.g. 512k, 64m, 1g; 0: no limit)\n"
@@ -165,6 +167,7 @@ enum {
 	ARG_TTY,
 	ARG_DETACH,
 	ARG_RM,
+	ARG_INIT,
 	ARG_NAME,
 	ARG_HOSTNAME,
 	ARG_ENV,
@@ -188,6 +191,7 @@ static const struct opt run_options[] = {
 	{ ARG_TTY, 't', "tty", OPT_FLAG },
 	{ ARG_DETACH, 'd', "detach", OPT_FLAG },
 	{ ARG_RM, 0, "rm", OPT_FLAG },
+	{ ARG_INIT, 0, "init", OPT_FLAG },
 	{ ARG_NAME, 0, "name", OPT_VALUE },
 	{ ARG_HOSTNAME, 'h', "hostname", OPT_VALUE },
 	{ ARG_ENV, 'e', "env", OPT_VALUE },
@@ -237,6 +241,9 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		return 0;
 	case ARG_RM:
 		p->rm = o->flag;
+		return 0;
+	case ARG_INIT:
+		p->init = o->flag;
 		return 0;
 	case ARG_PRIVILEGED:
 		p->privileged = o->flag;

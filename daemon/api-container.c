@@ -164,7 +164,11 @@ json_t *api_container_info(const struct container *ct)
 	timestamp(&ct->created, created, sizeof(created));
 	timestamp(&ct->started, started, sizeof(started));
 	timestamp(&ct->finished, finished, sizeof(finished));
-	json_t *cmd = strv_json(ct->spec.process.args);
+	/* With --init the command is what follows [CONTAINER_TINI_PATH, "--"], as with Docker. */
+	char **args = ct->spec.process.args;
+	if (ct->cfg.init && args && args[0] && args[1] && args[2])
+		args += 2;
+	json_t *cmd = strv_json(args);
 	struct proto_container_info info = {
 		.id = ct->id,
 		.name = ct->name,
@@ -185,6 +189,7 @@ json_t *api_container_info(const struct container *ct)
 		.pids_limit = ct->cfg.limits.pids,
 		.cpus_milli = ct->cfg.limits.cpus_milli,
 		.tty = ct->cfg.stdio == CONTAINER_STDIO_PTY,
+		.init = ct->cfg.init,
 		.labels = ct->cfg.labels,
 		.security = &si,
 	};
@@ -335,6 +340,7 @@ static int config_from_params(struct proto_run_params *p, struct container_confi
 		     : p->stdio == PROTO_STDIO_FDS ? CONTAINER_STDIO_FDS
 						   : CONTAINER_STDIO_NULL;
 	cfg->rm = p->rm;
+	cfg->init = p->init;
 	cfg->tty_rows = p->tty_rows;
 	cfg->tty_cols = p->tty_cols;
 	cfg->limits = (struct cgroup_limits){ .memory = p->memory, .pids = p->pids_limit, .cpus_milli = p->cpus_milli };

@@ -46,7 +46,7 @@ static json_t *config_json(const struct container_config *c)
 		json_array_append_new(ul, json_pack("{s:i, s:I, s:I}", "resource", c->ulimits[i].resource, "soft",
 						    limit_json(c->ulimits[i].soft), "hard", limit_json(c->ulimits[i].hard)));
 	return json_pack("{s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:s?, s:s, s:b, s:i, s:i, s:I, s:I, s:I, s:b, s:o, s:o, "
-			 "s:b, s:s, s:s?, s:b, s:o, s:o, s:s?, s:o}",
+			 "s:b, s:s, s:s?, s:b, s:o, s:o, s:s?, s:o, s:b}",
 			 "name", c->name, "image", c->image, "cmd", c->cmd ? strv_json(c->cmd) : json_null(), "env",
 			 strv_json(c->env), "workdir", c->workdir, "user", c->user, "hostname", c->hostname, "stdio",
 			 stdio_names[c->stdio], "rm", c->rm, "tty_rows", (int)c->tty_rows, "tty_cols", (int)c->tty_cols,
@@ -55,7 +55,7 @@ static json_t *config_json(const struct container_config *c)
 			 "cap_drop", strv_json(c->cap_drop), "no_new_privileges", c->no_new_privileges, "seccomp",
 			 seccomp_names[c->seccomp], "seccomp_profile", c->seccomp_profile, "system_paths_unconfined",
 			 c->system_paths_unconfined, "ulimits", ul, "device_rules", strv_json(c->device_rules), "userns",
-			 c->userns, "labels", strv_json(c->labels));
+			 c->userns, "labels", strv_json(c->labels), "init", c->init);
 }
 
 void container_record_save(struct container *ct)
@@ -171,6 +171,11 @@ static int config_from(json_t *o, struct container_config *c)
 	c->stdio = (enum container_stdio)st;
 	c->seccomp = (enum rt_seccomp_mode)sc;
 	c->rm = rm;
+	/* A record from before --init has no "init": false. */
+	json_t *init = json_object_get(o, "init");
+	if (init && !json_is_boolean(init))
+		return -EBADMSG;
+	c->init = json_is_true(init);
 	c->tty_rows = (unsigned short)rows;
 	c->tty_cols = (unsigned short)cols;
 	c->limits = (struct cgroup_limits){ .memory = (uint64_t)memory, .pids = pids, .cpus_milli = (uint64_t)cpus };

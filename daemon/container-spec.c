@@ -1,8 +1,11 @@
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 #include "common/macros.h"
@@ -13,6 +16,7 @@
 #include "daemon/registry.h"
 #include "runtime/caps.h"
 #include "runtime/devices.h"
+#include "runtime/process.h"
 #include "runtime/userns.h"
 
 static char **strv_copy(char **v)
@@ -164,6 +168,54 @@ static int build_confinement(const struct container *ct, struct rt_spec *spec, c
 	return 0;
 }
 
+/* --init: containd-tini becomes PID 1, bound read-only from the daemon's own copy on the host
+ * (never a path a client names), and the command its child: [CONTAINER_TINI_PATH, "--", cmd...].
+ *
+ * Why the bind is safe: its source is the daemon's installed helper, found the way containd-init
+ * is, and checked here to be a regular file; the mount is read-only, nosuid and nodev, after
+ * the /dev tmpfs it lands on (a later mount in spec order). Without CAP_SYS_ADMIN a container
+ * cannot remount it writable; in a user namespace it could remount its own mount, but the file
+ * belongs to the host's root, who is unmapped there, so it still cannot write it. A privileged
+ * container can, as it can write the host's disks anyway. */
+static int build_init(struct rt_spec *spec, char **reterr)
+{
+	char path[PATH_MAX];
+	int r = rt_helper_path("containd-tini", path, sizeof(path));
+	if (r < 0)
+		return err_set(reterr, r, "cannot locate containd-tini: %m");
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return err_set(reterr, -errno, "cannot use --init: %s: %m", path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(reterr, -EINVAL, "cannot use --init: %s is not a regular file", path);
+
+	size_t n = 0;
+	while (spec->process.args[n])
+		n++;
+	char **args = calloc(n + 3, sizeof(char *));
+	if (!args)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (!(args[0] = strdup(CONTAINER_TINI_PATH)) || !(args[1] = strdup("--"))) {
+		strv_free(args);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	memcpy(args + 2, spec->process.args, n * sizeof(char *));
+	free(spec->process.args);
+	spec->process.args = args;
+
+	struct rt_mount *mounts = realloc(spec->mounts, (spec->n_mounts + 1) * sizeof(*mounts));
+	if (!mounts)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	spec->mounts = mounts;
+	struct rt_mount *m = &mounts[spec->n_mounts];
+	*m = (struct rt_mount){ .flags = MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV };
+	spec->n_mounts++;
+	if (!(m->destination = strdup(CONTAINER_TINI_PATH)) || !(m->type = strdup("bind")) ||
+	    !(m->source = strdup(path)))
+		return err_set(reterr, -ENOMEM, "out of memory");
+	return 0;
+}
+
 int container_build_spec(const struct container *ct, const struct image *image, struct rt_spec *ret, char **reterr)
 {
 	const struct container_config *cfg = &ct->cfg;
@@ -228,7 +280,8 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 		spec.gid_mappings[0] = (struct rt_idmap){ g.inside, g.outside, g.count };
 		spec.n_uid_mappings = spec.n_gid_mappings = 1;
 	}
-	if ((r = build_root(ct, image, &spec, reterr)) < 0 || (r = build_confinement(ct, &spec, reterr)) < 0 ||
+	if ((cfg->init && (r = build_init(&spec, reterr)) < 0) || (r = build_root(ct, image, &spec, reterr)) < 0 ||
+	    (r = build_confinement(ct, &spec, reterr)) < 0 ||
 	    (r = spec_validate(&spec, reterr)) < 0)
 		goto fail;
 	*ret = spec;

@@ -36,6 +36,7 @@ struct container_config {
 	char **env; /* KEY=VALUE over the image's Env */
 	enum container_stdio stdio;
 	bool rm;
+	bool init; /* PID 1 is containd-tini, bound at CONTAINER_TINI_PATH; the command its child */
 	unsigned short tty_rows, tty_cols;
 	struct cgroup_limits limits;
 	/* Confinement: the defaults are hardened; each of these relaxes or tightens them. */
@@ -107,6 +108,9 @@ int container_kill(struct container *ct, int sig, char **reterr);
 
 /* The signal a stop sends when it names none (Docker's default; images cannot change it yet). */
 #define CONTAINER_STOP_SIGNAL SIGTERM
+/* Where --init binds containd-tini in the container: /dev is a fresh tmpfs of every container,
+ * so the file never shadows one of the image's (Docker's /sbin/docker-init could). */
+#define CONTAINER_TINI_PATH "/dev/init"
 /* Sends sig (0: CONTAINER_STOP_SIGNAL) to the container's init and SIGKILLs its cgroups if it
  * still runs timeout seconds later; stops of one container share the earliest deadline. -ESRCH
  * when it is not running. The exit is published as usual (CONTAINER_EV_EXITED). */

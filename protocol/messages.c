@@ -20,7 +20,7 @@ static const char *const stdio_names[] = {
 
 static const char *const run_params_keys[] = {
 	"image", "cmd", "env", "workdir", "user", "hostname", "name", "stdio", "interactive", "rm",
-	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", NULL,
+	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", "init", NULL,
 };
 
 /* How many bytes of s, at most 64, to echo in a message: cut at a character boundary so the
@@ -133,6 +133,7 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	    (r = field_get_string(params, "stdio", false, &stdio, reterr)) < 0 ||
 	    (r = field_get_bool(params, "interactive", &ret->interactive, reterr)) < 0 ||
 	    (r = field_get_bool(params, "rm", &ret->rm, reterr)) < 0 ||
+	    (r = field_get_bool(params, "init", &ret->init, reterr)) < 0 ||
 	    (r = field_get_int(params, "tty_rows", 0, 65535, &rows, reterr)) < 0 ||
 	    (r = field_get_int(params, "tty_cols", 0, 65535, &cols, reterr)) < 0 ||
 	    (r = field_get_int(params, "memory", 0, INT64_MAX, &memory, reterr)) < 0 ||
@@ -200,6 +201,8 @@ json_t *proto_run_params_encode(const struct proto_run_params *p)
 		json_object_set_new(o, "pids_limit", json_integer(p->pids_limit));
 	if (p->cpus_milli)
 		json_object_set_new(o, "cpus_milli", json_integer((json_int_t)p->cpus_milli));
+	if (p->init)
+		json_object_set_new(o, "init", json_true());
 	if ((p->labels && json_object_set_new(o, "labels", proto_labels_to_json(p->labels)) < 0) ||
 	    security_run_params_encode(p, o) < 0) {
 		json_decref(o);
@@ -397,6 +400,8 @@ json_t *proto_container_info_encode(const struct proto_container_info *c)
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:b}", "id", c->id, "name", c->name,
 			      "image", c->image, "image_id", c->image_id, "state", c->state, "cmd",
 			      c->cmd ? json_incref(c->cmd) : json_array(), "pid", (json_int_t)c->pid, "tty", c->tty);
+	if (o)
+		json_object_set_new(o, "init", json_boolean(c->init));
 	if (!o)
 		return NULL;
 	set_opt_string(o, "hostname", c->hostname);
@@ -444,7 +449,8 @@ int proto_container_info_decode(json_t *obj, struct proto_container_info *ret, c
 	    (r = field_get_int(obj, "exit_code", 0, 255, &code, reterr)) < 0 ||
 	    (r = field_get_int(obj, "signal", 0, 128, &sig, reterr)) < 0 ||
 	    (r = field_get_bool(obj, "oom_killed", &ret->oom_killed, reterr)) < 0 ||
-	    (r = field_get_bool(obj, "tty", &ret->tty, reterr)) < 0)
+	    (r = field_get_bool(obj, "tty", &ret->tty, reterr)) < 0 ||
+	    (r = field_get_bool(obj, "init", &ret->init, reterr)) < 0)
 		return r;
 	ret->cmd = json_object_get(obj, "cmd");
 	ret->exit_code = (int)code;

@@ -54,6 +54,7 @@ struct proto_run_params {
 	enum proto_stdio stdio;
 	bool interactive; /* with PROTO_STDIO_FDS: the request carries stdin too */
 	bool rm;
+	bool init;        /* PID 1 is containd-tini, the command its child (docker run --init) */
 	unsigned short tty_rows, tty_cols;
 	uint64_t memory;       /* bytes; 0 = no limit */
 	int64_t pids_limit;    /* 0 = no limit */
@@ -168,6 +169,7 @@ struct proto_container_info {
 	int64_t pids_limit;
 	uint64_t cpus_milli;
 	bool tty;
+	bool init; /* run with --init; absent (false) from an older daemon */
 	/* Encoding: "KEY=VALUE" entries or NULL. Decoding: the "labels" object (borrowed, its
 	 * values checked to be strings), or NULL when absent. */
 	char *const *labels;

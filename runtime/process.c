@@ -31,7 +31,7 @@
 
 #define INIT_EXE_NAME "containd-init"
 
-static int exe_path(char *buf, size_t size)
+int rt_helper_path(const char *name, char *buf, size_t size)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -42,11 +42,11 @@ static int exe_path(char *buf, size_t size)
 	if (!slash)
 		return -ENOENT;
 	*slash = '\0';
-	if ((size_t)snprintf(buf, size, "%s/" INIT_EXE_NAME, self) >= size)
+	if ((size_t)snprintf(buf, size, "%s/%s", self, name) >= size)
 		return -ENAMETOOLONG;
 	if (access(buf, X_OK) == 0)
 		return 0;
-	if ((size_t)snprintf(buf, size, "%s/" INIT_EXE_NAME, LIBEXECDIR) >= size)
+	if ((size_t)snprintf(buf, size, "%s/%s", LIBEXECDIR, name) >= size)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -61,7 +61,7 @@ int rt_init_exe_open(const char *path, int *ret_fd, char **reterr)
 	char buf[PATH_MAX];
 	int r;
 	if (!path) {
-		if ((r = exe_path(buf, sizeof(buf))) < 0)
+		if ((r = rt_helper_path(INIT_EXE_NAME, buf, sizeof(buf))) < 0)
 			return err_set(reterr, r, "cannot locate " INIT_EXE_NAME ": %m");
 		path = buf;
 	}

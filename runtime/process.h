@@ -32,6 +32,10 @@ struct rt_init_opts {
 				      * /dev and /sys ahead of its spec (runtime/rootfs.h), or NULL */
 };
 
+/* Where a helper program of containd (containd-init, containd-tini) is: next to the running
+ * binary if there is an executable of that name (a build tree), else in LIBEXECDIR. */
+int rt_helper_path(const char *name, char *buf, size_t size);
+
 /* Copies containd-init into a sealed, executable memfd once, for every prepared init to exec.
  * path NULL: containd-init next to the running binary, else in LIBEXECDIR. */
 int rt_init_exe_open(const char *path, int *ret_fd, char **reterr);
