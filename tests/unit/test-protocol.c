@@ -143,6 +143,13 @@ static void test_run_params(void)
 	is_int(out.cpus_milli, 500, "cpus");
 	is_int(out.tty_cols, 80, "tty cols");
 	is_int(proto_run_params_nfds(&out), 0, "pty runs carry no fds");
+	ok(!out.init && !json_object_get(j, "init"), "init is false and not sent unless asked for");
+	proto_run_params_done(&out);
+	json_decref(j);
+	in.init = true;
+	j = proto_run_params_encode(&in);
+	ok(json_is_true(json_object_get(j, "init")) && proto_run_params_decode(j, &out, &err) == 0 && out.init,
+	   "init: true round-trips");
 	proto_run_params_done(&out);
 	json_decref(j);
 
@@ -158,6 +165,7 @@ static void test_run_params(void)
 		{ "{\"image\":\"a\",\"memory\":\"50m\"}", "memory as string" },
 		{ "{\"image\":\"a\",\"stdio\":\"tcp\"}", "unknown stdio" },
 		{ "{\"image\":\"a\",\"rm\":1}", "non-boolean rm" },
+		{ "{\"image\":\"a\",\"init\":\"yes\"}", "non-boolean init" },
 		{ "{\"image\":\"a\",\"cpus_milli\":99999999}", "too many cpus" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -387,6 +395,7 @@ static void test_security_info(void)
 	struct proto_container_info out;
 	char *err = NULL;
 	ok(proto_container_info_decode(o, &out, &err) == 0 && out.security_json == sec, "info with security decodes");
+	ok(json_is_false(json_object_get(o, "init")) && !out.init, "inspect says init: false");
 	struct proto_security_info si;
 	ok(proto_security_info_decode(out.security_json, &si, &err) == 0, "the security part decodes");
 	ok(si.capabilities && strcmp(si.capabilities[1], "CAP_KILL") == 0 && !si.capabilities[2], "capabilities");
@@ -404,6 +413,11 @@ static void test_security_info(void)
 	o = proto_container_info_encode(&ci);
 	ok(o && !json_object_get(o, "security"), "no security part when the daemon gives none");
 	ok(proto_container_info_decode(o, &out, &err) == 0 && !out.security_json, "and its absence decodes");
+	json_decref(o);
+	ci.init = true;
+	o = proto_container_info_encode(&ci);
+	ok(proto_container_info_decode(o, &out, &err) == 0 && out.init && json_is_true(json_object_get(o, "init")),
+	   "inspect says init: true");
 	json_object_set_new(o, "security", json_pack("{s:s}", "seccomp", "strict"));
 	ok(proto_container_info_decode(o, &out, &err) < 0 && err && strstr(err, "strict"),
 	   "a broken security part is refused (%s)", err ? err : "accepted");
