@@ -97,6 +97,15 @@ out=$(printf '%s\n' '{"v":1,"id":1,"method":"container.run","params":{"image":"a
 	socat -t 2 - UNIX-CONNECT:"$CONTAIND_SOCKET")
 like "$out" 'parameter \\"init\\" must be true or false' "init: a string is refused"
 
+# The record keeps "init" across a restart of the daemon.
+run_cctl run --name kept --init alpine sh -c 'exit 5'
+is "$RC" 5 "run --init a container that is kept"
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+start_daemon d2 --root "$DAEMON_DIR/root" || exit 1
+is "$(inspect_field kept '["init"]')" true "a restarted daemon still says init: true"
+is "$(inspect_field kept '["cmd"]')" '["sh", "-c", "exit 5"]' "and the command without the init"
+"$CCTL" rm kept >/dev/null
+
 base=1700000000
 ids=$TEST_TMP/ids
 mkdir -p "$ids"
