@@ -43,6 +43,10 @@ checks() {
 	is "$RC" 3 "$label: the command's exit code passes through"
 	run_cctl run --rm --init alpine sh -c 'kill -KILL $$'
 	is "$RC" 137 "$label: a command killed by a signal: 128+N"
+	is "$("$CCTL" run --rm --init -u 1000:1000 alpine sh -c 'id -u; ps -o user,args | grep -c "^1000 *[/]dev/init"')" \
+		"1000"$'\n'"1" "$label: with -u the init and the command run as that user"
+	run_cctl run --rm --init --privileged --userns host alpine sh -c 'exit 6'
+	is "$RC" 6 "$label: --init with --privileged"
 	run_cctl run --rm --init alpine /no/such/command
 	is "$RC" 127 "$label: a command that does not exist: 127"
 	like "$ERR" "containd-tini: cannot execute /no/such/command" "$label: the init says why"
@@ -96,6 +100,18 @@ checks host
 out=$(printf '%s\n' '{"v":1,"id":1,"method":"container.run","params":{"image":"alpine","cmd":["true"],"stdio":"null","init":"yes"}}' |
 	socat -t 2 - UNIX-CONNECT:"$CONTAIND_SOCKET")
 like "$out" 'parameter \\"init\\" must be true or false' "init: a string is refused"
+
+# With a terminal: ^C reaches the command through the init (and its foreground job through the
+# terminal); an interactive shell under the init keeps its job control.
+ptyrun="python3 $top_srcdir/tests/ptyrun.py"
+rc=0
+out=$($ptyrun --type '\x03' -- "$CCTL" run -it --rm --init alpine sleep 30) || rc=$?
+is "$rc" 130 "-it --init: ^C ends a command that has no handler (130)"
+rc=0
+out=$($ptyrun --type 'sleep 10\n' --type '\x03' --type 'echo after-$((6*7)); exit 4\n' -- \
+	"$CCTL" run -it --rm --init alpine sh) || rc=$?
+is "$rc" 4 "-it --init: the shell survives ^C and its exit code passes through"
+like "$out" 'after-42' "and ^C interrupted only its foreground job"
 
 # The record keeps "init" across a restart of the daemon.
 run_cctl run --name kept --init alpine sh -c 'exit 5'
