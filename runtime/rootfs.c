@@ -440,9 +440,17 @@ out:
 	return r;
 }
 
-/* Whether a spec asks for exactly the tree rootfs_prepare() built: the default mounts, masked
- * and read-only paths, not privileged, the same kind of namespace. */
-static bool spec_matches_prepared(const struct rt_spec *spec, bool userns)
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Whether a spec asks for the tree rootfs_prepare() built: the default mounts (maybe followed by
+ * mounts of its own outside /proc and /sys, which no mask or read-only path concerns: --init's
+ * /dev/init), the default masked and read-only paths, not privileged, the same kind of namespace.
+ * *ret_n_default: how many of its mounts the prepared tree holds. */
+static bool spec_matches_prepared(const struct rt_spec *spec, bool userns, size_t *ret_n_default)
 {
 	static struct rt_spec def;
 	static bool have_def;
@@ -453,8 +461,12 @@ static bool spec_matches_prepared(const struct rt_spec *spec, bool userns)
 			return false;
 		have_def = true;
 	}
-	if (spec->n_mounts != def.n_mounts)
+	if (spec->n_mounts < def.n_mounts)
 		return false;
+	for (size_t i = def.n_mounts; i < spec->n_mounts; i++)
+		if (under(spec->mounts[i].destination, "/proc") || under(spec->mounts[i].destination, "/sys"))
+			return false;
+	*ret_n_default = def.n_mounts;
 	for (size_t i = 0; i < def.n_mounts; i++) {
 		const struct rt_mount *a = &spec->mounts[i], *b = &def.mounts[i];
 		if (strcmp(a->destination, b->destination) || strcmp(a->type, b->type) || a->flags != b->flags ||
@@ -522,10 +534,16 @@ int rootfs_setup(const struct rt_spec *spec, const int *layer_fds, size_t n_laye
 		return fail(err, errlen, -errno, "cannot open the root filesystem: %m");
 	/* The prepared tree serves a default spec; anything else is built here. What is left of the
 	 * prepared tree stays under the old root, which pivot_root detaches below. */
-	r = spec_matches_prepared(spec, userns) ? move_prepared(rootfd, err, errlen)
-						: build_tree(rootfd, spec, userns, err, errlen);
-	if (r < 0)
+	size_t n_default = 0;
+	if (spec_matches_prepared(spec, userns, &n_default)) {
+		if ((r = move_prepared(rootfd, err, errlen)) < 0)
+			return r;
+		for (size_t i = n_default; i < spec->n_mounts; i++)
+			if ((r = mount_on(rootfd, &spec->mounts[i], err, errlen)) < 0)
+				return r;
+	} else if ((r = build_tree(rootfd, spec, userns, err, errlen)) < 0) {
 		return r;
+	}
 
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
 	 * container no path back to the host's filesystem (unlike chroot). */
