@@ -400,14 +400,12 @@ int cmd_rename(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	struct proto_rename_params p = { .ref = o.operands[0], .name = o.operands[1] };
+	r = conn_open(cctl->socket_path, &conn, reterr);
+	if (r < 0)
+		return r;
 	json_t *params = proto_rename_params_encode(&p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	r = conn_open(cctl->socket_path, &conn, reterr);
-	if (r < 0) {
-		json_decref(params);
-		return r;
-	}
 	r = conn_call(&conn, PROTO_M_RENAME, params, NULL, 0, &reply, reterr);
 	if (r < 0)
 		return r;

@@ -285,14 +285,12 @@ int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	r = conn_open(cctl->socket_path, &conn, reterr);
+	if (r < 0)
+		return r;
 	json_t *params = proto_ref_params_encode(PROTO_M_LIST, &ref);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	r = conn_open(cctl->socket_path, &conn, reterr);
-	if (r < 0) {
-		json_decref(params);
-		return r;
-	}
 	r = conn_call_ok(&conn, PROTO_M_LIST, params, NULL, 0, &reply, reterr);
 	if (r < 0)
 		return r;

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/strv.h"
 #include "common/util.h"
 #include "daemon/api-internal.h"
 #include "daemon/container.h"
@@ -96,14 +97,6 @@ static json_t *exit_json(const struct container *ct)
 	return proto_exit_encode(&e);
 }
 
-static json_t *strv_json(char **v)
-{
-	json_t *a = json_array();
-	for (; a && v && *v; v++)
-		json_array_append_new(a, json_string(*v));
-	return a;
-}
-
 /* The settings a container runs with, from its spec: what inspect shows under "security". */
 static void security_info(const struct container *ct, struct proto_security_info *si, char ***caps,
 			  struct proto_ulimit *ul, size_t *n_ul, char names[][24], char **maps, char map_text[2][48])
@@ -168,7 +161,7 @@ json_t *api_container_info(const struct container *ct)
 	char **args = ct->spec.process.args;
 	if (ct->cfg.init && args && args[0] && args[1] && args[2])
 		args += 2;
-	json_t *cmd = strv_json(args);
+	json_t *cmd = strv_to_json(args);
 	struct proto_container_info info = {
 		.id = ct->id,
 		.name = ct->name,

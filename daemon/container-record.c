@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/macros.h"
+#include "common/strv.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
 #include "daemon/persist.h"
@@ -20,14 +21,6 @@
 
 static const char *const stdio_names[] = { "fds", "pty", "null" };
 static const char *const seccomp_names[] = { "default", "unconfined", "custom" };
-
-static json_t *strv_json(char **v)
-{
-	json_t *a = json_array();
-	for (; a && v && *v; v++)
-		json_array_append_new(a, json_string(*v));
-	return a;
-}
 
 static json_int_t ts_ns(const struct timespec *ts)
 {
@@ -47,15 +40,15 @@ static json_t *config_json(const struct container_config *c)
 						    limit_json(c->ulimits[i].soft), "hard", limit_json(c->ulimits[i].hard)));
 	return json_pack("{s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:s?, s:s, s:b, s:i, s:i, s:I, s:I, s:I, s:b, s:o, s:o, "
 			 "s:b, s:s, s:s?, s:b, s:o, s:o, s:s?, s:o, s:b}",
-			 "name", c->name, "image", c->image, "cmd", c->cmd ? strv_json(c->cmd) : json_null(), "env",
-			 strv_json(c->env), "workdir", c->workdir, "user", c->user, "hostname", c->hostname, "stdio",
+			 "name", c->name, "image", c->image, "cmd", c->cmd ? strv_to_json(c->cmd) : json_null(), "env",
+			 strv_to_json(c->env), "workdir", c->workdir, "user", c->user, "hostname", c->hostname, "stdio",
 			 stdio_names[c->stdio], "rm", c->rm, "tty_rows", (int)c->tty_rows, "tty_cols", (int)c->tty_cols,
 			 "memory", (json_int_t)c->limits.memory, "pids_limit", (json_int_t)c->limits.pids, "cpus_milli",
-			 (json_int_t)c->limits.cpus_milli, "privileged", c->privileged, "cap_add", strv_json(c->cap_add),
-			 "cap_drop", strv_json(c->cap_drop), "no_new_privileges", c->no_new_privileges, "seccomp",
+			 (json_int_t)c->limits.cpus_milli, "privileged", c->privileged, "cap_add", strv_to_json(c->cap_add),
+			 "cap_drop", strv_to_json(c->cap_drop), "no_new_privileges", c->no_new_privileges, "seccomp",
 			 seccomp_names[c->seccomp], "seccomp_profile", c->seccomp_profile, "system_paths_unconfined",
-			 c->system_paths_unconfined, "ulimits", ul, "device_rules", strv_json(c->device_rules), "userns",
-			 c->userns, "labels", strv_json(c->labels), "init", c->init);
+			 c->system_paths_unconfined, "ulimits", ul, "device_rules", strv_to_json(c->device_rules), "userns",
+			 c->userns, "labels", strv_to_json(c->labels), "init", c->init);
 }
 
 void container_record_save(struct container *ct)

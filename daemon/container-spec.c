@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdint.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/strv.h"
 #include "common/parse.h"
 #include "daemon/container-spec.h"
 #include "daemon/container.h"
@@ -18,20 +20,6 @@
 #include "runtime/devices.h"
 #include "runtime/process.h"
 #include "runtime/userns.h"
-
-static char **strv_copy(char **v)
-{
-	size_t n = 0;
-	while (v && v[n])
-		n++;
-	char **c = calloc(n + 1, sizeof(char *));
-	for (size_t i = 0; c && i < n; i++)
-		if (!(c[i] = strdup(v[i]))) {
-			strv_free(c);
-			return NULL;
-		}
-	return c;
-}
 
 /* KEY=VALUE lists: later entries replace earlier ones with the same key. */
 static int env_set(char ***env, size_t *n, const char *entry)
@@ -163,7 +151,7 @@ static int build_confinement(const struct container *ct, struct rt_spec *spec, c
 		if ((r = devices_rule_parse(*rule, &parsed, reterr)) < 0)
 			return r;
 	}
-	if (cfg->device_rules && !(spec->device_rules = strv_copy(cfg->device_rules)))
+	if (cfg->device_rules && !(spec->device_rules = strv_copy((const char *const *)cfg->device_rules, SIZE_MAX)))
 		return err_set(reterr, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -244,7 +232,7 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 		r = err_set(reterr, -EINVAL, "the working directory \"%s\" is not an absolute path", workdir);
 		goto fail;
 	}
-	spec.process.args = strv_copy(cfg->cmd ? cfg->cmd : image->cmd);
+	spec.process.args = strv_copy((const char *const *)(cfg->cmd ? cfg->cmd : image->cmd), SIZE_MAX);
 	if (!spec.process.args || !spec.process.args[0]) {
 		r = spec.process.args ? err_set(reterr, -EINVAL, "no command specified and the image has no default command")
 				      : err_set(reterr, -ENOMEM, "out of memory");

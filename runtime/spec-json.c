@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/strv.h"
 #include "runtime/caps.h"
 #include "runtime/spec.h"
 
@@ -73,14 +74,6 @@ static int rlimit_from_json(json_t *o, const char *key, uint64_t *ret, char **re
 		return err_set(reterr, -EINVAL, "rlimit field \"%s\" must be an integer (-1: unlimited)", key);
 	*ret = json_integer_value(v) == -1 ? RLIMITS_UNLIMITED : (uint64_t)json_integer_value(v);
 	return 0;
-}
-
-static json_t *strv_to_json(char **v)
-{
-	json_t *a = json_array();
-	for (; a && v && *v; v++)
-		json_array_append_new(a, json_string(*v));
-	return a;
 }
 
 static json_t *caps_to_json(uint64_t mask)

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/strv.h"
 #include "runtime/caps.h"
 #include "runtime/spec.h"
 
@@ -40,17 +41,6 @@ static const struct {
 	{ "/sys/fs/cgroup", "cgroup2", "cgroup", NULL, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC },
 };
 
-static char **strv_from_table(const char *const *t, size_t n)
-{
-	char **v = calloc(n + 1, sizeof(char *));
-	for (size_t i = 0; v && i < n; i++)
-		if (!(v[i] = strdup(t[i]))) {
-			strv_free(v);
-			return NULL;
-		}
-	return v;
-}
-
 int spec_env_default(struct rt_spec *spec, const char *entry)
 {
 	const char *eq = strchr(entry, '=');
@@ -79,8 +69,8 @@ int spec_init_default(struct rt_spec *spec, char **reterr)
 	spec->process.caps = (struct rt_caps){ .bounding = caps, .effective = caps, .permitted = caps };
 	rlimits_default(&spec->process.rlimits);
 	spec->seccomp.mode = RT_SECCOMP_DEFAULT;
-	spec->masked_paths = strv_from_table(default_masked_paths, ARRAY_SIZE(default_masked_paths));
-	spec->readonly_paths = strv_from_table(default_readonly_paths, ARRAY_SIZE(default_readonly_paths));
+	spec->masked_paths = strv_copy(default_masked_paths, ARRAY_SIZE(default_masked_paths));
+	spec->readonly_paths = strv_copy(default_readonly_paths, ARRAY_SIZE(default_readonly_paths));
 	spec->mounts = calloc(ARRAY_SIZE(default_mounts), sizeof(*spec->mounts));
 	if (!spec->masked_paths || !spec->readonly_paths || !spec->mounts)
 		goto oom;
