@@ -235,6 +235,7 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 							    .state = opts->state,
 							    .userns_remap = opts->userns_remap,
 							    .prepared = opts->prepared,
+							    .live_restore = opts->live_restore,
 							    .userns_user = opts->userns_user,
 							    .subuid_file = opts->subuid_file,
 							    .subgid_file = opts->subgid_file },
@@ -256,10 +257,10 @@ fail:
 	return r;
 }
 
-bool api_shutdown(struct api *api)
+bool api_shutdown(struct api *api, bool stop_containers, unsigned timeout)
 {
 	api->shutting_down = true;
-	return registry_shutdown(api->reg);
+	return registry_shutdown(api->reg, stop_containers, timeout);
 }
 
 void api_free(struct api *api)

@@ -22,6 +22,7 @@
 #include "daemon/offload.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
+#include "daemon/supervisor.h"
 #include "runtime/sync.h"
 #include "runtime/userns.h"
 
@@ -68,8 +69,8 @@ void container_free(struct container *ct)
 	if (!ct)
 		return;
 	container_release_slice(ct);
-	if (ct->ev_pid)
-		event_free(ct->ev_pid);
+	if (ct->watched)
+		supervisor_unwatch(ct->reg->sup, &ct->proc);
 	if (ct->ev_sync)
 		event_free(ct->ev_sync);
 	container_stop_cancel(ct);
@@ -134,6 +135,12 @@ static void container_remove_files(struct container *ct)
 void container_settled(struct container *ct)
 {
 	ct->cleaned_up = true;
+	/* Saved below (or deleted): the keeper can forget the exit. A daemon killed before the save
+	 * finds the container running in its record and the exit still with the keeper. */
+	struct supervisor *sup = ct->reg->sup;
+	bool release = ct->reaped.pid > 0;
+	struct pidref reaped = ct->reaped;
+	ct->reaped = PIDREF_NULL;
 	if (ct->cfg.rm || ct->remove_pending) {
 		/* The cleaner deleted the files with the cgroups, unless the removal was asked for
 		 * after it had started. */
@@ -141,9 +148,11 @@ void container_settled(struct container *ct)
 			container_destroy(ct);
 		else
 			container_remove_files(ct);
-		return;
+	} else {
+		container_record_save(ct);
 	}
-	container_record_save(ct);
+	if (release)
+		supervisor_release(sup, &reaped);
 }
 
 static bool name_valid(const char *s)

@@ -66,9 +66,11 @@ struct container {
 	bool paused; /* running, its cgroup frozen (container_pause) */
 
 	struct pidref proc;
+	bool watched;         /* the keeper tells us when proc exits (container_watch) */
+	struct pidref reaped; /* proc after it exited (no pidfd): the keeper keeps its exit until saved */
 	int sync_fd, pty_master;
 	int mntns_fd; /* its mount namespace, held until the cleanup (see struct rt_init) */
-	struct event *ev_pid, *ev_sync;
+	struct event *ev_sync;
 	struct event *ev_stop;          /* the end of a stop's grace period, or NULL */
 	struct timespec stop_deadline;  /* CLOCK_MONOTONIC, while stop_armed */
 	bool stop_armed;
@@ -138,6 +140,9 @@ void container_thaw_killed(struct container *ct);
 
 /* The exit monitor's entry points (daemon/monitor.c). */
 int container_watch(struct container *ct);
+/* Handles an exit learnt otherwise than from a watch (a container that exited while the daemon
+ * was away, whose exit the keeper kept at when). */
+void container_exit_now(struct container *ct, const siginfo_t *si, const struct timespec *when);
 void container_settled(struct container *ct);
 void container_destroy(struct container *ct);
 void container_free(struct container *ct);

@@ -569,6 +569,65 @@ int cgroup_create(struct cgroup_manager *m, const char *id, const struct cgroup_
 	*ret = TAKE_PTR(cg);
 	return 0;
 }
+static void cgroup_freep(struct container_cgroup **p)
+{
+	cgroup_free(*p);
+}
+
+int cgroup_open(struct cgroup_manager *m, const char *id, struct container_cgroup **ret, char **reterr)
+{
+	_cleanup_(cgroup_freep) struct container_cgroup *cg = NULL;
+	int r;
+
+	if ((r = check_id(id, reterr)) < 0)
+		return r;
+	cg = calloc(1, sizeof(*cg));
+	if (!cg || !(cg->id = strdup(id)))
+		return err_set(reterr, -ENOMEM, "out of memory");
+	cg->m = m;
+	cg->v2fd = -1;
+	cg->devices_attached = -1;
+	cg->devices_prog = -1;
+	for (size_t i = 0; i < m->n_hier; i++) {
+		struct stat st;
+		if (fstatat(m->hier[i].fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+			cg->present |= 1u << i;
+	}
+	if (!cg->present)
+		return err_set(reterr, -ENOENT, "the cgroup of container %s is gone", id);
+	if (m->v2 >= 0 && (cg->present & (1u << m->v2))) {
+		cg->v2fd = openat(m->hier[m->v2].fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cg->v2fd < 0)
+			return err_set(reterr, -errno, "cannot open the cgroup %s/%s: %m", m->hier[m->v2].path, id);
+	}
+	*ret = TAKE_PTR(cg);
+	return 0;
+}
+
+int cgroup_join_fds(const struct container_cgroup *cg, int *fds, size_t max, size_t *ret_n, char **reterr)
+{
+	const struct cgroup_manager *m = cg->m;
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_hier; i++) {
+		const struct hierarchy *h = &m->hier[i];
+		if (h->v2 && cg->v2fd >= 0)
+			continue; /* CLONE_INTO_CGROUP covers it */
+		char rel[ID_MAX + 16];
+		snprintf(rel, sizeof(rel), "%s/%s", cg->id, h->v2 ? "cgroup.procs" : "tasks");
+		int fd = n < max ? openat(h->fd, rel, O_WRONLY | O_CLOEXEC) : (errno = E2BIG, -1);
+		if (fd < 0) {
+			int r = err_set(reterr, -errno, "cannot open %s/%s: %m", h->path, rel);
+			while (n > 0)
+				close(fds[--n]);
+			return r;
+		}
+		fds[n++] = fd;
+	}
+	*ret_n = n;
+	return 0;
+}
+
 int cgroup_clone_fd(const struct container_cgroup *cg)
 {
 	return cg ? cg->v2fd : -1;

@@ -50,6 +50,12 @@ int cgroup_set_limits(struct container_cgroup *cg, const struct cgroup_limits *l
  * loads a program for this container. After a failure the container must not be started. */
 int cgroup_set_devices(struct container_cgroup *cg, const struct device_rule *extra, size_t n_extra, bool allow_all,
 		       char **reterr);
+/* A handle on the existing cgroups of a container a previous daemon started (live restore):
+ * nothing is created or written. -ENOENT when none of its directories exists. */
+int cgroup_open(struct cgroup_manager *m, const char *id, struct container_cgroup **ret, char **reterr);
+/* For a process cloned by another (containd-keeper): the files a child writes "0" into to join
+ * the hierarchies that clone3's CLONE_INTO_CGROUP (cgroup_clone_fd) does not cover. */
+int cgroup_join_fds(const struct container_cgroup *cg, int *fds, size_t max, size_t *ret_n, char **reterr);
 /* A directory fd of the container's v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 if none.
  * Owned by cg: valid until cgroup_destroy() removed the cgroup or cgroup_free(). */
 int cgroup_clone_fd(const struct container_cgroup *cg);

@@ -27,6 +27,12 @@ struct rt_init {
 struct rt_init_opts {
 	int exe_fd;                  /* sealed memfd of containd-init (rt_init_exe_open) */
 	struct container_cgroup *cg; /* the container's cgroup, or NULL */
+	/* Or, without cg (a process that has no cgroup handle: containd-keeper), the same as fds:
+	 * the v2 directory to clone into (-1: none) and the v1 "tasks" files the child writes itself
+	 * into (cgroup_join_fds). */
+	int cgroup_fd;
+	const int *join_fds;
+	size_t n_join_fds;
 	int namespaces;              /* CLONE_NEW* flags; CLONE_NEWCGROUP is made after joining cg */
 	const char *prepare_dir;     /* an empty directory where the init builds the default /proc,
 				      * /dev and /sys ahead of its spec (runtime/rootfs.h), or NULL */
@@ -42,6 +48,15 @@ int rt_init_exe_open(const char *path, int *ret_fd, char **reterr);
 
 /* Clones a prepared init. Never blocks on the child. */
 int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char **reterr);
+/* The clone itself, for a process that clones inits on another's behalf (containd-keeper): the
+ * child gets child_fd as its channel (the caller keeps its copy and closes it); *ret is the
+ * child's handle (pid, pidfd, start time). */
+int rt_init_clone(const struct rt_init_opts *opts, int child_fd, struct pidref *ret, char **reterr);
+/* Lets the starter's end of a channel hold a whole start message (the spec and its fds). */
+void rt_init_channel_size(int parent_fd);
+/* The starter's side of an init another process cloned: its channel and handle, plus its mount
+ * namespace (opened through /proc, then checked to be that process's: see process.c). */
+int rt_init_adopt(struct pidref *proc, int sync_fd, bool mntns, struct rt_init *ret);
 
 /* For an init cloned with CLONE_NEWUSER: writes its uid and gid maps and lets it go on (it waits
  * for them before it re-executes, so that it is the namespace's root and keeps its capabilities
