@@ -363,5 +363,8 @@ int main(int argc, char **argv)
 	}
 	/* Whoever comes next starts a keeper of its own. */
 	(void)unlink(KEEPER_SOCKET);
+	while (k.n > 0)
+		keeper_forget(&k, &k.children[k.n - 1]);
+	free(k.children);
 	return EXIT_SUCCESS;
 }
