@@ -318,13 +318,19 @@ void pool_remove_leftover_cgroup(struct pool *pool, const char *id)
 {
 	struct container_cgroup *cg;
 	_cleanup_free_ char *err = NULL;
-	/* An empty cgroup of that name is taken over; a populated one is refused and left. */
-	if (cgroup_create(pool->cgm, id, NULL, &cg, &err) < 0) {
+	int r = cgroup_open(pool->cgm, id, &cg, &err);
+	if (r == -ENOENT)
+		return;
+	if (r < 0) {
 		log_warning("cannot clean up the cgroups of container %.12s: %s", id, err ? err : "unknown error");
 		return;
 	}
-	for (int i = 0; i < 100 && cgroup_destroy(cg) == -EBUSY; i++)
-		usleep(1000);
+	/* What is left in it (a spare of a killed daemon, dying since its channel closed) is killed;
+	 * its exit may take a moment, which only a starting daemon waits for. */
+	for (int i = 0; i < 400 && (r = cgroup_destroy(cg)) == -EBUSY; i++)
+		usleep(5000);
+	if (r < 0)
+		log_warning("cannot remove the cgroups of container %.12s: %s", id, strerror(-r));
 	cgroup_free(cg);
 }
 

@@ -47,6 +47,7 @@ struct supervisor {
 	bool live_restore;
 	int conn;
 	pid_t keeper_pid;
+	bool quit; /* told to exit: supervisor_free waits until it did */
 	struct event *ev_conn;
 	struct event *ev_pending; /* dispatches exits that came during a request */
 	struct watch *watches;
@@ -318,6 +319,15 @@ void supervisor_free(struct supervisor *s)
 		event_free(s->ev_conn);
 	if (s->ev_pending)
 		event_free(s->ev_pending);
+	if (s->quit && s->conn >= 0) {
+		/* The keeper exits right after its last child: wait for that (its end closing), so that
+		 * the service manager finds nothing of ours left once the daemon has exited. */
+		struct keeper_msg m;
+		int fds[KEEPER_MAX_FDS];
+		int r;
+		while ((r = keeper_recv(s->conn, &m, fds, 0)) > 0)
+			keeper_close_fds(fds, m.nfds);
+	}
 	safe_close(s->conn);
 	free(s->watches);
 	free(s->pending);
@@ -328,8 +338,8 @@ void supervisor_free(struct supervisor *s)
 void supervisor_quit(struct supervisor *s)
 {
 	struct keeper_msg m = { .op = KEEPER_QUIT };
-	if (s && s->conn >= 0)
-		(void)keeper_send(s->conn, &m, NULL);
+	if (s && s->conn >= 0 && !s->quit)
+		s->quit = keeper_send(s->conn, &m, NULL) == 0;
 }
 
 int supervisor_spawn(struct supervisor *s, const struct rt_init_opts *opts, struct rt_init *ret, char **reterr)

@@ -234,6 +234,11 @@ test_keepers() {
 	pgrep -f "^containd-keeper $TEST_TMP/" 2>/dev/null
 }
 
+# keeper_pid: the containd-keeper of the current daemon (the parent of its containers and spares).
+keeper_pid() {
+	pgrep -f "^containd-keeper $DAEMON_DIR/state\$" | head -n1
+}
+
 cleanup() {
 	local i
 	for ((i = 0; i < ${#DAEMON_PIDS[@]}; i++)); do

@@ -3,8 +3,9 @@
 # as shipped (containd.socket activates containd.service, Type=notify, Delegate=yes), the
 # daemon's own cgroup layout (supervisor leaf, subtree_control), the journal, container cgroups
 # and their v2 limits (memory.max/swap.max, pids.max, cpu.max), OOM kills, the pids limit,
-# cgroup removal (the prepared "spare" init process aside), a clean `systemctl stop` that kills
-# running containers, re-activation through the socket, and recovery from a SIGKILLed daemon.
+# cgroup removal (the prepared "spare" init process aside), live restore (`systemctl restart` and a
+# SIGKILLed daemon keep the containers, the next daemon re-adopts them), a clean `systemctl stop`
+# that stops running containers, and re-activation through the socket.
 # The journal must hold no sanitizer report (CI builds with ASan+UBSan) and no warnings.
 #
 # The host part builds the VM image if needed (tests/vm/build-image), fills a share with the
@@ -38,10 +39,10 @@ fi
 # ---- the share ---------------------------------------------------------------------------
 SHARE=$TEST_TMP/share
 mkdir "$SHARE"
-if out=$(cp "$CONTAIND" "$CCTL" "$top_builddir/containd-init" "$SHARE/" 2>&1 && cp "$top_srcdir/systemd/containd.socket" "$SHARE/" 2>&1 &&
+if out=$(cp "$CONTAIND" "$CCTL" "$top_builddir/containd-init" "$top_builddir/containd-keeper" "$SHARE/" 2>&1 && cp "$top_srcdir/systemd/containd.socket" "$SHARE/" 2>&1 &&
 	sed 's|@bindir@|/usr/local/bin|g' "$top_srcdir/systemd/containd.service.in" 2>&1 >"$SHARE/containd.service" &&
 	cp "$ALPINE_TARBALL" "$SHARE/" 2>&1 && ! grep @ "$SHARE/containd.service"); then
-	pass "share prepared: containd, containd-init, cctl, units (@bindir@ = /usr/local/bin), $(basename "$ALPINE_TARBALL")"
+	pass "share prepared: containd, containd-init, containd-keeper, cctl, units (@bindir@ = /usr/local/bin), $(basename "$ALPINE_TARBALL")"
 else
 	fail "share prepared: containd, cctl, units, Alpine tarball"
 	diag "$out"
@@ -129,8 +130,9 @@ cgroups_are() {
 show_journal() { diag "journalctl -u $SVC (last lines):"; diag "$(journalctl -q -u "$SVC" --no-pager -o short-monotonic | tail -n "${1:-30}")"; }
 
 # ---- install, socket only ------------------------------------------------------------------
-check "install containd and cctl to /usr/local/bin, containd-init to /usr/local/libexec, the units to /etc/systemd/system, daemon-reload" \
+check "install containd and cctl to /usr/local/bin, containd-init and containd-keeper to /usr/local/libexec, the units to /etc/systemd/system, daemon-reload" \
 	eval 'install -m 755 containd cctl /usr/local/bin/ && install -D -m 755 containd-init /usr/local/libexec/containd-init &&
+	      install -D -m 755 containd-keeper /usr/local/libexec/containd-keeper &&
 	      install -m 644 containd.service containd.socket /etc/systemd/system/ &&
 	      systemctl daemon-reload'
 check "the binaries' shared libraries resolve in the guest (ldd)" \
@@ -239,6 +241,36 @@ is "$RC" 2 "the shell exits 2 when fork fails"
 
 cgroups_are "$keep " "after rm -f / --rm only the running container's cgroup remains (and the spare's)"
 
+# ---- systemctl restart: live restore --------------------------------------------------------
+keep_start=$(awk '{ print $22 }' /proc/"$keep_pid"/stat 2>/dev/null)
+old_main=$MAINPID
+t=$SECONDS
+systemctl restart "$SVC" >"$TMP/restart" 2>&1
+is "$?" 0 "systemctl restart containd.service ($((SECONDS - t)) s)"
+wait_for 20 test "$(prop ActiveState)" = active
+MAINPID=$(prop MainPID)
+if [[ $MAINPID != 0 && $MAINPID != "$old_main" ]]; then pass "a new daemon runs after the restart ($old_main -> $MAINPID)"
+else fail "a new daemon runs after the restart ($old_main -> $MAINPID)"; fi
+is "$(awk '{ print $22 }' /proc/"$keep_pid"/stat 2>&1)" "$keep_start" \
+	"systemctl restart keeps the running container (same pid $keep_pid, same start time)"
+info=$(cctl inspect keep 2>&1)
+is "$(field state <<<"$info") $(field pid <<<"$info")" "running $keep_pid" "the new daemon re-adopted it (inspect: running, same pid)"
+like "$(journal)" "re-adopted" "the journal has the re-adoption"
+is "$(pgrep -c -x containd-keeper)" 1 "one containd-keeper supervises the containers"
+run_cctl run --rm alpine echo after restart
+is "$RC:$OUT" "0:after restart" "containers run after the restart"
+
+# ---- crash: containd SIGKILLed with containers running (Restart=on-failure) ----------------
+old_main=$MAINPID
+kill -KILL "$MAINPID"
+wait_for 30 eval '[[ $(prop MainPID) != 0 && $(prop MainPID) != "$old_main" && $(prop ActiveState) == active ]]'
+MAINPID=$(prop MainPID)
+if [[ $MAINPID != 0 && $MAINPID != "$old_main" ]]; then pass "systemd restarts a SIGKILLed containd (Restart=on-failure)"
+else fail "systemd restarts a SIGKILLed containd (Restart=on-failure)"; show_journal 40; fi
+is "$(awk '{ print $22 }' /proc/"$keep_pid"/stat 2>&1)" "$keep_start" "the container outlived the crash"
+wait_for 10 eval 'cctl inspect keep 2>/dev/null | grep -q "\"state\": \"running\""'
+is "$(cctl inspect keep 2>&1 | field state)" "running" "and the restarted daemon re-adopted it"
+
 # ---- systemctl stop ------------------------------------------------------------------------
 cctl run --name attached alpine sleep 1000 >"$TMP/attached.out" 2>&1 </dev/null &
 attached=$!
@@ -271,7 +303,7 @@ no_sanitizer_report() {
 	else pass "$1"; fi
 }
 no_sanitizer_report "no sanitizer report in the journal"
-# KillMode=mixed: SIGTERM goes to containd only, SIGKILL to whatever is left once it exited.
+# KillMode=process: containd stopped every container and its keeper before it exited.
 is "$(journal | tail -n +$((mark + 1)) | grep -E 'Killing process|[Ll]eft-over process|remains running')" "" \
 	"systemd had no container process left to kill after containd exited"
 is "$(systemctl is-active containd.socket) $(stat -c %F "$SOCK" 2>&1)" "active socket" \
@@ -295,34 +327,8 @@ is "$(field state <<<"$info") $(field exit_code <<<"$info") $(field signal <<<"$
 run_cctl rm keep attached
 is "$RC" 0 "cctl rm of the recorded containers"
 
-# ---- crash: containd SIGKILLed with a container running ------------------------------------
-crash=$(cctl run -d --name crash alpine sleep 1000 2>"$TMP/err")
-[[ -n $crash ]] || diag "$(cat "$TMP/err")"
-crash_pid=$(cctl inspect crash 2>/dev/null | field pid)
-old_main=$MAINPID
-kill -KILL "$MAINPID"
-wait_for 15 eval '[[ $(prop ActiveState) == failed ]]'
-is "$(prop ActiveState) $(prop Result)" "failed signal" "containd SIGKILLed: the unit failed with Result=signal"
-wait_for 10 eval '! kill -0 "$crash_pid" 2>/dev/null'
-if [[ -n $crash_pid ]] && ! kill -0 "$crash_pid" 2>/dev/null; then
-	pass "the container died with the daemon"
-else fail "the container died with the daemon (pid '$crash_pid')"; fi
-is "$(child_cgroups | tr '\n' ' ')" "" "no container cgroup is left after the crash"
-run_cctl version
-is "$RC" 0 "cctl version re-activates containd after the crash"
-[[ $RC == 0 ]] || { diag "$ERR"; show_journal; }
-wait_for 10 test "$(prop ActiveState)" = active
-MAINPID=$(prop MainPID)
-is "$(prop ActiveState):$(cat /proc/"$MAINPID"/cgroup 2>&1)" \
-	"active:0::/system.slice/containd.service/supervisor" "the new daemon is active in containd.service/supervisor"
-info=$(cctl inspect crash 2>&1)
-is "$(field state <<<"$info") $(field exit_code <<<"$info")" "exited 255" \
-	"the container that ran during the crash is recorded as exited (255)"
-[[ $(field exit_code <<<"$info") == 255 ]] || diag "$info"
-run_cctl rm crash
-is "$RC" 0 "cctl rm crash"
 run_cctl run --rm --memory 32m --pids-limit 5 --cpus 0.1 alpine cat /proc/self/cgroup
-is "$RC:$OUT" "0:0::/" "containers with limits run after the crash and re-activation"
+is "$RC:$OUT" "0:0::/" "containers with limits run after the re-activation"
 cgroups_are "" "no container cgroups left"
 
 # ---- final clean stop ----------------------------------------------------------------------

@@ -107,7 +107,7 @@ like "$OUT" "exe: /memfd:containd-init" "the init a container can reach runs fro
 like "$OUT" "exe-write: (ETXTBSY|EPERM|EACCES)" "writing /proc/self/exe fails"
 unlike "$OUT" "exe-reopen-write: ok" "reopening it for writing through /proc/self/fd fails"
 is "$(sha256sum "$CONTAIND" "$init_bin")" "$sum_before" "containd and containd-init are unchanged"
-spare=$(pgrep -P "$DAEMON_PID" -x containd-spare | head -n1)
+spare=$(pgrep -P "$(keeper_pid)" -x containd-spare | head -n1)
 if [[ -n $spare ]]; then
 	like "$(readlink "/proc/$spare/exe")" "^/memfd:containd-init" "the prepared init runs from a sealed memfd"
 else
