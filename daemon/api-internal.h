@@ -19,9 +19,12 @@ struct container;
 struct container_event;
 struct api_events;
 
+struct supervisor;
+
 struct api {
 	struct event_base *base;
 	struct cgroup_manager *cgm;
+	struct supervisor *sup; /* containd-keeper, the containers' parent */
 	struct image_store *images;
 	struct registry *reg;
 	struct event_sink *sink;

@@ -58,6 +58,10 @@ static void drain_sync(struct container *ct)
 		if (r == 1 && rep.type == RT_REPORT_PTY) {
 			safe_close(ct->pty_master);
 			ct->pty_master = fd;
+			/* The keeper holds a copy: the terminal outlives a daemon restart. */
+			uint8_t tag = KEEPER_TAG_PTY;
+			if (supervisor_hold(ct->reg->sup, &ct->proc, ct->id, &fd, &tag, 1) < 0)
+				log_warning("container %.12s: its terminal will not outlive the daemon", ct->id);
 			continue;
 		}
 		if (r == 1 && rep.type == RT_REPORT_ERROR) {

@@ -244,8 +244,8 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 		goto fail;
 	}
 	reg->live_restore = opts->live_restore;
+	reg->sup = opts->sup;
 	if ((r = rt_init_exe_open(opts->init_path, &exe_fd, reterr)) < 0 ||
-	    (r = supervisor_open(base, opts->state, opts->live_restore, &reg->sup, reterr)) < 0 ||
 	    (r = pool_new(base, opts->root, reg->prepare_dir, cgm, reg->sup, exe_fd, reg->userns, reg->userns_remap, opts->prepared, &reg->pool,
 			  reterr)) < 0)
 		goto fail;
@@ -295,7 +295,6 @@ void registry_free(struct registry *reg)
 		container_free(ct);
 	}
 	pool_free(reg->pool);
-	supervisor_free(reg->sup);
 	event_bus_free(reg->bus);
 	filters_free(reg->filters);
 	userns_allocator_free(reg->userns);

@@ -20,6 +20,7 @@ struct registry_options {
 	bool userns_remap;     /* every container in a user namespace unless it asks for the host's */
 	unsigned prepared;     /* spares kept ready */
 	bool live_restore;     /* containers outlive this daemon (see daemon/options.h) */
+	struct supervisor *sup; /* containd-keeper (owned by the caller) */
 	const char *userns_user, *subuid_file, *subgid_file;
 };
 

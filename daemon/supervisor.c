@@ -311,6 +311,11 @@ int supervisor_open(struct event_base *base, const char *state, bool live_restor
 	return 0;
 }
 
+pid_t supervisor_keeper_pid(const struct supervisor *s)
+{
+	return s->keeper_pid;
+}
+
 void supervisor_free(struct supervisor *s)
 {
 	if (!s)

@@ -37,6 +37,8 @@ struct supervisor_child {
  * kills every container when this daemon goes away. */
 int supervisor_open(struct event_base *base, const char *state, bool live_restore, struct supervisor **ret,
 		    char **reterr);
+/* The keeper's pid, as it said in its hello. */
+pid_t supervisor_keeper_pid(const struct supervisor *s);
 /* Closes the connection; the keeper keeps the containers (or kills them, see supervisor_open). */
 void supervisor_free(struct supervisor *s);
 /* Every container is gone or going: the keeper exits once its last child did. */

@@ -20,8 +20,12 @@ struct cgroup_limits {
 struct cgroup_manager;
 struct container_cgroup;
 
-/* Detects the layout and prepares the daemon's subtree. */
+/* Detects the layout and prepares the daemon's subtree: the cgroup it runs in (on v2 it moves
+ * itself into the leaf <own>/supervisor, containers go next to it). */
 int cgroup_manager_new(struct cgroup_manager **ret, char **reterr);
+/* The same with the cgroup of process pid (0: the caller), which is moved into the supervisor leaf
+ * instead: containd-keeper in a systemd scope of its own (daemon/api.c). */
+int cgroup_manager_new_for(pid_t pid, struct cgroup_manager **ret, char **reterr);
 /* Must outlive every container_cgroup created from it. */
 void cgroup_manager_free(struct cgroup_manager *m);
 /* "v2", "hybrid" or "v1", for logs and system.version. */

@@ -61,7 +61,9 @@ export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
 SVC=containd.service
 SOCK=/run/containd/containd.sock
-CG=/sys/fs/cgroup/system.slice/containd.service
+SCOPE=containd-containers.scope
+CG=/sys/fs/cgroup/system.slice/$SCOPE # the containers' cgroups (daemon/scope.h)
+SVC_CG=/sys/fs/cgroup/system.slice/containd.service
 TMP=$(mktemp -d /tmp/cgroup-v2.XXXXXX)
 SAN_RE='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error'
 
@@ -107,7 +109,7 @@ field() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | 
 prop() { systemctl show -p "$1" --value "$SVC"; }
 journal() { journalctl -q -u "$SVC" -o cat --no-pager; }
 journal_has() { journal | grep -qE "$1"; }
-# Container cgroups: the directories below containd.service other than the supervisor leaf.
+# Container cgroups: the directories below the containers' scope other than the supervisor leaf.
 child_cgroups() { find "$CG" -mindepth 1 -maxdepth 1 -type d ! -name supervisor -printf '%f\n' 2>/dev/null | sort; }
 # While idle the daemon keeps a prepared init process ("containd-spare") waiting in the cgroup
 # of the next container; those cgroups are not leftovers.
@@ -160,13 +162,19 @@ is "$(prop Type) $(prop ActiveState) $(prop SubState)" "notify active running" \
 	"containd.service is active (Type=notify: READY=1 was sent)"
 is "$(prop Delegate)" yes "containd.service has Delegate=yes"
 MAINPID=$(prop MainPID)
-is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service/supervisor" \
-	"the daemon (MainPID $MAINPID) moved itself into containd.service/supervisor"
-is "$(cat "$CG/cgroup.procs" 2>&1)" "" "containd.service itself holds no processes"
+is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service" \
+	"the daemon (MainPID $MAINPID) runs in containd.service"
+is "$(cat "$SVC_CG/cgroup.procs" 2>&1)" "$MAINPID" "containd.service holds the daemon alone"
+KEEPER=$(pgrep -x containd-keeper)
+is "$(cat /proc/"$KEEPER"/cgroup 2>&1)" "0::/system.slice/$SCOPE/supervisor" \
+	"containd-keeper (pid $KEEPER) runs in the supervisor leaf of $SCOPE"
+like "$(systemctl show -p Delegate --value "$SCOPE") $(systemctl show -p Before --value "$SCOPE")" "^yes .*containd\.service" \
+	"$SCOPE is delegated and ordered before containd.service (stopped after it)"
+is "$(cat "$CG/cgroup.procs" 2>&1)" "" "$SCOPE itself holds no processes"
 sc=$(cat "$CG/cgroup.subtree_control" 2>&1)
 missing=""
 for c in memory pids cpu; do [[ " $sc " == *" $c "* ]] || missing+=" $c"; done
-is "$missing" "" "containd.service cgroup.subtree_control lists memory pids cpu ('$sc')"
+is "$missing" "" "$SCOPE cgroup.subtree_control lists memory pids cpu ('$sc')"
 wait_for 5 journal_has "listening on"
 like "$(journal)" "containd [^ ]+ listening on $SOCK" "the journal (journalctl -u) has the startup line"
 like "$(journal)" "using the socket passed by systemd" "containd uses the socket passed by systemd"
@@ -187,9 +195,9 @@ wait_for 5 eval '[[ $(spare_cgroups | wc -w) == 2 ]]'
 spare=$(spare_cgroups)
 limits=$(for s in $spare; do cat "$CG/$s/memory.max" "$CG/$s/pids.max"; done 2>&1 | tr '\n' ' ')
 if [[ $(wc -w <<<"$spare") == 2 ]] && [[ $limits == "max max max max " ]]; then
-	pass "two prepared init processes wait in cgroups of their own under containd.service, without limits"
+	pass "two prepared init processes wait in cgroups of their own under $SCOPE, without limits"
 else
-	fail "two prepared init processes wait in cgroups of their own under containd.service, without limits"
+	fail "two prepared init processes wait in cgroups of their own under $SCOPE, without limits"
 	diag "spare cgroups: '$spare'; children: $(child_cgroups | tr '\n' ' ')"
 	diag "$(ps -eo pid,comm,cgroup | grep -E 'containd' 2>&1)"
 fi
@@ -197,8 +205,8 @@ fi
 # A detached container without limits: it stays running until the service stops.
 keep=$(cctl run -d --name keep alpine sleep 1000 2>"$TMP/err")
 keep_pid=$(cctl inspect keep 2>/dev/null | field pid)
-is "$(cat /proc/"$keep_pid"/cgroup 2>&1)" "0::/system.slice/containd.service/$keep" \
-	"a run -d container's cgroup is /system.slice/containd.service/<id>"
+is "$(cat /proc/"$keep_pid"/cgroup 2>&1)" "0::/system.slice/$SCOPE/$keep" \
+	"a run -d container's cgroup is /system.slice/$SCOPE/<id>"
 [[ -n $keep ]] || diag "$(cat "$TMP/err")"
 is "$(cat "$CG/$keep/memory.max" "$CG/$keep/pids.max" "$CG/$keep/cpu.max" 2>&1 | tr '\n' ' ')" \
 	"max max max 100000 " "without limits: memory.max, pids.max, cpu.max are max"
@@ -207,8 +215,8 @@ is "$(cat "$CG/$keep/memory.max" "$CG/$keep/pids.max" "$CG/$keep/cpu.max" 2>&1 |
 id=$(cctl run -d --memory 64m --pids-limit 20 --cpus 0.5 alpine sleep 1000 2>"$TMP/err")
 [[ -n $id ]] || diag "$(cat "$TMP/err")"
 pid=$(cctl inspect "$id" 2>/dev/null | field pid)
-is "$(cat /proc/"$pid"/cgroup 2>&1)" "0::/system.slice/containd.service/$id" \
-	"the limited container is in containd.service/<id>"
+is "$(cat /proc/"$pid"/cgroup 2>&1)" "0::/system.slice/$SCOPE/$id" \
+	"the limited container is in $SCOPE/<id>"
 is "$(cat "$CG/$id/memory.max" 2>&1)" 67108864 "--memory 64m: memory.max 67108864"
 is "$(cat "$CG/$id/memory.swap.max" 2>&1)" 0 "--memory 64m: memory.swap.max 0"
 is "$(cat "$CG/$id/pids.max" 2>&1)" 20 "--pids-limit 20: pids.max 20"
@@ -292,7 +300,11 @@ wait_for 10 eval '! kill -0 $attached 2>/dev/null' || kill "$attached" 2>/dev/nu
 wait "$attached" || rc=$?
 is "$rc" 137 "an attached cctl run exits 137 when the service stops"
 [[ $rc == 137 ]] || diag "$(cat "$TMP/attached.out")"
-is "$(child_cgroups | tr '\n' ' ')" "" "no cgroups remain under containd.service (containers, spare)"
+is "$(child_cgroups | tr '\n' ' ')" "" "no cgroups remain under $SCOPE (containers, spare)"
+wait_for 10 eval '! pgrep -x containd-keeper >/dev/null'
+is "$(pgrep -x containd-keeper)" "" "containd-keeper exited after the containers"
+wait_for 10 eval '[[ $(systemctl is-active "$SCOPE") != active ]]'
+is "$(systemctl is-active "$SCOPE")" "inactive" "$SCOPE is gone"
 wait_for 5 journal_has "containd stopped"
 like "$(journal)" "containd stopped" "the journal has the shutdown line"
 journalctl --sync 2>/dev/null
@@ -318,8 +330,10 @@ MAINPID=$(prop MainPID)
 is "$(prop ActiveState)" active "containd.service is active again"
 if [[ $MAINPID != 0 && $MAINPID != "$old_main" ]]; then pass "with a new MainPID ($old_main -> $MAINPID)"
 else fail "with a new MainPID ($old_main -> $MAINPID)"; fi
-is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service/supervisor" \
-	"the new daemon is in containd.service/supervisor"
+is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service" \
+	"the new daemon is in containd.service"
+is "$(cat /proc/"$(pgrep -x containd-keeper)"/cgroup 2>&1)" "0::/system.slice/$SCOPE/supervisor" \
+	"with a new keeper in a new $SCOPE"
 info=$(cctl inspect keep 2>&1)
 is "$(field state <<<"$info") $(field exit_code <<<"$info") $(field signal <<<"$info")" "exited 137 9" \
 	"the daemon killed and recorded the detached container (exited, 137, signal 9)"

@@ -43,8 +43,12 @@ record_id "$("$CCTL" run -d --name brief alpine sh -c 'sleep 2; exit 7')"
 # One that is stopped before the kill: it must stay exited, with its code.
 record_id "$("$CCTL" run -d --name done alpine sh -c 'exit 4')"
 "$CCTL" wait done >/dev/null
+# One with a terminal (-dit): the keeper holds a copy of its pty master.
+record_id "$("$CCTL" run -dit --name term alpine sh)"
 keepers_before=$(test_keepers | wc -l)
-is "$keepers_before" 1 "one containd-keeper supervises all $((N + 1)) containers"
+is "$keepers_before" 1 "one containd-keeper supervises all $((N + 2)) containers"
+ptmx() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c ptmx; }
+is "$(ptmx "$(keeper_pid)")" 1 "the keeper holds the -dit container's pty master"
 
 restart_daemon KILL &&
 	pass "a daemon killed with SIGKILL is started again"
@@ -62,6 +66,9 @@ for i in $(seq $N); do
 	[[ $(pid_of "lr$i") == "${PIDS[$i]}" ]] && same=$((same + 1))
 done
 is "$same" "$N" "each has the pid it had before"
+is "$(ptmx "$DAEMON_PID")" 1 "the new daemon got the pty master back from the keeper"
+run_cctl inspect term
+like "$OUT" '"state": "running"' "the -dit container runs on"
 grep -q "re-adopted" "$DAEMON_DIR/log" && pass "the daemon logs the re-adoption" || fail "the daemon logs the re-adoption"
 
 # brief exits while no daemon runs: the next one reports its real code.
