@@ -100,39 +100,6 @@ static void usage(void)
 	      stdout);
 }
 
-/* Appends one KEY=VALUE to the environment; "KEY" alone takes the value from ours, or is dropped
- * when we do not have it (as docker does). */
-static int run_add_env(struct run *run, const char *arg, char **reterr)
-{
-	_cleanup_free_ char *entry = NULL;
-
-	if (!*arg || *arg == '=')
-		return opts_usage_error(reterr, "run", "invalid argument \"%s\" for \"-e, --env\" flag: "
-					"variable name is empty", arg);
-	if (strchr(arg, '=')) {
-		entry = strdup(arg);
-	} else {
-		const char *v = getenv(arg);
-		if (!v)
-			return 0;
-		if (asprintf(&entry, "%s=%s", arg, v) < 0)
-			entry = NULL;
-	}
-	if (!entry)
-		return err_set(reterr, -ENOMEM, "out of memory");
-
-	size_t n = 0;
-	while (run->env && run->env[n])
-		n++;
-	char **nv = reallocarray(run->env, n + 2, sizeof(char *));
-	if (!nv)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	nv[n] = TAKE_PTR(entry);
-	nv[n + 1] = NULL;
-	run->env = nv;
-	return 0;
-}
-
 /* Appends one --label KEY[=VALUE] (KEY alone: an empty value, as docker). A key given twice keeps
  * its last value: the wire object has one entry per key. */
 static int run_add_label(struct run *run, const char *arg, char **reterr)
@@ -255,7 +222,7 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		*(key == ARG_NAME ? &p->name : &p->hostname) = (char *)arg;
 		return 0;
 	case ARG_ENV:
-		return run_add_env(run, arg, reterr);
+		return opts_env_add(&run->env, "run", arg, reterr);
 	case ARG_LABEL:
 		return run_add_label(run, arg, reterr);
 	case ARG_WORKDIR:
@@ -583,27 +550,15 @@ static int run_loop(struct run *run, char **reterr)
 	return 0;
 }
 
-/* Everything about the local terminal that -t needs before the request: its size, and raw mode
- * when we relay its input. */
-/* The pty starts with the local terminal's size, or 24x80 without one. */
 static void run_tty_size(struct run *run)
 {
-	run->term_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1;
-	if (tty_get_size(run->term_fd, &run->p.tty_rows, &run->p.tty_cols) < 0) {
-		run->p.tty_rows = 24;
-		run->p.tty_cols = 80;
-	}
+	run->term_fd = tty_local_size(&run->p.tty_rows, &run->p.tty_cols);
 }
 
 static int run_setup_tty(struct run *run, char **reterr)
 {
 	run_tty_size(run);
-	/* Writing to a closed stdout must end the relay with EPIPE, not kill us in raw mode. */
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		return err_set(reterr, -errno, "cannot ignore SIGPIPE: %m");
-	if (run->p.interactive && run->term_fd == STDIN_FILENO)
-		return tty_raw_enter(STDIN_FILENO, reterr);
-	return 0;
+	return tty_attach_prepare(run->term_fd, run->p.interactive, reterr);
 }
 
 int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)

@@ -18,6 +18,21 @@ static const char *const stdio_names[] = {
 	[PROTO_STDIO_NULL] = "null",
 };
 
+int proto_stdio_parse(const char *s, enum proto_stdio *ret, char **reterr)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(stdio_names); i++)
+		if (strcmp(s, stdio_names[i]) == 0) {
+			*ret = (enum proto_stdio)i;
+			return 0;
+		}
+	return err_set(reterr, -EINVAL, "parameter \"stdio\" must be \"fds\", \"pty\" or \"null\"");
+}
+
+const char *proto_stdio_name(enum proto_stdio s)
+{
+	return stdio_names[s];
+}
+
 static const char *const run_params_keys[] = {
 	"image", "cmd", "env", "workdir", "user", "hostname", "name", "stdio", "interactive", "rm",
 	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", "init", NULL,
@@ -141,18 +156,8 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	    (r = field_get_int(params, "cpus_milli", 0, 1024 * 1000, &cpus, reterr)) < 0 ||
 	    (r = labels_decode(params, &ret->labels, reterr)) < 0)
 		goto fail;
-	if (stdio) {
-		bool found = false;
-		for (size_t i = 0; i < ARRAY_SIZE(stdio_names); i++)
-			if (strcmp(stdio, stdio_names[i]) == 0) {
-				ret->stdio = (enum proto_stdio)i;
-				found = true;
-			}
-		if (!found) {
-			r = err_set(reterr, -EINVAL, "parameter \"stdio\" must be \"fds\", \"pty\" or \"null\"");
-			goto fail;
-		}
-	}
+	if (stdio && (r = proto_stdio_parse(stdio, &ret->stdio, reterr)) < 0)
+		goto fail;
 	if (ret->cmd && !ret->cmd[0]) {
 		r = err_set(reterr, -EINVAL, "parameter \"cmd\" must not be empty");
 		goto fail;

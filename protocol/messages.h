@@ -13,6 +13,10 @@ enum proto_stdio {
 	PROTO_STDIO_NULL, /* detached: everything is /dev/null */
 };
 
+/* "fds", "pty", "null": -EINVAL with a message for anything else. */
+int proto_stdio_parse(const char *s, enum proto_stdio *ret, char **reterr);
+const char *proto_stdio_name(enum proto_stdio s);
+
 /* The seccomp filter of a container: Docker's default profile, none, or the profile the client
  * sent (a Docker-format JSON object). */
 enum proto_seccomp {
