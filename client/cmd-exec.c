@@ -3,15 +3,14 @@
  * or with -t a pty whose master comes back with the reply and which cctl relays. As docker exec,
  * cctl forwards no signal: ^C ends cctl (the process keeps running). */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "client/commands.h"
+#include "client/attach.h"
 #include "client/conn.h"
 #include "client/opts.h"
 #include "client/tty.h"
@@ -32,23 +31,17 @@ struct exec {
 	bool detach, tty;
 
 	struct conn conn;
-	int sigfd;
+	struct attach at;
 	json_int_t req;
 	char *exec_id; /* once it started */
 	bool exited;
 	int exit_code;
-
-	int term_fd;
-	struct tty_relay relay;
-	bool have_relay;
 };
 
 static void exec_done(struct exec *e)
 {
-	if (e->have_relay)
-		tty_relay_done(&e->relay);
+	attach_done(&e->at);
 	conn_close(&e->conn);
-	e->sigfd = safe_close(e->sigfd);
 	strv_free(e->env);
 	free(e->exec_id);
 }
@@ -106,7 +99,7 @@ static int exec_parse(struct exec *e, int argc, char **argv, char **reterr)
 		const char *arg = o.arg;
 		switch (key) {
 		case ARG_INTERACTIVE:
-			e->p.interactive = o.flag;
+			e->p.proc.interactive = o.flag;
 			break;
 		case ARG_TTY:
 			e->tty = o.flag;
@@ -125,12 +118,12 @@ static int exec_parse(struct exec *e, int argc, char **argv, char **reterr)
 			if (arg[0] != '/')
 				return opts_usage_error(reterr, "exec", "the working directory '%s' is invalid, "
 							"it needs to be an absolute path", arg);
-			e->p.workdir = (char *)arg;
+			e->p.proc.workdir = (char *)arg;
 			break;
 		case ARG_USER:
 			if (!user_spec_valid(arg))
 				return opts_invalid_argument(&o, reterr, "expected NAME|UID[:GROUP|GID]");
-			e->p.user = (char *)arg;
+			e->p.proc.user = (char *)arg;
 			break;
 		case ARG_HELP:
 			if (o.flag) {
@@ -146,8 +139,8 @@ static int exec_parse(struct exec *e, int argc, char **argv, char **reterr)
 		return opts_usage_error(reterr, "exec", "\"cctl exec\" requires at least 2 arguments.");
 	/* The operands are the tail of argv, which is NULL-terminated. */
 	e->p.ref = o.operands[0];
-	e->p.cmd = argv + (argc - (int)o.n_operands) + 1;
-	e->p.env = e->env;
+	e->p.proc.cmd = argv + (argc - (int)o.n_operands) + 1;
+	e->p.proc.env = e->env;
 	return 0;
 }
 
@@ -177,17 +170,15 @@ static int exec_handle_reply(struct exec *e, struct conn_msg *m, char **reterr)
 			       m->nfds, want);
 	if (!(e->exec_id = strdup(id)))
 		return err_set(reterr, -ENOMEM, "out of memory");
-	if (e->tty && !e->detach) {
-		e->have_relay = true;
-		return tty_relay_init(&e->relay, TAKE_FD(m->fds[0]), e->p.interactive ? STDIN_FILENO : -1,
-				      STDOUT_FILENO, reterr);
-	}
+	if (e->tty && !e->detach)
+		return attach_relay(&e->at, TAKE_FD(m->fds[0]), e->p.proc.interactive, reterr);
 	return 0;
 }
 
-static int exec_handle_message(struct exec *e, struct conn_msg *m, char **reterr)
+static int exec_on_message(void *userdata, struct conn_msg *m, char **reterr)
 {
 	_cleanup_free_ char *err = NULL;
+	struct exec *e = userdata;
 	struct proto_exec_exit x;
 
 	if (m->msg.event) {
@@ -206,125 +197,56 @@ static int exec_handle_message(struct exec *e, struct conn_msg *m, char **reterr
 	return conn_reply_check(m, reterr);
 }
 
-/* Everything the daemon sent so far. */
-static int exec_read_conn(struct exec *e, char **reterr)
-{
-	int r = conn_fill(&e->conn, reterr);
-	if (r == -EAGAIN)
-		return 0;
-	if (r < 0)
-		return r;
-	bool eof = r == 0;
-	while (!e->exited) {
-		_cleanup_conn_msg_ struct conn_msg m = CONN_MSG_INIT;
-		r = conn_next(&e->conn, &m, reterr);
-		if (r <= 0) {
-			if (r < 0)
-				return r;
-			break;
-		}
-		if ((r = exec_handle_message(e, &m, reterr)) < 0)
-			return r;
-	}
-	if (eof && !e->exited)
-		return err_set(reterr, -ECONNRESET, "containd closed the connection before the command %s",
-			       e->exec_id ? "exited" : "started");
-	return 0;
-}
-
 /* A window size change goes to the pty; the signals that end cctl leave the process running,
- * as with docker exec. Returns 1 when cctl should exit now (exit_code set). */
-static int exec_read_signals(struct exec *e, char **reterr)
+ * as with docker exec. */
+static int exec_on_signal(void *userdata, int sig, char **reterr)
 {
-	struct signalfd_siginfo si;
-	ssize_t n;
-
-	while ((n = read(e->sigfd, &si, sizeof(si))) == sizeof(si)) {
-		if (si.ssi_signo == SIGWINCH) {
-			if (e->have_relay)
-				(void)tty_relay_resize(&e->relay, e->term_fd); /* best effort */
-			continue;
-		}
-		e->exit_code = 128 + (int)si.ssi_signo;
-		return 1;
+	struct exec *e = userdata;
+	if (sig == SIGWINCH) {
+		attach_resize(&e->at);
+		return 0;
 	}
-	if (n < 0 && errno != EAGAIN && errno != EINTR)
-		return err_set(reterr, -errno, "cannot read signals: %m");
-	return 0;
+	e->exit_code = 128 + sig;
+	return 1;
 }
 
-/* Waits for the reply and then for the exit, relaying the pty meanwhile. */
-static int exec_loop(struct exec *e, char **reterr)
+static bool exec_finished(void *userdata)
 {
-	while (!e->exited) {
-		struct pollfd pfds[2 + TTY_RELAY_NFDS] = {
-			{ .fd = e->conn.fd, .events = POLLIN },
-			{ .fd = e->sigfd, .events = POLLIN },
-		};
-		size_t n = 2;
-		int r;
-		if (e->have_relay)
-			tty_relay_poll_fds(&e->relay, pfds, &n);
-		if (poll(pfds, n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_set(reterr, -errno, "poll: %m");
-		}
-		if (pfds[1].revents && (r = exec_read_signals(e, reterr)) != 0)
-			return r < 0 ? r : 0;
-		if (e->have_relay)
-			tty_relay_handle(&e->relay, pfds);
-		if (pfds[0].revents && (r = exec_read_conn(e, reterr)) < 0)
-			return r;
-	}
-	if (e->have_relay)
-		tty_relay_drain(&e->relay);
-	return 0;
+	return ((struct exec *)userdata)->exited;
 }
 
-static int exec_setup_signals(struct exec *e, char **reterr)
+static int exec_hangup(void *userdata, char **reterr)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH };
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaddset(&set, sigs[i]);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return err_set(reterr, -errno, "cannot block signals: %m");
-	e->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (e->sigfd < 0)
-		return err_set(reterr, -errno, "cannot create a signalfd: %m");
-	return 0;
+	struct exec *e = userdata;
+	return err_set(reterr, -ECONNRESET, "containd closed the connection before the command %s",
+		       e->exec_id ? "exited" : "started");
 }
+
+static const struct attach_ops exec_attach_ops = {
+	.message = exec_on_message,
+	.signal = exec_on_signal,
+	.finished = exec_finished,
+	.hangup = exec_hangup,
+};
 
 int cmd_exec(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	_cleanup_(exec_done) struct exec e = {
 		.cctl = cctl,
 		.conn = CONN_INIT,
-		.sigfd = -1,
-		.term_fd = -1,
+		.at = ATTACH_INIT(&e.conn),
 	};
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH };
 	int fds[3];
-	unsigned nfds = 0;
+	unsigned nfds;
 	int r;
 
 	r = exec_parse(&e, argc, argv, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	/* As with run: -t a pty (-dt: the process keeps it, cctl does not attach), -d alone
-	 * /dev/null, else our own fds (stdin only with -i). */
-	if (e.tty) {
-		e.p.stdio = PROTO_STDIO_PTY;
-		e.term_fd = tty_local_size(&e.p.tty_rows, &e.p.tty_cols);
-	} else if (e.detach) {
-		e.p.stdio = PROTO_STDIO_NULL;
-	} else {
-		e.p.stdio = PROTO_STDIO_FDS;
-		for (int fd = e.p.interactive ? 0 : 1; fd <= 2; fd++)
-			fds[nfds++] = fd;
-	}
+	e.p.proc.stdio = attach_stdio(e.tty, e.detach, e.p.proc.interactive, fds, &nfds);
+	if (e.tty)
+		e.at.term_fd = tty_local_size(&e.p.proc.tty_rows, &e.p.proc.tty_cols);
 	e.p.detach = e.detach;
 	if ((r = conn_open(cctl->socket_path, &e.conn, reterr)) < 0)
 		return r;
@@ -338,16 +260,16 @@ int cmd_exec(struct cctl *cctl, int argc, char **argv, char **reterr)
 		r = exec_handle_reply(&e, &m, reterr);
 		return r < 0 ? r : 0;
 	}
-	if ((r = exec_setup_signals(&e, reterr)) < 0)
+	if ((r = attach_block_signals(&e.at, sigs, ARRAY_SIZE(sigs), reterr)) < 0)
 		return r;
-	if (e.tty && (r = tty_attach_prepare(e.term_fd, e.p.interactive, reterr)) < 0)
+	if (e.tty && (r = tty_attach_prepare(e.at.term_fd, e.p.proc.interactive, reterr)) < 0)
 		return r;
 	json_t *params = proto_exec_params_encode(&e.p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	if ((r = conn_send(&e.conn, PROTO_M_EXEC, params, fds, nfds, &e.req, reterr)) < 0)
 		return r;
-	if ((r = exec_loop(&e, reterr)) < 0)
+	if ((r = attach_loop(&e.at, &exec_attach_ops, &e, reterr)) < 0)
 		return r;
 	tty_raw_restore();
 	return e.exit_code;

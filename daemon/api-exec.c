@@ -126,8 +126,8 @@ void api_exec(struct api *api, struct conn *c, struct proto_request *req, struct
 	if (req->nfds != want) {
 		conn_send_error(c, req->id, PROTO_E_FDS, NULL,
 				PROTO_M_EXEC " with stdio \"%s\"%s needs %u file descriptor(s), got %u",
-				proto_stdio_name(p.stdio),
-				p.stdio == PROTO_STDIO_FDS ? (p.interactive ? " and interactive" : " without interactive") : "",
+				proto_stdio_name(p.proc.stdio),
+				p.proc.stdio == PROTO_STDIO_FDS ? (p.proc.interactive ? " and interactive" : " without interactive") : "",
 				want, req->nfds);
 		goto out;
 	}
@@ -140,8 +140,8 @@ void api_exec(struct api *api, struct conn *c, struct proto_request *req, struct
 		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
 		goto out;
 	}
-	unsigned first = p.interactive ? 0 : 1;
-	for (unsigned i = 0; p.stdio == PROTO_STDIO_FDS && i < want; i++) {
+	unsigned first = p.proc.interactive ? 0 : 1;
+	for (unsigned i = 0; p.proc.stdio == PROTO_STDIO_FDS && i < want; i++) {
 		if ((r = api_check_stdio_fd(msg->fds[i], (int)(first + i), &err)) < 0) {
 			conn_send_error(c, req->id, PROTO_E_FDS, NULL, "%s", err);
 			goto out;
@@ -154,15 +154,15 @@ void api_exec(struct api *api, struct conn *c, struct proto_request *req, struct
 		goto out;
 	}
 	struct container_exec_config cfg = {
-		.cmd = TAKE_PTR(p.cmd),
-		.env = TAKE_PTR(p.env),
-		.workdir = TAKE_PTR(p.workdir),
-		.user = TAKE_PTR(p.user),
-		.stdio = p.stdio == PROTO_STDIO_PTY ? CONTAINER_STDIO_PTY
-			 : p.stdio == PROTO_STDIO_FDS ? CONTAINER_STDIO_FDS
+		.cmd = TAKE_PTR(p.proc.cmd),
+		.env = TAKE_PTR(p.proc.env),
+		.workdir = TAKE_PTR(p.proc.workdir),
+		.user = TAKE_PTR(p.proc.user),
+		.stdio = p.proc.stdio == PROTO_STDIO_PTY ? CONTAINER_STDIO_PTY
+			 : p.proc.stdio == PROTO_STDIO_FDS ? CONTAINER_STDIO_FDS
 						       : CONTAINER_STDIO_NULL,
-		.tty_rows = p.tty_rows,
-		.tty_cols = p.tty_cols,
+		.tty_rows = p.proc.tty_rows,
+		.tty_cols = p.proc.tty_cols,
 		.privileged = p.privileged,
 	};
 	*ae = (struct api_exec){ .api = api, .conn = conn_ref(c), .id = json_incref(req->id), .detach = p.detach };

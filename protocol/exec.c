@@ -8,9 +8,9 @@
 #include "protocol/exec.h"
 #include "protocol/field.h"
 
-static const char *const exec_params_keys[] = {
-	"id", "cmd", "env", "workdir", "user", "stdio", "interactive", "privileged", "detach", "tty_rows", "tty_cols",
-	NULL,
+static const char *const exec_params_keys[] = { "id", "privileged", "detach", NULL };
+static const char *const exec_process_keys[] = {
+	"cmd", "env", "workdir", "user", "stdio", "interactive", "tty_rows", "tty_cols", NULL,
 };
 
 /* What the daemon relies on: a command, KEY=VALUE entries, an absolute working directory and a
@@ -18,47 +18,30 @@ static const char *const exec_params_keys[] = {
  * container until it switches to the user: each is checked here as container.run checks its own. */
 int proto_exec_params_decode(json_t *params, struct proto_exec_params *ret, char **reterr)
 {
-	memset(ret, 0, sizeof(*ret));
-	ret->stdio = PROTO_STDIO_FDS;
-	const char *stdio = NULL;
-	int64_t rows = 0, cols = 0;
+	struct proto_process_params *proc = &ret->proc;
 	int r;
 
+	memset(ret, 0, sizeof(*ret));
 	if (!json_is_object(params))
 		return err_set(reterr, -EINVAL, PROTO_M_EXEC " params must be an object");
-	if ((r = field_check_known(params, exec_params_keys, NULL, PROTO_M_EXEC " params", reterr)) < 0 ||
+	if ((r = field_check_known(params, exec_params_keys, exec_process_keys, PROTO_M_EXEC " params", reterr)) < 0 ||
 	    (r = field_dup_string(params, "id", true, &ret->ref, reterr)) < 0 ||
-	    (r = field_get_strv(params, "cmd", 4096, &ret->cmd, reterr)) < 0 ||
-	    (r = field_get_strv(params, "env", 4096, &ret->env, reterr)) < 0 ||
-	    (r = field_dup_string(params, "workdir", false, &ret->workdir, reterr)) < 0 ||
-	    (r = field_dup_string(params, "user", false, &ret->user, reterr)) < 0 ||
-	    (r = field_get_string(params, "stdio", false, &stdio, reterr)) < 0 ||
-	    (r = field_get_bool(params, "interactive", &ret->interactive, reterr)) < 0 ||
+	    (r = proto_process_params_decode(params, proc, reterr)) < 0 ||
 	    (r = field_get_bool(params, "privileged", &ret->privileged, reterr)) < 0 ||
-	    (r = field_get_bool(params, "detach", &ret->detach, reterr)) < 0 ||
-	    (r = field_get_int(params, "tty_rows", 0, 65535, &rows, reterr)) < 0 ||
-	    (r = field_get_int(params, "tty_cols", 0, 65535, &cols, reterr)) < 0 ||
-	    (stdio && (r = proto_stdio_parse(stdio, &ret->stdio, reterr)) < 0))
+	    (r = field_get_bool(params, "detach", &ret->detach, reterr)) < 0)
 		goto fail;
-	if (!ret->cmd || !ret->cmd[0] || !ret->cmd[0][0]) {
+	if (!proc->cmd || !proc->cmd[0][0]) {
 		r = err_set(reterr, -EINVAL, "parameter \"cmd\" is required and must not be empty");
 		goto fail;
 	}
-	for (char **e = ret->env; e && *e; e++)
-		if (!strchr(*e, '=') || **e == '=') {
-			r = err_set(reterr, -EINVAL, "environment entry \"%.64s\" is not KEY=VALUE", *e);
-			goto fail;
-		}
-	if (ret->workdir && ret->workdir[0] != '/') {
-		r = err_set(reterr, -EINVAL, "the working directory \"%.64s\" is not an absolute path", ret->workdir);
+	if (proc->workdir && proc->workdir[0] != '/') {
+		r = err_set(reterr, -EINVAL, "the working directory \"%.64s\" is not an absolute path", proc->workdir);
 		goto fail;
 	}
-	if (ret->user && !user_spec_valid(ret->user)) {
-		r = err_set(reterr, -EINVAL, "invalid user \"%.64s\": expected NAME|UID[:GROUP|GID]", ret->user);
+	if (proc->user && !user_spec_valid(proc->user)) {
+		r = err_set(reterr, -EINVAL, "invalid user \"%.64s\": expected NAME|UID[:GROUP|GID]", proc->user);
 		goto fail;
 	}
-	ret->tty_rows = (unsigned short)rows;
-	ret->tty_cols = (unsigned short)cols;
 	return 0;
 fail:
 	proto_exec_params_done(ret);
@@ -67,42 +50,27 @@ fail:
 
 json_t *proto_exec_params_encode(const struct proto_exec_params *p)
 {
-	json_t *o = json_pack("{s:s, s:o, s:s, s:b}", "id", p->ref, "cmd", field_strv_to_json(p->cmd), "stdio",
-			      proto_stdio_name(p->stdio), "interactive", p->interactive);
+	json_t *o = json_pack("{s:s}", "id", p->ref);
 	if (!o)
 		return NULL;
-	if (p->env)
-		json_object_set_new(o, "env", field_strv_to_json(p->env));
-	if (p->workdir)
-		json_object_set_new(o, "workdir", json_string(p->workdir));
-	if (p->user)
-		json_object_set_new(o, "user", json_string(p->user));
+	proto_process_params_encode(&p->proc, o);
 	if (p->privileged)
 		json_object_set_new(o, "privileged", json_true());
 	if (p->detach)
 		json_object_set_new(o, "detach", json_true());
-	if (p->tty_rows && p->tty_cols) {
-		json_object_set_new(o, "tty_rows", json_integer(p->tty_rows));
-		json_object_set_new(o, "tty_cols", json_integer(p->tty_cols));
-	}
 	return o;
 }
 
 void proto_exec_params_done(struct proto_exec_params *p)
 {
 	free(p->ref);
-	strv_free(p->cmd);
-	strv_free(p->env);
-	free(p->workdir);
-	free(p->user);
+	proto_process_params_done(&p->proc);
 	memset(p, 0, sizeof(*p));
 }
 
 unsigned proto_exec_params_nfds(const struct proto_exec_params *p)
 {
-	if (p->stdio != PROTO_STDIO_FDS)
-		return 0;
-	return p->interactive ? 3 : 2;
+	return proto_stdio_nfds(p->proc.stdio, p->proc.interactive);
 }
 
 json_t *proto_exec_result_encode(const char *exec_id)

@@ -12,16 +12,11 @@
 #define PROTO_EV_EXEC_EXITED "container.exec_exited"
 
 struct proto_exec_params {
-	char *ref;        /* the container: id, unique id prefix or name */
-	char **cmd;       /* required, not empty */
-	char **env;       /* "KEY=VALUE" over the container's environment */
-	char *workdir;    /* absolute; NULL: the container's */
-	char *user;       /* "NAME|UID[:GROUP|GID]"; NULL: the container's */
-	enum proto_stdio stdio;
-	bool interactive; /* with PROTO_STDIO_FDS: the request carries stdin too */
-	bool privileged;  /* every capability */
-	bool detach;      /* no container.exec_exited event: the client does not wait */
-	unsigned short tty_rows, tty_cols;
+	char *ref; /* the container: id, unique id prefix or name */
+	/* cmd required; workdir absolute, user NAME|UID[:GROUP|GID] (NULL: the container's) */
+	struct proto_process_params proc;
+	bool privileged; /* every capability */
+	bool detach;     /* no container.exec_exited event: the client does not wait */
 };
 
 int proto_exec_params_decode(json_t *params, struct proto_exec_params *ret, char **reterr);
