@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python (container.run, container.stop), socat, pause and top examples in docs/protocol.md, and the
+# The Python (container.run, container.stop), socat, pause, top and exec examples in docs/protocol.md, and the
 # tour in README.md, work as printed.
 source "$(dirname "$0")/../lib.sh"
 need_root
@@ -49,6 +49,17 @@ like "$run" 'UID +PID +PPID +C +STIME +TTY +TIME +CMD' "cctl top prints the tabl
 like "$run" '"code":"invalid_params"[^}]*ps_args' "ps_args is refused"
 like "$run" '"code":"not_found"' "top of a removed container: not_found"
 is "$("$CCTL" ps -aq)" "" "the top example removes its container"
+extract exec >"$TEST_TMP/exec.sh"
+[[ -s $TEST_TMP/exec.sh ]] && pass "the exec example is in the doc" || fail "the exec example is in the doc"
+run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/exec.sh" 2>&1)
+is "$?" 0 "the exec example runs"
+like "$run" '"result":\{"exec_id":"[0-9a-f]{64}"\}' "container.exec answers with the exec id"
+like "$run" '"event":"container.exec_exited","params":\{[^}]*"exit_code":3' "then its exit code"
+like "$run" '"code":"start_failed"[^}]*"data":\{"exit_code":127\}' "a command not found: start_failed, 127"
+like "$run" 'hello from [0-9a-f]{12}' "cctl exec runs in the container (its hostname)"
+like "$run" 'paused, unpause the container before exec' "an exec into a paused container is refused"
+like "$run" 'cctl exec: 1' "and cctl exits 1"
+is "$("$CCTL" ps -aq)" "" "the exec example removes its container"
 extract events >"$TEST_TMP/events.sh"
 [[ -s $TEST_TMP/events.sh ]] && pass "the events example is in the doc" || fail "the events example is in the doc"
 run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/events.sh" 2>&1)
@@ -83,6 +94,7 @@ while IFS= read -r step; do
 	case $step in
 	*"cat "*) is "$out" "hi" "tour: stdin reaches cat" ;;
 	*"echo limited"*) is "$out" "limited" "tour: the limited container runs" ;;
+	*"cctl exec"*) is "$out" "/tmp" "tour: cctl exec runs in the container, in -w's directory" ;;
 	*" env"*) like "$out" "FOO=bar" "tour: the environment is set" ;;
 	*"cctl info"*) like "$out" "Containers: 2" "tour: info counts web and box" ;;
 	*"cctl rmi alpine"*) like "$out" "Untagged: alpine:latest" "tour: the image goes at the end" ;;
