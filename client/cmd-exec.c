@@ -185,7 +185,8 @@ static int exec_on_message(void *userdata, struct conn_msg *m, char **reterr)
 		if (strcmp(m->msg.event, PROTO_EV_EXEC_EXITED) != 0)
 			return 0;
 		if (proto_exec_exit_decode(m->msg.params, &x, &err) < 0)
-			return err_set(reterr, -EBADMSG, "invalid %s event from containd: %s", PROTO_EV_EXEC_EXITED, err);
+			return err_set(reterr, -EBADMSG, "invalid %s event from containd: %s", PROTO_EV_EXEC_EXITED,
+				       err);
 		if (e->exec_id && strcmp(x.exec_id, e->exec_id) == 0) {
 			e->exited = true;
 			e->exit_code = x.exit_code;

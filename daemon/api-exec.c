@@ -60,7 +60,8 @@ static void exec_started(struct container_exec *ex, void *userdata)
 		conn_send_error(ae->conn, ae->id, PROTO_E_INTERNAL, NULL, "cannot pass the terminal: %s",
 				strerror(errno));
 	else
-		conn_send_result(ae->conn, ae->id, proto_exec_result_encode(container_exec_id(ex)), &fd, fd >= 0 ? 1 : 0);
+		conn_send_result(ae->conn, ae->id, proto_exec_result_encode(container_exec_id(ex)), &fd,
+				 fd >= 0 ? 1 : 0);
 	json_decref(TAKE_PTR(ae->id));
 	if (ae->detach)
 		conn_unref(TAKE_PTR(ae->conn));
@@ -124,11 +125,11 @@ void api_exec(struct api *api, struct conn *c, struct proto_request *req, struct
 	}
 	unsigned want = proto_exec_params_nfds(&p);
 	if (req->nfds != want) {
+		const char *how = p.proc.stdio != PROTO_STDIO_FDS ? ""
+				  : p.proc.interactive ? " and interactive" : " without interactive";
 		conn_send_error(c, req->id, PROTO_E_FDS, NULL,
 				PROTO_M_EXEC " with stdio \"%s\"%s needs %u file descriptor(s), got %u",
-				proto_stdio_name(p.proc.stdio),
-				p.proc.stdio == PROTO_STDIO_FDS ? (p.proc.interactive ? " and interactive" : " without interactive") : "",
-				want, req->nfds);
+				proto_stdio_name(p.proc.stdio), how, want, req->nfds);
 		goto out;
 	}
 	if (api->shutting_down) {

@@ -28,7 +28,7 @@ int rt_exec_prepare(const struct rt_exec_opts *opts, struct rt_init *ret, char *
 	if (own < 0)
 		return err_set(reterr, -errno, "cannot open the pid namespace of containd: %m");
 	if (setns(opts->target->pidfd, CLONE_NEWPID) < 0)
-		return err_set(reterr, errno == ESRCH ? -ESRCH : -errno, "cannot enter the container's pid namespace: %m");
+		return err_set(reterr, -errno, "cannot enter the container's pid namespace: %m");
 	struct rt_init_opts o = { .exe_fd = opts->exe_fd, .cg = opts->cg, .exec = true };
 	_cleanup_free_ char *why = NULL;
 	int r = rt_init_prepare(&o, ret, &why);

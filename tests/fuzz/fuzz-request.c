@@ -216,8 +216,8 @@ static void exec_params(struct proto_request *req, bool reply)
 	proto_request_done(&again);
 
 	if (reply) {
-		send_reply(proto_reply_result(req->id, proto_exec_result_encode(p.ref), p.proc.stdio == PROTO_STDIO_PTY),
-			   req->id, NULL);
+		bool pty = p.proc.stdio == PROTO_STDIO_PTY;
+		send_reply(proto_reply_result(req->id, proto_exec_result_encode(p.ref), pty), req->id, NULL);
 		send_reply(proto_reply_error(req->id, PROTO_E_CONFLICT, "container x is not running", NULL), req->id,
 			   PROTO_E_CONFLICT);
 	}

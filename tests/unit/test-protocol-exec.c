@@ -17,7 +17,9 @@ static void test_decode(void)
 	} cases[] = {
 		{ "{\"id\":\"web\",\"cmd\":[\"ls\"]}", NULL },
 		{ "{\"id\":\"web\",\"cmd\":[\"sh\"],\"stdio\":\"pty\",\"tty_rows\":24,\"tty_cols\":80}", NULL },
-		{ "{\"id\":\"web\",\"cmd\":[\"id\"],\"user\":\"nobody:nogroup\",\"workdir\":\"/tmp\",\"env\":[\"A=b\"]}", NULL },
+		{ "{\"id\":\"web\",\"cmd\":[\"id\"],\"user\":\"nobody:nogroup\",\"workdir\":\"/tmp\","
+		  "\"env\":[\"A=b\"]}",
+		  NULL },
 		{ "{\"id\":\"web\",\"cmd\":[\"true\"],\"stdio\":\"null\",\"detach\":true,\"privileged\":true}", NULL },
 		{ "{\"cmd\":[\"ls\"]}", "\"id\"" },
 		{ "{\"id\":\"web\"}", "\"cmd\" is required" },
@@ -100,7 +102,8 @@ static void test_results(void)
 	   "exec id, container, exit code and signal survive");
 	json_decref(o);
 	o = json_pack("{s:s, s:s}", "exec_id", "a", "id", "b");
-	ok(proto_exec_exit_decode(o, &f, &err) < 0 && err && strstr(err, "exit_code"), "an event without exit_code is refused");
+	ok(proto_exec_exit_decode(o, &f, &err) < 0 && err && strstr(err, "exit_code"),
+	   "an event without exit_code is refused");
 	free(err);
 	err = NULL;
 	json_decref(o);
