@@ -177,6 +177,19 @@ wait "$victim" || rc=$?
 is "$rc" 137 "an exec running when its container is killed exits 137"
 "$CCTL" rm short >/dev/null
 
+# At most 64 execs at once in one container; the 65th is refused and starts nothing.
+run_cctl run -d --name many alpine sleep 1000
+record_id "$OUT"
+started=0
+for i in $(seq 64); do "$CCTL" exec -d many sleep 999 && started=$((started + 1)); done
+is "$started" 64 "64 detached execs run in one container"
+run_cctl exec -d many sleep 999
+is "$RC" 125 "a 65th is refused"
+like "$ERR" "too many processes started in container many \(at most 64" "with the limit in the message"
+is "$(top_has many 'sleep 999')" 64 "and started nothing"
+"$CCTL" rm -f many >/dev/null
+is "$(daemon_fds)" "$fds1" "the daemon let go of every exec of a removed container"
+
 # A container in a user namespace: the exec is in it, with its mapping.
 run_cctl run -d --name ubox --userns=auto alpine sleep 1000
 is "$RC" 0 "run a container with --userns=auto"
