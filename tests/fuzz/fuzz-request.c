@@ -87,6 +87,19 @@ static void send_params_error(json_t *id, int r, char *err)
 	free(err);
 }
 
+/* A params decoder's failure (r < 0): the daemon's error reply when reply, else nothing. Returns
+ * whether the params were refused; err is freed either way. */
+static bool params_refused(struct proto_request *req, bool reply, int r, char *err)
+{
+	if (r >= 0)
+		return false;
+	if (reply)
+		send_params_error(req->id, r, err);
+	else
+		free(err);
+	return true;
+}
+
 /* Sends params (taken) through the wire as cctl would: request line, encode, decode. */
 static void reencode_request(const char *method, json_t *params, unsigned nfds, struct proto_request *ret)
 {
@@ -112,13 +125,8 @@ static void run_params(struct proto_request *req, bool reply)
 	struct proto_run_params p;
 	char *err = NULL;
 	int r = proto_run_params_decode(req->params, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	FUZZ_CHECK(p.image != NULL && p.stdio <= PROTO_STDIO_NULL);
 	FUZZ_CHECK(!p.cmd || p.cmd[0]);
 	FUZZ_CHECK(p.cpus_milli <= 1024 * 1000 && p.pids_limit >= 0);
@@ -187,13 +195,8 @@ static void exec_params(struct proto_request *req, bool reply)
 	struct proto_exec_params p, q;
 	char *err = NULL;
 	int r = proto_exec_params_decode(req->params, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	FUZZ_CHECK(p.ref && p.proc.cmd && p.proc.cmd[0] && p.proc.cmd[0][0] && p.proc.stdio <= PROTO_STDIO_NULL);
 	FUZZ_CHECK(!p.proc.workdir || p.proc.workdir[0] == '/');
 	FUZZ_CHECK(!p.proc.user || user_spec_valid(p.proc.user));
@@ -249,13 +252,8 @@ static void ref_params(const char *method, struct proto_request *req, bool reply
 	struct proto_ref_params p;
 	char *err = NULL;
 	int r = proto_ref_params_decode(method, req->params, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	bool list = strcmp(method, PROTO_M_LIST) == 0;
 	FUZZ_CHECK(list || (p.ref && p.ref[0]));
 	bool stop = strcmp(method, PROTO_M_STOP) == 0;
@@ -283,13 +281,8 @@ static void import_params(struct proto_request *req, unsigned nfds, bool reply)
 	struct proto_import_params p;
 	char *err = NULL;
 	int r = proto_import_params_decode(req->params, nfds, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	FUZZ_CHECK(p.name && nfds == 1);
 
 	struct proto_request again;
@@ -310,13 +303,8 @@ static void rename_params(struct proto_request *req, bool reply)
 	struct proto_rename_params p, q;
 	char *err = NULL;
 	int r = proto_rename_params_decode(req->params, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	FUZZ_CHECK(p.ref && p.ref[0] && p.name && p.name[0]);
 	struct proto_request again;
 	reencode_request(PROTO_M_RENAME, proto_rename_params_encode(&p), 0, &again);
@@ -364,13 +352,8 @@ static void image_remove_params(struct proto_request *req, bool reply)
 	struct proto_image_remove_params p;
 	char *err = NULL;
 	int r = proto_image_remove_params_decode(req->params, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	FUZZ_CHECK(p.name != NULL);
 
 	struct proto_request again;
