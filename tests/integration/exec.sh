@@ -21,7 +21,7 @@ import_alpine || exit 1
 in_box() { "$CCTL" exec box sh -c "$1" 2>&1; }
 top_has() { "$CCTL" top "$1" | grep -c -- "$2"; }
 
-run_cctl run -d --name box --hostname exbox -e RUNVAR=from-run alpine \
+run_cctl run -d --name box --hostname exbox -e RUNVAR=from-run --ulimit nofile=512:1024 alpine \
 	sh -c 'echo written-by-init >/srv/by-init; exec sleep 1000'
 is "$RC" 0 "run -d the container"
 record_id "$OUT"
@@ -80,6 +80,7 @@ is "$(in_box 'grep CapEff /proc/self/status')" "$(in_box 'grep CapEff /proc/1/st
 is "$(in_box 'grep Seccomp: /proc/self/status | tr -d "\t"')" "Seccomp:2" "the seccomp filter is installed"
 is "$(in_box 'grep NoNewPrivs /proc/self/status')" "$(in_box 'grep NoNewPrivs /proc/1/status')" \
 	"no_new_privs is PID 1's"
+is "$(in_box 'ulimit -Sn; ulimit -Hn' | tr '\n' ' ')" "512 1024 " "the rlimits are the container's (--ulimit)"
 # Every capability the host lets us have; in a user namespace every one there is (joining a user
 # namespace fills the bounding set).
 all_caps=$(awk '/CapBnd/ { print $2 }' /proc/self/status)
@@ -191,7 +192,7 @@ is "$(top_has many 'sleep 999')" 64 "and started nothing"
 is "$(daemon_fds)" "$fds1" "the daemon let go of every exec of a removed container"
 
 # A container in a user namespace: the exec is in it, with its mapping.
-run_cctl run -d --name ubox --userns=auto alpine sleep 1000
+run_cctl run -d --name ubox --userns=auto --ulimit nofile=2048:4096 alpine sleep 1000
 is "$RC" 0 "run a container with --userns=auto"
 record_id "$OUT"
 in_ubox() { "$CCTL" exec ubox sh -c "$1" 2>&1; }
@@ -201,6 +202,7 @@ is "$(in_ubox 'cat /proc/self/uid_map /proc/self/gid_map')" "$(in_ubox 'cat /pro
 is "$(in_ubox 'readlink /proc/self/ns/user')" "$(in_ubox 'readlink /proc/1/ns/user')" "its user namespace is PID 1's"
 is "$(in_ubox 'id -u; grep CapEff /proc/self/status')" "$(in_ubox 'id -u; grep CapEff /proc/1/status')" \
 	"as root of that namespace, with PID 1's capabilities"
+is "$(in_ubox 'ulimit -Sn; ulimit -Hn' | tr '\n' ' ')" "2048 4096 " "and its rlimits"
 is "$("$CCTL" exec -u nobody -w /made ubox sh -c 'id -un; pwd')" "nobody
 /made" "-u and a new -w work in it"
 "$CCTL" rm -f ubox box gone >/dev/null
