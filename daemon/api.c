@@ -20,6 +20,7 @@
 #include "daemon/options.h"
 #include "daemon/server.h"
 #include "protocol/events.h"
+#include "protocol/exec.h"
 #include "protocol/messages.h"
 
 /* An image.import waiting for its worker; the client is answered when it finishes. */
@@ -193,6 +194,7 @@ static const struct {
 	{ PROTO_M_PAUSE, api_pause },
 	{ PROTO_M_UNPAUSE, api_unpause },
 	{ PROTO_M_TOP, api_top },
+	{ PROTO_M_EXEC, api_exec },
 	{ PROTO_M_IMAGE_IMPORT, api_image_import },
 	{ PROTO_M_IMAGE_LIST, api_image_list },
 	{ PROTO_M_IMAGE_REMOVE, api_image_remove },
@@ -213,6 +215,7 @@ void api_conn_closed(struct api *api, struct conn *c)
 {
 	api_waits_conn_closed(api, c);
 	api_events_conn_closed(api, c);
+	api_execs_conn_closed(api, c);
 }
 
 /* The containers' cgroup subtree and their keeper, in an order that depends on where they live:
@@ -291,6 +294,7 @@ void api_free(struct api *api)
 	if (!api)
 		return;
 	api_waits_free(api);
+	api_execs_free(api);
 	api_events_free(api);
 	if (api->reg)
 		event_bus_unsubscribe(api->reg->bus, api->sink);

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
+#include "daemon/container-exec.h"
 #include "daemon/container-record.h"
 #include "daemon/container-spec.h"
 #include "daemon/container.h"
@@ -69,6 +70,7 @@ void container_free(struct container *ct)
 	if (!ct)
 		return;
 	container_release_slice(ct);
+	container_exec_forget(ct);
 	if (ct->watched)
 		supervisor_unwatch(ct->reg->sup, &ct->proc);
 	if (ct->ev_sync)

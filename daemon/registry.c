@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
+#include "daemon/container-exec.h"
 #include "daemon/events.h"
 #include "daemon/filters.h"
 #include "daemon/image-store.h"
@@ -289,6 +290,7 @@ void registry_free(struct registry *reg)
 	if (!reg)
 		return;
 	reg->stopping = true;
+	container_exec_free_all(reg);
 	while (reg->list) {
 		struct container *ct = reg->list;
 		registry_unlink(ct);

@@ -13,6 +13,7 @@ struct pool;
 struct filters;
 struct userns_allocator;
 struct container;
+struct container_exec;
 
 struct registry_options {
 	const char *root, *state;
@@ -41,6 +42,8 @@ struct registry {
 	int exe_fd; /* sealed memfd of containd-init */
 	struct container *list;
 	unsigned count;
+	struct container_exec *execs; /* every exec process (daemon/container-exec.h) */
+	unsigned n_execs;
 	bool stopping;
 	/* Where every container mounts its root: each does so in its own mount namespace, so one
 	 * empty directory serves them all. */

@@ -150,7 +150,8 @@ static void __attribute__((noreturn)) prepare_child(const struct rt_init_opts *o
 	}
 	if (syscall(SYS_close_range, 5, ~0U, 0) < 0)
 		sync_fail(sync_fd, 125, "close_range: %s", strerror(errno));
-	char *const argv[] = { INIT_EXE_NAME, (char *)(opts->prepare_dir ? opts->prepare_dir : ""),
+	char *const argv[] = { INIT_EXE_NAME,
+			       opts->exec ? RT_INIT_EXEC_MODE : (char *)(opts->prepare_dir ? opts->prepare_dir : ""),
 			       (opts->namespaces & CLONE_NEWUSER) ? "userns" : "host", NULL };
 	char *const envp[] = { NULL };
 	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
@@ -241,10 +242,12 @@ int rt_init_map_user(const struct rt_init *init, const struct rt_idmap *uid_map,
 	return n < 0 ? err_set(reterr, (int)n, "cannot wake the container process: %m") : 0;
 }
 
-int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
-		  char **reterr)
+/* The start message of an init (join_pidfd -1) or of an exec process (join_pidfd: the process
+ * whose namespaces it joins), with its fds, in one datagram (runtime/sync.h). */
+int rt_init_send_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
+		       int join_pidfd, char **reterr)
 {
-	int pass[FDPASS_MAX_FDS], npass = 0, map[4] = { -1, -1, -1, -1 };
+	int pass[FDPASS_MAX_FDS], npass = 0, map[5] = { -1, -1, -1, -1, -1 };
 	if (fds->n_layers > SYNC_MAX_LAYERS)
 		return err_set(reterr, -E2BIG, "too many image layers (%zu, at most %d)", fds->n_layers, SYNC_MAX_LAYERS);
 	for (int i = 0; i < 3; i++)
@@ -256,12 +259,17 @@ int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const 
 		map[3] = npass;
 		pass[npass++] = fds->seccomp_fd;
 	}
+	if (join_pidfd >= 0) {
+		map[4] = npass;
+		pass[npass++] = join_pidfd;
+	}
 	/* Layers travel last, in order: the init finds them from index "layers" on. */
 	int first_layer = npass;
 	for (size_t i = 0; i < fds->n_layers; i++)
 		pass[npass++] = fds->layer_fds[i];
-	json_auto_t *doc = json_pack("{s:o, s:[iii], s:i, s:i, s:i}", "spec", spec_to_json(spec), "stdio", map[0], map[1],
-				     map[2], "seccomp", map[3], "layers", first_layer, "n_layers", (int)fds->n_layers);
+	json_auto_t *doc = json_pack("{s:o, s:[iii], s:i, s:i, s:i, s:i}", "spec", spec_to_json(spec), "stdio", map[0],
+				     map[1], map[2], "seccomp", map[3], "layers", first_layer, "n_layers",
+				     (int)fds->n_layers, "join", map[4]);
 	_cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	if (!text)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -272,6 +280,12 @@ int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const 
 	if (n < 0)
 		return err_set(reterr, (int)n, "cannot hand the configuration to the container process: %m");
 	return 0;
+}
+
+int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
+		  char **reterr)
+{
+	return rt_init_send_start(init, spec, fds, -1, reterr);
 }
 
 int rt_init_read_report(int sync_fd, struct rt_report *ret, int *ret_fd)

@@ -36,7 +36,11 @@ struct rt_init_opts {
 	int namespaces;              /* CLONE_NEW* flags; CLONE_NEWCGROUP is made after joining cg */
 	const char *prepare_dir;     /* an empty directory where the init builds the default /proc,
 				      * /dev and /sys ahead of its spec (runtime/rootfs.h), or NULL */
+	bool exec;                   /* an exec process (runtime/exec.h), not a container's init */
 };
+
+/* containd-init's first argument in exec mode (a prepare directory is an absolute path). */
+#define RT_INIT_EXEC_MODE "exec"
 
 /* Where a helper program of containd (containd-init, containd-tini) is: next to the running
  * binary if there is an executable of that name (a build tree), else in LIBEXECDIR. */
@@ -78,6 +82,11 @@ struct rt_start_fds {
 int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
 		  char **reterr);
 
+/* rt_init_start() for an init or, with join_pidfd >= 0, an exec process that joins the namespaces
+ * of that process (runtime/exec.h). */
+int rt_init_send_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
+		       int join_pidfd, char **reterr);
+
 /* EXEC: setup is done; the channel's EOF after it (and no ERROR) means the command was exec'd.
  * An EOF without it means the init died during setup (killed from outside, the OOM killer). */
 enum rt_report_type { RT_REPORT_READY = 1, RT_REPORT_PTY = 2, RT_REPORT_ERROR = 3, RT_REPORT_EXEC = 4 };
@@ -99,3 +108,6 @@ void rt_init_discard(struct rt_init *init);
 /* The init's side: containd-init's main. Receives the spec on fd 3, builds the container and
  * execs its command; never returns. */
 void rt_init_main(const char *prepare_dir, bool userns) __attribute__((noreturn));
+/* containd-init in exec mode: receives the process to run and the container's pidfd, joins the
+ * container and execs the process; never returns (runtime/exec.h). */
+void rt_exec_main(void) __attribute__((noreturn));
