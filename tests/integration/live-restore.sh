@@ -104,6 +104,8 @@ run_cctl unpause lr4
 is "$RC" 0 "unpause of a re-adopted container"
 run_cctl top lr5
 like "$OUT" "sleep 100000" "top of a re-adopted container"
+run_cctl exec lr5 sh -c 'cat /proc/1/comm; exit 3'
+is "$RC:$OUT" "3:sleep" "exec into a re-adopted container runs in it (its PID 1 is sleep), with its own exit code"
 
 # SIGTERM keeps them too (live restore), and paused state is seen again.
 run_cctl pause lr6
