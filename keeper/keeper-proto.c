@@ -31,15 +31,21 @@ int keeper_recv(int fd, struct keeper_msg *msg, int *fds, int flags)
 {
 	size_t nfds = 0;
 	bool truncated = false;
+	/* One byte more than a message: a longer one (which the socket would cut to fit) shows. */
+	union {
+		struct keeper_msg msg;
+		char bytes[sizeof(struct keeper_msg) + 1];
+	} buf = { 0 };
 	ssize_t n;
 	do
-		n = fdpass_recv(fd, msg, sizeof(*msg), fds, KEEPER_MAX_FDS, &nfds, &truncated, flags);
+		n = fdpass_recv(fd, &buf, sizeof(buf), fds, KEEPER_MAX_FDS, &nfds, &truncated, flags);
 	while (n == -EINTR);
 	if (n < 0)
 		return (int)n;
 	if (n == 0)
 		return 0;
-	/* A message is whole or it is nothing: a short one, extra fds or fewer than it says. */
+	*msg = buf.msg;
+	/* A message is whole or it is nothing: a short or long one, extra fds or fewer than it says. */
 	if ((size_t)n != sizeof(*msg) || truncated || msg->nfds != nfds) {
 		keeper_close_fds(fds, (uint32_t)nfds);
 		return -EBADMSG;
