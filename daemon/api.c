@@ -181,6 +181,9 @@ static const struct {
 	{ PROTO_M_VERSION, api_version },
 	{ PROTO_M_INFO, api_info },
 	{ PROTO_M_RUN, api_run },
+	{ PROTO_M_CREATE, api_create },
+	{ PROTO_M_START, api_start },
+	{ PROTO_M_RESTART, api_restart },
 	{ PROTO_M_LIST, api_list },
 	{ PROTO_M_INSPECT, api_inspect },
 	{ PROTO_M_RENAME, api_rename },
@@ -249,6 +252,8 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 		goto fail;
 	}
 	log_info("cgroup layout: %s", cgroup_manager_layout(api->cgm));
+	/* After the sinks: the starts are published like any other. */
+	registry_start_restartable(api->reg);
 	*ret = api;
 	return 0;
 fail:

@@ -16,6 +16,9 @@ struct image {
 	char **env;        /* the image's Env ("PATH=..."), never NULL */
 	char **cmd;        /* default command, or NULL */
 	char *workdir;     /* or NULL */
+	char **entrypoint; /* or NULL */
+	char *user;        /* "NAME|UID[:GROUP|GID]", or NULL */
+	char *stop_signal; /* "SIGQUIT", "3", ..., or NULL */
 	char *created_at;
 	uint64_t size;     /* bytes of the extracted layers */
 };
