@@ -25,6 +25,9 @@ struct verb {
 
 static const struct verb main_verbs[] = {
 	{ "run", cmd_run, "Create and run a new container from an image" },
+	{ "create", cmd_create, "Create a new container" },
+	{ "start", cmd_start, "Start one or more stopped containers" },
+	{ "restart", cmd_restart, "Restart one or more containers" },
 	{ "ps", cmd_ps, "List containers" },
 	{ "rm", cmd_rm, "Remove one or more containers" },
 	{ "kill", cmd_kill, "Kill one or more running containers" },
@@ -45,6 +48,9 @@ static const struct verb main_verbs[] = {
 
 static const struct verb container_verbs[] = {
 	{ "run", cmd_run, "Create and run a new container from an image" },
+	{ "create", cmd_create, "Create a new container" },
+	{ "start", cmd_start, "Start one or more stopped containers" },
+	{ "restart", cmd_restart, "Restart one or more containers" },
 	{ "ls", cmd_ps, "List containers" },
 	{ "list", cmd_ps, NULL },
 	{ "ps", cmd_ps, NULL },

@@ -12,7 +12,8 @@ struct container *container_alloc(struct registry *reg, struct container_config 
 int container_check_new(struct container *ct, char **reterr);
 /* The name (or the short id), the image id and the image's stop signal, once the id is known. */
 int container_set_identity(struct container *ct, const struct image *image, char **reterr);
-/* Builds the spec of the next run into ct->spec, and gets its seccomp program. */
+/* Builds the spec of the next run into ct->spec, and gets its seccomp program (an fd the filters
+ * keep: valid until the next one is asked for, never closed by the caller). */
 int container_prepare_spec(struct container *ct, const struct image *image, int *ret_seccomp_fd, char **reterr);
 /* Hands the spec to an init that is the container's now (ct->cg set, directories in place) and
  * watches it. stdio fds stay the caller's. -errno when it could not be started: if it could still

@@ -76,7 +76,7 @@ static int create_dirs(struct container *ct, char **reterr)
 int container_create(struct registry *reg, struct container_config *cfg, const struct image *image,
 		     struct container **ret, char **reterr)
 {
-	_cleanup_close_ int seccomp_fd = -1;
+	int seccomp_fd = -1; /* owned by the filters */
 	int r;
 	struct container *ct = container_alloc(reg, cfg);
 	if (!ct) {
@@ -133,7 +133,7 @@ static int hold_slice(struct container *ct, char **reterr)
 static int container_start_now(struct container *ct, int stdio_fds[3], char **reterr)
 {
 	struct registry *reg = ct->reg;
-	_cleanup_close_ int seccomp_fd = -1;
+	int seccomp_fd = -1; /* owned by the filters */
 	enum container_state prev = ct->state;
 	struct rt_init init;
 	bool watched;

@@ -365,7 +365,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 		  struct container **ret, char **reterr)
 {
 	_cleanup_free_ char *dir = NULL;
-	_cleanup_close_ int seccomp_fd = -1;
+	int seccomp_fd = -1; /* owned by the filters */
 	struct spare *sp = NULL;
 	int r;
 
