@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/macros.h"
 #include "common/parse.h"
+#include "common/strv.h"
 #include "protocol/field.h"
 #include "protocol/lifecycle.h"
 #include "protocol/protocol.h"
@@ -175,4 +176,68 @@ int lifecycle_info_decode(json_t *obj, struct proto_container_info *ret, char **
 	    (r = field_get_int(policy, "maximum_retry_count", 0, PROTO_RESTART_MAX_RETRIES, &ret->restart_max, reterr)) < 0)
 		return r;
 	return 0;
+}
+
+int proto_image_config_decode(json_t *o, struct proto_image_config *ret, char **reterr)
+{
+	static const char *const keys[] = { "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "StopSignal", NULL };
+	int r, sig;
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(o))
+		return err_set(reterr, -EINVAL, "parameter \"config\" must be an object");
+	if ((r = field_check_known(o, keys, NULL, "config", reterr)) < 0 ||
+	    (r = field_get_strv(o, "Cmd", 4096, &ret->cmd, reterr)) < 0 ||
+	    (r = field_get_strv(o, "Entrypoint", 4096, &ret->entrypoint, reterr)) < 0 ||
+	    (r = field_get_strv(o, "Env", 4096, &ret->env, reterr)) < 0 ||
+	    (r = field_dup_string(o, "WorkingDir", false, &ret->workdir, reterr)) < 0 ||
+	    (r = field_dup_string(o, "User", false, &ret->user, reterr)) < 0 ||
+	    (r = field_dup_string(o, "StopSignal", false, &ret->stop_signal, reterr)) < 0)
+		goto fail;
+	for (char **e = ret->env; e && *e; e++)
+		if (!strchr(*e, '=') || **e == '=') {
+			r = err_set(reterr, -EINVAL, "config Env entry \"%.64s\" is not KEY=VALUE", *e);
+			goto fail;
+		}
+	if (ret->workdir && ret->workdir[0] != '/') {
+		r = err_set(reterr, -EINVAL, "config WorkingDir \"%.64s\" is not an absolute path", ret->workdir);
+		goto fail;
+	}
+	if (ret->user && ret->user[0] && !user_spec_valid(ret->user)) {
+		r = err_set(reterr, -EINVAL, "config User \"%.64s\": expected NAME|UID[:GROUP|GID]", ret->user);
+		goto fail;
+	}
+	if (ret->stop_signal && (parse_signal(ret->stop_signal, &sig) < 0 || sig <= 0)) {
+		r = err_set(reterr, -EINVAL, "config StopSignal: unknown signal \"%.32s\"", ret->stop_signal);
+		goto fail;
+	}
+	return 0;
+fail:
+	proto_image_config_done(ret);
+	return r;
+}
+
+json_t *proto_image_config_encode(const struct proto_image_config *c)
+{
+	json_t *o = json_object();
+	if (!o || (c->cmd && json_object_set_new(o, "Cmd", field_strv_to_json(c->cmd)) < 0) ||
+	    (c->entrypoint && json_object_set_new(o, "Entrypoint", field_strv_to_json(c->entrypoint)) < 0) ||
+	    (c->env && json_object_set_new(o, "Env", field_strv_to_json(c->env)) < 0) ||
+	    (c->workdir && json_object_set_new(o, "WorkingDir", json_string(c->workdir)) < 0) ||
+	    (c->user && json_object_set_new(o, "User", json_string(c->user)) < 0) ||
+	    (c->stop_signal && json_object_set_new(o, "StopSignal", json_string(c->stop_signal)) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+void proto_image_config_done(struct proto_image_config *c)
+{
+	strv_free(c->cmd);
+	strv_free(c->entrypoint);
+	strv_free(c->env);
+	free(c->workdir);
+	free(c->user);
+	free(c->stop_signal);
+	memset(c, 0, sizeof(*c));
 }

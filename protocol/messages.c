@@ -601,12 +601,20 @@ json_t *proto_container_list_items(json_t *result)
 
 int proto_import_params_decode(json_t *params, unsigned nfds, struct proto_import_params *ret, char **reterr)
 {
-	static const char *const keys[] = { "name", NULL };
+	static const char *const keys[] = { "name", "config", NULL };
 	memset(ret, 0, sizeof(*ret));
 	int r;
 	if ((r = field_check_known(params, keys, NULL, PROTO_M_IMAGE_IMPORT " params", reterr)) < 0 ||
 	    (r = field_get_string(params, "name", true, &ret->name, reterr)) < 0)
 		return r;
+	json_t *config = json_object_get(params, "config");
+	if (config && !json_is_null(config)) {
+		struct proto_image_config c;
+		if ((r = proto_image_config_decode(config, &c, reterr)) < 0)
+			return r;
+		proto_image_config_done(&c);
+		ret->config = config;
+	}
 	if (nfds != 1)
 		return err_set(reterr, -EBADF, "image.import needs exactly one fd (the tarball), got %u fds", nfds);
 	return 0;
@@ -614,7 +622,7 @@ int proto_import_params_decode(json_t *params, unsigned nfds, struct proto_impor
 
 json_t *proto_import_params_encode(const struct proto_import_params *p)
 {
-	return json_pack("{s:s}", "name", p->name);
+	return json_pack("{s:s, s:O*}", "name", p->name, "config", p->config);
 }
 
 json_t *proto_image_info_encode(const struct proto_image_info *i)

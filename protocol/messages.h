@@ -250,7 +250,19 @@ json_t *proto_container_list_items(json_t *result);
  * FIFO there would block its event loop. */
 struct proto_import_params {
 	const char *name;
+	json_t *config; /* the "config" object (borrowed, checked), or NULL */
 };
+
+/* An image's config as image.import takes it, in Docker's names: "Cmd", "Entrypoint" and "Env"
+ * (arrays of strings, Env's entries KEY=VALUE), "WorkingDir" (absolute), "User"
+ * (NAME|UID[:GROUP|GID]), "StopSignal". Absent members stay NULL. Owned. */
+struct proto_image_config {
+	char **cmd, **entrypoint, **env;
+	char *workdir, *user, *stop_signal;
+};
+int proto_image_config_decode(json_t *o, struct proto_image_config *ret, char **reterr);
+json_t *proto_image_config_encode(const struct proto_image_config *c);
+void proto_image_config_done(struct proto_image_config *c);
 int proto_import_params_decode(json_t *params, unsigned nfds, struct proto_import_params *ret, char **reterr);
 json_t *proto_import_params_encode(const struct proto_import_params *p);
 
