@@ -114,7 +114,7 @@ is "$("$CCTL" ps -aq | wc -l)" "$before" "no container was created by a bad poli
 # (unless a user stopped them), others stay exited.
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
 dir=$DAEMON_DIR
-"$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" --log-level debug 2>>"$dir/log" &
+"$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" --log-level debug "${USERNS_ARGS[@]}" 2>>"$dir/log" &
 DAEMON_PIDS=($!)
 DAEMON_PID=$!
 for _ in $(seq 500); do "$CCTL" version >/dev/null 2>&1 && break; sleep 0.01; done
