@@ -96,17 +96,6 @@ void api_start(struct api *api, struct conn *c, struct proto_request *req, struc
 		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
 		return;
 	}
-	bool tty = ct->cfg.stdio == CONTAINER_STDIO_PTY;
-	unsigned want = p.attach && !tty ? (p.interactive ? 3 : 2) : 0;
-	if (req->nfds != want) {
-		conn_send_error(c, req->id, PROTO_E_FDS, NULL, "container.start of %s needs %u file descriptor(s), got %u",
-				ct->name, want, req->nfds);
-		return;
-	}
-	if (api->shutting_down) {
-		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
-		return;
-	}
 	if (pidref_is_set(&ct->proc) || ct->start_deferred) {
 		/* docker start of a running container: nothing to do. Attaching to it would need its
 		 * output, which went to the fds of whoever started it. */
@@ -117,6 +106,17 @@ void api_start(struct api *api, struct conn *c, struct proto_request *req, struc
 			conn_send_result(c, req->id, proto_run_result_encode(&(struct proto_run_result){
 							     .id = ct->id, .name = ct->name, .pid = ct->proc.pid }),
 					 NULL, 0);
+		return;
+	}
+	bool tty = ct->cfg.stdio == CONTAINER_STDIO_PTY;
+	unsigned want = p.attach && !tty ? (p.interactive ? 3 : 2) : 0;
+	if (req->nfds != want) {
+		conn_send_error(c, req->id, PROTO_E_FDS, NULL, "container.start of %s needs %u file descriptor(s), got %u",
+				ct->name, want, req->nfds);
+		return;
+	}
+	if (api->shutting_down) {
+		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
 		return;
 	}
 	if ((r = start_stdio(&p, msg, want, stdio, &err)) < 0) {

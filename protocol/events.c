@@ -10,7 +10,7 @@
 #include "protocol/field.h"
 
 static const char *const actions[] = {
-	"create", "start", "die", "destroy", "rename", "pause", "unpause", "kill", "stop", "oom", NULL,
+	"create", "start", "die", "destroy", "rename", "pause", "unpause", "kill", "stop", "oom", "restart", NULL,
 };
 
 bool proto_events_action_known(const char *name)
