@@ -258,6 +258,9 @@ static bool wait_on_event(struct api_wait *w, const struct container_event *ev)
 	case CONTAINER_EV_REMOVED:
 		if (w->kind == WAIT_REMOVE)
 			conn_send_result(w->conn, w->id, NULL, NULL, 0);
+		else if (w->kind == WAIT_START || w->kind == WAIT_RESTART)
+			conn_send_error(w->conn, w->id, PROTO_E_NOT_FOUND, NULL, "container %s was removed before it started",
+					ev->ct->name);
 		/* Nothing can be owed for a container that is gone. */
 		return true;
 	case CONTAINER_EV_RESTART:
