@@ -134,6 +134,11 @@ run_cctl start made
 is "$RC $OUT" "0 made" "start prints the names given"
 "$CCTL" wait made >/dev/null
 is "$(echo piped | "$CCTL" start -a -i "$("$CCTL" create alpine cat)")" piped "start -a -i passes stdin"
+# A container created with -t gets a new terminal at each start, relayed by start -a.
+"$CCTL" create -t --name tty1 alpine sh -c 'tty; exit 4' >/dev/null
+out=$("$CCTL" start -a tty1 </dev/null | tr -d '\r'; echo "rc=${PIPESTATUS[0]}")
+is "$out" "$(printf '/dev/pts/0\nrc=4')" "start -a of a -t container relays its pty and exits with its status"
+"$CCTL" rm tty1 >/dev/null
 # A running container: start is a no-op (exit 0), restart stops and starts it (its pid changes).
 rid=$("$CCTL" run -d --name runner alpine sleep 1000)
 record_id "$rid"
