@@ -303,8 +303,7 @@ int container_set_identity(struct container *ct, const struct image *image, char
 }
 
 /* The spec and the seccomp program of the next run, from the configuration and the image. */
-int container_prepare_spec(struct container *ct, const struct image *image, int *ret_seccomp_fd,
-				  char **reterr)
+int container_prepare_spec(struct container *ct, const struct image *image, int *ret_seccomp_fd, char **reterr)
 {
 	struct rt_spec spec;
 	int r;
@@ -328,8 +327,8 @@ int container_prepare_spec(struct container *ct, const struct image *image, int 
  * Returns 0, or -errno when the init could not be started: if it could still be watched
  * (*ret_watched) its exit goes through the monitor as a failed start, else it was killed and
  * its cgroups removed here. */
-int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3], int seccomp_fd,
-			    bool *ret_watched, char **reterr)
+int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3], int seccomp_fd, bool *ret_watched,
+		     char **reterr)
 {
 	struct rt_start_fds fds = { .stdio = { stdio_fds[0], stdio_fds[1], stdio_fds[2] }, .seccomp_fd = seccomp_fd };
 	struct userns_layers layers = { .n = 0 };
