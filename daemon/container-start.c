@@ -145,7 +145,8 @@ static int container_start_now(struct container *ct, int stdio_fds[3], char **re
 		r = err_set(reterr, -ENOENT, "the image %s of container %s was removed", ct->image_id, ct->name);
 		goto fail;
 	}
-	if ((r = hold_slice(ct, reterr)) < 0 || (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0)
+	if ((r = hold_slice(ct, reterr)) < 0 || (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0 ||
+	    (r = pool_prepare(reg->pool, ct->id, ct->userns ? &ct->slice : NULL, &ct->cg, &init, reterr)) < 0)
 		goto fail;
 	/* A new run: what the last one left is reset, its end stays in the events. */
 	ct->exit_code = ct->signal = 0;
@@ -155,17 +156,17 @@ static int container_start_now(struct container *ct, int stdio_fds[3], char **re
 	ct->started_reported = ct->exec_reported = false;
 	ct->cleaned_up = ct->files_deleted = ct->cleaner_deletes_files = false;
 	ct->state = CONTAINER_CREATED;
-	if ((r = pool_prepare(reg->pool, ct->id, ct->userns ? &ct->slice : NULL, &ct->cg, &init, reterr)) < 0) {
-		ct->cleaned_up = true;
-		goto fail;
-	}
 	r = container_launch(ct, &init, stdio_fds, seccomp_fd, &watched, reterr);
 	close_fds(stdio_fds);
 	if (r < 0) {
 		/* Watched: the monitor reports the failed start and the exit, as for any start. */
 		if (watched)
 			return r;
+		/* Killed and its cgroups removed: an exit of its own, as the monitor would record. */
 		ct->cleaned_up = true;
+		ct->exit_code = 125;
+		clock_gettime(CLOCK_REALTIME, &ct->finished);
+		prev = CONTAINER_EXITED;
 		goto fail;
 	}
 	container_record_save(ct);
@@ -279,8 +280,9 @@ void container_restart_check(struct container *ct)
 	if (ct->reg->stopping || ct->removing || ct->remove_pending || ct->cfg.rm || ct->user_stopped ||
 	    ct->state != CONTAINER_EXITED || ct->ev_restart || !restart_wanted(ct))
 		return;
-	/* A run of at least 10 s starts the back-off over; finished and started are this run's. */
-	if (ct->started.tv_sec && ct->finished.tv_sec - ct->started.tv_sec >= RESTART_RESET_AFTER_S)
+	/* A run of at least 10 s starts the back-off over; started is this run's once its command
+	 * ran (exec_reported), else the run never started. */
+	if (ct->exec_reported && ct->finished.tv_sec - ct->started.tv_sec >= RESTART_RESET_AFTER_S)
 		ct->restart_delay_ms = 0;
 	ct->restart_delay_ms = ct->restart_delay_ms == 0 ? RESTART_DELAY_FIRST_MS : ct->restart_delay_ms * 2;
 	if (ct->restart_delay_ms > RESTART_DELAY_MAX_MS)
