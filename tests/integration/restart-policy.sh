@@ -44,7 +44,7 @@ diag "delays before the restarts: $(tr '\n' ' ' <<<"$gaps")ms"
 	fail "the back-off grows (gaps '$g1' '$g2')"
 
 # on-failure does not restart a clean exit.
-"$CCTL" run -d --name clean --restart on-failure alpine true >/dev/null
+"$CCTL" run -d --name clean --restart on-failure alpine true >"$TEST_TMP/clean.id"
 wait_for clean '{{.State.Status}}' exited && sleep 0.5
 is "$(field clean '{{.RestartCount}} {{.State.Status}}')" "0 exited" "on-failure leaves an exit 0 alone"
 
@@ -77,7 +77,7 @@ n=$(field unless '{{.RestartCount}}')
 # afterwards) vs one that exits just before the daemon stops: only the second comes back.
 "$CCTL" run -d --name back --restart always alpine sleep 1000 >/dev/null
 "$CCTL" run -d --name kept --restart unless-stopped alpine sleep 1000 >/dev/null
-"$CCTL" run -d --name plain alpine sleep 1000 >/dev/null
+"$CCTL" run -d --name plain alpine sleep 1000 >"$TEST_TMP/plain.id"
 
 # Bad policies: a clear message, and nothing is created.
 before=$("$CCTL" ps -aq | wc -l)
@@ -114,6 +114,27 @@ is "$("$CCTL" ps -aq | wc -l)" "$before" "no container was created by a bad poli
 # (unless a user stopped them), others stay exited.
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
 dir=$DAEMON_DIR
+# The records are version 2; a version 1 record (before restart policies) is still read, and a
+# version 2 record with a policy the daemon does not know is quarantined, never half-loaded.
+python3 - "$dir/root/containers" "$(cat "$TEST_TMP/plain.id")" "$(cat "$TEST_TMP/clean.id")" <<'EOF'
+import json, os, sys
+root, plain, clean = sys.argv[1:]
+def edit(cid, fn):
+    path = os.path.join(root, cid, "state.json")
+    rec = json.load(open(path))
+    fn(rec)
+    json.dump(rec, open(path, "w"))
+def to_v1(rec):
+    assert rec["version"] == 2 and rec["config"]["restart"] == "no", rec
+    rec["version"] = 1
+    for k in ("restart_count", "user_stopped"):
+        del rec[k]
+    for k in ("entrypoint", "stop_signal", "restart", "restart_max"):
+        del rec["config"][k]
+edit(plain, to_v1)
+edit(clean, lambda rec: rec["config"].__setitem__("restart", "sometimes"))
+EOF
+is "$?" 0 "records are version 2 with the restart fields"
 "$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" --log-level debug "${USERNS_ARGS[@]}" 2>>"$dir/log" &
 DAEMON_PIDS=($!)
 DAEMON_PID=$!
@@ -123,9 +144,15 @@ wait_for back '{{.State.Status}}' running && pass "an always container killed by
 wait_for kept '{{.State.Status}}' running && pass "so does an unless-stopped one nobody stopped" ||
 	fail "an unless-stopped container comes back ($(field kept '{{.State.Status}}'))"
 is "$(field unless '{{.State.Status}}')" exited "an unless-stopped container a user stopped stays stopped"
-is "$(field plain '{{.State.Status}}')" exited "a container without a policy stays exited"
+is "$(field plain '{{.State.Status}} {{.HostConfig.RestartPolicy.Name}} {{.RestartCount}}')" "exited no 0" \
+	"a version 1 record loads: no policy, no restarts, exited"
+run_cctl inspect clean
+like "$ERR" 'no such container' "a record with an unknown restart policy is not loaded"
+ls "$dir/root/containers/.quarantine/" 2>/dev/null | grep -q "^$(cat "$TEST_TMP/clean.id")-" &&
+	pass "it is quarantined" || fail "the record with an unknown policy is quarantined"
+like "$(cat "$dir/log")" 'quarantining container state .*invalid configuration' "and the daemon says why"
 is "$(field fails '{{.RestartCount}} {{json .HostConfig.RestartPolicy}}')" '2 {"Name":"on-failure","MaximumRetryCount":2}' \
 	"the policy and RestartCount survive the daemon's restart"
 like "$(grep 'restart policy' "$dir/log")" 'started \(restart policy always\)' "the daemon logs why it started them"
-"$CCTL" rm -f back kept unless plain fails clean >/dev/null
+"$CCTL" rm -f back kept unless plain fails >/dev/null
 done_testing
