@@ -252,7 +252,8 @@ static json_t *inspect_fields(json_t *result, char **reterr)
 	}
 	json_t *policy = json_pack("{s:s, s:I}", "Name", c.restart_policy, "MaximumRetryCount", (json_int_t)c.restart_max);
 	json_t *state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", c.state,
-				  "Running", strcmp(c.state, "running") == 0, "Paused", 0, "Restarting", 0, "OOMKilled",
+				  "Running", strcmp(c.state, "running") == 0, "Paused", 0, "Restarting",
+				  strcmp(c.state, "restarting") == 0, "OOMKilled",
 				  c.oom_killed, "Dead", 0, "Pid", (json_int_t)c.pid, "ExitCode", c.exit_code, "Error",
 				  c.error ? c.error : "", "StartedAt", c.started_at ? c.started_at : "", "FinishedAt",
 				  c.finished_at ? c.finished_at : "");

@@ -523,7 +523,7 @@ void api_list(struct api *api, struct conn *c, struct proto_request *req, struct
 	}
 	json_t *a = json_array();
 	for (struct container *ct = api->reg->list; a && ct; ct = ct->next)
-		if (!ct->removing && (p.all || ct->state == CONTAINER_RUNNING))
+		if (!ct->removing && (p.all || ct->state == CONTAINER_RUNNING || ct->ev_restart))
 			json_array_append_new(a, api_container_info(ct));
 	conn_send_result(c, req->id, proto_container_list_encode(a), NULL, 0);
 }

@@ -35,7 +35,11 @@ const char *container_state_name(enum container_state s)
 
 const char *container_state_label(const struct container *ct)
 {
-	return ct->state == CONTAINER_RUNNING && ct->paused ? "paused" : container_state_name(ct->state);
+	if (ct->state == CONTAINER_RUNNING && ct->paused)
+		return "paused";
+	if (ct->state == CONTAINER_EXITED && ct->ev_restart)
+		return "restarting";
+	return container_state_name(ct->state);
 }
 
 void container_config_done(struct container_config *cfg)

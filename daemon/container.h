@@ -164,7 +164,8 @@ void container_stop_cancel(struct container *ct);
  * while it runs. Done when CONTAINER_EV_REMOVED is published (maybe before this returns). */
 int container_remove(struct container *ct, bool force, char **reterr);
 const char *container_state_name(enum container_state s);
-/* The state clients see: container_state_name(), or "paused" for a paused running container. */
+/* The state clients see: container_state_name(), "paused" for a paused running container, or
+ * "restarting" for an exited one its restart policy is about to start again. */
 const char *container_state_label(const struct container *ct);
 /* Freezes every process of a running container (its cgroup), or thaws a paused one. -ESRCH with
  * a message when it is not running (pause) or not paused (unpause); -EOPNOTSUPP without a cgroup

@@ -53,6 +53,13 @@ is "$(field clean '{{.RestartCount}} {{.State.Status}}')" "0 exited" "on-failure
 for _ in $(seq 250); do (($(field forever '{{.RestartCount}}') >= 2)) 2>/dev/null && break; sleep 0.02; done
 n=$(field forever '{{.RestartCount}}')
 ((n >= 2)) 2>/dev/null && pass "always restarts after exit 0 (RestartCount $n)" || fail "always restarts after exit 0 (RestartCount '$n')"
+# Between an exit and its restart the container is "restarting" (its back-off grows: 100 ms,
+# 200 ms, 400 ms, ... after runs of 0.2 s).
+wait_for forever '{{.State.Status}}' restarting 500 && pass "a container waiting for its restart is restarting" ||
+	fail "a container waiting for its restart is restarting ($(field forever '{{.State.Status}}'))"
+is "$(field forever '{{.State.Restarting}} {{.State.Running}}')" "true false" "inspect: .State.Restarting"
+run_cctl ps --filter name=forever --format '{{.Status}}'
+like "$OUT" '^(Restarting \(0\)|Up )' "ps shows it Restarting with its exit code (or up again)"
 # A user's stop is not undone by the policy, whether it runs or waits for its restart.
 run_cctl stop -t 1 forever
 is "$RC" 0 "stop of an always container"
