@@ -4,6 +4,7 @@
  * event bus, so the container domain never knows a connection. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -543,10 +544,22 @@ void api_kill(struct api *api, struct conn *c, struct proto_request *req, struct
 	struct container *ct = api_find_container(api, c, req, &p);
 	if (!ct)
 		return;
+	/* docker kill: SIGKILL or the container's stop signal ends it for good, so its restart
+	 * policy is off until a user starts it again; another signal (USR1, HUP) leaves the policy
+	 * alone. A container waiting for its restart has no process: the kill only cancels it. */
+	bool fatal = p.signal == SIGKILL || p.signal == container_stop_signal(ct);
+	if (fatal && ct->ev_restart && !pidref_is_set(&ct->proc)) {
+		container_restart_cancel(ct, true);
+		api_events_emit(api, "kill", ct);
+		conn_send_result(c, req->id, NULL, NULL, 0);
+		return;
+	}
 	int r = container_kill(ct, p.signal, &err);
 	if (r < 0) {
 		conn_send_error(c, req->id, r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
 	} else {
+		if (fatal)
+			container_restart_cancel(ct, true);
 		api_events_emit(api, "kill", ct);
 		conn_send_result(c, req->id, NULL, NULL, 0);
 	}

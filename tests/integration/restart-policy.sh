@@ -74,6 +74,18 @@ is "$RC" 0 "start of a stopped always container"
 is "$(field forever '{{.RestartCount}}')" 0 "a user's start resets RestartCount"
 "$CCTL" rm -f forever >/dev/null
 
+# docker kill: SIGKILL (or the stop signal) turns the policy off until the next start; another
+# signal leaves it on.
+"$CCTL" run -d --name killed --restart always alpine sh -c 'trap "exit 5" USR1; while :; do sleep 0.1; done' >/dev/null
+sleep 0.3
+"$CCTL" kill -s USR1 killed >/dev/null
+for _ in $(seq 250); do (($(field killed '{{.RestartCount}}') >= 1)) 2>/dev/null && break; sleep 0.02; done
+is "$(field killed '{{.RestartCount}}')" 1 "kill -s USR1 (not fatal): the policy restarts it"
+wait_for killed '{{.State.Status}}' running
+"$CCTL" kill killed >/dev/null
+sleep 1
+is "$(field killed '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}')" "exited 137 1" "kill (SIGKILL) is not undone by the policy"
+"$CCTL" rm killed >/dev/null
 # unless-stopped: restarted like always until a user stops it.
 "$CCTL" run -d --name unless --restart unless-stopped alpine sh -c 'sleep 0.2' >/dev/null
 for _ in $(seq 250); do (($(field unless '{{.RestartCount}}') >= 1)) 2>/dev/null && break; sleep 0.02; done
