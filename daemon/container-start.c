@@ -240,6 +240,8 @@ static bool start_deferred_run(struct container *ct)
 	return true;
 }
 
+/* The back-off is over: the policy starts the container again, unless a user stopped it or it
+ * is going away meanwhile. */
 static void on_restart_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct container *ct = arg;
