@@ -121,6 +121,8 @@ run_cctl ps
 unlike "$OUT" made "ps does not list a created container"
 run_cctl ps -a
 like "$OUT" 'Created +made' "ps -a shows it as Created"
+grep -q "created cgroup $id" "$DAEMON_DIR/log" && fail "create made no cgroup (no process, no spare)" ||
+	pass "create made no cgroup (no process, no spare)"
 # start -a: its output on our fds, its exit status ours.
 "$CCTL" start -a made >"$TEST_TMP/start.out" 2>"$TEST_TMP/start.err"
 is "$?" 3 "start -a exits with the container's status"
@@ -129,6 +131,28 @@ is "$(cat "$TEST_TMP/start.err")" err "its stderr is ours"
 # The filesystem persists across stop and start: what the first run wrote, the second reads.
 is "$("$CCTL" start -a made 2>/dev/null)" "$(printf 'out\nrun')" "a file written by the first run is there in the second"
 is "$("$CCTL" start -a made 2>/dev/null)" "$(printf 'out\nrun\nrun')" "and in the third (the overlay mounts again)"
+grep -q "created cgroup $id" "$DAEMON_DIR/log" && pass "its start made its cgroup, named after its id" ||
+	fail "its start made its cgroup, named after its id"
+# A detached container stopped and started again finds what it wrote (its upper dir on the host).
+kid=$("$CCTL" run -d --name keeper alpine sh -c 'echo run >>/kept; sleep 1000')
+record_id "$kid"
+upper=$DAEMON_DIR/root/containers/$kid/upper
+for _ in $(seq 100); do [[ -s $upper/kept ]] && break; sleep 0.02; done
+"$CCTL" stop -t 1 keeper >/dev/null
+"$CCTL" start keeper >/dev/null
+for _ in $(seq 100); do [[ $(wc -l <"$upper/kept" 2>/dev/null) == 2 ]] && break; sleep 0.02; done
+is "$(cat "$upper/kept" 2>/dev/null | tr '\n' ' ')" "run run " "stop then start: the second run appended to the first run's file"
+[[ -d $DAEMON_DIR/root/containers/$kid/work && ! -e $DAEMON_DIR/root/containers/$kid/work/work/incompat/volatile ]] &&
+	pass "the overlay is not volatile (no work/work/incompat/volatile to refuse the next mount)" ||
+	fail "the overlay is not volatile (work/work/incompat/volatile exists)"
+# An --rm container never mounts its upper dir again: it keeps the unsynced (volatile) overlay.
+rmid=$("$CCTL" run -d --rm alpine sleep 1000)
+record_id "$rmid"
+for _ in $(seq 100); do [[ -e $DAEMON_DIR/root/containers/$rmid/work/work/incompat/volatile ]] && break; sleep 0.02; done
+[[ -e $DAEMON_DIR/root/containers/$rmid/work/work/incompat/volatile ]] && pass "an --rm container's overlay is volatile" ||
+	fail "an --rm container's overlay is volatile"
+"$CCTL" rm -f "$rmid" >/dev/null
+"$CCTL" rm -f keeper >/dev/null
 # start without -a prints the name given, as docker; -i passes stdin.
 run_cctl start made
 is "$RC $OUT" "0 made" "start prints the names given"
