@@ -55,9 +55,11 @@ static void usage(const char *verb)
 	      "Options:\n"
 	      "      --cap-add CAP                Add a Linux capability (repeatable; ALL for every one)\n"
 	      "      --cap-drop CAP               Drop a Linux capability (repeatable; ALL for every one)\n"
-	      "      --cpus DECIMAL               Number of CPUs (0: no limit)\n"
-	      "  -d, --detach                     Run container in background and print container ID\n"
-	      "      --device-cgroup-rule RULE    Allow a device, e.g. 'c 10:200 rwm' (repeatable)\n"
+	      "      --cpus DECIMAL               Number of CPUs (0: no limit)\n",
+	      stdout);
+	if (strcmp(verb, "run") == 0)
+		fputs("  -d, --detach                     Run container in background and print container ID\n", stdout);
+	fputs("      --device-cgroup-rule RULE    Allow a device, e.g. 'c 10:200 rwm' (repeatable)\n"
 	      "      --entrypoint CMD             Overwrite the default ENTRYPOINT of the image (\"\": none)\n"
 	      "  -e, --env KEY=VALUE              Set environment variables (KEY alone: take it from cctl's)\n"
 	      "  -h, --hostname NAME              Container host name\n"
