@@ -1,4 +1,4 @@
-/* The verbs that act on containers named on the command line: rm, kill, stop, pause, unpause,
+/* The verbs that act on containers named on the command line: rm, kill, stop, restart, pause, unpause,
  * inspect, rename, wait, top. Each
  * container gets its own request on one connection; a failure for one is reported and the rest
  * still run, and the exit status is then 1, as with docker. */
@@ -231,7 +231,7 @@ int cmd_unpause(struct cctl *cctl, int argc, char **argv, char **reterr)
 
 /* inspect --format: the result as its template sees it. The daemon's own fields keep their names
  * (.id, .state, .labels, .security.capabilities, ...); Docker's names are added where containd
- * has the same thing: .Id .Name ("/NAME") .Created .Path .Args .Image (the image id) .State.*
+ * has the same thing: .Id .Name ("/NAME") .Created .Path .Args .Image (the image id) .RestartCount .State.*
  * .Config.* .HostConfig.* (docs/protocol.md lists them). */
 static json_t *inspect_fields(json_t *result, char **reterr)
 {
@@ -250,22 +250,24 @@ static json_t *inspect_fields(json_t *result, char **reterr)
 		err_set(reterr, -ENOMEM, "out of memory");
 		return NULL;
 	}
+	json_t *policy = json_pack("{s:s, s:I}", "Name", c.restart_policy, "MaximumRetryCount", (json_int_t)c.restart_max);
 	json_t *state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", c.state,
-				  "Running", strcmp(c.state, "running") == 0, "Paused", 0, "Restarting", 0, "OOMKilled",
+				  "Running", strcmp(c.state, "running") == 0, "Paused", 0, "Restarting",
+				  strcmp(c.state, "restarting") == 0, "OOMKilled",
 				  c.oom_killed, "Dead", 0, "Pid", (json_int_t)c.pid, "ExitCode", c.exit_code, "Error",
 				  c.error ? c.error : "", "StartedAt", c.started_at ? c.started_at : "", "FinishedAt",
 				  c.finished_at ? c.finished_at : "");
 	json_t *config = json_pack("{s:s, s:s, s:O, s:O, s:b}", "Hostname", c.hostname ? c.hostname : "", "Image",
 				   c.image, "Cmd", cmd ? cmd : json_null(), "Labels",
 				   c.labels_json ? c.labels_json : json_null(), "Tty", c.tty);
-	json_t *host = json_pack("{s:I, s:I, s:I, s:b, s:b}", "Memory", (json_int_t)c.memory, "PidsLimit",
+	json_t *host = json_pack("{s:I, s:I, s:I, s:b, s:b, s:o}", "Memory", (json_int_t)c.memory, "PidsLimit",
 				 (json_int_t)c.pids_limit, "NanoCpus", (json_int_t)c.cpus_milli * 1000000, "Privileged",
-				 json_is_true(sec), "Init", c.init);
-	json_t *docker = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:o, s:o, s:o}", "Id", c.id, "Name", slash_name,
+				 json_is_true(sec), "Init", c.init, "RestartPolicy", policy);
+	json_t *docker = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:o, s:o, s:o, s:I}", "Id", c.id, "Name", slash_name,
 				   "Created", c.created_at ? c.created_at : "", "Path",
 				   cmd && json_array_size(cmd) ? json_string_value(json_array_get(cmd, 0)) : "", "Args",
 				   args, "Image", c.image_id ? c.image_id : "", "State", state, "Config", config,
-				   "HostConfig", host);
+				   "HostConfig", host, "RestartCount", (json_int_t)c.restart_count);
 	if (!docker || json_object_update(o, docker) < 0) {
 		json_decref(docker);
 		err_set(reterr, -ENOMEM, "out of memory");
@@ -453,14 +455,27 @@ int cmd_wait(struct cctl *cctl, int argc, char **argv, char **reterr)
 	return container_verb_run(cctl, &verb, &tmpl, (int)o.n_operands, o.operands, reterr);
 }
 
-static void stop_usage(void)
+/* stop and restart share their options; restart stops first. */
+struct stop_options {
+	const char *verb;
+	struct proto_ref_params tmpl;
+};
+
+static void stop_usage(const char *verb)
 {
-	fputs("Usage:  cctl stop [OPTIONS] CONTAINER [CONTAINER...]\n"
-	      "\n"
-	      "Stop one or more running containers\n"
-	      "\n"
+	if (strcmp(verb, "restart") == 0)
+		fputs("Usage:  cctl restart [OPTIONS] CONTAINER [CONTAINER...]\n"
+		      "\n"
+		      "Restart one or more containers (stop a running one, then start it)\n",
+		      stdout);
+	else
+		fputs("Usage:  cctl stop [OPTIONS] CONTAINER [CONTAINER...]\n"
+		      "\n"
+		      "Stop one or more running containers\n",
+		      stdout);
+	fputs("\n"
 	      "Options:\n"
-	      "  -s, --signal SIGNAL   Signal to send to the container (default \"TERM\")\n"
+	      "  -s, --signal SIGNAL   Signal to send to the container (default: its stop signal, else \"TERM\")\n"
 	      "  -t, --time SECONDS    Seconds to wait before killing the container (default 10, at most 3600)\n"
 	      "      --help            Print usage\n",
 	      stdout);
@@ -468,14 +483,15 @@ static void stop_usage(void)
 
 static int stop_option(struct opts *o, int key, void *userdata, char **reterr)
 {
-	struct proto_ref_params *tmpl = userdata;
+	struct stop_options *so = userdata;
+	struct proto_ref_params *tmpl = &so->tmpl;
 	char *end;
 	long v;
 
 	switch (key) {
 	case OPT_KEY_SIGNAL:
 		if (parse_signal(o->arg, &tmpl->signal) < 0)
-			return opts_usage_error(reterr, "stop", "invalid signal: %s", o->arg);
+			return opts_usage_error(reterr, so->verb, "invalid signal: %s", o->arg);
 		return 0;
 	case OPT_KEY_TIME:
 		errno = 0;
@@ -488,7 +504,7 @@ static int stop_option(struct opts *o, int key, void *userdata, char **reterr)
 		return 0;
 	}
 	if (o->flag)
-		stop_usage();
+		stop_usage(so->verb);
 	return o->flag ? 1 : 0;
 }
 
@@ -514,7 +530,8 @@ static bool stop_report(char **refs, struct conn_msg *replies, bool *answered, i
 /* The stops are all sent before any reply is read: the daemon runs their grace periods side by
  * side, so stopping n containers takes the longest period, not their sum (docker stops them in
  * parallel too). */
-static int stop_run(struct cctl *cctl, const struct proto_ref_params *tmpl, int nrefs, char **refs, char **reterr)
+static int stop_run(struct cctl *cctl, const char *method, const struct proto_ref_params *tmpl, int nrefs, char **refs,
+		    char **reterr)
 {
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_free_ json_int_t *ids = calloc((size_t)nrefs, sizeof(*ids));
@@ -531,10 +548,10 @@ static int stop_run(struct cctl *cctl, const struct proto_ref_params *tmpl, int 
 	for (int i = 0; r >= 0 && i < nrefs; i++) {
 		struct proto_ref_params ref = *tmpl;
 		ref.ref = refs[i];
-		json_t *params = proto_ref_params_encode(PROTO_M_STOP, &ref);
+		json_t *params = proto_ref_params_encode(method, &ref);
 		if (!params)
 			r = err_set(reterr, -ENOMEM, "out of memory");
-		else if ((r = conn_send(&conn, PROTO_M_STOP, params, NULL, 0, &ids[i], reterr)) >= 0)
+		else if ((r = conn_send(&conn, method, params, NULL, 0, &ids[i], reterr)) >= 0)
 			pending++;
 	}
 	while (r >= 0 && pending > 0) {
@@ -560,7 +577,8 @@ static int stop_run(struct cctl *cctl, const struct proto_ref_params *tmpl, int 
 	return failed ? 1 : 0;
 }
 
-int cmd_stop(struct cctl *cctl, int argc, char **argv, char **reterr)
+/* stop and restart: all requests first, the replies in order (see stop_run). */
+static int stop_verb(struct cctl *cctl, const char *verb, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
 		{ OPT_KEY_SIGNAL, 's', "signal", OPT_VALUE },
@@ -570,12 +588,23 @@ int cmd_stop(struct cctl *cctl, int argc, char **argv, char **reterr)
 		{}
 	};
 	_cleanup_(opts_done) struct opts o;
-	struct proto_ref_params tmpl = { .signal = 0, .timeout = PROTO_STOP_TIMEOUT_DEFAULT };
+	struct stop_options so = { .verb = verb, .tmpl = { .signal = 0, .timeout = PROTO_STOP_TIMEOUT_DEFAULT } };
 
-	int r = container_parse(argc, argv, "stop", options, stop_option, &tmpl, &o, reterr);
+	int r = container_parse(argc, argv, verb, options, stop_option, &so, &o, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	return stop_run(cctl, &tmpl, (int)o.n_operands, o.operands, reterr);
+	return stop_run(cctl, strcmp(verb, "restart") == 0 ? PROTO_M_RESTART : PROTO_M_STOP, &so.tmpl,
+			(int)o.n_operands, o.operands, reterr);
+}
+
+int cmd_stop(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	return stop_verb(cctl, "stop", argc, argv, reterr);
+}
+
+int cmd_restart(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	return stop_verb(cctl, "restart", argc, argv, reterr);
 }
 
 static void top_usage(void)

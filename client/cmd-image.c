@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,18 +20,125 @@
 
 static void import_usage(void)
 {
-	fputs("Usage:  cctl import NAME[:TAG] FILE|-\n"
+	fputs("Usage:  cctl import [OPTIONS] NAME[:TAG] FILE|-\n"
 	      "\n"
 	      "Import a root filesystem tarball (.tar, optionally compressed: .tar.gz, .tar.xz, ...)\n"
 	      "as a one-layer image. \"-\" reads the tarball from stdin. cctl opens FILE itself and\n"
 	      "passes the open file to containd, which never opens a path a client names.\n"
 	      "\n"
 	      "Options:\n"
-	      "      --help   Print usage\n",
+	      "  -c, --change INSTRUCTION   Apply a Dockerfile instruction to the image: CMD, ENTRYPOINT\n"
+	      "                             (JSON array or shell form), ENV KEY=VALUE, WORKDIR, USER,\n"
+	      "                             STOPSIGNAL (repeatable)\n"
+	      "      --help                 Print usage\n",
 	      stdout);
 }
 
-enum { IMAGE_OPT_HELP = 1, IMAGE_OPT_QUIET, IMAGE_OPT_NO_TRUNC, IMAGE_OPT_FORCE };
+enum { IMAGE_OPT_HELP = 1, IMAGE_OPT_QUIET, IMAGE_OPT_NO_TRUNC, IMAGE_OPT_FORCE, IMAGE_OPT_CHANGE };
+
+/* CMD and ENTRYPOINT as a Dockerfile has them: a JSON array of strings, or a shell command
+ * (run with /bin/sh -c). */
+static int change_command(const char *arg, char ***ret, char **reterr)
+{
+	json_auto_t *a = NULL;
+	strv_free(TAKE_PTR(*ret));
+	if (*arg == '[') {
+		json_error_t jerr;
+		size_t i;
+		json_t *v;
+		a = json_loads(arg, 0, &jerr);
+		if (!json_is_array(a))
+			return opts_usage_error(reterr, "import", "invalid JSON array in --change: %s", arg);
+		*ret = calloc(json_array_size(a) + 1, sizeof(char *));
+		if (!*ret)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		json_array_foreach(a, i, v) {
+			if (!json_is_string(v))
+				return opts_usage_error(reterr, "import", "--change: the array must hold strings: %s", arg);
+			if (!((*ret)[i] = strdup(json_string_value(v))))
+				return err_set(reterr, -ENOMEM, "out of memory");
+		}
+		return 0;
+	}
+	*ret = calloc(4, sizeof(char *));
+	if (!*ret || !((*ret)[0] = strdup("/bin/sh")) || !((*ret)[1] = strdup("-c")) || !((*ret)[2] = strdup(arg)))
+		return err_set(reterr, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Appends entry (taken over) to a NULL-terminated vector. */
+static int strv_push(char ***v, char *entry)
+{
+	size_t n = 0;
+	while (*v && (*v)[n])
+		n++;
+	char **nv = reallocarray(*v, n + 2, sizeof(char *));
+	if (!nv) {
+		free(entry);
+		return -ENOMEM;
+	}
+	nv[n] = entry;
+	nv[n + 1] = NULL;
+	*v = nv;
+	return 0;
+}
+
+/* ENV KEY=VALUE [KEY=VALUE...] or ENV KEY VALUE. */
+static int change_env(const char *arg, char ***env, char **reterr)
+{
+	_cleanup_free_ char *copy = strdup(arg);
+	char *save = NULL;
+	if (!copy)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (!strchr(arg, '=') || strcspn(arg, " \t") < strcspn(arg, "=")) {
+		/* ENV KEY VALUE: the rest of the line is the value. */
+		size_t k = strcspn(arg, " \t");
+		const char *v = arg + k + strspn(arg + k, " \t");
+		if (k == 0 || !*v)
+			return opts_usage_error(reterr, "import", "--change ENV needs KEY=VALUE or KEY VALUE: %s", arg);
+		_cleanup_free_ char *entry = NULL;
+		if (asprintf(&entry, "%.*s=%s", (int)k, arg, v) < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		return strv_push(env, TAKE_PTR(entry)) < 0 ? err_set(reterr, -ENOMEM, "out of memory") : 0;
+	}
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (!strchr(w, '=') || *w == '=')
+			return opts_usage_error(reterr, "import", "--change ENV: \"%s\" is not KEY=VALUE", w);
+		char *dup = strdup(w);
+		if (!dup || strv_push(env, TAKE_PTR(dup)) < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* One --change: a Dockerfile instruction the image config takes. */
+static int import_change(const char *arg, struct proto_image_config *c, char **reterr)
+{
+	size_t k = strcspn(arg, " \t");
+	const char *rest = arg + k + strspn(arg + k, " \t");
+	char **target = NULL;
+	if (!*rest)
+		return opts_usage_error(reterr, "import", "--change \"%s\": the instruction needs an argument", arg);
+	if (k == 3 && strncasecmp(arg, "CMD", 3) == 0)
+		return change_command(rest, &c->cmd, reterr);
+	if (k == 10 && strncasecmp(arg, "ENTRYPOINT", 10) == 0)
+		return change_command(rest, &c->entrypoint, reterr);
+	if (k == 3 && strncasecmp(arg, "ENV", 3) == 0)
+		return change_env(rest, &c->env, reterr);
+	if (k == 7 && strncasecmp(arg, "WORKDIR", 7) == 0)
+		target = &c->workdir;
+	else if (k == 4 && strncasecmp(arg, "USER", 4) == 0)
+		target = &c->user;
+	else if (k == 10 && strncasecmp(arg, "STOPSIGNAL", 10) == 0)
+		target = &c->stop_signal;
+	else
+		return opts_usage_error(reterr, "import",
+					"--change \"%.*s\": expected CMD, ENTRYPOINT, ENV, WORKDIR, USER or STOPSIGNAL",
+					(int)k, arg);
+	free(*target);
+	*target = strdup(rest);
+	return *target ? 0 : err_set(reterr, -ENOMEM, "out of memory");
+}
 
 /* Parses a verb's options (anywhere on the line). Returns 1 when --help was printed, with
  * *flags holding the value of each flag option by key (bit 1 << key). */
@@ -59,16 +167,28 @@ static int image_parse(int argc, char **argv, const char *verb, const struct opt
 int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
+		{ IMAGE_OPT_CHANGE, 'c', "change", OPT_VALUE },
 		{ IMAGE_OPT_HELP, 0, "help", OPT_FLAG },
 		{}
 	};
 	_cleanup_(opts_done) struct opts o;
-	unsigned flags;
-	int r;
+	_cleanup_(proto_image_config_done) struct proto_image_config config = { .cmd = NULL };
+	bool changed = false;
+	int key, r;
 
-	r = image_parse(argc, argv, "import", options, import_usage, &flags, &o, reterr);
-	if (r != 0)
-		return r > 0 ? 0 : r;
+	opts_init(&o, options, "import", true, argc, argv);
+	while ((key = opts_next(&o, reterr)) > 0) {
+		if (key == IMAGE_OPT_CHANGE) {
+			if ((r = import_change(o.arg, &config, reterr)) < 0)
+				return r;
+			changed = true;
+		} else if (o.flag) {
+			import_usage();
+			return 0;
+		}
+	}
+	if (key < 0)
+		return key;
 	if (o.n_operands != 2)
 		return opts_usage_error(reterr, "import", "\"cctl import\" requires exactly 2 arguments.");
 	const char *name = o.operands[0], *path = o.operands[1];
@@ -89,7 +209,10 @@ int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 	r = conn_open(cctl->socket_path, &conn, reterr);
 	if (r < 0)
 		return r;
-	struct proto_import_params p = { .name = name };
+	json_auto_t *config_json = changed ? proto_image_config_encode(&config) : NULL;
+	if (changed && !config_json)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	struct proto_import_params p = { .name = name, .config = config_json };
 	json_t *params = proto_import_params_encode(&p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");

@@ -47,7 +47,7 @@ static int ps_compare(const void *a, const void *b)
 }
 
 /* The STATUS column: "Up 3 seconds", "Up 3 seconds (Paused)", "Exited (0) 2 minutes ago",
- * "Created". */
+ * "Restarting (1) 1 second ago", "Created". */
 static void ps_status(const struct proto_container_info *c, time_t now, char *buf, size_t size)
 {
 	char when[64];
@@ -65,7 +65,8 @@ static void ps_status(const struct proto_container_info *c, time_t now, char *bu
 		}
 	} else if (c->finished_at) {
 		format_ago(c->finished_at, now, when, sizeof(when));
-		snprintf(buf, size, "Exited (%d) %s", c->exit_code, when);
+		snprintf(buf, size, "%s (%d) %s", strcmp(c->state, "restarting") == 0 ? "Restarting" : "Exited", c->exit_code,
+			 when);
 	} else {
 		/* "created", or a state this client does not know: show it capitalized. */
 		snprintf(buf, size, "%s", c->state);

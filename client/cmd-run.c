@@ -16,6 +16,7 @@
 #include "client/conn.h"
 #include "client/opts.h"
 #include "client/run-security.h"
+#include "client/run.h"
 #include "client/tty.h"
 #include "common/error.h"
 #include "common/macros.h"
@@ -23,52 +24,40 @@
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 
-/* Exit events that arrive before the run reply are kept (up to this many) until we know our id. */
-#define RUN_MAX_EARLY_EXITS 64
-
-struct run {
-	struct cctl *cctl;
-	struct proto_run_params p; /* strings borrowed from argv, except env */
-	char **env;                /* owned; p.env points here */
-	char **labels;             /* owned "KEY=VALUE"; p.labels points here */
-	struct run_security sec;   /* what the security flags collected; p points into it */
-	bool detach, tty;
-
-	struct conn conn;
-	struct attach at;
-	json_int_t run_req;       /* id of the container.run request */
-	char *id;                 /* the container's id, once it started */
-	unsigned pending_signals; /* signals to forward as soon as the id is known */
-	json_t *early_exits;      /* container.exited params that came before the run reply */
-
-	bool exited;
-	int exit_code;
-
-};
-
-static void run_done(struct run *run)
+void run_done(struct run *run)
 {
 	attach_done(&run->at);
 	conn_close(&run->conn);
 	strv_free(run->env);
 	strv_free(run->labels);
+	strv_free(run->entrypoint);
 	run_security_done(&run->sec);
 	free(run->id);
 	json_decref(run->early_exits);
 }
 
-static void usage(void)
+static void usage(const char *verb)
 {
-	fputs("Usage:  cctl run [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
-	      "\n"
-	      "Create and run a new container from an image\n"
-	      "\n"
+	if (strcmp(verb, "create") == 0)
+		fputs("Usage:  cctl create [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
+		      "\n"
+		      "Create a new container (cctl start starts it)\n",
+		      stdout);
+	else
+		fputs("Usage:  cctl run [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
+		      "\n"
+		      "Create and run a new container from an image\n",
+		      stdout);
+	fputs("\n"
 	      "Options:\n"
 	      "      --cap-add CAP                Add a Linux capability (repeatable; ALL for every one)\n"
 	      "      --cap-drop CAP               Drop a Linux capability (repeatable; ALL for every one)\n"
-	      "      --cpus DECIMAL               Number of CPUs (0: no limit)\n"
-	      "  -d, --detach                     Run container in background and print container ID\n"
-	      "      --device-cgroup-rule RULE    Allow a device, e.g. 'c 10:200 rwm' (repeatable)\n"
+	      "      --cpus DECIMAL               Number of CPUs (0: no limit)\n",
+	      stdout);
+	if (strcmp(verb, "run") == 0)
+		fputs("  -d, --detach                     Run container in background and print container ID\n", stdout);
+	fputs("      --device-cgroup-rule RULE    Allow a device, e.g. 'c 10:200 rwm' (repeatable)\n"
+	      "      --entrypoint CMD             Overwrite the default ENTRYPOINT of the image (\"\": none)\n"
 	      "  -e, --env KEY=VALUE              Set environment variables (KEY alone: take it from cctl's)\n"
 	      "  -h, --hostname NAME              Container host name\n"
 	      "      --init                       Run an init inside the container that forwards signals\n"
@@ -79,10 +68,13 @@ static void usage(void)
 	      "      --name NAME                  Assign a name to the container\n"
 	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
 	      "      --privileged                 Give extended privileges to this container\n"
+	      "      --restart POLICY             Restart policy when the container exits: no, on-failure[:N],\n"
+	      "                                   always, unless-stopped (default \"no\")\n"
 	      "      --rm                         Automatically remove the container when it exits\n"
 	      "      --security-opt OPT           Security options: no-new-privileges[=true|false],\n"
 	      "                                   seccomp=unconfined, seccomp=PROFILE.json (read by cctl),\n"
 	      "                                   systempaths=unconfined\n"
+	      "      --stop-signal SIGNAL         Signal to stop the container (default: the image's, or TERM)\n"
 	      "  -t, --tty                        Allocate a pseudo-TTY\n"
 	      "      --ulimit NAME=SOFT[:HARD]    Ulimit options, e.g. nofile=1024:2048 (-1: unlimited)\n"
 	      "  -u, --user UID[:GID]             Numeric user and group to run as\n"
@@ -105,14 +97,14 @@ static int run_add_label(struct run *run, const char *arg, char **reterr)
 	if (!key)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	if (proto_label_check(key, eq ? eq + 1 : "", &why) < 0)
-		return opts_usage_error(reterr, "run", "invalid argument \"%s\" for \"-l, --label\" flag: %s", arg, why);
+		return opts_usage_error(reterr, run->verb, "invalid argument \"%s\" for \"-l, --label\" flag: %s", arg, why);
 	if (asprintf(&entry, "%s=%s", key, eq ? eq + 1 : "") < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	size_t n = 0;
 	while (run->labels && run->labels[n])
 		n++;
 	if (n >= PROTO_MAX_LABELS)
-		return opts_usage_error(reterr, "run", "too many labels (at most %d)", PROTO_MAX_LABELS);
+		return opts_usage_error(reterr, run->verb, "too many labels (at most %d)", PROTO_MAX_LABELS);
 	char **nv = reallocarray(run->labels, n + 2, sizeof(char *));
 	if (!nv)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -144,6 +136,9 @@ enum {
 	ARG_ULIMIT,
 	ARG_USERNS,
 	ARG_DEVICE_CGROUP_RULE,
+	ARG_ENTRYPOINT,
+	ARG_RESTART,
+	ARG_STOP_SIGNAL,
 	ARG_HELP,
 };
 
@@ -169,6 +164,9 @@ static const struct opt run_options[] = {
 	{ ARG_ULIMIT, 0, "ulimit", OPT_VALUE },
 	{ ARG_USERNS, 0, "userns", OPT_VALUE },
 	{ ARG_DEVICE_CGROUP_RULE, 0, "device-cgroup-rule", OPT_VALUE },
+	{ ARG_ENTRYPOINT, 0, "entrypoint", OPT_VALUE },
+	{ ARG_RESTART, 0, "restart", OPT_VALUE },
+	{ ARG_STOP_SIGNAL, 0, "stop-signal", OPT_VALUE },
 	{ ARG_HELP, 0, "help", OPT_FLAG },
 	{}
 };
@@ -216,12 +214,12 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		*(key == ARG_NAME ? &p->name : &p->hostname) = (char *)arg;
 		return 0;
 	case ARG_ENV:
-		return opts_env_add(&run->env, "run", arg, reterr);
+		return opts_env_add(&run->env, run->verb, arg, reterr);
 	case ARG_LABEL:
 		return run_add_label(run, arg, reterr);
 	case ARG_WORKDIR:
 		if (arg[0] != '/')
-			return opts_usage_error(reterr, "run", "the working directory '%s' is invalid, "
+			return opts_usage_error(reterr, run->verb, "the working directory '%s' is invalid, "
 						"it needs to be an absolute path", arg);
 		p->workdir = (char *)arg;
 		return 0;
@@ -272,23 +270,50 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		else
 			return opts_invalid_argument(o, reterr, "expected \"host\" or \"auto\"");
 		return 0;
+	case ARG_ENTRYPOINT:
+		/* Docker's --entrypoint is one word, not split: "" means none at all. */
+		strv_free(run->entrypoint);
+		run->entrypoint = calloc(2, sizeof(char *));
+		if (!run->entrypoint || (*arg && !(run->entrypoint[0] = strdup(arg))))
+			return err_set(reterr, -ENOMEM, "out of memory");
+		p->entrypoint_set = true;
+		return 0;
+	case ARG_RESTART: {
+		_cleanup_free_ char *why = NULL;
+		if (proto_restart_parse(arg, &p->restart, &p->restart_max, &why) < 0)
+			return opts_usage_error(reterr, run->verb, "%s", why);
+		return 0;
+	}
+	case ARG_STOP_SIGNAL: {
+		int sig;
+		if (parse_signal(arg, &sig) < 0 || sig <= 0)
+			return opts_invalid_argument(o, reterr, "unknown signal");
+		p->stop_signal = (char *)arg;
+		return 0;
+	}
 	case ARG_HELP:
 		if (!o->flag)
 			return 0;
-		usage();
+		usage(run->verb);
 		return 1;
 	}
-	return opts_usage_error(reterr, "run", "unhandled option %d", key);
+	return opts_usage_error(reterr, run->verb, "unhandled option %d", key);
+}
+
+static bool p_rm_restart_conflict(const struct proto_run_params *p)
+{
+	return p->rm && p->restart != PROTO_RESTART_NO;
 }
 
 /* Parses options up to the image (the command's own options stay its own). Returns 1 when
  * --help was printed. */
-static int run_parse(struct run *run, int argc, char **argv, char **reterr)
+int run_parse(struct run *run, const char *verb, int argc, char **argv, char **reterr)
 {
 	_cleanup_(opts_done) struct opts o;
 	int key, r;
 
-	opts_init(&o, run_options, "run", false, argc, argv);
+	run->verb = verb;
+	opts_init(&o, run_options, verb, false, argc, argv);
 	while ((key = opts_next(&o, reterr)) > 0) {
 		r = run_option(run, &o, key, reterr);
 		if (r != 0)
@@ -297,12 +322,15 @@ static int run_parse(struct run *run, int argc, char **argv, char **reterr)
 	if (key < 0)
 		return key;
 	if (o.n_operands < 1)
-		return opts_usage_error(reterr, "run", "\"cctl run\" requires at least 1 argument.");
+		return opts_usage_error(reterr, verb, "\"cctl %s\" requires at least 1 argument.", verb);
+	if (p_rm_restart_conflict(&run->p))
+		return opts_usage_error(reterr, verb, "conflicting options: cannot specify both --restart and --rm");
 	/* The operands are the tail of argv, which is NULL-terminated. */
 	run->p.image = o.operands[0];
 	run->p.cmd = o.n_operands > 1 ? argv + (argc - (int)o.n_operands) + 1 : NULL;
 	run->p.env = run->env;
 	run->p.labels = run->labels;
+	run->p.entrypoint = run->entrypoint;
 	run_security_apply(&run->sec, &run->p);
 	return 0;
 }
@@ -471,7 +499,7 @@ static const struct attach_ops run_attach_ops = {
 	.hangup = run_hangup,
 };
 
-static void run_tty_size(struct run *run)
+void run_tty_size(struct run *run)
 {
 	run->at.term_fd = tty_local_size(&run->p.tty_rows, &run->p.tty_cols);
 }
@@ -482,18 +510,33 @@ static int run_setup_tty(struct run *run, char **reterr)
 	return tty_attach_prepare(run->at.term_fd, run->p.interactive, reterr);
 }
 
+int run_attached(struct run *run, const char *method, json_t *params, int *fds, unsigned nfds, char **reterr)
+{
+	int r = run_setup_signals(run, reterr);
+	if (r == 0 && run->tty)
+		r = run_setup_tty(run, reterr);
+	if (r < 0) {
+		json_decref(params);
+		return r;
+	}
+	r = conn_send(&run->conn, method, params, fds, nfds, &run->run_req, reterr);
+	if (r < 0)
+		return r;
+	r = attach_loop(&run->at, &run_attach_ops, run, reterr);
+	if (r < 0)
+		return r;
+	tty_raw_restore();
+	return run->exit_code;
+}
+
 int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	_cleanup_(run_done) struct run run = {
-		.cctl = cctl,
-		.conn = CONN_INIT,
-		.at = ATTACH_INIT(&run.conn),
-	};
+	_cleanup_(run_done) struct run run = RUN_INIT(cctl, run);
 	int fds[3];
 	unsigned nfds = 0;
 	int r;
 
-	r = run_parse(&run, argc, argv, reterr);
+	r = run_parse(&run, "run", argc, argv, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 
@@ -522,24 +565,11 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return 0;
 	}
 
-	r = run_setup_signals(&run, reterr);
-	if (r < 0)
-		return r;
-	if (run.tty) {
-		r = run_setup_tty(&run, reterr);
-		if (r < 0)
-			return r;
-	}
+	/* The pty's size goes with the request. */
+	if (run.tty)
+		run_tty_size(&run);
 	json_t *params = proto_run_params_encode(&run.p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	r = conn_send(&run.conn, PROTO_M_RUN, params, fds, nfds, &run.run_req, reterr);
-	if (r < 0)
-		return r;
-
-	r = attach_loop(&run.at, &run_attach_ops, &run, reterr);
-	if (r < 0)
-		return r;
-	tty_raw_restore();
-	return run.exit_code;
+	return run_attached(&run, PROTO_M_RUN, params, fds, nfds, reterr);
 }

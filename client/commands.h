@@ -20,6 +20,9 @@ typedef int (*cctl_verb_fn)(struct cctl *cctl, int argc, char **argv, char **ret
 
 int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_exec(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_create(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_start(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_restart(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_rm(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_kill(struct cctl *cctl, int argc, char **argv, char **reterr);

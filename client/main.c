@@ -26,6 +26,9 @@ struct verb {
 static const struct verb main_verbs[] = {
 	{ "run", cmd_run, "Create and run a new container from an image" },
 	{ "exec", cmd_exec, "Execute a command in a running container" },
+	{ "create", cmd_create, "Create a new container" },
+	{ "start", cmd_start, "Start one or more stopped containers" },
+	{ "restart", cmd_restart, "Restart one or more containers" },
 	{ "ps", cmd_ps, "List containers" },
 	{ "rm", cmd_rm, "Remove one or more containers" },
 	{ "kill", cmd_kill, "Kill one or more running containers" },
@@ -47,6 +50,9 @@ static const struct verb main_verbs[] = {
 static const struct verb container_verbs[] = {
 	{ "run", cmd_run, "Create and run a new container from an image" },
 	{ "exec", cmd_exec, "Execute a command in a running container" },
+	{ "create", cmd_create, "Create a new container" },
+	{ "start", cmd_start, "Start one or more stopped containers" },
+	{ "restart", cmd_restart, "Restart one or more containers" },
 	{ "ls", cmd_ps, "List containers" },
 	{ "list", cmd_ps, NULL },
 	{ "ps", cmd_ps, NULL },

@@ -4,6 +4,7 @@
  * event bus, so the container domain never knows a connection. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +24,6 @@
 #include "protocol/messages.h"
 #include "runtime/caps.h"
 #include "runtime/procps.h"
-
-enum wait_kind {
-	WAIT_RUN,    /* owed the run reply, then the exit event */
-	WAIT_EXITED, /* owed the exit event (a run that was answered) */
-	WAIT_EXIT,   /* container.wait: owed a result at exit */
-	WAIT_REMOVE, /* container.remove: owed a result once it is gone */
-};
 
 struct api_wait {
 	enum wait_kind kind;
@@ -52,12 +46,12 @@ static void wait_free(struct api_wait *w)
  * walk every container event makes over the waits) without bound, one small request at a time. */
 #define API_MAX_WAITS_PER_CONN REGISTRY_MAX_CONTAINERS
 
-static int wait_add(struct api *api, enum wait_kind kind, struct container *ct, struct conn *c, json_t *id)
+int api_wait_add(struct api *api, enum wait_kind kind, struct container *ct, struct conn *c, json_t *id)
 {
-	if (kind == WAIT_EXIT || kind == WAIT_REMOVE) {
+	if (kind != WAIT_RUN && kind != WAIT_EXITED) {
 		unsigned n = 0;
 		for (struct api_wait *w = api->waits; w; w = w->next)
-			n += !w->dead && w->conn == c && (w->kind == WAIT_EXIT || w->kind == WAIT_REMOVE);
+			n += !w->dead && w->conn == c && w->kind != WAIT_RUN && w->kind != WAIT_EXITED;
 		if (n >= API_MAX_WAITS_PER_CONN)
 			return -EUSERS;
 	}
@@ -69,7 +63,7 @@ static int wait_add(struct api *api, enum wait_kind kind, struct container *ct, 
 	return 0;
 }
 
-static void wait_add_failed(struct conn *c, json_t *id, int r)
+void api_wait_add_failed(struct conn *c, json_t *id, int r)
 {
 	if (r == -EUSERS)
 		conn_send_error(c, id, PROTO_E_LIMIT, NULL,
@@ -86,7 +80,7 @@ static void timestamp(const struct timespec *ts, char *buf, size_t size)
 		format_rfc3339(ts, buf, size);
 }
 
-static json_t *exit_json(const struct container *ct)
+json_t *api_exit_json(const struct container *ct)
 {
 	char started[64], finished[64];
 	timestamp(&ct->started, started, sizeof(started));
@@ -185,6 +179,9 @@ json_t *api_container_info(const struct container *ct)
 		.init = ct->cfg.init,
 		.labels = ct->cfg.labels,
 		.security = &si,
+		.restart_policy = container_restart_name(ct->cfg.restart),
+		.restart_max = ct->cfg.restart_max,
+		.restart_count = ct->restart_count,
 	};
 	json_t *o = proto_container_info_encode(&info);
 	json_decref(cmd);
@@ -196,7 +193,7 @@ static void reply_started(struct api_wait *w)
 	struct container *ct = w->ct;
 	struct proto_run_result res = { .id = ct->id, .name = ct->name, .pid = ct->proc.pid };
 	int fd = -1;
-	if (ct->pty_master >= 0) {
+	if (ct->pty_master >= 0 && w->kind == WAIT_RUN) {
 		/* The client gets its own copy; ours keeps the terminal alive if the client goes. */
 		fd = fcntl(ct->pty_master, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0) {
@@ -208,11 +205,35 @@ static void reply_started(struct api_wait *w)
 	conn_send_result(w->conn, w->id, proto_run_result_encode(&res), &fd, fd >= 0 ? 1 : 0);
 }
 
+/* container.restart: the container exited, now it starts again (once its cleanup is done) and
+ * the wait becomes the start's. Returns true when the wait is done (the start failed). */
+static bool restart_after_exit(struct api_wait *w)
+{
+	_cleanup_free_ char *err = NULL;
+	int none[3] = { -1, -1, -1 };
+	int r = container_start(w->ct, none, false, &err);
+	if (r < 0) {
+		conn_send_error(w->conn, w->id, PROTO_E_START, proto_start_error_data(125), "%s",
+				err ? err : "cannot start the container");
+		return true;
+	}
+	if (r == 1) {
+		reply_started(w);
+		return true;
+	}
+	w->kind = WAIT_START;
+	return false;
+}
+
 /* Answers what is owed for one event; returns true when the wait is done. */
 static bool wait_on_event(struct api_wait *w, const struct container_event *ev)
 {
 	switch (ev->type) {
 	case CONTAINER_EV_STARTED:
+		if (w->kind == WAIT_START) {
+			reply_started(w);
+			return true;
+		}
 		if (w->kind != WAIT_RUN)
 			return false;
 		reply_started(w);
@@ -220,24 +241,31 @@ static bool wait_on_event(struct api_wait *w, const struct container_event *ev)
 		json_decref(TAKE_PTR(w->id));
 		return false;
 	case CONTAINER_EV_START_FAILED:
-		if (w->kind != WAIT_RUN)
+		if (w->kind != WAIT_RUN && w->kind != WAIT_START)
 			return false;
 		conn_send_error(w->conn, w->id, PROTO_E_START, proto_start_error_data(ev->exit_code), "%s",
 				ev->message ? ev->message : "start failed");
 		return true;
 	case CONTAINER_EV_EXITED:
+		if (w->kind == WAIT_RESTART)
+			return restart_after_exit(w);
 		if (w->kind == WAIT_EXITED)
-			conn_send_event(w->conn, PROTO_EV_EXITED, exit_json(ev->ct));
+			conn_send_event(w->conn, PROTO_EV_EXITED, api_exit_json(ev->ct));
 		else if (w->kind == WAIT_EXIT)
-			conn_send_result(w->conn, w->id, exit_json(ev->ct), NULL, 0);
+			conn_send_result(w->conn, w->id, api_exit_json(ev->ct), NULL, 0);
 		else
 			return false;
 		return true;
 	case CONTAINER_EV_REMOVED:
 		if (w->kind == WAIT_REMOVE)
 			conn_send_result(w->conn, w->id, NULL, NULL, 0);
+		else if (w->kind == WAIT_START || w->kind == WAIT_RESTART)
+			conn_send_error(w->conn, w->id, PROTO_E_NOT_FOUND, NULL, "container %s was removed before it started",
+					ev->ct->name);
 		/* Nothing can be owed for a container that is gone. */
 		return true;
+	case CONTAINER_EV_RESTART:
+		return false;
 	}
 	return false;
 }
@@ -256,7 +284,7 @@ static void waits_sweep(struct api *api)
 }
 
 /* Forgets the wait just added for a request that failed after all. */
-static void wait_drop(struct api *api, enum wait_kind kind, struct container *ct, struct conn *c, json_t *id)
+void api_waits_drop(struct api *api, enum wait_kind kind, struct container *ct, struct conn *c, json_t *id)
 {
 	for (struct api_wait *w = api->waits; w; w = w->next)
 		if (w->kind == kind && w->ct == ct && w->conn == c && w->id == id && !w->dead) {
@@ -319,7 +347,7 @@ int api_check_stdio_fd(int fd, int i, char **reterr)
 }
 
 /* Translates container.run params into the domain's configuration, taking the strings over. */
-static int config_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr)
+int api_config_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = TAKE_PTR(p->name);
@@ -347,6 +375,14 @@ static int config_from_params(struct proto_run_params *p, struct container_confi
 	cfg->system_paths_unconfined = p->system_paths_unconfined;
 	cfg->device_rules = TAKE_PTR(p->device_cgroup_rules);
 	cfg->labels = TAKE_PTR(p->labels);
+	cfg->entrypoint = TAKE_PTR(p->entrypoint);
+	cfg->entrypoint_set = p->entrypoint_set;
+	cfg->stop_signal = TAKE_PTR(p->stop_signal);
+	cfg->restart = p->restart == PROTO_RESTART_ON_FAILURE	  ? CONTAINER_RESTART_ON_FAILURE
+		       : p->restart == PROTO_RESTART_ALWAYS	  ? CONTAINER_RESTART_ALWAYS
+		       : p->restart == PROTO_RESTART_UNLESS_STOPPED ? CONTAINER_RESTART_UNLESS_STOPPED
+								  : CONTAINER_RESTART_NO;
+	cfg->restart_max = p->restart_max;
 	cfg->userns = p->userns == PROTO_USERNS_HOST ? strdup("host") : p->userns == PROTO_USERNS_AUTO ? strdup("auto") : NULL;
 	int r = 0;
 	if (p->seccomp == PROTO_SECCOMP_CUSTOM && !(cfg->seccomp_profile = json_dumps(p->seccomp_profile, JSON_COMPACT)))
@@ -372,7 +408,7 @@ static int config_from_params(struct proto_run_params *p, struct container_confi
 	return r;
 }
 
-static const char *run_error_code(int r)
+const char *api_run_error_code(int r)
 {
 	switch (r) {
 	case -EEXIST:
@@ -437,7 +473,7 @@ void api_run(struct api *api, struct conn *c, struct proto_request *req, struct 
 	}
 	struct container_config cfg;
 	struct container *ct;
-	r = config_from_params(&p, &cfg, &err);
+	r = api_config_from_params(&p, &cfg, &err);
 	if (r < 0) {
 		container_config_done(&cfg);
 		for (unsigned k = 0; k < 3; k++)
@@ -447,18 +483,18 @@ void api_run(struct api *api, struct conn *c, struct proto_request *req, struct 
 	}
 	r = container_run(api->reg, &cfg, image, stdio, &ct, &err);
 	if (r < 0) {
-		const char *code = run_error_code(r);
+		const char *code = api_run_error_code(r);
 		conn_send_error(c, req->id, code, strcmp(code, PROTO_E_START) == 0 ? proto_start_error_data(125) : NULL,
 				"%s", err ? err : "cannot create the container");
 		return;
 	}
 	/* Its start (or die) comes from the monitor later, through the bus. */
 	api_events_emit(api, "create", ct);
-	if (wait_add(api, WAIT_RUN, ct, c, req->id) < 0)
+	if (api_wait_add(api, WAIT_RUN, ct, c, req->id) < 0)
 		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory (the container runs: %s)", ct->name);
 }
 
-static struct container *find_container(struct api *api, struct conn *c, struct proto_request *req,
+struct container *api_find_container(struct api *api, struct conn *c, struct proto_request *req,
 					struct proto_ref_params *p)
 {
 	_cleanup_free_ char *err = NULL;
@@ -488,7 +524,7 @@ void api_list(struct api *api, struct conn *c, struct proto_request *req, struct
 	}
 	json_t *a = json_array();
 	for (struct container *ct = api->reg->list; a && ct; ct = ct->next)
-		if (!ct->removing && (p.all || ct->state == CONTAINER_RUNNING))
+		if (!ct->removing && (p.all || ct->state == CONTAINER_RUNNING || ct->ev_restart))
 			json_array_append_new(a, api_container_info(ct));
 	conn_send_result(c, req->id, proto_container_list_encode(a), NULL, 0);
 }
@@ -496,7 +532,7 @@ void api_list(struct api *api, struct conn *c, struct proto_request *req, struct
 void api_inspect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
 	struct proto_ref_params p;
-	struct container *ct = find_container(api, c, req, &p);
+	struct container *ct = api_find_container(api, c, req, &p);
 	if (ct)
 		conn_send_result(c, req->id, api_container_info(ct), NULL, 0);
 }
@@ -505,13 +541,25 @@ void api_kill(struct api *api, struct conn *c, struct proto_request *req, struct
 {
 	struct proto_ref_params p;
 	_cleanup_free_ char *err = NULL;
-	struct container *ct = find_container(api, c, req, &p);
+	struct container *ct = api_find_container(api, c, req, &p);
 	if (!ct)
 		return;
+	/* docker kill: SIGKILL or the container's stop signal ends it for good, so its restart
+	 * policy is off until a user starts it again; another signal (USR1, HUP) leaves the policy
+	 * alone. A container waiting for its restart has no process: the kill only cancels it. */
+	bool fatal = p.signal == SIGKILL || p.signal == container_stop_signal(ct);
+	if (fatal && ct->ev_restart && !pidref_is_set(&ct->proc)) {
+		container_restart_cancel(ct, true);
+		api_events_emit(api, "kill", ct);
+		conn_send_result(c, req->id, NULL, NULL, 0);
+		return;
+	}
 	int r = container_kill(ct, p.signal, &err);
 	if (r < 0) {
 		conn_send_error(c, req->id, r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
 	} else {
+		if (fatal)
+			container_restart_cancel(ct, true);
 		api_events_emit(api, "kill", ct);
 		conn_send_result(c, req->id, NULL, NULL, 0);
 	}
@@ -523,7 +571,7 @@ static void pause_or_unpause(struct api *api, struct conn *c, struct proto_reque
 {
 	struct proto_ref_params p;
 	_cleanup_free_ char *err = NULL;
-	struct container *ct = find_container(api, c, req, &p);
+	struct container *ct = api_find_container(api, c, req, &p);
 	if (!ct)
 		return;
 	int r = pause ? container_pause(ct, &err) : container_unpause(ct, &err);
@@ -575,18 +623,18 @@ void api_remove(struct api *api, struct conn *c, struct proto_request *req, stru
 {
 	struct proto_ref_params p;
 	_cleanup_free_ char *err = NULL;
-	struct container *ct = find_container(api, c, req, &p);
+	struct container *ct = api_find_container(api, c, req, &p);
 	if (!ct)
 		return;
 	/* Registered first: the removal may complete before container_remove returns. */
-	int r = wait_add(api, WAIT_REMOVE, ct, c, req->id);
+	int r = api_wait_add(api, WAIT_REMOVE, ct, c, req->id);
 	if (r < 0) {
-		wait_add_failed(c, req->id, r);
+		api_wait_add_failed(c, req->id, r);
 		return;
 	}
 	r = container_remove(ct, p.force, &err);
 	if (r < 0) {
-		wait_drop(api, WAIT_REMOVE, ct, c, req->id);
+		api_waits_drop(api, WAIT_REMOVE, ct, c, req->id);
 		conn_send_error(c, req->id, r == -EBUSY ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
 	}
 }
@@ -597,22 +645,25 @@ void api_stop(struct api *api, struct conn *c, struct proto_request *req, struct
 {
 	struct proto_ref_params p;
 	_cleanup_free_ char *err = NULL;
-	struct container *ct = find_container(api, c, req, &p);
+	struct container *ct = api_find_container(api, c, req, &p);
 	if (!ct)
 		return;
-	if (ct->state == CONTAINER_EXITED) {
-		conn_send_result(c, req->id, exit_json(ct), NULL, 0);
+	/* docker stop: the restart policy leaves the container alone from now on, also when it
+	 * exited already and waits for a restart. */
+	container_restart_cancel(ct, true);
+	if (!pidref_is_set(&ct->proc)) {
+		conn_send_result(c, req->id, api_exit_json(ct), NULL, 0);
 		return;
 	}
 	/* Registered first, as for removals: the answer must not depend on when the exit comes. */
-	int r = wait_add(api, WAIT_EXIT, ct, c, req->id);
+	int r = api_wait_add(api, WAIT_EXIT, ct, c, req->id);
 	if (r < 0) {
-		wait_add_failed(c, req->id, r);
+		api_wait_add_failed(c, req->id, r);
 		return;
 	}
 	r = container_stop(ct, p.signal, p.timeout, &err);
 	if (r < 0) {
-		wait_drop(api, WAIT_EXIT, ct, c, req->id);
+		api_waits_drop(api, WAIT_EXIT, ct, c, req->id);
 		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "%s", err);
 	} else {
 		api_events_emit(api, "stop", ct);
@@ -622,14 +673,14 @@ void api_stop(struct api *api, struct conn *c, struct proto_request *req, struct
 void api_wait(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
 	struct proto_ref_params p;
-	struct container *ct = find_container(api, c, req, &p);
+	struct container *ct = api_find_container(api, c, req, &p);
 	if (!ct)
 		return;
 	int r;
 	if (ct->state == CONTAINER_EXITED)
-		conn_send_result(c, req->id, exit_json(ct), NULL, 0);
-	else if ((r = wait_add(api, WAIT_EXIT, ct, c, req->id)) < 0)
-		wait_add_failed(c, req->id, r);
+		conn_send_result(c, req->id, api_exit_json(ct), NULL, 0);
+	else if ((r = api_wait_add(api, WAIT_EXIT, ct, c, req->id)) < 0)
+		api_wait_add_failed(c, req->id, r);
 }
 
 /* container.top: the processes of a running (or paused) container's cgroup as ps -ef shows them.
@@ -640,7 +691,7 @@ void api_top(struct api *api, struct conn *c, struct proto_request *req, struct 
 	struct proto_ref_params p;
 	_cleanup_free_ char *err = NULL;
 	struct procps_table t = { 0 };
-	struct container *ct = find_container(api, c, req, &p);
+	struct container *ct = api_find_container(api, c, req, &p);
 	if (!ct)
 		return;
 	if (ct->state != CONTAINER_RUNNING || !ct->cg) {

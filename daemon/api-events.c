@@ -224,6 +224,9 @@ static void events_on_container_event(const struct container_event *ev, void *us
 	case CONTAINER_EV_REMOVED:
 		events_publish(evs, event_json("destroy", ev->ct));
 		break;
+	case CONTAINER_EV_RESTART:
+		events_publish(evs, event_json("restart", ev->ct));
+		break;
 	}
 }
 

@@ -22,6 +22,16 @@ struct api_exec;
 
 struct supervisor;
 
+/* What a client is owed about a container, answered from the event bus (api-container.c). */
+enum wait_kind {
+	WAIT_RUN,     /* owed the run (or attached start) reply, then the exit event */
+	WAIT_EXITED,  /* owed the exit event (a run that was answered) */
+	WAIT_EXIT,    /* container.wait and stop: owed a result at exit */
+	WAIT_REMOVE,  /* container.remove: owed a result once it is gone */
+	WAIT_START,   /* container.start (detached) and restart: owed the result once it runs */
+	WAIT_RESTART, /* container.restart: owed a start once it exited */
+};
+
 struct api {
 	struct event_base *base;
 	struct cgroup_manager *cgm;
@@ -57,10 +67,30 @@ void api_unpause(struct api *api, struct conn *c, struct proto_request *req, str
 void api_exec(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_execs_conn_closed(struct api *api, struct conn *c);
 void api_execs_free(struct api *api);
-/* Checks a stdio fd a peer passed (i: 0 stdin, 1 stdout, 2 stderr) before it becomes a container
- * process's: no directories, no O_PATH handles (see api-container.c). */
-int api_check_stdio_fd(int fd, int i, char **reterr);
 
+void api_create(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_start(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_restart(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+
+/* Shared by the container handlers (api-container.c, api-lifecycle.c). */
+struct proto_run_params;
+struct proto_ref_params;
+struct container_config;
+/* Registers a reply owed about ct; -EUSERS past the per-connection cap, -ENOMEM. */
+int api_wait_add(struct api *api, enum wait_kind kind, struct container *ct, struct conn *c, json_t *id);
+void api_wait_add_failed(struct conn *c, json_t *id, int r);
+/* Forgets the wait just added for a request that failed after all. */
+void api_waits_drop(struct api *api, enum wait_kind kind, struct container *ct, struct conn *c, json_t *id);
+/* Refuses a stdio fd a container must not get (a directory, an O_PATH handle). */
+int api_check_stdio_fd(int fd, int i, char **reterr);
+/* container.run params into the domain's configuration (strings taken over, p freed). */
+int api_config_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr);
+/* The error code for a -errno of container_run()/create()/start(). */
+const char *api_run_error_code(int r);
+/* Decodes ref params (no fds allowed) and finds the container, or replies with the error. */
+struct container *api_find_container(struct api *api, struct conn *c, struct proto_request *req,
+				     struct proto_ref_params *p);
+json_t *api_exit_json(const struct container *ct);
 json_t *api_container_info(const struct container *ct);
 /* The event bus sink: answers what is owed to clients. */
 void api_on_container_event(const struct container_event *ev, void *userdata);

@@ -108,6 +108,29 @@ static void import_done(int r, json_t *info, const char *errmsg, void *userdata)
 	pending_import_free(pi);
 }
 
+/* image.import's "config" (checked by the decoder) as the settings of the new image. */
+static int import_config(json_t *o, struct image **ret, char **reterr)
+{
+	struct proto_image_config pc;
+	int r = proto_image_config_decode(o, &pc, reterr);
+	if (r < 0)
+		return r;
+	struct image *img = calloc(1, sizeof(*img));
+	if (!img) {
+		proto_image_config_done(&pc);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	img->cmd = TAKE_PTR(pc.cmd);
+	img->entrypoint = TAKE_PTR(pc.entrypoint);
+	img->env = TAKE_PTR(pc.env);
+	img->workdir = TAKE_PTR(pc.workdir);
+	img->user = TAKE_PTR(pc.user);
+	img->stop_signal = TAKE_PTR(pc.stop_signal);
+	proto_image_config_done(&pc);
+	*ret = img;
+	return 0;
+}
+
 static void api_image_import(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
 	struct proto_import_params p;
@@ -135,7 +158,14 @@ static void api_image_import(struct api *api, struct conn *c, struct proto_reque
 	if (api->imports)
 		api->imports->prev = pi;
 	api->imports = pi;
-	r = image_import_start(api->images, fd, p.name, import_done, pi, &err);
+	struct image *config = NULL;
+	if (p.config && (r = import_config(p.config, &config, &err)) < 0) {
+		close(fd);
+		api_reply_params_error(c, req->id, r, err);
+		pending_import_free(pi);
+		return;
+	}
+	r = image_import_start_config(api->images, fd, p.name, config, import_done, pi, &err);
 	if (r < 0) {
 		conn_send_error(c, req->id, r == -EINVAL ? PROTO_E_PARAMS : PROTO_E_IMPORT, NULL, "%s",
 				err ? err : strerror(-r));
@@ -184,6 +214,9 @@ static const struct {
 	{ PROTO_M_VERSION, api_version },
 	{ PROTO_M_INFO, api_info },
 	{ PROTO_M_RUN, api_run },
+	{ PROTO_M_CREATE, api_create },
+	{ PROTO_M_START, api_start },
+	{ PROTO_M_RESTART, api_restart },
 	{ PROTO_M_LIST, api_list },
 	{ PROTO_M_INSPECT, api_inspect },
 	{ PROTO_M_RENAME, api_rename },
@@ -276,6 +309,8 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 		goto fail;
 	}
 	log_info("cgroup layout: %s", cgroup_manager_layout(api->cgm));
+	/* After the sinks: the starts are published like any other. */
+	registry_start_restartable(api->reg);
 	*ret = api;
 	return 0;
 fail:

@@ -308,7 +308,8 @@ out:
 
 void container_exec_forget(struct container *ct)
 {
-	for (struct container_exec *e = ct->reg->execs; e; e = e->next)
+	/* A record that failed to load never got its registry. */
+	for (struct container_exec *e = ct->reg ? ct->reg->execs : NULL; e; e = e->next)
 		if (e->ct == ct)
 			e->ct = NULL;
 }

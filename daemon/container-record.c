@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/macros.h"
+#include "common/parse.h"
 #include "common/strv.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
@@ -51,6 +52,20 @@ static json_t *config_json(const struct container_config *c)
 			 c->userns, "labels", strv_to_json(c->labels), "init", c->init);
 }
 
+/* What version 2 added to the configuration: the entrypoint, the stop signal, the policy. */
+static json_t *config_json_v2(const struct container_config *c)
+{
+	json_t *o = config_json(c);
+	if (o && (json_object_set_new(o, "entrypoint", c->entrypoint_set ? strv_to_json(c->entrypoint) : json_null()) < 0 ||
+		  json_object_set_new(o, "stop_signal", c->stop_signal ? json_string(c->stop_signal) : json_null()) < 0 ||
+		  json_object_set_new(o, "restart", json_string(container_restart_name(c->restart))) < 0 ||
+		  json_object_set_new(o, "restart_max", json_integer(c->restart_max)) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 void container_record_save(struct container *ct)
 {
 	/* --rm containers are never saved: they go away with their process. */
@@ -63,7 +78,10 @@ void container_record_save(struct container *ct)
 				     "oom_killed", ct->oom_killed, "error", ct->error, "created", ts_ns(&ct->created),
 				     "started", ts_ns(&ct->started), "finished", ts_ns(&ct->finished), "pid",
 				     (json_int_t)ct->proc.pid, "pid_start_time", (json_int_t)ct->proc.start_time, "config",
-				     config_json(&ct->cfg), "spec", spec_to_json(&ct->spec));
+				     config_json_v2(&ct->cfg), "spec", spec_to_json(&ct->spec));
+	if (rec && (json_object_set_new(rec, "restart_count", json_integer(ct->restart_count)) < 0 ||
+		    json_object_set_new(rec, "user_stopped", json_boolean(ct->user_stopped)) < 0))
+		json_decref(TAKE_PTR(rec));
 	if (!rec || !dir || asprintf(&path, "%s/" RECORD_FILE, dir) < 0) {
 		log_error("container %.12s: out of memory saving its state", ct->id);
 		return;
@@ -144,6 +162,34 @@ static int enum_from(const char *s, const char *const *names, size_t n)
 	return -1;
 }
 
+/* The fields version 2 added; a version 1 record has none of them: no entrypoint of its own,
+ * the default stop signal, no restart policy. */
+static int config_from_v2(json_t *o, struct container_config *c)
+{
+	static const char *const restart_names[] = { "no", "on-failure", "always", "unless-stopped" };
+	json_t *ep = json_object_get(o, "entrypoint"), *max = json_object_get(o, "restart_max");
+	const char *restart = json_string_value(json_object_get(o, "restart"));
+	int r, sig;
+	if (ep && !json_is_null(ep)) {
+		if ((r = strv_from(ep, &c->entrypoint)) < 0)
+			return r;
+		c->entrypoint_set = true;
+	}
+	if ((r = str_from(o, "stop_signal", &c->stop_signal)) < 0)
+		return r;
+	if (c->stop_signal && parse_signal(c->stop_signal, &sig) < 0)
+		return -EBADMSG;
+	if (json_object_get(o, "restart")) {
+		int p = enum_from(restart, restart_names, ARRAY_SIZE(restart_names));
+		if (p < 0 || !json_is_integer(max) || json_integer_value(max) < 0 ||
+		    json_integer_value(max) > PROTO_RESTART_MAX_RETRIES)
+			return -EBADMSG;
+		c->restart = (enum container_restart)p;
+		c->restart_max = (unsigned)json_integer_value(max);
+	}
+	return 0;
+}
+
 static int config_from(json_t *o, struct container_config *c)
 {
 	const char *stdio = NULL, *seccomp = NULL;
@@ -185,6 +231,8 @@ static int config_from(json_t *o, struct container_config *c)
 	    (r = strv_from(json_object_get(o, "device_rules"), &c->device_rules)) < 0 ||
 	    (r = labels_from(json_object_get(o, "labels"), &c->labels)) < 0)
 		return r;
+	if ((r = config_from_v2(o, c)) < 0)
+		return r;
 	if (json_array_size(ul) && !(c->ulimits = calloc(json_array_size(ul), sizeof(*c->ulimits))))
 		return -ENOMEM;
 	for (size_t i = 0; i < json_array_size(ul); i++) {
@@ -209,7 +257,7 @@ static void ts_from(json_int_t ns, struct timespec *ts)
 	ts->tv_nsec = (long)(ns % 1000000000);
 }
 
-static int record_from(struct registry *reg, json_t *rec, struct container *ct, char **reterr)
+static int record_from(struct registry *reg, json_t *rec, int version, struct container *ct, char **reterr)
 {
 	const char *id = NULL, *name = NULL, *image_id = NULL, *state = NULL;
 	json_int_t created = 0, started = 0, finished = 0;
@@ -244,6 +292,21 @@ static int record_from(struct registry *reg, json_t *rec, struct container *ct, 
 	ts_from(created, &ct->created);
 	ts_from(started, &ct->started);
 	ts_from(finished, &ct->finished);
+	if (version >= 2) {
+		json_t *count = json_object_get(rec, "restart_count"), *stopped = json_object_get(rec, "user_stopped");
+		json_t *pid = json_object_get(rec, "pid");
+		if (!json_is_integer(count) || json_integer_value(count) < 0 || json_integer_value(count) > UINT32_MAX ||
+		    !json_is_boolean(stopped) || !json_is_integer(pid))
+			return err_set(reterr, -EBADMSG, "missing or invalid restart fields");
+		ct->restart_count = (unsigned)json_integer_value(count);
+		ct->user_stopped = json_is_true(stopped);
+		/* Created and never given a process (version 1 had no such state: its "created" was a
+		 * container in setup). */
+		if (st == CONTAINER_CREATED && json_integer_value(pid) == 0) {
+			ct->state = CONTAINER_CREATED;
+			return 0;
+		}
+	}
 	if (st != CONTAINER_EXITED) {
 		/* It ran when the record was written: the keeper may still have it, or its exit (live
 		 * restore, daemon/restore.c). The record names it by pid and start time. */
@@ -263,7 +326,8 @@ int container_record_load(struct registry *reg, const char *dir, struct containe
 	json_auto_t *rec = NULL;
 	if (asprintf(&path, "%s/" RECORD_FILE, dir) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	int r = persist_read(path, &rec, reterr);
+	int version;
+	int r = persist_read(path, &rec, &version, reterr);
 	if (r < 0)
 		return r;
 	struct container *ct = calloc(1, sizeof(*ct));
@@ -272,7 +336,8 @@ int container_record_load(struct registry *reg, const char *dir, struct containe
 	ct->proc = PIDREF_NULL;
 	ct->sync_fd = ct->pty_master = ct->mntns_fd = -1;
 	_cleanup_free_ char *why = NULL;
-	r = record_from(reg, rec, ct, &why);
+	ct->start_stdio[0] = ct->start_stdio[1] = ct->start_stdio[2] = -1;
+	r = record_from(reg, rec, version, ct, &why);
 	if (r < 0) {
 		container_free(ct);
 		return err_set(reterr, -EBADMSG, "%s: %s", path, why ? why : "invalid record");

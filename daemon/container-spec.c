@@ -108,6 +108,7 @@ static int build_root(const struct container *ct, const struct image *image, str
 			return err_set(reterr, r, "image layer %s is missing: %m", image->layers[nlayers - 1 - i]);
 	}
 	_cleanup_free_ char *dir = registry_container_dir(reg, ct->id);
+	spec->overlay.ephemeral = ct->cfg.rm;
 	if (!dir || asprintf(&spec->overlay.upperdir, "%s/upper", dir) < 0 ||
 	    asprintf(&spec->overlay.workdir, "%s/work", dir) < 0 || !(spec->root_path = strdup(reg->mountpoint)))
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -203,6 +204,30 @@ static int build_init(struct rt_spec *spec, char **reterr)
 	return 0;
 }
 
+/* The command as Docker puts it together: the entrypoint (--entrypoint's, else the image's)
+ * followed by the command (the client's, else the image's unless --entrypoint replaced the
+ * entrypoint: a new entrypoint does not inherit the old one's arguments). */
+static int build_args(const struct container_config *cfg, const struct image *image, char ***ret, char **reterr)
+{
+	char *const *entrypoint = cfg->entrypoint_set ? cfg->entrypoint : image->entrypoint;
+	char *const *cmd = cfg->cmd ? cfg->cmd : cfg->entrypoint_set ? NULL : image->cmd;
+	size_t ne = 0, nc = 0;
+	while (entrypoint && entrypoint[ne])
+		ne++;
+	while (cmd && cmd[nc])
+		nc++;
+	if (ne + nc == 0)
+		return err_set(reterr, -EINVAL, "no command specified and the image has no default command");
+	_cleanup_strv_free_ char **args = calloc(ne + nc + 1, sizeof(char *));
+	if (!args)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < ne + nc; i++)
+		if (!(args[i] = strdup(i < ne ? entrypoint[i] : cmd[i - ne])))
+			return err_set(reterr, -ENOMEM, "out of memory");
+	*ret = TAKE_PTR(args);
+	return 0;
+}
+
 int container_build_spec(const struct container *ct, const struct image *image, struct rt_spec *ret, char **reterr)
 {
 	const struct container_config *cfg = &ct->cfg;
@@ -231,16 +256,17 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 		r = err_set(reterr, -EINVAL, "the working directory \"%s\" is not an absolute path", workdir);
 		goto fail;
 	}
-	spec.process.args = strv_copy((const char *const *)(cfg->cmd ? cfg->cmd : image->cmd), SIZE_MAX);
-	if (!spec.process.args || !spec.process.args[0]) {
-		r = spec.process.args ? err_set(reterr, -EINVAL, "no command specified and the image has no default command")
-				      : err_set(reterr, -ENOMEM, "out of memory");
+	if ((r = build_args(cfg, image, &spec.process.args, reterr)) < 0)
+		goto fail;
+	/* Without -u, the image's User, else root: the groups and HOME still come from the image's
+	 * passwd and group files, as with Docker. */
+	const char *user = cfg->user ? cfg->user : image->user && image->user[0] ? image->user : "0";
+	if (!user_spec_valid(user)) {
+		r = err_set(reterr, -EINVAL, "invalid user \"%.80s\" in the image: expected NAME|UID[:GROUP|GID]", user);
 		goto fail;
 	}
-	/* Without -u, root: its groups and HOME still come from the image's passwd and group files,
-	 * as with Docker. */
 	if (!(spec.hostname = strdup(hostname)) || !(spec.process.cwd = strdup(workdir)) ||
-	    !(spec.process.user = strdup(cfg->user ? cfg->user : "0"))) {
+	    !(spec.process.user = strdup(user))) {
 		r = err_set(reterr, -ENOMEM, "out of memory");
 		goto fail;
 	}

@@ -69,7 +69,7 @@ int container_stop(struct container *ct, int sig, unsigned timeout, char **reter
 	if (ct->state == CONTAINER_EXITED || !pidref_is_set(&ct->proc))
 		return err_set(reterr, -ESRCH, "container %s is not running", ct->name);
 	if (sig == 0)
-		sig = CONTAINER_STOP_SIGNAL;
+		sig = container_stop_signal(ct);
 	/* The timer first: should it fail, the container was not signalled and the caller can say
 	 * so; a signal without a timer would be a stop that may never end. */
 	int r = container_stop_arm(ct, timeout);

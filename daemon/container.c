@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "daemon/container-exec.h"
 #include "daemon/container-record.h"
+#include "daemon/container-internal.h"
 #include "daemon/container-spec.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
@@ -36,7 +37,11 @@ const char *container_state_name(enum container_state s)
 
 const char *container_state_label(const struct container *ct)
 {
-	return ct->state == CONTAINER_RUNNING && ct->paused ? "paused" : container_state_name(ct->state);
+	if (ct->state == CONTAINER_RUNNING && ct->paused)
+		return "paused";
+	if (ct->state == CONTAINER_EXITED && ct->ev_restart)
+		return "restarting";
+	return container_state_name(ct->state);
 }
 
 void container_config_done(struct container_config *cfg)
@@ -55,6 +60,8 @@ void container_config_done(struct container_config *cfg)
 	strv_free(cfg->device_rules);
 	free(cfg->userns);
 	strv_free(cfg->labels);
+	strv_free(cfg->entrypoint);
+	free(cfg->stop_signal);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -76,6 +83,9 @@ void container_free(struct container *ct)
 	if (ct->ev_sync)
 		event_free(ct->ev_sync);
 	container_stop_cancel(ct);
+	container_restart_cancel(ct, false);
+	for (int i = 0; i < 3; i++)
+		safe_close(ct->start_stdio[i]);
 	/* A half-done removal would leave debris: let it finish. */
 	offload_finish(TAKE_PTR(ct->cleaner));
 	pidref_done(&ct->proc);
@@ -150,11 +160,14 @@ void container_settled(struct container *ct)
 			container_destroy(ct);
 		else
 			container_remove_files(ct);
-	} else {
-		container_record_save(ct);
+		if (release)
+			supervisor_release(sup, &reaped);
+		return;
 	}
+	container_record_save(ct);
 	if (release)
 		supervisor_release(sup, &reaped);
+	container_restart_check(ct);
 }
 
 static bool name_valid(const char *s)
@@ -243,59 +256,143 @@ static void close_stdio(int stdio_fds[3])
 static void abandon_init(struct container *ct)
 {
 	(void)pidref_kill_and_wait(&ct->proc);
+	pidref_done(&ct->proc);
 	ct->sync_fd = safe_close(ct->sync_fd);
-	if (ct->cg)
+	ct->mntns_fd = safe_close(ct->mntns_fd);
+	if (ct->cg) {
 		(void)cgroup_destroy(ct->cg);
-	(void)container_delete_files(ct);
+		cgroup_free(TAKE_PTR(ct->cg));
+	}
+}
+
+/* A new container object with cfg taken over; nothing of it exists anywhere yet. */
+struct container *container_alloc(struct registry *reg, struct container_config *cfg)
+{
+	struct container *ct = calloc(1, sizeof(*ct));
+	if (!ct)
+		return NULL;
+	ct->reg = reg;
+	ct->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	ct->proc = PIDREF_NULL;
+	ct->sync_fd = ct->pty_master = ct->mntns_fd = -1;
+	ct->start_stdio[0] = ct->start_stdio[1] = ct->start_stdio[2] = -1;
+	clock_gettime(CLOCK_REALTIME, &ct->created);
+	return ct;
+}
+
+/* What run and create check before anything is made: the number of containers, the name, the
+ * user namespace. */
+int container_check_new(struct container *ct, char **reterr)
+{
+	struct registry *reg = ct->reg;
+	if (reg->count >= REGISTRY_MAX_CONTAINERS)
+		return err_set(reterr, -EUSERS, "too many containers (%d); remove some", REGISTRY_MAX_CONTAINERS);
+	if (ct->cfg.name) {
+		if (!name_valid(ct->cfg.name))
+			return err_set(reterr, -EINVAL,
+				       "invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+				       ct->cfg.name);
+		if (registry_name_taken(reg, ct->cfg.name))
+			return err_set(reterr, -EEXIST, "the container name \"%s\" is already in use", ct->cfg.name);
+	}
+	ct->userns = ct->cfg.userns ? strcmp(ct->cfg.userns, "auto") == 0 : reg->userns_remap;
+	/* --privileged means the host's devices and capabilities over the host, which a user
+	 * namespace cannot give (Docker refuses the same). */
+	if (ct->userns && ct->cfg.privileged)
+		return err_set(reterr, -EINVAL, "--privileged cannot run in a user namespace: add --userns=host");
+	if (ct->userns && !reg->userns)
+		return err_set(reterr, -EOPNOTSUPP, "--userns=auto: %s",
+			       reg->userns_error ? reg->userns_error : "no subordinate ids for user namespaces");
+	return 0;
+}
+
+/* The name (or the short id) and the image id, once the id is known. */
+int container_set_identity(struct container *ct, const struct image *image, char **reterr)
+{
+	ct->name = strndup(ct->cfg.name ? ct->cfg.name : ct->id, ct->cfg.name ? strlen(ct->cfg.name) : 12);
+	ct->image_id = strdup(image->id);
+	if (!ct->name || !ct->image_id)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (!ct->cfg.stop_signal && image->stop_signal && !(ct->cfg.stop_signal = strdup(image->stop_signal)))
+		return err_set(reterr, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The spec and the seccomp program of the next run, from the configuration and the image. */
+int container_prepare_spec(struct container *ct, const struct image *image, int *ret_seccomp_fd, char **reterr)
+{
+	struct rt_spec spec;
+	int r;
+	*ret_seccomp_fd = -1;
+	if ((r = container_build_spec(ct, image, &spec, reterr)) < 0)
+		return r;
+	if ((r = cgroup_limits_validate(ct->reg->cgm, &spec.resources, reterr)) < 0 ||
+	    (spec.seccomp.mode != RT_SECCOMP_UNCONFINED &&
+	     (r = filters_get(ct->reg->filters, spec.seccomp.mode == RT_SECCOMP_CUSTOM ? spec.seccomp.profile_json : NULL,
+			      spec.process.caps.bounding, ret_seccomp_fd, reterr)) < 0)) {
+		spec_done(&spec);
+		return r;
+	}
+	spec_done(&ct->spec);
+	ct->spec = spec;
+	return 0;
+}
+
+/* Hands the spec to an init that is the container's now (in its cgroup, its directories in
+ * place): limits, device rules, the user namespace's layers, the start message; then watches it.
+ * Returns 0, or -errno when the init could not be started: if it could still be watched
+ * (*ret_watched) its exit goes through the monitor as a failed start, else it was killed and
+ * its cgroups removed here. */
+int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3], int seccomp_fd, bool *ret_watched,
+		     char **reterr)
+{
+	struct rt_start_fds fds = { .stdio = { stdio_fds[0], stdio_fds[1], stdio_fds[2] }, .seccomp_fd = seccomp_fd };
+	struct userns_layers layers = { .n = 0 };
+	int r;
+	*ret_watched = false;
+	ct->proc = init->proc;
+	ct->sync_fd = init->sync_fd;
+	ct->mntns_fd = init->mntns_fd;
+	if ((r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
+	    (r = apply_device_rules(ct, reterr)) < 0 ||
+	    (ct->userns && (r = prepare_userns(ct, &layers, reterr)) < 0) ||
+	    (fds.layer_fds = layers.fds, fds.n_layers = layers.n, r = rt_init_start(init, &ct->spec, &fds, reterr)) < 0) {
+		userns_layers_close(&layers);
+		/* It never ran the command: the exit monitor cleans up after it. */
+		(void)pidref_kill(&ct->proc, SIGKILL);
+		if (container_watch(ct) == 0) {
+			*ret_watched = true;
+			return r;
+		}
+		abandon_init(ct);
+		return r;
+	}
+	userns_layers_close(&layers);
+	if ((r = container_watch(ct)) < 0) {
+		err_set(reterr, r, "cannot watch the container process");
+		abandon_init(ct);
+		return r;
+	}
+	return 0;
 }
 
 int container_run(struct registry *reg, struct container_config *cfg, const struct image *image, int stdio_fds[3],
 		  struct container **ret, char **reterr)
 {
 	_cleanup_free_ char *dir = NULL;
+	int seccomp_fd = -1; /* owned by the filters */
 	struct spare *sp = NULL;
 	int r;
 
-	struct container *ct = calloc(1, sizeof(*ct));
+	struct container *ct = container_alloc(reg, cfg);
 	if (!ct) {
 		container_config_done(cfg);
 		close_stdio(stdio_fds);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
-	ct->reg = reg;
-	ct->cfg = *cfg;
-	memset(cfg, 0, sizeof(*cfg));
-	ct->proc = PIDREF_NULL;
-	ct->sync_fd = ct->pty_master = ct->mntns_fd = -1;
-	clock_gettime(CLOCK_REALTIME, &ct->created);
-
-	if (reg->count >= REGISTRY_MAX_CONTAINERS) {
-		r = err_set(reterr, -EUSERS, "too many containers (%d); remove some", REGISTRY_MAX_CONTAINERS);
+	if ((r = container_check_new(ct, reterr)) < 0)
 		goto fail;
-	}
-	if (ct->cfg.name) {
-		if (!name_valid(ct->cfg.name)) {
-			r = err_set(reterr, -EINVAL,
-				    "invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", ct->cfg.name);
-			goto fail;
-		}
-		if (registry_name_taken(reg, ct->cfg.name)) {
-			r = err_set(reterr, -EEXIST, "the container name \"%s\" is already in use", ct->cfg.name);
-			goto fail;
-		}
-	}
-	ct->userns = ct->cfg.userns ? strcmp(ct->cfg.userns, "auto") == 0 : reg->userns_remap;
-	/* --privileged means the host's devices and capabilities over the host, which a user
-	 * namespace cannot give (Docker refuses the same). */
-	if (ct->userns && ct->cfg.privileged) {
-		r = err_set(reterr, -EINVAL, "--privileged cannot run in a user namespace: add --userns=host");
-		goto fail;
-	}
-	if (ct->userns && !reg->userns) {
-		r = err_set(reterr, -EOPNOTSUPP, "--userns=auto: %s",
-			    reg->userns_error ? reg->userns_error : "no subordinate ids for user namespaces");
-		goto fail;
-	}
 	sp = pool_take(reg->pool, ct->userns, reterr);
 	if (!sp) {
 		r = -EIO;
@@ -303,19 +400,8 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 	}
 	memcpy(ct->id, sp->id, sizeof(ct->id));
 	ct->slice = sp->slice;
-	ct->name = strndup(ct->cfg.name ? ct->cfg.name : ct->id, ct->cfg.name ? strlen(ct->cfg.name) : 12);
-	ct->image_id = strdup(image->id);
-	if (!ct->name || !ct->image_id) {
-		r = err_set(reterr, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	if ((r = container_build_spec(ct, image, &ct->spec, reterr)) < 0 ||
-	    (r = cgroup_limits_validate(reg->cgm, &ct->spec.resources, reterr)) < 0)
-		goto fail;
-	struct rt_start_fds fds = { .stdio = { stdio_fds[0], stdio_fds[1], stdio_fds[2] }, .seccomp_fd = -1 };
-	if (ct->spec.seccomp.mode != RT_SECCOMP_UNCONFINED &&
-	    (r = filters_get(reg->filters, ct->spec.seccomp.mode == RT_SECCOMP_CUSTOM ? ct->spec.seccomp.profile_json : NULL,
-			     ct->spec.process.caps.bounding, &fds.seccomp_fd, reterr)) < 0)
+	if ((r = container_set_identity(ct, image, reterr)) < 0 ||
+	    (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0)
 		goto fail;
 
 	/* The spare is used from here on: on failure it is discarded, not given back. */
@@ -328,33 +414,22 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 	r = pool_adopt(TAKE_PTR(sp), dir, &ct->cg, &init, NULL, reterr);
 	if (r < 0)
 		goto fail;
+	/* A container that may start again keeps its slice: its upper dir belongs to it. */
 	ct->slice_held = ct->userns;
-	ct->proc = init.proc;
-	ct->sync_fd = init.sync_fd;
-	ct->mntns_fd = init.mntns_fd;
-	struct userns_layers layers = { .n = 0 };
-	if ((r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
-	    (r = apply_device_rules(ct, reterr)) < 0 ||
-	    (ct->userns && (r = prepare_userns(ct, &layers, reterr)) < 0) ||
-	    (fds.layer_fds = layers.fds, fds.n_layers = layers.n, r = rt_init_start(&init, &ct->spec, &fds, reterr)) < 0) {
-		userns_layers_close(&layers);
-		/* It never ran the command: the exit monitor cleans up after it, out of sight (the
-		 * caller reports the failure; the events of a container nobody knows reach nobody). */
-		ct->removing = ct->cfg.rm = true;
-		(void)pidref_kill(&ct->proc, SIGKILL);
-		if (container_watch(ct) == 0) {
-			registry_link(reg, ct);
-			close_stdio(stdio_fds);
+	bool watched;
+	r = container_launch(ct, &init, stdio_fds, seccomp_fd, &watched, reterr);
+	if (r < 0) {
+		close_stdio(stdio_fds);
+		if (!watched) {
+			(void)container_delete_files(ct);
+			container_free(ct);
 			return r;
 		}
-		abandon_init(ct);
-		goto fail;
-	}
-	userns_layers_close(&layers);
-	if ((r = container_watch(ct)) < 0) {
-		err_set(reterr, r, "cannot watch the container process");
-		abandon_init(ct);
-		goto fail;
+		/* The caller reports the failure; the events of a container nobody knows reach
+		 * nobody, and the monitor removes it out of sight, as for --rm. */
+		ct->removing = ct->cfg.rm = true;
+		registry_link(reg, ct);
+		return r;
 	}
 	close_stdio(stdio_fds);
 	registry_link(reg, ct);

@@ -24,6 +24,14 @@ enum container_stdio {
 	CONTAINER_STDIO_NULL, /* detached: /dev/null */
 };
 
+/* --restart: what happens when the container's command exits (Docker's policies). */
+enum container_restart {
+	CONTAINER_RESTART_NO,
+	CONTAINER_RESTART_ON_FAILURE, /* a non-zero exit, at most restart_max times (0: no limit) */
+	CONTAINER_RESTART_ALWAYS,
+	CONTAINER_RESTART_UNLESS_STOPPED, /* as always, and not at daemon start after a stop */
+};
+
 struct container_ulimit {
 	int resource;        /* RLIMIT_* */
 	uint64_t soft, hard; /* RLIM_INFINITY for unlimited */
@@ -51,6 +59,13 @@ struct container_config {
 	char **device_rules;
 	char *userns; /* NULL: the daemon's default; "host" or "auto" */
 	char **labels; /* "KEY=VALUE" sorted by key (checked by the protocol's decoder), or NULL */
+	/* --entrypoint: replaces the image's Entrypoint and drops its Cmd (an empty vector: no
+	 * entrypoint at all); unset, the image's are used (Docker's rules, container-spec.c). */
+	char **entrypoint;
+	bool entrypoint_set;
+	char *stop_signal; /* the signal a stop sends; NULL: the image's, else SIGTERM */
+	enum container_restart restart;
+	unsigned restart_max;
 };
 
 void container_config_done(struct container_config *cfg);
@@ -93,6 +108,14 @@ struct container {
 	bool remove_pending; /* remove once cleaned up */
 	bool removing;       /* exited and going away: invisible to lookups */
 
+	/* Restarts: by the policy (a timer with Docker's back-off) or asked for. */
+	unsigned restart_count;   /* restarts by the policy since the last start a user asked for */
+	unsigned restart_delay_ms; /* the back-off: 0, then 100 ms doubling, reset after 10 s up */
+	bool user_stopped;        /* stopped by a user: the policy does not restart it (persisted) */
+	struct event *ev_restart; /* the policy's restart timer, or NULL */
+	bool start_deferred;      /* a start waits for the cleanup of its previous run */
+	int start_stdio[3];       /* ... with these fds */
+
 	struct container *prev, *next;
 };
 
@@ -103,17 +126,37 @@ struct container {
  * CONTAINER_EV_REMOVED. */
 int container_run(struct registry *reg, struct container_config *cfg /* taken over */, const struct image *image,
 		  int stdio_fds[3], struct container **ret, char **reterr);
+/* Creates a container without starting it (state "created", no process, no spare taken): its
+ * id, directories and record. cfg is taken over. */
+int container_create(struct registry *reg, struct container_config *cfg, const struct image *image,
+		     struct container **ret, char **reterr);
+/* Starts a created or exited container on its own filesystem with a fresh init. stdio fds are
+ * taken over (-1: /dev/null; a tty container has its pty). Returns 1 when it runs already (a
+ * no-op, as docker start), 0 when the start is under way: its outcome is published
+ * (CONTAINER_EV_STARTED or CONTAINER_EV_START_FAILED, maybe after a previous run's cleanup);
+ * -errno with a message when it cannot start at all. A start by a user (policy false) resets
+ * the restart policy's count and back-off. */
+int container_start(struct container *ct, int stdio_fds[3], bool policy, char **reterr);
+/* The restart policy, once an exited container is cleaned up: schedules a restart with
+ * Docker's back-off, or nothing. */
+void container_restart_check(struct container *ct);
+/* A stop by a user: no restart by the policy until a user starts it again. */
+void container_restart_cancel(struct container *ct, bool user_stopped);
+/* Docker's names of the policies ("no", "on-failure", "always", "unless-stopped"). */
+const char *container_restart_name(enum container_restart r);
 /* Gives a container a new name: the rules and uniqueness of a name at run (-EINVAL, -EEXIST);
  * its record is saved with it. Running or exited alike: the name is only a handle. */
 int container_rename(struct container *ct, const char *name, char **reterr);
 int container_kill(struct container *ct, int sig, char **reterr);
 
-/* The signal a stop sends when it names none (Docker's default; images cannot change it yet). */
+/* The signal a stop sends when it names none and neither --stop-signal nor the image does. */
 #define CONTAINER_STOP_SIGNAL SIGTERM
+/* The stop signal of a container: its own, else SIGTERM. */
+int container_stop_signal(const struct container *ct);
 /* Where --init binds containd-tini in the container: /dev is a fresh tmpfs of every container,
  * so the file never shadows one of the image's (Docker's /sbin/docker-init could). */
 #define CONTAINER_TINI_PATH "/dev/init"
-/* Sends sig (0: CONTAINER_STOP_SIGNAL) to the container's init and SIGKILLs its cgroups if it
+/* Sends sig (0: container_stop_signal()) to the container's init and SIGKILLs its cgroups if it
  * still runs timeout seconds later; stops of one container share the earliest deadline. -ESRCH
  * when it is not running. The exit is published as usual (CONTAINER_EV_EXITED). */
 int container_stop(struct container *ct, int sig, unsigned timeout, char **reterr);
@@ -123,7 +166,8 @@ void container_stop_cancel(struct container *ct);
  * while it runs. Done when CONTAINER_EV_REMOVED is published (maybe before this returns). */
 int container_remove(struct container *ct, bool force, char **reterr);
 const char *container_state_name(enum container_state s);
-/* The state clients see: container_state_name(), or "paused" for a paused running container. */
+/* The state clients see: container_state_name(), "paused" for a paused running container, or
+ * "restarting" for an exited one its restart policy is about to start again. */
 const char *container_state_label(const struct container *ct);
 /* Freezes every process of a running container (its cgroup), or thaws a paused one. -ESRCH with
  * a message when it is not running (pause) or not paused (unpause); -EOPNOTSUPP without a cgroup

@@ -12,6 +12,7 @@ enum container_event_type {
 	CONTAINER_EV_START_FAILED, /* setup failed; the container exits with exit_code */
 	CONTAINER_EV_EXITED,       /* exit status recorded (cleanup may still run) */
 	CONTAINER_EV_REMOVED,      /* gone: the record is freed right after this event */
+	CONTAINER_EV_RESTART,      /* its restart policy starts it again (STARTED or START_FAILED follow) */
 };
 
 struct container_event {

@@ -82,6 +82,9 @@ void image_free(struct image *img)
 	strv_free(img->env);
 	strv_free(img->cmd);
 	free(img->workdir);
+	strv_free(img->entrypoint);
+	free(img->user);
+	free(img->stop_signal);
 	free(img->created_at);
 	free(img);
 }
@@ -101,6 +104,14 @@ json_t *image_config_json(const struct image *img, bool meta)
 		      image_config_strv_to_json(img->env), "cmd",
 		      img->cmd ? image_config_strv_to_json(img->cmd) : json_null(), "workdir",
 		      img->workdir ? json_string(img->workdir) : json_null());
+	/* Set only when present, so that the ids of images without them stay what they were. */
+	if (o && ((img->entrypoint &&
+		   json_object_set_new(o, "entrypoint", image_config_strv_to_json(img->entrypoint)) < 0) ||
+		  (img->user && json_object_set_new(o, "user", json_string(img->user)) < 0) ||
+		  (img->stop_signal && json_object_set_new(o, "stop_signal", json_string(img->stop_signal)) < 0))) {
+		json_decref(o);
+		return NULL;
+	}
 	if (!o || !meta)
 		return o;
 	if (json_object_set_new(o, "created_at", json_string(img->created_at)) < 0 ||
@@ -144,6 +155,18 @@ int image_config_compute_id(const struct image *img, char **ret)
 	return 0;
 }
 
+/* An optional string member (absent or null: NULL). */
+static int image_config_opt_string(json_t *o, const char *key, char **ret, char **reterr)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return err_set(reterr, -EINVAL, "\"%s\" must be a string", key);
+	*ret = strdup(json_string_value(v));
+	return *ret ? 0 : -ENOMEM;
+}
+
 /* Parses images/<hex>.json. */
 static int image_config_from_json(const char *id, json_t *o, struct image **ret, char **reterr)
 {
@@ -183,6 +206,15 @@ static int image_config_from_json(const char *id, json_t *o, struct image **ret,
 		if (!img->workdir)
 			return -ENOMEM;
 	}
+	json_t *entrypoint = json_object_get(o, "entrypoint");
+	if (entrypoint && !json_is_null(entrypoint)) {
+		r = image_config_strv_from_json(entrypoint, 4096, &img->entrypoint);
+		if (r < 0)
+			return r == -ENOMEM ? r : err_set(reterr, r, "\"entrypoint\" must be an array of strings");
+	}
+	if ((r = image_config_opt_string(o, "user", &img->user, reterr)) < 0 ||
+	    (r = image_config_opt_string(o, "stop_signal", &img->stop_signal, reterr)) < 0)
+		return r;
 	img->created_at = strdup(json_is_string(created) ? json_string_value(created) : "");
 	if (!img->created_at)
 		return -ENOMEM;

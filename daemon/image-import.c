@@ -37,9 +37,38 @@ struct import {
 	struct event *ev;
 	char *tmpdir;   /* tmp/import-<random>: the worker's extraction (and chroot) directory */
 	char *name;     /* normalized */
+	struct image *config; /* what the image's config says besides its layer, or NULL */
 	image_import_done_fn done;
 	void *userdata;
 };
+
+/* Sets each KEY=VALUE of add in *env, replacing an entry with the same key. */
+static int import_merge_env(char ***env, char **add)
+{
+	for (char **a = add; *a; a++) {
+		size_t klen = strcspn(*a, "="), n = 0;
+		bool replaced = false;
+		for (; (*env)[n]; n++)
+			if (strncmp((*env)[n], *a, klen + 1) == 0) {
+				char *dup = strdup(*a);
+				if (!dup)
+					return -ENOMEM;
+				free((*env)[n]);
+				(*env)[n] = dup;
+				replaced = true;
+			}
+		if (replaced)
+			continue;
+		char **nv = reallocarray(*env, n + 2, sizeof(char *));
+		if (!nv)
+			return -ENOMEM;
+		*env = nv;
+		if (!(nv[n] = strdup(*a)))
+			return -ENOMEM;
+		nv[n + 1] = NULL;
+	}
+	return 0;
+}
 
 /* Frees an import; a worker still running is killed and reaped, and its directory removed. */
 static void image_import_free(struct import *imp)
@@ -58,6 +87,7 @@ static void image_import_free(struct import *imp)
 		image_remove_tree(imp->store, imp->tmpdir);
 	free(imp->tmpdir);
 	free(imp->name);
+	image_free(imp->config);
 	free(imp);
 }
 
@@ -142,6 +172,18 @@ static int image_import_commit(struct import *imp, const struct image_worker_res
 	if (!img->layers || !img->env || asprintf(&img->layers[0], DIGEST_PREFIX "%s", res->digest) < 0 ||
 	    !(img->env[0] = strdup(DEFAULT_PATH)))
 		goto nomem;
+	if (imp->config) {
+		/* The settings the import was given replace the defaults; Env's variables are set
+		 * over the default PATH, as docker import --change ENV does. */
+		struct image *c = imp->config;
+		if (c->env && (r = import_merge_env(&img->env, c->env)) < 0)
+			goto fail;
+		img->cmd = TAKE_PTR(c->cmd);
+		img->entrypoint = TAKE_PTR(c->entrypoint);
+		img->workdir = TAKE_PTR(c->workdir);
+		img->user = TAKE_PTR(c->user);
+		img->stop_signal = TAKE_PTR(c->stop_signal);
+	}
 	img->size = res->size;
 	r = image_config_compute_id(img, &id);
 	if (r < 0)
@@ -247,6 +289,13 @@ static void image_import_on_exit(evutil_socket_t fd, short what, void *userdata)
 int image_import_start(struct image_store *s, int tar_fd, const char *name, image_import_done_fn done,
 		       void *userdata, char **reterr)
 {
+	return image_import_start_config(s, tar_fd, name, NULL, done, userdata, reterr);
+}
+
+int image_import_start_config(struct image_store *s, int tar_fd, const char *name, struct image *config,
+			      image_import_done_fn done, void *userdata, char **reterr)
+{
+	_cleanup_(image_freep) struct image *cfg = config;
 	_cleanup_close_ int fd = tar_fd, dir_fd = -1, pipe_rd = -1, pipe_wr = -1;
 	_cleanup_(image_import_freep) struct import *imp = NULL;
 	_cleanup_free_ char *norm = NULL;
@@ -305,6 +354,7 @@ int image_import_start(struct image_store *s, int tar_fd, const char *name, imag
 	if (!imp->ev || event_add(imp->ev, NULL) < 0)
 		return err_set(reterr, -ENOMEM, "watching the import worker failed");
 	imp->name = TAKE_PTR(norm);
+	imp->config = TAKE_PTR(cfg);
 	imp->done = done;
 	imp->userdata = userdata;
 	imp->next = s->imports;

@@ -16,6 +16,9 @@ struct image {
 	char **env;        /* the image's Env ("PATH=..."), never NULL */
 	char **cmd;        /* default command, or NULL */
 	char *workdir;     /* or NULL */
+	char **entrypoint; /* or NULL */
+	char *user;        /* "NAME|UID[:GROUP|GID]", or NULL */
+	char *stop_signal; /* "SIGQUIT", "3", ..., or NULL */
 	char *created_at;
 	uint64_t size;     /* bytes of the extracted layers */
 };
@@ -80,5 +83,10 @@ typedef void (*image_import_done_fn)(int r, json_t *info, const char *errmsg, vo
  * SIG_IGN (workers are reaped through their pidfds). */
 int image_import_start(struct image_store *s, int tar_fd, const char *name, image_import_done_fn done,
 		       void *userdata, char **reterr);
+/* As image_import_start(), and the new image gets config's cmd, entrypoint, env, workdir, user and
+ * stop_signal (taken over; NULL members, or a NULL config: none, Env the default PATH). They are
+ * part of the image's content, hence of its id. */
+int image_import_start_config(struct image_store *s, int tar_fd, const char *name, struct image *config,
+			      image_import_done_fn done, void *userdata, char **reterr);
 /* Forgets a pending import's callback (the requesting client went away); the import completes. */
 void image_import_cancel_callbacks(struct image_store *s, void *userdata);

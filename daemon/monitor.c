@@ -115,7 +115,9 @@ static void cleanup_done(int r, void *arg)
 		log_warning("container %.12s: its cgroups or files could not all be removed: %s", ct->id, strerror(-r));
 	/* The cleaner removed the cgroups; only our handle is left. */
 	cgroup_free(TAKE_PTR(ct->cg));
-	if (r == 0)
+	/* A container that may start again keeps its slice (its upper dir belongs to it) until it
+	 * is removed (container_free). */
+	if (r == 0 && ct->cleaner_deletes_files)
 		container_release_slice(ct);
 	ct->files_deleted = r == 0 && ct->cleaner_deletes_files;
 	container_settled(ct);

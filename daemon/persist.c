@@ -27,7 +27,7 @@ int persist_write(const char *path, json_t *record, char **reterr)
 	return 0;
 }
 
-int persist_read(const char *path, json_t **ret, char **reterr)
+int persist_read(const char *path, json_t **ret, int *ret_version, char **reterr)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len;
@@ -41,9 +41,11 @@ int persist_read(const char *path, json_t **ret, char **reterr)
 	if (!json_is_object(doc))
 		return err_set(reterr, -EBADMSG, "%s is not a valid record (%s)", path, doc ? "not an object" : jerr.text);
 	json_t *v = json_object_get(doc, "version");
-	if (!json_is_integer(v) || json_integer_value(v) != PERSIST_VERSION)
-		return err_set(reterr, -EPROTONOSUPPORT, "%s has record version %lld; this containd reads version %d", path,
-			       json_is_integer(v) ? (long long)json_integer_value(v) : -1LL, PERSIST_VERSION);
+	if (!json_is_integer(v) || json_integer_value(v) < PERSIST_VERSION_MIN || json_integer_value(v) > PERSIST_VERSION)
+		return err_set(reterr, -EPROTONOSUPPORT, "%s has record version %lld; this containd reads versions %d to %d",
+			       path, json_is_integer(v) ? (long long)json_integer_value(v) : -1LL, PERSIST_VERSION_MIN,
+			       PERSIST_VERSION);
+	*ret_version = (int)json_integer_value(v);
 	*ret = TAKE_PTR(doc);
 	return 0;
 }

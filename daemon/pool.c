@@ -314,6 +314,44 @@ int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgr
 	return 0;
 }
 
+int pool_prepare(struct pool *pool, const char *id, const struct userns_slice *slice, struct container_cgroup **ret_cg,
+		 struct rt_init *ret_init, char **reterr)
+{
+	struct container_cgroup *cg = NULL;
+	struct rt_init init = { .proc = PIDREF_NULL, .sync_fd = -1, .mntns_fd = -1 };
+	struct rt_init_opts opts = { .exe_fd = pool->exe_fd,
+				     .namespaces = SPARE_NAMESPACES | (slice ? CLONE_NEWUSER : 0),
+				     .prepare_dir = pool->prepare_dir };
+	if (pool->stopped)
+		return err_set(reterr, -ESHUTDOWN, "containd is shutting down");
+	int r = cgroup_create(pool->cgm, id, NULL, &cg, reterr);
+	if (r < 0)
+		return r;
+	opts.cg = cg;
+	if ((r = supervisor_spawn(pool->sup, &opts, &init, reterr)) < 0) {
+		/* Nothing ran in it: removing it does not wait. */
+		(void)cgroup_destroy(cg);
+		cgroup_free(cg);
+		return r;
+	}
+	if (slice) {
+		struct userns_idmap u, g;
+		userns_slice_maps(slice, &u, &g);
+		struct rt_idmap um = { u.inside, u.outside, u.count }, gm = { g.inside, g.outside, g.count };
+		if ((r = rt_init_map_user(&init, &um, 1, &gm, 1, reterr)) < 0) {
+			/* It never ran container code: it dies at once, and its cgroup empties. */
+			rt_init_discard(&init);
+			for (int i = 0; cgroup_destroy(cg) == -EBUSY && i < 200; i++)
+				usleep(500);
+			cgroup_free(cg);
+			return r;
+		}
+	}
+	*ret_cg = cg;
+	*ret_init = init;
+	return 0;
+}
+
 void pool_remove_leftover_cgroup(struct pool *pool, const char *id)
 {
 	struct container_cgroup *cg;

@@ -55,6 +55,12 @@ void pool_discard(struct spare *sp);
  * cgroup and init over to the caller. */
 int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgroup **ret_cg,
 	       struct rt_init *ret_init, struct userns_slice *ret_slice, char **reterr);
+/* An init made now for a container that has its id and directories already (a start after
+ * create, or a restart): its cgroup is named after id, and with slice (NULL: none) it is in a
+ * user namespace mapped to that slice. The idle spares cannot serve: their cgroups and
+ * directories carry ids of their own. */
+int pool_prepare(struct pool *pool, const char *id, const struct userns_slice *slice, struct container_cgroup **ret_cg,
+		 struct rt_init *ret_init, char **reterr);
 /* Prepares the next spare after delay_us. */
 void pool_schedule_refill(struct pool *pool, long delay_us);
 /* Removes what a killed daemon left of its spares. */

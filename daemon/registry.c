@@ -102,6 +102,41 @@ unsigned registry_count(const struct registry *reg)
 	return reg->count;
 }
 
+void registry_start_restartable(struct registry *reg)
+{
+	for (struct container *ct = reg->list; ct; ct = ct->next) {
+		_cleanup_free_ char *err = NULL;
+		bool wanted = ct->cfg.restart == CONTAINER_RESTART_ALWAYS ||
+			      (ct->cfg.restart == CONTAINER_RESTART_UNLESS_STOPPED && !ct->user_stopped);
+		/* A running one was re-adopted; a created one never ran (Docker leaves both). */
+		if (!wanted || ct->removing || ct->state != CONTAINER_EXITED || pidref_is_set(&ct->proc) ||
+		    !ct->started.tv_sec)
+			continue;
+		int none[3] = { -1, -1, -1 };
+		if (container_start(ct, none, true, &err) < 0)
+			log_warning("container %.12s: cannot start it as its restart policy says: %s", ct->id,
+				    err ? err : "unknown error");
+		else
+			log_info("container %.12s started (restart policy %s)", ct->id, container_restart_name(ct->cfg.restart));
+	}
+}
+
+/* A container in a user namespace keeps its slice while it exists (its upper dir belongs to the
+ * slice's root): a restarted daemon reserves it again, before any new container could get it. */
+static void registry_reserve_slice(struct registry *reg, struct container *ct)
+{
+	_cleanup_free_ char *err = NULL;
+	if (!ct->userns || ct->cfg.rm || ct->spec.n_uid_mappings != 1 || ct->spec.n_gid_mappings != 1)
+		return;
+	ct->slice = (struct userns_slice){ .uid = ct->spec.uid_mappings[0].host_id, .gid = ct->spec.gid_mappings[0].host_id };
+	if (!reg->userns || userns_allocator_reserve(reg->userns, &ct->slice, &err) < 0) {
+		log_warning("container %.12s: cannot reserve its user namespace ids again: %s", ct->id,
+			    err ? err : "no subordinate ids");
+		return;
+	}
+	ct->slice_held = true;
+}
+
 /* Restores the containers a previous daemon saved. Those that were running then are taken over
  * from the keeper, or reported exited (daemon/restore.c). A record that cannot be trusted is
  * quarantined and reported. */
@@ -146,6 +181,7 @@ static void registry_load(struct registry *reg)
 				log_error("%s", qerr);
 			continue;
 		}
+		registry_reserve_slice(reg, ct);
 		registry_link(reg, ct);
 		if (r == 1)
 			restore_container(reg, &rs, ct);

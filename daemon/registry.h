@@ -70,6 +70,12 @@ int registry_image_usage(struct registry *reg, const char *image_id);
 /* Every record the registry holds, including those being removed. */
 unsigned registry_count(const struct registry *reg);
 
+/* Starts, at daemon start, what the restart policies say must run: always, and unless-stopped
+ * when no user stopped it. Skips containers that run (re-adopted by a live restore) and those
+ * only created (Docker leaves both alone). Call once the records are loaded and the sinks are
+ * subscribed. */
+void registry_start_restartable(struct registry *reg);
+
 void registry_link(struct registry *reg, struct container *ct);
 void registry_unlink(struct container *ct);
 /* <root>/containers/<id> */

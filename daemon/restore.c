@@ -88,17 +88,6 @@ void restore_container(struct registry *reg, struct restore *rs, struct containe
 	}
 	if (cgroup_open(reg->cgm, ct->id, &ct->cg, &err) < 0)
 		log_warning("container %.12s: %s", ct->id, err ? err : "its cgroups are gone");
-	if (ct->userns) {
-		struct userns_slice slice = { ct->spec.uid_mappings[0].host_id, ct->spec.gid_mappings[0].host_id };
-		free(TAKE_PTR(err));
-		if (reg->userns && userns_allocator_reserve(reg->userns, &slice, &err) == 0) {
-			ct->slice = slice;
-			ct->slice_held = true;
-		} else {
-			log_warning("container %.12s: its user namespace ids stay taken: %s", ct->id,
-				    err ? err : "no subordinate ids configured");
-		}
-	}
 	restore_running(ct);
 	if (c->exited) {
 		/* It exited while no daemon ran: the keeper kept how. */

@@ -10,7 +10,7 @@
 #include "protocol/field.h"
 
 static const char *const actions[] = {
-	"create", "start", "die", "destroy", "rename", "pause", "unpause", "kill", "stop", "oom", "exec_create",
+	"create", "start", "die", "destroy", "rename", "pause", "unpause", "kill", "stop", "oom", "restart", "exec_create",
 	"exec_start", "exec_die", NULL,
 };
 

@@ -8,6 +8,7 @@
 #include "common/macros.h"
 #include "common/parse.h"
 #include "protocol/field.h"
+#include "protocol/lifecycle.h"
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 #include "protocol/security.h"
@@ -97,7 +98,8 @@ void proto_process_params_done(struct proto_process_params *p)
 
 static const char *const run_params_keys[] = {
 	"image", "cmd", "env", "workdir", "user", "hostname", "name", "stdio", "interactive", "rm",
-	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", "init", NULL,
+	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", "init", "entrypoint",
+	"stop_signal", "restart_policy", NULL,
 };
 
 /* How many bytes of s, at most 64, to echo in a message: cut at a character boundary so the
@@ -209,7 +211,8 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	    (r = field_get_int(params, "memory", 0, INT64_MAX, &memory, reterr)) < 0 ||
 	    (r = field_get_int(params, "pids_limit", -1, INT32_MAX, &pids, reterr)) < 0 ||
 	    (r = field_get_int(params, "cpus_milli", 0, 1024 * 1000, &cpus, reterr)) < 0 ||
-	    (r = labels_decode(params, &ret->labels, reterr)) < 0)
+	    (r = labels_decode(params, &ret->labels, reterr)) < 0 ||
+	    (r = lifecycle_run_params_decode(params, ret, reterr)) < 0)
 		goto fail;
 	ret->cmd = TAKE_PTR(proc.cmd);
 	ret->env = TAKE_PTR(proc.env);
@@ -251,7 +254,7 @@ json_t *proto_run_params_encode(const struct proto_run_params *p)
 	if (p->init)
 		json_object_set_new(o, "init", json_true());
 	if ((p->labels && json_object_set_new(o, "labels", proto_labels_to_json(p->labels)) < 0) ||
-	    security_run_params_encode(p, o) < 0) {
+	    security_run_params_encode(p, o) < 0 || lifecycle_run_params_encode(p, o) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -268,6 +271,8 @@ void proto_run_params_done(struct proto_run_params *p)
 	free(p->hostname);
 	free(p->name);
 	strv_free(p->labels);
+	strv_free(p->entrypoint);
+	free(p->stop_signal);
 	security_run_params_done(p);
 	memset(p, 0, sizeof(*p));
 }
@@ -381,7 +386,8 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 	static const char *const top_keys[] = { "id", "ps_args", NULL };
 	_cleanup_free_ char *what = NULL;
 	memset(ret, 0, sizeof(*ret));
-	ret->signal = strcmp(method, PROTO_M_STOP) == 0 ? 0 : SIGKILL;
+	bool stop = strcmp(method, PROTO_M_STOP) == 0 || strcmp(method, PROTO_M_RESTART) == 0;
+	ret->signal = stop ? 0 : SIGKILL;
 	ret->timeout = PROTO_STOP_TIMEOUT_DEFAULT;
 	int r;
 	if (asprintf(&what, "%s params", method) < 0)
@@ -390,7 +396,7 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 			      strcmp(method, PROTO_M_LIST) == 0	   ? list_keys
 			      : strcmp(method, PROTO_M_KILL) == 0   ? kill_keys
 			      : strcmp(method, PROTO_M_REMOVE) == 0 ? remove_keys
-			      : strcmp(method, PROTO_M_STOP) == 0   ? stop_keys
+			      : stop				    ? stop_keys
 			      : strcmp(method, PROTO_M_TOP) == 0    ? top_keys
 								    : id_keys,
 			      NULL, what, reterr);
@@ -410,7 +416,7 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 	}
 	if (strcmp(method, PROTO_M_REMOVE) == 0 && (r = field_get_bool(params, "force", &ret->force, reterr)) < 0)
 		return r;
-	if (strcmp(method, PROTO_M_STOP) == 0)
+	if (stop)
 		return stop_params_decode(params, ret, reterr);
 	if (strcmp(method, PROTO_M_TOP) == 0) {
 		if ((r = field_get_string(params, "ps_args", false, &ret->ps_args, reterr)) < 0)
@@ -433,7 +439,7 @@ json_t *proto_ref_params_encode(const char *method, const struct proto_ref_param
 		json_object_set_new(o, "force", json_boolean(p->force));
 	if (o && strcmp(method, PROTO_M_TOP) == 0 && p->ps_args)
 		json_object_set_new(o, "ps_args", json_string(p->ps_args));
-	if (o && strcmp(method, PROTO_M_STOP) == 0) {
+	if (o && (strcmp(method, PROTO_M_STOP) == 0 || strcmp(method, PROTO_M_RESTART) == 0)) {
 		json_object_set_new(o, "timeout", json_integer(p->timeout));
 		if (p->signal)
 			json_object_set_new(o, "signal", json_integer(p->signal));
@@ -456,6 +462,10 @@ json_t *proto_container_info_encode(const struct proto_container_info *c)
 		json_object_set_new(o, "init", json_boolean(c->init));
 	if (!o)
 		return NULL;
+	if (lifecycle_info_encode(c, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	set_opt_string(o, "hostname", c->hostname);
 	set_opt_string(o, "created_at", c->created_at);
 	set_opt_string(o, "started_at", c->started_at);
@@ -503,6 +513,8 @@ int proto_container_info_decode(json_t *obj, struct proto_container_info *ret, c
 	    (r = field_get_bool(obj, "oom_killed", &ret->oom_killed, reterr)) < 0 ||
 	    (r = field_get_bool(obj, "tty", &ret->tty, reterr)) < 0 ||
 	    (r = field_get_bool(obj, "init", &ret->init, reterr)) < 0)
+		return r;
+	if ((r = lifecycle_info_decode(obj, ret, reterr)) < 0)
 		return r;
 	ret->cmd = json_object_get(obj, "cmd");
 	ret->exit_code = (int)code;
@@ -641,12 +653,20 @@ json_t *proto_container_list_items(json_t *result)
 
 int proto_import_params_decode(json_t *params, unsigned nfds, struct proto_import_params *ret, char **reterr)
 {
-	static const char *const keys[] = { "name", NULL };
+	static const char *const keys[] = { "name", "config", NULL };
 	memset(ret, 0, sizeof(*ret));
 	int r;
 	if ((r = field_check_known(params, keys, NULL, PROTO_M_IMAGE_IMPORT " params", reterr)) < 0 ||
 	    (r = field_get_string(params, "name", true, &ret->name, reterr)) < 0)
 		return r;
+	json_t *config = json_object_get(params, "config");
+	if (config && !json_is_null(config)) {
+		struct proto_image_config c;
+		if ((r = proto_image_config_decode(config, &c, reterr)) < 0)
+			return r;
+		proto_image_config_done(&c);
+		ret->config = config;
+	}
 	if (nfds != 1)
 		return err_set(reterr, -EBADF, "image.import needs exactly one fd (the tarball), got %u fds", nfds);
 	return 0;
@@ -654,7 +674,7 @@ int proto_import_params_decode(json_t *params, unsigned nfds, struct proto_impor
 
 json_t *proto_import_params_encode(const struct proto_import_params *p)
 {
-	return json_pack("{s:s}", "name", p->name);
+	return json_pack("{s:s, s:O*}", "name", p->name, "config", p->config);
 }
 
 json_t *proto_image_info_encode(const struct proto_image_info *i)

@@ -66,6 +66,16 @@ int proto_ulimit_check(const char *name, int64_t soft, int64_t hard, char **rete
 /* Docker's ulimit names, NULL-terminated. */
 extern const char *const proto_ulimit_names[];
 
+/* --restart (Docker's policies). */
+enum proto_restart {
+	PROTO_RESTART_NO,
+	PROTO_RESTART_ON_FAILURE,
+	PROTO_RESTART_ALWAYS,
+	PROTO_RESTART_UNLESS_STOPPED,
+};
+/* The most on-failure:N may ask for. */
+#define PROTO_RESTART_MAX_RETRIES 1000000
+
 struct proto_run_params {
 	char *image;
 	char **cmd;      /* NULL: the image's default command */
@@ -97,7 +107,31 @@ struct proto_run_params {
 	char **device_cgroup_rules;   /* "c 10:200 rwm"; the daemon parses them */
 
 	char **labels; /* "KEY=VALUE", sorted by key, keys distinct; on the wire an object */
+
+	/* Lifecycle (protocol/lifecycle.c): --entrypoint (entrypoint_set; an empty vector clears
+	 * the image's), --stop-signal, --restart. */
+	char **entrypoint;
+	bool entrypoint_set;
+	char *stop_signal;
+	enum proto_restart restart;
+	unsigned restart_max; /* on-failure:N; 0: no limit */
 };
+
+/* Parses --restart's text ("no", "on-failure[:N]", "always", "unless-stopped"); the message says
+ * what is wrong. */
+int proto_restart_parse(const char *text, enum proto_restart *ret, unsigned *ret_max, char **reterr);
+/* Docker's name of a policy. */
+const char *proto_restart_name(enum proto_restart r);
+
+/* container.start: {"id": REF, "attach": bool, "interactive": bool}. With attach, a container
+ * without a tty takes the request's fds (stdout, stderr; stdin first with interactive), and one
+ * with a tty gets its pty master with the reply. Borrowed. */
+struct proto_start_params {
+	const char *ref;
+	bool attach, interactive;
+};
+int proto_start_params_decode(json_t *params, struct proto_start_params *ret, char **reterr);
+json_t *proto_start_params_encode(const struct proto_start_params *p);
 
 /* Labels: at most this many, keys of at most PROTO_LABEL_KEY_MAX bytes (not empty, no '='),
  * values of at most PROTO_LABEL_VALUE_MAX, keys and values together at most
@@ -146,7 +180,8 @@ int proto_start_error_exit_code(json_t *data);
 #define PROTO_STOP_TIMEOUT_DEFAULT 10
 #define PROTO_STOP_TIMEOUT_MAX 3600
 
-/* Methods that name one container: kill, stop, remove, inspect, wait, pause, unpause, top. */
+/* Methods that name one container: kill, stop, restart, remove, inspect, wait, pause, unpause,
+ * top. restart takes stop's params. */
 struct proto_ref_params {
 	const char *ref; /* id, unique id prefix or name; borrowed */
 	int signal;      /* kill: default SIGKILL; stop: default 0, the container's stop signal */
@@ -193,6 +228,9 @@ struct proto_container_info {
 	uint64_t cpus_milli;
 	bool tty;
 	bool init; /* run with --init; absent (false) from an older daemon */
+	/* The restart policy ("no" when absent) and how often it restarted the container. */
+	const char *restart_policy;
+	int64_t restart_max, restart_count;
 	/* Encoding: "KEY=VALUE" entries or NULL. Decoding: the "labels" object (borrowed, its
 	 * values checked to be strings), or NULL when absent. */
 	char *const *labels;
@@ -235,7 +273,19 @@ json_t *proto_container_list_items(json_t *result);
  * FIFO there would block its event loop. */
 struct proto_import_params {
 	const char *name;
+	json_t *config; /* the "config" object (borrowed, checked), or NULL */
 };
+
+/* An image's config as image.import takes it, in Docker's names: "Cmd", "Entrypoint" and "Env"
+ * (arrays of strings, Env's entries KEY=VALUE), "WorkingDir" (absolute), "User"
+ * (NAME|UID[:GROUP|GID]), "StopSignal". Absent members stay NULL. Owned. */
+struct proto_image_config {
+	char **cmd, **entrypoint, **env;
+	char *workdir, *user, *stop_signal;
+};
+int proto_image_config_decode(json_t *o, struct proto_image_config *ret, char **reterr);
+json_t *proto_image_config_encode(const struct proto_image_config *c);
+void proto_image_config_done(struct proto_image_config *c);
 int proto_import_params_decode(json_t *params, unsigned nfds, struct proto_import_params *ret, char **reterr);
 json_t *proto_import_params_encode(const struct proto_import_params *p);
 

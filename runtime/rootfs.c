@@ -362,16 +362,24 @@ static int mount_overlay(const struct rt_spec *spec, char *err, size_t errlen)
 			return fail(err, errlen, -E2BIG, "too many image layers for one overlay mount");
 		off += (size_t)n;
 	}
-	/* volatile: the upper layer is never synced, so unmounting it at exit does not wait for a
-	 * sync of the whole filesystem under --root. A container's upper dir is never mounted
-	 * again (it is deleted, or kept only for inspection), so losing its writes in a host crash
-	 * costs nothing a restart would have kept. Kernels before 5.10 lack it: mount without. */
-	int n = snprintf(opts + off, sizeof(opts) - off, ",upperdir=%s,workdir=%s,volatile", o->upperdir, o->workdir);
+	/* volatile only for an upper dir that dies with this run (--rm): it is never synced, so
+	 * unmounting it at exit does not wait for a sync of the whole filesystem under --root.
+	 * Every other container may be started again on the same upper dir, so it is mounted
+	 * without: after a host crash a volatile upper dir may be torn, and overlayfs marks it
+	 * (work/incompat/volatile) and refuses to mount it again precisely so that nobody runs on
+	 * it. Clearing that mark before each start would silence the very check that protects a
+	 * restarted container from a corrupt filesystem; the sync at unmount happens in the
+	 * daemon's cleaner child, not in its loop. Kernels before 5.10 lack volatile: mount
+	 * without. */
+	const char *extra = o->ephemeral ? ",volatile" : "";
+	int n = snprintf(opts + off, sizeof(opts) - off, ",upperdir=%s,workdir=%s%s", o->upperdir, o->workdir, extra);
 	if (n < 0 || (size_t)n >= sizeof(opts) - off)
 		return fail(err, errlen, -E2BIG, "overlay options too long");
 	if (mount("overlay", spec->root_path, "overlay", 0, opts) < 0) {
-		opts[off + (size_t)n - strlen(",volatile")] = '\0';
-		if (errno != EINVAL || mount("overlay", spec->root_path, "overlay", 0, opts) < 0)
+		if (!o->ephemeral || errno != EINVAL)
+			return fail(err, errlen, -errno, "cannot mount the overlay root filesystem: %m");
+		opts[off + (size_t)n - strlen(extra)] = '\0';
+		if (mount("overlay", spec->root_path, "overlay", 0, opts) < 0)
 			return fail(err, errlen, -errno, "cannot mount the overlay root filesystem: %m");
 	}
 	return 0;
@@ -523,7 +531,7 @@ int rootfs_setup(const struct rt_spec *spec, const int *layer_fds, size_t n_laye
 		const struct rt_overlay *o = &spec->overlay;
 		if (n_layers == 0 || !o->staging || !o->upperdir || !o->workdir)
 			return fail(err, errlen, -EINVAL, "a container in a user namespace needs its layers as idmapped mounts");
-		if ((r = userns_overlay_mount(layer_fds, n_layers, o->staging, o->upperdir, o->workdir, spec->root_path,
+		if ((r = userns_overlay_mount(layer_fds, n_layers, o->staging, o->upperdir, o->workdir, o->ephemeral, spec->root_path,
 					      &msg)) < 0)
 			return fail(err, errlen, r, "%s", msg ? msg : "cannot mount the overlay root filesystem");
 	} else if ((r = mount_overlay(spec, err, errlen)) < 0) {

@@ -212,6 +212,8 @@ json_t *spec_to_json(const struct rt_spec *spec)
 		SET(ext, "workdir", json_string(spec->overlay.workdir));
 	if (spec->overlay.staging)
 		SET(ext, "staging", json_string(spec->overlay.staging));
+	if (spec->overlay.ephemeral)
+		SET(ext, "volatile", json_true());
 	if (p->user)
 		SET(ext, "user", json_string(p->user));
 	json_t *seccomp = json_pack("{s:s}", "mode", seccomp_modes[spec->seccomp.mode]);
@@ -557,7 +559,8 @@ static int ext_from_json(json_t *ext, struct rt_spec *spec, char **reterr)
 	    (r = get_str(ext, "user", false, &spec->process.user, reterr)) < 0 ||
 	    (r = get_strv(ext, "deviceRules", false, &spec->device_rules, reterr)) < 0 ||
 	    (r = get_bool(ext, "devicesAllowAll", &spec->devices_allow_all, reterr)) < 0 ||
-	    (r = get_bool(ext, "privileged", &spec->privileged, reterr)) < 0)
+	    (r = get_bool(ext, "privileged", &spec->privileged, reterr)) < 0 ||
+	    (r = get_bool(ext, "volatile", &spec->overlay.ephemeral, reterr)) < 0)
 		return r;
 	if (json_is_object(seccomp)) {
 		if ((r = get_str(seccomp, "mode", false, &mode, reterr)) < 0 ||

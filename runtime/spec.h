@@ -64,6 +64,9 @@ struct rt_overlay {
 	char **lowerdirs; /* topmost first */
 	char *upperdir, *workdir;
 	char *staging; /* in a user namespace: an empty directory where the idmapped layers are staged */
+	/* The upper dir dies with this run (--rm): mounted "volatile", never synced. Otherwise it
+	 * is mounted again at the next start and must survive a crash: see rootfs.c. */
+	bool ephemeral;
 };
 
 struct rt_spec {

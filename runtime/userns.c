@@ -282,7 +282,7 @@ static int overlay_stage_layers(const int *layer_fds, size_t n_layers, const cha
  * lower layers, stays reachable. userxattr keeps overlay metadata in user.overlay.*, which the
  * image store strips from layers. */
 int userns_overlay_mount(const int *layer_fds, size_t n_layers, const char *staging, const char *upperdir,
-			 const char *workdir, const char *target, char **reterr)
+			 const char *workdir, bool ephemeral, const char *target, char **reterr)
 {
 	_cleanup_close_ int tmpfd = -1;
 	char opts[4096];
@@ -298,16 +298,17 @@ int userns_overlay_mount(const int *layer_fds, size_t n_layers, const char *stag
 		r = err_set(reterr, -errno, "cannot open %s: %m", staging);
 	else
 		r = overlay_stage_layers(layer_fds, n_layers, staging, tmpfd, opts, sizeof(opts), &off, reterr);
-	/* volatile, as in the root filesystem without remapping: the upper dir is never synced,
-	 * so unmounting it at exit does not sync the host filesystem. Before 5.10: without. */
+	/* volatile only when ephemeral, as in the root filesystem without remapping (rootfs.c
+	 * says why a container that can start again must not have it). Before 5.10: without. */
 	if (r >= 0) {
-		int k = snprintf(opts + off, sizeof(opts) - off, ",upperdir=%s,workdir=%s,userxattr,volatile", upperdir,
-				 workdir);
+		const char *extra = ephemeral ? ",volatile" : "";
+		int k = snprintf(opts + off, sizeof(opts) - off, ",upperdir=%s,workdir=%s,userxattr%s", upperdir, workdir,
+				 extra);
 		if (k < 0 || (size_t)k >= sizeof(opts) - off)
 			r = err_set(reterr, -E2BIG, "overlay options too long");
 		else if (mount("overlay", target, "overlay", 0, opts) < 0) {
-			opts[off + (size_t)k - strlen(",volatile")] = '\0';
-			if (errno != EINVAL || mount("overlay", target, "overlay", 0, opts) < 0)
+			opts[off + (size_t)k - strlen(extra)] = '\0';
+			if (!ephemeral || errno != EINVAL || mount("overlay", target, "overlay", 0, opts) < 0)
 				r = err_set(reterr, -errno, "cannot mount the overlay root filesystem: %m");
 		}
 	}

@@ -163,7 +163,8 @@ int userns_idmap_mount(int dirfd, const char *path, int userns_fd, int *ret_fd, 
 /* The init's side of steps 7 and 8 (see above), run in its own mount namespace as root of its
  * user namespace: mounts a tmpfs on the empty directory staging, attaches the layer mounts from
  * userns_idmap_mount() there (layer_fds[0] is the top-most layer, like overlay's lowerdir),
- * mounts the overlay with upperdir, workdir and userxattr on target, and detaches the staging
+ * mounts the overlay with upperdir, workdir and userxattr (volatile when ephemeral: see rootfs.c)
+ * on target, and detaches the staging
  * with everything under it, also on failure. The fds stay the caller's to close. */
 int userns_overlay_mount(const int *layer_fds, size_t n_layers, const char *staging, const char *upperdir,
-			 const char *workdir, const char *target, char **reterr);
+			 const char *workdir, bool ephemeral, const char *target, char **reterr);

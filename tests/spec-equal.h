@@ -92,6 +92,8 @@ static inline const char *spec_equal_diff(const struct rt_spec *a, const struct 
 		return "containd.workdir";
 	if (!spec_equal_str(a->overlay.staging, b->overlay.staging))
 		return "containd.staging";
+	if (a->overlay.ephemeral != b->overlay.ephemeral)
+		return "containd.volatile";
 	if (!spec_equal_str(a->hostname, b->hostname))
 		return "hostname";
 	if (a->n_mounts != b->n_mounts)

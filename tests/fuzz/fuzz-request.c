@@ -168,6 +168,14 @@ static void run_params(struct proto_request *req, bool reply)
 	FUZZ_CHECK(strv_eq(p.labels, q.labels));
 	FUZZ_CHECK(p.seccomp == q.seccomp && (p.seccomp != PROTO_SECCOMP_CUSTOM) == !q.seccomp_profile);
 	FUZZ_CHECK(p.seccomp != PROTO_SECCOMP_CUSTOM || json_equal(p.seccomp_profile, q.seccomp_profile));
+	/* Lifecycle: an entrypoint given (even empty) stays given, a policy keeps its maximum,
+	 * which only on-failure has, and never together with rm. */
+	FUZZ_CHECK(p.entrypoint_set == q.entrypoint_set && strv_eq(p.entrypoint, q.entrypoint));
+	FUZZ_CHECK(p.entrypoint_set == (p.entrypoint != NULL));
+	FUZZ_CHECK(str_eq(p.stop_signal, q.stop_signal) && p.restart == q.restart && p.restart_max == q.restart_max);
+	FUZZ_CHECK(p.restart <= PROTO_RESTART_UNLESS_STOPPED && p.restart_max <= PROTO_RESTART_MAX_RETRIES);
+	FUZZ_CHECK(p.restart == PROTO_RESTART_ON_FAILURE || p.restart_max == 0);
+	FUZZ_CHECK(!p.rm || p.restart == PROTO_RESTART_NO);
 	FUZZ_CHECK(p.n_ulimits == q.n_ulimits && p.n_ulimits <= PROTO_MAX_SECURITY_ITEMS);
 	for (size_t i = 0; i < p.n_ulimits; i++) {
 		FUZZ_CHECK(str_eq(p.ulimits[i].name, q.ulimits[i].name));
@@ -256,7 +264,7 @@ static void ref_params(const char *method, struct proto_request *req, bool reply
 		return;
 	bool list = strcmp(method, PROTO_M_LIST) == 0;
 	FUZZ_CHECK(list || (p.ref && p.ref[0]));
-	bool stop = strcmp(method, PROTO_M_STOP) == 0;
+	bool stop = strcmp(method, PROTO_M_STOP) == 0 || strcmp(method, PROTO_M_RESTART) == 0;
 	/* A stop without a signal leaves it to the daemon (0). */
 	FUZZ_CHECK((stop && p.signal == 0) || (p.signal >= 1 && p.signal <= SIGRTMAX));
 	FUZZ_CHECK(p.timeout <= PROTO_STOP_TIMEOUT_MAX);
@@ -275,6 +283,31 @@ static void ref_params(const char *method, struct proto_request *req, bool reply
 	}
 }
 
+/* container.start as api_start() decodes it. */
+static void start_params(struct proto_request *req, bool reply)
+{
+	struct proto_start_params p, q;
+	char *err = NULL;
+	int r = proto_start_params_decode(req->params, &p, &err);
+	if (r < 0) {
+		if (reply)
+			send_params_error(req->id, r, err);
+		else
+			free(err);
+		return;
+	}
+	FUZZ_CHECK(p.ref && p.ref[0] && (p.attach || !p.interactive));
+	struct proto_request again;
+	reencode_request(PROTO_M_START, proto_start_params_encode(&p), 0, &again);
+	FUZZ_CHECK(proto_start_params_decode(again.params, &q, &err) == 0);
+	FUZZ_CHECK(str_eq(p.ref, q.ref) && p.attach == q.attach && p.interactive == q.interactive);
+	proto_request_done(&again);
+	if (reply) {
+		struct proto_run_result res = {.id = "0123456789ab", .name = "x", .pid = 42};
+		send_reply(proto_reply_result(req->id, proto_run_result_encode(&res), 0), req->id, NULL);
+	}
+}
+
 /* image.import, with the fd count the request declared (or another). */
 static void import_params(struct proto_request *req, unsigned nfds, bool reply)
 {
@@ -284,12 +317,30 @@ static void import_params(struct proto_request *req, unsigned nfds, bool reply)
 	if (params_refused(req, reply, r, err))
 		return;
 	FUZZ_CHECK(p.name && nfds == 1);
+	/* A config that was accepted decodes again, and encodes to what decodes the same. */
+	struct proto_image_config c1 = {0}, c2 = {0};
+	json_t *cj = NULL;
+	if (p.config) {
+		FUZZ_CHECK(proto_image_config_decode(p.config, &c1, &err) == 0);
+		FUZZ_CHECK(!c1.workdir || c1.workdir[0] == '/');
+		for (char **e = c1.env; e && *e; e++)
+			FUZZ_CHECK(strchr(*e, '=') && **e != '=');
+		cj = proto_image_config_encode(&c1);
+		FUZZ_CHECK(cj && proto_image_config_decode(cj, &c2, &err) == 0);
+		FUZZ_CHECK(strv_eq(c1.cmd, c2.cmd) && strv_eq(c1.entrypoint, c2.entrypoint) && strv_eq(c1.env, c2.env));
+		FUZZ_CHECK(str_eq(c1.workdir, c2.workdir) && str_eq(c1.user, c2.user) &&
+			   str_eq(c1.stop_signal, c2.stop_signal));
+		proto_image_config_done(&c1);
+		proto_image_config_done(&c2);
+	}
 
 	struct proto_request again;
 	struct proto_import_params q;
-	reencode_request(PROTO_M_IMAGE_IMPORT, proto_import_params_encode(&p), nfds, &again);
+	struct proto_import_params pe = {.name = p.name, .config = cj};
+	reencode_request(PROTO_M_IMAGE_IMPORT, proto_import_params_encode(&pe), nfds, &again);
+	json_decref(cj);
 	FUZZ_CHECK(proto_import_params_decode(again.params, again.nfds, &q, &err) == 0);
-	FUZZ_CHECK(str_eq(p.name, q.name));
+	FUZZ_CHECK(str_eq(p.name, q.name) && !p.config == !q.config);
 	proto_request_done(&again);
 
 	if (reply)
@@ -454,6 +505,8 @@ static void container_info(json_t *obj)
 	if (c.finished_at)
 		FUZZ_CHECK(c.exit_code == d.exit_code && c.signal == d.signal && c.oom_killed == d.oom_killed);
 	FUZZ_CHECK(c.memory == d.memory && c.pids_limit == d.pids_limit && c.cpus_milli == d.cpus_milli);
+	FUZZ_CHECK(c.restart_policy && str_eq(c.restart_policy, d.restart_policy));
+	FUZZ_CHECK(c.restart_max == d.restart_max && c.restart_count == d.restart_count && c.restart_count >= 0);
 	FUZZ_CHECK(!d.security_json && !d.labels_json);
 	json_decref(o);
 	if (c.labels_json) {
@@ -560,6 +613,7 @@ static void extra_decoder(unsigned which, struct proto_request *req)
 	default: {
 		rename_params(req, false);
 		exec_params(req, false);
+		start_params(req, false);
 		run_result(req->params);
 		list_results(req->params);
 		int code = proto_start_error_exit_code(req->params);
@@ -615,12 +669,14 @@ static void fuzz_request(unsigned sel, const char *line, size_t len)
 	FUZZ_CHECK(json_is_integer(req.id) || json_is_string(req.id) || json_is_null(req.id));
 
 	const char *m = req.method;
-	if (strcmp(m, PROTO_M_RUN) == 0) {
+	if (strcmp(m, PROTO_M_RUN) == 0 || strcmp(m, PROTO_M_CREATE) == 0) {
 		run_params(&req, true);
+	} else if (strcmp(m, PROTO_M_START) == 0) {
+		start_params(&req, true);
 	} else if (strcmp(m, PROTO_M_LIST) == 0 || strcmp(m, PROTO_M_INSPECT) == 0 || strcmp(m, PROTO_M_KILL) == 0 ||
 		   strcmp(m, PROTO_M_REMOVE) == 0 || strcmp(m, PROTO_M_WAIT) == 0 ||
 		   strcmp(m, PROTO_M_STOP) == 0 || strcmp(m, PROTO_M_PAUSE) == 0 || strcmp(m, PROTO_M_UNPAUSE) == 0 ||
-		   strcmp(m, PROTO_M_TOP) == 0) {
+		   strcmp(m, PROTO_M_TOP) == 0 || strcmp(m, PROTO_M_RESTART) == 0) {
 		ref_params(m, &req, true);
 	} else if (strcmp(m, PROTO_M_EVENTS) == 0) {
 		events_params(&req, true);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Python (container.run, container.stop), socat, pause, top and exec examples in docs/protocol.md, and the
+# The Python (container.run, container.stop), socat, pause, top, events, lifecycle and exec examples
+# in docs/protocol.md, and the
 # tour in README.md, work as printed.
 source "$(dirname "$0")/../lib.sh"
 need_root
@@ -64,6 +65,22 @@ is "$(grep -o '"action":"[a-z]*"' <<<"$run" | cut -d'"' -f4 | tr '\n' ' ')" "cre
 	"the events example prints the container's life in order"
 like "$run" '"exit_code":2' "its die event has the exit code"
 like "$run" '"event":"events.end"' "the stream ends at until"
+
+extract lifecycle >"$TEST_TMP/lifecycle.py"
+[[ -s $TEST_TMP/lifecycle.py ]] && pass "the lifecycle example is in the doc" || fail "the lifecycle example is in the doc"
+run=$(python3 "$TEST_TMP/lifecycle.py" 2>&1)
+is "$?" 0 "the lifecycle example runs"
+replies=$(grep -c '^{"v":1,"id":1,' <<<"$run")
+is "$replies" 6 "every call of the lifecycle example is answered"
+like "$(sed -n 1p <<<"$run")" '"result":\{"id":"[0-9a-f]{64}","name":"doc-life","pid":0\}' "container.create answers with the id"
+like "$(sed -n 2p <<<"$run")" '"state":"created".*"restart_policy":\{"name":"on-failure","maximum_retry_count":3\}' \
+	"a created container, its restart policy in inspect"
+like "$(sed -n 3p <<<"$run")" '"result":\{"id":"[0-9a-f]{64}","name":"doc-life","pid":[1-9]' "container.start answers once it runs"
+like "$(sed -n 4p <<<"$run")" '"result":\{"id":"[0-9a-f]{64}","name":"doc-life","pid":[1-9]' "container.restart answers once it runs again"
+[[ $(sed -n 3p <<<"$run" | grep -o '"pid":[0-9]*') != $(sed -n 4p <<<"$run" | grep -o '"pid":[0-9]*') ]] &&
+	pass "with a new process" || fail "restart gives a new process"
+like "$(sed -n 5p <<<"$run")" '"code":"conflict"' "attaching to a running container is a conflict"
+is "$("$CCTL" ps -aq)" "" "the lifecycle example removes its container"
 
 # The README tour, in order, against a daemon of its own that starts empty. Its first line
 # starts containd (the harness did); the others run as printed, with cctl on PATH, in a

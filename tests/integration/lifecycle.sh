@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Detached runs, kill, wait, rm -f, signal forwarding, client disconnects, daemon restarts.
+# Detached runs, kill, wait, rm -f, signal forwarding, client disconnects, daemon restarts;
+# create, start, start -a, restart, a filesystem kept across runs, image configs and --entrypoint.
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
@@ -80,7 +81,7 @@ rc=0
 wait $attached || rc=$?
 is "$rc" 137 "an attached client learns its container was killed (137)"
 [[ -z "$(leftover_cgroups)" ]] && pass "no cgroups are left after shutdown" || fail "no cgroups are left after shutdown"
-"$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug 2>>"$old/log" &
+"$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$old/log" &
 DAEMON_PIDS+=($!)
 DAEMON_PID=$!
 for _ in $(seq 500); do [[ -S $old/containd.sock ]] && break; sleep 0.01; done
@@ -99,7 +100,7 @@ kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 for _ in $(seq 100); do [[ -e /proc/$upid && $(awk '{ print $3 }' /proc/$upid/stat 2>/dev/null) != Z ]] || break; sleep 0.02; done
 [[ $upid =~ ^[0-9]+$ ]] && [[ ! -e /proc/$upid || $(awk '{ print $3 }' /proc/$upid/stat) == Z ]] && pass "a -u 1000 container dies with a killed daemon" || fail "a -u 1000 container dies with a killed daemon"
-"$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug 2>>"$old/log" &
+"$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$old/log" &
 DAEMON_PIDS=($!)
 DAEMON_PID=$!
 for _ in $(seq 500); do "$CCTL" version >/dev/null 2>&1 && break; sleep 0.01; done
@@ -110,4 +111,135 @@ run_cctl inspect running-at-stop
 like "$OUT" '"exit_code": 137' "a container killed at shutdown is recorded with 137"
 run_cctl run --rm alpine echo after-restart
 is "$OUT" "after-restart" "images survive a restart"
+# create: a full id, state "created", no process and no spare taken (the pool keeps its own).
+field() { "$CCTL" inspect -f "$2" "$1" 2>/dev/null; }
+id=$("$CCTL" create --name made alpine sh -c 'echo out; echo err >&2; cat /data 2>/dev/null; echo run >>/data; exit 3')
+record_id "$id"
+like "$id" '^[0-9a-f]{64}$' "create prints the full id"
+is "$(field made '{{.State.Status}} {{.State.Pid}} {{.Id}}')" "created 0 $id" "a created container has no process"
+run_cctl ps
+unlike "$OUT" made "ps does not list a created container"
+run_cctl ps -a
+like "$OUT" 'Created +made' "ps -a shows it as Created"
+grep -q "created cgroup $id" "$DAEMON_DIR/log" && fail "create made no cgroup (no process, no spare)" ||
+	pass "create made no cgroup (no process, no spare)"
+# start -a: its output on our fds, its exit status ours.
+"$CCTL" start -a made >"$TEST_TMP/start.out" 2>"$TEST_TMP/start.err"
+is "$?" 3 "start -a exits with the container's status"
+is "$(cat "$TEST_TMP/start.out")" out "its stdout is ours"
+is "$(cat "$TEST_TMP/start.err")" err "its stderr is ours"
+# The filesystem persists across stop and start: what the first run wrote, the second reads.
+is "$("$CCTL" start -a made 2>/dev/null)" "$(printf 'out\nrun')" "a file written by the first run is there in the second"
+is "$("$CCTL" start -a made 2>/dev/null)" "$(printf 'out\nrun\nrun')" "and in the third (the overlay mounts again)"
+grep -q "created cgroup $id" "$DAEMON_DIR/log" && pass "its start made its cgroup, named after its id" ||
+	fail "its start made its cgroup, named after its id"
+# A detached container stopped and started again finds what it wrote (its upper dir on the host).
+kid=$("$CCTL" run -d --name keeper alpine sh -c 'echo run >>/kept; sleep 1000')
+record_id "$kid"
+upper=$DAEMON_DIR/root/containers/$kid/upper
+for _ in $(seq 100); do [[ -s $upper/kept ]] && break; sleep 0.02; done
+"$CCTL" stop -t 1 keeper >/dev/null
+"$CCTL" start keeper >/dev/null
+for _ in $(seq 100); do [[ $(wc -l <"$upper/kept" 2>/dev/null) == 2 ]] && break; sleep 0.02; done
+is "$(cat "$upper/kept" 2>/dev/null | tr '\n' ' ')" "run run " "stop then start: the second run appended to the first run's file"
+[[ -d $DAEMON_DIR/root/containers/$kid/work && ! -e $DAEMON_DIR/root/containers/$kid/work/work/incompat/volatile ]] &&
+	pass "the overlay is not volatile (no work/work/incompat/volatile to refuse the next mount)" ||
+	fail "the overlay is not volatile (work/work/incompat/volatile exists)"
+# An --rm container never mounts its upper dir again: it keeps the unsynced (volatile) overlay.
+rmid=$("$CCTL" run -d --rm alpine sleep 1000)
+record_id "$rmid"
+for _ in $(seq 100); do [[ -e $DAEMON_DIR/root/containers/$rmid/work/work/incompat/volatile ]] && break; sleep 0.02; done
+[[ -e $DAEMON_DIR/root/containers/$rmid/work/work/incompat/volatile ]] && pass "an --rm container's overlay is volatile" ||
+	fail "an --rm container's overlay is volatile"
+"$CCTL" rm -f "$rmid" >/dev/null
+"$CCTL" rm -f keeper >/dev/null
+# start without -a prints the name given, as docker; -i passes stdin.
+run_cctl start made
+is "$RC $OUT" "0 made" "start prints the names given"
+"$CCTL" wait made >/dev/null
+is "$(echo piped | "$CCTL" start -a -i "$("$CCTL" create alpine cat)")" piped "start -a -i passes stdin"
+# A container created with -t gets a new terminal at each start, relayed by start -a.
+"$CCTL" create -t --name tty1 alpine sh -c 'tty; exit 4' >/dev/null
+out=$("$CCTL" start -a tty1 </dev/null | tr -d '\r'; echo "rc=${PIPESTATUS[0]}")
+is "$out" "$(printf '/dev/pts/0\nrc=4')" "start -a of a -t container relays its pty and exits with its status"
+"$CCTL" rm tty1 >/dev/null
+# A running container: start is a no-op (exit 0), restart stops and starts it (its pid changes).
+rid=$("$CCTL" run -d --name runner alpine sleep 1000)
+record_id "$rid"
+pid1=$(field runner '{{.State.Pid}}')
+run_cctl start runner
+is "$RC $OUT" "0 runner" "start of a running container succeeds and does nothing"
+is "$(field runner '{{.State.Pid}}')" "$pid1" "the container kept its process"
+run_cctl restart -t 1 runner
+is "$RC $OUT" "0 runner" "restart prints the name"
+pid2=$(field runner '{{.State.Pid}}')
+[[ $pid2 =~ ^[0-9]+$ && $pid2 != 0 && $pid2 != "$pid1" ]] && pass "restart gives it a new process ($pid1 -> $pid2)" || fail "restart gives it a new process ('$pid1' -> '$pid2')"
+is "$(field runner '{{.State.Status}} {{.Id}}')" "running $rid" "it runs again under the same id"
+events=$("$CCTL" events --since 1m --until 0s --filter container=runner --format '{{.Action}}' | tr '\n' ' ')
+like "$events" 'restart die start $' "restart: a restart event, then the old run's die and the new start"
+# restart honours the image's (here --stop-signal's) stop signal: a shell trapping QUIT exits 9.
+"$CCTL" run -d --name quitter --stop-signal QUIT alpine sh -c 'trap "exit 9" QUIT; while :; do sleep 0.1; done' >/dev/null
+sleep 0.3
+run_cctl stop -t 5 quitter
+is "$(field quitter '{{.State.ExitCode}}')" 9 "stop sends the container's stop signal (QUIT)"
+run_cctl restart -t 5 quitter
+sleep 0.3
+run_cctl restart -t 5 quitter
+is "$(field quitter '{{.State.Status}}')" running "restart of a running container with its own stop signal"
+last_die=$("$CCTL" events --since 1m --until 0s --filter container=quitter --format json |
+	python3 -c 'import json,sys; print([e for e in map(json.loads, sys.stdin) if e["action"] == "die"][-1]["exit_code"])')
+is "$last_die" 9 "the restart's stop used QUIT too"
+"$CCTL" rm -f quitter runner >/dev/null
+
+# Bad inputs: clear errors, nothing changes.
+before=$("$CCTL" ps -aq | wc -l)
+run_cctl start no-such-container
+is "$RC" 1 "start of an unknown container fails (1)"
+like "$ERR" 'no such container: no-such-container' "and says so"
+run_cctl restart no-such-container
+like "$ERR" 'no such container' "restart of an unknown container says so"
+run_cctl create --name made alpine true
+is "$RC" 125 "create with a name in use fails (125)"
+like "$ERR" 'the container name "made" is already in use' "and names the conflict"
+run_cctl create no-such-image true
+like "$ERR" 'no-such-image' "create of an unknown image names it"
+run_cctl create alpine
+like "$ERR" 'no command specified' "create without a command the image lacks too is refused"
+run_cctl start -a made runner
+like "$ERR" 'cannot start and attach multiple containers' "start -a takes one container"
+is "$("$CCTL" ps -aq | wc -l)" "$before" "nothing was created by the bad requests"
+
+# Image configs: Cmd, Entrypoint, WorkingDir, User and StopSignal of an image imported with them.
+"$CCTL" image import -c 'ENTRYPOINT ["/bin/echo", "ep"]' -c 'CMD ["default", "args"]' -c 'WORKDIR /tmp' \
+	-c 'USER nobody' -c 'STOPSIGNAL SIGUSR1' -c 'ENV GREETING=hi' configured "$ALPINE_TARBALL" >/dev/null
+is "$("$CCTL" run --rm configured)" "ep default args" "Entrypoint followed by Cmd"
+is "$("$CCTL" run --rm configured mine)" "ep mine" "a command replaces Cmd, not Entrypoint"
+is "$("$CCTL" run --rm --entrypoint /bin/pwd configured)" "/tmp" "--entrypoint drops the image's Cmd; WorkingDir is the cwd"
+is "$("$CCTL" run --rm --entrypoint /usr/bin/id configured -un)" "nobody" "--entrypoint with a command; User is the image's"
+is "$("$CCTL" run --rm --entrypoint "" configured sh -c 'echo $GREETING; id -un')" "$(printf 'hi\nnobody')" \
+	'--entrypoint "" clears it; Env is the image'"'"'s'
+is "$("$CCTL" run --rm -u root -w / --entrypoint "" configured sh -c 'id -un; pwd')" "$(printf 'root\n/')" "-u and -w override User and WorkingDir"
+"$CCTL" run -d --name usr1 --entrypoint "" configured sh -c 'trap "exit 10" USR1; while :; do sleep 0.1; done' >/dev/null
+sleep 0.3
+"$CCTL" stop -t 5 usr1 >/dev/null
+is "$(field usr1 '{{.State.ExitCode}}')" 10 "stop sends the image's StopSignal (USR1)"
+"$CCTL" rm usr1 >/dev/null
+"$CCTL" image import -c 'CMD echo shell form' shellform "$ALPINE_TARBALL" >/dev/null
+is "$("$CCTL" run --rm shellform)" "shell form" "a shell-form CMD runs with /bin/sh -c"
+run_cctl image import -c 'FROM x' bad "$ALPINE_TARBALL"
+like "$ERR" 'expected CMD, ENTRYPOINT' "an unknown --change instruction is refused"
+run_cctl image import -c 'WORKDIR relative' bad "$ALPINE_TARBALL"
+like "$ERR" 'not an absolute path' "the daemon checks the config (WorkingDir)"
+
+# A daemon restart keeps a created container startable, and an exited one's filesystem.
+"$CCTL" create --name later alpine sh -c 'cat /data 2>/dev/null; echo again >>/data' >/dev/null
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+"$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$old/log" &
+DAEMON_PIDS=($!)
+DAEMON_PID=$!
+for _ in $(seq 500); do "$CCTL" version >/dev/null 2>&1 && break; sleep 0.01; done
+is "$(field later '{{.State.Status}}')" created "a created container is still created after a daemon restart"
+is "$("$CCTL" start -a later; "$CCTL" start -a later)" again "and starts, twice, on its own filesystem"
+is "$("$CCTL" start -a made 2>/dev/null | tail -1)" run "an exited container's files survive the daemon's restart"
+"$CCTL" rm later made >/dev/null
 done_testing

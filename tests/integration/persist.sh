@@ -22,7 +22,7 @@ for id in "${ids[@]}"; do [[ -s $(rec "$id") ]] || fail "record of $id exists"; 
 python3 - "$(rec "${ids[0]}")" <<'EOF'
 import json, sys
 rec = json.load(open(sys.argv[1]))
-assert rec["version"] == 1 and rec["state"] == "exited" and rec["exit_code"] == 7, rec
+assert rec["version"] == 2 and rec["state"] == "exited" and rec["exit_code"] == 7, rec
 EOF
 is "$?" 0 "a record is versioned and holds the exit status"
 head -c 100 "$(rec "${ids[1]}")" >"$dir/torn" && mv "$dir/torn" "$(rec "${ids[1]}")"

@@ -737,6 +737,120 @@ static void test_labels_rename(void)
 	}
 }
 
+/* Lifecycle: --restart's text, the restart_policy, entrypoint and stop_signal params of run and
+ * create, container.start's params, container.restart as stop, image.import's config. */
+static void test_lifecycle(void)
+{
+	enum proto_restart pol;
+	unsigned max;
+	char *err = NULL;
+	ok(proto_restart_parse("on-failure:5", &pol, &max, NULL) == 0 && pol == PROTO_RESTART_ON_FAILURE && max == 5,
+	   "on-failure:5 parses");
+	ok(proto_restart_parse("unless-stopped", &pol, &max, NULL) == 0 && pol == PROTO_RESTART_UNLESS_STOPPED && max == 0,
+	   "unless-stopped parses");
+	ok(proto_restart_parse("on-failure", &pol, &max, NULL) == 0 && max == 0, "on-failure alone: no limit");
+	const char *bad_text[] = { "sometimes", "always:2", "on-failure:", "on-failure:-1", "on-failure:+1",
+				   "on-failure:1x", "on-failure:1000001", "", "ALWAYS" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad_text); i++) {
+		ok(proto_restart_parse(bad_text[i], &pol, &max, &err) < 0 && err && strstr(err, "invalid restart policy"),
+		   "--restart %s is refused (%s)", bad_text[i], err ? err : "accepted");
+		free(TAKE_PTR(err));
+	}
+
+	struct proto_run_params p, q;
+	json_t *j = json_loads("{\"image\":\"a\",\"entrypoint\":[],\"stop_signal\":\"QUIT\","
+			       "\"restart_policy\":{\"name\":\"on-failure\",\"maximum_retry_count\":4}}",
+			       0, NULL);
+	ok(proto_run_params_decode(j, &p, &err) == 0 && p.entrypoint_set && p.entrypoint && !p.entrypoint[0] &&
+		   strcmp(p.stop_signal, "QUIT") == 0 && p.restart == PROTO_RESTART_ON_FAILURE && p.restart_max == 4,
+	   "run params: an empty entrypoint, a stop signal, a policy (%s)", err ? err : "ok");
+	json_decref(j);
+	j = proto_run_params_encode(&p);
+	ok(j && proto_run_params_decode(j, &q, &err) == 0 && q.entrypoint_set && !q.entrypoint[0] &&
+		   strcmp(q.stop_signal, "QUIT") == 0 && q.restart == PROTO_RESTART_ON_FAILURE && q.restart_max == 4,
+	   "and they survive encode and decode (an empty entrypoint stays given)");
+	json_decref(j);
+	proto_run_params_done(&q);
+	proto_run_params_done(&p);
+	j = json_loads("{\"image\":\"a\"}", 0, NULL);
+	ok(proto_run_params_decode(j, &p, NULL) == 0 && !p.entrypoint_set && p.restart == PROTO_RESTART_NO &&
+		   !p.stop_signal,
+	   "without them: the image's entrypoint, no policy, the default stop signal");
+	proto_run_params_done(&p);
+	json_decref(j);
+
+	struct {
+		const char *json, *want;
+	} bad[] = {
+		{ "{\"image\":\"a\",\"restart_policy\":{\"name\":\"always\",\"maximum_retry_count\":1}}", "only for the on-failure" },
+		{ "{\"image\":\"a\",\"restart_policy\":{\"name\":\"never\"}}", "invalid restart policy \"never\"" },
+		{ "{\"image\":\"a\",\"restart_policy\":{\"Name\":\"always\"}}", "unknown field \"Name\"" },
+		{ "{\"image\":\"a\",\"restart_policy\":\"always\"}", "must be an object" },
+		{ "{\"image\":\"a\",\"restart_policy\":{\"name\":\"on-failure\",\"maximum_retry_count\":-1}}",
+		  "parameter \"maximum_retry_count\" must be between 0" },
+		{ "{\"image\":\"a\",\"rm\":true,\"restart_policy\":{\"name\":\"always\"}}", "conflicting options" },
+		{ "{\"image\":\"a\",\"stop_signal\":\"NOPE\"}", "unknown signal \"NOPE\"" },
+		{ "{\"image\":\"a\",\"entrypoint\":\"/bin/sh\"}", "\"entrypoint\"" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		j = json_loads(bad[i].json, 0, NULL);
+		int r = proto_run_params_decode(j, &p, &err);
+		ok(r < 0 && err && strstr(err, bad[i].want), "run refuses %s (%s)", bad[i].json, err ? err : "accepted");
+		free(TAKE_PTR(err));
+		json_decref(j);
+	}
+
+	struct proto_start_params sp, sq;
+	j = json_loads("{\"id\":\"web\",\"attach\":true,\"interactive\":true}", 0, NULL);
+	ok(proto_start_params_decode(j, &sp, NULL) == 0 && sp.attach && sp.interactive && strcmp(sp.ref, "web") == 0,
+	   "start params decode");
+	json_t *e = proto_start_params_encode(&sp);
+	ok(e && proto_start_params_decode(e, &sq, NULL) == 0 && sq.attach && sq.interactive, "and round-trip");
+	json_decref(e);
+	json_decref(j);
+	const char *bad_start[] = { "{\"id\":\"web\",\"interactive\":true}", "{\"id\":\"\"}", "{\"id\":\"w\",\"detach\":1}",
+				    "{\"attach\":true}" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad_start); i++) {
+		j = json_loads(bad_start[i], 0, NULL);
+		ok(proto_start_params_decode(j, &sp, &err) == -EINVAL && err, "start refuses %s (%s)", bad_start[i],
+		   err ? err : "accepted");
+		free(TAKE_PTR(err));
+		json_decref(j);
+	}
+
+	struct proto_ref_params rp;
+	j = json_loads("{\"id\":\"web\",\"timeout\":2,\"signal\":\"QUIT\"}", 0, NULL);
+	ok(proto_ref_params_decode(PROTO_M_RESTART, j, &rp, NULL) == 0 && rp.timeout == 2 && rp.signal == SIGQUIT,
+	   "restart takes stop's params");
+	json_decref(j);
+	j = json_loads("{\"id\":\"web\",\"force\":true}", 0, NULL);
+	ok(proto_ref_params_decode(PROTO_M_RESTART, j, &rp, &err) < 0, "and no others (%s)", err ? err : "accepted");
+	free(TAKE_PTR(err));
+	json_decref(j);
+
+	struct proto_image_config c;
+	j = json_loads("{\"Cmd\":[\"sh\"],\"Entrypoint\":[\"/e\"],\"Env\":[\"A=1\"],\"WorkingDir\":\"/w\",\"User\":\"u:g\","
+		       "\"StopSignal\":\"SIGUSR1\"}",
+		       0, NULL);
+	ok(proto_image_config_decode(j, &c, &err) == 0 && strcmp(c.cmd[0], "sh") == 0 && strcmp(c.entrypoint[0], "/e") == 0 &&
+		   strcmp(c.workdir, "/w") == 0 && strcmp(c.user, "u:g") == 0 && strcmp(c.stop_signal, "SIGUSR1") == 0,
+	   "an image config decodes (%s)", err ? err : "ok");
+	e = proto_image_config_encode(&c);
+	ok(e && json_equal(e, j), "and encodes to the same object");
+	json_decref(e);
+	proto_image_config_done(&c);
+	json_decref(j);
+	const char *bad_config[] = { "{\"WorkingDir\":\"w\"}", "{\"Env\":[\"NOVALUE\"]}", "{\"StopSignal\":\"NOPE\"}",
+				     "{\"User\":\"a b\"}", "{\"Shell\":[\"sh\"]}", "{\"Cmd\":\"sh\"}" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad_config); i++) {
+		j = json_loads(bad_config[i], 0, NULL);
+		ok(proto_image_config_decode(j, &c, &err) == -EINVAL && err, "an image config %s is refused (%s)",
+		   bad_config[i], err ? err : "accepted");
+		free(TAKE_PTR(err));
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	test_request_decode();
@@ -748,5 +862,6 @@ int main(void)
 	test_security_info();
 	test_wire();
 	test_labels_rename();
+	test_lifecycle();
 	return tap_done();
 }

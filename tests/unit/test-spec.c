@@ -213,6 +213,7 @@ static int full_spec(struct rt_spec *s)
 	s->overlay.upperdir = strdup("/var/lib/containd/c/upper");
 	s->overlay.workdir = strdup("/var/lib/containd/c/work");
 	s->overlay.staging = strdup("/run/containd/staging");
+	s->overlay.ephemeral = true;
 	s->hostname = strdup("box-1");
 	struct rt_mount *m = realloc(s->mounts, (s->n_mounts + 3) * sizeof(*m));
 	if (!m)

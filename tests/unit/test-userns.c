@@ -599,9 +599,9 @@ static _Noreturn void init_child(struct seen *sn, int sock, const struct flow_pa
 		close(wfd);
 	/* A failing overlay (no upper dir) must leave no staged layer behind either. */
 	fmt(p, sizeof(p), "%s/0", fp->s2);
-	sn->fail_cleaned = userns_overlay_mount(fds + 2, 1, fp->s2, "/nonexistent-upper", fp->wk, fp->mg, NULL) < 0 &&
+	sn->fail_cleaned = userns_overlay_mount(fds + 2, 1, fp->s2, "/nonexistent-upper", fp->wk, true, fp->mg, NULL) < 0 &&
 			   access(p, F_OK) < 0 && errno == ENOENT;
-	if (userns_overlay_mount(fds, 2, fp->s1, fp->up, fp->wk, fp->mg, &err) < 0) {
+	if (userns_overlay_mount(fds, 2, fp->s1, fp->up, fp->wk, true, fp->mg, &err) < 0) {
 		snprintf(sn->error, sizeof(sn->error), "overlay: %s", err ? err : "?");
 		_exit(1);
 	}
