@@ -32,6 +32,7 @@ struct run {
 	struct proto_run_params p; /* strings borrowed from argv, except env */
 	char **env;                /* owned; p.env points here */
 	char **labels;             /* owned "KEY=VALUE"; p.labels points here */
+	char **log_opts;           /* owned "KEY=VALUE"; p.log_opts points here */
 	struct run_security sec;   /* what the security flags collected; p points into it */
 	bool detach, tty;
 
@@ -58,6 +59,7 @@ static void run_done(struct run *run)
 	run->sigfd = safe_close(run->sigfd);
 	strv_free(run->env);
 	strv_free(run->labels);
+	strv_free(run->log_opts);
 	run_security_done(&run->sec);
 	free(run->id);
 	json_decref(run->early_exits);
@@ -81,6 +83,9 @@ static void usage(void)
 	      "                                   and reaps processes\n"
 	      "  -i, --interactive                Keep STDIN open and attached\n"
 	      "  -l, --label KEY[=VALUE]          Set meta data on a container (repeatable)\n"
+	      "      --log-driver NAME            Logging driver of a detached container: file, journald,\n"
+	      "                                   none (default: the daemon's)\n"
+	      "      --log-opt KEY=VALUE          Log driver options: max-size=SIZE, max-file=N (repeatable)\n"
 	      "  -m, --memory SIZE                Memory limit (e.g. 512k, 64m, 1g; 0: no limit)\n"
 	      "      --name NAME                  Assign a name to the container\n"
 	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
@@ -183,6 +188,8 @@ enum {
 	ARG_ULIMIT,
 	ARG_USERNS,
 	ARG_DEVICE_CGROUP_RULE,
+	ARG_LOG_DRIVER,
+	ARG_LOG_OPT,
 	ARG_HELP,
 };
 
@@ -208,9 +215,31 @@ static const struct opt run_options[] = {
 	{ ARG_ULIMIT, 0, "ulimit", OPT_VALUE },
 	{ ARG_USERNS, 0, "userns", OPT_VALUE },
 	{ ARG_DEVICE_CGROUP_RULE, 0, "device-cgroup-rule", OPT_VALUE },
+	{ ARG_LOG_DRIVER, 0, "log-driver", OPT_VALUE },
+	{ ARG_LOG_OPT, 0, "log-opt", OPT_VALUE },
 	{ ARG_HELP, 0, "help", OPT_FLAG },
 	{}
 };
+
+/* Appends one --log-opt KEY=VALUE; the daemon checks the keys its driver takes. */
+static int run_add_log_opt(struct run *run, struct opts *o, char **reterr)
+{
+	const char *eq = strchr(o->arg, '=');
+	if (!eq || eq == o->arg)
+		return opts_invalid_argument(o, reterr, "expected KEY=VALUE such as max-size=10m");
+	size_t n = 0;
+	while (run->log_opts && run->log_opts[n])
+		n++;
+	if (n >= PROTO_MAX_LOG_OPTS)
+		return opts_usage_error(reterr, "run", "too many log options (at most %d)", PROTO_MAX_LOG_OPTS);
+	char **nv = reallocarray(run->log_opts, n + 2, sizeof(char *));
+	if (!nv)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	run->log_opts = nv;
+	nv[n] = strdup(o->arg);
+	nv[n + 1] = NULL;
+	return nv[n] ? 0 : err_set(reterr, -ENOMEM, "out of memory");
+}
 
 /* "0", "0.0", "0.000": --cpus 0 means no limit, as with docker. */
 static bool run_is_zero(const char *s)
@@ -311,6 +340,13 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		else
 			return opts_invalid_argument(o, reterr, "expected \"host\" or \"auto\"");
 		return 0;
+	case ARG_LOG_DRIVER:
+		if (!*arg)
+			return opts_invalid_argument(o, reterr, "must not be empty");
+		p->log_driver = (char *)arg;
+		return 0;
+	case ARG_LOG_OPT:
+		return run_add_log_opt(run, o, reterr);
 	case ARG_HELP:
 		if (!o->flag)
 			return 0;
@@ -342,6 +378,7 @@ static int run_parse(struct run *run, int argc, char **argv, char **reterr)
 	run->p.cmd = o.n_operands > 1 ? argv + (argc - (int)o.n_operands) + 1 : NULL;
 	run->p.env = run->env;
 	run->p.labels = run->labels;
+	run->p.log_opts = run->log_opts;
 	run_security_apply(&run->sec, &run->p);
 	return 0;
 }
@@ -450,7 +487,7 @@ static int run_handle_reply(struct run *run, struct conn_msg *m, char **reterr)
 {
 	_cleanup_free_ char *err = NULL;
 	struct proto_run_result res;
-	unsigned want = run->tty ? 1 : 0; /* the pty master, which a detached run just closes */
+	unsigned want = run->tty && !run->detach ? 1 : 0; /* the pty master; a detached one stays with the daemon */
 	int r;
 
 	if (m->msg.error_code) {
@@ -622,12 +659,14 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r != 0)
 		return r > 0 ? 0 : r;
 
-	/* -t asks for a pty even when detached (-dit): the container keeps it as its terminal and
-	 * cctl does not attach. -d without -t gives the container /dev/null. */
+	/* -t asks for a pty even when detached (-dit): the container keeps it as its terminal, the
+	 * daemon keeps its master and logs it, and cctl does not attach. -d without -t sends the
+	 * container's stdout and stderr to its log driver (cctl logs). */
 	if (run.tty) {
 		run.p.stdio = PROTO_STDIO_PTY;
+		run.p.detach = run.detach;
 	} else if (run.detach) {
-		run.p.stdio = PROTO_STDIO_NULL;
+		run.p.stdio = PROTO_STDIO_LOG;
 	} else {
 		/* main() made sure these are open, so they are not our socket. */
 		run.p.stdio = PROTO_STDIO_FDS;

@@ -6,6 +6,7 @@
 
 #include "protocol/protocol.h"
 #include "protocol/wire.h"
+#include "daemon/container.h"
 
 struct event_base;
 struct cgroup_manager;
@@ -18,6 +19,7 @@ struct event_sink;
 struct container;
 struct container_event;
 struct api_events;
+struct api_logs_stream;
 
 struct api {
 	struct event_base *base;
@@ -30,6 +32,11 @@ struct api {
 	struct pending_import *imports;
 	bool shutting_down;
 	struct api_events *events; /* events.subscribe: the ring and the subscribers */
+	struct api_logs_stream *logs; /* container.logs streams */
+	/* The log driver and options of a container that names none (containd --log-driver,
+	 * --log-opt). */
+	enum container_log_driver log_driver;
+	struct log_file_opts log_opts;
 };
 
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err);
@@ -53,6 +60,13 @@ json_t *api_container_info(const struct container *ct);
 void api_on_container_event(const struct container_event *ev, void *userdata);
 void api_waits_conn_closed(struct api *api, struct conn *c);
 void api_waits_free(struct api *api);
+
+/* container.logs (api-logs.c). */
+void api_logs(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+/* Ends the streams of a container that is removed. */
+void api_logs_on_event(struct api *api, const struct container_event *ev);
+void api_logs_conn_closed(struct api *api, struct conn *c);
+void api_logs_free(struct api *api);
 
 /* events.subscribe (api-events.c). */
 int api_events_new(struct api *api);

@@ -19,7 +19,9 @@
 #include "daemon/events.h"
 #include "daemon/filters.h"
 #include "daemon/image-store.h"
+#include "daemon/log-journald.h"
 #include "daemon/offload.h"
+#include "daemon/output.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
 #include "runtime/sync.h"
@@ -30,6 +32,30 @@ static const char *const state_names[] = { "created", "running", "exited" };
 const char *container_state_name(enum container_state s)
 {
 	return state_names[s];
+}
+
+static const char *const log_driver_names[] = {
+	[CONTAINER_LOG_FILE] = "file",
+	[CONTAINER_LOG_NONE] = "none",
+	[CONTAINER_LOG_JOURNALD] = "journald",
+};
+
+int container_log_driver_from_name(const char *name, enum container_log_driver *ret)
+{
+	/* Docker's names for its file drivers select ours: the same options, another format. */
+	if (strcmp(name, "json-file") == 0 || strcmp(name, "local") == 0)
+		name = "file";
+	for (size_t i = 0; i < ARRAY_SIZE(log_driver_names); i++)
+		if (strcmp(name, log_driver_names[i]) == 0) {
+			*ret = (enum container_log_driver)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *container_log_driver_name(enum container_log_driver d)
+{
+	return log_driver_names[d];
 }
 
 const char *container_state_label(const struct container *ct)
@@ -79,6 +105,7 @@ void container_free(struct container *ct)
 	safe_close(ct->sync_fd);
 	safe_close(ct->pty_master);
 	safe_close(ct->mntns_fd);
+	output_free(ct->output);
 	if (ct->cg)
 		cgroup_free(ct->cg);
 	container_config_done(&ct->cfg);
@@ -221,6 +248,53 @@ static int prepare_userns(struct container *ct, struct userns_layers *layers, ch
 	return 0;
 }
 
+/* Whether the daemon reads the container's output into a log file. */
+static bool logs_to_file(const struct container_config *cfg)
+{
+	return cfg->log_driver == CONTAINER_LOG_FILE &&
+	       (cfg->stdio == CONTAINER_STDIO_LOG || (cfg->stdio == CONTAINER_STDIO_PTY && cfg->pty_detached));
+}
+
+/* The log of a detached container, in its directory: pipes for its stdout and stderr now, or the
+ * pty's master once its init reports it (monitor.c). */
+static int setup_output(struct container *ct, const char *dir, int stdio_fds[3], struct rt_start_fds *fds,
+			char **reterr)
+{
+	if (!logs_to_file(&ct->cfg))
+		return 0;
+	_cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return err_set(reterr, -errno, "cannot open the container's directory: %m");
+	int r = output_new(ct, dirfd, &ct->cfg.log_opts, &ct->output, reterr);
+	if (r < 0 || ct->cfg.stdio != CONTAINER_STDIO_LOG)
+		return r;
+	int wr[2];
+	if ((r = output_pipes(ct->output, wr, reterr)) < 0)
+		return r;
+	for (int i = 1; i <= 2; i++) {
+		safe_close(stdio_fds[i]);
+		stdio_fds[i] = fds->stdio[i] = wr[i - 1];
+	}
+	return 0;
+}
+
+/* journald takes the output itself: the container writes to two stream connections of the
+ * journal, and none of it passes through the daemon. */
+static int setup_journald(struct container *ct, int stdio_fds[3], char **reterr)
+{
+	if (ct->cfg.log_driver != CONTAINER_LOG_JOURNALD || ct->cfg.stdio != CONTAINER_STDIO_LOG)
+		return 0;
+	int fds[2];
+	int r = log_journald_open(ct->id, fds, reterr);
+	if (r < 0)
+		return r;
+	for (int i = 1; i <= 2; i++) {
+		safe_close(stdio_fds[i]);
+		stdio_fds[i] = fds[i - 1];
+	}
+	return 0;
+}
+
 static void close_stdio(int stdio_fds[3])
 {
 	for (int i = 0; i < 3; i++)
@@ -285,12 +359,18 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 			    reg->userns_error ? reg->userns_error : "no subordinate ids for user namespaces");
 		goto fail;
 	}
+	if (ct->cfg.log_driver == CONTAINER_LOG_JOURNALD && ct->cfg.stdio == CONTAINER_STDIO_PTY && ct->cfg.pty_detached) {
+		r = err_set(reterr, -EINVAL, "the journald log driver does not take a terminal's output: run without -t");
+		goto fail;
+	}
 	sp = pool_take(reg->pool, ct->userns, reterr);
 	if (!sp) {
 		r = -EIO;
 		goto fail;
 	}
 	memcpy(ct->id, sp->id, sizeof(ct->id));
+	if ((r = setup_journald(ct, stdio_fds, reterr)) < 0)
+		goto fail;
 	ct->slice = sp->slice;
 	ct->name = strndup(ct->cfg.name ? ct->cfg.name : ct->id, ct->cfg.name ? strlen(ct->cfg.name) : 12);
 	ct->image_id = strdup(image->id);
@@ -322,7 +402,8 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 	ct->sync_fd = init.sync_fd;
 	ct->mntns_fd = init.mntns_fd;
 	struct userns_layers layers = { .n = 0 };
-	if ((r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
+	if ((r = setup_output(ct, dir, stdio_fds, &fds, reterr)) < 0 ||
+	    (r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
 	    (r = apply_device_rules(ct, reterr)) < 0 ||
 	    (ct->userns && (r = prepare_userns(ct, &layers, reterr)) < 0) ||
 	    (fds.layer_fds = layers.fds, fds.n_layers = layers.n, r = rt_init_start(&init, &ct->spec, &fds, reterr)) < 0) {

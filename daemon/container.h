@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/pidref.h"
+#include "daemon/log-file.h"
 #include "runtime/cgroup.h"
 #include "runtime/spec.h"
 #include "runtime/userns.h"
@@ -15,6 +16,7 @@
 struct registry;
 struct image;
 struct offload;
+struct output;
 
 enum container_state { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED };
 
@@ -22,6 +24,14 @@ enum container_stdio {
 	CONTAINER_STDIO_FDS,  /* the client's own fds */
 	CONTAINER_STDIO_PTY,  /* a pty whose master goes to the client */
 	CONTAINER_STDIO_NULL, /* detached: /dev/null */
+	CONTAINER_STDIO_LOG,  /* detached: stdout and stderr to its log driver, stdin /dev/null */
+};
+
+/* Where a detached container's output goes (docs/logs.md). */
+enum container_log_driver {
+	CONTAINER_LOG_FILE,     /* records in <container dir>/container.log (daemon/log-file.h) */
+	CONTAINER_LOG_NONE,     /* nowhere */
+	CONTAINER_LOG_JOURNALD, /* straight to systemd-journald's stream socket */
 };
 
 struct container_ulimit {
@@ -51,6 +61,11 @@ struct container_config {
 	char **device_rules;
 	char *userns; /* NULL: the daemon's default; "host" or "auto" */
 	char **labels; /* "KEY=VALUE" sorted by key (checked by the protocol's decoder), or NULL */
+	/* Logging: with CONTAINER_STDIO_LOG, or CONTAINER_STDIO_PTY and pty_detached (the daemon
+	 * keeps the terminal's master and logs what it reads). */
+	bool pty_detached;
+	enum container_log_driver log_driver;
+	struct log_file_opts log_opts;
 };
 
 void container_config_done(struct container_config *cfg);
@@ -68,6 +83,7 @@ struct container {
 	struct pidref proc;
 	int sync_fd, pty_master;
 	int mntns_fd; /* its mount namespace, held until the cleanup (see struct rt_init) */
+	struct output *output; /* what reads its output into its log, or NULL (daemon/output.h) */
 	struct event *ev_pid, *ev_sync;
 	struct event *ev_stop;          /* the end of a stop's grace period, or NULL */
 	struct timespec stop_deadline;  /* CLOCK_MONOTONIC, while stop_armed */
@@ -121,6 +137,9 @@ void container_stop_cancel(struct container *ct);
  * while it runs. Done when CONTAINER_EV_REMOVED is published (maybe before this returns). */
 int container_remove(struct container *ct, bool force, char **reterr);
 const char *container_state_name(enum container_state s);
+/* "file" (also as "json-file" and "local", Docker's names), "none", "journald"; -EINVAL otherwise. */
+int container_log_driver_from_name(const char *name, enum container_log_driver *ret);
+const char *container_log_driver_name(enum container_log_driver d);
 /* The state clients see: container_state_name(), or "paused" for a paused running container. */
 const char *container_state_label(const struct container *ct);
 /* Freezes every process of a running container (its cgroup), or thaws a paused one. -ESRCH with

@@ -3,6 +3,7 @@
  * a pidfd that said it is ready), publishes it, and removes cgroups and files in a short-lived
  * child so the loop never waits for the kernel. */
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/offload.h"
+#include "daemon/output.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
 #include "runtime/process.h"
@@ -39,6 +41,16 @@ static void close_sync(struct container *ct)
 	ct->sync_fd = safe_close(ct->sync_fd);
 }
 
+/* A detached terminal: the daemon reads its master into the log (a copy of its own, as
+ * ct->pty_master closes at the exit). */
+static void watch_pty(struct container *ct)
+{
+	_cleanup_free_ char *err = NULL;
+	int fds[2] = { fcntl(ct->pty_master, F_DUPFD_CLOEXEC, 3), -1 };
+	if (fds[0] < 0 || output_watch(ct->output, fds, true, &err) < 0)
+		log_warning("container %.12s: cannot log its terminal: %s", ct->id, err ? err : strerror(errno));
+}
+
 /* Reads the init's reports until EOF (the command was exec'd, or the init died). */
 static void drain_sync(struct container *ct)
 {
@@ -57,6 +69,8 @@ static void drain_sync(struct container *ct)
 		if (r == 1 && rep.type == RT_REPORT_PTY) {
 			safe_close(ct->pty_master);
 			ct->pty_master = fd;
+			if (ct->output && ct->cfg.pty_detached)
+				watch_pty(ct);
 			continue;
 		}
 		if (r == 1 && rep.type == RT_REPORT_ERROR) {
@@ -154,6 +168,11 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 	container_stop_cancel(ct);
 	event_free(TAKE_PTR(ct->ev_pid));
 	pidref_done(&ct->proc);
+	/* What it wrote is in its pipes (or terminal): in the log before its exit is reported, so a
+	 * client that waited for the exit reads all of it. Stragglers (the last processes of the
+	 * container dying) still come through the loop until EOF. */
+	if (ct->output)
+		output_drain(ct->output);
 	ct->pty_master = safe_close(ct->pty_master);
 	log_debug("container %.12s exited with %d", ct->id, ct->exit_code);
 	/* Report first, clean up after (in another process). A container that is going away is

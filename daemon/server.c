@@ -243,6 +243,11 @@ void conn_send_error(struct conn *c, json_t *id, const char *code, json_t *data,
 	conn_send(c, proto_reply_error(id, code, msg ? msg : code, data), NULL, 0);
 }
 
+size_t conn_queued_bytes(const struct conn *c)
+{
+	return c->wr.queued_bytes;
+}
+
 void conn_send_event(struct conn *c, const char *event, json_t *params)
 {
 	conn_send(c, proto_event_new(event, params), NULL, 0);

@@ -11,6 +11,7 @@ enum proto_stdio {
 	PROTO_STDIO_FDS,  /* the request carries [stdin,] stdout, stderr */
 	PROTO_STDIO_PTY,  /* the container gets a pty; the reply carries its master */
 	PROTO_STDIO_NULL, /* detached: everything is /dev/null */
+	PROTO_STDIO_LOG,  /* detached: stdout and stderr go to the container's log driver */
 };
 
 /* The seccomp filter of a container: Docker's default profile, none, or the profile the client
@@ -74,7 +75,17 @@ struct proto_run_params {
 	char **device_cgroup_rules;   /* "c 10:200 rwm"; the daemon parses them */
 
 	char **labels; /* "KEY=VALUE", sorted by key, keys distinct; on the wire an object */
+
+	/* Logging (docs/logs.md): with "pty", detach keeps the terminal's master in the daemon,
+	 * which logs it (the reply carries no fd). NULL driver: the daemon's default. */
+	bool detach;
+	char *log_driver;
+	char **log_opts; /* "KEY=VALUE"; on the wire an object of strings */
 };
+
+/* The most --log-opt entries, and their longest key or value. */
+#define PROTO_MAX_LOG_OPTS 16
+#define PROTO_LOG_OPT_MAX 256
 
 /* Labels: at most this many, keys of at most PROTO_LABEL_KEY_MAX bytes (not empty, no '='),
  * values of at most PROTO_LABEL_VALUE_MAX, keys and values together at most
