@@ -168,7 +168,8 @@ static int logs_events(struct conn *conn, struct logs_out *o, char **reterr)
 		size_t len = PROTO_LOGS_CHUNK * 2;
 		if (proto_logs_data_decode(m.msg.params, &stream, &t, buf, &len, &err) < 0)
 			return err_set(reterr, -EBADMSG, "invalid %s event from containd: %s", PROTO_EV_LOGS_DATA, err);
-		if ((r = out_data(o, stream, t, (const char *)buf, len)) < 0)
+		/* A follower shows each record as it comes. */
+		if ((r = out_data(o, stream, t, (const char *)buf, len)) < 0 || (r = out_flush(o)) < 0)
 			return err_set(reterr, r, "cannot write the logs: %m");
 	}
 }
