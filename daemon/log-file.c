@@ -17,7 +17,7 @@
 
 struct log_file {
 	int dirfd;
-	int fd;        /* the newest file, write-only, without O_APPEND (splice refuses it) */
+	int fd;        /* the newest file, without O_APPEND (splice refuses it) */
 	uint64_t size; /* its end: where the next record goes */
 	struct log_file_opts opts;
 	uint64_t generation;
@@ -102,7 +102,8 @@ static int open_newest(int dirfd, bool truncate)
 {
 	char name[32];
 	file_name(0, name);
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (truncate ? O_TRUNC : 0), 0640);
+	/* Read too: reopening scans the file for its last record (repair()). */
+	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (truncate ? O_TRUNC : 0), 0640);
 	return fd < 0 ? -errno : fd;
 }
 
