@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python (container.run, container.stop), socat, pause and top examples in docs/protocol.md, and the
+# The Python (container.run, container.stop), socat, pause, top, events and logs examples in docs/protocol.md, and the
 # tour in README.md, work as printed.
 source "$(dirname "$0")/../lib.sh"
 need_root
@@ -57,6 +57,18 @@ is "$(grep -o '"action":"[a-z]*"' <<<"$run" | cut -d'"' -f4 | tr '\n' ' ')" "cre
 	"the events example prints the container's life in order"
 like "$run" '"exit_code":2' "its die event has the exit code"
 like "$run" '"event":"events.end"' "the stream ends at until"
+
+extract logs >"$TEST_TMP/logs.sh"
+[[ -s $TEST_TMP/logs.sh ]] && pass "the logs example is in the doc" || fail "the logs example is in the doc"
+run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/logs.sh" 2>"$TEST_TMP/logs.err")
+is "$?" 0 "the logs example runs"
+like "$run" '"result":\{"driver":"file","mode":"json"\}' "container.logs answers with the driver and the mode"
+like "$run" '"stream":"stdout"[^}]*"data":"aGVsbG8K"' "hello comes as a base64 stdout record"
+like "$run" '"stream":"stderr"[^}]*"data":"b29wcwo="' "oops as a stderr record"
+like "$run" '"event":"logs.end"' "the stream ends with logs.end"
+like "$run" $'\nhello\n' "cctl logs prints stdout to stdout"
+like "$(cat "$TEST_TMP/logs.err")" '^oops$' "and stderr to stderr"
+is "$("$CCTL" ps -aq)" "" "the logs example removes its container"
 
 # The README tour, in order, against a daemon of its own that starts empty. Its first line
 # starts containd (the harness did); the others run as printed, with cctl on PATH, in a
