@@ -63,6 +63,7 @@ void api_waits_free(struct api *api);
 
 /* container.logs (api-logs.c). */
 void api_logs(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_attach(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 /* Ends the streams of a container that is removed. */
 void api_logs_on_event(struct api *api, const struct container_event *ev);
 void api_logs_conn_closed(struct api *api, struct conn *c);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -321,4 +322,62 @@ void api_logs_free(struct api *api)
 		api->logs = s->next;
 		stream_free(s);
 	}
+}
+
+/* container.attach: a client shares a running container's output from now on (and types into
+ * its terminal). Only a container started detached can be attached to: the output of one run
+ * attached went to its client's own fds, which the daemon never reads. What a client may do here
+ * it could do with container.logs -f and, for input, with the terminal's master that a detached
+ * run hands to nobody: the same peers are trusted with both. */
+void api_attach(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
+{
+	struct proto_attach_params p;
+	_cleanup_free_ char *err = NULL;
+	int r = proto_attach_params_decode(req->params, &p, &err);
+	if (r < 0) {
+		api_reply_params_error(c, req->id, r, err);
+		return;
+	}
+	struct container *ct = registry_find(api->reg, p.ref, &err);
+	if (!ct) {
+		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
+		return;
+	}
+	if (ct->state != CONTAINER_RUNNING || !ct->output || output_drained(ct->output)) {
+		conn_send_error(c, req->id, PROTO_E_CONFLICT, NULL,
+				ct->state != CONTAINER_RUNNING ? "container %s is not running"
+				: ct->output ? "container %s is exiting"
+					     : "container %s was not started detached (or logs to journald or none): "
+					       "nothing to attach to",
+				ct->name);
+		return;
+	}
+	bool pty = output_is_pty(ct->output);
+	unsigned want = pty ? 1 : 2;
+	if (req->nfds != want) {
+		conn_send_error(c, req->id, PROTO_E_FDS, NULL,
+				"container.attach to a container %s needs %u file descriptor(s), got %u",
+				pty ? "with a terminal" : "without a terminal", want, req->nfds);
+		return;
+	}
+	/* The daemon writes the container's output to these fds and reads a terminal's input from
+	 * the socket, without ever blocking (it makes them non-blocking): only a socket or pipes
+	 * are taken, never a file or a directory that would put the daemon's writes somewhere a
+	 * client chose on the host. */
+	for (unsigned i = 0; i < want; i++) {
+		struct stat st;
+		if (fstat(msg->fds[i], &st) < 0 || (pty ? !S_ISSOCK(st.st_mode) : !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))) {
+			conn_send_error(c, req->id, PROTO_E_FDS, NULL, "container.attach takes %s",
+					pty ? "a stream socket" : "pipes or sockets");
+			return;
+		}
+	}
+	int fds[2] = { TAKE_FD(msg->fds[0]), pty ? -1 : TAKE_FD(msg->fds[1]) };
+	r = output_attach(ct->output, fds, p.stdin, &err);
+	if (r < 0) {
+		conn_send_error(c, req->id, r == -EBUSY ? PROTO_E_LIMIT : r == -ESRCH ? PROTO_E_CONFLICT : PROTO_E_INTERNAL,
+				NULL, "%s", err);
+		return;
+	}
+	conn_send_result(c, req->id, json_pack("{s:b}", "tty", pty), NULL, 0);
 }

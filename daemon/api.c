@@ -197,6 +197,7 @@ static const struct {
 	{ PROTO_M_IMAGE_REMOVE, api_image_remove },
 	{ PROTO_M_EVENTS, api_events_subscribe },
 	{ PROTO_M_LOGS, api_logs },
+	{ PROTO_M_ATTACH, api_attach },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)

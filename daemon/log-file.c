@@ -21,7 +21,15 @@ struct log_file {
 	uint64_t size; /* its end: where the next record goes */
 	struct log_file_opts opts;
 	uint64_t generation;
+	log_file_observer_fn observer;
+	void *observer_data;
 };
+
+void log_file_set_observer(struct log_file *lf, log_file_observer_fn fn, void *userdata)
+{
+	lf->observer = fn;
+	lf->observer_data = userdata;
+}
 
 int log_file_opt_parse(struct log_file_opts *opts, const char *kv, char **reterr)
 {
@@ -241,6 +249,8 @@ int log_file_splice(struct log_file *lf, uint8_t stream, int pipe_fd, size_t max
 			r = -errno ? -errno : -EIO;
 			break;
 		}
+		if (lf->observer)
+			lf->observer(lf->observer_data, stream, lf->fd, lf->size + LOGFMT_HEADER_SIZE, (uint32_t)n);
 		lf->size += LOGFMT_HEADER_SIZE + (uint64_t)n;
 		moved += (size_t)n;
 	}
@@ -268,6 +278,8 @@ int log_file_write(struct log_file *lf, uint8_t stream, const void *buf, size_t 
 			(void)ftruncate(lf->fd, (off_t)lf->size);
 			return -ENOSPC;
 		}
+		if (lf->observer)
+			lf->observer(lf->observer_data, stream, lf->fd, lf->size + LOGFMT_HEADER_SIZE, (uint32_t)want);
 		lf->size += (uint64_t)n;
 		p += want;
 		len -= want;

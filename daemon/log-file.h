@@ -38,6 +38,10 @@ void log_file_free(struct log_file *lf);
 int log_file_splice(struct log_file *lf, uint8_t stream, int pipe_fd, size_t max, size_t *ret_moved);
 /* Appends buf as one record (or more, across a rotation). */
 int log_file_write(struct log_file *lf, uint8_t stream, const void *buf, size_t len);
+/* Called for every record written, with where its data lies in fd (a reader of the log: attached
+ * clients get the bytes the log got). */
+typedef void (*log_file_observer_fn)(void *userdata, uint8_t stream, int fd, uint64_t off, uint32_t len);
+void log_file_set_observer(struct log_file *lf, log_file_observer_fn fn, void *userdata);
 /* How many times the log was rotated since it was opened: readers notice the files moved. */
 uint64_t log_file_generation(const struct log_file *lf);
 

@@ -41,3 +41,16 @@ bool output_drained(const struct output *o);
 /* Rotations of the log so far (log_file_generation()). */
 uint64_t output_generation(const struct output *o);
 void output_free(struct output *o);
+
+/* The most clients attached to one container at once. */
+#define OUTPUT_MAX_CLIENTS 64
+/* Output queued for a client that does not read; past it the client is detached. */
+#define OUTPUT_CLIENT_QUEUE (1024 * 1024)
+
+/* Whether the container's output is a terminal (one stream, input possible). */
+bool output_is_pty(const struct output *o);
+/* Attaches a client (taken over, on failure too): with a terminal fds[0] is a stream socket
+ * that gets the output and, with input, gives the container's input; without, fds[0] and fds[1]
+ * get stdout and stderr (pipes). The client sees EOF once the output is complete. -EBUSY past
+ * OUTPUT_MAX_CLIENTS, -ESRCH when the output is complete already. */
+int output_attach(struct output *o, const int fds[2], bool input, char **reterr);

@@ -158,3 +158,20 @@ int proto_logs_data_decode(json_t *params, int *ret_stream, uint64_t *ret_time_n
 	*len_inout = (size_t)n;
 	return 0;
 }
+
+int proto_attach_params_decode(json_t *params, struct proto_attach_params *ret, char **reterr)
+{
+	static const char *const keys[] = { "id", "stdin", NULL };
+	int r;
+	memset(ret, 0, sizeof(*ret));
+	if ((r = field_check_known(params, keys, NULL, PROTO_M_ATTACH " params", reterr)) < 0 ||
+	    (r = field_get_string(params, "id", true, &ret->ref, reterr)) < 0 ||
+	    (r = field_get_bool(params, "stdin", &ret->stdin, reterr)) < 0)
+		return r;
+	return 0;
+}
+
+json_t *proto_attach_params_encode(const struct proto_attach_params *p)
+{
+	return json_pack("{s:s, s:b}", "id", p->ref, "stdin", p->stdin);
+}

@@ -46,6 +46,17 @@ json_t *proto_logs_data_encode(int stream, uint64_t time_ns, const void *data, s
 int proto_logs_data_decode(json_t *params, int *ret_stream, uint64_t *ret_time_ns, void *buf, size_t *len_inout,
 			   char **reterr);
 
+/* container.attach: {"id": REF, "stdin": bool}; the request carries, for a container with a
+ * terminal, one end of a stream socket pair (output to it, input from it), else the write ends of
+ * two pipes (stdout, stderr). The result: {"tty": bool}. */
+#define PROTO_M_ATTACH "container.attach"
+struct proto_attach_params {
+	const char *ref; /* borrowed */
+	bool stdin;
+};
+int proto_attach_params_decode(json_t *params, struct proto_attach_params *ret, char **reterr);
+json_t *proto_attach_params_encode(const struct proto_attach_params *p);
+
 /* Base64 (RFC 4648, with padding). encode writes 4*ceil(len/3) chars and a NUL; decode returns
  * the bytes written or -EINVAL. */
 void proto_base64_encode(const unsigned char *in, size_t len, char *out);
