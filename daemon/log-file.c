@@ -204,6 +204,12 @@ static int room(struct log_file *lf, size_t want, size_t *ret)
 	return 0;
 }
 
+/* The error of a write that returned n instead of all: a short write means a full disk. */
+static int short_write(ssize_t n)
+{
+	return n < 0 ? -errno : -ENOSPC;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -231,8 +237,10 @@ int log_file_splice(struct log_file *lf, uint8_t stream, int pipe_fd, size_t max
 		struct logfmt_header h = { .stream = stream, .length = LOGFMT_OPEN, .time_ns = now_ns() };
 		uint8_t hdr[LOGFMT_HEADER_SIZE], patch[8];
 		logfmt_header_encode(&h, hdr);
-		if (pwrite(lf->fd, hdr, sizeof(hdr), (off_t)lf->size) != (ssize_t)sizeof(hdr)) {
-			r = -errno ? -errno : -EIO;
+		ssize_t w = pwrite(lf->fd, hdr, sizeof(hdr), (off_t)lf->size);
+		if (w != (ssize_t)sizeof(hdr)) {
+			r = short_write(w);
+			(void)ftruncate(lf->fd, (off_t)lf->size);
 			break;
 		}
 		loff_t off = (loff_t)(lf->size + LOGFMT_HEADER_SIZE);
@@ -245,8 +253,10 @@ int log_file_splice(struct log_file *lf, uint8_t stream, int pipe_fd, size_t max
 		}
 		h.length = (uint32_t)n;
 		logfmt_header_encode_length(&h, patch);
-		if (pwrite(lf->fd, patch, sizeof(patch), (off_t)lf->size + 8) != (ssize_t)sizeof(patch)) {
-			r = -errno ? -errno : -EIO;
+		w = pwrite(lf->fd, patch, sizeof(patch), (off_t)lf->size + 8);
+		if (w != (ssize_t)sizeof(patch)) {
+			/* The record stays open: readers stop there, and a reopen closes it. */
+			r = short_write(w);
 			break;
 		}
 		if (lf->observer)
