@@ -218,6 +218,12 @@ int cmd_attach(struct cctl *cctl, int argc, char **argv, char **reterr)
 		npass = 2;
 	}
 	struct proto_attach_params ap = { .ref = ref, .stdin = a.input };
+	/* The container's terminal takes our window's size, as docker attach does. */
+	if (a.tty) {
+		int term = isatty(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;
+		if (tty_get_size(term, &ap.tty_rows, &ap.tty_cols) < 0)
+			ap.tty_rows = ap.tty_cols = 0;
+	}
 	params = proto_attach_params_encode(&ap);
 	if (!params) {
 		r = err_set(reterr, -ENOMEM, "out of memory");

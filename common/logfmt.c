@@ -72,8 +72,8 @@ static int pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 1;
 }
 
-/* Classifies the record at off of a file of the given size: 1 complete (*ret set), 0 clean end,
- * or the tail kind as -LOGFMT_TAIL_*-1 ... kept simple: *ret_tail is set when 0 is returned. */
+/* The record at off of a file of the given size: 1 when it is complete (*ret set), 0 when there
+ * is none (*ret_tail says what is there instead), -errno on a read error. */
 static int record_at(int fd, uint64_t off, uint64_t size, struct logfmt_header *ret, enum logfmt_tail *ret_tail)
 {
 	uint8_t buf[LOGFMT_HEADER_SIZE];

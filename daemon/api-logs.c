@@ -379,5 +379,6 @@ void api_attach(struct api *api, struct conn *c, struct proto_request *req, stru
 				NULL, "%s", err);
 		return;
 	}
+	output_resize(ct->output, p.tty_rows, p.tty_cols);
 	conn_send_result(c, req->id, json_pack("{s:b}", "tty", pty), NULL, 0);
 }

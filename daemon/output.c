@@ -196,6 +196,13 @@ static void on_record(void *userdata, uint8_t stream, int fd, uint64_t off, uint
 	}
 }
 
+void output_resize(struct output *o, unsigned short rows, unsigned short cols)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	if (o->pty && o->src[0].fd >= 0 && rows && cols)
+		(void)ioctl(o->src[0].fd, TIOCSWINSZ, &ws); /* best effort, as a terminal's resize */
+}
+
 bool output_is_pty(const struct output *o)
 {
 	return o->pty;

@@ -54,3 +54,5 @@ bool output_is_pty(const struct output *o);
  * get stdout and stderr (pipes). The client sees EOF once the output is complete. -EBUSY past
  * OUTPUT_MAX_CLIENTS, -ESRCH when the output is complete already. */
 int output_attach(struct output *o, const int fds[2], bool input, char **reterr);
+/* Gives the terminal a window size (an attached client's); no-op without a terminal. */
+void output_resize(struct output *o, unsigned short rows, unsigned short cols);

@@ -161,17 +161,27 @@ int proto_logs_data_decode(json_t *params, int *ret_stream, uint64_t *ret_time_n
 
 int proto_attach_params_decode(json_t *params, struct proto_attach_params *ret, char **reterr)
 {
-	static const char *const keys[] = { "id", "stdin", NULL };
+	static const char *const keys[] = { "id", "stdin", "tty_rows", "tty_cols", NULL };
+	int64_t rows = 0, cols = 0;
 	int r;
 	memset(ret, 0, sizeof(*ret));
 	if ((r = field_check_known(params, keys, NULL, PROTO_M_ATTACH " params", reterr)) < 0 ||
 	    (r = field_get_string(params, "id", true, &ret->ref, reterr)) < 0 ||
-	    (r = field_get_bool(params, "stdin", &ret->stdin, reterr)) < 0)
+	    (r = field_get_bool(params, "stdin", &ret->stdin, reterr)) < 0 ||
+	    (r = field_get_int(params, "tty_rows", 0, 65535, &rows, reterr)) < 0 ||
+	    (r = field_get_int(params, "tty_cols", 0, 65535, &cols, reterr)) < 0)
 		return r;
+	ret->tty_rows = (unsigned short)rows;
+	ret->tty_cols = (unsigned short)cols;
 	return 0;
 }
 
 json_t *proto_attach_params_encode(const struct proto_attach_params *p)
 {
-	return json_pack("{s:s, s:b}", "id", p->ref, "stdin", p->stdin);
+	json_t *o = json_pack("{s:s, s:b}", "id", p->ref, "stdin", p->stdin);
+	if (o && p->tty_rows && p->tty_cols) {
+		json_object_set_new(o, "tty_rows", json_integer(p->tty_rows));
+		json_object_set_new(o, "tty_cols", json_integer(p->tty_cols));
+	}
+	return o;
 }

@@ -53,6 +53,7 @@ int proto_logs_data_decode(json_t *params, int *ret_stream, uint64_t *ret_time_n
 struct proto_attach_params {
 	const char *ref; /* borrowed */
 	bool stdin;
+	unsigned short tty_rows, tty_cols; /* the client's window: the terminal takes it (0: keep) */
 };
 int proto_attach_params_decode(json_t *params, struct proto_attach_params *ret, char **reterr);
 json_t *proto_attach_params_encode(const struct proto_attach_params *p);

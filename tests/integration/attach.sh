@@ -34,6 +34,8 @@ rc=$?
 is "$rc" 0 "ctrl-p ctrl-q detaches with status 0"
 like "$out" $'hi2\r' "typed input reached the container's shell, its output came back"
 is "$("$CCTL" inspect --format '{{.State.Status}}' box)" "running" "the container runs on after the detach"
+out=$(python3 "$PTYRUN" --size 33x101 --type 'stty size\r' --type '\x10\x11' --timeout 15 -- "$CCTL" attach box)
+like "$out" $'\n33 101\r' "the terminal takes the attached client's window size"
 
 # Two clients: the output goes to both; input from either.
 "$CCTL" attach --no-stdin box >"$TEST_TMP/watch" 2>&1 </dev/null &
