@@ -3,7 +3,6 @@
  * a pidfd that said it is ready), publishes it, and removes cgroups and files in a short-lived
  * child so the loop never waits for the kernel. */
 #include <errno.h>
-#include <fcntl.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +40,14 @@ static void close_sync(struct container *ct)
 	ct->sync_fd = safe_close(ct->sync_fd);
 }
 
-/* A detached terminal: the daemon reads its master into the log (a copy of its own, as
- * ct->pty_master closes at the exit). */
+/* A detached terminal: its master moves to the output, which reads it into the log; the
+ * container's output fds are then all in one place (output_take_fds()). */
 static void watch_pty(struct container *ct)
 {
 	_cleanup_free_ char *err = NULL;
-	int fds[2] = { fcntl(ct->pty_master, F_DUPFD_CLOEXEC, 3), -1 };
-	if (fds[0] < 0 || output_watch(ct->output, fds, true, &err) < 0)
-		log_warning("container %.12s: cannot log its terminal: %s", ct->id, err ? err : strerror(errno));
+	int fds[2] = { TAKE_FD(ct->pty_master), -1 };
+	if (output_watch(ct->output, fds, true, &err) < 0)
+		log_warning("container %.12s: cannot log its terminal: %s", ct->id, err ? err : "?");
 }
 
 /* Reads the init's reports until EOF (the command was exec'd, or the init died). */
