@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "common/macros.h"
 #include "common/parse.h"
+#include "protocol/logs.h"
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 
@@ -540,6 +541,9 @@ static int run_handle_message(struct run *run, struct conn_msg *m, char **reterr
 	if (m->msg.event) {
 		if (strcmp(m->msg.event, PROTO_EV_EXITED) == 0)
 			return run_handle_exit(run, m->msg.params, reterr);
+		/* Someone attached: the daemon relays our terminal from now on. */
+		if (strcmp(m->msg.event, PROTO_EV_RELAY) == 0 && run->have_relay && m->nfds == 1)
+			return tty_relay_switch(&run->relay, TAKE_FD(m->fds[0]), reterr);
 		return 0;
 	}
 	if (m->msg.id == run->run_req)

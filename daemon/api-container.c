@@ -282,6 +282,14 @@ void api_on_container_event(const struct container_event *ev, void *userdata)
 	api_logs_on_event(api, ev);
 }
 
+struct conn *api_run_conn(struct api *api, const struct container *ct)
+{
+	for (struct api_wait *w = api->waits; w; w = w->next)
+		if (!w->dead && w->ct == ct && w->kind == WAIT_EXITED && conn_is_open(w->conn))
+			return w->conn;
+	return NULL;
+}
+
 void api_waits_conn_closed(struct api *api, struct conn *c)
 {
 	for (struct api_wait *w = api->waits; w; w = w->next)

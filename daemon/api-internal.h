@@ -63,6 +63,8 @@ void api_waits_free(struct api *api);
 
 /* container.logs (api-logs.c). */
 void api_logs(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+/* The connection that ran ct and is owed its exit (a run client still there), or NULL. */
+struct conn *api_run_conn(struct api *api, const struct container *ct);
 void api_attach(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 /* Ends the streams of a container that is removed. */
 void api_logs_on_event(struct api *api, const struct container_event *ev);

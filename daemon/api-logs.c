@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -324,6 +325,39 @@ void api_logs_free(struct api *api)
 	}
 }
 
+/* A first client attaches to a container whose terminal its run client holds (cctl run -it):
+ * the daemon starts reading the master into a log (from now on) and fanning it out, and the run
+ * client gets its share through a socket (container.relay), as any attached client. Until then
+ * the terminal went from the container to its client with no copy in between. */
+static int take_over_pty(struct api *api, struct container *ct, char **reterr)
+{
+	_cleanup_close_ int dirfd = open_dir(api, ct);
+	if (dirfd < 0)
+		return err_set(reterr, dirfd, "cannot open the container's directory: %m");
+	int r = output_new(ct, dirfd, &ct->cfg.log_opts, &ct->output, reterr);
+	if (r < 0)
+		return r;
+	int fds[2] = { fcntl(ct->pty_master, F_DUPFD_CLOEXEC, 3), -1 };
+	if (fds[0] < 0)
+		return err_set(reterr, -errno, "cannot read the terminal: %m");
+	if ((r = output_watch(ct->output, fds, true, reterr)) < 0)
+		return r;
+	/* The run client reads the master until it gets the event: what it reads meanwhile it shows
+	 * itself, and only the clients attached now miss it. */
+	struct conn *run = api_run_conn(api, ct);
+	int sv[2];
+	if (!run)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return err_set(reterr, -errno, "cannot create a socket pair: %m");
+	if ((r = output_attach(ct->output, (int[2]){ sv[0], -1 }, true, reterr)) < 0) {
+		safe_close(sv[1]);
+		return r;
+	}
+	conn_send_event_fds(run, PROTO_EV_RELAY, json_pack("{s:s}", "id", ct->id), &sv[1], 1);
+	return 0;
+}
+
 /* container.attach: a client shares a running container's output from now on (and types into
  * its terminal). Only a container started detached can be attached to: the output of one run
  * attached went to its client's own fds, which the daemon never reads. What a client may do here
@@ -341,6 +375,11 @@ void api_attach(struct api *api, struct conn *c, struct proto_request *req, stru
 	struct container *ct = registry_find(api->reg, p.ref, &err);
 	if (!ct) {
 		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
+		return;
+	}
+	if (ct->state == CONTAINER_RUNNING && !ct->output && ct->cfg.stdio == CONTAINER_STDIO_PTY &&
+	    ct->cfg.log_driver == CONTAINER_LOG_FILE && ct->pty_master >= 0 && (r = take_over_pty(api, ct, &err)) < 0) {
+		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "%s", err);
 		return;
 	}
 	if (ct->state != CONTAINER_RUNNING || !ct->output || output_drained(ct->output)) {

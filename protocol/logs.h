@@ -50,6 +50,10 @@ int proto_logs_data_decode(json_t *params, int *ret_stream, uint64_t *ret_time_n
  * terminal, one end of a stream socket pair (output to it, input from it), else the write ends of
  * two pipes (stdout, stderr). The result: {"tty": bool}. */
 #define PROTO_M_ATTACH "container.attach"
+/* Sent to the client of `container.run` with "pty" when a first client attaches: from now on its
+ * terminal's output comes on the socket this event carries (and input goes there), no longer
+ * on the master it holds. Params: {"id": ID}. */
+#define PROTO_EV_RELAY "container.relay"
 struct proto_attach_params {
 	const char *ref; /* borrowed */
 	bool stdin;

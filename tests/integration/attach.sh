@@ -2,7 +2,8 @@
 # cctl attach: a detached container's output from then on (stdout and stderr apart without a
 # terminal) and its exit code; with a terminal, typed input, the detach keys (default and
 # --detach-keys) leaving it running, output fanned out to every attached client, input from any,
-# --no-stdin; refused for containers that are not running or have nothing to attach to; no fd
+# --no-stdin, the window size; a container run with -it taken over by the daemon at the first
+# attach; refused for containers that are not running or have nothing to attach to; no fd
 # leaks.
 source "$(dirname "$0")/../lib.sh"
 need_root
@@ -62,6 +63,30 @@ else
 	is "$?" 7 "the other client ends with the container, with its exit code"
 fi
 WATCH_PID=
+
+# A container run attached with a terminal (cctl run -it): its client holds the terminal, with no
+# copy through the daemon (and no log), until someone attaches; then the daemon relays it to both.
+python3 "$PTYRUN" --timeout 30 --delay 0.5 --type 'sleep 3; echo both$((3*3)); exit 4\r' -- \
+	"$CCTL" run -it --name itbox alpine sh >"$TEST_TMP/run.out" 2>&1 &
+RUN_PID=$!
+for _ in $(seq 100); do
+	[[ $("$CCTL" inspect --format '{{.State.Status}}' itbox 2>/dev/null) == running ]] && break
+	sleep 0.05
+done
+itid=$("$CCTL" inspect --format '{{.Id}}' itbox)
+sleep 1
+[[ ! -e $DAEMON_DIR/root/containers/$itid/container.log ]] && pass "run -it: no log while nobody attached (fd passing)" ||
+	fail "run -it: no log while nobody attached (fd passing)"
+rc=0
+"$CCTL" attach --no-stdin itbox >"$TEST_TMP/itatt.out" 2>&1 </dev/null || rc=$?
+is "$rc" 4 "attach to a run -it container ends with its exit code"
+like "$(cat "$TEST_TMP/itatt.out")" 'both9' "the attached client got the output"
+wait "$RUN_PID"
+is "$?" 4 "the run client ends with the exit code too"
+like "$(cat "$TEST_TMP/run.out")" 'both9' "and got the output through the daemon's relay"
+run_cctl logs itbox
+like "$OUT" 'both9' "what came after the attach is logged"
+"$CCTL" rm itbox >/dev/null
 
 # Nothing to attach to.
 run_cctl attach "$id"
