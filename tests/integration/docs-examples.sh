@@ -97,6 +97,8 @@ while IFS= read -r step; do
 	*"echo limited"*) is "$out" "limited" "tour: the limited container runs" ;;
 	*" env"*) like "$out" "FOO=bar" "tour: the environment is set" ;;
 	*"cctl info"*) like "$out" "Containers: 2" "tour: info counts web and box" ;;
+	# Two pipes: the order of stdout and stderr between them is the order the daemon read them.
+	*"cctl logs -f -t hello"*) like "$out" "Z hello.*Z oops|Z oops.*Z hello" "tour: logs of hello, with times" ;;
 	*"cctl rmi alpine"*) like "$out" "Untagged: alpine:latest" "tour: the image goes at the end" ;;
 	esac
 done <"$TEST_TMP/tour.txt"
