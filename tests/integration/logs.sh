@@ -5,7 +5,7 @@
 # max-file files and the newest data; --log-driver none; bad options and unknown drivers are
 # refused and leave nothing; a torn record at the end of a file is skipped; the JSON mode for
 # clients without fd passing; a detached terminal (-dit) is logged; journald without journald
-# is a clear error; no fd leaks.
+# is a clear error; the daemon's --log-opt defaults (and a bad one refused at startup); no fd leaks.
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
@@ -182,6 +182,25 @@ else
 	skip "journald without journald" "journald runs here (tests/vm covers it)"
 	skip "and nothing was created" "journald runs here"
 fi
+
+# The daemon's defaults: --log-opt for every container that gives none; bad ones stop it at once.
+rc=0
+"$CONTAIND" --socket "$TEST_TMP/bad.sock" --root "$TEST_TMP/bad-root" --state "$TEST_TMP/bad-state" \
+	--log-opt max-size=12q >/dev/null 2>"$TEST_TMP/bad.err" || rc=$?
+like "$rc/$(cat "$TEST_TMP/bad.err")" "^[1-9][0-9]*/.*max-size=12q" "containd refuses a bad --log-opt at startup, naming it"
+[[ ! -e $TEST_TMP/bad.sock ]] && pass "and does not listen" || fail "and does not listen"
+main_sock=$CONTAIND_SOCKET main_pid=$DAEMON_PID main_dir=$DAEMON_DIR
+start_daemon d2 --log-opt max-size=4k --log-opt max-file=2 || exit 1
+import_alpine
+id9=$("$CCTL" run -d alpine seq 1 5000)
+"$CCTL" wait "$id9" >/dev/null
+is "$(ls "$DAEMON_DIR/root/containers/$id9" | grep -c '^container\.log')" 2 "the daemon's --log-opt max-file=2 applies by default"
+id10=$("$CCTL" run -d --log-opt max-file=3 alpine seq 1 5000)
+"$CCTL" wait "$id10" >/dev/null
+is "$(ls "$DAEMON_DIR/root/containers/$id10" | grep -c '^container\.log')" 3 "a container's --log-opt overrides it (max-size=4k kept)"
+"$CCTL" rm "$id9" "$id10" >/dev/null
+export CONTAIND_SOCKET=$main_sock
+DAEMON_PID=$main_pid DAEMON_DIR=$main_dir
 
 # Every fd the logs used is closed again.
 "$CCTL" rm -f "$id" "$id2" "$id3" "$id4" "$id5" "$id6" "$id7" "$id8" >/dev/null
