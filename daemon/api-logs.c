@@ -249,7 +249,9 @@ void api_logs(struct api *api, struct conn *c, struct proto_request *req, struct
 	size_t n = (size_t)r;
 	/* The fast path: the client reads the files itself. They are opened read-only by the daemon
 	 * in the container's directory and carry nothing but what the container wrote: passing them
-	 * gives the client the container's output, as the JSON stream would. */
+	 * gives the client the container's output, as the JSON stream would. A read-only fd cannot
+	 * be turned into a writable one: reopening it through /proc/self/fd checks the file's mode
+	 * (0640, root's), which only root passes, and root could write the file anyway. */
 	if (p.mode == PROTO_LOGS_FDS && n <= PROTO_MAX_FDS) {
 		res.mode = PROTO_LOGS_FDS;
 		res.files = (unsigned)n;

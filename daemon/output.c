@@ -113,6 +113,7 @@ static bool client_send(struct output_client *c, int i, const char *buf, size_t 
 	return true;
 }
 
+/* A client took some of its queue: the rest goes as far as it can. */
 static void on_client_writable(evutil_socket_t fd, short what, void *arg)
 {
 	struct output_client *c = arg;
@@ -160,6 +161,7 @@ static void on_client_retry(evutil_socket_t fd, short what, void *arg)
 	client_push_input(arg);
 }
 
+/* What an attached client typed, or its leaving. */
 static void on_client_input(evutil_socket_t fd, short what, void *arg)
 {
 	struct output_client *c = arg;
