@@ -5,15 +5,14 @@
  * are forwarded to the container as container.kill on the same connection. With -t the daemon
  * creates a pty and returns its master; cctl relays between it and the local terminal. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "client/commands.h"
+#include "client/attach.h"
 #include "client/conn.h"
 #include "client/opts.h"
 #include "client/run-security.h"
@@ -38,7 +37,7 @@ struct run {
 	bool detach, tty;
 
 	struct conn conn;
-	int sigfd;
+	struct attach at;
 	json_int_t run_req;       /* id of the container.run request */
 	char *id;                 /* the container's id, once it started */
 	unsigned pending_signals; /* signals to forward as soon as the id is known */
@@ -47,17 +46,12 @@ struct run {
 	bool exited;
 	int exit_code;
 
-	int term_fd; /* the local terminal whose size the pty follows, or -1 */
-	struct tty_relay relay;
-	bool have_relay;
 };
 
 static void run_done(struct run *run)
 {
-	if (run->have_relay)
-		tty_relay_done(&run->relay);
+	attach_done(&run->at);
 	conn_close(&run->conn);
-	run->sigfd = safe_close(run->sigfd);
 	strv_free(run->env);
 	strv_free(run->labels);
 	strv_free(run->log_opts);
@@ -104,39 +98,6 @@ static void usage(void)
 	      "\n"
 	      "Boolean flags take =true or =false (--rm=false); short flags combine (-dit).\n",
 	      stdout);
-}
-
-/* Appends one KEY=VALUE to the environment; "KEY" alone takes the value from ours, or is dropped
- * when we do not have it (as docker does). */
-static int run_add_env(struct run *run, const char *arg, char **reterr)
-{
-	_cleanup_free_ char *entry = NULL;
-
-	if (!*arg || *arg == '=')
-		return opts_usage_error(reterr, "run", "invalid argument \"%s\" for \"-e, --env\" flag: "
-					"variable name is empty", arg);
-	if (strchr(arg, '=')) {
-		entry = strdup(arg);
-	} else {
-		const char *v = getenv(arg);
-		if (!v)
-			return 0;
-		if (asprintf(&entry, "%s=%s", arg, v) < 0)
-			entry = NULL;
-	}
-	if (!entry)
-		return err_set(reterr, -ENOMEM, "out of memory");
-
-	size_t n = 0;
-	while (run->env && run->env[n])
-		n++;
-	char **nv = reallocarray(run->env, n + 2, sizeof(char *));
-	if (!nv)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	nv[n] = TAKE_PTR(entry);
-	nv[n + 1] = NULL;
-	run->env = nv;
-	return 0;
 }
 
 /* Appends one --label KEY[=VALUE] (KEY alone: an empty value, as docker). A key given twice keeps
@@ -285,7 +246,7 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		*(key == ARG_NAME ? &p->name : &p->hostname) = (char *)arg;
 		return 0;
 	case ARG_ENV:
-		return run_add_env(run, arg, reterr);
+		return opts_env_add(&run->env, "run", arg, reterr);
 	case ARG_LABEL:
 		return run_add_label(run, arg, reterr);
 	case ARG_WORKDIR:
@@ -390,18 +351,8 @@ static const int run_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SI
 
 static int run_setup_signals(struct run *run, char **reterr)
 {
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < ARRAY_SIZE(run_signals); i++)
-		if (run_signals[i] != SIGWINCH || run->tty)
-			sigaddset(&set, run_signals[i]);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return err_set(reterr, -errno, "cannot block signals: %m");
-	run->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (run->sigfd < 0)
-		return err_set(reterr, -errno, "cannot create a signalfd: %m");
-	return 0;
+	/* SIGWINCH is last: only a run with a tty follows the window size. */
+	return attach_block_signals(&run->at, run_signals, ARRAY_SIZE(run_signals) - (run->tty ? 0 : 1), reterr);
 }
 
 static int run_forward_signal(struct run *run, int sig, char **reterr)
@@ -431,32 +382,10 @@ static int run_handle_signal(struct run *run, int sig, char **reterr)
 		return 0;
 	}
 	if (sig == SIGWINCH) {
-		if (run->have_relay)
-			(void)tty_relay_resize(&run->relay, run->term_fd); /* best effort */
+		attach_resize(&run->at);
 		return 0;
 	}
 	return run_forward_signal(run, sig, reterr);
-}
-
-static int run_read_signals(struct run *run, char **reterr)
-{
-	struct signalfd_siginfo si;
-
-	for (;;) {
-		ssize_t n = read(run->sigfd, &si, sizeof(si));
-		if (n < 0) {
-			if (errno == EAGAIN)
-				return 0;
-			if (errno == EINTR)
-				continue;
-			return err_set(reterr, -errno, "cannot read signals: %m");
-		}
-		if ((size_t)n != sizeof(si))
-			return err_set(reterr, -EIO, "short read from signalfd");
-		int r = run_handle_signal(run, (int)si.ssi_signo, reterr);
-		if (r != 0)
-			return r;
-	}
 }
 
 /* Notes an exit event if it is ours, or keeps it for later while we do not know our id yet. */
@@ -509,9 +438,7 @@ static int run_handle_reply(struct run *run, struct conn_msg *m, char **reterr)
 		return 0;
 
 	if (run->tty) {
-		int in_fd = run->p.interactive ? STDIN_FILENO : -1;
-		run->have_relay = true;
-		r = tty_relay_init(&run->relay, TAKE_FD(m->fds[0]), in_fd, STDOUT_FILENO, reterr);
+		r = attach_relay(&run->at, TAKE_FD(m->fds[0]), run->p.interactive, reterr);
 		if (r < 0)
 			return r;
 	}
@@ -542,8 +469,8 @@ static int run_handle_message(struct run *run, struct conn_msg *m, char **reterr
 		if (strcmp(m->msg.event, PROTO_EV_EXITED) == 0)
 			return run_handle_exit(run, m->msg.params, reterr);
 		/* Someone attached: the daemon relays our terminal from now on. */
-		if (strcmp(m->msg.event, PROTO_EV_RELAY) == 0 && run->have_relay && m->nfds == 1)
-			return tty_relay_switch(&run->relay, TAKE_FD(m->fds[0]), reterr);
+		if (strcmp(m->msg.event, PROTO_EV_RELAY) == 0 && run->at.have_relay && m->nfds == 1)
+			return tty_relay_switch(&run->at.relay, TAKE_FD(m->fds[0]), reterr);
 		return 0;
 	}
 	if (m->msg.id == run->run_req)
@@ -553,98 +480,47 @@ static int run_handle_message(struct run *run, struct conn_msg *m, char **reterr
 	return 0; /* replies to container.kill */
 }
 
-/* Reads what the daemon sent and handles every complete message. */
-static int run_read_conn(struct run *run, char **reterr)
+/* The attach loop's view of a run (client/attach.h). */
+static int run_on_message(void *userdata, struct conn_msg *m, char **reterr)
 {
-	int r = conn_fill(&run->conn, reterr);
-	if (r == -EAGAIN)
-		return 0;
-	if (r < 0)
-		return r;
-	bool eof = r == 0;
-
-	for (;;) {
-		_cleanup_conn_msg_ struct conn_msg m = CONN_MSG_INIT;
-		r = conn_next(&run->conn, &m, reterr);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			break;
-		r = run_handle_message(run, &m, reterr);
-		if (r < 0)
-			return r;
-		if (run->exited)
-			return 0;
-	}
-	if (eof) {
-		if (run->id)
-			return err_set(reterr, -ECONNRESET, "containd closed the connection before container %.12s exited",
-				       run->id);
-		return err_set(reterr, -ECONNRESET, "containd closed the connection before the container started");
-	}
-	return 0;
+	return run_handle_message(userdata, m, reterr);
 }
 
-/* Waits for the reply and then for the container's exit, relaying the pty meanwhile. */
-static int run_loop(struct run *run, char **reterr)
+static int run_on_signal(void *userdata, int sig, char **reterr)
 {
-	while (!run->exited) {
-		struct pollfd pfds[2 + TTY_RELAY_NFDS] = {
-			{ .fd = run->conn.fd, .events = POLLIN },
-			{ .fd = run->sigfd, .events = POLLIN },
-		};
-		size_t n = 2;
-		if (run->have_relay)
-			tty_relay_poll_fds(&run->relay, pfds, &n);
-
-		if (poll(pfds, n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_set(reterr, -errno, "poll: %m");
-		}
-		int r;
-		if (pfds[1].revents) {
-			r = run_read_signals(run, reterr);
-			if (r < 0)
-				return r;
-			if (r > 0)
-				return 0; /* leaving on a signal; exit_code is set */
-		}
-		if (run->have_relay)
-			tty_relay_handle(&run->relay, pfds);
-		if (pfds[0].revents) {
-			r = run_read_conn(run, reterr);
-			if (r < 0)
-				return r;
-		}
-	}
-	/* The container is gone; show what it wrote last before we exit. */
-	if (run->have_relay)
-		tty_relay_drain(&run->relay);
-	return 0;
+	return run_handle_signal(userdata, sig, reterr);
 }
 
-/* Everything about the local terminal that -t needs before the request: its size, and raw mode
- * when we relay its input. */
-/* The pty starts with the local terminal's size, or 24x80 without one. */
+static bool run_finished(void *userdata)
+{
+	return ((struct run *)userdata)->exited;
+}
+
+static int run_hangup(void *userdata, char **reterr)
+{
+	struct run *run = userdata;
+	if (run->id)
+		return err_set(reterr, -ECONNRESET, "containd closed the connection before container %.12s exited",
+			       run->id);
+	return err_set(reterr, -ECONNRESET, "containd closed the connection before the container started");
+}
+
+static const struct attach_ops run_attach_ops = {
+	.message = run_on_message,
+	.signal = run_on_signal,
+	.finished = run_finished,
+	.hangup = run_hangup,
+};
+
 static void run_tty_size(struct run *run)
 {
-	run->term_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1;
-	if (tty_get_size(run->term_fd, &run->p.tty_rows, &run->p.tty_cols) < 0) {
-		run->p.tty_rows = 24;
-		run->p.tty_cols = 80;
-	}
+	run->at.term_fd = tty_local_size(&run->p.tty_rows, &run->p.tty_cols);
 }
 
 static int run_setup_tty(struct run *run, char **reterr)
 {
 	run_tty_size(run);
-	/* Writing to a closed stdout must end the relay with EPIPE, not kill us in raw mode. */
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		return err_set(reterr, -errno, "cannot ignore SIGPIPE: %m");
-	if (run->p.interactive && run->term_fd == STDIN_FILENO)
-		return tty_raw_enter(STDIN_FILENO, reterr);
-	return 0;
+	return tty_attach_prepare(run->at.term_fd, run->p.interactive, reterr);
 }
 
 int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
@@ -652,8 +528,7 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_(run_done) struct run run = {
 		.cctl = cctl,
 		.conn = CONN_INIT,
-		.sigfd = -1,
-		.term_fd = -1,
+		.at = ATTACH_INIT(&run.conn),
 	};
 	int fds[3];
 	unsigned nfds = 0;
@@ -666,17 +541,10 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 	/* -t asks for a pty even when detached (-dit): the container keeps it as its terminal, the
 	 * daemon keeps its master and logs it, and cctl does not attach. -d without -t sends the
 	 * container's stdout and stderr to its log driver (cctl logs). */
-	if (run.tty) {
-		run.p.stdio = PROTO_STDIO_PTY;
-		run.p.detach = run.detach;
-	} else if (run.detach) {
+	run.p.stdio = attach_stdio(run.tty, run.detach, run.p.interactive, fds, &nfds);
+	if (run.detach && !run.tty)
 		run.p.stdio = PROTO_STDIO_LOG;
-	} else {
-		/* main() made sure these are open, so they are not our socket. */
-		run.p.stdio = PROTO_STDIO_FDS;
-		for (int fd = run.p.interactive ? 0 : 1; fd <= 2; fd++)
-			fds[nfds++] = fd;
-	}
+	run.p.detach = run.detach && run.tty;
 
 	r = conn_open(cctl->socket_path, &run.conn, reterr);
 	if (r < 0)
@@ -714,7 +582,7 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r < 0)
 		return r;
 
-	r = run_loop(&run, reterr);
+	r = attach_loop(&run.at, &run_attach_ops, &run, reterr);
 	if (r < 0)
 		return r;
 	tty_raw_restore();

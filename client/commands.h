@@ -20,6 +20,7 @@ struct cctl {
 typedef int (*cctl_verb_fn)(struct cctl *cctl, int argc, char **argv, char **reterr);
 
 int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_exec(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_rm(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_kill(struct cctl *cctl, int argc, char **argv, char **reterr);

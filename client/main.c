@@ -25,6 +25,7 @@ struct verb {
 
 static const struct verb main_verbs[] = {
 	{ "run", cmd_run, "Create and run a new container from an image" },
+	{ "exec", cmd_exec, "Execute a command in a running container" },
 	{ "ps", cmd_ps, "List containers" },
 	{ "rm", cmd_rm, "Remove one or more containers" },
 	{ "kill", cmd_kill, "Kill one or more running containers" },
@@ -47,6 +48,7 @@ static const struct verb main_verbs[] = {
 
 static const struct verb container_verbs[] = {
 	{ "run", cmd_run, "Create and run a new container from an image" },
+	{ "exec", cmd_exec, "Execute a command in a running container" },
 	{ "ls", cmd_ps, "List containers" },
 	{ "list", cmd_ps, NULL },
 	{ "ps", cmd_ps, NULL },

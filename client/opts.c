@@ -197,3 +197,34 @@ int opts_next(struct opts *o, char **reterr)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	return 0;
 }
+
+int opts_env_add(char ***env, const char *verb, const char *arg, char **reterr)
+{
+	_cleanup_free_ char *entry = NULL;
+
+	if (!*arg || *arg == '=')
+		return opts_usage_error(reterr, verb, "invalid argument \"%s\" for \"-e, --env\" flag: "
+					"variable name is empty", arg);
+	if (strchr(arg, '=')) {
+		entry = strdup(arg);
+	} else {
+		const char *v = getenv(arg);
+		if (!v)
+			return 0;
+		if (asprintf(&entry, "%s=%s", arg, v) < 0)
+			entry = NULL;
+	}
+	if (!entry)
+		return err_set(reterr, -ENOMEM, "out of memory");
+
+	size_t n = 0;
+	while (*env && (*env)[n])
+		n++;
+	char **nv = reallocarray(*env, n + 2, sizeof(char *));
+	if (!nv)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	nv[n] = TAKE_PTR(entry);
+	nv[n + 1] = NULL;
+	*env = nv;
+	return 0;
+}

@@ -60,3 +60,7 @@ int opts_usage_error(char **reterr, const char *verb, const char *fmt, ...) __at
 /* "invalid argument \"X\" for \"-m, --memory\" flag: WHY" for the current option. */
 int opts_invalid_argument(const struct opts *o, char **reterr, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Appends one -e KEY=VALUE to *env; "KEY" alone takes the value from cctl's environment, or is
+ * dropped when cctl has none (as docker does). */
+int opts_env_add(char ***env, const char *verb, const char *arg, char **reterr);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -206,5 +207,25 @@ int tty_relay_resize(struct tty_relay *t, int term_fd)
 		return -errno;
 	if (ioctl(t->pty >= 0 ? t->pty : t->master, TIOCSWINSZ, &ws) < 0)
 		return -errno;
+	return 0;
+}
+
+int tty_local_size(unsigned short *ret_rows, unsigned short *ret_cols)
+{
+	int fd = isatty(STDIN_FILENO) ? STDIN_FILENO : isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1;
+	if (tty_get_size(fd, ret_rows, ret_cols) < 0) {
+		*ret_rows = 24;
+		*ret_cols = 80;
+	}
+	return fd;
+}
+
+int tty_attach_prepare(int term_fd, bool interactive, char **reterr)
+{
+	/* Writing to a closed stdout must end the relay with EPIPE, not kill us in raw mode. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return err_set(reterr, -errno, "cannot ignore SIGPIPE: %m");
+	if (interactive && term_fd == STDIN_FILENO)
+		return tty_raw_enter(STDIN_FILENO, reterr);
 	return 0;
 }

@@ -15,6 +15,13 @@ void tty_raw_restore(void);
 /* The window size of the terminal on fd; -ENOTTY or -EINVAL (a 0x0 size) when it has none. */
 int tty_get_size(int fd, unsigned short *ret_rows, unsigned short *ret_cols);
 
+/* The local terminal a pty follows (stdin's, else stdout's, else -1) and its size, or 24x80
+ * without one: the size a new pty starts with. */
+int tty_local_size(unsigned short *ret_rows, unsigned short *ret_cols);
+/* Before attaching to a pty: SIGPIPE ignored, and raw mode when the relay reads input from the
+ * terminal on term_fd. */
+int tty_attach_prepare(int term_fd, bool interactive, char **reterr);
+
 #define TTY_RELAY_NFDS 2
 
 struct tty_relay {

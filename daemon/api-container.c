@@ -312,7 +312,7 @@ void api_waits_free(struct api *api)
  * container: a directory (or an O_PATH handle on anything) would hand it a handle on the host's
  * filesystem that openat() and fchdir() resolve outside its root (a member of --group could read
  * /etc/shadow through it). Only files, pipes, sockets and devices are accepted. */
-static int check_stdio_fd(int fd, int i, char **reterr)
+int api_check_stdio_fd(int fd, int i, char **reterr)
 {
 	static const char *const names[] = { "stdin", "stdout", "stderr" };
 	struct stat st;
@@ -463,7 +463,7 @@ void api_run(struct api *api, struct conn *c, struct proto_request *req, struct 
 	if (p.stdio == PROTO_STDIO_FDS) {
 		unsigned first = p.interactive ? 0 : 1;
 		for (unsigned i = 0; i < want; i++) {
-			if ((r = check_stdio_fd(msg->fds[i], (int)(first + i), &err)) < 0) {
+			if ((r = api_check_stdio_fd(msg->fds[i], (int)(first + i), &err)) < 0) {
 				conn_send_error(c, req->id, PROTO_E_FDS, NULL, "%s", err);
 				for (unsigned k = 0; k < 3; k++)
 					stdio[k] = safe_close(stdio[k]);

@@ -7,6 +7,7 @@
  * request timeout or grows past its cap (CONN_MAX_QUEUED), so it cannot grow the daemon's memory
  * without bound; the ring itself holds at most API_EVENTS_RING events. */
 #include <errno.h>
+#include <stdio.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,18 @@ static bool strv_has(char **v, const char *s)
 	return false;
 }
 
+/* Docker's fuzzy match for the actions that carry a command: the filter "exec_start" takes
+ * "exec_start: ls -l". */
+static bool action_has_prefix(char **actions, const char *action)
+{
+	for (; action && *actions; actions++) {
+		size_t n = strlen(*actions);
+		if (strncmp(action, *actions, n) == 0 && action[n] == ':')
+			return true;
+	}
+	return false;
+}
+
 /* A container filter value matches the event's container by its name or a prefix of its id. */
 static bool container_matches(char **refs, const char *id, const char *name)
 {
@@ -105,7 +118,7 @@ static bool subscriber_wants(const struct api_subscriber *s, json_t *e)
 	const char *action = json_string_value(json_object_get(e, "action"));
 	if (s->p.types && !strv_has(s->p.types, type))
 		return false;
-	if (s->p.actions && !strv_has(s->p.actions, action))
+	if (s->p.actions && !strv_has(s->p.actions, action) && !action_has_prefix(s->p.actions, action))
 		return false;
 	return container_matches(s->p.containers, json_string_value(json_object_get(e, "id")),
 				 json_string_value(json_object_get(e, "name")));
@@ -169,6 +182,22 @@ void api_events_emit(struct api *api, const char *action, const struct container
 {
 	if (api->events)
 		events_publish(api->events, event_json(action, ct));
+}
+
+void api_events_emit_exec(struct api *api, const char *action, const struct container *ct, const char *exec_id,
+			  const char *command, int exit_code)
+{
+	_cleanup_free_ char *name = NULL;
+	if (!api->events)
+		return;
+	if (command && asprintf(&name, "%s: %s", action, command) < 0)
+		name = NULL;
+	json_t *e = event_json(name ? name : action, ct);
+	if (e)
+		json_object_set_new(e, "exec_id", json_string(exec_id));
+	if (e && exit_code >= 0)
+		json_object_set_new(e, "exit_code", json_integer(exit_code));
+	events_publish(api->events, e);
 }
 
 /* The bus sink: start, oom then die (with the exit code), destroy. A start that failed has no

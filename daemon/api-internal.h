@@ -19,11 +19,15 @@ struct event_sink;
 struct container;
 struct container_event;
 struct api_events;
+struct api_exec;
+
+struct supervisor;
 struct api_logs_stream;
 
 struct api {
 	struct event_base *base;
 	struct cgroup_manager *cgm;
+	struct supervisor *sup; /* containd-keeper, the containers' parent */
 	struct image_store *images;
 	struct registry *reg;
 	struct event_sink *sink;
@@ -32,6 +36,7 @@ struct api {
 	struct pending_import *imports;
 	bool shutting_down;
 	struct api_events *events; /* events.subscribe: the ring and the subscribers */
+	struct api_exec *execs;    /* container.exec: what is owed for each exec (api-exec.c) */
 	struct api_logs_stream *logs; /* container.logs streams */
 	/* The log driver and options of a container that names none (containd --log-driver,
 	 * --log-opt). */
@@ -54,6 +59,14 @@ void api_wait(struct api *api, struct conn *c, struct proto_request *req, struct
 void api_top(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_pause(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_unpause(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+
+/* container.exec (api-exec.c). */
+void api_exec(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_execs_conn_closed(struct api *api, struct conn *c);
+void api_execs_free(struct api *api);
+/* Checks a stdio fd a peer passed (i: 0 stdin, 1 stdout, 2 stderr) before it becomes a container
+ * process's: no directories, no O_PATH handles (see api-container.c). */
+int api_check_stdio_fd(int fd, int i, char **reterr);
 
 json_t *api_container_info(const struct container *ct);
 /* The event bus sink: answers what is owed to clients. */
@@ -78,3 +91,7 @@ void api_events_subscribe(struct api *api, struct conn *c, struct proto_request 
 void api_events_conn_closed(struct api *api, struct conn *c);
 /* Records an event about ct ("rename", "pause", ...) and sends it to the subscribers. */
 void api_events_emit(struct api *api, const char *action, const struct container *ct);
+/* An exec's event: "exec_create" and "exec_start" with the command ("exec_start: ls -l", as
+ * Docker names them), "exec_die" with exit_code (-1: none); each with "exec_id". */
+void api_events_emit_exec(struct api *api, const char *action, const struct container *ct, const char *exec_id,
+			  const char *command, int exit_code);

@@ -14,10 +14,13 @@
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/registry.h"
+#include "daemon/scope.h"
+#include "daemon/supervisor.h"
 #include "daemon/image-store.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
 #include "protocol/events.h"
+#include "protocol/exec.h"
 #include "protocol/logs.h"
 #include "protocol/messages.h"
 
@@ -192,6 +195,7 @@ static const struct {
 	{ PROTO_M_PAUSE, api_pause },
 	{ PROTO_M_UNPAUSE, api_unpause },
 	{ PROTO_M_TOP, api_top },
+	{ PROTO_M_EXEC, api_exec },
 	{ PROTO_M_IMAGE_IMPORT, api_image_import },
 	{ PROTO_M_IMAGE_LIST, api_image_list },
 	{ PROTO_M_IMAGE_REMOVE, api_image_remove },
@@ -215,6 +219,27 @@ void api_conn_closed(struct api *api, struct conn *c)
 	api_waits_conn_closed(api, c);
 	api_events_conn_closed(api, c);
 	api_logs_conn_closed(api, c);
+	api_execs_conn_closed(api, c);
+}
+
+/* The containers' cgroup subtree and their keeper, in an order that depends on where they live:
+ * next to the daemon (its own cgroup, moved into the supervisor leaf before the keeper is forked,
+ * which inherits the leaf), or, under systemd on cgroup v2, in a scope of their own that the keeper
+ * is moved into first (daemon/scope.h). */
+static int api_cgroups_and_keeper(struct api *api, struct event_base *base, const struct daemon_options *opts,
+				  char **reterr)
+{
+	int r;
+	if (!scope_wanted()) {
+		if ((r = cgroup_manager_new(&api->cgm, reterr)) < 0)
+			return r;
+		return supervisor_open(base, opts->state, opts->live_restore, &api->sup, reterr);
+	}
+	pid_t keeper;
+	if ((r = supervisor_open(base, opts->state, opts->live_restore, &api->sup, reterr)) < 0 ||
+	    (keeper = supervisor_keeper_pid(api->sup), r = scope_adopt(keeper, opts->state, reterr)) < 0)
+		return r;
+	return cgroup_manager_new_for(keeper, &api->cgm, reterr);
 }
 
 int api_new(struct event_base *base, const struct daemon_options *opts, struct api **ret, char **reterr)
@@ -249,12 +274,14 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 		err_set(reterr, r, "cannot create %s: %m", opts->state);
 		goto fail;
 	}
-	if ((r = cgroup_manager_new(&api->cgm, reterr)) < 0 ||
+	if ((r = api_cgroups_and_keeper(api, base, opts, reterr)) < 0 ||
 	    (r = image_store_open(base, opts->root, &api->images, reterr)) < 0 ||
 	    (r = registry_new(base, &(struct registry_options){ .root = opts->root,
 							    .state = opts->state,
 							    .userns_remap = opts->userns_remap,
 							    .prepared = opts->prepared,
+							    .live_restore = opts->live_restore,
+							    .sup = api->sup,
 							    .userns_user = opts->userns_user,
 							    .subuid_file = opts->subuid_file,
 							    .subgid_file = opts->subgid_file },
@@ -276,10 +303,10 @@ fail:
 	return r;
 }
 
-bool api_shutdown(struct api *api)
+bool api_shutdown(struct api *api, bool stop_containers, unsigned timeout)
 {
 	api->shutting_down = true;
-	return registry_shutdown(api->reg);
+	return registry_shutdown(api->reg, stop_containers, timeout);
 }
 
 void api_free(struct api *api)
@@ -287,11 +314,13 @@ void api_free(struct api *api)
 	if (!api)
 		return;
 	api_waits_free(api);
+	api_execs_free(api);
 	api_events_free(api);
 	api_logs_free(api);
 	if (api->reg)
 		event_bus_unsubscribe(api->reg->bus, api->sink);
 	registry_free(api->reg);
+	supervisor_free(api->sup);
 	image_store_free(api->images);
 	while (api->imports) {
 		struct pending_import *pi = api->imports;

@@ -16,6 +16,7 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 /* A connection is going away: forget what was waiting on it (containers keep running). */
 void api_conn_closed(struct api *api, struct conn *c);
-/* Begins shutdown: kills containers and import workers. Returns true once nothing is pending. */
-bool api_shutdown(struct api *api);
+/* Begins shutdown (see registry_shutdown): stops the containers or leaves them to the keeper, and
+ * stops import workers. Returns true once nothing is pending. */
+bool api_shutdown(struct api *api, bool stop_containers, unsigned timeout);
 void api_free(struct api *api);

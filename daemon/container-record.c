@@ -280,12 +280,13 @@ static int record_from(struct registry *reg, json_t *rec, struct container *ct, 
 	ts_from(started, &ct->started);
 	ts_from(finished, &ct->finished);
 	if (st != CONTAINER_EXITED) {
-		/* Containers die with the daemon: one that was running then is gone now. */
-		ct->exit_code = 255;
-		if (!ct->finished.tv_sec)
-			clock_gettime(CLOCK_REALTIME, &ct->finished);
-		if (!ct->error && !(ct->error = strdup("containd stopped while the container was running")))
-			return err_set(reterr, -ENOMEM, "out of memory");
+		/* It ran when the record was written: the keeper may still have it, or its exit (live
+		 * restore, daemon/restore.c). The record names it by pid and start time. */
+		json_int_t pid = 0, start_time = 0;
+		if (json_unpack(rec, "{s?I, s?I}", "pid", &pid, "pid_start_time", &start_time) < 0 || pid < 0 ||
+		    pid > INT32_MAX || start_time < 0)
+			return err_set(reterr, -EBADMSG, "invalid pid");
+		ct->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = -1, .start_time = (uint64_t)start_time };
 		return 1;
 	}
 	return 0;

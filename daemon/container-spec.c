@@ -21,8 +21,7 @@
 #include "runtime/process.h"
 #include "runtime/userns.h"
 
-/* KEY=VALUE lists: later entries replace earlier ones with the same key. */
-static int env_set(char ***env, size_t *n, const char *entry)
+int container_spec_env_set(char ***env, size_t *n, const char *entry)
 {
 	const char *eq = strchr(entry, '=');
 	if (!eq)
@@ -57,19 +56,19 @@ static int build_env(const struct container *ct, const struct image *image, cons
 	_cleanup_free_ char *hostname_entry = NULL;
 	if (asprintf(&hostname_entry, "HOSTNAME=%s", hostname) < 0)
 		return -ENOMEM;
-	int r = env_set(&env, &n, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	int r = container_spec_env_set(&env, &n, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	if (r == 0)
-		r = env_set(&env, &n, hostname_entry);
+		r = container_spec_env_set(&env, &n, hostname_entry);
 	for (char **e = image->env; r == 0 && e && *e; e++)
-		r = env_set(&env, &n, *e);
+		r = container_spec_env_set(&env, &n, *e);
 	for (char **e = ct->cfg.env; r == 0 && e && *e; e++)
-		r = env_set(&env, &n, *e);
+		r = container_spec_env_set(&env, &n, *e);
 	if (r == 0 && ct->cfg.stdio == CONTAINER_STDIO_PTY) {
 		bool has_term = false;
 		for (char **e = env; e && *e; e++)
 			has_term |= strncmp(*e, "TERM=", 5) == 0;
 		if (!has_term)
-			r = env_set(&env, &n, "TERM=xterm");
+			r = container_spec_env_set(&env, &n, "TERM=xterm");
 	}
 	if (r < 0) {
 		strv_free(env);

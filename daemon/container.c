@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
+#include "daemon/container-exec.h"
 #include "daemon/container-record.h"
 #include "daemon/container-spec.h"
 #include "daemon/container.h"
@@ -24,6 +25,7 @@
 #include "daemon/output.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
+#include "daemon/supervisor.h"
 #include "runtime/sync.h"
 #include "runtime/userns.h"
 
@@ -94,8 +96,9 @@ void container_free(struct container *ct)
 	if (!ct)
 		return;
 	container_release_slice(ct);
-	if (ct->ev_pid)
-		event_free(ct->ev_pid);
+	container_exec_forget(ct);
+	if (ct->watched)
+		supervisor_unwatch(ct->reg->sup, &ct->proc);
 	if (ct->ev_sync)
 		event_free(ct->ev_sync);
 	container_stop_cancel(ct);
@@ -161,6 +164,12 @@ static void container_remove_files(struct container *ct)
 void container_settled(struct container *ct)
 {
 	ct->cleaned_up = true;
+	/* Saved below (or deleted): the keeper can forget the exit. A daemon killed before the save
+	 * finds the container running in its record and the exit still with the keeper. */
+	struct supervisor *sup = ct->reg->sup;
+	bool release = ct->reaped.pid > 0;
+	struct pidref reaped = ct->reaped;
+	ct->reaped = PIDREF_NULL;
 	if (ct->cfg.rm || ct->remove_pending) {
 		/* The cleaner deleted the files with the cgroups, unless the removal was asked for
 		 * after it had started. */
@@ -168,9 +177,11 @@ void container_settled(struct container *ct)
 			container_destroy(ct);
 		else
 			container_remove_files(ct);
-		return;
+	} else {
+		container_record_save(ct);
 	}
-	container_record_save(ct);
+	if (release)
+		supervisor_release(sup, &reaped);
 }
 
 static bool name_valid(const char *s)
@@ -276,6 +287,49 @@ static int setup_output(struct container *ct, const char *dir, int stdio_fds[3],
 		stdio_fds[i] = fds->stdio[i] = wr[i - 1];
 	}
 	return 0;
+}
+
+void container_adopt_output(struct container *ct, int pipes[2])
+{
+	_cleanup_free_ char *err = NULL, *dir = NULL;
+	_cleanup_close_ int dirfd = -1;
+	bool pty = ct->cfg.stdio == CONTAINER_STDIO_PTY;
+	int fds[2] = { pty ? TAKE_FD(ct->pty_master) : TAKE_FD(pipes[0]), pty ? -1 : TAKE_FD(pipes[1]) };
+	if (!logs_to_file(&ct->cfg) || fds[0] < 0) {
+		/* Nothing of it is logged (or nothing came back): the fds go as they came. */
+		if (pty)
+			ct->pty_master = fds[0];
+		else
+			safe_close(fds[0]);
+		safe_close(fds[1]);
+		safe_close(pipes[0]);
+		safe_close(pipes[1]);
+		return;
+	}
+	if (!(dir = registry_container_dir(ct->reg, ct->id)) ||
+	    (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    output_adopt(ct, dirfd, &ct->cfg.log_opts, fds, pty, &ct->output, &err) < 0) {
+		if (dirfd < 0) {
+			safe_close(fds[0]);
+			safe_close(fds[1]);
+		}
+		log_warning("container %.12s: its output is no longer logged: %s", ct->id, err ? err : "out of memory");
+	}
+}
+
+/* The keeper holds copies of the read ends of the output pipes: while no daemon runs, the
+ * container's writes fill them (then block) instead of failing with EPIPE, and the next daemon
+ * takes them back (restore.c) and logs what they hold. A terminal's master is held as the
+ * report of its init brings it (monitor.c). */
+static void hold_output(struct container *ct)
+{
+	int fds[2];
+	if (!ct->output || ct->cfg.stdio != CONTAINER_STDIO_LOG)
+		return;
+	output_fds(ct->output, fds);
+	static const uint8_t tags[2] = { KEEPER_TAG_STDOUT, KEEPER_TAG_STDERR };
+	if (fds[0] < 0 || fds[1] < 0 || supervisor_hold(ct->reg->sup, &ct->proc, ct->id, fds, tags, 2) < 0)
+		log_warning("container %.12s: its output will not outlive the daemon", ct->id);
 }
 
 /* journald takes the output itself: the container writes to two stream connections of the
@@ -426,6 +480,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 		abandon_init(ct);
 		goto fail;
 	}
+	hold_output(ct);
 	close_stdio(stdio_fds);
 	registry_link(reg, ct);
 	container_record_save(ct);

@@ -81,10 +81,12 @@ struct container {
 	bool paused; /* running, its cgroup frozen (container_pause) */
 
 	struct pidref proc;
+	bool watched;         /* the keeper tells us when proc exits (container_watch) */
+	struct pidref reaped; /* proc after it exited (no pidfd): the keeper keeps its exit until saved */
 	int sync_fd, pty_master;
 	int mntns_fd; /* its mount namespace, held until the cleanup (see struct rt_init) */
 	struct output *output; /* what reads its output into its log, or NULL (daemon/output.h) */
-	struct event *ev_pid, *ev_sync;
+	struct event *ev_sync;
 	struct event *ev_stop;          /* the end of a stop's grace period, or NULL */
 	struct timespec stop_deadline;  /* CLOCK_MONOTONIC, while stop_armed */
 	bool stop_armed;
@@ -155,8 +157,16 @@ void container_kill_all(struct container *ct);
  * die (see container.c); no-op unless paused. */
 void container_thaw_killed(struct container *ct);
 
+/* A re-adopted container's output (restore.c): the pipes' read ends the keeper held (taken
+ * over), or its terminal's master (ct->pty_master) for a detached terminal, go to a new output
+ * that repairs and appends to its log. */
+void container_adopt_output(struct container *ct, int pipes[2]);
+
 /* The exit monitor's entry points (daemon/monitor.c). */
 int container_watch(struct container *ct);
+/* Handles an exit learnt otherwise than from a watch (a container that exited while the daemon
+ * was away, whose exit the keeper kept at when). */
+void container_exit_now(struct container *ct, const siginfo_t *si, const struct timespec *when);
 void container_settled(struct container *ct);
 void container_destroy(struct container *ct);
 void container_free(struct container *ct);

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -14,8 +16,8 @@
 #include "daemon/options.h"
 #include "daemon/server.h"
 
-/* How long a clean shutdown may wait for containers to die and replies to drain. */
-#define SHUTDOWN_TIMEOUT_MS 10000
+/* How long a clean shutdown may wait for cleanups and replies, past the containers' grace time. */
+#define SHUTDOWN_MARGIN_MS 10000
 
 struct daemon {
 	struct event_base *base;
@@ -24,13 +26,46 @@ struct daemon {
 	struct event *ev_term, *ev_int, *ev_shutdown;
 	unsigned shutdown_ticks;
 	bool stopping;
+	bool stop_containers; /* this shutdown stops the containers (no live restore) */
+	unsigned shutdown_timeout;
 };
+
+/* Whether systemd is stopping our unit for good: a stop job, not a restart's (whose job type
+ * stays "restart" while the old process stops). Live restore keeps containers across a restart
+ * (and a crash, and a plain kill), but `systemctl stop` and the system's shutdown stop them
+ * cleanly instead of leaving them to run without a daemon. Asked over D-Bus only at shutdown. */
+static bool systemd_stopping_unit(void)
+{
+	_cleanup_free_ char *unit = NULL, *path = NULL, *type = NULL;
+	sd_bus *bus = NULL;
+	sd_bus_message *reply = NULL;
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	uint32_t job_id = 0;
+	const char *job_path = NULL;
+	bool stopping = false;
+	if (!getenv("INVOCATION_ID") || sd_pid_get_unit(0, &unit) < 0 || sd_bus_open_system(&bus) < 0)
+		return false;
+	(void)sd_bus_set_method_call_timeout(bus, 2 * 1000000);
+	if (sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path) >= 0 &&
+	    sd_bus_get_property(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit", "Job", &error,
+				&reply, "(uo)") >= 0 &&
+	    sd_bus_message_read(reply, "(uo)", &job_id, &job_path) >= 0 && job_id != 0 &&
+	    sd_bus_get_property_string(bus, "org.freedesktop.systemd1", job_path, "org.freedesktop.systemd1.Job",
+				       "JobType", &error, &type) >= 0)
+		stopping = strcmp(type, "stop") == 0;
+	log_info("systemd %s unit %s", stopping ? "stops" : type ? type : "signalled", unit);
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&error);
+	sd_bus_flush_close_unref(bus);
+	return stopping;
+}
 
 static void on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	bool done = api_shutdown(d->api);
-	if (done || ++d->shutdown_ticks * 10 >= SHUTDOWN_TIMEOUT_MS) {
+	bool done = api_shutdown(d->api, d->stop_containers, d->shutdown_timeout);
+	unsigned limit = SHUTDOWN_MARGIN_MS + (d->stop_containers ? d->shutdown_timeout * 1000 : 0);
+	if (done || ++d->shutdown_ticks * 10 >= limit) {
 		if (!done)
 			log_warning("shutdown timed out with containers still being cleaned up");
 		event_base_loopbreak(d->base);
@@ -46,8 +81,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	if (d->stopping)
 		return;
 	d->stopping = true;
-	log_info("received %s, shutting down", strsignal((int)sig));
 	sd_notify(0, "STOPPING=1");
+	if (d->stop_containers || systemd_stopping_unit())
+		d->stop_containers = true;
+	log_info("received %s, shutting down%s", strsignal((int)sig),
+		 d->stop_containers ? ", stopping every container" : "; containers keep running (live restore)");
 	server_stop_listening(d->server);
 	on_shutdown_tick(-1, 0, d);
 }
@@ -78,6 +116,8 @@ int main(int argc, char **argv)
 		log_error("cannot create the event loop");
 		return EXIT_FAILURE;
 	}
+	d.stop_containers = !opts.live_restore;
+	d.shutdown_timeout = opts.shutdown_timeout;
 	r = api_new(d.base, &opts, &d.api, &err);
 	if (r == 0)
 		r = server_new(d.base, d.api, opts.socket_path, opts.group, &d.server, &err);

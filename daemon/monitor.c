@@ -18,6 +18,7 @@
 #include "daemon/output.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
+#include "daemon/supervisor.h"
 #include "runtime/process.h"
 
 static void publish(struct container *ct, enum container_event_type type, int exit_code, const char *message)
@@ -68,6 +69,10 @@ static void drain_sync(struct container *ct)
 		if (r == 1 && rep.type == RT_REPORT_PTY) {
 			safe_close(ct->pty_master);
 			ct->pty_master = fd;
+			/* The keeper holds a copy: the terminal outlives a daemon restart. */
+			uint8_t tag = KEEPER_TAG_PTY;
+			if (supervisor_hold(ct->reg->sup, &ct->proc, ct->id, &fd, &tag, 1) < 0)
+				log_warning("container %.12s: its terminal will not outlive the daemon", ct->id);
 			if (ct->output && ct->cfg.pty_detached)
 				watch_pty(ct);
 			continue;
@@ -129,27 +134,18 @@ static void cleanup_done(int r, void *arg)
 	container_settled(ct);
 }
 
-static void on_exit_event(evutil_socket_t fd, short what, void *arg)
+/* The keeper reaped the container's init (its parent is the keeper, see daemon/supervisor.h). */
+static void container_exited(struct container *ct, const siginfo_t *si, const struct timespec *when)
 {
-	struct container *ct = arg;
-	siginfo_t si;
 
 	/* Reports written just before the exit must be read before the exit is reported. */
 	if (ct->sync_fd >= 0)
 		drain_sync(ct);
-	int r = pidref_try_wait(&ct->proc, &si);
-	if (r == 0)
-		return; /* spurious wakeup */
-	clock_gettime(CLOCK_REALTIME, &ct->finished);
-	if (r < 0) {
-		/* It cannot be waited for (reaped elsewhere): its pidfd stays readable, so returning
-		 * here would spin the loop. It is gone; its status is unknown. */
-		log_warning("container %.12s: waitid: %s", ct->id, strerror(-r));
-		ct->exit_code = 255;
-		ct->signal = 0;
-	} else {
-		ct->exit_code = pidref_exit_code(&si, &ct->signal);
-	}
+	if (when)
+		ct->finished = *when;
+	else
+		clock_gettime(CLOCK_REALTIME, &ct->finished);
+	ct->exit_code = pidref_exit_code(si, &ct->signal);
 	if (ct->cg)
 		ct->oom_killed = cgroup_oom_killed(ct->cg);
 	close_sync(ct);
@@ -165,7 +161,8 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 	container_thaw_killed(ct);
 	ct->state = CONTAINER_EXITED;
 	container_stop_cancel(ct);
-	event_free(TAKE_PTR(ct->ev_pid));
+	ct->watched = false;
+	ct->reaped = (struct pidref){ .pid = ct->proc.pid, .pidfd = -1, .start_time = ct->proc.start_time };
 	pidref_done(&ct->proc);
 	/* What it wrote is in its pipes (or terminal): in the log before its exit is reported, so a
 	 * client that waited for the exit reads all of it. Stragglers (the last processes of the
@@ -188,16 +185,34 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
 		cleanup_done(cleanup_child(ct), ct);
 }
 
+static void on_exit_event(void *arg, const siginfo_t *si)
+{
+	container_exited(arg, si, NULL);
+}
+
 int container_watch(struct container *ct)
 {
-	ct->ev_pid = event_new(ct->reg->base, ct->proc.pidfd, EV_READ | EV_PERSIST, on_exit_event, ct);
-	ct->ev_sync = event_new(ct->reg->base, ct->sync_fd, EV_READ | EV_PERSIST, on_sync, ct);
-	if (!ct->ev_pid || !ct->ev_sync || event_add(ct->ev_pid, NULL) < 0 || event_add(ct->ev_sync, NULL) < 0) {
-		if (ct->ev_pid)
-			event_free(TAKE_PTR(ct->ev_pid));
+	if (ct->sync_fd >= 0) {
+		ct->ev_sync = event_new(ct->reg->base, ct->sync_fd, EV_READ | EV_PERSIST, on_sync, ct);
+		if (!ct->ev_sync || event_add(ct->ev_sync, NULL) < 0) {
+			if (ct->ev_sync)
+				event_free(TAKE_PTR(ct->ev_sync));
+			return -ENOMEM;
+		}
+	}
+	if (supervisor_watch(ct->reg->sup, &ct->proc, on_exit_event, ct) < 0) {
 		if (ct->ev_sync)
 			event_free(TAKE_PTR(ct->ev_sync));
 		return -ENOMEM;
 	}
+	ct->watched = true;
 	return 0;
+}
+
+void container_exit_now(struct container *ct, const siginfo_t *si, const struct timespec *when)
+{
+	if (ct->watched)
+		supervisor_unwatch(ct->reg->sup, &ct->proc);
+	ct->watched = false;
+	container_exited(ct, si, when);
 }

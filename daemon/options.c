@@ -32,6 +32,11 @@ static void usage(FILE *f)
 		"                     (default user: containd); --userns=host opts a container out\n"
 		"  --prepared N       keep N container processes prepared while idle: faster starts, N idle\n"
 		"                     processes (default 2, 0 to 8)\n"
+		"  --live-restore[=BOOL]  keep containers running while the daemon is down or restarting,\n"
+		"                     and take them over when it is back (default true); systemctl stop\n"
+		"                     still stops them\n"
+		"  --shutdown-timeout SECS  when containers stop with the daemon: each gets its stop signal,\n"
+		"                     then SIGKILL after SECS (default 15)\n"
 		"  --log-driver NAME  where detached containers' output goes by default: file (default),\n"
 		"                     journald or none\n"
 		"  --log-opt KEY=VALUE  default options of the file driver: max-size=SIZE (rotate at SIZE),\n"
@@ -71,7 +76,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 {
 	enum { OPT_SOCKET = 256, OPT_ROOT, OPT_STATE, OPT_GROUP, OPT_LOG_LEVEL, OPT_FOREGROUND, OPT_VERSION,
 	       OPT_HANDSHAKE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_USERNS_REMAP, OPT_SUBUID_FILE,
-	       OPT_SUBGID_FILE, OPT_PREPARED, OPT_LOG_DRIVER, OPT_LOG_OPT };
+	       OPT_SUBGID_FILE, OPT_PREPARED, OPT_LIVE_RESTORE, OPT_SHUTDOWN_TIMEOUT, OPT_LOG_DRIVER, OPT_LOG_OPT };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -81,6 +86,8 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 		{ "userns-remap", optional_argument, NULL, OPT_USERNS_REMAP },
 		{ "prepared", required_argument, NULL, OPT_PREPARED },
+		{ "live-restore", optional_argument, NULL, OPT_LIVE_RESTORE },
+		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 		{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
 		{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 		{ "subuid-file", required_argument, NULL, OPT_SUBUID_FILE },
@@ -101,6 +108,8 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 	ret->request_timeout = DEFAULT_REQUEST_TIMEOUT;
 	ret->idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	ret->prepared = 2;
+	ret->live_restore = true;
+	ret->shutdown_timeout = 15;
 	ret->socket_path = strdup(DEFAULT_SOCKET);
 	ret->root = strdup(DEFAULT_ROOT);
 	ret->state = strdup(DEFAULT_STATE);
@@ -167,6 +176,17 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 			ret->prepared = (unsigned)v;
 			break;
 		}
+		case OPT_LIVE_RESTORE:
+			if (!optarg || strcmp(optarg, "true") == 0 || strcmp(optarg, "1") == 0) {
+				ret->live_restore = true;
+			} else if (strcmp(optarg, "false") == 0 || strcmp(optarg, "0") == 0) {
+				ret->live_restore = false;
+			} else {
+				fprintf(stderr, "containd: --live-restore takes true or false: %s\n", optarg);
+				r = -EINVAL;
+			}
+			break;
+		case OPT_SHUTDOWN_TIMEOUT: r = set_timeout(&ret->shutdown_timeout, optarg, "--shutdown-timeout"); break;
 		case OPT_SUBUID_FILE: r = set_path(&ret->subuid_file, optarg, "--subuid-file"); break;
 		case OPT_SUBGID_FILE: r = set_path(&ret->subgid_file, optarg, "--subgid-file"); break;
 		case OPT_HANDSHAKE_TIMEOUT: r = set_timeout(&ret->handshake_timeout, optarg, "--handshake-timeout"); break;

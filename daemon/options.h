@@ -16,6 +16,11 @@ struct daemon_options {
 	unsigned idle_timeout;      /* --idle-timeout: no request, nothing owed, no bytes */
 	/* User namespaces: --userns-remap[=USER] makes one the default for every container; USER
 	 * (default "containd") names the subordinate ids to use, also for --userns=auto. */
+	/* --live-restore (default): containers outlive the daemon (SIGTERM, SIGKILL, a crash) under
+	 * containd-keeper and the next daemon takes them over; except when systemd stops the unit (not
+	 * restart), see main.c. --live-restore=false: they are stopped with the daemon. */
+	bool live_restore;
+	unsigned shutdown_timeout; /* --shutdown-timeout: grace of each container when they are stopped */
 	unsigned prepared; /* --prepared: container processes kept ready while idle */
 	bool userns_remap;
 	char *userns_user;

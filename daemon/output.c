@@ -439,6 +439,12 @@ int output_adopt(struct container *ct, int log_dirfd, const struct log_file_opts
 	return 0;
 }
 
+void output_fds(const struct output *o, int fds[2])
+{
+	fds[0] = o->src[0].fd;
+	fds[1] = o->src[1].fd;
+}
+
 void output_take_fds(struct output *o, int fds[2], bool *ret_pty)
 {
 	for (int i = 0; i < 2; i++) {

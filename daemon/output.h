@@ -32,6 +32,8 @@ int output_watch(struct output *o, const int fds[2], bool pty, char **reterr);
  * fds of a running container; the log is re-opened from disk (repaired) and appended to. */
 int output_adopt(struct container *ct, int log_dirfd, const struct log_file_opts *opts, const int fds[2], bool pty,
 		 struct output **ret, char **reterr);
+/* The read fds (borrowed; -1 when none): [stdout, stderr], or the terminal's master in fds[0]. */
+void output_fds(const struct output *o, int fds[2]);
 /* Hands the read fds over (to a supervisor): the output stops reading; fds[i] -1 when none. */
 void output_take_fds(struct output *o, int fds[2], bool *ret_pty);
 /* Reads everything the fds hold now (the container exited: what it wrote is in the pipes). */

@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "daemon/offload.h"
 #include "daemon/pool.h"
+#include "daemon/supervisor.h"
 #include "runtime/cgroup.h"
 #include "runtime/userns.h"
 
@@ -22,6 +23,7 @@ struct pool {
 	char *root; /* --root */
 	char *prepare_dir; /* where inits prepare their default mounts, each in its own namespace */
 	struct cgroup_manager *cgm;
+	struct supervisor *sup; /* clones the spares: containers are the keeper's children */
 	int exe_fd;
 	struct userns_allocator *userns; /* slices for spares in a user namespace, or NULL */
 	bool userns_default;             /* idle spares are made in a user namespace */
@@ -44,10 +46,16 @@ static char *spare_dir(const struct pool *pool, const char *id)
 	return asprintf(&p, "%s/containers/.spare-%s", pool->root, id) < 0 ? NULL : p;
 }
 
+static void spare_unwatch(struct spare *sp)
+{
+	if (sp->watched)
+		supervisor_unwatch(sp->pool->sup, &sp->init.proc);
+	sp->watched = false;
+}
+
 static void spare_free(struct spare *sp)
 {
-	if (sp->ev_death)
-		event_free(sp->ev_death);
+	spare_unwatch(sp);
 	if (sp->cg)
 		cgroup_free(sp->cg);
 	free(sp);
@@ -92,14 +100,12 @@ static void spare_removed(int r, void *arg)
 	spare_free(sp);
 }
 
-/* The spare's process is gone: reap it, then remove the rest outside the loop. */
-static void spare_on_dead(evutil_socket_t fd, short what, void *arg)
+/* The spare's process is gone (the keeper reaped it): remove the rest outside the loop. */
+static void spare_on_dead(void *arg, const siginfo_t *si)
 {
 	struct spare *sp = arg;
-	siginfo_t si;
-	if (pidref_try_wait(&sp->init.proc, &si) == 0)
-		return; /* spurious wakeup */
-	event_free(TAKE_PTR(sp->ev_death));
+	sp->watched = false;
+	supervisor_release(sp->pool->sup, &sp->init.proc);
 	pidref_done(&sp->init.proc);
 	sp->init.sync_fd = safe_close(sp->init.sync_fd);
 	/* Its mount namespace (the prepared mounts) dies in the cleaner, not in the loop. */
@@ -112,18 +118,16 @@ void pool_discard(struct spare *sp)
 {
 	if (!sp)
 		return;
-	if (sp->ev_death) {
-		event_free(sp->ev_death);
-		sp->ev_death = NULL;
-	}
+	spare_unwatch(sp);
 	sp->next_discarding = sp->pool->discarding;
 	sp->pool->discarding = sp;
 	if (pidref_is_set(&sp->init.proc)) {
 		(void)pidref_kill(&sp->init.proc, SIGKILL);
 		sp->init.sync_fd = safe_close(sp->init.sync_fd);
-		sp->ev_death = event_new(sp->pool->base, sp->init.proc.pidfd, EV_READ | EV_PERSIST, spare_on_dead, sp);
-		if (sp->ev_death && event_add(sp->ev_death, NULL) == 0)
+		if (supervisor_watch(sp->pool->sup, &sp->init.proc, spare_on_dead, sp) == 0) {
+			sp->watched = true;
 			return;
+		}
 		/* Cannot watch it: a SIGKILLed spare never ran container code and dies at once. */
 	}
 	rt_init_discard(&sp->init);
@@ -152,7 +156,7 @@ static void pool_unidle(struct pool *pool, struct spare *sp)
 		}
 }
 
-static void spare_on_unexpected_death(evutil_socket_t fd, short what, void *arg)
+static void spare_on_unexpected_death(void *arg, const siginfo_t *si)
 {
 	struct spare *sp = arg;
 	struct pool *pool = sp->pool;
@@ -160,7 +164,7 @@ static void spare_on_unexpected_death(evutil_socket_t fd, short what, void *arg)
 	pool_unidle(pool, sp);
 	sp->next_discarding = pool->discarding;
 	pool->discarding = sp;
-	spare_on_dead(fd, what, sp);
+	spare_on_dead(sp, si);
 }
 
 /* A spare in a user namespace gets its slice now: its directories are chowned to the slice's
@@ -214,7 +218,7 @@ static int spare_new(struct pool *pool, bool userns, struct spare **ret, char **
 				     .prepare_dir = pool->prepare_dir };
 	if ((userns && (r = spare_userns(pool, sp, dir, upper, work, reterr)) < 0) ||
 	    (r = cgroup_create(pool->cgm, sp->id, NULL, &sp->cg, reterr)) < 0 ||
-	    (opts.cg = sp->cg, r = rt_init_prepare(&opts, &sp->init, reterr)) < 0) {
+	    (opts.cg = sp->cg, r = supervisor_spawn(pool->sup, &opts, &sp->init, reterr)) < 0) {
 		/* Nothing ran in its cgroup: removing it does not wait. */
 		spare_removed(spare_remove(sp), sp);
 		return r;
@@ -234,12 +238,9 @@ static int spare_new(struct pool *pool, bool userns, struct spare **ret, char **
 
 static bool spare_watch(struct pool *pool, struct spare *sp)
 {
-	sp->ev_death = event_new(pool->base, sp->init.proc.pidfd, EV_READ | EV_PERSIST, spare_on_unexpected_death, sp);
-	if (!sp->ev_death || event_add(sp->ev_death, NULL) < 0) {
-		if (sp->ev_death)
-			event_free(TAKE_PTR(sp->ev_death));
+	if (supervisor_watch(pool->sup, &sp->init.proc, spare_on_unexpected_death, sp) < 0)
 		return false;
-	}
+	sp->watched = true;
 	pool->idle[pool->n_idle++] = sp;
 	return true;
 }
@@ -279,7 +280,7 @@ struct spare *pool_take(struct pool *pool, bool userns, char **reterr)
 			continue;
 		memmove(&pool->idle[i], &pool->idle[i + 1], (pool->n_idle - i - 1) * sizeof(pool->idle[0]));
 		pool->n_idle--;
-		event_free(TAKE_PTR(sp->ev_death));
+		spare_unwatch(sp);
 		return sp;
 	}
 	struct spare *sp;
@@ -317,13 +318,19 @@ void pool_remove_leftover_cgroup(struct pool *pool, const char *id)
 {
 	struct container_cgroup *cg;
 	_cleanup_free_ char *err = NULL;
-	/* An empty cgroup of that name is taken over; a populated one is refused and left. */
-	if (cgroup_create(pool->cgm, id, NULL, &cg, &err) < 0) {
+	int r = cgroup_open(pool->cgm, id, &cg, &err);
+	if (r == -ENOENT)
+		return;
+	if (r < 0) {
 		log_warning("cannot clean up the cgroups of container %.12s: %s", id, err ? err : "unknown error");
 		return;
 	}
-	for (int i = 0; i < 100 && cgroup_destroy(cg) == -EBUSY; i++)
-		usleep(1000);
+	/* What is left in it (a spare of a killed daemon, dying since its channel closed) is killed;
+	 * its exit may take a moment, which only a starting daemon waits for. */
+	for (int i = 0; i < 400 && (r = cgroup_destroy(cg)) == -EBUSY; i++)
+		usleep(5000);
+	if (r < 0)
+		log_warning("cannot remove the cgroups of container %.12s: %s", id, strerror(-r));
 	cgroup_free(cg);
 }
 
@@ -345,7 +352,8 @@ void pool_remove_leftovers(struct pool *pool)
 	}
 }
 
-int pool_new(struct event_base *base, const char *root, const char *prepare_dir, struct cgroup_manager *cgm, int exe_fd,
+int pool_new(struct event_base *base, const char *root, const char *prepare_dir, struct cgroup_manager *cgm,
+	     struct supervisor *sup, int exe_fd,
 	     struct userns_allocator *userns, bool userns_default, unsigned target, struct pool **ret, char **reterr)
 {
 	struct pool *pool = calloc(1, sizeof(*pool));
@@ -357,6 +365,7 @@ int pool_new(struct event_base *base, const char *root, const char *prepare_dir,
 	}
 	pool->base = base;
 	pool->cgm = cgm;
+	pool->sup = sup;
 	pool->exe_fd = exe_fd;
 	pool->userns = userns;
 	pool->userns_default = userns_default;

@@ -13,6 +13,7 @@ struct event_base;
 struct event;
 struct cgroup_manager;
 struct pool;
+struct supervisor;
 struct offload;
 
 #define POOL_MAX_IDLE 8
@@ -23,7 +24,7 @@ struct spare {
 	char id[65];                 /* the container id it will serve */
 	struct container_cgroup *cg; /* its cgroups, created with the default device rules */
 	struct rt_init init;
-	struct event *ev_death;      /* it died while idle, or (discarding) died at last */
+	bool watched;                /* the keeper reports its death: while idle, or (discarding) at last */
 	struct offload *cleaner;     /* discarding: removing its cgroups and directories */
 	struct spare *next_discarding;
 	bool dirs;                   /* its hidden directories exist */
@@ -34,7 +35,8 @@ struct spare {
 /* userns: the allocator of slices for spares in a user namespace (NULL: none can be made);
  * userns_default: idle spares are made in one (--userns-remap). */
 /* target: how many spares to keep ready while idle (at most POOL_MAX_IDLE). */
-int pool_new(struct event_base *base, const char *root, const char *prepare_dir, struct cgroup_manager *cgm, int exe_fd,
+int pool_new(struct event_base *base, const char *root, const char *prepare_dir, struct cgroup_manager *cgm,
+	     struct supervisor *sup, int exe_fd,
 	     struct userns_allocator *userns, bool userns_default, unsigned target, struct pool **ret, char **reterr);
 /* Discards the idle spares (blocking: shutdown only) and frees the pool. */
 void pool_free(struct pool *pool);

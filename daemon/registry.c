@@ -12,12 +12,15 @@
 #include "common/util.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
+#include "daemon/container-exec.h"
 #include "daemon/events.h"
 #include "daemon/filters.h"
 #include "daemon/image-store.h"
 #include "daemon/persist.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
+#include "daemon/restore.h"
+#include "daemon/supervisor.h"
 #include "runtime/caps.h"
 #include "runtime/process.h"
 #include "runtime/userns.h"
@@ -99,14 +102,16 @@ unsigned registry_count(const struct registry *reg)
 	return reg->count;
 }
 
-/* Restores the containers a previous daemon saved. Any that were still running then are gone
- * now (they die with the daemon), so they come back as exited. A record that cannot be trusted
- * is quarantined and reported. */
+/* Restores the containers a previous daemon saved. Those that were running then are taken over
+ * from the keeper, or reported exited (daemon/restore.c). A record that cannot be trusted is
+ * quarantined and reported. */
 static void registry_load(struct registry *reg)
 {
 	_cleanup_free_ char *path = NULL;
+	struct restore rs;
 	if (asprintf(&path, "%s/containers", reg->root) < 0)
 		return;
+	(void)restore_begin(reg, &rs);
 	pool_remove_leftovers(reg->pool);
 	_cleanup_closedir_ DIR *d = opendir(path);
 	struct dirent *de;
@@ -141,12 +146,11 @@ static void registry_load(struct registry *reg)
 				log_error("%s", qerr);
 			continue;
 		}
-		if (r == 1) {
-			pool_remove_leftover_cgroup(reg->pool, ct->id);
-			container_record_save(ct);
-		}
 		registry_link(reg, ct);
+		if (r == 1)
+			restore_container(reg, &rs, ct);
 	}
+	restore_end(reg, &rs);
 }
 
 /* A container in a user namespace mounts its upper dir (under --root) and its layers' staging
@@ -240,8 +244,10 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 		err_set(reterr, r, "out of memory");
 		goto fail;
 	}
+	reg->live_restore = opts->live_restore;
+	reg->sup = opts->sup;
 	if ((r = rt_init_exe_open(opts->init_path, &exe_fd, reterr)) < 0 ||
-	    (r = pool_new(base, opts->root, reg->prepare_dir, cgm, exe_fd, reg->userns, reg->userns_remap, opts->prepared, &reg->pool,
+	    (r = pool_new(base, opts->root, reg->prepare_dir, cgm, reg->sup, exe_fd, reg->userns, reg->userns_remap, opts->prepared, &reg->pool,
 			  reterr)) < 0)
 		goto fail;
 	reg->exe_fd = TAKE_FD(exe_fd);
@@ -254,18 +260,28 @@ fail:
 	return r;
 }
 
-bool registry_shutdown(struct registry *reg)
+bool registry_shutdown(struct registry *reg, bool stop_containers, unsigned timeout)
 {
+	bool first = !reg->stopping;
 	reg->stopping = true;
 	pool_stop(reg->pool);
-	bool done = !pool_busy(reg->pool);
+	bool done = !pool_busy(reg->pool), running = false;
 	for (struct container *ct = reg->list; ct; ct = ct->next) {
 		if (ct->cleaned_up)
 			continue;
+		if (ct->state != CONTAINER_EXITED && pidref_is_set(&ct->proc)) {
+			running = true;
+			if (!stop_containers)
+				continue;
+			/* Once: each stop arms its own grace period, then SIGKILL (container-stop.c). */
+			if (first)
+				(void)container_stop(ct, 0, timeout, NULL);
+		}
 		done = false;
-		if (ct->state != CONTAINER_EXITED && pidref_is_set(&ct->proc))
-			container_kill_all(ct);
 	}
+	/* Nothing left for the keeper to keep: it exits once its last child did. */
+	if (done && !running)
+		supervisor_quit(reg->sup);
 	return done;
 }
 
@@ -274,6 +290,7 @@ void registry_free(struct registry *reg)
 	if (!reg)
 		return;
 	reg->stopping = true;
+	container_exec_free_all(reg);
 	while (reg->list) {
 		struct container *ct = reg->list;
 		registry_unlink(ct);

@@ -13,12 +13,15 @@ struct pool;
 struct filters;
 struct userns_allocator;
 struct container;
+struct container_exec;
 
 struct registry_options {
 	const char *root, *state;
 	const char *init_path; /* containd-init to copy into a sealed memfd; NULL: next to containd */
 	bool userns_remap;     /* every container in a user namespace unless it asks for the host's */
 	unsigned prepared;     /* spares kept ready */
+	bool live_restore;     /* containers outlive this daemon (see daemon/options.h) */
+	struct supervisor *sup; /* containd-keeper (owned by the caller) */
 	const char *userns_user, *subuid_file, *subgid_file;
 };
 
@@ -29,6 +32,8 @@ struct registry {
 	struct image_store *images;
 	struct event_bus *bus;
 	struct pool *pool;
+	struct supervisor *sup; /* containd-keeper: the parent of every container */
+	bool live_restore;
 	struct filters *filters; /* compiled seccomp programs */
 	struct userns_allocator *userns; /* slices of subordinate ids, or NULL (userns_error says why) */
 	char *userns_error;
@@ -37,6 +42,8 @@ struct registry {
 	int exe_fd; /* sealed memfd of containd-init */
 	struct container *list;
 	unsigned count;
+	struct container_exec *execs; /* every exec process (daemon/container-exec.h) */
+	unsigned n_execs;
 	bool stopping;
 	/* Where every container mounts its root: each does so in its own mount namespace, so one
 	 * empty directory serves them all. */
@@ -48,8 +55,11 @@ struct registry {
 
 int registry_new(struct event_base *base, const struct registry_options *opts, struct cgroup_manager *cgm,
 		 struct image_store *images, struct registry **ret, char **reterr);
-/* Kills every running container. Returns true once all are reaped and cleaned up. */
-bool registry_shutdown(struct registry *reg);
+/* Shutting down. stop_containers: each running container gets its stop signal, and SIGKILL after
+ * timeout seconds; returns true once all are gone and cleaned up, and the keeper is told to exit.
+ * Else (live restore) they keep running; returns true once the spares and the cleanups of exited
+ * containers are done. */
+bool registry_shutdown(struct registry *reg, bool stop_containers, unsigned timeout);
 void registry_free(struct registry *reg);
 
 /* Finds a container by full id, name or unique id prefix; NULL with a message otherwise. */

@@ -10,7 +10,8 @@
 #include "protocol/field.h"
 
 static const char *const actions[] = {
-	"create", "start", "die", "destroy", "rename", "pause", "unpause", "kill", "stop", "oom", NULL,
+	"create", "start", "die", "destroy", "rename", "pause", "unpause", "kill", "stop", "oom", "exec_create",
+	"exec_start", "exec_die", NULL,
 };
 
 bool proto_events_action_known(const char *name)

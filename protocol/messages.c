@@ -19,6 +19,83 @@ static const char *const stdio_names[] = {
 	[PROTO_STDIO_LOG] = "log",
 };
 
+int proto_stdio_parse(const char *s, enum proto_stdio *ret, char **reterr)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(stdio_names); i++)
+		if (strcmp(s, stdio_names[i]) == 0) {
+			*ret = (enum proto_stdio)i;
+			return 0;
+		}
+	return err_set(reterr, -EINVAL, "parameter \"stdio\" must be \"fds\", \"pty\", \"log\" or \"null\"");
+}
+
+const char *proto_stdio_name(enum proto_stdio s)
+{
+	return stdio_names[s];
+}
+
+int proto_process_params_decode(json_t *params, struct proto_process_params *ret, char **reterr)
+{
+	const char *stdio = NULL;
+	int64_t rows = 0, cols = 0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->stdio = PROTO_STDIO_FDS;
+	if ((r = field_get_strv(params, "cmd", 4096, &ret->cmd, reterr)) < 0 ||
+	    (r = field_get_strv(params, "env", 4096, &ret->env, reterr)) < 0 ||
+	    (r = field_dup_string(params, "workdir", false, &ret->workdir, reterr)) < 0 ||
+	    (r = field_dup_string(params, "user", false, &ret->user, reterr)) < 0 ||
+	    (r = field_get_string(params, "stdio", false, &stdio, reterr)) < 0 ||
+	    (r = field_get_bool(params, "interactive", &ret->interactive, reterr)) < 0 ||
+	    (r = field_get_int(params, "tty_rows", 0, 65535, &rows, reterr)) < 0 ||
+	    (r = field_get_int(params, "tty_cols", 0, 65535, &cols, reterr)) < 0 ||
+	    (stdio && (r = proto_stdio_parse(stdio, &ret->stdio, reterr)) < 0))
+		goto fail;
+	if (ret->cmd && !ret->cmd[0]) {
+		r = err_set(reterr, -EINVAL, "parameter \"cmd\" must not be empty");
+		goto fail;
+	}
+	for (char **e = ret->env; e && *e; e++)
+		if (!strchr(*e, '=') || **e == '=') {
+			r = err_set(reterr, -EINVAL, "environment entry \"%s\" is not KEY=VALUE", *e);
+			goto fail;
+		}
+	ret->tty_rows = (unsigned short)rows;
+	ret->tty_cols = (unsigned short)cols;
+	return 0;
+fail:
+	proto_process_params_done(ret);
+	return r;
+}
+
+void proto_process_params_encode(const struct proto_process_params *p, json_t *o)
+{
+	json_object_set_new(o, "stdio", json_string(stdio_names[p->stdio]));
+	json_object_set_new(o, "interactive", json_boolean(p->interactive));
+	if (p->cmd)
+		json_object_set_new(o, "cmd", field_strv_to_json(p->cmd));
+	if (p->env)
+		json_object_set_new(o, "env", field_strv_to_json(p->env));
+	if (p->workdir)
+		json_object_set_new(o, "workdir", json_string(p->workdir));
+	if (p->user)
+		json_object_set_new(o, "user", json_string(p->user));
+	if (p->tty_rows && p->tty_cols) {
+		json_object_set_new(o, "tty_rows", json_integer(p->tty_rows));
+		json_object_set_new(o, "tty_cols", json_integer(p->tty_cols));
+	}
+}
+
+void proto_process_params_done(struct proto_process_params *p)
+{
+	strv_free(p->cmd);
+	strv_free(p->env);
+	free(p->workdir);
+	free(p->user);
+	memset(p, 0, sizeof(*p));
+}
+
 static const char *const run_params_keys[] = {
 	"image", "cmd", "env", "workdir", "user", "hostname", "name", "stdio", "interactive", "rm",
 	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", "init", "detach",
@@ -149,11 +226,11 @@ static int log_opts_decode(json_t *params, char ***ret, char **reterr)
 
 int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char **reterr)
 {
+	struct proto_process_params proc = { 0 };
 	memset(ret, 0, sizeof(*ret));
 	ret->stdio = PROTO_STDIO_FDS;
 	int r;
-	const char *stdio = NULL;
-	int64_t rows = 0, cols = 0, memory = 0, pids = 0, cpus = 0;
+	int64_t memory = 0, pids = 0, cpus = 0;
 
 	if (!json_is_object(params))
 		return err_set(reterr, -EINVAL, "container.run params must be an object");
@@ -161,18 +238,11 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 				     reterr)) < 0 ||
 	    (r = security_run_params_decode(params, ret, reterr)) < 0 ||
 	    (r = field_dup_string(params, "image", true, &ret->image, reterr)) < 0 ||
-	    (r = field_get_strv(params, "cmd", 4096, &ret->cmd, reterr)) < 0 ||
-	    (r = field_get_strv(params, "env", 4096, &ret->env, reterr)) < 0 ||
-	    (r = field_dup_string(params, "workdir", false, &ret->workdir, reterr)) < 0 ||
-	    (r = field_dup_string(params, "user", false, &ret->user, reterr)) < 0 ||
+	    (r = proto_process_params_decode(params, &proc, reterr)) < 0 ||
 	    (r = field_dup_string(params, "hostname", false, &ret->hostname, reterr)) < 0 ||
 	    (r = field_dup_string(params, "name", false, &ret->name, reterr)) < 0 ||
-	    (r = field_get_string(params, "stdio", false, &stdio, reterr)) < 0 ||
-	    (r = field_get_bool(params, "interactive", &ret->interactive, reterr)) < 0 ||
 	    (r = field_get_bool(params, "rm", &ret->rm, reterr)) < 0 ||
 	    (r = field_get_bool(params, "init", &ret->init, reterr)) < 0 ||
-	    (r = field_get_int(params, "tty_rows", 0, 65535, &rows, reterr)) < 0 ||
-	    (r = field_get_int(params, "tty_cols", 0, 65535, &cols, reterr)) < 0 ||
 	    (r = field_get_int(params, "memory", 0, INT64_MAX, &memory, reterr)) < 0 ||
 	    (r = field_get_int(params, "pids_limit", -1, INT32_MAX, &pids, reterr)) < 0 ||
 	    (r = field_get_int(params, "cpus_milli", 0, 1024 * 1000, &cpus, reterr)) < 0 ||
@@ -181,60 +251,37 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	    (r = field_dup_string(params, "log_driver", false, &ret->log_driver, reterr)) < 0 ||
 	    (r = log_opts_decode(params, &ret->log_opts, reterr)) < 0)
 		goto fail;
-	if (stdio) {
-		bool found = false;
-		for (size_t i = 0; i < ARRAY_SIZE(stdio_names); i++)
-			if (strcmp(stdio, stdio_names[i]) == 0) {
-				ret->stdio = (enum proto_stdio)i;
-				found = true;
-			}
-		if (!found) {
-			r = err_set(reterr, -EINVAL, "parameter \"stdio\" must be \"fds\", \"pty\", \"log\" or \"null\"");
-			goto fail;
-		}
-	}
-	if (ret->cmd && !ret->cmd[0]) {
-		r = err_set(reterr, -EINVAL, "parameter \"cmd\" must not be empty");
-		goto fail;
-	}
-	for (char **e = ret->env; e && *e; e++)
-		if (!strchr(*e, '=') || **e == '=') {
-			r = err_set(reterr, -EINVAL, "environment entry \"%s\" is not KEY=VALUE", *e);
-			goto fail;
-		}
-	ret->tty_rows = (unsigned short)rows;
-	ret->tty_cols = (unsigned short)cols;
+	ret->cmd = TAKE_PTR(proc.cmd);
+	ret->env = TAKE_PTR(proc.env);
+	ret->workdir = TAKE_PTR(proc.workdir);
+	ret->user = TAKE_PTR(proc.user);
+	ret->stdio = proc.stdio;
+	ret->interactive = proc.interactive;
+	ret->tty_rows = proc.tty_rows;
+	ret->tty_cols = proc.tty_cols;
 	ret->memory = (uint64_t)memory;
 	ret->pids_limit = pids < 0 ? 0 : pids;
 	ret->cpus_milli = (uint64_t)cpus;
 	return 0;
 fail:
+	proto_process_params_done(&proc);
 	proto_run_params_done(ret);
 	return r;
 }
 
 json_t *proto_run_params_encode(const struct proto_run_params *p)
 {
-	json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "image", p->image, "stdio", stdio_names[p->stdio],
-			      "interactive", p->interactive, "rm", p->rm);
+	json_t *o = json_pack("{s:s, s:b}", "image", p->image, "rm", p->rm);
 	if (!o)
 		return NULL;
-	if (p->cmd)
-		json_object_set_new(o, "cmd", field_strv_to_json(p->cmd));
-	if (p->env)
-		json_object_set_new(o, "env", field_strv_to_json(p->env));
-	if (p->workdir)
-		json_object_set_new(o, "workdir", json_string(p->workdir));
-	if (p->user)
-		json_object_set_new(o, "user", json_string(p->user));
+	const struct proto_process_params proc = { .cmd = p->cmd, .env = p->env, .workdir = p->workdir,
+						   .user = p->user, .stdio = p->stdio, .interactive = p->interactive,
+						   .tty_rows = p->tty_rows, .tty_cols = p->tty_cols };
+	proto_process_params_encode(&proc, o);
 	if (p->hostname)
 		json_object_set_new(o, "hostname", json_string(p->hostname));
 	if (p->name)
 		json_object_set_new(o, "name", json_string(p->name));
-	if (p->tty_rows && p->tty_cols) {
-		json_object_set_new(o, "tty_rows", json_integer(p->tty_rows));
-		json_object_set_new(o, "tty_cols", json_integer(p->tty_cols));
-	}
 	if (p->memory)
 		json_object_set_new(o, "memory", json_integer((json_int_t)p->memory));
 	if (p->pids_limit)
@@ -286,11 +333,16 @@ void proto_run_params_done(struct proto_run_params *p)
 	memset(p, 0, sizeof(*p));
 }
 
+unsigned proto_stdio_nfds(enum proto_stdio stdio, bool interactive)
+{
+	if (stdio != PROTO_STDIO_FDS)
+		return 0;
+	return interactive ? 3 : 2;
+}
+
 unsigned proto_run_params_nfds(const struct proto_run_params *p)
 {
-	if (p->stdio != PROTO_STDIO_FDS)
-		return 0;
-	return p->interactive ? 3 : 2;
+	return proto_stdio_nfds(p->stdio, p->interactive);
 }
 
 json_t *proto_run_result_encode(const struct proto_run_result *r)

@@ -14,6 +14,29 @@ enum proto_stdio {
 	PROTO_STDIO_LOG,  /* detached: stdout and stderr go to the container's log driver */
 };
 
+/* "fds", "pty", "null": -EINVAL with a message for anything else. */
+int proto_stdio_parse(const char *s, enum proto_stdio *ret, char **reterr);
+const char *proto_stdio_name(enum proto_stdio s);
+/* The fds a request with this stdio carries: [stdin,] stdout, stderr for "fds", else none. */
+unsigned proto_stdio_nfds(enum proto_stdio stdio, bool interactive);
+
+/* The process part container.run and container.exec share: "cmd", "env" (KEY=VALUE entries),
+ * "workdir", "user", "stdio", "interactive", "tty_rows", "tty_cols". Decoding checks the types,
+ * that cmd (when present) is not empty and every env entry is KEY=VALUE; it copies. */
+struct proto_process_params {
+	char **cmd;
+	char **env;
+	char *workdir;
+	char *user;
+	enum proto_stdio stdio;
+	bool interactive; /* with PROTO_STDIO_FDS: the request carries stdin too */
+	unsigned short tty_rows, tty_cols;
+};
+int proto_process_params_decode(json_t *params, struct proto_process_params *ret, char **reterr);
+/* Adds the fields to o (borrowing nothing: strings are copied). */
+void proto_process_params_encode(const struct proto_process_params *p, json_t *o);
+void proto_process_params_done(struct proto_process_params *p);
+
 /* The seccomp filter of a container: Docker's default profile, none, or the profile the client
  * sent (a Docker-format JSON object). */
 enum proto_seccomp {

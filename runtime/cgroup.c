@@ -265,7 +265,7 @@ int cgroup_manager_read_cpuset(struct cgroup_manager *m, char **reterr)
  * (the "no internal processes" rule), so the daemon moves itself into a leaf of its own,
  * <own>/supervisor, and puts containers next to it. Then it enables for the children every
  * controller it was given. The root cgroup is exempt from the rule; it has no cgroup.type. */
-static int manager_setup_v2(struct cgroup_manager *m, struct hierarchy *h, char **reterr)
+static int manager_setup_v2(struct cgroup_manager *m, struct hierarchy *h, pid_t pid, char **reterr)
 {
 	_cleanup_free_ char *avail = NULL, *enabled = NULL;
 	char buf[64];
@@ -274,11 +274,11 @@ static int manager_setup_v2(struct cgroup_manager *m, struct hierarchy *h, char 
 	if (faccessat(h->fd, "cgroup.type", F_OK, 0) == 0) {
 		if (mkdirat(h->fd, SUPERVISOR, 0755) < 0 && errno != EEXIST)
 			return err_set(reterr, -errno, "cannot create %s/" SUPERVISOR ": %m", h->path);
-		snprintf(buf, sizeof(buf), "%d", (int)getpid());
+		snprintf(buf, sizeof(buf), "%d", (int)(pid ? pid : getpid()));
 		r = write_string_at(h->fd, SUPERVISOR "/cgroup.procs", buf);
 		if (r < 0)
-			return err_set(reterr, r, "cannot move the daemon into %s/" SUPERVISOR ": %m", h->path);
-		log_debug("moved the daemon into %s/" SUPERVISOR, h->path);
+			return err_set(reterr, r, "cannot move process %s into %s/" SUPERVISOR ": %m", buf, h->path);
+		log_debug("moved process %s into %s/" SUPERVISOR, buf, h->path);
 	}
 
 	r = cgroup_read_trimmed(h->fd, "cgroup.controllers", &avail);
@@ -321,6 +321,12 @@ static void cgroup_manager_freep(struct cgroup_manager **m)
 
 int cgroup_manager_new(struct cgroup_manager **ret, char **reterr)
 {
+	return cgroup_manager_new_for(0, ret, reterr);
+}
+
+int cgroup_manager_new_for(pid_t pid, struct cgroup_manager **ret, char **reterr)
+{
+	char proc_cgroup[64];
 	_cleanup_(cgroup_manager_freep) struct cgroup_manager *m = NULL;
 	_cleanup_free_ char *self = NULL, *mountinfo = NULL, *v2_own = NULL, *v2_path = NULL;
 	struct statfs sfs;
@@ -333,9 +339,13 @@ int cgroup_manager_new(struct cgroup_manager **ret, char **reterr)
 	m->v2 = m->memory = m->pids = m->cpu = m->cpuset = m->freezer = m->devices = -1;
 	m->devices_default_prog = -1;
 
-	r = read_file("/proc/self/cgroup", PROC_FILE_MAX, &self, NULL);
+	if (pid)
+		snprintf(proc_cgroup, sizeof(proc_cgroup), "/proc/%d/cgroup", (int)pid);
+	else
+		snprintf(proc_cgroup, sizeof(proc_cgroup), "/proc/self/cgroup");
+	r = read_file(proc_cgroup, PROC_FILE_MAX, &self, NULL);
 	if (r < 0)
-		return err_set(reterr, r, "cannot read /proc/self/cgroup: %m");
+		return err_set(reterr, r, "cannot read %s: %m", proc_cgroup);
 	r = read_file("/proc/self/mountinfo", PROC_FILE_MAX, &mountinfo, NULL);
 	if (r < 0)
 		return err_set(reterr, r, "cannot read /proc/self/mountinfo: %m");
@@ -406,7 +416,7 @@ int cgroup_manager_new(struct cgroup_manager **ret, char **reterr)
 	m->layout = unified_root ? LAYOUT_V2 : m->v2 >= 0 ? LAYOUT_HYBRID : LAYOUT_V1;
 
 	if (m->layout == LAYOUT_V2) {
-		r = manager_setup_v2(m, &m->hier[m->v2], reterr);
+		r = manager_setup_v2(m, &m->hier[m->v2], pid, reterr);
 		if (r < 0)
 			return r;
 	}
@@ -569,6 +579,65 @@ int cgroup_create(struct cgroup_manager *m, const char *id, const struct cgroup_
 	*ret = TAKE_PTR(cg);
 	return 0;
 }
+static void cgroup_freep(struct container_cgroup **p)
+{
+	cgroup_free(*p);
+}
+
+int cgroup_open(struct cgroup_manager *m, const char *id, struct container_cgroup **ret, char **reterr)
+{
+	_cleanup_(cgroup_freep) struct container_cgroup *cg = NULL;
+	int r;
+
+	if ((r = check_id(id, reterr)) < 0)
+		return r;
+	cg = calloc(1, sizeof(*cg));
+	if (!cg || !(cg->id = strdup(id)))
+		return err_set(reterr, -ENOMEM, "out of memory");
+	cg->m = m;
+	cg->v2fd = -1;
+	cg->devices_attached = -1;
+	cg->devices_prog = -1;
+	for (size_t i = 0; i < m->n_hier; i++) {
+		struct stat st;
+		if (fstatat(m->hier[i].fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+			cg->present |= 1u << i;
+	}
+	if (!cg->present)
+		return err_set(reterr, -ENOENT, "the cgroup of container %s is gone", id);
+	if (m->v2 >= 0 && (cg->present & (1u << m->v2))) {
+		cg->v2fd = openat(m->hier[m->v2].fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cg->v2fd < 0)
+			return err_set(reterr, -errno, "cannot open the cgroup %s/%s: %m", m->hier[m->v2].path, id);
+	}
+	*ret = TAKE_PTR(cg);
+	return 0;
+}
+
+int cgroup_join_fds(const struct container_cgroup *cg, int *fds, size_t max, size_t *ret_n, char **reterr)
+{
+	const struct cgroup_manager *m = cg->m;
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_hier; i++) {
+		const struct hierarchy *h = &m->hier[i];
+		if (h->v2 && cg->v2fd >= 0)
+			continue; /* CLONE_INTO_CGROUP covers it */
+		char rel[ID_MAX + 16];
+		snprintf(rel, sizeof(rel), "%s/%s", cg->id, h->v2 ? "cgroup.procs" : "tasks");
+		int fd = n < max ? openat(h->fd, rel, O_WRONLY | O_CLOEXEC) : (errno = E2BIG, -1);
+		if (fd < 0) {
+			int r = err_set(reterr, -errno, "cannot open %s/%s: %m", h->path, rel);
+			while (n > 0)
+				close(fds[--n]);
+			return r;
+		}
+		fds[n++] = fd;
+	}
+	*ret_n = n;
+	return 0;
+}
+
 int cgroup_clone_fd(const struct container_cgroup *cg)
 {
 	return cg ? cg->v2fd : -1;

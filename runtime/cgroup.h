@@ -20,8 +20,12 @@ struct cgroup_limits {
 struct cgroup_manager;
 struct container_cgroup;
 
-/* Detects the layout and prepares the daemon's subtree. */
+/* Detects the layout and prepares the daemon's subtree: the cgroup it runs in (on v2 it moves
+ * itself into the leaf <own>/supervisor, containers go next to it). */
 int cgroup_manager_new(struct cgroup_manager **ret, char **reterr);
+/* The same with the cgroup of process pid (0: the caller), which is moved into the supervisor leaf
+ * instead: containd-keeper in a systemd scope of its own (daemon/api.c). */
+int cgroup_manager_new_for(pid_t pid, struct cgroup_manager **ret, char **reterr);
 /* Must outlive every container_cgroup created from it. */
 void cgroup_manager_free(struct cgroup_manager *m);
 /* "v2", "hybrid" or "v1", for logs and system.version. */
@@ -50,6 +54,12 @@ int cgroup_set_limits(struct container_cgroup *cg, const struct cgroup_limits *l
  * loads a program for this container. After a failure the container must not be started. */
 int cgroup_set_devices(struct container_cgroup *cg, const struct device_rule *extra, size_t n_extra, bool allow_all,
 		       char **reterr);
+/* A handle on the existing cgroups of a container a previous daemon started (live restore):
+ * nothing is created or written. -ENOENT when none of its directories exists. */
+int cgroup_open(struct cgroup_manager *m, const char *id, struct container_cgroup **ret, char **reterr);
+/* For a process cloned by another (containd-keeper): the files a child writes "0" into to join
+ * the hierarchies that clone3's CLONE_INTO_CGROUP (cgroup_clone_fd) does not cover. */
+int cgroup_join_fds(const struct container_cgroup *cg, int *fds, size_t max, size_t *ret_n, char **reterr);
 /* A directory fd of the container's v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 if none.
  * Owned by cg: valid until cgroup_destroy() removed the cgroup or cgroup_free(). */
 int cgroup_clone_fd(const struct container_cgroup *cg);

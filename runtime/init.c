@@ -7,6 +7,7 @@
 #include <linux/filter.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,39 @@ static void init_credentials(const struct rt_process *p)
 		_exit(125);
 }
 
+/* The last part of a container's init, which an exec process shares: its stdio, user, working
+ * directory and limits, then (reported as setup done) its confinement and the exec. */
+static void __attribute__((noreturn)) init_process(struct rt_spec *spec, const struct sync_start_fds *fds)
+{
+	init_stdio(&spec->process, fds->stdio);
+	init_user(spec);
+	init_workdir(spec->process.cwd);
+	/* Raising a hard limit needs CAP_SYS_RESOURCE, which the container may not keep. */
+	init_rlimits(&spec->process);
+	/* From here on every failure is still reported, and a custom seccomp profile could deny
+	 * the report itself: the starter learns now that setup got this far. */
+	if (sync_send_exec(SYNC_FD) < 0)
+		_exit(125);
+	if (spec->process.no_new_privileges) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			sync_fail(SYNC_FD, 125, "cannot set no_new_privs: %s", strerror(errno));
+		init_credentials(&spec->process);
+		/* With no_new_privs the filter needs no privilege: install it as late as possible. */
+		init_seccomp(fds->seccomp_fd);
+	} else {
+		/* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the credential
+		 * switch drops: install it first. Docker's profile allows every call that follows. */
+		init_seccomp(fds->seccomp_fd);
+		init_credentials(&spec->process);
+	}
+
+	/* Nothing of the daemon's may leak into the container; the channel closes on exec, which is
+	 * how the starter learns that execve succeeded. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		sync_fail(SYNC_FD, 125, "close_range: %s", strerror(errno));
+	init_exec(&spec->process);
+}
+
 void rt_init_main(const char *prepare_dir, bool userns)
 {
 	struct rt_spec spec;
@@ -300,31 +334,52 @@ void rt_init_main(const char *prepare_dir, bool userns)
 	if ((r = loopback_up()) < 0)
 		sync_fail(SYNC_FD, 125, "cannot bring up the loopback interface: %s", strerror(-r));
 
-	init_stdio(&spec.process, fds.stdio);
-	init_user(&spec);
-	init_workdir(spec.process.cwd);
-	/* Raising a hard limit needs CAP_SYS_RESOURCE, which the container may not keep. */
-	init_rlimits(&spec.process);
-	/* From here on every failure is still reported, and a custom seccomp profile could deny
-	 * the report itself: the starter learns now that setup got this far. */
-	if (sync_send_exec(SYNC_FD) < 0)
-		_exit(125);
-	if (spec.process.no_new_privileges) {
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-			sync_fail(SYNC_FD, 125, "cannot set no_new_privs: %s", strerror(errno));
-		init_credentials(&spec.process);
-		/* With no_new_privs the filter needs no privilege: install it as late as possible. */
-		init_seccomp(fds.seccomp_fd);
-	} else {
-		/* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the credential
-		 * switch drops: install it first. Docker's profile allows every call that follows. */
-		init_seccomp(fds.seccomp_fd);
-		init_credentials(&spec.process);
-	}
+	init_process(&spec, &fds);
+}
 
-	/* Nothing of the daemon's may leak into the container; the channel closes on exec, which is
-	 * how the starter learns that execve succeeded. */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		sync_fail(SYNC_FD, 125, "close_range: %s", strerror(errno));
-	init_exec(&spec.process);
+/* An exec process (runtime/exec.h) runs this program too, from the same sealed memfd: it was
+ * cloned by its starter into the container's pid namespace and cgroups, and joins the container's
+ * other namespaces here, through the container's pidfd, before anything of the container can
+ * reach it:
+ * - it is non-dumpable from its first instruction, so a process of the container (even its root)
+ *   cannot ptrace it, read its memory or open its fds through /proc before it execs the command;
+ *   its /proc/PID/exe is the sealed copy, not containd (CVE-2019-5736);
+ * - the rlimits are set while it still is in the host's user namespace (raising a hard limit
+ *   needs CAP_SYS_RESOURCE there); in a user-namespaced container it then holds capabilities only
+ *   over that namespace, like the container's own root;
+ * - the mount namespace's root is the container's root (the init pivoted into it), so the user,
+ *   the working directory and the command are all resolved inside it, as for the container;
+ * - from there on it is the init's own path: the same terminal or fds, user, working directory,
+ *   seccomp filter, no_new_privs, capability sets and exec, with the same reports. */
+void rt_exec_main(void)
+{
+	struct rt_spec spec;
+	struct sync_start_fds fds;
+	char *err = NULL;
+
+	if (prctl(PR_SET_DUMPABLE, 0) < 0 || fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC) < 0)
+		sync_fail(SYNC_FD, 125, "prctl: %s", strerror(errno));
+	(void)prctl(PR_SET_NAME, "containd-exec");
+	int r = sync_receive_start(SYNC_FD, &spec, &fds, &err);
+	if (r == -EPIPE)
+		_exit(125);
+	if (r < 0)
+		sync_fail(SYNC_FD, 125, "invalid configuration from the daemon: %s", err ? err : strerror(-r));
+	if (fds.join_fd < 0 || fds.n_layers > 0)
+		sync_fail(SYNC_FD, 125, "invalid configuration from the daemon: no container to join");
+	init_rlimits(&spec.process);
+	/* One call joins them all at once, the user namespace first (the kernel orders them). The
+	 * pid namespace is the one it was born in; the user namespace is named only when the
+	 * container has one of its own (joining one's own user namespace is an error). */
+	if (setns(fds.join_fd, spec.namespaces & ~CLONE_NEWPID) < 0)
+		sync_fail(SYNC_FD, 125, "cannot join the container's namespaces: %s", strerror(errno));
+	close(fds.join_fd);
+	/* In the container's user namespace its ids are those of the host's root, which the
+	 * namespace does not map: it becomes the namespace's root, as the container's init did, so
+	 * that what it creates (a working directory) is owned by a mapped id. */
+	if ((spec.namespaces & CLONE_NEWUSER) &&
+	    (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0))
+		sync_fail(SYNC_FD, 125, "cannot become root of the user namespace: %s", strerror(errno));
+	umask(022);
+	init_process(&spec, &fds);
 }

@@ -109,6 +109,9 @@ static void __attribute__((noreturn)) prepare_child(const struct rt_init_opts *o
 	char *err = NULL;
 	if (opts->cg && cgroup_attach(opts->cg, 0, &err) < 0)
 		sync_fail(sync_fd, 125, "%s", err ? err : "cannot join the container's cgroups");
+	for (size_t i = 0; i < opts->n_join_fds; i++)
+		if (write(opts->join_fds[i], "0", 1) != 1)
+			sync_fail(sync_fd, 125, "cannot join the container's cgroups: %s", strerror(errno));
 	if ((opts->namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		sync_fail(sync_fd, 125, "cannot create the cgroup namespace: %s", strerror(errno));
 	if (opts->namespaces & CLONE_NEWUSER) {
@@ -147,11 +150,55 @@ static void __attribute__((noreturn)) prepare_child(const struct rt_init_opts *o
 	}
 	if (syscall(SYS_close_range, 5, ~0U, 0) < 0)
 		sync_fail(sync_fd, 125, "close_range: %s", strerror(errno));
-	char *const argv[] = { INIT_EXE_NAME, (char *)(opts->prepare_dir ? opts->prepare_dir : ""),
+	char *const argv[] = { INIT_EXE_NAME,
+			       opts->exec ? RT_INIT_EXEC_MODE : (char *)(opts->prepare_dir ? opts->prepare_dir : ""),
 			       (opts->namespaces & CLONE_NEWUSER) ? "userns" : "host", NULL };
 	char *const envp[] = { NULL };
 	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 	sync_fail(sync_fd, 125, "cannot execute " INIT_EXE_NAME ": %s", strerror(errno));
+}
+
+int rt_init_clone(const struct rt_init_opts *opts, int child_fd, struct pidref *ret, char **reterr)
+{
+	int pidfd = -1;
+	struct clone_args args = {
+		.flags = CLONE_PIDFD | ((uint64_t)opts->namespaces & ~(uint64_t)CLONE_NEWCGROUP),
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	int cgfd = opts->cg ? cgroup_clone_fd(opts->cg) : opts->cgroup_fd;
+	if (cgfd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgfd;
+	}
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		return err_set(reterr, -errno, "clone3: %m");
+	if (pid == 0)
+		prepare_child(opts, child_fd);
+	*ret = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
+	/* It cannot have been reaped yet (only this process could), so /proc names it. */
+	(void)pidref_read_start_time(ret->pid, &ret->start_time);
+	return 0;
+}
+
+int rt_init_adopt(struct pidref *proc, int sync_fd, bool mntns, struct rt_init *ret)
+{
+	*ret = (struct rt_init){ .proc = *proc, .sync_fd = sync_fd, .mntns_fd = -1 };
+	*proc = PIDREF_NULL;
+	if (!mntns)
+		return 0;
+	/* The pidfd pins nothing for a process that is not our child: it names the namespace of
+	 * whatever has that pid when /proc is read. It is the init's exactly when the init is still
+	 * alive after the open (a dead one's pid could be reused, and then the signal fails). When it
+	 * cannot be opened (-1), the container still works; only its mounts are then torn down on its
+	 * exit path rather than in the cleaner. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)ret->proc.pid);
+	ret->mntns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ret->mntns_fd >= 0 && pidref_kill(&ret->proc, 0) < 0)
+		ret->mntns_fd = safe_close(ret->mntns_fd);
+	return 0;
 }
 
 int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char **reterr)
@@ -162,37 +209,19 @@ int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char *
 		return err_set(reterr, -errno, "socketpair: %m");
 	_cleanup_close_ int parent_fd = sv[0];
 	_cleanup_close_ int child_fd = sv[1];
+	rt_init_channel_size(parent_fd);
+	struct pidref proc;
+	int r = rt_init_clone(opts, child_fd, &proc, reterr);
+	if (r < 0)
+		return r;
+	return rt_init_adopt(&proc, TAKE_FD(parent_fd), opts->namespaces & CLONE_NEWNS, ret);
+}
+
+void rt_init_channel_size(int parent_fd)
+{
 	int bufsize = SYNC_MAX_START + 65536;
 	if (setsockopt(parent_fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof(bufsize)) < 0)
 		(void)setsockopt(parent_fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
-
-	int pidfd = -1;
-	struct clone_args args = {
-		.flags = CLONE_PIDFD | ((uint64_t)opts->namespaces & ~(uint64_t)CLONE_NEWCGROUP),
-		.pidfd = (uint64_t)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
-	};
-	int cgfd = opts->cg ? cgroup_clone_fd(opts->cg) : -1;
-	if (cgfd >= 0) {
-		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)cgfd;
-	}
-	long pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0)
-		return err_set(reterr, -errno, "clone3: %m");
-	if (pid == 0) {
-		parent_fd = safe_close(parent_fd);
-		prepare_child(opts, child_fd);
-	}
-	ret->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
-	ret->sync_fd = TAKE_FD(parent_fd);
-	/* The pidfd pins the pid until the child is reaped: this names the child's namespace. When
-	 * it cannot be opened (-1), the container still works; only its mounts are then torn down
-	 * on its exit path rather than in the cleaner. */
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	ret->mntns_fd = (opts->namespaces & CLONE_NEWNS) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	return 0;
 }
 
 int rt_init_map_user(const struct rt_init *init, const struct rt_idmap *uid_map, size_t n_uid,
@@ -213,10 +242,12 @@ int rt_init_map_user(const struct rt_init *init, const struct rt_idmap *uid_map,
 	return n < 0 ? err_set(reterr, (int)n, "cannot wake the container process: %m") : 0;
 }
 
-int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
-		  char **reterr)
+/* The start message of an init (join_pidfd -1) or of an exec process (join_pidfd: the process
+ * whose namespaces it joins), with its fds, in one datagram (runtime/sync.h). */
+int rt_init_send_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
+		       int join_pidfd, char **reterr)
 {
-	int pass[FDPASS_MAX_FDS], npass = 0, map[4] = { -1, -1, -1, -1 };
+	int pass[FDPASS_MAX_FDS], npass = 0, map[5] = { -1, -1, -1, -1, -1 };
 	if (fds->n_layers > SYNC_MAX_LAYERS)
 		return err_set(reterr, -E2BIG, "too many image layers (%zu, at most %d)", fds->n_layers, SYNC_MAX_LAYERS);
 	for (int i = 0; i < 3; i++)
@@ -228,12 +259,17 @@ int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const 
 		map[3] = npass;
 		pass[npass++] = fds->seccomp_fd;
 	}
+	if (join_pidfd >= 0) {
+		map[4] = npass;
+		pass[npass++] = join_pidfd;
+	}
 	/* Layers travel last, in order: the init finds them from index "layers" on. */
 	int first_layer = npass;
 	for (size_t i = 0; i < fds->n_layers; i++)
 		pass[npass++] = fds->layer_fds[i];
-	json_auto_t *doc = json_pack("{s:o, s:[iii], s:i, s:i, s:i}", "spec", spec_to_json(spec), "stdio", map[0], map[1],
-				     map[2], "seccomp", map[3], "layers", first_layer, "n_layers", (int)fds->n_layers);
+	json_auto_t *doc = json_pack("{s:o, s:[iii], s:i, s:i, s:i, s:i}", "spec", spec_to_json(spec), "stdio", map[0],
+				     map[1], map[2], "seccomp", map[3], "layers", first_layer, "n_layers",
+				     (int)fds->n_layers, "join", map[4]);
 	_cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	if (!text)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -244,6 +280,12 @@ int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const 
 	if (n < 0)
 		return err_set(reterr, (int)n, "cannot hand the configuration to the container process: %m");
 	return 0;
+}
+
+int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
+		  char **reterr)
+{
+	return rt_init_send_start(init, spec, fds, -1, reterr);
 }
 
 int rt_init_read_report(int sync_fd, struct rt_report *ret, int *ret_fd)

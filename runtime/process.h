@@ -27,10 +27,20 @@ struct rt_init {
 struct rt_init_opts {
 	int exe_fd;                  /* sealed memfd of containd-init (rt_init_exe_open) */
 	struct container_cgroup *cg; /* the container's cgroup, or NULL */
+	/* Or, without cg (a process that has no cgroup handle: containd-keeper), the same as fds:
+	 * the v2 directory to clone into (-1: none) and the v1 "tasks" files the child writes itself
+	 * into (cgroup_join_fds). */
+	int cgroup_fd;
+	const int *join_fds;
+	size_t n_join_fds;
 	int namespaces;              /* CLONE_NEW* flags; CLONE_NEWCGROUP is made after joining cg */
 	const char *prepare_dir;     /* an empty directory where the init builds the default /proc,
 				      * /dev and /sys ahead of its spec (runtime/rootfs.h), or NULL */
+	bool exec;                   /* an exec process (runtime/exec.h), not a container's init */
 };
+
+/* containd-init's first argument in exec mode (a prepare directory is an absolute path). */
+#define RT_INIT_EXEC_MODE "exec"
 
 /* Where a helper program of containd (containd-init, containd-tini) is: next to the running
  * binary if there is an executable of that name (a build tree), else in LIBEXECDIR. */
@@ -42,6 +52,15 @@ int rt_init_exe_open(const char *path, int *ret_fd, char **reterr);
 
 /* Clones a prepared init. Never blocks on the child. */
 int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char **reterr);
+/* The clone itself, for a process that clones inits on another's behalf (containd-keeper): the
+ * child gets child_fd as its channel (the caller keeps its copy and closes it); *ret is the
+ * child's handle (pid, pidfd, start time). */
+int rt_init_clone(const struct rt_init_opts *opts, int child_fd, struct pidref *ret, char **reterr);
+/* Lets the starter's end of a channel hold a whole start message (the spec and its fds). */
+void rt_init_channel_size(int parent_fd);
+/* The starter's side of an init another process cloned: its channel and handle, plus its mount
+ * namespace (opened through /proc, then checked to be that process's: see process.c). */
+int rt_init_adopt(struct pidref *proc, int sync_fd, bool mntns, struct rt_init *ret);
 
 /* For an init cloned with CLONE_NEWUSER: writes its uid and gid maps and lets it go on (it waits
  * for them before it re-executes, so that it is the namespace's root and keeps its capabilities
@@ -62,6 +81,11 @@ struct rt_start_fds {
 /* Hands the spec (and fds) to a prepared init. It may be sent before the init is ready. */
 int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
 		  char **reterr);
+
+/* rt_init_start() for an init or, with join_pidfd >= 0, an exec process that joins the namespaces
+ * of that process (runtime/exec.h). */
+int rt_init_send_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,
+		       int join_pidfd, char **reterr);
 
 /* EXEC: setup is done; the channel's EOF after it (and no ERROR) means the command was exec'd.
  * An EOF without it means the init died during setup (killed from outside, the OOM killer). */
@@ -84,3 +108,6 @@ void rt_init_discard(struct rt_init *init);
 /* The init's side: containd-init's main. Receives the spec on fd 3, builds the container and
  * execs its command; never returns. */
 void rt_init_main(const char *prepare_dir, bool userns) __attribute__((noreturn));
+/* containd-init in exec mode: receives the process to run and the container's pidfd, joins the
+ * container and execs the process; never returns (runtime/exec.h). */
+void rt_exec_main(void) __attribute__((noreturn));

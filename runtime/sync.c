@@ -52,7 +52,7 @@ int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, struct sync_start_
 	char peek;
 	int r;
 
-	ret_fds->stdio[0] = ret_fds->stdio[1] = ret_fds->stdio[2] = ret_fds->seccomp_fd = -1;
+	ret_fds->stdio[0] = ret_fds->stdio[1] = ret_fds->stdio[2] = ret_fds->seccomp_fd = ret_fds->join_fd = -1;
 	ret_fds->n_layers = 0;
 	ssize_t n;
 	do
@@ -74,21 +74,24 @@ int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, struct sync_start_
 		return n == 0 ? -EPIPE : err_set(reterr, n < 0 ? (int)n : -EBADMSG, "cannot read the start message");
 	}
 	json_auto_t *doc = json_loadb(text, (size_t)n, 0, NULL);
-	int map[4], first_layer = 0, n_layers = 0;
-	if (!doc || json_unpack(doc, "{s:[iii], s:i, s:i, s:i}", "stdio", &map[0], &map[1], &map[2], "seccomp", &map[3],
-				"layers", &first_layer, "n_layers", &n_layers) < 0 ||
+	int map[5] = { -1, -1, -1, -1, -1 }, first_layer = 0, n_layers = 0;
+	if (!doc ||
+	    json_unpack(doc, "{s:[iii], s:i, s:i, s:i, s?i}", "stdio", &map[0], &map[1], &map[2], "seccomp", &map[3],
+			"layers", &first_layer, "n_layers", &n_layers, "join", &map[4]) < 0 ||
 	    n_layers < 0 || n_layers > SYNC_MAX_LAYERS || first_layer < 0 || (size_t)first_layer + (size_t)n_layers > nfds) {
 		r = err_set(reterr, -EBADMSG, "invalid start message");
 		goto fail;
 	}
 	if ((r = spec_from_json(json_object_get(doc, "spec"), ret_spec, reterr)) < 0)
 		goto fail;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		int fd = map[i] >= 0 && (size_t)map[i] < nfds ? fds[map[i]] : -1;
 		if (i < 3)
 			ret_fds->stdio[i] = fd;
-		else
+		else if (i == 3)
 			ret_fds->seccomp_fd = fd;
+		else
+			ret_fds->join_fd = fd;
 	}
 	for (int i = 0; i < n_layers; i++)
 		ret_fds->layers[i] = fds[first_layer + i];

@@ -5,8 +5,9 @@
 #include "runtime/spec.h"
 
 /* The start message is one datagram of JSON: {"spec": config.json, "stdio": [i,i,i], "seccomp": i,
- * "layers": i, "n_layers": n}, the integers indexing the fds that ride along (-1: none); the
- * layers are n consecutive fds from index "layers" on. */
+ * "layers": i, "n_layers": n, "join": i}, the integers indexing the fds that ride along (-1: none);
+ * the layers are n consecutive fds from index "layers" on; "join" (an exec process only) is the
+ * pidfd of the process whose namespaces it joins. */
 #define SYNC_MAX_START (1024 * 1024)
 /* Layers of one container in a user namespace (each an fd in the start message). */
 #define SYNC_MAX_LAYERS 100
@@ -22,6 +23,7 @@ int sync_send_pty(int sync_fd, int master);
 struct sync_start_fds {
 	int stdio[3];     /* -1 when absent */
 	int seccomp_fd;   /* -1 when absent */
+	int join_fd;      /* exec: the container's pidfd; -1 when absent */
 	int layers[SYNC_MAX_LAYERS];
 	size_t n_layers;
 };

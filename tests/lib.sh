@@ -129,7 +129,9 @@ make_own_cgroups() {
 }
 
 # start_daemon [NAME [OPTION...]]: starts a daemon in $TEST_TMP/NAME (with the extra options)
-# and points CONTAIND_SOCKET at it. With DAEMON_OWN_CGROUP=1 the daemon runs in cgroups of its
+# and points CONTAIND_SOCKET at it. Test daemons stop their containers when they stop (and at
+# once): --live-restore=false --shutdown-timeout 0, unless the options say otherwise (a test of
+# live restore passes --live-restore). With DAEMON_OWN_CGROUP=1 the daemon runs in cgroups of its
 # own, listed in DAEMON_CGROUPS.
 start_daemon() {
 	local name=${1:-d}
@@ -156,7 +158,7 @@ start_daemon() {
 			echo "$BASHPID" >"$cg/cgroup.procs" || exit 1
 		done
 		exec "$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" \
-			--log-level debug "${USERNS_ARGS[@]}" "$@"
+			--log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" "$@"
 	) 2>"$dir/log" &
 	local pid=$!
 	DAEMON_PIDS+=("$pid")
@@ -227,6 +229,16 @@ record_id() {
 	echo "$1" >>"${DAEMON_DIR:-$TEST_TMP}/ids"
 }
 
+# The containd-keeper processes of this test's daemons (their state dirs are below $TEST_TMP).
+test_keepers() {
+	pgrep -f "^containd-keeper $TEST_TMP/" 2>/dev/null
+}
+
+# keeper_pid: the containd-keeper of the current daemon (the parent of its containers and spares).
+keeper_pid() {
+	pgrep -f "^containd-keeper $DAEMON_DIR/state\$" | head -n1
+}
+
 cleanup() {
 	local i
 	for ((i = 0; i < ${#DAEMON_PIDS[@]}; i++)); do
@@ -236,6 +248,8 @@ cleanup() {
 			kill -KILL "${DAEMON_PIDS[$i]}" 2>/dev/null
 		fi
 	done
+	# A keeper left running (live restore) takes its containers with it when it dies.
+	test_keepers | xargs -r kill -KILL 2>/dev/null
 	# Whatever a killed daemon left: processes in its cgroups, then the cgroups themselves.
 	local cg
 	for cg in $(leftover_cgroups | sort -r); do
@@ -267,6 +281,14 @@ done_testing() {
 		stop_daemon "${DAEMON_PIDS[$i]}" "${DAEMON_DIRS[$i]}"
 	done
 	DAEMON_PIDS=()
+	# With every daemon stopped (and its containers with it), no keeper is left either.
+	local k
+	for ((i = 0; i < 200; i++)); do
+		k=$(test_keepers)
+		[[ -z $k ]] && break
+		sleep 0.02
+	done
+	is "$k" "" "no containd-keeper is left running"
 	# Every cgroup any daemon of this test created (its debug log names each) is gone once
 	# they all stopped, in every hierarchy.
 	local dir logged=0

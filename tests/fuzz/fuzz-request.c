@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/parse.h"
 #include "protocol/events.h"
+#include "protocol/exec.h"
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 #include "tests/fuzz/fuzz.h"
@@ -85,6 +87,19 @@ static void send_params_error(json_t *id, int r, char *err)
 	free(err);
 }
 
+/* A params decoder's failure (r < 0): the daemon's error reply when reply, else nothing. Returns
+ * whether the params were refused; err is freed either way. */
+static bool params_refused(struct proto_request *req, bool reply, int r, char *err)
+{
+	if (r >= 0)
+		return false;
+	if (reply)
+		send_params_error(req->id, r, err);
+	else
+		free(err);
+	return true;
+}
+
 /* Sends params (taken) through the wire as cctl would: request line, encode, decode. */
 static void reencode_request(const char *method, json_t *params, unsigned nfds, struct proto_request *ret)
 {
@@ -110,13 +125,8 @@ static void run_params(struct proto_request *req, bool reply)
 	struct proto_run_params p;
 	char *err = NULL;
 	int r = proto_run_params_decode(req->params, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	FUZZ_CHECK(p.image != NULL && p.stdio <= PROTO_STDIO_NULL);
 	FUZZ_CHECK(!p.cmd || p.cmd[0]);
 	FUZZ_CHECK(p.cpus_milli <= 1024 * 1000 && p.pids_limit >= 0);
@@ -178,19 +188,72 @@ static void run_params(struct proto_request *req, bool reply)
 	proto_run_params_done(&p);
 }
 
+/* container.exec as api_exec() decodes it: a command, KEY=VALUE entries, an absolute working
+ * directory, a user the daemon can resolve; it round-trips, and so do its reply and event. */
+static void exec_params(struct proto_request *req, bool reply)
+{
+	struct proto_exec_params p, q;
+	char *err = NULL;
+	int r = proto_exec_params_decode(req->params, &p, &err);
+	if (params_refused(req, reply, r, err))
+		return;
+	FUZZ_CHECK(p.ref && p.proc.cmd && p.proc.cmd[0] && p.proc.cmd[0][0] && p.proc.stdio <= PROTO_STDIO_NULL);
+	FUZZ_CHECK(!p.proc.workdir || p.proc.workdir[0] == '/');
+	FUZZ_CHECK(!p.proc.user || user_spec_valid(p.proc.user));
+	for (char **e = p.proc.env; e && *e; e++)
+		FUZZ_CHECK(strchr(*e, '=') && **e != '=');
+	unsigned nfds = proto_exec_params_nfds(&p);
+	FUZZ_CHECK(nfds <= 3);
+
+	struct proto_request again;
+	reencode_request(PROTO_M_EXEC, proto_exec_params_encode(&p), nfds, &again);
+	FUZZ_CHECK(proto_exec_params_decode(again.params, &q, &err) == 0);
+	FUZZ_CHECK(str_eq(p.ref, q.ref) && strv_eq(p.proc.cmd, q.proc.cmd) && strv_eq(p.proc.env, q.proc.env));
+	FUZZ_CHECK(str_eq(p.proc.workdir, q.proc.workdir) && str_eq(p.proc.user, q.proc.user));
+	FUZZ_CHECK(p.proc.stdio == q.proc.stdio && p.proc.interactive == q.proc.interactive);
+	FUZZ_CHECK(p.privileged == q.privileged && p.detach == q.detach);
+	if (p.proc.tty_rows && p.proc.tty_cols)
+		FUZZ_CHECK(q.proc.tty_rows == p.proc.tty_rows && q.proc.tty_cols == p.proc.tty_cols);
+	FUZZ_CHECK(proto_exec_params_nfds(&q) == nfds);
+	proto_exec_params_done(&q);
+	proto_request_done(&again);
+
+	if (reply) {
+		bool pty = p.proc.stdio == PROTO_STDIO_PTY;
+		send_reply(proto_reply_result(req->id, proto_exec_result_encode(p.ref), pty), req->id, NULL);
+		send_reply(proto_reply_error(req->id, PROTO_E_CONFLICT, "container x is not running", NULL), req->id,
+			   PROTO_E_CONFLICT);
+	}
+	proto_exec_params_done(&p);
+}
+
+/* container.exec_exited as cctl exec reads it: what decodes re-encodes to itself. */
+static void exec_exit_event(json_t *obj)
+{
+	struct proto_exec_exit a, b;
+	char *err = NULL;
+	if (proto_exec_exit_decode(obj, &a, &err) < 0) {
+		FUZZ_CHECK(err != NULL);
+		free(err);
+		return;
+	}
+	FUZZ_CHECK(a.exec_id && a.id && a.exit_code >= 0 && a.exit_code <= 255 && a.signal >= 0 && a.signal <= 128);
+	json_t *o = proto_exec_exit_encode(&a);
+	FUZZ_CHECK(o != NULL);
+	FUZZ_CHECK(proto_exec_exit_decode(o, &b, &err) == 0);
+	FUZZ_CHECK(str_eq(a.exec_id, b.exec_id) && str_eq(a.id, b.id) && a.exit_code == b.exit_code &&
+		   a.signal == b.signal);
+	json_decref(o);
+}
+
 /* The methods that name a container, and container.list. */
 static void ref_params(const char *method, struct proto_request *req, bool reply)
 {
 	struct proto_ref_params p;
 	char *err = NULL;
 	int r = proto_ref_params_decode(method, req->params, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	bool list = strcmp(method, PROTO_M_LIST) == 0;
 	FUZZ_CHECK(list || (p.ref && p.ref[0]));
 	bool stop = strcmp(method, PROTO_M_STOP) == 0;
@@ -218,13 +281,8 @@ static void import_params(struct proto_request *req, unsigned nfds, bool reply)
 	struct proto_import_params p;
 	char *err = NULL;
 	int r = proto_import_params_decode(req->params, nfds, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	FUZZ_CHECK(p.name && nfds == 1);
 
 	struct proto_request again;
@@ -245,13 +303,8 @@ static void rename_params(struct proto_request *req, bool reply)
 	struct proto_rename_params p, q;
 	char *err = NULL;
 	int r = proto_rename_params_decode(req->params, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	FUZZ_CHECK(p.ref && p.ref[0] && p.name && p.name[0]);
 	struct proto_request again;
 	reencode_request(PROTO_M_RENAME, proto_rename_params_encode(&p), 0, &again);
@@ -299,13 +352,8 @@ static void image_remove_params(struct proto_request *req, bool reply)
 	struct proto_image_remove_params p;
 	char *err = NULL;
 	int r = proto_image_remove_params_decode(req->params, &p, &err);
-	if (r < 0) {
-		if (reply)
-			send_params_error(req->id, r, err);
-		else
-			free(err);
+	if (params_refused(req, reply, r, err))
 		return;
-	}
 	FUZZ_CHECK(p.name != NULL);
 
 	struct proto_request again;
@@ -511,6 +559,7 @@ static void extra_decoder(unsigned which, struct proto_request *req)
 		break;
 	default: {
 		rename_params(req, false);
+		exec_params(req, false);
 		run_result(req->params);
 		list_results(req->params);
 		int code = proto_start_error_exit_code(req->params);
@@ -575,6 +624,8 @@ static void fuzz_request(unsigned sel, const char *line, size_t len)
 		ref_params(m, &req, true);
 	} else if (strcmp(m, PROTO_M_EVENTS) == 0) {
 		events_params(&req, true);
+	} else if (strcmp(m, PROTO_M_EXEC) == 0) {
+		exec_params(&req, true);
 	} else if (strcmp(m, PROTO_M_IMAGE_IMPORT) == 0) {
 		import_params(&req, req.nfds, true);
 	} else if (strcmp(m, PROTO_M_IMAGE_REMOVE) == 0) {
@@ -608,6 +659,7 @@ static void fuzz_message(unsigned sel, const char *line, size_t len)
 	if (m.event) {
 		FUZZ_CHECK(json_is_object(m.params) && m.id == -1);
 		exit_result(m.params);
+		exec_exit_event(m.params);
 	} else if (m.error_code) {
 		FUZZ_CHECK(m.error_message && !m.result);
 		int code = proto_start_error_exit_code(m.error_data);

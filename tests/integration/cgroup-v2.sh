@@ -4,8 +4,9 @@
 # daemon's own cgroup layout (supervisor leaf, subtree_control), the journal (also as a log
 # driver: --log-driver journald and cctl logs reading it back), container cgroups
 # and their v2 limits (memory.max/swap.max, pids.max, cpu.max), OOM kills, the pids limit,
-# cgroup removal (the prepared "spare" init process aside), a clean `systemctl stop` that kills
-# running containers, re-activation through the socket, and recovery from a SIGKILLed daemon.
+# cgroup removal (the prepared "spare" init process aside), live restore (`systemctl restart` and a
+# SIGKILLed daemon keep the containers, the next daemon re-adopts them), a clean `systemctl stop`
+# that stops running containers, and re-activation through the socket.
 # The journal must hold no sanitizer report (CI builds with ASan+UBSan) and no warnings.
 #
 # The host part builds the VM image if needed (tests/vm/build-image), fills a share with the
@@ -39,10 +40,10 @@ fi
 # ---- the share ---------------------------------------------------------------------------
 SHARE=$TEST_TMP/share
 mkdir "$SHARE"
-if out=$(cp "$CONTAIND" "$CCTL" "$top_builddir/containd-init" "$SHARE/" 2>&1 && cp "$top_srcdir/systemd/containd.socket" "$SHARE/" 2>&1 &&
+if out=$(cp "$CONTAIND" "$CCTL" "$top_builddir/containd-init" "$top_builddir/containd-keeper" "$SHARE/" 2>&1 && cp "$top_srcdir/systemd/containd.socket" "$SHARE/" 2>&1 &&
 	sed 's|@bindir@|/usr/local/bin|g' "$top_srcdir/systemd/containd.service.in" 2>&1 >"$SHARE/containd.service" &&
 	cp "$ALPINE_TARBALL" "$SHARE/" 2>&1 && ! grep @ "$SHARE/containd.service"); then
-	pass "share prepared: containd, containd-init, cctl, units (@bindir@ = /usr/local/bin), $(basename "$ALPINE_TARBALL")"
+	pass "share prepared: containd, containd-init, containd-keeper, cctl, units (@bindir@ = /usr/local/bin), $(basename "$ALPINE_TARBALL")"
 else
 	fail "share prepared: containd, cctl, units, Alpine tarball"
 	diag "$out"
@@ -61,7 +62,9 @@ export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
 SVC=containd.service
 SOCK=/run/containd/containd.sock
-CG=/sys/fs/cgroup/system.slice/containd.service
+SCOPE=containd-containers.scope
+CG=/sys/fs/cgroup/system.slice/$SCOPE # the containers' cgroups (daemon/scope.h)
+SVC_CG=/sys/fs/cgroup/system.slice/containd.service
 TMP=$(mktemp -d /tmp/cgroup-v2.XXXXXX)
 SAN_RE='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error'
 
@@ -107,7 +110,7 @@ field() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | 
 prop() { systemctl show -p "$1" --value "$SVC"; }
 journal() { journalctl -q -u "$SVC" -o cat --no-pager; }
 journal_has() { journal | grep -qE "$1"; }
-# Container cgroups: the directories below containd.service other than the supervisor leaf.
+# Container cgroups: the directories below the containers' scope other than the supervisor leaf.
 child_cgroups() { find "$CG" -mindepth 1 -maxdepth 1 -type d ! -name supervisor -printf '%f\n' 2>/dev/null | sort; }
 # While idle the daemon keeps a prepared init process ("containd-spare") waiting in the cgroup
 # of the next container; those cgroups are not leftovers.
@@ -130,8 +133,9 @@ cgroups_are() {
 show_journal() { diag "journalctl -u $SVC (last lines):"; diag "$(journalctl -q -u "$SVC" --no-pager -o short-monotonic | tail -n "${1:-30}")"; }
 
 # ---- install, socket only ------------------------------------------------------------------
-check "install containd and cctl to /usr/local/bin, containd-init to /usr/local/libexec, the units to /etc/systemd/system, daemon-reload" \
+check "install containd and cctl to /usr/local/bin, containd-init and containd-keeper to /usr/local/libexec, the units to /etc/systemd/system, daemon-reload" \
 	eval 'install -m 755 containd cctl /usr/local/bin/ && install -D -m 755 containd-init /usr/local/libexec/containd-init &&
+	      install -D -m 755 containd-keeper /usr/local/libexec/containd-keeper &&
 	      install -m 644 containd.service containd.socket /etc/systemd/system/ &&
 	      systemctl daemon-reload'
 check "the binaries' shared libraries resolve in the guest (ldd)" \
@@ -159,13 +163,19 @@ is "$(prop Type) $(prop ActiveState) $(prop SubState)" "notify active running" \
 	"containd.service is active (Type=notify: READY=1 was sent)"
 is "$(prop Delegate)" yes "containd.service has Delegate=yes"
 MAINPID=$(prop MainPID)
-is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service/supervisor" \
-	"the daemon (MainPID $MAINPID) moved itself into containd.service/supervisor"
-is "$(cat "$CG/cgroup.procs" 2>&1)" "" "containd.service itself holds no processes"
+is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service" \
+	"the daemon (MainPID $MAINPID) runs in containd.service"
+is "$(cat "$SVC_CG/cgroup.procs" 2>&1)" "$MAINPID" "containd.service holds the daemon alone"
+KEEPER=$(pgrep -x containd-keeper)
+is "$(cat /proc/"$KEEPER"/cgroup 2>&1)" "0::/system.slice/$SCOPE/supervisor" \
+	"containd-keeper (pid $KEEPER) runs in the supervisor leaf of $SCOPE"
+like "$(systemctl show -p Delegate --value "$SCOPE") $(systemctl show -p Before --value "$SCOPE")" "^yes .*containd\.service" \
+	"$SCOPE is delegated and ordered before containd.service (stopped after it)"
+is "$(cat "$CG/cgroup.procs" 2>&1)" "" "$SCOPE itself holds no processes"
 sc=$(cat "$CG/cgroup.subtree_control" 2>&1)
 missing=""
 for c in memory pids cpu; do [[ " $sc " == *" $c "* ]] || missing+=" $c"; done
-is "$missing" "" "containd.service cgroup.subtree_control lists memory pids cpu ('$sc')"
+is "$missing" "" "$SCOPE cgroup.subtree_control lists memory pids cpu ('$sc')"
 wait_for 5 journal_has "listening on"
 like "$(journal)" "containd [^ ]+ listening on $SOCK" "the journal (journalctl -u) has the startup line"
 like "$(journal)" "using the socket passed by systemd" "containd uses the socket passed by systemd"
@@ -186,9 +196,9 @@ wait_for 5 eval '[[ $(spare_cgroups | wc -w) == 2 ]]'
 spare=$(spare_cgroups)
 limits=$(for s in $spare; do cat "$CG/$s/memory.max" "$CG/$s/pids.max"; done 2>&1 | tr '\n' ' ')
 if [[ $(wc -w <<<"$spare") == 2 ]] && [[ $limits == "max max max max " ]]; then
-	pass "two prepared init processes wait in cgroups of their own under containd.service, without limits"
+	pass "two prepared init processes wait in cgroups of their own under $SCOPE, without limits"
 else
-	fail "two prepared init processes wait in cgroups of their own under containd.service, without limits"
+	fail "two prepared init processes wait in cgroups of their own under $SCOPE, without limits"
 	diag "spare cgroups: '$spare'; children: $(child_cgroups | tr '\n' ' ')"
 	diag "$(ps -eo pid,comm,cgroup | grep -E 'containd' 2>&1)"
 fi
@@ -196,8 +206,8 @@ fi
 # A detached container without limits: it stays running until the service stops.
 keep=$(cctl run -d --name keep alpine sleep 1000 2>"$TMP/err")
 keep_pid=$(cctl inspect keep 2>/dev/null | field pid)
-is "$(cat /proc/"$keep_pid"/cgroup 2>&1)" "0::/system.slice/containd.service/$keep" \
-	"a run -d container's cgroup is /system.slice/containd.service/<id>"
+is "$(cat /proc/"$keep_pid"/cgroup 2>&1)" "0::/system.slice/$SCOPE/$keep" \
+	"a run -d container's cgroup is /system.slice/$SCOPE/<id>"
 [[ -n $keep ]] || diag "$(cat "$TMP/err")"
 is "$(cat "$CG/$keep/memory.max" "$CG/$keep/pids.max" "$CG/$keep/cpu.max" 2>&1 | tr '\n' ' ')" \
 	"max max max 100000 " "without limits: memory.max, pids.max, cpu.max are max"
@@ -206,8 +216,8 @@ is "$(cat "$CG/$keep/memory.max" "$CG/$keep/pids.max" "$CG/$keep/cpu.max" 2>&1 |
 id=$(cctl run -d --memory 64m --pids-limit 20 --cpus 0.5 alpine sleep 1000 2>"$TMP/err")
 [[ -n $id ]] || diag "$(cat "$TMP/err")"
 pid=$(cctl inspect "$id" 2>/dev/null | field pid)
-is "$(cat /proc/"$pid"/cgroup 2>&1)" "0::/system.slice/containd.service/$id" \
-	"the limited container is in containd.service/<id>"
+is "$(cat /proc/"$pid"/cgroup 2>&1)" "0::/system.slice/$SCOPE/$id" \
+	"the limited container is in $SCOPE/<id>"
 is "$(cat "$CG/$id/memory.max" 2>&1)" 67108864 "--memory 64m: memory.max 67108864"
 is "$(cat "$CG/$id/memory.swap.max" 2>&1)" 0 "--memory 64m: memory.swap.max 0"
 is "$(cat "$CG/$id/pids.max" 2>&1)" 20 "--pids-limit 20: pids.max 20"
@@ -256,6 +266,36 @@ run_cctl logs "$jid"
 is "$RC|$OUT|$ERR" "0|to the journal|err to the journal" "cctl logs reads the journal: stdout and stderr apart"
 run_cctl rm "$jid"
 
+# ---- systemctl restart: live restore --------------------------------------------------------
+keep_start=$(awk '{ print $22 }' /proc/"$keep_pid"/stat 2>/dev/null)
+old_main=$MAINPID
+t=$SECONDS
+systemctl restart "$SVC" >"$TMP/restart" 2>&1
+is "$?" 0 "systemctl restart containd.service ($((SECONDS - t)) s)"
+wait_for 20 test "$(prop ActiveState)" = active
+MAINPID=$(prop MainPID)
+if [[ $MAINPID != 0 && $MAINPID != "$old_main" ]]; then pass "a new daemon runs after the restart ($old_main -> $MAINPID)"
+else fail "a new daemon runs after the restart ($old_main -> $MAINPID)"; fi
+is "$(awk '{ print $22 }' /proc/"$keep_pid"/stat 2>&1)" "$keep_start" \
+	"systemctl restart keeps the running container (same pid $keep_pid, same start time)"
+info=$(cctl inspect keep 2>&1)
+is "$(field state <<<"$info") $(field pid <<<"$info")" "running $keep_pid" "the new daemon re-adopted it (inspect: running, same pid)"
+like "$(journal)" "re-adopted" "the journal has the re-adoption"
+is "$(pgrep -c -x containd-keeper)" 1 "one containd-keeper supervises the containers"
+run_cctl run --rm alpine echo after restart
+is "$RC:$OUT" "0:after restart" "containers run after the restart"
+
+# ---- crash: containd SIGKILLed with containers running (Restart=on-failure) ----------------
+old_main=$MAINPID
+kill -KILL "$MAINPID"
+wait_for 30 eval '[[ $(prop MainPID) != 0 && $(prop MainPID) != "$old_main" && $(prop ActiveState) == active ]]'
+MAINPID=$(prop MainPID)
+if [[ $MAINPID != 0 && $MAINPID != "$old_main" ]]; then pass "systemd restarts a SIGKILLed containd (Restart=on-failure)"
+else fail "systemd restarts a SIGKILLed containd (Restart=on-failure)"; show_journal 40; fi
+is "$(awk '{ print $22 }' /proc/"$keep_pid"/stat 2>&1)" "$keep_start" "the container outlived the crash"
+wait_for 10 eval 'cctl inspect keep 2>/dev/null | grep -q "\"state\": \"running\""'
+is "$(cctl inspect keep 2>&1 | field state)" "running" "and the restarted daemon re-adopted it"
+
 # ---- systemctl stop ------------------------------------------------------------------------
 cctl run --name attached alpine sleep 1000 >"$TMP/attached.out" 2>&1 </dev/null &
 attached=$!
@@ -277,7 +317,11 @@ wait_for 10 eval '! kill -0 $attached 2>/dev/null' || kill "$attached" 2>/dev/nu
 wait "$attached" || rc=$?
 is "$rc" 137 "an attached cctl run exits 137 when the service stops"
 [[ $rc == 137 ]] || diag "$(cat "$TMP/attached.out")"
-is "$(child_cgroups | tr '\n' ' ')" "" "no cgroups remain under containd.service (containers, spare)"
+is "$(child_cgroups | tr '\n' ' ')" "" "no cgroups remain under $SCOPE (containers, spare)"
+wait_for 10 eval '! pgrep -x containd-keeper >/dev/null'
+is "$(pgrep -x containd-keeper)" "" "containd-keeper exited after the containers"
+wait_for 10 eval '[[ $(systemctl is-active "$SCOPE") != active ]]'
+is "$(systemctl is-active "$SCOPE")" "inactive" "$SCOPE is gone"
 wait_for 5 journal_has "containd stopped"
 like "$(journal)" "containd stopped" "the journal has the shutdown line"
 journalctl --sync 2>/dev/null
@@ -288,7 +332,7 @@ no_sanitizer_report() {
 	else pass "$1"; fi
 }
 no_sanitizer_report "no sanitizer report in the journal"
-# KillMode=mixed: SIGTERM goes to containd only, SIGKILL to whatever is left once it exited.
+# KillMode=process: containd stopped every container and its keeper before it exited.
 is "$(journal | tail -n +$((mark + 1)) | grep -E 'Killing process|[Ll]eft-over process|remains running')" "" \
 	"systemd had no container process left to kill after containd exited"
 is "$(systemctl is-active containd.socket) $(stat -c %F "$SOCK" 2>&1)" "active socket" \
@@ -303,8 +347,10 @@ MAINPID=$(prop MainPID)
 is "$(prop ActiveState)" active "containd.service is active again"
 if [[ $MAINPID != 0 && $MAINPID != "$old_main" ]]; then pass "with a new MainPID ($old_main -> $MAINPID)"
 else fail "with a new MainPID ($old_main -> $MAINPID)"; fi
-is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service/supervisor" \
-	"the new daemon is in containd.service/supervisor"
+is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service" \
+	"the new daemon is in containd.service"
+is "$(cat /proc/"$(pgrep -x containd-keeper)"/cgroup 2>&1)" "0::/system.slice/$SCOPE/supervisor" \
+	"with a new keeper in a new $SCOPE"
 info=$(cctl inspect keep 2>&1)
 is "$(field state <<<"$info") $(field exit_code <<<"$info") $(field signal <<<"$info")" "exited 137 9" \
 	"the daemon killed and recorded the detached container (exited, 137, signal 9)"
@@ -312,34 +358,8 @@ is "$(field state <<<"$info") $(field exit_code <<<"$info") $(field signal <<<"$
 run_cctl rm keep attached
 is "$RC" 0 "cctl rm of the recorded containers"
 
-# ---- crash: containd SIGKILLed with a container running ------------------------------------
-crash=$(cctl run -d --name crash alpine sleep 1000 2>"$TMP/err")
-[[ -n $crash ]] || diag "$(cat "$TMP/err")"
-crash_pid=$(cctl inspect crash 2>/dev/null | field pid)
-old_main=$MAINPID
-kill -KILL "$MAINPID"
-wait_for 15 eval '[[ $(prop ActiveState) == failed ]]'
-is "$(prop ActiveState) $(prop Result)" "failed signal" "containd SIGKILLed: the unit failed with Result=signal"
-wait_for 10 eval '! kill -0 "$crash_pid" 2>/dev/null'
-if [[ -n $crash_pid ]] && ! kill -0 "$crash_pid" 2>/dev/null; then
-	pass "the container died with the daemon"
-else fail "the container died with the daemon (pid '$crash_pid')"; fi
-is "$(child_cgroups | tr '\n' ' ')" "" "no container cgroup is left after the crash"
-run_cctl version
-is "$RC" 0 "cctl version re-activates containd after the crash"
-[[ $RC == 0 ]] || { diag "$ERR"; show_journal; }
-wait_for 10 test "$(prop ActiveState)" = active
-MAINPID=$(prop MainPID)
-is "$(prop ActiveState):$(cat /proc/"$MAINPID"/cgroup 2>&1)" \
-	"active:0::/system.slice/containd.service/supervisor" "the new daemon is active in containd.service/supervisor"
-info=$(cctl inspect crash 2>&1)
-is "$(field state <<<"$info") $(field exit_code <<<"$info")" "exited 255" \
-	"the container that ran during the crash is recorded as exited (255)"
-[[ $(field exit_code <<<"$info") == 255 ]] || diag "$info"
-run_cctl rm crash
-is "$RC" 0 "cctl rm crash"
 run_cctl run --rm --memory 32m --pids-limit 5 --cpus 0.1 alpine cat /proc/self/cgroup
-is "$RC:$OUT" "0:0::/" "containers with limits run after the crash and re-activation"
+is "$RC:$OUT" "0:0::/" "containers with limits run after the re-activation"
 cgroups_are "" "no container cgroups left"
 
 # ---- final clean stop ----------------------------------------------------------------------

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python (container.run, container.stop), socat, pause, top, events and logs examples in docs/protocol.md, and the
+# The Python (container.run, container.stop), socat, pause, top, exec, events and logs examples in docs/protocol.md, and the
 # tour in README.md, work as printed.
 source "$(dirname "$0")/../lib.sh"
 need_root
@@ -31,28 +31,35 @@ is "$?" 0 "the socat example runs"
 like "$run" '"names":\["alpine:latest"\]' "image.list answers through socat"
 like "$run" '"containers":\[' "container.list answers through socat"
 
-extract pause >"$TEST_TMP/pause.sh"
-[[ -s $TEST_TMP/pause.sh ]] && pass "the pause example is in the doc" || fail "the pause example is in the doc"
-run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/pause.sh" 2>&1)
-is "$?" 0 "the pause example runs"
+# run_example NAME: the shell example NAME of the doc, run with cctl on PATH; its output in $run.
+run_example() {
+	extract "$1" >"$TEST_TMP/$1.sh"
+	[[ -s $TEST_TMP/$1.sh ]] && pass "the $1 example is in the doc" || fail "the $1 example is in the doc"
+	run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/$1.sh" 2>&1)
+	is "$?" 0 "the $1 example runs"
+}
+
+run_example pause
 like "$run" '"state":"paused"' "container.inspect says paused"
 like "$run" '"code":"conflict"' "a second pause is a conflict"
 is "$("$CCTL" ps -aq)" "" "the pause example removes its container"
 
-extract top >"$TEST_TMP/top.sh"
-[[ -s $TEST_TMP/top.sh ]] && pass "the top example is in the doc" || fail "the top example is in the doc"
-run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/top.sh" 2>&1)
-is "$?" 0 "the top example runs"
+run_example top
 like "$run" '"titles":\["UID","PID","PPID","C","STIME","TTY","TIME","CMD"\]' "container.top gives ps -ef's titles"
 is "$(grep -o '"sleep 60"' <<<"$run" | wc -l)" 2 "and the two sleeps"
 like "$run" 'UID +PID +PPID +C +STIME +TTY +TIME +CMD' "cctl top prints the table"
 like "$run" '"code":"invalid_params"[^}]*ps_args' "ps_args is refused"
 like "$run" '"code":"not_found"' "top of a removed container: not_found"
 is "$("$CCTL" ps -aq)" "" "the top example removes its container"
-extract events >"$TEST_TMP/events.sh"
-[[ -s $TEST_TMP/events.sh ]] && pass "the events example is in the doc" || fail "the events example is in the doc"
-run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/events.sh" 2>&1)
-is "$?" 0 "the events example runs"
+run_example exec
+like "$run" '"result":\{"exec_id":"[0-9a-f]{64}"\}' "container.exec answers with the exec id"
+like "$run" '"event":"container.exec_exited","params":\{[^}]*"exit_code":3' "then its exit code"
+like "$run" '"code":"start_failed"[^}]*"data":\{"exit_code":127\}' "a command not found: start_failed, 127"
+like "$run" 'hello from [0-9a-f]{12}' "cctl exec runs in the container (its hostname)"
+like "$run" 'paused, unpause the container before exec' "an exec into a paused container is refused"
+like "$run" 'cctl exec: 1' "and cctl exits 1"
+is "$("$CCTL" ps -aq)" "" "the exec example removes its container"
+run_example events
 is "$(grep -o '"action":"[a-z]*"' <<<"$run" | cut -d'"' -f4 | tr '\n' ' ')" "create start die destroy " \
 	"the events example prints the container's life in order"
 like "$run" '"exit_code":2' "its die event has the exit code"
@@ -95,6 +102,7 @@ while IFS= read -r step; do
 	case $step in
 	*"cat "*) is "$out" "hi" "tour: stdin reaches cat" ;;
 	*"echo limited"*) is "$out" "limited" "tour: the limited container runs" ;;
+	*"cctl exec"*) is "$out" "/tmp" "tour: cctl exec runs in the container, in -w's directory" ;;
 	*" env"*) like "$out" "FOO=bar" "tour: the environment is set" ;;
 	*"cctl info"*) like "$out" "Containers: 2" "tour: info counts web and box" ;;
 	# Two pipes: the order of stdout and stderr between them is the order the daemon read them.

@@ -2,7 +2,7 @@
 # Escapes a hostile container (or a hostile image) would try, each of which must fail: host
 # sysctls and sysrq, kernel memory, mounts and namespaces, keys, device nodes, symlinks in the
 # image that would aim a mount at the host, working directories through /proc/self/fd, and the
-# CVE-2019-5736 overwrite of the binary a container's init runs from.
+# CVE-2019-5736 overwrite of the binary a container's init (or an exec process) runs from.
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
@@ -107,7 +107,23 @@ like "$OUT" "exe: /memfd:containd-init" "the init a container can reach runs fro
 like "$OUT" "exe-write: (ETXTBSY|EPERM|EACCES)" "writing /proc/self/exe fails"
 unlike "$OUT" "exe-reopen-write: ok" "reopening it for writing through /proc/self/fd fails"
 is "$(sha256sum "$CONTAIND" "$init_bin")" "$sum_before" "containd and containd-init are unchanged"
-spare=$(pgrep -P "$DAEMON_PID" -x containd-spare | head -n1)
+# The same through cctl exec, which runs the same sealed init in exec mode; and its -w.
+run_cctl run -d --name exebox exe sleep 300
+record_id "$OUT"
+run_cctl exec exebox /bin/evil
+like "$OUT" "exe: /memfd:containd-init" "an exec process a container can reach runs from a memfd, not a host file"
+like "$OUT" "exe-write: (ETXTBSY|EPERM|EACCES)" "writing its /proc/self/exe fails"
+unlike "$OUT" "exe-reopen-write: ok" "reopening it for writing through /proc/self/fd fails"
+is "$(sha256sum "$CONTAIND" "$init_bin")" "$sum_before" "containd and containd-init are still unchanged"
+for n in 3 4 5 6 7 8 9; do
+	run_cctl exec -w /proc/self/fd/$n exebox /bin/pwd
+	if [[ $RC == 0 && $OUT != /proc/* ]]; then
+		fail "exec -w /proc/self/fd/$n leads outside the container ($OUT)"
+	fi
+done
+pass "no exec -w /proc/self/fd/N reaches a directory outside the container"
+"$CCTL" rm -f exebox >/dev/null
+spare=$(pgrep -P "$(keeper_pid)" -x containd-spare | head -n1)
 if [[ -n $spare ]]; then
 	like "$(readlink "/proc/$spare/exe")" "^/memfd:containd-init" "the prepared init runs from a sealed memfd"
 else

@@ -5,7 +5,8 @@
 # max-file files and the newest data; --log-driver none; bad options and unknown drivers are
 # refused and leave nothing; a torn record at the end of a file is skipped; the JSON mode for
 # clients without fd passing; a detached terminal (-dit) is logged; journald without journald
-# is a clear error; the daemon's --log-opt defaults (and a bad one refused at startup); no fd leaks.
+# is a clear error; the daemon's --log-opt defaults (and a bad one refused at startup); live
+# restore (a killed daemon's successor repairs the log and loses nothing of the pipes); no fd leaks.
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
@@ -199,6 +200,35 @@ id10=$("$CCTL" run -d --log-opt max-file=3 alpine seq 1 5000)
 "$CCTL" wait "$id10" >/dev/null
 is "$(ls "$DAEMON_DIR/root/containers/$id10" | grep -c '^container\.log')" 3 "a container's --log-opt overrides it (max-size=4k kept)"
 "$CCTL" rm "$id9" "$id10" >/dev/null
+export CONTAIND_SOCKET=$main_sock
+DAEMON_PID=$main_pid DAEMON_DIR=$main_dir
+
+# Live restore: the keeper holds the pipes while no daemon runs, so nothing the container writes
+# meanwhile is lost; the next daemon repairs the log's torn end (cut here while it was down) and
+# appends what the pipes held and what comes after.
+start_daemon d3 --live-restore || exit 1
+import_alpine
+idr=$("$CCTL" run -d alpine sh -c 'i=0; while [ $i -lt 40 ]; do i=$((i + 1)); echo line$i; sleep 0.05; done')
+record_id "$idr"
+sleep 0.5
+old=$DAEMON_PID
+kill -KILL "$old"
+wait "$old" 2>/dev/null
+STOPPED_PIDS+="$old "
+rm -f "$DAEMON_DIR/containd.sock"
+logr=$DAEMON_DIR/root/containers/$idr/container.log
+truncate -s -2 "$logr"
+sleep 1
+start_daemon d3 --live-restore || exit 1
+"$CCTL" wait "$idr" >/dev/null
+logs_of "$idr"
+is "$LRC" 0 "cctl logs after a daemon crash and restart"
+is "$(tail -n 1 "$TEST_TMP/out")" "line40" "the log goes on to the end after the restart"
+lost=$(seq 1 40 | sed 's/^/line/' | grep -vxFf "$TEST_TMP/out" | wc -l)
+((lost <= 1)) && pass "only the record torn at the crash is missing ($lost lines)" ||
+	fail "only the record torn at the crash is missing ($lost lines)"
+like "$(grep -c . "$TEST_TMP/out")" '^(39|40)$' "what the container wrote while no daemon ran is logged"
+"$CCTL" rm "$idr" >/dev/null
 export CONTAIND_SOCKET=$main_sock
 DAEMON_PID=$main_pid DAEMON_DIR=$main_dir
 

@@ -32,11 +32,12 @@ sleep 0.2
 is "$(daemon_fds)" "$fds_before" "the daemon holds the same number of fds as before"
 is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mounts are left on the host"
 is "$(children)" "$children_before" "no child processes are left"
-is "$(ps -o comm= --ppid "$DAEMON_PID" | grep -cx 'containd-spare')" 2 "two prepared processes wait for the next runs"
+is "$(ps -o comm= --ppid "$(keeper_pid)" | tr '\n' ' ')" "containd-spare containd-spare " \
+	"the keeper's only children are the two prepared processes waiting for the next runs"
 is "$(ls "$DAEMON_DIR/root/containers" | wc -l)" 0 "no container directories are left under --root"
 is "$(ls -A "$DAEMON_DIR/root/containers" | grep -c '^\.spare-')" 2 "only the prepared ones (hidden) wait there"
-is "$(ls -A "$DAEMON_DIR/state" | tr '\n' ' ')" "prepare rootfs staging " \
-	"nothing but the shared mount points (prepared mounts, root, user namespace layer staging) are under --state"
+is "$(ls -A "$DAEMON_DIR/state" | tr '\n' ' ')" "keeper.sock prepare rootfs staging " \
+	"nothing but the keeper's socket and the shared mount points (prepared mounts, root, user namespace layer staging) are under --state"
 is "$(ls -A "$DAEMON_DIR/state/prepare" "$DAEMON_DIR/state/rootfs" "$DAEMON_DIR/state/staging" | grep -vc ':$\|^$')" 0 \
 	"and they are empty on the host"
 # Every container this daemon started, from its debug log.
