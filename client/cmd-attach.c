@@ -69,7 +69,7 @@ static int parse_keys(const char *s, char *keys, size_t *n)
 	return *n ? 0 : -EINVAL;
 }
 
-struct attach {
+struct attach_session {
 	bool tty, input;
 	char keys[ATTACH_MAX_KEYS];
 	size_t n_keys, matched; /* the detach keys typed so far, held back */
@@ -79,7 +79,7 @@ struct attach {
 
 /* Types what was read on stdin into the terminal, holding back a prefix of the detach keys.
  * Returns 1 when the whole sequence was typed. */
-static int attach_input(struct attach *a, const char *buf, size_t len, char **reterr)
+static int attach_input(struct attach_session *a, const char *buf, size_t len, char **reterr)
 {
 	char out[8192];
 	size_t n = 0;
@@ -104,7 +104,7 @@ static int attach_input(struct attach *a, const char *buf, size_t len, char **re
 }
 
 /* Relays until the output ends (0) or the detach keys were typed (1). */
-static int attach_loop(struct attach *a, char **reterr)
+static int attach_loop(struct attach_session *a, char **reterr)
 {
 	bool in_open = a->input, open[2] = { true, !a->tty };
 	char buf[65536];
@@ -163,7 +163,7 @@ int cmd_attach(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg info = CONN_MSG_INIT, reply = CONN_MSG_INIT;
-	struct attach a = { .keys = { 0x10, 0x11 }, .n_keys = 2, .sock = -1, .out = { -1, -1 } };
+	struct attach_session a = { .keys = { 0x10, 0x11 }, .n_keys = 2, .sock = -1, .out = { -1, -1 } };
 	bool no_stdin = false;
 	int key, r;
 
