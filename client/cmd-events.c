@@ -62,7 +62,7 @@ static int64_t events_duration(const char *s)
 
 /* --since/--until as sent: a duration becomes that long before now (in unix seconds, with
  * nanoseconds); anything else goes as written and the daemon parses it. */
-static json_t *events_time_param(const char *s)
+json_t *cmd_events_time_param(const char *s)
 {
 	int64_t d = events_duration(s);
 	struct timespec now;
@@ -189,7 +189,7 @@ int cmd_events(struct cctl *cctl, int argc, char **argv, char **reterr)
 		case ARG_SINCE:
 		case ARG_UNTIL:
 			/* The daemon parses the time: one parser, one set of accepted forms. */
-			json_object_set_new(params, key == ARG_SINCE ? "since" : "until", events_time_param(o.arg));
+			json_object_set_new(params, key == ARG_SINCE ? "since" : "until", cmd_events_time_param(o.arg));
 			break;
 		case ARG_HELP:
 			help = o.flag;

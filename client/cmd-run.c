@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "common/macros.h"
 #include "common/parse.h"
+#include "protocol/logs.h"
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 
@@ -31,6 +32,7 @@ void run_done(struct run *run)
 	strv_free(run->env);
 	strv_free(run->labels);
 	strv_free(run->entrypoint);
+	strv_free(run->log_opts);
 	run_security_done(&run->sec);
 	free(run->id);
 	json_decref(run->early_exits);
@@ -64,6 +66,9 @@ static void usage(const char *verb)
 	      "                                   and reaps processes\n"
 	      "  -i, --interactive                Keep STDIN open and attached\n"
 	      "  -l, --label KEY[=VALUE]          Set meta data on a container (repeatable)\n"
+	      "      --log-driver NAME            Logging driver of a detached container: file, journald,\n"
+	      "                                   none (default: the daemon's)\n"
+	      "      --log-opt KEY=VALUE          Log driver options: max-size=SIZE, max-file=N (repeatable)\n"
 	      "  -m, --memory SIZE                Memory limit (e.g. 512k, 64m, 1g; 0: no limit)\n"
 	      "      --name NAME                  Assign a name to the container\n"
 	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
@@ -139,6 +144,8 @@ enum {
 	ARG_ENTRYPOINT,
 	ARG_RESTART,
 	ARG_STOP_SIGNAL,
+	ARG_LOG_DRIVER,
+	ARG_LOG_OPT,
 	ARG_HELP,
 };
 
@@ -167,9 +174,31 @@ static const struct opt run_options[] = {
 	{ ARG_ENTRYPOINT, 0, "entrypoint", OPT_VALUE },
 	{ ARG_RESTART, 0, "restart", OPT_VALUE },
 	{ ARG_STOP_SIGNAL, 0, "stop-signal", OPT_VALUE },
+	{ ARG_LOG_DRIVER, 0, "log-driver", OPT_VALUE },
+	{ ARG_LOG_OPT, 0, "log-opt", OPT_VALUE },
 	{ ARG_HELP, 0, "help", OPT_FLAG },
 	{}
 };
+
+/* Appends one --log-opt KEY=VALUE; the daemon checks the keys its driver takes. */
+static int run_add_log_opt(struct run *run, struct opts *o, char **reterr)
+{
+	const char *eq = strchr(o->arg, '=');
+	if (!eq || eq == o->arg)
+		return opts_invalid_argument(o, reterr, "expected KEY=VALUE such as max-size=10m");
+	size_t n = 0;
+	while (run->log_opts && run->log_opts[n])
+		n++;
+	if (n >= PROTO_MAX_LOG_OPTS)
+		return opts_usage_error(reterr, run->verb, "too many log options (at most %d)", PROTO_MAX_LOG_OPTS);
+	char **nv = reallocarray(run->log_opts, n + 2, sizeof(char *));
+	if (!nv)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	run->log_opts = nv;
+	nv[n] = strdup(o->arg);
+	nv[n + 1] = NULL;
+	return nv[n] ? 0 : err_set(reterr, -ENOMEM, "out of memory");
+}
 
 /* "0", "0.0", "0.000": --cpus 0 means no limit, as with docker. */
 static bool run_is_zero(const char *s)
@@ -291,6 +320,13 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		p->stop_signal = (char *)arg;
 		return 0;
 	}
+	case ARG_LOG_DRIVER:
+		if (!*arg)
+			return opts_invalid_argument(o, reterr, "must not be empty");
+		p->log_driver = (char *)arg;
+		return 0;
+	case ARG_LOG_OPT:
+		return run_add_log_opt(run, o, reterr);
 	case ARG_HELP:
 		if (!o->flag)
 			return 0;
@@ -331,6 +367,7 @@ int run_parse(struct run *run, const char *verb, int argc, char **argv, char **r
 	run->p.env = run->env;
 	run->p.labels = run->labels;
 	run->p.entrypoint = run->entrypoint;
+	run->p.log_opts = run->log_opts;
 	run_security_apply(&run->sec, &run->p);
 	return 0;
 }
@@ -407,7 +444,7 @@ static int run_handle_reply(struct run *run, struct conn_msg *m, char **reterr)
 {
 	_cleanup_free_ char *err = NULL;
 	struct proto_run_result res;
-	unsigned want = run->tty ? 1 : 0; /* the pty master, which a detached run just closes */
+	unsigned want = run->tty && !run->detach ? 1 : 0; /* the pty master; a detached one stays with the daemon */
 	int r;
 
 	if (m->msg.error_code) {
@@ -458,6 +495,9 @@ static int run_handle_message(struct run *run, struct conn_msg *m, char **reterr
 	if (m->msg.event) {
 		if (strcmp(m->msg.event, PROTO_EV_EXITED) == 0)
 			return run_handle_exit(run, m->msg.params, reterr);
+		/* Someone attached: the daemon relays our terminal from now on. */
+		if (strcmp(m->msg.event, PROTO_EV_RELAY) == 0 && run->at.have_relay && m->nfds == 1)
+			return tty_relay_switch(&run->at.relay, TAKE_FD(m->fds[0]), reterr);
 		return 0;
 	}
 	if (m->msg.id == run->run_req)
@@ -540,9 +580,13 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r != 0)
 		return r > 0 ? 0 : r;
 
-	/* -t asks for a pty even when detached (-dit): the container keeps it as its terminal and
-	 * cctl does not attach. -d without -t gives the container /dev/null. */
+	/* -t asks for a pty even when detached (-dit): the container keeps it as its terminal, the
+	 * daemon keeps its master and logs it, and cctl does not attach. -d without -t sends the
+	 * container's stdout and stderr to its log driver (cctl logs). */
 	run.p.stdio = attach_stdio(run.tty, run.detach, run.p.interactive, fds, &nfds);
+	if (run.detach && !run.tty)
+		run.p.stdio = PROTO_STDIO_LOG;
+	run.p.detach = run.detach && run.tty;
 
 	r = conn_open(cctl->socket_path, &run.conn, reterr);
 	if (r < 0)

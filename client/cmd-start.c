@@ -29,7 +29,8 @@ int cmd_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (run.detach)
 		return opts_usage_error(reterr, "create", "unknown flag: --detach (cctl start starts it detached)");
 	run.p.interactive = false;
-	run.p.stdio = run.tty ? PROTO_STDIO_PTY : PROTO_STDIO_NULL;
+	/* Started without -a, its output goes to its log driver, as a `run -d`'s. */
+	run.p.stdio = run.tty ? PROTO_STDIO_PTY : PROTO_STDIO_LOG;
 	if (run.tty)
 		run_tty_size(&run);
 	r = conn_open(cctl->socket_path, &run.conn, reterr);

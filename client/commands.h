@@ -5,6 +5,7 @@
  * with cctl->error_exit when the verb set it (a container that could not start: 126, 127). */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 
 /* What the global options decided, shared by every verb. */
@@ -40,6 +41,11 @@ int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr);
 
 int cmd_info(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_events(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_logs(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_attach(struct cctl *cctl, int argc, char **argv, char **reterr);
+/* --since/--until of events and logs as sent: a duration ("10m") becomes unix seconds that long
+ * before now; anything else goes as written (RFC 3339, unix seconds) for the daemon to parse. */
+json_t *cmd_events_time_param(const char *s);
 
 /* Parses a verb that takes no arguments and only --help (which prints "Usage:  cctl VERB" and
  * summary). Returns 1 when usage was printed, 0 to go on, or -EINVAL with a usage message. */

@@ -44,6 +44,8 @@ static const struct verb main_verbs[] = {
 	{ "rmi", cmd_rmi, "Remove one or more images" },
 	{ "info", cmd_info, "Display system-wide information" },
 	{ "events", cmd_events, "Get real time events from the server" },
+	{ "logs", cmd_logs, "Fetch the logs of a container" },
+	{ "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container" },
 	{ "version", cmd_version, "Show the cctl and containd version information" },
 };
 
@@ -63,6 +65,9 @@ static const struct verb container_verbs[] = {
 	{ "stop", cmd_stop, "Stop one or more running containers" },
 	{ "inspect", cmd_inspect, "Display detailed information on one or more containers" },
 	{ "rename", cmd_rename, "Rename a container" },
+	{ "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container" },
+	{ "logs", cmd_logs, "Fetch the logs of a container" },
+	{ "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container" },
 	{ "top", cmd_top, "Display the running processes of a container" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 };

@@ -22,6 +22,7 @@ struct run {
 	char **env;                /* owned; p.env points here */
 	char **labels;             /* owned "KEY=VALUE"; p.labels points here */
 	char **entrypoint;         /* owned; p.entrypoint points here */
+	char **log_opts;           /* owned "KEY=VALUE"; p.log_opts points here */
 	const char *verb;          /* "run" or "create", for messages */
 	struct run_security sec;   /* what the security flags collected; p points into it */
 	bool detach, tty;

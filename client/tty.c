@@ -74,6 +74,7 @@ int tty_relay_init(struct tty_relay *t, int master, int in_fd, int out_fd, char 
 {
 	memset(t, 0, sizeof(*t));
 	t->master = master;
+	t->pty = -1;
 	t->in_fd = in_fd;
 	t->out_fd = out_fd;
 	t->output_open = true;
@@ -89,6 +90,22 @@ int tty_relay_init(struct tty_relay *t, int master, int in_fd, int out_fd, char 
 void tty_relay_done(struct tty_relay *t)
 {
 	t->master = safe_close(t->master);
+	t->pty = safe_close(t->pty);
+}
+
+int tty_relay_switch(struct tty_relay *t, int sock, char **reterr)
+{
+	int r = fd_nonblock(sock, true);
+	if (r < 0) {
+		close(sock);
+		return err_set(reterr, r, "cannot use the daemon's relay: %m");
+	}
+	if (t->pty < 0)
+		t->pty = t->master;
+	else
+		safe_close(t->master);
+	t->master = sock;
+	return 0;
 }
 
 void tty_relay_poll_fds(struct tty_relay *t, struct pollfd *pfds, size_t *n)
@@ -142,7 +159,7 @@ void tty_relay_handle(struct tty_relay *t, const struct pollfd *pfds)
 			 * character (twice after an unfinished line, which the first one only flushes).
 			 * Output keeps flowing. */
 			struct termios tio;
-			char veof = tcgetattr(t->master, &tio) == 0 ? (char)tio.c_cc[VEOF] : 4;
+			char veof = tcgetattr(t->pty >= 0 ? t->pty : t->master, &tio) == 0 ? (char)tio.c_cc[VEOF] : 4;
 			t->in_fd = -1;
 			t->off = 0;
 			t->len = 0;
@@ -188,7 +205,7 @@ int tty_relay_resize(struct tty_relay *t, int term_fd)
 		return 0;
 	if (ioctl(term_fd, TIOCGWINSZ, &ws) < 0)
 		return -errno;
-	if (ioctl(t->master, TIOCSWINSZ, &ws) < 0)
+	if (ioctl(t->pty >= 0 ? t->pty : t->master, TIOCSWINSZ, &ws) < 0)
 		return -errno;
 	return 0;
 }

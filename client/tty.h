@@ -25,7 +25,8 @@ int tty_attach_prepare(int term_fd, bool interactive, char **reterr);
 #define TTY_RELAY_NFDS 2
 
 struct tty_relay {
-	int master;       /* the container's pty master (owned) */
+	int master;       /* the container's pty master, or the daemon's relay socket (owned) */
+	int pty;          /* after tty_relay_switch(): the master, kept for its size and settings */
 	int in_fd;        /* where input comes from (stdin), -1 once it ended or without -i */
 	int out_fd;       /* where output goes (stdout) */
 	bool output_open; /* the master may still produce output */
@@ -44,6 +45,9 @@ void tty_relay_done(struct tty_relay *t);
 void tty_relay_poll_fds(struct tty_relay *t, struct pollfd *pfds, size_t *n);
 /* Moves bytes for whatever poll() reported on the relay's pollfds. */
 void tty_relay_handle(struct tty_relay *t, const struct pollfd *pfds);
+/* The daemon relays the terminal from now on (someone attached): output and input go through
+ * sock (taken over); the master stays for the window size. */
+int tty_relay_switch(struct tty_relay *t, int sock, char **reterr);
 /* Copies output that is already in the master to out_fd, without waiting for more. */
 void tty_relay_drain(struct tty_relay *t);
 /* Copies the window size of the terminal on term_fd to the pty. */

@@ -193,7 +193,8 @@ static void reply_started(struct api_wait *w)
 	struct container *ct = w->ct;
 	struct proto_run_result res = { .id = ct->id, .name = ct->name, .pid = ct->proc.pid };
 	int fd = -1;
-	if (ct->pty_master >= 0 && w->kind == WAIT_RUN) {
+	/* A detached terminal stays with the daemon, which logs it. */
+	if (ct->pty_master >= 0 && w->kind == WAIT_RUN && !ct->cfg.pty_detached) {
 		/* The client gets its own copy; ours keeps the terminal alive if the client goes. */
 		fd = fcntl(ct->pty_master, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0) {
@@ -306,6 +307,15 @@ void api_on_container_event(const struct container_event *ev, void *userdata)
 			w->dead = true;
 	if (--api->dispatching == 0)
 		waits_sweep(api);
+	api_logs_on_event(api, ev);
+}
+
+struct conn *api_run_conn(struct api *api, const struct container *ct)
+{
+	for (struct api_wait *w = api->waits; w; w = w->next)
+		if (!w->dead && w->ct == ct && w->kind == WAIT_EXITED && conn_is_open(w->conn))
+			return w->conn;
+	return NULL;
 }
 
 void api_waits_conn_closed(struct api *api, struct conn *c)
@@ -346,8 +356,34 @@ int api_check_stdio_fd(int fd, int i, char **reterr)
 	return 0;
 }
 
+/* The log driver and options a container runs with: the request's over the daemon's defaults.
+ * Checked here, before anything is created, so that a bad option leaves nothing behind. */
+static int log_config(const struct api *api, const struct proto_run_params *p, struct container_config *cfg,
+		      char **reterr)
+{
+	cfg->log_driver = api->log_driver;
+	cfg->log_opts = api->log_opts;
+	if (p->log_driver) {
+		if (container_log_driver_from_name(p->log_driver, &cfg->log_driver) < 0)
+			return err_set(reterr, -EINVAL, "unknown log driver \"%.64s\" (file, journald, none)", p->log_driver);
+		/* Options belong to a driver: another driver starts from its own defaults. */
+		if (cfg->log_driver != api->log_driver)
+			cfg->log_opts = (struct log_file_opts){ .max_file = 1 };
+	}
+	for (char **kv = p->log_opts; kv && *kv; kv++) {
+		if (cfg->log_driver != CONTAINER_LOG_FILE)
+			return err_set(reterr, -EINVAL, "the %s log driver takes no options (got \"%.64s\")",
+				       container_log_driver_name(cfg->log_driver), *kv);
+		int r = log_file_opt_parse(&cfg->log_opts, *kv, reterr);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Translates container.run params into the domain's configuration, taking the strings over. */
-int api_config_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr)
+int api_config_from_params(const struct api *api, struct proto_run_params *p, struct container_config *cfg,
+			   char **reterr)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = TAKE_PTR(p->name);
@@ -357,9 +393,11 @@ int api_config_from_params(struct proto_run_params *p, struct container_config *
 	cfg->hostname = TAKE_PTR(p->hostname);
 	cfg->cmd = TAKE_PTR(p->cmd);
 	cfg->env = TAKE_PTR(p->env);
-	cfg->stdio = p->stdio == PROTO_STDIO_PTY ? CONTAINER_STDIO_PTY
+	cfg->stdio = p->stdio == PROTO_STDIO_PTY   ? CONTAINER_STDIO_PTY
 		     : p->stdio == PROTO_STDIO_FDS ? CONTAINER_STDIO_FDS
+		     : p->stdio == PROTO_STDIO_LOG ? CONTAINER_STDIO_LOG
 						   : CONTAINER_STDIO_NULL;
+	cfg->pty_detached = p->stdio == PROTO_STDIO_PTY && p->detach;
 	cfg->rm = p->rm;
 	cfg->init = p->init;
 	cfg->tty_rows = p->tty_rows;
@@ -384,8 +422,8 @@ int api_config_from_params(struct proto_run_params *p, struct container_config *
 								  : CONTAINER_RESTART_NO;
 	cfg->restart_max = p->restart_max;
 	cfg->userns = p->userns == PROTO_USERNS_HOST ? strdup("host") : p->userns == PROTO_USERNS_AUTO ? strdup("auto") : NULL;
-	int r = 0;
-	if (p->seccomp == PROTO_SECCOMP_CUSTOM && !(cfg->seccomp_profile = json_dumps(p->seccomp_profile, JSON_COMPACT)))
+	int r = log_config(api, p, cfg, reterr);
+	if (r == 0 && p->seccomp == PROTO_SECCOMP_CUSTOM && !(cfg->seccomp_profile = json_dumps(p->seccomp_profile, JSON_COMPACT)))
 		r = -ENOMEM;
 	if (r == 0 && p->n_ulimits && !(cfg->ulimits = calloc(p->n_ulimits, sizeof(*cfg->ulimits))))
 		r = -ENOMEM;
@@ -473,7 +511,7 @@ void api_run(struct api *api, struct conn *c, struct proto_request *req, struct 
 	}
 	struct container_config cfg;
 	struct container *ct;
-	r = api_config_from_params(&p, &cfg, &err);
+	r = api_config_from_params(api, &p, &cfg, &err);
 	if (r < 0) {
 		container_config_done(&cfg);
 		for (unsigned k = 0; k < 3; k++)

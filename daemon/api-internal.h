@@ -6,6 +6,7 @@
 
 #include "protocol/protocol.h"
 #include "protocol/wire.h"
+#include "daemon/container.h"
 
 struct event_base;
 struct cgroup_manager;
@@ -21,6 +22,7 @@ struct api_events;
 struct api_exec;
 
 struct supervisor;
+struct api_logs_stream;
 
 /* What a client is owed about a container, answered from the event bus (api-container.c). */
 enum wait_kind {
@@ -45,6 +47,11 @@ struct api {
 	bool shutting_down;
 	struct api_events *events; /* events.subscribe: the ring and the subscribers */
 	struct api_exec *execs;    /* container.exec: what is owed for each exec (api-exec.c) */
+	struct api_logs_stream *logs; /* container.logs streams */
+	/* The log driver and options of a container that names none (containd --log-driver,
+	 * --log-opt). */
+	enum container_log_driver log_driver;
+	struct log_file_opts log_opts;
 };
 
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err);
@@ -84,7 +91,8 @@ void api_waits_drop(struct api *api, enum wait_kind kind, struct container *ct, 
 /* Refuses a stdio fd a container must not get (a directory, an O_PATH handle). */
 int api_check_stdio_fd(int fd, int i, char **reterr);
 /* container.run params into the domain's configuration (strings taken over, p freed). */
-int api_config_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr);
+int api_config_from_params(const struct api *api, struct proto_run_params *p, struct container_config *cfg,
+			   char **reterr);
 /* The error code for a -errno of container_run()/create()/start(). */
 const char *api_run_error_code(int r);
 /* Decodes ref params (no fds allowed) and finds the container, or replies with the error. */
@@ -96,6 +104,16 @@ json_t *api_container_info(const struct container *ct);
 void api_on_container_event(const struct container_event *ev, void *userdata);
 void api_waits_conn_closed(struct api *api, struct conn *c);
 void api_waits_free(struct api *api);
+
+/* container.logs (api-logs.c). */
+void api_logs(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+/* The connection that ran ct and is owed its exit (a run client still there), or NULL. */
+struct conn *api_run_conn(struct api *api, const struct container *ct);
+void api_attach(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+/* Ends the streams of a container that is removed. */
+void api_logs_on_event(struct api *api, const struct container_event *ev);
+void api_logs_conn_closed(struct api *api, struct conn *c);
+void api_logs_free(struct api *api);
 
 /* events.subscribe (api-events.c). */
 int api_events_new(struct api *api);

@@ -48,7 +48,7 @@ void api_create(struct api *api, struct conn *c, struct proto_request *req, stru
 		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err ? err : "no such image");
 		return;
 	}
-	if ((r = api_config_from_params(&p, &cfg, &err)) < 0) {
+	if ((r = api_config_from_params(api, &p, &cfg, &err)) < 0) {
 		container_config_done(&cfg);
 		api_reply_params_error(c, req->id, r, err);
 		return;

@@ -21,6 +21,7 @@
 #include "daemon/server.h"
 #include "protocol/events.h"
 #include "protocol/exec.h"
+#include "protocol/logs.h"
 #include "protocol/messages.h"
 
 /* An image.import waiting for its worker; the client is answered when it finishes. */
@@ -232,6 +233,8 @@ static const struct {
 	{ PROTO_M_IMAGE_LIST, api_image_list },
 	{ PROTO_M_IMAGE_REMOVE, api_image_remove },
 	{ PROTO_M_EVENTS, api_events_subscribe },
+	{ PROTO_M_LOGS, api_logs },
+	{ PROTO_M_ATTACH, api_attach },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -248,6 +251,7 @@ void api_conn_closed(struct api *api, struct conn *c)
 {
 	api_waits_conn_closed(api, c);
 	api_events_conn_closed(api, c);
+	api_logs_conn_closed(api, c);
 	api_execs_conn_closed(api, c);
 }
 
@@ -277,6 +281,22 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 	if (!api)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	api->base = base;
+	api->log_opts.max_file = 1;
+	int q = container_log_driver_from_name(opts->log_driver ? opts->log_driver : "file", &api->log_driver);
+	if (q < 0) {
+		free(api);
+		return err_set(reterr, q, "unknown log driver \"%s\" (file, journald, none)", opts->log_driver);
+	}
+	for (char **kv = opts->log_opts; kv && *kv; kv++) {
+		if (api->log_driver != CONTAINER_LOG_FILE) {
+			free(api);
+			return err_set(reterr, -EINVAL, "the %s log driver takes no options", opts->log_driver);
+		}
+		if ((q = log_file_opt_parse(&api->log_opts, *kv, reterr)) < 0) {
+			free(api);
+			return q;
+		}
+	}
 	int r = mkdir_p(opts->root, 0711);
 	if (r < 0) {
 		err_set(reterr, r, "cannot create %s: %m", opts->root);
@@ -331,6 +351,7 @@ void api_free(struct api *api)
 	api_waits_free(api);
 	api_execs_free(api);
 	api_events_free(api);
+	api_logs_free(api);
 	if (api->reg)
 		event_bus_unsubscribe(api->reg->bus, api->sink);
 	registry_free(api->reg);

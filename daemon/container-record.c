@@ -20,7 +20,7 @@
 
 #define RECORD_FILE "state.json"
 
-static const char *const stdio_names[] = { "fds", "pty", "null" };
+static const char *const stdio_names[] = { "fds", "pty", "null", "log" };
 static const char *const seccomp_names[] = { "default", "unconfined", "custom" };
 
 static json_int_t ts_ns(const struct timespec *ts)
@@ -39,7 +39,7 @@ static json_t *config_json(const struct container_config *c)
 	for (size_t i = 0; ul && i < c->n_ulimits; i++)
 		json_array_append_new(ul, json_pack("{s:i, s:I, s:I}", "resource", c->ulimits[i].resource, "soft",
 						    limit_json(c->ulimits[i].soft), "hard", limit_json(c->ulimits[i].hard)));
-	return json_pack("{s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:s?, s:s, s:b, s:i, s:i, s:I, s:I, s:I, s:b, s:o, s:o, "
+	json_t *o = json_pack("{s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:s?, s:s, s:b, s:i, s:i, s:I, s:I, s:I, s:b, s:o, s:o, "
 			 "s:b, s:s, s:s?, s:b, s:o, s:o, s:s?, s:o, s:b}",
 			 "name", c->name, "image", c->image, "cmd", c->cmd ? strv_to_json(c->cmd) : json_null(), "env",
 			 strv_to_json(c->env), "workdir", c->workdir, "user", c->user, "hostname", c->hostname, "stdio",
@@ -50,6 +50,39 @@ static json_t *config_json(const struct container_config *c)
 			 seccomp_names[c->seccomp], "seccomp_profile", c->seccomp_profile, "system_paths_unconfined",
 			 c->system_paths_unconfined, "ulimits", ul, "device_rules", strv_to_json(c->device_rules), "userns",
 			 c->userns, "labels", strv_to_json(c->labels), "init", c->init);
+	/* Logging (absent from older records: the file driver without options). */
+	if (o && (json_object_set_new(o, "log_driver", json_string(container_log_driver_name(c->log_driver))) < 0 ||
+		  json_object_set_new(o, "log_max_size", json_integer((json_int_t)c->log_opts.max_size)) < 0 ||
+		  json_object_set_new(o, "log_max_file", json_integer(c->log_opts.max_file)) < 0 ||
+		  json_object_set_new(o, "pty_detached", json_boolean(c->pty_detached)) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The logging settings of a record; an older record has none: the file driver, no rotation. */
+static int log_config_from(json_t *o, struct container_config *c)
+{
+	json_t *d = json_object_get(o, "log_driver"), *size = json_object_get(o, "log_max_size"),
+	       *files = json_object_get(o, "log_max_file"), *pd = json_object_get(o, "pty_detached");
+	c->log_driver = CONTAINER_LOG_FILE;
+	c->log_opts = (struct log_file_opts){ .max_file = 1 };
+	if (d && (!json_is_string(d) || container_log_driver_from_name(json_string_value(d), &c->log_driver) < 0))
+		return -EBADMSG;
+	if (size && (!json_is_integer(size) || json_integer_value(size) < 0))
+		return -EBADMSG;
+	if (files && (!json_is_integer(files) || json_integer_value(files) < 1 ||
+		      json_integer_value(files) > LOG_FILE_MAX_FILES))
+		return -EBADMSG;
+	if (pd && !json_is_boolean(pd))
+		return -EBADMSG;
+	if (size)
+		c->log_opts.max_size = (uint64_t)json_integer_value(size);
+	if (files)
+		c->log_opts.max_file = (unsigned)json_integer_value(files);
+	c->pty_detached = json_is_true(pd);
+	return 0;
 }
 
 /* What version 2 added to the configuration: the entrypoint, the stop signal, the policy. */
@@ -215,6 +248,8 @@ static int config_from(json_t *o, struct container_config *c)
 	if (init && !json_is_boolean(init))
 		return -EBADMSG;
 	c->init = json_is_true(init);
+	if (log_config_from(o, c) < 0)
+		return -EBADMSG;
 	c->tty_rows = (unsigned short)rows;
 	c->tty_cols = (unsigned short)cols;
 	c->limits = (struct cgroup_limits){ .memory = (uint64_t)memory, .pids = pids, .cpus_milli = (uint64_t)cpus };

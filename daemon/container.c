@@ -21,7 +21,9 @@
 #include "daemon/events.h"
 #include "daemon/filters.h"
 #include "daemon/image-store.h"
+#include "daemon/log-journald.h"
 #include "daemon/offload.h"
+#include "daemon/output.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
 #include "daemon/supervisor.h"
@@ -33,6 +35,30 @@ static const char *const state_names[] = { "created", "running", "exited" };
 const char *container_state_name(enum container_state s)
 {
 	return state_names[s];
+}
+
+static const char *const log_driver_names[] = {
+	[CONTAINER_LOG_FILE] = "file",
+	[CONTAINER_LOG_NONE] = "none",
+	[CONTAINER_LOG_JOURNALD] = "journald",
+};
+
+int container_log_driver_from_name(const char *name, enum container_log_driver *ret)
+{
+	/* Docker's names for its file drivers select ours: the same options, another format. */
+	if (strcmp(name, "json-file") == 0 || strcmp(name, "local") == 0)
+		name = "file";
+	for (size_t i = 0; i < ARRAY_SIZE(log_driver_names); i++)
+		if (strcmp(name, log_driver_names[i]) == 0) {
+			*ret = (enum container_log_driver)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *container_log_driver_name(enum container_log_driver d)
+{
+	return log_driver_names[d];
 }
 
 const char *container_state_label(const struct container *ct)
@@ -92,6 +118,7 @@ void container_free(struct container *ct)
 	safe_close(ct->sync_fd);
 	safe_close(ct->pty_master);
 	safe_close(ct->mntns_fd);
+	output_free(ct->output);
 	if (ct->cg)
 		cgroup_free(ct->cg);
 	container_config_done(&ct->cfg);
@@ -245,6 +272,99 @@ static int prepare_userns(struct container *ct, struct userns_layers *layers, ch
 	return 0;
 }
 
+/* Whether the daemon reads the container's output into a log file. */
+static bool logs_to_file(const struct container_config *cfg)
+{
+	return cfg->log_driver == CONTAINER_LOG_FILE &&
+	       (cfg->stdio == CONTAINER_STDIO_LOG || (cfg->stdio == CONTAINER_STDIO_PTY && cfg->pty_detached));
+}
+
+/* The log of a detached container, in its directory: pipes for its stdout and stderr now, or the
+ * pty's master once its init reports it (monitor.c). */
+static int setup_output(struct container *ct, const char *dir, int stdio_fds[3], struct rt_start_fds *fds,
+			char **reterr)
+{
+	/* A start with a client's fds (cctl start -a) writes to them, as a run without -d. */
+	if (!logs_to_file(&ct->cfg) || stdio_fds[1] >= 0)
+		return 0;
+	_cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return err_set(reterr, -errno, "cannot open the container's directory: %m");
+	/* A container started again appends to its log: the last run's output is done with. */
+	output_free(TAKE_PTR(ct->output));
+	int r = output_new(ct, dirfd, &ct->cfg.log_opts, &ct->output, reterr);
+	if (r < 0 || ct->cfg.stdio != CONTAINER_STDIO_LOG)
+		return r;
+	int wr[2];
+	if ((r = output_pipes(ct->output, wr, reterr)) < 0)
+		return r;
+	for (int i = 1; i <= 2; i++) {
+		safe_close(stdio_fds[i]);
+		stdio_fds[i] = fds->stdio[i] = wr[i - 1];
+	}
+	return 0;
+}
+
+void container_adopt_output(struct container *ct, int pipes[2])
+{
+	_cleanup_free_ char *err = NULL, *dir = NULL;
+	_cleanup_close_ int dirfd = -1;
+	bool pty = ct->cfg.stdio == CONTAINER_STDIO_PTY;
+	int fds[2] = { pty ? TAKE_FD(ct->pty_master) : TAKE_FD(pipes[0]), pty ? -1 : TAKE_FD(pipes[1]) };
+	if (!logs_to_file(&ct->cfg) || fds[0] < 0) {
+		/* Nothing of it is logged (or nothing came back): the fds go as they came. */
+		if (pty)
+			ct->pty_master = fds[0];
+		else
+			safe_close(fds[0]);
+		safe_close(fds[1]);
+		safe_close(pipes[0]);
+		safe_close(pipes[1]);
+		return;
+	}
+	if (!(dir = registry_container_dir(ct->reg, ct->id)) ||
+	    (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    output_adopt(ct, dirfd, &ct->cfg.log_opts, fds, pty, &ct->output, &err) < 0) {
+		if (dirfd < 0) {
+			safe_close(fds[0]);
+			safe_close(fds[1]);
+		}
+		log_warning("container %.12s: its output is no longer logged: %s", ct->id, err ? err : "out of memory");
+	}
+}
+
+/* The keeper holds copies of the read ends of the output pipes: while no daemon runs, the
+ * container's writes fill them (then block) instead of failing with EPIPE, and the next daemon
+ * takes them back (restore.c) and logs what they hold. A terminal's master is held as the
+ * report of its init brings it (monitor.c). */
+static void hold_output(struct container *ct)
+{
+	int fds[2];
+	if (!ct->output || ct->cfg.stdio != CONTAINER_STDIO_LOG)
+		return;
+	output_fds(ct->output, fds);
+	static const uint8_t tags[2] = { KEEPER_TAG_STDOUT, KEEPER_TAG_STDERR };
+	if (fds[0] < 0 || fds[1] < 0 || supervisor_hold(ct->reg->sup, &ct->proc, ct->id, fds, tags, 2) < 0)
+		log_warning("container %.12s: its output will not outlive the daemon", ct->id);
+}
+
+/* journald takes the output itself: the container writes to two stream connections of the
+ * journal, and none of it passes through the daemon. */
+static int setup_journald(struct container *ct, int stdio_fds[3], char **reterr)
+{
+	if (ct->cfg.log_driver != CONTAINER_LOG_JOURNALD || ct->cfg.stdio != CONTAINER_STDIO_LOG || stdio_fds[1] >= 0)
+		return 0;
+	int fds[2];
+	int r = log_journald_open(ct->id, fds, reterr);
+	if (r < 0)
+		return r;
+	for (int i = 1; i <= 2; i++) {
+		safe_close(stdio_fds[i]);
+		stdio_fds[i] = fds[i - 1];
+	}
+	return 0;
+}
+
 static void close_stdio(int stdio_fds[3])
 {
 	for (int i = 0; i < 3; i++)
@@ -304,6 +424,8 @@ int container_check_new(struct container *ct, char **reterr)
 	if (ct->userns && !reg->userns)
 		return err_set(reterr, -EOPNOTSUPP, "--userns=auto: %s",
 			       reg->userns_error ? reg->userns_error : "no subordinate ids for user namespaces");
+	if (ct->cfg.log_driver == CONTAINER_LOG_JOURNALD && ct->cfg.stdio == CONTAINER_STDIO_PTY && ct->cfg.pty_detached)
+		return err_set(reterr, -EINVAL, "the journald log driver does not take a terminal's output: run without -t");
 	return 0;
 }
 
@@ -350,11 +472,15 @@ int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3
 	struct rt_start_fds fds = { .stdio = { stdio_fds[0], stdio_fds[1], stdio_fds[2] }, .seccomp_fd = seccomp_fd };
 	struct userns_layers layers = { .n = 0 };
 	int r;
+	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
 	*ret_watched = false;
 	ct->proc = init->proc;
 	ct->sync_fd = init->sync_fd;
 	ct->mntns_fd = init->mntns_fd;
-	if ((r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
+	if ((!dir && (r = err_set(reterr, -ENOMEM, "out of memory")) < 0) ||
+	    (r = setup_journald(ct, stdio_fds, reterr)) < 0 ||
+	    (fds.stdio[1] = stdio_fds[1], fds.stdio[2] = stdio_fds[2], r = setup_output(ct, dir, stdio_fds, &fds, reterr)) < 0 ||
+	    (r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
 	    (r = apply_device_rules(ct, reterr)) < 0 ||
 	    (ct->userns && (r = prepare_userns(ct, &layers, reterr)) < 0) ||
 	    (fds.layer_fds = layers.fds, fds.n_layers = layers.n, r = rt_init_start(init, &ct->spec, &fds, reterr)) < 0) {
@@ -374,6 +500,7 @@ int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3
 		abandon_init(ct);
 		return r;
 	}
+	hold_output(ct);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/pidref.h"
+#include "daemon/log-file.h"
 #include "runtime/cgroup.h"
 #include "runtime/spec.h"
 #include "runtime/userns.h"
@@ -15,6 +16,7 @@
 struct registry;
 struct image;
 struct offload;
+struct output;
 
 enum container_state { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED };
 
@@ -22,6 +24,14 @@ enum container_stdio {
 	CONTAINER_STDIO_FDS,  /* the client's own fds */
 	CONTAINER_STDIO_PTY,  /* a pty whose master goes to the client */
 	CONTAINER_STDIO_NULL, /* detached: /dev/null */
+	CONTAINER_STDIO_LOG,  /* detached: stdout and stderr to its log driver, stdin /dev/null */
+};
+
+/* Where a detached container's output goes (docs/logs.md). */
+enum container_log_driver {
+	CONTAINER_LOG_FILE,     /* records in <container dir>/container.log (daemon/log-file.h) */
+	CONTAINER_LOG_NONE,     /* nowhere */
+	CONTAINER_LOG_JOURNALD, /* straight to systemd-journald's stream socket */
 };
 
 /* --restart: what happens when the container's command exits (Docker's policies). */
@@ -66,6 +76,11 @@ struct container_config {
 	char *stop_signal; /* the signal a stop sends; NULL: the image's, else SIGTERM */
 	enum container_restart restart;
 	unsigned restart_max;
+	/* Logging: with CONTAINER_STDIO_LOG, or CONTAINER_STDIO_PTY and pty_detached (the daemon
+	 * keeps the terminal's master and logs what it reads). */
+	bool pty_detached;
+	enum container_log_driver log_driver;
+	struct log_file_opts log_opts;
 };
 
 void container_config_done(struct container_config *cfg);
@@ -85,6 +100,7 @@ struct container {
 	struct pidref reaped; /* proc after it exited (no pidfd): the keeper keeps its exit until saved */
 	int sync_fd, pty_master;
 	int mntns_fd; /* its mount namespace, held until the cleanup (see struct rt_init) */
+	struct output *output; /* what reads its output into its log, or NULL (daemon/output.h) */
 	struct event *ev_sync;
 	struct event *ev_stop;          /* the end of a stop's grace period, or NULL */
 	struct timespec stop_deadline;  /* CLOCK_MONOTONIC, while stop_armed */
@@ -166,6 +182,9 @@ void container_stop_cancel(struct container *ct);
  * while it runs. Done when CONTAINER_EV_REMOVED is published (maybe before this returns). */
 int container_remove(struct container *ct, bool force, char **reterr);
 const char *container_state_name(enum container_state s);
+/* "file" (also as "json-file" and "local", Docker's names), "none", "journald"; -EINVAL otherwise. */
+int container_log_driver_from_name(const char *name, enum container_log_driver *ret);
+const char *container_log_driver_name(enum container_log_driver d);
 /* The state clients see: container_state_name(), "paused" for a paused running container, or
  * "restarting" for an exited one its restart policy is about to start again. */
 const char *container_state_label(const struct container *ct);
@@ -181,6 +200,11 @@ void container_kill_all(struct container *ct);
 /* Thaws a paused container after SIGKILL was sent to it or it exited, so that its frozen tasks
  * die (see container.c); no-op unless paused. */
 void container_thaw_killed(struct container *ct);
+
+/* A re-adopted container's output (restore.c): the pipes' read ends the keeper held (taken
+ * over), or its terminal's master (ct->pty_master) for a detached terminal, go to a new output
+ * that repairs and appends to its log. */
+void container_adopt_output(struct container *ct, int pipes[2]);
 
 /* The exit monitor's entry points (daemon/monitor.c). */
 int container_watch(struct container *ct);

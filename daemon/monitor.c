@@ -15,6 +15,7 @@
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/offload.h"
+#include "daemon/output.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
 #include "daemon/supervisor.h"
@@ -40,6 +41,16 @@ static void close_sync(struct container *ct)
 	ct->sync_fd = safe_close(ct->sync_fd);
 }
 
+/* A detached terminal: its master moves to the output, which reads it into the log; the
+ * container's output fds are then all in one place (output_take_fds()). */
+static void watch_pty(struct container *ct)
+{
+	_cleanup_free_ char *err = NULL;
+	int fds[2] = { TAKE_FD(ct->pty_master), -1 };
+	if (output_watch(ct->output, fds, true, &err) < 0)
+		log_warning("container %.12s: cannot log its terminal: %s", ct->id, err ? err : "?");
+}
+
 /* Reads the init's reports until EOF (the command was exec'd, or the init died). */
 static void drain_sync(struct container *ct)
 {
@@ -62,6 +73,8 @@ static void drain_sync(struct container *ct)
 			uint8_t tag = KEEPER_TAG_PTY;
 			if (supervisor_hold(ct->reg->sup, &ct->proc, ct->id, &fd, &tag, 1) < 0)
 				log_warning("container %.12s: its terminal will not outlive the daemon", ct->id);
+			if (ct->output && ct->cfg.pty_detached)
+				watch_pty(ct);
 			continue;
 		}
 		if (r == 1 && rep.type == RT_REPORT_ERROR) {
@@ -153,6 +166,11 @@ static void container_exited(struct container *ct, const siginfo_t *si, const st
 	ct->watched = false;
 	ct->reaped = (struct pidref){ .pid = ct->proc.pid, .pidfd = -1, .start_time = ct->proc.start_time };
 	pidref_done(&ct->proc);
+	/* What it wrote is in its pipes (or terminal): in the log before its exit is reported, so a
+	 * client that waited for the exit reads all of it. Stragglers (the last processes of the
+	 * container dying) still come through the loop until EOF. */
+	if (ct->output)
+		output_drain(ct->output);
 	ct->pty_master = safe_close(ct->pty_master);
 	log_debug("container %.12s exited with %d", ct->id, ct->exit_code);
 	/* Report first, clean up after (in another process). A container that is going away is

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/macros.h"
 #include "daemon/options.h"
 
 #define DEFAULT_SOCKET "/run/containd/containd.sock"
@@ -36,6 +37,10 @@ static void usage(FILE *f)
 		"                     still stops them\n"
 		"  --shutdown-timeout SECS  when containers stop with the daemon: each gets its stop signal,\n"
 		"                     then SIGKILL after SECS (default 15)\n"
+		"  --log-driver NAME  where detached containers' output goes by default: file (default),\n"
+		"                     journald or none\n"
+		"  --log-opt KEY=VALUE  default options of the file driver: max-size=SIZE (rotate at SIZE),\n"
+		"                     max-file=N (keep N files); repeatable\n"
 		"  --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  --foreground       stay in the foreground (the only mode; accepted for scripts)\n"
 		"  --version          print the version and exit\n"
@@ -71,7 +76,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 {
 	enum { OPT_SOCKET = 256, OPT_ROOT, OPT_STATE, OPT_GROUP, OPT_LOG_LEVEL, OPT_FOREGROUND, OPT_VERSION,
 	       OPT_HANDSHAKE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_USERNS_REMAP, OPT_SUBUID_FILE,
-	       OPT_SUBGID_FILE, OPT_PREPARED, OPT_LIVE_RESTORE, OPT_SHUTDOWN_TIMEOUT };
+	       OPT_SUBGID_FILE, OPT_PREPARED, OPT_LIVE_RESTORE, OPT_SHUTDOWN_TIMEOUT, OPT_LOG_DRIVER, OPT_LOG_OPT };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -83,6 +88,8 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 		{ "prepared", required_argument, NULL, OPT_PREPARED },
 		{ "live-restore", optional_argument, NULL, OPT_LIVE_RESTORE },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+		{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
+		{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 		{ "subuid-file", required_argument, NULL, OPT_SUBUID_FILE },
 		{ "subgid-file", required_argument, NULL, OPT_SUBGID_FILE },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -128,6 +135,27 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 			}
 			break;
 		case OPT_FOREGROUND: ret->foreground = true; break;
+		case OPT_LOG_DRIVER:
+			free(ret->log_driver);
+			ret->log_driver = strdup(optarg);
+			r = ret->log_driver ? 0 : -ENOMEM;
+			break;
+		case OPT_LOG_OPT: {
+			size_t n = 0;
+			while (ret->log_opts && ret->log_opts[n])
+				n++;
+			char **v = n < 64 ? reallocarray(ret->log_opts, n + 2, sizeof(char *)) : NULL;
+			if (!v) {
+				fprintf(stderr, "containd: too many --log-opt\n");
+				r = -EINVAL;
+				break;
+			}
+			ret->log_opts = v;
+			v[n] = strdup(optarg);
+			v[n + 1] = NULL;
+			r = v[n] ? 0 : -ENOMEM;
+			break;
+		}
 		case OPT_USERNS_REMAP:
 			ret->userns_remap = true;
 			/* "default" is Docker's word for its own remap user; ours is containd. */
@@ -185,5 +213,7 @@ void options_done(struct daemon_options *o)
 	free(o->userns_user);
 	free(o->subuid_file);
 	free(o->subgid_file);
+	free(o->log_driver);
+	strv_free(o->log_opts);
 	memset(o, 0, sizeof(*o));
 }

@@ -25,6 +25,8 @@ struct daemon_options {
 	bool userns_remap;
 	char *userns_user;
 	char *subuid_file, *subgid_file; /* hidden: other files than /etc/subuid and /etc/subgid */
+	char *log_driver; /* --log-driver: the default of containers (NULL: file) */
+	char **log_opts;  /* --log-opt KEY=VALUE, repeatable: the default options of that driver */
 };
 
 /* Returns 0 to run, 1 when the caller should exit successfully (--help, --version), or -EINVAL

@@ -55,12 +55,20 @@ static void restore_lost(struct registry *reg, struct container *ct)
 	container_record_save(ct);
 }
 
-/* The pty master and the output pipes the keeper held go back where they were. */
+/* The pty master and the output pipes the keeper held go back where they were: a logged
+ * container's into its output, which appends to its log (container_adopt_output()). */
 static void restore_fds(struct container *ct, struct supervisor_child *c)
 {
-	for (size_t i = 0; i < c->nfds; i++)
+	int out[2] = { -1, -1 };
+	for (size_t i = 0; i < c->nfds; i++) {
 		if (c->tags[i] == KEEPER_TAG_PTY && ct->pty_master < 0)
 			ct->pty_master = TAKE_FD(c->fds[i]);
+		else if (c->tags[i] == KEEPER_TAG_STDOUT && out[0] < 0)
+			out[0] = TAKE_FD(c->fds[i]);
+		else if (c->tags[i] == KEEPER_TAG_STDERR && out[1] < 0)
+			out[1] = TAKE_FD(c->fds[i]);
+	}
+	container_adopt_output(ct, out);
 	supervisor_child_done(c);
 }
 

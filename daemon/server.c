@@ -243,6 +243,19 @@ void conn_send_error(struct conn *c, json_t *id, const char *code, json_t *data,
 	conn_send(c, proto_reply_error(id, code, msg ? msg : code, data), NULL, 0);
 }
 
+size_t conn_queued_bytes(const struct conn *c)
+{
+	return c->wr.queued_bytes;
+}
+
+void conn_send_event_fds(struct conn *c, const char *event, json_t *params, const int *fds, unsigned nfds)
+{
+	json_t *m = proto_event_new(event, params);
+	if (m && nfds > 0)
+		json_object_set_new(m, "fds", json_integer(nfds));
+	conn_send(c, m, fds, nfds);
+}
+
 void conn_send_event(struct conn *c, const char *event, json_t *params)
 {
 	conn_send(c, proto_event_new(event, params), NULL, 0);

@@ -36,3 +36,9 @@ void conn_send_result(struct conn *c, json_t *id, json_t *result /* stolen */, c
 void conn_send_error(struct conn *c, json_t *id, const char *code, json_t *data /* stolen */,
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void conn_send_event(struct conn *c, const char *event, json_t *params /* stolen */);
+/* Bytes queued to a connection and not yet written: a stream of many messages (container.logs)
+ * waits while it is large rather than have the client dropped. */
+size_t conn_queued_bytes(const struct conn *c);
+/* An event with fds (taken over): "fds" says how many. */
+void conn_send_event_fds(struct conn *c, const char *event, json_t *params /* stolen */, const int *fds,
+			 unsigned nfds);

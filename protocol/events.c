@@ -126,7 +126,7 @@ int proto_events_parse_time(const char *s, int64_t *ret_ns)
 }
 
 /* "since" and "until": a string (RFC 3339 or unix seconds) or a non-negative integer of seconds. */
-static int time_field(json_t *params, const char *key, bool *has, int64_t *ret_ns, char **reterr)
+int proto_events_time_field(json_t *params, const char *key, bool *has, int64_t *ret_ns, char **reterr)
 {
 	json_t *v = json_object_get(params, key);
 	if (!v || json_is_null(v))
@@ -177,8 +177,8 @@ int proto_events_params_decode(json_t *params, struct proto_events_params *ret, 
 	if (!params)
 		return 0;
 	if ((r = field_check_known(params, keys, NULL, PROTO_M_EVENTS " params", reterr)) < 0 ||
-	    (r = time_field(params, "since", &ret->has_since, &ret->since_ns, reterr)) < 0 ||
-	    (r = time_field(params, "until", &ret->has_until, &ret->until_ns, reterr)) < 0 ||
+	    (r = proto_events_time_field(params, "since", &ret->has_since, &ret->since_ns, reterr)) < 0 ||
+	    (r = proto_events_time_field(params, "until", &ret->has_until, &ret->until_ns, reterr)) < 0 ||
 	    (r = filters_decode(json_object_get(params, "filters"), ret, reterr)) < 0) {
 		proto_events_params_done(ret);
 		return r;

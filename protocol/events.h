@@ -30,5 +30,8 @@ void proto_events_params_done(struct proto_events_params *p);
 /* Parses a time as RFC 3339 ("2026-11-30T03:10:00.5Z", "...+01:00") or unix seconds ("1700000000",
  * "1700000000.25") into nanoseconds since the epoch. */
 int proto_events_parse_time(const char *s, int64_t *ret_ns);
+/* Reads the time param key (a string as proto_events_parse_time() takes, or integer seconds)
+ * into *ret_ns and sets *has; absent or null leaves both. Also container.logs' since and until. */
+int proto_events_time_field(json_t *params, const char *key, bool *has, int64_t *ret_ns, char **reterr);
 /* True when name is an event action the daemon may send ("create", "start", "die", ...). */
 bool proto_events_action_known(const char *name);

@@ -30,6 +30,11 @@ int proto_exec_params_decode(json_t *params, struct proto_exec_params *ret, char
 	    (r = field_get_bool(params, "privileged", &ret->privileged, reterr)) < 0 ||
 	    (r = field_get_bool(params, "detach", &ret->detach, reterr)) < 0)
 		goto fail;
+	/* An exec's output goes to its client (or nowhere): only a container has a log. */
+	if (proc->stdio == PROTO_STDIO_LOG) {
+		r = err_set(reterr, -EINVAL, "parameter \"stdio\" of " PROTO_M_EXEC " must be \"fds\", \"pty\" or \"null\"");
+		goto fail;
+	}
 	if (!proc->cmd || !proc->cmd[0][0]) {
 		r = err_set(reterr, -EINVAL, "parameter \"cmd\" is required and must not be empty");
 		goto fail;

@@ -17,6 +17,7 @@ static const char *const stdio_names[] = {
 	[PROTO_STDIO_FDS] = "fds",
 	[PROTO_STDIO_PTY] = "pty",
 	[PROTO_STDIO_NULL] = "null",
+	[PROTO_STDIO_LOG] = "log",
 };
 
 int proto_stdio_parse(const char *s, enum proto_stdio *ret, char **reterr)
@@ -26,7 +27,7 @@ int proto_stdio_parse(const char *s, enum proto_stdio *ret, char **reterr)
 			*ret = (enum proto_stdio)i;
 			return 0;
 		}
-	return err_set(reterr, -EINVAL, "parameter \"stdio\" must be \"fds\", \"pty\" or \"null\"");
+	return err_set(reterr, -EINVAL, "parameter \"stdio\" must be \"fds\", \"pty\", \"log\" or \"null\"");
 }
 
 const char *proto_stdio_name(enum proto_stdio s)
@@ -99,7 +100,7 @@ void proto_process_params_done(struct proto_process_params *p)
 static const char *const run_params_keys[] = {
 	"image", "cmd", "env", "workdir", "user", "hostname", "name", "stdio", "interactive", "rm",
 	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", "init", "entrypoint",
-	"stop_signal", "restart_policy", NULL,
+	"stop_signal", "restart_policy", "detach", "log_driver", "log_opts", NULL,
 };
 
 /* How many bytes of s, at most 64, to echo in a message: cut at a character boundary so the
@@ -189,6 +190,41 @@ json_t *proto_labels_to_json(char *const *labels)
 	return o;
 }
 
+/* The "log_opts" object as "KEY=VALUE" entries; the daemon knows which keys its drivers take. */
+static int log_opts_decode(json_t *params, char ***ret, char **reterr)
+{
+	json_t *o = json_object_get(params, "log_opts"), *v;
+	const char *key;
+	*ret = NULL;
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return err_set(reterr, -EINVAL, "parameter \"log_opts\" must be an object of strings");
+	if (json_object_size(o) > PROTO_MAX_LOG_OPTS)
+		return err_set(reterr, -EINVAL, "too many log options (at most %d)", PROTO_MAX_LOG_OPTS);
+	char **v_out = calloc(json_object_size(o) + 1, sizeof(char *));
+	if (!v_out)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	size_t n = 0;
+	json_object_foreach(o, key, v) {
+		if (!json_is_string(v) || strlen(key) > PROTO_LOG_OPT_MAX || !key[0] || strchr(key, '=') ||
+		    json_string_length(v) > PROTO_LOG_OPT_MAX) {
+			strv_free(v_out);
+			return err_set(reterr, -EINVAL,
+				       "parameter \"log_opts\": \"%.*s\" must be a key without \"=\" with a string value (at most %d bytes each)",
+				       echo_len(key), key, PROTO_LOG_OPT_MAX);
+		}
+		if (asprintf(&v_out[n], "%s=%s", key, json_string_value(v)) < 0) {
+			v_out[n] = NULL;
+			strv_free(v_out);
+			return err_set(reterr, -ENOMEM, "out of memory");
+		}
+		n++;
+	}
+	*ret = v_out;
+	return 0;
+}
+
 int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char **reterr)
 {
 	struct proto_process_params proc = { 0 };
@@ -212,7 +248,10 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	    (r = field_get_int(params, "pids_limit", -1, INT32_MAX, &pids, reterr)) < 0 ||
 	    (r = field_get_int(params, "cpus_milli", 0, 1024 * 1000, &cpus, reterr)) < 0 ||
 	    (r = labels_decode(params, &ret->labels, reterr)) < 0 ||
-	    (r = lifecycle_run_params_decode(params, ret, reterr)) < 0)
+	    (r = lifecycle_run_params_decode(params, ret, reterr)) < 0 ||
+	    (r = field_get_bool(params, "detach", &ret->detach, reterr)) < 0 ||
+	    (r = field_dup_string(params, "log_driver", false, &ret->log_driver, reterr)) < 0 ||
+	    (r = log_opts_decode(params, &ret->log_opts, reterr)) < 0)
 		goto fail;
 	ret->cmd = TAKE_PTR(proc.cmd);
 	ret->env = TAKE_PTR(proc.env);
@@ -253,6 +292,25 @@ json_t *proto_run_params_encode(const struct proto_run_params *p)
 		json_object_set_new(o, "cpus_milli", json_integer((json_int_t)p->cpus_milli));
 	if (p->init)
 		json_object_set_new(o, "init", json_true());
+	if (p->detach)
+		json_object_set_new(o, "detach", json_true());
+	if (p->log_driver)
+		json_object_set_new(o, "log_driver", json_string(p->log_driver));
+	if (p->log_opts) {
+		json_t *lo = json_object();
+		for (char **kv = p->log_opts; lo && *kv; kv++) {
+			const char *eq = strchr(*kv, '=');
+			_cleanup_free_ char *k = strndup(*kv, eq ? (size_t)(eq - *kv) : strlen(*kv));
+			if (!k || json_object_set_new(lo, k, json_string(eq ? eq + 1 : "")) < 0) {
+				json_decref(lo);
+				lo = NULL;
+			}
+		}
+		if (!lo || json_object_set_new(o, "log_opts", lo) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
 	if ((p->labels && json_object_set_new(o, "labels", proto_labels_to_json(p->labels)) < 0) ||
 	    security_run_params_encode(p, o) < 0 || lifecycle_run_params_encode(p, o) < 0) {
 		json_decref(o);
@@ -273,6 +331,8 @@ void proto_run_params_done(struct proto_run_params *p)
 	strv_free(p->labels);
 	strv_free(p->entrypoint);
 	free(p->stop_signal);
+	free(p->log_driver);
+	strv_free(p->log_opts);
 	security_run_params_done(p);
 	memset(p, 0, sizeof(*p));
 }

@@ -11,6 +11,7 @@ enum proto_stdio {
 	PROTO_STDIO_FDS,  /* the request carries [stdin,] stdout, stderr */
 	PROTO_STDIO_PTY,  /* the container gets a pty; the reply carries its master */
 	PROTO_STDIO_NULL, /* detached: everything is /dev/null */
+	PROTO_STDIO_LOG,  /* detached: stdout and stderr go to the container's log driver */
 };
 
 /* "fds", "pty", "null": -EINVAL with a message for anything else. */
@@ -115,6 +116,12 @@ struct proto_run_params {
 	char *stop_signal;
 	enum proto_restart restart;
 	unsigned restart_max; /* on-failure:N; 0: no limit */
+
+	/* Logging (docs/logs.md): with "pty", detach keeps the terminal's master in the daemon,
+	 * which logs it (the reply carries no fd). NULL driver: the daemon's default. */
+	bool detach;
+	char *log_driver;
+	char **log_opts; /* "KEY=VALUE"; on the wire an object of strings */
 };
 
 /* Parses --restart's text ("no", "on-failure[:N]", "always", "unless-stopped"); the message says
@@ -132,6 +139,10 @@ struct proto_start_params {
 };
 int proto_start_params_decode(json_t *params, struct proto_start_params *ret, char **reterr);
 json_t *proto_start_params_encode(const struct proto_start_params *p);
+
+/* The most --log-opt entries, and their longest key or value. */
+#define PROTO_MAX_LOG_OPTS 16
+#define PROTO_LOG_OPT_MAX 256
 
 /* Labels: at most this many, keys of at most PROTO_LABEL_KEY_MAX bytes (not empty, no '='),
  * values of at most PROTO_LABEL_VALUE_MAX, keys and values together at most

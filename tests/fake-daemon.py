@@ -30,7 +30,7 @@ def handle(conn, req, nfds):
         f.write(json.dumps({"method": m, "params": p, "nfds": nfds}) + "\n")
     if m == "container.run":
         res = {"id": "f" * 64, "name": p.get("name", "fake"), "pid": 1}
-        if p.get("stdio") == "pty":
+        if p.get("stdio") == "pty" and not p.get("detach"):
             r, w = os.pipe()
             reply(conn, req, res, fds=(r,))
             os.close(r)

@@ -33,8 +33,8 @@ is "$(last_request 'p["no_new_privileges"], p["seccomp_profile"], p["system_path
 is "$(last_request 'p["ulimits"]')" \
 	"[{'name': 'nofile', 'soft': 1024, 'hard': 2048}, {'name': 'core', 'soft': -1, 'hard': -1}, {'name': 'nproc', 'soft': 20, 'hard': 30}]" \
 	"--ulimit: HARD defaults to SOFT, -1 is unlimited, a later one for a name replaces it"
-is "$(last_request 'p["userns"], p["device_cgroup_rules"], p["stdio"]')" "('auto', ['c 10:200 rwm'], 'null')" \
-	"--userns and --device-cgroup-rule; -d alone gives the container /dev/null"
+is "$(last_request 'p["userns"], p["device_cgroup_rules"], p["stdio"]')" "('auto', ['c 10:200 rwm'], 'log')" \
+	"--userns and --device-cgroup-rule; -d alone sends the container's output to its log"
 
 run_cctl run -d alpine
 is "$(last_request 'sorted(p)')" "['image', 'interactive', 'rm', 'stdio']" "without flags no security field is sent"
@@ -82,10 +82,10 @@ is "$(last_request 'p["memory"], p["cpus_milli"], p["pids_limit"]')" "(67108864,
 run_cctl run -dit --name box alpine sh
 is "$RC" 0 "run -dit exits 0"
 is "$OUT" "$(printf 'f%.0s' {1..64})" "and prints the id instead of attaching"
-is "$(last_request 'p["stdio"], p["interactive"], p["tty_rows"] > 0')" "('pty', True, True)" \
-	"run -dit asks for a pty"
+is "$(last_request 'p["stdio"], p["interactive"], p["tty_rows"] > 0, p["detach"]')" "('pty', True, True, True)" \
+	"run -dit asks for a pty the daemon keeps (and logs)"
 run_cctl run -d -t=false -i=false --rm=false alpine true
-is "$(last_request 'p["stdio"], p["interactive"], p["rm"]')" "('null', False, False)" "boolean flags take =false"
+is "$(last_request 'p["stdio"], p["interactive"], p["rm"]')" "('log', False, False)" "boolean flags take =false"
 run_cctl run -d --rm -- alpine ls -l --rm
 is "$(last_request 'p["cmd"], p["rm"]')" "(['ls', '-l', '--rm'], True)" "the command keeps its own options"
 

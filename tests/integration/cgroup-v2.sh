@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cgroup v2 + systemd, in the qemu VM of tests/vm (pure cgroup v2, systemd as PID 1): the units
 # as shipped (containd.socket activates containd.service, Type=notify, Delegate=yes), the
-# daemon's own cgroup layout (supervisor leaf, subtree_control), the journal, container cgroups
+# daemon's own cgroup layout (supervisor leaf, subtree_control), the journal (also as a log
+# driver: --log-driver journald and cctl logs reading it back), container cgroups
 # and their v2 limits (memory.max/swap.max, pids.max, cpu.max), OOM kills, the pids limit,
 # cgroup removal (the prepared "spare" init process aside), live restore (`systemctl restart` and a
 # SIGKILLed daemon keep the containers, the next daemon re-adopts them), a clean `systemctl stop`
@@ -248,6 +249,22 @@ like "$ERR" "can't fork|Resource temporarily unavailable" "the failing fork is r
 is "$RC" 2 "the shell exits 2 when fork fails"
 
 cgroups_are "$keep " "after rm -f / --rm only the running container's cgroup remains (and the spare's)"
+
+# ---- the journald log driver ---------------------------------------------------------------
+# The container writes to journald's stream socket itself; its lines carry the identifier
+# containd/<id12>, stdout at priority 6 and stderr at 3, and cctl logs reads them back.
+run_cctl run -d --log-driver journald alpine sh -c 'echo to the journal; echo err to the journal >&2'
+jid=$OUT
+is "$RC" 0 "cctl run -d --log-driver journald"
+[[ $RC == 0 ]] || diag "$ERR"
+cctl wait "$jid" >/dev/null 2>&1
+jctl() { journalctl -q -t "containd/${jid:0:12}" --no-pager "$@"; }
+wait_for 10 eval '[[ $(jctl -o cat | wc -l) -ge 2 ]]'
+is "$(jctl -o cat -p 6..6)" "to the journal" "journalctl -t containd/<id12>: stdout at priority info"
+is "$(jctl -o cat -p 3..3)" "err to the journal" "stderr at priority err"
+run_cctl logs "$jid"
+is "$RC|$OUT|$ERR" "0|to the journal|err to the journal" "cctl logs reads the journal: stdout and stderr apart"
+run_cctl rm "$jid"
 
 # ---- systemctl restart: live restore --------------------------------------------------------
 keep_start=$(awk '{ print $22 }' /proc/"$keep_pid"/stat 2>/dev/null)

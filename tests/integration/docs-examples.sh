@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# The Python (container.run, container.stop), socat, pause, top, events, lifecycle and exec examples
-# in docs/protocol.md, and the
-# tour in README.md, work as printed.
+# The Python (container.run, container.stop), socat, pause, top, events, lifecycle, exec and logs
+# examples in docs/protocol.md, and the tour in README.md, work as printed.
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
@@ -81,6 +80,17 @@ like "$(sed -n 4p <<<"$run")" '"result":\{"id":"[0-9a-f]{64}","name":"doc-life",
 	pass "with a new process" || fail "restart gives a new process"
 like "$(sed -n 5p <<<"$run")" '"code":"conflict"' "attaching to a running container is a conflict"
 is "$("$CCTL" ps -aq)" "" "the lifecycle example removes its container"
+extract logs >"$TEST_TMP/logs.sh"
+[[ -s $TEST_TMP/logs.sh ]] && pass "the logs example is in the doc" || fail "the logs example is in the doc"
+run=$(PATH=$top_builddir:$PATH bash "$TEST_TMP/logs.sh" 2>"$TEST_TMP/logs.err")
+is "$?" 0 "the logs example runs"
+like "$run" '"result":\{"driver":"file","mode":"json"\}' "container.logs answers with the driver and the mode"
+like "$run" '"stream":"stdout"[^}]*"data":"aGVsbG8K"' "hello comes as a base64 stdout record"
+like "$run" '"stream":"stderr"[^}]*"data":"b29wcwo="' "oops as a stderr record"
+like "$run" '"event":"logs.end"' "the stream ends with logs.end"
+like "$run" $'\nhello\n' "cctl logs prints stdout to stdout"
+like "$(cat "$TEST_TMP/logs.err")" '^oops$' "and stderr to stderr"
+is "$("$CCTL" ps -aq)" "" "the logs example removes its container"
 
 # The README tour, in order, against a daemon of its own that starts empty. Its first line
 # starts containd (the harness did); the others run as printed, with cctl on PATH, in a
@@ -110,6 +120,8 @@ while IFS= read -r step; do
 	*"cctl exec"*) is "$out" "/tmp" "tour: cctl exec runs in the container, in -w's directory" ;;
 	*" env"*) like "$out" "FOO=bar" "tour: the environment is set" ;;
 	*"cctl info"*) like "$out" "Containers: 2" "tour: info counts web and box" ;;
+	# Two pipes: the order of stdout and stderr between them is the order the daemon read them.
+	*"cctl logs -f -t hello"*) like "$out" "Z hello.*Z oops|Z oops.*Z hello" "tour: logs of hello, with times" ;;
 	*"cctl rmi alpine"*) like "$out" "Untagged: alpine:latest" "tour: the image goes at the end" ;;
 	esac
 done <"$TEST_TMP/tour.txt"
