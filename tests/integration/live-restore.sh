@@ -43,6 +43,8 @@ record_id "$("$CCTL" run -d --name brief alpine sh -c 'sleep 2; exit 7')"
 # One that is stopped before the kill: it must stay exited, with its code.
 record_id "$("$CCTL" run -d --name done alpine sh -c 'exit 4')"
 "$CCTL" wait done >/dev/null
+# One that writes numbered lines before, during and after the daemon's absence.
+record_id "$("$CCTL" run -d --name writer alpine sh -c 'i=0; while [ $i -lt 400 ]; do i=$((i + 1)); echo line$i; sleep 0.01; done')"
 # One with a terminal (-dit): the keeper holds a copy of its pty master.
 record_id "$("$CCTL" run -dit --name term alpine sh)"
 keepers_before=$(test_keepers | wc -l)
@@ -71,6 +73,12 @@ run_cctl inspect term
 like "$OUT" '"state": "running"' "the -dit container runs on"
 grep -q "re-adopted" "$DAEMON_DIR/log" && pass "the daemon logs the re-adoption" || fail "the daemon logs the re-adoption"
 
+# Everything the writer wrote is in its log, in order: what it wrote while no daemon ran waited in
+# its pipes, which the keeper held, and the next daemon logged it.
+"$CCTL" wait writer >/dev/null
+"$CCTL" logs writer >"$TEST_TMP/writer.log" 2>&1
+is "$(md5sum <"$TEST_TMP/writer.log")" "$(seq 1 400 | sed 's/^/line/' | md5sum)" \
+	"the log of a container that wrote while the daemon was down is complete and ordered (400 lines)"
 # brief exits while no daemon runs: the next one reports its real code.
 "$CCTL" wait brief >/dev/null 2>&1 # may still be running: wait for it through this daemon
 restart_daemon KILL
