@@ -15,6 +15,7 @@
 struct registry;
 struct image;
 struct offload;
+struct api_list_entry;
 
 enum container_state { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED };
 
@@ -90,6 +91,7 @@ struct container {
 	bool cleaned_up;     /* exited and its cleaner ran (a failure to remove its cgroups is logged) */
 	bool remove_pending; /* remove once cleaned up */
 	bool removing;       /* exited and going away: invisible to lookups */
+	struct api_list_entry *list_entry; /* its container.list entry, encoded (api-container.c) */
 
 	struct container *prev, *next;
 };
