@@ -171,7 +171,7 @@ static int scan_string(struct scanner *s)
 			return s->p = r, scan_error(s, "\\u0000 in a string");
 		w = utf8_put(w, cp);
 	}
-	s->js->tok[i].len = (size_t)(w - s->js->tok[i].s);
+	s->js->tok[i].len = (uint32_t)(w - s->js->tok[i].s);
 	*w = '\0'; /* at or before the closing quote, which was read */
 	s->p = r + 1;
 	s->js->tok[i].next = (uint32_t)s->js->n;
@@ -213,7 +213,7 @@ static int scan_number(struct scanner *s)
 	long i = push(s, JSONSCAN_NUMBER);
 	if (i < 0)
 		return (int)i;
-	s->js->tok[i] = (struct jsonscan_tok){ .type = JSONSCAN_NUMBER, .s = start, .len = (size_t)(p - start),
+	s->js->tok[i] = (struct jsonscan_tok){ .type = JSONSCAN_NUMBER, .s = start, .len = (uint32_t)(p - start),
 					       .next = (uint32_t)s->js->n };
 	s->p = p;
 	return 0;
@@ -308,6 +308,12 @@ int jsonscan_parse(char *buf, size_t len, struct jsonscan *ret, char **reterr)
 {
 	struct jsonscan js = { NULL, 0 };
 	struct scanner s = { .p = buf, .end = buf + len, .js = &js, .reterr = reterr };
+	if (len >= UINT32_MAX)
+		return err_set(reterr, -E2BIG, "JSON text too large");
+	/* Compact JSON of small objects has about one value per 10 bytes: one allocation, mostly. */
+	s.cap = len / 10 + 16;
+	if (!(js.tok = malloc(s.cap * sizeof(*js.tok))))
+		return err_set(reterr, -ENOMEM, "out of memory");
 	int r = scan_value(&s);
 	if (r == 0) {
 		skip_ws(&s);

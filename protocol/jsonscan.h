@@ -15,11 +15,11 @@ enum jsonscan_type { JSONSCAN_OBJECT, JSONSCAN_ARRAY, JSONSCAN_STRING, JSONSCAN_
 /* One value. An object's members follow it as key (a string) and value pairs; an array's elements
  * follow it; next is the index just past the value and everything inside it. */
 struct jsonscan_tok {
-	enum jsonscan_type type;
+	char *s;        /* string: unescaped, NUL-terminated in the buffer; number: its text */
+	uint32_t len;
 	uint32_t count; /* members or elements */
 	uint32_t next;
-	char *s;        /* string: unescaped, NUL-terminated in the buffer; number: its text */
-	size_t len;
+	uint8_t type;   /* enum jsonscan_type */
 };
 
 struct jsonscan {

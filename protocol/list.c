@@ -64,8 +64,10 @@ static int decode_entry(const struct jsonscan *js, size_t obj, struct proto_cont
 		const char *key = js->tok[k].s;
 		const struct jsonscan_tok *v = &js->tok[k + 1];
 		int64_t code = 0;
+		/* The first letter rules most keys out without a strcmp. */
 		for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-			if (strcmp(key, keys[i]) == 0 && (r = get_string(v, key, fields[i], reterr)) < 0)
+			if (key[0] == keys[i][0] && strcmp(key, keys[i]) == 0 &&
+			    (r = get_string(v, key, fields[i], reterr)) < 0)
 				return r;
 		if (strcmp(key, "exit_code") == 0 && v->type != JSONSCAN_NULL) {
 			if (!jsonscan_int(v, &code) || code < 0 || code > 255)
