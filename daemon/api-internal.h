@@ -61,3 +61,6 @@ void api_events_subscribe(struct api *api, struct conn *c, struct proto_request 
 void api_events_conn_closed(struct api *api, struct conn *c);
 /* Records an event about ct ("rename", "pause", ...) and sends it to the subscribers. */
 void api_events_emit(struct api *api, const char *action, const struct container *ct);
+/* An image event (Docker's actions: import, tag, untag, delete): the image's id and the name the
+ * action concerns (for delete, the id again). */
+void api_events_emit_image(struct api *api, const char *action, const char *image_id, const char *name);

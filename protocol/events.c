@@ -10,7 +10,9 @@
 #include "protocol/field.h"
 
 static const char *const actions[] = {
-	"create", "start", "die", "destroy", "rename", "pause", "unpause", "kill", "stop", "oom", NULL,
+	"create", "start", "die", "destroy", "rename", "pause", "unpause", "kill", "stop", "oom",
+	/* image events */
+	"import", "tag", "untag", "delete", NULL,
 };
 
 bool proto_events_action_known(const char *name)
