@@ -30,7 +30,7 @@ static void usage(FILE *f)
 		"                     unprivileged host uid from USER's ranges in /etc/subuid and /etc/subgid\n"
 		"                     (default user: containd); --userns=host opts a container out\n"
 		"  --prepared N       keep N container processes prepared while idle: faster starts, N idle\n"
-		"                     processes (default 2, 0 to 8)\n"
+		"                     processes (default 2, 0 to 8); more, up to 8, while runs find none\n"
 		"  --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  --foreground       stay in the foreground (the only mode; accepted for scripts)\n"
 		"  --version          print the version and exit\n"
