@@ -284,14 +284,18 @@ int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 	r = conn_call_line(&conn, PROTO_M_LIST, params, &line, &len, &id, reterr);
 	if (r < 0)
 		return r;
-	/* The scanner rewrites the line: an error reply is decoded from a copy. */
-	if (!(copy = strndup(line, len)))
-		return err_set(reterr, -ENOMEM, "out of memory");
-	r = proto_container_list_decode(line, len, id, &list, reterr);
+	/* The daemon's own layout is decoded in place; anything else (an error reply, another
+	 * encoder's layout) from a copy, so that the generic decoder still has the line. */
+	r = proto_container_list_decode(line, len, id, false, &list, reterr);
+	if (r == 0) {
+		if (!(copy = strndup(line, len)))
+			return err_set(reterr, -ENOMEM, "out of memory");
+		r = proto_container_list_decode(copy, len, id, true, &list, reterr);
+		if (r == 0)
+			return conn_line_check(line, len, id, reterr);
+	}
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return conn_line_check(copy, len, id, reterr);
 	struct proto_container_summary *infos = list.items;
 	size_t n = list.n;
 	qsort(infos, n, sizeof(*infos), ps_compare);

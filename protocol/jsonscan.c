@@ -11,7 +11,6 @@
 struct scanner {
 	char *p, *end;
 	struct jsonscan *js;
-	size_t cap;
 	unsigned depth;
 	char **reterr;
 };
@@ -31,13 +30,13 @@ static void skip_ws(struct scanner *s)
 static long push(struct scanner *s, enum jsonscan_type type)
 {
 	struct jsonscan *js = s->js;
-	if (js->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 256;
+	if (js->n == js->cap) {
+		size_t ncap = js->cap ? js->cap * 2 : 64;
 		struct jsonscan_tok *t = realloc(js->tok, ncap * sizeof(*t));
 		if (!t)
 			return -ENOMEM;
 		js->tok = t;
-		s->cap = ncap;
+		js->cap = ncap;
 	}
 	if (js->n >= UINT32_MAX)
 		return -E2BIG;
@@ -306,13 +305,13 @@ static int scan_value(struct scanner *s)
 
 int jsonscan_parse(char *buf, size_t len, struct jsonscan *ret, char **reterr)
 {
-	struct jsonscan js = { NULL, 0 };
+	struct jsonscan js = { NULL, 0, 0 };
 	struct scanner s = { .p = buf, .end = buf + len, .js = &js, .reterr = reterr };
 	if (len >= UINT32_MAX)
 		return err_set(reterr, -E2BIG, "JSON text too large");
 	/* Compact JSON of small objects has about one value per 10 bytes: one allocation, mostly. */
-	s.cap = len / 10 + 16;
-	if (!(js.tok = malloc(s.cap * sizeof(*js.tok))))
+	js.cap = len / 10 + 16;
+	if (!(js.tok = malloc(js.cap * sizeof(*js.tok))))
 		return err_set(reterr, -ENOMEM, "out of memory");
 	int r = scan_value(&s);
 	if (r == 0) {
@@ -330,11 +329,27 @@ int jsonscan_parse(char *buf, size_t len, struct jsonscan *ret, char **reterr)
 	return 0;
 }
 
+int jsonscan_next(struct jsonscan *js, char **pos, char *end, char **reterr)
+{
+	struct scanner s = { .p = *pos, .end = end, .js = js, .reterr = reterr };
+	if (end < *pos || (size_t)(end - *pos) >= UINT32_MAX)
+		return err_set(reterr, -E2BIG, "JSON text too large");
+	js->n = 0;
+	int r = scan_value(&s);
+	if (r == -ENOMEM || r == -E2BIG)
+		return err_set(reterr, r, "out of memory");
+	if (r < 0)
+		return r;
+	skip_ws(&s);
+	*pos = s.p;
+	return 0;
+}
+
 void jsonscan_done(struct jsonscan *js)
 {
 	free(js->tok);
 	js->tok = NULL;
-	js->n = 0;
+	js->n = js->cap = 0;
 }
 
 long jsonscan_member(const struct jsonscan *js, size_t obj, const char *key)

@@ -24,13 +24,18 @@ struct jsonscan_tok {
 
 struct jsonscan {
 	struct jsonscan_tok *tok;
-	size_t n;
+	size_t n, cap;
 };
 
 /* Scans exactly one JSON value (surrounding whitespace allowed) in buf[0, len), rewriting the
  * buffer (buf[len] must be writable and is overwritten). -EINVAL with a message for anything
  * that is not valid JSON, -ENOMEM. */
 int jsonscan_parse(char *buf, size_t len, struct jsonscan *ret, char **reterr);
+/* Scans the one value at *pos (whitespace before it skipped) into js, replacing what js held but
+ * reusing its array, and moves *pos past the value and the whitespace after it: a long array of
+ * small objects is read one element at a time, in a few tokens' room. Same rules and errors as
+ * jsonscan_parse(); js is initialized to {0} before the first call and freed with jsonscan_done(). */
+int jsonscan_next(struct jsonscan *js, char **pos, char *end, char **reterr);
 void jsonscan_done(struct jsonscan *js);
 
 /* The value of member key in object token obj, or -1. */

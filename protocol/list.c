@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,44 +99,145 @@ static int decode_entry(const struct jsonscan *js, size_t obj, struct proto_cont
 	return 0;
 }
 
-int proto_container_list_decode(char *line, size_t len, int64_t id, struct proto_container_list *ret,
-				char **reterr)
+/* What a list grows while entries are decoded: cmd and labels are kept as offsets into strs (it
+ * moves as it grows) and made pointers at the end. */
+struct list_builder {
+	struct proto_container_list l;
+	size_t cap_items, cap_strs, used;
+	size_t (*offs)[2];
+};
+
+/* Decodes the entry at token obj of js onto the end of the list. */
+static int list_add(struct list_builder *b, const struct jsonscan *js, size_t obj, char **reterr)
 {
+	size_t need = js->tok[obj].next - obj; /* no more strings than tokens */
+	if (b->l.n == b->cap_items) {
+		size_t ncap = b->cap_items ? 2 * b->cap_items : 64;
+		struct proto_container_summary *items = realloc(b->l.items, ncap * sizeof(*items));
+		if (items)
+			b->l.items = items;
+		size_t (*offs)[2] = items ? realloc(b->offs, ncap * sizeof(*offs)) : NULL;
+		if (!offs)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		b->offs = offs;
+		b->cap_items = ncap;
+	}
+	if (b->used + need > b->cap_strs) {
+		size_t ncap = 2 * b->cap_strs > b->used + need + 256 ? 2 * b->cap_strs : b->used + need + 256;
+		const char **strs = realloc(b->l.strs, ncap * sizeof(*strs));
+		if (!strs)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		b->l.strs = strs;
+		b->cap_strs = ncap;
+	}
+	struct proto_container_summary *c = &b->l.items[b->l.n];
+	*c = (struct proto_container_summary){ .id = NULL };
+	size_t start = b->used;
+	int r = decode_entry(js, obj, c, b->l.strs, &b->used, reterr);
+	if (r < 0)
+		return r;
+	b->offs[b->l.n][0] = c->n_cmd ? (size_t)(c->cmd - b->l.strs) : start;
+	b->offs[b->l.n][1] = c->n_labels ? (size_t)(c->labels - b->l.strs) : start;
+	b->l.n++;
+	return 0;
+}
+
+static void list_finish(struct list_builder *b, struct proto_container_list *ret)
+{
+	for (size_t i = 0; i < b->l.n; i++) {
+		b->l.items[i].cmd = b->l.strs + b->offs[i][0];
+		b->l.items[i].labels = b->l.strs + b->offs[i][1];
+	}
+	free(b->offs);
+	*ret = b->l;
+}
+
+static void list_builder_done(struct list_builder *b)
+{
+	free(b->offs);
+	proto_container_list_done(&b->l);
+}
+
+/* The daemon's own layout, read element by element: the tokens of one entry at a time. */
+static int decode_canonical(char *line, size_t len, size_t prefix_len, struct proto_container_list *ret,
+			    char **reterr)
+{
+	struct list_builder b = { .l = { .n = 0 } };
 	_cleanup_free_ char *err = NULL;
-	struct proto_container_list l = { .n = 0 };
+	char *p = line + prefix_len, *end = line + len;
+	int r = 0;
+	static const char tail[] = "]}}";
+	while (p < end && *p == ' ')
+		p++;
+	if (p < end && *p == ']')
+		p++;
+	else
+		for (;;) {
+			if ((r = jsonscan_next(&b.l.js, &p, end, &err)) < 0 || (r = list_add(&b, &b.l.js, 0, &err)) < 0)
+				break;
+			if (p < end && *p == ',') {
+				p++;
+				continue;
+			}
+			if (p < end && *p == ']') {
+				p++;
+				break;
+			}
+			r = err_set(&err, -EINVAL, "invalid JSON: expected ',' or ']'");
+			break;
+		}
+	if (r == 0 && ((size_t)(end - p) != strlen(tail) - 1 || memcmp(p, tail + 1, strlen(tail) - 1) != 0))
+		r = err_set(&err, -EINVAL, "invalid JSON: the reply does not end as a list result");
+	if (r < 0) {
+		list_builder_done(&b);
+		return err_set(reterr, r == -ENOMEM ? r : -EBADMSG, "invalid reply to container.list: %s", err);
+	}
+	list_finish(&b, ret);
+	return 1;
+}
+
+/* Any layout: the whole message scanned first, then checked to be this request's list result. */
+static int decode_any(char *line, size_t len, int64_t id, struct proto_container_list *ret, char **reterr)
+{
+	struct list_builder b = { .l = { .n = 0 } };
+	_cleanup_free_ char *err = NULL;
+	struct jsonscan js;
 	int64_t v = 0, rid = -1;
-	int r = jsonscan_parse(line, len, &l.js, &err);
+	int r = jsonscan_parse(line, len, &js, &err);
 	if (r < 0)
 		return err_set(reterr, r == -ENOMEM ? r : -EBADMSG, "invalid message from containd: %s", err);
-	long tv = jsonscan_member(&l.js, 0, "v"), tid = jsonscan_member(&l.js, 0, "id");
-	long tres = jsonscan_member(&l.js, 0, "result");
-	long items = tres < 0 ? -1 : jsonscan_member(&l.js, (size_t)tres, "containers");
+	long tv = jsonscan_member(&js, 0, "v"), tid = jsonscan_member(&js, 0, "id");
+	long tres = jsonscan_member(&js, 0, "result");
+	long items = tres < 0 ? -1 : jsonscan_member(&js, (size_t)tres, "containers");
 	/* Anything but a plain result to this request goes the generic way, which knows them all. */
-	if (tv < 0 || !jsonscan_int(&l.js.tok[tv], &v) || v != PROTOCOL_VERSION || tid < 0 ||
-	    !jsonscan_int(&l.js.tok[tid], &rid) || rid != id || items < 0 || l.js.tok[items].type != JSONSCAN_ARRAY ||
-	    jsonscan_member(&l.js, 0, "event") >= 0 || jsonscan_member(&l.js, 0, "error") >= 0 ||
-	    jsonscan_member(&l.js, 0, "fds") >= 0) {
-		jsonscan_done(&l.js);
+	if (tv < 0 || !jsonscan_int(&js.tok[tv], &v) || v != PROTOCOL_VERSION || tid < 0 ||
+	    !jsonscan_int(&js.tok[tid], &rid) || rid != id || items < 0 || js.tok[items].type != JSONSCAN_ARRAY ||
+	    jsonscan_member(&js, 0, "event") >= 0 || jsonscan_member(&js, 0, "error") >= 0 ||
+	    jsonscan_member(&js, 0, "fds") >= 0) {
+		jsonscan_done(&js);
 		return 0;
 	}
-	size_t n_strings = 0;
-	for (size_t i = 0; i < l.js.n; i++)
-		n_strings += l.js.tok[i].type == JSONSCAN_STRING;
-	l.n = l.js.tok[items].count;
-	l.items = calloc(l.n ? l.n : 1, sizeof(*l.items));
-	l.strs = calloc(n_strings ? n_strings : 1, sizeof(*l.strs));
-	if (!l.items || !l.strs) {
-		proto_container_list_done(&l);
-		return err_set(reterr, -ENOMEM, "out of memory");
+	for (size_t i = (size_t)items + 1; r == 0 && i < js.tok[items].next; i = js.tok[i].next)
+		r = list_add(&b, &js, i, &err);
+	if (r < 0) {
+		jsonscan_done(&js);
+		list_builder_done(&b);
+		return err_set(reterr, r, "invalid reply to container.list: %s", err);
 	}
-	size_t used = 0, k = 0;
-	for (size_t i = (size_t)items + 1; i < l.js.tok[items].next; i = l.js.tok[i].next, k++)
-		if ((r = decode_entry(&l.js, i, &l.items[k], l.strs, &used, &err)) < 0) {
-			proto_container_list_done(&l);
-			return err_set(reterr, r, "invalid reply to container.list: %s", err);
-		}
-	*ret = l;
+	b.l.js = js; /* the strings live in line; the tokens go with the list */
+	list_finish(&b, ret);
 	return 1;
+}
+
+int proto_container_list_decode(char *line, size_t len, int64_t id, bool any_layout,
+				struct proto_container_list *ret, char **reterr)
+{
+	char prefix[96];
+	int n = snprintf(prefix, sizeof(prefix), "{\"v\":%d,\"id\":%" PRId64 ",\"result\":{\"containers\":[",
+			 PROTOCOL_VERSION, id);
+	if (n > 0 && (size_t)n < sizeof(prefix) && len >= (size_t)n && memcmp(line, prefix, (size_t)n) == 0)
+		return decode_canonical(line, len, (size_t)n, ret, reterr);
+	return any_layout ? decode_any(line, len, id, ret, reterr) : 0;
 }
 
 void proto_container_list_done(struct proto_container_list *l)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,9 +34,10 @@ struct proto_container_list {
 };
 
 /* Decodes a reply line in place (line[len] must be writable). 1: the container.list result to
- * request id, in *ret; 0: any other message (an error reply, an event), left for the generic
- * decoder, *ret untouched (the line is rewritten all the same: decode a copy); -EBADMSG with a
- * message when it is malformed. */
-int proto_container_list_decode(char *line, size_t len, int64_t id, struct proto_container_list *ret,
-				char **reterr);
+ * request id, in *ret; 0: not in the daemon's own layout ({"v":1,"id":ID,"result":{"containers":
+ * [...]}} compact, which is read one entry at a time) and any_layout false, the line untouched;
+ * with any_layout, 0 for any other message (an error reply, an event), the line rewritten all the
+ * same. -EBADMSG with a message when it is malformed. */
+int proto_container_list_decode(char *line, size_t len, int64_t id, bool any_layout,
+				struct proto_container_list *ret, char **reterr);
 void proto_container_list_done(struct proto_container_list *l);

@@ -99,7 +99,7 @@ static void test_list_roundtrip(void)
 	proto_message_done(&m);
 
 	struct proto_container_list l;
-	int r = line ? proto_container_list_decode(line, len - 1, 7, &l, &err) : -1;
+	int r = line ? proto_container_list_decode(line, len - 1, 7, false, &l, &err) : -1;
 	is_int(r, 1, "the fast decoder reads it (%s)", err ? err : "ok");
 	if (r == 1) {
 		is_int((long)l.n, 2, "two containers");
@@ -124,18 +124,18 @@ static void test_list_roundtrip(void)
 
 	/* The wrong id, an error reply: left to the generic decoder. */
 	line = proto_container_list_reply(id, (const char *const *)e, lens, 2, &len);
-	is_int(proto_container_list_decode(line, len - 1, 8, &l, &err), 0, "a reply to another request is not ours");
+	is_int(proto_container_list_decode(line, len - 1, 8, true, &l, &err), 0, "a reply to another request is not ours");
 	free(line);
 	char err_line[] = "{\"v\":1,\"id\":7,\"error\":{\"code\":\"internal\",\"message\":\"x\"}}";
-	is_int(proto_container_list_decode(err_line, strlen(err_line), 7, &l, &err), 0, "an error reply is not a list");
+	is_int(proto_container_list_decode(err_line, strlen(err_line), 7, true, &l, &err), 0, "an error reply is not a list");
 	char bad[] = "{\"v\":1,\"id\":7,\"result\":{\"containers\":[{\"id\":\"a\",\"name\":\"n\",\"state\":\"running\"}]}}";
-	ok(proto_container_list_decode(bad, strlen(bad), 7, &l, &err) < 0 && err && strstr(err, "image"),
+	ok(proto_container_list_decode(bad, strlen(bad), 7, false, &l, &err) < 0 && err && strstr(err, "image"),
 	   "an entry without image is refused: %s", err ? err : "no message");
 	free(err);
 	err = NULL;
 	char bad2[] = "{\"v\":1,\"id\":7,\"result\":{\"containers\":[{\"id\":\"a\",\"name\":\"n\",\"image\":\"i\","
 		      "\"state\":\"s\",\"labels\":{\"k\":1}}]}}";
-	ok(proto_container_list_decode(bad2, strlen(bad2), 7, &l, &err) < 0 && err, "a label that is no string is refused: %s",
+	ok(proto_container_list_decode(bad2, strlen(bad2), 7, false, &l, &err) < 0 && err, "a label that is no string is refused: %s",
 	   err ? err : "no message");
 	free(err);
 
@@ -154,10 +154,87 @@ static void test_list_roundtrip(void)
 	free(e[1]);
 }
 
+/* Another encoder's layout (keys reordered, spaces): left alone by the in-place reader, read by
+ * the any-layout one. A truncated daemon layout is an error, not a silent short list. */
+static void test_list_layouts(void)
+{
+	const char *other = "{\"id\": 3, \"v\": 1, \"result\": {\"containers\": [{\"state\": \"exited\", "
+			    "\"name\": \"n\", \"image\": \"i\", \"id\": \"x\", \"cmd\": [\"a\\tb\"]}]}}";
+	char *line = strdup(other), *err = NULL;
+	struct proto_container_list l;
+	is_int(proto_container_list_decode(line, strlen(line), 3, false, &l, &err), 0, "another layout is not read in place");
+	is_str(line, other, "and the line is left as it was");
+	int r = proto_container_list_decode(line, strlen(line), 3, true, &l, &err);
+	is_int(r, 1, "the any-layout reader reads it (%s)", err ? err : "ok");
+	if (r == 1) {
+		ok(l.n == 1 && strcmp(l.items[0].id, "x") == 0 && l.items[0].n_cmd == 1 &&
+			   strcmp(l.items[0].cmd[0], "a\tb") == 0,
+		   "its entry: id and an unescaped command");
+		proto_container_list_done(&l);
+	}
+	free(line);
+	char cut[] = "{\"v\":1,\"id\":3,\"result\":{\"containers\":[{\"id\":\"x\",\"name\":\"n\",\"image\":\"i\","
+		     "\"state\":\"s\"}]}";
+	ok(proto_container_list_decode(cut, strlen(cut), 3, false, &l, &err) < 0 && err, "a truncated reply is refused: %s",
+	   err ? err : "no message");
+	free(err);
+	err = NULL;
+	char junk[] = "{\"v\":1,\"id\":3,\"result\":{\"containers\":[{\"id\":\"x\",\"name\":\"n\",\"image\":\"i\","
+		      "\"state\":\"s\"} {}]}}";
+	ok(proto_container_list_decode(junk, strlen(junk), 3, false, &l, &err) < 0 && err,
+	   "entries without a comma are refused: %s", err ? err : "no message");
+	free(err);
+}
+
+/* Many entries: the arrays grow while entries are read, and every command and label still
+ * points at its own entry's strings. */
+static void test_list_many(void)
+{
+	enum { N = 300 };
+	char *e[N], *err = NULL;
+	size_t lens[N], len;
+	for (int i = 0; i < N; i++) {
+		char name[16], word[16], label[32];
+		snprintf(name, sizeof(name), "c%d", i);
+		snprintf(word, sizeof(word), "w%d", i);
+		snprintf(label, sizeof(label), "k=v%d", i);
+		char *const labels[] = { label, NULL };
+		json_t *cmd = json_pack("[s, s]", "sleep", word);
+		struct proto_container_info ci = { .id = name, .name = name, .image = "alpine", .image_id = "x",
+						   .state = "running", .cmd = cmd, .labels = labels };
+		e[i] = entry(&ci, &lens[i]);
+		json_decref(cmd);
+	}
+	json_t *id = json_integer(9);
+	char *line = proto_container_list_reply(id, (const char *const *)e, lens, N, &len);
+	struct proto_container_list l;
+	int r = line ? proto_container_list_decode(line, len - 1, 9, false, &l, &err) : -1;
+	is_int(r, 1, "%d entries decode (%s)", N, err ? err : "ok");
+	if (r == 1) {
+		int bad = 0;
+		for (int i = 0; i < N; i++) {
+			char want[16];
+			snprintf(want, sizeof(want), "w%d", i);
+			bad += l.items[i].n_cmd != 2 || strcmp(l.items[i].cmd[1], want) != 0;
+			snprintf(want, sizeof(want), "v%d", i);
+			bad += l.items[i].n_labels != 1 || strcmp(l.items[i].labels[1], want) != 0;
+		}
+		is_int(bad, 0, "every entry's command and label are its own");
+		proto_container_list_done(&l);
+	}
+	for (int i = 0; i < N; i++)
+		free(e[i]);
+	free(line);
+	free(err);
+	json_decref(id);
+}
+
 int main(void)
 {
 	test_scan_agrees();
 	test_scan_strings();
 	test_list_roundtrip();
+	test_list_layouts();
+	test_list_many();
 	return tap_done();
 }
