@@ -298,7 +298,8 @@ int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return r;
 	struct proto_container_summary *infos = list.items;
 	size_t n = list.n;
-	qsort(infos, n, sizeof(*infos), ps_compare);
+	if (n > 1) /* an empty list has no array at all */
+		qsort(infos, n, sizeof(*infos), ps_compare);
 	/* The filters, then the limit: -n counts the containers that match, as docker's does. */
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++)

@@ -173,6 +173,11 @@ static void test_list_layouts(void)
 		proto_container_list_done(&l);
 	}
 	free(line);
+	char empty[] = "{\"v\":1,\"id\":3,\"result\":{\"containers\":[]}}";
+	r = proto_container_list_decode(empty, strlen(empty), 3, false, &l, &err);
+	ok(r == 1 && l.n == 0, "an empty list decodes to no containers (%s)", err ? err : "ok");
+	if (r == 1)
+		proto_container_list_done(&l);
 	char cut[] = "{\"v\":1,\"id\":3,\"result\":{\"containers\":[{\"id\":\"x\",\"name\":\"n\",\"image\":\"i\","
 		     "\"state\":\"s\"}]}";
 	ok(proto_container_list_decode(cut, strlen(cut), 3, false, &l, &err) < 0 && err, "a truncated reply is refused: %s",
