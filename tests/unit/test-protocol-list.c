@@ -43,7 +43,8 @@ static void test_scan_agrees(void)
 /* Escapes, surrogate pairs and raw UTF-8 come out as jansson's strings, NUL-terminated. */
 static void test_scan_strings(void)
 {
-	const char *doc = "{\"k\":\"a\\u00e9\\ud83d\\ude00\\n\\\"q\\\" caf\xc3\xa9 \\/ end\",\"n\":-42,\"x\":[1,{\"y\":2}],\"z\":3}";
+	const char *doc = "{\"k\":\"a\\u00e9\\ud83d\\ude00\\n\\\"q\\\" caf\xc3\xa9 \\/ end\","
+			  "\"n\":-42,\"x\":[1,{\"y\":2}],\"z\":3}";
 	json_t *j = json_loads(doc, 0, NULL);
 	char *buf = strdup(doc), *err = NULL;
 	struct jsonscan js;
@@ -135,8 +136,8 @@ static void test_list_roundtrip(void)
 	err = NULL;
 	char bad2[] = "{\"v\":1,\"id\":7,\"result\":{\"containers\":[{\"id\":\"a\",\"name\":\"n\",\"image\":\"i\","
 		      "\"state\":\"s\",\"labels\":{\"k\":1}}]}}";
-	ok(proto_container_list_decode(bad2, strlen(bad2), 7, false, &l, &err) < 0 && err, "a label that is no string is refused: %s",
-	   err ? err : "no message");
+	ok(proto_container_list_decode(bad2, strlen(bad2), 7, false, &l, &err) < 0 && err,
+	   "a label that is no string is refused: %s", err ? err : "no message");
 	free(err);
 
 	/* More than one message holds: no line at all (the daemon answers with an error). */
