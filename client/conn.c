@@ -30,6 +30,8 @@ int conn_open(const char *path, struct conn *ret, char **reterr)
 
 	memset(ret, 0, sizeof(*ret));
 	wire_reader_init(&ret->reader);
+	/* The daemon is trusted with more than a peer: a listing of thousands of containers. */
+	ret->reader.max = PROTO_MAX_REPLY;
 	ret->fd = TAKE_FD(fd);
 	ret->next_id = 1;
 	return 0;
@@ -131,7 +133,7 @@ int conn_next(struct conn *c, struct conn_msg *ret, char **reterr)
 
 	int r = wire_reader_next(&c->reader, &wm);
 	if (r == -EMSGSIZE)
-		return err_set(reterr, -EBADMSG, "containd sent a message larger than %d bytes", PROTO_MAX_MESSAGE);
+		return err_set(reterr, -EBADMSG, "containd sent a message larger than %d bytes", PROTO_MAX_REPLY);
 	if (r <= 0)
 		return r;
 
@@ -224,7 +226,7 @@ int conn_call_line(struct conn *c, const char *method, json_t *params, char **re
 			return r;
 	}
 	if (r == -EMSGSIZE)
-		return err_set(reterr, -EBADMSG, "containd sent a message larger than %d bytes", PROTO_MAX_MESSAGE);
+		return err_set(reterr, -EBADMSG, "containd sent a message larger than %d bytes", PROTO_MAX_REPLY);
 	/* No reply of interest here carries fds: any that came are closed, not leaked. */
 	wire_msg_close_fds(&wm);
 	*ret_line = wm.line;

@@ -21,7 +21,7 @@ char *proto_container_list_reply(json_t *id, const char *const *entries, const s
 	size_t head_len = strlen(head), len = head_len + strlen(tail);
 	for (size_t i = 0; i < n; i++)
 		len += lens[i] + (i > 0);
-	if (len > PROTO_MAX_MESSAGE)
+	if (len > PROTO_MAX_REPLY)
 		return NULL;
 	char *line = malloc(len + 1), *p = line;
 	if (!line)

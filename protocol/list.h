@@ -11,7 +11,7 @@
 #include "protocol/jsonscan.h"
 
 /* The whole container.list reply line (newline included) from entries the caller encoded before
- * (compact JSON objects). NULL on ENOMEM or when the line would exceed PROTO_MAX_MESSAGE. */
+ * (compact JSON objects). NULL on ENOMEM or when the line would exceed PROTO_MAX_REPLY. */
 char *proto_container_list_reply(json_t *id, const char *const *entries, const size_t *lens, size_t n,
 				 size_t *ret_len);
 

@@ -2,15 +2,19 @@
  * exactly what jansson accepts and unescapes strings as jansson does, and the list reply the
  * daemon assembles from encoded entries (protocol/list.c) decodes back to the same fields, or is
  * left to the generic decoder when it is not a list result for the request. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/macros.h"
 #include "protocol/jsonscan.h"
 #include "protocol/list.h"
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
+#include "protocol/wire.h"
 #include "tests/tap.h"
 
 /* Valid and invalid documents: the scanner must agree with jansson on every one. */
@@ -140,14 +144,18 @@ static void test_list_roundtrip(void)
 	   "a label that is no string is refused: %s", err ? err : "no message");
 	free(err);
 
-	/* More than one message holds: no line at all (the daemon answers with an error). */
-	size_t big = PROTO_MAX_MESSAGE / 2;
+	/* A list may be longer than any other message, up to PROTO_MAX_REPLY; beyond, no line at
+	 * all (the daemon answers with an error). */
+	size_t big = PROTO_MAX_REPLY / 2;
 	char *huge = malloc(big + 1);
 	memset(huge, ' ', big);
 	huge[big] = '\0';
 	const char *hs[] = { huge, huge, huge };
-	size_t hl[] = { big, big, big };
-	ok(!proto_container_list_reply(id, hs, hl, 3, &len), "a reply over the message limit is not built");
+	size_t hl[] = { PROTO_MAX_MESSAGE, big - 64, big };
+	line = proto_container_list_reply(id, hs, hl, 2, &len);
+	ok(line && len > PROTO_MAX_MESSAGE, "a list reply may exceed the message limit (%zu bytes)", line ? len : 0);
+	free(line);
+	ok(!proto_container_list_reply(id, hs, hl, 3, &len), "a reply over PROTO_MAX_REPLY is not built");
 	free(huge);
 	json_decref(id);
 	json_decref(cmd);
@@ -235,6 +243,49 @@ static void test_list_many(void)
 	json_decref(id);
 }
 
+/* Reads one line of len bytes sent through a socket pair by a reader accepting max. */
+static int wire_roundtrip(size_t len, size_t max)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	char *line = malloc(len);
+	memset(line, 'x', len - 1);
+	line[len - 1] = '\n';
+	struct wire_reader rd;
+	struct wire_msg m;
+	wire_reader_init(&rd);
+	rd.max = max;
+	size_t off = 0;
+	int k = 0;
+	while (k == 0) {
+		if (off < len) {
+			ssize_t n = send(sv[0], line + off, len - off, MSG_DONTWAIT);
+			if (n > 0)
+				off += (size_t)n;
+		}
+		wire_reader_fill(&rd, sv[1]);
+		k = wire_reader_next(&rd, &m);
+	}
+	if (k == 1 && m.len != len - 1)
+		k = -EBADMSG;
+	wire_reader_done(&rd);
+	close(sv[0]);
+	close(sv[1]);
+	free(line);
+	return k;
+}
+
+/* The client's reader takes a list reply past the message limit; a default reader (the daemon's,
+ * for requests) does not. */
+static void test_wire_max(void)
+{
+	is_int(wire_roundtrip(PROTO_MAX_MESSAGE + 4096, PROTO_MAX_REPLY), 1,
+	       "a reader with PROTO_MAX_REPLY takes a longer line");
+	is_int(wire_roundtrip(PROTO_MAX_MESSAGE + 4096, 0), -EMSGSIZE, "a default reader refuses it");
+	is_int(wire_roundtrip(PROTO_MAX_MESSAGE, 0), 1, "and takes one of exactly PROTO_MAX_MESSAGE");
+}
+
 int main(void)
 {
 	test_scan_agrees();
@@ -242,5 +293,6 @@ int main(void)
 	test_list_roundtrip();
 	test_list_layouts();
 	test_list_many();
+	test_wire_max();
 	return tap_done();
 }
