@@ -115,13 +115,18 @@ static json_t *events_fields(json_t *e)
 			 "Time", ns / 1000000000, "TimeNano", ns, "Actor", "ID", id ?: "", "Attributes", attrs);
 }
 
-/* docker events' line: TIME TYPE ACTION ID (exitCode=N, image=I, name=N). */
+/* docker events' line: TIME TYPE ACTION ID (exitCode=N, image=I, name=N); an image's has only
+ * (name=N), as Docker's. */
 static void events_print_line(json_t *e)
 {
 	json_t *code = json_object_get(e, "exit_code");
-	printf("%s %s %s %s (", json_string_value(json_object_get(e, "time")) ?: "",
-	       json_string_value(json_object_get(e, "type")) ?: "",
+	const char *type = json_string_value(json_object_get(e, "type")) ?: "";
+	printf("%s %s %s %s (", json_string_value(json_object_get(e, "time")) ?: "", type,
 	       json_string_value(json_object_get(e, "action")) ?: "", json_string_value(json_object_get(e, "id")) ?: "");
+	if (strcmp(type, "image") == 0) {
+		printf("name=%s)\n", json_string_value(json_object_get(e, "name")) ?: "");
+		return;
+	}
 	if (code)
 		printf("exitCode=%" JSON_INTEGER_FORMAT ", ", json_integer_value(code));
 	printf("image=%s, name=%s)\n", json_string_value(json_object_get(e, "image")) ?: "",

@@ -42,13 +42,13 @@ static void usage(void)
 /* Newest first, like docker. RFC 3339 UTC timestamps of one format sort as strings. */
 static int ps_compare(const void *a, const void *b)
 {
-	const struct proto_container_info *x = a, *y = b;
+	const struct proto_container_summary *x = a, *y = b;
 	return -strcmp(x->created_at ? x->created_at : "", y->created_at ? y->created_at : "");
 }
 
 /* The STATUS column: "Up 3 seconds", "Up 3 seconds (Paused)", "Exited (0) 2 minutes ago",
  * "Restarting (1) 1 second ago", "Created". */
-static void ps_status(const struct proto_container_info *c, time_t now, char *buf, size_t size)
+static void ps_status(const struct proto_container_summary *c, time_t now, char *buf, size_t size)
 {
 	char when[64];
 	time_t t;
@@ -74,24 +74,15 @@ static void ps_status(const struct proto_container_info *c, time_t now, char *bu
 	}
 }
 
-/* The cmd array as a C vector of borrowed strings. */
-static int ps_command(const struct proto_container_info *c, bool no_trunc, char **ret)
+/* The COMMAND column: the command line, quoted as docker ps quotes it, cut unless no_trunc. */
+static int ps_command(const struct proto_container_summary *c, bool no_trunc, char **ret)
 {
-	size_t n = json_array_size(c->cmd);
-	_cleanup_free_ const char **argv = calloc(n + 1, sizeof(char *));
-	if (!argv)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		argv[i] = json_string_value(json_array_get(c->cmd, i));
-		if (!argv[i])
-			argv[i] = "";
-	}
-	*ret = format_command(argv, n, no_trunc ? SIZE_MAX : PS_COMMAND_WIDTH);
+	*ret = format_command(c->cmd, c->n_cmd, no_trunc ? SIZE_MAX : PS_COMMAND_WIDTH);
 	return *ret ? 0 : -ENOMEM;
 }
 
 /* The fields of one container for --format, with Docker's names and Docker's renderings. */
-static json_t *ps_fields(const struct proto_container_info *c, bool no_trunc, time_t now)
+static json_t *ps_fields(const struct proto_container_summary *c, bool no_trunc, time_t now)
 {
 	char id[13], created[80], running_for[80], status[128];
 	_cleanup_free_ char *command = NULL, *labels = NULL;
@@ -113,13 +104,8 @@ static json_t *ps_fields(const struct proto_container_info *c, bool no_trunc, ti
 	FILE *f = open_memstream(&labels, &labels_size);
 	if (!f)
 		return NULL;
-	const char *key;
-	json_t *v;
-	bool first = true;
-	json_object_foreach(c->labels_json, key, v) {
-		fprintf(f, "%s%s=%s", first ? "" : ",", key, json_string_value(v));
-		first = false;
-	}
+	for (size_t i = 0; i < c->n_labels; i++)
+		fprintf(f, "%s%s=%s", i ? "," : "", c->labels[2 * i], c->labels[2 * i + 1]);
 	if (fclose(f) != 0)
 		return NULL;
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", no_trunc ? c->id : id, "Image",
@@ -128,7 +114,7 @@ static json_t *ps_fields(const struct proto_container_info *c, bool no_trunc, ti
 }
 
 /* Prints the containers through a template, or as one JSON object per line for "json". */
-static int ps_print_format(const char *format, struct proto_container_info *infos, size_t n, bool no_trunc,
+static int ps_print_format(const char *format, struct proto_container_summary *infos, size_t n, bool no_trunc,
 			   struct cctl *cctl, char **reterr)
 {
 	_cleanup_template_ struct template *tmpl = NULL;
@@ -143,7 +129,7 @@ static int ps_print_format(const char *format, struct proto_container_info *info
 	/* A template is checked against every field even when nothing is listed: a typo must fail
 	 * the same way whether or not containers happen to run. */
 	if (tmpl) {
-		struct proto_container_info empty = { .id = "", .name = "", .image = "", .state = "created" };
+		struct proto_container_summary empty = { .id = "", .name = "", .image = "", .state = "created" };
 		json_auto_t *fields = ps_fields(&empty, no_trunc, now);
 		_cleanup_free_ char *out = NULL;
 		if (!fields)
@@ -172,7 +158,7 @@ static int ps_print_format(const char *format, struct proto_container_info *info
 }
 
 /* Prints the table docker ps prints. */
-static int ps_print_table(struct proto_container_info *infos, size_t n, bool no_trunc, char **reterr)
+static int ps_print_table(struct proto_container_summary *infos, size_t n, bool no_trunc, char **reterr)
 {
 	_cleanup_table_ struct table *t = table_new(6);
 	int r;
@@ -185,7 +171,7 @@ static int ps_print_table(struct proto_container_info *infos, size_t n, bool no_
 
 	time_t now = time(NULL);
 	for (size_t i = 0; i < n; i++) {
-		const struct proto_container_info *ci = &infos[i];
+		const struct proto_container_summary *ci = &infos[i];
 		char id[13], created[80], status[128];
 		_cleanup_free_ char *command = NULL;
 
@@ -285,30 +271,36 @@ int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 	}
 
 	_cleanup_conn_ struct conn conn = CONN_INIT;
-	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	_cleanup_free_ char *copy = NULL;
+	char *line;
+	_cleanup_(proto_container_list_done) struct proto_container_list list = { .n = 0 };
+	size_t len;
+	json_int_t id;
 	r = conn_open(cctl->socket_path, &conn, reterr);
 	if (r < 0)
 		return r;
 	json_t *params = proto_ref_params_encode(PROTO_M_LIST, &ref);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	r = conn_call_ok(&conn, PROTO_M_LIST, params, NULL, 0, &reply, reterr);
+	r = conn_call_line(&conn, PROTO_M_LIST, params, &line, &len, &id, reterr);
 	if (r < 0)
 		return r;
-
-	json_t *items = proto_container_list_items(reply.msg.result);
-	if (!items)
-		return err_set(reterr, -EBADMSG, "invalid reply to %s: no container list", PROTO_M_LIST);
-	size_t n = json_array_size(items);
-	_cleanup_free_ struct proto_container_info *infos = calloc(n ? n : 1, sizeof(*infos));
-	if (!infos)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *err = NULL;
-		if (proto_container_info_decode(json_array_get(items, i), &infos[i], &err) < 0)
-			return err_set(reterr, -EBADMSG, "invalid reply to %s: %s", PROTO_M_LIST, err);
+	/* The daemon's own layout is decoded in place; anything else (an error reply, another
+	 * encoder's layout) from a copy, so that the generic decoder still has the line. */
+	r = proto_container_list_decode(line, len, id, false, &list, reterr);
+	if (r == 0) {
+		if (!(copy = strndup(line, len)))
+			return err_set(reterr, -ENOMEM, "out of memory");
+		r = proto_container_list_decode(copy, len, id, true, &list, reterr);
+		if (r == 0)
+			return conn_line_check(line, len, id, reterr);
 	}
-	qsort(infos, n, sizeof(*infos), ps_compare);
+	if (r < 0)
+		return r;
+	struct proto_container_summary *infos = list.items;
+	size_t n = list.n;
+	if (n > 1) /* an empty list has no array at all */
+		qsort(infos, n, sizeof(*infos), ps_compare);
 	/* The filters, then the limit: -n counts the containers that match, as docker's does. */
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++)

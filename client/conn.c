@@ -30,6 +30,8 @@ int conn_open(const char *path, struct conn *ret, char **reterr)
 
 	memset(ret, 0, sizeof(*ret));
 	wire_reader_init(&ret->reader);
+	/* The daemon is trusted with more than a peer: a listing of thousands of containers. */
+	ret->reader.max = PROTO_MAX_REPLY;
 	ret->fd = TAKE_FD(fd);
 	ret->next_id = 1;
 	return 0;
@@ -131,7 +133,7 @@ int conn_next(struct conn *c, struct conn_msg *ret, char **reterr)
 
 	int r = wire_reader_next(&c->reader, &wm);
 	if (r == -EMSGSIZE)
-		return err_set(reterr, -EBADMSG, "containd sent a message larger than %d bytes", PROTO_MAX_MESSAGE);
+		return err_set(reterr, -EBADMSG, "containd sent a message larger than %d bytes", PROTO_MAX_REPLY);
 	if (r <= 0)
 		return r;
 
@@ -199,6 +201,48 @@ int conn_call(struct conn *c, const char *method, json_t *params, const int *fds
 		/* Events, and replies to nothing we wait for, are not ours to handle here. */
 		conn_msg_done(&m);
 	}
+}
+
+int conn_call_line(struct conn *c, const char *method, json_t *params, char **ret_line, size_t *ret_len,
+		   json_int_t *ret_id, char **reterr)
+{
+	struct wire_msg wm;
+	int r = conn_send(c, method, params, NULL, 0, ret_id, reterr);
+	if (r < 0)
+		return r;
+	while ((r = wire_reader_next(&c->reader, &wm)) == 0) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		if (c->reader.eof)
+			return err_set(reterr, -ECONNRESET, "containd closed the connection");
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_set(reterr, -errno, "poll: %m");
+		}
+		r = conn_fill(c, reterr);
+		if (r == 0)
+			return err_set(reterr, -ECONNRESET, "containd closed the connection");
+		if (r < 0 && r != -EAGAIN)
+			return r;
+	}
+	if (r == -EMSGSIZE)
+		return err_set(reterr, -EBADMSG, "containd sent a message larger than %d bytes", PROTO_MAX_REPLY);
+	/* No reply of interest here carries fds: any that came are closed, not leaked. */
+	wire_msg_close_fds(&wm);
+	*ret_line = wm.line;
+	*ret_len = wm.len;
+	return 0;
+}
+
+int conn_line_check(const char *line, size_t len, json_int_t id, char **reterr)
+{
+	_cleanup_(proto_message_done) struct proto_message m = { .id = -1 };
+	_cleanup_free_ char *err = NULL;
+	if (proto_message_decode(line, len, &m, &err) < 0)
+		return err_set(reterr, -EBADMSG, "invalid message from containd: %s", err ? err : "?");
+	if (m.error_code && (m.id == id || m.id < 0))
+		return err_set(reterr, error_code_to_errno(m.error_code), "%s", m.error_message);
+	return err_set(reterr, -EBADMSG, "unexpected message from containd instead of the reply");
 }
 
 int conn_reply_check(const struct conn_msg *m, char **reterr)

@@ -48,6 +48,15 @@ int conn_receive(struct conn *c, struct conn_msg *ret, char **reterr);
 int conn_call(struct conn *c, const char *method, json_t *params, const int *fds, unsigned nfds,
 	      struct conn_msg *ret, char **reterr);
 
+/* Sends a request without fds and hands the first line that comes back over undecoded, for a
+ * decoder faster than jansson's (protocol/list.h): NUL-terminated, in the reader's buffer (the
+ * caller may rewrite it), valid until the next read on c. The request's id goes to *ret_id. */
+int conn_call_line(struct conn *c, const char *method, json_t *params, char **ret_line, size_t *ret_len,
+		   json_int_t *ret_id, char **reterr);
+/* For a line that was not the expected result: the daemon's error reply to id as -errno with its
+ * message, as conn_call_ok() reports it, or -EBADMSG. */
+int conn_line_check(const char *line, size_t len, json_int_t id, char **reterr);
+
 /* 0 for a result reply; for an error reply -errno (from its code) and the daemon's message. */
 int conn_reply_check(const struct conn_msg *m, char **reterr);
 

@@ -59,19 +59,22 @@ bool ps_filter_wants_all(const struct ps_filter *f)
 }
 
 /* label=KEY matches a container with that label, label=KEY=VALUE one where it has that value. */
-static bool label_match(const struct proto_container_info *c, const char *want)
+static bool label_match(const struct proto_container_summary *c, const char *want)
 {
 	const char *eq = strchr(want, '=');
 	size_t klen = eq ? (size_t)(eq - want) : strlen(want);
-	_cleanup_free_ char *key = strndup(want, klen);
-	if (!key || !c->labels_json)
-		return false;
-	const char *have = json_string_value(json_object_get(c->labels_json, key));
+	/* The last of equal keys counts, as it would in a JSON object. */
+	const char *have = NULL;
+	for (size_t i = 0; i < c->n_labels; i++) {
+		const char *k = c->labels[2 * i];
+		if (strncmp(k, want, klen) == 0 && k[klen] == '\0')
+			have = c->labels[2 * i + 1];
+	}
 	return have && (!eq || strcmp(have, eq + 1) == 0);
 }
 
 /* Whether one value of key matches c. */
-static bool value_match(const struct ps_filter *f, int key, size_t i, const struct proto_container_info *c)
+static bool value_match(const struct ps_filter *f, int key, size_t i, const struct proto_container_summary *c)
 {
 	const char *v = f->values[key][i];
 	switch (key) {
@@ -89,7 +92,7 @@ static bool value_match(const struct ps_filter *f, int key, size_t i, const stru
 	}
 }
 
-bool ps_filter_match(const struct ps_filter *f, const struct proto_container_info *c)
+bool ps_filter_match(const struct ps_filter *f, const struct proto_container_summary *c)
 {
 	for (int key = 0; key < PS_FILTER_KEYS; key++) {
 		if (!f->n[key])

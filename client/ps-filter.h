@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "protocol/messages.h"
+#include "protocol/list.h"
 
 /* Most --filter options one ps takes: each costs a pass over the list. */
 #define PS_FILTER_MAX 64
@@ -31,4 +31,4 @@ struct ps_filter {
 int ps_filter_add(struct ps_filter *f, const char *arg, char **reterr);
 /* Whether a status filter was given: it lists stopped containers too, as Docker's does. */
 bool ps_filter_wants_all(const struct ps_filter *f);
-bool ps_filter_match(const struct ps_filter *f, const struct proto_container_info *c);
+bool ps_filter_match(const struct ps_filter *f, const struct proto_container_summary *c);

@@ -1,6 +1,7 @@
 /* events.subscribe: a stream of what happens to containers, built from the event bus (create,
- * start, die, destroy) and from the API's own handlers (rename, pause, unpause, kill, stop), with
- * a bounded ring of recent events for "since".
+ * start, die, destroy) and from the API's own handlers (rename, pause, unpause, kill, stop), and
+ * to images (import, tag, untag, delete, from the image handlers), with a bounded ring of recent
+ * events for "since".
  *
  * Backpressure: a subscriber's events go through its connection's output queue like any reply.
  * A subscriber that does not read is closed by the server once the queue stops draining for the
@@ -198,6 +199,21 @@ void api_events_emit_exec(struct api *api, const char *action, const struct cont
 	if (e && exit_code >= 0)
 		json_object_set_new(e, "exit_code", json_integer(exit_code));
 	events_publish(api->events, e);
+}
+
+/* An image event has the fields of a container's: its id, and the name as both name and image. */
+void api_events_emit_image(struct api *api, const char *action, const char *image_id, const char *name)
+{
+	struct timespec ts;
+	char when[64];
+	if (!api->events)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	format_rfc3339(&ts, when, sizeof(when));
+	events_publish(api->events,
+		       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "type", "image", "action", action, "id", image_id,
+				 "name", name, "image", name, "time", when, "time_nano",
+				 (json_int_t)ts.tv_sec * 1000000000LL + ts.tv_nsec));
 }
 
 /* The bus sink: start, oom then die (with the exit code), destroy. A start that failed has no

@@ -126,3 +126,6 @@ void api_events_emit(struct api *api, const char *action, const struct container
  * Docker names them), "exec_die" with exit_code (-1: none); each with "exec_id". */
 void api_events_emit_exec(struct api *api, const char *action, const struct container *ct, const char *exec_id,
 			  const char *command, int exit_code);
+/* An image event (Docker's actions: import, tag, untag, delete): the image's id and the name the
+ * action concerns (for delete, the id again). */
+void api_events_emit_image(struct api *api, const char *action, const char *image_id, const char *name);

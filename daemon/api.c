@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/imagename.h"
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
@@ -29,6 +30,7 @@ struct pending_import {
 	struct api *api;
 	struct conn *conn;
 	json_t *id;
+	char *name; /* normalized, for the events */
 	struct pending_import *prev, *next;
 };
 
@@ -96,12 +98,19 @@ static void pending_import_free(struct pending_import *pi)
 		pi->next->prev = pi->prev;
 	conn_unref(pi->conn);
 	json_decref(pi->id);
+	free(pi->name);
 	free(pi);
 }
 
 static void import_done(int r, json_t *info, const char *errmsg, void *userdata)
 {
 	struct pending_import *pi = userdata;
+	const char *image_id = info ? json_string_value(json_object_get(info, "id")) : NULL;
+	/* As Docker's import of a tarball with a name: the name is tagged, then the import logged. */
+	if (r >= 0 && image_id && pi->name) {
+		api_events_emit_image(pi->api, "tag", image_id, pi->name);
+		api_events_emit_image(pi->api, "import", image_id, pi->name);
+	}
 	if (r < 0)
 		conn_send_error(pi->conn, pi->id, PROTO_E_IMPORT, NULL, "%s", errmsg ? errmsg : strerror(-r));
 	else
@@ -153,6 +162,9 @@ static void api_image_import(struct api *api, struct conn *c, struct proto_reque
 		return;
 	}
 	pi->api = api;
+	/* An invalid name is refused by the import itself, below; no event is owed then. */
+	if (image_name_normalize(p.name, &pi->name, NULL) < 0)
+		pi->name = NULL;
 	pi->conn = conn_ref(c);
 	pi->id = json_incref(req->id);
 	pi->next = api->imports;
@@ -198,12 +210,28 @@ static void api_image_remove(struct api *api, struct conn *c, struct proto_reque
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
+	/* The id, for the events: a name's removal does not say which image it left. */
+	const struct image *img = image_store_lookup(api->images, p.name, NULL);
+	_cleanup_free_ char *image_id = img ? strdup(img->id) : NULL;
 	r = image_store_delete(api->images, p.name, p.force, image_usage, api, &removed, &err);
 	if (r < 0) {
 		const char *code = r == -ENOENT ? PROTO_E_NOT_FOUND : r == -EBUSY ? PROTO_E_CONFLICT
 			: r == -EINVAL ? PROTO_E_PARAMS : PROTO_E_INTERNAL;
 		conn_send_error(c, req->id, code, NULL, "%s", err ? err : strerror(-r));
 		return;
+	}
+	/* As Docker's rmi: an untag per name that went, then delete when the image went too. */
+	size_t i;
+	json_t *v;
+	json_array_foreach(removed, i, v) {
+		const char *what = json_string_value(v);
+		if (what && image_id && strncmp(what, "sha256:", 7) != 0)
+			api_events_emit_image(api, "untag", image_id, what);
+	}
+	json_array_foreach(removed, i, v) {
+		const char *what = json_string_value(v);
+		if (what && strncmp(what, "sha256:", 7) == 0)
+			api_events_emit_image(api, "delete", what, what);
 	}
 	conn_send_result(c, req->id, proto_image_remove_result_encode(removed), NULL, 0);
 }

@@ -126,6 +126,7 @@ void container_free(struct container *ct)
 	free(ct->name);
 	free(ct->image_id);
 	free(ct->error);
+	free(ct->list_entry);
 	free(ct);
 }
 

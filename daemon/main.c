@@ -1,6 +1,7 @@
 /* containd: parses options, sets up logging and the event loop, and runs until SIGTERM/SIGINT. */
 #include <errno.h>
 #include <event2/event.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,11 @@ int main(int argc, char **argv)
 	struct daemon_options opts;
 	struct daemon d = { 0 };
 	char *err = NULL;
+	/* Replies up to PROTO_MAX_REPLY (a container.list of thousands) come from the heap and
+	 * stay there for the next one: mmap()ed, every reply would fault in fresh pages twice (the
+	 * line, its copy in the output queue), most of what a listing costs the daemon. */
+	(void)mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 	int r = options_parse(argc, argv, &opts);
 	if (r != 0) {
 		options_done(&opts);

@@ -31,7 +31,7 @@ static void usage(FILE *f)
 		"                     unprivileged host uid from USER's ranges in /etc/subuid and /etc/subgid\n"
 		"                     (default user: containd); --userns=host opts a container out\n"
 		"  --prepared N       keep N container processes prepared while idle: faster starts, N idle\n"
-		"                     processes (default 2, 0 to 8)\n"
+		"                     processes (default 2, 0 to 8); more, up to 8, while runs find none\n"
 		"  --live-restore[=BOOL]  keep containers running while the daemon is down or restarting,\n"
 		"                     and take them over when it is back (default true); systemctl stop\n"
 		"                     still stops them\n"

@@ -31,11 +31,19 @@ struct pool {
 	 * one that finished preparing (its re-exec and prepared mounts take about as long as a short
 	 * container's whole run). */
 	struct spare *idle[POOL_MAX_IDLE];
-	unsigned n_idle, target;
+	unsigned n_idle;
+	/* The idle target sizes itself to the demand: floor is --prepared, want grows by one (up to
+	 * POOL_MAX_IDLE) whenever a run finds no idle spare, and drops back to floor once a whole
+	 * POOL_SHRINK_US went by without a run. */
+	unsigned floor, want;
+	unsigned takes; /* since the shrink timer last fired */
 	struct spare *discarding; /* being killed and removed in the background */
-	struct event *ev_refill;
+	struct event *ev_refill, *ev_shrink;
 	bool stopped;
 };
+
+/* How long the pool stays grown without any run before it drops back to its floor. */
+#define POOL_SHRINK_US (10 * 1000 * 1000)
 
 #define SPARE_NAMESPACES (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
 
@@ -250,7 +258,7 @@ static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 	struct pool *pool = arg;
 	_cleanup_free_ char *err = NULL;
 	struct spare *sp;
-	if (pool->n_idle >= pool->target || pool->stopped)
+	if (pool->n_idle >= pool->want || pool->stopped)
 		return;
 	if (spare_new(pool, pool->userns_default, &sp, &err) < 0) {
 		log_warning("cannot prepare a container process ahead of time: %s", err ? err : "unknown error");
@@ -267,12 +275,44 @@ static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 void pool_schedule_refill(struct pool *pool, long delay_us)
 {
 	struct timeval tv = { .tv_sec = 0, .tv_usec = delay_us };
-	if (pool->n_idle < pool->target && !pool->stopped && pool->ev_refill)
+	if (pool->n_idle < pool->want && !pool->stopped && pool->ev_refill)
 		evtimer_add(pool->ev_refill, &tv);
+}
+
+/* A period without runs: back to the floor, the extra idle spares (the newest) discarded. */
+static void pool_on_shrink(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool *pool = arg;
+	struct timeval tv = { .tv_sec = POOL_SHRINK_US / 1000000, .tv_usec = POOL_SHRINK_US % 1000000 };
+	if (pool->takes > 0) {
+		pool->takes = 0;
+		evtimer_add(pool->ev_shrink, &tv);
+		return;
+	}
+	log_debug("no run for %d s: %u prepared container processes instead of %u", POOL_SHRINK_US / 1000000,
+		  pool->floor, pool->want);
+	pool->want = pool->floor;
+	while (pool->n_idle > pool->want)
+		pool_discard(pool->idle[--pool->n_idle]);
+}
+
+/* A run found no idle spare: the load outruns the pool, which grows by one. Only spares outside a
+ * user namespace: each userns spare holds a slice of the subordinate ids a running container
+ * could need, so that pool keeps to its floor. */
+static void pool_grow(struct pool *pool)
+{
+	struct timeval tv = { .tv_sec = POOL_SHRINK_US / 1000000, .tv_usec = POOL_SHRINK_US % 1000000 };
+	if (pool->floor == 0 || pool->userns_default || pool->want >= POOL_MAX_IDLE || pool->stopped)
+		return;
+	pool->want++;
+	log_debug("a run found no prepared container process: keeping %u", pool->want);
+	if (!evtimer_pending(pool->ev_shrink, NULL))
+		evtimer_add(pool->ev_shrink, &tv);
 }
 
 struct spare *pool_take(struct pool *pool, bool userns, char **reterr)
 {
+	pool->takes++;
 	/* The oldest first: it has had the most time to finish preparing. */
 	for (unsigned i = 0; i < pool->n_idle; i++) {
 		struct spare *sp = pool->idle[i];
@@ -283,6 +323,8 @@ struct spare *pool_take(struct pool *pool, bool userns, char **reterr)
 		spare_unwatch(sp);
 		return sp;
 	}
+	if (userns == pool->userns_default)
+		pool_grow(pool);
 	struct spare *sp;
 	return spare_new(pool, userns, &sp, reterr) < 0 ? NULL : sp;
 }
@@ -291,7 +333,7 @@ void pool_give_back(struct pool *pool, struct spare *sp)
 {
 	if (!sp)
 		return;
-	if (pool->n_idle < pool->target && !pool->stopped && sp->userns == pool->userns_default &&
+	if (pool->n_idle < pool->want && !pool->stopped && sp->userns == pool->userns_default &&
 	    spare_watch(pool, sp))
 		return;
 	pool_discard(sp);
@@ -407,9 +449,10 @@ int pool_new(struct event_base *base, const char *root, const char *prepare_dir,
 	pool->exe_fd = exe_fd;
 	pool->userns = userns;
 	pool->userns_default = userns_default;
-	pool->target = target < POOL_MAX_IDLE ? target : POOL_MAX_IDLE;
+	pool->floor = pool->want = target < POOL_MAX_IDLE ? target : POOL_MAX_IDLE;
 	pool->ev_refill = evtimer_new(base, pool_on_refill, pool);
-	if (!pool->ev_refill) {
+	pool->ev_shrink = evtimer_new(base, pool_on_shrink, pool);
+	if (!pool->ev_refill || !pool->ev_shrink) {
 		pool_free(pool);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
@@ -420,6 +463,8 @@ int pool_new(struct event_base *base, const char *root, const char *prepare_dir,
 void pool_stop(struct pool *pool)
 {
 	pool->stopped = true;
+	if (pool->ev_shrink)
+		evtimer_del(pool->ev_shrink);
 	while (pool->n_idle)
 		pool_discard(pool->idle[--pool->n_idle]);
 }
@@ -433,6 +478,8 @@ void pool_free(struct pool *pool)
 		spare_discard_now(pool->discarding);
 	if (pool->ev_refill)
 		event_free(pool->ev_refill);
+	if (pool->ev_shrink)
+		event_free(pool->ev_shrink);
 	free(pool->root);
 	free(pool->prepare_dir);
 	free(pool);

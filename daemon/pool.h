@@ -1,7 +1,7 @@
-/* The pool of prepared inits ("spares"): while idle the daemon keeps a few (two by default) container inits already
- * cloned into fresh namespaces and its own cgroup, with the container's directories made, so a run
- * only hands over a spec. A spare that is not used is killed and its cgroups and directories
- * removed, outside the event loop. */
+/* The pool of prepared inits ("spares"): while idle the daemon keeps a few (two by default, more
+ * under load) container inits already cloned into fresh namespaces and its own cgroup, with the
+ * container's directories made, so a run only hands over a spec. A spare that is not used is
+ * killed and its cgroups and directories removed, outside the event loop. */
 #pragma once
 
 #include <stdbool.h>
@@ -34,7 +34,9 @@ struct spare {
 
 /* userns: the allocator of slices for spares in a user namespace (NULL: none can be made);
  * userns_default: idle spares are made in one (--userns-remap). */
-/* target: how many spares to keep ready while idle (at most POOL_MAX_IDLE). */
+/* target: how many spares to keep ready while idle (--prepared, at most POOL_MAX_IDLE), the
+ * floor: the pool grows above it while runs find it empty, up to POOL_MAX_IDLE, and drops back
+ * after a while without runs. 0: none, ever. */
 int pool_new(struct event_base *base, const char *root, const char *prepare_dir, struct cgroup_manager *cgm,
 	     struct supervisor *sup, int exe_fd,
 	     struct userns_allocator *userns, bool userns_default, unsigned target, struct pool **ret, char **reterr);

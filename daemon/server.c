@@ -183,23 +183,22 @@ static void conn_flush(struct conn *c)
 	}
 }
 
-static void conn_send(struct conn *c, json_t *msg, const int *fds, unsigned nfds)
+/* Queues one encoded line (NULL: the reply could not be encoded; the peer gets an error matched
+ * by id instead, and fds are closed) and starts writing it. */
+static void conn_push(struct conn *c, json_t *id, char *line /* stolen */, size_t len, const int *fds, unsigned nfds)
 {
-	size_t len;
-	_cleanup_free_ char *line = msg ? proto_encode(msg, &len) : NULL;
-	if (msg && !line && conn_is_open(c)) {
+	_cleanup_free_ char *owned = line;
+	if (!owned && conn_is_open(c)) {
 		/* Too large or not encodable: the peer still gets an answer, matched by its id. */
-		json_t *id = json_object_get(msg, "id");
 		json_t *fallback = proto_reply_error(json_is_integer(id) ? id : NULL, PROTO_E_INTERNAL,
 						     "the reply could not be encoded (over the size limit?)", NULL);
-		line = fallback ? proto_encode(fallback, &len) : NULL;
+		owned = fallback ? proto_encode(fallback, &len) : NULL;
 		json_decref(fallback);
 		for (unsigned i = 0; i < nfds; i++)
 			close(fds[i]);
 		nfds = 0;
 	}
-	json_decref(msg);
-	if (!conn_is_open(c) || !line) {
+	if (!conn_is_open(c) || !owned) {
 		for (unsigned i = 0; i < nfds; i++)
 			close(fds[i]);
 		if (conn_is_open(c))
@@ -208,7 +207,7 @@ static void conn_send(struct conn *c, json_t *msg, const int *fds, unsigned nfds
 	}
 	if (!wire_writer_pending(&c->wr))
 		c->write_progress_ms = now_ms();
-	if (wire_writer_push(&c->wr, line, len, fds, nfds) < 0) {
+	if (wire_writer_push(&c->wr, owned, len, fds, nfds) < 0) {
 		conn_close(c);
 		return;
 	}
@@ -218,6 +217,22 @@ static void conn_send(struct conn *c, json_t *msg, const int *fds, unsigned nfds
 	conn_flush(c);
 	conn_arm_timer(c);
 	conn_unref(c);
+}
+
+static void conn_send(struct conn *c, json_t *msg, const int *fds, unsigned nfds)
+{
+	size_t len = 0;
+	char *line = msg ? proto_encode(msg, &len) : NULL;
+	if (msg)
+		conn_push(c, json_object_get(msg, "id"), line, len, fds, nfds);
+	else
+		conn_push(c, NULL, NULL, 0, fds, nfds);
+	json_decref(msg);
+}
+
+void conn_send_line(struct conn *c, json_t *id, char *line, size_t len)
+{
+	conn_push(c, id, line, len, NULL, 0);
 }
 
 void conn_send_result(struct conn *c, json_t *id, json_t *result, const int *fds, unsigned nfds)

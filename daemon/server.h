@@ -35,6 +35,9 @@ bool conn_is_open(const struct conn *c);
 void conn_send_result(struct conn *c, json_t *id, json_t *result /* stolen */, const int *fds, unsigned nfds);
 void conn_send_error(struct conn *c, json_t *id, const char *code, json_t *data /* stolen */,
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Sends a reply the protocol encoded already (line NULL: it could not be; the peer gets an
+ * internal error with the request's id). */
+void conn_send_line(struct conn *c, json_t *id, char *line /* stolen */, size_t len);
 void conn_send_event(struct conn *c, const char *event, json_t *params /* stolen */);
 /* Bytes queued to a connection and not yet written: a stream of many messages (container.logs)
  * waits while it is large rather than have the client dropped. */

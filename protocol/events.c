@@ -11,7 +11,9 @@
 
 static const char *const actions[] = {
 	"create", "start", "die", "destroy", "rename", "pause", "unpause", "kill", "stop", "oom", "restart", "exec_create",
-	"exec_start", "exec_die", NULL,
+	"exec_start", "exec_die",
+	/* image events */
+	"import", "tag", "untag", "delete", NULL,
 };
 
 bool proto_events_action_known(const char *name)

@@ -275,7 +275,7 @@ json_t *proto_top_result_encode(const struct proto_top_result *t);
 int proto_top_result_decode(json_t *result, json_t **ret_titles, json_t **ret_processes, bool *ret_truncated,
 			    char **reterr);
 
-/* container.list result: {"containers": [info...]} */
+/* container.list result: {"containers": [info...]}, each info without "security". */
 json_t *proto_container_list_encode(json_t *infos /* stolen array */);
 json_t *proto_container_list_items(json_t *result);
 

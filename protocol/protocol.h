@@ -14,6 +14,10 @@
 #define PROTOCOL_VERSION 1
 /* Largest message, newline included. Requests are small; the cap bounds a peer's memory use. */
 #define PROTO_MAX_MESSAGE (256 * 1024)
+/* Largest reply a client accepts: container.list's, the one message that grows with the daemon's
+ * containers (4096 of them, about 500 bytes each without labels), may be this long. Below the
+ * 4 MiB the daemon queues for a client at most. */
+#define PROTO_MAX_REPLY (3 * 1024 * 1024)
 /* Longest string "id" (replies echo it). */
 #define PROTO_MAX_ID 256
 /* Longest error message a reply carries; longer ones (echoing peer input) are cut. */

@@ -59,9 +59,10 @@ int wire_reader_fill(struct wire_reader *r, int sockfd)
 	}
 	if (r->cap - r->len < 4096) {
 		/* Room for one more max-size line plus slack, never more. */
+		size_t max = r->max ? r->max : PROTO_MAX_MESSAGE;
 		size_t ncap = r->cap ? r->cap * 2 : 8192;
-		if (ncap > PROTO_MAX_MESSAGE + 8192)
-			ncap = PROTO_MAX_MESSAGE + 8192;
+		if (ncap > max + 8192)
+			ncap = max + 8192;
 		if (ncap <= r->cap)
 			return -ENOBUFS; /* caller must consume lines first */
 		char *n = realloc(r->buf, ncap + 1);
@@ -133,6 +134,7 @@ static void take_batches(struct wire_reader *r, size_t end, struct wire_msg *ret
 
 int wire_reader_next(struct wire_reader *r, struct wire_msg *ret)
 {
+	size_t max = r->max ? r->max : PROTO_MAX_MESSAGE;
 	memset(ret, 0, sizeof(*ret));
 	for (unsigned i = 0; i < PROTO_MAX_FDS; i++)
 		ret->fds[i] = -1;
@@ -158,7 +160,7 @@ int wire_reader_next(struct wire_reader *r, struct wire_msg *ret)
 			continue;
 		}
 		if (!nl) {
-			if (avail >= PROTO_MAX_MESSAGE) {
+			if (avail >= max) {
 				r->skipping = true;
 				take_batches(r, r->consumed + avail - 1, NULL);
 				consume(r, avail);
@@ -167,7 +169,7 @@ int wire_reader_next(struct wire_reader *r, struct wire_msg *ret)
 			return 0;
 		}
 		size_t linelen = (size_t)(nl - data);
-		if (linelen + 1 > PROTO_MAX_MESSAGE) {
+		if (linelen + 1 > max) {
 			take_batches(r, r->consumed + linelen, NULL);
 			consume(r, linelen + 1);
 			return -EMSGSIZE;

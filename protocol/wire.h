@@ -33,6 +33,7 @@ struct wire_reader {
 	unsigned nbatches;
 	size_t pending;       /* bytes of the line last returned, released on the next call */
 	bool eof;
+	size_t max;           /* longest line accepted, newline included; 0: PROTO_MAX_MESSAGE */
 };
 
 void wire_reader_init(struct wire_reader *r);
@@ -43,7 +44,7 @@ void wire_reader_done(struct wire_reader *r);
 int wire_reader_fill(struct wire_reader *r, int sockfd);
 
 /* Extracts the next complete line. Returns 1 and fills ret, 0 if more bytes are needed, or
- * -EMSGSIZE when a line exceeded PROTO_MAX_MESSAGE (its bytes and fds are discarded up to the
+ * -EMSGSIZE when a line exceeded PROTO_MAX_MESSAGE (or r->max) (its bytes and fds are discarded up to the
  * next newline, so the stream stays usable). The fds in ret belong to the caller: it must close
  * them or set them to -1 (the reader does not touch them again). */
 int wire_reader_next(struct wire_reader *r, struct wire_msg *ret);

@@ -53,6 +53,8 @@ struct cgroup_manager {
 	unsigned ncpus;
 	/* v1 only: the daemon's cpuset, copied into every new cpuset cgroup. */
 	char *cpuset_cpus, *cpuset_mems;
+	/* v1 only: the daemon's cpuset balances load across its CPUs (cpuset.sched_load_balance). */
+	bool cpuset_balanced;
 	enum cgroup_devices_mode devices_mode;
 	int devices_default_prog; /* DEVICES_BPF: the default rules' program, loaded once; else -1 */
 };

@@ -64,12 +64,21 @@ int cgroup_limits_validate(const struct cgroup_manager *m, const struct cgroup_l
 
 
 /* A new v1 cpuset cgroup starts with empty cpuset.cpus and cpuset.mems, and moving a task into it
- * then fails with ENOSPC: give it the daemon's, re-read once in case they changed since. */
+ * then fails with ENOSPC: give it the daemon's, re-read once in case they changed since.
+ *
+ * Setting the CPUs of a cpuset that balances load makes the kernel rebuild the scheduler's
+ * domains for the whole machine (under the cpuset lock every cgroup operation waits for), and
+ * removing it again does the same. When the daemon's own cpuset balances load over its CPUs, the
+ * container's (a subset) is inside that domain already, so its own flag changes nothing for the
+ * scheduler: it is turned off first, while its CPUs are still empty (no rebuild then either).
+ * Under a daemon cpuset without balancing (CPU isolation) the container keeps the default. */
 int cgroup_limits_copy_cpuset(struct container_cgroup *cg, char **reterr)
 {
 	struct cgroup_manager *m = cg->m;
 	const struct hierarchy *h = &m->hier[m->cpuset];
 
+	if (m->cpuset_balanced)
+		(void)cgroup_write(cg, h, "cpuset.sched_load_balance", "0", false, NULL);
 	for (int attempt = 0;; attempt++) {
 		char **e = attempt ? reterr : NULL;
 		int r = cgroup_write(cg, h, "cpuset.cpus", m->cpuset_cpus, false, e);

@@ -258,6 +258,9 @@ int cgroup_manager_read_cpuset(struct cgroup_manager *m, char **reterr)
 	free(m->cpuset_mems);
 	m->cpuset_cpus = val[0];
 	m->cpuset_mems = val[1];
+	_cleanup_free_ char *balance = NULL;
+	m->cpuset_balanced = cgroup_read_trimmed(h->fd, "cpuset.sched_load_balance", &balance) == 0 &&
+			     strcmp(balance, "1") == 0;
 	return 0;
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # events.subscribe and cctl events: a container's life as create, start, die (with its exit
 # code), destroy in order, live and replayed with --since; --until ends the stream; filters;
-# API-side events (rename, pause, unpause, kill, stop); bad filters and fields refused; a
-# subscriber that never reads is dropped while the daemon stays responsive.
+# API-side events (rename, pause, unpause, kill, stop); image events (tag, import, untag,
+# delete); bad filters and fields refused; a subscriber that never reads is dropped while the
+# daemon stays responsive.
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
@@ -200,6 +201,32 @@ run_cctl events --since 0 --until "$(now)" --format '{{.Action}}'
 is "$RC/$(wc -l <<<"$OUT")" "0/1024" "the history keeps the last 1024 events"
 run_cctl events --since 0 --until "$(now)" --filter container=ev1
 is "$RC/$OUT" "0/" "older events were dropped from the history"
+
+# Image events, as Docker's: an import tags its name, then is logged as import; rmi of one of
+# several names untags it; rmi of the last name untags it and deletes the image. No container
+# uses alpine any more (all were removed above), so it can go.
+t5=$(now)
+"$CCTL" image import evimg "$ALPINE_TARBALL" >/dev/null
+"$CCTL" rmi evimg >/dev/null
+"$CCTL" rmi alpine >/dev/null
+t6=$(now)
+run_cctl events --since "$t5" --until "$t6" --filter type=image --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'
+is "$(sed 's/ sha256:[0-9a-f]*$/ ID/' <<<"$OUT")" "image tag evimg:latest
+image import evimg:latest
+image untag evimg:latest
+image untag alpine:latest
+image delete ID" "import gives tag and import; rmi gives untag, and delete with the last name"
+run_cctl events --since "$t5" --until "$t6" --filter type=image --format json
+ids=$(python3 -c 'import json,sys
+for l in sys.stdin: print(json.loads(l)["id"])' <<<"$OUT" | sort -u)
+like "$ids" '^sha256:[0-9a-f]{64}$' "every image event carries the one image's id"
+run_cctl events --since "$t5" --until "$t6" --filter event=delete
+like "$OUT" "^[0-9T:.-]+Z image delete $ids \(name=$ids\)$" \
+	"rmi of the last name deletes the image: docker's line, the id as its name"
+run_cctl events --since "$t5" --until "$t6" --filter type=container
+is "$RC/$OUT" "0/" "type=container skips image events"
+run_cctl events --since "$t5" --until "$t6" --filter container=evimg
+is "$RC/$OUT" "0/" "a container filter matches no image event of another name"
 
 # A subscriber still streaming when the daemon shuts down: the shutdown is clean (no leak of
 # the subscription, checked by stop_daemon) and cctl events ends with an error.

@@ -38,6 +38,9 @@ run_cctl unpause counter
 is "$RC" 0 "unpause"
 is "$OUT" "counter" "unpause prints the name"
 is "$(state counter)" "running" "inspect says running again"
+run_cctl ps --format '{{.Names}} {{.Status}}'
+like "$OUT" '^counter Up ' "ps shows it up again"
+unlike "$OUT" 'Paused' "and no longer paused (the daemon's list entry was encoded again)"
 sleep 0.5
 n3=$(lines "$count")
 ((n3 > n2)) && pass "it counts again after unpause ($n2 -> $n3)" || fail "it counts again after unpause ($n2 -> $n3)"
