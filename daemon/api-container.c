@@ -551,7 +551,13 @@ struct container *api_find_container(struct api *api, struct conn *c, struct pro
 		api_reply_params_error(c, req->id, r, err);
 		return NULL;
 	}
-	struct container *ct = registry_find(api->reg, p->ref, &err);
+	return api_lookup(api, c, req, p->ref);
+}
+
+struct container *api_lookup(struct api *api, struct conn *c, struct proto_request *req, const char *ref)
+{
+	_cleanup_free_ char *err = NULL;
+	struct container *ct = registry_find(api->reg, ref, &err);
 	if (!ct)
 		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
 	return ct;
@@ -704,11 +710,9 @@ void api_rename(struct api *api, struct conn *c, struct proto_request *req, stru
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	struct container *ct = registry_find(api->reg, p.ref, &err);
-	if (!ct) {
-		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
+	struct container *ct = api_lookup(api, c, req, p.ref);
+	if (!ct)
 		return;
-	}
 	r = container_rename(ct, p.name, &err);
 	if (r < 0) {
 		conn_send_error(c, req->id, r == -EEXIST ? PROTO_E_CONFLICT : r == -EINVAL ? PROTO_E_PARAMS : PROTO_E_INTERNAL,

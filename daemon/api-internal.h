@@ -98,6 +98,8 @@ const char *api_run_error_code(int r);
 /* Decodes ref params (no fds allowed) and finds the container, or replies with the error. */
 struct container *api_find_container(struct api *api, struct conn *c, struct proto_request *req,
 				     struct proto_ref_params *p);
+/* Finds the container ref names, or replies not_found (with the reason) and returns NULL. */
+struct container *api_lookup(struct api *api, struct conn *c, struct proto_request *req, const char *ref);
 json_t *api_exit_json(const struct container *ct);
 json_t *api_container_info(const struct container *ct);
 /* The event bus sink: answers what is owed to clients. */

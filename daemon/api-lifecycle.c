@@ -91,11 +91,9 @@ void api_start(struct api *api, struct conn *c, struct proto_request *req, struc
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	struct container *ct = registry_find(api->reg, p.ref, &err);
-	if (!ct) {
-		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
+	struct container *ct = api_lookup(api, c, req, p.ref);
+	if (!ct)
 		return;
-	}
 	if (pidref_is_set(&ct->proc) || ct->start_deferred) {
 		/* docker start of a running container: nothing to do. Attaching to it would need its
 		 * output, which went to the fds of whoever started it. */

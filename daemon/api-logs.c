@@ -216,11 +216,9 @@ void api_logs(struct api *api, struct conn *c, struct proto_request *req, struct
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	struct container *ct = registry_find(api->reg, p.ref, &err);
-	if (!ct) {
-		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
+	struct container *ct = api_lookup(api, c, req, p.ref);
+	if (!ct)
 		return;
-	}
 	struct proto_logs_result res = { .driver = container_log_driver_name(ct->cfg.log_driver), .mode = PROTO_LOGS_JSON };
 	if (ct->cfg.log_driver == CONTAINER_LOG_NONE) {
 		/* Docker's words, so that scripts written for it recognise the case. */
@@ -374,11 +372,9 @@ void api_attach(struct api *api, struct conn *c, struct proto_request *req, stru
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	struct container *ct = registry_find(api->reg, p.ref, &err);
-	if (!ct) {
-		conn_send_error(c, req->id, PROTO_E_NOT_FOUND, NULL, "%s", err);
+	struct container *ct = api_lookup(api, c, req, p.ref);
+	if (!ct)
 		return;
-	}
 	if (ct->state == CONTAINER_RUNNING && !ct->output && ct->cfg.stdio == CONTAINER_STDIO_PTY &&
 	    ct->cfg.log_driver == CONTAINER_LOG_FILE && ct->pty_master >= 0 && (r = take_over_pty(api, ct, &err)) < 0) {
 		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "%s", err);
