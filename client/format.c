@@ -30,9 +30,21 @@ static bool expect(const char **p, char c)
 	return true;
 }
 
+/* Days since 1970-01-01 of a date in the proleptic Gregorian calendar (Howard Hinnant's
+ * days_from_civil): arithmetic only, where timegm() goes through glibc's mktime machinery, which
+ * cost `cctl ps` a third of its time with hundreds of containers (three times per row). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
 int format_parse_time(const char *s, time_t *ret)
 {
-	struct tm tm = { 0 };
 	const char *p = s;
 	int year, mon, mday, hour, min, sec, off = 0;
 
@@ -61,16 +73,7 @@ int format_parse_time(const char *s, time_t *ret)
 	if (*p || mon < 1 || mon > 12 || mday < 1 || mday > 31 || hour > 23 || min > 59 || sec > 60)
 		return -EINVAL;
 
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = mday;
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
-		return -EINVAL;
-	*ret = t - off;
+	*ret = (time_t)days_from_civil(year, (unsigned)mon, (unsigned)mday) * 86400 + hour * 3600 + min * 60 + sec - off;
 	return 0;
 }
 
