@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
@@ -59,6 +60,21 @@ static bool systemd_stopping_unit(void)
 	sd_bus_error_free(&error);
 	sd_bus_flush_close_unref(bus);
 	return stopping;
+}
+
+/* Every running container holds a few of our fds (its pidfd, mount namespace, output pipes, log
+ * file, cgroup) and as many in the keeper, which inherits the limit: 4096 containers need far more
+ * than the soft limit of 1024 services start with, so it goes up to the hard limit, as systemd
+ * asks daemons to do. Containers do not inherit it: their rlimits are set from their spec. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warning("cannot raise the limit of open files to %llu: %s", (unsigned long long)rl.rlim_max,
+			    strerror(errno));
 }
 
 static void on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
@@ -116,6 +132,7 @@ int main(int argc, char **argv)
 	}
 	/* A client that hangs up must not kill us while we write to it. */
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 
 	d.base = event_base_new();
 	if (!d.base) {

@@ -166,6 +166,10 @@ MAINPID=$(prop MainPID)
 is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service" \
 	"the daemon (MainPID $MAINPID) runs in containd.service"
 is "$(cat "$SVC_CG/cgroup.procs" 2>&1)" "$MAINPID" "containd.service holds the daemon alone"
+nofile=$(awk '/^Max open files/ { print $4, $5 }' /proc/"$MAINPID"/limits)
+read -r soft hard <<<"$nofile"
+if [[ -n $soft && $soft == "$hard" && $soft -gt 1024 ]]; then pass "containd raised its open files limit to the hard limit ($nofile)"
+else fail "containd raised its open files limit to the hard limit ($nofile)"; fi
 KEEPER=$(pgrep -x containd-keeper)
 is "$(cat /proc/"$KEEPER"/cgroup 2>&1)" "0::/system.slice/$SCOPE/supervisor" \
 	"containd-keeper (pid $KEEPER) runs in the supervisor leaf of $SCOPE"

@@ -6,8 +6,16 @@
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
+# Started as services are (a soft limit of 1024 open files), the daemon raises its limit for the
+# fds its containers hold, and the keeper inherits it.
+ulimit -S -n 1024
 start_daemon d --live-restore || exit 1
 import_alpine
+nofile() { awk '/^Max open files/ { print $4, $5 }' "/proc/$1/limits"; }
+read -r soft hard <<<"$(nofile "$DAEMON_PID")"
+((soft == hard && soft > 1024)) && pass "the daemon raised its open files limit to the hard limit ($soft)" ||
+	fail "the daemon raised its open files limit to the hard limit ($soft $hard)"
+is "$(nofile "$(keeper_pid)")" "$soft $hard" "the keeper has the same limit"
 
 N=20
 # pid_of NAME: the host pid of a container's init, from inspect.
