@@ -631,7 +631,7 @@ void api_list(struct api *api, struct conn *c, struct proto_request *req, struct
 	n = 0;
 	for (struct container *ct = api->reg->list; ok && ct; ct = ct->next) {
 		/* Without all, as docker ps: running, paused and restarting ones. */
-		if (ct->removing || !(p.all || ct->state == CONTAINER_RUNNING || ct->ev_restart))
+		if (ct->removing || !(p.all || ct->state == CONTAINER_RUNNING || ct->ev_restart || ct->policy_starting))
 			continue;
 		const struct api_list_entry *e = list_entry(ct);
 		ok = e != NULL;

@@ -200,6 +200,7 @@ int container_start(struct container *ct, int stdio_fds[3], bool policy, char **
 		return 1;
 	}
 	restart_timer_free(ct);
+	ct->policy_starting = policy;
 	if (!policy) {
 		/* A start by a user is a new beginning for the policy, as in Docker. */
 		ct->restart_count = 0;

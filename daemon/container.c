@@ -65,7 +65,8 @@ const char *container_state_label(const struct container *ct)
 {
 	if (ct->state == CONTAINER_RUNNING && ct->paused)
 		return "paused";
-	if (ct->state == CONTAINER_EXITED && ct->ev_restart)
+	/* Docker's "restarting" lasts until the container runs again, its init's setup included. */
+	if ((ct->state == CONTAINER_EXITED && ct->ev_restart) || (ct->policy_starting && ct->state != CONTAINER_RUNNING))
 		return "restarting";
 	return container_state_name(ct->state);
 }

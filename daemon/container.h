@@ -131,6 +131,7 @@ struct container {
 	unsigned restart_delay_ms; /* the back-off: 0, then 100 ms doubling, reset after 10 s up */
 	bool user_stopped;        /* stopped by a user: the policy does not restart it (persisted) */
 	struct event *ev_restart; /* the policy's restart timer, or NULL */
+	bool policy_starting;     /* its policy started it again and its init is still setting up */
 	bool start_deferred;      /* a start waits for the cleanup of its previous run */
 	int start_stdio[3];       /* ... with these fds */
 

@@ -31,6 +31,7 @@ static void start_failed(struct container *ct, int exit_code, const char *msg)
 {
 	pool_schedule_refill(ct->reg->pool, 0);
 	ct->started_reported = true;
+	ct->policy_starting = false;
 	publish(ct, CONTAINER_EV_START_FAILED, exit_code, msg);
 }
 
@@ -91,6 +92,7 @@ static void drain_sync(struct container *ct)
 		/* EOF without the EXEC report: the init died during setup; the exit handler says so. */
 		if (!ct->error && ct->exec_reported && ct->state == CONTAINER_CREATED) {
 			ct->state = CONTAINER_RUNNING;
+			ct->policy_starting = false;
 			clock_gettime(CLOCK_REALTIME, &ct->started);
 			ct->started_reported = true;
 			/* The next spare comes a little after the reply, so that a short command's exit is
@@ -143,6 +145,7 @@ static void container_exited(struct container *ct, const siginfo_t *si, const st
 	/* Reports written just before the exit must be read before the exit is reported. */
 	if (ct->sync_fd >= 0)
 		drain_sync(ct);
+	ct->policy_starting = false;
 	if (when)
 		ct->finished = *when;
 	else
