@@ -102,6 +102,8 @@ struct container *api_find_container(struct api *api, struct conn *c, struct pro
 struct container *api_lookup(struct api *api, struct conn *c, struct proto_request *req, const char *ref);
 json_t *api_exit_json(const struct container *ct);
 json_t *api_container_info(const struct container *ct);
+/* The same, with security (inspect) or without (the list entries of api-list.c). */
+json_t *api_container_info_full(const struct container *ct, bool security);
 /* The event bus sink: answers what is owed to clients. */
 void api_on_container_event(const struct container_event *ev, void *userdata);
 void api_waits_conn_closed(struct api *api, struct conn *c);

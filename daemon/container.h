@@ -124,7 +124,7 @@ struct container {
 	bool cleaned_up;     /* exited and its cleaner ran (a failure to remove its cgroups is logged) */
 	bool remove_pending; /* remove once cleaned up */
 	bool removing;       /* exited and going away: invisible to lookups */
-	struct api_list_entry *list_entry; /* its container.list entry, encoded (api-container.c) */
+	struct api_list_entry *list_entry; /* its container.list entry, encoded (api-list.c) */
 
 	/* Restarts: by the policy (a timer with Docker's back-off) or asked for. */
 	unsigned restart_count;   /* restarts by the policy since the last start a user asked for */
