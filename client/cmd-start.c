@@ -65,7 +65,7 @@ enum { START_ATTACH = 1, START_INTERACTIVE, START_HELP };
 
 /* Whether the container has a terminal: an attached start then relays its pty, else it passes
  * our fds. */
-static int start_has_tty(struct conn *conn, const char *ref, bool *ret, char **reterr)
+static int start_has_tty(struct conn *conn, const char *ref, bool *ret, bool *ret_running, char **reterr)
 {
 	_cleanup_conn_msg_ struct conn_msg m = CONN_MSG_INIT;
 	_cleanup_free_ char *err = NULL;
@@ -80,6 +80,7 @@ static int start_has_tty(struct conn *conn, const char *ref, bool *ret, char **r
 	if (proto_container_info_decode(m.msg.result, &info, &err) < 0)
 		return err_set(reterr, -EBADMSG, "invalid reply to %s: %s", PROTO_M_INSPECT, err);
 	*ret = info.tty;
+	*ret_running = strcmp(info.state, "running") == 0 || strcmp(info.state, "paused") == 0;
 	return 0;
 }
 
@@ -92,8 +93,18 @@ static int start_attached(struct cctl *cctl, const char *ref, bool interactive, 
 	int r = conn_open(cctl->socket_path, &run.conn, reterr);
 	if (r < 0)
 		return r;
-	if ((r = start_has_tty(&run.conn, ref, &run.tty, reterr)) < 0)
+	bool running;
+	if ((r = start_has_tty(&run.conn, ref, &run.tty, &running, reterr)) < 0)
 		return r;
+	if (running) {
+		/* docker start -a of a running container attaches to it. */
+		char *av[4] = { "attach" };
+		int n = 1;
+		if (!interactive)
+			av[n++] = "--no-stdin";
+		av[n++] = (char *)ref;
+		return cmd_attach(cctl, n, av, reterr);
+	}
 	run.p.interactive = interactive;
 	if (!run.tty)
 		for (int fd = interactive ? 0 : 1; fd <= 2; fd++)

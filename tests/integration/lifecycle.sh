@@ -131,6 +131,11 @@ is "$(cat "$TEST_TMP/start.err")" err "its stderr is ours"
 # The filesystem persists across stop and start: what the first run wrote, the second reads.
 is "$("$CCTL" start -a made 2>/dev/null)" "$(printf 'out\nrun')" "a file written by the first run is there in the second"
 is "$("$CCTL" start -a made 2>/dev/null)" "$(printf 'out\nrun\nrun')" "and in the third (the overlay mounts again)"
+# start -a of a running container attaches to it (docker start -a): its output from then on, its code.
+record_id "$("$CCTL" run -d --name late alpine sh -c 'sleep 1; echo late; exit 4')"
+"$CCTL" start -a late >"$TEST_TMP/late.out" 2>&1
+is "$?:$(cat "$TEST_TMP/late.out")" "4:late" "start -a of a running container attaches to it and exits with its code"
+"$CCTL" rm late >/dev/null
 grep -q "created cgroup $id" "$DAEMON_DIR/log" && pass "its start made its cgroup, named after its id" ||
 	fail "its start made its cgroup, named after its id"
 # A detached container stopped and started again finds what it wrote (its upper dir on the host).
