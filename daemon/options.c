@@ -10,7 +10,6 @@
 
 #define DEFAULT_SOCKET "/run/containd/containd.sock"
 #define DEFAULT_ROOT "/var/lib/containd"
-#define DEFAULT_STATE "/run/containd"
 #define DEFAULT_HANDSHAKE_TIMEOUT 10
 #define DEFAULT_REQUEST_TIMEOUT 10
 #define DEFAULT_IDLE_TIMEOUT 300
@@ -25,7 +24,7 @@ static void usage(FILE *f)
 		"\n"
 		"  --socket PATH      listen on PATH (default " DEFAULT_SOCKET ")\n"
 		"  --root DIR         persistent data: images and containers (default " DEFAULT_ROOT ")\n"
-		"  --state DIR        runtime state (default " DEFAULT_STATE ")\n"
+		"  --state DIR        runtime state (default " DAEMON_DEFAULT_STATE ")\n"
 		"  --group NAME       also let members of group NAME use the socket\n"
 		"  --userns-remap[=USER]  run every container in a user namespace of its own, its root an\n"
 		"                     unprivileged host uid from USER's ranges in /etc/subuid and /etc/subgid\n"
@@ -112,7 +111,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 	ret->shutdown_timeout = 15;
 	ret->socket_path = strdup(DEFAULT_SOCKET);
 	ret->root = strdup(DEFAULT_ROOT);
-	ret->state = strdup(DEFAULT_STATE);
+	ret->state = strdup(DAEMON_DEFAULT_STATE);
 	ret->userns_user = strdup("containd");
 	if (!ret->socket_path || !ret->root || !ret->state || !ret->userns_user)
 		return -ENOMEM;

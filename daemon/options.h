@@ -3,6 +3,9 @@
 
 #include <stdbool.h>
 
+/* --state's default; also the directory whose containers' scope gets the plain name (scope.c). */
+#define DAEMON_DEFAULT_STATE "/run/containd"
+
 struct daemon_options {
 	char *socket_path;  /* --socket */
 	char *root;         /* --root: images, layers, container upper dirs */

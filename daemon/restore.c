@@ -2,8 +2,6 @@
  * recorded pid has its recorded start time too: a pid alone could name a process that has nothing
  * to do with it, recycled since. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -109,11 +107,7 @@ void restore_container(struct registry *reg, struct restore *rs, struct containe
 		ct->proc = ref; /* else it exited since the keeper's list: the exit is on its way */
 	else
 		pidref_done(&ref);
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)ct->proc.pid);
-	ct->mntns_fd = pidref_is_set(&ct->proc) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (ct->mntns_fd >= 0 && pidref_kill(&ct->proc, 0) < 0)
-		ct->mntns_fd = safe_close(ct->mntns_fd);
+	ct->mntns_fd = rt_init_open_mntns(&ct->proc);
 	bool frozen = false;
 	ct->paused = ct->cg && cgroup_frozen(ct->cg, &frozen) == 0 && frozen;
 	restore_fds(ct, c);

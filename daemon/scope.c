@@ -13,13 +13,12 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
+#include "daemon/options.h"
 #include "daemon/scope.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
-
-#define DEFAULT_STATE "/run/containd"
 
 bool scope_wanted(void)
 {
@@ -51,7 +50,7 @@ static int cgroup_of(pid_t pid, char **ret)
  * gets a name of its own. */
 static void scope_name(const char *state, char *buf, size_t size)
 {
-	if (strcmp(state, DEFAULT_STATE) == 0) {
+	if (strcmp(state, DAEMON_DEFAULT_STATE) == 0) {
 		snprintf(buf, size, "containd-containers.scope");
 		return;
 	}

@@ -222,11 +222,11 @@ static int supervisor_start_keeper(struct supervisor *s, int *ret_conn, char **r
 		execv(path, argv);
 		_exit(127);
 	}
-	int status;
+	int status = 0, w;
 	/* The intermediate child exits at once. */
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return err_set(reterr, -ECHILD, "cannot start %s", path);
 	*ret_conn = TAKE_FD(ours);
 	return 0;
@@ -436,7 +436,7 @@ void supervisor_child_done(struct supervisor_child *c)
 int supervisor_list(struct supervisor *s, struct supervisor_child **ret, size_t *ret_n, char **reterr)
 {
 	struct supervisor_child *list = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	struct keeper_msg m = { .op = KEEPER_LIST };
 	int fds[KEEPER_MAX_FDS];
 	int r = s->conn < 0 ? err_set(reterr, -ENOTCONN, "containd-keeper is not running") : keeper_send(s->conn, &m, NULL);
@@ -444,13 +444,16 @@ int supervisor_list(struct supervisor *s, struct supervisor_child **ret, size_t 
 		err_set(reterr, r, "cannot reach containd-keeper: %m");
 	while (r == 0 && (r = supervisor_answer(s, &m, KEEPER_CHILD, KEEPER_LIST_END, fds, reterr)) == 0 &&
 	       m.op == KEEPER_CHILD) {
-		struct supervisor_child *l = realloc(list, (n + 1) * sizeof(*l));
-		if (!l) {
-			keeper_close_fds(fds, m.nfds);
-			r = err_set(reterr, -ENOMEM, "out of memory");
-			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct supervisor_child *l = reallocarray(list, cap, sizeof(*l));
+			if (!l) {
+				keeper_close_fds(fds, m.nfds);
+				r = err_set(reterr, -ENOMEM, "out of memory");
+				break;
+			}
+			list = l;
 		}
-		list = l;
 		struct supervisor_child *c = &list[n++];
 		*c = (struct supervisor_child){ .pid = m.pid, .start_time = m.start_time,
 						.exited = m.flags & KEEPER_F_EXITED, .nfds = m.nfds };

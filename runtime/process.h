@@ -56,6 +56,8 @@ int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char *
  * child gets child_fd as its channel (the caller keeps its copy and closes it); *ret is the
  * child's handle (pid, pidfd, start time). */
 int rt_init_clone(const struct rt_init_opts *opts, int child_fd, struct pidref *ret, char **reterr);
+/* The mount namespace of a running process that may not be our child (see process.c), or -1. */
+int rt_init_open_mntns(const struct pidref *p);
 /* Lets the starter's end of a channel hold a whole start message (the spec and its fds). */
 void rt_init_channel_size(int parent_fd);
 /* The starter's side of an init another process cloned: its channel and handle, plus its mount
