@@ -46,30 +46,45 @@ static int ps_compare(const void *a, const void *b)
 	return -strcmp(x->created_at ? x->created_at : "", y->created_at ? y->created_at : "");
 }
 
+/* Appends text at *p, cut at end - 1 (where the NUL goes). */
+static void ps_append(char **p, char *end, const char *text)
+{
+	size_t room = (size_t)(end - *p) - 1, len = strlen(text);
+	if (len > room)
+		len = room;
+	*p = mempcpy(*p, text, len);
+	**p = '\0';
+}
+
 /* The STATUS column: "Up 3 seconds", "Up 3 seconds (Paused)", "Exited (0) 2 minutes ago",
- * "Restarting (1) 1 second ago", "Created". */
+ * "Restarting (1) 1 second ago", "Created". Without printf: it is formatted for every row. */
 static void ps_status(const struct proto_container_summary *c, time_t now, char *buf, size_t size)
 {
-	char when[64];
+	char when[64], *p = buf, *end = buf + size;
 	time_t t;
 	bool paused = strcmp(c->state, "paused") == 0;
 
+	*p = '\0';
 	if (paused || strcmp(c->state, "running") == 0) {
 		const char *since = c->started_at ? c->started_at : c->created_at;
-		const char *suffix = paused ? " (Paused)" : "";
+		ps_append(&p, end, "Up");
 		if (since && format_parse_time(since, &t) == 0) {
 			format_duration(now > t ? (int64_t)(now - t) : 0, when, sizeof(when));
-			snprintf(buf, size, "Up %s%s", when, suffix);
-		} else {
-			snprintf(buf, size, "Up%s", suffix);
+			ps_append(&p, end, " ");
+			ps_append(&p, end, when);
 		}
+		if (paused)
+			ps_append(&p, end, " (Paused)");
 	} else if (c->finished_at) {
+		char code[16];
 		format_ago(c->finished_at, now, when, sizeof(when));
-		snprintf(buf, size, "%s (%d) %s", strcmp(c->state, "restarting") == 0 ? "Restarting" : "Exited", c->exit_code,
-			 when);
+		snprintf(code, sizeof(code), " (%d) ", c->exit_code);
+		ps_append(&p, end, strcmp(c->state, "restarting") == 0 ? "Restarting" : "Exited");
+		ps_append(&p, end, code);
+		ps_append(&p, end, when);
 	} else {
 		/* "created", or a state this client does not know: show it capitalized. */
-		snprintf(buf, size, "%s", c->state);
+		ps_append(&p, end, c->state);
 		buf[0] = (char)toupper((unsigned char)buf[0]);
 	}
 }
@@ -175,7 +190,8 @@ static int ps_print_table(struct proto_container_summary *infos, size_t n, bool 
 		char id[13], created[80], status[128];
 		_cleanup_free_ char *command = NULL;
 
-		snprintf(id, sizeof(id), "%.12s", ci->id);
+		strncpy(id, ci->id, 12);
+		id[12] = '\0';
 		if (ps_command(ci, no_trunc, &command) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
 		format_ago(ci->created_at, now, created, sizeof(created));
@@ -279,6 +295,7 @@ int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 	r = conn_open(cctl->socket_path, &conn, reterr);
 	if (r < 0)
 		return r;
+	ref.summary = true; /* everything ps shows, filters on and formats is in the summary */
 	json_t *params = proto_ref_params_encode(PROTO_M_LIST, &ref);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -299,7 +316,11 @@ int cmd_ps(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return r;
 	struct proto_container_summary *infos = list.items;
 	size_t n = list.n;
-	if (n > 1) /* an empty list has no array at all */
+	/* The daemon lists newest first already: sorting is then one pass of checks. */
+	bool sorted = true;
+	for (size_t i = 1; sorted && i < n; i++)
+		sorted = ps_compare(&infos[i - 1], &infos[i]) <= 0;
+	if (!sorted)
 		qsort(infos, n, sizeof(*infos), ps_compare);
 	/* The filters, then the limit: -n counts the containers that match, as docker's does. */
 	size_t kept = 0;

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,38 @@ static char *utf8_put(char *w, unsigned cp)
 	return w;
 }
 
+/* Whether any byte of x is zero (exact: a false positive can only follow a real zero byte). */
+static inline uint64_t swar_has_zero(uint64_t x)
+{
+	return (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+}
+
+/* Past the printable ASCII other than the quote and the backslash from r on, the bulk of every
+ * string in a reply (ids, names, times): eight bytes a step instead of one, which made scanning
+ * half of what `cctl ps` cost. It stops at the first byte of another kind, or short of the last
+ * 8 bytes of the input; the byte loop after it checks whatever is left. */
+static char *skip_plain_ascii(char *r, const char *end)
+{
+	while (end - r >= 8) {
+		uint64_t x;
+		memcpy(&x, r, sizeof(x));
+		uint64_t special = (swar_has_zero(x ^ 0x2222222222222222ULL) |   /* '"' */
+				    swar_has_zero(x ^ 0x5c5c5c5c5c5c5c5cULL) |   /* backslash */
+				    ((x - 0x2020202020202020ULL) & ~x) | x) &    /* < 0x20, >= 0x80 */
+				   0x8080808080808080ULL;
+		if (special) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* Each test is exact for the lowest byte it flags (a borrow only reaches the bytes
+			 * above a flagged one), so this is the first byte of another kind. */
+			r += __builtin_ctzll(special) / 8;
+#endif
+			break;
+		}
+		r += 8;
+	}
+	return r;
+}
+
 /* A string at s->p (its opening quote), unescaped in place: an escape is never shorter than what
  * it stands for, so the write position never passes the read position. */
 static int scan_string(struct scanner *s)
@@ -131,6 +164,7 @@ static int scan_string(struct scanner *s)
 		if (c != '\\') {
 			/* A run of plain bytes moves at once, and only after an escape shortened the string. */
 			char *run = r;
+			r = skip_plain_ascii(r, s->end);
 			while (r < s->end && (unsigned char)*r >= 0x20 && *r != '"' && *r != '\\') {
 				size_t n = (unsigned char)*r < 0x80 ? 1 : utf8_len((const unsigned char *)r,
 										    (const unsigned char *)s->end);

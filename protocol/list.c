@@ -37,6 +37,20 @@ char *proto_container_list_reply(json_t *id, const char *const *entries, const s
 	return line;
 }
 
+json_t *proto_container_summary_from_info(json_t *info)
+{
+	/* Every key decode_entry() reads, and nothing else. */
+	static const char *const keys[] = { "id",	  "name",	 "image",	"state",     "created_at",
+					     "started_at", "finished_at", "exit_code", "cmd", "labels" };
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < ARRAY_SIZE(keys); i++) {
+		json_t *v = json_object_get(info, keys[i]);
+		if (v && json_object_set(o, keys[i], v) < 0)
+			json_decref(o), o = NULL;
+	}
+	return o;
+}
+
 /* A string member: NULL when null; -EBADMSG when of another type. */
 static int get_string(const struct jsonscan_tok *t, const char *key, const char **ret, char **reterr)
 {
@@ -67,19 +81,21 @@ static int decode_entry(const struct jsonscan *js, size_t obj, struct proto_cont
 		int64_t code = 0;
 		/* The first letter rules most keys out without a strcmp. */
 		for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-			if (key[0] == keys[i][0] && strcmp(key, keys[i]) == 0 &&
-			    (r = get_string(v, key, fields[i], reterr)) < 0)
-				return r;
-		if (strcmp(key, "exit_code") == 0 && v->type != JSONSCAN_NULL) {
+			if (key[0] == keys[i][0] && strcmp(key, keys[i]) == 0) {
+				if ((r = get_string(v, key, fields[i], reterr)) < 0)
+					return r;
+				goto next;
+			}
+		if (key[0] == 'e' && strcmp(key, "exit_code") == 0 && v->type != JSONSCAN_NULL) {
 			if (!jsonscan_int(v, &code) || code < 0 || code > 255)
 				return err_set(reterr, -EBADMSG, "parameter \"exit_code\" must be an integer from 0 to 255");
 			c->exit_code = (int)code;
-		} else if (strcmp(key, "cmd") == 0 && v->type == JSONSCAN_ARRAY) {
+		} else if (key[0] == 'c' && strcmp(key, "cmd") == 0 && v->type == JSONSCAN_ARRAY) {
 			c->cmd = strs + *used;
 			for (size_t i = k + 2; i < v->next; i = js->tok[i].next)
 				strs[(*used)++] = js->tok[i].type == JSONSCAN_STRING ? js->tok[i].s : "";
 			c->n_cmd = v->count;
-		} else if (strcmp(key, "labels") == 0 && v->type != JSONSCAN_NULL) {
+		} else if (key[0] == 'l' && strcmp(key, "labels") == 0 && v->type != JSONSCAN_NULL) {
 			if (v->type != JSONSCAN_OBJECT)
 				return err_set(reterr, -EBADMSG, "\"labels\" must be an object");
 			c->labels = strs + *used;
@@ -92,6 +108,7 @@ static int decode_entry(const struct jsonscan *js, size_t obj, struct proto_cont
 			}
 			c->n_labels = v->count;
 		}
+next:;
 	}
 	for (size_t i = 0; i < 4; i++)
 		if (!*fields[i])

@@ -26,6 +26,11 @@ struct proto_container_summary {
 	size_t n_labels;
 };
 
+/* The entry container.list sends when asked for a summary: the members of a full entry (an
+ * inspect result without "security") that proto_container_summary has, or NULL on allocation
+ * failure. A new object; info is borrowed. */
+json_t *proto_container_summary_from_info(json_t *info);
+
 struct proto_container_list {
 	struct jsonscan js;
 	struct proto_container_summary *items;

@@ -438,7 +438,7 @@ static int stop_params_decode(json_t *params, struct proto_ref_params *ret, char
 
 int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref_params *ret, char **reterr)
 {
-	static const char *const list_keys[] = { "all", NULL };
+	static const char *const list_keys[] = { "all", "summary", NULL };
 	static const char *const id_keys[] = { "id", NULL };
 	static const char *const kill_keys[] = { "id", "signal", NULL };
 	static const char *const remove_keys[] = { "id", "force", NULL };
@@ -462,8 +462,11 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 			      NULL, what, reterr);
 	if (r < 0)
 		return r;
-	if (strcmp(method, PROTO_M_LIST) == 0)
-		return field_get_bool(params, "all", &ret->all, reterr);
+	if (strcmp(method, PROTO_M_LIST) == 0) {
+		if ((r = field_get_bool(params, "all", &ret->all, reterr)) < 0)
+			return r;
+		return field_get_bool(params, "summary", &ret->summary, reterr);
+	}
 	if ((r = field_get_string(params, "id", true, &ret->ref, reterr)) < 0)
 		return r;
 	if (!ret->ref[0])
@@ -491,7 +494,7 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 json_t *proto_ref_params_encode(const char *method, const struct proto_ref_params *p)
 {
 	if (strcmp(method, PROTO_M_LIST) == 0)
-		return json_pack("{s:b}", "all", p->all);
+		return p->summary ? json_pack("{s:b, s:b}", "all", p->all, "summary", true) : json_pack("{s:b}", "all", p->all);
 	json_t *o = json_pack("{s:s}", "id", p->ref);
 	if (o && strcmp(method, PROTO_M_KILL) == 0)
 		json_object_set_new(o, "signal", json_integer(p->signal));

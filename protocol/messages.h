@@ -199,6 +199,7 @@ struct proto_ref_params {
 	unsigned timeout; /* stop: seconds, default PROTO_STOP_TIMEOUT_DEFAULT */
 	bool force;      /* remove */
 	bool all;        /* list */
+	bool summary;    /* list: only the fields a listing shows (proto_container_summary's) */
 	const char *ps_args; /* top: ps options; only NULL or "" is accepted for now; borrowed */
 };
 int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref_params *ret, char **reterr);

@@ -132,6 +132,32 @@ is "$fds_after" "$fds_before" "the daemon holds no more fds than before"
 run_cctl run --rm alpine echo still-works
 is "$OUT" "still-works" "containers still run afterwards"
 
+# container.list's summary (what cctl ps asks for): the listing's fields and nothing else; the
+# full entry without it; a summary that is not a boolean is refused like any bad param.
+id=$("$CCTL" run -d --label tier=web alpine sleep 1000)
+record_id "$id"
+python3 - "$CONTAIND_SOCKET" "$id" >"$TEST_TMP/summary.out" <<'PY'
+import json, socket, sys
+def call(params):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(json.dumps({"v": 1, "id": 1, "method": "container.list", "params": params}).encode() + b"\n")
+    f = s.makefile("rb")
+    r = json.loads(f.readline())
+    s.close()
+    return r
+full = [c for c in call({})["result"]["containers"] if c["id"] == sys.argv[2]][0]
+summ = [c for c in call({"summary": True})["result"]["containers"] if c["id"] == sys.argv[2]][0]
+print(" ".join(sorted(summ)))
+print("image_id" in full, all(full[k] == summ[k] for k in summ))
+print(call({"summary": "yes"}).get("error", {}).get("code"))
+PY
+is "$(sed -n 1p "$TEST_TMP/summary.out")" "cmd created_at id image labels name started_at state" \
+	"container.list with summary sends only what a listing shows"
+is "$(sed -n 2p "$TEST_TMP/summary.out")" "True True" "the full entry has the rest, and both agree"
+is "$(sed -n 3p "$TEST_TMP/summary.out")" "invalid_params" "a summary that is not a boolean is refused"
+"$CCTL" rm -f "$id" >/dev/null
+
 # One connection cannot pile up container.wait calls without bound: past one per container
 # (4096) the next is refused at once; those accepted are all answered at the exit.
 id=$("$CCTL" run -d alpine sleep 1000)

@@ -68,6 +68,67 @@ static void test_scan_strings(void)
 	json_decref(j);
 }
 
+/* The scanner passes over plain ASCII eight bytes at a time: a byte of every other kind (quote,
+ * backslash, control, UTF-8, invalid UTF-8) at each offset of strings of every length around a
+ * word, and at the very end of the input, must still be seen exactly where it is. */
+static void test_scan_word_offsets(void)
+{
+	static const char *const specials[] = { "\\\"", "\\n", "\xc3\xa9", "\x01", "\xc3", "\xff", "\\u00e9" };
+	size_t bad = 0, checked = 0;
+	for (size_t len = 0; len < 26; len++)
+		for (size_t at = 0; at <= len; at++)
+			for (size_t k = 0; k < ARRAY_SIZE(specials); k++) {
+				char doc[128], *p = doc;
+				p += sprintf(p, "[\"");
+				for (size_t i = 0; i < len; i++) {
+					if (i == at)
+						p += sprintf(p, "%s", specials[k]);
+					*p++ = (char)('a' + i % 26);
+				}
+				if (at == len)
+					p += sprintf(p, "%s", specials[k]);
+				p += sprintf(p, "\"]");
+				*p = '\0';
+				json_t *j = json_loads(doc, 0, NULL);
+				char *buf = strdup(doc), *err = NULL;
+				struct jsonscan js;
+				int r = jsonscan_parse(buf, strlen(buf), &js, &err);
+				checked++;
+				if ((r == 0) != (j != NULL))
+					bad++, printf("# disagree on %s: %s\n", doc, err ? err : "ok");
+				else if (r == 0 && (js.tok[1].len != json_string_length(json_array_get(j, 0)) ||
+						    memcmp(js.tok[1].s, json_string_value(json_array_get(j, 0)), js.tok[1].len)))
+					bad++, printf("# different string from %s\n", doc);
+				if (r == 0)
+					jsonscan_done(&js);
+				free(err);
+				free(buf);
+				json_decref(j);
+			}
+	is_int((long)bad, 0, "the scanner agrees with jansson on all %zu strings with a special byte at each offset", checked);
+}
+
+/* The summary a listing asks for has exactly the members the fast decoder reads, with their values. */
+static void test_summary_members(void)
+{
+	json_t *info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:[s,s], s:{s:s}, s:s, s:i, s:b, s:{s:i}}",
+				 "id", "abc", "name", "web", "image", "alpine", "state", "exited", "created_at",
+				 "2026-01-01T00:00:00Z", "started_at", "2026-01-01T00:00:01Z", "finished_at",
+				 "2026-01-01T00:00:02Z", "exit_code", 3, "cmd", "sleep", "1", "labels", "a", "b", "image_id",
+				 "sha256:00", "pid", 0, "tty", false, "limits", "memory", 0);
+	json_t *sum = proto_container_summary_from_info(info);
+	ok(sum != NULL, "a summary is made");
+	is_int((long)json_object_size(sum), 10, "it has the ten listed members");
+	ok(json_object_get(sum, "image_id") == NULL && json_object_get(sum, "limits") == NULL &&
+		   json_object_get(sum, "tty") == NULL,
+	   "and none of what ps never shows");
+	ok(json_equal(json_object_get(sum, "labels"), json_object_get(info, "labels")) &&
+		   json_integer_value(json_object_get(sum, "exit_code")) == 3,
+	   "values are kept");
+	json_decref(sum);
+	json_decref(info);
+}
+
 static char *entry(const struct proto_container_info *ci, size_t *len)
 {
 	json_t *o = proto_container_info_encode(ci);
@@ -290,6 +351,8 @@ int main(void)
 {
 	test_scan_agrees();
 	test_scan_strings();
+	test_scan_word_offsets();
+	test_summary_members();
 	test_list_roundtrip();
 	test_list_layouts();
 	test_list_many();
