@@ -25,6 +25,8 @@ enum {
 	CTRL_PIDS = 1u << 3,
 	CTRL_FREEZER = 1u << 4,
 	CTRL_DEVICES = 1u << 5,
+	/* The controllers a container's settings, its pause and its kill go through. */
+	CTRL_USED = CTRL_CPU | CTRL_MEMORY | CTRL_PIDS | CTRL_FREEZER | CTRL_DEVICES,
 };
 
 enum cgroup_layout { LAYOUT_V1, LAYOUT_HYBRID, LAYOUT_V2 };
@@ -42,6 +44,7 @@ struct hierarchy {
 	int fd;         /* O_DIRECTORY fd of path; every container path is relative to it */
 	unsigned ctrl;  /* CTRL_* usable for containers through this hierarchy */
 	bool v2;
+	bool unused;    /* v1, none of its controllers has a setting: containers get no cgroup in it */
 };
 
 struct cgroup_manager {

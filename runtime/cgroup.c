@@ -227,6 +227,15 @@ static int manager_add(struct cgroup_manager *m, const char *name, char *path, b
 	h->path = TAKE_PTR(p);
 	h->v2 = v2;
 	h->ctrl = v2 ? 0 : ctrl_bits(name, ",");
+	/* A v1 hierarchy of controllers containd has no setting for (cpuset, blkio, net_cls,
+	 * perf_event, hugetlb, ...) gets no cgroup per container: the container's processes stay in
+	 * the daemon's cgroup there, which limits nothing and, with the container's cgroup namespace
+	 * rooted at it and /sys/fs/cgroup read-only inside, gives a container nothing to write. It
+	 * saves a cgroup to make, join and remove per container and hierarchy, and for cpuset the
+	 * copies of cpus and mems whose validation walks every sibling cpuset under a global lock:
+	 * the top kernel cost of starting containers in parallel on hybrid hosts. Named hierarchies
+	 * (name=systemd) are kept: an init system may track services by them. */
+	h->unused = !v2 && strncmp(name, "name=", 5) != 0 && !(h->ctrl & CTRL_USED);
 	m->n_hier++;
 	return 0;
 }
@@ -431,7 +440,7 @@ int cgroup_manager_new_for(pid_t pid, struct cgroup_manager **ret, char **reterr
 			m->pids = (int)i;
 		if (c & CTRL_CPU)
 			m->cpu = (int)i;
-		if ((c & CTRL_CPUSET) && !m->hier[i].v2)
+		if ((c & CTRL_CPUSET) && !m->hier[i].v2 && !m->hier[i].unused)
 			m->cpuset = (int)i;
 		if ((c & CTRL_FREEZER) && !m->hier[i].v2)
 			m->freezer = (int)i;
@@ -448,7 +457,9 @@ int cgroup_manager_new_for(pid_t pid, struct cgroup_manager **ret, char **reterr
 	m->ncpus = n > 0 ? (unsigned)n : 1;
 
 	for (size_t i = 0; i < m->n_hier; i++)
-		log_debug("cgroup hierarchy %s: containers go below %s", m->hier[i].name, m->hier[i].path);
+		log_debug("cgroup hierarchy %s: %s %s", m->hier[i].name,
+			  m->hier[i].unused ? "containers stay in the daemon's cgroup" : "containers go below",
+			  m->hier[i].path);
 	log_debug("cgroup layout %s, device rules through %s, %u CPUs online", layout_names[m->layout],
 		  cgroup_manager_devices(m), m->ncpus);
 	*ret = TAKE_PTR(m);
@@ -564,7 +575,7 @@ int cgroup_create(struct cgroup_manager *m, const char *id, const struct cgroup_
 		return err_set(reterr, -ENOMEM, "out of memory");
 
 	for (size_t i = 0; i < m->n_hier; i++)
-		if ((r = cg_mkdir(cg, i, reterr)) < 0)
+		if (!m->hier[i].unused && (r = cg_mkdir(cg, i, reterr)) < 0)
 			return r;
 	if (m->v2 >= 0) {
 		cg->v2fd = openat(m->hier[m->v2].fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -624,8 +635,8 @@ int cgroup_join_fds(const struct container_cgroup *cg, int *fds, size_t max, siz
 
 	for (size_t i = 0; i < m->n_hier; i++) {
 		const struct hierarchy *h = &m->hier[i];
-		if (h->v2 && cg->v2fd >= 0)
-			continue; /* CLONE_INTO_CGROUP covers it */
+		if ((h->v2 && cg->v2fd >= 0) || !(cg->present & (1u << i)))
+			continue; /* CLONE_INTO_CGROUP covers it; or the container has no cgroup there */
 		char rel[ID_MAX + 16];
 		snprintf(rel, sizeof(rel), "%s/%s", cg->id, h->v2 ? "cgroup.procs" : "tasks");
 		int fd = n < max ? openat(h->fd, rel, O_WRONLY | O_CLOEXEC) : (errno = E2BIG, -1);
@@ -664,6 +675,8 @@ int cgroup_attach(struct container_cgroup *cg, pid_t pid, char **reterr)
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	for (size_t i = 0; i < m->n_hier; i++) {
 		const struct hierarchy *h = &m->hier[i];
+		if (!(cg->present & (1u << i)))
+			continue;
 		/* Migrating a task is the slow path of the kernel's cgroup code (it write-locks a
 		 * global rwsem), which is what CLONE_INTO_CGROUP avoids: reading costs less. A
 		 * process attaching itself (pid 0) was cloned into the v2 cgroup by contract. */

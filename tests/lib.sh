@@ -128,6 +128,22 @@ make_own_cgroups() {
 	done </proc/self/cgroup
 }
 
+# used_cgroup_hierarchy PATH: whether containers get cgroups in the hierarchy PATH is in: cgroup2,
+# or a v1 one of a controller containd has settings for (cpu, memory, pids, freezer, devices);
+# not cpuset, blkio and the like, where containers stay in the daemon's cgroup.
+used_cgroup_hierarchy() {
+	[[ $(stat -f -c %T "$1") == cgroup2fs ]] && return 0
+	local h=${1#/sys/fs/cgroup/}
+	h=${h%%/*}
+	[[ ,$h, =~ ,(cpu|memory|pids|freezer|devices), ]]
+}
+
+# daemon_used_cgroups: the DAEMON_CGROUPS in hierarchies containers get cgroups in, one a line.
+daemon_used_cgroups() {
+	local cg
+	for cg in "${DAEMON_CGROUPS[@]}"; do used_cgroup_hierarchy "$cg" && echo "$cg"; done
+}
+
 # start_daemon [NAME [OPTION...]]: starts a daemon in $TEST_TMP/NAME (with the extra options)
 # and points CONTAIND_SOCKET at it. Test daemons stop their containers when they stop (and at
 # once): --live-restore=false --shutdown-timeout 0, unless the options say otherwise (a test of

@@ -45,8 +45,8 @@ is "$(spare_dirs)" "$grown" "each prepared process has its hidden directories"
 is "$(wait_spares 1)" 1 "after 10 s without runs the pool is back at its floor"
 sleep 0.5
 is "$(spare_dirs)" 1 "the extra prepared processes' directories are gone"
-is "$(for cg in "${DAEMON_CGROUPS[@]}"; do find "$cg" -mindepth 1 -type d; done | wc -l)" "${#DAEMON_CGROUPS[@]}" \
-	"and their cgroups: one per hierarchy is left (the remaining prepared process')"
+is "$(for cg in "${DAEMON_CGROUPS[@]}"; do find "$cg" -mindepth 1 -type d; done | wc -l)" "$(daemon_used_cgroups | wc -l)" \
+	"and their cgroups: one per hierarchy containers use is left (the remaining prepared process')"
 run_cctl run --rm alpine echo still
 is "$RC/$OUT" "0/still" "the shrunk pool serves the next run"
 done_testing

@@ -122,9 +122,14 @@ n=$(sort -u "$TEST_TMP/created" | wc -l)
 cat "$TEST_TMP/created" >>"$DAEMON_DIR/ids"
 is "$(leftover_cgroups)" "" "none of them is left, in any hierarchy"
 is "${#DAEMON_CGROUPS[@]}" "$(grep -vc ':name=' /proc/self/cgroup)" "the daemon ran in a cgroup of its own in every hierarchy"
-subtree() { local cg; for cg in "${DAEMON_CGROUPS[@]}"; do find "$cg" -mindepth 1 -type d -printf '%P\n'; done; }
-is "$(subtree | sort | uniq -c | sed 's/^ *//')" "$(sed "s/^/${#DAEMON_CGROUPS[@]} /" <<<"$spares")" \
-	"the daemon's subtree holds the two prepared processes' cgroups in every hierarchy, and nothing else"
+# Containers get cgroups in cgroup2 and in the v1 hierarchies of a controller they have settings
+# for (cpu, memory, pids, freezer, devices); none in the others (cpuset, blkio, ...).
+subtree() { local cg; for cg in $(daemon_used_cgroups); do find "$cg" -mindepth 1 -type d -printf '%P\n'; done; }
+n_used=$(daemon_used_cgroups | wc -l)
+is "$(subtree | sort | uniq -c | sed 's/^ *//')" "$(sed "s/^/$n_used /" <<<"$spares")" \
+	"the daemon's subtree holds the two prepared processes' cgroups in every hierarchy they use, and nothing else"
+unused=$(for cg in "${DAEMON_CGROUPS[@]}"; do used_cgroup_hierarchy "$cg" || find "$cg" -mindepth 1 -type d; done)
+is "$unused" "" "no cgroup in the hierarchies of controllers without a setting (cpuset, blkio)"
 echo "$spares" >>"$DAEMON_DIR/ids"
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
 DAEMON_PIDS=()

@@ -48,6 +48,10 @@ struct thier {
 
 static struct thier hier[MAX_HIER];
 static int n_hier;
+/* v1 hierarchies of controllers containd has no setting for (cpuset, blkio, ...): containers get
+ * no cgroup there and stay in the daemon's. */
+static struct thier unused_hier[MAX_HIER];
+static int n_unused;
 static const char *expected_layout;
 static bool v2_root;
 
@@ -134,6 +138,15 @@ static bool is_cgroup2(const char *path)
 	return statfs(path, &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ',' || p[-1] == ' ') && (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\n'))
+			return true;
+	return false;
+}
+
 /* Works out the hierarchies as the module should: v1 ones in /proc/self/cgroup order, then v2. */
 static int find_hierarchies(void)
 {
@@ -160,7 +173,13 @@ static int find_hierarchies(void)
 		}
 		if (v2_root || strncmp(ctrl, "name=", 5) == 0 || n_hier >= MAX_HIER)
 			continue;
-		struct thier *h = &hier[n_hier];
+		bool used = false;
+		static const char *const used_ctrl[] = { "cpu", "memory", "pids", "freezer", "devices" };
+		for (size_t i = 0; i < sizeof(used_ctrl) / sizeof(used_ctrl[0]); i++)
+			used = used || has_word(ctrl, used_ctrl[i]);
+		if (!used && n_unused >= MAX_HIER)
+			continue;
+		struct thier *h = used ? &hier[n_hier] : &unused_hier[n_unused];
 		char mnt[PATH_MAX];
 		fmt(mnt, sizeof(mnt), "/sys/fs/cgroup/%s", ctrl);
 		if (access(mnt, F_OK) < 0)
@@ -169,7 +188,10 @@ static int find_hierarchies(void)
 			continue;
 		fmt(h->path, sizeof(h->path), "%s%s", mnt, path);
 		fmt(h->ctrl, sizeof(h->ctrl), "%s", ctrl);
-		n_hier++;
+		if (used)
+			n_hier++;
+		else
+			n_unused++;
 	}
 	fclose(f);
 	if (have_v2 && v2_root) {
@@ -190,14 +212,6 @@ static int find_hierarchies(void)
 	return 0;
 }
 
-static bool has_word(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-	for (const char *p = list; (p = strstr(p, word)); p += n)
-		if ((p == list || p[-1] == ',' || p[-1] == ' ') && (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\n'))
-			return true;
-	return false;
-}
 
 static char *read_str(const char *path)
 {
@@ -625,6 +639,12 @@ static void test_lifecycle(struct cgroup_manager *m)
 		cg_path(p, sizeof(p), i, id, NULL);
 		ok(a.pid > 0 && procs_has(p, a.pid) && b.pid > 0 && procs_has(p, b.pid),
 		   "lifecycle: both children are in %s", p);
+	}
+	for (int i = 0; i < n_unused; i++) {
+		fmt(p, sizeof(p), "%s/%s", unused_hier[i].path, id);
+		ok(access(p, F_OK) < 0 && errno == ENOENT, "lifecycle: no cgroup in %s, which has no setting", p);
+		ok(a.pid > 0 && procs_has(unused_hier[i].path, a.pid) && b.pid > 0 && procs_has(unused_hier[i].path, b.pid),
+		   "lifecycle: both children stay in %s", unused_hier[i].path);
 	}
 	ok(!cgroup_oom_killed(cg), "lifecycle: no OOM kill reported");
 
