@@ -321,9 +321,3 @@ size_t userns_allocator_used(const struct userns_allocator *a)
 {
 	return a->n_taken;
 }
-
-void userns_slice_maps(const struct userns_slice *s, struct userns_idmap *ret_uid, struct userns_idmap *ret_gid)
-{
-	*ret_uid = (struct userns_idmap){.inside = 0, .outside = s->uid, .count = USERNS_SLICE_SIZE};
-	*ret_gid = (struct userns_idmap){.inside = 0, .outside = s->gid, .count = USERNS_SLICE_SIZE};
-}

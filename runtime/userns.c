@@ -164,6 +164,12 @@ int userns_create(const struct userns_idmap *uid_map, size_t n_uid, const struct
 	return 0;
 }
 
+void userns_slice_maps(const struct userns_slice *s, struct userns_idmap *ret_uid, struct userns_idmap *ret_gid)
+{
+	*ret_uid = (struct userns_idmap){.inside = 0, .outside = s->uid, .count = USERNS_SLICE_SIZE};
+	*ret_gid = (struct userns_idmap){.inside = 0, .outside = s->gid, .count = USERNS_SLICE_SIZE};
+}
+
 int userns_create_for_slice(const struct userns_slice *s, int *ret_fd, char **reterr)
 {
 	struct userns_idmap u, g;
