@@ -93,7 +93,7 @@ static int start_attached(struct cctl *cctl, const char *ref, bool interactive, 
 	int r = conn_open(cctl->socket_path, &run.conn, reterr);
 	if (r < 0)
 		return r;
-	bool running;
+	bool running = false;
 	if ((r = start_has_tty(&run.conn, ref, &run.tty, &running, reterr)) < 0)
 		return r;
 	if (running) {
