@@ -29,6 +29,7 @@ struct image_store {
 	struct unpack *unpacks;
 	struct manifest_job *manifests;
 	struct layer_job *layer_jobs;
+	unsigned n_unpacks_started; /* workers started, for tests */
 };
 
 /* image-store.c */

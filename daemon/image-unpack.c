@@ -197,7 +197,7 @@ static int image_unpack_commit(struct unpack *u, const struct image_unpack_resul
 	if (u->want_digest && strcmp(u->want_digest, info->digest) != 0)
 		return err_set(reterr, -EBADMSG, "layer %s: its content has digest %s", u->want_digest, info->digest);
 	if (u->want_diff_id && strcmp(u->want_diff_id, info->diff_id) != 0)
-		return err_set(reterr, -EBADMSG, "layer %s: its uncompressed content has digest %s, not the config's %s",
+		return err_set(reterr, -EBADMSG, "layer %s: its uncompressed content has digest %s, not the config's diff_id %s",
 			       u->want_digest ? u->want_digest : info->digest, info->diff_id, u->want_diff_id);
 	r = image_unpack_mark_opaque(u, reterr);
 	if (r < 0)
@@ -344,5 +344,6 @@ int image_unpack_start(struct image_store *s, int tar_fd, bool keep_blob, const 
 	u->userdata = userdata;
 	u->next = s->unpacks;
 	s->unpacks = TAKE_PTR(u);
+	s->n_unpacks_started++;
 	return 0;
 }
