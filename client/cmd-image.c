@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "client/commands.h"
@@ -20,12 +21,13 @@
 
 static void import_usage(void)
 {
-	fputs("Usage:  cctl import [OPTIONS] file|-[REPOSITORY[:TAG]]\n"
+	fputs("Usage:  cctl import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]\n"
 	      "\n"
 	      "Import the contents from a tarball to create a filesystem image: a root filesystem\n"
 	      "tarball (.tar, optionally compressed: .tar.gz, .tar.xz, .tar.zst, ...) as a one-layer\n"
-	      "image. \"-\" reads the tarball from stdin. cctl opens FILE itself and passes the open\n"
-	      "file to containd, which never opens a path a client names. Without a name the image\n"
+	      "image. \"-\" reads the tarball from stdin; a URL (http, https) is fetched by curl, run by\n"
+	      "cctl. cctl opens FILE itself and passes the open file to containd, which never opens a\n"
+	      "path a client names. Without a name the image\n"
 	      "is listed as <none>. The old order (NAME FILE) still works, with a note on stderr.\n"
 	      "\n"
 	      "Options:\n"
@@ -166,10 +168,43 @@ static int image_parse(int argc, char **argv, const char *verb, const struct opt
 	return 0;
 }
 
-/* Whether an operand of import names a tarball: "-" (stdin) or an existing file. */
+static bool import_is_url(const char *arg)
+{
+	return str_startswith(arg, "http://") || str_startswith(arg, "https://");
+}
+
+/* Whether an operand of import names a tarball: "-" (stdin), a URL or an existing file. */
 static bool import_is_source(const char *arg)
 {
-	return strcmp(arg, "-") == 0 || access(arg, F_OK) == 0;
+	return strcmp(arg, "-") == 0 || import_is_url(arg) || access(arg, F_OK) == 0;
+}
+
+/* Starts curl on url with its output into a pipe; *ret_fd is the pipe's read end. curl runs as
+ * the user of cctl, so the daemon never fetches what a client names. */
+static int import_fetch(const char *url, pid_t *ret_pid, int *ret_fd, char **reterr)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_set(reterr, -errno, "pipe: %m");
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return err_set(reterr, -errno, "fork: %m");
+	}
+	if (pid == 0) {
+		if (dup2(p[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		execlp("curl", "curl", "-fsSL", "--proto", "=http,https", "--", url, (char *)NULL);
+		fprintf(stderr, "cctl: cannot run curl to fetch %s: %m\n", url);
+		_exit(127);
+	}
+	close(p[1]);
+	*ret_pid = pid;
+	*ret_fd = p[0];
+	return 0;
 }
 
 int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
@@ -212,7 +247,12 @@ int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 	 * reads only what we could open. */
 	_cleanup_close_ int fd = -1;
 	int send_fd = STDIN_FILENO;
-	if (strcmp(path, "-") != 0) {
+	pid_t curl = -1;
+	if (import_is_url(path)) {
+		if ((r = import_fetch(path, &curl, &fd, reterr)) < 0)
+			return r;
+		send_fd = fd;
+	} else if (strcmp(path, "-") != 0) {
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
 			return err_set(reterr, -errno, "cannot open %s: %m", path);
@@ -232,6 +272,17 @@ int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	r = conn_call_ok(&conn, PROTO_M_IMAGE_IMPORT, params, &send_fd, 1, &reply, reterr);
+	if (curl > 0) {
+		int status = 0;
+		fd = safe_close(fd);
+		while (waitpid(curl, &status, 0) < 0 && errno == EINTR)
+			;
+		/* A failed download may still have looked like a tarball to the daemon: curl's
+		 * status decides. */
+		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			return err_set(reterr, -EIO, "downloading %s failed (curl exit status %d)", path,
+				       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
 	if (r < 0)
 		return r;
 

@@ -32,6 +32,21 @@ is "$OUT" "${noname:7:12}" "it is the one dangling image"
 is "$("$CCTL" run --rm "${noname:7:12}")" "from-cmd" "it runs its CMD"
 is "$(ls "$root/layers")" "$ALPINE_DIFF" "three imports, one layer"
 
+# --- import of a URL: fetched by curl, run by cctl. ---
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$(dirname "$ALPINE_TARBALL")" "$port" >/dev/null 2>&1 &
+http_pid=$!
+for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.05; done
+run_cctl import "http://127.0.0.1:$port/$(basename "$ALPINE_TARBALL")" fromurl
+is "$RC" 0 "import of a URL"
+is "$OUT" "$id" "it is the same image as the file's"
+run_cctl import "http://127.0.0.1:$port/nonexistent.tar.gz" nourl
+is "$RC" 125 "import of a URL that is not there fails"
+like "$ERR" 'downloading .*nonexistent.tar.gz failed' "and says the download failed"
+kill "$http_pid"
+wait "$http_pid" 2>/dev/null
+run_cctl rmi fromurl
+
 # --- tag ---
 run_cctl tag alpine mine/box:v1
 is "$RC" 0 "tag alpine mine/box:v1"
