@@ -193,6 +193,12 @@ run_cctl images -q
 is "$OUT" "" "no image is listed"
 run_cctl start -a keep
 is "$OUT" "top" "the container still starts: its layers were kept"
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+start_daemon || exit 1
+run_cctl images -q
+is "$OUT" "" "after a restart the removed image is still not listed"
+run_cctl start -a keep
+is "$OUT" "top" "and the container still starts: the store kept its record and layers at open"
 run_cctl rm keep
 run_cctl image prune -f
 is "$(ls "$root/layers" | wc -l)" 0 "once the container is gone, prune collects its image's layers"
