@@ -24,9 +24,9 @@
 #include "common/pidref.h"
 #include "common/util.h"
 #include "daemon/image-store-internal.h"
-#include "daemon/image-worker.h"
+#include "image/unpack.h"
 
-_Static_assert(HEX_LEN == IMAGE_WORKER_HEX_LEN, "the worker reports sha256 digests in hex");
+_Static_assert(HEX_LEN == IMAGE_UNPACK_HEX_LEN, "the worker reports sha256 digests in hex");
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct import {
@@ -106,7 +106,7 @@ void image_import_free_all(struct image_store *s)
 }
 
 /* Reads and validates the worker's result after it exited. */
-static int image_import_read_result(struct import *imp, const siginfo_t *si, struct image_worker_result *res,
+static int image_import_read_result(struct import *imp, const siginfo_t *si, struct image_unpack_result *res,
 				    char **reterr)
 {
 	ssize_t n;
@@ -126,13 +126,13 @@ static int image_import_read_result(struct import *imp, const siginfo_t *si, str
 		int r = res->r >= -4095 ? res->r : -EIO;
 		return err_set(reterr, r, "%s", res->msg[0] ? res->msg : "import failed");
 	}
-	if (!image_config_is_hex(res->digest, HEX_LEN, HEX_LEN) || res->size > INT64_MAX)
+	if (!image_digest_is_hex(res->digest, HEX_LEN, HEX_LEN) || res->size > INT64_MAX)
 		return err_set(reterr, -EIO, "import worker sent a malformed result");
 	return 0;
 }
 
 /* Turns a finished extraction into a layer, an image and a name. */
-static int image_import_commit(struct import *imp, const struct image_worker_result *res, json_t **ret_info,
+static int image_import_commit(struct import *imp, const struct image_unpack_result *res, json_t **ret_info,
 			       char **reterr)
 {
 	struct image_store *s = imp->store;
@@ -146,7 +146,7 @@ static int image_import_commit(struct import *imp, const struct image_worker_res
 	json_t *info;
 	int r;
 
-	if (asprintf(&layer_dir, "%s/%s", s->layers_dir, res->digest) < 0)
+	if (asprintf(&layer_dir, "%s/%s", s->db.layers_dir, res->digest) < 0)
 		return -ENOMEM;
 	/* A layer that exists already is the same content (same tarball digest): keep it. Without
 	 * RENAME_NOREPLACE (EINVAL), the existence check and rename are still safe: only this
@@ -185,11 +185,11 @@ static int image_import_commit(struct import *imp, const struct image_worker_res
 		img->stop_signal = TAKE_PTR(c->stop_signal);
 	}
 	img->size = res->size;
-	r = image_config_compute_id(img, &id);
+	r = image_record_compute_id(img, &id);
 	if (r < 0)
 		goto fail;
 
-	existing = image_store_find_id(s, id);
+	existing = image_db_find_id(&s->db, id);
 	if (existing) {
 		target = existing;
 	} else {
@@ -199,25 +199,25 @@ static int image_import_commit(struct import *imp, const struct image_worker_res
 		img->created_at = strdup(created);
 		if (!img->created_at)
 			goto nomem;
-		r = image_config_write(s, img, reterr);
+		r = image_record_write(&s->db, img, reterr);
 		if (r < 0)
 			goto fail;
-		r = image_store_add(s, img);
+		r = image_db_add(&s->db, img);
 		if (r < 0)
 			goto fail;
 		target = TAKE_PTR(img);
 		new_image = true;
 	}
 
-	old_name = json_incref(json_object_get(s->names, imp->name));
-	if (json_object_set_new(s->names, imp->name, json_string(target->id)) < 0)
+	old_name = json_incref(json_object_get(s->db.names, imp->name));
+	if (json_object_set_new(s->db.names, imp->name, json_string(target->id)) < 0)
 		goto nomem_named;
-	r = image_names_save(s, reterr);
+	r = image_names_save(&s->db, reterr);
 	if (r < 0) {
 		if (old_name)
-			json_object_set(s->names, imp->name, old_name);
+			json_object_set(s->db.names, imp->name, old_name);
 		else
-			json_object_del(s->names, imp->name);
+			json_object_del(s->db.names, imp->name);
 		goto fail_named;
 	}
 	info = image_store_info(s, target);
@@ -236,7 +236,7 @@ nomem:
 	r = -ENOMEM;
 fail:
 	/* The layer was moved into place for an image that does not exist. */
-	if (img && img->layers && img->layers[0] && !image_store_layer_used(s, img->layers[0], NULL))
+	if (img && img->layers && img->layers[0] && !image_db_layer_used(&s->db, img->layers[0], NULL))
 		image_remove_layer(s, img->layers[0]);
 	return r;
 }
@@ -248,7 +248,7 @@ static void image_import_on_exit(evutil_socket_t fd, short what, void *userdata)
 	struct image_store *s = imp->store;
 	_cleanup_free_ char *err = NULL;
 	json_auto_t *info = NULL;
-	struct image_worker_result res = { 0 };
+	struct image_unpack_result res = { 0 };
 	image_import_done_fn done;
 	siginfo_t si = { 0 };
 	void *done_userdata;
@@ -315,7 +315,7 @@ int image_import_start_config(struct image_store *s, int tar_fd, const char *nam
 	r = random_hex(rnd, 16);
 	if (r < 0)
 		return err_set(reterr, r, "getrandom: %m");
-	if (asprintf(&imp->tmpdir, "%s/import-%s", s->tmp_dir, rnd) < 0) {
+	if (asprintf(&imp->tmpdir, "%s/import-%s", s->db.tmp_dir, rnd) < 0) {
 		imp->tmpdir = NULL;
 		return -ENOMEM;
 	}
@@ -341,7 +341,7 @@ int image_import_start_config(struct image_store *s, int tar_fd, const char *nam
 	if (pid < 0)
 		return err_set(reterr, -errno, "starting the import worker: %m");
 	if (pid == 0)
-		image_worker_main(fd, pipe_wr, dir_fd, parent);
+		image_unpack_main(fd, pipe_wr, dir_fd, parent);
 	imp->proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
 	pipe_wr = safe_close(pipe_wr);
 	r = fd_nonblock(pipe_rd, true);

@@ -27,7 +27,7 @@ void image_remove_layer(struct image_store *s, const char *digest)
 {
 	_cleanup_free_ char *path = NULL;
 
-	if (asprintf(&path, "%s/%s", s->layers_dir, digest + strlen(DIGEST_PREFIX)) < 0)
+	if (image_db_layer_dir(&s->db, digest, &path) < 0)
 		return;
 	image_remove_tree(s, path);
 }
@@ -36,19 +36,13 @@ void image_remove_layer(struct image_store *s, const char *digest)
  * already be gone. */
 int image_remove_image(struct image_store *s, struct image *img, char **reterr)
 {
-	_cleanup_free_ char *path = NULL;
-	size_t i;
+	int r = image_record_remove(&s->db, img, reterr);
 
-	if (asprintf(&path, "%s/%s.json", s->images_dir, img->id + strlen(DIGEST_PREFIX)) < 0)
-		return -ENOMEM;
-	if (unlink(path) < 0 && errno != ENOENT)
-		return err_set(reterr, -errno, "removing %s: %m", path);
-	for (i = 0; i < s->n_images && s->images[i] != img; i++)
-		;
-	if (i < s->n_images)
-		s->images[i] = s->images[--s->n_images];
+	if (r < 0)
+		return r;
+	image_db_forget(&s->db, img);
 	for (char **l = img->layers; *l; l++)
-		if (!image_store_layer_used(s, *l, NULL))
+		if (!image_db_layer_used(&s->db, *l, NULL))
 			image_remove_layer(s, *l);
 	image_free(img);
 	return 0;
@@ -58,23 +52,16 @@ int image_remove_image(struct image_store *s, struct image *img, char **reterr)
  * its image config leaves one behind). */
 int image_remove_unused_layers(struct image_store *s)
 {
-	_cleanup_closedir_ DIR *d = opendir(s->layers_dir);
-	struct dirent *de;
+	_cleanup_strv_free_ char **unused = NULL;
+	int r = image_db_unused_layers(&s->db, NULL, NULL, &unused);
 
-	if (!d)
-		return -errno;
-	while ((errno = 0, de = readdir(d))) {
-		char digest[sizeof(DIGEST_PREFIX) + HEX_LEN];
-
-		if (strlen(de->d_name) != HEX_LEN || !image_config_is_hex(de->d_name, HEX_LEN, HEX_LEN))
-			continue;
-		snprintf(digest, sizeof(digest), DIGEST_PREFIX "%s", de->d_name);
-		if (image_store_layer_used(s, digest, NULL))
-			continue;
-		log_info("image store: removing unreferenced layer %s", digest);
-		image_remove_layer(s, digest);
+	if (r < 0)
+		return r;
+	for (char **l = unused; *l; l++) {
+		log_info("image store: removing unreferenced layer %s", *l);
+		image_remove_layer(s, *l);
 	}
-	return errno ? -errno : 0;
+	return 0;
 }
 
 /* image_store_delete(); knows_running: usage tells running from stopped (else its "used" may be
@@ -91,21 +78,21 @@ static int image_remove_ref(struct image_store *s, const char *ref, bool force, 
 
 	if (!removed)
 		return -ENOMEM;
-	img = image_store_resolve(s, ref, &name, reterr);
+	img = image_db_resolve(&s->db, ref, &name, reterr);
 	if (!img)
 		return -errno;
 	use = usage ? usage(img->id, userdata) : IMAGE_UNUSED;
 
 	/* One of several names: only that name goes. The image stays for the other names, so
 	 * nothing a container needs is touched, and Docker does the same. */
-	if (name && image_names_count(s, img->id) > 1) {
-		json_auto_t *old = json_incref(json_object_get(s->names, name));
+	if (name && image_names_count(&s->db, img->id) > 1) {
+		json_auto_t *old = json_incref(json_object_get(s->db.names, name));
 
-		if (json_object_del(s->names, name) < 0)
+		if (json_object_del(s->db.names, name) < 0)
 			return -ENOMEM;
-		r = image_names_save(s, reterr);
+		r = image_names_save(&s->db, reterr);
 		if (r < 0) {
-			json_object_set(s->names, name, old);
+			json_object_set(s->db.names, name, old);
 			return r;
 		}
 		if (json_array_append_new(removed, json_string(name)) < 0)
@@ -124,20 +111,20 @@ static int image_remove_ref(struct image_store *s, const char *ref, bool force, 
 
 	/* All names go first, then the config, then the layers: a crash in between leaves an
 	 * unnamed image (listed, removable by id) or unreferenced layers (collected at open). */
-	names = image_names_of(s, img->id, &n);
-	saved = json_deep_copy(s->names);
+	names = image_names_of(&s->db, img->id, &n);
+	saved = json_deep_copy(s->db.names);
 	if (!names || !saved)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		if (json_array_append_new(removed, json_string(names[i])) < 0)
 			return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		json_object_del(s->names, json_string_value(json_array_get(removed, i)));
+		json_object_del(s->db.names, json_string_value(json_array_get(removed, i)));
 	if (n > 0) {
-		r = image_names_save(s, reterr);
+		r = image_names_save(&s->db, reterr);
 		if (r < 0) {
-			json_decref(s->names);
-			s->names = TAKE_PTR(saved);
+			json_decref(s->db.names);
+			s->db.names = TAKE_PTR(saved);
 			return r;
 		}
 	}

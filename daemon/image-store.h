@@ -7,21 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "image/db.h"
+
 struct event_base;
 struct image_store;
-
-struct image {
-	char *id;          /* "sha256:<hex>" */
-	char **layers;     /* layer digests "sha256:<hex>", bottom first */
-	char **env;        /* the image's Env ("PATH=..."), never NULL */
-	char **cmd;        /* default command, or NULL */
-	char *workdir;     /* or NULL */
-	char **entrypoint; /* or NULL */
-	char *user;        /* "NAME|UID[:GROUP|GID]", or NULL */
-	char *stop_signal; /* "SIGQUIT", "3", ..., or NULL */
-	char *created_at;
-	uint64_t size;     /* bytes of the extracted layers */
-};
 
 /* Opens (creating if needed) the store under root: wipes tmp/, loads configs and names, removes
  * layers no image refers to. Import workers are watched on base. */

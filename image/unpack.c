@@ -1,4 +1,4 @@
-/* The import worker: see image-worker.h. */
+/* The unpacking worker: see unpack.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,8 +22,8 @@
 #include "common/error.h"
 #include "common/macros.h"
 #include "common/util.h"
-#include "daemon/image-worker.h"
-#include "daemon/tarsafe.h"
+#include "image/unpack.h"
+#include "image/tarsafe.h"
 
 /* The fds a worker keeps, at fixed numbers; everything else is closed. */
 #define WORKER_TAR_FD 3
@@ -257,7 +257,7 @@ static int worker_confine(char **reterr)
 }
 
 /* Everything the worker does after its fds are in place; fills res. */
-static int worker_run(struct image_worker_result *res, char **reterr)
+static int worker_run(struct image_unpack_result *res, char **reterr)
 {
 	static const int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 				 ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_OWNER |
@@ -338,9 +338,9 @@ static int worker_move_fds(int tar_fd, int result_fd)
 	return 0;
 }
 
-_Noreturn void image_worker_main(int tar_fd, int result_fd, int dir_fd, pid_t parent)
+_Noreturn void image_unpack_main(int tar_fd, int result_fd, int dir_fd, pid_t parent)
 {
-	struct image_worker_result res = { 0 };
+	struct image_unpack_result res = { 0 };
 	char *err = NULL;
 	int r;
 

@@ -1,5 +1,5 @@
-/* Image configs: the in-memory struct image, its JSON form in images/<hex>.json, and its id, the
- * sha256 of the canonical JSON of its content. Configs on disk are read back at open and checked
+/* Image records: the in-memory struct image, its JSON form in images/<hex>.json, and its id, the
+ * sha256 of the canonical JSON of its content. Records on disk are read back at open and checked
  * as untrusted input, since layer paths are built from them. */
 #include <dirent.h>
 #include <errno.h>
@@ -8,35 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "common/error.h"
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
-#include "daemon/image-store-internal.h"
+#include "image/digest.h"
+#include "image/record.h"
 
 #define CONFIG_MAX (1024 * 1024)
 
-bool image_config_is_hex(const char *s, size_t min, size_t max)
-{
-	size_t len = strlen(s);
-
-	if (len < min || len > max)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/* Whether s is "sha256:" followed by 64 lowercase hex digits. */
-bool image_config_digest_valid(const char *s)
-{
-	return str_startswith(s, DIGEST_PREFIX) && image_config_is_hex(s + strlen(DIGEST_PREFIX), HEX_LEN, HEX_LEN);
-}
-
-json_t *image_config_strv_to_json(char **v)
+json_t *image_record_strv_to_json(char **v)
 {
 	json_t *a = json_array();
 
@@ -51,7 +32,7 @@ json_t *image_config_strv_to_json(char **v)
 }
 
 /* Copies a JSON array of strings (at most max) into a strv. */
-static int image_config_strv_from_json(json_t *a, size_t max, char ***ret)
+static int image_record_strv_from_json(json_t *a, size_t max, char ***ret)
 {
 	_cleanup_strv_free_ char **v = NULL;
 	size_t i;
@@ -96,17 +77,17 @@ void image_freep(struct image **img)
 
 /* The image config as JSON: the content part (what the id is computed from) and, with meta, the
  * creation time and size, which describe this copy rather than the image. */
-json_t *image_config_json(const struct image *img, bool meta)
+json_t *image_record_json(const struct image *img, bool meta)
 {
 	json_t *o;
 
-	o = json_pack("{s:o, s:o, s:o, s:o}", "layers", image_config_strv_to_json(img->layers), "env",
-		      image_config_strv_to_json(img->env), "cmd",
-		      img->cmd ? image_config_strv_to_json(img->cmd) : json_null(), "workdir",
+	o = json_pack("{s:o, s:o, s:o, s:o}", "layers", image_record_strv_to_json(img->layers), "env",
+		      image_record_strv_to_json(img->env), "cmd",
+		      img->cmd ? image_record_strv_to_json(img->cmd) : json_null(), "workdir",
 		      img->workdir ? json_string(img->workdir) : json_null());
 	/* Set only when present, so that the ids of images without them stay what they were. */
 	if (o && ((img->entrypoint &&
-		   json_object_set_new(o, "entrypoint", image_config_strv_to_json(img->entrypoint)) < 0) ||
+		   json_object_set_new(o, "entrypoint", image_record_strv_to_json(img->entrypoint)) < 0) ||
 		  (img->user && json_object_set_new(o, "user", json_string(img->user)) < 0) ||
 		  (img->stop_signal && json_object_set_new(o, "stop_signal", json_string(img->stop_signal)) < 0))) {
 		json_decref(o);
@@ -122,24 +103,13 @@ json_t *image_config_json(const struct image *img, bool meta)
 	return o;
 }
 
-static int image_config_sha256_hex(const void *data, size_t len, char out[HEX_LEN + 1])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-
-	if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != 32)
-		return -EIO;
-	hex_encode(md, md_len, out);
-	return 0;
-}
-
 /* The image id: sha256 of the canonical (sorted keys, compact, ASCII) content JSON, so that the
  * same layers and settings always give the same id. */
-int image_config_compute_id(const struct image *img, char **ret)
+int image_record_compute_id(const struct image *img, char **ret)
 {
-	json_auto_t *o = image_config_json(img, false);
+	json_auto_t *o = image_record_json(img, false);
 	_cleanup_free_ char *canon = NULL;
-	char hex[HEX_LEN + 1];
+	char digest[DIGEST_SIZE];
 	int r;
 
 	if (!o)
@@ -147,16 +117,15 @@ int image_config_compute_id(const struct image *img, char **ret)
 	canon = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	if (!canon)
 		return -ENOMEM;
-	r = image_config_sha256_hex(canon, strlen(canon), hex);
+	r = image_digest_sha256(canon, strlen(canon), digest);
 	if (r < 0)
 		return r;
-	if (asprintf(ret, DIGEST_PREFIX "%s", hex) < 0)
-		return -ENOMEM;
-	return 0;
+	*ret = strdup(digest);
+	return *ret ? 0 : -ENOMEM;
 }
 
 /* An optional string member (absent or null: NULL). */
-static int image_config_opt_string(json_t *o, const char *key, char **ret, char **reterr)
+static int image_record_opt_string(json_t *o, const char *key, char **ret, char **reterr)
 {
 	json_t *v = json_object_get(o, key);
 	if (!v || json_is_null(v))
@@ -168,7 +137,7 @@ static int image_config_opt_string(json_t *o, const char *key, char **ret, char 
 }
 
 /* Parses images/<hex>.json. */
-static int image_config_from_json(const char *id, json_t *o, struct image **ret, char **reterr)
+static int image_record_from_json(const char *id, json_t *o, struct image **ret, char **reterr)
 {
 	_cleanup_(image_freep) struct image *img = NULL;
 	json_t *layers = json_object_get(o, "layers"), *cmd = json_object_get(o, "cmd");
@@ -182,20 +151,20 @@ static int image_config_from_json(const char *id, json_t *o, struct image **ret,
 	img->id = strdup(id);
 	if (!img->id)
 		return -ENOMEM;
-	r = image_config_strv_from_json(layers, 4096, &img->layers);
+	r = image_record_strv_from_json(layers, 4096, &img->layers);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0 || !img->layers[0])
 		return err_set(reterr, -EINVAL, "\"layers\" must be a non-empty array of layer digests");
 	/* Layer paths are built from these strings, so they must be exactly digests. */
 	for (char **l = img->layers; *l; l++)
-		if (!image_config_digest_valid(*l))
+		if (!image_digest_valid(*l))
 			return err_set(reterr, -EINVAL, "invalid layer digest \"%s\"", *l);
-	r = image_config_strv_from_json(json_object_get(o, "env"), 4096, &img->env);
+	r = image_record_strv_from_json(json_object_get(o, "env"), 4096, &img->env);
 	if (r < 0)
 		return r == -ENOMEM ? r : err_set(reterr, r, "\"env\" must be an array of strings");
 	if (cmd && !json_is_null(cmd)) {
-		r = image_config_strv_from_json(cmd, 4096, &img->cmd);
+		r = image_record_strv_from_json(cmd, 4096, &img->cmd);
 		if (r < 0)
 			return r == -ENOMEM ? r : err_set(reterr, r, "\"cmd\" must be an array of strings");
 	}
@@ -208,12 +177,12 @@ static int image_config_from_json(const char *id, json_t *o, struct image **ret,
 	}
 	json_t *entrypoint = json_object_get(o, "entrypoint");
 	if (entrypoint && !json_is_null(entrypoint)) {
-		r = image_config_strv_from_json(entrypoint, 4096, &img->entrypoint);
+		r = image_record_strv_from_json(entrypoint, 4096, &img->entrypoint);
 		if (r < 0)
 			return r == -ENOMEM ? r : err_set(reterr, r, "\"entrypoint\" must be an array of strings");
 	}
-	if ((r = image_config_opt_string(o, "user", &img->user, reterr)) < 0 ||
-	    (r = image_config_opt_string(o, "stop_signal", &img->stop_signal, reterr)) < 0)
+	if ((r = image_record_opt_string(o, "user", &img->user, reterr)) < 0 ||
+	    (r = image_record_opt_string(o, "stop_signal", &img->stop_signal, reterr)) < 0)
 		return r;
 	img->created_at = strdup(json_is_string(created) ? json_string_value(created) : "");
 	if (!img->created_at)
@@ -225,9 +194,9 @@ static int image_config_from_json(const char *id, json_t *o, struct image **ret,
 	return 0;
 }
 
-int image_config_write(struct image_store *s, const struct image *img, char **reterr)
+int image_record_write(struct image_db *s, const struct image *img, char **reterr)
 {
-	json_auto_t *o = image_config_json(img, true);
+	json_auto_t *o = image_record_json(img, true);
 	_cleanup_free_ char *data = NULL, *path = NULL;
 	int r;
 
@@ -246,7 +215,7 @@ int image_config_write(struct image_store *s, const struct image *img, char **re
 
 /* Loads every images/<hex>.json; a config that cannot be read is logged and skipped, so that one
  * bad file does not keep the daemon from starting. */
-int image_config_load_all(struct image_store *s)
+int image_record_load_all(struct image_db *s)
 {
 	_cleanup_closedir_ DIR *d = opendir(s->images_dir);
 	struct dirent *de;
@@ -271,7 +240,7 @@ int image_config_load_all(struct image_store *s)
 			continue;
 		if (asprintf(&id, DIGEST_PREFIX "%.*s", HEX_LEN, de->d_name) < 0)
 			return -ENOMEM;
-		if (!image_config_digest_valid(id))
+		if (!image_digest_valid(id))
 			continue;
 		r = read_file_at(dirfd(d), de->d_name, CONFIG_MAX, &data, NULL);
 		if (r < 0) {
@@ -283,7 +252,7 @@ int image_config_load_all(struct image_store *s)
 			log_warning("image store: %s/%s is not a JSON object, ignoring it", s->images_dir, de->d_name);
 			continue;
 		}
-		r = image_config_from_json(id, o, &img, &err);
+		r = image_record_from_json(id, o, &img, &err);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
@@ -291,13 +260,24 @@ int image_config_load_all(struct image_store *s)
 				    err ? err : strerror(-r));
 			continue;
 		}
-		if (image_config_compute_id(img, &want) >= 0 && strcmp(want, id) != 0)
+		if (image_record_compute_id(img, &want) >= 0 && strcmp(want, id) != 0)
 			log_warning("image store: %s/%s: content does not match its id (computed %s)", s->images_dir,
 				    de->d_name, want);
-		r = image_store_add(s, img);
+		r = image_db_add(s, img);
 		if (r < 0)
 			return r;
 		TAKE_PTR(img);
 	}
 	return errno ? -errno : 0;
+}
+
+int image_record_remove(struct image_db *db, const struct image *img, char **reterr)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (asprintf(&path, "%s/%s.json", db->images_dir, image_digest_hex(img->id)) < 0)
+		return -ENOMEM;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return err_set(reterr, -errno, "removing %s: %m", path);
+	return 0;
 }
