@@ -41,6 +41,8 @@ static const struct verb main_verbs[] = {
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 	{ "images", cmd_images, "List images" },
 	{ "import", cmd_import, "Import the contents from a tarball to create an image" },
+	{ "load", cmd_load, "Load an image from a tar archive or STDIN" },
+	{ "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)" },
 	{ "rmi", cmd_rmi, "Remove one or more images" },
 	{ "info", cmd_info, "Display system-wide information" },
 	{ "events", cmd_events, "Get real time events from the server" },
@@ -77,6 +79,8 @@ static const struct verb image_verbs[] = {
 	{ "ls", cmd_images, "List images" },
 	{ "list", cmd_images, NULL },
 	{ "rm", cmd_rmi, "Remove one or more images" },
+	{ "load", cmd_load, "Load an image from a tar archive or STDIN" },
+	{ "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)" },
 };
 
 static void print_verbs(const struct verb *verbs, size_t n, FILE *out)

@@ -23,6 +23,7 @@
 #include "protocol/events.h"
 #include "protocol/exec.h"
 #include "protocol/logs.h"
+#include "protocol/image-archive.h"
 #include "protocol/messages.h"
 
 /* An image.import waiting for its worker; the client is answered when it finishes. */
@@ -263,6 +264,8 @@ static const struct {
 	{ PROTO_M_EVENTS, api_events_subscribe },
 	{ PROTO_M_LOGS, api_logs },
 	{ PROTO_M_ATTACH, api_attach },
+	{ PROTO_M_IMAGE_LOAD, api_image_load },
+	{ PROTO_M_IMAGE_SAVE, api_image_save },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -384,6 +387,7 @@ void api_free(struct api *api)
 		event_bus_unsubscribe(api->reg->bus, api->sink);
 	registry_free(api->reg);
 	supervisor_free(api->sup);
+	api_archive_ops_free(api);
 	image_store_free(api->images);
 	while (api->imports) {
 		struct pending_import *pi = api->imports;
