@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# cctl load and cctl save: the OCI archive of the Alpine image (plain, gzip, zstd) loads as
+# alpine:3.20 and runs; docker save archives built here (the old <id>/layer.tar layout and the
+# blobs/ one, three layers with a whiteout and an opaque directory) load and their containers see
+# exactly the right files; save -> load keeps the id, skopeo reads what save writes; hostile
+# archives are refused with a clear error and leave nothing behind.
+source "$(dirname "$0")/../lib.sh"
+need_root
+need_alpine
+OCI_TAR=${CONTAIND_TEST_ALPINE_OCI:-$(dirname "$ALPINE_TARBALL")/alpine-oci.tar}
+if [[ ! -r $OCI_TAR ]]; then
+	echo "1..0 # SKIP no $OCI_TAR"
+	exit 0
+fi
+start_daemon || exit 1
+ROOT=$DAEMON_DIR/root
+T=$TEST_TMP
+fds_before=$(daemon_fds)
+
+# nothing_left WHAT: the load left no directory or file in ingest/ and tmp/.
+nothing_left() {
+	local left
+	left=$(find "$ROOT/ingest" "$ROOT/tmp" -mindepth 1 2>/dev/null | head -5)
+	is "$left" "" "$1: nothing is left in ingest/ or tmp/"
+}
+
+# --- The OCI archive, plain, gzip and zstd.
+run_cctl load -i "$OCI_TAR"
+is "$RC" 0 "cctl load -i alpine-oci.tar succeeds"
+is "$OUT" "Loaded image: alpine:3.20" "it prints the loaded name as docker does"
+run_cctl images
+like "$OUT" "alpine +3\.20 " "cctl images lists alpine:3.20"
+like "$("$CCTL" images -q --no-trunc)" "af9d14307a8764227443d34213ea78fd695ca3ef4dbd32a565dac0644cfe0acf" "the image id is the config's digest"
+run_cctl run --rm alpine:3.20 cat /etc/alpine-release
+is "$OUT" "3.20.3" "a container of the loaded image runs"
+out=$(echo 'echo cmd-is-sh' | "$CCTL" run --rm -i alpine:3.20 2>&1)
+is "$out" "cmd-is-sh" "the image's Cmd (/bin/sh) is what runs without a command"
+nothing_left "plain load"
+
+check "rmi alpine:3.20" "$CCTL" rmi alpine:3.20
+out=$(gzip -c "$OCI_TAR" | "$CCTL" load 2>&1)
+is "$out" "Loaded image: alpine:3.20" "a gzip-compressed archive loads from stdin"
+check "rmi alpine:3.20 again" "$CCTL" rmi alpine:3.20
+out=$(zstd -q -c "$OCI_TAR" | "$CCTL" load -q 2>&1)
+is "$out" "Loaded image: alpine:3.20" "a zstd-compressed archive loads, -q still names it"
+run_cctl run --rm alpine:3.20 cat /etc/alpine-release
+is "$OUT" "3.20.3" "and runs"
+
+run_cctl load </dev/null
+is "$RC" 125 "an empty stdin: exit 125"
+like "$ERR" "not a tar archive" "an empty stdin: not a tar archive"
+
+# --- docker save archives, built here: the Alpine root plus two layers with whiteouts.
+gzip -dc "$ALPINE_TARBALL" >"$T/base.tar"
+python3 - "$T" <<'EOF'
+import hashlib, io, json, os, sys, tarfile
+T = sys.argv[1]
+def tar_of(entries):
+	buf = io.BytesIO()
+	with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+		for name, data in entries:
+			ti = tarfile.TarInfo(name)
+			if data is None:
+				ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+				t.addfile(ti)
+			else:
+				ti.size, ti.mode = len(data), 0o644
+				t.addfile(ti, io.BytesIO(data))
+	return buf.getvalue()
+base = open(os.path.join(T, "base.tar"), "rb").read()
+l2 = tar_of([("a", b"a\n"), ("keep", b"keep\n"), ("dir", None), ("dir/x", b"x\n"), ("dir/y", b"y\n")])
+l3 = tar_of([(".wh.a", b""), ("dir", None), ("dir/.wh..wh..opq", b""), ("dir/z", b"z\n")])
+layers = [base, l2, l3]
+sha = lambda b: hashlib.sha256(b).hexdigest()
+config = json.dumps({"architecture": "amd64", "os": "linux",
+	"config": {"Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "Cmd": ["/bin/sh"]},
+	"rootfs": {"type": "layers", "diff_ids": ["sha256:" + sha(l) for l in layers]}}).encode()
+def write(path, files):
+	with tarfile.open(path, "w") as t:
+		for name, data in files:
+			ti = tarfile.TarInfo(name)
+			if isinstance(data, str):
+				ti.type, ti.linkname = tarfile.SYMTYPE, data
+				t.addfile(ti)
+			else:
+				ti.size = len(data)
+				t.addfile(ti, io.BytesIO(data))
+# The old layout: <id>/layer.tar, <config id>.json; the last layer a symlink to a copy elsewhere.
+old = [(sha(config) + ".json", config)]
+paths = []
+for i, l in enumerate(layers):
+	d = "%064x" % (i + 1)
+	paths.append(d + "/layer.tar")
+	old += [(d + "/VERSION", b"1.0"), (d + "/json", b"{}")]
+	old.append((d + "/layer.tar", l if i < 2 else "../%064x/layer.tar" % 99))
+old.append(("%064x/layer.tar" % 99, l3))
+old.append(("manifest.json", json.dumps([{"Config": sha(config) + ".json", "RepoTags": ["wh:old"], "Layers": paths}]).encode()))
+write(os.path.join(T, "docker-old.tar"), old)
+# The blobs/ layout (manifest.json only), the top layer gzip-compressed.
+import gzip
+l3z = gzip.compress(l3)
+blobs = [config, base, l2, l3z]
+new = [("blobs/sha256/" + sha(b), b) for b in blobs]
+new.append(("manifest.json", json.dumps([{"Config": "blobs/sha256/" + sha(config), "RepoTags": ["wh:new", "docker.io/library/wh:also"],
+	"Layers": ["blobs/sha256/" + sha(b) for b in blobs[1:]]}]).encode()))
+write(os.path.join(T, "docker-new.tar"), new)
+open(os.path.join(T, "config-id"), "w").write("sha256:" + sha(config))
+EOF
+config_id=$(cat "$T/config-id")
+run_cctl load -i "$T/docker-old.tar"
+is "$RC" 0 "a docker save archive (old layout, a symlinked layer) loads"
+is "$OUT" "Loaded image: wh:old" "it is named by RepoTags"
+run_cctl run --rm wh:old sh -c 'ls /dir; test -e /a && echo a-is-there; cat /keep'
+is "$OUT" $'z\nkeep' "the container sees the whiteout (/a gone) and the opaque dir (only z in /dir)"
+run_cctl load -i "$T/docker-new.tar"
+is "$RC" 0 "a docker save archive (blobs/ layout, a gzip layer) loads"
+is "$OUT" $'Loaded image: wh:new\nLoaded image: wh:also' "with both its RepoTags"
+run_cctl run --rm wh:new sh -c 'ls /dir; test -e /a && echo a-is-there; cat /keep'
+is "$OUT" $'z\nkeep' "its container sees the same files"
+run_cctl images -q --no-trunc
+like "$OUT" "$config_id" "the image id is the config's digest"
+
+# --- save, and load back.
+id_before=$("$CCTL" images -q --no-trunc | sort -u | tr '\n' ' ')
+run_cctl save -o "$T/saved.tar" alpine:3.20 wh:new
+is "$RC" 0 "cctl save -o writes an archive"
+ls "$T"/saved.tar.cctl-* >/dev/null 2>&1 && fail "no temporary file is left" || pass "no temporary file is left"
+like "$(tar tf "$T/saved.tar" | sort | tr '\n' ' ')" "^blobs/ blobs/sha256/ .*index.json manifest.json oci-layout $" \
+	"it has the dual layout: oci-layout, index.json, manifest.json, blobs/sha256"
+like "$(tar xOf "$T/saved.tar" manifest.json)" '"RepoTags":\["alpine:3.20"\]' "manifest.json names the image by RepoTags"
+"$CCTL" save wh:old >"$T/stdout.tar"
+is "$?" 0 "cctl save to a redirected stdout"
+like "$(tar xOf "$T/stdout.tar" index.json)" '"org.opencontainers.image.ref.name":"wh:old"' "index.json has the ref.name annotation"
+out=$(python3 "$top_srcdir/tests/ptyrun.py" -- "$CCTL" save wh:old 2>&1)
+like "$out" "cowardly refusing to save to a terminal" "save to a terminal is refused as docker does"
+check "rmi every image" "$CCTL" rmi alpine:3.20 wh:new wh:also wh:old
+run_cctl load -i "$T/saved.tar"
+is "$RC" 0 "the saved archive loads"
+is "$OUT" $'Loaded image: alpine:3.20\nLoaded image: wh:new' "with the names it was saved under"
+"$CCTL" load -i "$T/stdout.tar" >/dev/null
+id_after=$("$CCTL" images -q --no-trunc | sort -u | tr '\n' ' ')
+is "$id_after" "$id_before" "save -> load keeps the image ids"
+run_cctl run --rm wh:new cat /dir/z
+is "$OUT" "z" "a reloaded image runs"
+skopeo inspect "oci-archive:$T/stdout.tar" >"$T/inspect" 2>&1
+is "$?" 0 "skopeo inspect oci-archive: reads the saved archive"
+like "$(cat "$T/inspect")" '"Layers": \[' "and finds its layers"
+skopeo copy -q "oci-archive:$T/stdout.tar" "dir:$T/dircopy" >"$T/copy" 2>&1
+is "$?" 0 "skopeo copy oci-archive: -> dir: succeeds (every digest matches)"
+run_cctl save -o "$T/none.tar" no-such-image
+is "$RC" 125 "saving an unknown image: exit 125"
+like "$ERR" "no-such-image" "the error names it"
+[[ -e $T/none.tar ]] && fail "a failed save leaves no file" || pass "a failed save leaves no file"
+
+# --- Hostile archives: each refused with a clear error, nothing stored, nothing left.
+python3 - "$T" <<'EOF'
+import hashlib, io, json, os, sys, tarfile
+T = sys.argv[1]
+sha = lambda b: hashlib.sha256(b).hexdigest()
+def write(name, files):
+	with tarfile.open(os.path.join(T, name), "w") as t:
+		for path, data in files:
+			ti = tarfile.TarInfo(path)
+			if isinstance(data, str):
+				ti.type, ti.linkname = tarfile.SYMTYPE, data
+				t.addfile(ti)
+			else:
+				ti.size = len(data)
+				t.addfile(ti, io.BytesIO(data))
+config = json.dumps({"os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+def manifest(cfg):
+	return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		"config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + sha(cfg), "size": len(cfg)},
+		"layers": []}).encode()
+def index(m):
+	return json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+		"digest": "sha256:" + sha(m), "size": len(m), "annotations": {"org.opencontainers.image.ref.name": "evil:1"}}]}).encode()
+m = manifest(config)
+layout = b'{"imageLayoutVersion":"1.0.0"}'
+write("dotdot.tar", [("oci-layout", layout), ("../evil", b"x"), ("index.json", index(m))])
+write("symlinked-blobs.tar", [("oci-layout", layout), ("blobs", "/etc"), ("index.json", index(m))])
+write("mismatch.tar", [("oci-layout", layout), ("blobs/sha256/" + sha(m), m + b" "), ("index.json", index(m))])
+write("missing-blob.tar", [("oci-layout", layout), ("blobs/sha256/" + sha(config), config), ("index.json", index(m))])
+write("missing-config.tar", [("oci-layout", layout), ("blobs/sha256/" + sha(m), m), ("index.json", index(m))])
+write("bogus-json.tar", [("oci-layout", layout), ("index.json", b'{"schemaVersion": 2, "manifests": [')])
+write("oversized-index.tar", [("oci-layout", layout), ("index.json", b" " * (5 << 20))])
+write("rootfs.tar", [("etc/hostname", b"x\n")])
+EOF
+images_before=$("$CCTL" images --no-trunc)
+hostile() { # FILE REGEX DESC
+	run_cctl load -i "$T/$1"
+	is "$RC" 125 "$3: exit 125"
+	like "$ERR" "$2" "$3: $2"
+	is "$("$CCTL" images --no-trunc)" "$images_before" "$3: cctl images unchanged"
+}
+hostile dotdot.tar '"\.\./evil".*leaves the archive' "a ../ entry"
+hostile symlinked-blobs.tar '"blobs": absolute paths are not allowed' "a symlinked blobs dir"
+hostile mismatch.tar 'digest mismatch' "a blob whose content is not its digest"
+hostile missing-blob.tar 'manifest sha256:[0-9a-f]{64} is missing' "a missing manifest blob"
+hostile missing-config.tar 'config sha256:[0-9a-f]{64} is missing' "a manifest pointing at a non-existing config"
+hostile bogus-json.tar 'index is not valid JSON' "bogus JSON"
+hostile oversized-index.tar 'index.json in the archive is larger than' "an oversized index.json"
+hostile rootfs.tar 'not an image archive.*cctl import' "a root filesystem tarball"
+[[ -e /evil || -e $T/evil || -e $ROOT/evil ]] && fail "the ../ entry wrote nothing" || pass "the ../ entry wrote nothing"
+sleep 0.2
+nothing_left "hostile archives"
+is "$(find "$ROOT/blobs/sha256" -type f -newer "$T/rootfs.tar" | wc -l)" 0 "no hostile blob entered the store"
+
+# --- The protocol: strict params, one fd.
+out=$(printf '%s\n' '{"v":1,"id":1,"method":"image.load","params":{"quiet":true}}' | socat - "UNIX-CONNECT:$CONTAIND_SOCKET" 2>&1)
+like "$out" '"code":"invalid_params".*quiet' "image.load refuses an unknown param"
+out=$(printf '%s\n' '{"v":1,"id":1,"method":"image.save","params":{"names":["alpine:3.20"]}}' | socat - "UNIX-CONNECT:$CONTAIND_SOCKET" 2>&1)
+like "$out" '"code":"bad_fds"' "image.save without an fd: bad_fds"
+
+is "$(daemon_fds)" "$fds_before" "the daemon holds no more fds than before"
+done_testing
