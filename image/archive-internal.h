@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 /* Most entries an archive may have (a docker-save archive has about four per layer). */
-#define ARCHIVE_MAX_ENTRIES 100000
+#define ARCHIVE_MAX_ENTRIES 20000
 /* The blob written while it streams, before it is verified and renamed into blobs/<hex>. */
 #define ARCHIVE_PARTIAL "blob.partial"
 

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -325,6 +326,7 @@ static int entry_regular(struct archive *in, struct archive_entry *e, struct arc
 {
 	_cleanup_free_ char *p = path;
 	char hex[65], q[300];
+	struct statvfs vfs;
 	int64_t size = 0;
 	size_t *len;
 	char **doc = entry_document(f, p, &len);
@@ -332,6 +334,12 @@ static int entry_regular(struct archive *in, struct archive_entry *e, struct arc
 
 	if (doc)
 		return entry_read_document(in, e, p, doc, len, reterr);
+	/* A huge entry is refused before it fills the disk (a compressed archive can claim much
+	 * more than it is); what it really holds is counted while it streams. */
+	if (fstatvfs(f->dir_fd, &vfs) == 0 && archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
+	    (uint64_t)archive_entry_size(e) > (uint64_t)vfs.f_bavail * vfs.f_frsize)
+		return err_set(reterr, -EFBIG, "archive entry %s is %lld bytes, more than the free space of the store",
+			       str_quote(p, 64, q, sizeof(q)), (long long)archive_entry_size(e));
 	r = entry_to_blob(in, f->dir_fd, p, hex, &size, reterr);
 	if (r < 0)
 		return r;
