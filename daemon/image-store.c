@@ -15,6 +15,7 @@
 #include "daemon/image-store-internal.h"
 #include "daemon/image-store.h"
 #include "daemon/image-trash.h"
+#include "daemon/image-unpack.h"
 #include "protocol/messages.h"
 
 /* The proto_image_info of an image. */
@@ -70,6 +71,9 @@ int image_store_open(struct event_base *base, const char *root, struct image_sto
 	r = image_remove_unused_layers(s);
 	if (r < 0)
 		log_errno(LOG_LEVEL_WARNING, r, "image store: cleaning %s: %m", s->db.layers_dir);
+	r = image_remove_unused_blobs(s);
+	if (r < 0)
+		log_errno(LOG_LEVEL_WARNING, r, "image store: cleaning %s: %m", s->db.blobs_dir);
 	*ret = s;
 	return 0;
 fail:
@@ -81,6 +85,8 @@ void image_store_free(struct image_store *s)
 {
 	if (!s)
 		return;
+	image_unpack_free_all(s);
+	image_manifest_free_all(s);
 	image_import_free_all(s);
 	image_trash_free(s->trash);
 	image_db_done(&s->db);
@@ -122,25 +128,28 @@ json_t *image_store_list(struct image_store *s)
 {
 	_cleanup_free_ struct list_item *items = calloc(s->db.n_images + 1, sizeof(*items));
 	json_t *list = json_array();
-	size_t i;
+	size_t i, n = 0;
 
 	if (!items || !list)
 		goto fail;
+	/* Removed images kept for their containers are listed nowhere. */
 	for (i = 0; i < s->db.n_images; i++) {
-		items[i].img = s->db.images[i];
-		items[i].names = image_names_of(&s->db, s->db.images[i]->id, NULL);
-		if (!items[i].names)
+		if (s->db.images[i]->removed)
+			continue;
+		items[n].img = s->db.images[i];
+		items[n].names = image_names_of(&s->db, s->db.images[i]->id, NULL);
+		if (!items[n++].names)
 			goto fail;
 	}
-	qsort(items, s->db.n_images, sizeof(*items), image_store_cmp_list_item);
-	for (i = 0; i < s->db.n_images; i++)
+	qsort(items, n, sizeof(*items), image_store_cmp_list_item);
+	for (i = 0; i < n; i++)
 		if (json_array_append_new(list, image_store_info(s, items[i].img)) < 0)
 			goto fail;
-	for (i = 0; i < s->db.n_images; i++)
+	for (i = 0; i < n; i++)
 		free(items[i].names);
 	return list;
 fail:
-	for (i = 0; items && i < s->db.n_images; i++)
+	for (i = 0; items && i < n; i++)
 		free(items[i].names);
 	json_decref(list);
 	return NULL;
@@ -148,5 +157,49 @@ fail:
 
 size_t image_store_count(struct image_store *s)
 {
-	return s->db.n_images;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->db.n_images; i++)
+		n += !s->db.images[i]->removed;
+	return n;
+}
+
+const char *image_store_blobs_dir(struct image_store *s)
+{
+	return s->db.blobs_dir;
+}
+
+const char *image_store_ingest_dir(struct image_store *s)
+{
+	return s->db.ingest_dir;
+}
+
+bool image_store_layer_busy(struct image_store *s, const char *diff_id)
+{
+	return image_db_layer_used(&s->db, diff_id, NULL) || image_manifest_layer_pending(s, diff_id);
+}
+
+int image_store_commit(struct image_store *s, const char *config_digest, const struct image_layer *layers, size_t n,
+		       const char *manifest_digest, const char *const *names, const char *repo_digest,
+		       json_t **ret_info, char **reterr)
+{
+	struct image *img;
+	bool created;
+	json_t *info;
+	int r;
+
+	r = image_db_register(&s->db, config_digest, layers, n, manifest_digest, repo_digest, &img, &created, reterr);
+	if (r < 0)
+		return r;
+	r = image_names_set(&s->db, names, img->id, reterr);
+	if (r < 0) {
+		if (created)
+			image_remove_image(s, img, NULL);
+		return r;
+	}
+	info = image_store_info(s, img);
+	if (!info)
+		return -ENOMEM;
+	*ret_info = info;
+	return 0;
 }

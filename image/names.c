@@ -104,3 +104,33 @@ int image_names_load(struct image_db *s, char **reterr)
 	}
 	return 0;
 }
+
+int image_names_set(struct image_db *s, const char *const *names, const char *id, char **reterr)
+{
+	json_auto_t *saved = json_deep_copy(s->names);
+	int r;
+
+	if (!saved)
+		return -ENOMEM;
+	for (const char *const *n = names; n && *n; n++) {
+		_cleanup_free_ char *norm = NULL;
+
+		r = image_name_normalize(*n, &norm, reterr);
+		if (r < 0)
+			goto restore;
+		if (json_object_set_new(s->names, norm, json_string(id)) < 0) {
+			r = -ENOMEM;
+			goto restore;
+		}
+	}
+	if (!names || !names[0])
+		return 0;
+	r = image_names_save(s, reterr);
+	if (r < 0)
+		goto restore;
+	return 0;
+restore:
+	json_decref(s->names);
+	s->names = TAKE_PTR(saved);
+	return r;
+}

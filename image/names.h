@@ -13,3 +13,6 @@ size_t image_names_count(struct image_db *db, const char *id);
 int image_names_save(struct image_db *db, char **reterr);
 /* Loads repositories.json, dropping names that are malformed or point to unknown images. */
 int image_names_load(struct image_db *db, char **reterr);
+/* Points each of names (NULL-terminated, may be NULL or empty; normalized here) at id and saves
+ * the index; on failure nothing changes (-EINVAL with a message for an invalid name). */
+int image_names_set(struct image_db *db, const char *const *names, const char *id, char **reterr);

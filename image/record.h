@@ -12,13 +12,15 @@ json_t *image_record_strv_to_json(char **v);
 /* Frees an image and what it owns (NULL is fine); image_freep() is its _cleanup_ form. */
 void image_free(struct image *img);
 void image_freep(struct image **img);
-/* The record as JSON; with meta, also its creation time and size. */
-json_t *image_record_json(const struct image *img, bool meta);
-/* The image id computed from the content part of its record. */
-int image_record_compute_id(const struct image *img, char **ret);
+/* The most a config or manifest blob may hold. */
+#define IMAGE_CONFIG_MAX (4 * 1024 * 1024)
+/* A (current) record as JSON: {"version": 2, "id", "manifest_digest", "repo_digests",
+ * "layers": [{"diff_id", "digest", "media_type", "size", "unpacked_size"}], "size",
+ * "created_at", "removed"}. The settings are in the config blob named by the id. */
+json_t *image_record_json(const struct image *img);
 /* Writes images/<hex>.json atomically. */
 int image_record_write(struct image_db *db, const struct image *img, char **reterr);
 /* Removes images/<hex>.json. */
 int image_record_remove(struct image_db *db, const struct image *img, char **reterr);
-/* Loads every images/<hex>.json into db, skipping unreadable ones. */
+/* Loads every images/<hex>.json into db (current and legacy records), skipping unreadable ones. */
 int image_record_load_all(struct image_db *db);
