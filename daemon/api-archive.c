@@ -8,6 +8,7 @@
 #include "common/macros.h"
 #include "daemon/api-internal.h"
 #include "daemon/image-archive.h"
+#include "daemon/image-store.h"
 #include "daemon/server.h"
 #include "protocol/image-archive.h"
 
