@@ -24,6 +24,7 @@
 #include "protocol/events.h"
 #include "protocol/exec.h"
 #include "protocol/logs.h"
+#include "daemon/image-archive.h"
 #include "protocol/image-archive.h"
 #include "protocol/messages.h"
 
@@ -366,6 +367,7 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 		goto fail;
 	}
 	log_info("cgroup layout: %s", cgroup_manager_layout(api->cgm));
+	image_load_sweep(api->images);
 	/* After the sinks: the starts are published like any other. */
 	registry_start_restartable(api->reg);
 	*ret = api;

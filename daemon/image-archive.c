@@ -1,4 +1,5 @@
 /* image.load and image.save on the event loop: see image-archive.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -320,6 +321,22 @@ static void load_on_exit(evutil_socket_t fd, short what, void *userdata)
 		r = load_register_next(l, &err);
 	if (r != 0)
 		load_end(l, r > 0 ? 0 : r, err);
+}
+
+void image_load_sweep(struct image_store *s)
+{
+	_cleanup_closedir_ DIR *d = opendir(s->db.ingest_dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *path = NULL;
+		if (!str_startswith(de->d_name, "load-") || asprintf(&path, "%s/%s", s->db.ingest_dir, de->d_name) < 0)
+			continue;
+		log_info("image store: removing %s, left by an interrupted load", path);
+		image_remove_tree(s, path);
+	}
 }
 
 /* The worker's entry: archive_read_main() with its arguments. */

@@ -19,6 +19,9 @@ typedef void (*image_load_done_fn)(int r, json_t *images, const char *errmsg, vo
  * store only once the whole archive was read and checked. */
 int image_load_start(struct image_store *s, int fd, image_load_done_fn done, void *userdata, struct image_load **ret,
 		     char **reterr);
+/* Removes the directories of loads a previous daemon left in ingest/ (it died during a load);
+ * called once at start, before any load runs. */
+void image_load_sweep(struct image_store *s);
 /* Stops a load (its worker killed and reaped, its directory removed); done is not called. */
 void image_load_free(struct image_load *l);
 

@@ -12,9 +12,15 @@ if [[ ! -r $OCI_TAR ]]; then
 	echo "1..0 # SKIP no $OCI_TAR"
 	exit 0
 fi
+# What a daemon killed during a load left: the next one removes it at start.
+mkdir -p "$TEST_TMP/d/root/ingest/load-0123/blobs" "$TEST_TMP/d/root/ingest/keep.partial.d"
 start_daemon || exit 1
 ROOT=$DAEMON_DIR/root
 T=$TEST_TMP
+[[ -e $ROOT/ingest/load-0123 ]] && fail "an interrupted load's directory is removed at start" ||
+	pass "an interrupted load's directory is removed at start"
+[[ -e $ROOT/ingest/keep.partial.d ]] && pass "other files of ingest/ stay" || fail "other files of ingest/ stay"
+rmdir "$ROOT/ingest/keep.partial.d"
 
 # nothing_left WHAT: the load left no directory or file in ingest/ and tmp/.
 nothing_left() {
@@ -46,6 +52,35 @@ run_cctl run --rm alpine:3.20 cat /etc/alpine-release
 is "$OUT" "3.20.3" "and runs"
 # Counted once the daemon is warm (a container ran: its spares and filters are made).
 fds_before=$(daemon_fds)
+
+# An index whose entry is an index (a multi-platform image): the host's platform is taken.
+python3 - "$OCI_TAR" "$T/multi.tar" "$(uname -m)" <<'EOF'
+import hashlib, io, json, sys, tarfile
+src, dst, machine = sys.argv[1:]
+arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+with tarfile.open(src) as t:
+	files = {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
+old = json.loads(files["index.json"])["manifests"][0]
+old["platform"] = {"os": "linux", "architecture": arch}
+other = {"mediaType": old["mediaType"], "digest": "sha256:" + "0" * 64, "size": 1,
+	"platform": {"os": "linux", "architecture": "s390x" if arch != "s390x" else "amd64"}}
+inner = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [other, old]}).encode()
+h = hashlib.sha256(inner).hexdigest()
+files["blobs/sha256/" + h] = inner
+files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
+	"digest": "sha256:" + h, "size": len(inner), "annotations": {"io.containerd.image.name": "docker.io/library/multi:1"}}]}).encode()
+del files["manifest.json"]
+with tarfile.open(dst, "w") as t:
+	for name, data in files.items():
+		ti = tarfile.TarInfo(name)
+		ti.size = len(data)
+		t.addfile(ti, io.BytesIO(data))
+EOF
+run_cctl load -i "$T/multi.tar"
+is "$OUT" "Loaded image: multi:1" "an index of indexes loads the manifest for this machine's platform"
+run_cctl run --rm multi:1 cat /etc/alpine-release
+is "$OUT" "3.20.3" "and runs"
+check "rmi multi:1" "$CCTL" rmi multi:1
 
 run_cctl load </dev/null
 is "$RC" 125 "an empty stdin: exit 125"
