@@ -82,6 +82,29 @@ run_cctl run --rm multi:1 cat /etc/alpine-release
 is "$OUT" "3.20.3" "and runs"
 check "rmi multi:1" "$CCTL" rmi multi:1
 
+# No name anywhere (no annotation, no manifest.json): docker prints the id.
+python3 - "$OCI_TAR" "$T/unnamed.tar" <<'EOF'
+import io, json, sys, tarfile
+src, dst = sys.argv[1:]
+with tarfile.open(src) as t, tarfile.open(dst, "w") as out:
+	for m in t.getmembers():
+		if not m.isfile():
+			out.addfile(m)
+			continue
+		data = t.extractfile(m).read()
+		if m.name == "manifest.json":
+			continue
+		if m.name == "index.json":
+			idx = json.loads(data)
+			del idx["manifests"][0]["annotations"]
+			data = json.dumps(idx).encode()
+		m.size = len(data)
+		out.addfile(m, io.BytesIO(data))
+EOF
+run_cctl load -i "$T/unnamed.tar"
+is "$OUT" "Loaded image ID: sha256:af9d14307a8764227443d34213ea78fd695ca3ef4dbd32a565dac0644cfe0acf" \
+	"an image without a name: Loaded image ID"
+
 run_cctl load </dev/null
 is "$RC" 125 "an empty stdin: exit 125"
 like "$ERR" "not a tar archive" "an empty stdin: not a tar archive"
@@ -249,5 +272,7 @@ like "$out" '"code":"invalid_params".*quiet' "image.load refuses an unknown para
 out=$(printf '%s\n' '{"v":1,"id":1,"method":"image.save","params":{"names":["alpine:3.20"]}}' | socat - "UNIX-CONNECT:$CONTAIND_SOCKET" 2>&1)
 like "$out" '"code":"bad_fds"' "image.save without an fd: bad_fds"
 
-is "$(daemon_fds)" "$fds_before" "the daemon holds no more fds than before"
+fds_after=$(daemon_fds)
+((fds_after <= fds_before)) && pass "the daemon holds no more fds than before ($fds_after, $fds_before)" ||
+	fail "the daemon holds no more fds than before ($fds_after, was $fds_before)"
 done_testing
