@@ -124,7 +124,8 @@ static int worker_finish(struct worker *w, struct archive_read_status *st, char 
 		return err_set(reterr, -EIO, "the archive worker exited without a result");
 	st->msg[sizeof(st->msg) - 1] = '\0';
 	if (st->r < 0)
-		return err_set(reterr, st->r >= -4095 ? st->r : -EIO, "%s", st->msg[0] ? st->msg : "the archive worker failed");
+		return err_set(reterr, st->r >= -4095 ? st->r : -EIO, "%s",
+			       st->msg[0] ? st->msg : "the archive worker failed");
 	return 1;
 }
 
@@ -180,7 +181,8 @@ static void load_on_added(int r, json_t *info, const char *errmsg, void *userdat
 		load_end(l, r, err ? err : errmsg);
 		return;
 	}
-	if (json_array_append_new(l->loaded, json_pack("{s:s, s:O}", "id", id, "names", json_object_get(img, "names"))) < 0) {
+	if (json_array_append_new(l->loaded,
+				  json_pack("{s:s, s:O}", "id", id, "names", json_object_get(img, "names"))) < 0) {
 		load_end(l, -ENOMEM, "out of memory");
 		return;
 	}
@@ -249,9 +251,11 @@ static int load_read_result(struct image_load *l, int dir_fd, json_t **ret_blobs
 	{
 		const char *manifest = json_string_value(json_object_get(img, "manifest"));
 		json_t *names = json_object_get(img, "names"), *norm = json_array();
-		if (!norm || json_array_append_new(l->images, json_pack("{s:s?, s:o}", "manifest", manifest, "names", norm)) < 0)
+		if (!norm ||
+		    json_array_append_new(l->images, json_pack("{s:s?, s:o}", "manifest", manifest, "names", norm)) < 0)
 			return -ENOMEM;
-		if (!image_digest_valid(manifest) || !json_is_array(names) || json_array_size(names) > ARCHIVE_MAX_NAMES)
+		if (!image_digest_valid(manifest) || !json_is_array(names) ||
+		    json_array_size(names) > ARCHIVE_MAX_NAMES)
 			return err_set(reterr, -EIO, "the load worker's result is malformed");
 		json_array_foreach(names, j, v)
 		{
@@ -260,7 +264,8 @@ static int load_read_result(struct image_load *l, int dir_fd, json_t **ret_blobs
 			if (!json_is_string(v))
 				return err_set(reterr, -EIO, "the load worker's result is malformed");
 			if (image_name_normalize(json_string_value(v), &name, NULL) < 0)
-				return err_set(reterr, -EINVAL, "the archive names an image %s, which is not a valid name",
+				return err_set(reterr, -EINVAL,
+					       "the archive names an image %s, which is not a valid name",
 					       str_quote(json_string_value(v), 64, q, sizeof(q)));
 			/* One name once, however many ways the archive spells it. */
 			bool dup = false;
@@ -274,8 +279,16 @@ static int load_read_result(struct image_load *l, int dir_fd, json_t **ret_blobs
 	return 0;
 }
 
-/* Moves the verified blobs from the worker's directory into the store. The worker was confined
- * to its directory, so its files are its own: only regular files with hex names are taken. */
+/* Moves the verified blobs from the worker's directory into the store.
+ *
+ * Security: the worker parsed hostile input, so what it left is checked as untrusted: result.json
+ * is opened without following links and must be a regular file of bounded size; only blobs it
+ * lists, with 64-hex names, that are regular files (lstat) are moved, by a rename inside the
+ * store's filesystem (the worker, chrooted in its directory, can link nothing from outside it).
+ * A worker subverted by a parser bug could still leave a blob whose bytes are not its name's
+ * digest: the store reads manifests and configs through image_blob_read(), which checks the
+ * digest, and the unpacking worker checks each layer blob against its digest and diff_id, so
+ * such a blob fails the load instead of entering an image. */
 static int load_commit_blobs(struct image_load *l, json_t *blobs, char **reterr)
 {
 	size_t i;
@@ -317,7 +330,8 @@ static void load_on_exit(evutil_socket_t fd, short what, void *userdata)
 		if (dir_fd < 0)
 			r = err_set(&err, -errno, "opening %s: %m", l->dir);
 	}
-	if (r > 0 && (r = load_read_result(l, dir_fd, &blobs, &err)) >= 0 && (r = load_commit_blobs(l, blobs, &err)) >= 0)
+	if (r > 0 && (r = load_read_result(l, dir_fd, &blobs, &err)) >= 0 &&
+	    (r = load_commit_blobs(l, blobs, &err)) >= 0)
 		r = load_register_next(l, &err);
 	if (r != 0)
 		load_end(l, r > 0 ? 0 : r, err);
@@ -454,8 +468,10 @@ static int save_manifest(struct image_store *s, const struct image *img, char **
 		return *ret ? 0 : -ENOMEM;
 	}
 	if (img->legacy || !img->config)
-		return err_set(reterr, -EINVAL, "image %s was stored by an older containd and has no image config to save; "
-			       "import or load it again", img->id);
+		return err_set(reterr, -EINVAL,
+			       "image %s was stored by an older containd and has no image config to save; "
+			       "import or load it again",
+			       img->id);
 	if ((r = image_blob_path(&s->db, img->id, &config_path)) < 0 || stat(config_path, &st) < 0)
 		return err_set(reterr, r < 0 ? r : -errno, "the config of image %s: %m", img->id);
 	snprintf(config.digest, sizeof(config.digest), "%s", img->id);

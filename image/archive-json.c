@@ -22,13 +22,14 @@ bool archive_digest_valid(const char *s)
 
 bool archive_media_type_is_index(const char *media_type)
 {
-	return media_type && (strcmp(media_type, ARCHIVE_MT_OCI_INDEX) == 0 || strcmp(media_type, ARCHIVE_MT_DOCKER_LIST) == 0);
+	return media_type &&
+	       (strcmp(media_type, ARCHIVE_MT_OCI_INDEX) == 0 || strcmp(media_type, ARCHIVE_MT_DOCKER_LIST) == 0);
 }
 
 bool archive_media_type_is_manifest(const char *media_type)
 {
-	return media_type &&
-	       (strcmp(media_type, ARCHIVE_MT_OCI_MANIFEST) == 0 || strcmp(media_type, ARCHIVE_MT_DOCKER_MANIFEST) == 0);
+	return media_type && (strcmp(media_type, ARCHIVE_MT_OCI_MANIFEST) == 0 ||
+			      strcmp(media_type, ARCHIVE_MT_DOCKER_MANIFEST) == 0);
 }
 
 /* Parses buf as one JSON document of at most ARCHIVE_JSON_MAX bytes. */
@@ -362,7 +363,8 @@ int archive_json_config_diff_ids(const char *buf, size_t len, char ***ret, size_
 /* One descriptor as a manifest names it. */
 static json_t *desc_json(const struct archive_desc *d)
 {
-	return json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest", d->digest, "size", (json_int_t)d->size);
+	return json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest", d->digest, "size",
+			 (json_int_t)d->size);
 }
 
 char *archive_json_manifest_write(const struct archive_desc *config, const struct archive_desc *layers,

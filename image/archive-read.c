@@ -346,11 +346,13 @@ static int entry_regular(struct archive *in, struct archive_entry *e, struct arc
 	if (str_startswith(p, "blobs/")) {
 		const char *name = p + strlen("blobs/sha256/");
 		if (!str_startswith(p, "blobs/sha256/") || strlen(name) != 64 || strspn(name, "0123456789abcdef") != 64)
-			return err_set(reterr, -EINVAL, "archive entry %s: only blobs/sha256/<64 hex digits> may be under blobs/",
+			return err_set(reterr, -EINVAL,
+				       "archive entry %s: only blobs/sha256/<64 hex digits> may be under blobs/",
 				       str_quote(p, 64, q, sizeof(q)));
 		if (strcmp(name, hex) != 0)
-			return err_set(reterr, -EBADMSG, "blob sha256:%.64s: digest mismatch (its content hashes to sha256:%s)",
-				       name, hex);
+			return err_set(reterr, -EBADMSG,
+				       "blob sha256:%.64s: digest mismatch (its content hashes to sha256:%s)", name,
+				       hex);
 	}
 	r = blob_commit(f->dir_fd, hex, reterr);
 	if (r < 0)
@@ -384,7 +386,8 @@ static int read_entries(struct archive *in, struct archive_files *f, char **rete
 		if (!raw)
 			return err_set(reterr, -EINVAL, "an archive entry has no name");
 		if (archive_entry_hardlink(e))
-			return err_set(reterr, -EINVAL, "archive entry %s: hard links are not allowed in an image archive",
+			return err_set(reterr, -EINVAL,
+				       "archive entry %s: hard links are not allowed in an image archive",
 				       str_quote(raw, 64, q, sizeof(q)));
 		switch (archive_entry_filetype(e)) {
 		case AE_IFDIR:
@@ -403,8 +406,10 @@ static int read_entries(struct archive *in, struct archive_files *f, char **rete
 			r = entry_regular(in, e, f, TAKE_PTR(path), reterr);
 			break;
 		default:
-			return err_set(reterr, -EINVAL, "archive entry %s: only files, directories and symlinks may be in an image archive",
-				       str_quote(raw, 64, q, sizeof(q)));
+			return err_set(
+			    reterr, -EINVAL,
+			    "archive entry %s: only files, directories and symlinks may be in an image archive",
+			    str_quote(raw, 64, q, sizeof(q)));
 		}
 		if (r < 0)
 			return r;
@@ -447,7 +452,8 @@ static int read_run(char **reterr)
 
 	/* libarchive's decompressors and OpenSSL's configuration load before the chroot. */
 	in = archive_read_new();
-	if (!in || archive_read_support_filter_all(in) < ARCHIVE_WARN || archive_read_support_format_tar(in) != ARCHIVE_OK)
+	if (!in || archive_read_support_filter_all(in) < ARCHIVE_WARN ||
+	    archive_read_support_format_tar(in) != ARCHIVE_OK)
 		return err_set(reterr, -EIO, "setting up libarchive");
 	if (archive_sha256_hex("", 0, (char[65]){ 0 }) < 0)
 		return err_set(reterr, -EIO, "initializing sha256");

@@ -140,7 +140,8 @@ static int write_image(struct writer *w, const struct archive_save_image *img, j
 		goto out;
 	}
 	if ((r = archive_json_manifest_parse(text, len, &m, reterr)) < 0 ||
-	    (r = write_blob(w, img->manifest, &size, reterr)) < 0 || (r = write_blob(w, m.config.digest, NULL, reterr)) < 0)
+	    (r = write_blob(w, img->manifest, &size, reterr)) < 0 ||
+	    (r = write_blob(w, m.config.digest, NULL, reterr)) < 0)
 		goto out;
 	for (size_t i = 0; i < m.n_layers; i++) {
 		_cleanup_free_ char *p = NULL;
@@ -159,7 +160,8 @@ static int write_image(struct writer *w, const struct archive_save_image *img, j
 		mt = ARCHIVE_MT_OCI_MANIFEST;
 	/* One index entry per name (OCI tools pick an image by its ref.name), or one without. */
 	for (size_t i = 0; !img->names[0] || img->names[i]; i++) {
-		json_t *e = json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", img->manifest, "size", (json_int_t)size);
+		json_t *e =
+		    json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", img->manifest, "size", (json_int_t)size);
 		if (!e || json_array_append_new(index, e) < 0) {
 			r = -ENOMEM;
 			goto out;
@@ -175,8 +177,8 @@ static int write_image(struct writer *w, const struct archive_save_image *img, j
 		}
 	}
 	if (asprintf(&config_path, "blobs/sha256/%s", m.config.digest + 7) < 0 ||
-	    json_array_append_new(docker, json_pack("{s:s, s:O, s:O}", "Config", config_path, "RepoTags", tags, "Layers",
-						    layers)) < 0)
+	    json_array_append_new(
+		docker, json_pack("{s:s, s:O, s:O}", "Config", config_path, "RepoTags", tags, "Layers", layers)) < 0)
 		r = -ENOMEM;
 out:
 	json_decref(layers);
@@ -203,17 +205,20 @@ static int write_run(const struct archive_save_image *images, size_t n, char **r
 	if (!w.a || archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
 	    archive_write_open_fd(w.a, WRITE_OUT_FD) != ARCHIVE_OK) {
-		r = err_set(reterr, -EIO, "setting up the archive: %s", w.a ? archive_error_string(w.a) : "out of memory");
+		r = err_set(reterr, -EIO, "setting up the archive: %s",
+			    w.a ? archive_error_string(w.a) : "out of memory");
 		goto out;
 	}
 	layout = json_pack("{s:s}", "imageLayoutVersion", "1.0.0");
 	if ((r = write_document(&w, "oci-layout", layout, reterr)) < 0 ||
-	    (r = write_header(&w, "blobs/", true, 0, reterr)) < 0 || (r = write_header(&w, "blobs/sha256/", true, 0, reterr)) < 0)
+	    (r = write_header(&w, "blobs/", true, 0, reterr)) < 0 ||
+	    (r = write_header(&w, "blobs/sha256/", true, 0, reterr)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if ((r = write_image(&w, &images[i], index, docker, reterr)) < 0)
 			goto out;
-	index_doc = json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType", ARCHIVE_MT_OCI_INDEX, "manifests", index);
+	index_doc =
+	    json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType", ARCHIVE_MT_OCI_INDEX, "manifests", index);
 	if ((r = write_document(&w, "index.json", index_doc, reterr)) < 0 ||
 	    (r = write_document(&w, "manifest.json", docker, reterr)) < 0)
 		goto out;
@@ -241,9 +246,9 @@ _Noreturn void archive_write_main(int out_fd, int status_fd, int blobs_fd, const
 	o = fcntl(out_fd, F_DUPFD_CLOEXEC, 10);
 	s = fcntl(status_fd, F_DUPFD_CLOEXEC, 10);
 	b = fcntl(blobs_fd, F_DUPFD_CLOEXEC, 10);
-	if (o < 0 || s < 0 || b < 0 || dup3(o, WRITE_OUT_FD, O_CLOEXEC) < 0 || dup3(s, WRITE_STATUS_FD, O_CLOEXEC) < 0 ||
-	    dup3(b, WRITE_BLOBS_FD, O_CLOEXEC) < 0 || close_range(WRITE_BLOBS_FD + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 ||
-	    setrlimit(RLIMIT_CORE, &no_core) < 0)
+	if (o < 0 || s < 0 || b < 0 || dup3(o, WRITE_OUT_FD, O_CLOEXEC) < 0 ||
+	    dup3(s, WRITE_STATUS_FD, O_CLOEXEC) < 0 || dup3(b, WRITE_BLOBS_FD, O_CLOEXEC) < 0 ||
+	    close_range(WRITE_BLOBS_FD + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0)
 		_exit(EXIT_FAILURE);
 	/* The client may have handed over a non-blocking pipe: libarchive expects blocking writes. */
 	fd_nonblock(WRITE_OUT_FD, false);
