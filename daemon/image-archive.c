@@ -288,7 +288,9 @@ static int load_read_result(struct image_load *l, int dir_fd, json_t **ret_blobs
  * A worker subverted by a parser bug could still leave a blob whose bytes are not its name's
  * digest: the store reads manifests and configs through image_blob_read(), which checks the
  * digest, and the unpacking worker checks each layer blob against its digest and diff_id, so
- * such a blob fails the load instead of entering an image. */
+ * such a blob fails the load instead of entering an image. The residual case: a layer whose
+ * diff_id is unpacked already is not read again, so its new blob is trusted as the worker hashed
+ * it (what a container sees is the verified layer; only a later save would carry the blob). */
 static int load_commit_blobs(struct image_load *l, json_t *blobs, char **reterr)
 {
 	size_t i;
