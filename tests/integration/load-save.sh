@@ -105,6 +105,8 @@ run_cctl load -i "$T/unnamed.tar"
 is "$OUT" "Loaded image ID: sha256:af9d14307a8764227443d34213ea78fd695ca3ef4dbd32a565dac0644cfe0acf" \
 	"an image without a name: Loaded image ID"
 
+out=$(python3 "$top_srcdir/tests/ptyrun.py" -- "$CCTL" load 2>&1)
+like "$out" "requested load from stdin, but stdin is empty" "load from a terminal is refused as docker does"
 run_cctl load </dev/null
 is "$RC" 125 "an empty stdin: exit 125"
 like "$ERR" "not a tar archive" "an empty stdin: not a tar archive"
@@ -206,6 +208,17 @@ is "$?" 0 "skopeo inspect oci-archive: reads the saved archive"
 like "$(cat "$T/inspect")" '"Layers": \[' "and finds its layers"
 skopeo copy -q "oci-archive:$T/stdout.tar" "dir:$T/dircopy" >"$T/copy" 2>&1
 is "$?" 0 "skopeo copy oci-archive: -> dir: succeeds (every digest matches)"
+out=$("$CCTL" save alpine:3.20 | "$CCTL" load 2>&1)
+is "$out" "Loaded image: alpine:3.20" "save | load through a pipe"
+check "rmi alpine:3.20 before two loads at once" "$CCTL" rmi alpine:3.20
+"$CCTL" load -i "$OCI_TAR" >"$T/c1" 2>&1 &
+c1=$!
+"$CCTL" load -i "$OCI_TAR" >"$T/c2" 2>&1
+c2=$?
+wait "$c1"
+is "$? $c2 $(cat "$T/c1" "$T/c2" | sort -u)" "0 0 Loaded image: alpine:3.20" "two loads of the same archive at once both succeed"
+run_cctl run --rm alpine:3.20 cat /etc/alpine-release
+is "$OUT" "3.20.3" "and the image runs"
 run_cctl save -o "$T/none.tar" no-such-image
 is "$RC" 125 "saving an unknown image: exit 125"
 like "$ERR" "no-such-image" "the error names it"
