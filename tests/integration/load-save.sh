@@ -257,6 +257,11 @@ write("missing-config.tar", [("oci-layout", layout), ("blobs/sha256/" + sha(m), 
 write("bogus-json.tar", [("oci-layout", layout), ("index.json", b'{"schemaVersion": 2, "manifests": [')])
 write("oversized-index.tar", [("oci-layout", layout), ("index.json", b" " * (5 << 20))])
 write("rootfs.tar", [("etc/hostname", b"x\n")])
+# A header that claims a petabyte, and no data behind it.
+huge = tarfile.TarInfo("blobs/sha256/" + "1" * 64)
+huge.size = 1 << 50
+with open(os.path.join(T, "huge.tar"), "wb") as f:
+	f.write(huge.tobuf(tarfile.PAX_FORMAT) + b"\0" * 10240)
 EOF
 images_now() { "$CCTL" images --no-trunc | awk '{ print $1, $2, $3 }'; }
 images_before=$(images_now)
@@ -273,6 +278,7 @@ hostile missing-blob.tar 'manifest sha256:[0-9a-f]{64} is missing' "a missing ma
 hostile missing-config.tar 'config sha256:[0-9a-f]{64} is missing' "a manifest pointing at a non-existing config"
 hostile bogus-json.tar 'index is not valid JSON' "bogus JSON"
 hostile oversized-index.tar 'index.json in the archive is larger than' "an oversized index.json"
+hostile huge.tar 'is 1125899906842624 bytes, more than the free space' "an entry bigger than the disk"
 hostile rootfs.tar 'not an image archive.*cctl import' "a root filesystem tarball"
 [[ -e /evil || -e $T/evil || -e $ROOT/evil ]] && fail "the ../ entry wrote nothing" || pass "the ../ entry wrote nothing"
 sleep 0.2
