@@ -136,8 +136,10 @@ static const char *host_arch(void)
 	return u.machine;
 }
 
-/* Registers an image manifest: checks it and everything it names, and adds it to the result. */
-static int resolve_manifest(struct resolve *rs, const struct archive_desc *d, json_t *names, char **reterr)
+/* Registers an image manifest: checks it and everything it names, and adds it to the result.
+ * Without names, it takes manifest.json's RepoTags for its config, else ref_name. */
+static int resolve_manifest(struct resolve *rs, const struct archive_desc *d, json_t *names, const char *ref_name,
+			    char **reterr)
 {
 	_cleanup_(archive_manifest_done) struct archive_manifest m = { 0 };
 	_cleanup_free_ char *text = NULL;
@@ -151,6 +153,8 @@ static int resolve_manifest(struct resolve *rs, const struct archive_desc *d, js
 		return r;
 	if (json_array_size(names) == 0 && (r = docker_names(rs, m.config.digest, names)) < 0)
 		return r;
+	if (json_array_size(names) == 0 && ref_name && json_array_append_new(names, json_string(ref_name)) < 0)
+		return -ENOMEM;
 	return json_array_append_new(rs->images, json_pack("{s:s, s:O}", "manifest", d->digest, "names", names)) < 0 ?
 		       -ENOMEM :
 		       0;
@@ -158,7 +162,8 @@ static int resolve_manifest(struct resolve *rs, const struct archive_desc *d, js
 
 /* Resolves one entry of index.json: a manifest, or an index whose entry for this platform
  * (linux and the host's architecture) is taken. */
-static int resolve_entry(struct resolve *rs, const struct archive_desc *d, json_t *names, int depth, char **reterr)
+static int resolve_entry(struct resolve *rs, const struct archive_desc *d, json_t *names, const char *ref_name,
+			 int depth, char **reterr)
 {
 	_cleanup_(archive_index_done) struct archive_index idx = { 0 };
 	_cleanup_free_ char *text = NULL;
@@ -167,7 +172,7 @@ static int resolve_entry(struct resolve *rs, const struct archive_desc *d, json_
 	int r;
 
 	if (archive_media_type_is_manifest(d->media_type))
-		return resolve_manifest(rs, d, names, reterr);
+		return resolve_manifest(rs, d, names, ref_name, reterr);
 	if (!archive_media_type_is_index(d->media_type))
 		return err_set(reterr, -EINVAL, "index entry %s has the unsupported media type \"%.100s\"", d->digest,
 			       d->media_type ? d->media_type : "");
@@ -182,7 +187,7 @@ static int resolve_entry(struct resolve *rs, const struct archive_desc *d, json_
 	for (size_t i = 0; i < idx.n_manifests; i++) {
 		const struct archive_desc *m = &idx.manifests[i];
 		if (m->os && strcmp(m->os, "linux") == 0 && m->arch && strcmp(m->arch, arch) == 0)
-			return resolve_entry(rs, m, names, depth + 1, reterr);
+			return resolve_entry(rs, m, names, ref_name, depth + 1, reterr);
 	}
 	return err_set(reterr, -ENOENT, "image index %s has no manifest for linux/%s", d->digest, arch);
 }
@@ -200,11 +205,11 @@ static int resolve_oci(struct resolve *rs, char **reterr)
 	for (size_t i = 0; i < idx.n_manifests; i++) {
 		const struct archive_desc *d = &idx.manifests[i];
 		json_auto_t *names = json_array();
-		/* containerd's (and docker's) full name first: docker's ref.name is only a tag. */
-		const char *name = d->image_name ? d->image_name : d->ref_name;
-		if (!names || (name && json_array_append_new(names, json_string(name)) < 0))
+		/* containerd's (and docker's) full name first, then manifest.json's RepoTags, then
+		 * ref.name, which docker writes as the bare tag. */
+		if (!names || (d->image_name && json_array_append_new(names, json_string(d->image_name)) < 0))
 			return -ENOMEM;
-		r = resolve_entry(rs, d, names, 0, reterr);
+		r = resolve_entry(rs, d, names, d->ref_name, 0, reterr);
 		if (r < 0)
 			return r;
 	}

@@ -101,6 +101,25 @@ with tarfile.open(src) as t, tarfile.open(dst, "w") as out:
 		m.size = len(data)
 		out.addfile(m, io.BytesIO(data))
 EOF
+# docker's own index.json: ref.name is the bare tag; manifest.json's RepoTags name the image.
+python3 - "$OCI_TAR" "$T/bare-tag.tar" <<'EOF'
+import io, json, sys, tarfile
+src, dst = sys.argv[1:]
+with tarfile.open(src) as t, tarfile.open(dst, "w") as out:
+	for m in t.getmembers():
+		if not m.isfile():
+			out.addfile(m)
+			continue
+		data = t.extractfile(m).read()
+		if m.name == "index.json":
+			idx = json.loads(data)
+			idx["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] = "3.20"
+			data = json.dumps(idx).encode()
+		m.size = len(data)
+		out.addfile(m, io.BytesIO(data))
+EOF
+run_cctl load -i "$T/bare-tag.tar"
+is "$OUT" "Loaded image: alpine:3.20" "a bare-tag ref.name gives way to manifest.json's RepoTags"
 run_cctl load -i "$T/unnamed.tar"
 is "$OUT" "Loaded image ID: sha256:af9d14307a8764227443d34213ea78fd695ca3ef4dbd32a565dac0644cfe0acf" \
 	"an image without a name: Loaded image ID"
