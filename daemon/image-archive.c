@@ -205,7 +205,10 @@ static int load_register_next(struct image_load *l, char **reterr)
 	if (!img)
 		return 1;
 	names = json_object_get(img, "names");
-	json_array_foreach(names, i, v) argv[n++] = json_string_value(v);
+	json_array_foreach(names, i, v)
+	{
+		argv[n++] = json_string_value(v);
+	}
 	argv[n] = NULL;
 	return image_store_add_manifest(l->store, json_string_value(json_object_get(img, "manifest")), argv, NULL,
 					load_on_added, l, reterr);
