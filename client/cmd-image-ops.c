@@ -77,7 +77,7 @@ static void tag_usage(void)
 
 int cmd_tag(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { OPS_HELP, 0, "help", OPT_FLAG }, {} };
+	static const struct opt options[] = {{OPS_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	unsigned flags;
@@ -87,7 +87,7 @@ int cmd_tag(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return r > 0 ? 0 : r;
 	if (o.n_operands != 2)
 		return opts_usage_error(reterr, "tag", "\"cctl tag\" requires exactly 2 arguments.");
-	struct proto_image_tag_params p = { .source = o.operands[0], .target = o.operands[1] };
+	struct proto_image_tag_params p = {.source = o.operands[0], .target = o.operands[1]};
 	json_t *params = proto_image_tag_params_encode(&p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -109,13 +109,13 @@ static void inspect_usage(void)
 int cmd_image_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
-		{ OPS_FORMAT, 'f', "format", OPT_VALUE },
-		{ OPS_HELP, 0, "help", OPT_FLAG },
-		{},
+	    {OPS_FORMAT, 'f', "format", OPT_VALUE},
+	    {OPS_HELP, 0, "help", OPT_FLAG},
+	    {},
 	};
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_template_ struct template *tmpl = NULL;
-	const char *values[OPS_HUMAN + 1] = { NULL };
+	const char *values[OPS_HUMAN + 1] = {NULL};
 	json_auto_t *array = json_array();
 	unsigned flags;
 	bool failed = false;
@@ -124,7 +124,8 @@ int cmd_image_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	if (o.n_operands < 1)
-		return opts_usage_error(reterr, "image inspect", "\"cctl image inspect\" requires at least 1 argument.");
+		return opts_usage_error(reterr, "image inspect",
+					"\"cctl image inspect\" requires at least 1 argument.");
 	const char *format = values[OPS_FORMAT];
 	if (format && strcmp(format, "json") == 0)
 		format = "{{json .}}";
@@ -137,7 +138,7 @@ int cmd_image_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 	for (size_t i = 0; i < o.n_operands; i++) {
 		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 		_cleanup_free_ char *err = NULL, *line = NULL;
-		struct proto_image_ref_params p = { .name = o.operands[i] };
+		struct proto_image_ref_params p = {.name = o.operands[i]};
 		json_t *params = proto_image_ref_params_encode(&p);
 
 		if (!params)
@@ -187,14 +188,14 @@ static void history_usage(void)
 int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
-		{ OPS_FORMAT, 0, "format", OPT_VALUE }, { OPS_NO_TRUNC, 0, "no-trunc", OPT_FLAG },
-		{ OPS_QUIET, 'q', "quiet", OPT_FLAG },  { OPS_HUMAN, 'H', "human", OPT_FLAG },
-		{ OPS_HELP, 0, "help", OPT_FLAG },      {},
+	    {OPS_FORMAT, 0, "format", OPT_VALUE}, {OPS_NO_TRUNC, 0, "no-trunc", OPT_FLAG},
+	    {OPS_QUIET, 'q', "quiet", OPT_FLAG},  {OPS_HUMAN, 'H', "human", OPT_FLAG},
+	    {OPS_HELP, 0, "help", OPT_FLAG},	  {},
 	};
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	_cleanup_template_ struct template *tmpl = NULL;
-	const char *values[OPS_HUMAN + 1] = { NULL };
+	const char *values[OPS_HUMAN + 1] = {NULL};
 	unsigned flags;
 	int r = ops_parse(argc, argv, "image history", options, history_usage, &flags, values, &o, reterr);
 
@@ -208,7 +209,7 @@ int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr)
 		format = "{{json .}}";
 	if (format && (r = template_parse(format, &tmpl, reterr)) < 0)
 		return r;
-	struct proto_image_ref_params p = { .name = o.operands[0] };
+	struct proto_image_ref_params p = {.name = o.operands[0]};
 	json_t *params = proto_image_ref_params_encode(&p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -220,12 +221,13 @@ int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return err_set(reterr, -EBADMSG, "invalid reply to %s", PROTO_M_IMAGE_HISTORY);
 
 	_cleanup_table_ struct table *t = table_new(5);
-	static const char *const header[] = { "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT" };
+	static const char *const header[] = {"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"};
 	time_t now = time(NULL);
 	size_t i;
 	if (!t || table_add_row(t, header) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	json_array_foreach(rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		const char *id = json_string_value(json_object_get(row, "id"));
 		const char *created_at = json_string_value(json_object_get(row, "created"));
 		const char *by = json_string_value(json_object_get(row, "created_by"));
@@ -245,8 +247,9 @@ int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr)
 		format_size((uint64_t)json_integer_value(json_object_get(row, "size")), size, sizeof(size));
 		if (tmpl) {
 			_cleanup_free_ char *line = NULL;
-			json_auto_t *o2 = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", sid, "CreatedSince", created,
-						    "CreatedAt", created_at, "CreatedBy", by, "Size", size, "Comment", comment);
+			json_auto_t *o2 =
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", sid, "CreatedSince", created, "CreatedAt",
+				      created_at, "CreatedBy", by, "Size", size, "Comment", comment);
 			if (!o2 || (r = template_render(tmpl, o2, &line, reterr)) < 0)
 				return o2 ? r : -ENOMEM;
 			printf("%s\n", line);
@@ -255,7 +258,7 @@ int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr)
 		/* docker cuts CREATED BY to 45 characters with an ellipsis. */
 		if (!no_trunc && strlen(by) > 45 && asprintf(&cut, "%.44s…", by) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
-		const char *cells[] = { sid, created, cut ? cut : by, size, comment };
+		const char *cells[] = {sid, created, cut ? cut : by, size, comment};
 		if (table_add_row(t, cells) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
 	}
@@ -280,10 +283,10 @@ static void prune_usage(void)
 int cmd_image_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
-		{ OPS_ALL, 'a', "all", OPT_FLAG },
-		{ OPS_FORCE, 'f', "force", OPT_FLAG },
-		{ OPS_HELP, 0, "help", OPT_FLAG },
-		{},
+	    {OPS_ALL, 'a', "all", OPT_FLAG},
+	    {OPS_FORCE, 'f', "force", OPT_FLAG},
+	    {OPS_HELP, 0, "help", OPT_FLAG},
+	    {},
 	};
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
@@ -306,7 +309,7 @@ int cmd_image_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 			return 0;
 		}
 	}
-	struct proto_image_prune_params p = { .all = all };
+	struct proto_image_prune_params p = {.all = all};
 	json_t *params = proto_image_prune_params_encode(&p), *v;
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -318,7 +321,8 @@ int cmd_image_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 	size_t i;
 	if (json_array_size(deleted) > 0) {
 		printf("Deleted Images:\n");
-		json_array_foreach(deleted, i, v) {
+		json_array_foreach(deleted, i, v)
+		{
 			const char *line = json_string_value(v);
 			/* docker prints the lines of prune in lower case: "untagged: ", "deleted: ". */
 			if (line && str_startswith(line, "Untagged: "))
@@ -328,7 +332,8 @@ int cmd_image_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 		}
 		printf("\n");
 	}
-	format_size((uint64_t)json_integer_value(json_object_get(reply.msg.result, "space_reclaimed")), size, sizeof(size));
+	format_size((uint64_t)json_integer_value(json_object_get(reply.msg.result, "space_reclaimed")), size,
+		    sizeof(size));
 	printf("Total reclaimed space: %s\n", size);
 	return 0;
 }
@@ -348,17 +353,17 @@ static void df_usage(void)
 int cmd_system_df(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
-		{ OPS_FORMAT, 0, "format", OPT_VALUE },
-		{ OPS_HELP, 0, "help", OPT_FLAG },
-		{},
+	    {OPS_FORMAT, 0, "format", OPT_VALUE},
+	    {OPS_HELP, 0, "help", OPT_FLAG},
+	    {},
 	};
 	static const struct {
 		const char *key, *type;
-	} rows[] = { { "images", "Images" }, { "containers", "Containers" }, { "volumes", "Local Volumes" } };
+	} rows[] = {{"images", "Images"}, {"containers", "Containers"}, {"volumes", "Local Volumes"}};
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	_cleanup_template_ struct template *tmpl = NULL;
-	const char *values[OPS_HUMAN + 1] = { NULL };
+	const char *values[OPS_HUMAN + 1] = {NULL};
 	unsigned flags;
 	int r = ops_parse(argc, argv, "system df", options, df_usage, &flags, values, &o, reterr);
 
@@ -375,7 +380,7 @@ int cmd_system_df(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r < 0)
 		return r;
 	_cleanup_table_ struct table *t = table_new(5);
-	static const char *const header[] = { "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE" };
+	static const char *const header[] = {"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"};
 	if (!t || table_add_row(t, header) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
@@ -397,14 +402,14 @@ int cmd_system_df(struct cctl *cctl, int argc, char **argv, char **reterr)
 			snprintf(reclaimable, sizeof(reclaimable), "%s", reclaim);
 		if (tmpl) {
 			_cleanup_free_ char *line = NULL;
-			json_auto_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", rows[i].type, "TotalCount", total,
-						     "Active", active, "Size", size, "Reclaimable", reclaimable);
+			json_auto_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", rows[i].type, "TotalCount",
+						     total, "Active", active, "Size", size, "Reclaimable", reclaimable);
 			if (!obj || (r = template_render(tmpl, obj, &line, reterr)) < 0)
 				return obj ? r : -ENOMEM;
 			printf("%s\n", line);
 			continue;
 		}
-		const char *cells[] = { rows[i].type, total, active, size, reclaimable };
+		const char *cells[] = {rows[i].type, total, active, size, reclaimable};
 		if (table_add_row(t, cells) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
 	}

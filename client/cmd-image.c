@@ -279,9 +279,13 @@ int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 			;
 		/* A failed download may still have looked like a tarball to the daemon: curl's
 		 * status decides. */
-		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+			/* The daemon's complaint about what it got is the consequence, not the cause. */
+			free(*reterr);
+			*reterr = NULL;
 			return err_set(reterr, -EIO, "downloading %s failed (curl exit status %d)", path,
 				       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
 	}
 	if (r < 0)
 		return r;

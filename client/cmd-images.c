@@ -19,8 +19,15 @@
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 
-enum { IMAGES_OPT_HELP = 1, IMAGES_OPT_QUIET, IMAGES_OPT_NO_TRUNC, IMAGES_OPT_DIGESTS, IMAGES_OPT_FILTER,
-       IMAGES_OPT_FORMAT, IMAGES_OPT_ALL };
+enum {
+	IMAGES_OPT_HELP = 1,
+	IMAGES_OPT_QUIET,
+	IMAGES_OPT_NO_TRUNC,
+	IMAGES_OPT_DIGESTS,
+	IMAGES_OPT_FILTER,
+	IMAGES_OPT_FORMAT,
+	IMAGES_OPT_ALL
+};
 
 #define IMAGES_FILTERS_MAX 64
 
@@ -79,12 +86,14 @@ static const char *images_digest_of(const struct proto_image_info *ii, const cha
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(ii->repo_digests, i, v) {
+	json_array_foreach(ii->repo_digests, i, v)
+	{
 		const char *rd = json_string_value(v), *at = rd ? strchr(rd, '@') : NULL;
 		if (at && (size_t)(at - rd) == strlen(repo) && strncmp(rd, repo, strlen(repo)) == 0)
 			return at + 1;
 	}
-	json_array_foreach(ii->repo_digests, i, v) {
+	json_array_foreach(ii->repo_digests, i, v)
+	{
 		const char *rd = json_string_value(v), *at = rd ? strchr(rd, '@') : NULL;
 		if (at && !strcmp(repo, "<none>"))
 			return at + 1;
@@ -144,9 +153,9 @@ static const struct proto_image_info *images_find(const struct proto_image_info 
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
 		json_t *v;
-		json_array_foreach(infos[i].names, k, v)
-			if (strcmp(json_string_value(v), ref) == 0 || (latest && strcmp(json_string_value(v), latest) == 0))
-				return &infos[i];
+		json_array_foreach(infos[i].names, k,
+				   v) if (strcmp(json_string_value(v), ref) == 0 ||
+					  (latest && strcmp(json_string_value(v), latest) == 0)) return &infos[i];
 	}
 	for (size_t i = 0; i < n; i++)
 		if (strlen(hex) >= 4 && strncmp(infos[i].id + 7, hex, strlen(hex)) == 0)
@@ -159,7 +168,8 @@ static bool images_labels_match(const struct images_filter *f, const struct prot
 {
 	for (size_t i = 0; i < f->n_labels; i++) {
 		const char *eq = strchr(f->labels[i], '=');
-		_cleanup_free_ char *key = strndup(f->labels[i], eq ? (size_t)(eq - f->labels[i]) : strlen(f->labels[i]));
+		_cleanup_free_ char *key =
+		    strndup(f->labels[i], eq ? (size_t)(eq - f->labels[i]) : strlen(f->labels[i]));
 		json_t *v = key && ii->labels ? json_object_get(ii->labels, key) : NULL;
 		if (!v || (eq && strcmp(json_string_value(v), eq + 1) != 0))
 			return false;
@@ -179,7 +189,8 @@ static bool images_reference_match(const struct images_filter *f, const char *na
 		return false;
 	images_split_name(name, repo, sizeof(repo), &tag);
 	for (size_t i = 0; i < f->n_references; i++)
-		if (fnmatch(f->references[i], name, FNM_PATHNAME) == 0 || fnmatch(f->references[i], repo, FNM_PATHNAME) == 0)
+		if (fnmatch(f->references[i], name, FNM_PATHNAME) == 0 ||
+		    fnmatch(f->references[i], repo, FNM_PATHNAME) == 0)
 			return true;
 	return false;
 }
@@ -246,8 +257,8 @@ static int images_print(const struct images_row *rows, size_t n, bool quiet, boo
 	_cleanup_table_ struct table *t = table_new(digests ? 6 : 5);
 	if (!t)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	static const char *const header[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
-	static const char *const header_digests[] = { "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE" };
+	static const char *const header[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
+	static const char *const header_digests[] = {"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"};
 	if (table_add_row(t, digests ? header_digests : header) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
@@ -255,9 +266,9 @@ static int images_print(const struct images_row *rows, size_t n, bool quiet, boo
 		images_short_id(rows[i].info->id, no_trunc, id, sizeof(id));
 		format_ago(rows[i].info->created_at, now, created, sizeof(created));
 		format_size(rows[i].info->size, size, sizeof(size));
-		const char *row[] = { rows[i].repo, rows[i].tag, id, created, size };
-		const char *row_digests[] = { rows[i].repo, rows[i].tag, rows[i].digest ? rows[i].digest : "<none>",
-					      id, created, size };
+		const char *row[] = {rows[i].repo, rows[i].tag, id, created, size};
+		const char *row_digests[] = {rows[i].repo, rows[i].tag, rows[i].digest ? rows[i].digest : "<none>",
+					     id,	   created,	size};
 		if (table_add_row(t, digests ? row_digests : row) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
 	}
@@ -270,17 +281,12 @@ static int images_print(const struct images_row *rows, size_t n, bool quiet, boo
 int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
-		{ IMAGES_OPT_QUIET, 'q', "quiet", OPT_FLAG },
-		{ IMAGES_OPT_ALL, 'a', "all", OPT_FLAG },
-		{ IMAGES_OPT_NO_TRUNC, 0, "no-trunc", OPT_FLAG },
-		{ IMAGES_OPT_DIGESTS, 0, "digests", OPT_FLAG },
-		{ IMAGES_OPT_FILTER, 'f', "filter", OPT_VALUE },
-		{ IMAGES_OPT_FORMAT, 0, "format", OPT_VALUE },
-		{ IMAGES_OPT_HELP, 0, "help", OPT_FLAG },
-		{}
-	};
+	    {IMAGES_OPT_QUIET, 'q', "quiet", OPT_FLAG},	    {IMAGES_OPT_ALL, 'a', "all", OPT_FLAG},
+	    {IMAGES_OPT_NO_TRUNC, 0, "no-trunc", OPT_FLAG}, {IMAGES_OPT_DIGESTS, 0, "digests", OPT_FLAG},
+	    {IMAGES_OPT_FILTER, 'f', "filter", OPT_VALUE},  {IMAGES_OPT_FORMAT, 0, "format", OPT_VALUE},
+	    {IMAGES_OPT_HELP, 0, "help", OPT_FLAG},	    {}};
 	_cleanup_(opts_done) struct opts o;
-	struct images_filter f = { .dangling = -1 };
+	struct images_filter f = {.dangling = -1};
 	bool quiet = false, no_trunc = false, digests = false;
 	const char *format = NULL;
 	int key, r;
@@ -343,7 +349,8 @@ int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr)
 	qsort(infos, n, sizeof(*infos), images_compare);
 
 	const struct proto_image_info *before = NULL, *since = NULL;
-	if ((f.before && !(before = images_find(infos, n, f.before))) || (f.since && !(since = images_find(infos, n, f.since)))) {
+	if ((f.before && !(before = images_find(infos, n, f.before))) ||
+	    (f.since && !(since = images_find(infos, n, f.since)))) {
 		cctl->error_exit = 1;
 		return err_set(reterr, -ENOENT, "No such image: %s", f.before && !before ? f.before : f.since);
 	}
