@@ -208,6 +208,31 @@ ls "$T"/saved.tar.cctl-* >/dev/null 2>&1 && fail "no temporary file is left" || 
 like "$(tar tf "$T/saved.tar" | sort | tr '\n' ' ')" "^blobs/ blobs/sha256/ .*index.json manifest.json oci-layout $" \
 	"it has the dual layout: oci-layout, index.json, manifest.json, blobs/sha256"
 like "$(tar xOf "$T/saved.tar" manifest.json)" '"RepoTags":\["alpine:3.20"\]' "manifest.json names the image by RepoTags"
+# What moby's loader (image/tarexport/load.go) requires of manifest.json: a JSON array; each
+# Config a file holding an image config with os and rootfs; as many Layers as diff_ids, each
+# layer file, decompressed, hashing to its diff_id; RepoTags all NAME:TAG.
+out=$(python3 - "$T/saved.tar" <<'EOF'
+import gzip, hashlib, json, re, sys, tarfile
+t = tarfile.open(sys.argv[1])
+read = lambda n: t.extractfile(t.getmember(n)).read()
+items = json.loads(read("manifest.json"))
+assert isinstance(items, list) and items, "manifest.json is a non-empty array"
+for it in items:
+	cfg = json.loads(read(it["Config"]))
+	assert cfg["os"] == "linux" and cfg["rootfs"]["type"] == "layers", "config has os and rootfs"
+	ids = cfg["rootfs"]["diff_ids"]
+	assert len(ids) == len(it["Layers"]), "as many layers as diff_ids"
+	for path, diff_id in zip(it["Layers"], ids):
+		data = read(path)
+		if data[:2] == b"\x1f\x8b":
+			data = gzip.decompress(data)
+		assert "sha256:" + hashlib.sha256(data).hexdigest() == diff_id, "layer %s hashes to its diff_id" % path
+	for tag in it["RepoTags"]:
+		assert re.fullmatch(r"[a-z0-9./_-]+(:[0-9]+)?[a-z0-9./_-]*:[\w][\w.-]{0,127}", tag), "tagged: " + tag
+print("ok", len(items))
+EOF
+)
+is "$out" "ok 2" "manifest.json follows docker load's rules for both images"
 "$CCTL" save wh:old >"$T/stdout.tar"
 is "$?" 0 "cctl save to a redirected stdout"
 like "$(tar xOf "$T/stdout.tar" index.json)" '"org.opencontainers.image.ref.name":"wh:old"' "index.json has the ref.name annotation"
