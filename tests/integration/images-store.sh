@@ -180,6 +180,9 @@ unlike "$OUT" 'layered' "but not the image a container uses"
 for l in "$ALPINE_DIFF" "$mid" "$top"; do
 	[[ -d $root/layers/$l ]] || fail "layer $l of the used image was pruned"
 done
+run_cctl events --since 1m --until 0s --filter type=image --filter event=untag --filter event=delete
+like "$OUT" 'image untag sha256:[0-9a-f]{64} .*name=alpine:latest' "prune sent untag events"
+like "$OUT" "image delete ${noname}" "and delete events"
 run_cctl start -a keep
 is "$OUT" "top" "the container still starts on its layers"
 
