@@ -44,7 +44,7 @@ static int blob_size(const struct archive_files *f, const char *hex, int64_t *re
 /* Checks that the blob a descriptor names is in the archive, with the size it says. */
 static int desc_check(struct resolve *rs, const struct archive_desc *d, const char *what, char **reterr)
 {
-	int64_t size;
+	int64_t size = 0;
 	int r = blob_size(rs->f, d->digest + 7, &size);
 
 	if (r == -ENOENT)
@@ -267,7 +267,7 @@ static int resolve_docker_image(struct resolve *rs, const struct archive_docker_
 	if ((r = docker_file(rs, img->config, "the config", &config, reterr)) < 0)
 		return r;
 	for (size_t i = 0; i < img->n_layers; i++) {
-		const char *mt;
+		const char *mt = NULL;
 		if ((r = docker_file(rs, img->layers[i], "the layer", &layers[i], reterr)) < 0 ||
 		    (r = layer_media_type(rs, layers[i].digest + 7, &mt, reterr)) < 0)
 			return r;
