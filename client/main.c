@@ -41,6 +41,8 @@ static const struct verb main_verbs[] = {
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 	{ "images", cmd_images, "List images" },
 	{ "import", cmd_import, "Import the contents from a tarball to create an image" },
+	{ "load", cmd_load, "Load an image from a tar archive or STDIN" },
+	{ "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)" },
 	{ "rmi", cmd_rmi, "Remove one or more images" },
 	{ "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
 	{ "history", cmd_image_history, "Show the history of an image" },
@@ -83,6 +85,8 @@ static const struct verb image_verbs[] = {
 	{ "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
 	{ "history", cmd_image_history, "Show the history of an image" },
 	{ "prune", cmd_image_prune, "Remove unused images" },
+	{ "load", cmd_load, "Load an image from a tar archive or STDIN" },
+	{ "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)" },
 };
 
 static const struct verb system_verbs[] = {

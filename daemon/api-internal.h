@@ -20,6 +20,7 @@ struct container;
 struct container_event;
 struct api_events;
 struct api_exec;
+struct api_archive_op;
 
 struct supervisor;
 struct api_logs_stream;
@@ -52,6 +53,7 @@ struct api {
 	 * --log-opt). */
 	enum container_log_driver log_driver;
 	struct log_file_opts log_opts;
+	struct api_archive_op *archive_ops; /* image.load and image.save in progress (api-archive.c) */
 };
 
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err);
@@ -133,3 +135,9 @@ void api_events_emit_exec(struct api *api, const char *action, const struct cont
 /* An image event (Docker's actions: import, tag, untag, delete): the image's id and the name the
  * action concerns (for delete, the id again). */
 void api_events_emit_image(struct api *api, const char *action, const char *image_id, const char *name);
+
+/* image.load and image.save (api-archive.c). */
+void api_image_load(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_image_save(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+/* Answers the loads and saves in progress with shutting_down and stops their workers. */
+void api_archive_ops_free(struct api *api);

@@ -24,6 +24,8 @@
 #include "protocol/events.h"
 #include "protocol/exec.h"
 #include "protocol/logs.h"
+#include "daemon/image-archive.h"
+#include "protocol/image-archive.h"
 #include "protocol/messages.h"
 
 /* An image.import waiting for its worker; the client is answered when it finishes. */
@@ -269,6 +271,8 @@ static const struct {
 	{ PROTO_M_EVENTS, api_events_subscribe },
 	{ PROTO_M_LOGS, api_logs },
 	{ PROTO_M_ATTACH, api_attach },
+	{ PROTO_M_IMAGE_LOAD, api_image_load },
+	{ PROTO_M_IMAGE_SAVE, api_image_save },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -363,6 +367,7 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 		goto fail;
 	}
 	log_info("cgroup layout: %s", cgroup_manager_layout(api->cgm));
+	image_load_sweep(api->images);
 	/* After the sinks: the starts are published like any other. */
 	registry_start_restartable(api->reg);
 	*ret = api;
@@ -390,6 +395,7 @@ void api_free(struct api *api)
 		event_bus_unsubscribe(api->reg->bus, api->sink);
 	registry_free(api->reg);
 	supervisor_free(api->sup);
+	api_archive_ops_free(api);
 	image_store_free(api->images);
 	while (api->imports) {
 		struct pending_import *pi = api->imports;

@@ -122,6 +122,6 @@ int tarsafe_check_rootfs_entry(const char *path, unsigned type, char **reterr)
 	if (type == S_IFREG && path_is_top(path, "oci-layout"))
 		return err_set(reterr, -EINVAL,
 			       "this is an OCI image layout archive (oci-layout, index.json, blobs/), not a root "
-			       "filesystem: it needs image load, which is not supported yet");
+			       "filesystem: load it with cctl load (image.load)");
 	return 0;
 }

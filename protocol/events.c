@@ -13,7 +13,7 @@ static const char *const actions[] = {
 	"create", "start", "die", "destroy", "rename", "pause", "unpause", "kill", "stop", "oom", "restart", "exec_create",
 	"exec_start", "exec_die",
 	/* image events */
-	"import", "tag", "untag", "delete", NULL,
+	"import", "tag", "untag", "delete", "load", "save", NULL,
 };
 
 bool proto_events_action_known(const char *name)

@@ -101,6 +101,14 @@ like "$run" $'\nhello\n' "cctl logs prints stdout to stdout"
 like "$(cat "$TEST_TMP/logs.err")" '^oops$' "and stderr to stderr"
 is "$("$CCTL" ps -aq)" "" "the logs example removes its container"
 
+extract load-save >"$TEST_TMP/load-save.py"
+[[ -s $TEST_TMP/load-save.py ]] && pass "the load-save example is in the doc" || fail "the load-save example is in the doc"
+run=$(python3 "$TEST_TMP/load-save.py" 2>&1)
+is "$?" 0 "the load-save example runs"
+like "$(sed -n 1p <<<"$run")" "^\\{'v': 1, 'id': 1, 'result': \\{\\}\\}$" "image.save answers {} once the archive is written"
+like "$(sed -n 2p <<<"$run")" "'result': \\{'images': \\[\\{'id': 'sha256:[0-9a-f]{64}', 'names': \\['alpine:latest'\\]" \
+	"image.load loads it back under its name"
+
 # The README tour, in order, against a daemon of its own that starts empty. Its first line
 # starts containd (the harness did); the others run as printed, with cctl on PATH, in a
 # directory holding the tarball under the name the tour uses.

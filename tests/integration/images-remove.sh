@@ -52,7 +52,7 @@ if [[ -r $OCI_TARBALL ]]; then
 	run_cctl image import oci "$OCI_TARBALL"
 	is "$RC" 125 "importing an OCI image layout archive fails"
 	like "$ERR" 'OCI image layout archive.*not a root filesystem' "and says what it is"
-	like "$ERR" 'image load.*not supported yet' "and what it would need"
+	like "$ERR" 'load it with cctl load' "and what to use instead"
 	unlike "$(image_names)" 'oci:' "no image was created"
 else
 	skip "OCI image layout archive refused" "no $OCI_TARBALL"

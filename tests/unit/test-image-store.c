@@ -309,7 +309,7 @@ static void test_hostile(struct image_store *s)
 	hostile(s, "OCI image layout (marker first)",
 		(struct tentry[]){ { .path = "oci-layout", .type = AE_IFREG, .data = "{}" },
 				   { .path = "blobs/", .type = AE_IFDIR } },
-		2, "image load, which is not supported yet", NULL);
+		2, "load it with cctl load", NULL);
 
 	/* The extraction directory is <tmproot>/store/tmp/import-<random>/, so three ".." reach
 	 * tmproot. */
