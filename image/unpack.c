@@ -276,8 +276,8 @@ static int whiteout_split(const char *path, char **ret_dir, char **ret_base)
 		*ret_dir = strdup(".");
 	}
 	if (!*ret_base || !*ret_dir) {
-		free(*ret_base);
-		free(*ret_dir);
+		free(TAKE_PTR(*ret_base));
+		free(TAKE_PTR(*ret_dir));
 		return -ENOMEM;
 	}
 	return 0;
