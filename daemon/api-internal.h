@@ -23,6 +23,7 @@ struct api_exec;
 
 struct supervisor;
 struct api_logs_stream;
+struct api_cp;
 
 /* What a client is owed about a container, answered from the event bus (api-container.c). */
 enum wait_kind {
@@ -52,6 +53,7 @@ struct api {
 	 * --log-opt). */
 	enum container_log_driver log_driver;
 	struct log_file_opts log_opts;
+	struct api_cp *cps; /* copies whose workers run (api-cp.c) */
 };
 
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err);
@@ -133,3 +135,12 @@ void api_events_emit_exec(struct api *api, const char *action, const struct cont
 /* An image event (Docker's actions: import, tag, untag, delete): the image's id and the name the
  * action concerns (for delete, the id again). */
 void api_events_emit_image(struct api *api, const char *action, const char *image_id, const char *name);
+
+/* container.cp_stat, cp_from, cp_to, export, diff (api-cp.c). */
+void api_cp_stat(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_cp_from(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_cp_to(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_export(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_diff(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_cp_conn_closed(struct api *api, struct conn *c);
+void api_cp_free(struct api *api);
