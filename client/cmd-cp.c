@@ -367,6 +367,8 @@ int cmd_cp(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return opts_usage_error(reterr, "cp", "empty container name");
 	if (!*(src.container ? src.path : dest.path))
 		return opts_usage_error(reterr, "cp", "empty path in the container");
+	/* Every failure from here on exits 1, as docker cp's do. */
+	cctl->error_exit = 1;
 	/* A reader that went away (head, a failed extraction in the container) is an error to
 	 * report, not a signal to die of. */
 	signal(SIGPIPE, SIG_IGN);

@@ -186,7 +186,7 @@ int cp_diff(int upper_fd, const int *layer_fds, size_t n_layers, int out_fd, cha
 	struct diff d = { .layers = layer_fds, .n_layers = n_layers };
 	int r = diff_walk(&d, upper_fd, "/", 0, reterr);
 
-	if (r >= 0) {
+	if (r >= 0 && d.n > 0) {
 		qsort(d.changes, d.n, sizeof(*d.changes), diff_compare);
 		for (size_t i = 0; i < d.n && r >= 0; i++) {
 			if (i > 0 && strcmp(d.changes[i].path, d.changes[i - 1].path) == 0)
