@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/fsuid.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -326,6 +327,16 @@ static int worker_run(const struct cp_job *job, struct cp_worker_result *res, ch
 	root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return err_set(reterr, -errno, "opening the container's root: %m");
+	/* A running container in a user namespace has its root mounted in that namespace: a file
+	 * created there must belong to an id the namespace maps (else EOVERFLOW), so the worker
+	 * creates as the container's root. setfsuid clears the effective file capabilities;
+	 * worker_confine sets them again from the permitted set. */
+	if (job->mntns_fd >= 0 && job->shifted) {
+		(void)setfsgid(job->gid_base);
+		(void)setfsuid(job->uid_base);
+		if ((uid_t)setfsuid((uid_t)-1) != job->uid_base || (gid_t)setfsgid((gid_t)-1) != job->gid_base)
+			return err_set(reterr, -EPERM, "cannot take the container's root ids");
+	}
 	if ((r = worker_confine(WORKER_CAPS | (job->op == CP_OP_TO && job->archive ? 1u << CAP_MKNOD : 0), reterr)) < 0)
 		return r;
 
