@@ -71,15 +71,14 @@ static void api_cp_free_one(struct api_cp *cp)
 	free(cp);
 }
 
-/* container.diff's reply from the worker's records ("K/path\0", checked: the worker read names a
- * container chose). */
+/* container.diff's reply from the worker's records (checked by the protocol: the worker read
+ * names a container chose). */
 static json_t *api_cp_diff_result(struct api_cp *cp, char **reterr)
 {
 	_cleanup_free_ char *buf = malloc(CP_DIFF_MAX_BYTES + 1);
-	json_auto_t *changes = json_array();
 	size_t len = 0;
 
-	if (!buf || !changes) {
+	if (!buf) {
 		err_set(reterr, -ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -103,20 +102,7 @@ static json_t *api_cp_diff_result(struct api_cp *cp, char **reterr)
 			return NULL;
 		}
 	}
-	for (size_t off = 0; off < len;) {
-		const char *rec = buf + off, *end = memchr(rec, '\0', len - off);
-		if (!end || end - rec < 2 || !strchr("ACD", rec[0]) || rec[1] != '/') {
-			err_set(reterr, -EBADMSG, "the diff worker sent a malformed record");
-			return NULL;
-		}
-		json_t *c = proto_diff_change_encode(rec[0], rec + 1);
-		if (!c || json_array_append_new(changes, c) < 0) {
-			err_set(reterr, -ENOMEM, "out of memory");
-			return NULL;
-		}
-		off = (size_t)(end - buf) + 1;
-	}
-	return json_pack("{s:O}", "changes", changes);
+	return proto_diff_records_to_result(buf, len, reterr);
 }
 
 /* The reply to a worker's failure: docker's words for a path that is not there. */

@@ -124,3 +124,29 @@ int proto_diff_change_decode(json_t *item, char *ret_kind, const char **ret_path
 	*ret_kind = kind[0];
 	return 0;
 }
+
+json_t *proto_diff_records_to_result(const char *buf, size_t len, char **reterr)
+{
+	json_t *changes = json_array();
+
+	if (!changes) {
+		err_set(reterr, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t off = 0; off < len;) {
+		const char *rec = buf + off, *end = memchr(rec, '\0', len - off);
+		if (!end || end - rec < 2 || !strchr("ACD", rec[0]) || rec[1] != '/') {
+			json_decref(changes);
+			err_set(reterr, -EBADMSG, "malformed change record at byte %zu", off);
+			return NULL;
+		}
+		json_t *c = proto_diff_change_encode(rec[0], rec + 1);
+		if (!c || json_array_append_new(changes, c) < 0) {
+			json_decref(changes);
+			err_set(reterr, -ENOMEM, "out of memory");
+			return NULL;
+		}
+		off = (size_t)(end - buf) + 1;
+	}
+	return json_pack("{s:o}", "changes", changes);
+}

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PROTO_M_CP_STAT "container.cp_stat" /* no fd */
@@ -52,3 +53,7 @@ json_t *proto_cp_size_encode(uint64_t size);
 json_t *proto_diff_change_encode(char kind, const char *path);
 /* One element of "changes". */
 int proto_diff_change_decode(json_t *item, char *ret_kind, const char **ret_path, char **reterr);
+
+/* The records of a diff worker ("K/path\0"..., K one of A, C, D; len bytes, untrusted) as
+ * container.diff's result, or NULL with a message (-EBADMSG: a malformed record). */
+json_t *proto_diff_records_to_result(const char *buf, size_t len, char **reterr);
