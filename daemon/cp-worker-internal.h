@@ -31,6 +31,11 @@ int cp_open_in_root(int root_fd, const char *path, int flags, bool last_nofollow
 int cp_tar_write(int root_fd, const char *path, bool follow, const char *top, bool children_only, int fd,
 		 const struct cp_ids *ids, uint64_t *ret_size, char **reterr);
 
+/* Writes the container's upper dir upper_fd to fd as an image layer (whiteouts as ".wh." entries,
+ * opaque directories with ".wh..wh..opq"), and its sha256 (the diff_id) in hex. */
+int cp_layer_write(int upper_fd, int fd, const struct cp_ids *ids, char digest_hex[65], uint64_t *ret_size,
+		   char **reterr);
+
 /* Extracts the tar stream on fd into the directory dir_fd. */
 int cp_extract(int dir_fd, int fd, bool archive, const struct cp_ids *ids, uint64_t *ret_size, char **reterr);
 

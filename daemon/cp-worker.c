@@ -194,8 +194,6 @@ static int worker_mount_overlay(const struct cp_job *job, bool writable, char **
 /* Makes the container's root our own "/" (see the security note above). */
 static int worker_enter_root(const struct cp_job *job, char **reterr)
 {
-	if (job->op == CP_OP_DIFF)
-		return 0;
 	if (job->mntns_fd < 0)
 		return worker_mount_overlay(job, job->op == CP_OP_TO, reterr);
 	if (setns(WORKER_MNTNS_FD, CLONE_NEWNS) < 0)
@@ -281,9 +279,11 @@ static void worker_top_name(const char *path, char *out, size_t size, bool *ret_
 	}
 }
 
-/* Opens the upper dir and the layers by the daemon's own paths (no root to enter for a diff). */
-static int worker_diff(const struct cp_job *job, char **reterr)
+/* Opens the upper dir and the layers by the daemon's own paths (no root to enter for a diff or a
+ * layer: only the daemon's own directories are opened, nothing in them is followed). */
+static int worker_diff(const struct cp_job *job, struct cp_worker_result *res, char **reterr)
 {
+	struct cp_ids ids = { .shifted = job->shifted, .uid_base = job->uid_base, .gid_base = job->gid_base };
 	_cleanup_close_ int upper = -1;
 	int fds[128], r;
 	size_t n = 0;
@@ -291,6 +291,12 @@ static int worker_diff(const struct cp_job *job, char **reterr)
 	upper = open(job->upperdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (upper < 0)
 		return err_set(reterr, -errno, "opening the container's upper dir: %m");
+	if (job->op == CP_OP_LAYER) {
+		/* As for the diff below; file capabilities are read as plain xattrs. */
+		if ((r = worker_confine(1u << CAP_SYS_ADMIN | 1u << CAP_DAC_READ_SEARCH, reterr)) < 0)
+			return r;
+		return cp_layer_write(upper, WORKER_STREAM_FD, &ids, res->digest, &res->size, reterr);
+	}
 	for (char **l = job->lowerdirs; l && *l; l++) {
 		if (n >= ARRAY_SIZE(fds))
 			return err_set(reterr, -E2BIG, "too many image layers");
@@ -320,8 +326,8 @@ static int worker_run(const struct cp_job *job, struct cp_worker_result *res, ch
 	bool contents;
 	int r;
 
-	if (job->op == CP_OP_DIFF)
-		return worker_diff(job, reterr);
+	if (job->op == CP_OP_DIFF || job->op == CP_OP_LAYER)
+		return worker_diff(job, res, reterr);
 	if ((r = worker_enter_root(job, reterr)) < 0)
 		return r;
 	root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);

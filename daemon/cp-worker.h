@@ -13,6 +13,7 @@ enum cp_op {
 	CP_OP_TO,     /* the tar stream on stream_fd extracted into the directory path */
 	CP_OP_EXPORT, /* the whole root as a tar stream on stream_fd */
 	CP_OP_DIFF,   /* the changes of the upper dir against the layers, as records on out_fd */
+	CP_OP_LAYER,  /* the upper dir as an image layer tar on stream_fd (commit) */
 };
 
 /* What the daemon asks of one worker; every string and fd is the daemon's (the child copies
@@ -41,6 +42,7 @@ struct cp_worker_result {
 	int64_t mtime;      /* stat: seconds */
 	char name[256];     /* stat: the last component of path ("/" for the root) */
 	char link[1024];    /* stat: a symlink's target */
+	char digest[65];    /* layer: the sha256 of the layer tar, hex */
 	char msg[1024];     /* r < 0: what went wrong */
 };
 
