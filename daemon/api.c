@@ -12,6 +12,7 @@
 #include "daemon/api.h"
 #include "runtime/cgroup.h"
 #include "daemon/api-internal.h"
+#include "daemon/api-image.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/registry.h"
@@ -261,6 +262,11 @@ static const struct {
 	{ PROTO_M_IMAGE_IMPORT, api_image_import },
 	{ PROTO_M_IMAGE_LIST, api_image_list },
 	{ PROTO_M_IMAGE_REMOVE, api_image_remove },
+	{ PROTO_M_IMAGE_INSPECT, api_image_inspect },
+	{ PROTO_M_IMAGE_TAG, api_image_tag },
+	{ PROTO_M_IMAGE_PRUNE, api_image_prune },
+	{ PROTO_M_IMAGE_HISTORY, api_image_history },
+	{ PROTO_M_SYSTEM_DF, api_system_df },
 	{ PROTO_M_EVENTS, api_events_subscribe },
 	{ PROTO_M_LOGS, api_logs },
 	{ PROTO_M_ATTACH, api_attach },

@@ -19,7 +19,7 @@
 #include "common/error.h"
 #include "common/macros.h"
 #include "daemon/cp-worker-internal.h"
-#include "daemon/tarsafe.h"
+#include "image/tarsafe.h"
 
 struct dir_time {
 	char *path;
