@@ -50,6 +50,7 @@ static const struct verb main_verbs[] = {
 	{ "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
 	{ "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
 	{ "export", cmd_export, "Export a container's filesystem as a tar archive" },
+	{ "commit", cmd_commit, "Create a new image from a container's changes" },
 };
 
 static const struct verb container_verbs[] = {
@@ -76,6 +77,7 @@ static const struct verb container_verbs[] = {
 	{ "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
 	{ "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
 	{ "export", cmd_export, "Export a container's filesystem as a tar archive" },
+	{ "commit", cmd_commit, "Create a new image from a container's changes" },
 };
 
 static const struct verb image_verbs[] = {

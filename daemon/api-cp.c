@@ -41,6 +41,8 @@ struct api_cp {
 	int out_fd;    /* diff: the memfd of its records */
 	struct event *ev;
 	char *ref, *path; /* as the client named them, for messages */
+	api_cp_layer_fn layer_done; /* a layer worker's: called instead of a reply */
+	void *userdata;
 	struct api_cp *prev, *next;
 };
 
@@ -61,6 +63,9 @@ static void api_cp_free_one(struct api_cp *cp)
 	if (pidref_is_set(&cp->proc) && (r = pidref_kill_and_wait(&cp->proc)) < 0)
 		log_errno(LOG_LEVEL_WARNING, r, "killing copy worker %d: %m", (int)cp->proc.pid);
 	pidref_done(&cp->proc);
+	/* A layer worker that did not finish: its owner learns it, once. */
+	if (cp->layer_done)
+		cp->layer_done(cp->api, -ECANCELED, NULL, "the commit was cancelled", cp->userdata);
 	safe_close(cp->result_fd);
 	safe_close(cp->out_fd);
 	if (cp->conn)
@@ -130,20 +135,33 @@ static void api_cp_on_exit(evutil_socket_t fd, short what, void *userdata)
 	if (r == 0)
 		return; /* a spurious wakeup */
 	if (r < 0) {
-		conn_send_error(cp->conn, cp->id, PROTO_E_INTERNAL, NULL, "waiting for the copy worker: %s", strerror(-r));
+		if (!cp->layer_done)
+			conn_send_error(cp->conn, cp->id, PROTO_E_INTERNAL, NULL, "waiting for the copy worker: %s",
+					strerror(-r));
 		api_cp_free_one(cp);
 		return;
 	}
 	pidref_done(&cp->proc);
 	n = read(cp->result_fd, &res, sizeof(res));
 	if (si.si_code != CLD_EXITED || si.si_status != 0 || n != (ssize_t)sizeof(res)) {
-		conn_send_error(cp->conn, cp->id, PROTO_E_INTERNAL, NULL, "the copy worker failed (%s %d)",
-				si.si_code == CLD_EXITED ? "exit status" : "signal", si.si_status);
+		if (cp->layer_done) {
+			api_cp_layer_fn done = TAKE_PTR(cp->layer_done);
+			done(cp->api, -EIO, NULL, "the layer worker failed", cp->userdata);
+		} else
+			conn_send_error(cp->conn, cp->id, PROTO_E_INTERNAL, NULL, "the copy worker failed (%s %d)",
+					si.si_code == CLD_EXITED ? "exit status" : "signal", si.si_status);
 		api_cp_free_one(cp);
 		return;
 	}
 	/* Untrusted: terminate every string before use. */
 	res.name[sizeof(res.name) - 1] = res.link[sizeof(res.link) - 1] = res.msg[sizeof(res.msg) - 1] = '\0';
+	res.digest[sizeof(res.digest) - 1] = '\0';
+	if (cp->layer_done) {
+		api_cp_layer_fn done = TAKE_PTR(cp->layer_done);
+		done(cp->api, res.r < 0 ? (res.r < -4095 ? -EIO : res.r) : 0, &res, res.msg, cp->userdata);
+		api_cp_free_one(cp);
+		return;
+	}
 	if (res.r < 0) {
 		api_cp_reply_error(cp, res.r < -4095 ? -EIO : res.r, res.msg);
 		api_cp_free_one(cp);
@@ -341,4 +359,45 @@ void api_cp_free(struct api *api)
 {
 	while (api->cps)
 		api_cp_free_one(api->cps);
+}
+
+int api_cp_layer_start(struct api *api, struct conn *c, struct container *ct, int fd, api_cp_layer_fn done,
+		       void *userdata, char **reterr)
+{
+	struct cp_job job = {
+		.op = CP_OP_LAYER,
+		.mntns_fd = -1,
+		.lowerdirs = ct->spec.overlay.lowerdirs,
+		.upperdir = ct->spec.overlay.upperdir,
+		.workdir = ct->spec.overlay.workdir,
+		.mountpoint = api->reg->mountpoint,
+		.shifted = ct->userns,
+		.uid_base = ct->slice.uid,
+		.gid_base = ct->slice.gid,
+		.stream_fd = fd,
+		.out_fd = -1,
+	};
+	struct api_cp *cp = calloc(1, sizeof(*cp));
+	int r;
+
+	if (!cp)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	cp->api = api;
+	cp->op = CP_OP_LAYER;
+	cp->proc = PIDREF_NULL;
+	cp->result_fd = cp->out_fd = -1;
+	cp->conn = conn_ref(c);
+	cp->next = api->cps;
+	if (api->cps)
+		api->cps->prev = cp;
+	api->cps = cp;
+	r = api_cp_spawn(cp, &job, reterr);
+	if (r < 0) {
+		api_cp_free_one(cp);
+		return r;
+	}
+	/* Only now: a failure to start is returned, not called back. */
+	cp->layer_done = done;
+	cp->userdata = userdata;
+	return 0;
 }

@@ -275,6 +275,7 @@ static const struct {
 	{ PROTO_M_CP_TO, api_cp_to },
 	{ PROTO_M_EXPORT, api_export },
 	{ PROTO_M_DIFF, api_diff },
+	{ PROTO_M_COMMIT, api_commit },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -394,6 +395,7 @@ void api_free(struct api *api)
 	api_events_free(api);
 	api_logs_free(api);
 	api_cp_free(api);
+	api_commit_free(api);
 	if (api->reg)
 		event_bus_unsubscribe(api->reg->bus, api->sink);
 	registry_free(api->reg);

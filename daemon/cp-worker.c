@@ -295,7 +295,11 @@ static int worker_diff(const struct cp_job *job, struct cp_worker_result *res, c
 		/* As for the diff below; file capabilities are read as plain xattrs. */
 		if ((r = worker_confine(1u << CAP_SYS_ADMIN | 1u << CAP_DAC_READ_SEARCH, reterr)) < 0)
 			return r;
-		return cp_layer_write(upper, WORKER_STREAM_FD, &ids, res->digest, &res->size, reterr);
+		r = cp_layer_write(upper, WORKER_STREAM_FD, &ids, res->digest, &res->size, reterr);
+		/* On disk before the daemon names it a blob (fsync here, not in the daemon's loop). */
+		if (r >= 0 && fsync(WORKER_STREAM_FD) < 0)
+			r = err_set(reterr, -errno, "syncing the layer: %m");
+		return r;
 	}
 	for (char **l = job->lowerdirs; l && *l; l++) {
 		if (n >= ARRAY_SIZE(fds))

@@ -150,3 +150,45 @@ json_t *proto_diff_records_to_result(const char *buf, size_t len, char **reterr)
 	}
 	return json_pack("{s:o}", "changes", changes);
 }
+
+int proto_commit_params_decode(json_t *params, unsigned nfds, struct proto_commit_params *ret, char **reterr)
+{
+	static const char *const keys[] = { "id", "repo", "message", "author", "pause", "config", NULL };
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->pause = true;
+	if (nfds != 0)
+		return err_set(reterr, -EBADF, "%s takes no file descriptors, got %u", PROTO_M_COMMIT, nfds);
+	if ((r = field_check_known(params, keys, NULL, PROTO_M_COMMIT " params", reterr)) < 0 ||
+	    (r = field_get_string(params, "id", true, &ret->ref, reterr)) < 0 ||
+	    (r = field_get_string(params, "repo", false, &ret->repo, reterr)) < 0 ||
+	    (r = field_get_string(params, "message", false, &ret->message, reterr)) < 0 ||
+	    (r = field_get_string(params, "author", false, &ret->author, reterr)) < 0 ||
+	    (r = field_get_bool(params, "pause", &ret->pause, reterr)) < 0)
+		return r;
+	ret->config = json_object_get(params, "config");
+	if (json_is_null(ret->config))
+		ret->config = NULL;
+	if (ret->config && !json_is_object(ret->config))
+		return err_set(reterr, -EINVAL, "parameter \"config\" must be an object");
+	if (ret->repo && !*ret->repo)
+		ret->repo = NULL;
+	return 0;
+}
+
+json_t *proto_commit_params_encode(const struct proto_commit_params *p)
+{
+	json_t *o = json_pack("{s:s, s:b}", "id", p->ref, "pause", p->pause);
+
+	if (!o)
+		return NULL;
+	if ((p->repo && json_object_set_new(o, "repo", json_string(p->repo)) < 0) ||
+	    (p->message && json_object_set_new(o, "message", json_string(p->message)) < 0) ||
+	    (p->author && json_object_set_new(o, "author", json_string(p->author)) < 0) ||
+	    (p->config && json_object_set(o, "config", p->config) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}

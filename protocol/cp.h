@@ -57,3 +57,17 @@ int proto_diff_change_decode(json_t *item, char *ret_kind, const char **ret_path
 /* The records of a diff worker ("K/path\0"..., K one of A, C, D; len bytes, untrusted) as
  * container.diff's result, or NULL with a message (-EBADMSG: a malformed record). */
 json_t *proto_diff_records_to_result(const char *buf, size_t len, char **reterr);
+
+/* container.commit: a new image from a container's changes (its upper dir as a new layer over its
+ * image's), as docker commit. No fd. Result: the image, as in image.list. */
+#define PROTO_M_COMMIT "container.commit"
+struct proto_commit_params {
+	const char *ref;     /* the container; borrowed */
+	const char *repo;    /* NAME[:TAG] for the new image, or NULL (none) */
+	const char *message; /* the history entry's comment, or NULL */
+	const char *author;  /* or NULL */
+	bool pause;          /* pause a running container while its layer is written (default true) */
+	json_t *config;      /* borrowed: settings over the container's, as image.import's "config" */
+};
+int proto_commit_params_decode(json_t *params, unsigned nfds, struct proto_commit_params *ret, char **reterr);
+json_t *proto_commit_params_encode(const struct proto_commit_params *p);
