@@ -351,8 +351,21 @@ int cp_layer_write(int upper_fd, int fd, const struct cp_ids *ids, char digest_h
 	if (archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
 	    archive_write_open(w.a, &w, NULL, tarw_write, NULL) != ARCHIVE_OK)
 		return err_set(reterr, -EIO, "setting up the layer: %s", archive_error_string(w.a));
-	r = tarw_dir(&w, upper_fd, "", 0, reterr);
-	if (r < 0)
+	/* The root first: an unchanged container still gives a layer with an entry (an empty tar
+	 * is no layer the store unpacks). */
+	struct stat st;
+	if (fstat(upper_fd, &st) < 0)
+		return err_set(reterr, -errno, "the upper dir: %m");
+	struct archive_entry *e = archive_entry_new();
+	if (!e)
+		return -ENOMEM;
+	archive_entry_copy_stat(e, &st);
+	archive_entry_set_pathname(e, "./");
+	archive_entry_set_uid(e, cp_ids_to_container(st.st_uid, ids->uid_base, ids->shifted));
+	archive_entry_set_gid(e, cp_ids_to_container(st.st_gid, ids->gid_base, ids->shifted));
+	r = archive_write_header(w.a, e) < ARCHIVE_WARN ? err_set(reterr, -EIO, "%s", archive_error_string(w.a)) : 0;
+	archive_entry_free(e);
+	if (r < 0 || (r = tarw_dir(&w, upper_fd, "", 0, reterr)) < 0)
 		return r;
 	if (archive_write_close(w.a) != ARCHIVE_OK)
 		return err_set(reterr, -EIO, "finishing the layer: %s", archive_error_string(w.a));
