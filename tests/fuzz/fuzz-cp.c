@@ -1,7 +1,9 @@
 /* Fuzz target for the copy methods' protocol (protocol/cp.c): the params of container.cp_stat,
  * cp_from, cp_to, export and diff as the daemon decodes them from a client, cp_stat's result as
  * cctl decodes it, and the records of a diff worker (which read names a container chose) as the
- * daemon turns them into container.diff's result. The first byte picks what the rest is. */
+ * daemon turns them into container.diff's result, and container.commit's params. The first byte
+ * picks what the rest is: 0-9 params (method, fds), 10-19 cp_stat's result, 20-21 commit's params
+ * (fds), 30 and up diff records. */
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
@@ -58,6 +60,31 @@ static void fuzz_stat(const uint8_t *data, size_t size)
 	json_decref(j);
 }
 
+/* commit's params: a container, optional strings, config an object when given; and back. */
+static void fuzz_commit(unsigned nfds, const uint8_t *data, size_t size)
+{
+	json_t *j = json_loadb((const char *)data, size, 0, NULL);
+	struct proto_commit_params p, q;
+	char *err = NULL;
+
+	if (!j)
+		return;
+	int r = proto_commit_params_decode(j, nfds, &p, &err);
+	FUZZ_CHECK(r == 0 || (r < 0 && err));
+	if (r == 0) {
+		FUZZ_CHECK(p.ref && nfds == 0 && (!p.config || json_is_object(p.config)) && (!p.repo || *p.repo));
+		json_t *again = proto_commit_params_encode(&p);
+		char *err2 = NULL;
+		FUZZ_CHECK(again && proto_commit_params_decode(again, 0, &q, &err2) == 0);
+		FUZZ_CHECK(strcmp(p.ref, q.ref) == 0 && p.pause == q.pause && !p.repo == !q.repo &&
+			   !p.message == !q.message && !p.author == !q.author && !p.config == !q.config);
+		free(err2);
+		json_decref(again);
+	}
+	free(err);
+	json_decref(j);
+}
+
 /* Every record becomes one change with its kind and path, or the whole set is refused. */
 static void fuzz_records(const uint8_t *data, size_t size)
 {
@@ -96,7 +123,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_params(methods[sel % 5], sel / 5, data, size);
 	else if (sel < 20)
 		fuzz_stat(data, size);
-	else
+	else if (sel < 22)
+		fuzz_commit(sel - 20, data, size);
+	else if (sel >= 30)
 		fuzz_records(data, size);
 	return 0;
 }
