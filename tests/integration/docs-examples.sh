@@ -59,6 +59,15 @@ run=$(PATH=$top_builddir:$PATH python3 "$TEST_TMP/example-cp.py" 2>&1)
 is "$?" 0 "the container.cp_from Python example runs"
 like "$run" '^alpine-release 3\.[0-9.]+ [0-9]+$' "it reads the tar stream from its pipe"
 
+run_example commit
+like "$run" '"result":\{"id":"sha256:[0-9a-f]{64}"[^}]*"names":\["doc-commit:v1"\]' "container.commit answers with the named image"
+like "$run" '(^|
+)committed(
+|$)' "the image runs the command its config was given"
+like "$run" "/etc/motd: No such file" "and sees the container's deletion"
+like "$run" '(^|
+)again(
+|$)' "cctl commit --change CMD"
 run_example pause
 like "$run" '"state":"paused"' "container.inspect says paused"
 like "$run" '"code":"conflict"' "a second pause is a conflict"
