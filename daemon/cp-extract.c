@@ -282,7 +282,15 @@ static int extract_entry(struct extract *x, struct archive *in, struct archive_e
 			return err_set(reterr, -ENOTDIR, "cannot overwrite non-directory \"%s\" with directory", clean);
 		if (mkdirat(pfd, name, 0700) < 0 && errno != EEXIST)
 			return err_set(reterr, -errno, "creating directory %s: %m", clean);
-		_cleanup_close_ int dfd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* Not across a mount: a directory entry named like a mount point (proc, sys) must
+		 * not chown or chmod the root of a kernel filesystem. */
+		struct open_how how = {
+			.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+		};
+		_cleanup_close_ int dfd = (int)syscall(SYS_openat2, pfd, name, &how, sizeof(how));
+		if (dfd < 0 && errno == EXDEV)
+			return err_set(reterr, -EPERM, "%s: refusing to extract onto a mount point", clean);
 		if (dfd < 0 || fchown(dfd, uid, gid) < 0 || fchmod(dfd, archive_entry_perm(e) & 07777) < 0)
 			return err_set(reterr, -errno, "%s: %m", clean);
 		/* Its times once its contents are written (they change its mtime). */

@@ -255,6 +255,10 @@ static int tarw_child(struct tarw *w, int dir_fd, const char *name, const char *
 			return 0;
 		if (fd < 0 || !same_inode(fd, &st, &now))
 			return err_set(reterr, -EAGAIN, "%s changed during the copy", tarname);
+		/* A file of a kernel filesystem bound onto a plain directory is left out: the
+		 * worker, root on the host, could read what the container cannot. */
+		if (S_ISREG(now.st_mode) && !cp_fs_is_plain(fd))
+			return 0;
 		return tarw_add(w, &now, fd, NULL, tarname, depth, reterr);
 	}
 	if (S_ISLNK(st.st_mode)) {
@@ -287,6 +291,8 @@ static int tarw_top(struct tarw *w, int root_fd, const char *path, bool follow, 
 		fd = cp_open_in_root(root_fd, path, flags, !follow);
 		if (fd < 0 || !same_inode(fd, &st, &now))
 			return err_set(reterr, -EAGAIN, "%s changed during the copy", path);
+		if (!cp_fs_is_plain(fd))
+			return err_set(reterr, -EPERM, "%s: copying from a kernel filesystem is not supported", path);
 		if (children_only)
 			return S_ISDIR(now.st_mode) ? tarw_dir(w, fd, top, 0, reterr)
 						    : err_set(reterr, -ENOTDIR, "%s: not a directory", path);

@@ -22,6 +22,8 @@ echo "untouched" >"$HOSTDIR/canary"
 host_state() { (cd "$HOSTDIR" && find . -printf '%p %s %T@\n' | sort; cat canary); ls -d "/$marker" /tmp/"$marker" 2>/dev/null; }
 host_before=$(host_state)
 
+# cctl cp with our stdin (run_cctl reads /dev/null): its exit status in RC, stderr in ERR.
+cp_stdin() { RC=0; ERR=$("$CCTL" cp "$@" 2>&1 >/dev/null) || RC=$?; }
 rid() { record_id "$("$CCTL" inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"; }
 "$CCTL" run --rm alpine true
 fds_before=$(daemon_fds)
@@ -155,19 +157,37 @@ make("dotdot", [("../../../../../../../..%s/pwned" % host, "file", "x")])
 make("absolute", [("%s/pwned" % host, "file", "x")])
 make("whiteout", [("wh", "chr")])
 make("hardlink-out", [("lnk2", "sym", host + "/canary")])
+with tarfile.open(f"{w}/mounts.tar", "w") as t:
+    for name in ("sys", "proc"):
+        ti = tarfile.TarInfo(name)
+        ti.type, ti.mode = tarfile.DIRTYPE, 0o777
+        t.addfile(ti)
 PY
 "$CCTL" exec r1 mkdir /tmp/x
-for t in symfollow dotdot absolute; do
-	run_cctl cp - r1:/tmp/x <"$W/$t.tar"
-	"$CCTL" cp - r1:/tmp/x <"$W/$t.tar" >/dev/null 2>&1
-	isnt_rc=$?
-	[[ $isnt_rc != 0 ]] && pass "a $t tar is refused" || fail "a $t tar is refused"
-done
-run_cctl cp -a - r1:/tmp/x <"$W/whiteout.tar"
-[[ $RC != 0 ]] && pass "a 0:0 device (whiteout) is refused even with -a" || fail "a 0:0 device (whiteout) is refused even with -a"
+cp_stdin - r1:/tmp/x <"$W/symfollow.tar"
+like "$RC:$ERR" "^1:.*refusing to extract through a symlink" "a tar writing through its own symlink is refused"
+cp_stdin - r1:/tmp/x <"$W/dotdot.tar"
+like "$RC:$ERR" "^1:.*\.\." "a tar with .. is refused"
+cp_stdin - r1:/tmp/x <"$W/absolute.tar"
+like "$RC:$ERR" "^1:.*absolute" "a tar with an absolute name is refused"
+cp_stdin -a - r1:/tmp/x <"$W/whiteout.tar"
+like "$RC:$ERR" "^1:.*whiteout" "a 0:0 device (whiteout) is refused even with -a"
+cp_stdin - r1:/tmp/x <"$W/whiteout.tar"
+like "$RC:$ERR" "^1:.*archive mode" "a device node without -a is refused"
 "$CCTL" cp - r1:/tmp/x <"$W/hardlink-out.tar"
 is "$("$CCTL" exec r1 readlink /tmp/x/lnk2)" "$HOSTDIR/canary" "a symlink entry is created as it is"
 is "$(host_state)" "$host_before" "the host's files are untouched after the hostile tars"
+modes_before=$(stat -c %a /sys /proc; "$CCTL" exec r1 stat -c %a /sys /proc)
+cp_stdin - r1:/ <"$W/mounts.tar"
+is "$RC" 1 "directory entries named like the mount points sys and proc are refused"
+like "$ERR" "mount point" "with the reason"
+is "$(stat -c %a /sys /proc; "$CCTL" exec r1 stat -c %a /sys /proc)" "$modes_before" \
+	"the modes of sysfs and procfs (the host's and the container's) are unchanged"
+run_cctl cp r1:/proc/1/status -
+is "$RC" 1 "reading a kernel filesystem is refused"
+like "$ERR" "kernel filesystem" "with the reason"
+run_cctl cp "$W/h.txt" r1:/proc/
+like "$RC:$ERR" "^1:.*kernel filesystem" "writing into one too"
 
 # A directory swapped for a symlink to / (and to the host dir) in a loop while copies run.
 "$CCTL" exec -d r1 sh -c "mkdir -p /race; while :; do rm -rf /race/d; mkdir /race/d; rm -rf /race/d; ln -s / /race/d; rm -f /race/d; ln -s $HOSTDIR /race/d; done"
