@@ -37,6 +37,11 @@ int cmd_wait(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_rmi(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_tag(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_image_inspect(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_image_prune(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_system_df(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr);
 
 int cmd_info(struct cctl *cctl, int argc, char **argv, char **reterr);

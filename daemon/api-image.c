@@ -20,8 +20,10 @@ static int api_image_usage(const char *image_id, void *userdata)
 /* The error code of a store failure. */
 static const char *api_image_code(int r)
 {
-	return r == -ENOENT ? PROTO_E_NOT_FOUND : r == -EINVAL ? PROTO_E_PARAMS : r == -EBUSY ? PROTO_E_CONFLICT
-										: PROTO_E_INTERNAL;
+	return r == -ENOENT   ? PROTO_E_NOT_FOUND
+	       : r == -EINVAL ? PROTO_E_PARAMS
+	       : r == -EBUSY  ? PROTO_E_CONFLICT
+			      : PROTO_E_INTERNAL;
 }
 
 /* image.inspect and image.history: one image in, one object out. */
@@ -101,23 +103,24 @@ void api_image_prune(struct api *api, struct conn *c, struct proto_request *req,
 		conn_send_error(c, req->id, api_image_code(r), NULL, "%s", err ? err : strerror(-r));
 		return;
 	}
-	json_array_foreach(deleted, i, v) {
+	json_array_foreach(deleted, i, v)
+	{
 		const char *line = json_string_value(v);
 		if (line && strncmp(line, "Deleted: ", 9) == 0)
 			api_events_emit_image(api, "delete", line + 9, line + 9);
 	}
-	conn_send_result(c, req->id,
-			 json_pack("{s:o, s:I}", "deleted", deleted, "space_reclaimed", (json_int_t)reclaimed), NULL, 0);
+	conn_send_result(
+	    c, req->id, json_pack("{s:o, s:I}", "deleted", deleted, "space_reclaimed", (json_int_t)reclaimed), NULL, 0);
 }
 
 __attribute__((weak)) void api_df_volumes(struct api *api, struct proto_df_row *row)
 {
-	*row = (struct proto_df_row){ 0 };
+	*row = (struct proto_df_row){0};
 }
 
 void api_system_df(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
-	struct proto_df_row images = { 0 }, containers = { 0 }, volumes = { 0 };
+	struct proto_df_row images = {0}, containers = {0}, volumes = {0};
 	_cleanup_free_ char *err = NULL;
 	int r;
 

@@ -109,10 +109,10 @@ static void import_done(int r, json_t *info, const char *errmsg, void *userdata)
 	struct pending_import *pi = userdata;
 	const char *image_id = info ? json_string_value(json_object_get(info, "id")) : NULL;
 	/* As Docker's import of a tarball with a name: the name is tagged, then the import logged. */
-	if (r >= 0 && image_id && pi->name) {
+	if (r >= 0 && image_id && pi->name)
 		api_events_emit_image(pi->api, "tag", image_id, pi->name);
-		api_events_emit_image(pi->api, "import", image_id, pi->name);
-	}
+	if (r >= 0 && image_id)
+		api_events_emit_image(pi->api, "import", image_id, pi->name ? pi->name : image_id);
 	if (r < 0)
 		conn_send_error(pi->conn, pi->id, PROTO_E_IMPORT, NULL, "%s", errmsg ? errmsg : strerror(-r));
 	else
@@ -165,7 +165,7 @@ static void api_image_import(struct api *api, struct conn *c, struct proto_reque
 	}
 	pi->api = api;
 	/* An invalid name is refused by the import itself, below; no event is owed then. */
-	if (image_name_normalize(p.name, &pi->name, NULL) < 0)
+	if (!p.name || image_name_normalize(p.name, &pi->name, NULL) < 0)
 		pi->name = NULL;
 	pi->conn = conn_ref(c);
 	pi->id = json_incref(req->id);

@@ -16,18 +16,20 @@ static json_t *image_inspect_legacy_config(const struct image *img)
 {
 	return json_pack("{s:o, s:o*, s:o*, s:s?, s:s?, s:s?}", "Env", image_record_strv_to_json(img->env), "Cmd",
 			 img->cmd ? image_record_strv_to_json(img->cmd) : NULL, "Entrypoint",
-			 img->entrypoint ? image_record_strv_to_json(img->entrypoint) : NULL, "WorkingDir", img->workdir,
-			 "User", img->user, "StopSignal", img->stop_signal);
+			 img->entrypoint ? image_record_strv_to_json(img->entrypoint) : NULL, "WorkingDir",
+			 img->workdir, "User", img->user, "StopSignal", img->stop_signal);
 }
 
 /* The image's "Config" as Docker's inspect shows it: the config's own object, with null for the
  * keys it leaves out, so templates may name any of them. */
 static json_t *image_inspect_config(const struct image *img)
 {
-	static const char *const keys[] = { "User", "ExposedPorts", "Env", "Cmd", "Volumes", "WorkingDir",
-					     "Entrypoint", "Labels", "StopSignal", NULL };
+	static const char *const keys[] = {"User",	 "ExposedPorts", "Env",	   "Cmd",	 "Volumes",
+					   "WorkingDir", "Entrypoint",	 "Labels", "StopSignal", NULL};
 	json_t *c = img->config ? json_object_get(img->config, "config") : NULL;
-	json_t *o = json_is_object(c) ? json_deep_copy(c) : img->legacy ? image_inspect_legacy_config(img) : json_object();
+	json_t *o = json_is_object(c) ? json_deep_copy(c)
+		    : img->legacy     ? image_inspect_legacy_config(img)
+				      : json_object();
 
 	for (const char *const *k = keys; o && *k; k++)
 		if (!json_object_get(o, *k) && json_object_set_new(o, *k, json_null()) < 0) {
@@ -66,14 +68,14 @@ json_t *image_store_inspect(struct image_store *s, const char *ref, char **reter
 	last = json_is_array(history) ? json_array_get(history, json_array_size(history) - 1) : NULL;
 	if (json_is_string(json_object_get(last, "comment")))
 		comment = json_string_value(json_object_get(last, "comment"));
-	return json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:{s:s, s:o}, s:s*}", "Id", img->id,
-			 "RepoTags", image_record_strv_to_json((char **)names), "RepoDigests",
-			 image_record_strv_to_json(img->repo_digests), "Parent", "", "Comment", comment, "Created",
-			 img->created_at ? img->created_at : "", "Author", image_inspect_config_str(img, "author", ""),
-			 "Config", image_inspect_config(img), "Architecture",
-			 image_inspect_config_str(img, "architecture", "amd64"), "Os", image_inspect_config_str(img, "os", "linux"),
-			 "Size", (json_int_t)img->size, "RootFS", "Type", "layers", "Layers",
-			 image_record_strv_to_json(img->layers), "ManifestDigest", img->manifest_digest);
+	return json_pack(
+	    "{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:{s:s, s:o}, s:s*}", "Id", img->id, "RepoTags",
+	    image_record_strv_to_json((char **)names), "RepoDigests", image_record_strv_to_json(img->repo_digests),
+	    "Parent", "", "Comment", comment, "Created", img->created_at ? img->created_at : "", "Author",
+	    image_inspect_config_str(img, "author", ""), "Config", image_inspect_config(img), "Architecture",
+	    image_inspect_config_str(img, "architecture", "amd64"), "Os", image_inspect_config_str(img, "os", "linux"),
+	    "Size", (json_int_t)img->size, "RootFS", "Type", "layers", "Layers", image_record_strv_to_json(img->layers),
+	    "ManifestDigest", img->manifest_digest);
 }
 
 json_t *image_store_history(struct image_store *s, const char *ref, char **reterr)
@@ -96,18 +98,19 @@ json_t *image_store_history(struct image_store *s, const char *ref, char **reter
 		history = json_object_get(img->config, "history");
 	if (json_is_array(history) && json_array_size(history) > 0) {
 		/* Each entry that made a layer has that layer's size, in order. */
-		json_array_foreach(history, i, h) {
+		json_array_foreach(history, i, h)
+		{
 			json_t *created = json_object_get(h, "created"), *by = json_object_get(h, "created_by");
 			json_t *comment = json_object_get(h, "comment");
 			uint64_t size = 0;
 			if (!json_is_true(json_object_get(h, "empty_layer")) && layer < img->n_layers)
 				size = img->layer_info[layer++].unpacked_size;
-			if (json_array_insert_new(rows, 0,
-						  json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", "<missing>", "created",
-							    json_is_string(created) ? json_string_value(created) : "",
-							    "created_by", json_is_string(by) ? json_string_value(by) : "",
-							    "size", (json_int_t)size, "comment",
-							    json_is_string(comment) ? json_string_value(comment) : "")) < 0)
+			if (json_array_insert_new(
+				rows, 0,
+				json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", "<missing>", "created",
+					  json_is_string(created) ? json_string_value(created) : "", "created_by",
+					  json_is_string(by) ? json_string_value(by) : "", "size", (json_int_t)size,
+					  "comment", json_is_string(comment) ? json_string_value(comment) : "")) < 0)
 				return NULL;
 		}
 	} else {
@@ -115,8 +118,9 @@ json_t *image_store_history(struct image_store *s, const char *ref, char **reter
 		for (i = 0; i < img->n_layers; i++)
 			if (json_array_insert_new(rows, 0,
 						  json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", "<missing>", "created",
-							    img->created_at ? img->created_at : "", "created_by", "", "size",
-							    (json_int_t)img->layer_info[i].unpacked_size, "comment", "")) < 0)
+							    img->created_at ? img->created_at : "", "created_by", "",
+							    "size", (json_int_t)img->layer_info[i].unpacked_size,
+							    "comment", "")) < 0)
 				return NULL;
 	}
 	/* The newest row is the image itself, as docker history shows it. */
@@ -141,7 +145,7 @@ int image_store_tag(struct image_store *s, const char *source, const char *targe
 	r = image_name_normalize(target, &norm, reterr);
 	if (r < 0)
 		return r;
-	r = image_names_set(&s->db, (const char *const[]){ norm, NULL }, img->id, reterr);
+	r = image_names_set(&s->db, (const char *const[]){norm, NULL}, img->id, reterr);
 	if (r < 0)
 		return r;
 	if (ret_id && !(*ret_id = strdup(img->id)))
@@ -192,14 +196,16 @@ int image_store_prune(struct image_store *s, bool all, image_usage_fn usage, voi
 		}
 		for (size_t k = 0; k < n; k++) {
 			_cleanup_free_ char *line = NULL;
-			if (asprintf(&line, "Untagged: %s", names[k]) < 0 || json_array_append_new(deleted, json_string(line)) < 0)
+			if (asprintf(&line, "Untagged: %s", names[k]) < 0 ||
+			    json_array_append_new(deleted, json_string(line)) < 0)
 				return -ENOMEM;
 			json_object_del(s->db.names, names[k]);
 		}
 		if (n > 0 && (r = image_names_save(&s->db, reterr)) < 0)
 			return r;
 		_cleanup_free_ char *line = NULL;
-		if (asprintf(&line, "Deleted: %s", img->id) < 0 || json_array_append_new(deleted, json_string(line)) < 0)
+		if (asprintf(&line, "Deleted: %s", img->id) < 0 ||
+		    json_array_append_new(deleted, json_string(line)) < 0)
 			return -ENOMEM;
 		reclaimed += image_prune_layer_bytes(s, img);
 		r = image_remove_image(s, img, reterr);

@@ -7,10 +7,9 @@
 #include "protocol/field.h"
 #include "protocol/image-store.h"
 
-int proto_image_ref_params_decode(const char *method, json_t *params, struct proto_image_ref_params *ret,
-				  char **reterr)
+int proto_image_ref_params_decode(const char *method, json_t *params, struct proto_image_ref_params *ret, char **reterr)
 {
-	static const char *const keys[] = { "name", NULL };
+	static const char *const keys[] = {"name", NULL};
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -27,7 +26,7 @@ json_t *proto_image_ref_params_encode(const struct proto_image_ref_params *p)
 
 int proto_image_tag_params_decode(json_t *params, struct proto_image_tag_params *ret, char **reterr)
 {
-	static const char *const keys[] = { "source", "target", NULL };
+	static const char *const keys[] = {"source", "target", NULL};
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -45,7 +44,7 @@ json_t *proto_image_tag_params_encode(const struct proto_image_tag_params *p)
 
 int proto_image_prune_params_decode(json_t *params, struct proto_image_prune_params *ret, char **reterr)
 {
-	static const char *const keys[] = { "all", NULL };
+	static const char *const keys[] = {"all", NULL};
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -81,6 +80,6 @@ int proto_df_row_decode(json_t *o, struct proto_df_row *ret, char **reterr)
 	    (r = field_get_int(o, "size", 0, INT64_MAX, &size, reterr)) < 0 ||
 	    (r = field_get_int(o, "reclaimable", 0, INT64_MAX, &reclaimable, reterr)) < 0)
 		return r;
-	*ret = (struct proto_df_row){ (unsigned)total, (unsigned)active, (uint64_t)size, (uint64_t)reclaimable };
+	*ret = (struct proto_df_row){(unsigned)total, (unsigned)active, (uint64_t)size, (uint64_t)reclaimable};
 	return 0;
 }

@@ -7,10 +7,10 @@
 #include <stdbool.h>
 
 #define PROTO_M_IMAGE_INSPECT "image.inspect"
-#define PROTO_M_IMAGE_TAG "image.tag"
-#define PROTO_M_IMAGE_PRUNE "image.prune"
+#define PROTO_M_IMAGE_TAG     "image.tag"
+#define PROTO_M_IMAGE_PRUNE   "image.prune"
 #define PROTO_M_IMAGE_HISTORY "image.history"
-#define PROTO_M_SYSTEM_DF "system.df"
+#define PROTO_M_SYSTEM_DF     "system.df"
 
 /* image.inspect and image.history: {"name": "alpine" | "sha256:..." | id prefix} */
 struct proto_image_ref_params {
