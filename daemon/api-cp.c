@@ -30,6 +30,10 @@
 #include "protocol/cp.h"
 #include "runtime/process.h"
 
+/* Copy workers at once, over all clients: each is a process, and a client could ask for any
+ * number of them. */
+#define API_CP_MAX_WORKERS 64
+
 /* A request whose worker runs; answered when it exits. */
 struct api_cp {
 	struct api *api;
@@ -45,6 +49,16 @@ struct api_cp {
 	void *userdata;
 	struct api_cp *prev, *next;
 };
+
+/* Whether another worker may start. */
+static bool api_cp_room(struct api *api)
+{
+	size_t n = 0;
+
+	for (struct api_cp *cp = api->cps; cp; cp = cp->next)
+		n++;
+	return n < API_CP_MAX_WORKERS;
+}
 
 static void api_cp_free_one(struct api_cp *cp)
 {
@@ -261,6 +275,11 @@ static void api_cp_request(struct api *api, struct conn *c, struct proto_request
 	struct container *ct = api_lookup(api, c, req, p.ref);
 	if (!ct)
 		return;
+	if (!api_cp_room(api)) {
+		conn_send_error(c, req->id, PROTO_E_LIMIT, NULL, "too many copies under way (at most %d)",
+				API_CP_MAX_WORKERS);
+		return;
+	}
 
 	/* A running container's files are its mount namespace's (what its processes see); a
 	 * stopped one's, and every export, are the overlay of its upper dir and layers. */
@@ -379,10 +398,12 @@ int api_cp_layer_start(struct api *api, struct conn *c, struct container *ct, in
 	    .stream_fd = fd,
 	    .out_fd = -1,
 	};
-	struct api_cp *cp = calloc(1, sizeof(*cp));
+	struct api_cp *cp;
 	int r;
 
-	if (!cp)
+	if (!api_cp_room(api))
+		return err_set(reterr, -EUSERS, "too many copies under way (at most %d)", API_CP_MAX_WORKERS);
+	if (!(cp = calloc(1, sizeof(*cp))))
 		return err_set(reterr, -ENOMEM, "out of memory");
 	cp->api = api;
 	cp->op = CP_OP_LAYER;

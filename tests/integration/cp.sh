@@ -200,6 +200,26 @@ done
 unlike "$out" "host-secret" "racing copies from the swapped path never read the host's file"
 is "$(host_state)" "$host_before" "racing copies into it never wrote on the host"
 
+# --- at most 64 copy workers at once; a client that goes away takes its worker with it
+workers() { pgrep -P "$DAEMON_PID" | grep -vx "$(keeper_pid 2>/dev/null || echo none)" | wc -l; }
+base_workers=$(workers)
+mkfifo "$W/fifo"
+exec 7<>"$W/fifo" # a writer that never writes: every copy waits on its stream
+clients=()
+for i in $(seq 64); do
+	"$CCTL" cp - r1:/tmp <"$W/fifo" >/dev/null 2>&1 &
+	clients+=($!)
+done
+for _ in $(seq 200); do (($(workers) >= base_workers + 64)) && break; sleep 0.05; done
+is "$(workers)" "$((base_workers + 64))" "64 copies wait on their streams, each in a worker"
+cp_stdin - r1:/tmp <"$W/fifo"
+like "$RC:$ERR" "^1:.*too many copies under way \(at most 64\)" "a 65th is refused"
+kill "${clients[@]}" 2>/dev/null
+wait "${clients[@]}" 2>/dev/null
+exec 7>&-
+for _ in $(seq 200); do (($(workers) <= base_workers)) && break; sleep 0.05; done
+is "$(workers)" "$base_workers" "their workers end with their clients"
+
 # --- diff: add, change, delete (a file and a directory)
 "$CCTL" run --name d1 alpine sh -c 'echo x >/newfile; echo y >>/etc/profile; rm /etc/motd; rm -rf /etc/apk; mkdir -p /usr/local/newdir' >/dev/null
 rid d1
