@@ -137,7 +137,9 @@ static int tarw_dir(struct tarw *w, int fd, const char *tarname, unsigned depth,
 	int dfd, r = 0;
 	DIR *d;
 
-	if (depth >= TAR_MAX_DEPTH || !cp_fs_is_plain(fd))
+	/* A layer is the daemon's own upper dir, whatever filesystem --root is on, with nothing
+	 * mounted in it. */
+	if (depth >= TAR_MAX_DEPTH || (!w->layer && !cp_fs_is_plain(fd)))
 		return 0;
 	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dfd < 0)
@@ -255,7 +257,7 @@ static int tarw_child(struct tarw *w, int dir_fd, const char *name, const char *
 			return err_set(reterr, -EAGAIN, "%s changed during the copy", tarname);
 		/* A file of a kernel filesystem bound onto a plain directory is left out: the
 		 * worker, root on the host, could read what the container cannot. */
-		if (S_ISREG(now.st_mode) && !cp_fs_is_plain(fd))
+		if (S_ISREG(now.st_mode) && !w->layer && !cp_fs_is_plain(fd))
 			return 0;
 		return tarw_add(w, &now, fd, NULL, tarname, depth, reterr);
 	}
