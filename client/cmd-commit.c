@@ -33,14 +33,18 @@ static void commit_usage(void)
 int cmd_commit(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
-	    {COMMIT_OPT_AUTHOR, 'a', "author", OPT_VALUE},   {COMMIT_OPT_CHANGE, 'c', "change", OPT_VALUE},
-	    {COMMIT_OPT_MESSAGE, 'm', "message", OPT_VALUE}, {COMMIT_OPT_PAUSE, 'p', "pause", OPT_FLAG},
-	    {COMMIT_OPT_HELP, 0, "help", OPT_FLAG},	     {}};
+		{ COMMIT_OPT_AUTHOR, 'a', "author", OPT_VALUE },
+		{ COMMIT_OPT_CHANGE, 'c', "change", OPT_VALUE },
+		{ COMMIT_OPT_MESSAGE, 'm', "message", OPT_VALUE },
+		{ COMMIT_OPT_PAUSE, 'p', "pause", OPT_FLAG },
+		{ COMMIT_OPT_HELP, 0, "help", OPT_FLAG },
+		{}
+	};
 	_cleanup_(opts_done) struct opts o;
-	_cleanup_(proto_image_config_done) struct proto_image_config config = {.cmd = NULL};
+	_cleanup_(proto_image_config_done) struct proto_image_config config = { .cmd = NULL };
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	struct proto_commit_params p = {.pause = true};
+	struct proto_commit_params p = { .pause = true };
 	bool changed = false;
 	int key, r;
 
@@ -72,8 +76,7 @@ int cmd_commit(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (key < 0)
 		return key;
 	if (o.n_operands < 1 || o.n_operands > 2)
-		return opts_usage_error(reterr, "commit",
-					"\"cctl commit\" requires at least 1 and at most 2 arguments.");
+		return opts_usage_error(reterr, "commit", "\"cctl commit\" requires at least 1 and at most 2 arguments.");
 	p.ref = o.operands[0];
 	p.repo = o.n_operands == 2 ? o.operands[1] : NULL;
 	json_auto_t *config_json = changed ? proto_image_config_encode(&config) : NULL;

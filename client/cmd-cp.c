@@ -84,8 +84,8 @@ static int cp_wait(struct cctl *cctl, struct conn *conn, json_int_t id, struct c
 	}
 }
 
-static int cp_call(struct cctl *cctl, struct conn *conn, const char *method, const struct proto_cp_params *p, int fd,
-		   struct conn_msg *ret, char **reterr)
+static int cp_call(struct cctl *cctl, struct conn *conn, const char *method, const struct proto_cp_params *p,
+		   int fd, struct conn_msg *ret, char **reterr)
 {
 	json_t *params = proto_cp_params_encode(method, p);
 	json_int_t id;
@@ -103,7 +103,7 @@ static int cp_call(struct cctl *cctl, struct conn *conn, const char *method, con
 static int cp_stat(struct cctl *cctl, struct conn *conn, const char *ctr, const char *path, bool follow,
 		   struct conn_msg *reply, struct proto_cp_stat *st, char **reterr)
 {
-	struct proto_cp_params p = {.ref = ctr, .path = path, .follow_link = follow};
+	struct proto_cp_params p = { .ref = ctr, .path = path, .follow_link = follow };
 	_cleanup_free_ char *err = NULL;
 	int r = cp_call(cctl, conn, PROTO_M_CP_STAT, &p, -1, reply, reterr);
 
@@ -151,7 +151,7 @@ static int cp_from(struct cctl *cctl, struct conn *conn, const struct cp_arg *sr
 	_cleanup_conn_msg_ struct conn_msg stat_reply = CONN_MSG_INIT, reply = CONN_MSG_INIT;
 	_cleanup_free_ char *dir = NULL, *base = NULL;
 	_cleanup_close_ int rd = -1, wr = -1;
-	struct proto_cp_params p = {.ref = src->container, .path = src->path, .follow_link = follow};
+	struct proto_cp_params p = { .ref = src->container, .path = src->path, .follow_link = follow };
 	struct proto_cp_stat st;
 	const char *new_top;
 	struct stat lst;
@@ -174,8 +174,7 @@ static int cp_from(struct cctl *cctl, struct conn *conn, const struct cp_arg *sr
 			new_top = NULL;
 	} else if (stat(dest, &lst) == 0) {
 		if (src_dir)
-			return err_set(reterr, -ENOTDIR, "cannot copy a directory to a file: \"%s\" is not a directory",
-				       dest);
+			return err_set(reterr, -ENOTDIR, "cannot copy a directory to a file: \"%s\" is not a directory", dest);
 		if ((r = split_dir_base(dest, &dir, &base)) < 0)
 			return r;
 		new_top = base;
@@ -223,7 +222,7 @@ static int cp_to(struct cctl *cctl, struct conn *conn, const char *src, const st
 	_cleanup_conn_msg_ struct conn_msg stat_reply = CONN_MSG_INIT, reply = CONN_MSG_INIT;
 	_cleanup_free_ char *dir = NULL, *base = NULL, *src_clean = NULL, *src_dir = NULL, *src_base = NULL;
 	_cleanup_close_ int rd = -1, wr = -1;
-	struct proto_cp_params p = {.ref = dest->container, .path = dest->path, .archive = archive};
+	struct proto_cp_params p = { .ref = dest->container, .path = dest->path, .archive = archive };
 	struct proto_cp_stat st;
 	struct stat sst;
 	const char *top;
@@ -330,11 +329,13 @@ static int cp_to(struct cctl *cctl, struct conn *conn, const char *src, const st
 
 int cmd_cp(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = {{CP_OPT_ARCHIVE, 'a', "archive", OPT_FLAG},
-					     {CP_OPT_FOLLOW, 'L', "follow-link", OPT_FLAG},
-					     {CP_OPT_QUIET, 'q', "quiet", OPT_FLAG},
-					     {CP_OPT_HELP, 0, "help", OPT_FLAG},
-					     {}};
+	static const struct opt options[] = {
+		{ CP_OPT_ARCHIVE, 'a', "archive", OPT_FLAG },
+		{ CP_OPT_FOLLOW, 'L', "follow-link", OPT_FLAG },
+		{ CP_OPT_QUIET, 'q', "quiet", OPT_FLAG },
+		{ CP_OPT_HELP, 0, "help", OPT_FLAG },
+		{}
+	};
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	bool archive = false, follow = false;
@@ -384,7 +385,10 @@ static int one_container(int argc, char **argv, const char *verb, const char *us
 			 const char **ret_output, char **reterr)
 {
 	static const struct opt with_output[] = {
-	    {CP_OPT_OUTPUT, 'o', "output", OPT_VALUE}, {CP_OPT_HELP, 0, "help", OPT_FLAG}, {}};
+		{ CP_OPT_OUTPUT, 'o', "output", OPT_VALUE },
+		{ CP_OPT_HELP, 0, "help", OPT_FLAG },
+		{}
+	};
 	_cleanup_(opts_done) struct opts o;
 	int key;
 
@@ -423,15 +427,14 @@ int cmd_diff(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return r > 0 ? 0 : r;
 	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
 		return r;
-	struct proto_cp_params p = {.ref = ref};
+	struct proto_cp_params p = { .ref = ref };
 	if ((r = cp_call(cctl, &conn, PROTO_M_DIFF, &p, -1, &reply, reterr)) < 0)
 		return r;
 	json_t *changes = json_object_get(reply.msg.result, "changes"), *item;
 	size_t i;
 	if (!json_is_array(changes))
 		return err_set(reterr, -EBADMSG, "invalid reply to %s: no changes", PROTO_M_DIFF);
-	json_array_foreach(changes, i, item)
-	{
+	json_array_foreach(changes, i, item) {
 		_cleanup_free_ char *err = NULL;
 		const char *path;
 		char kind;
@@ -482,7 +485,7 @@ int cmd_export(struct cctl *cctl, int argc, char **argv, char **reterr)
 	}
 	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
 		goto fail;
-	struct proto_cp_params p = {.ref = ref};
+	struct proto_cp_params p = { .ref = ref };
 	if ((r = cp_call(cctl, &conn, PROTO_M_EXPORT, &p, output ? fd : STDOUT_FILENO, &reply, reterr)) < 0)
 		goto fail;
 	if (output) {

@@ -15,47 +15,47 @@
 #include "common/macros.h"
 
 /* The libarchive functions cctl calls, resolved at run time. */
-#define LA_FUNCS(X)                                                                                                    \
-	X(struct archive *, archive_read_new, (void))                                                                  \
-	X(int, archive_read_support_format_tar, (struct archive *))                                                    \
-	X(int, archive_read_open_fd, (struct archive *, int, size_t))                                                  \
-	X(int, archive_read_next_header, (struct archive *, struct archive_entry **))                                  \
-	X(int, archive_read_data_block, (struct archive *, const void **, size_t *, la_int64_t *))                     \
-	X(int, archive_read_free, (struct archive *))                                                                  \
-	X(struct archive *, archive_read_disk_new, (void))                                                             \
-	X(int, archive_read_disk_set_symlink_physical, (struct archive *))                                             \
-	X(int, archive_read_disk_set_symlink_hybrid, (struct archive *))                                               \
-	X(int, archive_read_disk_open, (struct archive *, const char *))                                               \
-	X(int, archive_read_next_header2, (struct archive *, struct archive_entry *))                                  \
-	X(int, archive_read_disk_descend, (struct archive *))                                                          \
-	X(la_ssize_t, archive_read_data, (struct archive *, void *, size_t))                                           \
-	X(struct archive *, archive_write_new, (void))                                                                 \
-	X(int, archive_write_set_format_pax_restricted, (struct archive *))                                            \
-	X(int, archive_write_set_bytes_in_last_block, (struct archive *, int))                                         \
-	X(int, archive_write_open_fd, (struct archive *, int))                                                         \
-	X(int, archive_write_header, (struct archive *, struct archive_entry *))                                       \
-	X(la_ssize_t, archive_write_data, (struct archive *, const void *, size_t))                                    \
-	X(la_ssize_t, archive_write_data_block, (struct archive *, const void *, size_t, la_int64_t))                  \
-	X(int, archive_write_finish_entry, (struct archive *))                                                         \
-	X(int, archive_write_close, (struct archive *))                                                                \
-	X(int, archive_write_free, (struct archive *))                                                                 \
-	X(struct archive *, archive_write_disk_new, (void))                                                            \
-	X(int, archive_write_disk_set_options, (struct archive *, int))                                                \
-	X(const char *, archive_error_string, (struct archive *))                                                      \
-	X(struct archive_entry *, archive_entry_new, (void))                                                           \
-	X(void, archive_entry_free, (struct archive_entry *))                                                          \
-	X(struct archive_entry *, archive_entry_clear, (struct archive_entry *))                                       \
-	X(const char *, archive_entry_pathname, (struct archive_entry *))                                              \
-	X(void, archive_entry_copy_pathname, (struct archive_entry *, const char *))                                   \
-	X(const char *, archive_entry_hardlink, (struct archive_entry *))                                              \
-	X(void, archive_entry_copy_hardlink, (struct archive_entry *, const char *))                                   \
-	X(const char *, archive_entry_sourcepath, (struct archive_entry *))                                            \
-	X(__LA_MODE_T, archive_entry_filetype, (struct archive_entry *))                                               \
-	X(la_int64_t, archive_entry_size, (struct archive_entry *))                                                    \
-	X(struct archive_entry_linkresolver *, archive_entry_linkresolver_new, (void))                                 \
-	X(void, archive_entry_linkresolver_set_strategy, (struct archive_entry_linkresolver *, int))                   \
-	X(void, archive_entry_linkify,                                                                                 \
-	  (struct archive_entry_linkresolver *, struct archive_entry **, struct archive_entry **))                     \
+#define LA_FUNCS(X)                                                                                            \
+	X(struct archive *, archive_read_new, (void))                                                          \
+	X(int, archive_read_support_format_tar, (struct archive *))                                            \
+	X(int, archive_read_open_fd, (struct archive *, int, size_t))                                          \
+	X(int, archive_read_next_header, (struct archive *, struct archive_entry **))                          \
+	X(int, archive_read_data_block, (struct archive *, const void **, size_t *, la_int64_t *))             \
+	X(int, archive_read_free, (struct archive *))                                                          \
+	X(struct archive *, archive_read_disk_new, (void))                                                     \
+	X(int, archive_read_disk_set_symlink_physical, (struct archive *))                                     \
+	X(int, archive_read_disk_set_symlink_hybrid, (struct archive *))                                       \
+	X(int, archive_read_disk_open, (struct archive *, const char *))                                       \
+	X(int, archive_read_next_header2, (struct archive *, struct archive_entry *))                          \
+	X(int, archive_read_disk_descend, (struct archive *))                                                  \
+	X(la_ssize_t, archive_read_data, (struct archive *, void *, size_t))                                   \
+	X(struct archive *, archive_write_new, (void))                                                         \
+	X(int, archive_write_set_format_pax_restricted, (struct archive *))                                    \
+	X(int, archive_write_set_bytes_in_last_block, (struct archive *, int))                                 \
+	X(int, archive_write_open_fd, (struct archive *, int))                                                 \
+	X(int, archive_write_header, (struct archive *, struct archive_entry *))                               \
+	X(la_ssize_t, archive_write_data, (struct archive *, const void *, size_t))                            \
+	X(la_ssize_t, archive_write_data_block, (struct archive *, const void *, size_t, la_int64_t))          \
+	X(int, archive_write_finish_entry, (struct archive *))                                                 \
+	X(int, archive_write_close, (struct archive *))                                                        \
+	X(int, archive_write_free, (struct archive *))                                                         \
+	X(struct archive *, archive_write_disk_new, (void))                                                    \
+	X(int, archive_write_disk_set_options, (struct archive *, int))                                        \
+	X(const char *, archive_error_string, (struct archive *))                                              \
+	X(struct archive_entry *, archive_entry_new, (void))                                                   \
+	X(void, archive_entry_free, (struct archive_entry *))                                                  \
+	X(struct archive_entry *, archive_entry_clear, (struct archive_entry *))                               \
+	X(const char *, archive_entry_pathname, (struct archive_entry *))                                      \
+	X(void, archive_entry_copy_pathname, (struct archive_entry *, const char *))                           \
+	X(const char *, archive_entry_hardlink, (struct archive_entry *))                                      \
+	X(void, archive_entry_copy_hardlink, (struct archive_entry *, const char *))                           \
+	X(const char *, archive_entry_sourcepath, (struct archive_entry *))                                    \
+	X(__LA_MODE_T, archive_entry_filetype, (struct archive_entry *))                                       \
+	X(la_int64_t, archive_entry_size, (struct archive_entry *))                                            \
+	X(struct archive_entry_linkresolver *, archive_entry_linkresolver_new, (void))                         \
+	X(void, archive_entry_linkresolver_set_strategy, (struct archive_entry_linkresolver *, int))           \
+	X(void, archive_entry_linkify,                                                                         \
+	  (struct archive_entry_linkresolver *, struct archive_entry **, struct archive_entry **))             \
 	X(void, archive_entry_linkresolver_free, (struct archive_entry_linkresolver *))
 
 #define LA_MEMBER(ret, name, args) ret(*name) args;
@@ -74,8 +74,8 @@ static int la_load(char **reterr)
 	h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		return err_set(reterr, -ENOENT, "cannot load libarchive (needed to copy files): %s", dlerror());
-#define LA_LOAD(ret, name, args)                                                                                       \
-	if (!(*(void **)&la.name = dlsym(h, #name)))                                                                   \
+#define LA_LOAD(ret, name, args)                                                                               \
+	if (!(*(void **)&la.name = dlsym(h, #name)))                                                          \
 		return err_set(reterr, -ENOENT, "libarchive lacks %s", #name);
 	LA_FUNCS(LA_LOAD)
 #undef LA_LOAD
@@ -145,11 +145,10 @@ int cp_archive_write(const char *src, bool follow, const char *top, int fd, char
 		goto out;
 	}
 	la.archive_entry_linkresolver_set_strategy(links, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
-	if ((follow ? la.archive_read_disk_set_symlink_hybrid(disk)
-		    : la.archive_read_disk_set_symlink_physical(disk)) != ARCHIVE_OK ||
+	if ((follow ? la.archive_read_disk_set_symlink_hybrid(disk) : la.archive_read_disk_set_symlink_physical(disk)) !=
+		    ARCHIVE_OK ||
 	    la.archive_write_set_format_pax_restricted(out) != ARCHIVE_OK ||
-	    la.archive_write_set_bytes_in_last_block(out, 1) != ARCHIVE_OK ||
-	    la.archive_write_open_fd(out, fd) != ARCHIVE_OK) {
+	    la.archive_write_set_bytes_in_last_block(out, 1) != ARCHIVE_OK || la.archive_write_open_fd(out, fd) != ARCHIVE_OK) {
 		r = err_set(reterr, -EIO, "setting up the tar stream: %s", la.archive_error_string(out));
 		goto out;
 	}
@@ -258,8 +257,8 @@ int cp_archive_extract(int fd, const char *dir, const char *new_top, bool owners
 			goto out;
 		}
 		_cleanup_free_ char *name = cp_archive_retop(la.archive_entry_pathname(e), new_top);
-		_cleanup_free_ char *link =
-		    la.archive_entry_hardlink(e) ? cp_archive_retop(la.archive_entry_hardlink(e), new_top) : NULL;
+		_cleanup_free_ char *link = la.archive_entry_hardlink(e) ? cp_archive_retop(la.archive_entry_hardlink(e), new_top)
+									 : NULL;
 		if (!name || (la.archive_entry_hardlink(e) && !link)) {
 			r = err_set(reterr, -ENOMEM, "out of memory");
 			goto out;
@@ -282,8 +281,7 @@ int cp_archive_extract(int fd, const char *dir, const char *new_top, bool owners
 				break;
 			if (r < ARCHIVE_WARN || la.archive_write_data_block(out, buf, size, off) < ARCHIVE_WARN) {
 				r = err_set(reterr, -EIO, "extracting %s: %s", name,
-					    r < ARCHIVE_WARN ? la.archive_error_string(in)
-							     : la.archive_error_string(out));
+					    r < ARCHIVE_WARN ? la.archive_error_string(in) : la.archive_error_string(out));
 				goto out;
 			}
 		}

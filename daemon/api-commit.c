@@ -35,12 +35,12 @@ struct api_commit {
 	struct conn *conn;
 	json_t *id;
 	char ct_id[65];
-	bool unpause;	  /* we paused the container: unpause it when the layer is written */
+	bool unpause;     /* we paused the container: unpause it when the layer is written */
 	char *layer_path; /* <ingest>/commit-<random>.tar until it is a blob */
 	int layer_fd;
-	json_t *config; /* the new image's config, but for the new diff_id */
-	json_t *layers; /* the manifest's layer descriptors, the image's */
-	char *repo;	/* normalized, or NULL */
+	json_t *config;   /* the new image's config, but for the new diff_id */
+	json_t *layers;   /* the manifest's layer descriptors, the image's */
+	char *repo;       /* normalized, or NULL */
 	struct api_commit *prev, *next;
 };
 
@@ -104,8 +104,7 @@ static int env_merge(json_t *env, char **add)
 		size_t klen = strcspn(*a, "="), i;
 		json_t *v;
 		bool replaced = false;
-		json_array_foreach(env, i, v)
-		{
+		json_array_foreach(env, i, v) {
 			const char *e = json_string_value(v);
 			if (e && strncmp(e, *a, klen) == 0 && (e[klen] == '=' || e[klen] == '\0')) {
 				json_array_set_new(env, i, json_string(*a));
@@ -178,7 +177,7 @@ static int commit_settings(json_t *conf, const struct container *ct, const struc
 static int commit_config(const struct container *ct, const struct image *img, const struct proto_commit_params *p,
 			 json_t **ret, char **reterr)
 {
-	_cleanup_(proto_image_config_done) struct proto_image_config chg = {.cmd = NULL};
+	_cleanup_(proto_image_config_done) struct proto_image_config chg = { .cmd = NULL };
 	json_auto_t *cfg = NULL;
 	_cleanup_free_ char *created_by = NULL;
 	char now[64];
@@ -187,8 +186,8 @@ static int commit_config(const struct container *ct, const struct image *img, co
 	int r;
 
 	if (!img->config)
-		return err_set(reterr, -EINVAL,
-			       "the image of container %s predates content-addressed images: import it again", p->ref);
+		return err_set(reterr, -EINVAL, "the image of container %s predates content-addressed images: import it again",
+			       p->ref);
 	if (p->config && (r = proto_image_config_decode(p->config, &chg, reterr)) < 0)
 		return r;
 	if (!(cfg = json_deep_copy(img->config)))
@@ -336,7 +335,7 @@ static void commit_layer_done(struct api *api, int r, const struct cp_worker_res
 		commit_reply_error(c, PROTO_E_INTERNAL, err ? err : "writing the manifest failed");
 		return;
 	}
-	const char *names[] = {c->repo, NULL};
+	const char *names[] = { c->repo, NULL };
 	if ((r = image_store_add_manifest(api->images, manifest_digest, names, NULL, commit_added, c, &err)) < 0)
 		commit_reply_error(c, PROTO_E_COPY, err ? err : "registering the image failed");
 }
@@ -351,8 +350,7 @@ static json_t *commit_base_layers(const struct image *img, char **reterr)
 	for (size_t i = 0; i < img->n_layers; i++) {
 		const struct image_layer *l = &img->layer_info[i];
 		if (!l->digest || !l->media_type) {
-			err_set(reterr, -EINVAL,
-				"the container's image predates content-addressed layers: import it again");
+			err_set(reterr, -EINVAL, "the container's image predates content-addressed layers: import it again");
 			return NULL;
 		}
 		if (json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType", l->media_type, "digest",
@@ -438,8 +436,7 @@ void api_commit_free(struct api *api)
 {
 	while (api->commits) {
 		image_import_cancel_callbacks(api->images, api->commits);
-		conn_send_error(api->commits->conn, api->commits->id, PROTO_E_SHUTDOWN, NULL,
-				"containd is shutting down");
+		conn_send_error(api->commits->conn, api->commits->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
 		commit_free(api->commits);
 	}
 }

@@ -44,7 +44,7 @@ struct api_cp {
 	int result_fd; /* the read end of the worker's result pipe */
 	int out_fd;    /* diff: the memfd of its records */
 	struct event *ev;
-	char *ref, *path;	    /* as the client named them, for messages */
+	char *ref, *path; /* as the client named them, for messages */
 	api_cp_layer_fn layer_done; /* a layer worker's: called instead of a reply */
 	void *userdata;
 	struct api_cp *prev, *next;
@@ -141,7 +141,7 @@ static void api_cp_on_exit(evutil_socket_t fd, short what, void *userdata)
 	struct cp_worker_result res;
 	_cleanup_free_ char *err = NULL;
 	json_t *result = NULL;
-	siginfo_t si = {0};
+	siginfo_t si = { 0 };
 	ssize_t n;
 	int r;
 
@@ -183,8 +183,8 @@ static void api_cp_on_exit(evutil_socket_t fd, short what, void *userdata)
 	}
 	switch (cp->op) {
 	case CP_OP_STAT: {
-		struct proto_cp_stat st = {
-		    .name = res.name, .size = res.size, .mode = res.mode, .mtime = res.mtime, .link_target = res.link};
+		struct proto_cp_stat st = { .name = res.name, .size = res.size, .mode = res.mode, .mtime = res.mtime,
+					    .link_target = res.link };
 		result = proto_cp_stat_encode(&st);
 		break;
 	}
@@ -215,8 +215,7 @@ static int api_cp_check_stream(int fd, bool write, char **reterr)
 	if (S_ISDIR(st.st_mode))
 		return err_set(reterr, -EBADF, "the stream file descriptor is a directory");
 	if ((flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
-		return err_set(reterr, -EBADF, "the stream file descriptor is not open for %s",
-			       write ? "writing" : "reading");
+		return err_set(reterr, -EBADF, "the stream file descriptor is not open for %s", write ? "writing" : "reading");
 	return 0;
 }
 
@@ -231,13 +230,13 @@ static int api_cp_spawn(struct api_cp *cp, const struct cp_job *job, char **rete
 		return err_set(reterr, -errno, "pipe: %m");
 	pipe_rd = pipefd[0];
 	pipe_wr = pipefd[1];
-	struct clone_args args = {.flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD};
+	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
 	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0)
 		return err_set(reterr, -errno, "starting the copy worker: %m");
 	if (pid == 0)
 		cp_worker_main(job, pipe_wr, parent);
-	cp->proc = (struct pidref){.pid = pid, .pidfd = pidfd};
+	cp->proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
 	cp->result_fd = TAKE_FD(pipe_rd);
 	/* The worker writes its result (smaller than a pipe's buffer) before it exits: once it
 	 * has exited, the pipe holds all there is. */
@@ -286,8 +285,7 @@ static void api_cp_request(struct api *api, struct conn *c, struct proto_request
 	if (ct->state == CONTAINER_RUNNING && op != CP_OP_EXPORT && op != CP_OP_DIFF) {
 		mntns_fd = ct->mntns_fd >= 0 ? fcntl(ct->mntns_fd, F_DUPFD_CLOEXEC, 3) : rt_init_open_mntns(&ct->proc);
 		if (mntns_fd < 0) {
-			conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL,
-					"cannot reach the container's mount namespace");
+			conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "cannot reach the container's mount namespace");
 			return;
 		}
 	}
@@ -296,20 +294,20 @@ static void api_cp_request(struct api *api, struct conn *c, struct proto_request
 		return;
 	}
 	struct cp_job job = {
-	    .op = op,
-	    .mntns_fd = mntns_fd,
-	    .lowerdirs = ct->spec.overlay.lowerdirs,
-	    .upperdir = ct->spec.overlay.upperdir,
-	    .workdir = ct->spec.overlay.workdir,
-	    .mountpoint = api->reg->mountpoint,
-	    .path = p.path,
-	    .follow = p.follow_link,
-	    .archive = p.archive,
-	    .shifted = ct->userns,
-	    .uid_base = ct->slice.uid,
-	    .gid_base = ct->slice.gid,
-	    .stream_fd = stream_fd,
-	    .out_fd = out_fd,
+		.op = op,
+		.mntns_fd = mntns_fd,
+		.lowerdirs = ct->spec.overlay.lowerdirs,
+		.upperdir = ct->spec.overlay.upperdir,
+		.workdir = ct->spec.overlay.workdir,
+		.mountpoint = api->reg->mountpoint,
+		.path = p.path,
+		.follow = p.follow_link,
+		.archive = p.archive,
+		.shifted = ct->userns,
+		.uid_base = ct->slice.uid,
+		.gid_base = ct->slice.gid,
+		.stream_fd = stream_fd,
+		.out_fd = out_fd,
 	};
 	cp = calloc(1, sizeof(*cp));
 	if (!cp || !(cp->ref = strdup(p.ref)) || (p.path && !(cp->path = strdup(p.path)))) {
@@ -386,17 +384,17 @@ int api_cp_layer_start(struct api *api, struct conn *c, struct container *ct, in
 		       void *userdata, char **reterr)
 {
 	struct cp_job job = {
-	    .op = CP_OP_LAYER,
-	    .mntns_fd = -1,
-	    .lowerdirs = ct->spec.overlay.lowerdirs,
-	    .upperdir = ct->spec.overlay.upperdir,
-	    .workdir = ct->spec.overlay.workdir,
-	    .mountpoint = api->reg->mountpoint,
-	    .shifted = ct->userns,
-	    .uid_base = ct->slice.uid,
-	    .gid_base = ct->slice.gid,
-	    .stream_fd = fd,
-	    .out_fd = -1,
+		.op = CP_OP_LAYER,
+		.mntns_fd = -1,
+		.lowerdirs = ct->spec.overlay.lowerdirs,
+		.upperdir = ct->spec.overlay.upperdir,
+		.workdir = ct->spec.overlay.workdir,
+		.mountpoint = api->reg->mountpoint,
+		.shifted = ct->userns,
+		.uid_base = ct->slice.uid,
+		.gid_base = ct->slice.gid,
+		.stream_fd = fd,
+		.out_fd = -1,
 	};
 	struct api_cp *cp;
 	int r;

@@ -58,8 +58,8 @@ static bool diff_in_layer(int layer, const char *path, struct stat *st)
 	const char *slash = strrchr(path, '/');
 	_cleanup_free_ char *parent = strndup(path + 1, slash > path ? (size_t)(slash - path - 1) : 0);
 	struct open_how how = {
-	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 	};
 	_cleanup_close_ int pfd = -1;
 
@@ -183,7 +183,7 @@ static int diff_compare(const void *a, const void *b)
 
 int cp_diff(int upper_fd, const int *layer_fds, size_t n_layers, int out_fd, char **reterr)
 {
-	struct diff d = {.layers = layer_fds, .n_layers = n_layers};
+	struct diff d = { .layers = layer_fds, .n_layers = n_layers };
 	int r = diff_walk(&d, upper_fd, "/", 0, reterr);
 
 	if (r >= 0 && d.n > 0) {
@@ -191,7 +191,7 @@ int cp_diff(int upper_fd, const int *layer_fds, size_t n_layers, int out_fd, cha
 		for (size_t i = 0; i < d.n && r >= 0; i++) {
 			if (i > 0 && strcmp(d.changes[i].path, d.changes[i - 1].path) == 0)
 				continue;
-			char kind[1] = {d.changes[i].kind};
+			char kind[1] = { d.changes[i].kind };
 			if ((r = cp_write_full(out_fd, kind, 1)) >= 0)
 				r = cp_write_full(out_fd, d.changes[i].path, strlen(d.changes[i].path) + 1);
 			if (r < 0)

@@ -28,7 +28,7 @@ struct dir_time {
 
 struct extract {
 	int dir_fd; /* the target directory */
-	int fd;	    /* the tar stream */
+	int fd;     /* the tar stream */
 	bool archive;
 	const struct cp_ids *ids;
 	uint64_t size;
@@ -94,8 +94,8 @@ static int extract_open_dir(struct extract *x, const char *rel, bool create, cha
 		memcpy(comp, p, len);
 		comp[len] = '\0';
 		struct open_how how = {
-		    .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-		    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+			.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 		};
 		int nfd = (int)syscall(SYS_openat2, fd, comp, &how, sizeof(how));
 		if (nfd < 0 && errno == ENOENT && create) {
@@ -114,9 +114,7 @@ static int extract_open_dir(struct extract *x, const char *rel, bool create, cha
 			int r = -errno;
 			close(fd);
 			if (r == -ELOOP || r == -ENOTDIR || r == -EXDEV)
-				return err_set(reterr, -EPERM,
-					       "%s: refusing to extract through a symlink, a non-directory or a mount",
-					       rel);
+				return err_set(reterr, -EPERM, "%s: refusing to extract through a symlink, a non-directory or a mount", rel);
 			return err_set(reterr, r, "%s: %m", rel);
 		}
 		close(fd);
@@ -132,16 +130,14 @@ static int extract_open_dir(struct extract *x, const char *rel, bool create, cha
 static int extract_owner(struct extract *x, struct archive_entry *e, uid_t *uid, gid_t *gid, const char *path,
 			 char **reterr)
 {
-	uint32_t u = x->archive ? (uint32_t)archive_entry_uid(e) : 0,
-		 g = x->archive ? (uint32_t)archive_entry_gid(e) : 0;
+	uint32_t u = x->archive ? (uint32_t)archive_entry_uid(e) : 0, g = x->archive ? (uint32_t)archive_entry_gid(e) : 0;
 
 	if (x->archive && (archive_entry_uid(e) < 0 || archive_entry_uid(e) > UINT32_MAX - 1 ||
 			   archive_entry_gid(e) < 0 || archive_entry_gid(e) > UINT32_MAX - 1))
 		return err_set(reterr, -ERANGE, "%s: owner out of range", path);
 	if (cp_ids_to_host(u, x->ids->uid_base, x->ids->shifted, uid) < 0 ||
 	    cp_ids_to_host(g, x->ids->gid_base, x->ids->shifted, gid) < 0)
-		return err_set(reterr, -ERANGE, "%s: owner %u:%u is not mapped in the container's user namespace", path,
-			       u, g);
+		return err_set(reterr, -ERANGE, "%s: owner %u:%u is not mapped in the container's user namespace", path, u, g);
 	return 0;
 }
 
@@ -156,8 +152,7 @@ static int extract_data(struct extract *x, struct archive *in, int fd, const cha
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN)
-			return err_set(reterr, -EIO, "reading %s from the tar stream: %s", path,
-				       archive_error_string(in));
+			return err_set(reterr, -EIO, "reading %s from the tar stream: %s", path, archive_error_string(in));
 		if (offset != pos && lseek(fd, offset, SEEK_SET) < 0)
 			return err_set(reterr, -errno, "%s: %m", path);
 		if ((r = cp_write_full(fd, buf, size)) < 0)
@@ -275,11 +270,11 @@ static int extract_entry(struct extract *x, struct archive *in, struct archive_e
 	if (slash)
 		*slash = '/';
 
-	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
 	if (archive_entry_mtime_is_set(e)) {
-		ts[0] = ts[1] = (struct timespec){archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
+		ts[0] = ts[1] = (struct timespec){ archive_entry_mtime(e), archive_entry_mtime_nsec(e) };
 		if (archive_entry_atime_is_set(e))
-			ts[0] = (struct timespec){archive_entry_atime(e), archive_entry_atime_nsec(e)};
+			ts[0] = (struct timespec){ archive_entry_atime(e), archive_entry_atime_nsec(e) };
 	}
 	if (type == AE_IFDIR && !hardlink) {
 		struct stat st;
@@ -290,8 +285,8 @@ static int extract_entry(struct extract *x, struct archive *in, struct archive_e
 		/* Not across a mount: a directory entry named like a mount point (proc, sys) must
 		 * not chown or chmod the root of a kernel filesystem. */
 		struct open_how how = {
-		    .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-		    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+			.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 		};
 		_cleanup_close_ int dfd = (int)syscall(SYS_openat2, pfd, name, &how, sizeof(how));
 		if (dfd < 0 && errno == EXDEV)
@@ -338,7 +333,7 @@ int cp_extract(int dir_fd, int fd, bool archive, const struct cp_ids *ids, uint6
 	size_t n = 0;
 	int r = 0;
 
-	x = (struct extract){.dir_fd = dir_fd, .fd = fd, .archive = archive, .ids = ids};
+	x = (struct extract){ .dir_fd = dir_fd, .fd = fd, .archive = archive, .ids = ids };
 	umask(0);
 	in = archive_read_new();
 	if (!in)
@@ -349,10 +344,8 @@ int cp_extract(int dir_fd, int fd, bool archive, const struct cp_ids *ids, uint6
 	if (archive_read_support_format_tar(in) != ARCHIVE_OK)
 		return err_set(reterr, -EIO, "setting up libarchive: %s", archive_error_string(in));
 	static int (*const filters[])(struct archive *) = {
-	    archive_read_support_filter_gzip,
-	    archive_read_support_filter_bzip2,
-	    archive_read_support_filter_xz,
-	    archive_read_support_filter_zstd,
+		archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+		archive_read_support_filter_xz, archive_read_support_filter_zstd,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
 		struct archive *probe = archive_read_new();

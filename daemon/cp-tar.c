@@ -73,7 +73,8 @@ static int tarw_copy_data(struct tarw *w, int fd, int64_t size, const char *name
 	return 0;
 }
 
-static int tarw_child(struct tarw *w, int dir_fd, const char *name, const char *tarname, unsigned depth, char **reterr);
+static int tarw_child(struct tarw *w, int dir_fd, const char *name, const char *tarname, unsigned depth,
+		      char **reterr);
 
 static int tarw_name_compare(const void *a, const void *b)
 {
@@ -81,8 +82,8 @@ static int tarw_name_compare(const void *a, const void *b)
 }
 
 /* An empty marker entry of a layer (a whiteout, an opaque directory's marker). */
-static int tarw_marker(struct tarw *w, const char *tarname, const char *prefix, const char *name, const struct stat *st,
-		       char **reterr)
+static int tarw_marker(struct tarw *w, const char *tarname, const char *prefix, const char *name,
+		       const struct stat *st, char **reterr)
 {
 	_cleanup_free_ char *path = NULL;
 	struct archive_entry *e = archive_entry_new();
@@ -231,7 +232,8 @@ static bool same_inode(int fd, const struct stat *before, struct stat *now)
 
 /* One entry of a directory, by name relative to it, never following a symlink; an entry that
  * vanished meanwhile is skipped, one that was swapped for something else fails the copy. */
-static int tarw_child(struct tarw *w, int dir_fd, const char *name, const char *tarname, unsigned depth, char **reterr)
+static int tarw_child(struct tarw *w, int dir_fd, const char *name, const char *tarname, unsigned depth,
+		      char **reterr)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st, now;
@@ -273,8 +275,8 @@ static int tarw_child(struct tarw *w, int dir_fd, const char *name, const char *
 
 /* The named path itself: resolved in the root, then opened again for reading only when it is a
  * regular file or a directory, and only if it is still the same inode. */
-static int tarw_top(struct tarw *w, int root_fd, const char *path, bool follow, const char *top, bool children_only,
-		    char **reterr)
+static int tarw_top(struct tarw *w, int root_fd, const char *path, bool follow, const char *top,
+		    bool children_only, char **reterr)
 {
 	_cleanup_close_ int pfd = cp_open_in_root(root_fd, path, O_PATH, !follow), fd = -1;
 	struct stat st, now;

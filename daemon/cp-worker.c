@@ -28,8 +28,8 @@
 /* The fds a worker keeps, at fixed numbers; everything else is closed. */
 #define WORKER_RESULT_FD 3
 #define WORKER_STREAM_FD 4
-#define WORKER_MNTNS_FD	 5
-#define WORKER_OUT_FD	 6
+#define WORKER_MNTNS_FD 5
+#define WORKER_OUT_FD 6
 
 /*
  * The copy worker.
@@ -107,8 +107,8 @@ bool cp_fs_is_plain(int fd)
 int cp_open_in_root(int root_fd, const char *path, int flags, bool last_nofollow)
 {
 	struct open_how how = {
-	    .flags = (uint64_t)(flags | O_CLOEXEC | (last_nofollow ? O_NOFOLLOW : 0)),
-	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.flags = (uint64_t)(flags | O_CLOEXEC | (last_nofollow ? O_NOFOLLOW : 0)),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 
@@ -127,7 +127,7 @@ int cp_write_full(int fd, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 				return -errno;
 			continue;
@@ -150,7 +150,7 @@ ssize_t cp_read_some(int fd, void *buf, size_t len)
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			return -errno;
 	}
@@ -204,15 +204,15 @@ static int worker_enter_root(const struct cp_job *job, char **reterr)
 }
 
 /* The capabilities copying files needs. */
-#define WORKER_CAPS                                                                                                    \
+#define WORKER_CAPS                                                                                            \
 	(1u << CAP_CHOWN | 1u << CAP_DAC_OVERRIDE | 1u << CAP_DAC_READ_SEARCH | 1u << CAP_FOWNER | 1u << CAP_FSETID)
 
 /* Drops every capability but keep, for good. */
 static int worker_confine(uint32_t keep, char **reterr)
 {
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {0};
-	struct rlimit no_core = {0, 0};
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+	struct rlimit no_core = { 0, 0 };
 
 	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
 		return err_set(reterr, -errno, "setrlimit: %m");
@@ -283,7 +283,7 @@ static void worker_top_name(const char *path, char *out, size_t size, bool *ret_
  * layer: only the daemon's own directories are opened, nothing in them is followed). */
 static int worker_diff(const struct cp_job *job, struct cp_worker_result *res, char **reterr)
 {
-	struct cp_ids ids = {.shifted = job->shifted, .uid_base = job->uid_base, .gid_base = job->gid_base};
+	struct cp_ids ids = { .shifted = job->shifted, .uid_base = job->uid_base, .gid_base = job->gid_base };
 	_cleanup_close_ int upper = -1;
 	int fds[128], r;
 	size_t n = 0;
@@ -324,7 +324,7 @@ static int worker_diff(const struct cp_job *job, struct cp_worker_result *res, c
 /* Everything the worker does once its fds are in place; fills res. */
 static int worker_run(const struct cp_job *job, struct cp_worker_result *res, char **reterr)
 {
-	struct cp_ids ids = {.shifted = job->shifted, .uid_base = job->uid_base, .gid_base = job->gid_base};
+	struct cp_ids ids = { .shifted = job->shifted, .uid_base = job->uid_base, .gid_base = job->gid_base };
 	_cleanup_close_ int root_fd = -1, dir_fd = -1;
 	char top[256];
 	bool contents;
@@ -364,8 +364,7 @@ static int worker_run(const struct cp_job *job, struct cp_worker_result *res, ch
 		if (dir_fd < 0)
 			return err_set(reterr, dir_fd, "%s: %m", job->path);
 		if (!cp_fs_is_plain(dir_fd))
-			return err_set(reterr, -EPERM, "%s: copying into a kernel filesystem is not supported",
-				       job->path);
+			return err_set(reterr, -EPERM, "%s: copying into a kernel filesystem is not supported", job->path);
 		return cp_extract(dir_fd, WORKER_STREAM_FD, job->archive, &ids, &res->size, reterr);
 	default:
 		return err_set(reterr, -EINVAL, "unknown copy operation");
@@ -376,7 +375,7 @@ static int worker_run(const struct cp_job *job, struct cp_worker_result *res, ch
  * first, since one may sit on another's number) and closes every other. */
 static int worker_move_fds(const struct cp_job *job, int result_fd)
 {
-	const int src[] = {result_fd, job->stream_fd, job->mntns_fd, job->out_fd};
+	const int src[] = { result_fd, job->stream_fd, job->mntns_fd, job->out_fd };
 	int tmp[ARRAY_SIZE(src)];
 
 	for (size_t i = 0; i < ARRAY_SIZE(src); i++) {

@@ -16,9 +16,9 @@ unsigned proto_cp_fds(const char *method)
 int proto_cp_params_decode(const char *method, json_t *params, unsigned nfds, struct proto_cp_params *ret,
 			   char **reterr)
 {
-	static const char *const ref_keys[] = {"id", NULL};
-	static const char *const from_keys[] = {"id", "path", "follow_link", NULL};
-	static const char *const to_keys[] = {"id", "path", "archive", NULL};
+	static const char *const ref_keys[] = { "id", NULL };
+	static const char *const from_keys[] = { "id", "path", "follow_link", NULL };
+	static const char *const to_keys[] = { "id", "path", "archive", NULL };
 	bool with_path = strcmp(method, PROTO_M_CP_STAT) == 0 || strcmp(method, PROTO_M_CP_FROM) == 0,
 	     to = strcmp(method, PROTO_M_CP_TO) == 0;
 	unsigned want = proto_cp_fds(method);
@@ -28,13 +28,9 @@ int proto_cp_params_decode(const char *method, json_t *params, unsigned nfds, st
 	memset(ret, 0, sizeof(*ret));
 	snprintf(what, sizeof(what), "%s params", method);
 	if (nfds != want)
-		return err_set(reterr, -EBADF, "%s takes %u file descriptor%s, got %u", method, want,
-			       want == 1 ? "" : "s", nfds);
-	if ((r = field_check_known(params,
-				   with_path ? from_keys
-				   : to	     ? to_keys
-					     : ref_keys,
-				   NULL, what, reterr)) < 0 ||
+		return err_set(reterr, -EBADF, "%s takes %u file descriptor%s, got %u", method, want, want == 1 ? "" : "s",
+			       nfds);
+	if ((r = field_check_known(params, with_path ? from_keys : to ? to_keys : ref_keys, NULL, what, reterr)) < 0 ||
 	    (r = field_get_string(params, "id", true, &ret->ref, reterr)) < 0)
 		return r;
 	if (!with_path && !to)
@@ -96,7 +92,7 @@ json_t *proto_cp_size_encode(uint64_t size)
 
 json_t *proto_diff_change_encode(char kind, const char *path)
 {
-	char k[2] = {kind, '\0'};
+	char k[2] = { kind, '\0' };
 	json_t *p = json_string(path);
 
 	/* A name that is not UTF-8 goes with its other bytes as '?' (JSON strings are UTF-8). */
@@ -157,7 +153,7 @@ json_t *proto_diff_records_to_result(const char *buf, size_t len, char **reterr)
 
 int proto_commit_params_decode(json_t *params, unsigned nfds, struct proto_commit_params *ret, char **reterr)
 {
-	static const char *const keys[] = {"id", "repo", "message", "author", "pause", "config", NULL};
+	static const char *const keys[] = { "id", "repo", "message", "author", "pause", "config", NULL };
 	int r;
 
 	memset(ret, 0, sizeof(*ret));

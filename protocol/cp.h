@@ -11,9 +11,9 @@
 
 #define PROTO_M_CP_STAT "container.cp_stat" /* no fd */
 #define PROTO_M_CP_FROM "container.cp_from" /* one fd: the tar stream is written to it */
-#define PROTO_M_CP_TO	"container.cp_to"   /* one fd: the tar stream is read from it */
-#define PROTO_M_EXPORT	"container.export"  /* one fd: the tar stream is written to it */
-#define PROTO_M_DIFF	"container.diff"    /* no fd */
+#define PROTO_M_CP_TO "container.cp_to"     /* one fd: the tar stream is read from it */
+#define PROTO_M_EXPORT "container.export"   /* one fd: the tar stream is written to it */
+#define PROTO_M_DIFF "container.diff"       /* no fd */
 /* A copy that failed in the container (a path that is not a directory, a refused entry). */
 #define PROTO_E_COPY "copy_failed"
 
@@ -24,7 +24,7 @@ struct proto_cp_params {
 	const char *ref;  /* the container; borrowed */
 	const char *path; /* cp_stat, cp_from: what; cp_to: the directory to extract into */
 	bool follow_link; /* cp_stat, cp_from: follow a symlink named by path's last component */
-	bool archive;	  /* cp_to: keep the tar's owners (else the container's root owns all) */
+	bool archive;     /* cp_to: keep the tar's owners (else the container's root owns all) */
 };
 /* The params of method (one of the five above); nfds: the fds that came with the request
  * (-EBADF with a message when the count is wrong). Unknown fields are refused. */
@@ -36,10 +36,10 @@ unsigned proto_cp_fds(const char *method);
 
 /* container.cp_stat's result, as docker's archive stat. */
 struct proto_cp_stat {
-	const char *name; /* the last component of the path ("/" for the root) */
+	const char *name;        /* the last component of the path ("/" for the root) */
 	uint64_t size;
-	uint32_t mode;		 /* st_mode: the file type bits and the permissions */
-	int64_t mtime;		 /* seconds since the epoch */
+	uint32_t mode;           /* st_mode: the file type bits and the permissions */
+	int64_t mtime;           /* seconds since the epoch */
 	const char *link_target; /* a symlink's target, else "" */
 };
 json_t *proto_cp_stat_encode(const struct proto_cp_stat *s);
@@ -66,8 +66,8 @@ struct proto_commit_params {
 	const char *repo;    /* NAME[:TAG] for the new image, or NULL (none) */
 	const char *message; /* the history entry's comment, or NULL */
 	const char *author;  /* or NULL */
-	bool pause;	     /* pause a running container while its layer is written (default true) */
-	json_t *config;	     /* borrowed: settings over the container's, as image.import's "config" */
+	bool pause;          /* pause a running container while its layer is written (default true) */
+	json_t *config;      /* borrowed: settings over the container's, as image.import's "config" */
 };
 int proto_commit_params_decode(json_t *params, unsigned nfds, struct proto_commit_params *ret, char **reterr);
 json_t *proto_commit_params_encode(const struct proto_commit_params *p);

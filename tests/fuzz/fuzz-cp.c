@@ -11,7 +11,8 @@
 #include "protocol/cp.h"
 #include "tests/fuzz/fuzz.h"
 
-static const char *const methods[] = {PROTO_M_CP_STAT, PROTO_M_CP_FROM, PROTO_M_CP_TO, PROTO_M_EXPORT, PROTO_M_DIFF};
+static const char *const methods[] = { PROTO_M_CP_STAT, PROTO_M_CP_FROM, PROTO_M_CP_TO, PROTO_M_EXPORT,
+				       PROTO_M_DIFF };
 
 /* Decoded params are what the method needs, and encode back to the same. */
 static void fuzz_params(const char *method, unsigned nfds, const uint8_t *data, size_t size)
@@ -102,8 +103,7 @@ static void fuzz_records(const uint8_t *data, size_t size)
 	size_t i;
 	FUZZ_CHECK(json_is_array(changes) && json_array_size(changes) == records);
 	FUZZ_CHECK(size == 0 || data[size - 1] == '\0');
-	json_array_foreach(changes, i, item)
-	{
+	json_array_foreach(changes, i, item) {
 		const char *path;
 		char kind, *err2 = NULL;
 		FUZZ_CHECK(proto_diff_change_decode(item, &kind, &path, &err2) == 0);
