@@ -280,6 +280,14 @@ static void api_cp_request(struct api *api, struct conn *c, struct proto_request
 		return;
 	}
 
+	/* A container whose init is setting up (its state says running only once the init has
+	 * pivoted into its root and exec'd) mounts its overlay now: a copy into it would be a
+	 * second writable mount of the same upper dir. */
+	if (op == CP_OP_TO && ct->state != CONTAINER_RUNNING && (pidref_is_set(&ct->proc) || ct->start_deferred)) {
+		conn_send_error(c, req->id, PROTO_E_CONFLICT, NULL, "container %s is starting: copy into it once it runs",
+				p.ref);
+		return;
+	}
 	/* A running container's files are its mount namespace's (what its processes see); a
 	 * stopped one's, and every export, are the overlay of its upper dir and layers. */
 	if (ct->state == CONTAINER_RUNNING && op != CP_OP_EXPORT && op != CP_OP_DIFF) {

@@ -62,9 +62,12 @@
  *     keeps only the capabilities file copying needs (chown, fowner, fsetid, dac_override and
  *     dac_read_search, mknod for archive mode), sets no_new_privs and no core dumps, and dies
  *     with the daemon (PR_SET_PDEATHSIG).
- * Residual: a writable overlay of a stopped container mounted here while the container starts
- * is a second mount of its upper dir (overlayfs allows it with a warning); a copy and a start at
- * the same moment may see each other's writes late.
+ * A running container is joined only once its init has pivoted into its root and exec'd (the
+ * daemon marks it running then), never while the init's namespace still has the host's root; a
+ * copy into a container that is starting is refused.
+ * Residual: a start while a copy into the stopped container runs makes a second writable mount
+ * of its upper dir (overlayfs allows it with a warning): the copy's files may show up late in
+ * the started container.
  */
 
 uint32_t cp_ids_to_container(uint32_t id, uint32_t base, bool shifted)
