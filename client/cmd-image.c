@@ -116,7 +116,7 @@ static int change_env(const char *arg, char ***env, char **reterr)
 }
 
 /* One --change: a Dockerfile instruction the image config takes. */
-static int import_change(const char *arg, struct proto_image_config *c, char **reterr)
+int import_change(const char *arg, struct proto_image_config *c, char **reterr)
 {
 	size_t k = strcspn(arg, " \t");
 	const char *rest = arg + k + strspn(arg + k, " \t");

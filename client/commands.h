@@ -50,6 +50,14 @@ int cmd_info(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_events(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_logs(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_attach(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_cp(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_diff(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_export(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_commit(struct cctl *cctl, int argc, char **argv, char **reterr);
+/* One --change of import and commit: a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR,
+ * USER, STOPSIGNAL) into c (cmd-image.c). */
+struct proto_image_config;
+int import_change(const char *arg, struct proto_image_config *c, char **reterr);
 /* --since/--until of events and logs as sent: a duration ("10m") becomes unix seconds that long
  * before now; anything else goes as written (RFC 3339, unix seconds) for the daemon to parse. */
 json_t *cmd_events_time_param(const char *s);

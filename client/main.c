@@ -51,6 +51,10 @@ static const struct verb main_verbs[] = {
 	{ "logs", cmd_logs, "Fetch the logs of a container" },
 	{ "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container" },
 	{ "version", cmd_version, "Show the cctl and containd version information" },
+	{ "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
+	{ "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
+	{ "export", cmd_export, "Export a container's filesystem as a tar archive" },
+	{ "commit", cmd_commit, "Create a new image from a container's changes" },
 };
 
 static const struct verb container_verbs[] = {
@@ -74,6 +78,10 @@ static const struct verb container_verbs[] = {
 	{ "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container" },
 	{ "top", cmd_top, "Display the running processes of a container" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
+	{ "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
+	{ "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
+	{ "export", cmd_export, "Export a container's filesystem as a tar archive" },
+	{ "commit", cmd_commit, "Create a new image from a container's changes" },
 };
 
 static const struct verb image_verbs[] = {

@@ -24,6 +24,8 @@ struct api_archive_op;
 
 struct supervisor;
 struct api_logs_stream;
+struct api_cp;
+struct api_commit;
 
 /* What a client is owed about a container, answered from the event bus (api-container.c). */
 enum wait_kind {
@@ -54,6 +56,8 @@ struct api {
 	enum container_log_driver log_driver;
 	struct log_file_opts log_opts;
 	struct api_archive_op *archive_ops; /* image.load and image.save in progress (api-archive.c) */
+	struct api_cp *cps; /* copies whose workers run (api-cp.c) */
+	struct api_commit *commits; /* commits under way (api-commit.c) */
 };
 
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err);
@@ -141,3 +145,23 @@ void api_image_load(struct api *api, struct conn *c, struct proto_request *req, 
 void api_image_save(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 /* Answers the loads and saves in progress with shutting_down and stops their workers. */
 void api_archive_ops_free(struct api *api);
+/* container.cp_stat, cp_from, cp_to, export, diff (api-cp.c). */
+void api_cp_stat(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_cp_from(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_cp_to(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_export(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_diff(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_cp_conn_closed(struct api *api, struct conn *c);
+void api_cp_free(struct api *api);
+/* The end of a layer worker (container.commit): r 0 with res (the layer's digest and size), or
+ * -errno with a message (-ECANCELED: its client went away or the daemon stops). */
+struct cp_worker_result;
+typedef void (*api_cp_layer_fn)(struct api *api, int r, const struct cp_worker_result *res, const char *msg,
+				void *userdata);
+/* Forks a worker writing ct's upper dir as a layer tar to fd (kept by the caller); done is called
+ * from the loop, once, unless this fails (-errno with a message). Killed when c closes. */
+int api_cp_layer_start(struct api *api, struct conn *c, struct container *ct, int fd, api_cp_layer_fn done,
+		       void *userdata, char **reterr);
+/* container.commit (api-commit.c). */
+void api_commit(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_commit_free(struct api *api);

@@ -21,6 +21,7 @@
 #include "daemon/image-store.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
+#include "protocol/cp.h"
 #include "protocol/events.h"
 #include "protocol/exec.h"
 #include "protocol/logs.h"
@@ -273,6 +274,12 @@ static const struct {
 	{ PROTO_M_ATTACH, api_attach },
 	{ PROTO_M_IMAGE_LOAD, api_image_load },
 	{ PROTO_M_IMAGE_SAVE, api_image_save },
+	{ PROTO_M_CP_STAT, api_cp_stat },
+	{ PROTO_M_CP_FROM, api_cp_from },
+	{ PROTO_M_CP_TO, api_cp_to },
+	{ PROTO_M_EXPORT, api_export },
+	{ PROTO_M_DIFF, api_diff },
+	{ PROTO_M_COMMIT, api_commit },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -291,6 +298,7 @@ void api_conn_closed(struct api *api, struct conn *c)
 	api_events_conn_closed(api, c);
 	api_logs_conn_closed(api, c);
 	api_execs_conn_closed(api, c);
+	api_cp_conn_closed(api, c);
 }
 
 /* The containers' cgroup subtree and their keeper, in an order that depends on where they live:
@@ -391,6 +399,8 @@ void api_free(struct api *api)
 	api_execs_free(api);
 	api_events_free(api);
 	api_logs_free(api);
+	api_cp_free(api);
+	api_commit_free(api);
 	if (api->reg)
 		event_bus_unsubscribe(api->reg->bus, api->sink);
 	registry_free(api->reg);

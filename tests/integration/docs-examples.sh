@@ -39,6 +39,35 @@ run_example() {
 	is "$?" 0 "the $1 example runs"
 }
 
+run_example cp
+like "$run" '"result":\{"name":"alpine-release","size":[0-9]+,"mode":33188' "container.cp_stat: name, size, mode of a regular file"
+like "$run" '"code":"not_found","message":"Could not find the file /nope in container' "a missing path: docker's message"
+like "$run" '\{"kind":"A","path":"/greeting"\}' "container.diff lists the added file"
+like "$run" '\{"kind":"D","path":"/etc/motd"\}' "and the deleted one"
+like "$run" '"code":"bad_fds"' "cp_from without its fd: bad_fds"
+like "$run" '(^|
+)hi(
+|$)' "cctl cp CONTAINER:FILE - streams the file"
+like "$run" '(^|
+)hello(
+|$)' "cctl cp into the container"
+like "$run" '(^|
+)[1-9][0-9]*(
+|$)' "cctl export lists /etc"
+extract python-cp >"$TEST_TMP/example-cp.py"
+run=$(PATH=$top_builddir:$PATH python3 "$TEST_TMP/example-cp.py" 2>&1)
+is "$?" 0 "the container.cp_from Python example runs"
+like "$run" '^alpine-release 3\.[0-9.]+ [0-9]+$' "it reads the tar stream from its pipe"
+
+run_example commit
+like "$run" '"result":\{"id":"sha256:[0-9a-f]{64}"[^}]*"names":\["doc-commit:v1"\]' "container.commit answers with the named image"
+like "$run" '(^|
+)committed(
+|$)' "the image runs the command its config was given"
+like "$run" "/etc/motd: No such file" "and sees the container's deletion"
+like "$run" '(^|
+)again(
+|$)' "cctl commit --change CMD"
 run_example pause
 like "$run" '"state":"paused"' "container.inspect says paused"
 like "$run" '"code":"conflict"' "a second pause is a conflict"
