@@ -77,6 +77,8 @@ enum proto_restart {
 /* The most on-failure:N may ask for. */
 #define PROTO_RESTART_MAX_RETRIES 1000000
 
+struct proto_mount;
+
 struct proto_run_params {
 	char *image;
 	char **cmd;      /* NULL: the image's default command */
@@ -122,6 +124,12 @@ struct proto_run_params {
 	bool detach;
 	char *log_driver;
 	char **log_opts; /* "KEY=VALUE"; on the wire an object of strings */
+
+	/* Volumes and mounts (protocol/volume.h): -v, --mount, --tmpfs, --read-only, --volumes-from. */
+	struct proto_mount *mounts;
+	size_t n_mounts;
+	bool read_only;
+	char **volumes_from; /* "CONTAINER[:ro|rw]" */
 };
 
 /* Parses --restart's text ("no", "on-failure[:N]", "always", "unless-stopped"); the message says
