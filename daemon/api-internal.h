@@ -133,3 +133,12 @@ void api_events_emit_exec(struct api *api, const char *action, const struct cont
 /* An image event (Docker's actions: import, tag, untag, delete): the image's id and the name the
  * action concerns (for delete, the id again). */
 void api_events_emit_image(struct api *api, const char *action, const char *image_id, const char *name);
+
+/* volume.* (api-volume.c), and the mounts of container.run params into the domain's
+ * configuration (strings taken over). */
+void api_volume_create(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_volume_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_volume_inspect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_volume_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+int api_mounts_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr);
