@@ -673,8 +673,10 @@ void api_remove(struct api *api, struct conn *c, struct proto_request *req, stru
 		api_wait_add_failed(c, req->id, r);
 		return;
 	}
+	ct->remove_volumes |= p.volumes;
 	r = container_remove(ct, p.force, &err);
 	if (r < 0) {
+		ct->remove_volumes = false;
 		api_waits_drop(api, WAIT_REMOVE, ct, c, req->id);
 		conn_send_error(c, req->id, r == -EBUSY ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
 	}

@@ -445,7 +445,7 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 	static const char *const list_keys[] = { "all", NULL };
 	static const char *const id_keys[] = { "id", NULL };
 	static const char *const kill_keys[] = { "id", "signal", NULL };
-	static const char *const remove_keys[] = { "id", "force", NULL };
+	static const char *const remove_keys[] = { "id", "force", "volumes", NULL };
 	static const char *const stop_keys[] = { "id", "timeout", "signal", NULL };
 	static const char *const top_keys[] = { "id", "ps_args", NULL };
 	_cleanup_free_ char *what = NULL;
@@ -478,7 +478,8 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 			return r;
 		ret->signal = (int)sig;
 	}
-	if (strcmp(method, PROTO_M_REMOVE) == 0 && (r = field_get_bool(params, "force", &ret->force, reterr)) < 0)
+	if (strcmp(method, PROTO_M_REMOVE) == 0 && ((r = field_get_bool(params, "force", &ret->force, reterr)) < 0 ||
+						    (r = field_get_bool(params, "volumes", &ret->volumes, reterr)) < 0))
 		return r;
 	if (stop)
 		return stop_params_decode(params, ret, reterr);
@@ -501,6 +502,8 @@ json_t *proto_ref_params_encode(const char *method, const struct proto_ref_param
 		json_object_set_new(o, "signal", json_integer(p->signal));
 	if (o && strcmp(method, PROTO_M_REMOVE) == 0)
 		json_object_set_new(o, "force", json_boolean(p->force));
+	if (o && strcmp(method, PROTO_M_REMOVE) == 0 && p->volumes)
+		json_object_set_new(o, "volumes", json_true());
 	if (o && strcmp(method, PROTO_M_TOP) == 0 && p->ps_args)
 		json_object_set_new(o, "ps_args", json_string(p->ps_args));
 	if (o && (strcmp(method, PROTO_M_STOP) == 0 || strcmp(method, PROTO_M_RESTART) == 0)) {

@@ -206,6 +206,7 @@ struct proto_ref_params {
 	int signal;      /* kill: default SIGKILL; stop: default 0, the container's stop signal */
 	unsigned timeout; /* stop: seconds, default PROTO_STOP_TIMEOUT_DEFAULT */
 	bool force;      /* remove */
+	bool volumes;    /* remove: its anonymous volumes too (rm -v) */
 	bool all;        /* list */
 	const char *ps_args; /* top: ps options; only NULL or "" is accepted for now; borrowed */
 };
