@@ -188,7 +188,7 @@ static void removal_done(int r, void *arg)
 /* Deletes names (taken over) in a child and replies result (stolen) once they are gone. */
 static void remove_volumes(struct api *api, struct conn *c, json_t *id, char **names, json_t *result)
 {
-	struct volume_removal *vr = calloc(1, sizeof(*vr));
+	struct volume_removal *vr = names && result ? calloc(1, sizeof(*vr)) : NULL;
 	if (!vr || !(vr->root = strdup(api->reg->root))) {
 		free(vr);
 		strv_free(names);
@@ -267,9 +267,14 @@ void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req
 		if (volume_usage(api->reg->root, *name, &bytes) == 0)
 			reclaimed += bytes;
 		json_array_append_new(removed, json_string(*name));
-		taken[n++] = TAKE_PTR(*name);
+		if (!(taken[n] = strdup(*name))) {
+			json_decref(TAKE_PTR(removed));
+			break;
+		}
+		n++;
 	}
-	if (!taken) {
+	if (!taken || !removed) {
+		strv_free(TAKE_PTR(taken));
 		json_decref(removed);
 		removed = NULL;
 	}
