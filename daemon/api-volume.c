@@ -108,11 +108,12 @@ void api_volume_list(struct api *api, struct conn *c, struct proto_request *req,
 	_cleanup_free_ char *err = NULL;
 	if (!api_expect_no_fds(c, req))
 		return;
-	if (req->params && json_object_size(req->params)) {
-		api_reply_params_error(c, req->id, -EINVAL, PROTO_M_VOLUME_LIST " takes no params");
+	int r = proto_no_params_decode(req->method, req->params, &err);
+	if (r < 0) {
+		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	int r = volume_list(api->reg->root, &names);
+	r = volume_list(api->reg->root, &names);
 	json_t *a = json_array();
 	for (char **n = names; r == 0 && a && n && *n; n++) {
 		json_t *o = volume_json(api, *n, NULL);

@@ -45,8 +45,18 @@ static bool path_ok(const char *p)
 	return true;
 }
 
+/* Whether s can travel on the wire: a JSON string must be valid UTF-8 (jansson checks it). */
+static bool utf8_ok(const char *s)
+{
+	json_t *j = s ? json_string(s) : NULL;
+	json_decref(j);
+	return !s || j;
+}
+
 int proto_mount_check(const struct proto_mount *m, char **reterr)
 {
+	if (!utf8_ok(m->target) || !utf8_ok(m->source))
+		return err_set(reterr, -EINVAL, "invalid mount config: the paths must be valid UTF-8");
 	if (!m->target || !path_ok(m->target))
 		return err_set(reterr, -EINVAL, "invalid mount target \"%.64s\": it must be an absolute path without \"..\"",
 			       m->target ? m->target : "");
