@@ -14,6 +14,7 @@
 #include "daemon/container.h"
 #include "daemon/registry.h"
 #include "daemon/volume.h"
+#include "protocol/volume.h"
 #include "runtime/spec.h"
 
 static const char *const type_names[] = {
@@ -266,7 +267,11 @@ int container_mounts_from_json(json_t *a, struct container_config *cfg)
 		size_t t;
 		for (t = 0; t < ARRAY_SIZE(type_names) && strcmp(type, type_names[t]) != 0; t++)
 			;
-		if (t == ARRAY_SIZE(type_names) || (t != CONTAINER_MOUNT_TMPFS && !source))
+		/* Every path below is built from these: a volume name must be one (no "/", no ".."), a
+		 * bind's source absolute. */
+		if (t == ARRAY_SIZE(type_names) || (t != CONTAINER_MOUNT_TMPFS && !source) ||
+		    (t == CONTAINER_MOUNT_VOLUME && !proto_volume_name_valid(source)) ||
+		    (t == CONTAINER_MOUNT_BIND && source[0] != '/'))
 			return -EBADMSG;
 		*m = (struct container_mount){ .type = (enum container_mount_type)t, .readonly = ro, .nocopy = nocopy,
 					       .anonymous = anon, .create_source = create, .tmpfs_size = (uint64_t)size,

@@ -91,6 +91,12 @@ like "$run" '"event":"logs.end"' "the stream ends with logs.end"
 like "$run" $'\nhello\n' "cctl logs prints stdout to stdout"
 like "$(cat "$TEST_TMP/logs.err")" '^oops$' "and stderr to stderr"
 is "$("$CCTL" ps -aq)" "" "the logs example removes its container"
+run_example volumes
+like "$run" '"result":\{"name":"doc-data","driver":"local"[^}]*"labels":\{"app":"doc"\}' "volume.create answers with the volume"
+like "$run" $'\nkept\n' "a named volume persists across containers"
+like "$run" '"code":"conflict","message":"remove doc-data: volume is in use' "a volume in use is not removed"
+like "$run" '"result":\{"removed":\["doc-data"\]\}' "then it is"
+like "$run" '"code":"not_found","message":"get doc-data: no such volume"' "and inspect says not_found"
 
 # The README tour, in order, against a daemon of its own that starts empty. Its first line
 # starts containd (the harness did); the others run as printed, with cctl on PATH, in a
