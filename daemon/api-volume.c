@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -155,6 +156,9 @@ struct volume_removal {
 	char *root;
 	char **names;
 	json_t *result;
+	/* prune: the bytes the child found in what it deleted, in a page shared with it (the
+	 * child's memory is a copy), or MAP_FAILED. */
+	uint64_t *reclaimed;
 };
 
 static int removal_run(void *arg)
@@ -162,6 +166,9 @@ static int removal_run(void *arg)
 	struct volume_removal *vr = arg;
 	int r = 0;
 	for (char **n = vr->names; n && *n; n++) {
+		uint64_t bytes = 0;
+		if (vr->reclaimed != MAP_FAILED && volume_usage(vr->root, *n, &bytes) == 0)
+			*vr->reclaimed += bytes;
 		int q = volume_delete(vr->root, *n);
 		if (q < 0 && r == 0)
 			r = q;
@@ -172,6 +179,10 @@ static int removal_run(void *arg)
 static void removal_done(int r, void *arg)
 {
 	struct volume_removal *vr = arg;
+	if (vr->reclaimed != MAP_FAILED) {
+		json_object_set_new(vr->result, "space_reclaimed", json_integer((json_int_t)*vr->reclaimed));
+		munmap(vr->reclaimed, sizeof(*vr->reclaimed));
+	}
 	if (conn_is_open(vr->conn)) {
 		if (r < 0)
 			conn_send_error(vr->conn, vr->id, PROTO_E_INTERNAL, NULL, "cannot remove the volume: %s", strerror(-r));
@@ -186,8 +197,9 @@ static void removal_done(int r, void *arg)
 	free(vr);
 }
 
-/* Deletes names (taken over) in a child and replies result (stolen) once they are gone. */
-static void remove_volumes(struct api *api, struct conn *c, json_t *id, char **names, json_t *result)
+/* Deletes names (taken over) in a child and replies result (stolen) once they are gone; with
+ * count_bytes, result gets "space_reclaimed", counted by the child before it deletes. */
+static void remove_volumes(struct api *api, struct conn *c, json_t *id, char **names, json_t *result, bool count_bytes)
 {
 	struct volume_removal *vr = names && result ? calloc(1, sizeof(*vr)) : NULL;
 	if (!vr || !(vr->root = strdup(api->reg->root))) {
@@ -198,7 +210,9 @@ static void remove_volumes(struct api *api, struct conn *c, json_t *id, char **n
 		return;
 	}
 	*vr = (struct volume_removal){ .api = api, .conn = conn_ref(c), .id = json_incref(id), .root = vr->root,
-				       .names = names, .result = result };
+				       .names = names, .result = result, .reclaimed = MAP_FAILED };
+	if (count_bytes)
+		vr->reclaimed = mmap(NULL, sizeof(*vr->reclaimed), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (offload_run(api->base, "containd-volume-rm", removal_run, vr, removal_done, NULL, -1) < 0)
 		removal_done(removal_run(vr), vr);
 }
@@ -230,7 +244,7 @@ void api_volume_remove(struct api *api, struct conn *c, struct proto_request *re
 		return;
 	}
 	char **names = strv_copy((const char *const[]){ p.name, NULL }, 1);
-	remove_volumes(api, c, req->id, names, names ? json_pack("{s:[s]}", "removed", p.name) : NULL);
+	remove_volumes(api, c, req->id, names, names ? json_pack("{s:[s]}", "removed", p.name) : NULL, false);
 }
 
 /* As docker volume prune: the unused anonymous volumes, or every unused one with all. */
@@ -250,7 +264,6 @@ void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req
 		reply_error(c, req->id, r, NULL);
 		return;
 	}
-	uint64_t reclaimed = 0;
 	json_t *removed = json_array();
 	size_t total = 0, n = 0;
 	while (names[total])
@@ -258,15 +271,12 @@ void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req
 	char **taken = calloc(total + 1, sizeof(char *));
 	for (char **name = names; removed && taken && *name; name++) {
 		struct volume_info v;
-		uint64_t bytes = 0;
 		if (volume_get(api->reg->root, *name, &v, NULL) < 0)
 			continue;
 		bool take = (p.all || v.anonymous) && volume_users(api, *name, NULL) == 0;
 		volume_info_done(&v);
 		if (!take)
 			continue;
-		if (volume_usage(api->reg->root, *name, &bytes) == 0)
-			reclaimed += bytes;
 		json_array_append_new(removed, json_string(*name));
 		if (!(taken[n] = strdup(*name))) {
 			json_decref(TAKE_PTR(removed));
@@ -279,7 +289,6 @@ void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req
 		json_decref(removed);
 		removed = NULL;
 	}
-	json_t *result = removed ? json_pack("{s:o, s:I}", "removed", removed, "space_reclaimed", (json_int_t)reclaimed)
-				 : NULL;
-	remove_volumes(api, c, req->id, taken, result);
+	json_t *result = removed ? json_pack("{s:o, s:i}", "removed", removed, "space_reclaimed", 0) : NULL;
+	remove_volumes(api, c, req->id, taken, result, true);
 }

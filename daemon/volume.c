@@ -56,7 +56,6 @@ int volume_create(const char *root, const char *name, char *const *labels, bool 
 		if ((r = random_hex(hex, 32)) < 0)
 			return err_set(reterr, r, "cannot name a new volume: %m");
 		name = hex;
-		anonymous = true;
 	}
 	if (!proto_volume_name_valid(name))
 		return err_set(reterr, -EINVAL, "invalid volume name \"%.64s\"", name);
@@ -248,4 +247,20 @@ json_t *volume_info_json(const char *root, const struct volume_info *v, unsigned
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:i}", "name", v->name, "driver", "local", "mountpoint", data,
 			 "created_at", v->created_at, "labels", labels, "scope", "local", "anonymous", v->anonymous,
 			 "containers", (int)containers);
+}
+
+int volume_df(const char *root, uint64_t *ret_count, uint64_t *ret_bytes)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	int r = volume_list(root, &names);
+	if (r < 0)
+		return r;
+	*ret_count = *ret_bytes = 0;
+	for (char **n = names; *n; n++) {
+		uint64_t bytes = 0;
+		if (volume_usage(root, *n, &bytes) == 0)
+			*ret_bytes += bytes;
+		(*ret_count)++;
+	}
+	return 0;
 }

@@ -19,8 +19,9 @@ struct volume_info {
 
 /* <root>/volumes/<name>/_data, or NULL (ENOMEM). */
 char *volume_data_path(const char *root, const char *name);
-/* Creates the volume name (NULL: a new anonymous one), or finds it when it exists already
- * (*ret_created false; labels are not changed then). *ret_name: its name (the caller frees). */
+/* Creates the volume name (NULL: a new one with a random 64-hex name), or finds it when it exists already
+ * (*ret_created false; labels are not changed then). anonymous: made for one container (-v /path),
+ * removed with it and by `volume prune`. *ret_name: its name (the caller frees). */
 int volume_create(const char *root, const char *name, char *const *labels, bool anonymous, bool *ret_created,
 		  char **ret_name, char **reterr);
 /* Reads a volume's record: -ENOENT with Docker's "no such volume" message. */
@@ -32,6 +33,9 @@ int volume_list(const char *root, char ***ret);
 int volume_delete(const char *root, const char *name);
 /* The bytes a volume's data takes on disk (blocks), walking it: for `system df`, in a worker. */
 int volume_usage(const char *root, const char *name, uint64_t *ret_bytes);
+/* `system df`'s figure for volumes: how many there are and the bytes their data takes. Blocking
+ * (it walks every volume): call it in a worker or an offload child. */
+int volume_df(const char *root, uint64_t *ret_count, uint64_t *ret_bytes);
 /* Whether the volume's data directory is empty (a new volume, or one a user emptied). */
 bool volume_is_empty(const char *root, const char *name);
 /* A volume as volume.* methods return it (protocol/volume.h), with the number of containers that

@@ -95,13 +95,15 @@ like "$ERR" "volume is in use - \[$id\]" "Docker's message"
 "$CCTL" rm -v "$id" >/dev/null
 sleep 0.5
 check "rm -v removes it" test ! -e "$root/volumes/$name"
-id=$("$CCTL" create -v /anon3 alpine true)
+"$CCTL" run --name keep3 -v /anon3 alpine sh -c 'head -c 100000 /dev/zero >/anon3/f' || fail "run keep3"
+id=keep3
 name=$("$CCTL" inspect "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["mounts"][0]["Name"])')
 "$CCTL" rm "$id" >/dev/null
 sleep 0.5
 check "rm without -v keeps it" test -d "$root/volumes/$name"
 run_cctl volume prune -f
 like "$OUT" "$name" "volume prune removes the unused anonymous volume"
+like "$OUT" "Total reclaimed space: [1-9][0-9.]*kB" "and counts the space it took"
 check "and it is gone" test ! -e "$root/volumes/$name"
 check "named volumes are kept by prune" test -d "$root/volumes/data"
 
@@ -134,7 +136,13 @@ like "$ERR" "No such container: nosuch" "with Docker's message"
 
 # cctl volume.
 is "$("$CCTL" volume create --name v1 -l a=b)" v1 "volume create prints the name"
-like "$("$CCTL" volume create)" '^[0-9a-f]{64}$' "volume create without a name: a 64-hex name"
+unnamed=$("$CCTL" volume create)
+like "$unnamed" '^[0-9a-f]{64}$' "volume create without a name: a 64-hex name"
+"$CCTL" volume prune -f >/dev/null
+check "prune keeps a created volume without a name (not anonymous)" test -d "$root/volumes/$unnamed"
+run_cctl volume prune -a </dev/null
+check "prune without -f asks, and no answer keeps the volumes" test -d "$root/volumes/$unnamed"
+like "$OUT" "WARNING! This will remove all local volumes not used by at least one container" "with Docker's warning"
 like "$("$CCTL" volume ls)" "local +v1" "volume ls lists it"
 check "volume ls -q" grep -qx v1 <<<"$("$CCTL" volume ls -q)"
 is "$("$CCTL" volume ls -q --filter label=a=b)" v1 "volume ls --filter label"
