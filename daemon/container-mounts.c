@@ -259,11 +259,14 @@ int container_mounts_from_json(json_t *a, struct container_config *cfg)
 		const char *type, *source = NULL, *target;
 		int ro, nocopy, anon, create, exec, mode;
 		json_int_t size;
-		if (json_unpack(json_array_get(a, i), "{s:s, s?s, s:s, s:b, s:b, s:b, s:b, s:I, s:i, s:b}", "type", &type,
-				"source", &source, "target", &target, "readonly", &ro, "nocopy", &nocopy, "anonymous", &anon,
+		json_t *src = NULL;
+		/* A tmpfs has no source: null in the record. */
+		if (json_unpack(json_array_get(a, i), "{s:s, s?o, s:s, s:b, s:b, s:b, s:b, s:I, s:i, s:b}", "type", &type,
+				"source", &src, "target", &target, "readonly", &ro, "nocopy", &nocopy, "anonymous", &anon,
 				"create_source", &create, "tmpfs_size", &size, "tmpfs_mode", &mode, "tmpfs_exec", &exec) < 0 ||
-		    target[0] != '/' || size < 0 || mode < -1 || mode > 07777)
+		    target[0] != '/' || size < 0 || mode < -1 || mode > 07777 || (src && !json_is_null(src) && !json_is_string(src)))
 			return -EBADMSG;
+		source = json_string_value(src);
 		size_t t;
 		for (t = 0; t < ARRAY_SIZE(type_names) && strcmp(type, type_names[t]) != 0; t++)
 			;

@@ -178,4 +178,25 @@ check "volume rm removed it" test ! -e "$root/volumes/v1"
 "$CCTL" rm -f src >/dev/null
 
 is "$(daemon_fds)" "$fds_before" "the daemon holds no more fds than before"
+
+# The mounts are in the container's record: a new daemon on the same root starts it with them.
+"$CCTL" create --name again -v kept:/kept -v "$host:/h:ro" --tmpfs /t:mode=700 --read-only alpine \
+	sh -c 'cat /h/in; ls /kept; stat -c %a /t; touch /x 2>/dev/null || echo ro' >/dev/null
+"$CCTL" run --rm -v kept:/kept alpine touch /kept/mark
+"$CCTL" create --name evil-record -v evilvol:/e alpine true >/dev/null
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+rec=$(grep -l '"evil-record"' "$root"/containers/*/state.json)
+python3 - "$rec" <<'PY'
+import json, sys
+rec = json.load(open(sys.argv[1]))
+rec["config"]["mounts"][0]["source"] = "../../../../etc"
+json.dump(rec, open(sys.argv[1], "w"))
+PY
+start_daemon d2 --root "$root" || exit 1
+is "$("$CCTL" start -a again)" "from-host"$'\n'"mark"$'\n'"700"$'\n'"ro" "a new daemon starts a container with its mounts and --read-only"
+is "$(inspect_field again '["Mounts"][0]["Name"]' 2>/dev/null || "$CCTL" inspect again | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]["mounts"][0]["Name"]))')" '"kept"' \
+	"inspect shows its mounts after the restart"
+run_cctl inspect evil-record
+is "$RC" 1 "a record whose volume name is a path is not loaded"
+"$CCTL" rm -f again >/dev/null
 done_testing
