@@ -292,3 +292,24 @@ void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req
 	json_t *result = removed ? json_pack("{s:o, s:i}", "removed", removed, "space_reclaimed", 0) : NULL;
 	remove_volumes(api, c, req->id, taken, result, true);
 }
+
+/* system.df's volumes row. The image store's branch declares it (daemon/api-image.h) with a
+ * weak definition that reports none; this one replaces it once both are in the tree, and
+ * compiles only then. Counts, not sizes: walking every volume is no work for the loop (the
+ * containers row leaves its sizes at 0 for the same reason; volume_df() measures them in a
+ * worker). */
+#if __has_include("daemon/api-image.h")
+#include "daemon/api-image.h"
+
+void api_df_volumes(struct api *api, struct proto_df_row *row)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	*row = (struct proto_df_row){ 0 };
+	if (volume_list(api->reg->root, &names) < 0)
+		return;
+	for (char **n = names; *n; n++) {
+		row->total++;
+		row->active += volume_users(api, *n, NULL) > 0;
+	}
+}
+#endif

@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "daemon/container-mounts.h"
 #include "daemon/container.h"
+#include "daemon/image-store.h"
 #include "daemon/registry.h"
 #include "daemon/volume.h"
 #include "protocol/volume.h"
@@ -94,7 +95,33 @@ static int resolve_bind(struct container_mount *m, char **reterr)
 	return 0;
 }
 
-int container_mounts_resolve(struct container *ct, char **reterr)
+/* The image's Config.Volumes: an anonymous volume at each path the container does not mount
+ * otherwise, as Docker makes them. Only with the image store that reads them (struct image's
+ * volumes, image/db.h); before it, images have none. */
+static int add_image_volumes(struct container *ct, const struct image *image, char **reterr)
+{
+#if __has_include("image/db.h")
+	struct container_config *cfg = &ct->cfg;
+	/* In a user namespace volumes are refused (container_mounts_resolve): the paths stay in the
+	 * container's own upper dir instead, which its root can write. */
+	for (char **v = image && !ct->userns ? image->volumes : NULL; v && *v; v++) {
+		if ((*v)[0] != '/' || has_target(cfg->mounts, cfg->n_mounts, *v))
+			continue;
+		struct container_mount *nm = realloc(cfg->mounts, (cfg->n_mounts + 1) * sizeof(*nm));
+		if (!nm)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		cfg->mounts = nm;
+		nm[cfg->n_mounts] = (struct container_mount){ .type = CONTAINER_MOUNT_VOLUME, .tmpfs_mode = -1 };
+		if (!(nm[cfg->n_mounts++].target = strdup(*v)))
+			return err_set(reterr, -ENOMEM, "out of memory");
+	}
+#else
+	(void)ct, (void)image, (void)reterr;
+#endif
+	return 0;
+}
+
+int container_mounts_resolve(struct container *ct, const struct image *image, char **reterr)
 {
 	struct container_config *cfg = &ct->cfg;
 	int r;
@@ -102,6 +129,8 @@ int container_mounts_resolve(struct container *ct, char **reterr)
 		if ((r = add_volumes_from(ct, *v, reterr)) < 0)
 			return r;
 	strv_free(TAKE_PTR(cfg->volumes_from));
+	if ((r = add_image_volumes(ct, image, reterr)) < 0)
+		return r;
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		struct container_mount *m = &cfg->mounts[i];
 		/* In a user namespace the container's root is an unprivileged host uid: a host

@@ -10,6 +10,7 @@
 
 struct container;
 struct container_config;
+struct image;
 struct rt_spec;
 
 enum container_mount_type {
@@ -33,8 +34,9 @@ struct container_mount {
 
 void container_mounts_free(struct container_mount *m, size_t n);
 /* Names and creates the volumes, checks or creates the bind sources, adds the mounts of the
- * --volumes-from containers. Once per container (cfg.mounts_resolved, kept in its record). */
-int container_mounts_resolve(struct container *ct, char **reterr);
+ * --volumes-from containers and the image's Config.Volumes (anonymous volumes). Once per
+ * container (cfg.mounts_resolved, kept in its record). */
+int container_mounts_resolve(struct container *ct, const struct image *image, char **reterr);
 /* Appends the spec's mounts, parents before their children, and sets the read-only root. */
 int container_mounts_to_spec(const struct container *ct, struct rt_spec *spec, char **reterr);
 /* Whether a container (not one being removed) mounts the volume name. */

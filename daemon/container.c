@@ -454,7 +454,7 @@ int container_prepare_spec(struct container *ct, const struct image *image, int 
 	struct rt_spec spec;
 	int r;
 	*ret_seccomp_fd = -1;
-	if (!ct->cfg.mounts_resolved && (r = container_mounts_resolve(ct, reterr)) < 0)
+	if (!ct->cfg.mounts_resolved && (r = container_mounts_resolve(ct, image, reterr)) < 0)
 		return r;
 	if ((r = container_build_spec(ct, image, &spec, reterr)) < 0)
 		return r;
