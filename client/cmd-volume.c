@@ -83,12 +83,11 @@ static int create_each(struct opts *o, int key, void *data, char **reterr)
 int cmd_volume_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
-		{ VOL_NAME, 0, "name", OPT_VALUE }, { VOL_LABEL, 'l', "label", OPT_VALUE },
-		{ VOL_DRIVER, 'd', "driver", OPT_VALUE }, { VOL_OPT, 'o', "opt", OPT_VALUE },
-		{ VOL_HELP, 0, "help", OPT_FLAG },	  {}
-	};
+	    {VOL_NAME, 0, "name", OPT_VALUE},	    {VOL_LABEL, 'l', "label", OPT_VALUE},
+	    {VOL_DRIVER, 'd', "driver", OPT_VALUE}, {VOL_OPT, 'o', "opt", OPT_VALUE},
+	    {VOL_HELP, 0, "help", OPT_FLAG},	    {}};
 	_cleanup_(opts_done) struct opts o;
-	struct create_opts c = { 0 };
+	struct create_opts c = {0};
 	int r = volume_parse(argc, argv, "volume create", options,
 			     "Usage:  cctl volume create [OPTIONS] [VOLUME]\n\nCreate a volume\n\nOptions:\n"
 			     "  -d, --driver string   Specify volume driver name (only \"local\")\n"
@@ -99,14 +98,16 @@ int cmd_volume_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 		r = opts_usage_error(reterr, "volume create", "\"cctl volume create\" requires at most 1 argument.");
 	if (r == 0 && o.n_operands == 1) {
 		if (c.name && strcmp(c.name, o.operands[0]) != 0)
-			r = opts_usage_error(reterr, "volume create", "conflicting options: cannot specify a volume-name through both --name and as a positional arg");
+			r = opts_usage_error(reterr, "volume create",
+					     "conflicting options: cannot specify a volume-name through both --name "
+					     "and as a positional arg");
 		c.name = o.operands[0];
 	}
 	if (r != 0) {
 		strv_free(c.labels);
 		return r > 0 ? 0 : r;
 	}
-	struct proto_volume_create_params p = { .name = c.name, .labels = c.labels };
+	struct proto_volume_create_params p = {.name = c.name, .labels = c.labels};
 	json_t *params = proto_volume_create_params_encode(&p);
 	strv_free(c.labels);
 	if (!params)
@@ -145,10 +146,12 @@ static int ls_each(struct opts *o, int key, void *data, char **reterr)
 	else if (key == VOL_FILTER) {
 		const char *eq = strchr(o->arg, '=');
 		size_t k = eq ? (size_t)(eq - o->arg) : 0;
-		if (!eq || !((k == 8 && strncmp(o->arg, "dangling", 8) == 0) || (k == 4 && strncmp(o->arg, "name", 4) == 0) ||
-			     (k == 5 && strncmp(o->arg, "label", 5) == 0) || (k == 6 && strncmp(o->arg, "driver", 6) == 0)))
+		if (!eq ||
+		    !((k == 8 && strncmp(o->arg, "dangling", 8) == 0) || (k == 4 && strncmp(o->arg, "name", 4) == 0) ||
+		      (k == 5 && strncmp(o->arg, "label", 5) == 0) || (k == 6 && strncmp(o->arg, "driver", 6) == 0)))
 			return err_set(reterr, -EINVAL, "invalid filter '%s'", o->arg);
-		if (k == 8 && strcmp(eq + 1, "true") && strcmp(eq + 1, "false") && strcmp(eq + 1, "1") && strcmp(eq + 1, "0"))
+		if (k == 8 && strcmp(eq + 1, "true") && strcmp(eq + 1, "false") && strcmp(eq + 1, "1") &&
+		    strcmp(eq + 1, "0"))
 			return err_set(reterr, -EINVAL, "invalid filter 'dangling=%s'", eq + 1);
 		char **nv = reallocarray(l->filters, l->n + 2, sizeof(char *));
 		if (!nv)
@@ -164,7 +167,7 @@ static int ls_each(struct opts *o, int key, void *data, char **reterr)
  * label filter must match. */
 static bool ls_match(const struct ls_opts *l, json_t *v)
 {
-	static const char *const keys[] = { "dangling", "name", "driver" };
+	static const char *const keys[] = {"dangling", "name", "driver"};
 	const char *name = json_string_value(json_object_get(v, "name"));
 	json_t *labels = json_object_get(v, "labels");
 	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
@@ -222,13 +225,13 @@ static int print_formatted(const struct template *t, json_t *v, char **reterr)
 
 int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = {
-		{ VOL_QUIET, 'q', "quiet", OPT_FLAG },	   { VOL_FILTER, 'f', "filter", OPT_VALUE },
-		{ VOL_FORMAT, 0, "format", OPT_VALUE }, { VOL_HELP, 0, "help", OPT_FLAG },
-		{}
-	};
+	static const struct opt options[] = {{VOL_QUIET, 'q', "quiet", OPT_FLAG},
+					     {VOL_FILTER, 'f', "filter", OPT_VALUE},
+					     {VOL_FORMAT, 0, "format", OPT_VALUE},
+					     {VOL_HELP, 0, "help", OPT_FLAG},
+					     {}};
 	_cleanup_(opts_done) struct opts o;
-	struct ls_opts l = { 0 };
+	struct ls_opts l = {0};
 	int r = volume_parse(argc, argv, "volume ls", options,
 			     "Usage:  cctl volume ls [OPTIONS]\n\nList volumes\n\nOptions:\n"
 			     "  -f, --filter filter   Provide filter values (dangling=true|false, name=TEXT,\n"
@@ -253,7 +256,8 @@ int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 	size_t i;
 	if (!l.quiet && !l.format)
 		printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
-	json_array_foreach(vols, i, v) {
+	json_array_foreach(vols, i, v)
+	{
 		if (!ls_match(&l, v))
 			continue;
 		const char *name = json_string_value(json_object_get(v, "name"));
@@ -283,15 +287,13 @@ static int inspect_each(struct opts *o, int key, void *data, char **reterr)
 int cmd_volume_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
-		{ VOL_FORMAT, 'f', "format", OPT_VALUE },
-		{ VOL_HELP, 0, "help", OPT_FLAG },
-		{}
-	};
+	    {VOL_FORMAT, 'f', "format", OPT_VALUE}, {VOL_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
-	struct inspect_opts in = { 0 };
+	struct inspect_opts in = {0};
 	bool failed = false;
 	int r = volume_parse(argc, argv, "volume inspect", options,
-			     "Usage:  cctl volume inspect [OPTIONS] VOLUME [VOLUME...]\n\nDisplay detailed information on one or more volumes\n\n"
+			     "Usage:  cctl volume inspect [OPTIONS] VOLUME [VOLUME...]\n\nDisplay detailed information "
+			     "on one or more volumes\n\n"
 			     "Options:\n  -f, --format string   Format output using a template, or json\n",
 			     &o, inspect_each, &in, reterr);
 	if (r == 0 && o.n_operands < 1)
@@ -308,9 +310,10 @@ int cmd_volume_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 	for (size_t i = 0; all && i < o.n_operands; i++) {
 		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 		_cleanup_free_ char *err = NULL;
-		struct proto_volume_ref_params p = { .name = o.operands[i] };
-		if ((r = conn_call(&conn, PROTO_M_VOLUME_INSPECT, proto_volume_ref_params_encode(PROTO_M_VOLUME_INSPECT, &p),
-				   NULL, 0, &reply, reterr)) < 0)
+		struct proto_volume_ref_params p = {.name = o.operands[i]};
+		if ((r = conn_call(&conn, PROTO_M_VOLUME_INSPECT,
+				   proto_volume_ref_params_encode(PROTO_M_VOLUME_INSPECT, &p), NULL, 0, &reply,
+				   reterr)) < 0)
 			return r;
 		if (conn_reply_check(&reply, &err) < 0) {
 			fprintf(stderr, "cctl: %s\n", err);
@@ -349,16 +352,13 @@ static int rm_each(struct opts *o, int key, void *data, char **reterr)
 
 int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = {
-		{ VOL_FORCE, 'f', "force", OPT_FLAG },
-		{ VOL_HELP, 0, "help", OPT_FLAG },
-		{}
-	};
+	static const struct opt options[] = {{VOL_FORCE, 'f', "force", OPT_FLAG}, {VOL_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
-	struct rm_opts rm = { 0 };
+	struct rm_opts rm = {0};
 	bool failed = false;
 	int r = volume_parse(argc, argv, "volume rm", options,
-			     "Usage:  cctl volume rm [OPTIONS] VOLUME [VOLUME...]\n\nRemove one or more volumes. You cannot remove a volume that is in use by a container.\n\n"
+			     "Usage:  cctl volume rm [OPTIONS] VOLUME [VOLUME...]\n\nRemove one or more volumes. You "
+			     "cannot remove a volume that is in use by a container.\n\n"
 			     "Options:\n  -f, --force   Do not fail on a volume that does not exist\n",
 			     &o, rm_each, &rm, reterr);
 	if (r == 0 && o.n_operands < 1)
@@ -371,9 +371,10 @@ int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 	for (size_t i = 0; i < o.n_operands; i++) {
 		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 		_cleanup_free_ char *err = NULL;
-		struct proto_volume_ref_params p = { .name = o.operands[i], .force = rm.force };
-		if ((r = conn_call(&conn, PROTO_M_VOLUME_REMOVE, proto_volume_ref_params_encode(PROTO_M_VOLUME_REMOVE, &p),
-				   NULL, 0, &reply, reterr)) < 0)
+		struct proto_volume_ref_params p = {.name = o.operands[i], .force = rm.force};
+		if ((r = conn_call(&conn, PROTO_M_VOLUME_REMOVE,
+				   proto_volume_ref_params_encode(PROTO_M_VOLUME_REMOVE, &p), NULL, 0, &reply,
+				   reterr)) < 0)
 			return r;
 		if (conn_reply_check(&reply, &err) < 0) {
 			fprintf(stderr, "cctl: %s\n", err);
@@ -389,13 +390,9 @@ int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 int cmd_volume_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
-		{ VOL_FORCE, 'f', "force", OPT_FLAG },
-		{ VOL_ALL, 'a', "all", OPT_FLAG },
-		{ VOL_HELP, 0, "help", OPT_FLAG },
-		{}
-	};
+	    {VOL_FORCE, 'f', "force", OPT_FLAG}, {VOL_ALL, 'a', "all", OPT_FLAG}, {VOL_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
-	struct rm_opts rm = { 0 };
+	struct rm_opts rm = {0};
 	int r = volume_parse(argc, argv, "volume prune", options,
 			     "Usage:  cctl volume prune [OPTIONS]\n\nRemove unused local volumes\n\nOptions:\n"
 			     "  -a, --all     Remove all unused volumes, not just anonymous ones\n"
@@ -418,21 +415,21 @@ int cmd_volume_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 	}
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	struct proto_volume_ref_params p = { .all = rm.all };
+	struct proto_volume_ref_params p = {.all = rm.all};
 	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
-	    (r = conn_call_ok(&conn, PROTO_M_VOLUME_PRUNE, proto_volume_ref_params_encode(PROTO_M_VOLUME_PRUNE, &p), NULL,
-			      0, &reply, reterr)) < 0)
+	    (r = conn_call_ok(&conn, PROTO_M_VOLUME_PRUNE, proto_volume_ref_params_encode(PROTO_M_VOLUME_PRUNE, &p),
+			      NULL, 0, &reply, reterr)) < 0)
 		return r;
 	json_t *removed = json_object_get(reply.msg.result, "removed"), *v;
 	size_t i;
 	char size[32];
 	if (json_array_size(removed))
 		printf("Deleted Volumes:\n");
-	json_array_foreach(removed, i, v)
-		printf("%s\n", json_string_value(v));
+	json_array_foreach(removed, i, v) printf("%s\n", json_string_value(v));
 	if (json_array_size(removed))
 		printf("\n");
-	format_size((uint64_t)json_integer_value(json_object_get(reply.msg.result, "space_reclaimed")), size, sizeof(size));
+	format_size((uint64_t)json_integer_value(json_object_get(reply.msg.result, "space_reclaimed")), size,
+		    sizeof(size));
 	printf("Total reclaimed space: %s\n", size);
 	return 0;
 }

@@ -56,6 +56,7 @@ static int parse_bool(const char *value, bool *ret)
 	return -EINVAL;
 }
 
+/* An octal mode such as 1777, at most 07777. */
 static int parse_mode(const char *value, int *ret)
 {
 	char *end;
@@ -97,12 +98,13 @@ int mount_parse_volume(const char *arg, struct proto_mount *ret, char **reterr)
 		}
 	}
 	if (target[0] != '/')
-		return err_set(reterr, -EINVAL, "invalid mount config: invalid mount path: '%s' mount path must be absolute",
-			       target);
+		return err_set(reterr, -EINVAL,
+			       "invalid mount config: invalid mount path: '%s' mount path must be absolute", target);
 	if (source && source[0] != '/' && !proto_volume_name_valid(source))
 		return err_set(reterr, -EINVAL,
 			       "create %s: \"%s\" includes invalid characters for a local volume name, only "
-			       "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path",
+			       "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, "
+			       "use absolute path",
 			       source, source);
 	ret->create_source = ret->type == PROTO_MOUNT_BIND;
 	if ((source && !(ret->source = strdup(source))) || !(ret->target = strdup(target)))
@@ -143,13 +145,15 @@ static int mount_key(struct proto_mount *m, const char *field, const char *key, 
 	}
 	if (strcmp(key, "bind-propagation") == 0 && m->type == PROTO_MOUNT_BIND) {
 		if (!value || (strcmp(value, "rprivate") != 0 && strcmp(value, "private") != 0))
-			return err_set(reterr, -EINVAL, "invalid bind-propagation \"%s\": only private and rprivate are supported",
+			return err_set(reterr, -EINVAL,
+				       "invalid bind-propagation \"%s\": only private and rprivate are supported",
 				       value ? value : "");
 		return 0;
 	}
 	if (strcmp(key, "volume-driver") == 0 && m->type == PROTO_MOUNT_VOLUME) {
 		if (!value || strcmp(value, "local") != 0)
-			return err_set(reterr, -EINVAL, "volume driver \"%s\" is not supported: only local", value ? value : "");
+			return err_set(reterr, -EINVAL, "volume driver \"%s\" is not supported: only local",
+				       value ? value : "");
 		return 0;
 	}
 	if (strcmp(key, "tmpfs-size") == 0 && m->type == PROTO_MOUNT_TMPFS) {
@@ -204,9 +208,11 @@ int mount_parse_mount(const char *arg, struct proto_mount *ret, char **reterr)
 	if (!ret->target)
 		return fail(ret, err_set(reterr, -EINVAL, "target is required"));
 	if (type == PROTO_MOUNT_BIND && !ret->source)
-		return fail(ret, err_set(reterr, -EINVAL, "invalid mount config for type \"bind\": field Source must not be empty"));
+		return fail(ret, err_set(reterr, -EINVAL,
+					 "invalid mount config for type \"bind\": field Source must not be empty"));
 	if (type == PROTO_MOUNT_TMPFS && ret->source)
-		return fail(ret, err_set(reterr, -EINVAL, "invalid mount config for type \"tmpfs\": field Source must be empty"));
+		return fail(ret, err_set(reterr, -EINVAL,
+					 "invalid mount config for type \"tmpfs\": field Source must be empty"));
 	if ((r = proto_mount_check(ret, reterr)) < 0)
 		return fail(ret, r);
 	return 0;
@@ -236,7 +242,10 @@ int mount_parse_tmpfs(const char *arg, struct proto_mount *ret, char **reterr)
 			ret->tmpfs_exec = strcmp(o, "exec") == 0;
 		} else if (strcmp(o, "nosuid") != 0 && strcmp(o, "nodev") != 0) {
 			/* suid and dev are refused: a tmpfs is always nosuid and nodev here. */
-			return fail(ret, err_set(reterr, -EINVAL, "invalid tmpfs option \"%s\": expected size=, mode=, ro, rw, exec, noexec, nosuid or nodev", o));
+			return fail(ret, err_set(reterr, -EINVAL,
+						 "invalid tmpfs option \"%s\": expected size=, mode=, ro, rw, exec, "
+						 "noexec, nosuid or nodev",
+						 o));
 		}
 	}
 	int r = proto_mount_check(ret, reterr);

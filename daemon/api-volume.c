@@ -30,17 +30,17 @@ int api_mounts_from_params(struct proto_run_params *p, struct container_config *
 	for (size_t i = 0; i < p->n_mounts; i++) {
 		struct proto_mount *m = &p->mounts[i];
 		cfg->mounts[i] = (struct container_mount){
-			.type = m->type == PROTO_MOUNT_BIND     ? CONTAINER_MOUNT_BIND
-				: m->type == PROTO_MOUNT_VOLUME ? CONTAINER_MOUNT_VOLUME
-								: CONTAINER_MOUNT_TMPFS,
-			.source = TAKE_PTR(m->source),
-			.target = TAKE_PTR(m->target),
-			.readonly = m->readonly,
-			.nocopy = m->nocopy,
-			.create_source = m->create_source,
-			.tmpfs_size = m->tmpfs_size,
-			.tmpfs_mode = m->tmpfs_mode,
-			.tmpfs_exec = m->tmpfs_exec,
+		    .type = m->type == PROTO_MOUNT_BIND	    ? CONTAINER_MOUNT_BIND
+			    : m->type == PROTO_MOUNT_VOLUME ? CONTAINER_MOUNT_VOLUME
+							    : CONTAINER_MOUNT_TMPFS,
+		    .source = TAKE_PTR(m->source),
+		    .target = TAKE_PTR(m->target),
+		    .readonly = m->readonly,
+		    .nocopy = m->nocopy,
+		    .create_source = m->create_source,
+		    .tmpfs_size = m->tmpfs_size,
+		    .tmpfs_mode = m->tmpfs_mode,
+		    .tmpfs_exec = m->tmpfs_exec,
 		};
 		cfg->n_mounts++;
 	}
@@ -76,8 +76,10 @@ static json_t *volume_json(struct api *api, const char *name, char **reterr)
 
 static void reply_error(struct conn *c, json_t *id, int r, const char *err)
 {
-	const char *code = r == -ENOENT ? PROTO_E_NOT_FOUND : r == -EBUSY ? PROTO_E_CONFLICT
-			 : r == -EINVAL ? PROTO_E_PARAMS : PROTO_E_INTERNAL;
+	const char *code = r == -ENOENT	  ? PROTO_E_NOT_FOUND
+			   : r == -EBUSY  ? PROTO_E_CONFLICT
+			   : r == -EINVAL ? PROTO_E_PARAMS
+					  : PROTO_E_INTERNAL;
 	conn_send_error(c, id, code, NULL, "%s", err ? err : strerror(-r));
 }
 
@@ -185,7 +187,8 @@ static void removal_done(int r, void *arg)
 	}
 	if (conn_is_open(vr->conn)) {
 		if (r < 0)
-			conn_send_error(vr->conn, vr->id, PROTO_E_INTERNAL, NULL, "cannot remove the volume: %s", strerror(-r));
+			conn_send_error(vr->conn, vr->id, PROTO_E_INTERNAL, NULL, "cannot remove the volume: %s",
+					strerror(-r));
 		else
 			conn_send_result(vr->conn, vr->id, TAKE_PTR(vr->result), NULL, 0);
 	}
@@ -209,10 +212,16 @@ static void remove_volumes(struct api *api, struct conn *c, json_t *id, char **n
 		conn_send_error(c, id, PROTO_E_INTERNAL, NULL, "out of memory");
 		return;
 	}
-	*vr = (struct volume_removal){ .api = api, .conn = conn_ref(c), .id = json_incref(id), .root = vr->root,
-				       .names = names, .result = result, .reclaimed = MAP_FAILED };
+	*vr = (struct volume_removal){.api = api,
+				      .conn = conn_ref(c),
+				      .id = json_incref(id),
+				      .root = vr->root,
+				      .names = names,
+				      .result = result,
+				      .reclaimed = MAP_FAILED};
 	if (count_bytes)
-		vr->reclaimed = mmap(NULL, sizeof(*vr->reclaimed), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		vr->reclaimed =
+		    mmap(NULL, sizeof(*vr->reclaimed), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (offload_run(api->base, "containd-volume-rm", removal_run, vr, removal_done, NULL, -1) < 0)
 		removal_done(removal_run(vr), vr);
 }
@@ -243,7 +252,7 @@ void api_volume_remove(struct api *api, struct conn *c, struct proto_request *re
 		conn_send_error(c, req->id, PROTO_E_CONFLICT, NULL, "remove %s: volume is in use - [%s]", p.name, user);
 		return;
 	}
-	char **names = strv_copy((const char *const[]){ p.name, NULL }, 1);
+	char **names = strv_copy((const char *const[]){p.name, NULL}, 1);
 	remove_volumes(api, c, req->id, names, names ? json_pack("{s:[s]}", "removed", p.name) : NULL, false);
 }
 
@@ -304,7 +313,7 @@ void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req
 void api_df_volumes(struct api *api, struct proto_df_row *row)
 {
 	_cleanup_strv_free_ char **names = NULL;
-	*row = (struct proto_df_row){ 0 };
+	*row = (struct proto_df_row){0};
 	if (volume_list(api->reg->root, &names) < 0)
 		return;
 	for (char **n = names; *n; n++) {

@@ -19,9 +19,9 @@
 #include "runtime/spec.h"
 
 static const char *const type_names[] = {
-	[CONTAINER_MOUNT_BIND] = "bind",
-	[CONTAINER_MOUNT_VOLUME] = "volume",
-	[CONTAINER_MOUNT_TMPFS] = "tmpfs",
+    [CONTAINER_MOUNT_BIND] = "bind",
+    [CONTAINER_MOUNT_VOLUME] = "volume",
+    [CONTAINER_MOUNT_TMPFS] = "tmpfs",
 };
 
 void container_mounts_free(struct container_mount *m, size_t n)
@@ -87,7 +87,8 @@ static int resolve_bind(struct container_mount *m, char **reterr)
 	if (errno != ENOENT)
 		return err_set(reterr, -errno, "invalid mount config for type \"bind\": %s: %m", m->source);
 	if (!m->create_source)
-		return err_set(reterr, -ENOENT, "invalid mount config for type \"bind\": bind source path does not exist: %s",
+		return err_set(reterr, -ENOENT,
+			       "invalid mount config for type \"bind\": bind source path does not exist: %s",
 			       m->source);
 	int r = mkdir_p(m->source, 0755);
 	if (r < 0)
@@ -111,7 +112,7 @@ static int add_image_volumes(struct container *ct, const struct image *image, ch
 		if (!nm)
 			return err_set(reterr, -ENOMEM, "out of memory");
 		cfg->mounts = nm;
-		nm[cfg->n_mounts] = (struct container_mount){ .type = CONTAINER_MOUNT_VOLUME, .tmpfs_mode = -1 };
+		nm[cfg->n_mounts] = (struct container_mount){.type = CONTAINER_MOUNT_VOLUME, .tmpfs_mode = -1};
 		if (!(nm[cfg->n_mounts++].target = strdup(*v)))
 			return err_set(reterr, -ENOMEM, "out of memory");
 	}
@@ -138,7 +139,8 @@ int container_mounts_resolve(struct container *ct, const struct image *image, ch
 		 * (an idmapped mount would be needed). Refused plainly rather than half working. */
 		if (ct->userns && m->type != CONTAINER_MOUNT_TMPFS)
 			return err_set(reterr, -EOPNOTSUPP,
-				       "%s mounts are not supported in a user namespace (--userns=auto or containd --userns-remap): "
+				       "%s mounts are not supported in a user namespace (--userns=auto or containd "
+				       "--userns-remap): "
 				       "run with --userns=host, or use --tmpfs",
 				       type_names[m->type]);
 		if (m->type == CONTAINER_MOUNT_BIND && (r = resolve_bind(m, reterr)) < 0)
@@ -146,7 +148,8 @@ int container_mounts_resolve(struct container *ct, const struct image *image, ch
 		if (m->type == CONTAINER_MOUNT_VOLUME) {
 			bool created;
 			char *name = NULL;
-			if ((r = volume_create(ct->reg->root, m->source, NULL, !m->source, &created, &name, reterr)) < 0)
+			if ((r = volume_create(ct->reg->root, m->source, NULL, !m->source, &created, &name, reterr)) <
+			    0)
 				return r;
 			if (!m->source)
 				m->anonymous = true;
@@ -180,7 +183,7 @@ static int compare_depth(const void *a, const void *b)
  * nodev (noexec unless asked: Docker's defaults) for tmpfs. */
 static int spec_mount(const struct container *ct, const struct container_mount *m, struct rt_mount *out)
 {
-	*out = (struct rt_mount){ .flags = m->readonly ? MS_RDONLY : 0 };
+	*out = (struct rt_mount){.flags = m->readonly ? MS_RDONLY : 0};
 	if (!(out->destination = strdup(m->target)))
 		return -ENOMEM;
 	if (m->type == CONTAINER_MOUNT_TMPFS) {
@@ -250,7 +253,8 @@ void container_mounts_delete_anonymous(const struct container *ct)
 			continue;
 		int r = volume_delete(ct->reg->root, m->source);
 		if (r < 0)
-			log_warning("container %.12s: cannot remove the volume %s: %s", ct->id, m->source, strerror(-r));
+			log_warning("container %.12s: cannot remove the volume %s: %s", ct->id, m->source,
+				    strerror(-r));
 	}
 }
 
@@ -263,8 +267,8 @@ json_t *container_mounts_to_json(const struct container_config *cfg)
 						       type_names[m->type], "source", m->source, "target", m->target,
 						       "readonly", m->readonly, "nocopy", m->nocopy, "anonymous",
 						       m->anonymous, "create_source", m->create_source, "tmpfs_size",
-						       (json_int_t)m->tmpfs_size, "tmpfs_mode", m->tmpfs_mode, "tmpfs_exec",
-						       m->tmpfs_exec)) < 0) {
+						       (json_int_t)m->tmpfs_size, "tmpfs_mode", m->tmpfs_mode,
+						       "tmpfs_exec", m->tmpfs_exec)) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -290,10 +294,12 @@ int container_mounts_from_json(json_t *a, struct container_config *cfg)
 		json_int_t size;
 		json_t *src = NULL;
 		/* A tmpfs has no source: null in the record. */
-		if (json_unpack(json_array_get(a, i), "{s:s, s?o, s:s, s:b, s:b, s:b, s:b, s:I, s:i, s:b}", "type", &type,
-				"source", &src, "target", &target, "readonly", &ro, "nocopy", &nocopy, "anonymous", &anon,
-				"create_source", &create, "tmpfs_size", &size, "tmpfs_mode", &mode, "tmpfs_exec", &exec) < 0 ||
-		    target[0] != '/' || size < 0 || mode < -1 || mode > 07777 || (src && !json_is_null(src) && !json_is_string(src)))
+		if (json_unpack(json_array_get(a, i), "{s:s, s?o, s:s, s:b, s:b, s:b, s:b, s:I, s:i, s:b}", "type",
+				&type, "source", &src, "target", &target, "readonly", &ro, "nocopy", &nocopy,
+				"anonymous", &anon, "create_source", &create, "tmpfs_size", &size, "tmpfs_mode", &mode,
+				"tmpfs_exec", &exec) < 0 ||
+		    target[0] != '/' || size < 0 || mode < -1 || mode > 07777 ||
+		    (src && !json_is_null(src) && !json_is_string(src)))
 			return -EBADMSG;
 		source = json_string_value(src);
 		size_t t;
@@ -305,9 +311,14 @@ int container_mounts_from_json(json_t *a, struct container_config *cfg)
 		    (t == CONTAINER_MOUNT_VOLUME && !proto_volume_name_valid(source)) ||
 		    (t == CONTAINER_MOUNT_BIND && source[0] != '/'))
 			return -EBADMSG;
-		*m = (struct container_mount){ .type = (enum container_mount_type)t, .readonly = ro, .nocopy = nocopy,
-					       .anonymous = anon, .create_source = create, .tmpfs_size = (uint64_t)size,
-					       .tmpfs_mode = mode, .tmpfs_exec = exec };
+		*m = (struct container_mount){.type = (enum container_mount_type)t,
+					      .readonly = ro,
+					      .nocopy = nocopy,
+					      .anonymous = anon,
+					      .create_source = create,
+					      .tmpfs_size = (uint64_t)size,
+					      .tmpfs_mode = mode,
+					      .tmpfs_exec = exec};
 		cfg->n_mounts++;
 		if ((source && !(m->source = strdup(source))) || !(m->target = strdup(target)))
 			return -ENOMEM;
@@ -320,12 +331,14 @@ json_t *container_mounts_inspect(const struct container *ct)
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < ct->cfg.n_mounts; i++) {
 		const struct container_mount *m = &ct->cfg.mounts[i];
-		_cleanup_free_ char *data = m->type == CONTAINER_MOUNT_VOLUME ? volume_data_path(ct->reg->root, m->source)
-									   : NULL;
+		_cleanup_free_ char *data =
+		    m->type == CONTAINER_MOUNT_VOLUME ? volume_data_path(ct->reg->root, m->source) : NULL;
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", type_names[m->type], "Source",
-				      m->type == CONTAINER_MOUNT_VOLUME ? (data ? data : "") : m->source ? m->source : "",
-				      "Destination", m->target, "Mode", m->readonly ? "ro" : "",
-				      "RW", !m->readonly, "Propagation", m->type == CONTAINER_MOUNT_BIND ? "rprivate" : "");
+				      m->type == CONTAINER_MOUNT_VOLUME ? (data ? data : "")
+				      : m->source			? m->source
+									: "",
+				      "Destination", m->target, "Mode", m->readonly ? "ro" : "", "RW", !m->readonly,
+				      "Propagation", m->type == CONTAINER_MOUNT_BIND ? "rprivate" : "");
 		if (o && m->type == CONTAINER_MOUNT_VOLUME &&
 		    (json_object_set_new(o, "Name", json_string(m->source)) < 0 ||
 		     json_object_set_new(o, "Driver", json_string("local")) < 0)) {

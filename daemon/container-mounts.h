@@ -24,11 +24,11 @@ struct container_mount {
 	char *source; /* bind: the host path; volume: its name (set for anonymous ones once resolved) */
 	char *target;
 	bool readonly;
-	bool nocopy;        /* volume: no copy of the image's content into it */
-	bool anonymous;     /* volume: made for this container, removed with it (rm -v, --rm) */
-	bool create_source; /* bind (-v): a missing host directory is created */
+	bool nocopy;	     /* volume: no copy of the image's content into it */
+	bool anonymous;	     /* volume: made for this container, removed with it (rm -v, --rm) */
+	bool create_source;  /* bind (-v): a missing host directory is created */
 	uint64_t tmpfs_size; /* bytes; 0: the kernel's default */
-	int tmpfs_mode;      /* -1: 1777 */
+	int tmpfs_mode;	     /* -1: 1777 */
 	bool tmpfs_exec;
 };
 

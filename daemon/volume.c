@@ -33,12 +33,14 @@ char *volume_data_path(const char *root, const char *name)
 	return asprintf(&p, "%s/volumes/%s/_data", root, name) < 0 ? NULL : p;
 }
 
+/* Writes a volume's record, volume.json, atomically (persist.c). */
 static int record_write(const char *dir, const struct volume_info *v, char **reterr)
 {
 	_cleanup_free_ char *path = NULL;
 	json_t *labels = strv_to_json(v->labels);
-	json_auto_t *rec = json_pack("{s:s, s:s, s:s, s:o, s:b}", "name", v->name, "driver", "local", "created_at",
-				     v->created_at, "labels", labels ? labels : json_array(), "anonymous", v->anonymous);
+	json_auto_t *rec =
+	    json_pack("{s:s, s:s, s:s, s:o, s:b}", "name", v->name, "driver", "local", "created_at", v->created_at,
+		      "labels", labels ? labels : json_array(), "anonymous", v->anonymous);
 	if (!rec || asprintf(&path, "%s/" VOLUME_RECORD, dir) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	return persist_write(path, rec, reterr);
@@ -80,8 +82,8 @@ int volume_create(const char *root, const char *name, char *const *labels, bool 
 	time_t now = time(NULL);
 	struct tm tm;
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	struct volume_info v = { .name = (char *)name, .created_at = created, .labels = (char **)labels,
-				 .anonymous = anonymous };
+	struct volume_info v = {
+	    .name = (char *)name, .created_at = created, .labels = (char **)labels, .anonymous = anonymous};
 	if ((r = record_write(dir, &v, reterr)) < 0)
 		return r;
 	*ret_created = true;
@@ -184,6 +186,7 @@ int volume_delete(const char *root, const char *name)
 	return rm_rf(dir);
 }
 
+/* Adds the blocks of everything below dirfd to *bytes, never following a symlink. */
 static void usage_walk(int dirfd, int depth, uint64_t *bytes)
 {
 	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
@@ -202,7 +205,8 @@ static void usage_walk(int dirfd, int depth, uint64_t *bytes)
 			continue;
 		*bytes += (uint64_t)st.st_blocks * 512;
 		if (S_ISDIR(st.st_mode) && depth < USAGE_MAX_DEPTH) {
-			_cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int sub =
+			    openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
 				usage_walk(sub, depth + 1, bytes);
 		}
@@ -244,9 +248,9 @@ json_t *volume_info_json(const char *root, const struct volume_info *v, unsigned
 		json_decref(labels);
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:i}", "name", v->name, "driver", "local", "mountpoint", data,
-			 "created_at", v->created_at, "labels", labels, "scope", "local", "anonymous", v->anonymous,
-			 "containers", (int)containers);
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:i}", "name", v->name, "driver", "local", "mountpoint",
+			 data, "created_at", v->created_at, "labels", labels, "scope", "local", "anonymous",
+			 v->anonymous, "containers", (int)containers);
 }
 
 int volume_df(const char *root, uint64_t *ret_count, uint64_t *ret_bytes)

@@ -13,7 +13,7 @@
 struct volume_info {
 	char *name;
 	char *created_at; /* RFC 3339, UTC */
-	char **labels;    /* "KEY=VALUE", or NULL */
+	char **labels;	  /* "KEY=VALUE", or NULL */
 	bool anonymous;
 };
 

@@ -9,9 +9,9 @@
 #include "protocol/volume.h"
 
 static const char *const type_names[] = {
-	[PROTO_MOUNT_BIND] = "bind",
-	[PROTO_MOUNT_VOLUME] = "volume",
-	[PROTO_MOUNT_TMPFS] = "tmpfs",
+    [PROTO_MOUNT_BIND] = "bind",
+    [PROTO_MOUNT_VOLUME] = "volume",
+    [PROTO_MOUNT_TMPFS] = "tmpfs",
 };
 
 const char *proto_mount_type_name(enum proto_mount_type t)
@@ -58,7 +58,8 @@ int proto_mount_check(const struct proto_mount *m, char **reterr)
 	if (!utf8_ok(m->target) || !utf8_ok(m->source))
 		return err_set(reterr, -EINVAL, "invalid mount config: the paths must be valid UTF-8");
 	if (!m->target || !path_ok(m->target))
-		return err_set(reterr, -EINVAL, "invalid mount target \"%.64s\": it must be an absolute path without \"..\"",
+		return err_set(reterr, -EINVAL,
+			       "invalid mount target \"%.64s\": it must be an absolute path without \"..\"",
 			       m->target ? m->target : "");
 	if (strspn(m->target, "/") == strlen(m->target))
 		return err_set(reterr, -EINVAL, "invalid mount config: the destination cannot be \"/\"");
@@ -66,18 +67,21 @@ int proto_mount_check(const struct proto_mount *m, char **reterr)
 	case PROTO_MOUNT_BIND:
 		if (!m->source || !path_ok(m->source))
 			return err_set(reterr, -EINVAL,
-				       "invalid mount config for type \"bind\": the source \"%.64s\" must be an absolute path without \"..\"",
+				       "invalid mount config for type \"bind\": the source \"%.64s\" must be an "
+				       "absolute path without \"..\"",
 				       m->source ? m->source : "");
 		break;
 	case PROTO_MOUNT_VOLUME:
 		if (m->source && !proto_volume_name_valid(m->source))
 			return err_set(reterr, -EINVAL,
-				       "\"%.64s\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed",
+				       "\"%.64s\" includes invalid characters for a local volume name, only "
+				       "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed",
 				       m->source);
 		break;
 	case PROTO_MOUNT_TMPFS:
 		if (m->source)
-			return err_set(reterr, -EINVAL, "invalid mount config for type \"tmpfs\": source must be empty");
+			return err_set(reterr, -EINVAL,
+				       "invalid mount config for type \"tmpfs\": source must be empty");
 		if (m->tmpfs_mode < -1 || m->tmpfs_mode > 07777)
 			return err_set(reterr, -EINVAL, "invalid tmpfs mode %o", (unsigned)m->tmpfs_mode);
 		break;
@@ -93,8 +97,8 @@ int proto_mount_check(const struct proto_mount *m, char **reterr)
 
 json_t *proto_mount_encode(const struct proto_mount *m)
 {
-	json_t *o = json_pack("{s:s, s:s, s:b}", "type", proto_mount_type_name(m->type), "target", m->target, "readonly",
-			      m->readonly);
+	json_t *o = json_pack("{s:s, s:s, s:b}", "type", proto_mount_type_name(m->type), "target", m->target,
+			      "readonly", m->readonly);
 	if (!o)
 		return NULL;
 	if ((m->source && json_object_set_new(o, "source", json_string(m->source)) < 0) ||
@@ -111,8 +115,8 @@ json_t *proto_mount_encode(const struct proto_mount *m)
 
 int proto_mount_decode(json_t *o, struct proto_mount *ret, char **reterr)
 {
-	static const char *const keys[] = { "type", "source", "target", "readonly", "nocopy", "create_source",
-					    "tmpfs_size", "tmpfs_mode", "tmpfs_exec", NULL };
+	static const char *const keys[] = {"type",	    "source",	  "target",	"readonly",   "nocopy",
+					   "create_source", "tmpfs_size", "tmpfs_mode", "tmpfs_exec", NULL};
 	const char *type = NULL;
 	int64_t size = 0, mode = -1;
 	int r;
@@ -157,7 +161,7 @@ void proto_mount_done(struct proto_mount *m)
 	memset(m, 0, sizeof(*m));
 }
 
-const char *const volume_run_params_keys[] = { "mounts", "read_only", "volumes_from", NULL };
+const char *const volume_run_params_keys[] = {"mounts", "read_only", "volumes_from", NULL};
 
 int volume_run_params_decode(json_t *params, struct proto_run_params *ret, char **reterr)
 {
@@ -169,12 +173,14 @@ int volume_run_params_decode(json_t *params, struct proto_run_params *ret, char 
 	for (char **v = ret->volumes_from; v && *v; v++) {
 		const char *colon = strchr(*v, ':');
 		if (!**v || colon == *v || (colon && strcmp(colon, ":ro") != 0 && strcmp(colon, ":rw") != 0))
-			return err_set(reterr, -EINVAL, "invalid --volumes-from \"%.64s\": expected CONTAINER[:ro|rw]", *v);
+			return err_set(reterr, -EINVAL, "invalid --volumes-from \"%.64s\": expected CONTAINER[:ro|rw]",
+				       *v);
 	}
 	if (!a || json_is_null(a))
 		return 0;
 	if (!json_is_array(a) || json_array_size(a) > PROTO_MAX_MOUNTS)
-		return err_set(reterr, -EINVAL, "parameter \"mounts\" must be an array of at most %d mounts", PROTO_MAX_MOUNTS);
+		return err_set(reterr, -EINVAL, "parameter \"mounts\" must be an array of at most %d mounts",
+			       PROTO_MAX_MOUNTS);
 	if (json_array_size(a) == 0)
 		return 0;
 	ret->mounts = calloc(json_array_size(a), sizeof(*ret->mounts));
@@ -222,7 +228,7 @@ void volume_run_params_done(struct proto_run_params *p)
 
 int proto_volume_create_params_decode(json_t *params, struct proto_volume_create_params *ret, char **reterr)
 {
-	static const char *const keys[] = { "name", "labels", NULL };
+	static const char *const keys[] = {"name", "labels", NULL};
 	json_t *o = json_object_get(params, "labels"), *v;
 	const char *key;
 	int r;
@@ -232,7 +238,9 @@ int proto_volume_create_params_decode(json_t *params, struct proto_volume_create
 		return r;
 	if (ret->name && !proto_volume_name_valid(ret->name))
 		return err_set(reterr, -EINVAL,
-			       "create %.64s: \"%.64s\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path",
+			       "create %.64s: \"%.64s\" includes invalid characters for a local volume name, only "
+			       "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, "
+			       "use absolute path",
 			       ret->name, ret->name);
 	if (!o || json_is_null(o))
 		return 0;
@@ -243,7 +251,8 @@ int proto_volume_create_params_decode(json_t *params, struct proto_volume_create
 	if (!ret->labels)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	size_t n = 0;
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		if (!json_is_string(v)) {
 			r = err_set(reterr, -EINVAL, "the value of label \"%.64s\" must be a string", key);
 			goto fail;
@@ -280,7 +289,7 @@ fail:
 int proto_volume_ref_params_decode(const char *method, json_t *params, struct proto_volume_ref_params *ret,
 				   char **reterr)
 {
-	static const char *const ref_keys[] = { "name", "force", NULL }, *const prune_keys[] = { "all", NULL };
+	static const char *const ref_keys[] = {"name", "force", NULL}, *const prune_keys[] = {"all", NULL};
 	bool prune = strcmp(method, PROTO_M_VOLUME_PRUNE) == 0;
 	char what[64];
 	int r;
@@ -288,8 +297,8 @@ int proto_volume_ref_params_decode(const char *method, json_t *params, struct pr
 	snprintf(what, sizeof(what), "%s params", method);
 	if (prune)
 		return field_check_known(params, prune_keys, NULL, what, reterr) < 0
-			       ? -EINVAL
-			       : field_get_bool(params, "all", &ret->all, reterr);
+			   ? -EINVAL
+			   : field_get_bool(params, "all", &ret->all, reterr);
 	if ((r = field_check_known(params, ref_keys, NULL, what, reterr)) < 0 ||
 	    (r = field_get_string(params, "name", true, &ret->name, reterr)) < 0 ||
 	    (r = field_get_bool(params, "force", &ret->force, reterr)) < 0)

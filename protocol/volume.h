@@ -8,14 +8,14 @@
 
 #include "protocol/messages.h"
 
-#define PROTO_M_VOLUME_CREATE "volume.create"
-#define PROTO_M_VOLUME_LIST "volume.list"
+#define PROTO_M_VOLUME_CREATE  "volume.create"
+#define PROTO_M_VOLUME_LIST    "volume.list"
 #define PROTO_M_VOLUME_INSPECT "volume.inspect"
-#define PROTO_M_VOLUME_REMOVE "volume.remove"
-#define PROTO_M_VOLUME_PRUNE "volume.prune"
+#define PROTO_M_VOLUME_REMOVE  "volume.remove"
+#define PROTO_M_VOLUME_PRUNE   "volume.prune"
 
 /* The most mounts and --volumes-from entries of one container, and the longest path. */
-#define PROTO_MAX_MOUNTS 64
+#define PROTO_MAX_MOUNTS     64
 #define PROTO_MOUNT_PATH_MAX 4096
 /* A volume's name: Docker's rule, [a-zA-Z0-9][a-zA-Z0-9_.-]+, at most this long. */
 #define PROTO_VOLUME_NAME_MAX 128
@@ -30,13 +30,13 @@ enum proto_mount_type {
  * "nocopy", "create_source", "tmpfs_size", "tmpfs_mode", "tmpfs_exec"}. */
 struct proto_mount {
 	enum proto_mount_type type;
-	char *source;       /* bind: an absolute host path; volume: a name (NULL: a new anonymous one) */
-	char *target;       /* absolute, in the container, not "/" */
+	char *source; /* bind: an absolute host path; volume: a name (NULL: a new anonymous one) */
+	char *target; /* absolute, in the container, not "/" */
 	bool readonly;
-	bool nocopy;        /* volume: no copy of the image's content into a new volume */
-	bool create_source; /* bind (-v): a missing host directory is created, as docker -v does */
+	bool nocopy;	     /* volume: no copy of the image's content into a new volume */
+	bool create_source;  /* bind (-v): a missing host directory is created, as docker -v does */
 	uint64_t tmpfs_size; /* bytes; 0: the kernel's default */
-	int tmpfs_mode;      /* -1: 1777 */
+	int tmpfs_mode;	     /* -1: 1777 */
 	bool tmpfs_exec;     /* tmpfs: executable (noexec by default, as Docker) */
 };
 

@@ -43,8 +43,9 @@ unsigned long long mounts_attr_from_flags(unsigned long flags, unsigned long lon
 		set |= MOUNT_ATTR_NODIRATIME;
 	if (flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
 		clr |= MOUNT_ATTR__ATIME;
-		set |= flags & MS_NOATIME ? MOUNT_ATTR_NOATIME : flags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME
-											: MOUNT_ATTR_RELATIME;
+		set |= flags & MS_NOATIME	? MOUNT_ATTR_NOATIME
+		       : flags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME
+						: MOUNT_ATTR_RELATIME;
 	}
 	*ret_clr = clr;
 	return set;
@@ -72,7 +73,7 @@ static int copy_xattrs(int from, int to)
  * chown clears the setuid and setgid bits. */
 static int copy_meta(int dir, const char *name, const struct stat *st)
 {
-	const struct timespec times[2] = { st->st_atim, st->st_mtim };
+	const struct timespec times[2] = {st->st_atim, st->st_mtim};
 	if (fchownat(dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	if (!S_ISLNK(st->st_mode) && fchmodat(dir, name, st->st_mode & 07777, 0) < 0)
@@ -82,6 +83,7 @@ static int copy_meta(int dir, const char *name, const struct stat *st)
 	return 0;
 }
 
+/* One regular file: its bytes, extended attributes, owner, mode and times. */
 static int copy_file(int srcdir, int dstdir, const char *name, const struct stat *st)
 {
 	_cleanup_close_ int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -120,6 +122,7 @@ static int copy_file(int srcdir, int dstdir, const char *name, const struct stat
 
 static int copy_tree(int src, int dst, int depth, char *err, size_t errlen);
 
+/* One directory entry of src into dst, as what it is (never followed), then its metadata. */
 static int copy_entry(int src, int dst, const char *name, int depth, char *err, size_t errlen)
 {
 	struct stat st;
@@ -163,6 +166,7 @@ static int copy_entry(int src, int dst, const char *name, int depth, char *err, 
 	return 0;
 }
 
+/* Every entry of the directory src into the directory dst, depth levels below the volume. */
 static int copy_tree(int src, int dst, int depth, char *err, size_t errlen)
 {
 	if (depth > COPY_MAX_DEPTH)
@@ -190,6 +194,7 @@ static int copy_tree(int src, int dst, int depth, char *err, size_t errlen)
 	return 0;
 }
 
+/* Whether the directory has no entry but "." and ".." (false when it cannot be read). */
 static bool dir_empty(int dir)
 {
 	int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size - 1] = '\0';
 	struct proto_mount m;
 	char *err = NULL;
-	int r = data[0] == 'v' ? mount_parse_volume(s, &m, &err)
+	int r = data[0] == 'v'	 ? mount_parse_volume(s, &m, &err)
 		: data[0] == 'm' ? mount_parse_mount(s, &m, &err)
 				 : mount_parse_tmpfs(s, &m, &err);
 	if (r < 0) {
@@ -58,7 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(proto_mount_decode(o, &back, NULL) == 0);
 	FUZZ_CHECK(back.type == m.type && str_eq(back.source, m.source) && str_eq(back.target, m.target));
 	FUZZ_CHECK(back.readonly == m.readonly && back.nocopy == m.nocopy && back.create_source == m.create_source);
-	FUZZ_CHECK(back.tmpfs_size == m.tmpfs_size && back.tmpfs_mode == m.tmpfs_mode && back.tmpfs_exec == m.tmpfs_exec);
+	FUZZ_CHECK(back.tmpfs_size == m.tmpfs_size && back.tmpfs_mode == m.tmpfs_mode &&
+		   back.tmpfs_exec == m.tmpfs_exec);
 	json_decref(o);
 	proto_mount_done(&back);
 	proto_mount_done(&m);

@@ -13,7 +13,7 @@ static char *describe(char flag, const char *arg)
 {
 	struct proto_mount m;
 	char *err = NULL, *out = NULL;
-	int r = flag == 'v' ? mount_parse_volume(arg, &m, &err)
+	int r = flag == 'v'   ? mount_parse_volume(arg, &m, &err)
 		: flag == 'm' ? mount_parse_mount(arg, &m, &err)
 			      : mount_parse_tmpfs(arg, &m, &err);
 	if (r < 0) {
@@ -58,11 +58,13 @@ int main(void)
 	check('v', "/h::/c", "error: invalid spec: /h::/c: empty section between colons");
 	check('v', "/a:/b:ro:x", "error: invalid spec: /a:/b:ro:x: too many colons");
 	check('v', "./x:/c",
-	      "error: create ./x: \"./x\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path");
+	      "error: create ./x: \"./x\" includes invalid characters for a local volume name, only "
+	      "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path");
 	check('v', "/h:/", "error: invalid mount config: the destination cannot be \"/\"");
 	check('v', "/h:/a/../b", "error: invalid mount target \"/a/../b\": it must be an absolute path without \"..\"");
 	check('v', "/../etc:/c",
-	      "error: invalid mount config for type \"bind\": the source \"/../etc\" must be an absolute path without \"..\"");
+	      "error: invalid mount config for type \"bind\": the source \"/../etc\" must be an absolute path without "
+	      "\"..\"");
 	/* --mount */
 	check('m', "type=bind,source=/h,target=/c,readonly", "bind /h -> /c ro");
 	check('m', "type=bind,src=/h,dst=/c,ro=false", "bind /h -> /c");
@@ -70,11 +72,14 @@ int main(void)
 	check('m', "src=v1,target=/c,volume-nocopy", "volume v1 -> /c nocopy");
 	check('m', "type=volume,target=/c", "volume - -> /c");
 	check('m', "type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=700", "tmpfs - -> /t size=1048576 mode=700");
-	check('m', "type=bind,target=/c", "error: invalid mount config for type \"bind\": field Source must not be empty");
-	check('m', "type=tmpfs,source=x,target=/c", "error: invalid mount config for type \"tmpfs\": field Source must be empty");
+	check('m', "type=bind,target=/c",
+	      "error: invalid mount config for type \"bind\": field Source must not be empty");
+	check('m', "type=tmpfs,source=x,target=/c",
+	      "error: invalid mount config for type \"tmpfs\": field Source must be empty");
 	check('m', "type=bind,source=/h", "error: target is required");
 	check('m', "type=volume,target=/c,bogus=1", "error: unexpected key 'bogus' in 'bogus=1'");
-	check('m', "type=bind,source=/h,target=/c,volume-nocopy", "error: unexpected key 'volume-nocopy' in 'volume-nocopy'");
+	check('m', "type=bind,source=/h,target=/c,volume-nocopy",
+	      "error: unexpected key 'volume-nocopy' in 'volume-nocopy'");
 	check('m', "type=nfs,target=/c", "error: invalid mount type \"nfs\": bind, volume or tmpfs");
 	check('m', "type=bind,source=/h,target=/c,readonly=maybe", "error: invalid value for readonly: maybe");
 	check('m', "type=bind,source=/h,target=/c,bind-propagation=shared",
@@ -84,12 +89,13 @@ int main(void)
 	check('t', "/run", "tmpfs - -> /run");
 	check('t', "/run:size=64m,mode=1777", "tmpfs - -> /run size=67108864 mode=1777");
 	check('t', "/run:ro,exec,nosuid,nodev", "tmpfs - -> /run ro exec");
-	check('t', "/run:suid", "error: invalid tmpfs option \"suid\": expected size=, mode=, ro, rw, exec, noexec, nosuid or nodev");
+	check('t', "/run:suid",
+	      "error: invalid tmpfs option \"suid\": expected size=, mode=, ro, rw, exec, noexec, nosuid or nodev");
 	check('t', "/run:size=lots", "error: invalid tmpfs option \"size=lots\"");
 	check('t', "run", "error: invalid mount target \"run\": it must be an absolute path without \"..\"");
 	check('t', "/", "error: invalid mount config: the destination cannot be \"/\"");
 	ok(proto_volume_name_valid("ab") && proto_volume_name_valid("a_b.c-1") && !proto_volume_name_valid("a") &&
-		   !proto_volume_name_valid("-ab") && !proto_volume_name_valid("a/b") && !proto_volume_name_valid(".."),
+	       !proto_volume_name_valid("-ab") && !proto_volume_name_valid("a/b") && !proto_volume_name_valid(".."),
 	   "volume names follow Docker's rule");
 	return tap_done();
 }
