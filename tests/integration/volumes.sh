@@ -47,8 +47,15 @@ img=$TEST_TMP/evil-root
 mkdir -p "$img"
 tar -xzf "$ALPINE_TARBALL" -C "$img"
 ln -s /etc "$img/evil"
+mkdir -p "$img/seed/sub"
+ln -s /etc/shadow "$img/seed/link"
+echo inside >"$img/seed/sub/file"
+chown 1234:5678 "$img/seed/sub/file"
+chmod 4751 "$img/seed/sub"
+mkfifo "$img/seed/fifo"
+python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.mark", b"42")' "$img/seed/sub/file" 2>/dev/null || true
 ln -s ../../../../../../tmp "$img/evil2"
-tar -C "$img" -cf "$TEST_TMP/evil.tar" .
+tar --xattrs --xattrs-include='user.*' -C "$img" -cf "$TEST_TMP/evil.tar" .
 "$CCTL" image import evil "$TEST_TMP/evil.tar" >/dev/null || fail "import the evil image"
 for t in /evil/pwned /evil2/pwned; do
 	run_cctl run --rm -v "$host:$t" evil true
@@ -59,6 +66,21 @@ check "the host's /etc/pwned was not created" test ! -e /etc/pwned
 check "the host's /tmp/pwned was not created" test ! -e /tmp/pwned
 run_cctl run --rm --tmpfs /evil evil true
 is "$RC" 125 "a tmpfs on a symlink is refused too"
+# The copy into a new volume takes links as links and keeps owners, modes and types.
+run_cctl run --rm -v seedvol:/seed evil cat /seed/sub/file
+is "$RC:$OUT" "0:inside" "a volume is seeded from the image's directory"
+sv=$root/volumes/seedvol/_data
+check "a symlink is copied as a symlink, not followed to the host's file" test -L "$sv/link" -a "$(readlink "$sv/link")" = /etc/shadow
+is "$(stat -c '%u:%g %a' "$sv/sub/file") $(stat -c %a "$sv/sub")" "1234:5678 644 4751" "owners and modes are kept"
+check "a FIFO stays a FIFO" test -p "$sv/fifo"
+getxattr() { python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.mark").decode())' "$1" 2>/dev/null; }
+# Only if the import kept it in the image's layer.
+layer_file=$(ls -d "$root"/layers/*/seed/sub/file 2>/dev/null | head -1)
+if [[ -n $layer_file && $(getxattr "$layer_file") == 42 ]]; then
+	is "$(getxattr "$sv/sub/file")" 42 "extended attributes are kept"
+else
+	skip "extended attributes are kept" "the image's layer has no user xattrs (filesystem or import)"
+fi
 
 # Named volumes: created on first use, seeded from the image, persisting.
 run_cctl run --rm -v seeded:/etc/apk alpine cat /etc/apk/arch
@@ -175,8 +197,14 @@ run_cctl volume rm -f nosuch
 is "$RC" 0 "rm -f of an unknown volume succeeds"
 "$CCTL" volume rm v1 >/dev/null || fail "volume rm"
 check "volume rm removed it" test ! -e "$root/volumes/v1"
-"$CCTL" rm -f src >/dev/null
 
+# system df's volumes row, once the image store's system df is in the tree: every volume, and
+# the one the container src uses.
+if "$CCTL" system df --help >/dev/null 2>&1; then
+	like "$("$CCTL" system df | grep '^Local Volumes')" "^Local Volumes +$(ls "$root/volumes" | wc -l) +[1-9]" \
+		"system df counts the volumes and those in use"
+fi
+"$CCTL" rm -f src >/dev/null
 is "$(daemon_fds)" "$fds_before" "the daemon holds no more fds than before"
 
 # The mounts are in the container's record: a new daemon on the same root starts it with them.
