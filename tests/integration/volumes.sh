@@ -227,4 +227,29 @@ is "$(inspect_field again '["Mounts"][0]["Name"]' 2>/dev/null || "$CCTL" inspect
 run_cctl inspect evil-record
 is "$RC" 1 "a record whose volume name is a path is not loaded"
 "$CCTL" rm -f again >/dev/null
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+
+# Live restore: a running container keeps its mounts across a daemon restart, and its anonymous
+# volume still goes with rm -v afterwards.
+start_daemon lr --live-restore || exit 1
+import_alpine || exit 1
+lroot=$DAEMON_DIR/root
+id=$("$CCTL" run -d --name live -v "$host:/h" -v lrvol:/v -v /lranon --tmpfs /t alpine sleep 100000)
+record_id "$id"
+anon=$("$CCTL" inspect live | python3 -c 'import json,sys; print([m["Name"] for m in json.load(sys.stdin)[0]["mounts"] if m["Destination"] == "/lranon"][0])')
+old=$DAEMON_PID
+kill -TERM "$old"
+for _ in $(seq 1500); do kill -0 "$old" 2>/dev/null || break; sleep 0.01; done
+wait "$old" 2>/dev/null
+STOPPED_PIDS+="$old "
+rm -f "$DAEMON_DIR/containd.sock"
+start_daemon lr --live-restore || exit 1
+is "$("$CCTL" exec live sh -c 'cat /h/in; echo lr >/v/f; grep -c " /t tmpfs" /proc/mounts')" "from-host"$'\n'"1" \
+	"after a daemon restart the running container still has its bind and its tmpfs"
+is "$(cat "$lroot/volumes/lrvol/_data/f" 2>/dev/null)" lr "and its volume"
+like "$("$CCTL" inspect -f '{{json .Mounts}}' live)" '"Destination":"/v"' "inspect still shows its mounts"
+"$CCTL" rm -f -v live >/dev/null
+sleep 0.5
+check "rm -f -v after the restart removes its anonymous volume" test ! -e "$lroot/volumes/$anon"
+check "and keeps the named one" test -d "$lroot/volumes/lrvol"
 done_testing
