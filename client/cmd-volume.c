@@ -21,10 +21,11 @@ enum { VOL_HELP = 1, VOL_NAME, VOL_LABEL, VOL_DRIVER, VOL_QUIET, VOL_FILTER, VOL
 static json_t *docker_volume(json_t *v)
 {
 	json_t *labels = json_object_get(v, "labels");
-	return json_pack("{s:O?, s:O?, s:O?, s:O?, s:O, s:O?, s:{}}", "CreatedAt", json_object_get(v, "created_at"),
-			 "Driver", json_object_get(v, "driver"), "Mountpoint", json_object_get(v, "mountpoint"), "Name",
-			 json_object_get(v, "name"), "Labels", json_is_object(labels) ? labels : json_null(), "Scope",
-			 json_object_get(v, "scope"), "Options");
+	/* In the order docker volume inspect prints them. */
+	return json_pack("{s:O?, s:O?, s:O, s:O?, s:O?, s:{}, s:O?}", "CreatedAt", json_object_get(v, "created_at"),
+			 "Driver", json_object_get(v, "driver"), "Labels",
+			 json_is_object(labels) ? labels : json_null(), "Mountpoint", json_object_get(v, "mountpoint"),
+			 "Name", json_object_get(v, "name"), "Options", "Scope", json_object_get(v, "scope"));
 }
 
 /* Parses a volume verb's options; returns 1 when --help was printed. */
