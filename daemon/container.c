@@ -557,6 +557,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 	if (r < 0) {
 		close_stdio(stdio_fds);
 		if (!watched) {
+			ct->remove_volumes = true; /* nobody saw it: its anonymous volumes go too */
 			(void)container_delete_files(ct);
 			container_free(ct);
 			return r;
@@ -576,6 +577,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 
 fail:
 	pool_give_back(reg->pool, sp);
+	container_mounts_delete_anonymous(ct); /* made for it by a resolution that ran */
 	container_free(ct);
 	close_stdio(stdio_fds);
 	return r;

@@ -129,6 +129,15 @@ like "$OUT" "Total reclaimed space: [1-9][0-9.]*kB" "and counts the space it too
 check "and it is gone" test ! -e "$root/volumes/$name"
 check "named volumes are kept by prune" test -d "$root/volumes/data"
 
+# A run or create that fails leaves no anonymous volume behind.
+before=$(ls "$root/volumes" | wc -l)
+run_cctl run --rm -v /anonfail --mount "type=bind,source=$TEST_TMP/nope,target=/x" alpine true
+is "$RC" 125 "a run with a missing --mount source fails"
+run_cctl create -v /anonfail2 -v "$TEST_TMP/host:/" alpine true
+run_cctl create -v /anonfail3 --mount "type=bind,source=$TEST_TMP/nope,target=/x" alpine true
+is "$RC" 125 "so does a create"
+is "$(ls "$root/volumes" | wc -l)" "$before" "and neither leaves an anonymous volume"
+
 # tmpfs and the read-only root.
 out=$("$CCTL" run --rm --tmpfs /run:size=1m,mode=1770 alpine sh -c 'stat -c %a /run; df -k /run | tail -1')
 is "$(head -1 <<<"$out")" 1770 "--tmpfs mode"
