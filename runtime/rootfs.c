@@ -555,6 +555,16 @@ int rootfs_setup(const struct rt_spec *spec, const int *layer_fds, size_t n_laye
 		return r;
 	}
 
+	/* --read-only: the working directory is made now, while the root is still writable (Docker
+	 * makes it at create), inside the root and through no symlink (open_target). Best effort: a
+	 * path open_target refuses is left to the init, which reports what is still missing. */
+	if (spec->root_readonly && spec->process.cwd) {
+		char ignored[256];
+		int cwd = open_target(rootfd, spec->process.cwd, TARGET_DIR, ignored, sizeof(ignored));
+		if (cwd >= 0)
+			close(cwd);
+	}
+
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
 	 * container no path back to the host's filesystem (unlike chroot). */
 	if (fchdir(rootfd) < 0)

@@ -151,6 +151,7 @@ like "$ERR" "Read-only file system" "with EROFS"
 run_cctl run --rm --read-only --tmpfs /scratch -v "$host:/h" alpine sh -c 'touch /scratch/x /h/ro-root /dev/shm/x && echo ok'
 is "$OUT" ok "--read-only: tmpfs, binds and /dev/shm stay writable"
 is "$(inspect_field "$("$CCTL" create --read-only alpine true)" '["read_only"]')" true "inspect shows read_only"
+is "$("$CCTL" run --rm --read-only -w /new/dir alpine pwd)" /new/dir "--read-only: a missing working directory is still made"
 
 # --volumes-from, and mounts kept across starts.
 id=$("$CCTL" create --name src -v shared:/shared -v "$host:/h" alpine sh -c 'echo again >>/shared/log')
