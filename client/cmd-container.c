@@ -82,8 +82,9 @@ static void rm_usage(void)
 	      "Remove one or more containers\n"
 	      "\n"
 	      "Options:\n"
-	      "  -f, --force   Force the removal of a running container (uses SIGKILL)\n"
-	      "      --help    Print usage\n",
+	      "  -f, --force     Force the removal of a running container (uses SIGKILL)\n"
+	      "  -v, --volumes   Remove anonymous volumes associated with the container\n"
+	      "      --help      Print usage\n",
 	      stdout);
 }
 
@@ -108,13 +109,17 @@ static int container_parse(int argc, char **argv, const char *verb, const struct
 	return 0;
 }
 
-enum { OPT_KEY_HELP = 1, OPT_KEY_FORCE, OPT_KEY_SIGNAL, OPT_KEY_TIME, OPT_KEY_FORMAT };
+enum { OPT_KEY_HELP = 1, OPT_KEY_FORCE, OPT_KEY_SIGNAL, OPT_KEY_TIME, OPT_KEY_FORMAT, OPT_KEY_VOLUMES };
 
 static int rm_option(struct opts *o, int key, void *userdata, char **reterr)
 {
 	struct proto_ref_params *tmpl = userdata;
 	if (key == OPT_KEY_FORCE) {
 		tmpl->force = o->flag;
+		return 0;
+	}
+	if (key == OPT_KEY_VOLUMES) {
+		tmpl->volumes = o->flag;
 		return 0;
 	}
 	if (o->flag)
@@ -126,6 +131,7 @@ int cmd_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
 		{ OPT_KEY_FORCE, 'f', "force", OPT_FLAG },
+		{ OPT_KEY_VOLUMES, 'v', "volumes", OPT_FLAG },
 		{ OPT_KEY_HELP, 0, "help", OPT_FLAG },
 		{}
 	};
@@ -268,6 +274,13 @@ static json_t *inspect_fields(json_t *result, char **reterr)
 				   cmd && json_array_size(cmd) ? json_string_value(json_array_get(cmd, 0)) : "", "Args",
 				   args, "Image", c.image_id ? c.image_id : "", "State", state, "Config", config,
 				   "HostConfig", host, "RestartCount", (json_int_t)c.restart_count);
+	/* Docker's Mounts and HostConfig.ReadonlyRootfs (absent from an older daemon). */
+	json_t *mounts = json_object_get(result, "mounts");
+	if (docker && (json_object_set_new(docker, "Mounts", mounts ? json_incref(mounts) : json_array()) < 0 ||
+		       json_object_set_new(host, "ReadonlyRootfs", json_boolean(json_is_true(json_object_get(result, "read_only")))) < 0)) {
+		json_decref(docker);
+		docker = NULL;
+	}
 	if (!docker || json_object_update(o, docker) < 0) {
 		json_decref(docker);
 		err_set(reterr, -ENOMEM, "out of memory");

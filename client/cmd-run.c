@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client/commands.h"
+#include "client/mount-parse.h"
 #include "client/attach.h"
 #include "client/conn.h"
 #include "client/opts.h"
@@ -33,6 +34,10 @@ void run_done(struct run *run)
 	strv_free(run->labels);
 	strv_free(run->entrypoint);
 	strv_free(run->log_opts);
+	for (size_t i = 0; i < run->n_mounts; i++)
+		proto_mount_done(&run->mounts[i]);
+	free(run->mounts);
+	strv_free(run->volumes_from);
 	run_security_done(&run->sec);
 	free(run->id);
 	json_decref(run->early_exits);
@@ -84,6 +89,13 @@ static void usage(const char *verb)
 	      "      --ulimit NAME=SOFT[:HARD]    Ulimit options, e.g. nofile=1024:2048 (-1: unlimited)\n"
 	      "  -u, --user UID[:GID]             Numeric user and group to run as\n"
 	      "      --userns host|auto           User namespace to use (default: the daemon's)\n"
+	      "  -v, --volume [SRC:]DST[:OPTS]    Bind a host path (SRC absolute) or mount a volume (SRC a name,\n"
+	      "                                   none: anonymous); OPTS: ro, rw, nocopy, z/Z (ignored)\n"
+	      "      --mount type=bind|volume|tmpfs,source=,target=[,readonly][,volume-nocopy]\n"
+	      "                                   [,tmpfs-size=SIZE][,tmpfs-mode=OCTAL]  Attach a mount\n"
+	      "      --tmpfs PATH[:size=SIZE,mode=OCTAL,ro,exec]  Mount a tmpfs (nosuid, nodev, noexec)\n"
+	      "      --read-only                  Mount the container's root filesystem as read only\n"
+	      "      --volumes-from CTR[:ro|rw]   Mount the volumes and binds of another container\n"
 	      "  -w, --workdir DIR                Working directory inside the container\n"
 	      "      --help                       Print usage\n"
 	      "\n"
@@ -146,6 +158,11 @@ enum {
 	ARG_STOP_SIGNAL,
 	ARG_LOG_DRIVER,
 	ARG_LOG_OPT,
+	ARG_VOLUME,
+	ARG_MOUNT,
+	ARG_TMPFS,
+	ARG_READ_ONLY,
+	ARG_VOLUMES_FROM,
 	ARG_HELP,
 };
 
@@ -176,6 +193,11 @@ static const struct opt run_options[] = {
 	{ ARG_STOP_SIGNAL, 0, "stop-signal", OPT_VALUE },
 	{ ARG_LOG_DRIVER, 0, "log-driver", OPT_VALUE },
 	{ ARG_LOG_OPT, 0, "log-opt", OPT_VALUE },
+	{ ARG_VOLUME, 'v', "volume", OPT_VALUE },
+	{ ARG_MOUNT, 0, "mount", OPT_VALUE },
+	{ ARG_TMPFS, 0, "tmpfs", OPT_VALUE },
+	{ ARG_READ_ONLY, 0, "read-only", OPT_FLAG },
+	{ ARG_VOLUMES_FROM, 0, "volumes-from", OPT_VALUE },
 	{ ARG_HELP, 0, "help", OPT_FLAG },
 	{}
 };
@@ -195,6 +217,58 @@ static int run_add_log_opt(struct run *run, struct opts *o, char **reterr)
 	if (!nv)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	run->log_opts = nv;
+	nv[n] = strdup(o->arg);
+	nv[n + 1] = NULL;
+	return nv[n] ? 0 : err_set(reterr, -ENOMEM, "out of memory");
+}
+
+/* Appends one -v, --mount or --tmpfs; Docker's "Duplicate mount point" for a target given twice. */
+static int run_add_mount(struct run *run, struct opts *o, int key, char **reterr)
+{
+	_cleanup_free_ char *why = NULL;
+	struct proto_mount m;
+	int r = key == ARG_VOLUME  ? mount_parse_volume(o->arg, &m, &why)
+		: key == ARG_MOUNT ? mount_parse_mount(o->arg, &m, &why)
+				   : mount_parse_tmpfs(o->arg, &m, &why);
+	if (r == -ENOMEM)
+		return err_set(reterr, r, "out of memory");
+	if (r < 0)
+		return opts_invalid_argument(o, reterr, "%s", why);
+	for (size_t i = 0; i < run->n_mounts; i++)
+		if (strcmp(run->mounts[i].target, m.target) == 0) {
+			r = opts_usage_error(reterr, run->verb, "Duplicate mount point: %s", m.target);
+			proto_mount_done(&m);
+			return r;
+		}
+	struct proto_mount *nm = run->n_mounts < PROTO_MAX_MOUNTS
+					 ? reallocarray(run->mounts, run->n_mounts + 1, sizeof(*nm))
+					 : NULL;
+	if (!nm) {
+		proto_mount_done(&m);
+		return run->n_mounts < PROTO_MAX_MOUNTS
+			       ? err_set(reterr, -ENOMEM, "out of memory")
+			       : opts_usage_error(reterr, run->verb, "too many mounts (at most %d)", PROTO_MAX_MOUNTS);
+	}
+	run->mounts = nm;
+	run->mounts[run->n_mounts++] = m;
+	return 0;
+}
+
+/* Appends one --volumes-from CONTAINER[:ro|rw]. */
+static int run_add_volumes_from(struct run *run, struct opts *o, char **reterr)
+{
+	const char *colon = strchr(o->arg, ':');
+	if (!o->arg[0] || colon == o->arg || (colon && strcmp(colon, ":ro") != 0 && strcmp(colon, ":rw") != 0))
+		return opts_invalid_argument(o, reterr, "expected CONTAINER[:ro|rw]");
+	size_t n = 0;
+	while (run->volumes_from && run->volumes_from[n])
+		n++;
+	if (n >= PROTO_MAX_MOUNTS)
+		return opts_usage_error(reterr, run->verb, "too many --volumes-from (at most %d)", PROTO_MAX_MOUNTS);
+	char **nv = reallocarray(run->volumes_from, n + 2, sizeof(char *));
+	if (!nv)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	run->volumes_from = nv;
 	nv[n] = strdup(o->arg);
 	nv[n + 1] = NULL;
 	return nv[n] ? 0 : err_set(reterr, -ENOMEM, "out of memory");
@@ -327,6 +401,15 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		return 0;
 	case ARG_LOG_OPT:
 		return run_add_log_opt(run, o, reterr);
+	case ARG_VOLUME:
+	case ARG_MOUNT:
+	case ARG_TMPFS:
+		return run_add_mount(run, o, key, reterr);
+	case ARG_READ_ONLY:
+		p->read_only = o->flag;
+		return 0;
+	case ARG_VOLUMES_FROM:
+		return run_add_volumes_from(run, o, reterr);
 	case ARG_HELP:
 		if (!o->flag)
 			return 0;
@@ -368,6 +451,9 @@ int run_parse(struct run *run, const char *verb, int argc, char **argv, char **r
 	run->p.labels = run->labels;
 	run->p.entrypoint = run->entrypoint;
 	run->p.log_opts = run->log_opts;
+	run->p.mounts = run->mounts;
+	run->p.n_mounts = run->n_mounts;
+	run->p.volumes_from = run->volumes_from;
 	run_security_apply(&run->sec, &run->p);
 	return 0;
 }

@@ -58,6 +58,11 @@ int cmd_commit(struct cctl *cctl, int argc, char **argv, char **reterr);
  * USER, STOPSIGNAL) into c (cmd-image.c). */
 struct proto_image_config;
 int import_change(const char *arg, struct proto_image_config *c, char **reterr);
+int cmd_volume_create(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_volume_inspect(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_volume_prune(struct cctl *cctl, int argc, char **argv, char **reterr);
 /* --since/--until of events and logs as sent: a duration ("10m") becomes unix seconds that long
  * before now; anything else goes as written (RFC 3339, unix seconds) for the daemon to parse. */
 json_t *cmd_events_time_param(const char *s);

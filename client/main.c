@@ -102,6 +102,16 @@ static const struct verb system_verbs[] = {
 	{ "info", cmd_info, "Display system-wide information" },
 };
 
+static const struct verb volume_verbs[] = {
+	{ "create", cmd_volume_create, "Create a volume" },
+	{ "inspect", cmd_volume_inspect, "Display detailed information on one or more volumes" },
+	{ "ls", cmd_volume_ls, "List volumes" },
+	{ "list", cmd_volume_ls, NULL },
+	{ "prune", cmd_volume_prune, "Remove unused local volumes" },
+	{ "rm", cmd_volume_rm, "Remove one or more volumes" },
+	{ "remove", cmd_volume_rm, NULL },
+};
+
 static void print_verbs(const struct verb *verbs, size_t n, FILE *out)
 {
 	for (size_t i = 0; i < n; i++)
@@ -127,6 +137,7 @@ static void usage(FILE *out)
 	      "  container  Manage containers\n"
 	      "  image      Manage images\n"
 	      "  system     Manage containd\n"
+	      "  volume     Manage volumes\n"
 	      "\n"
 	      "Run 'cctl COMMAND --help' for more information on a command.\n",
 	      out);
@@ -262,6 +273,8 @@ int main(int argc, char **argv)
 		r = run_group(&cctl, "image", image_verbs, ARRAY_SIZE(image_verbs), vargc, vargv, &err);
 	else if (strcmp(vargv[0], "system") == 0)
 		r = run_group(&cctl, "system", system_verbs, ARRAY_SIZE(system_verbs), vargc, vargv, &err);
+	else if (strcmp(vargv[0], "volume") == 0)
+		r = run_group(&cctl, "volume", volume_verbs, ARRAY_SIZE(volume_verbs), vargc, vargv, &err);
 	else if (strcmp(vargv[0], "help") == 0) {
 		usage(stdout);
 		r = 0;

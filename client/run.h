@@ -23,6 +23,9 @@ struct run {
 	char **labels;             /* owned "KEY=VALUE"; p.labels points here */
 	char **entrypoint;         /* owned; p.entrypoint points here */
 	char **log_opts;           /* owned "KEY=VALUE"; p.log_opts points here */
+	struct proto_mount *mounts; /* owned: -v, --mount, --tmpfs; p.mounts points here */
+	size_t n_mounts;
+	char **volumes_from;       /* owned; p.volumes_from points here */
 	const char *verb;          /* "run" or "create", for messages */
 	struct run_security sec;   /* what the security flags collected; p points into it */
 	bool detach, tty;

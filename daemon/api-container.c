@@ -16,6 +16,7 @@
 #include "common/strv.h"
 #include "common/util.h"
 #include "daemon/api-internal.h"
+#include "daemon/container-mounts.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/image-store.h"
@@ -188,6 +189,12 @@ json_t *api_container_info_full(const struct container *ct, bool security)
 	};
 	json_t *o = proto_container_info_encode(&info);
 	json_decref(cmd);
+	/* Inspect only: Docker's "Mounts" (daemon/container-mounts.h) and --read-only. */
+	if (o && security && (json_object_set_new(o, "mounts", container_mounts_inspect(ct)) < 0 ||
+			      json_object_set_new(o, "read_only", json_boolean(ct->cfg.read_only)) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -448,6 +455,8 @@ int api_config_from_params(const struct api *api, struct proto_run_params *p, st
 			.hard = u->hard < 0 ? RLIMITS_UNLIMITED : (uint64_t)u->hard,
 		};
 	}
+	if (r == 0)
+		r = api_mounts_from_params(p, cfg, reterr);
 	if (r == -ENOMEM)
 		err_set(reterr, r, "out of memory");
 	proto_run_params_done(p);
@@ -664,8 +673,10 @@ void api_remove(struct api *api, struct conn *c, struct proto_request *req, stru
 		api_wait_add_failed(c, req->id, r);
 		return;
 	}
+	ct->remove_volumes |= p.volumes;
 	r = container_remove(ct, p.force, &err);
 	if (r < 0) {
+		ct->remove_volumes = false;
 		api_waits_drop(api, WAIT_REMOVE, ct, c, req->id);
 		conn_send_error(c, req->id, r == -EBUSY ? PROTO_E_CONFLICT : PROTO_E_INTERNAL, NULL, "%s", err);
 	}

@@ -165,3 +165,11 @@ int api_cp_layer_start(struct api *api, struct conn *c, struct container *ct, in
 /* container.commit (api-commit.c). */
 void api_commit(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_commit_free(struct api *api);
+/* volume.* (api-volume.c), and the mounts of container.run params into the domain's
+ * configuration (strings taken over). */
+void api_volume_create(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_volume_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_volume_inspect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_volume_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+int api_mounts_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr);

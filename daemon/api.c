@@ -22,6 +22,7 @@
 #include "daemon/options.h"
 #include "daemon/server.h"
 #include "protocol/cp.h"
+#include "protocol/volume.h"
 #include "protocol/events.h"
 #include "protocol/exec.h"
 #include "protocol/logs.h"
@@ -280,6 +281,11 @@ static const struct {
 	{ PROTO_M_EXPORT, api_export },
 	{ PROTO_M_DIFF, api_diff },
 	{ PROTO_M_COMMIT, api_commit },
+	{ PROTO_M_VOLUME_CREATE, api_volume_create },
+	{ PROTO_M_VOLUME_LIST, api_volume_list },
+	{ PROTO_M_VOLUME_INSPECT, api_volume_inspect },
+	{ PROTO_M_VOLUME_REMOVE, api_volume_remove },
+	{ PROTO_M_VOLUME_PRUNE, api_volume_prune },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)

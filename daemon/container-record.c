@@ -12,6 +12,7 @@
 #include "common/macros.h"
 #include "common/parse.h"
 #include "common/strv.h"
+#include "daemon/container-mounts.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
 #include "daemon/persist.h"
@@ -92,7 +93,9 @@ static json_t *config_json_v2(const struct container_config *c)
 	if (o && (json_object_set_new(o, "entrypoint", c->entrypoint_set ? strv_to_json(c->entrypoint) : json_null()) < 0 ||
 		  json_object_set_new(o, "stop_signal", c->stop_signal ? json_string(c->stop_signal) : json_null()) < 0 ||
 		  json_object_set_new(o, "restart", json_string(container_restart_name(c->restart))) < 0 ||
-		  json_object_set_new(o, "restart_max", json_integer(c->restart_max)) < 0)) {
+		  json_object_set_new(o, "restart_max", json_integer(c->restart_max)) < 0 ||
+		  json_object_set_new(o, "mounts", container_mounts_to_json(c)) < 0 ||
+		  json_object_set_new(o, "read_only", json_boolean(c->read_only)) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -267,6 +270,13 @@ static int config_from(json_t *o, struct container_config *c)
 	    (r = labels_from(json_object_get(o, "labels"), &c->labels)) < 0)
 		return r;
 	if ((r = config_from_v2(o, c)) < 0)
+		return r;
+	/* Mounts and --read-only (absent from older records: none). */
+	json_t *ro = json_object_get(o, "read_only");
+	if (ro && !json_is_boolean(ro))
+		return -EBADMSG;
+	c->read_only = json_is_true(ro);
+	if ((r = container_mounts_from_json(json_object_get(o, "mounts"), c)) < 0)
 		return r;
 	if (json_array_size(ul) && !(c->ulimits = calloc(json_array_size(ul), sizeof(*c->ulimits))))
 		return -ENOMEM;

@@ -13,6 +13,7 @@
 #include "common/macros.h"
 #include "common/parse.h"
 #include "common/util.h"
+#include "daemon/container-mounts.h"
 #include "daemon/container-internal.h"
 #include "daemon/container-record.h"
 #include "daemon/events.h"
@@ -108,6 +109,7 @@ int container_create(struct registry *reg, struct container_config *cfg, const s
 	*ret = ct;
 	return 0;
 fail:
+	container_mounts_delete_anonymous(ct); /* made for it by a resolution that ran */
 	container_free(ct);
 	return r;
 }

@@ -17,6 +17,7 @@
 #include "daemon/container-record.h"
 #include "daemon/container-internal.h"
 #include "daemon/container-spec.h"
+#include "daemon/container-mounts.h"
 #include "daemon/container.h"
 #include "image/config.h"
 #include "daemon/events.h"
@@ -90,6 +91,8 @@ void container_config_done(struct container_config *cfg)
 	strv_free(cfg->labels);
 	strv_free(cfg->entrypoint);
 	free(cfg->stop_signal);
+	container_mounts_free(cfg->mounts, cfg->n_mounts);
+	strv_free(cfg->volumes_from);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -152,6 +155,8 @@ int container_delete_files(void *arg)
 	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
 	int r = container_record_remove(ct->reg, ct->id);
 	int q = dir ? rm_rf(dir) : -ENOMEM;
+	if (ct->cfg.rm || ct->remove_volumes)
+		container_mounts_delete_anonymous(ct);
 	return r < 0 ? r : q;
 }
 
@@ -453,6 +458,8 @@ int container_prepare_spec(struct container *ct, const struct image *image, int 
 	struct rt_spec spec;
 	int r;
 	*ret_seccomp_fd = -1;
+	if (!ct->cfg.mounts_resolved && (r = container_mounts_resolve(ct, image, reterr)) < 0)
+		return r;
 	if ((r = container_build_spec(ct, image, &spec, reterr)) < 0)
 		return r;
 	if ((r = cgroup_limits_validate(ct->reg->cgm, &spec.resources, reterr)) < 0 ||
@@ -554,6 +561,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 	if (r < 0) {
 		close_stdio(stdio_fds);
 		if (!watched) {
+			ct->remove_volumes = true; /* nobody saw it: its anonymous volumes go too */
 			(void)container_delete_files(ct);
 			container_free(ct);
 			return r;
@@ -573,6 +581,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 
 fail:
 	pool_give_back(reg->pool, sp);
+	container_mounts_delete_anonymous(ct); /* made for it by a resolution that ran */
 	container_free(ct);
 	close_stdio(stdio_fds);
 	return r;

@@ -18,6 +18,7 @@ struct image;
 struct offload;
 struct output;
 struct api_list_entry;
+struct container_mount;
 
 enum container_state { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED };
 
@@ -82,6 +83,13 @@ struct container_config {
 	bool pty_detached;
 	enum container_log_driver log_driver;
 	struct log_file_opts log_opts;
+	/* Mounts (daemon/container-mounts.h): -v, --mount, --tmpfs; --volumes-from until resolved
+	 * (then its mounts are among these); --read-only. */
+	struct container_mount *mounts;
+	size_t n_mounts;
+	char **volumes_from;
+	bool mounts_resolved;
+	bool read_only;
 };
 
 void container_config_done(struct container_config *cfg);
@@ -123,6 +131,7 @@ struct container {
 	bool exec_reported; /* its init finished setup (RT_REPORT_EXEC) */
 	bool cleaned_up;     /* exited and its cleaner ran (a failure to remove its cgroups is logged) */
 	bool remove_pending; /* remove once cleaned up */
+	bool remove_volumes; /* and its anonymous volumes (rm -v; always with --rm) */
 	bool removing;       /* exited and going away: invisible to lookups */
 	struct api_list_entry *list_entry; /* its container.list entry, encoded (api-list.c) */
 

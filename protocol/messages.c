@@ -12,6 +12,7 @@
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 #include "protocol/security.h"
+#include "protocol/volume.h"
 
 static const char *const stdio_names[] = {
 	[PROTO_STDIO_FDS] = "fds",
@@ -100,7 +101,7 @@ void proto_process_params_done(struct proto_process_params *p)
 static const char *const run_params_keys[] = {
 	"image", "cmd", "env", "workdir", "user", "hostname", "name", "stdio", "interactive", "rm",
 	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", "init", "entrypoint",
-	"stop_signal", "restart_policy", "detach", "log_driver", "log_opts", NULL,
+	"stop_signal", "restart_policy", "detach", "log_driver", "log_opts", "mounts", "read_only", "volumes_from", NULL,
 };
 
 /* How many bytes of s, at most 64, to echo in a message: cut at a character boundary so the
@@ -251,7 +252,8 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	    (r = lifecycle_run_params_decode(params, ret, reterr)) < 0 ||
 	    (r = field_get_bool(params, "detach", &ret->detach, reterr)) < 0 ||
 	    (r = field_dup_string(params, "log_driver", false, &ret->log_driver, reterr)) < 0 ||
-	    (r = log_opts_decode(params, &ret->log_opts, reterr)) < 0)
+	    (r = log_opts_decode(params, &ret->log_opts, reterr)) < 0 ||
+	    (r = volume_run_params_decode(params, ret, reterr)) < 0)
 		goto fail;
 	ret->cmd = TAKE_PTR(proc.cmd);
 	ret->env = TAKE_PTR(proc.env);
@@ -312,7 +314,8 @@ json_t *proto_run_params_encode(const struct proto_run_params *p)
 		}
 	}
 	if ((p->labels && json_object_set_new(o, "labels", proto_labels_to_json(p->labels)) < 0) ||
-	    security_run_params_encode(p, o) < 0 || lifecycle_run_params_encode(p, o) < 0) {
+	    security_run_params_encode(p, o) < 0 || lifecycle_run_params_encode(p, o) < 0 ||
+	    volume_run_params_encode(p, o) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -334,6 +337,7 @@ void proto_run_params_done(struct proto_run_params *p)
 	free(p->log_driver);
 	strv_free(p->log_opts);
 	security_run_params_done(p);
+	volume_run_params_done(p);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -441,7 +445,7 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 	static const char *const list_keys[] = { "all", "summary", NULL };
 	static const char *const id_keys[] = { "id", NULL };
 	static const char *const kill_keys[] = { "id", "signal", NULL };
-	static const char *const remove_keys[] = { "id", "force", NULL };
+	static const char *const remove_keys[] = { "id", "force", "volumes", NULL };
 	static const char *const stop_keys[] = { "id", "timeout", "signal", NULL };
 	static const char *const top_keys[] = { "id", "ps_args", NULL };
 	_cleanup_free_ char *what = NULL;
@@ -477,7 +481,8 @@ int proto_ref_params_decode(const char *method, json_t *params, struct proto_ref
 			return r;
 		ret->signal = (int)sig;
 	}
-	if (strcmp(method, PROTO_M_REMOVE) == 0 && (r = field_get_bool(params, "force", &ret->force, reterr)) < 0)
+	if (strcmp(method, PROTO_M_REMOVE) == 0 && ((r = field_get_bool(params, "force", &ret->force, reterr)) < 0 ||
+						    (r = field_get_bool(params, "volumes", &ret->volumes, reterr)) < 0))
 		return r;
 	if (stop)
 		return stop_params_decode(params, ret, reterr);
@@ -500,6 +505,8 @@ json_t *proto_ref_params_encode(const char *method, const struct proto_ref_param
 		json_object_set_new(o, "signal", json_integer(p->signal));
 	if (o && strcmp(method, PROTO_M_REMOVE) == 0)
 		json_object_set_new(o, "force", json_boolean(p->force));
+	if (o && strcmp(method, PROTO_M_REMOVE) == 0 && p->volumes)
+		json_object_set_new(o, "volumes", json_true());
 	if (o && strcmp(method, PROTO_M_TOP) == 0 && p->ps_args)
 		json_object_set_new(o, "ps_args", json_string(p->ps_args));
 	if (o && (strcmp(method, PROTO_M_STOP) == 0 || strcmp(method, PROTO_M_RESTART) == 0)) {

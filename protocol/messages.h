@@ -77,6 +77,8 @@ enum proto_restart {
 /* The most on-failure:N may ask for. */
 #define PROTO_RESTART_MAX_RETRIES 1000000
 
+struct proto_mount;
+
 struct proto_run_params {
 	char *image;
 	char **cmd;      /* NULL: the image's default command */
@@ -122,6 +124,12 @@ struct proto_run_params {
 	bool detach;
 	char *log_driver;
 	char **log_opts; /* "KEY=VALUE"; on the wire an object of strings */
+
+	/* Volumes and mounts (protocol/volume.h): -v, --mount, --tmpfs, --read-only, --volumes-from. */
+	struct proto_mount *mounts;
+	size_t n_mounts;
+	bool read_only;
+	char **volumes_from; /* "CONTAINER[:ro|rw]" */
 };
 
 /* Parses --restart's text ("no", "on-failure[:N]", "always", "unless-stopped"); the message says
@@ -198,6 +206,7 @@ struct proto_ref_params {
 	int signal;      /* kill: default SIGKILL; stop: default 0, the container's stop signal */
 	unsigned timeout; /* stop: seconds, default PROTO_STOP_TIMEOUT_DEFAULT */
 	bool force;      /* remove */
+	bool volumes;    /* remove: its anonymous volumes too (rm -v) */
 	bool all;        /* list */
 	bool summary;    /* list: only the fields a listing shows (proto_container_summary's) */
 	const char *ps_args; /* top: ps options; only NULL or "" is accepted for now; borrowed */

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/macros.h"
+#include "runtime/mounts.h"
 #include "runtime/rootfs.h"
 #include "runtime/userns.h"
 
@@ -119,68 +119,70 @@ static void fd_path(int fd, char buf[static 32])
 	snprintf(buf, 32, "/proc/self/fd/%d", fd);
 }
 
-/* The per-mount flags a mount has now (statvfs), as MS_* flags to keep on a remount; its atime
- * flags only when the remount names none. */
-static unsigned long mount_flags_kept(const struct statvfs *sv, unsigned long asked)
+/* Attaches a bind mount with the new mount API: the source is opened once (open_tree clones its
+ * mount, recursively for rbind) and that very object, never a path looked up again, is given its
+ * flags and moved onto the target opened inside the root.
+ *
+ * Why this is safe: the source is a path of the host's mount namespace (the init has not pivoted
+ * yet) that the daemon put in the spec: a bind a client asked for (access to the daemon's socket
+ * is root-equivalent, docs/security.md, and a client could ask for a privileged container anyway),
+ * a volume's directory under the daemon's root, or the daemon's own helpers. The target is
+ * resolved inside the container's root without following any symlink (open_target), so an image
+ * with /evil -> /etc gets a refusal, not a mount on the host's /etc. The flags are set on the
+ * detached copy before it is attached (no window where a "ro" bind is writable), and its
+ * propagation is private, so nothing mounted later on either side crosses over. Flags are only
+ * ever added: in a user namespace the kernel refuses to clear the locked flags of a host mount,
+ * and setting more never needs that. */
+static int mount_bind(int rootfd, const struct rt_mount *m, char *err, size_t errlen)
 {
-	static const struct {
-		unsigned long st, ms;
-		bool atime;
-	} map[] = {
-		{ ST_RDONLY, MS_RDONLY, false },	{ ST_NOSUID, MS_NOSUID, false },
-		{ ST_NODEV, MS_NODEV, false },		{ ST_NOEXEC, MS_NOEXEC, false },
-		{ ST_NOATIME, MS_NOATIME, true },	{ ST_NODIRATIME, MS_NODIRATIME, true },
-		{ ST_RELATIME, MS_RELATIME, true },
-	};
-	bool atime_asked = (asked & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) != 0;
-	unsigned long kept = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if ((sv->f_flag & map[i].st) && !(map[i].atime && atime_asked))
-			kept |= map[i].ms;
-	return kept;
+	unsigned int open_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, m->source, open_flags);
+	if (tree < 0)
+		return fail(err, errlen, -errno, "cannot bind %s on %s: %m", m->source, m->destination);
+	struct stat st;
+	if (fstat(tree, &st) < 0)
+		return fail(err, errlen, -errno, "cannot stat %s: %m", m->source);
+	_cleanup_close_ int target = open_target(rootfd, m->destination, S_ISDIR(st.st_mode) ? TARGET_DIR : TARGET_FILE,
+						 err, errlen);
+	if (target < 0)
+		return target;
+	struct stat tst;
+	if (fstat(target, &tst) < 0)
+		return fail(err, errlen, -errno, "cannot stat %s: %m", m->destination);
+	if (S_ISDIR(st.st_mode) != S_ISDIR(tst.st_mode))
+		return fail(err, errlen, -ENOTDIR, "cannot bind %s on %s: one is a directory, the other is not",
+			    m->source, m->destination);
+	if (m->copy_up && S_ISDIR(st.st_mode)) {
+		int r = mounts_copy_up(target, tree, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	struct mount_attr attr = { .propagation = MS_PRIVATE };
+	attr.attr_set = mounts_attr_from_flags(m->flags, &attr.attr_clr);
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | ((m->flags & MS_REC) ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+		return fail(err, errlen, -errno, "cannot set the mount options of %s: %m", m->destination);
+	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return fail(err, errlen, -errno, "cannot bind %s on %s: %m", m->source, m->destination);
+	return 0;
 }
 
-/* Mounts one filesystem (or a bind) on a target opened inside the root. mount(2) on
+/* Mounts one filesystem (or a bind, mount_bind) on a target opened inside the root. mount(2) on
  * /proc/self/fd/N acts on exactly the directory that fd holds, not on whatever a path names by
  * the time of the call. */
 static int mount_on(int rootfd, const struct rt_mount *m, char *err, size_t errlen)
 {
-	bool bind = (m->flags & MS_BIND) != 0;
-	enum target_kind kind = TARGET_DIR;
-	struct stat st;
-	if (bind && m->source && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode))
-		kind = TARGET_FILE;
-	_cleanup_close_ int target = open_target(rootfd, m->destination, kind, err, errlen);
+	if (m->flags & MS_BIND) {
+		if (!m->source)
+			return fail(err, errlen, -EINVAL, "the bind mount on %s has no source", m->destination);
+		return mount_bind(rootfd, m, err, errlen);
+	}
+	_cleanup_close_ int target = open_target(rootfd, m->destination, TARGET_DIR, err, errlen);
 	if (target < 0)
 		return target;
 	char path[32];
 	fd_path(target, path);
-	unsigned long flags = m->flags;
-	if (mount(m->source ? m->source : m->type, path, m->type, flags & ~(unsigned long)(bind ? MS_RDONLY : 0),
-		  m->data) < 0)
+	if (mount(m->source ? m->source : m->type, path, m->type, m->flags, m->data) < 0)
 		return fail(err, errlen, -errno, "cannot mount %s on %s: %m", m->type, m->destination);
-	/* The kernel ignores every flag but MS_REC on a new bind mount: ro, nosuid, nodev, noexec
-	 * and the atime flags would be silently lost (a "nosuid" bind would still honour setuid
-	 * binaries) without a remount that sets them. */
-	const unsigned long remount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
-					    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
-	if (bind && (flags & remount_flags)) {
-		/* A bind mount takes its flags on a remount, through a new handle on the new mount. */
-		_cleanup_close_ int top = open_target(rootfd, m->destination, TARGET_EXISTING, err, errlen);
-		if (top < 0)
-			return top;
-		fd_path(top, path);
-		unsigned long want = MS_BIND | MS_REMOUNT | (flags & remount_flags);
-		if (mount(NULL, path, NULL, want, NULL) < 0) {
-			/* In a user namespace the kernel refuses to clear the flags that a bind of a
-			 * more privileged mount carries (they are locked): keep those the mount has,
-			 * which only ever makes it more restricted than asked. */
-			struct statvfs sv;
-			if (errno != EPERM || statvfs(path, &sv) < 0 ||
-			    mount(NULL, path, NULL, want | mount_flags_kept(&sv, flags), NULL) < 0)
-				return fail(err, errlen, -errno, "cannot set the mount options of %s: %m", m->destination);
-		}
-	}
 	return 0;
 }
 
@@ -551,6 +553,16 @@ int rootfs_setup(const struct rt_spec *spec, const int *layer_fds, size_t n_laye
 				return r;
 	} else if ((r = build_tree(rootfd, spec, userns, err, errlen)) < 0) {
 		return r;
+	}
+
+	/* --read-only: the working directory is made now, while the root is still writable (Docker
+	 * makes it at create), inside the root and through no symlink (open_target). Best effort: a
+	 * path open_target refuses is left to the init, which reports what is still missing. */
+	if (spec->root_readonly && spec->process.cwd) {
+		char ignored[256];
+		int cwd = open_target(rootfd, spec->process.cwd, TARGET_DIR, ignored, sizeof(ignored));
+		if (cwd >= 0)
+			close(cwd);
 	}
 
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the

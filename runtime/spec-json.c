@@ -41,6 +41,9 @@ static const struct {
 	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
 };
 
+/* containd's own mount option: rt_mount.copy_up. */
+#define SPEC_OPTION_COPY_UP "containd-copyup"
+
 /* Mount options that are flags; the rest go to the filesystem as data. */
 static const struct {
 	const char *name;
@@ -109,6 +112,8 @@ static json_t *mount_options(const struct rt_mount *m)
 			json_array_append_new(a, json_string(mount_flags[i].name));
 	if (a && (m->flags & MS_BIND))
 		json_array_append_new(a, json_string(m->flags & MS_REC ? "rbind" : "bind"));
+	if (a && m->copy_up)
+		json_array_append_new(a, json_string(SPEC_OPTION_COPY_UP));
 	if (a && m->data) {
 		/* Filesystem options are comma-separated; each becomes one option. */
 		_cleanup_free_ char *copy = strdup(m->data);
@@ -346,6 +351,10 @@ static int idmaps_from_json(json_t *a, const char *key, struct rt_idmap **ret, s
 /* Applies one mount option: a flag of mount_flags, or else filesystem data appended to m->data. */
 static int mount_option(struct rt_mount *m, const char *opt, size_t *datalen)
 {
+	if (strcmp(opt, SPEC_OPTION_COPY_UP) == 0) {
+		m->copy_up = true;
+		return 0;
+	}
 	for (size_t k = 0; k < ARRAY_SIZE(mount_flags); k++)
 		if (strcmp(opt, mount_flags[k].name) == 0) {
 			m->flags = (m->flags | mount_flags[k].set) & ~mount_flags[k].clear;

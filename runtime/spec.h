@@ -42,6 +42,9 @@ struct rt_process {
 struct rt_mount {
 	char *destination, *type, *source, *data;
 	unsigned long flags; /* MS_* */
+	/* containd extension (option "containd-copyup"): a bind of an empty volume first gets a copy
+	 * of what the image has at the destination (runtime/mounts.h). */
+	bool copy_up;
 };
 
 struct rt_idmap {

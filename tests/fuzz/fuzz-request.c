@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/macros.h"
 #include "common/parse.h"
 #include "protocol/events.h"
 #include "protocol/exec.h"
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
+#include "protocol/volume.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Equal strings, or both NULL. */
@@ -181,6 +183,19 @@ static void run_params(struct proto_request *req, bool reply)
 		FUZZ_CHECK(str_eq(p.ulimits[i].name, q.ulimits[i].name));
 		FUZZ_CHECK(p.ulimits[i].soft == q.ulimits[i].soft && p.ulimits[i].hard == q.ulimits[i].hard);
 		FUZZ_CHECK(proto_ulimit_check(p.ulimits[i].name, p.ulimits[i].soft, p.ulimits[i].hard, NULL) == 0);
+	}
+	/* Mounts (protocol/volume.c): each one the daemon's check accepts, every target once, the
+	 * same after the round trip. */
+	FUZZ_CHECK(p.read_only == q.read_only && strv_eq(p.volumes_from, q.volumes_from));
+	FUZZ_CHECK(p.n_mounts == q.n_mounts && p.n_mounts <= PROTO_MAX_MOUNTS);
+	for (size_t i = 0; i < p.n_mounts; i++) {
+		const struct proto_mount *a = &p.mounts[i], *b = &q.mounts[i];
+		FUZZ_CHECK(proto_mount_check(a, NULL) == 0);
+		FUZZ_CHECK(a->type == b->type && str_eq(a->source, b->source) && str_eq(a->target, b->target));
+		FUZZ_CHECK(a->readonly == b->readonly && a->nocopy == b->nocopy && a->create_source == b->create_source);
+		FUZZ_CHECK(a->tmpfs_size == b->tmpfs_size && a->tmpfs_mode == b->tmpfs_mode && a->tmpfs_exec == b->tmpfs_exec);
+		for (size_t j = 0; j < i; j++)
+			FUZZ_CHECK(strcmp(p.mounts[j].target, a->target) != 0);
 	}
 	proto_run_params_done(&q);
 	proto_request_done(&again);
@@ -648,6 +663,35 @@ static void no_params(struct proto_request *req)
 	send_reply(proto_reply_result(req->id, res, 0), req->id, NULL);
 }
 
+/* volume.* as daemon/api-volume.c decodes them: a valid name when one is given, the same after
+ * the round trip. */
+static void volume_params(const char *m, struct proto_request *req)
+{
+	char *err = NULL;
+	if (strcmp(m, PROTO_M_VOLUME_CREATE) == 0) {
+		struct proto_volume_create_params p, q;
+		int r = proto_volume_create_params_decode(req->params, &p, &err);
+		if (params_refused(req, false, r, err))
+			return;
+		FUZZ_CHECK(!p.name || proto_volume_name_valid(p.name));
+		json_t *o = proto_volume_create_params_encode(&p);
+		FUZZ_CHECK(o && proto_volume_create_params_decode(o, &q, NULL) == 0);
+		FUZZ_CHECK(str_eq(p.name, q.name) && strv_eq(p.labels, q.labels));
+		strv_free(p.labels);
+		strv_free(q.labels);
+		json_decref(o);
+		return;
+	}
+	struct proto_volume_ref_params p, q;
+	int r = proto_volume_ref_params_decode(m, req->params, &p, &err);
+	if (params_refused(req, false, r, err))
+		return;
+	json_t *o = proto_volume_ref_params_encode(m, &p);
+	FUZZ_CHECK(o && proto_volume_ref_params_decode(m, o, &q, NULL) == 0);
+	FUZZ_CHECK(str_eq(p.name, q.name) && p.force == q.force && p.all == q.all);
+	json_decref(o);
+}
+
 /* The daemon's side: daemon/server.c conn_handle_line() and daemon/api.c api_dispatch(). */
 static void fuzz_request(unsigned sel, const char *line, size_t len)
 {
@@ -688,7 +732,11 @@ static void fuzz_request(unsigned sel, const char *line, size_t len)
 		image_remove_params(&req, true);
 	} else if (strcmp(m, PROTO_M_RENAME) == 0) {
 		rename_params(&req, true);
-	} else if (strcmp(m, PROTO_M_VERSION) == 0 || strcmp(m, PROTO_M_INFO) == 0 || strcmp(m, PROTO_M_IMAGE_LIST) == 0) {
+	} else if (strcmp(m, PROTO_M_VOLUME_CREATE) == 0 || strcmp(m, PROTO_M_VOLUME_INSPECT) == 0 ||
+		   strcmp(m, PROTO_M_VOLUME_REMOVE) == 0 || strcmp(m, PROTO_M_VOLUME_PRUNE) == 0) {
+		volume_params(m, &req);
+	} else if (strcmp(m, PROTO_M_VERSION) == 0 || strcmp(m, PROTO_M_INFO) == 0 || strcmp(m, PROTO_M_IMAGE_LIST) == 0 ||
+		   strcmp(m, PROTO_M_VOLUME_LIST) == 0) {
 		no_params(&req);
 	} else {
 		char *msg = NULL;

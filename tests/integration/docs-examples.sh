@@ -129,6 +129,12 @@ like "$run" '"event":"logs.end"' "the stream ends with logs.end"
 like "$run" $'\nhello\n' "cctl logs prints stdout to stdout"
 like "$(cat "$TEST_TMP/logs.err")" '^oops$' "and stderr to stderr"
 is "$("$CCTL" ps -aq)" "" "the logs example removes its container"
+run_example volumes
+like "$run" '"result":\{"name":"doc-data","driver":"local"[^}]*"labels":\{"app":"doc"\}' "volume.create answers with the volume"
+like "$run" $'\nkept\n' "a named volume persists across containers"
+like "$run" '"code":"conflict","message":"remove doc-data: volume is in use' "a volume in use is not removed"
+like "$run" '"result":\{"removed":\["doc-data"\]\}' "then it is"
+like "$run" '"code":"not_found","message":"get doc-data: no such volume"' "and inspect says not_found"
 
 extract load-save >"$TEST_TMP/load-save.py"
 [[ -s $TEST_TMP/load-save.py ]] && pass "the load-save example is in the doc" || fail "the load-save example is in the doc"

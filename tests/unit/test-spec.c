@@ -220,12 +220,12 @@ static int full_spec(struct rt_spec *s)
 		return -ENOMEM;
 	s->mounts = m;
 	m[s->n_mounts++] = (struct rt_mount){strdup("/data"), strdup("bind"), strdup("/srv/data"), NULL,
-					     MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID};
+					     MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID, false};
 	m[s->n_mounts++] =
-	    (struct rt_mount){strdup("/etc/hosts"), strdup("bind"), strdup("/run/c/hosts"), NULL, MS_BIND};
+	    (struct rt_mount){strdup("/etc/hosts"), strdup("bind"), strdup("/run/c/hosts"), NULL, MS_BIND, false};
 	m[s->n_mounts++] =
 	    (struct rt_mount){strdup("/tmp"), strdup("tmpfs"), strdup("tmpfs"), strdup("size=1m,mode=1777"),
-			      MS_NOEXEC | MS_NODEV | MS_NOATIME | MS_NODIRATIME | MS_SYNCHRONOUS | MS_RELATIME};
+			      MS_NOEXEC | MS_NODEV | MS_NOATIME | MS_NODIRATIME | MS_SYNCHRONOUS | MS_RELATIME, false};
 	s->namespaces |= CLONE_NEWUSER;
 	s->uid_mappings = calloc(2, sizeof(struct rt_idmap));
 	if (s->uid_mappings) {

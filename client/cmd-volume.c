@@ -1,0 +1,436 @@
+/* cctl volume create|ls|inspect|rm|prune, as docker volume: the daemon keeps the volumes, cctl
+ * filters and formats what volume.list and volume.inspect return (Docker's field names). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/commands.h"
+#include "client/conn.h"
+#include "client/format.h"
+#include "client/opts.h"
+#include "client/template.h"
+#include "common/error.h"
+#include "common/macros.h"
+#include "protocol/messages.h"
+#include "protocol/volume.h"
+
+enum { VOL_HELP = 1, VOL_NAME, VOL_LABEL, VOL_DRIVER, VOL_QUIET, VOL_FILTER, VOL_FORMAT, VOL_FORCE, VOL_ALL, VOL_OPT };
+
+/* A volume as Docker's CLI shows it: Name, Driver, Mountpoint, CreatedAt, Labels, Scope, Options. */
+static json_t *docker_volume(json_t *v)
+{
+	json_t *labels = json_object_get(v, "labels");
+	/* In the order docker volume inspect prints them. */
+	return json_pack("{s:O?, s:O?, s:O, s:O?, s:O?, s:{}, s:O?}", "CreatedAt", json_object_get(v, "created_at"),
+			 "Driver", json_object_get(v, "driver"), "Labels",
+			 json_is_object(labels) ? labels : json_null(), "Mountpoint", json_object_get(v, "mountpoint"),
+			 "Name", json_object_get(v, "name"), "Options", "Scope", json_object_get(v, "scope"));
+}
+
+/* Parses a volume verb's options; returns 1 when --help was printed. */
+static int volume_parse(int argc, char **argv, const char *verb, const struct opt *options, const char *usage,
+			struct opts *o, int (*each)(struct opts *o, int key, void *data, char **reterr), void *data,
+			char **reterr)
+{
+	int key, r;
+	opts_init(o, options, verb, true, argc, argv);
+	while ((key = opts_next(o, reterr)) > 0) {
+		if (key == VOL_HELP) {
+			if (o->flag) {
+				fputs(usage, stdout);
+				return 1;
+			}
+			continue;
+		}
+		if ((r = each(o, key, data, reterr)) < 0)
+			return r;
+	}
+	return key < 0 ? key : 0;
+}
+
+struct create_opts {
+	const char *name;
+	char **labels;
+	size_t n;
+};
+
+static int create_each(struct opts *o, int key, void *data, char **reterr)
+{
+	struct create_opts *c = data;
+	if (key == VOL_NAME) {
+		c->name = o->arg;
+	} else if (key == VOL_DRIVER) {
+		if (strcmp(o->arg, "local") != 0)
+			return opts_invalid_argument(o, reterr, "only the local driver is supported");
+	} else if (key == VOL_OPT) {
+		return opts_invalid_argument(o, reterr, "the local driver takes no options here");
+	} else if (key == VOL_LABEL) {
+		char **nv = reallocarray(c->labels, c->n + 2, sizeof(char *));
+		if (!nv)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		c->labels = nv;
+		if (strchr(o->arg, '='))
+			nv[c->n] = strdup(o->arg);
+		else if (asprintf(&nv[c->n], "%s=", o->arg) < 0)
+			nv[c->n] = NULL;
+		nv[++c->n] = NULL;
+		if (!nv[c->n - 1])
+			return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int cmd_volume_create(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = {
+	    {VOL_NAME, 0, "name", OPT_VALUE},	    {VOL_LABEL, 'l', "label", OPT_VALUE},
+	    {VOL_DRIVER, 'd', "driver", OPT_VALUE}, {VOL_OPT, 'o', "opt", OPT_VALUE},
+	    {VOL_HELP, 0, "help", OPT_FLAG},	    {}};
+	_cleanup_(opts_done) struct opts o;
+	struct create_opts c = {0};
+	int r = volume_parse(argc, argv, "volume create", options,
+			     "Usage:  cctl volume create [OPTIONS] [VOLUME]\n\nCreate a volume\n\nOptions:\n"
+			     "  -d, --driver string   Specify volume driver name (only \"local\")\n"
+			     "  -l, --label list      Set metadata for a volume\n"
+			     "      --name string     Specify volume name\n",
+			     &o, create_each, &c, reterr);
+	if (r == 0 && o.n_operands > 1)
+		r = opts_usage_error(reterr, "volume create", "\"cctl volume create\" requires at most 1 argument.");
+	if (r == 0 && o.n_operands == 1) {
+		if (c.name && strcmp(c.name, o.operands[0]) != 0)
+			r = opts_usage_error(reterr, "volume create",
+					     "conflicting options: cannot specify a volume-name through both --name "
+					     "and as a positional arg");
+		c.name = o.operands[0];
+	}
+	if (r != 0) {
+		strv_free(c.labels);
+		return r > 0 ? 0 : r;
+	}
+	struct proto_volume_create_params p = {.name = c.name, .labels = c.labels};
+	json_t *params = proto_volume_create_params_encode(&p);
+	strv_free(c.labels);
+	if (!params)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0) {
+		json_decref(params);
+		return r;
+	}
+	if ((r = conn_call(&conn, PROTO_M_VOLUME_CREATE, params, NULL, 0, &reply, reterr)) < 0)
+		return r;
+	_cleanup_free_ char *err = NULL;
+	if (conn_reply_check(&reply, &err) < 0) {
+		fprintf(stderr, "cctl: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", json_string_value(json_object_get(reply.msg.result, "name")));
+	return 0;
+}
+
+struct ls_opts {
+	bool quiet;
+	const char *format;
+	char **filters;
+	size_t n;
+};
+
+static int ls_each(struct opts *o, int key, void *data, char **reterr)
+{
+	struct ls_opts *l = data;
+	if (key == VOL_QUIET)
+		l->quiet = o->flag;
+	else if (key == VOL_FORMAT)
+		l->format = o->arg;
+	else if (key == VOL_FILTER) {
+		const char *eq = strchr(o->arg, '=');
+		size_t k = eq ? (size_t)(eq - o->arg) : 0;
+		if (!eq ||
+		    !((k == 8 && strncmp(o->arg, "dangling", 8) == 0) || (k == 4 && strncmp(o->arg, "name", 4) == 0) ||
+		      (k == 5 && strncmp(o->arg, "label", 5) == 0) || (k == 6 && strncmp(o->arg, "driver", 6) == 0)))
+			return err_set(reterr, -EINVAL, "invalid filter '%s'", o->arg);
+		if (k == 8 && strcmp(eq + 1, "true") && strcmp(eq + 1, "false") && strcmp(eq + 1, "1") &&
+		    strcmp(eq + 1, "0"))
+			return err_set(reterr, -EINVAL, "invalid filter 'dangling=%s'", eq + 1);
+		char **nv = reallocarray(l->filters, l->n + 2, sizeof(char *));
+		if (!nv)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		l->filters = nv;
+		nv[l->n++] = (char *)o->arg;
+		nv[l->n] = NULL;
+	}
+	return 0;
+}
+
+/* Docker's rules: values of one key are alternatives, different keys must all match; every
+ * label filter must match. */
+static bool ls_match(const struct ls_opts *l, json_t *v)
+{
+	static const char *const keys[] = {"dangling", "name", "driver"};
+	const char *name = json_string_value(json_object_get(v, "name"));
+	json_t *labels = json_object_get(v, "labels");
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+		bool any = false, hit = false;
+		size_t klen = strlen(keys[k]);
+		for (size_t i = 0; i < l->n; i++) {
+			const char *f = l->filters[i];
+			if (strncmp(f, keys[k], klen) != 0 || f[klen] != '=')
+				continue;
+			any = true;
+			const char *val = f + klen + 1;
+			if (k == 0) {
+				bool want = strcmp(val, "true") == 0 || strcmp(val, "1") == 0;
+				hit |= (json_integer_value(json_object_get(v, "containers")) == 0) == want;
+			} else if (k == 1) {
+				hit |= name && strstr(name, val);
+			} else {
+				hit |= strcmp(val, "local") == 0;
+			}
+		}
+		if (any && !hit)
+			return false;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (strncmp(l->filters[i], "label=", 6) != 0)
+			continue;
+		const char *kv = l->filters[i] + 6, *eq = strchr(kv, '=');
+		_cleanup_free_ char *key = strndup(kv, eq ? (size_t)(eq - kv) : strlen(kv));
+		json_t *have = key ? json_object_get(labels, key) : NULL;
+		if (!have || (eq && strcmp(json_string_value(have), eq + 1) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* Prints one volume through a template, or as a JSON line with --format json. */
+static int print_formatted(const struct template *t, json_t *v, char **reterr)
+{
+	json_auto_t *d = docker_volume(v);
+	_cleanup_free_ char *out = NULL;
+	if (!d)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (!t) {
+		out = json_dumps(d, JSON_COMPACT);
+		if (!out)
+			return err_set(reterr, -ENOMEM, "out of memory");
+	} else {
+		int r = template_render(t, d, &out, reterr);
+		if (r < 0)
+			return r;
+	}
+	printf("%s\n", out);
+	return 0;
+}
+
+int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = {{VOL_QUIET, 'q', "quiet", OPT_FLAG},
+					     {VOL_FILTER, 'f', "filter", OPT_VALUE},
+					     {VOL_FORMAT, 0, "format", OPT_VALUE},
+					     {VOL_HELP, 0, "help", OPT_FLAG},
+					     {}};
+	_cleanup_(opts_done) struct opts o;
+	struct ls_opts l = {0};
+	int r = volume_parse(argc, argv, "volume ls", options,
+			     "Usage:  cctl volume ls [OPTIONS]\n\nList volumes\n\nOptions:\n"
+			     "  -f, --filter filter   Provide filter values (dangling=true|false, name=TEXT,\n"
+			     "                        label=KEY[=VALUE], driver=local)\n"
+			     "      --format string   Format output using a template, or json\n"
+			     "  -q, --quiet           Only display volume names\n",
+			     &o, ls_each, &l, reterr);
+	_cleanup_free_ char **filters = l.filters;
+	if (r == 0 && o.n_operands)
+		r = opts_usage_error(reterr, "volume ls", "\"cctl volume ls\" accepts no arguments.");
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	_cleanup_(template_freep) struct template *t = NULL;
+	if (l.format && strcmp(l.format, "json") != 0 && (r = template_parse(l.format, &t, reterr)) < 0)
+		return r;
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
+	    (r = conn_call_ok(&conn, PROTO_M_VOLUME_LIST, json_object(), NULL, 0, &reply, reterr)) < 0)
+		return r;
+	json_t *vols = json_object_get(reply.msg.result, "volumes"), *v;
+	size_t i;
+	if (!l.quiet && !l.format)
+		printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
+	json_array_foreach(vols, i, v)
+	{
+		if (!ls_match(&l, v))
+			continue;
+		const char *name = json_string_value(json_object_get(v, "name"));
+		if (l.quiet)
+			printf("%s\n", name);
+		else if (l.format) {
+			if ((r = print_formatted(t, v, reterr)) < 0)
+				return r;
+		} else
+			printf("%-10s%s\n", "local", name);
+	}
+	return 0;
+}
+
+struct inspect_opts {
+	const char *format;
+};
+
+static int inspect_each(struct opts *o, int key, void *data, char **reterr)
+{
+	struct inspect_opts *in = data;
+	if (key == VOL_FORMAT)
+		in->format = o->arg;
+	return 0;
+}
+
+int cmd_volume_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = {
+	    {VOL_FORMAT, 'f', "format", OPT_VALUE}, {VOL_HELP, 0, "help", OPT_FLAG}, {}};
+	_cleanup_(opts_done) struct opts o;
+	struct inspect_opts in = {0};
+	bool failed = false;
+	int r = volume_parse(argc, argv, "volume inspect", options,
+			     "Usage:  cctl volume inspect [OPTIONS] VOLUME [VOLUME...]\n\nDisplay detailed information "
+			     "on one or more volumes\n\n"
+			     "Options:\n  -f, --format string   Format output using a template, or json\n",
+			     &o, inspect_each, &in, reterr);
+	if (r == 0 && o.n_operands < 1)
+		r = opts_usage_error(reterr, "volume inspect", "\"cctl volume inspect\" requires at least 1 argument.");
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	_cleanup_(template_freep) struct template *t = NULL;
+	if (in.format && strcmp(in.format, "json") != 0 && (r = template_parse(in.format, &t, reterr)) < 0)
+		return r;
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
+		return r;
+	json_auto_t *all = json_array();
+	for (size_t i = 0; all && i < o.n_operands; i++) {
+		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+		_cleanup_free_ char *err = NULL;
+		struct proto_volume_ref_params p = {.name = o.operands[i]};
+		if ((r = conn_call(&conn, PROTO_M_VOLUME_INSPECT,
+				   proto_volume_ref_params_encode(PROTO_M_VOLUME_INSPECT, &p), NULL, 0, &reply,
+				   reterr)) < 0)
+			return r;
+		if (conn_reply_check(&reply, &err) < 0) {
+			fprintf(stderr, "cctl: %s\n", err);
+			failed = true;
+			continue;
+		}
+		if (in.format) {
+			if ((r = print_formatted(t, reply.msg.result, reterr)) < 0)
+				return r;
+		} else {
+			json_array_append_new(all, docker_volume(reply.msg.result));
+		}
+	}
+	if (!in.format) {
+		_cleanup_free_ char *out = json_dumps(all, JSON_INDENT(4));
+		if (!out)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		printf("%s\n", out);
+	}
+	return failed ? 1 : 0;
+}
+
+struct rm_opts {
+	bool force, all;
+};
+
+static int rm_each(struct opts *o, int key, void *data, char **reterr)
+{
+	struct rm_opts *rm = data;
+	if (key == VOL_FORCE)
+		rm->force = o->flag;
+	else if (key == VOL_ALL)
+		rm->all = o->flag;
+	return 0;
+}
+
+int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = {{VOL_FORCE, 'f', "force", OPT_FLAG}, {VOL_HELP, 0, "help", OPT_FLAG}, {}};
+	_cleanup_(opts_done) struct opts o;
+	struct rm_opts rm = {0};
+	bool failed = false;
+	int r = volume_parse(argc, argv, "volume rm", options,
+			     "Usage:  cctl volume rm [OPTIONS] VOLUME [VOLUME...]\n\nRemove one or more volumes. You "
+			     "cannot remove a volume that is in use by a container.\n\n"
+			     "Options:\n  -f, --force   Do not fail on a volume that does not exist\n",
+			     &o, rm_each, &rm, reterr);
+	if (r == 0 && o.n_operands < 1)
+		r = opts_usage_error(reterr, "volume rm", "\"cctl volume rm\" requires at least 1 argument.");
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
+		return r;
+	for (size_t i = 0; i < o.n_operands; i++) {
+		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+		_cleanup_free_ char *err = NULL;
+		struct proto_volume_ref_params p = {.name = o.operands[i], .force = rm.force};
+		if ((r = conn_call(&conn, PROTO_M_VOLUME_REMOVE,
+				   proto_volume_ref_params_encode(PROTO_M_VOLUME_REMOVE, &p), NULL, 0, &reply,
+				   reterr)) < 0)
+			return r;
+		if (conn_reply_check(&reply, &err) < 0) {
+			fprintf(stderr, "cctl: %s\n", err);
+			failed = true;
+			continue;
+		}
+		if (json_array_size(json_object_get(reply.msg.result, "removed")))
+			printf("%s\n", o.operands[i]);
+	}
+	return failed ? 1 : 0;
+}
+
+int cmd_volume_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = {
+	    {VOL_FORCE, 'f', "force", OPT_FLAG}, {VOL_ALL, 'a', "all", OPT_FLAG}, {VOL_HELP, 0, "help", OPT_FLAG}, {}};
+	_cleanup_(opts_done) struct opts o;
+	struct rm_opts rm = {0};
+	int r = volume_parse(argc, argv, "volume prune", options,
+			     "Usage:  cctl volume prune [OPTIONS]\n\nRemove unused local volumes\n\nOptions:\n"
+			     "  -a, --all     Remove all unused volumes, not just anonymous ones\n"
+			     "  -f, --force   Do not prompt for confirmation\n",
+			     &o, rm_each, &rm, reterr);
+	if (r == 0 && o.n_operands)
+		r = opts_usage_error(reterr, "volume prune", "\"cctl volume prune\" accepts no arguments.");
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	if (!rm.force) {
+		char answer[16] = "";
+		printf("WARNING! This will remove %s local volumes not used by at least one container.\n"
+		       "Are you sure you want to continue? [y/N] ",
+		       rm.all ? "all" : "anonymous");
+		fflush(stdout);
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+			printf("\n");
+			return 0;
+		}
+	}
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	struct proto_volume_ref_params p = {.all = rm.all};
+	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
+	    (r = conn_call_ok(&conn, PROTO_M_VOLUME_PRUNE, proto_volume_ref_params_encode(PROTO_M_VOLUME_PRUNE, &p),
+			      NULL, 0, &reply, reterr)) < 0)
+		return r;
+	json_t *removed = json_object_get(reply.msg.result, "removed"), *v;
+	size_t i;
+	char size[32];
+	if (json_array_size(removed))
+		printf("Deleted Volumes:\n");
+	json_array_foreach(removed, i, v) printf("%s\n", json_string_value(v));
+	if (json_array_size(removed))
+		printf("\n");
+	format_size((uint64_t)json_integer_value(json_object_get(reply.msg.result, "space_reclaimed")), size,
+		    sizeof(size));
+	printf("Total reclaimed space: %s\n", size);
+	return 0;
+}
