@@ -161,7 +161,7 @@ run_cctl system df
 like "$(head -1 <<<"$OUT")" '^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$' "system df: docker's header"
 like "$OUT" $'\nImages +5 +1 ' "five images (alpine has three names), one used by a container"
 like "$OUT" $'\nContainers +1 +0 ' "one container, none running"
-like "$OUT" $'\nLocal Volumes +0 +0 ' "and the volumes row"
+like "$OUT" $'\nLocal Volumes +1 +1 ' "and the volumes row: the anonymous volume of the image's /data (its Config.Volumes), which the container uses"
 
 # --- prune: dangling only, then -a; never what a container uses. ---
 run_cctl import "$TEST_TMP/layers/lonely.tar"
