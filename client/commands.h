@@ -38,6 +38,9 @@ int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_rmi(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_pull(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_login(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_logout(struct cctl *cctl, int argc, char **argv, char **reterr);
 
 int cmd_info(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_events(struct cctl *cctl, int argc, char **argv, char **reterr);

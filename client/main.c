@@ -47,6 +47,9 @@ static const struct verb main_verbs[] = {
 	{ "logs", cmd_logs, "Fetch the logs of a container" },
 	{ "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container" },
 	{ "version", cmd_version, "Show the cctl and containd version information" },
+	{ "pull", cmd_pull, "Download an image from a registry" },
+	{ "login", cmd_login, "Log in to a registry" },
+	{ "logout", cmd_logout, "Log out from a registry" },
 };
 
 static const struct verb container_verbs[] = {
@@ -77,6 +80,7 @@ static const struct verb image_verbs[] = {
 	{ "ls", cmd_images, "List images" },
 	{ "list", cmd_images, NULL },
 	{ "rm", cmd_rmi, "Remove one or more images" },
+	{ "pull", cmd_pull, "Download an image from a registry" },
 };
 
 static void print_verbs(const struct verb *verbs, size_t n, FILE *out)

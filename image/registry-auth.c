@@ -2,13 +2,13 @@
  * Docker's config.json format, so that a user's existing `docker login` credentials work. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "common/error.h"
 #include "common/macros.h"
@@ -147,6 +147,8 @@ char *registry_auth_key(const char *domain)
 	return strdup(domain);
 }
 
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 char *registry_auth_encode(const char *user, const char *pass)
 {
 	_cleanup_free_ char *plain = NULL;
@@ -155,37 +157,61 @@ char *registry_auth_encode(const char *user, const char *pass)
 		plain = NULL;
 		return NULL;
 	}
-	char *out = malloc(4 * (((size_t)n + 2) / 3) + 1);
+	const unsigned char *in = (const unsigned char *)plain;
+	size_t len = (size_t)n, o = 0;
+	char *out = malloc(4 * ((len + 2) / 3) + 1);
 	if (!out)
 		return NULL;
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)plain, n);
-	explicit_bzero(plain, (size_t)n);
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
+			     (i + 2 < len ? in[i + 2] : 0);
+		out[o++] = b64_alphabet[v >> 18 & 63];
+		out[o++] = b64_alphabet[v >> 12 & 63];
+		out[o++] = i + 1 < len ? b64_alphabet[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? b64_alphabet[v & 63] : '=';
+	}
+	out[o] = '\0';
+	explicit_bzero(plain, len);
 	return out;
 }
 
 int registry_auth_decode(const char *b64, char **ret_user, char **ret_pass)
 {
-	size_t len = strlen(b64);
+	size_t len = strlen(b64), n = 0;
 	if (len == 0 || len % 4 != 0 || len > 16384)
 		return -EINVAL;
-	_cleanup_free_ unsigned char *out = malloc(len / 4 * 3 + 1);
+	_cleanup_free_ char *out = malloc(len / 4 * 3 + 1);
 	if (!out)
 		return -ENOMEM;
-	int n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)len);
-	if (n < 0)
-		return -EINVAL;
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	for (size_t i = len; i > 0 && b64[i - 1] == '='; i--)
-		n--;
+	for (size_t i = 0; i < len; i += 4) {
+		uint32_t v = 0;
+		int pad = 0;
+		for (size_t k = 0; k < 4; k++) {
+			const char *p = b64[i + k] ? strchr(b64_alphabet, b64[i + k]) : NULL;
+			if (b64[i + k] == '=' && i + 4 == len && k >= 2 && (k == 3 || b64[i + 3] == '=')) {
+				pad++;
+				v <<= 6;
+				continue;
+			}
+			if (!p || pad)
+				return -EINVAL;
+			v = v << 6 | (uint32_t)(p - b64_alphabet);
+		}
+		out[n++] = (char)(v >> 16);
+		if (pad < 2)
+			out[n++] = (char)(v >> 8 & 0xff);
+		if (pad < 1)
+			out[n++] = (char)(v & 0xff);
+	}
 	out[n] = '\0';
-	if (memchr(out, '\0', (size_t)n))
+	if (memchr(out, '\0', n))
 		return -EINVAL;
-	char *colon = strchr((char *)out, ':');
+	char *colon = strchr(out, ':');
 	if (!colon)
 		return -EINVAL;
-	_cleanup_free_ char *user = strndup((char *)out, (size_t)(colon - (char *)out));
+	_cleanup_free_ char *user = strndup(out, (size_t)(colon - out));
 	char *pass = strdup(colon + 1);
-	explicit_bzero(out, (size_t)n);
+	explicit_bzero(out, n);
 	if (!user || !pass) {
 		free(pass);
 		return -ENOMEM;

@@ -31,30 +31,6 @@ void registry_response_done(struct registry_response *r)
 	*r = (struct registry_response){ 0 };
 }
 
-bool registry_is_insecure(const char *domain, char **insecure)
-{
-	_cleanup_free_ char *host = NULL;
-	const char *colon;
-
-	for (char **p = insecure; p && *p; p++) {
-		const char *e = *p;
-		if (str_startswith(e, "http://"))
-			e += 7;
-		if (strcmp(e, domain) == 0)
-			return true;
-		/* An entry without a port covers every port of that host. */
-		colon = strrchr(domain, ':');
-		if (!strchr(e, ':') && colon && strlen(e) == (size_t)(colon - domain) && strncmp(e, domain, strlen(e)) == 0)
-			return true;
-	}
-	/* Loopback registries: nothing crosses a network, so TLS would protect nothing. */
-	colon = domain[0] == '[' ? strstr(domain, "]:") : strrchr(domain, ':');
-	host = colon ? strndup(domain, (size_t)(colon - domain) + (domain[0] == '[')) : strdup(domain);
-	if (!host)
-		return false;
-	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || str_startswith(host, "127.");
-}
-
 bool registry_transient(CURLcode cc, long status)
 {
 	switch (cc) {

@@ -90,3 +90,28 @@ int proto_pull_progress_decode(json_t *params, struct proto_pull_progress *ret, 
 	ret->total = (uint64_t)total;
 	return 0;
 }
+
+int proto_login_params_decode(json_t *params, struct proto_login_params *ret, char **reterr)
+{
+	static const char *const keys[] = { "server", "username", "password", NULL };
+	memset(ret, 0, sizeof(*ret));
+	int r;
+	if (!json_is_object(params))
+		return err_set(reterr, -EINVAL, PROTO_M_REGISTRY_LOGIN " params must be an object");
+	if ((r = field_check_known(params, keys, NULL, PROTO_M_REGISTRY_LOGIN " params", reterr)) < 0 ||
+	    (r = field_get_string(params, "server", true, &ret->server, reterr)) < 0 ||
+	    (r = field_get_string(params, "username", true, &ret->username, reterr)) < 0 ||
+	    (r = field_get_string(params, "password", true, &ret->password, reterr)) < 0)
+		return r;
+	if (!*ret->server || strlen(ret->server) > 255 || strpbrk(ret->server, "/ \t\r\n@"))
+		return err_set(reterr, -EINVAL, "\"server\": expected host[:port]");
+	if (!*ret->username || strlen(ret->username) > PROTO_PULL_AUTH_MAX || strchr(ret->username, ':') ||
+	    strlen(ret->password) > PROTO_PULL_AUTH_MAX)
+		return err_set(reterr, -EINVAL, "invalid username or password");
+	return 0;
+}
+
+json_t *proto_login_params_encode(const struct proto_login_params *p)
+{
+	return json_pack("{s:s, s:s, s:s}", "server", p->server, "username", p->username, "password", p->password);
+}

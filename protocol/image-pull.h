@@ -39,3 +39,13 @@ struct proto_pull_progress {
 };
 json_t *proto_pull_progress_encode(const struct proto_pull_progress *p);
 int proto_pull_progress_decode(json_t *params, struct proto_pull_progress *ret, char **reterr);
+
+/* registry.login: {"server": "host[:port]"|"docker.io", "username": U, "password": P}: the
+ * daemon checks the credentials against the registry (as docker login does) and keeps nothing;
+ * the result is {}. cctl stores them in the user's own file. */
+#define PROTO_M_REGISTRY_LOGIN "registry.login"
+struct proto_login_params {
+	const char *server, *username, *password; /* borrowed */
+};
+int proto_login_params_decode(json_t *params, struct proto_login_params *ret, char **reterr);
+json_t *proto_login_params_encode(const struct proto_login_params *p);
