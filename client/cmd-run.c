@@ -16,6 +16,7 @@
 #include "client/conn.h"
 #include "client/opts.h"
 #include "client/run-security.h"
+#include "client/pull.h"
 #include "client/run.h"
 #include "client/tty.h"
 #include "common/error.h"
@@ -35,6 +36,7 @@ void run_done(struct run *run)
 	strv_free(run->log_opts);
 	run_security_done(&run->sec);
 	free(run->id);
+	free(run->pulled_image);
 	json_decref(run->early_exits);
 }
 
@@ -69,6 +71,8 @@ static void usage(const char *verb)
 	      "      --log-driver NAME            Logging driver of a detached container: file, journald,\n"
 	      "                                   none (default: the daemon's)\n"
 	      "      --log-opt KEY=VALUE          Log driver options: max-size=SIZE, max-file=N (repeatable)\n"
+	      "      --pull string                Pull image before running (\"always\", \"missing\", \"never\")\n"
+	      "                                   (default \"missing\")\n"
 	      "  -m, --memory SIZE                Memory limit (e.g. 512k, 64m, 1g; 0: no limit)\n"
 	      "      --name NAME                  Assign a name to the container\n"
 	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
@@ -146,6 +150,7 @@ enum {
 	ARG_STOP_SIGNAL,
 	ARG_LOG_DRIVER,
 	ARG_LOG_OPT,
+	ARG_PULL,
 	ARG_HELP,
 };
 
@@ -176,6 +181,7 @@ static const struct opt run_options[] = {
 	{ ARG_STOP_SIGNAL, 0, "stop-signal", OPT_VALUE },
 	{ ARG_LOG_DRIVER, 0, "log-driver", OPT_VALUE },
 	{ ARG_LOG_OPT, 0, "log-opt", OPT_VALUE },
+	{ ARG_PULL, 0, "pull", OPT_VALUE },
 	{ ARG_HELP, 0, "help", OPT_FLAG },
 	{}
 };
@@ -327,6 +333,11 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		return 0;
 	case ARG_LOG_OPT:
 		return run_add_log_opt(run, o, reterr);
+	case ARG_PULL:
+		if (strcmp(arg, "missing") != 0 && strcmp(arg, "always") != 0 && strcmp(arg, "never") != 0)
+			return opts_invalid_argument(o, reterr, "expected \"missing\", \"always\" or \"never\"");
+		run->pull = arg;
+		return 0;
 	case ARG_HELP:
 		if (!o->flag)
 			return 0;
@@ -369,6 +380,12 @@ int run_parse(struct run *run, const char *verb, int argc, char **argv, char **r
 	run->p.entrypoint = run->entrypoint;
 	run->p.log_opts = run->log_opts;
 	run_security_apply(&run->sec, &run->p);
+	/* An image not here yet is pulled first, as docker run and create do. */
+	r = pull_ensure(run->cctl, run->pull, run->p.image, &run->pulled_image, reterr);
+	if (r < 0)
+		return r;
+	if (run->pulled_image)
+		run->p.image = run->pulled_image;
 	return 0;
 }
 

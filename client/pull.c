@@ -12,9 +12,11 @@
 #include "client/pull.h"
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/imagename.h"
 #include "common/util.h"
 #include "image/registry.h"
 #include "protocol/image-pull.h"
+#include "protocol/messages.h"
 
 #define PULL_MAX_LAYERS 128
 #define BAR_WIDTH 50
@@ -149,7 +151,7 @@ static void view_update(struct pull_view *v, const struct proto_pull_progress *p
 	fflush(stderr);
 }
 
-int pull_image(struct cctl *cctl, const char *ref, const char *platform, bool quiet, char **ret_name,
+int pull_image(struct cctl *cctl, const char *ref, const char *platform, bool quiet, char **ret_image,
 	       char **reterr)
 {
 	_cleanup_(registry_ref_done) struct registry_ref pr = { 0 };
@@ -220,10 +222,71 @@ int pull_image(struct cctl *cctl, const char *ref, const char *platform, bool qu
 			fprintf(stderr, "Status: %s %s\n", res.downloaded ? "Downloaded newer image for" : "Image is up to date for",
 				local);
 		}
-		if (ret_name && !(*ret_name = strdup(local)))
+		if (ret_image && !(*ret_image = strdup(res.name ? res.name : res.id)))
 			return err_set(reterr, -ENOMEM, "out of memory");
 		return 0;
 	}
+}
+
+/* Whether the daemon has the image: one of its names is the normalized reference, or the
+ * reference is an id (or an id's prefix) it has. 1 yes, 0 no. */
+static int pull_have_image(struct cctl *cctl, const char *image, char **reterr)
+{
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	_cleanup_free_ char *norm = NULL;
+	const char *hex = str_startswith(image, "sha256:") ? image + 7 : image;
+	size_t i, k;
+	json_t *item, *name;
+	int r;
+
+	if (strchr(image, '@'))
+		return 0; /* a digest: pulled, which costs nothing when its blobs are here */
+	if (image_name_normalize(image, &norm, NULL) < 0)
+		norm = NULL;
+	r = conn_open(cctl->socket_path, &conn, reterr);
+	if (r < 0)
+		return r;
+	json_t *params = json_object();
+	if (!params)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	r = conn_call_ok(&conn, PROTO_M_IMAGE_LIST, params, NULL, 0, &reply, reterr);
+	if (r < 0)
+		return r;
+	json_array_foreach (proto_image_list_items(reply.msg.result), i, item) {
+		const char *id = json_string_value(json_object_get(item, "id"));
+		if (id && strlen(hex) >= 4 && str_startswith(id + (str_startswith(id, "sha256:") ? 7 : 0), hex) &&
+		    strspn(hex, "0123456789abcdef") == strlen(hex))
+			return 1;
+		json_array_foreach (json_object_get(item, "names"), k, name)
+			if (norm && json_is_string(name) && strcmp(json_string_value(name), norm) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+int pull_ensure(struct cctl *cctl, const char *policy, const char *image, char **ret_image, char **reterr)
+{
+	_cleanup_free_ char *pulled = NULL, *norm = NULL;
+	int r;
+
+	*ret_image = NULL;
+	if (policy && strcmp(policy, "never") == 0)
+		return 0;
+	if (!policy || strcmp(policy, "missing") == 0) {
+		r = pull_have_image(cctl, image, reterr);
+		if (r != 0)
+			return r < 0 ? r : 0;
+		if (image_name_normalize(image, &norm, NULL) < 0)
+			norm = NULL;
+		fprintf(stderr, "Unable to find image '%s' locally\n", norm ? norm : image);
+	}
+	r = pull_image(cctl, image, NULL, false, &pulled, reterr);
+	if (r < 0)
+		return r;
+	if (strchr(image, '@'))
+		*ret_image = TAKE_PTR(pulled);
+	return 0;
 }
 
 /* The fully qualified name Docker prints on stdout: docker.io/library/alpine:3.20. */

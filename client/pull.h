@@ -11,8 +11,14 @@ struct cctl;
 char *pull_auth_path(void);
 
 /* Pulls ref through the daemon, showing progress on stderr (bars on a terminal, a line per
- * step otherwise; nothing when quiet). On success *ret_name (if non-NULL) is the name the
- * image got locally ("alpine:3.20", or the repo digest for a pull by digest). -ENOENT for an
- * unknown image, -errno with the daemon's message. */
-int pull_image(struct cctl *cctl, const char *ref, const char *platform, bool quiet, char **ret_name,
+ * step otherwise; nothing when quiet). On success *ret_image (if non-NULL) is how to name the
+ * image to the daemon: its local name ("alpine:3.20"), or its id after a pull by digest.
+ * -ENOENT for an unknown image, -errno with the daemon's message. */
+int pull_image(struct cctl *cctl, const char *ref, const char *platform, bool quiet, char **ret_image,
 	       char **reterr);
+
+/* What run and create do before they send their request, by the --pull policy (NULL:
+ * "missing"): "never" nothing; "missing" pulls an image the daemon does not have, saying "Unable
+ * to find image 'x' locally" first, as Docker does; "always" pulls. *ret_image is set to what
+ * to name the image after a pull by digest (its id), else NULL. */
+int pull_ensure(struct cctl *cctl, const char *policy, const char *image, char **ret_image, char **reterr);

@@ -26,6 +26,8 @@ struct run {
 	const char *verb;          /* "run" or "create", for messages */
 	struct run_security sec;   /* what the security flags collected; p points into it */
 	bool detach, tty;
+	const char *pull;          /* --pull: "missing" (default), "always", "never" */
+	char *pulled_image;        /* owned: what p.image became after a pull by digest */
 
 	struct conn conn;
 	struct attach at;         /* signals, the terminal relay, the loop (client/attach.h) */

@@ -56,6 +56,7 @@ struct pull {
 	size_t nlayers;
 	char *manifest; /* the worker's result */
 	bool downloaded;
+	char *old_id; /* what the name pointed at before: another image means "Downloaded newer" */
 	char *error;
 	int error_r;
 	bool registering; /* image_store_add_manifest() was called and has not answered */
@@ -116,6 +117,7 @@ static void pull_free(struct pull *pl)
 	registry_ref_done(&pl->ref);
 	free(pl->key);
 	free(pl->manifest);
+	free(pl->old_id);
 	free(pl->error);
 	free(pl);
 }
@@ -191,7 +193,8 @@ static void pull_registered(int r, json_t *info, const char *errmsg, void *userd
 		.digest = pl->manifest,
 		.name = pl->ref.name,
 		.repo_digest = repo_digest,
-		.downloaded = pl->downloaded,
+		/* As Docker: new to this name counts as newer, even when no byte was fetched. */
+		.downloaded = pl->downloaded || (pl->ref.name && (!pl->old_id || !id || strcmp(pl->old_id, id) != 0)),
 	};
 	pull_finish(pl, r, r >= 0 ? &o : NULL, r < 0 ? (errmsg ? errmsg : strerror(-r)) : NULL);
 }
@@ -220,6 +223,11 @@ static void pull_worker_done(struct pull *pl, const siginfo_t *si)
 	const char *names[2] = { pl->ref.name, NULL };
 	_cleanup_free_ char *repo_digest = NULL;
 	if (asprintf(&repo_digest, "%s@%s", pl->ref.repo, pl->manifest) < 0) {
+		pull_finish(pl, -ENOMEM, NULL, "out of memory");
+		return;
+	}
+	const struct image *old = pl->ref.name ? image_store_lookup(pl->puller->store, pl->ref.name, NULL) : NULL;
+	if (old && !(pl->old_id = strdup(old->id))) {
 		pull_finish(pl, -ENOMEM, NULL, "out of memory");
 		return;
 	}

@@ -161,7 +161,10 @@ static int client_get(struct registry_client *c, const char *url, const char *ac
 			return err_set(reterr, -EFBIG, "%s: the response is larger than %zu bytes", c->domain, max);
 		if (cc == CURLE_OK && !registry_transient(cc, resp->status))
 			return 0;
-		if (!registry_transient(cc, resp->status) || attempt >= attempts) {
+		/* A registry that is not there at all fails at once, as docker pull does; one that
+		 * answers badly or breaks off is asked again. */
+		bool unreachable = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST;
+		if (unreachable || !registry_transient(cc, resp->status) || attempt >= attempts) {
 			if (cc != CURLE_OK)
 				return err_set(reterr, -EIO, "Get \"%s\": %s", url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
 			return err_set(reterr, -EIO, "Get \"%s\": received unexpected HTTP status: %ld", url, resp->status);
