@@ -258,6 +258,14 @@ is "$RC1/$RC2" "0/0" "both concurrent pulls succeed"
 like "$(cat "$TEST_TMP/c2.err")" "Pull complete" "the second one shows the shared progress"
 is "$(grep -c "blobs/sha256:$LAYER" "$TEST_TMP/proxy.log")" 1 "the layer was downloaded once"
 
+# On a terminal: a line per layer redrawn in place, with a bar, bytes and speed.
+start_daemon d7 || exit 1
+out=$(python3 "$top_srcdir/tests/ptyrun.py" --timeout 60 -- "$CCTL" pull "$P/library/alpine:3.20" 2>&1)
+like "$out" "${LAYER:0:12}: Downloading \[=*>? *\] +[0-9.]+[kM]?B/3\.49MB" "a progress bar with bytes"
+like "$out" "B/s" "and the speed"
+like "$out" $'\e\\[1A\r\e\\[2K' "redrawn in place (cursor up, clear line)"
+like "$out" "Status: Downloaded newer image" "then the status"
+
 # A client that goes away: the pull completes without it.
 start_daemon d5 || exit 1
 (timeout -s KILL 0.5 "$CCTL" pull "$P/library/alpine:3.20" >/dev/null 2>&1) 2>/dev/null
