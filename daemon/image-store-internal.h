@@ -1,7 +1,7 @@
-/* What the files of the image store share, and no other module may use: the store itself, the
- * layout constants, and what each part (image-store.c: the store and lookups; image-config.c:
- * image configs; image-names.c: the name index; image-remove.c: removal and layer collection;
- * image-import.c: imports) provides to the others. All of it runs on the event loop's thread. */
+/* What the daemon's files of the image store share, and no other module may use: the store
+ * (the pure image_db of image/ plus the event-loop parts) and what each part provides to the
+ * others (image-store.c: the store and lookups; image-remove.c: removal and layer collection;
+ * image-import.c: imports). All of it runs on the event loop's thread. */
 #pragma once
 
 #include <jansson.h>
@@ -9,68 +9,41 @@
 #include <stddef.h>
 
 #include "daemon/image-store.h"
-
-#define DIGEST_PREFIX "sha256:"
-#define HEX_LEN 64
+#include "image/db.h"
+#include "image/digest.h"
+#include "image/names.h"
+#include "image/record.h"
 
 struct event_base;
 struct image_trash;
 struct import;
+struct layer_job;
+struct manifest_job;
+struct unpack;
 
 struct image_store {
+	struct image_db db;
 	struct event_base *base;
-	char *root, *layers_dir, *images_dir, *tmp_dir, *trash_dir, *repos_path;
 	struct image_trash *trash;
-	struct image **images;
-	size_t n_images;
-	json_t *names;  /* "name:tag" -> "sha256:<hex>" */
 	struct import *imports;
+	struct unpack *unpacks;
+	struct manifest_job *manifests;
+	struct layer_job *layer_jobs;
+	unsigned n_unpacks_started; /* workers started, for tests */
 };
 
 /* image-store.c */
 
-/* The image with exactly this id ("sha256:<hex>"), or NULL. */
-struct image *image_store_find_id(struct image_store *s, const char *id);
-/* Whether an image other than except (may be NULL) has the layer digest. */
-bool image_store_layer_used(struct image_store *s, const char *digest, const struct image *except);
-/* Adds img to the in-memory list, which owns it on success. */
-int image_store_add(struct image_store *s, struct image *img);
-/* Finds an image by name first, then by id (prefix); *ret_name is set to the normalized name
- * when it matched by name. NULL with errno (and a message) when there is no such image. */
-struct image *image_store_resolve(struct image_store *s, const char *ref, char **ret_name, char **reterr);
+/* Registers an image (image_db_register) and points names at it; on failure a new record is
+ * removed again. *ret_info: its proto_image_info. */
+int image_store_commit(struct image_store *s, const char *config_digest, const struct image_layer *layers, size_t n,
+		       const char *manifest_digest, const char *const *names, const char *repo_digest,
+		       json_t **ret_info, char **reterr);
+/* Whether a layer is used by an image or wanted by a manifest being added. */
+bool image_store_layer_busy(struct image_store *s, const char *diff_id);
+
 /* The proto_image_info object of an image, or NULL on allocation failure. */
 json_t *image_store_info(struct image_store *s, const struct image *img);
-
-/* image-config.c */
-
-/* Whether s is between min and max lowercase hex digits. */
-bool image_config_is_hex(const char *s, size_t min, size_t max);
-/* Whether s is "sha256:" followed by 64 lowercase hex digits. */
-bool image_config_digest_valid(const char *s);
-/* A JSON array of the strings of the NULL-terminated v (NULL: empty), or NULL on failure. */
-json_t *image_config_strv_to_json(char **v);
-/* Frees an image and what it owns (NULL is fine); image_freep() is its _cleanup_ form. */
-void image_free(struct image *img);
-void image_freep(struct image **img);
-/* The image config as JSON; with meta, also its creation time and size. */
-json_t *image_config_json(const struct image *img, bool meta);
-/* The image id computed from the content part of its config. */
-int image_config_compute_id(const struct image *img, char **ret);
-/* Writes images/<hex>.json atomically. */
-int image_config_write(struct image_store *s, const struct image *img, char **reterr);
-/* Loads every images/<hex>.json into the store, skipping unreadable ones. */
-int image_config_load_all(struct image_store *s);
-
-/* image-names.c */
-
-/* The names pointing at id, sorted (borrowed strings, NULL-terminated; free the array). */
-const char **image_names_of(struct image_store *s, const char *id, size_t *ret_n);
-/* How many names point at id. */
-size_t image_names_count(struct image_store *s, const char *id);
-/* Writes the name index to repositories.json atomically. */
-int image_names_save(struct image_store *s, char **reterr);
-/* Loads repositories.json, dropping names that are malformed or point to unknown images. */
-int image_names_load(struct image_store *s, char **reterr);
 
 /* image-remove.c */
 
@@ -82,8 +55,24 @@ void image_remove_layer(struct image_store *s, const char *digest);
 int image_remove_image(struct image_store *s, struct image *img, char **reterr);
 /* Removes the layer directories no image refers to. */
 int image_remove_unused_layers(struct image_store *s);
+/* Removes a blob unless an image or a manifest being added names it. */
+void image_remove_blob(struct image_store *s, const char *digest);
+/* Removes every blob no image names (at open, when nothing is being added). */
+int image_remove_unused_blobs(struct image_store *s);
+/* Removes the images rmi -f kept for stopped containers that no container uses any more. */
+void image_remove_collect(struct image_store *s, image_usage_fn usage, void *userdata);
 
 /* image-import.c */
 
-/* Kills and reaps every running import worker and removes their directories; no callback runs. */
+/* Frees every pending import; no callback runs. */
 void image_import_free_all(struct image_store *s);
+
+/* image-manifest.c */
+
+/* Frees every pending manifest and layer job; no callback runs. */
+void image_manifest_free_all(struct image_store *s);
+void image_manifest_cancel_callbacks(struct image_store *s, void *userdata);
+/* Whether a manifest being added needs the layer. */
+bool image_manifest_layer_pending(struct image_store *s, const char *diff_id);
+/* Whether a manifest being added names the blob (manifest, config or layer). */
+bool image_manifest_blob_pending(struct image_store *s, const char *digest);

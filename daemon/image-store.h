@@ -7,21 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "image/db.h"
+
 struct event_base;
 struct image_store;
-
-struct image {
-	char *id;          /* "sha256:<hex>" */
-	char **layers;     /* layer digests "sha256:<hex>", bottom first */
-	char **env;        /* the image's Env ("PATH=..."), never NULL */
-	char **cmd;        /* default command, or NULL */
-	char *workdir;     /* or NULL */
-	char **entrypoint; /* or NULL */
-	char *user;        /* "NAME|UID[:GROUP|GID]", or NULL */
-	char *stop_signal; /* "SIGQUIT", "3", ..., or NULL */
-	char *created_at;
-	uint64_t size;     /* bytes of the extracted layers */
-};
 
 /* Opens (creating if needed) the store under root: wipes tmp/, loads configs and names, removes
  * layers no image refers to. Import workers are watched on base. */
@@ -88,5 +77,22 @@ int image_import_start(struct image_store *s, int tar_fd, const char *name, imag
  * part of the image's content, hence of its id. */
 int image_import_start_config(struct image_store *s, int tar_fd, const char *name, struct image *config,
 			      image_import_done_fn done, void *userdata, char **reterr);
-/* Forgets a pending import's callback (the requesting client went away); the import completes. */
+/* Where blobs go: "<root>/blobs/sha256" (a blob is named by its hex digest and appears there only
+ * by an atomic rename after its digest was verified), and partial downloads: "<root>/ingest". */
+const char *image_store_blobs_dir(struct image_store *s);
+const char *image_store_ingest_dir(struct image_store *s);
+
+/* Registers the image whose manifest blob (and its config and layer blobs) is already in blobs/:
+ * unpacks the layers not yet in layers/ in the sandboxed worker (each layer once, even for
+ * concurrent callers; checked against the blob digest and the config's diff_id), writes the
+ * record, points names (NULL-terminated, may be NULL or empty) at it and records repo_digest
+ * ("registry/name@sha256:..", or NULL). done() is called from the event loop, never from inside
+ * this call, with the image's proto_image_info. A failure leaves no half-registered image. 0 when
+ * started, or -errno with a message (done is not called then): a missing or corrupt blob, an
+ * unsupported manifest, an invalid name. */
+int image_store_add_manifest(struct image_store *s, const char *manifest_digest, const char *const *names,
+			     const char *repo_digest, image_import_done_fn done, void *userdata, char **reterr);
+
+/* Forgets a pending import's or add_manifest's callback (the requesting client went away); the
+ * work completes. */
 void image_import_cancel_callbacks(struct image_store *s, void *userdata);

@@ -29,6 +29,8 @@
 #define ALPINE_NAME "alpine-minirootfs-3.20.3-x86_64.tar.gz"
 #define STR(s) ((s) ? (s) : "(null)")
 #define ALPINE_DIGEST "sha256:d4e6fd67dcf75e40c451560ac7265166c2b72a0f38ddc9aae756a7de3d1efa0c"
+/* The sha256 of the uncompressed tarball: the layer's diff_id, the name of its directory. */
+#define ALPINE_DIFF_ID "sha256:1bccf10afce5c1ffe31381419930ad565c1436eaeb1ca680494b0663e0028419"
 
 static char tmproot[] = "/tmp/containd-test-image-store.XXXXXX";
 static char store_dir[512];
@@ -609,7 +611,7 @@ static void test_worker_fds_and_free(void)
 	pfd = (struct pollfd){ .fd = probe[0], .events = POLLIN };
 	ok(poll(&pfd, 1, 5000) == 1 && (pfd.revents & POLLHUP), "the worker does not hold the daemon's fds");
 	close(probe[0]);
-	is_int(count_entries(path_in(store_dir, "tmp")), 1, "the stuck import has its directory in tmp/");
+	is_int(count_entries(path_in(store_dir, "tmp")), 2, "the stuck import has its directory and its blob copy in tmp/");
 
 	image_store_free(s);
 	is_int(count_entries(path_in(store_dir, "tmp")), 0, "image_store_free removed the worker's directory");
@@ -643,7 +645,7 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 		goto out;
 	}
 	ok(!d.err, "alpine: no error message");
-	is_str(json_str_at(json_object_get(d.info, "layers"), 0), ALPINE_DIGEST, "alpine: layer digest");
+	is_str(json_str_at(json_object_get(d.info, "layers"), 0), ALPINE_DIFF_ID, "alpine: layer diff_id");
 	is_int(json_array_size(json_object_get(d.info, "layers")), 1, "alpine: one layer");
 	is_str(json_str_at(json_object_get(d.info, "names"), 0), "alpine:latest", "alpine: named alpine:latest");
 	ok(json_integer_value(json_object_get(d.info, "size")) > 1000000, "alpine: size %lld",
@@ -652,7 +654,7 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 	id = strdup(json_string_value(json_object_get(d.info, "id")));
 	ok(id && strlen(id) == 71 && strncmp(id, "sha256:", 7) == 0, "alpine: id %s", id);
 
-	snprintf(layer_dir, sizeof(layer_dir), "%s/layers/%s", store_dir, ALPINE_DIGEST + 7);
+	snprintf(layer_dir, sizeof(layer_dir), "%s/layers/%s", store_dir, ALPINE_DIFF_ID + 7);
 	ok(read_file(path_in(layer_dir, "etc/alpine-release"), 100, &content, NULL) == 0 &&
 		   strncmp(content, "3.20.3", 6) == 0,
 	   "alpine: etc/alpine-release is 3.20.3");
@@ -671,7 +673,7 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 	ok(img && strcmp(img->id, id) == 0, "lookup alpine");
 	if (!img)
 		goto out;
-	is_str(img->layers[0], ALPINE_DIGEST, "image layers");
+	is_str(img->layers[0], ALPINE_DIFF_ID, "image layers");
 	ok(!img->layers[1], "image has one layer");
 	is_str(img->env[0], "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "default Env");
 	ok(!img->env[1], "Env has one entry");
@@ -736,7 +738,7 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 	json_decref(list);
 
 	/* Layer path. */
-	is_int(image_store_layer_path(s, ALPINE_DIGEST, &lp), 0, "layer path");
+	is_int(image_store_layer_path(s, ALPINE_DIFF_ID, &lp), 0, "layer path");
 	is_str(lp, layer_dir, "layer path is root/layers/<hex>");
 	is_int(image_store_layer_path(s, "sha256:0000000000000000000000000000000000000000000000000000000000000000", &lp),
 	       -ENOENT, "unknown layer: -ENOENT");
@@ -753,7 +755,7 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 		goto out;
 	img = image_store_lookup(s, "alpine:3.20", NULL);
 	ok(img && strcmp(img->id, id) == 0, "reopen: alpine:3.20 still there");
-	ok(img && img->layers[0] && strcmp(img->layers[0], ALPINE_DIGEST) == 0 && !img->cmd && img->env[0],
+	ok(img && img->layers[0] && strcmp(img->layers[0], ALPINE_DIFF_ID) == 0 && !img->cmd && img->env[0],
 	   "reopen: config read back");
 
 	/* Removal: in use refuses, and touches nothing. */
@@ -812,14 +814,31 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 	json_decref(removed);
 	removed = NULL;
 	ok(!image_store_lookup(s, "alpine", NULL), "  alpine gone");
-	ok(!image_store_lookup(s, id, NULL), "  id gone");
-	ok(!exists(layer_dir), "  layer directory gone at once (moved to the trash)");
+	snprintf(buf, sizeof(buf), "%.12s", id + 7);
+	ok(!image_store_lookup(s, buf, NULL), "  its id prefix finds nothing");
+	list = image_store_list(s);
+	ok(list && json_array_size(list) == 1, "  it is not listed");
+	json_decref(list);
+	/* Its stopped containers keep it: their lookup by full id, its record and its layer. */
+	ok(image_store_lookup(s, id, NULL) != NULL, "  its containers still find it by full id");
+	ok(exists(layer_dir), "  its layer stays for the stopped containers");
 	snprintf(buf, sizeof(buf), "images/%s.json", id + 7);
-	ok(!exists(path_in(store_dir, buf)), "  image config gone");
+	ok(exists(path_in(store_dir, buf)), "  its record stays, marked removed");
 	free(err);
 	err = NULL;
 	is_int(image_store_remove(s, "alpine", in_use_no, NULL, &removed, &err), -ENOENT, "remove again: -ENOENT");
 	ok(err && strstr(err, "no such image"), "  message: %s", STR(err));
+	/* Once no container uses it, the next removal collects it with its layer and blobs. */
+	free(err);
+	err = NULL;
+	is_int(image_store_remove(s, id, in_use_no, NULL, &removed, &err), -ENOENT, "remove it by id: -ENOENT");
+	ok(!image_store_lookup(s, id, NULL), "  then the id is gone");
+	ok(!exists(layer_dir), "  layer directory gone at once (moved to the trash)");
+	ok(!exists(path_in(store_dir, buf)), "  image record gone");
+	snprintf(buf, sizeof(buf), "blobs/sha256/%s", id + 7);
+	ok(!exists(path_in(store_dir, buf)), "  config blob gone");
+	snprintf(buf, sizeof(buf), "blobs/sha256/%s", ALPINE_DIGEST + 7);
+	ok(!exists(path_in(store_dir, buf)), "  layer blob gone");
 out:
 	done_state_reset(&d);
 }

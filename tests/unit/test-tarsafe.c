@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "daemon/tarsafe.h"
+#include "image/tarsafe.h"
 #include "tests/tap.h"
 
 static void check(const char *path, const char *hardlink, int want, const char *msg_part)

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
-#include "daemon/tarsafe.h"
+#include "image/tarsafe.h"
 
 /* Checks one path (what is an entry's name, or the target of a hard link). */
 static int check_path(const char *path, const char *what, const char *entry, char **reterr)

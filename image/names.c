@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
-#include "daemon/image-store-internal.h"
+#include "image/names.h"
 
 #define REPOSITORIES_MAX (16 * 1024 * 1024)
 
@@ -19,7 +19,7 @@ static int image_names_cmp(const void *a, const void *b)
 }
 
 /* The names pointing at an image, sorted (borrowed strings, NULL-terminated; free the array). */
-const char **image_names_of(struct image_store *s, const char *id, size_t *ret_n)
+const char **image_names_of(struct image_db *s, const char *id, size_t *ret_n)
 {
 	const char **v;
 	const char *key;
@@ -38,7 +38,7 @@ const char **image_names_of(struct image_store *s, const char *id, size_t *ret_n
 	return v;
 }
 
-size_t image_names_count(struct image_store *s, const char *id)
+size_t image_names_count(struct image_db *s, const char *id)
 {
 	const char *key;
 	json_t *value;
@@ -50,7 +50,7 @@ size_t image_names_count(struct image_store *s, const char *id)
 	return n;
 }
 
-int image_names_save(struct image_store *s, char **reterr)
+int image_names_save(struct image_db *s, char **reterr)
 {
 	json_auto_t *o = json_pack("{s:i, s:O}", "version", 1, "names", s->names);
 	_cleanup_free_ char *data = NULL;
@@ -69,7 +69,7 @@ int image_names_save(struct image_store *s, char **reterr)
 
 /* Loads repositories.json, dropping names that are malformed or point to unknown images. A file
  * that cannot be parsed fails the open rather than being overwritten with an empty index. */
-int image_names_load(struct image_store *s, char **reterr)
+int image_names_load(struct image_db *s, char **reterr)
 {
 	_cleanup_free_ char *data = NULL;
 	json_auto_t *o = NULL;
@@ -92,7 +92,7 @@ int image_names_load(struct image_store *s, char **reterr)
 	json_object_foreach_safe(names, tmp, key, value) {
 		_cleanup_free_ char *norm = NULL;
 
-		if (!json_is_string(value) || !image_store_find_id(s, json_string_value(value))) {
+		if (!json_is_string(value) || !image_db_find_id(s, json_string_value(value))) {
 			log_warning("image store: name %s points to a missing image, dropping it", key);
 		} else if (image_name_normalize(key, &norm, NULL) < 0 || strcmp(norm, key) != 0) {
 			log_warning("image store: invalid name %s, dropping it", key);
@@ -103,4 +103,34 @@ int image_names_load(struct image_store *s, char **reterr)
 		}
 	}
 	return 0;
+}
+
+int image_names_set(struct image_db *s, const char *const *names, const char *id, char **reterr)
+{
+	json_auto_t *saved = json_deep_copy(s->names);
+	int r;
+
+	if (!saved)
+		return -ENOMEM;
+	for (const char *const *n = names; n && *n; n++) {
+		_cleanup_free_ char *norm = NULL;
+
+		r = image_name_normalize(*n, &norm, reterr);
+		if (r < 0)
+			goto restore;
+		if (json_object_set_new(s->names, norm, json_string(id)) < 0) {
+			r = -ENOMEM;
+			goto restore;
+		}
+	}
+	if (!names || !names[0])
+		return 0;
+	r = image_names_save(s, reterr);
+	if (r < 0)
+		goto restore;
+	return 0;
+restore:
+	json_decref(s->names);
+	s->names = TAKE_PTR(saved);
+	return r;
 }
