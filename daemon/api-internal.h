@@ -23,6 +23,8 @@ struct api_exec;
 
 struct supervisor;
 struct api_logs_stream;
+struct image_puller;
+struct pending_pull;
 
 /* What a client is owed about a container, answered from the event bus (api-container.c). */
 enum wait_kind {
@@ -52,6 +54,8 @@ struct api {
 	 * --log-opt). */
 	enum container_log_driver log_driver;
 	struct log_file_opts log_opts;
+	struct image_puller *puller; /* image.pull's workers (daemon/image-pull.c) */
+	struct pending_pull *pulls;  /* image.pull requests owed a reply (api-pull.c) */
 };
 
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err);
@@ -133,3 +137,9 @@ void api_events_emit_exec(struct api *api, const char *action, const struct cont
 /* An image event (Docker's actions: import, tag, untag, delete): the image's id and the name the
  * action concerns (for delete, the id again). */
 void api_events_emit_image(struct api *api, const char *action, const char *image_id, const char *name);
+
+/* image.pull (api-pull.c). */
+void api_image_pull(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_registry_login(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+/* Kills the pull workers and answers their clients. */
+void api_pulls_free(struct api *api);

@@ -24,6 +24,8 @@
 #include "protocol/exec.h"
 #include "protocol/logs.h"
 #include "protocol/messages.h"
+#include "protocol/image-pull.h"
+#include "daemon/image-pull.h"
 
 /* An image.import waiting for its worker; the client is answered when it finishes. */
 struct pending_import {
@@ -263,6 +265,8 @@ static const struct {
 	{ PROTO_M_EVENTS, api_events_subscribe },
 	{ PROTO_M_LOGS, api_logs },
 	{ PROTO_M_ATTACH, api_attach },
+	{ PROTO_M_IMAGE_PULL, api_image_pull },
+	{ PROTO_M_REGISTRY_LOGIN, api_registry_login },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -348,6 +352,11 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 							    .subgid_file = opts->subgid_file },
 			       api->cgm, api->images, &api->reg, reterr)) < 0)
 		goto fail;
+	if ((r = image_puller_new(base, api->images, opts->insecure_registries, opts->registry_mirrors,
+				  &api->puller)) < 0) {
+		err_set(reterr, r, "out of memory");
+		goto fail;
+	}
 	if (!(api->sink = event_bus_subscribe(api->reg->bus, api_on_container_event, api))) {
 		r = err_set(reterr, -ENOMEM, "out of memory");
 		goto fail;
@@ -384,6 +393,7 @@ void api_free(struct api *api)
 		event_bus_unsubscribe(api->reg->bus, api->sink);
 	registry_free(api->reg);
 	supervisor_free(api->sup);
+	api_pulls_free(api);
 	image_store_free(api->images);
 	while (api->imports) {
 		struct pending_import *pi = api->imports;
