@@ -380,8 +380,16 @@ int run_parse(struct run *run, const char *verb, int argc, char **argv, char **r
 	run->p.entrypoint = run->entrypoint;
 	run->p.log_opts = run->log_opts;
 	run_security_apply(&run->sec, &run->p);
+	return 0;
+}
+
+int run_connect(struct run *run, char **reterr)
+{
+	int r = conn_open(run->cctl->socket_path, &run->conn, reterr);
+	if (r < 0)
+		return r;
 	/* An image not here yet is pulled first, as docker run and create do. */
-	r = pull_ensure(run->cctl, run->pull, run->p.image, &run->pulled_image, reterr);
+	r = pull_ensure(run->cctl, &run->conn, run->pull, run->p.image, &run->pulled_image, reterr);
 	if (r < 0)
 		return r;
 	if (run->pulled_image)
@@ -605,7 +613,7 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 		run.p.stdio = PROTO_STDIO_LOG;
 	run.p.detach = run.detach && run.tty;
 
-	r = conn_open(cctl->socket_path, &run.conn, reterr);
+	r = run_connect(&run, reterr);
 	if (r < 0)
 		return r;
 

@@ -230,9 +230,8 @@ int pull_image(struct cctl *cctl, const char *ref, const char *platform, bool qu
 
 /* Whether the daemon has the image: one of its names is the normalized reference, or the
  * reference is an id (or an id's prefix) it has. 1 yes, 0 no. */
-static int pull_have_image(struct cctl *cctl, const char *image, char **reterr)
+static int pull_have_image(struct conn *conn, const char *image, char **reterr)
 {
-	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	_cleanup_free_ char *norm = NULL;
 	const char *hex = str_startswith(image, "sha256:") ? image + 7 : image;
@@ -244,13 +243,10 @@ static int pull_have_image(struct cctl *cctl, const char *image, char **reterr)
 		return 0; /* a digest: pulled, which costs nothing when its blobs are here */
 	if (image_name_normalize(image, &norm, NULL) < 0)
 		norm = NULL;
-	r = conn_open(cctl->socket_path, &conn, reterr);
-	if (r < 0)
-		return r;
 	json_t *params = json_object();
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	r = conn_call_ok(&conn, PROTO_M_IMAGE_LIST, params, NULL, 0, &reply, reterr);
+	r = conn_call_ok(conn, PROTO_M_IMAGE_LIST, params, NULL, 0, &reply, reterr);
 	if (r < 0)
 		return r;
 	json_array_foreach (proto_image_list_items(reply.msg.result), i, item) {
@@ -265,7 +261,8 @@ static int pull_have_image(struct cctl *cctl, const char *image, char **reterr)
 	return 0;
 }
 
-int pull_ensure(struct cctl *cctl, const char *policy, const char *image, char **ret_image, char **reterr)
+int pull_ensure(struct cctl *cctl, struct conn *conn, const char *policy, const char *image, char **ret_image,
+		char **reterr)
 {
 	_cleanup_free_ char *pulled = NULL, *norm = NULL;
 	int r;
@@ -274,7 +271,7 @@ int pull_ensure(struct cctl *cctl, const char *policy, const char *image, char *
 	if (policy && strcmp(policy, "never") == 0)
 		return 0;
 	if (!policy || strcmp(policy, "missing") == 0) {
-		r = pull_have_image(cctl, image, reterr);
+		r = pull_have_image(conn, image, reterr);
 		if (r != 0)
 			return r < 0 ? r : 0;
 		if (image_name_normalize(image, &norm, NULL) < 0)

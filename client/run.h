@@ -47,6 +47,8 @@ void run_done(struct run *run);
 /* Parses verb's options ("run" or "create": run's flags) up to the image, whose operands become
  * the image and the command. Returns 1 when --help was printed. */
 int run_parse(struct run *run, const char *verb, int argc, char **argv, char **reterr);
+/* Connects run->conn and, by --pull, pulls the image first when the daemon lacks it. */
+int run_connect(struct run *run, char **reterr);
 /* The attached part of run, for a request (method, params taken over) that starts a container
  * and is answered like container.run: sends it with fds, forwards signals, relays the pty
  * (run->tty), and returns the container's exit status once it exited. */
