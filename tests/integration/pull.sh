@@ -54,9 +54,10 @@ push() {
 		"docker://127.0.0.1:$port/library/alpine:$tag" >/dev/null
 }
 
-# start_proxy PORT UPSTREAM RATE: the throttling proxy; sets PROXY_PID, logs to $TEST_TMP/proxy.log.
+# start_proxy PORT UPSTREAM RATE [bearer[:USER:PASS]]: the throttling proxy (and token server);
+# sets PROXY_PID, logs to $TEST_TMP/proxy.log.
 start_proxy() {
-	python3 "$top_srcdir/tests/helpers/registry-proxy.py" "$1" "$2" "$3" "$TEST_TMP/proxy.log" &
+	python3 "$top_srcdir/tests/helpers/registry-proxy.py" "$1" "$2" "$3" "$TEST_TMP/proxy.log" ${4:+"$4"} &
 	PROXY_PID=$!
 	HELPER_PIDS+=("$PROXY_PID")
 	local i
@@ -257,6 +258,31 @@ RC2=0; wait "$c2" || RC2=$?
 is "$RC1/$RC2" "0/0" "both concurrent pulls succeed"
 like "$(cat "$TEST_TMP/c2.err")" "Pull complete" "the second one shows the shared progress"
 is "$(grep -c "blobs/sha256:$LAYER" "$TEST_TMP/proxy.log")" 1 "the layer was downloaded once"
+
+# Bearer tokens (Docker Hub's scheme), from a token server the proxy plays: anonymous first.
+kill -KILL "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null
+start_daemon d8 || exit 1
+: >"$TEST_TMP/proxy.log"
+start_proxy "$PPORT" "${R#*:}" 50000000 bearer || fail "the token proxy starts"
+run_cctl pull "$P/library/alpine:3.20"
+is "$RC" 0 "pull with an anonymous Bearer token"
+like "$(cat "$TEST_TMP/proxy.log")" "GET /token\?scope=repository%3Alibrary%2Falpine%3Apull&service=test-registry range=- auth=-" \
+	"the token is asked for the repository's pull scope, anonymously"
+like "$(cat "$TEST_TMP/proxy.log")" "blobs/sha256:$LAYER range=- auth=Bearer" "the blob is fetched with the token"
+kill -KILL "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null
+start_proxy "$PPORT" "${R#*:}" 50000000 bearer:bob:t0ken || fail "the credentialed token proxy starts"
+run_cctl pull "$P/library/alpine:3.20-v2s2"
+is "$RC" 1 "a token server that wants credentials refuses an anonymous pull"
+like "$ERR" "unauthorized: authentication required" "unauthorized ($ERR)"
+RC=0; out=$(echo wrong | "$CCTL" login -u bob --password-stdin "$P" 2>&1) || RC=$?
+is "$RC" 125 "login with a wrong password against a token server fails"
+RC=0; out=$(echo t0ken | "$CCTL" login -u bob --password-stdin "$P" 2>&1) || RC=$?
+is "$RC" 0 "login against a token server"
+run_cctl pull "$P/library/alpine:3.20-v2s2"
+is "$RC" 0 "then the pull gets a token with the credentials"
+run_cctl logout "$P"
+kill -KILL "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null
+start_proxy "$PPORT" "${R#*:}" 2000000 || fail "the plain proxy again"
 
 # On a terminal: a line per layer redrawn in place, with a bar, bytes and speed.
 start_daemon d7 || exit 1
