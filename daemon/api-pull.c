@@ -111,7 +111,8 @@ void api_image_pull(struct api *api, struct conn *c, struct proto_request *req, 
 	/* The credentials travel to the worker in its memory only (never argv, env or disk). */
 	r = image_pull_start(api->puller, p.ref, p.platform, p.username, p.password, &cbs, pp, &err);
 	if (r < 0) {
-		conn_send_error(c, req->id, r == -EINVAL ? PROTO_E_PARAMS : PROTO_E_PULL, NULL, "%s",
+		conn_send_error(c, req->id,
+				r == -EINVAL ? PROTO_E_PARAMS : r == -EAGAIN ? PROTO_E_LIMIT : PROTO_E_PULL, NULL, "%s",
 				err ? err : strerror(-r));
 		pending_pull_free(pp);
 	}
@@ -150,7 +151,8 @@ void api_registry_login(struct api *api, struct conn *c, struct proto_request *r
 	}
 	r = image_login_start(api->puller, p.server, p.username, p.password, &cbs, pp, &err);
 	if (r < 0) {
-		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "%s", err ? err : strerror(-r));
+		conn_send_error(c, req->id, r == -EAGAIN ? PROTO_E_LIMIT : PROTO_E_INTERNAL, NULL, "%s",
+				err ? err : strerror(-r));
 		pending_pull_free(pp);
 	}
 }

@@ -122,6 +122,7 @@ _Noreturn void image_pull_worker_main(const struct registry_ref *ref, const stru
 	if (r < 0)
 		worker_emit(json_pack("{s:s, s:i}", "error", err ? err : strerror(-r), "errno", -r));
 	else
-		worker_emit(json_pack("{s:s, s:b}", "manifest", res.manifest_digest, "downloaded", res.downloaded));
+		worker_emit(json_pack("{s:s, s:s, s:b}", "manifest", res.manifest_digest, "digest", res.digest,
+				      "downloaded", res.downloaded));
 	_exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 }

@@ -25,6 +25,10 @@
 
 #define PULL_LINE_MAX 4096
 #define PULL_STATUS_MAX 48
+/* Workers (pulls and login checks) at once: each is a process with connections; a client that
+ * asks for more waits for some to finish (the request is refused with a message). Joining a
+ * running pull costs no worker and is always allowed. */
+#define PULL_WORKERS_MAX 16
 
 struct pull_waiter {
 	struct pull_waiter *next;
@@ -54,7 +58,8 @@ struct pull {
 	struct pull_waiter *waiters;
 	struct pull_layer layers[REGISTRY_LAYERS_MAX];
 	size_t nlayers;
-	char *manifest; /* the worker's result */
+	char *manifest; /* the worker's result: the image manifest's digest */
+	char *digest;   /* what the reference resolved to (the index, if any) */
 	bool downloaded;
 	char *old_id; /* what the name pointed at before: another image means "Downloaded newer" */
 	char *error;
@@ -117,6 +122,7 @@ static void pull_free(struct pull *pl)
 	registry_ref_done(&pl->ref);
 	free(pl->key);
 	free(pl->manifest);
+	free(pl->digest);
 	free(pl->old_id);
 	free(pl->error);
 	free(pl);
@@ -180,7 +186,7 @@ static void pull_registered(int r, json_t *info, const char *errmsg, void *userd
 		for (size_t i = 0; i < pl->nlayers; i++)
 			if (pl->layers[i].fetched)
 				pull_progress(pl, pl->layers[i].id, "Pull complete", pl->layers[i].total, pl->layers[i].total);
-		if (asprintf(&repo_digest, "%s@%s", pl->ref.repo, pl->manifest) < 0) {
+		if (asprintf(&repo_digest, "%s@%s", pl->ref.repo, pl->digest) < 0) {
 			repo_digest = NULL;
 			r = -ENOMEM;
 		}
@@ -190,7 +196,7 @@ static void pull_registered(int r, json_t *info, const char *errmsg, void *userd
 		r = -EIO, errmsg = "the store registered the image without an id";
 	struct image_pull_outcome o = {
 		.id = id,
-		.digest = pl->manifest,
+		.digest = pl->digest,
 		.name = pl->ref.name,
 		.repo_digest = repo_digest,
 		/* As Docker: new to this name counts as newer, even when no byte was fetched. */
@@ -222,7 +228,7 @@ static void pull_worker_done(struct pull *pl, const siginfo_t *si)
 	}
 	const char *names[2] = { pl->ref.name, NULL };
 	_cleanup_free_ char *repo_digest = NULL;
-	if (asprintf(&repo_digest, "%s@%s", pl->ref.repo, pl->manifest) < 0) {
+	if (!pl->digest || asprintf(&repo_digest, "%s@%s", pl->ref.repo, pl->digest) < 0) {
 		pull_finish(pl, -ENOMEM, NULL, "out of memory");
 		return;
 	}
@@ -298,7 +304,9 @@ static void pull_line(struct pull *pl, const char *line, size_t len)
 	} else if (pl->login && json_is_true(json_object_get(o, "login"))) {
 		pl->login_ok = true;
 	} else if (manifest && registry_digest_valid(manifest) && !pl->manifest) {
+		const char *digest = json_string_value(json_object_get(o, "digest"));
 		pl->manifest = strdup(manifest);
+		pl->digest = strdup(digest && registry_digest_valid(digest) ? digest : manifest);
 		pl->downloaded = json_is_true(json_object_get(o, "downloaded"));
 	} else if (error && !pl->error) {
 		char q[1024 * 4 + 8];
@@ -436,6 +444,11 @@ int image_pull_start(struct image_puller *p, const char *ref, const char *platfo
 						     q->layers[i].total);
 			return 0;
 		}
+	if (image_puller_count(p) >= PULL_WORKERS_MAX) {
+		r = err_set(reterr, -EAGAIN, "too many pulls at once (%d): try again when some have finished",
+			    PULL_WORKERS_MAX);
+		goto fail;
+	}
 	pl->key = TAKE_PTR(key);
 	struct image_pull_job job = {
 		.blobs_dir = image_store_blobs_dir(p->store),
@@ -473,9 +486,13 @@ void image_pull_cancel_callbacks(struct image_puller *p, void *userdata)
 int image_login_start(struct image_puller *p, const char *server, const char *user, const char *pass,
 		      const struct image_pull_callbacks *cb, void *userdata, char **reterr)
 {
-	struct pull *pl = calloc(1, sizeof(*pl));
+	struct pull *pl;
 	int r;
 
+	if (image_puller_count(p) >= PULL_WORKERS_MAX)
+		return err_set(reterr, -EAGAIN, "too many pulls at once (%d): try again when some have finished",
+			       PULL_WORKERS_MAX);
+	pl = calloc(1, sizeof(*pl));
 	if (!pl)
 		return -ENOMEM;
 	pl->puller = p;

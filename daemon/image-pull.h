@@ -32,7 +32,9 @@ void image_puller_free(struct image_puller *p);
 
 /* Starts pulling ref (or joins the pull of the same reference, platform and user already
  * running); user and pass are the credentials for its registry (or NULL). -EINVAL with a
- * message for a bad reference or platform. cb is called from the loop, never from inside. */
+ * message for a bad reference or platform, -EAGAIN when too many workers run. cb->done is
+ * called from the loop, never from inside; a joined pull's steps so far are replayed to
+ * cb->progress at once. */
 int image_pull_start(struct image_puller *p, const char *ref, const char *platform, const char *user,
 		     const char *pass, const struct image_pull_callbacks *cb, void *userdata, char **reterr);
 /* Checks credentials against a registry (server "host[:port]" or "docker.io") in a worker, as

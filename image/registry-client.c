@@ -428,6 +428,7 @@ static int client_pull(struct registry_client *c, const struct registry_ref *ref
 			return r;
 	}
 	memcpy(ret->manifest_digest, digest, sizeof(digest));
+	memcpy(ret->digest, have_index ? index_digest : digest, sizeof(digest));
 	return 0;
 }
 

@@ -132,6 +132,9 @@ struct registry_pull_opts {
 
 struct registry_pull_result {
 	char manifest_digest[7 + REGISTRY_HEX_LEN + 1]; /* of the image manifest that was stored */
+	/* What the reference resolved to: the index (manifest list) when there was one, else the
+	 * manifest: Docker's "Digest:" and repo digest. */
+	char digest[7 + REGISTRY_HEX_LEN + 1];
 	bool downloaded;                                /* false: every blob was there already */
 };
 

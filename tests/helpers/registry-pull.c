@@ -58,6 +58,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Error: %s\n", err ? err : "failed");
 		free(err);
 		registry_ref_done(&ref);
+		free(os);
+		free(arch);
+		free(variant);
+		curl_global_cleanup();
 		return 1;
 	}
 	printf("%s\n", res.manifest_digest);

@@ -117,6 +117,31 @@ is "$OUT" "$R/library/alpine:3.20-v2s2" "-q prints only the name"
 is "$ERR" "" "-q prints no progress"
 check "its manifest blob is stored" test -f "$root/blobs/sha256/${V2S2_MANIFEST#sha256:}"
 
+# An image index: one amd64 entry (the OCI manifest), one arm64/v8 (the v2s2 one, for the test).
+v2s2_size=$(curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+	"http://$R/v2/library/alpine/manifests/3.20-v2s2" | wc -c)
+cat >"$TEST_TMP/index.json" <<EOI
+{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"$OCI_MANIFEST","size":406,"platform":{"os":"linux","architecture":"amd64"}},
+{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"$V2S2_MANIFEST","size":$v2s2_size,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}
+EOI
+INDEX=sha256:$(sha256sum <"$TEST_TMP/index.json" | cut -d' ' -f1)
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
+	--data-binary @"$TEST_TMP/index.json" "http://$R/v2/library/alpine/manifests/multi")
+is "$code" 201 "the registry takes the index"
+run_cctl pull "$R/library/alpine:multi"
+is "$RC" 0 "pull of an index"
+like "$ERR" "Digest: $INDEX" "Docker's Digest: line names the index"
+check "the index is stored" test -f "$root/blobs/sha256/${INDEX#sha256:}"
+run_cctl pull --platform linux/arm64 "$R/library/alpine:multi"
+is "$RC" 0 "--platform linux/arm64 picks the arm64 entry (v8 by default)"
+check "whose manifest is stored" test -f "$root/blobs/sha256/${V2S2_MANIFEST#sha256:}"
+run_cctl pull --platform linux/s390x "$R/library/alpine:multi"
+is "$RC" 1 "a platform the index lacks fails"
+like "$ERR" "no matching manifest for linux/s390x" "with Docker's words ($ERR)"
+run_cctl pull --platform linux "$R/library/alpine:multi"
+like "$ERR" "invalid platform" "a malformed --platform is refused ($ERR)"
+
 # By digest.
 run_cctl pull "$R/library/alpine@$OCI_MANIFEST"
 is "$RC" 0 "pull by digest"
