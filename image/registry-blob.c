@@ -209,8 +209,13 @@ static int job_start(struct blob_job *j, CURLM *multi)
 	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->errbuf);
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
-	if (j->have > 0)
-		curl_easy_setopt(j->easy, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)j->have);
+	/* A Range rather than CURLOPT_RESUME_FROM: libcurl fails a resume the server ignores,
+	 * while job_write() takes a whole body (200) instead and starts the file over. */
+	char range[32];
+	if (j->have > 0) {
+		snprintf(range, sizeof(range), "%llu-", (unsigned long long)j->have);
+		curl_easy_setopt(j->easy, CURLOPT_RANGE, range);
+	}
 	if (curl_multi_add_handle(multi, j->easy) != CURLM_OK)
 		return -ENOMEM;
 	j->state = JOB_RUNNING;

@@ -3,16 +3,19 @@
 response back at most RATE bytes/s, and logs one line per request (method, path, Range header)
 to LOG, so a test can slow a pull down, kill it mid-transfer and see what was asked for.
 
-With a fifth argument "bearer" (anonymous tokens) or "bearer:USER:PASS" (tokens only for those
+With a fifth argument "norange" it drops Range headers (the whole body comes back, 200, as from
+a server without range support); with "bearer" (anonymous tokens) or "bearer:USER:PASS" (tokens only for those
 credentials, sent as Basic to /token), it also plays a token server the way Docker Hub does:
 /v2/ requests without a valid "Authorization: Bearer" get a 401 with a Bearer challenge whose
 realm is this proxy's /token.
 
-usage: registry-proxy.py PORT UPSTREAM_PORT RATE LOG [bearer[:USER:PASS]]"""
+usage: registry-proxy.py PORT UPSTREAM_PORT RATE LOG [norange|bearer[:USER:PASS]]"""
 import base64, http.client, http.server, json, secrets, socketserver, sys, time
 
 port, upstream, rate, log = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-bearer = sys.argv[5] if len(sys.argv) > 5 else None
+mode = sys.argv[5] if len(sys.argv) > 5 else ""
+bearer = mode if mode.startswith("bearer") else None
+dropped = ("host", "connection", "authorization") + (("range",) if mode == "norange" else ())
 tokens = set()
 
 class Proxy(http.server.BaseHTTPRequestHandler):
@@ -55,7 +58,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
                               [("WWW-Authenticate", challenge)])
         conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "authorization")}
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
         conn.request(self.command, self.path, headers=headers)
         resp = conn.getresponse()
         body_follows = self.command != "HEAD"

@@ -263,6 +263,23 @@ is "$(sha256sum <"$root3/blobs/sha256/$LAYER" | cut -d' ' -f1)" "$LAYER" "the re
 run_cctl run --rm "$P/library/alpine:3.20" cat /etc/alpine-release
 is "$OUT" "3.20.3" "and the image runs"
 
+# A registry without Range support: the resumed download starts over (and is still verified).
+start_daemon d3b || exit 1
+root3b=$DAEMON_DIR/root
+kill -KILL "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null
+start_proxy "$PPORT" "${R#*:}" 1000000 || fail "the slow proxy again"
+"$CCTL" pull "$P/library/alpine:3.20" >/dev/null 2>&1 &
+pull2=$!
+sleep 1
+kill -KILL "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null
+wait "$pull2" 2>/dev/null
+partial=$(stat -c %s "$root3b/ingest/$LAYER.partial" 2>/dev/null || echo 0)
+((partial > 0)) && pass "a partial download again ($partial bytes)" || fail "a partial download again"
+start_proxy "$PPORT" "${R#*:}" 50000000 norange || fail "the proxy without Range"
+run_cctl pull "$P/library/alpine:3.20"
+is "$RC" 0 "the retry completes although the server ignores Range"
+is "$(sha256sum <"$root3b/blobs/sha256/$LAYER" | cut -d' ' -f1)" "$LAYER" "the blob is whole (the partial was started over)"
+
 # Two concurrent pulls of the same image share one download; other requests are served meanwhile.
 start_daemon d4 || exit 1
 : >"$TEST_TMP/proxy.log"
