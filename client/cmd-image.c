@@ -1,4 +1,4 @@
-/* The image verbs: import (a tarball passed as an fd), images (the table) and rmi. */
+/* The image verbs: import (a tarball passed as an fd) and rmi (images is in cmd-images.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "client/commands.h"
@@ -20,11 +21,14 @@
 
 static void import_usage(void)
 {
-	fputs("Usage:  cctl import [OPTIONS] NAME[:TAG] FILE|-\n"
+	fputs("Usage:  cctl import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]\n"
 	      "\n"
-	      "Import a root filesystem tarball (.tar, optionally compressed: .tar.gz, .tar.xz, ...)\n"
-	      "as a one-layer image. \"-\" reads the tarball from stdin. cctl opens FILE itself and\n"
-	      "passes the open file to containd, which never opens a path a client names.\n"
+	      "Import the contents from a tarball to create a filesystem image: a root filesystem\n"
+	      "tarball (.tar, optionally compressed: .tar.gz, .tar.xz, .tar.zst, ...) as a one-layer\n"
+	      "image. \"-\" reads the tarball from stdin; a URL (http, https) is fetched by curl, run by\n"
+	      "cctl. cctl opens FILE itself and passes the open file to containd, which never opens a\n"
+	      "path a client names. Without a name the image\n"
+	      "is listed as <none>. The old order (NAME FILE) still works, with a note on stderr.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --change INSTRUCTION   Apply a Dockerfile instruction to the image: CMD, ENTRYPOINT\n"
@@ -164,6 +168,45 @@ static int image_parse(int argc, char **argv, const char *verb, const struct opt
 	return 0;
 }
 
+static bool import_is_url(const char *arg)
+{
+	return str_startswith(arg, "http://") || str_startswith(arg, "https://");
+}
+
+/* Whether an operand of import names a tarball: "-" (stdin), a URL or an existing file. */
+static bool import_is_source(const char *arg)
+{
+	return strcmp(arg, "-") == 0 || import_is_url(arg) || access(arg, F_OK) == 0;
+}
+
+/* Starts curl on url with its output into a pipe; *ret_fd is the pipe's read end. curl runs as
+ * the user of cctl, so the daemon never fetches what a client names. */
+static int import_fetch(const char *url, pid_t *ret_pid, int *ret_fd, char **reterr)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_set(reterr, -errno, "pipe: %m");
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return err_set(reterr, -errno, "fork: %m");
+	}
+	if (pid == 0) {
+		if (dup2(p[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		execlp("curl", "curl", "-fsSL", "--proto", "=http,https", "--", url, (char *)NULL);
+		fprintf(stderr, "cctl: cannot run curl to fetch %s: %m\n", url);
+		_exit(127);
+	}
+	close(p[1]);
+	*ret_pid = pid;
+	*ret_fd = p[0];
+	return 0;
+}
+
 int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
@@ -189,15 +232,27 @@ int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 	}
 	if (key < 0)
 		return key;
-	if (o.n_operands != 2)
-		return opts_usage_error(reterr, "import", "\"cctl import\" requires exactly 2 arguments.");
-	const char *name = o.operands[0], *path = o.operands[1];
+	if (o.n_operands < 1 || o.n_operands > 2)
+		return opts_usage_error(reterr, "import", "\"cctl import\" requires at least 1 and at most 2 arguments.");
+	/* Docker's order is FILE [NAME]. The old order, NAME FILE, is recognized by its second
+	 * operand being the source ("-" or a file that exists) while the first is neither. */
+	const char *path = o.operands[0], *name = o.n_operands == 2 ? o.operands[1] : NULL;
+	if (name && import_is_source(name) && !import_is_source(path)) {
+		fprintf(stderr, "cctl: \"cctl import NAME FILE\" is deprecated: use \"cctl import FILE NAME\"\n");
+		path = o.operands[1];
+		name = o.operands[0];
+	}
 
 	/* The daemon reads the tarball from our fd, so it needs no access to our files, and it
 	 * reads only what we could open. */
 	_cleanup_close_ int fd = -1;
 	int send_fd = STDIN_FILENO;
-	if (strcmp(path, "-") != 0) {
+	pid_t curl = -1;
+	if (import_is_url(path)) {
+		if ((r = import_fetch(path, &curl, &fd, reterr)) < 0)
+			return r;
+		send_fd = fd;
+	} else if (strcmp(path, "-") != 0) {
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
 			return err_set(reterr, -errno, "cannot open %s: %m", path);
@@ -217,6 +272,21 @@ int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	r = conn_call_ok(&conn, PROTO_M_IMAGE_IMPORT, params, &send_fd, 1, &reply, reterr);
+	if (curl > 0) {
+		int status = 0;
+		fd = safe_close(fd);
+		while (waitpid(curl, &status, 0) < 0 && errno == EINTR)
+			;
+		/* A failed download may still have looked like a tarball to the daemon: curl's
+		 * status decides. */
+		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+			/* The daemon's complaint about what it got is the consequence, not the cause. */
+			free(*reterr);
+			*reterr = NULL;
+			return err_set(reterr, -EIO, "downloading %s failed (curl exit status %d)", path,
+				       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
+	}
 	if (r < 0)
 		return r;
 
@@ -225,132 +295,6 @@ int cmd_import(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (proto_image_info_decode(reply.msg.result, &info, &err) < 0)
 		return err_set(reterr, -EBADMSG, "invalid reply to %s: %s", PROTO_M_IMAGE_IMPORT, err);
 	printf("%s\n", info.id);
-	return 0;
-}
-
-static void images_usage(void)
-{
-	fputs("Usage:  cctl images [OPTIONS]\n"
-	      "\n"
-	      "List images\n"
-	      "\n"
-	      "Options:\n"
-	      "      --no-trunc   Don't truncate output\n"
-	      "  -q, --quiet      Only show image IDs\n"
-	      "      --help       Print usage\n",
-	      stdout);
-}
-
-static int images_compare(const void *a, const void *b)
-{
-	const struct proto_image_info *x = a, *y = b;
-	return -strcmp(x->created_at ? x->created_at : "", y->created_at ? y->created_at : "");
-}
-
-/* "sha256:<hex>" as docker shows it: 12 hex characters, or all of it with --no-trunc. */
-static void images_short_id(const char *id, bool no_trunc, char *buf, size_t size)
-{
-	if (no_trunc)
-		snprintf(buf, size, "%s", id);
-	else
-		snprintf(buf, size, "%.12s", str_startswith(id, "sha256:") ? id + 7 : id);
-}
-
-/* Splits "repo:tag" at the last colon that is not part of a registry host:port. */
-static void images_split_name(const char *name, char *repo, size_t repo_size, const char **tag)
-{
-	const char *slash = strrchr(name, '/');
-	const char *colon = strrchr(slash ? slash : name, ':');
-
-	*tag = colon ? colon + 1 : "<none>";
-	snprintf(repo, repo_size, "%.*s", colon ? (int)(colon - name) : (int)strlen(name), name);
-}
-
-int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr)
-{
-	static const struct opt options[] = {
-		{ IMAGE_OPT_QUIET, 'q', "quiet", OPT_FLAG },
-		{ IMAGE_OPT_NO_TRUNC, 0, "no-trunc", OPT_FLAG },
-		{ IMAGE_OPT_HELP, 0, "help", OPT_FLAG },
-		{}
-	};
-	_cleanup_(opts_done) struct opts o;
-	unsigned flags;
-	int r;
-
-	r = image_parse(argc, argv, "images", options, images_usage, &flags, &o, reterr);
-	if (r != 0)
-		return r > 0 ? 0 : r;
-	if (o.n_operands > 0)
-		return opts_usage_error(reterr, "images", "\"cctl images\" accepts no arguments.");
-	bool quiet = flags & (1u << IMAGE_OPT_QUIET), no_trunc = flags & (1u << IMAGE_OPT_NO_TRUNC);
-
-	_cleanup_conn_ struct conn conn = CONN_INIT;
-	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	r = conn_open(cctl->socket_path, &conn, reterr);
-	if (r < 0)
-		return r;
-	r = conn_call_ok(&conn, PROTO_M_IMAGE_LIST, NULL, NULL, 0, &reply, reterr);
-	if (r < 0)
-		return r;
-
-	json_t *items = proto_image_list_items(reply.msg.result);
-	if (!items)
-		return err_set(reterr, -EBADMSG, "invalid reply to %s: no image list", PROTO_M_IMAGE_LIST);
-	size_t n = json_array_size(items);
-	_cleanup_free_ struct proto_image_info *infos = calloc(n ? n : 1, sizeof(*infos));
-	if (!infos)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *err = NULL;
-		if (proto_image_info_decode(json_array_get(items, i), &infos[i], &err) < 0)
-			return err_set(reterr, -EBADMSG, "invalid reply to %s: %s", PROTO_M_IMAGE_LIST, err);
-	}
-	qsort(infos, n, sizeof(*infos), images_compare);
-
-	if (quiet) {
-		for (size_t i = 0; i < n; i++) {
-			char id[128];
-			images_short_id(infos[i].id, no_trunc, id, sizeof(id));
-			printf("%s\n", id);
-		}
-		return 0;
-	}
-
-	_cleanup_table_ struct table *t = table_new(5);
-	if (!t)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	static const char *const header[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
-	if (table_add_row(t, header) < 0)
-		return err_set(reterr, -ENOMEM, "out of memory");
-
-	time_t now = time(NULL);
-	for (size_t i = 0; i < n; i++) {
-		const struct proto_image_info *ii = &infos[i];
-		char id[128], created[80], size[32];
-
-		images_short_id(ii->id, no_trunc, id, sizeof(id));
-		format_ago(ii->created_at, now, created, sizeof(created));
-		format_size(ii->size, size, sizeof(size));
-
-		/* One row per name, like docker; an image without names shows as <none>. */
-		size_t nnames = json_array_size(ii->names);
-		for (size_t k = 0; k < (nnames ? nnames : 1); k++) {
-			const char *name = nnames ? json_string_value(json_array_get(ii->names, k)) : NULL;
-			char repo[512];
-			const char *tag = "<none>";
-			if (name)
-				images_split_name(name, repo, sizeof(repo), &tag);
-			else
-				snprintf(repo, sizeof(repo), "<none>");
-			const char *row[] = { repo, tag, id, created, size };
-			if (table_add_row(t, row) < 0)
-				return err_set(reterr, -ENOMEM, "out of memory");
-		}
-	}
-	r = table_print(t, stdout);
-	if (r < 0)
-		return err_set(reterr, r, "cannot write to stdout: %m");
 	return 0;
 }
 

@@ -42,6 +42,8 @@ static const struct verb main_verbs[] = {
 	{ "images", cmd_images, "List images" },
 	{ "import", cmd_import, "Import the contents from a tarball to create an image" },
 	{ "rmi", cmd_rmi, "Remove one or more images" },
+	{ "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+	{ "history", cmd_image_history, "Show the history of an image" },
 	{ "info", cmd_info, "Display system-wide information" },
 	{ "events", cmd_events, "Get real time events from the server" },
 	{ "logs", cmd_logs, "Fetch the logs of a container" },
@@ -81,6 +83,15 @@ static const struct verb image_verbs[] = {
 	{ "list", cmd_images, NULL },
 	{ "rm", cmd_rmi, "Remove one or more images" },
 	{ "pull", cmd_pull, "Download an image from a registry" },
+	{ "inspect", cmd_image_inspect, "Display detailed information on one or more images" },
+	{ "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+	{ "history", cmd_image_history, "Show the history of an image" },
+	{ "prune", cmd_image_prune, "Remove unused images" },
+};
+
+static const struct verb system_verbs[] = {
+	{ "df", cmd_system_df, "Show containd disk usage" },
+	{ "info", cmd_info, "Display system-wide information" },
 };
 
 static void print_verbs(const struct verb *verbs, size_t n, FILE *out)
@@ -107,6 +118,7 @@ static void usage(FILE *out)
 	fputs("\nManagement Commands:\n"
 	      "  container  Manage containers\n"
 	      "  image      Manage images\n"
+	      "  system     Manage containd\n"
 	      "\n"
 	      "Run 'cctl COMMAND --help' for more information on a command.\n",
 	      out);
@@ -240,6 +252,8 @@ int main(int argc, char **argv)
 		r = run_group(&cctl, "container", container_verbs, ARRAY_SIZE(container_verbs), vargc, vargv, &err);
 	else if (strcmp(vargv[0], "image") == 0)
 		r = run_group(&cctl, "image", image_verbs, ARRAY_SIZE(image_verbs), vargc, vargv, &err);
+	else if (strcmp(vargv[0], "system") == 0)
+		r = run_group(&cctl, "system", system_verbs, ARRAY_SIZE(system_verbs), vargc, vargv, &err);
 	else if (strcmp(vargv[0], "help") == 0) {
 		usage(stdout);
 		r = 0;

@@ -12,6 +12,7 @@
 #include "daemon/api.h"
 #include "runtime/cgroup.h"
 #include "daemon/api-internal.h"
+#include "daemon/api-image.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/registry.h"
@@ -109,10 +110,10 @@ static void import_done(int r, json_t *info, const char *errmsg, void *userdata)
 	struct pending_import *pi = userdata;
 	const char *image_id = info ? json_string_value(json_object_get(info, "id")) : NULL;
 	/* As Docker's import of a tarball with a name: the name is tagged, then the import logged. */
-	if (r >= 0 && image_id && pi->name) {
+	if (r >= 0 && image_id && pi->name)
 		api_events_emit_image(pi->api, "tag", image_id, pi->name);
-		api_events_emit_image(pi->api, "import", image_id, pi->name);
-	}
+	if (r >= 0 && image_id)
+		api_events_emit_image(pi->api, "import", image_id, pi->name ? pi->name : image_id);
 	if (r < 0)
 		conn_send_error(pi->conn, pi->id, PROTO_E_IMPORT, NULL, "%s", errmsg ? errmsg : strerror(-r));
 	else
@@ -165,7 +166,7 @@ static void api_image_import(struct api *api, struct conn *c, struct proto_reque
 	}
 	pi->api = api;
 	/* An invalid name is refused by the import itself, below; no event is owed then. */
-	if (image_name_normalize(p.name, &pi->name, NULL) < 0)
+	if (!p.name || image_name_normalize(p.name, &pi->name, NULL) < 0)
 		pi->name = NULL;
 	pi->conn = conn_ref(c);
 	pi->id = json_incref(req->id);
@@ -262,6 +263,11 @@ static const struct {
 	{ PROTO_M_IMAGE_IMPORT, api_image_import },
 	{ PROTO_M_IMAGE_LIST, api_image_list },
 	{ PROTO_M_IMAGE_REMOVE, api_image_remove },
+	{ PROTO_M_IMAGE_INSPECT, api_image_inspect },
+	{ PROTO_M_IMAGE_TAG, api_image_tag },
+	{ PROTO_M_IMAGE_PRUNE, api_image_prune },
+	{ PROTO_M_IMAGE_HISTORY, api_image_history },
+	{ PROTO_M_SYSTEM_DF, api_system_df },
 	{ PROTO_M_EVENTS, api_events_subscribe },
 	{ PROTO_M_LOGS, api_logs },
 	{ PROTO_M_ATTACH, api_attach },

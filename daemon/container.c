@@ -18,6 +18,7 @@
 #include "daemon/container-internal.h"
 #include "daemon/container-spec.h"
 #include "daemon/container.h"
+#include "image/config.h"
 #include "daemon/events.h"
 #include "daemon/filters.h"
 #include "daemon/image-store.h"
@@ -439,6 +440,9 @@ int container_set_identity(struct container *ct, const struct image *image, char
 	if (!ct->name || !ct->image_id)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	if (!ct->cfg.stop_signal && image->stop_signal && !(ct->cfg.stop_signal = strdup(image->stop_signal)))
+		return err_set(reterr, -ENOMEM, "out of memory");
+	/* The image's labels are the container's too, under its own (as Docker's). */
+	if (image_labels_merge(image->labels, &ct->cfg.labels) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	return 0;
 }

@@ -173,7 +173,7 @@ static void image_import_unpacked(struct image_store *s, int r, const struct ima
 	else
 		r = image_import_commit(imp, info, &result, &err);
 	if (r < 0)
-		log_info("image store: import of %s failed: %s", imp->name, err ? err : strerror(-r));
+		log_info("image store: import of %s failed: %s", imp->name ? imp->name : "an image", err ? err : strerror(-r));
 	done = imp->done;
 	done_userdata = imp->userdata;
 	/* Free the import before the callback, which may well free the store. */
@@ -197,8 +197,8 @@ int image_import_start_config(struct image_store *s, int tar_fd, const char *nam
 	_cleanup_free_ char *norm = NULL;
 	int r;
 
-	r = image_name_normalize(name, &norm, reterr);
-	if (r < 0)
+	/* No name: the image is listed as <none>, as docker import without a reference. */
+	if (name && (r = image_name_normalize(name, &norm, reterr)) < 0)
 		return r;
 	imp = calloc(1, sizeof(*imp));
 	if (!imp)

@@ -22,20 +22,29 @@
 json_t *image_store_info(struct image_store *s, const struct image *img)
 {
 	_cleanup_free_ const char **names = image_names_of(&s->db, img->id, NULL);
-	json_auto_t *jnames = NULL, *jlayers = NULL;
+	json_auto_t *jnames = NULL, *jlayers = NULL, *jdigests = NULL, *jlabels = json_object();
 
-	if (!names)
+	if (!names || !jlabels)
 		return NULL;
 	jnames = image_record_strv_to_json((char **)names);
 	jlayers = image_record_strv_to_json(img->layers);
-	if (!jnames || !jlayers)
+	jdigests = image_record_strv_to_json(img->repo_digests);
+	if (!jnames || !jlayers || !jdigests)
 		return NULL;
+	for (char **l = img->labels; l && *l; l++) {
+		size_t klen = strcspn(*l, "=");
+		_cleanup_free_ char *key = strndup(*l, klen);
+		if (!key || json_object_set_new(jlabels, key, json_string(*l + klen + ((*l)[klen] ? 1 : 0))) < 0)
+			return NULL;
+	}
 	return proto_image_info_encode(&(struct proto_image_info){
 		.id = img->id,
 		.names = jnames,
 		.layers = jlayers,
 		.created_at = img->created_at,
 		.size = img->size,
+		.repo_digests = jdigests,
+		.labels = jlabels,
 	});
 }
 

@@ -96,3 +96,24 @@ int image_store_add_manifest(struct image_store *s, const char *manifest_digest,
 /* Forgets a pending import's or add_manifest's callback (the requesting client went away); the
  * work completes. */
 void image_import_cancel_callbacks(struct image_store *s, void *userdata);
+
+/* image.inspect's result, Docker's shape (Id, RepoTags, RepoDigests, Created, Config from the
+ * verbatim config with null for the keys it lacks, Architecture, Os, Size, RootFS), or NULL with
+ * errno and a message. */
+json_t *image_store_inspect(struct image_store *s, const char *ref, char **reterr);
+/* image.history's result: {"history": [{"id", "created", "created_by", "size", "comment"}]},
+ * newest first, or NULL with errno and a message. */
+json_t *image_store_history(struct image_store *s, const char *ref, char **reterr);
+/* Points the name target at the image source. *ret_id, *ret_name (may be NULL): the image's id
+ * and the normalized name, for the tag event. */
+int image_store_tag(struct image_store *s, const char *source, const char *target, char **ret_id, char **ret_name,
+		    char **reterr);
+/* Removes the dangling images (no name) that no container uses, with all every image no container
+ * uses, and collects what rmi -f kept for containers gone since. *ret_deleted: "Untagged: NAME"
+ * and "Deleted: ID" lines as docker prints them; *ret_reclaimed: bytes of the layers removed. */
+int image_store_prune(struct image_store *s, bool all, image_usage_fn usage, void *userdata, json_t **ret_deleted,
+		      uint64_t *ret_reclaimed, char **reterr);
+/* The images row of system df: images, those containers use, bytes of their layers (each layer
+ * once) and of the layers no container's image has. */
+int image_store_df(struct image_store *s, image_usage_fn usage, void *userdata, unsigned *ret_total,
+		   unsigned *ret_active, uint64_t *ret_size, uint64_t *ret_reclaimable);

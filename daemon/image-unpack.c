@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sched.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -36,11 +37,11 @@ struct unpack {
 	struct unpack *next;
 	struct image_store *store;
 	struct pidref proc; /* the worker, until reaped */
-	int result_fd;      /* read end of the result pipe */
-	int opaque_fd;      /* the worker's list of opaque directories (an unlinked file) */
+	int result_fd;	    /* read end of the result pipe */
+	int opaque_fd;	    /* the worker's list of opaque directories (a memfd) */
 	struct event *ev;
-	char *tmpdir;       /* tmp/unpack-<random>: the worker's extraction (and chroot) directory */
-	char *blob_tmp;     /* tmp/unpack-<random>.blob: the tarball's copy, or NULL */
+	char *tmpdir;	/* tmp/unpack-<random>: the worker's extraction (and chroot) directory */
+	char *blob_tmp; /* tmp/unpack-<random>.blob: the tarball's copy, or NULL */
 	char *want_digest, *want_diff_id;
 	image_unpack_done_fn done;
 	void *userdata;
@@ -128,8 +129,8 @@ static int image_unpack_read_result(struct unpack *u, const siginfo_t *si, struc
 		int r = res->r >= -4095 ? res->r : -EIO;
 		return err_set(reterr, r, "%s", res->msg[0] ? res->msg : "unpacking failed");
 	}
-	if (!image_digest_is_hex(res->digest, HEX_LEN, HEX_LEN) || !image_digest_is_hex(res->diff_id, HEX_LEN, HEX_LEN) ||
-	    res->size > INT64_MAX)
+	if (!image_digest_is_hex(res->digest, HEX_LEN, HEX_LEN) ||
+	    !image_digest_is_hex(res->diff_id, HEX_LEN, HEX_LEN) || res->size > INT64_MAX)
 		return err_set(reterr, -EIO, "unpack worker sent a malformed result");
 	return 0;
 }
@@ -197,7 +198,8 @@ static int image_unpack_commit(struct unpack *u, const struct image_unpack_resul
 	if (u->want_digest && strcmp(u->want_digest, info->digest) != 0)
 		return err_set(reterr, -EBADMSG, "layer %s: its content has digest %s", u->want_digest, info->digest);
 	if (u->want_diff_id && strcmp(u->want_diff_id, info->diff_id) != 0)
-		return err_set(reterr, -EBADMSG, "layer %s: its uncompressed content has digest %s, not the config's diff_id %s",
+		return err_set(reterr, -EBADMSG,
+			       "layer %s: its uncompressed content has digest %s, not the config's diff_id %s",
 			       u->want_digest ? u->want_digest : info->digest, info->diff_id, u->want_diff_id);
 	r = image_unpack_mark_opaque(u, reterr);
 	if (r < 0)
@@ -231,10 +233,10 @@ static void image_unpack_on_exit(evutil_socket_t fd, short what, void *userdata)
 	_cleanup_(image_unpack_freep) struct unpack *u = userdata;
 	struct image_store *s = u->store;
 	_cleanup_free_ char *err = NULL;
-	struct image_unpack_result res = { 0 };
-	struct image_unpack_info info = { .size = 0 };
+	struct image_unpack_result res = {0};
+	struct image_unpack_info info = {.size = 0};
 	image_unpack_done_fn done;
-	siginfo_t si = { 0 };
+	siginfo_t si = {0};
 	void *done_userdata;
 	int r;
 
@@ -303,9 +305,9 @@ int image_unpack_start(struct image_store *s, int tar_fd, bool keep_blob, const 
 	/* The layer root's mode when the tarball has no "./" entry (mkdir applied the umask). */
 	if (fchmod(dir_fd, 0755) < 0)
 		return err_set(reterr, -errno, "chmod %s: %m", u->tmpdir);
-	u->opaque_fd = open(s->db.tmp_dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+	u->opaque_fd = memfd_create("containd-opaque", MFD_CLOEXEC);
 	if (u->opaque_fd < 0)
-		return err_set(reterr, -errno, "creating a file in %s: %m", s->db.tmp_dir);
+		return err_set(reterr, -errno, "memfd_create: %m");
 	if (keep_blob) {
 		if (asprintf(&u->blob_tmp, "%s/unpack-%s.blob", s->db.tmp_dir, rnd) < 0) {
 			u->blob_tmp = NULL;
@@ -323,13 +325,13 @@ int image_unpack_start(struct image_store *s, int tar_fd, bool keep_blob, const 
 	pipe_rd = pipefd[0];
 	pipe_wr = pipefd[1];
 
-	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
+	struct clone_args args = {.flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD};
 	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0)
 		return err_set(reterr, -errno, "starting the unpack worker: %m");
 	if (pid == 0)
 		image_unpack_main(fd, pipe_wr, dir_fd, u->opaque_fd, blob_fd, parent);
-	u->proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
+	u->proc = (struct pidref){.pid = pid, .pidfd = pidfd};
 	pipe_wr = safe_close(pipe_wr);
 	r = fd_nonblock(pipe_rd, true);
 	if (r < 0)

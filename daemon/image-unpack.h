@@ -14,9 +14,9 @@ struct image_store;
 struct image_unpack_info {
 	char diff_id[DIGEST_SIZE];
 	char digest[DIGEST_SIZE]; /* of the tarball as read */
-	const char *media_type;   /* the OCI layer type its compression gives, or NULL (unknown) */
-	uint64_t size;            /* bytes of regular file data */
-	uint64_t blob_size;       /* bytes of the tarball */
+	const char *media_type;	  /* the OCI layer type its compression gives, or NULL (unknown) */
+	uint64_t size;		  /* bytes of regular file data */
+	uint64_t blob_size;	  /* bytes of the tarball */
 };
 
 /* Called once from the loop: r 0 with info, or -errno with a message. */

@@ -34,7 +34,8 @@ static int image_config_strv(json_t *o, const char *key, char ***ret, char **ret
 	v = calloc(json_array_size(a) + 1, sizeof(char *));
 	if (!v)
 		return -ENOMEM;
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		if (!json_is_string(e))
 			return err_set(reterr, -EINVAL, "image config: \"%s\" must be an array of strings", key);
 		if (!(v[i] = strdup(json_string_value(e))))
@@ -74,9 +75,11 @@ static int image_config_keys(json_t *o, const char *key, bool with_values, char 
 	if (!v)
 		return -ENOMEM;
 	if (json_is_object(m)) {
-		json_object_foreach(m, k, value) {
+		json_object_foreach(m, k, value)
+		{
 			if (with_values && !json_is_string(value))
-				return err_set(reterr, -EINVAL, "image config: the values of \"%s\" must be strings", key);
+				return err_set(reterr, -EINVAL, "image config: the values of \"%s\" must be strings",
+					       key);
 			if (with_values ? asprintf(&v[n], "%s=%s", k, json_string_value(value)) < 0
 					: !(v[n] = strdup(k))) {
 				v[n] = NULL;
@@ -131,7 +134,8 @@ int image_config_parse(const char *data, size_t len, struct image *img, char ***
 			return r;
 		if (!*ret_diff_ids || !(*ret_diff_ids)[0]) {
 			strv_free(TAKE_PTR(*ret_diff_ids));
-			return err_set(reterr, -EINVAL, "image config: \"rootfs.diff_ids\" must list at least one layer");
+			return err_set(reterr, -EINVAL,
+				       "image config: \"rootfs.diff_ids\" must list at least one layer");
 		}
 		/* Layer directories are named after these: they must be exactly digests. */
 		for (char **d = *ret_diff_ids; *d; d++)
@@ -149,8 +153,8 @@ static const char *image_config_arch(void)
 {
 	static const struct {
 		const char *machine, *arch;
-	} map[] = { { "x86_64", "amd64" }, { "aarch64", "arm64" }, { "armv7l", "arm" }, { "i686", "386" },
-		    { "ppc64le", "ppc64le" }, { "s390x", "s390x" }, { "riscv64", "riscv64" } };
+	} map[] = {{"x86_64", "amd64"},	   {"aarch64", "arm64"}, {"armv7l", "arm"},	{"i686", "386"},
+		   {"ppc64le", "ppc64le"}, {"s390x", "s390x"},	 {"riscv64", "riscv64"}};
 	static struct utsname u;
 
 	if (uname(&u) < 0)

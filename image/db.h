@@ -12,35 +12,35 @@
 
 /* One layer of an image, as its record names it. */
 struct image_layer {
-	char *diff_id;    /* "sha256:<hex>" of the uncompressed tar: the key of layers/<hex> */
-	char *digest;     /* the blob ("sha256:<hex>", compressed or not), or NULL (legacy store) */
-	char *media_type; /* the blob's media type, or NULL */
-	uint64_t size;    /* bytes of the blob */
+	char *diff_id;		/* "sha256:<hex>" of the uncompressed tar: the key of layers/<hex> */
+	char *digest;		/* the blob ("sha256:<hex>", compressed or not), or NULL (legacy store) */
+	char *media_type;	/* the blob's media type, or NULL */
+	uint64_t size;		/* bytes of the blob */
 	uint64_t unpacked_size; /* bytes of regular file data in the layer */
 };
 
 struct image {
-	char *id;          /* "sha256:<hex>": the config's digest (legacy: of the old record) */
-	char **layers;     /* layer keys "sha256:<diff_id hex>", bottom first (layers/<hex>) */
+	char *id;			/* "sha256:<hex>": the config's digest (legacy: of the old record) */
+	char **layers;			/* layer keys "sha256:<diff_id hex>", bottom first (layers/<hex>) */
 	struct image_layer *layer_info; /* n_layers entries, same order */
 	size_t n_layers;
-	char *manifest_digest;   /* or NULL (imported, or legacy) */
-	char **repo_digests;     /* "name@sha256:<hex>", never NULL */
-	json_t *config;          /* the verbatim config blob, parsed; NULL for a legacy image */
+	char *manifest_digest; /* or NULL (imported, or legacy) */
+	char **repo_digests;   /* "name@sha256:<hex>", never NULL */
+	json_t *config;	       /* the verbatim config blob, parsed; NULL for a legacy image */
 	/* What run/create read, from the config ("Config" in OCI's image config): */
-	char **env;        /* the image's Env ("PATH=..."), never NULL */
-	char **cmd;        /* default command, or NULL */
-	char *workdir;     /* or NULL */
-	char **entrypoint; /* or NULL */
-	char *user;        /* "NAME|UID[:GROUP|GID]", or NULL */
-	char *stop_signal; /* "SIGQUIT", "3", ..., or NULL */
-	char **labels;     /* "KEY=VALUE" sorted by key, never NULL */
+	char **env;	      /* the image's Env ("PATH=..."), never NULL */
+	char **cmd;	      /* default command, or NULL */
+	char *workdir;	      /* or NULL */
+	char **entrypoint;    /* or NULL */
+	char *user;	      /* "NAME|UID[:GROUP|GID]", or NULL */
+	char *stop_signal;    /* "SIGQUIT", "3", ..., or NULL */
+	char **labels;	      /* "KEY=VALUE" sorted by key, never NULL */
 	char **exposed_ports; /* "80/tcp", ... sorted, never NULL */
-	char **volumes;    /* container paths of Config.Volumes, sorted, never NULL */
-	char *created_at;  /* the config's "created", or when the record was written */
-	uint64_t size;     /* bytes of the extracted layers */
-	bool legacy;       /* a record of the previous store format (read, never written) */
-	bool removed;      /* rmi -f'd while containers use it: kept for them, listed nowhere */
+	char **volumes;	      /* container paths of Config.Volumes, sorted, never NULL */
+	char *created_at;     /* the config's "created", or when the record was written */
+	uint64_t size;	      /* bytes of the extracted layers */
+	bool legacy;	      /* a record of the previous store format (read, never written) */
+	bool removed;	      /* rmi -f'd while containers use it: kept for them, listed nowhere */
 };
 
 struct image_db {

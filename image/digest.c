@@ -22,7 +22,8 @@ bool image_digest_is_hex(const char *s, size_t min, size_t max)
 
 bool image_digest_valid(const char *s)
 {
-	return s && str_startswith(s, DIGEST_PREFIX) && image_digest_is_hex(s + strlen(DIGEST_PREFIX), HEX_LEN, HEX_LEN);
+	return s && str_startswith(s, DIGEST_PREFIX) &&
+	       image_digest_is_hex(s + strlen(DIGEST_PREFIX), HEX_LEN, HEX_LEN);
 }
 
 int image_digest_sha256(const void *data, size_t len, char out[DIGEST_SIZE])

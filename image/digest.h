@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #define DIGEST_PREFIX "sha256:"
-#define HEX_LEN 64
+#define HEX_LEN	      64
 /* "sha256:" + 64 hex + NUL */
 #define DIGEST_SIZE (sizeof(DIGEST_PREFIX) + HEX_LEN)
 

@@ -11,22 +11,22 @@
 #define MANIFEST_LAYERS_MAX 1024
 
 static const char *const manifest_types[] = {
-	"application/vnd.oci.image.manifest.v1+json",
-	"application/vnd.docker.distribution.manifest.v2+json",
-	NULL,
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    NULL,
 };
 
 static const char *const layer_types[] = {
-	"application/vnd.oci.image.layer.v1.tar",
-	"application/vnd.oci.image.layer.v1.tar+gzip",
-	"application/vnd.oci.image.layer.v1.tar+zstd",
-	"application/vnd.oci.image.layer.nondistributable.v1.tar",
-	"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-	"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
-	"application/vnd.docker.image.rootfs.diff.tar",
-	"application/vnd.docker.image.rootfs.diff.tar.gzip",
-	"application/vnd.docker.image.rootfs.diff.tar.zstd",
-	NULL,
+    "application/vnd.oci.image.layer.v1.tar",
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.oci.image.layer.v1.tar+zstd",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+    "application/vnd.docker.image.rootfs.diff.tar",
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.docker.image.rootfs.diff.tar.zstd",
+    NULL,
 };
 
 static bool manifest_in(const char *s, const char *const *list)
@@ -74,7 +74,7 @@ static int manifest_descriptor(json_t *d, const char **ret_type, const char **re
 
 int image_manifest_parse(const char *data, size_t len, struct image_manifest *ret, char **reterr)
 {
-	_cleanup_(image_manifest_done) struct image_manifest m = { 0 };
+	_cleanup_(image_manifest_done) struct image_manifest m = {0};
 	json_auto_t *o = NULL;
 	json_t *type, *layers, *l;
 	json_error_t jerr;
@@ -91,9 +91,11 @@ int image_manifest_parse(const char *data, size_t len, struct image_manifest *re
 		return err_set(reterr, -EINVAL, "manifest: only schemaVersion 2 is supported");
 	type = json_object_get(o, "mediaType");
 	if (json_is_string(type) && !manifest_in(json_string_value(type), manifest_types))
-		return err_set(reterr, -EINVAL, "manifest: media type %s is not an image manifest", json_string_value(type));
+		return err_set(reterr, -EINVAL, "manifest: media type %s is not an image manifest",
+			       json_string_value(type));
 	if (json_object_get(o, "manifests"))
-		return err_set(reterr, -EINVAL, "manifest: this is an index (a list of manifests), not an image manifest");
+		return err_set(reterr, -EINVAL,
+			       "manifest: this is an index (a list of manifests), not an image manifest");
 	r = manifest_descriptor(json_object_get(o, "config"), &t, &digest, &size, reterr);
 	if (r < 0)
 		return r;
@@ -101,11 +103,13 @@ int image_manifest_parse(const char *data, size_t len, struct image_manifest *re
 		return -ENOMEM;
 	layers = json_object_get(o, "layers");
 	if (!json_is_array(layers) || json_array_size(layers) == 0 || json_array_size(layers) > MANIFEST_LAYERS_MAX)
-		return err_set(reterr, -EINVAL, "manifest: \"layers\" must be an array of 1 to %d layers", MANIFEST_LAYERS_MAX);
+		return err_set(reterr, -EINVAL, "manifest: \"layers\" must be an array of 1 to %d layers",
+			       MANIFEST_LAYERS_MAX);
 	m.layers = calloc(json_array_size(layers), sizeof(*m.layers));
 	if (!m.layers)
 		return -ENOMEM;
-	json_array_foreach(layers, i, l) {
+	json_array_foreach(layers, i, l)
+	{
 		r = manifest_descriptor(l, &t, &digest, &size, reterr);
 		if (r < 0)
 			return r;

@@ -13,12 +13,12 @@
 /* What a worker writes to its result pipe, in one write (smaller than PIPE_BUF, so atomic). The
  * daemon treats it as untrusted input: the worker has parsed hostile data. */
 struct image_unpack_result {
-	int32_t r;                             /* 0 or -errno */
-	int32_t compression;                   /* libarchive's ARCHIVE_FILTER_* of the tarball */
-	uint64_t size;                         /* bytes of regular file data */
-	char digest[IMAGE_UNPACK_HEX_LEN + 1]; /* sha256 of the tarball as given, lowercase hex */
+	int32_t r;				/* 0 or -errno */
+	int32_t compression;			/* libarchive's ARCHIVE_FILTER_* of the tarball */
+	uint64_t size;				/* bytes of regular file data */
+	char digest[IMAGE_UNPACK_HEX_LEN + 1];	/* sha256 of the tarball as given, lowercase hex */
 	char diff_id[IMAGE_UNPACK_HEX_LEN + 1]; /* sha256 of the uncompressed tar, lowercase hex */
-	char msg[1024];                        /* error message when r < 0 */
+	char msg[1024];				/* error message when r < 0 */
 };
 
 /* Runs in the freshly forked child: extracts tar_fd (a tar, compressed or not) into the directory

@@ -17,7 +17,7 @@ int proto_import_params_decode(json_t *params, unsigned nfds, struct proto_impor
 	memset(ret, 0, sizeof(*ret));
 	int r;
 	if ((r = field_check_known(params, keys, NULL, PROTO_M_IMAGE_IMPORT " params", reterr)) < 0 ||
-	    (r = field_get_string(params, "name", true, &ret->name, reterr)) < 0)
+	    (r = field_get_string(params, "name", false, &ret->name, reterr)) < 0)
 		return r;
 	json_t *config = json_object_get(params, "config");
 	if (config && !json_is_null(config)) {
@@ -34,13 +34,14 @@ int proto_import_params_decode(json_t *params, unsigned nfds, struct proto_impor
 
 json_t *proto_import_params_encode(const struct proto_import_params *p)
 {
-	return json_pack("{s:s, s:O*}", "name", p->name, "config", p->config);
+	return json_pack("{s:s*, s:O*}", "name", p->name, "config", p->config);
 }
 
 json_t *proto_image_info_encode(const struct proto_image_info *i)
 {
-	return json_pack("{s:s, s:O, s:O, s:s, s:I}", "id", i->id, "names", i->names, "layers", i->layers,
-			 "created_at", i->created_at ? i->created_at : "", "size", (json_int_t)i->size);
+	return json_pack("{s:s, s:O, s:O, s:s, s:I, s:O*, s:O*}", "id", i->id, "names", i->names, "layers", i->layers,
+			 "created_at", i->created_at ? i->created_at : "", "size", (json_int_t)i->size, "repo_digests",
+			 i->repo_digests, "labels", i->labels);
 }
 
 int proto_image_info_decode(json_t *obj, struct proto_image_info *ret, char **reterr)
@@ -58,6 +59,10 @@ int proto_image_info_decode(json_t *obj, struct proto_image_info *ret, char **re
 	ret->layers = json_object_get(obj, "layers");
 	if (!json_is_array(ret->names) || !json_is_array(ret->layers))
 		return err_set(reterr, -EINVAL, "image info needs \"names\" and \"layers\" arrays");
+	ret->repo_digests = json_object_get(obj, "repo_digests");
+	ret->labels = json_object_get(obj, "labels");
+	if ((ret->repo_digests && !json_is_array(ret->repo_digests)) || (ret->labels && !json_is_object(ret->labels)))
+		return err_set(reterr, -EINVAL, "image info: \"repo_digests\" must be an array, \"labels\" an object");
 	ret->size = (uint64_t)size;
 	return 0;
 }

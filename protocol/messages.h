@@ -283,7 +283,7 @@ json_t *proto_container_list_items(json_t *result);
  * client names: it would do so with its own privileges (reading files the peer may not), and a
  * FIFO there would block its event loop. */
 struct proto_import_params {
-	const char *name;
+	const char *name; /* or NULL: the image gets no name */
 	json_t *config; /* the "config" object (borrowed, checked), or NULL */
 };
 
@@ -306,6 +306,8 @@ struct proto_image_info {
 	json_t *layers;  /* array of "sha256:..." */
 	const char *created_at;
 	uint64_t size;
+	json_t *repo_digests; /* array of "name@sha256:...", or NULL (absent) */
+	json_t *labels;       /* object of strings, or NULL (absent) */
 };
 json_t *proto_image_info_encode(const struct proto_image_info *i);
 int proto_image_info_decode(json_t *obj, struct proto_image_info *ret, char **reterr);

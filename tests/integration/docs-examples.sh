@@ -65,6 +65,15 @@ is "$(grep -o '"action":"[a-z]*"' <<<"$run" | cut -d'"' -f4 | tr '\n' ' ')" "cre
 like "$run" '"exit_code":2' "its die event has the exit code"
 like "$run" '"event":"events.end"' "the stream ends at until"
 
+run_example images
+like "$run" '"result":\{"id":"sha256:[0-9a-f]{64}","name":"doc/box:v1"\}' "image.tag answers with the id and the name"
+like "$run" '"RepoTags":\[[^]]*"doc/box:v1"' "image.inspect lists the new name"
+like "$run" '"history":\[\{"id":"sha256:' "image.history's newest row is the image"
+like "$run" '"images":\{"total":1' "system.df counts the image"
+like "$run" $'\ndoc/box:v1\n' "cctl images --filter --format"
+like "$run" 'Untagged: doc/box:v1' "cctl rmi untags it"
+like "$run" '"deleted":\[\],"space_reclaimed":0' "image.prune with nothing dangling"
+
 extract lifecycle >"$TEST_TMP/lifecycle.py"
 [[ -s $TEST_TMP/lifecycle.py ]] && pass "the lifecycle example is in the doc" || fail "the lifecycle example is in the doc"
 run=$(python3 "$TEST_TMP/lifecycle.py" 2>&1)

@@ -207,20 +207,21 @@ static int count_entries(const char *path)
 }
 
 static const struct tentry base_entries[] = {
-	{ "etc", true, NULL }, { "etc/keep", false, "keep\n" }, { "etc/gone", false, "gone\n" },
-	{ "data", true, NULL }, { "data/old1", false, "1\n" }, { "data/old2", false, "2\n" },
-	{ "data/sub", true, NULL }, { "data/sub/deep", false, "deep\n" },
+    {"etc", true, NULL},      {"etc/keep", false, "keep\n"},	  {"etc/gone", false, "gone\n"},
+    {"data", true, NULL},     {"data/old1", false, "1\n"},	  {"data/old2", false, "2\n"},
+    {"data/sub", true, NULL}, {"data/sub/deep", false, "deep\n"},
 };
 static const struct tentry mid_entries[] = {
-	{ "etc", true, NULL }, { "etc/.wh.gone", false, "" },
-	{ "data", true, NULL }, { "data/.wh..wh..opq", false, "" }, { "data/new", false, "new\n" },
-	{ "newdir/.wh..wh..opq", false, "" },
+    {"etc", true, NULL},	  {"etc/.wh.gone", false, ""},
+    {"data", true, NULL},	  {"data/.wh..wh..opq", false, ""},
+    {"data/new", false, "new\n"}, {"newdir/.wh..wh..opq", false, ""},
 };
 static const struct tentry top_entries[] = {
-	{ "top", false, "top\n" }, { ".wh..wh.plnk", true, NULL },
+    {"top", false, "top\n"},
+    {".wh..wh.plnk", true, NULL},
 };
 static const struct tentry other_entries[] = {
-	{ "other", false, "other\n" },
+    {"other", false, "other\n"},
 };
 
 /* The three-layer image, a second image sharing its base layer, added at the same time. */
@@ -228,30 +229,35 @@ static void test_layers(struct image_store *s)
 {
 	struct layer l[4];
 	char m1[DIGEST_SIZE], c1[DIGEST_SIZE], m2[DIGEST_SIZE], c2[DIGEST_SIZE], mnt[256], opts[4 * PATH_MAX];
-	struct done_state d1 = { 0 }, d2 = { 0 }, *all[] = { &d1, &d2 };
-	const char *const names1[] = { "layered:1", "layered:latest", NULL }, *const names2[] = { "other", NULL };
+	struct done_state d1 = {0}, d2 = {0}, *all[] = {&d1, &d2};
+	const char *const names1[] = {"layered:1", "layered:latest", NULL}, *const names2[] = {"other", NULL};
 	_cleanup_free_ char *err = NULL, *content = NULL;
 	const struct image *img;
 	char buf[16];
 	struct stat st;
 
 	ok(put_layer(s, base_entries, ARRAY_SIZE(base_entries), true, &l[0]) == 0 &&
-		   put_layer(s, mid_entries, ARRAY_SIZE(mid_entries), false, &l[1]) == 0 &&
-		   put_layer(s, top_entries, ARRAY_SIZE(top_entries), true, &l[2]) == 0 &&
-		   put_layer(s, other_entries, ARRAY_SIZE(other_entries), true, &l[3]) == 0,
+	       put_layer(s, mid_entries, ARRAY_SIZE(mid_entries), false, &l[1]) == 0 &&
+	       put_layer(s, top_entries, ARRAY_SIZE(top_entries), true, &l[2]) == 0 &&
+	       put_layer(s, other_entries, ARRAY_SIZE(other_entries), true, &l[3]) == 0,
 	   "layer blobs written");
 	ok(put_image(s, l, 3,
-		     "{\"Cmd\":[\"/top\"],\"Env\":[\"A=1\"],\"WorkingDir\":\"/data\",\"User\":\"7\",\"StopSignal\":\"SIGQUIT\","
+		     "{\"Cmd\":[\"/top\"],\"Env\":[\"A=1\"],\"WorkingDir\":\"/"
+		     "data\",\"User\":\"7\",\"StopSignal\":\"SIGQUIT\","
 		     "\"Labels\":{\"b\":\"2\",\"a\":\"1\"},\"ExposedPorts\":{\"80/tcp\":{}},\"Volumes\":{\"/v\":{}}}",
 		     m1, c1) == 0,
 	   "image 1: config and manifest written");
-	struct layer pair[] = { l[0], l[3] };
+	struct layer pair[] = {l[0], l[3]};
 	ok(put_image(s, pair, 2, NULL, m2, c2) == 0, "image 2 (sharing the base layer): written");
 
 	unsigned before = s->n_unpacks_started;
-	is_int(image_store_add_manifest(s, m1, names1, "example.com/layered@sha256:1111111111111111111111111111111111111111111111111111111111111111", on_done, &d1, &err), 0,
-	       "add image 1: started (%s)", STR(err));
-	is_int(image_store_add_manifest(s, m2, names2, NULL, on_done, &d2, &err), 0, "add image 2 at the same time: started");
+	is_int(image_store_add_manifest(
+		   s, m1, names1,
+		   "example.com/layered@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+		   on_done, &d1, &err),
+	       0, "add image 1: started (%s)", STR(err));
+	is_int(image_store_add_manifest(s, m2, names2, NULL, on_done, &d2, &err), 0,
+	       "add image 2 at the same time: started");
 	is_int(d1.calls + d2.calls, 0, "done is never called from inside add_manifest");
 	wait_all(all, 2);
 	is_int(d1.r, 0, "image 1 added (%s)", STR(d1.err));
@@ -277,28 +283,29 @@ static void test_layers(struct image_store *s)
 	if (!img)
 		return;
 	ok(img->layers[0] && img->layers[1] && img->layers[2] && !img->layers[3] &&
-		   strcmp(img->layers[0], l[0].diff_id) == 0 && strcmp(img->layers[2], l[2].diff_id) == 0,
+	       strcmp(img->layers[0], l[0].diff_id) == 0 && strcmp(img->layers[2], l[2].diff_id) == 0,
 	   "its layers are the diff_ids, bottom first");
 	ok(img->cmd && strcmp(img->cmd[0], "/top") == 0 && img->env[0] && strcmp(img->env[0], "A=1") == 0 &&
-		   img->workdir && strcmp(img->workdir, "/data") == 0 && img->user && strcmp(img->user, "7") == 0 &&
-		   img->stop_signal && strcmp(img->stop_signal, "SIGQUIT") == 0,
+	       img->workdir && strcmp(img->workdir, "/data") == 0 && img->user && strcmp(img->user, "7") == 0 &&
+	       img->stop_signal && strcmp(img->stop_signal, "SIGQUIT") == 0,
 	   "Cmd, Env, WorkingDir, User, StopSignal from the config");
 	ok(img->labels[0] && strcmp(img->labels[0], "a=1") == 0 && img->labels[1] && strcmp(img->labels[1], "b=2") == 0,
 	   "Labels, sorted");
 	ok(img->exposed_ports[0] && strcmp(img->exposed_ports[0], "80/tcp") == 0 && img->volumes[0] &&
-		   strcmp(img->volumes[0], "/v") == 0,
+	       strcmp(img->volumes[0], "/v") == 0,
 	   "ExposedPorts and Volumes");
 	is_str(img->manifest_digest, m1, "the record names the manifest");
 	ok(img->repo_digests[0] && strstr(img->repo_digests[0], "example.com/layered@sha256:"), "and the repo digest");
 	is_str(img->created_at, "2024-01-02T03:04:05Z", "created is the config's");
 	snprintf(opts, sizeof(opts), "%s/blobs/sha256/%s", store_dir, image_digest_hex(c1));
-	ok(read_file(opts, 1 << 20, &content, NULL) == 0 && strstr(content, "\"Labels\""), "the config blob is kept verbatim");
+	ok(read_file(opts, 1 << 20, &content, NULL) == 0 && strstr(content, "\"Labels\""),
+	   "the config blob is kept verbatim");
 
 	/* A real overlay of the three layers: exactly the right files. */
 	snprintf(mnt, sizeof(mnt), "%s/mnt", tmproot);
 	mkdir(mnt, 0755);
-	snprintf(opts, sizeof(opts), "lowerdir=%s:%s:%s", layer_path(l[2].diff_id, NULL), layer_path(l[1].diff_id, NULL),
-		 layer_path(l[0].diff_id, NULL));
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s:%s", layer_path(l[2].diff_id, NULL),
+		 layer_path(l[1].diff_id, NULL), layer_path(l[0].diff_id, NULL));
 	if (mount("overlay", mnt, "overlay", MS_RDONLY, opts) < 0) {
 		ok(0, "overlay mount: %s", strerror(errno));
 		return;
@@ -325,19 +332,19 @@ static void test_refused(struct image_store *s)
 {
 	struct layer l, fake;
 	char m[DIGEST_SIZE], c[DIGEST_SIZE];
-	struct done_state d = { 0 }, *all[] = { &d };
+	struct done_state d = {0}, *all[] = {&d};
 	_cleanup_free_ char *err = NULL;
 	int layers_before, images_before;
 
 	layers_before = count_entries(layer_path("sha256:", NULL));
 	images_before = (int)image_store_count(s);
 	/* A layer whose uncompressed content is not what the config's diff_id says. */
-	static const struct tentry e[] = { { "liar", false, "liar\n" } };
+	static const struct tentry e[] = {{"liar", false, "liar\n"}};
 	ok(put_layer(s, e, 1, true, &l) == 0, "a layer written");
 	fake = l;
 	memcpy(fake.diff_id, "sha256:0000000000000000000000000000000000000000000000000000000000000000", DIGEST_SIZE);
 	ok(put_image(s, &fake, 1, NULL, m, c) == 0, "an image whose config lies about the diff_id");
-	is_int(image_store_add_manifest(s, m, (const char *const[]){ "liar", NULL }, NULL, on_done, &d, &err), 0,
+	is_int(image_store_add_manifest(s, m, (const char *const[]){"liar", NULL}, NULL, on_done, &d, &err), 0,
 	       "add started");
 	wait_all(all, 1);
 	is_int(d.r, -EBADMSG, "refused: the diff_id does not match");
@@ -351,11 +358,12 @@ static void test_refused(struct image_store *s)
 	/* Missing blob, corrupt blob, an index instead of a manifest: refused at once. */
 	free(err);
 	err = NULL;
-	is_int(image_store_add_manifest(s, "sha256:1111111111111111111111111111111111111111111111111111111111111111", NULL,
-					NULL, on_done, &d, &err),
+	is_int(image_store_add_manifest(s, "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+					NULL, NULL, on_done, &d, &err),
 	       -ENOENT, "a manifest that is not in the store: -ENOENT");
 	char idx[DIGEST_SIZE], path[PATH_MAX];
-	put_blob_str(s, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}", idx);
+	put_blob_str(
+	    s, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}", idx);
 	free(err);
 	err = NULL;
 	is_int(image_store_add_manifest(s, idx, NULL, NULL, on_done, &d, &err), -EINVAL, "an index: -EINVAL");
@@ -364,10 +372,11 @@ static void test_refused(struct image_store *s)
 	write_file_atomic(path, "{}", 2);
 	free(err);
 	err = NULL;
-	is_int(image_store_add_manifest(s, m, NULL, NULL, on_done, &d, &err), -EBADMSG, "a blob whose bytes changed: -EBADMSG");
+	is_int(image_store_add_manifest(s, m, NULL, NULL, on_done, &d, &err), -EBADMSG,
+	       "a blob whose bytes changed: -EBADMSG");
 	free(err);
 	err = NULL;
-	is_int(image_store_add_manifest(s, m, (const char *const[]){ "Bad:Name", NULL }, NULL, on_done, &d, &err),
+	is_int(image_store_add_manifest(s, m, (const char *const[]){"Bad:Name", NULL}, NULL, on_done, &d, &err),
 	       -EINVAL, "an invalid name: -EINVAL");
 	is_int(d.calls, 0, "done was never called for a refused start");
 }
@@ -403,8 +412,10 @@ static void test_legacy(void)
 	if (!s)
 		return;
 	img = image_store_lookup(s, "old", NULL);
-	ok(img && img->legacy && img->cmd && strcmp(img->cmd[0], "/bin/sh") == 0, "its image is there, settings intact");
-	ok(img && image_store_layer_path(s, img->layers[0], &lp) == 0 && strstr(lp, key), "its layer is found: %s", STR(lp));
+	ok(img && img->legacy && img->cmd && strcmp(img->cmd[0], "/bin/sh") == 0,
+	   "its image is there, settings intact");
+	ok(img && image_store_layer_path(s, img->layers[0], &lp) == 0 && strstr(lp, key), "its layer is found: %s",
+	   STR(lp));
 	snprintf(path, sizeof(path), "%s/layers/%s", dir, key);
 	ok(exists(path), "its layer was not collected");
 	free(lp);
