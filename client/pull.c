@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "image/registry.h"
 #include "protocol/image-pull.h"
+#include "protocol/image-store.h"
 #include "protocol/messages.h"
 
 #define PULL_MAX_LAYERS 128
@@ -228,37 +229,27 @@ int pull_image(struct cctl *cctl, const char *ref, const char *platform, bool qu
 	}
 }
 
-/* Whether the daemon has the image: one of its names is the normalized reference, or the
- * reference is an id (or an id's prefix) it has. 1 yes, 0 no. */
+/* Whether the daemon has the image, asked as run would resolve it (image.inspect: a name, an
+ * id or an id prefix). 1 yes, 0 no. */
 static int pull_have_image(struct conn *conn, const char *image, char **reterr)
 {
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	_cleanup_free_ char *norm = NULL;
-	const char *hex = str_startswith(image, "sha256:") ? image + 7 : image;
-	size_t i, k;
-	json_t *item, *name;
 	int r;
 
 	if (strchr(image, '@'))
 		return 0; /* a digest: pulled, which costs nothing when its blobs are here */
-	if (image_name_normalize(image, &norm, NULL) < 0)
-		norm = NULL;
-	json_t *params = json_object();
+	struct proto_image_ref_params p = { .name = image };
+	json_t *params = proto_image_ref_params_encode(&p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	r = conn_call_ok(conn, PROTO_M_IMAGE_LIST, params, NULL, 0, &reply, reterr);
+	r = conn_call(conn, PROTO_M_IMAGE_INSPECT, params, NULL, 0, &reply, reterr);
 	if (r < 0)
 		return r;
-	json_array_foreach (proto_image_list_items(reply.msg.result), i, item) {
-		const char *id = json_string_value(json_object_get(item, "id"));
-		if (id && strlen(hex) >= 4 && str_startswith(id + (str_startswith(id, "sha256:") ? 7 : 0), hex) &&
-		    strspn(hex, "0123456789abcdef") == strlen(hex))
-			return 1;
-		json_array_foreach (json_object_get(item, "names"), k, name)
-			if (norm && json_is_string(name) && strcmp(json_string_value(name), norm) == 0)
-				return 1;
-	}
-	return 0;
+	if (!reply.msg.error_code)
+		return 1;
+	if (strcmp(reply.msg.error_code, PROTO_E_NOT_FOUND) == 0)
+		return 0;
+	return conn_reply_check(&reply, reterr);
 }
 
 int pull_ensure(struct cctl *cctl, struct conn *conn, const char *policy, const char *image, char **ret_image,
