@@ -363,4 +363,32 @@ like "$ERR" "Digest: $OCI_MANIFEST" "the mirror's manifest"
 run_cctl run --rm alpine:3.20 cat /etc/alpine-release
 is "$OUT" "3.20.3" "and it runs as alpine:3.20"
 
+# A zstd layer (an OCI layout made here, pushed by skopeo): stored as fetched, unpacked by the store.
+if command -v zstd >/dev/null; then
+	z=$TEST_TMP/zstd
+	mkdir -p "$z/x" "$z/lay/blobs/sha256"
+	tar -xf "$OCI_ARCHIVE" -C "$z/x"
+	gzip -dc "$z/x/blobs/sha256/$LAYER" | zstd -q -o "$z/layer.zst"
+	zl=$(sha256sum <"$z/layer.zst" | cut -d' ' -f1)
+	cp "$z/layer.zst" "$z/lay/blobs/sha256/$zl"
+	cp "$z/x/blobs/sha256/$CONFIG" "$z/lay/blobs/sha256/"
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":530},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":"sha256:%s","size":%s}]}' \
+		"$CONFIG" "$zl" "$(stat -c %s "$z/layer.zst")" >"$z/m.json"
+	zm=$(sha256sum <"$z/m.json" | cut -d' ' -f1)
+	cp "$z/m.json" "$z/lay/blobs/sha256/$zm"
+	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"zstd"}}]}' \
+		"$zm" "$(stat -c %s "$z/m.json")" >"$z/lay/index.json"
+	echo '{"imageLayoutVersion":"1.0.0"}' >"$z/lay/oci-layout"
+	skopeo copy -q --dest-tls-verify=false "oci:$z/lay:zstd" "docker://$R/library/alpinez:zstd" >/dev/null ||
+		fail "skopeo pushes the zstd image"
+	start_daemon d9 || exit 1
+	run_cctl pull "$R/library/alpinez:zstd"
+	is "$RC" 0 "pull of an image with a zstd layer"
+	check "the zstd blob is stored as fetched" test -f "$DAEMON_DIR/root/blobs/sha256/$zl"
+	run_cctl run --rm "$R/library/alpinez:zstd" cat /etc/alpine-release
+	is "$OUT" "3.20.3" "and it runs"
+else
+	skip "zstd layers" "zstd is not installed"
+fi
+
 done_testing
