@@ -87,7 +87,7 @@ int cmd_tag(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return r > 0 ? 0 : r;
 	if (o.n_operands != 2)
 		return opts_usage_error(reterr, "tag", "\"cctl tag\" requires exactly 2 arguments.");
-	struct proto_image_tag_params p = {.source = o.operands[0], .target = o.operands[1]};
+	struct proto_image_tag_params p = { .source = o.operands[0], .target = o.operands[1] };
 	json_t *params = proto_image_tag_params_encode(&p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -115,7 +115,7 @@ int cmd_image_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 	};
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_template_ struct template *tmpl = NULL;
-	const char *values[OPS_HUMAN + 1] = {NULL};
+	const char *values[OPS_HUMAN + 1] = { NULL };
 	json_auto_t *array = json_array();
 	unsigned flags;
 	bool failed = false;
@@ -138,7 +138,7 @@ int cmd_image_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 	for (size_t i = 0; i < o.n_operands; i++) {
 		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 		_cleanup_free_ char *err = NULL, *line = NULL;
-		struct proto_image_ref_params p = {.name = o.operands[i]};
+		struct proto_image_ref_params p = { .name = o.operands[i] };
 		json_t *params = proto_image_ref_params_encode(&p);
 
 		if (!params)
@@ -195,7 +195,7 @@ int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	_cleanup_template_ struct template *tmpl = NULL;
-	const char *values[OPS_HUMAN + 1] = {NULL};
+	const char *values[OPS_HUMAN + 1] = { NULL };
 	unsigned flags;
 	int r = ops_parse(argc, argv, "image history", options, history_usage, &flags, values, &o, reterr);
 
@@ -209,7 +209,7 @@ int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr)
 		format = "{{json .}}";
 	if (format && (r = template_parse(format, &tmpl, reterr)) < 0)
 		return r;
-	struct proto_image_ref_params p = {.name = o.operands[0]};
+	struct proto_image_ref_params p = { .name = o.operands[0] };
 	json_t *params = proto_image_ref_params_encode(&p);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -226,8 +226,7 @@ int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr)
 	size_t i;
 	if (!t || table_add_row(t, header) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	json_array_foreach(rows, i, row)
-	{
+	json_array_foreach(rows, i, row) {
 		const char *id = json_string_value(json_object_get(row, "id"));
 		const char *created_at = json_string_value(json_object_get(row, "created"));
 		const char *by = json_string_value(json_object_get(row, "created_by"));
@@ -258,7 +257,7 @@ int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr)
 		/* docker cuts CREATED BY to 45 characters with an ellipsis. */
 		if (!no_trunc && strlen(by) > 45 && asprintf(&cut, "%.44s…", by) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
-		const char *cells[] = {sid, created, cut ? cut : by, size, comment};
+		const char *cells[] = { sid, created, cut ? cut : by, size, comment };
 		if (table_add_row(t, cells) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
 	}
@@ -309,7 +308,7 @@ int cmd_image_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 			return 0;
 		}
 	}
-	struct proto_image_prune_params p = {.all = all};
+	struct proto_image_prune_params p = { .all = all };
 	json_t *params = proto_image_prune_params_encode(&p), *v;
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -321,8 +320,7 @@ int cmd_image_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 	size_t i;
 	if (json_array_size(deleted) > 0) {
 		printf("Deleted Images:\n");
-		json_array_foreach(deleted, i, v)
-		{
+		json_array_foreach(deleted, i, v) {
 			const char *line = json_string_value(v);
 			/* docker prints the lines of prune in lower case: "untagged: ", "deleted: ". */
 			if (line && str_startswith(line, "Untagged: "))
@@ -363,7 +361,7 @@ int cmd_system_df(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	_cleanup_template_ struct template *tmpl = NULL;
-	const char *values[OPS_HUMAN + 1] = {NULL};
+	const char *values[OPS_HUMAN + 1] = { NULL };
 	unsigned flags;
 	int r = ops_parse(argc, argv, "system df", options, df_usage, &flags, values, &o, reterr);
 
@@ -409,7 +407,7 @@ int cmd_system_df(struct cctl *cctl, int argc, char **argv, char **reterr)
 			printf("%s\n", line);
 			continue;
 		}
-		const char *cells[] = {rows[i].type, total, active, size, reclaimable};
+		const char *cells[] = { rows[i].type, total, active, size, reclaimable };
 		if (table_add_row(t, cells) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
 	}

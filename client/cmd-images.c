@@ -86,14 +86,12 @@ static const char *images_digest_of(const struct proto_image_info *ii, const cha
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(ii->repo_digests, i, v)
-	{
+	json_array_foreach(ii->repo_digests, i, v) {
 		const char *rd = json_string_value(v), *at = rd ? strchr(rd, '@') : NULL;
 		if (at && (size_t)(at - rd) == strlen(repo) && strncmp(rd, repo, strlen(repo)) == 0)
 			return at + 1;
 	}
-	json_array_foreach(ii->repo_digests, i, v)
-	{
+	json_array_foreach(ii->repo_digests, i, v) {
 		const char *rd = json_string_value(v), *at = rd ? strchr(rd, '@') : NULL;
 		if (at && !strcmp(repo, "<none>"))
 			return at + 1;
@@ -153,9 +151,10 @@ static const struct proto_image_info *images_find(const struct proto_image_info 
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
 		json_t *v;
-		json_array_foreach(infos[i].names, k,
-				   v) if (strcmp(json_string_value(v), ref) == 0 ||
-					  (latest && strcmp(json_string_value(v), latest) == 0)) return &infos[i];
+		json_array_foreach(infos[i].names, k, v) {
+			if (strcmp(json_string_value(v), ref) == 0 || (latest && strcmp(json_string_value(v), latest) == 0))
+				return &infos[i];
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		if (strlen(hex) >= 4 && strncmp(infos[i].id + 7, hex, strlen(hex)) == 0)
@@ -266,7 +265,7 @@ static int images_print(const struct images_row *rows, size_t n, bool quiet, boo
 		images_short_id(rows[i].info->id, no_trunc, id, sizeof(id));
 		format_ago(rows[i].info->created_at, now, created, sizeof(created));
 		format_size(rows[i].info->size, size, sizeof(size));
-		const char *row[] = {rows[i].repo, rows[i].tag, id, created, size};
+		const char *row[] = { rows[i].repo, rows[i].tag, id, created, size };
 		const char *row_digests[] = {rows[i].repo, rows[i].tag, rows[i].digest ? rows[i].digest : "<none>",
 					     id,	   created,	size};
 		if (table_add_row(t, digests ? row_digests : row) < 0)
@@ -286,7 +285,7 @@ int cmd_images(struct cctl *cctl, int argc, char **argv, char **reterr)
 	    {IMAGES_OPT_FILTER, 'f', "filter", OPT_VALUE},  {IMAGES_OPT_FORMAT, 0, "format", OPT_VALUE},
 	    {IMAGES_OPT_HELP, 0, "help", OPT_FLAG},	    {}};
 	_cleanup_(opts_done) struct opts o;
-	struct images_filter f = {.dangling = -1};
+	struct images_filter f = { .dangling = -1 };
 	bool quiet = false, no_trunc = false, digests = false;
 	const char *format = NULL;
 	int key, r;

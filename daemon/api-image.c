@@ -103,11 +103,17 @@ void api_image_prune(struct api *api, struct conn *c, struct proto_request *req,
 		conn_send_error(c, req->id, api_image_code(r), NULL, "%s", err ? err : strerror(-r));
 		return;
 	}
-	json_array_foreach(deleted, i, v)
-	{
+	/* As Docker's prune: an untag per name, then the delete; the names of an image come right
+	 * before its "Deleted" line. */
+	size_t first_name = 0;
+	json_array_foreach(deleted, i, v) {
 		const char *line = json_string_value(v);
-		if (line && strncmp(line, "Deleted: ", 9) == 0)
-			api_events_emit_image(api, "delete", line + 9, line + 9);
+		if (!line || strncmp(line, "Deleted: ", 9) != 0)
+			continue;
+		for (size_t k = first_name; k < i; k++)
+			api_events_emit_image(api, "untag", line + 9, json_string_value(json_array_get(deleted, k)) + 10);
+		api_events_emit_image(api, "delete", line + 9, line + 9);
+		first_name = i + 1;
 	}
 	conn_send_result(
 	    c, req->id, json_pack("{s:o, s:I}", "deleted", deleted, "space_reclaimed", (json_int_t)reclaimed), NULL, 0);
@@ -115,12 +121,12 @@ void api_image_prune(struct api *api, struct conn *c, struct proto_request *req,
 
 __attribute__((weak)) void api_df_volumes(struct api *api, struct proto_df_row *row)
 {
-	*row = (struct proto_df_row){0};
+	*row = (struct proto_df_row){ 0 };
 }
 
 void api_system_df(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
-	struct proto_df_row images = {0}, containers = {0}, volumes = {0};
+	struct proto_df_row images = { 0 }, containers = { 0 }, volumes = { 0 };
 	_cleanup_free_ char *err = NULL;
 	int r;
 

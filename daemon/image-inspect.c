@@ -98,8 +98,7 @@ json_t *image_store_history(struct image_store *s, const char *ref, char **reter
 		history = json_object_get(img->config, "history");
 	if (json_is_array(history) && json_array_size(history) > 0) {
 		/* Each entry that made a layer has that layer's size, in order. */
-		json_array_foreach(history, i, h)
-		{
+		json_array_foreach(history, i, h) {
 			json_t *created = json_object_get(h, "created"), *by = json_object_get(h, "created_by");
 			json_t *comment = json_object_get(h, "comment");
 			uint64_t size = 0;
@@ -145,7 +144,7 @@ int image_store_tag(struct image_store *s, const char *source, const char *targe
 	r = image_name_normalize(target, &norm, reterr);
 	if (r < 0)
 		return r;
-	r = image_names_set(&s->db, (const char *const[]){norm, NULL}, img->id, reterr);
+	r = image_names_set(&s->db, (const char *const[]){ norm, NULL }, img->id, reterr);
 	if (r < 0)
 		return r;
 	if (ret_id && !(*ret_id = strdup(img->id)))

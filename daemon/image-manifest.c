@@ -241,7 +241,7 @@ static int manifest_job_layer(struct manifest_job *job, size_t i, char **reterr)
 	if (!w)
 		return -ENOMEM;
 	lj->waiters = w;
-	lj->waiters[lj->n_waiters++] = (struct layer_waiter){.job = job, .index = i};
+	lj->waiters[lj->n_waiters++] = (struct layer_waiter){ .job = job, .index = i };
 	job->pending++;
 	return 0;
 }
@@ -250,7 +250,7 @@ static int manifest_job_layer(struct manifest_job *job, size_t i, char **reterr)
 static int manifest_job_load(struct manifest_job *job, char **reterr)
 {
 	struct image_store *s = job->store;
-	_cleanup_(image_manifest_done) struct image_manifest m = {0};
+	_cleanup_(image_manifest_done) struct image_manifest m = { 0 };
 	_cleanup_(image_freep) struct image *cfg = calloc(1, sizeof(*cfg));
 	_cleanup_strv_free_ char **diff_ids = NULL;
 	_cleanup_free_ char *data = NULL;
@@ -330,7 +330,7 @@ int image_store_add_manifest(struct image_store *s, const char *manifest_digest,
 	if (job->pending == 0) {
 		/* Nothing to unpack: done is still called from the loop, never from this call. */
 		job->ev = event_new(s->base, -1, 0, manifest_job_on_ready, job);
-		if (!job->ev || event_add(job->ev, &(struct timeval){0, 0}) < 0)
+		if (!job->ev || event_add(job->ev, &(struct timeval){ 0, 0 }) < 0)
 			return -ENOMEM;
 	}
 	job->next = s->manifests;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/imagename.h"
@@ -181,6 +182,13 @@ const char *image_store_blobs_dir(struct image_store *s)
 const char *image_store_ingest_dir(struct image_store *s)
 {
 	return s->db.ingest_dir;
+}
+
+bool image_store_layer_present(struct image_store *s, const char *diff_id)
+{
+	_cleanup_free_ char *dir = NULL;
+
+	return image_db_layer_dir(&s->db, diff_id, &dir) >= 0 && access(dir, F_OK) == 0;
 }
 
 bool image_store_layer_busy(struct image_store *s, const char *diff_id)

@@ -82,6 +82,10 @@ int image_import_start_config(struct image_store *s, int tar_fd, const char *nam
 const char *image_store_blobs_dir(struct image_store *s);
 const char *image_store_ingest_dir(struct image_store *s);
 
+/* Whether the layer with this diff_id ("sha256:<hex>") is unpacked in the store (a pull may skip
+ * downloading its blob; add_manifest then needs only the layer). */
+bool image_store_layer_present(struct image_store *s, const char *diff_id);
+
 /* Registers the image whose manifest blob (and its config and layer blobs) is already in blobs/:
  * unpacks the layers not yet in layers/ in the sandboxed worker (each layer once, even for
  * concurrent callers; checked against the blob digest and the config's diff_id), writes the

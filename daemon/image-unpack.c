@@ -233,10 +233,10 @@ static void image_unpack_on_exit(evutil_socket_t fd, short what, void *userdata)
 	_cleanup_(image_unpack_freep) struct unpack *u = userdata;
 	struct image_store *s = u->store;
 	_cleanup_free_ char *err = NULL;
-	struct image_unpack_result res = {0};
-	struct image_unpack_info info = {.size = 0};
+	struct image_unpack_result res = { 0 };
+	struct image_unpack_info info = { .size = 0 };
 	image_unpack_done_fn done;
-	siginfo_t si = {0};
+	siginfo_t si = { 0 };
 	void *done_userdata;
 	int r;
 
@@ -325,13 +325,13 @@ int image_unpack_start(struct image_store *s, int tar_fd, bool keep_blob, const 
 	pipe_rd = pipefd[0];
 	pipe_wr = pipefd[1];
 
-	struct clone_args args = {.flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD};
+	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
 	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0)
 		return err_set(reterr, -errno, "starting the unpack worker: %m");
 	if (pid == 0)
 		image_unpack_main(fd, pipe_wr, dir_fd, u->opaque_fd, blob_fd, parent);
-	u->proc = (struct pidref){.pid = pid, .pidfd = pidfd};
+	u->proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
 	pipe_wr = safe_close(pipe_wr);
 	r = fd_nonblock(pipe_rd, true);
 	if (r < 0)

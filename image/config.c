@@ -34,8 +34,7 @@ static int image_config_strv(json_t *o, const char *key, char ***ret, char **ret
 	v = calloc(json_array_size(a) + 1, sizeof(char *));
 	if (!v)
 		return -ENOMEM;
-	json_array_foreach(a, i, e)
-	{
+	json_array_foreach(a, i, e) {
 		if (!json_is_string(e))
 			return err_set(reterr, -EINVAL, "image config: \"%s\" must be an array of strings", key);
 		if (!(v[i] = strdup(json_string_value(e))))
@@ -75,8 +74,7 @@ static int image_config_keys(json_t *o, const char *key, bool with_values, char 
 	if (!v)
 		return -ENOMEM;
 	if (json_is_object(m)) {
-		json_object_foreach(m, k, value)
-		{
+		json_object_foreach(m, k, value) {
 			if (with_values && !json_is_string(value))
 				return err_set(reterr, -EINVAL, "image config: the values of \"%s\" must be strings",
 					       key);

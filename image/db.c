@@ -227,7 +227,7 @@ static uint64_t image_db_layers_size(const struct image_layer *layers, size_t n)
 /* Copies a layer entry. */
 static int image_db_layer_copy(struct image_layer *dst, const struct image_layer *src)
 {
-	*dst = (struct image_layer){.size = src->size, .unpacked_size = src->unpacked_size};
+	*dst = (struct image_layer){ .size = src->size, .unpacked_size = src->unpacked_size };
 	if (!(dst->diff_id = strdup(src->diff_id)) || (src->digest && !(dst->digest = strdup(src->digest))) ||
 	    (src->media_type && !(dst->media_type = strdup(src->media_type))))
 		return -ENOMEM;

@@ -74,7 +74,7 @@ static int manifest_descriptor(json_t *d, const char **ret_type, const char **re
 
 int image_manifest_parse(const char *data, size_t len, struct image_manifest *ret, char **reterr)
 {
-	_cleanup_(image_manifest_done) struct image_manifest m = {0};
+	_cleanup_(image_manifest_done) struct image_manifest m = { 0 };
 	json_auto_t *o = NULL;
 	json_t *type, *layers, *l;
 	json_error_t jerr;
@@ -108,8 +108,7 @@ int image_manifest_parse(const char *data, size_t len, struct image_manifest *re
 	m.layers = calloc(json_array_size(layers), sizeof(*m.layers));
 	if (!m.layers)
 		return -ENOMEM;
-	json_array_foreach(layers, i, l)
-	{
+	json_array_foreach(layers, i, l) {
 		r = manifest_descriptor(l, &t, &digest, &size, reterr);
 		if (r < 0)
 			return r;

@@ -80,6 +80,6 @@ int proto_df_row_decode(json_t *o, struct proto_df_row *ret, char **reterr)
 	    (r = field_get_int(o, "size", 0, INT64_MAX, &size, reterr)) < 0 ||
 	    (r = field_get_int(o, "reclaimable", 0, INT64_MAX, &reclaimable, reterr)) < 0)
 		return r;
-	*ret = (struct proto_df_row){(unsigned)total, (unsigned)active, (uint64_t)size, (uint64_t)reclaimable};
+	*ret = (struct proto_df_row){ (unsigned)total, (unsigned)active, (uint64_t)size, (uint64_t)reclaimable };
 	return 0;
 }

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	if (data[0] % 2 == 0) {
-		struct image_manifest m = {0};
+		struct image_manifest m = { 0 };
 		r = image_manifest_parse((const char *)data + 1, size - 1, &m, &err);
 		if (r < 0) {
 			FUZZ_CHECK(r == -EINVAL || r == -ENOMEM);

@@ -180,6 +180,9 @@ unlike "$OUT" 'layered' "but not the image a container uses"
 for l in "$ALPINE_DIFF" "$mid" "$top"; do
 	[[ -d $root/layers/$l ]] || fail "layer $l of the used image was pruned"
 done
+run_cctl events --since 1m --until 0s --filter type=image --filter event=untag --filter event=delete
+like "$OUT" 'image untag sha256:[0-9a-f]{64} .*name=alpine:latest' "prune sent untag events"
+like "$OUT" "image delete ${noname}" "and delete events"
 run_cctl start -a keep
 is "$OUT" "top" "the container still starts on its layers"
 
@@ -190,6 +193,12 @@ run_cctl images -q
 is "$OUT" "" "no image is listed"
 run_cctl start -a keep
 is "$OUT" "top" "the container still starts: its layers were kept"
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+start_daemon || exit 1
+run_cctl images -q
+is "$OUT" "" "after a restart the removed image is still not listed"
+run_cctl start -a keep
+is "$OUT" "top" "and the container still starts: the store kept its record and layers at open"
 run_cctl rm keep
 run_cctl image prune -f
 is "$(ls "$root/layers" | wc -l)" 0 "once the container is gone, prune collects its image's layers"

@@ -229,7 +229,7 @@ static void test_layers(struct image_store *s)
 {
 	struct layer l[4];
 	char m1[DIGEST_SIZE], c1[DIGEST_SIZE], m2[DIGEST_SIZE], c2[DIGEST_SIZE], mnt[256], opts[4 * PATH_MAX];
-	struct done_state d1 = {0}, d2 = {0}, *all[] = {&d1, &d2};
+	struct done_state d1 = { 0 }, d2 = { 0 }, *all[] = { &d1, &d2 };
 	const char *const names1[] = {"layered:1", "layered:latest", NULL}, *const names2[] = {"other", NULL};
 	_cleanup_free_ char *err = NULL, *content = NULL;
 	const struct image *img;
@@ -247,7 +247,7 @@ static void test_layers(struct image_store *s)
 		     "\"Labels\":{\"b\":\"2\",\"a\":\"1\"},\"ExposedPorts\":{\"80/tcp\":{}},\"Volumes\":{\"/v\":{}}}",
 		     m1, c1) == 0,
 	   "image 1: config and manifest written");
-	struct layer pair[] = {l[0], l[3]};
+	struct layer pair[] = { l[0], l[3] };
 	ok(put_image(s, pair, 2, NULL, m2, c2) == 0, "image 2 (sharing the base layer): written");
 
 	unsigned before = s->n_unpacks_started;
@@ -332,7 +332,7 @@ static void test_refused(struct image_store *s)
 {
 	struct layer l, fake;
 	char m[DIGEST_SIZE], c[DIGEST_SIZE];
-	struct done_state d = {0}, *all[] = {&d};
+	struct done_state d = { 0 }, *all[] = { &d };
 	_cleanup_free_ char *err = NULL;
 	int layers_before, images_before;
 
