@@ -167,7 +167,9 @@ int cmd_login(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (!*pass)
 		return err_set(reterr, -EINVAL, "Error: Password Required");
 
-	/* The daemon checks them against the registry (it knows which registries are insecure). */
+	/* The daemon checks them against the registry (it knows which registries are insecure).
+	 * docker login exits 1 when the registry refuses them. */
+	cctl->error_exit = 1;
 	r = conn_open(cctl->socket_path, &conn, reterr);
 	if (r < 0)
 		return r;

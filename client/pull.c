@@ -335,10 +335,13 @@ int cmd_pull(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return opts_usage_error(reterr, "pull", "\"cctl pull\" requires exactly 1 argument.");
 	/* docker pull exits 1 when the daemon refuses (unknown image, denied). */
 	cctl->error_exit = 1;
-	r = pull_image(cctl, o.operands[0], platform, quiet, NULL, reterr);
+	const char *ref = o.operands[0], *last = strrchr(ref, '/');
+	if (!quiet && !strchr(ref, '@') && !strchr(last ? last : ref, ':'))
+		fputs("Using default tag: latest\n", stderr);
+	r = pull_image(cctl, ref, platform, quiet, NULL, reterr);
 	if (r < 0)
 		return r;
-	if (pull_qualified(o.operands[0], &qualified) < 0)
+	if (pull_qualified(ref, &qualified) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	printf("%s\n", qualified);
 	return 0;

@@ -81,6 +81,7 @@ R=127.0.0.1:$REG_PORT
 push "$REG_PORT" 3.20 || { fail "skopeo pushes the OCI image"; done_testing; exit 1; }
 push "$REG_PORT" 3.20-v2s2 --format v2s2 || fail "skopeo pushes the v2s2 image"
 push "$REG_PORT" auto
+push "$REG_PORT" latest
 start_daemon || exit 1
 root=$DAEMON_DIR/root
 
@@ -197,7 +198,7 @@ run_cctl pull "$A/library/alpine:3.20"
 is "$RC" 1 "pull without login fails"
 like "$ERR" "no basic auth credentials|unauthorized" "unauthorized ($ERR)"
 RC=0; out=$(echo wrong | "$CCTL" login -u alice --password-stdin "$A" 2>&1) || RC=$?
-is "$RC" 125 "login with a wrong password fails"
+is "$RC" 1 "login with a wrong password fails (exit 1, as docker login)"
 like "$out" "unauthorized" "as unauthorized ($out)"
 check "and stores nothing" test ! -e "$CONTAIND_CONFIG/auth.json"
 RC=0; out=$(echo s3cret | "$CCTL" login -u alice --password-stdin "$A" 2>&1) || RC=$?
@@ -317,7 +318,7 @@ run_cctl pull "$P/library/alpine:3.20-v2s2"
 is "$RC" 1 "a token server that wants credentials refuses an anonymous pull"
 like "$ERR" "unauthorized: authentication required" "unauthorized ($ERR)"
 RC=0; out=$(echo wrong | "$CCTL" login -u bob --password-stdin "$P" 2>&1) || RC=$?
-is "$RC" 125 "login with a wrong password against a token server fails"
+is "$RC" 1 "login with a wrong password against a token server fails"
 RC=0; out=$(echo t0ken | "$CCTL" login -u bob --password-stdin "$P" 2>&1) || RC=$?
 is "$RC" 0 "login against a token server"
 run_cctl pull "$P/library/alpine:3.20-v2s2"
@@ -356,8 +357,10 @@ RC=0; out=$(timeout 5 "$CONTAIND" --config "$TEST_TMP/bad.json" --socket "$TEST_
 like "$out" 'unknown setting "insecure-registry"' "naming the key"
 start_daemon d6 --config "$TEST_TMP/ok.json" || fail "a valid config file is accepted"
 # docker.io names go to the mirror first (here: the loopback registry, which has library/alpine).
-run_cctl pull alpine:3.20
+run_cctl pull alpine
 is "$RC" 0 "a docker.io image is pulled from the configured mirror"
+like "$ERR" "^Using default tag: latest" "a name without a tag gets latest, saying so"
+run_cctl pull alpine:3.20
 is "$OUT" "docker.io/library/alpine:3.20" "under its docker.io name"
 like "$ERR" "Digest: $OCI_MANIFEST" "the mirror's manifest"
 run_cctl run --rm alpine:3.20 cat /etc/alpine-release
