@@ -456,7 +456,10 @@ int registry_pull(const struct registry_ref *ref, const struct registry_pull_opt
 
 	*ret = (struct registry_pull_result){ 0 };
 	/* docker.io's mirrors first, each given up on any failure but a verification one (a
-	 * mirror that serves bad data is not hidden by the next). */
+	 * mirror that serves bad data is not hidden by the next). They get no credentials: the
+	 * user's Docker Hub password is for Docker Hub, not for a cache in between. */
+	struct registry_pull_opts anon = *opts;
+	anon.user = anon.pass = NULL;
 	if (strcmp(ref->domain, "docker.io") == 0)
 		for (char **m = opts->mirrors; m && *m; m++) {
 			struct registry_client c;
@@ -466,7 +469,7 @@ int registry_pull(const struct registry_ref *ref, const struct registry_pull_opt
 			size_t l = strlen(mbase);
 			while (l > 0 && mbase[l - 1] == '/')
 				mbase[--l] = '\0';
-			r = client_init(&c, mbase, ref->domain, ref->path, opts);
+			r = client_init(&c, mbase, ref->domain, ref->path, &anon);
 			if (r >= 0)
 				r = client_pull(&c, ref, ret, NULL);
 			client_done(&c);
