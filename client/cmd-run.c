@@ -390,11 +390,13 @@ int run_connect(struct run *run, char **reterr)
 		return r;
 	/* An image not here yet is pulled first, as docker run and create do. */
 	r = pull_ensure(run->cctl, &run->conn, run->pull, run->p.image, &run->pulled_image, reterr);
-	if (r < 0)
+	if (r <= 0)
 		return r;
 	if (run->pulled_image)
 		run->p.image = run->pulled_image;
-	return 0;
+	/* A long pull may have outlasted the daemon's idle deadline for this connection. */
+	conn_close(&run->conn);
+	return conn_open(run->cctl->socket_path, &run->conn, reterr);
 }
 
 /* The signals cctl forwards or reacts to. They are blocked and read from a signalfd, so the loop

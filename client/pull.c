@@ -274,7 +274,7 @@ int pull_ensure(struct cctl *cctl, struct conn *conn, const char *policy, const 
 		return r;
 	if (strchr(image, '@'))
 		*ret_image = TAKE_PTR(pulled);
-	return 0;
+	return 1;
 }
 
 /* The fully qualified name Docker prints on stdout: docker.io/library/alpine:3.20. */

@@ -19,8 +19,9 @@ int pull_image(struct cctl *cctl, const char *ref, const char *platform, bool qu
 
 /* What run and create do on conn before they send their request, by the --pull policy (NULL:
  * "missing"): "never" nothing; "missing" pulls an image the daemon does not have, saying "Unable
- * to find image 'x' locally" first, as Docker does; "always" pulls. *ret_image is set to what
- * to name the image after a pull by digest (its id), else NULL. */
+ * to find image 'x' locally" first, as Docker does; "always" pulls. Returns 1 when it pulled, 0
+ * when not. *ret_image is set to what to name the image after a pull by digest (its id), else
+ * NULL. */
 struct conn;
 int pull_ensure(struct cctl *cctl, struct conn *conn, const char *policy, const char *image, char **ret_image,
 		char **reterr);
