@@ -139,8 +139,7 @@ static int container_start_now(struct container *ct, int stdio_fds[3], char **re
 	bool watched;
 	int r;
 
-	_cleanup_free_ char *why = NULL;
-	const struct image *image = image_store_lookup(reg->images, ct->image_id, &why);
+	const struct image *image = image_store_lookup_id(reg->images, ct->image_id);
 	if (!image) {
 		r = err_set(reterr, -ENOENT, "the image %s of container %s was removed", ct->image_id, ct->name);
 		goto fail;

@@ -105,7 +105,20 @@ void image_store_free(struct image_store *s)
 
 const struct image *image_store_lookup(struct image_store *s, const char *ref, char **reterr)
 {
-	return image_db_resolve(&s->db, ref, NULL, reterr);
+	const struct image *img = image_db_resolve(&s->db, ref, NULL, reterr);
+
+	/* An image rmi -f kept for its stopped containers is gone for everyone else. */
+	if (img && img->removed) {
+		err_set(reterr, -ENOENT, "no such image: %s", ref);
+		errno = ENOENT;
+		return NULL;
+	}
+	return img;
+}
+
+const struct image *image_store_lookup_id(struct image_store *s, const char *id)
+{
+	return image_digest_valid(id) ? image_db_find_id(&s->db, id) : NULL;
 }
 
 int image_store_layer_path(struct image_store *s, const char *digest, char **ret)

@@ -24,6 +24,9 @@ void image_store_free(struct image_store *s);
  * with a message and errno ENOENT if not found (EINVAL: ambiguous prefix, empty ref). The pointer
  * stays valid until the image is removed. */
 const struct image *image_store_lookup(struct image_store *s, const char *ref, char **reterr);
+/* The image with exactly this id, also one rmi -f kept for stopped containers (what a container
+ * that is started again looks its image up by), or NULL. */
+const struct image *image_store_lookup_id(struct image_store *s, const char *id);
 
 /* The directory holding a layer's files (for overlay lowerdir). Caller frees. -EINVAL for a
  * malformed digest, -ENOENT for a layer no image uses. */

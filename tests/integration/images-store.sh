@@ -187,8 +187,12 @@ run_cctl start -a keep
 is "$OUT" "top" "the container still starts on its layers"
 
 # --- rmi -f with a stopped container: gone for users, kept for the container. ---
+layered_id=$("$CCTL" image inspect --format '{{.Id}}' layered)
 run_cctl rmi -f layered
 like "$OUT" 'Deleted: sha256:' "rmi -f deletes the image a stopped container uses"
+run_cctl run --rm "$layered_id"
+is "$RC" 125 "a new container cannot use it, even by its full id"
+like "$ERR" 'no such image' "no such image"
 run_cctl images -q
 is "$OUT" "" "no image is listed"
 run_cctl start -a keep

@@ -820,7 +820,8 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 	ok(list && json_array_size(list) == 1, "  it is not listed");
 	json_decref(list);
 	/* Its stopped containers keep it: their lookup by full id, its record and its layer. */
-	ok(image_store_lookup(s, id, NULL) != NULL, "  its containers still find it by full id");
+	ok(image_store_lookup_id(s, id) != NULL, "  its containers still find it by its id");
+	ok(image_store_lookup(s, id, NULL) == NULL, "  users do not, even by full id");
 	ok(exists(layer_dir), "  its layer stays for the stopped containers");
 	snprintf(buf, sizeof(buf), "images/%s.json", id + 7);
 	ok(exists(path_in(store_dir, buf)), "  its record stays, marked removed");
@@ -832,7 +833,7 @@ static void test_alpine(struct image_store **sp, const char *alpine)
 	free(err);
 	err = NULL;
 	is_int(image_store_remove(s, id, in_use_no, NULL, &removed, &err), -ENOENT, "remove it by id: -ENOENT");
-	ok(!image_store_lookup(s, id, NULL), "  then the id is gone");
+	ok(!image_store_lookup_id(s, id), "  then the id is gone");
 	ok(!exists(layer_dir), "  layer directory gone at once (moved to the trash)");
 	ok(!exists(path_in(store_dir, buf)), "  image record gone");
 	snprintf(buf, sizeof(buf), "blobs/sha256/%s", id + 7);
