@@ -17,6 +17,7 @@
 #include "client/conn.h"
 #include "client/opts.h"
 #include "client/run-security.h"
+#include "client/pull.h"
 #include "client/run.h"
 #include "client/tty.h"
 #include "common/error.h"
@@ -40,6 +41,7 @@ void run_done(struct run *run)
 	strv_free(run->volumes_from);
 	run_security_done(&run->sec);
 	free(run->id);
+	free(run->pulled_image);
 	json_decref(run->early_exits);
 }
 
@@ -74,6 +76,8 @@ static void usage(const char *verb)
 	      "      --log-driver NAME            Logging driver of a detached container: file, journald,\n"
 	      "                                   none (default: the daemon's)\n"
 	      "      --log-opt KEY=VALUE          Log driver options: max-size=SIZE, max-file=N (repeatable)\n"
+	      "      --pull string                Pull image before running (\"always\", \"missing\", \"never\")\n"
+	      "                                   (default \"missing\")\n"
 	      "  -m, --memory SIZE                Memory limit (e.g. 512k, 64m, 1g; 0: no limit)\n"
 	      "      --name NAME                  Assign a name to the container\n"
 	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
@@ -163,6 +167,7 @@ enum {
 	ARG_TMPFS,
 	ARG_READ_ONLY,
 	ARG_VOLUMES_FROM,
+	ARG_PULL,
 	ARG_HELP,
 };
 
@@ -198,6 +203,7 @@ static const struct opt run_options[] = {
 	{ ARG_TMPFS, 0, "tmpfs", OPT_VALUE },
 	{ ARG_READ_ONLY, 0, "read-only", OPT_FLAG },
 	{ ARG_VOLUMES_FROM, 0, "volumes-from", OPT_VALUE },
+	{ ARG_PULL, 0, "pull", OPT_VALUE },
 	{ ARG_HELP, 0, "help", OPT_FLAG },
 	{}
 };
@@ -410,6 +416,11 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		return 0;
 	case ARG_VOLUMES_FROM:
 		return run_add_volumes_from(run, o, reterr);
+	case ARG_PULL:
+		if (strcmp(arg, "missing") != 0 && strcmp(arg, "always") != 0 && strcmp(arg, "never") != 0)
+			return opts_invalid_argument(o, reterr, "expected \"missing\", \"always\" or \"never\"");
+		run->pull = arg;
+		return 0;
 	case ARG_HELP:
 		if (!o->flag)
 			return 0;
@@ -456,6 +467,22 @@ int run_parse(struct run *run, const char *verb, int argc, char **argv, char **r
 	run->p.volumes_from = run->volumes_from;
 	run_security_apply(&run->sec, &run->p);
 	return 0;
+}
+
+int run_connect(struct run *run, char **reterr)
+{
+	int r = conn_open(run->cctl->socket_path, &run->conn, reterr);
+	if (r < 0)
+		return r;
+	/* An image not here yet is pulled first, as docker run and create do. */
+	r = pull_ensure(run->cctl, &run->conn, run->pull, run->p.image, &run->pulled_image, reterr);
+	if (r <= 0)
+		return r;
+	if (run->pulled_image)
+		run->p.image = run->pulled_image;
+	/* A long pull may have outlasted the daemon's idle deadline for this connection. */
+	conn_close(&run->conn);
+	return conn_open(run->cctl->socket_path, &run->conn, reterr);
 }
 
 /* The signals cctl forwards or reacts to. They are blocked and read from a signalfd, so the loop
@@ -674,7 +701,7 @@ int cmd_run(struct cctl *cctl, int argc, char **argv, char **reterr)
 		run.p.stdio = PROTO_STDIO_LOG;
 	run.p.detach = run.detach && run.tty;
 
-	r = conn_open(cctl->socket_path, &run.conn, reterr);
+	r = run_connect(&run, reterr);
 	if (r < 0)
 		return r;
 

@@ -33,7 +33,7 @@ int cmd_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 	run.p.stdio = run.tty ? PROTO_STDIO_PTY : PROTO_STDIO_LOG;
 	if (run.tty)
 		run_tty_size(&run);
-	r = conn_open(cctl->socket_path, &run.conn, reterr);
+	r = run_connect(&run, reterr);
 	if (r < 0)
 		return r;
 	json_t *params = proto_run_params_encode(&run.p);

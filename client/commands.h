@@ -45,6 +45,9 @@ int cmd_image_history(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_image_prune(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_system_df(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_version(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_pull(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_login(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_logout(struct cctl *cctl, int argc, char **argv, char **reterr);
 
 int cmd_info(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_events(struct cctl *cctl, int argc, char **argv, char **reterr);

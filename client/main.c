@@ -55,6 +55,9 @@ static const struct verb main_verbs[] = {
 	{ "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
 	{ "export", cmd_export, "Export a container's filesystem as a tar archive" },
 	{ "commit", cmd_commit, "Create a new image from a container's changes" },
+	{ "pull", cmd_pull, "Download an image from a registry" },
+	{ "login", cmd_login, "Log in to a registry" },
+	{ "logout", cmd_logout, "Log out from a registry" },
 };
 
 static const struct verb container_verbs[] = {
@@ -89,6 +92,7 @@ static const struct verb image_verbs[] = {
 	{ "ls", cmd_images, "List images" },
 	{ "list", cmd_images, NULL },
 	{ "rm", cmd_rmi, "Remove one or more images" },
+	{ "pull", cmd_pull, "Download an image from a registry" },
 	{ "inspect", cmd_image_inspect, "Display detailed information on one or more images" },
 	{ "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
 	{ "history", cmd_image_history, "Show the history of an image" },

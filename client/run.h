@@ -29,6 +29,8 @@ struct run {
 	const char *verb;          /* "run" or "create", for messages */
 	struct run_security sec;   /* what the security flags collected; p points into it */
 	bool detach, tty;
+	const char *pull;          /* --pull: "missing" (default), "always", "never" */
+	char *pulled_image;        /* owned: what p.image became after a pull by digest */
 
 	struct conn conn;
 	struct attach at;         /* signals, the terminal relay, the loop (client/attach.h) */
@@ -48,6 +50,8 @@ void run_done(struct run *run);
 /* Parses verb's options ("run" or "create": run's flags) up to the image, whose operands become
  * the image and the command. Returns 1 when --help was printed. */
 int run_parse(struct run *run, const char *verb, int argc, char **argv, char **reterr);
+/* Connects run->conn and, by --pull, pulls the image first when the daemon lacks it. */
+int run_connect(struct run *run, char **reterr);
 /* The attached part of run, for a request (method, params taken over) that starts a container
  * and is answered like container.run: sends it with fds, forwards signals, relays the pty
  * (run->tty), and returns the container's exit status once it exited. */

@@ -26,6 +26,8 @@ struct supervisor;
 struct api_logs_stream;
 struct api_cp;
 struct api_commit;
+struct image_puller;
+struct pending_pull;
 
 /* What a client is owed about a container, answered from the event bus (api-container.c). */
 enum wait_kind {
@@ -58,6 +60,8 @@ struct api {
 	struct api_archive_op *archive_ops; /* image.load and image.save in progress (api-archive.c) */
 	struct api_cp *cps; /* copies whose workers run (api-cp.c) */
 	struct api_commit *commits; /* commits under way (api-commit.c) */
+	struct image_puller *puller; /* image.pull's workers (daemon/image-pull.c) */
+	struct pending_pull *pulls;  /* image.pull requests owed a reply (api-pull.c) */
 };
 
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err);
@@ -173,3 +177,8 @@ void api_volume_inspect(struct api *api, struct conn *c, struct proto_request *r
 void api_volume_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 int api_mounts_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr);
+/* image.pull (api-pull.c). */
+void api_image_pull(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_registry_login(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+/* Kills the pull workers and answers their clients. */
+void api_pulls_free(struct api *api);

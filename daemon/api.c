@@ -29,6 +29,8 @@
 #include "daemon/image-archive.h"
 #include "protocol/image-archive.h"
 #include "protocol/messages.h"
+#include "protocol/image-pull.h"
+#include "daemon/image-pull.h"
 
 /* An image.import waiting for its worker; the client is answered when it finishes. */
 struct pending_import {
@@ -286,6 +288,8 @@ static const struct {
 	{ PROTO_M_VOLUME_INSPECT, api_volume_inspect },
 	{ PROTO_M_VOLUME_REMOVE, api_volume_remove },
 	{ PROTO_M_VOLUME_PRUNE, api_volume_prune },
+	{ PROTO_M_IMAGE_PULL, api_image_pull },
+	{ PROTO_M_REGISTRY_LOGIN, api_registry_login },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
@@ -372,6 +376,11 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 							    .subgid_file = opts->subgid_file },
 			       api->cgm, api->images, &api->reg, reterr)) < 0)
 		goto fail;
+	if ((r = image_puller_new(base, api->images, opts->insecure_registries, opts->registry_mirrors,
+				  &api->puller)) < 0) {
+		err_set(reterr, r, "out of memory");
+		goto fail;
+	}
 	if (!(api->sink = event_bus_subscribe(api->reg->bus, api_on_container_event, api))) {
 		r = err_set(reterr, -ENOMEM, "out of memory");
 		goto fail;
@@ -412,6 +421,7 @@ void api_free(struct api *api)
 	registry_free(api->reg);
 	supervisor_free(api->sup);
 	api_archive_ops_free(api);
+	api_pulls_free(api);
 	image_store_free(api->images);
 	while (api->imports) {
 		struct pending_import *pi = api->imports;

@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "common/log.h"
 #include "common/macros.h"
+#include "common/util.h"
 #include "daemon/options.h"
 
 #define DEFAULT_SOCKET "/run/containd/containd.sock"
@@ -14,6 +17,9 @@
 #define DEFAULT_REQUEST_TIMEOUT 10
 #define DEFAULT_IDLE_TIMEOUT 300
 #define MAX_TIMEOUT 86400
+#define DEFAULT_CONFIG "/etc/containd/daemon.json"
+#define CONFIG_MAX (1u << 20)
+#define CONFIG_LIST_MAX 256
 
 static void usage(FILE *f)
 {
@@ -40,6 +46,8 @@ static void usage(FILE *f)
 		"                     journald or none\n"
 		"  --log-opt KEY=VALUE  default options of the file driver: max-size=SIZE (rotate at SIZE),\n"
 		"                     max-file=N (keep N files); repeatable\n"
+		"  --config FILE      daemon settings in Docker's daemon.json keys: insecure-registries,\n"
+		"                     registry-mirrors (default " DEFAULT_CONFIG ", if it exists)\n"
 		"  --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  --foreground       stay in the foreground (the only mode; accepted for scripts)\n"
 		"  --version          print the version and exit\n"
@@ -71,11 +79,96 @@ static int set_path(char **dst, const char *src, const char *what)
 	return *dst ? 0 : -ENOMEM;
 }
 
+/* A list of strings of the config file (absent: empty). */
+static int config_strv(json_t *o, const char *key, const char *path, char ***ret)
+{
+	json_t *a = json_object_get(o, key), *v;
+	size_t i;
+	char **l;
+
+	if (a && !json_is_array(a)) {
+		fprintf(stderr, "containd: %s: \"%s\" must be an array of strings\n", path, key);
+		return -EINVAL;
+	}
+	if (json_array_size(a) > CONFIG_LIST_MAX) {
+		fprintf(stderr, "containd: %s: \"%s\" has more than %d entries\n", path, key, CONFIG_LIST_MAX);
+		return -EINVAL;
+	}
+	l = calloc(json_array_size(a) + 1, sizeof(char *));
+	if (!l)
+		return -ENOMEM;
+	json_array_foreach (a, i, v) {
+		const char *str = json_string_value(v);
+		bool mirror = strcmp(key, "registry-mirrors") == 0;
+		bool valid = str && *str && !strpbrk(str, " \t\r\n") &&
+			     (mirror ? str_startswith(str, "https://") || str_startswith(str, "http://") : !strchr(str, '/'));
+		if (!valid) {
+			fprintf(stderr, "containd: %s: \"%s\" entry %zu is not %s\n", path, key, i,
+				mirror ? "an http:// or https:// URL" : "a host[:port]");
+			strv_free(l);
+			return -EINVAL;
+		}
+		if (!(l[i] = strdup(str))) {
+			strv_free(l);
+			return -ENOMEM;
+		}
+	}
+	strv_free(*ret);
+	*ret = l;
+	return 0;
+}
+
+/* Reads the daemon's config file: --config's must exist, the default one may be absent. Keys
+ * it does not know are an error, as in Docker: a misspelt setting must not be ignored. */
+static int options_load_config(struct daemon_options *o)
+{
+	static const char *const known[] = { "insecure-registries", "registry-mirrors" };
+	const char *path = o->config_file ? o->config_file : DEFAULT_CONFIG;
+	_cleanup_free_ char *buf = NULL;
+	json_auto_t *root = NULL;
+	json_error_t jerr;
+	const char *key;
+	json_t *v;
+	size_t len;
+	int r;
+
+	if (!o->insecure_registries && !(o->insecure_registries = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+	if (!o->registry_mirrors && !(o->registry_mirrors = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+	r = read_file(path, CONFIG_MAX, &buf, &len);
+	if (r == -ENOENT && !o->config_file)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "containd: reading the config file %s: %s\n", path, strerror(-r));
+		return -EINVAL;
+	}
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(root)) {
+		fprintf(stderr, "containd: %s: not a JSON object (%s)\n", path, root ? "wrong type" : jerr.text);
+		return -EINVAL;
+	}
+	json_object_foreach (root, key, v) {
+		bool ok = false;
+		for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+			ok |= strcmp(key, known[i]) == 0;
+		if (!ok) {
+			fprintf(stderr, "containd: %s: unknown setting \"%s\"\n", path, key);
+			return -EINVAL;
+		}
+	}
+	if ((r = config_strv(root, "insecure-registries", path, &o->insecure_registries)) < 0 ||
+	    (r = config_strv(root, "registry-mirrors", path, &o->registry_mirrors)) < 0)
+		return r == -ENOMEM ? r : -EINVAL;
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct daemon_options *ret)
 {
 	enum { OPT_SOCKET = 256, OPT_ROOT, OPT_STATE, OPT_GROUP, OPT_LOG_LEVEL, OPT_FOREGROUND, OPT_VERSION,
 	       OPT_HANDSHAKE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_USERNS_REMAP, OPT_SUBUID_FILE,
-	       OPT_SUBGID_FILE, OPT_PREPARED, OPT_LIVE_RESTORE, OPT_SHUTDOWN_TIMEOUT, OPT_LOG_DRIVER, OPT_LOG_OPT };
+	       OPT_SUBGID_FILE, OPT_PREPARED, OPT_LIVE_RESTORE, OPT_SHUTDOWN_TIMEOUT, OPT_LOG_DRIVER, OPT_LOG_OPT,
+	       OPT_CONFIG };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -89,6 +182,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 		{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
 		{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "subuid-file", required_argument, NULL, OPT_SUBUID_FILE },
 		{ "subgid-file", required_argument, NULL, OPT_SUBGID_FILE },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -186,6 +280,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 			}
 			break;
 		case OPT_SHUTDOWN_TIMEOUT: r = set_timeout(&ret->shutdown_timeout, optarg, "--shutdown-timeout"); break;
+		case OPT_CONFIG: r = set_path(&ret->config_file, optarg, "--config"); break;
 		case OPT_SUBUID_FILE: r = set_path(&ret->subuid_file, optarg, "--subuid-file"); break;
 		case OPT_SUBGID_FILE: r = set_path(&ret->subgid_file, optarg, "--subgid-file"); break;
 		case OPT_HANDSHAKE_TIMEOUT: r = set_timeout(&ret->handshake_timeout, optarg, "--handshake-timeout"); break;
@@ -200,6 +295,8 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 		fprintf(stderr, "containd: unexpected argument: %s\n", argv[optind]);
 		r = -EINVAL;
 	}
+	if (r == 0)
+		r = options_load_config(ret);
 	return r;
 }
 
@@ -214,5 +311,8 @@ void options_done(struct daemon_options *o)
 	free(o->subgid_file);
 	free(o->log_driver);
 	strv_free(o->log_opts);
+	free(o->config_file);
+	strv_free(o->insecure_registries);
+	strv_free(o->registry_mirrors);
 	memset(o, 0, sizeof(*o));
 }

@@ -30,6 +30,12 @@ struct daemon_options {
 	char *subuid_file, *subgid_file; /* hidden: other files than /etc/subuid and /etc/subgid */
 	char *log_driver; /* --log-driver: the default of containers (NULL: file) */
 	char **log_opts;  /* --log-opt KEY=VALUE, repeatable: the default options of that driver */
+	/* From the config file (--config, default /etc/containd/daemon.json if it exists), in
+	 * Docker's daemon.json keys: "insecure-registries" (host[:port], spoken to over http) and
+	 * "registry-mirrors" (URLs tried before docker.io). NULL-terminated, never NULL. */
+	char *config_file;
+	char **insecure_registries;
+	char **registry_mirrors;
 };
 
 /* Returns 0 to run, 1 when the caller should exit successfully (--help, --version), or -EINVAL

@@ -179,4 +179,7 @@ while IFS= read -r step; do
 done <"$TEST_TMP/tour.txt"
 [[ $steps -ge 10 ]] && pass "the tour has $steps steps" || fail "the tour is in README.md (found $steps steps)"
 is "$("$CCTL" ps -aq)" "" "the tour leaves no container behind"
+# The image.pull example without a registry (pull.sh runs it against one): a clean error reply.
+run_example pull
+like "$run" '"code":"pull_failed"' "image.pull without a registry: pull_failed"
 done_testing

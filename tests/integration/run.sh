@@ -34,7 +34,8 @@ killer=$!
 run_cctl run --rm --name k9 alpine sleep 30
 wait $killer
 is "$RC" 137 "killed by SIGKILL exits 137"
-run_cctl run --rm nosuchimage true
+# --pull never: the daemon's own answer (without it, cctl would first try Docker Hub).
+run_cctl run --pull never --rm nosuchimage true
 is "$RC" 125 "unknown image exits 125"
 like "$ERR" 'no such image|not found' "unknown image has a clear message"
 run_cctl run --rm -w relative alpine true
