@@ -173,6 +173,11 @@ start_daemon() {
 		for cg in "${DAEMON_CGROUPS[@]}"; do
 			echo "$BASHPID" >"$cg/cgroup.procs" || exit 1
 		done
+		# No test reaches beyond this machine: a pull of a Docker Hub name (an unknown image run
+		# with the default --pull missing) goes to a proxy on a closed loopback port and fails at
+		# once, resolving nothing; the registries tests start on 127.0.0.1 are reached directly.
+		export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
+			all_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
 		exec "$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" \
 			--log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" "$@"
 	) 2>"$dir/log" &
