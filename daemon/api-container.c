@@ -529,6 +529,7 @@ void api_run(struct api *api, struct conn *c, struct proto_request *req, struct 
 	struct container_config cfg;
 	struct container *ct;
 	r = api_config_from_params(api, &p, &cfg, &err);
+	cfg.peer = *conn_peer(c);
 	if (r < 0) {
 		container_config_done(&cfg);
 		for (unsigned k = 0; k < 3; k++)

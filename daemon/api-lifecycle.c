@@ -53,6 +53,7 @@ void api_create(struct api *api, struct conn *c, struct proto_request *req, stru
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
+	cfg.peer = *conn_peer(c);
 	r = container_create(api->reg, &cfg, image, &ct, &err);
 	if (r < 0) {
 		conn_send_error(c, req->id, api_run_error_code(r), NULL, "%s", err ? err : "cannot create the container");

@@ -76,24 +76,30 @@ static int add_volumes_from(struct container *ct, const char *spec, char **reter
 	return 0;
 }
 
-/* Why creating a bind's source is safe: access to the socket is root-equivalent (docs/security.md)
- * and a client could as well run a privileged container that writes anywhere; Docker's -v makes a
- * missing host directory the same way. --mount does not (Docker refuses a missing source). */
-static int resolve_bind(struct container_mount *m, char **reterr)
+/* A bind's source is looked up, and made when missing (Docker's -v makes a missing host directory;
+ * --mount refuses it), with the rights of the client that asked, not the daemon's: the daemon never
+ * opens or creates a path a client names with its own privileges. A member of the socket's group
+ * cannot have the daemon make directories in, or find out what is in, places it cannot reach
+ * itself; what it made is its own. (The init mounts the path later as root: access to the socket
+ * stays root-equivalent, docs/security.md, as a privileged container shows.) */
+static int resolve_bind(struct container_mount *m, const struct peer_creds *peer, char **reterr)
 {
+	struct peer_saved saved;
 	struct stat st;
-	if (stat(m->source, &st) == 0)
-		return 0;
-	if (errno != ENOENT)
-		return err_set(reterr, -errno, "invalid mount config for type \"bind\": %s: %m", m->source);
-	if (!m->create_source)
-		return err_set(reterr, -ENOENT,
-			       "invalid mount config for type \"bind\": bind source path does not exist: %s",
-			       m->source);
-	int r = mkdir_p(m->source, 0755);
+	int r = peer_assume(peer, &saved);
 	if (r < 0)
-		return err_set(reterr, r, "error while creating mount source path '%s': %m", m->source);
-	return 0;
+		return err_set(reterr, r, "cannot take on the client's credentials to look up %s: %m", m->source);
+	if (stat(m->source, &st) == 0)
+		r = 0;
+	else if (errno != ENOENT)
+		r = err_set(reterr, -errno, "invalid mount config for type \"bind\": %s: %m", m->source);
+	else if (!m->create_source)
+		r = err_set(reterr, -ENOENT, "invalid mount config for type \"bind\": bind source path does not exist: %s",
+			    m->source);
+	else if ((r = mkdir_p(m->source, 0755)) < 0)
+		err_set(reterr, r, "error while creating mount source path '%s': %m", m->source);
+	peer_restore(&saved);
+	return r;
 }
 
 /* The image's Config.Volumes: an anonymous volume at each path the container does not mount
@@ -143,7 +149,7 @@ int container_mounts_resolve(struct container *ct, const struct image *image, ch
 				       "--userns-remap): "
 				       "run with --userns=host, or use --tmpfs",
 				       type_names[m->type]);
-		if (m->type == CONTAINER_MOUNT_BIND && (r = resolve_bind(m, reterr)) < 0)
+		if (m->type == CONTAINER_MOUNT_BIND && (r = resolve_bind(m, &cfg->peer, reterr)) < 0)
 			return r;
 		if (m->type == CONTAINER_MOUNT_VOLUME) {
 			bool created;

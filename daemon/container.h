@@ -9,6 +9,7 @@
 
 #include "common/pidref.h"
 #include "daemon/log-file.h"
+#include "daemon/peer.h"
 #include "runtime/cgroup.h"
 #include "runtime/spec.h"
 #include "runtime/userns.h"
@@ -90,6 +91,9 @@ struct container_config {
 	char **volumes_from;
 	bool mounts_resolved;
 	bool read_only;
+	/* Who asked for the container (run or create): bind sources are looked up and created with
+	 * their rights (daemon/peer.h). Not kept: mounts are resolved in that request. */
+	struct peer_creds peer;
 };
 
 void container_config_done(struct container_config *cfg);

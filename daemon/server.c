@@ -18,6 +18,7 @@
 #include "common/macros.h"
 #include "common/util.h"
 #include "daemon/api.h"
+#include "daemon/peer.h"
 #include "daemon/server.h"
 
 /* A client that does not read its replies may make us queue this much before we drop it. */
@@ -54,6 +55,7 @@ struct conn {
 	bool open;
 	pid_t peer_pid;
 	uid_t peer_uid;
+	struct peer_creds peer;
 	struct conn *prev, *next;
 };
 
@@ -366,6 +368,11 @@ static void conn_close(struct conn *c)
 	conn_unref(c);
 }
 
+const struct peer_creds *conn_peer(const struct conn *c)
+{
+	return &c->peer;
+}
+
 /* Who may talk to us: root, or a member of the socket's group. The socket mode (0660) already
  * keeps others out; this check also covers sockets handed over by systemd with looser modes. */
 static bool peer_allowed(struct server *s, int fd, struct ucred *cred)
@@ -457,6 +464,8 @@ static void server_on_accept(evutil_socket_t lfd, short what, void *arg)
 	c->open = true;
 	c->peer_pid = cred.pid;
 	c->peer_uid = cred.uid;
+	if (peer_creds_read(fd, &c->peer) < 0)
+		c->peer = (struct peer_creds){ .known = true, .uid = cred.uid, .gid = cred.gid };
 	wire_reader_init(&c->rd);
 	wire_writer_init(&c->wr);
 	c->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);

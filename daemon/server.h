@@ -30,6 +30,9 @@ void server_set_timeouts(struct server *s, unsigned handshake, unsigned request,
 struct conn *conn_ref(struct conn *c);
 void conn_unref(struct conn *c);
 bool conn_is_open(const struct conn *c);
+struct peer_creds;
+/* The peer's credentials, read when it connected. */
+const struct peer_creds *conn_peer(const struct conn *c);
 
 /* Queue messages to a connection; silently dropped when it is closed. fds are taken over. */
 void conn_send_result(struct conn *c, json_t *id, json_t *result /* stolen */, const int *fds, unsigned nfds);

@@ -124,8 +124,9 @@ static void fd_path(int fd, char buf[static 32])
  * flags and moved onto the target opened inside the root.
  *
  * Why this is safe: the source is a path of the host's mount namespace (the init has not pivoted
- * yet) that the daemon put in the spec: a bind a client asked for (access to the daemon's socket
- * is root-equivalent, docs/security.md, and a client could ask for a privileged container anyway),
+ * yet) that the daemon put in the spec: a bind a client asked for, which the daemon looked up with
+ * that client's rights (daemon/peer.c; access to the daemon's socket is root-equivalent anyway,
+ * docs/security.md, and a client could ask for a privileged container),
  * a volume's directory under the daemon's root, or the daemon's own helpers. The target is
  * resolved inside the container's root without following any symlink (open_target), so an image
  * with /evil -> /etc gets a refusal, not a mount on the host's /etc. The flags are set on the

@@ -57,6 +57,29 @@ rc=0; out=$(setpriv --reuid 65534 --regid "$gid" --clear-groups "$CCTL" --socket
 is "$rc" 0 "a member by primary group is accepted by the daemon's check"
 like "$out" 'Cgroup layout' "and gets the server's answer"
 
+# A member of the group names bind sources with its own rights, not the daemon's: a directory it
+# cannot reach is neither looked into nor made; one it can reach is made, and is its own; root's
+# requests are unchanged.
+import_alpine >/dev/null || fail "import alpine into the grouped daemon"
+mkdir -p "$TEST_TMP/private" "$TEST_TMP/open"
+chmod 700 "$TEST_TMP/private"
+chmod 777 "$TEST_TMP/open"
+as_member() { setpriv --reuid 65534 --regid 65534 --groups "$gid" "$@"; }
+rc=0; out=$(as_member "$CCTL" --socket "$gsock" run --rm -v "$TEST_TMP/private/new:/x" alpine true 2>&1) || rc=$?
+is "$rc" 125 "a member's bind source in a directory it cannot reach is refused"
+like "$out" 'ermission denied' "with the permission error the member itself would get"
+[[ ! -e $TEST_TMP/private/new ]] && pass "and nothing was made there" || fail "and nothing was made there"
+rc=0; out=$(as_member "$CCTL" --socket "$gsock" run --rm -v "$TEST_TMP/open/new/sub:/x" alpine true 2>&1) || rc=$?
+is "$rc" 0 "a member's missing bind source where it may write is made ($out)"
+is "$(stat -c '%u' "$TEST_TMP/open/new/sub" 2>&1)" 65534 "and belongs to the member, not to root"
+rc=0; out=$("$CCTL" --socket "$gsock" run --rm -v "$TEST_TMP/private/by-root:/x" alpine true 2>&1) || rc=$?
+is "$rc" 0 "root's bind source in the same directory is made ($out)"
+is "$(stat -c '%u' "$TEST_TMP/private/by-root" 2>&1)" 0 "and belongs to root"
+rc=0; out=$(as_member "$CCTL" --socket "$gsock" version 2>&1) || rc=$?
+is "$rc" 0 "the daemon still serves the member afterwards (its own identity was restored)"
+run_cctl --socket "$gsock" run --rm -v "$TEST_TMP/private/by-root:/x" alpine ls -ld /x
+is "$RC" 0 "and root's next run still reaches the private directory"
+
 # SIGTERM removes the socket file.
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
 DAEMON_PIDS=("${DAEMON_PIDS[@]:0:1}")
