@@ -324,7 +324,7 @@ static void test_unknown_fields(void)
 		{ PROTO_M_INSPECT, "{\"id\":\"web\",\"size\":true}", "size", 0 },
 		{ PROTO_M_KILL, "{\"id\":\"web\",\"sig\":9}", "sig", 0 },
 		{ PROTO_M_KILL, "{\"id\":\"web\",\"force\":true}", "force", 0 },
-		{ PROTO_M_REMOVE, "{\"id\":\"web\",\"volumes\":true}", "volumes", 0 },
+		{ PROTO_M_REMOVE, "{\"id\":\"web\",\"link\":true}", "link", 0 },
 		{ PROTO_M_WAIT, "{\"id\":\"web\",\"signal\":9}", "signal", 0 },
 		{ PROTO_M_STOP, "{\"id\":\"web\",\"force\":true}", "force", 0 },
 		{ PROTO_M_STOP, "{\"id\":\"web\",\"time\":5}", "time", 0 },
