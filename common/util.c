@@ -189,6 +189,49 @@ static int rm_rf_children(int fd, dev_t dev)
 	return ret;
 }
 
+/* Deeper trees are not counted further by disk_usage(). */
+#define USAGE_MAX_DEPTH 256
+
+/* Adds the blocks of everything below dirfd to *bytes, never following a symlink. */
+static void usage_walk(int dirfd, int depth, uint64_t *bytes)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		*bytes += (uint64_t)st.st_blocks * 512;
+		if (S_ISDIR(st.st_mode) && depth < USAGE_MAX_DEPTH) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				usage_walk(sub, depth + 1, bytes);
+				close(sub);
+			}
+		}
+	}
+	closedir(d);
+}
+
+int disk_usage(const char *path, uint64_t *ret_bytes)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*ret_bytes = 0;
+	usage_walk(fd, 0, ret_bytes);
+	close(fd);
+	return 0;
+}
+
 int rm_rf(const char *path)
 {
 	struct stat st;

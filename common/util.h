@@ -34,6 +34,9 @@ int mkdir_p(const char *path, mode_t mode);
 
 /* Removes a tree without following symlinks or crossing into other mounts. */
 int rm_rf(const char *path);
+/* The disk space (allocated blocks) of the directory tree at path, symlinks not followed, as du
+ * counts it; -errno when path is not a directory that opens. Walks the tree: not for the loop. */
+int disk_usage(const char *path, uint64_t *ret_bytes);
 
 /* Fills buf with 2*nbytes lowercase hex characters from getrandom() and a NUL. */
 int random_hex(char *buf, size_t nbytes);

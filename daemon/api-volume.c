@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/strv.h"
+#include "daemon/api-image.h"
 #include "daemon/api-internal.h"
 #include "daemon/container-mounts.h"
 #include "daemon/container.h"
@@ -302,23 +303,22 @@ void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req
 	remove_volumes(api, c, req->id, taken, result, true);
 }
 
-/* system.df's volumes row. The image store's branch declares it (daemon/api-image.h) with a
- * weak definition that reports none; this one replaces it once both are in the tree, and
- * compiles only then. Counts, not sizes: walking every volume is no work for the loop (the
- * containers row leaves its sizes at 0 for the same reason; volume_df() measures them in a
- * worker). */
-#if __has_include("daemon/api-image.h")
-#include "daemon/api-image.h"
-
-void api_df_volumes(struct api *api, struct proto_df_row *row)
+int api_df_volumes(struct api *api, struct proto_df_row *row, api_df_add_fn add, void *ctx)
 {
 	_cleanup_strv_free_ char **names = NULL;
-	*row = (struct proto_df_row){0};
-	if (volume_list(api->reg->root, &names) < 0)
-		return;
+	*row = (struct proto_df_row){ 0 };
+	int r = volume_list(api->reg->root, &names);
+	if (r < 0)
+		return r;
 	for (char **n = names; *n; n++) {
+		bool used = volume_users(api, *n, NULL) > 0;
+		_cleanup_free_ char *data = volume_data_path(api->reg->root, *n);
+		if (!data)
+			return -ENOMEM;
 		row->total++;
-		row->active += volume_users(api, *n, NULL) > 0;
+		row->active += used;
+		if ((r = add(ctx, data, !used)) < 0)
+			return r;
 	}
+	return 0;
 }
-#endif

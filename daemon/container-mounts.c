@@ -103,11 +103,9 @@ static int resolve_bind(struct container_mount *m, const struct peer_creds *peer
 }
 
 /* The image's Config.Volumes: an anonymous volume at each path the container does not mount
- * otherwise, as Docker makes them. Only with the image store that reads them (struct image's
- * volumes, image/db.h); before it, images have none. */
+ * otherwise, as Docker makes them. */
 static int add_image_volumes(struct container *ct, const struct image *image, char **reterr)
 {
-#if __has_include("image/db.h")
 	struct container_config *cfg = &ct->cfg;
 	/* In a user namespace volumes are refused (container_mounts_resolve): the paths stay in the
 	 * container's own upper dir instead, which its root can write. */
@@ -122,9 +120,6 @@ static int add_image_volumes(struct container *ct, const struct image *image, ch
 		if (!(nm[cfg->n_mounts++].target = strdup(*v)))
 			return err_set(reterr, -ENOMEM, "out of memory");
 	}
-#else
-	(void)ct, (void)image, (void)reterr;
-#endif
 	return 0;
 }
 

@@ -18,8 +18,6 @@
 #include "protocol/volume.h"
 
 #define VOLUME_RECORD "volume.json"
-/* Deeper trees are not counted further by volume_usage(). */
-#define USAGE_MAX_DEPTH 256
 
 static char *volume_dir(const char *root, const char *name)
 {
@@ -186,45 +184,12 @@ int volume_delete(const char *root, const char *name)
 	return rm_rf(dir);
 }
 
-/* Adds the blocks of everything below dirfd to *bytes, never following a symlink. */
-static void usage_walk(int dirfd, int depth, uint64_t *bytes)
-{
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		struct stat st;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		*bytes += (uint64_t)st.st_blocks * 512;
-		if (S_ISDIR(st.st_mode) && depth < USAGE_MAX_DEPTH) {
-			_cleanup_close_ int sub =
-			    openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0)
-				usage_walk(sub, depth + 1, bytes);
-		}
-	}
-	closedir(d);
-}
-
 int volume_usage(const char *root, const char *name, uint64_t *ret_bytes)
 {
 	_cleanup_free_ char *data = volume_data_path(root, name);
 	if (!data)
 		return -ENOMEM;
-	_cleanup_close_ int fd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	*ret_bytes = 0;
-	usage_walk(fd, 0, ret_bytes);
-	return 0;
+	return disk_usage(data, ret_bytes);
 }
 
 bool volume_is_empty(const char *root, const char *name)

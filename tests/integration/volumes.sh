@@ -208,12 +208,27 @@ is "$RC" 0 "rm -f of an unknown volume succeeds"
 "$CCTL" volume rm v1 >/dev/null || fail "volume rm"
 check "volume rm removed it" test ! -e "$root/volumes/v1"
 
-# system df's volumes row, once the image store's system df is in the tree: every volume, and
-# the one the container src uses.
-if "$CCTL" system df --help >/dev/null 2>&1; then
-	like "$("$CCTL" system df | grep '^Local Volumes')" "^Local Volumes +$(ls "$root/volumes" | wc -l) +[1-9]" \
-		"system df counts the volumes and those in use"
-fi
+# system df's volumes row: every volume, and the one the container src uses.
+like "$("$CCTL" system df | grep '^Local Volumes')" "^Local Volumes +$(ls "$root/volumes" | wc -l) +[1-9]" \
+	"system df counts the volumes and those in use"
+# And the sizes, measured in a child: 3 MiB written into a stopped container's root and 2 MiB into
+# a volume no container uses count as size, and as reclaimable.
+"$CCTL" run --name dfbox alpine sh -c 'head -c 3145728 /dev/urandom >/big' >/dev/null || fail "dfbox ran"
+"$CCTL" run --rm -v dfvol:/v alpine sh -c 'head -c 2097152 /dev/urandom >/v/big' >/dev/null || fail "dfvol was written"
+python3 - "$CONTAIND_SOCKET" >"$TEST_TMP/df.out" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"id":1,"method":"system.df"}\n')
+r = json.loads(s.makefile("rb").readline())["result"]
+c, v = r["containers"], r["volumes"]
+print(c["size"] >= 3 << 20, c["reclaimable"] >= 3 << 20, v["size"] >= 2 << 20, v["reclaimable"] >= 2 << 20,
+      c["reclaimable"] <= c["size"], v["reclaimable"] <= v["size"])
+PY
+is "$(cat "$TEST_TMP/df.out")" "True True True True True True" \
+	"system df measures the stopped container's writable layer and the unused volume (size and reclaimable)"
+"$CCTL" rm dfbox >/dev/null
+"$CCTL" volume rm dfvol >/dev/null
 "$CCTL" rm -f src >/dev/null
 is "$(daemon_fds)" "$fds_before" "the daemon holds no more fds than before"
 
