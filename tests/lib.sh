@@ -330,7 +330,7 @@ done_testing() {
 # import_alpine [NAME]: imports the Alpine tarball into the current daemon.
 import_alpine() {
 	local out
-	if ! out=$("$CCTL" image import "${1:-alpine}" "$ALPINE_TARBALL" 2>&1); then
+	if ! out=$("$CCTL" image import "$ALPINE_TARBALL" "${1:-alpine}" 2>&1); then
 		echo "# importing $ALPINE_TARBALL failed: $out"
 		fail "import the Alpine image"
 		return 1
