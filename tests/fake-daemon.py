@@ -52,6 +52,9 @@ def handle(conn, req, nfds):
             reply(conn, req, {"id": "f" * 64, "exit_code": 143, "signal": 15, "oom_killed": False})
     elif m == "image.import":
         reply(conn, req, {"id": "sha256:" + "a" * 64, "names": [p.get("name")], "layers": [], "size": 0})
+    elif m == "image.inspect":
+        # run and create ask whether the image is here before they send the run (--pull missing).
+        reply(conn, req, {"id": "sha256:" + "a" * 64, "repo_tags": [p.get("name")]})
     elif m == "system.info":
         reply(conn, req, {"containers": 3, "running": 1, "images": 2, "cgroup_layout": "hybrid", "version": "fake"})
     else:
