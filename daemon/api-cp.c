@@ -27,6 +27,7 @@
 #include "daemon/cp-worker.h"
 #include "daemon/registry.h"
 #include "daemon/server.h"
+#include "daemon/worker.h"
 #include "protocol/cp.h"
 #include "runtime/process.h"
 
@@ -209,28 +210,22 @@ static int api_cp_check_stream(int fd, bool write, char **reterr)
 	return 0;
 }
 
+/* What the worker's child runs (daemon/worker.c). */
+static void api_cp_run(void *arg, int report_fd, pid_t parent)
+{
+	cp_worker_main(arg, report_fd, parent);
+}
+
 /* Forks the worker for job and watches it. */
 static int api_cp_spawn(struct api_cp *cp, const struct cp_job *job, char **reterr)
 {
-	_cleanup_close_ int pipe_rd = -1, pipe_wr = -1;
-	pid_t parent = getpid(), pid;
-	int pipefd[2], pidfd = -1;
+	int r = worker_spawn("copy", api_cp_run, (void *)job, false, &cp->proc, &cp->result_fd, reterr);
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_set(reterr, -errno, "pipe: %m");
-	pipe_rd = pipefd[0];
-	pipe_wr = pipefd[1];
-	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0)
-		return err_set(reterr, -errno, "starting the copy worker: %m");
-	if (pid == 0)
-		cp_worker_main(job, pipe_wr, parent);
-	cp->proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
-	cp->result_fd = TAKE_FD(pipe_rd);
+	if (r < 0)
+		return r;
 	/* The worker writes its result (smaller than a pipe's buffer) before it exits: once it
 	 * has exited, the pipe holds all there is. */
-	cp->ev = event_new(cp->api->base, pidfd, EV_READ | EV_PERSIST, api_cp_on_exit, cp);
+	cp->ev = event_new(cp->api->base, cp->proc.pidfd, EV_READ | EV_PERSIST, api_cp_on_exit, cp);
 	if (!cp->ev || event_add(cp->ev, NULL) < 0)
 		return err_set(reterr, -ENOMEM, "watching the copy worker failed");
 	return 0;
