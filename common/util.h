@@ -54,6 +54,12 @@ const char *str_quote(const char *s, size_t max, char *buf, size_t size);
 /* Default handlers for every signal and an empty mask: for a child of the daemon, whose
  * handlers (libevent's signal pipe) and mask mean nothing there. */
 void signals_reset(void);
+/* A forked worker's first step: killed with its parent (and gone at once if the parent already
+ * is), default signal handling, SIGPIPE ignored so that a closed peer is an EPIPE. */
+void worker_child_setup(pid_t parent);
+/* Drops a worker's privileges for good: no core dumps, no_new_privs, and of its capabilities only
+ * keep (a mask of the first 32) left effective and permitted, none inheritable. */
+int worker_drop_privileges(uint32_t keep, char **reterr);
 
 /* Current wall-clock time as RFC 3339 with nanoseconds, UTC, into buf (>= 40 bytes). */
 void format_rfc3339(const struct timespec *ts, char *buf, size_t size);

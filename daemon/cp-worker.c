@@ -213,21 +213,10 @@ static int worker_enter_root(const struct cp_job *job, char **reterr)
 /* Drops every capability but keep, for good. */
 static int worker_confine(uint32_t keep, char **reterr)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
-	struct rlimit no_core = { 0, 0 };
-
-	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
-		return err_set(reterr, -errno, "setrlimit: %m");
 	/* Not dumpable: nothing of the same uid may ptrace it or open its fds through /proc. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return err_set(reterr, -errno, "prctl(PR_SET_DUMPABLE): %m");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_set(reterr, -errno, "prctl(PR_SET_NO_NEW_PRIVS): %m");
-	data[0].effective = data[0].permitted = keep;
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return err_set(reterr, -errno, "dropping capabilities: %m");
-	return 0;
+	return worker_drop_privileges(keep, reterr);
 }
 
 /* The last component of path, as docker's stat names it ("/" for the root). */
@@ -403,10 +392,7 @@ _Noreturn void cp_worker_main(const struct cp_job *job, int result_fd, pid_t par
 	char *err = NULL;
 	int r;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(EXIT_FAILURE);
-	signals_reset();
-	signal(SIGPIPE, SIG_IGN);
+	worker_child_setup(parent);
 	if (worker_move_fds(job, result_fd) < 0)
 		_exit(EXIT_FAILURE);
 

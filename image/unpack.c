@@ -391,24 +391,14 @@ static int worker_extract(struct archive *in, struct archive *out, uint64_t *ret
 /* Chroots into the current directory (the extraction directory) and drops privileges. */
 static int worker_confine(char **reterr)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
 	const uint32_t keep = 1u << CAP_CHOWN | 1u << CAP_DAC_OVERRIDE | 1u << CAP_DAC_READ_SEARCH |
 			      1u << CAP_FOWNER | 1u << CAP_FSETID | 1u << CAP_MKNOD | 1u << CAP_SETFCAP;
-	struct rlimit no_core = { 0, 0 };
 
 	if (chroot(".") < 0)
 		return err_set(reterr, -errno, "chroot into the extraction directory: %m");
 	if (chdir("/") < 0)
 		return err_set(reterr, -errno, "chdir: %m");
-	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
-		return err_set(reterr, -errno, "setrlimit: %m");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_set(reterr, -errno, "prctl(PR_SET_NO_NEW_PRIVS): %m");
-	data[0].effective = data[0].permitted = keep;
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return err_set(reterr, -errno, "dropping capabilities: %m");
-	return 0;
+	return worker_drop_privileges(keep, reterr);
 }
 
 /* Everything the worker does after its fds are in place; fills res. */
@@ -527,10 +517,7 @@ _Noreturn void image_unpack_main(int tar_fd, int result_fd, int dir_fd, int opaq
 	char *err = NULL;
 	int r;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(EXIT_FAILURE);
-	signals_reset();
-	signal(SIGPIPE, SIG_IGN);
+	worker_child_setup(parent);
 	if (fchdir(dir_fd) < 0 || worker_move_fds(tar_fd, result_fd, opaque_fd, blob_fd) < 0)
 		_exit(EXIT_FAILURE);
 
