@@ -12,6 +12,9 @@ int fd_cloexec(int fd, bool cloexec);
 
 /* Writes all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* One read(2) of at most len bytes, retried on EINTR and waiting in poll() while a non-blocking
+ * fd (a client's pipe) has nothing yet: the bytes read, 0 at the end, or -errno. */
+ssize_t fd_read_wait(int fd, void *buf, size_t len);
 
 /* Reads a whole (small) file into a NUL-terminated buffer; fails with -EFBIG past max bytes. */
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);

@@ -143,22 +143,6 @@ int cp_write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-ssize_t cp_read_some(int fd, void *buf, size_t len)
-{
-	for (;;) {
-		ssize_t n = read(fd, buf, len);
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
 /* Mounts the container's overlay in a private mount namespace and makes it our root: writable
  * (its upper dir, for a copy into a stopped container) or read-only (the upper dir as the
  * topmost layer, which leaves the upper and work dirs to a start that may come meanwhile). */

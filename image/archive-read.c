@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,26 +58,14 @@ struct source {
 static la_ssize_t source_read(struct archive *a, void *userdata, const void **buf)
 {
 	struct source *src = userdata;
+	ssize_t n = fd_read_wait(src->fd, src->buf, sizeof(src->buf));
 
-	for (;;) {
-		ssize_t n = read(src->fd, src->buf, sizeof(src->buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd p = { .fd = src->fd, .events = POLLIN };
-			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-				archive_set_error(a, errno, "reading the archive: %s", strerror(errno));
-				return -1;
-			}
-			continue;
-		}
-		if (n < 0) {
-			archive_set_error(a, errno, "reading the archive: %s", strerror(errno));
-			return -1;
-		}
-		*buf = src->buf;
-		return n;
+	if (n < 0) {
+		archive_set_error(a, (int)-n, "reading the archive: %s", strerror((int)-n));
+		return -1;
 	}
+	*buf = src->buf;
+	return n;
 }
 
 void archive_files_done(struct archive_files *f)

@@ -4,7 +4,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,33 +76,22 @@ struct tar_source {
  * skip callback), so the digest covers the file exactly as given. */
 static ssize_t tar_source_fill(struct tar_source *src)
 {
-	for (;;) {
-		ssize_t n = read(src->fd, src->buf, sizeof(src->buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			/* The client may have handed over a non-blocking pipe. */
-			struct pollfd p = { .fd = src->fd, .events = POLLIN };
-			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-				src->error = errno;
-				return -1;
-			}
-			continue;
-		}
-		if (n < 0) {
-			src->error = errno;
-			return -1;
-		}
-		if (n > 0 && EVP_DigestUpdate(src->md, src->buf, (size_t)n) != 1) {
-			src->error = EIO;
-			return -1;
-		}
-		if (n > 0 && src->blob_fd >= 0 && write_all(src->blob_fd, src->buf, (size_t)n) < 0) {
-			src->error = errno ? errno : EIO;
-			return -1;
-		}
-		return n;
+	/* The client may have handed over a non-blocking pipe: fd_read_wait waits on it. */
+	ssize_t n = fd_read_wait(src->fd, src->buf, sizeof(src->buf));
+
+	if (n < 0) {
+		src->error = (int)-n;
+		return -1;
 	}
+	if (n > 0 && EVP_DigestUpdate(src->md, src->buf, (size_t)n) != 1) {
+		src->error = EIO;
+		return -1;
+	}
+	if (n > 0 && src->blob_fd >= 0 && write_all(src->blob_fd, src->buf, (size_t)n) < 0) {
+		src->error = errno ? errno : EIO;
+		return -1;
+	}
+	return n;
 }
 
 static la_ssize_t tar_source_read(struct archive *a, void *userdata, const void **buf)
