@@ -91,6 +91,19 @@ int image_puller_new(struct event_base *base, struct image_store *store, char **
 	return 0;
 }
 
+/* A pull of p with nothing started yet, or NULL without memory. */
+static struct pull *pull_new(struct image_puller *p)
+{
+	struct pull *pl = calloc(1, sizeof(*pl));
+
+	if (!pl)
+		return NULL;
+	pl->puller = p;
+	pl->proc = PIDREF_NULL;
+	pl->out_fd = -1;
+	return pl;
+}
+
 unsigned image_puller_count(const struct image_puller *p)
 {
 	unsigned n = 0;
@@ -415,12 +428,8 @@ int image_pull_start(struct image_puller *p, const char *ref, const char *platfo
 	} else if (!(os = strdup("linux")) || !(arch = strdup(registry_host_arch()))) {
 		return -ENOMEM;
 	}
-	pl = calloc(1, sizeof(*pl));
-	if (!pl)
+	if (!(pl = pull_new(p)))
 		return -ENOMEM;
-	pl->puller = p;
-	pl->proc = PIDREF_NULL;
-	pl->out_fd = -1;
 	r = registry_ref_parse(ref, &pl->ref, reterr);
 	if (r < 0)
 		goto fail;
@@ -491,12 +500,8 @@ int image_login_start(struct image_puller *p, const char *server, const char *us
 	if (image_puller_count(p) >= PULL_WORKERS_MAX)
 		return err_set(reterr, -EAGAIN, "too many pulls at once (%d): try again when some have finished",
 			       PULL_WORKERS_MAX);
-	pl = calloc(1, sizeof(*pl));
-	if (!pl)
+	if (!(pl = pull_new(p)))
 		return -ENOMEM;
-	pl->puller = p;
-	pl->proc = PIDREF_NULL;
-	pl->out_fd = -1;
 	pl->login = true;
 	struct image_pull_job job = {
 		.user = user,
