@@ -171,6 +171,22 @@ static int split_dir_base(const char *path, char **ret_dir, char **ret_base)
 	return 0;
 }
 
+/* The end of a streamed copy: the daemon's reply first (a failed copy also ends the stream early,
+ * and its reason is the better one), then local_r, the local side's result, with local_err. */
+static int cp_finish(struct cctl *cctl, struct conn *conn, json_int_t id, struct conn_msg *reply, int local_r,
+		     const char *local_err, char **reterr)
+{
+	int r = cp_wait(cctl, conn, id, reply, reterr);
+
+	if (r < 0)
+		return r;
+	if (local_r < 0) {
+		cctl->error_exit = 1;
+		return err_set(reterr, local_r, "%s", local_err);
+	}
+	return 0;
+}
+
 /* Container to local (or to stdout with "-"). */
 static int cp_from(struct cctl *cctl, struct conn *conn, const struct cp_arg *src, const char *dest, bool follow,
 		   bool archive, char **reterr)
@@ -223,15 +239,7 @@ static int cp_from(struct cctl *cctl, struct conn *conn, const struct cp_arg *sr
 	_cleanup_free_ char *xerr = NULL;
 	int x = cp_archive_extract(rd, dir, new_top, archive && geteuid() == 0, &xerr);
 	rd = safe_close(rd);
-	/* The daemon's reason comes first: a failed copy also ends the stream early. */
-	r = cp_wait(cctl, conn, id, &reply, reterr);
-	if (r < 0)
-		return r;
-	if (x < 0) {
-		cctl->error_exit = 1;
-		return err_set(reterr, x, "%s", xerr ? xerr : "extraction failed");
-	}
-	return 0;
+	return cp_finish(cctl, conn, id, &reply, x, xerr ? xerr : "extraction failed", reterr);
 }
 
 /* Local (or a tar stream on stdin with "-") to the container. */
@@ -327,14 +335,7 @@ static int cp_to(struct cctl *cctl, struct conn *conn, const char *src, const st
 	_cleanup_free_ char *werr = NULL;
 	int w = cp_archive_write(src_clean, follow, strcmp(top, ".") == 0 ? "." : top, wr, &werr);
 	wr = safe_close(wr);
-	r = cp_wait(cctl, conn, id, &reply, reterr);
-	if (r < 0)
-		return r;
-	if (w < 0) {
-		cctl->error_exit = 1;
-		return err_set(reterr, w, "%s", werr ? werr : "copy failed");
-	}
-	return 0;
+	return cp_finish(cctl, conn, id, &reply, w, werr ? werr : "copy failed", reterr);
 }
 
 int cmd_cp(struct cctl *cctl, int argc, char **argv, char **reterr)
