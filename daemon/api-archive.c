@@ -66,7 +66,8 @@ static void load_done(int r, json_t *images, const char *errmsg, void *userdata)
 			const char *id = json_string_value(json_object_get(img, "id"));
 			api_events_emit_image(op->api, "load", id, id);
 		}
-		conn_send_result(op->owed.conn, op->owed.id, proto_image_load_result_encode(json_incref(images)), NULL, 0);
+		conn_send_result(op->owed.conn, op->owed.id, proto_image_load_result_encode(json_incref(images)), NULL,
+				 0);
 	}
 	op_free(op);
 }

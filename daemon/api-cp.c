@@ -4,14 +4,12 @@
  * writes a byte of the stream. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,8 +117,8 @@ static json_t *api_cp_diff_result(struct api_cp *cp, char **reterr)
 static void api_cp_reply_error(struct api_cp *cp, int r, const char *msg)
 {
 	if (r == -ENOENT && cp->path && (cp->op == CP_OP_STAT || cp->op == CP_OP_FROM || cp->op == CP_OP_TO))
-		conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_NOT_FOUND, NULL, "Could not find the file %s in container %s",
-				cp->path, cp->ref);
+		conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_NOT_FOUND, NULL,
+				"Could not find the file %s in container %s", cp->path, cp->ref);
 	else
 		conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_COPY, NULL, "%s", msg);
 }
@@ -141,8 +139,8 @@ static void api_cp_on_exit(evutil_socket_t fd, short what, void *userdata)
 		return; /* a spurious wakeup */
 	if (r < 0) {
 		if (!cp->layer_done)
-			conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_INTERNAL, NULL, "waiting for the copy worker: %s",
-					strerror(-r));
+			conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_INTERNAL, NULL,
+					"waiting for the copy worker: %s", strerror(-r));
 		api_cp_free_one(cp);
 		return;
 	}
@@ -153,8 +151,9 @@ static void api_cp_on_exit(evutil_socket_t fd, short what, void *userdata)
 			api_cp_layer_fn done = TAKE_PTR(cp->layer_done);
 			done(cp->api, -EIO, NULL, "the layer worker failed", cp->userdata);
 		} else
-			conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_INTERNAL, NULL, "the copy worker failed (%s %d)",
-					si.si_code == CLD_EXITED ? "exit status" : "signal", si.si_status);
+			conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_INTERNAL, NULL,
+					"the copy worker failed (%s %d)", si.si_code == CLD_EXITED ? "exit status" : "signal",
+					si.si_status);
 		api_cp_free_one(cp);
 		return;
 	}

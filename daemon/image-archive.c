@@ -7,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sched.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -385,8 +383,8 @@ int image_load_start(struct image_store *s, int fd, image_load_done_fn done, voi
 	dir_fd = open(l->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir_fd < 0)
 		return err_set(reterr, -errno, "opening %s: %m", l->dir);
-	r = archive_worker_spawn(s, &l->w, load_run, &(struct load_args){ .in_fd = in_fd, .dir_fd = dir_fd }, load_on_exit, l,
-			 reterr);
+	r = archive_worker_spawn(s, &l->w, load_run, &(struct load_args){ .in_fd = in_fd, .dir_fd = dir_fd },
+				 load_on_exit, l, reterr);
 	if (r < 0)
 		return r;
 	l->done = done;
@@ -597,8 +595,8 @@ int image_save_start(struct image_store *s, char **refs, int fd, image_save_done
 		r = err_set(reterr, -errno, "opening %s: %m", s->db.blobs_dir);
 	else
 		r = archive_worker_spawn(s, &sv->w, save_run,
-				 &(struct save_args){ .out_fd = out_fd, .blobs_fd = blobs_fd, .images = images, .n = n },
-				 save_on_exit, sv, reterr);
+					 &(struct save_args){ .out_fd = out_fd, .blobs_fd = blobs_fd, .images = images, .n = n },
+					 save_on_exit, sv, reterr);
 	save_images_free(images, n);
 	if (r < 0)
 		return r;
