@@ -84,16 +84,43 @@ static int cp_wait(struct cctl *cctl, struct conn *conn, json_int_t id, struct c
 	}
 }
 
-static int cp_call(struct cctl *cctl, struct conn *conn, const char *method, const struct proto_cp_params *p,
-		   int fd, struct conn_msg *ret, char **reterr)
+/* Sends method with fd (none: -1) and returns the request's id, without waiting for the reply. */
+static int cp_send(struct conn *conn, const char *method, const struct proto_cp_params *p, int fd, json_int_t *ret_id,
+		   char **reterr)
 {
 	json_t *params = proto_cp_params_encode(method, p);
-	json_int_t id;
-	int r;
 
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	r = conn_send(conn, method, params, &fd, fd >= 0 ? 1 : 0, &id, reterr);
+	return conn_send(conn, method, params, &fd, fd >= 0 ? 1 : 0, ret_id, reterr);
+}
+
+/* Sends method with one end of a new pipe (the write end when the daemon writes the stream) and
+ * returns the other in *ret_fd: the daemon's worker then holds the only copy of its end, so the
+ * stream ends when the worker is done. */
+static int cp_send_pipe(struct conn *conn, const char *method, const struct proto_cp_params *p, bool daemon_writes,
+			int *ret_fd, json_int_t *ret_id, char **reterr)
+{
+	_cleanup_close_ int rd = -1, wr = -1;
+	int pipefd[2], r;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_set(reterr, -errno, "pipe: %m");
+	rd = pipefd[0];
+	wr = pipefd[1];
+	r = cp_send(conn, method, p, daemon_writes ? wr : rd, ret_id, reterr);
+	if (r < 0)
+		return r;
+	*ret_fd = daemon_writes ? TAKE_FD(rd) : TAKE_FD(wr);
+	return 0;
+}
+
+static int cp_call(struct cctl *cctl, struct conn *conn, const char *method, const struct proto_cp_params *p,
+		   int fd, struct conn_msg *ret, char **reterr)
+{
+	json_int_t id;
+	int r = cp_send(conn, method, p, fd, &id, reterr);
+
 	if (r < 0)
 		return r;
 	return cp_wait(cctl, conn, id, ret, reterr);
@@ -144,18 +171,34 @@ static int split_dir_base(const char *path, char **ret_dir, char **ret_base)
 	return 0;
 }
 
+/* The end of a streamed copy: the daemon's reply first (a failed copy also ends the stream early,
+ * and its reason is the better one), then local_r, the local side's result, with local_err. */
+static int cp_finish(struct cctl *cctl, struct conn *conn, json_int_t id, struct conn_msg *reply, int local_r,
+		     const char *local_err, char **reterr)
+{
+	int r = cp_wait(cctl, conn, id, reply, reterr);
+
+	if (r < 0)
+		return r;
+	if (local_r < 0) {
+		cctl->error_exit = 1;
+		return err_set(reterr, local_r, "%s", local_err);
+	}
+	return 0;
+}
+
 /* Container to local (or to stdout with "-"). */
 static int cp_from(struct cctl *cctl, struct conn *conn, const struct cp_arg *src, const char *dest, bool follow,
 		   bool archive, char **reterr)
 {
 	_cleanup_conn_msg_ struct conn_msg stat_reply = CONN_MSG_INIT, reply = CONN_MSG_INIT;
 	_cleanup_free_ char *dir = NULL, *base = NULL;
-	_cleanup_close_ int rd = -1, wr = -1;
+	_cleanup_close_ int rd = -1;
 	struct proto_cp_params p = { .ref = src->container, .path = src->path, .follow_link = follow };
 	struct proto_cp_stat st;
 	const char *new_top;
 	struct stat lst;
-	int r, pipefd[2];
+	int r;
 	json_int_t id;
 
 	r = cp_stat(cctl, conn, src->container, src->path, follow, &stat_reply, &st, reterr);
@@ -190,29 +233,13 @@ static int cp_from(struct cctl *cctl, struct conn *conn, const struct cp_arg *sr
 		new_top = base;
 	}
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_set(reterr, -errno, "pipe: %m");
-	rd = pipefd[0];
-	wr = pipefd[1];
-	json_t *params = proto_cp_params_encode(PROTO_M_CP_FROM, &p);
-	if (!params)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	r = conn_send(conn, PROTO_M_CP_FROM, params, &wr, 1, &id, reterr);
-	if (r < 0)
+	/* The worker holds the only write end: EOF comes when it is done. */
+	if ((r = cp_send_pipe(conn, PROTO_M_CP_FROM, &p, true, &rd, &id, reterr)) < 0)
 		return r;
-	wr = safe_close(wr); /* the worker holds the only write end: EOF comes when it is done */
 	_cleanup_free_ char *xerr = NULL;
 	int x = cp_archive_extract(rd, dir, new_top, archive && geteuid() == 0, &xerr);
 	rd = safe_close(rd);
-	/* The daemon's reason comes first: a failed copy also ends the stream early. */
-	r = cp_wait(cctl, conn, id, &reply, reterr);
-	if (r < 0)
-		return r;
-	if (x < 0) {
-		cctl->error_exit = 1;
-		return err_set(reterr, x, "%s", xerr ? xerr : "extraction failed");
-	}
-	return 0;
+	return cp_finish(cctl, conn, id, &reply, x, xerr ? xerr : "extraction failed", reterr);
 }
 
 /* Local (or a tar stream on stdin with "-") to the container. */
@@ -221,12 +248,12 @@ static int cp_to(struct cctl *cctl, struct conn *conn, const char *src, const st
 {
 	_cleanup_conn_msg_ struct conn_msg stat_reply = CONN_MSG_INIT, reply = CONN_MSG_INIT;
 	_cleanup_free_ char *dir = NULL, *base = NULL, *src_clean = NULL, *src_dir = NULL, *src_base = NULL;
-	_cleanup_close_ int rd = -1, wr = -1;
+	_cleanup_close_ int wr = -1;
 	struct proto_cp_params p = { .ref = dest->container, .path = dest->path, .archive = archive };
 	struct proto_cp_stat st;
 	struct stat sst;
 	const char *top;
-	int r, pipefd[2];
+	int r;
 	json_int_t id;
 
 	r = cp_stat(cctl, conn, dest->container, dest->path, true, &stat_reply, &st, reterr);
@@ -302,29 +329,13 @@ static int cp_to(struct cctl *cctl, struct conn *conn, const char *src, const st
 	if (contents && !stat_reply.msg.result)
 		top = base; /* a new directory with the contents */
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_set(reterr, -errno, "pipe: %m");
-	rd = pipefd[0];
-	wr = pipefd[1];
 	p.path = dir;
-	json_t *params = proto_cp_params_encode(PROTO_M_CP_TO, &p);
-	if (!params)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	r = conn_send(conn, PROTO_M_CP_TO, params, &rd, 1, &id, reterr);
-	if (r < 0)
+	if ((r = cp_send_pipe(conn, PROTO_M_CP_TO, &p, false, &wr, &id, reterr)) < 0)
 		return r;
-	rd = safe_close(rd);
 	_cleanup_free_ char *werr = NULL;
 	int w = cp_archive_write(src_clean, follow, strcmp(top, ".") == 0 ? "." : top, wr, &werr);
 	wr = safe_close(wr);
-	r = cp_wait(cctl, conn, id, &reply, reterr);
-	if (r < 0)
-		return r;
-	if (w < 0) {
-		cctl->error_exit = 1;
-		return err_set(reterr, w, "%s", werr ? werr : "copy failed");
-	}
-	return 0;
+	return cp_finish(cctl, conn, id, &reply, w, werr ? werr : "copy failed", reterr);
 }
 
 int cmd_cp(struct cctl *cctl, int argc, char **argv, char **reterr)

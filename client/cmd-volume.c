@@ -273,6 +273,24 @@ int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 	return 0;
 }
 
+/* Calls method about the one volume p names: 0 with its reply, 1 when the daemon refused it (its
+ * message printed, as docker does before going on with the next volume), -errno when the call
+ * itself failed. */
+static int volume_call(struct conn *conn, const char *method, const struct proto_volume_ref_params *p,
+		       struct conn_msg *reply, char **reterr)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = conn_call(conn, method, proto_volume_ref_params_encode(method, p), NULL, 0, reply, reterr);
+
+	if (r < 0)
+		return r;
+	if (conn_reply_check(reply, &err) < 0) {
+		fprintf(stderr, "cctl: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 struct inspect_opts {
 	const char *format;
 };
@@ -310,14 +328,10 @@ int cmd_volume_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 	json_auto_t *all = json_array();
 	for (size_t i = 0; all && i < o.n_operands; i++) {
 		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-		_cleanup_free_ char *err = NULL;
 		struct proto_volume_ref_params p = {.name = o.operands[i]};
-		if ((r = conn_call(&conn, PROTO_M_VOLUME_INSPECT,
-				   proto_volume_ref_params_encode(PROTO_M_VOLUME_INSPECT, &p), NULL, 0, &reply,
-				   reterr)) < 0)
+		if ((r = volume_call(&conn, PROTO_M_VOLUME_INSPECT, &p, &reply, reterr)) < 0)
 			return r;
-		if (conn_reply_check(&reply, &err) < 0) {
-			fprintf(stderr, "cctl: %s\n", err);
+		if (r > 0) {
 			failed = true;
 			continue;
 		}
@@ -371,14 +385,10 @@ int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return r;
 	for (size_t i = 0; i < o.n_operands; i++) {
 		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-		_cleanup_free_ char *err = NULL;
 		struct proto_volume_ref_params p = {.name = o.operands[i], .force = rm.force};
-		if ((r = conn_call(&conn, PROTO_M_VOLUME_REMOVE,
-				   proto_volume_ref_params_encode(PROTO_M_VOLUME_REMOVE, &p), NULL, 0, &reply,
-				   reterr)) < 0)
+		if ((r = volume_call(&conn, PROTO_M_VOLUME_REMOVE, &p, &reply, reterr)) < 0)
 			return r;
-		if (conn_reply_check(&reply, &err) < 0) {
-			fprintf(stderr, "cctl: %s\n", err);
+		if (r > 0) {
 			failed = true;
 			continue;
 		}

@@ -1,16 +1,22 @@
 #include <dirent.h>
+#include <linux/capability.h>
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/macros.h"
 #include "common/util.h"
 
@@ -52,6 +58,22 @@ int write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+ssize_t fd_read_wait(int fd, void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return -errno;
+	}
 }
 
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
@@ -316,4 +338,32 @@ void signals_reset(void)
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
+}
+
+/* The same for every worker, so that none starts to run without being bound to the daemon. */
+void worker_child_setup(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(EXIT_FAILURE);
+	signals_reset();
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Safe because it only ever takes away: no core dump can leak what the worker read, no_new_privs
+ * keeps an exec from gaining privileges, and capset with an empty inheritable set leaves only
+ * keep, which no later step can raise again. */
+int worker_drop_privileges(uint32_t keep, char **reterr)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+	struct rlimit no_core = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
+		return err_set(reterr, -errno, "setrlimit: %m");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_set(reterr, -errno, "prctl(PR_SET_NO_NEW_PRIVS): %m");
+	data[0].effective = data[0].permitted = keep;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return err_set(reterr, -errno, "dropping capabilities: %m");
+	return 0;
 }

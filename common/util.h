@@ -12,6 +12,9 @@ int fd_cloexec(int fd, bool cloexec);
 
 /* Writes all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* One read(2) of at most len bytes, retried on EINTR and waiting in poll() while a non-blocking
+ * fd (a client's pipe) has nothing yet: the bytes read, 0 at the end, or -errno. */
+ssize_t fd_read_wait(int fd, void *buf, size_t len);
 
 /* Reads a whole (small) file into a NUL-terminated buffer; fails with -EFBIG past max bytes. */
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
@@ -54,6 +57,12 @@ const char *str_quote(const char *s, size_t max, char *buf, size_t size);
 /* Default handlers for every signal and an empty mask: for a child of the daemon, whose
  * handlers (libevent's signal pipe) and mask mean nothing there. */
 void signals_reset(void);
+/* A forked worker's first step: killed with its parent (and gone at once if the parent already
+ * is), default signal handling, SIGPIPE ignored so that a closed peer is an EPIPE. */
+void worker_child_setup(pid_t parent);
+/* Drops a worker's privileges for good: no core dumps, no_new_privs, and of its capabilities only
+ * keep (a mask of the first 32) left effective and permitted, none inheritable. */
+int worker_drop_privileges(uint32_t keep, char **reterr);
 
 /* Current wall-clock time as RFC 3339 with nanoseconds, UTC, into buf (>= 40 bytes). */
 void format_rfc3339(const struct timespec *ts, char *buf, size_t size);

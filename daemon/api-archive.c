@@ -14,46 +14,40 @@
 
 /* A load or save in progress and the reply owed for it. */
 struct api_archive_op {
+	struct api_owed owed;
 	struct api *api;
-	struct conn *conn;
-	json_t *id;
 	struct image_load *load;
 	struct image_save *save;
-	struct api_archive_op *prev, *next;
 };
 
+/* A new op owed to c for id, or NULL once c was told why not (the daemon stops, no memory). */
 static struct api_archive_op *op_new(struct api *api, struct conn *c, json_t *id)
 {
-	struct api_archive_op *op = calloc(1, sizeof(*op));
+	struct api_archive_op *op;
 
-	if (!op)
+	if (api_refuse_shutting_down(api, c, id))
 		return NULL;
+	if (!(op = calloc(1, sizeof(*op)))) {
+		conn_send_error(c, id, PROTO_E_INTERNAL, NULL, "out of memory");
+		return NULL;
+	}
 	op->api = api;
-	op->conn = conn_ref(c);
-	op->id = json_incref(id);
-	op->next = api->archive_ops;
-	if (op->next)
-		op->next->prev = op;
-	api->archive_ops = op;
+	api_owed_link(&api->archive_ops, &op->owed, c, id);
 	return op;
 }
 
 /* Unlinks and frees op; a worker still running is stopped. */
 static void op_free(struct api_archive_op *op)
 {
-	struct api *api = op->api;
-
-	if (op->prev)
-		op->prev->next = op->next;
-	else
-		api->archive_ops = op->next;
-	if (op->next)
-		op->next->prev = op->prev;
+	api_owed_unlink(&op->api->archive_ops, &op->owed);
 	image_load_free(op->load);
 	image_save_free(op->save);
-	conn_unref(op->conn);
-	json_decref(op->id);
 	free(op);
+}
+
+static void op_free_owed(struct api_owed *o)
+{
+	op_free(api_owed_entry(o, struct api_archive_op));
 }
 
 static void load_done(int r, json_t *images, const char *errmsg, void *userdata)
@@ -64,7 +58,7 @@ static void load_done(int r, json_t *images, const char *errmsg, void *userdata)
 
 	op->load = NULL; /* it frees itself after this callback */
 	if (r < 0) {
-		conn_send_error(op->conn, op->id, PROTO_E_LOAD, NULL, "%s", errmsg ? errmsg : strerror(-r));
+		conn_send_error(op->owed.conn, op->owed.id, PROTO_E_LOAD, NULL, "%s", errmsg ? errmsg : strerror(-r));
 	} else {
 		/* As Docker: a "load" event per image, its id as the name. */
 		json_array_foreach(images, i, img)
@@ -72,7 +66,8 @@ static void load_done(int r, json_t *images, const char *errmsg, void *userdata)
 			const char *id = json_string_value(json_object_get(img, "id"));
 			api_events_emit_image(op->api, "load", id, id);
 		}
-		conn_send_result(op->conn, op->id, proto_image_load_result_encode(json_incref(images)), NULL, 0);
+		conn_send_result(op->owed.conn, op->owed.id, proto_image_load_result_encode(json_incref(images)), NULL,
+				 0);
 	}
 	op_free(op);
 }
@@ -87,15 +82,8 @@ void api_image_load(struct api *api, struct conn *c, struct proto_request *req, 
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	if (api->shutting_down) {
-		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+	if (!(op = op_new(api, c, req->id)))
 		return;
-	}
-	op = op_new(api, c, req->id);
-	if (!op) {
-		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory");
-		return;
-	}
 	r = image_load_start(api->images, TAKE_FD(msg->fds[0]), load_done, op, &op->load, &err);
 	if (r < 0) {
 		conn_send_error(c, req->id, PROTO_E_LOAD, NULL, "%s", err ? err : strerror(-r));
@@ -109,9 +97,9 @@ static void save_done(int r, const char *errmsg, void *userdata)
 
 	op->save = NULL; /* freed before this callback */
 	if (r < 0)
-		conn_send_error(op->conn, op->id, PROTO_E_SAVE, NULL, "%s", errmsg ? errmsg : strerror(-r));
+		conn_send_error(op->owed.conn, op->owed.id, PROTO_E_SAVE, NULL, "%s", errmsg ? errmsg : strerror(-r));
 	else
-		conn_send_result(op->conn, op->id, json_object(), NULL, 0);
+		conn_send_result(op->owed.conn, op->owed.id, json_object(), NULL, 0);
 	op_free(op);
 }
 
@@ -126,15 +114,8 @@ void api_image_save(struct api *api, struct conn *c, struct proto_request *req, 
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	if (api->shutting_down) {
-		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+	if (!(op = op_new(api, c, req->id)))
 		return;
-	}
-	op = op_new(api, c, req->id);
-	if (!op) {
-		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory");
-		return;
-	}
 	r = image_save_start(api->images, p.names, TAKE_FD(msg->fds[0]), save_done, op, &op->save, &err);
 	if (r < 0) {
 		conn_send_error(c, req->id, r == -ENOENT ? PROTO_E_NOT_FOUND : PROTO_E_SAVE, NULL, "%s",
@@ -152,9 +133,5 @@ void api_image_save(struct api *api, struct conn *c, struct proto_request *req, 
 
 void api_archive_ops_free(struct api *api)
 {
-	while (api->archive_ops) {
-		struct api_archive_op *op = api->archive_ops;
-		conn_send_error(op->conn, op->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
-		op_free(op);
-	}
+	api_owed_shutdown(&api->archive_ops, op_free_owed);
 }

@@ -31,9 +31,8 @@
 #define COMMIT_LAYER_TYPE "application/vnd.oci.image.layer.v1.tar"
 
 struct api_commit {
+	struct api_owed owed;
 	struct api *api;
-	struct conn *conn;
-	json_t *id;
 	char ct_id[65];
 	bool unpause;     /* we paused the container: unpause it when the layer is written */
 	char *layer_path; /* <ingest>/commit-<random>.tar until it is a blob */
@@ -41,26 +40,17 @@ struct api_commit {
 	json_t *config;   /* the new image's config, but for the new diff_id */
 	json_t *layers;   /* the manifest's layer descriptors, the image's */
 	char *repo;       /* normalized, or NULL */
-	struct api_commit *prev, *next;
 };
 
 static void commit_free(struct api_commit *c)
 {
 	if (!c)
 		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else if (c->api->commits == c)
-		c->api->commits = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	api_owed_unlink(&c->api->commits, &c->owed);
 	if (c->layer_path && unlink(c->layer_path) < 0 && errno != ENOENT)
 		log_errno(LOG_LEVEL_WARNING, -errno, "removing %s: %m", c->layer_path);
 	free(c->layer_path);
 	safe_close(c->layer_fd);
-	if (c->conn)
-		conn_unref(c->conn);
-	json_decref(c->id);
 	json_decref(c->config);
 	json_decref(c->layers);
 	free(c->repo);
@@ -264,7 +254,7 @@ static int commit_blob_put(struct api *api, const char *data, size_t len, char d
 
 static void commit_reply_error(struct api_commit *c, const char *code, const char *msg)
 {
-	conn_send_error(c->conn, c->id, code, NULL, "%s", msg);
+	conn_send_error(c->owed.conn, c->owed.id, code, NULL, "%s", msg);
 	commit_free(c);
 }
 
@@ -280,7 +270,7 @@ static void commit_added(int r, json_t *info, const char *errmsg, void *userdata
 	}
 	if (ct)
 		api_events_emit(c->api, "commit", ct);
-	conn_send_result(c->conn, c->id, json_incref(info), NULL, 0);
+	conn_send_result(c->owed.conn, c->owed.id, json_incref(info), NULL, 0);
 	commit_free(c);
 }
 
@@ -372,10 +362,8 @@ void api_commit(struct api *api, struct conn *c, struct proto_request *req, stru
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	if (api->shutting_down) {
-		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+	if (api_refuse_shutting_down(api, c, req->id))
 		return;
-	}
 	struct container *ct = api_lookup(api, c, req, p.ref);
 	if (!ct)
 		return;
@@ -390,13 +378,8 @@ void api_commit(struct api *api, struct conn *c, struct proto_request *req, stru
 	}
 	cm->api = api;
 	cm->layer_fd = -1;
-	cm->conn = conn_ref(c);
-	cm->id = json_incref(req->id);
 	snprintf(cm->ct_id, sizeof(cm->ct_id), "%s", ct->id);
-	cm->next = api->commits;
-	if (api->commits)
-		api->commits->prev = cm;
-	api->commits = cm;
+	api_owed_link(&api->commits, &cm->owed, c, req->id);
 	if ((p.repo && (r = image_name_normalize(p.repo, &cm->repo, &err)) < 0) ||
 	    (r = commit_config(ct, img, &p, &cm->config, &err)) < 0 || !(cm->layers = commit_base_layers(img, &err))) {
 		commit_reply_error(cm, PROTO_E_PARAMS, err ? err : "out of memory");
@@ -432,11 +415,16 @@ void api_commit(struct api *api, struct conn *c, struct proto_request *req, stru
 	}
 }
 
+/* A commit the daemon gives up as it stops: the store calls it back no more. */
+static void commit_free_owed(struct api_owed *o)
+{
+	struct api_commit *c = api_owed_entry(o, struct api_commit);
+
+	image_import_cancel_callbacks(c->api->images, c);
+	commit_free(c);
+}
+
 void api_commit_free(struct api *api)
 {
-	while (api->commits) {
-		image_import_cancel_callbacks(api->images, api->commits);
-		conn_send_error(api->commits->conn, api->commits->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
-		commit_free(api->commits);
-	}
+	api_owed_shutdown(&api->commits, commit_free_owed);
 }

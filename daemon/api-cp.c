@@ -4,14 +4,12 @@
  * writes a byte of the stream. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +25,7 @@
 #include "daemon/cp-worker.h"
 #include "daemon/registry.h"
 #include "daemon/server.h"
+#include "daemon/worker.h"
 #include "protocol/cp.h"
 #include "runtime/process.h"
 
@@ -36,9 +35,8 @@
 
 /* A request whose worker runs; answered when it exits. */
 struct api_cp {
+	struct api_owed owed;
 	struct api *api;
-	struct conn *conn;
-	json_t *id;
 	enum cp_op op;
 	struct pidref proc;
 	int result_fd; /* the read end of the worker's result pipe */
@@ -47,7 +45,6 @@ struct api_cp {
 	char *ref, *path; /* as the client named them, for messages */
 	api_cp_layer_fn layer_done; /* a layer worker's: called instead of a reply */
 	void *userdata;
-	struct api_cp *prev, *next;
 };
 
 /* Whether another worker may start. */
@@ -55,7 +52,7 @@ static bool api_cp_room(struct api *api)
 {
 	size_t n = 0;
 
-	for (struct api_cp *cp = api->cps; cp; cp = cp->next)
+	for (struct api_owed *o = api->cps; o; o = o->next)
 		n++;
 	return n < API_CP_MAX_WORKERS;
 }
@@ -66,12 +63,7 @@ static void api_cp_free_one(struct api_cp *cp)
 
 	if (!cp)
 		return;
-	if (cp->prev)
-		cp->prev->next = cp->next;
-	else if (cp->api->cps == cp)
-		cp->api->cps = cp->next;
-	if (cp->next)
-		cp->next->prev = cp->prev;
+	api_owed_unlink(&cp->api->cps, &cp->owed);
 	if (cp->ev)
 		event_free(cp->ev);
 	if (pidref_is_set(&cp->proc) && (r = pidref_kill_and_wait(&cp->proc)) < 0)
@@ -82,9 +74,6 @@ static void api_cp_free_one(struct api_cp *cp)
 		cp->layer_done(cp->api, -ECANCELED, NULL, "the commit was cancelled", cp->userdata);
 	safe_close(cp->result_fd);
 	safe_close(cp->out_fd);
-	if (cp->conn)
-		conn_unref(cp->conn);
-	json_decref(cp->id);
 	free(cp->ref);
 	free(cp->path);
 	free(cp);
@@ -128,10 +117,10 @@ static json_t *api_cp_diff_result(struct api_cp *cp, char **reterr)
 static void api_cp_reply_error(struct api_cp *cp, int r, const char *msg)
 {
 	if (r == -ENOENT && cp->path && (cp->op == CP_OP_STAT || cp->op == CP_OP_FROM || cp->op == CP_OP_TO))
-		conn_send_error(cp->conn, cp->id, PROTO_E_NOT_FOUND, NULL, "Could not find the file %s in container %s",
-				cp->path, cp->ref);
+		conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_NOT_FOUND, NULL,
+				"Could not find the file %s in container %s", cp->path, cp->ref);
 	else
-		conn_send_error(cp->conn, cp->id, PROTO_E_COPY, NULL, "%s", msg);
+		conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_COPY, NULL, "%s", msg);
 }
 
 /* The worker's pidfd became readable: reap it, read its result, answer. */
@@ -150,8 +139,8 @@ static void api_cp_on_exit(evutil_socket_t fd, short what, void *userdata)
 		return; /* a spurious wakeup */
 	if (r < 0) {
 		if (!cp->layer_done)
-			conn_send_error(cp->conn, cp->id, PROTO_E_INTERNAL, NULL, "waiting for the copy worker: %s",
-					strerror(-r));
+			conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_INTERNAL, NULL,
+					"waiting for the copy worker: %s", strerror(-r));
 		api_cp_free_one(cp);
 		return;
 	}
@@ -162,8 +151,9 @@ static void api_cp_on_exit(evutil_socket_t fd, short what, void *userdata)
 			api_cp_layer_fn done = TAKE_PTR(cp->layer_done);
 			done(cp->api, -EIO, NULL, "the layer worker failed", cp->userdata);
 		} else
-			conn_send_error(cp->conn, cp->id, PROTO_E_INTERNAL, NULL, "the copy worker failed (%s %d)",
-					si.si_code == CLD_EXITED ? "exit status" : "signal", si.si_status);
+			conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_INTERNAL, NULL,
+					"the copy worker failed (%s %d)", si.si_code == CLD_EXITED ? "exit status" : "signal",
+					si.si_status);
 		api_cp_free_one(cp);
 		return;
 	}
@@ -196,9 +186,9 @@ static void api_cp_on_exit(evutil_socket_t fd, short what, void *userdata)
 		break;
 	}
 	if (result)
-		conn_send_result(cp->conn, cp->id, result, NULL, 0);
+		conn_send_result(cp->owed.conn, cp->owed.id, result, NULL, 0);
 	else
-		conn_send_error(cp->conn, cp->id, PROTO_E_INTERNAL, NULL, "%s", err ? err : "out of memory");
+		conn_send_error(cp->owed.conn, cp->owed.id, PROTO_E_INTERNAL, NULL, "%s", err ? err : "out of memory");
 	api_cp_free_one(cp);
 }
 
@@ -219,28 +209,22 @@ static int api_cp_check_stream(int fd, bool write, char **reterr)
 	return 0;
 }
 
+/* What the worker's child runs (daemon/worker.c). */
+static void api_cp_run(void *arg, int report_fd, pid_t parent)
+{
+	cp_worker_main(arg, report_fd, parent);
+}
+
 /* Forks the worker for job and watches it. */
 static int api_cp_spawn(struct api_cp *cp, const struct cp_job *job, char **reterr)
 {
-	_cleanup_close_ int pipe_rd = -1, pipe_wr = -1;
-	pid_t parent = getpid(), pid;
-	int pipefd[2], pidfd = -1;
+	int r = worker_spawn("copy", api_cp_run, (void *)job, false, &cp->proc, &cp->result_fd, reterr);
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_set(reterr, -errno, "pipe: %m");
-	pipe_rd = pipefd[0];
-	pipe_wr = pipefd[1];
-	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0)
-		return err_set(reterr, -errno, "starting the copy worker: %m");
-	if (pid == 0)
-		cp_worker_main(job, pipe_wr, parent);
-	cp->proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
-	cp->result_fd = TAKE_FD(pipe_rd);
+	if (r < 0)
+		return r;
 	/* The worker writes its result (smaller than a pipe's buffer) before it exits: once it
 	 * has exited, the pipe holds all there is. */
-	cp->ev = event_new(cp->api->base, pidfd, EV_READ | EV_PERSIST, api_cp_on_exit, cp);
+	cp->ev = event_new(cp->api->base, cp->proc.pidfd, EV_READ | EV_PERSIST, api_cp_on_exit, cp);
 	if (!cp->ev || event_add(cp->ev, NULL) < 0)
 		return err_set(reterr, -ENOMEM, "watching the copy worker failed");
 	return 0;
@@ -267,10 +251,8 @@ static void api_cp_request(struct api *api, struct conn *c, struct proto_request
 			return;
 		}
 	}
-	if (api->shutting_down) {
-		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+	if (api_refuse_shutting_down(api, c, req->id))
 		return;
-	}
 	struct container *ct = api_lookup(api, c, req, p.ref);
 	if (!ct)
 		return;
@@ -330,12 +312,7 @@ static void api_cp_request(struct api *api, struct conn *c, struct proto_request
 	cp->proc = PIDREF_NULL;
 	cp->result_fd = -1;
 	cp->out_fd = TAKE_FD(out_fd);
-	cp->conn = conn_ref(c);
-	cp->id = json_incref(req->id);
-	cp->next = api->cps;
-	if (api->cps)
-		api->cps->prev = cp;
-	api->cps = cp;
+	api_owed_link(&api->cps, &cp->owed, c, req->id);
 	job.out_fd = cp->out_fd;
 	r = api_cp_spawn(cp, &job, &err);
 	if (r < 0) {
@@ -375,17 +352,17 @@ void api_cp_conn_closed(struct api *api, struct conn *c)
 {
 	/* Nobody waits for the copy any more: a worker blocked on a stream the client left open
 	 * (a terminal it passed) must not run on. */
-	for (struct api_cp *cp = api->cps, *next; cp; cp = next) {
-		next = cp->next;
-		if (cp->conn == c)
-			api_cp_free_one(cp);
+	for (struct api_owed *o = api->cps, *next; o; o = next) {
+		next = o->next;
+		if (o->conn == c)
+			api_cp_free_one(api_owed_entry(o, struct api_cp));
 	}
 }
 
 void api_cp_free(struct api *api)
 {
 	while (api->cps)
-		api_cp_free_one(api->cps);
+		api_cp_free_one(api_owed_entry(api->cps, struct api_cp));
 }
 
 int api_cp_layer_start(struct api *api, struct conn *c, struct container *ct, int fd, api_cp_layer_fn done,
@@ -415,11 +392,7 @@ int api_cp_layer_start(struct api *api, struct conn *c, struct container *ct, in
 	cp->op = CP_OP_LAYER;
 	cp->proc = PIDREF_NULL;
 	cp->result_fd = cp->out_fd = -1;
-	cp->conn = conn_ref(c);
-	cp->next = api->cps;
-	if (api->cps)
-		api->cps->prev = cp;
-	api->cps = cp;
+	api_owed_link(&api->cps, &cp->owed, c, NULL);
 	r = api_cp_spawn(cp, &job, reterr);
 	if (r < 0) {
 		api_cp_free_one(cp);

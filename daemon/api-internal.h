@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "protocol/protocol.h"
 #include "protocol/wire.h"
@@ -14,20 +15,27 @@ struct image_store;
 struct registry;
 struct conn;
 struct api_wait;
-struct pending_import;
 struct event_sink;
 struct container;
 struct container_event;
 struct api_events;
 struct api_exec;
-struct api_archive_op;
 
 struct supervisor;
 struct api_logs_stream;
-struct api_cp;
-struct api_commit;
 struct image_puller;
-struct pending_pull;
+
+/* A reply owed to a client for a request whose work outlives its handler (an import, a load or
+ * save, a pull, a copy, a commit): the connection and the request's id, both held, on one of the
+ * api's lists. Embedded as the member "owed" of what owes the reply. */
+struct api_owed {
+	struct conn *conn; /* NULL for a layer worker's copy, whose commit owes the reply */
+	json_t *id;
+	struct api_owed *prev, *next;
+};
+
+/* The struct of type that embeds the api_owed o as its member "owed". */
+#define api_owed_entry(o, type) ((type *)(void *)((char *)(o) - offsetof(type, owed)))
 
 /* What a client is owed about a container, answered from the event bus (api-container.c). */
 enum wait_kind {
@@ -48,7 +56,7 @@ struct api {
 	struct event_sink *sink;
 	struct api_wait *waits; /* replies owed to clients about containers */
 	unsigned dispatching;   /* inside api_on_container_event() */
-	struct pending_import *imports;
+	struct api_owed *imports; /* image.import requests owed a reply (api.c) */
 	bool shutting_down;
 	struct api_events *events; /* events.subscribe: the ring and the subscribers */
 	struct api_exec *execs;    /* container.exec: what is owed for each exec (api-exec.c) */
@@ -57,14 +65,23 @@ struct api {
 	 * --log-opt). */
 	enum container_log_driver log_driver;
 	struct log_file_opts log_opts;
-	struct api_archive_op *archive_ops; /* image.load and image.save in progress (api-archive.c) */
-	struct api_cp *cps; /* copies whose workers run (api-cp.c) */
-	struct api_commit *commits; /* commits under way (api-commit.c) */
+	struct api_owed *archive_ops; /* image.load and image.save in progress (api-archive.c) */
+	struct api_owed *cps; /* copies whose workers run (api-cp.c) */
+	struct api_owed *commits; /* commits under way (api-commit.c) */
 	struct image_puller *puller; /* image.pull's workers (daemon/image-pull.c) */
-	struct pending_pull *pulls;  /* image.pull requests owed a reply (api-pull.c) */
+	struct api_owed *pulls;  /* image.pull requests owed a reply (api-pull.c) */
 };
 
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err);
+/* Replies shutting_down and returns true once the daemon stops, so a handler starts no work. */
+bool api_refuse_shutting_down(struct api *api, struct conn *c, json_t *id);
+/* Holds c (may be NULL) and id in o and links o at the head of *head. */
+void api_owed_link(struct api_owed **head, struct api_owed *o, struct conn *c, json_t *id);
+/* Unlinks o from *head (nothing if it was never linked) and drops what it held. */
+void api_owed_unlink(struct api_owed **head, struct api_owed *o);
+/* Answers each reply owed on *head with shutting_down and frees its owner with free_fn (which
+ * unlinks it). */
+void api_owed_shutdown(struct api_owed **head, void (*free_fn)(struct api_owed *o));
 /* Methods that take no fds refuse any, so a confused client learns at once. */
 bool api_expect_no_fds(struct conn *c, struct proto_request *req);
 

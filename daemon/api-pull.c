@@ -16,59 +16,52 @@
 #define PULL_QUEUE_HIGH (256u * 1024)
 
 struct pending_pull {
+	struct api_owed owed;
 	struct api *api;
-	struct conn *conn;
-	json_t *id;
-	struct pending_pull *prev, *next;
 };
 
 static void pending_pull_free(struct pending_pull *pp)
 {
-	struct api *api = pp->api;
-	if (pp->prev)
-		pp->prev->next = pp->next;
-	else
-		api->pulls = pp->next;
-	if (pp->next)
-		pp->next->prev = pp->prev;
-	conn_unref(pp->conn);
-	json_decref(pp->id);
+	api_owed_unlink(&pp->api->pulls, &pp->owed);
 	free(pp);
 }
 
+static void pending_pull_free_owed(struct api_owed *o)
+{
+	pending_pull_free(api_owed_entry(o, struct pending_pull));
+}
+
+/* A reply owed to c for id, or NULL once c was told there is no memory for it. */
 static struct pending_pull *pending_pull_new(struct api *api, struct conn *c, json_t *id)
 {
 	struct pending_pull *pp = calloc(1, sizeof(*pp));
-	if (!pp)
+	if (!pp) {
+		conn_send_error(c, id, PROTO_E_INTERNAL, NULL, "out of memory");
 		return NULL;
+	}
 	pp->api = api;
-	pp->conn = conn_ref(c);
-	pp->id = json_incref(id);
-	pp->next = api->pulls;
-	if (api->pulls)
-		api->pulls->prev = pp;
-	api->pulls = pp;
+	api_owed_link(&api->pulls, &pp->owed, c, id);
 	return pp;
 }
 
 static void pull_progress(void *userdata, const char *layer, const char *status, uint64_t current, uint64_t total)
 {
 	struct pending_pull *pp = userdata;
-	if (!conn_is_open(pp->conn))
+	if (!conn_is_open(pp->owed.conn))
 		return;
-	if (strcmp(status, "Downloading") == 0 && conn_queued_bytes(pp->conn) > PULL_QUEUE_HIGH)
+	if (strcmp(status, "Downloading") == 0 && conn_queued_bytes(pp->owed.conn) > PULL_QUEUE_HIGH)
 		return;
 	struct proto_pull_progress p = { .layer = layer, .status = status, .current = current, .total = total };
 	json_t *ev = proto_pull_progress_encode(&p);
 	if (ev)
-		conn_send_event(pp->conn, PROTO_EV_PULL_PROGRESS, ev);
+		conn_send_event(pp->owed.conn, PROTO_EV_PULL_PROGRESS, ev);
 }
 
 static void pull_done(void *userdata, int r, const struct image_pull_outcome *o, const char *errmsg)
 {
 	struct pending_pull *pp = userdata;
 	if (r < 0) {
-		conn_send_error(pp->conn, pp->id, r == -ENOENT ? PROTO_E_NOT_FOUND : PROTO_E_PULL, NULL, "%s",
+		conn_send_error(pp->owed.conn, pp->owed.id, r == -ENOENT ? PROTO_E_NOT_FOUND : PROTO_E_PULL, NULL, "%s",
 				errmsg ? errmsg : strerror(-r));
 	} else {
 		/* Docker's event: "pull" with the name pulled (the repo digest for a digest). */
@@ -80,7 +73,7 @@ static void pull_done(void *userdata, int r, const struct image_pull_outcome *o,
 			.repo_digest = o->repo_digest,
 			.downloaded = o->downloaded,
 		};
-		conn_send_result(pp->conn, pp->id, proto_pull_result_encode(&res), NULL, 0);
+		conn_send_result(pp->owed.conn, pp->owed.id, proto_pull_result_encode(&res), NULL, 0);
 	}
 	pending_pull_free(pp);
 }
@@ -99,15 +92,11 @@ void api_image_pull(struct api *api, struct conn *c, struct proto_request *req, 
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	if (api->shutting_down) {
-		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+	if (api_refuse_shutting_down(api, c, req->id))
 		return;
-	}
 	struct pending_pull *pp = pending_pull_new(api, c, req->id);
-	if (!pp) {
-		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory");
+	if (!pp)
 		return;
-	}
 	/* The credentials travel to the worker in its memory only (never argv, env or disk). */
 	r = image_pull_start(api->puller, p.ref, p.platform, p.username, p.password, &cbs, pp, &err);
 	if (r < 0) {
@@ -122,10 +111,10 @@ static void login_done(void *userdata, int r, const struct image_pull_outcome *o
 {
 	struct pending_pull *pp = userdata;
 	if (r < 0)
-		conn_send_error(pp->conn, pp->id, r == -EACCES ? PROTO_E_PERMISSION : PROTO_E_PULL, NULL, "%s",
+		conn_send_error(pp->owed.conn, pp->owed.id, r == -EACCES ? PROTO_E_PERMISSION : PROTO_E_PULL, NULL, "%s",
 				errmsg ? errmsg : strerror(-r));
 	else
-		conn_send_result(pp->conn, pp->id, json_object(), NULL, 0);
+		conn_send_result(pp->owed.conn, pp->owed.id, json_object(), NULL, 0);
 	pending_pull_free(pp);
 }
 
@@ -145,10 +134,8 @@ void api_registry_login(struct api *api, struct conn *c, struct proto_request *r
 		return;
 	}
 	struct pending_pull *pp = pending_pull_new(api, c, req->id);
-	if (!pp) {
-		conn_send_error(c, req->id, PROTO_E_INTERNAL, NULL, "out of memory");
+	if (!pp)
 		return;
-	}
 	r = image_login_start(api->puller, p.server, p.username, p.password, &cbs, pp, &err);
 	if (r < 0) {
 		conn_send_error(c, req->id, r == -EAGAIN ? PROTO_E_LIMIT : PROTO_E_INTERNAL, NULL, "%s",
@@ -161,9 +148,5 @@ void api_pulls_free(struct api *api)
 {
 	image_puller_free(api->puller);
 	api->puller = NULL;
-	while (api->pulls) {
-		struct pending_pull *pp = api->pulls;
-		conn_send_error(pp->conn, pp->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
-		pending_pull_free(pp);
-	}
+	api_owed_shutdown(&api->pulls, pending_pull_free_owed);
 }

@@ -132,17 +132,28 @@ void api_volume_list(struct api *api, struct conn *c, struct proto_request *req,
 	conn_send_result(c, req->id, json_pack("{s:o}", "volumes", a), NULL, 0);
 }
 
+/* The params of inspect, remove and prune (a name, force, all), or false once c was told what is
+ * wrong with them (fds, unknown fields). */
+static bool volume_ref_decode(struct conn *c, struct proto_request *req, struct proto_volume_ref_params *p)
+{
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (!api_expect_no_fds(c, req))
+		return false;
+	if ((r = proto_volume_ref_params_decode(req->method, req->params, p, &err)) < 0) {
+		api_reply_params_error(c, req->id, r, err);
+		return false;
+	}
+	return true;
+}
+
 void api_volume_inspect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
 	struct proto_volume_ref_params p;
 	_cleanup_free_ char *err = NULL;
-	if (!api_expect_no_fds(c, req))
+	if (!volume_ref_decode(c, req, &p))
 		return;
-	int r = proto_volume_ref_params_decode(req->method, req->params, &p, &err);
-	if (r < 0) {
-		api_reply_params_error(c, req->id, r, err);
-		return;
-	}
 	json_t *o = volume_json(api, p.name, &err);
 	if (!o) {
 		reply_error(c, req->id, err && strstr(err, "no such volume") ? -ENOENT : -EIO, err);
@@ -233,13 +244,9 @@ void api_volume_remove(struct api *api, struct conn *c, struct proto_request *re
 	_cleanup_free_ char *err = NULL;
 	struct volume_info v;
 	const char *user;
-	if (!api_expect_no_fds(c, req))
+	int r;
+	if (!volume_ref_decode(c, req, &p))
 		return;
-	int r = proto_volume_ref_params_decode(req->method, req->params, &p, &err);
-	if (r < 0) {
-		api_reply_params_error(c, req->id, r, err);
-		return;
-	}
 	if ((r = volume_get(api->reg->root, p.name, &v, &err)) < 0) {
 		/* -f: a volume that does not exist is no failure, as docker volume rm -f. */
 		if (r == -ENOENT && p.force)
@@ -261,15 +268,10 @@ void api_volume_remove(struct api *api, struct conn *c, struct proto_request *re
 void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
 	struct proto_volume_ref_params p;
-	_cleanup_free_ char *err = NULL;
 	_cleanup_strv_free_ char **names = NULL;
-	if (!api_expect_no_fds(c, req))
+	int r;
+	if (!volume_ref_decode(c, req, &p))
 		return;
-	int r = proto_volume_ref_params_decode(req->method, req->params, &p, &err);
-	if (r < 0) {
-		api_reply_params_error(c, req->id, r, err);
-		return;
-	}
 	if ((r = volume_list(api->reg->root, &names)) < 0) {
 		reply_error(c, req->id, r, NULL);
 		return;

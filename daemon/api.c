@@ -34,11 +34,9 @@
 
 /* An image.import waiting for its worker; the client is answered when it finishes. */
 struct pending_import {
+	struct api_owed owed;
 	struct api *api;
-	struct conn *conn;
-	json_t *id;
 	char *name; /* normalized, for the events */
-	struct pending_import *prev, *next;
 };
 
 typedef void (*api_handler)(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
@@ -46,6 +44,50 @@ typedef void (*api_handler)(struct api *api, struct conn *c, struct proto_reques
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err)
 {
 	conn_send_error(c, id, r == -EBADF ? PROTO_E_FDS : PROTO_E_PARAMS, NULL, "%s", err ? err : "invalid parameters");
+}
+
+bool api_refuse_shutting_down(struct api *api, struct conn *c, json_t *id)
+{
+	if (api->shutting_down)
+		conn_send_error(c, id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+	return api->shutting_down;
+}
+
+void api_owed_link(struct api_owed **head, struct api_owed *o, struct conn *c, json_t *id)
+{
+	o->conn = c ? conn_ref(c) : NULL;
+	o->id = json_incref(id);
+	o->prev = NULL;
+	o->next = *head;
+	if (*head)
+		(*head)->prev = o;
+	*head = o;
+}
+
+void api_owed_unlink(struct api_owed **head, struct api_owed *o)
+{
+	if (o->prev)
+		o->prev->next = o->next;
+	else if (*head == o)
+		*head = o->next;
+	if (o->next)
+		o->next->prev = o->prev;
+	o->prev = o->next = NULL;
+	if (o->conn)
+		conn_unref(o->conn);
+	o->conn = NULL;
+	json_decref(o->id);
+	o->id = NULL;
+}
+
+void api_owed_shutdown(struct api_owed **head, void (*free_fn)(struct api_owed *o))
+{
+	while (*head) {
+		struct api_owed *o = *head;
+		if (o->conn)
+			conn_send_error(o->conn, o->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+		free_fn(o);
+	}
 }
 
 bool api_expect_no_fds(struct conn *c, struct proto_request *req)
@@ -96,17 +138,14 @@ static void api_info(struct api *api, struct conn *c, struct proto_request *req,
 
 static void pending_import_free(struct pending_import *pi)
 {
-	struct api *api = pi->api;
-	if (pi->prev)
-		pi->prev->next = pi->next;
-	else
-		api->imports = pi->next;
-	if (pi->next)
-		pi->next->prev = pi->prev;
-	conn_unref(pi->conn);
-	json_decref(pi->id);
+	api_owed_unlink(&pi->api->imports, &pi->owed);
 	free(pi->name);
 	free(pi);
+}
+
+static void pending_import_free_owed(struct api_owed *o)
+{
+	pending_import_free(api_owed_entry(o, struct pending_import));
 }
 
 static void import_done(int r, json_t *info, const char *errmsg, void *userdata)
@@ -119,9 +158,9 @@ static void import_done(int r, json_t *info, const char *errmsg, void *userdata)
 	if (r >= 0 && image_id)
 		api_events_emit_image(pi->api, "import", image_id, pi->name ? pi->name : image_id);
 	if (r < 0)
-		conn_send_error(pi->conn, pi->id, PROTO_E_IMPORT, NULL, "%s", errmsg ? errmsg : strerror(-r));
+		conn_send_error(pi->owed.conn, pi->owed.id, PROTO_E_IMPORT, NULL, "%s", errmsg ? errmsg : strerror(-r));
 	else
-		conn_send_result(pi->conn, pi->id, json_incref(info), NULL, 0);
+		conn_send_result(pi->owed.conn, pi->owed.id, json_incref(info), NULL, 0);
 	pending_import_free(pi);
 }
 
@@ -157,10 +196,8 @@ static void api_image_import(struct api *api, struct conn *c, struct proto_reque
 		api_reply_params_error(c, req->id, r, err);
 		return;
 	}
-	if (api->shutting_down) {
-		conn_send_error(c, req->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
+	if (api_refuse_shutting_down(api, c, req->id))
 		return;
-	}
 	int fd = TAKE_FD(msg->fds[0]);
 	struct pending_import *pi = calloc(1, sizeof(*pi));
 	if (!pi) {
@@ -172,12 +209,7 @@ static void api_image_import(struct api *api, struct conn *c, struct proto_reque
 	/* An invalid name is refused by the import itself, below; no event is owed then. */
 	if (!p.name || image_name_normalize(p.name, &pi->name, NULL) < 0)
 		pi->name = NULL;
-	pi->conn = conn_ref(c);
-	pi->id = json_incref(req->id);
-	pi->next = api->imports;
-	if (api->imports)
-		api->imports->prev = pi;
-	api->imports = pi;
+	api_owed_link(&api->imports, &pi->owed, c, req->id);
 	struct image *config = NULL;
 	if (p.config && (r = import_config(p.config, &config, &err)) < 0) {
 		close(fd);
@@ -423,11 +455,7 @@ void api_free(struct api *api)
 	api_archive_ops_free(api);
 	api_pulls_free(api);
 	image_store_free(api->images);
-	while (api->imports) {
-		struct pending_import *pi = api->imports;
-		conn_send_error(pi->conn, pi->id, PROTO_E_SHUTDOWN, NULL, "containd is shutting down");
-		pending_import_free(pi);
-	}
+	api_owed_shutdown(&api->imports, pending_import_free_owed);
 	cgroup_manager_free(api->cgm);
 	free(api);
 }

@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/util.h"
 #include "daemon/cp-worker-internal.h"
 #include "image/tarsafe.h"
 
@@ -40,7 +41,7 @@ struct extract {
 static la_ssize_t extract_read(struct archive *a, void *userdata, const void **buf)
 {
 	struct extract *x = userdata;
-	ssize_t n = cp_read_some(x->fd, x->buf, sizeof(x->buf));
+	ssize_t n = fd_read_wait(x->fd, x->buf, sizeof(x->buf));
 
 	if (n < 0) {
 		archive_set_error(a, (int)-n, "reading the tar stream: %s", strerror((int)-n));

@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/util.h"
 #include "daemon/cp-worker-internal.h"
 
 /* Directories deeper than this are archived without their contents. */
@@ -58,7 +59,7 @@ static int tarw_copy_data(struct tarw *w, int fd, int64_t size, const char *name
 
 	while (left > 0) {
 		size_t want = left < (int64_t)sizeof(w->buf) ? (size_t)left : sizeof(w->buf);
-		ssize_t n = cp_read_some(fd, w->buf, want);
+		ssize_t n = fd_read_wait(fd, w->buf, want);
 		if (n < 0)
 			return err_set(reterr, (int)n, "reading %s: %m", name);
 		if (n == 0) {

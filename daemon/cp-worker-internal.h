@@ -44,5 +44,3 @@ int cp_diff(int upper_fd, const int *layer_fds, size_t n_layers, int out_fd, cha
 
 /* Writes all of buf to fd, waiting when fd is non-blocking. */
 int cp_write_full(int fd, const void *buf, size_t len);
-/* Reads up to len bytes from fd (0 at EOF), waiting when fd is non-blocking. */
-ssize_t cp_read_some(int fd, void *buf, size_t len);

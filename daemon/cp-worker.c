@@ -13,7 +13,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/fsuid.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -143,22 +142,6 @@ int cp_write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-ssize_t cp_read_some(int fd, void *buf, size_t len)
-{
-	for (;;) {
-		ssize_t n = read(fd, buf, len);
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
 /* Mounts the container's overlay in a private mount namespace and makes it our root: writable
  * (its upper dir, for a copy into a stopped container) or read-only (the upper dir as the
  * topmost layer, which leaves the upper and work dirs to a start that may come meanwhile). */
@@ -213,21 +196,10 @@ static int worker_enter_root(const struct cp_job *job, char **reterr)
 /* Drops every capability but keep, for good. */
 static int worker_confine(uint32_t keep, char **reterr)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
-	struct rlimit no_core = { 0, 0 };
-
-	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
-		return err_set(reterr, -errno, "setrlimit: %m");
 	/* Not dumpable: nothing of the same uid may ptrace it or open its fds through /proc. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return err_set(reterr, -errno, "prctl(PR_SET_DUMPABLE): %m");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_set(reterr, -errno, "prctl(PR_SET_NO_NEW_PRIVS): %m");
-	data[0].effective = data[0].permitted = keep;
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return err_set(reterr, -errno, "dropping capabilities: %m");
-	return 0;
+	return worker_drop_privileges(keep, reterr);
 }
 
 /* The last component of path, as docker's stat names it ("/" for the root). */
@@ -403,10 +375,7 @@ _Noreturn void cp_worker_main(const struct cp_job *job, int result_fd, pid_t par
 	char *err = NULL;
 	int r;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(EXIT_FAILURE);
-	signals_reset();
-	signal(SIGPIPE, SIG_IGN);
+	worker_child_setup(parent);
 	if (worker_move_fds(job, result_fd) < 0)
 		_exit(EXIT_FAILURE);
 

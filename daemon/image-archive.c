@@ -7,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sched.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 #include "common/util.h"
 #include "daemon/image-archive.h"
 #include "daemon/image-store-internal.h"
+#include "daemon/worker.h"
 #include "image/archive-json.h"
 #include "image/archive-read.h"
 #include "image/archive-write.h"
@@ -66,30 +65,15 @@ static void worker_done(struct worker *w)
 	w->status_fd = safe_close(w->status_fd);
 }
 
-/* Forks a worker with clone3 (a pidfd, SIGCHLD) and watches its pidfd with cb. In the child,
+/* Forks a worker (daemon/worker.c) and watches its pidfd with cb. In the child,
  * run(arg, status_fd, parent) never returns. */
-static int worker_spawn(struct image_store *s, struct worker *w, void (*run)(void *arg, int status_fd, pid_t parent),
-			void *arg, event_callback_fn cb, void *cb_arg, char **reterr)
+static int archive_worker_spawn(struct image_store *s, struct worker *w, worker_run_fn run, void *arg,
+				event_callback_fn cb, void *cb_arg, char **reterr)
 {
-	_cleanup_close_ int rd = -1, wr = -1;
-	pid_t parent = getpid(), pid;
-	int pipefd[2], pidfd = -1, r;
+	int r = worker_spawn("archive", run, arg, true, &w->proc, &w->status_fd, reterr);
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_set(reterr, -errno, "pipe: %m");
-	rd = pipefd[0];
-	wr = pipefd[1];
-	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0)
-		return err_set(reterr, -errno, "starting the archive worker: %m");
-	if (pid == 0)
-		run(arg, wr, parent);
-	w->proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
-	wr = safe_close(wr);
-	if ((r = fd_nonblock(rd, true)) < 0)
-		return err_set(reterr, r, "pipe: %m");
-	w->status_fd = TAKE_FD(rd);
+	if (r < 0)
+		return r;
 	/* Only the pidfd is watched: the worker writes its status (less than PIPE_BUF) before it
 	 * exits, so once it has exited the pipe holds all there is to read. */
 	w->ev = event_new(s->base, w->proc.pidfd, EV_READ | EV_PERSIST, cb, cb_arg);
@@ -399,8 +383,8 @@ int image_load_start(struct image_store *s, int fd, image_load_done_fn done, voi
 	dir_fd = open(l->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir_fd < 0)
 		return err_set(reterr, -errno, "opening %s: %m", l->dir);
-	r = worker_spawn(s, &l->w, load_run, &(struct load_args){ .in_fd = in_fd, .dir_fd = dir_fd }, load_on_exit, l,
-			 reterr);
+	r = archive_worker_spawn(s, &l->w, load_run, &(struct load_args){ .in_fd = in_fd, .dir_fd = dir_fd },
+				 load_on_exit, l, reterr);
 	if (r < 0)
 		return r;
 	l->done = done;
@@ -610,9 +594,9 @@ int image_save_start(struct image_store *s, char **refs, int fd, image_save_done
 	if (blobs_fd < 0)
 		r = err_set(reterr, -errno, "opening %s: %m", s->db.blobs_dir);
 	else
-		r = worker_spawn(s, &sv->w, save_run,
-				 &(struct save_args){ .out_fd = out_fd, .blobs_fd = blobs_fd, .images = images, .n = n },
-				 save_on_exit, sv, reterr);
+		r = archive_worker_spawn(s, &sv->w, save_run,
+					 &(struct save_args){ .out_fd = out_fd, .blobs_fd = blobs_fd, .images = images, .n = n },
+					 save_on_exit, sv, reterr);
 	save_images_free(images, n);
 	if (r < 0)
 		return r;

@@ -46,6 +46,21 @@ static const char *image_inspect_config_str(const struct image *img, const char 
 	return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
+/* The image ref names, but not one that is removed and kept only for its containers: NULL with
+ * errno ENOENT (and a message) then, as for no image at all. */
+static const struct image *image_inspect_lookup(struct image_store *s, const char *ref, char **reterr)
+{
+	const struct image *img = image_store_lookup(s, ref, reterr);
+
+	if (!img || img->removed) {
+		if (img)
+			err_set(reterr, -ENOENT, "no such image: %s", ref);
+		errno = ENOENT;
+		return NULL;
+	}
+	return img;
+}
+
 json_t *image_store_inspect(struct image_store *s, const char *ref, char **reterr)
 {
 	_cleanup_free_ const char **names = NULL;
@@ -53,13 +68,8 @@ json_t *image_store_inspect(struct image_store *s, const char *ref, char **reter
 	const char *comment = "";
 	const struct image *img;
 
-	img = image_store_lookup(s, ref, reterr);
-	if (!img || img->removed) {
-		if (img)
-			err_set(reterr, -ENOENT, "no such image: %s", ref);
-		errno = ENOENT;
+	if (!(img = image_inspect_lookup(s, ref, reterr)))
 		return NULL;
-	}
 	names = image_names_of(&s->db, img->id, NULL);
 	if (!names)
 		return NULL;
@@ -85,13 +95,8 @@ json_t *image_store_history(struct image_store *s, const char *ref, char **reter
 	json_t *history = NULL, *h;
 	size_t i, layer = 0;
 
-	img = image_store_lookup(s, ref, reterr);
-	if (!img || img->removed) {
-		if (img)
-			err_set(reterr, -ENOENT, "no such image: %s", ref);
-		errno = ENOENT;
+	if (!(img = image_inspect_lookup(s, ref, reterr)))
 		return NULL;
-	}
 	if (!rows)
 		return NULL;
 	if (img->config)

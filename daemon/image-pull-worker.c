@@ -2,14 +2,11 @@
  * over a pipe, one JSON line per step. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -39,20 +36,10 @@
  */
 static int worker_confine(void)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
-	struct rlimit no_core = { 0, 0 };
-
-	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
-		return -errno;
 	for (int cap = 0; cap <= 63; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
 			return -errno;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return -errno;
-	return 0;
+	return worker_drop_privileges(0, NULL);
 }
 
 /* Writes one line (each is far below PIPE_BUF, so lines never interleave or tear). */
@@ -97,10 +84,7 @@ _Noreturn void image_pull_worker_main(const struct registry_ref *ref, const stru
 	char *err = NULL;
 	int r;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(EXIT_FAILURE);
-	signals_reset();
-	signal(SIGPIPE, SIG_IGN);
+	worker_child_setup(parent);
 	if (out_fd != WORKER_OUT_FD && dup3(out_fd, WORKER_OUT_FD, O_CLOEXEC) < 0)
 		_exit(EXIT_FAILURE);
 	if (close_range(WORKER_OUT_FD + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0)

@@ -2,12 +2,10 @@
  * read without blocking and relayed to the waiters, its result registered in the store. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +18,7 @@
 #include "common/pidref.h"
 #include "common/util.h"
 #include "daemon/image-pull.h"
+#include "daemon/worker.h"
 #include "daemon/image-store.h"
 #include "image/registry.h"
 
@@ -88,6 +87,19 @@ int image_puller_new(struct event_base *base, struct image_store *store, char **
 	p->mirrors = mirrors;
 	*ret = p;
 	return 0;
+}
+
+/* A pull of p with nothing started yet, or NULL without memory. */
+static struct pull *pull_new(struct image_puller *p)
+{
+	struct pull *pl = calloc(1, sizeof(*pl));
+
+	if (!pl)
+		return NULL;
+	pl->puller = p;
+	pl->proc = PIDREF_NULL;
+	pl->out_fd = -1;
+	return pl;
 }
 
 unsigned image_puller_count(const struct image_puller *p)
@@ -373,29 +385,27 @@ static int pull_add_waiter(struct pull *pl, const struct image_pull_callbacks *c
 	return 0;
 }
 
+/* What the worker's child runs (daemon/worker.c). */
+struct pull_run_args {
+	const struct registry_ref *ref;
+	const struct image_pull_job *job;
+};
+
+static void pull_run(void *arg, int report_fd, pid_t parent)
+{
+	const struct pull_run_args *a = arg;
+
+	image_pull_worker_main(a->ref, a->job, report_fd, parent);
+}
+
 /* Forks the worker; the job's strings live in the child's copy of our memory. */
 static int pull_spawn(struct pull *pl, const struct image_pull_job *job, char **reterr)
 {
-	_cleanup_close_ int rd = -1, wr = -1;
-	int pipefd[2], pidfd = -1;
-	pid_t parent = getpid(), pid;
+	struct pull_run_args a = { .ref = &pl->ref, .job = job };
+	int r = worker_spawn("pull", pull_run, &a, true, &pl->proc, &pl->out_fd, reterr);
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_set(reterr, -errno, "pipe: %m");
-	rd = pipefd[0];
-	wr = pipefd[1];
-	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0)
-		return err_set(reterr, -errno, "starting the pull worker: %m");
-	if (pid == 0)
-		image_pull_worker_main(&pl->ref, job, wr, parent);
-	pl->proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
-	wr = safe_close(wr);
-	int r = fd_nonblock(rd, true);
 	if (r < 0)
-		return err_set(reterr, r, "pipe: %m");
-	pl->out_fd = TAKE_FD(rd);
+		return r;
 	pl->ev_out = event_new(pl->puller->base, pl->out_fd, EV_READ | EV_PERSIST, pull_on_output, pl);
 	if (!pl->ev_out || event_add(pl->ev_out, NULL) < 0)
 		return err_set(reterr, -ENOMEM, "watching the pull worker failed");
@@ -416,12 +426,8 @@ int image_pull_start(struct image_puller *p, const char *ref, const char *platfo
 	} else if (!(os = strdup("linux")) || !(arch = strdup(registry_host_arch()))) {
 		return -ENOMEM;
 	}
-	pl = calloc(1, sizeof(*pl));
-	if (!pl)
+	if (!(pl = pull_new(p)))
 		return -ENOMEM;
-	pl->puller = p;
-	pl->proc = PIDREF_NULL;
-	pl->out_fd = -1;
 	r = registry_ref_parse(ref, &pl->ref, reterr);
 	if (r < 0)
 		goto fail;
@@ -492,12 +498,8 @@ int image_login_start(struct image_puller *p, const char *server, const char *us
 	if (image_puller_count(p) >= PULL_WORKERS_MAX)
 		return err_set(reterr, -EAGAIN, "too many pulls at once (%d): try again when some have finished",
 			       PULL_WORKERS_MAX);
-	pl = calloc(1, sizeof(*pl));
-	if (!pl)
+	if (!(pl = pull_new(p)))
 		return -ENOMEM;
-	pl->puller = p;
-	pl->proc = PIDREF_NULL;
-	pl->out_fd = -1;
 	pl->login = true;
 	struct image_pull_job job = {
 		.user = user,

@@ -8,10 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -26,6 +24,7 @@
 #include "common/util.h"
 #include "daemon/image-store-internal.h"
 #include "daemon/image-unpack.h"
+#include "daemon/worker.h"
 #include "image/blobs.h"
 #include "image/unpack.h"
 
@@ -268,13 +267,23 @@ static void image_unpack_on_exit(evutil_socket_t fd, short what, void *userdata)
 		done(s, r, r < 0 ? NULL : &info, r < 0 ? (err ? err : "unpacking failed") : NULL, done_userdata);
 }
 
+/* What the worker's child runs (daemon/worker.c): the fds it works on. */
+struct unpack_run_args {
+	int tar_fd, dir_fd, opaque_fd, blob_fd;
+};
+
+static void unpack_run(void *arg, int report_fd, pid_t parent)
+{
+	const struct unpack_run_args *a = arg;
+
+	image_unpack_main(a->tar_fd, report_fd, a->dir_fd, a->opaque_fd, a->blob_fd, parent);
+}
+
 int image_unpack_start(struct image_store *s, int tar_fd, bool keep_blob, const char *want_digest,
 		       const char *want_diff_id, image_unpack_done_fn done, void *userdata, char **reterr)
 {
-	_cleanup_close_ int fd = tar_fd, dir_fd = -1, pipe_rd = -1, pipe_wr = -1, blob_fd = -1;
+	_cleanup_close_ int fd = tar_fd, dir_fd = -1, blob_fd = -1;
 	_cleanup_(image_unpack_freep) struct unpack *u = NULL;
-	pid_t parent = getpid(), pid;
-	int pipefd[2], pidfd = -1;
 	char rnd[33];
 	int r;
 
@@ -320,23 +329,11 @@ int image_unpack_start(struct image_store *s, int tar_fd, bool keep_blob, const 
 			return err_set(reterr, r, "creating a blob in %s: %m", s->db.tmp_dir);
 		}
 	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_set(reterr, -errno, "pipe: %m");
-	pipe_rd = pipefd[0];
-	pipe_wr = pipefd[1];
-
-	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0)
-		return err_set(reterr, -errno, "starting the unpack worker: %m");
-	if (pid == 0)
-		image_unpack_main(fd, pipe_wr, dir_fd, u->opaque_fd, blob_fd, parent);
-	u->proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
-	pipe_wr = safe_close(pipe_wr);
-	r = fd_nonblock(pipe_rd, true);
-	if (r < 0)
-		return err_set(reterr, r, "pipe: %m");
-	u->result_fd = TAKE_FD(pipe_rd);
+	struct unpack_run_args a = {
+		.tar_fd = fd, .dir_fd = dir_fd, .opaque_fd = u->opaque_fd, .blob_fd = blob_fd
+	};
+	if ((r = worker_spawn("unpack", unpack_run, &a, true, &u->proc, &u->result_fd, reterr)) < 0)
+		return r;
 	/* Only the pidfd is watched: the worker writes its result (less than PIPE_BUF) before it
 	 * exits, so once it has exited the pipe holds all there is to read. */
 	u->ev = event_new(s->base, u->proc.pidfd, EV_READ | EV_PERSIST, image_unpack_on_exit, u);

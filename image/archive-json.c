@@ -32,20 +32,17 @@ bool archive_media_type_is_manifest(const char *media_type)
 			      strcmp(media_type, ARCHIVE_MT_DOCKER_MANIFEST) == 0);
 }
 
-/* Parses buf as one JSON document of at most ARCHIVE_JSON_MAX bytes. */
-static json_t *json_parse(const char *buf, size_t len, const char *what, char **reterr)
+/* Parses buf as one JSON document of at most ARCHIVE_JSON_MAX bytes: 0, -EFBIG or -EINVAL. */
+static int json_parse(const char *buf, size_t len, const char *what, json_t **ret, char **reterr)
 {
 	json_error_t jerr;
-	json_t *root;
 
-	if (len > ARCHIVE_JSON_MAX) {
-		err_set(reterr, -EFBIG, "%s is larger than %d bytes", what, ARCHIVE_JSON_MAX);
-		return NULL;
-	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		err_set(reterr, -EINVAL, "%s is not valid JSON: %s (line %d)", what, jerr.text, jerr.line);
-	return root;
+	if (len > ARCHIVE_JSON_MAX)
+		return err_set(reterr, -EFBIG, "%s is larger than %d bytes", what, ARCHIVE_JSON_MAX);
+	*ret = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*ret)
+		return err_set(reterr, -EINVAL, "%s is not valid JSON: %s (line %d)", what, jerr.text, jerr.line);
+	return 0;
 }
 
 /* A string member (NULL when absent); a present member of another type, or with a NUL, is an
@@ -81,6 +78,23 @@ static int check_schema(json_t *o, const char *what, char **reterr)
 
 	if (!json_is_integer(v) || json_integer_value(v) != 2)
 		return err_set(reterr, -EINVAL, "%s: schemaVersion must be 2", what);
+	return 0;
+}
+
+/* buf as the JSON object what names (an index, a manifest, a config), its schemaVersion checked
+ * when schema is set. */
+static int object_parse(const char *buf, size_t len, const char *what, bool schema, json_t **ret, char **reterr)
+{
+	json_auto_t *root = NULL;
+	int r = json_parse(buf, len, what, &root, reterr);
+
+	if (r < 0)
+		return r;
+	if (!json_is_object(root))
+		return err_set(reterr, -EINVAL, "%s must be a JSON object", what);
+	if (schema && (r = check_schema(root, what, reterr)) < 0)
+		return r;
+	*ret = TAKE_PTR(root);
 	return 0;
 }
 
@@ -149,18 +163,14 @@ void archive_index_done(struct archive_index *idx)
 
 int archive_json_index_parse(const char *buf, size_t len, struct archive_index *ret, char **reterr)
 {
-	json_auto_t *root = json_parse(buf, len, "the image index", reterr);
+	json_auto_t *root = NULL;
 	struct archive_index idx = { 0 };
 	json_t *m;
 	size_t n;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!root)
-		return len > ARCHIVE_JSON_MAX ? -EFBIG : -EINVAL;
-	if (!json_is_object(root))
-		return err_set(reterr, -EINVAL, "the image index must be a JSON object");
-	if ((r = check_schema(root, "the image index", reterr)) < 0)
+	if ((r = object_parse(buf, len, "the image index", true, &root, reterr)) < 0)
 		return r;
 	m = json_object_get(root, "manifests");
 	if (!json_is_array(m))
@@ -195,7 +205,7 @@ void archive_manifest_done(struct archive_manifest *m)
 
 int archive_json_manifest_parse(const char *buf, size_t len, struct archive_manifest *ret, char **reterr)
 {
-	json_auto_t *root = json_parse(buf, len, "the image manifest", reterr);
+	json_auto_t *root = NULL;
 	struct archive_manifest m = { 0 };
 	const char *mt;
 	json_t *layers;
@@ -203,11 +213,7 @@ int archive_json_manifest_parse(const char *buf, size_t len, struct archive_mani
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!root)
-		return len > ARCHIVE_JSON_MAX ? -EFBIG : -EINVAL;
-	if (!json_is_object(root))
-		return err_set(reterr, -EINVAL, "the image manifest must be a JSON object");
-	if ((r = check_schema(root, "the image manifest", reterr)) < 0 ||
+	if ((r = object_parse(buf, len, "the image manifest", true, &root, reterr)) < 0 ||
 	    (r = get_string(root, "mediaType", "the image manifest", &mt, reterr)) < 0)
 		return r;
 	if (mt && !archive_media_type_is_manifest(mt))
@@ -289,14 +295,14 @@ void archive_docker_manifest_done(struct archive_docker_manifest *m)
 int archive_json_docker_parse(const char *buf, size_t len, struct archive_docker_manifest *ret, char **reterr)
 {
 	static const char what[] = "an entry of manifest.json";
-	json_auto_t *root = json_parse(buf, len, "manifest.json", reterr);
+	json_auto_t *root = NULL;
 	struct archive_docker_manifest m = { 0 };
 	size_t n;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!root)
-		return len > ARCHIVE_JSON_MAX ? -EFBIG : -EINVAL;
+	if ((r = json_parse(buf, len, "manifest.json", &root, reterr)) < 0)
+		return r;
 	if (!json_is_array(root))
 		return err_set(reterr, -EINVAL, "manifest.json must be a JSON array");
 	n = json_array_size(root);
@@ -331,17 +337,15 @@ fail:
 
 int archive_json_config_diff_ids(const char *buf, size_t len, char ***ret, size_t *ret_n, char **reterr)
 {
-	json_auto_t *root = json_parse(buf, len, "the image config", reterr);
+	json_auto_t *root = NULL;
 	_cleanup_strv_free_ char **ids = NULL;
 	const char *type;
 	json_t *rootfs;
 	size_t n;
 	int r;
 
-	if (!root)
-		return len > ARCHIVE_JSON_MAX ? -EFBIG : -EINVAL;
-	if (!json_is_object(root))
-		return err_set(reterr, -EINVAL, "the image config must be a JSON object");
+	if ((r = object_parse(buf, len, "the image config", false, &root, reterr)) < 0)
+		return r;
 	rootfs = json_object_get(root, "rootfs");
 	if (!json_is_object(rootfs))
 		return err_set(reterr, -EINVAL, "the image config has no \"rootfs\" object");

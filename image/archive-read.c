@@ -3,18 +3,14 @@
  * small JSON documents stay in memory, and symlinks are kept as aliases, never created. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -59,26 +55,14 @@ struct source {
 static la_ssize_t source_read(struct archive *a, void *userdata, const void **buf)
 {
 	struct source *src = userdata;
+	ssize_t n = fd_read_wait(src->fd, src->buf, sizeof(src->buf));
 
-	for (;;) {
-		ssize_t n = read(src->fd, src->buf, sizeof(src->buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd p = { .fd = src->fd, .events = POLLIN };
-			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-				archive_set_error(a, errno, "reading the archive: %s", strerror(errno));
-				return -1;
-			}
-			continue;
-		}
-		if (n < 0) {
-			archive_set_error(a, errno, "reading the archive: %s", strerror(errno));
-			return -1;
-		}
-		*buf = src->buf;
-		return n;
+	if (n < 0) {
+		archive_set_error(a, (int)-n, "reading the archive: %s", strerror((int)-n));
+		return -1;
 	}
+	*buf = src->buf;
+	return n;
 }
 
 void archive_files_done(struct archive_files *f)
@@ -422,21 +406,11 @@ static int read_entries(struct archive *in, struct archive_files *f, char **rete
 /* Enters the directory for good: network namespace, chroot, no capabilities. */
 static int read_confine(char **reterr)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
-	struct rlimit no_core = { 0, 0 };
-
 	if (unshare(CLONE_NEWNET) < 0)
 		return err_set(reterr, -errno, "unshare(CLONE_NEWNET): %m");
 	if (chroot(".") < 0 || chdir("/") < 0)
 		return err_set(reterr, -errno, "chroot into the load directory: %m");
-	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
-		return err_set(reterr, -errno, "setrlimit: %m");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_set(reterr, -errno, "prctl(PR_SET_NO_NEW_PRIVS): %m");
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return err_set(reterr, -errno, "dropping capabilities: %m");
-	return 0;
+	return worker_drop_privileges(0, reterr);
 }
 
 /* Everything the worker does once its fds are in place. */
@@ -495,10 +469,7 @@ _Noreturn void archive_read_main(int in_fd, int status_fd, int dir_fd, pid_t par
 	char *err = NULL;
 	int r, i, s;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(EXIT_FAILURE);
-	signals_reset();
-	signal(SIGPIPE, SIG_IGN);
+	worker_child_setup(parent);
 	if (fchdir(dir_fd) < 0)
 		_exit(EXIT_FAILURE);
 	/* Everything above the range first, so that neither lands on the other's number. */

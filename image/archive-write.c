@@ -239,10 +239,7 @@ _Noreturn void archive_write_main(int out_fd, int status_fd, int blobs_fd, const
 	char *err = NULL;
 	int o, s, b, r;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(EXIT_FAILURE);
-	signals_reset();
-	signal(SIGPIPE, SIG_IGN);
+	worker_child_setup(parent);
 	o = fcntl(out_fd, F_DUPFD_CLOEXEC, 10);
 	s = fcntl(status_fd, F_DUPFD_CLOEXEC, 10);
 	b = fcntl(blobs_fd, F_DUPFD_CLOEXEC, 10);

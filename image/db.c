@@ -348,3 +348,21 @@ bool image_db_layer_unpacked_size(struct image_db *db, const char *diff_id, uint
 			}
 	return false;
 }
+
+/* The store's files are written whole or not at all (write_file_atomic), so a crash mid-write
+ * leaves the previous version, never half of one. */
+int image_db_write_json(const char *path, const json_t *o, char **reterr)
+{
+	_cleanup_free_ char *data = NULL;
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	data = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!data)
+		return -ENOMEM;
+	r = write_file_atomic(path, data, strlen(data));
+	if (r < 0)
+		return err_set(reterr, r, "writing %s: %m", path);
+	return 0;
+}

@@ -83,3 +83,6 @@ int image_db_register(struct image_db *db, const char *config_digest, const stru
 		      char **reterr);
 /* The unpacked size of a layer that some image's record knows; false if none does. */
 bool image_db_layer_unpacked_size(struct image_db *db, const char *diff_id, uint64_t *ret);
+/* Writes o (NULL: -ENOMEM) as indented JSON with sorted keys to path, atomically: a record or
+ * repositories.json. */
+int image_db_write_json(const char *path, const json_t *o, char **reterr);

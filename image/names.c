@@ -53,18 +53,8 @@ size_t image_names_count(struct image_db *s, const char *id)
 int image_names_save(struct image_db *s, char **reterr)
 {
 	json_auto_t *o = json_pack("{s:i, s:O}", "version", 1, "names", s->names);
-	_cleanup_free_ char *data = NULL;
-	int r;
 
-	if (!o)
-		return -ENOMEM;
-	data = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!data)
-		return -ENOMEM;
-	r = write_file_atomic(s->repos_path, data, strlen(data));
-	if (r < 0)
-		return err_set(reterr, r, "writing %s: %m", s->repos_path);
-	return 0;
+	return image_db_write_json(s->repos_path, o, reterr);
 }
 
 /* Loads repositories.json, dropping names that are malformed or point to unknown images. A file

@@ -339,20 +339,13 @@ static int image_record_legacy_from_json(const char *id, json_t *o, struct image
 int image_record_write(struct image_db *s, const struct image *img, char **reterr)
 {
 	json_auto_t *o = img->legacy ? image_record_legacy_json(img, true) : image_record_json(img);
-	_cleanup_free_ char *data = NULL, *path = NULL;
-	int r;
+	_cleanup_free_ char *path = NULL;
 
 	if (!o)
 		return -ENOMEM;
-	data = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!data)
-		return -ENOMEM;
 	if (asprintf(&path, "%s/%s.json", s->images_dir, image_digest_hex(img->id)) < 0)
 		return -ENOMEM;
-	r = write_file_atomic(path, data, strlen(data));
-	if (r < 0)
-		return err_set(reterr, r, "writing %s: %m", path);
-	return 0;
+	return image_db_write_json(path, o, reterr);
 }
 
 /* Loads every images/<hex>.json; a config that cannot be read is logged and skipped, so that one

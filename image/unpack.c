@@ -4,14 +4,12 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -77,33 +75,22 @@ struct tar_source {
  * skip callback), so the digest covers the file exactly as given. */
 static ssize_t tar_source_fill(struct tar_source *src)
 {
-	for (;;) {
-		ssize_t n = read(src->fd, src->buf, sizeof(src->buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			/* The client may have handed over a non-blocking pipe. */
-			struct pollfd p = { .fd = src->fd, .events = POLLIN };
-			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-				src->error = errno;
-				return -1;
-			}
-			continue;
-		}
-		if (n < 0) {
-			src->error = errno;
-			return -1;
-		}
-		if (n > 0 && EVP_DigestUpdate(src->md, src->buf, (size_t)n) != 1) {
-			src->error = EIO;
-			return -1;
-		}
-		if (n > 0 && src->blob_fd >= 0 && write_all(src->blob_fd, src->buf, (size_t)n) < 0) {
-			src->error = errno ? errno : EIO;
-			return -1;
-		}
-		return n;
+	/* The client may have handed over a non-blocking pipe: fd_read_wait waits on it. */
+	ssize_t n = fd_read_wait(src->fd, src->buf, sizeof(src->buf));
+
+	if (n < 0) {
+		src->error = (int)-n;
+		return -1;
 	}
+	if (n > 0 && EVP_DigestUpdate(src->md, src->buf, (size_t)n) != 1) {
+		src->error = EIO;
+		return -1;
+	}
+	if (n > 0 && src->blob_fd >= 0 && write_all(src->blob_fd, src->buf, (size_t)n) < 0) {
+		src->error = errno ? errno : EIO;
+		return -1;
+	}
+	return n;
 }
 
 static la_ssize_t tar_source_read(struct archive *a, void *userdata, const void **buf)
@@ -391,24 +378,14 @@ static int worker_extract(struct archive *in, struct archive *out, uint64_t *ret
 /* Chroots into the current directory (the extraction directory) and drops privileges. */
 static int worker_confine(char **reterr)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
 	const uint32_t keep = 1u << CAP_CHOWN | 1u << CAP_DAC_OVERRIDE | 1u << CAP_DAC_READ_SEARCH |
 			      1u << CAP_FOWNER | 1u << CAP_FSETID | 1u << CAP_MKNOD | 1u << CAP_SETFCAP;
-	struct rlimit no_core = { 0, 0 };
 
 	if (chroot(".") < 0)
 		return err_set(reterr, -errno, "chroot into the extraction directory: %m");
 	if (chdir("/") < 0)
 		return err_set(reterr, -errno, "chdir: %m");
-	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
-		return err_set(reterr, -errno, "setrlimit: %m");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_set(reterr, -errno, "prctl(PR_SET_NO_NEW_PRIVS): %m");
-	data[0].effective = data[0].permitted = keep;
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return err_set(reterr, -errno, "dropping capabilities: %m");
-	return 0;
+	return worker_drop_privileges(keep, reterr);
 }
 
 /* Everything the worker does after its fds are in place; fills res. */
@@ -527,10 +504,7 @@ _Noreturn void image_unpack_main(int tar_fd, int result_fd, int dir_fd, int opaq
 	char *err = NULL;
 	int r;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(EXIT_FAILURE);
-	signals_reset();
-	signal(SIGPIPE, SIG_IGN);
+	worker_child_setup(parent);
 	if (fchdir(dir_fd) < 0 || worker_move_fds(tar_fd, result_fd, opaque_fd, blob_fd) < 0)
 		_exit(EXIT_FAILURE);
 
