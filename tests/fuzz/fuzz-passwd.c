@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256] = "";
 	int r = passwd_resolve_text(spec, passwd, group, &u, err, sizeof(err));
 	const char *colon = strchr(spec, ':');
-	uint32_t want_uid, want_gid;
+	uint32_t want_uid = 0, want_gid = 0;
 	bool num_user = numeric_id(spec, colon ? (size_t)(colon - spec) : slen, &want_uid);
 	bool num_group = colon && numeric_id(colon + 1, strlen(colon + 1), &want_gid);
 	if (r < 0) {
