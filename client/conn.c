@@ -157,25 +157,28 @@ int conn_next(struct conn *c, struct conn_msg *ret, char **reterr)
 	return 1;
 }
 
+/* Waits for more of the daemon's bytes and reads them: 0 when the reader may hold more (or a
+ * signal interrupted the wait), -ECONNRESET when the daemon closed the connection. */
+static int conn_wait(struct conn *c, char **reterr)
+{
+	if (c->reader.eof)
+		return err_set(reterr, -ECONNRESET, "containd closed the connection");
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	if (poll(&p, 1, -1) < 0)
+		return errno == EINTR ? 0 : err_set(reterr, -errno, "poll: %m");
+	int r = conn_fill(c, reterr);
+	if (r == 0)
+		return err_set(reterr, -ECONNRESET, "containd closed the connection");
+	return r < 0 && r != -EAGAIN ? r : 0;
+}
+
 int conn_receive(struct conn *c, struct conn_msg *ret, char **reterr)
 {
 	for (;;) {
 		int r = conn_next(c, ret, reterr);
 		if (r != 0)
 			return r;
-		if (c->reader.eof)
-			return err_set(reterr, -ECONNRESET, "containd closed the connection");
-
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_set(reterr, -errno, "poll: %m");
-		}
-		r = conn_fill(c, reterr);
-		if (r == 0)
-			return err_set(reterr, -ECONNRESET, "containd closed the connection");
-		if (r < 0 && r != -EAGAIN)
+		if ((r = conn_wait(c, reterr)) < 0)
 			return r;
 	}
 }
@@ -210,21 +213,9 @@ int conn_call_line(struct conn *c, const char *method, json_t *params, char **re
 	int r = conn_send(c, method, params, NULL, 0, ret_id, reterr);
 	if (r < 0)
 		return r;
-	while ((r = wire_reader_next(&c->reader, &wm)) == 0) {
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
-		if (c->reader.eof)
-			return err_set(reterr, -ECONNRESET, "containd closed the connection");
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_set(reterr, -errno, "poll: %m");
-		}
-		r = conn_fill(c, reterr);
-		if (r == 0)
-			return err_set(reterr, -ECONNRESET, "containd closed the connection");
-		if (r < 0 && r != -EAGAIN)
+	while ((r = wire_reader_next(&c->reader, &wm)) == 0)
+		if ((r = conn_wait(c, reterr)) < 0)
 			return r;
-	}
 	if (r == -EMSGSIZE)
 		return err_set(reterr, -EBADMSG, "containd sent a message larger than %d bytes", PROTO_MAX_REPLY);
 	/* No reply of interest here carries fds: any that came are closed, not leaked. */

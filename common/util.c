@@ -211,20 +211,30 @@ static int rm_rf_children(int fd, dev_t dev)
 	return ret;
 }
 
+DIR *opendir_dup(int fd)
+{
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dup < 0)
+		return NULL;
+	/* fdopendir() takes the fd only when it succeeds. */
+	DIR *d = fdopendir(dup);
+	if (!d) {
+		int e = errno;
+		close(dup);
+		errno = e;
+	}
+	return d;
+}
+
 /* Deeper trees are not counted further by disk_usage(). */
 #define USAGE_MAX_DEPTH 256
 
 /* Adds the blocks of everything below dirfd to *bytes, never following a symlink. */
 static void usage_walk(int dirfd, int depth, uint64_t *bytes)
 {
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
+	DIR *d = opendir_dup(dirfd);
+	if (!d)
 		return;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		struct stat st;

@@ -2,6 +2,7 @@
  * count) on success and -errno on failure. */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,9 @@ int write_file_atomic(const char *path, const char *data, size_t len);
 int mkdir_p(const char *path, mode_t mode);
 
 /* Removes a tree without following symlinks or crossing into other mounts. */
+/* A DIR stream over a duplicate of the directory fd (which stays the caller's), or NULL with
+ * errno set; nothing is left open on failure. */
+DIR *opendir_dup(int fd);
 int rm_rf(const char *path);
 /* The disk space (allocated blocks) of the directory tree at path, symlinks not followed, as du
  * counts it; -errno when path is not a directory that opens. Walks the tree: not for the loop. */

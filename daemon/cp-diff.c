@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/util.h"
 #include "daemon/cp-worker-internal.h"
 
 #define DIFF_MAX_DEPTH 512
@@ -134,15 +135,11 @@ static int diff_entry(struct diff *d, int dir_fd, const char *name, const char *
 
 static int diff_walk(struct diff *d, int dir_fd, const char *dir_path, unsigned depth, char **reterr)
 {
-	int dfd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3), r = 0;
-	DIR *dir;
+	int r = 0;
+	DIR *dir = opendir_dup(dir_fd);
 
-	if (dfd < 0)
-		return err_set(reterr, -errno, "dup: %m");
-	if (!(dir = fdopendir(dfd))) {
-		close(dfd);
+	if (!dir)
 		return err_set(reterr, -errno, "%s: %m", dir_path);
-	}
 	for (;;) {
 		errno = 0;
 		struct dirent *de = readdir(dir);

@@ -136,21 +136,16 @@ static int tarw_dir(struct tarw *w, int fd, const char *tarname, unsigned depth,
 {
 	char **names = NULL;
 	size_t n = 0;
-	int dfd, r = 0;
+	int r = 0;
 	DIR *d;
 
 	/* A layer is the daemon's own upper dir, whatever filesystem --root is on, with nothing
 	 * mounted in it. */
 	if (depth >= TAR_MAX_DEPTH || (!w->layer && !cp_fs_is_plain(fd)))
 		return 0;
-	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (dfd < 0)
+	d = opendir_dup(fd);
+	if (!d)
 		return err_set(reterr, -errno, "%s: %m", tarname);
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return err_set(reterr, -errno, "%s: %m", tarname);
-	}
 	/* In name order, so the same tree gives the same stream (a layer's digest). */
 	for (;;) {
 		errno = 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/macros.h"
+#include "common/util.h"
 #include "runtime/mounts.h"
 
 /* Deeper trees are refused: a hostile image must not exhaust the init's stack. */
@@ -171,16 +172,9 @@ static int copy_tree(int src, int dst, int depth, char *err, size_t errlen)
 {
 	if (depth > COPY_MAX_DEPTH)
 		return fail(err, errlen, -ELOOP, "the image's directory is more than %d levels deep", COPY_MAX_DEPTH);
-	int fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return fail(err, errlen, -errno, "fcntl: %m");
-	/* fdopendir() takes the fd only when it succeeds. */
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = -errno;
-		close(fd);
-		return fail(err, errlen, e, "cannot read the image's directory: %m");
-	}
+	_cleanup_closedir_ DIR *d = opendir_dup(src);
+	if (!d)
+		return fail(err, errlen, -errno, "cannot read the image's directory: %m");
 	struct dirent *de;
 	while ((errno = 0, de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/macros.h"
+#include "common/util.h"
 #include "runtime/mounts.h"
 #include "runtime/rootfs.h"
 #include "runtime/userns.h"
@@ -205,16 +206,9 @@ static const struct {
  * filesystems mounted there), as Docker gives them. The init still sees the host's /dev here. */
 static int copy_host_devices(int hostdir, int dir, int depth, char *err, size_t errlen)
 {
-	int dupfd = fcntl(hostdir, F_DUPFD_CLOEXEC, 3);
-	if (dupfd < 0)
+	_cleanup_closedir_ DIR *d = opendir_dup(hostdir);
+	if (!d)
 		return fail(err, errlen, -errno, "cannot read the host's /dev: %m");
-	/* fdopendir() takes the fd only when it succeeds. */
-	_cleanup_closedir_ DIR *d = fdopendir(dupfd);
-	if (!d) {
-		int e = -errno;
-		close(dupfd);
-		return fail(err, errlen, e, "cannot read the host's /dev: %m");
-	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		struct stat st;
