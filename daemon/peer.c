@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <grp.h>
-#include <limits.h>
 #include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,14 +14,14 @@ int peer_creds_read(int fd, struct peer_creds *ret)
 	*ret = (struct peer_creds){ .known = false };
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
-	gid_t groups[NGROUPS_MAX];
-	len = sizeof(groups);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+	/* A peer in more groups than fit gets ERANGE and is kept with none of them: fewer groups
+	 * only ever grant less. */
+	len = sizeof(ret->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, ret->groups, &len) < 0)
 		len = 0;
 	ret->uid = cred.uid;
 	ret->gid = cred.gid;
-	for (size_t i = 0; i < len / sizeof(gid_t) && ret->n_groups < PEER_GROUPS_MAX; i++)
-		ret->groups[ret->n_groups++] = groups[i];
+	ret->n_groups = (unsigned)(len / sizeof(gid_t));
 	ret->known = true;
 	return 0;
 }

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* At most this many supplementary groups are kept: fewer groups only ever grant less. */
+/* The supplementary groups kept: a peer in more is kept with none (fewer only ever grant less). */
 #define PEER_GROUPS_MAX 64
 
 struct peer_creds {
