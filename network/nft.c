@@ -122,10 +122,22 @@ static void nft_dnat_rules(FILE *f, const struct nft_ruleset *rs, const char *ch
 	}
 }
 
+/* The bridge of rs named name, or NULL. */
+static const struct nft_bridge *nft_bridge_find(const struct nft_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->n_bridges; i++)
+		if (strcmp(rs->bridges[i].ifname, name) == 0)
+			return &rs->bridges[i];
+	return NULL;
+}
+
 /* Source NAT: each bridge's traffic leaving by another interface, the host's connections from
  * 127.0.0.0/8 to a container (route_localnet lets them be routed; the reply must come back to an
- * address the container can reach), and hairpin connections (a container reaching a published port
- * of its own bridge must see the reply come from the host's address, not the peer's). */
+ * address the container can reach), and hairpin connections: a container reaching a published port
+ * of its own bridge must see the reply come from the host, or it would come straight from the peer
+ * (or from itself: a martian) and miss the reverse DNAT. The hairpin rule matches the source
+ * subnet and the output bridge, not the input interface: with br_netfilter loaded, a DNATed packet
+ * that stays on its bridge is bridged, and the postrouting hook then sees no input interface. */
 static void nft_postrouting_rules(FILE *f, const struct nft_ruleset *rs)
 {
 	const char *t = rs->table;
@@ -147,7 +159,8 @@ static void nft_postrouting_rules(FILE *f, const struct nft_ruleset *rs)
 	}
 	for (size_t i = 0; i < rs->n_ports; i++) {
 		const struct nft_port *p = &rs->ports[i];
-		char cip[IPAM_ADDR_STRLEN];
+		const struct nft_bridge *b;
+		char cip[IPAM_ADDR_STRLEN], src[IPAM_CIDR_STRLEN];
 		const char *proto = nft_proto(p->proto);
 
 		if (!p->bridge)
@@ -158,10 +171,16 @@ static void nft_postrouting_rules(FILE *f, const struct nft_ruleset *rs)
 				"comment \"localhost to published ports on %s\"\n",
 				t, p->bridge, p->bridge);
 		ipam_format_addr(p->ctr_ip, cip);
+		/* The bridge's subnet (every container on it); a bridge rs does not list: the container. */
+		b = nft_bridge_find(rs, p->bridge);
+		if (b)
+			ipam_format_cidr(&b->subnet, src);
+		else
+			snprintf(src, sizeof(src), "%s", cip);
 		fprintf(f,
-			"add rule ip %s postrouting-masquerade iifname \"%s\" oifname \"%s\" ct status dnat "
+			"add rule ip %s postrouting-masquerade ip saddr %s oifname \"%s\" ct status dnat "
 			"ip daddr %s %s dport %u masquerade comment \"hairpin to %s:%u/%s\"\n",
-			t, p->bridge, p->bridge, cip, proto, p->ctr_port, cip, p->ctr_port, proto);
+			t, src, p->bridge, cip, proto, p->ctr_port, cip, p->ctr_port, proto);
 	}
 }
 

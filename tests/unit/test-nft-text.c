@@ -82,10 +82,14 @@ static void test_full(void)
 	has(t, "add rule ip containd postrouting-masquerade ip saddr 127.0.0.0/8 oifname \"br-other\" masquerade "
 	       "comment \"localhost to published ports on br-other\"");
 	is_int(count(t, "ip saddr 127.0.0.0/8"), 4, "localhost masquerade once per bridge (3 + br-other)");
-	has(t, "add rule ip containd postrouting-masquerade iifname \"containd0\" oifname \"containd0\" ct status dnat "
-	       "ip daddr 172.17.0.2 tcp dport 80 masquerade comment \"hairpin to 172.17.0.2:80/tcp\"");
-	has(t, "add rule ip containd postrouting-masquerade iifname \"br-0123456789ab\" oifname \"br-0123456789ab\" ct "
+	has(t,
+	    "add rule ip containd postrouting-masquerade ip saddr 172.17.0.0/16 oifname \"containd0\" ct status dnat "
+	    "ip daddr 172.17.0.2 tcp dport 80 masquerade comment \"hairpin to 172.17.0.2:80/tcp\"");
+	has(t, "add rule ip containd postrouting-masquerade ip saddr 172.18.0.0/16 oifname \"br-0123456789ab\" ct "
 	       "status dnat ip daddr 172.18.0.3 udp dport 53 masquerade comment \"hairpin to 172.18.0.3:53/udp\"");
+	/* A port on a bridge the ruleset does not list: only the container itself is masqueraded. */
+	has(t, "add rule ip containd postrouting-masquerade ip saddr 10.99.0.2 oifname \"br-other\" ct status dnat "
+	       "ip daddr 10.99.0.2 tcp dport 90 masquerade comment \"hairpin to 10.99.0.2:90/tcp\"");
 
 	/* Forward: internal first, then replies, published ports, isolation, the guard. */
 	has(t, "add rule ip containd forward-filter iifname \"br-internal0\" oifname != \"br-internal0\" drop "
