@@ -236,6 +236,17 @@ void network_registry_set_ports_cb(struct network_registry *nr, network_ports_cb
 	nr->ports_userdata = userdata;
 }
 
+void network_registry_set_attached_cb(struct network_registry *nr, network_attached_cb cb, void *userdata)
+{
+	nr->attached_cb = cb;
+	nr->attached_userdata = userdata;
+}
+
+unsigned network_attached(struct network_registry *nr, const struct network *n, json_t *containers)
+{
+	return nr->attached_cb ? nr->attached_cb(nr->attached_userdata, n, containers) : 0;
+}
+
 /* A new network object (not linked, no record) with a fresh random id; for a bridge network
  * its bridge "br-<12 hex>" unless bridge says otherwise. The id's first 12 characters are kept
  * unique: they name the bridge. */

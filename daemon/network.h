@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "network/ipam.h"
 
 struct netlink;
@@ -55,6 +57,12 @@ typedef int (*network_ports_cb)(void *userdata, struct nft_port **ret, size_t *r
  * belongs to a container this daemon knows (reconcile keeps it) or is a leftover. */
 typedef bool (*network_veth_owned_cb)(void *userdata, const char *ifname);
 
+/* The containers attached to n: fills containers (when not NULL) with Docker's inspect entries,
+ * {"<container id>": {"Name", "EndpointID", "MacAddress", "IPv4Address" ("a.b.c.d/prefix"),
+ * "IPv6Address": ""}}, and returns how many there are (a stopped container still attached counts,
+ * as in Docker). Set by the containers' side (daemon/container-network.c). */
+typedef unsigned (*network_attached_cb)(void *userdata, const struct network *n, json_t *containers);
+
 struct network_registry {
 	char *dir;	    /* <root>/networks */
 	char *state_dir;    /* <state>: the note that containd turned ip_forward on */
@@ -69,6 +77,8 @@ struct network_registry {
 	unsigned count;
 	network_ports_cb ports_cb;
 	void *ports_userdata;
+	network_attached_cb attached_cb;
+	void *attached_userdata;
 };
 
 /* Loads the networks' records, makes the built-ins (bridge unless --bridge none, host, none) and
@@ -99,6 +109,9 @@ void network_address_release(struct network *n, uint32_t addr);
  * done while no bridge network ever existed (a --bridge none daemon leaves the host alone). */
 int network_registry_apply_nft(struct network_registry *nr, char **reterr);
 void network_registry_set_ports_cb(struct network_registry *nr, network_ports_cb cb, void *userdata);
+void network_registry_set_attached_cb(struct network_registry *nr, network_attached_cb cb, void *userdata);
+/* How many containers are attached to n (network_attached_cb); 0 until the callback is set. */
+unsigned network_attached(struct network_registry *nr, const struct network *n, json_t *containers);
 
 /* What network.create asks. */
 struct network_create_opts {
