@@ -15,6 +15,7 @@
 #include "daemon/container-exec.h"
 #include "daemon/events.h"
 #include "daemon/filters.h"
+#include "daemon/network.h"
 #include "daemon/image-store.h"
 #include "daemon/persist.h"
 #include "daemon/pool.h"
@@ -189,6 +190,18 @@ static void registry_load(struct registry *reg)
 	restore_end(reg, &rs);
 }
 
+/* Reconcile's question about a link named like a host veth, "veth<7 hex><index>": it is a
+ * container's while a container whose id starts with those 7 hex runs (a live restore kept it);
+ * a stopped one's was deleted with its network namespace. */
+static bool registry_veth_owned(void *userdata, const char *ifname)
+{
+	struct registry *reg = userdata;
+	for (struct container *ct = reg->list; ct; ct = ct->next)
+		if (strncmp(ct->id, ifname + 4, 7) == 0 && pidref_is_set(&ct->proc))
+			return true;
+	return false;
+}
+
 /* A container in a user namespace mounts its upper dir (under --root) and its layers' staging
  * (under --state) as its own unprivileged root: every directory above must let others through. */
 static int path_traversable(const char *path, char **reterr)
@@ -287,7 +300,13 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 			  reterr)) < 0)
 		goto fail;
 	reg->exe_fd = TAKE_FD(exe_fd);
+	/* The networks before the containers: a restored container's addresses are reserved in
+	 * them; the leftovers after, once it is known which veths running containers own. */
+	if (opts->net && (r = network_registry_open(opts->root, opts->state, opts->net, &reg->networks, reterr)) < 0)
+		goto fail;
 	registry_load(reg);
+	if (reg->networks)
+		network_registry_reconcile(reg->networks, registry_veth_owned, reg);
 	pool_schedule_refill(reg->pool, 0);
 	*ret = reg;
 	return 0;
@@ -333,6 +352,7 @@ void registry_free(struct registry *reg)
 		container_free(ct);
 	}
 	pool_free(reg->pool);
+	network_registry_free(reg->networks);
 	event_bus_free(reg->bus);
 	filters_free(reg->filters);
 	userns_allocator_free(reg->userns);
