@@ -36,6 +36,9 @@ struct daemon_options {
 	char *config_file;
 	char **insecure_registries;
 	char **registry_mirrors;
+	/* --resolv-conf: the host's resolv.conf that containers' are made from (default
+	 * /etc/resolv.conf; tests give their own). */
+	char *resolv_conf;
 };
 
 /* Returns 0 to run, 1 when the caller should exit successfully (--help, --version), or -EINVAL
