@@ -20,6 +20,9 @@
 #define DEFAULT_CONFIG "/etc/containd/daemon.json"
 #define CONFIG_MAX (1u << 20)
 #define CONFIG_LIST_MAX 256
+#define DEFAULT_NFT_TABLE "containd"
+#define NAME_MAX_IFNAME 15
+#define NAME_MAX_NFT_TABLE 64
 
 static void usage(FILE *f)
 {
@@ -46,8 +49,17 @@ static void usage(FILE *f)
 		"                     journald or none\n"
 		"  --log-opt KEY=VALUE  default options of the file driver: max-size=SIZE (rotate at SIZE),\n"
 		"                     max-file=N (keep N files); repeatable\n"
+		"  --bridge NAME|none  the default network's bridge, created if missing (default containd0);\n"
+		"                     none: no default network, containers default to --network none\n"
+		"  --bip CIDR         the default bridge's address and prefix, e.g. 172.18.0.1/16 (default:\n"
+		"                     a subnet clear of the host's routes)\n"
+		"  --ip-forward[=BOOL]  turn IPv4 forwarding on if it is off, then only for containd's\n"
+		"                     bridges (default true)\n"
+		"  --ip-masq[=BOOL]   masquerade the bridges' outbound traffic (default true)\n"
+		"  --nft-table NAME   containd's own nftables table, family ip (default " DEFAULT_NFT_TABLE ")\n"
 		"  --config FILE      daemon settings in Docker's daemon.json keys: insecure-registries,\n"
-		"                     registry-mirrors (default " DEFAULT_CONFIG ", if it exists)\n"
+		"                     registry-mirrors, bridge, bip, ip-forward, ip-masq, nft-table\n"
+		"                     (default " DEFAULT_CONFIG ", if it exists)\n"
 		"  --resolv-conf FILE the host's resolv.conf, which containers' are made from\n"
 		"                     (default /etc/resolv.conf)\n"
 		"  --log-level LEVEL  error, warning, info (default) or debug\n"
@@ -120,11 +132,86 @@ static int config_strv(json_t *o, const char *key, const char *path, char ***ret
 	return 0;
 }
 
+/* A boolean option's value: absent (a bare --flag), true/1 or false/0. */
+static int set_bool(bool *dst, const char *src, const char *what)
+{
+	if (!src || strcmp(src, "true") == 0 || strcmp(src, "1") == 0)
+		*dst = true;
+	else if (strcmp(src, "false") == 0 || strcmp(src, "0") == 0)
+		*dst = false;
+	else {
+		fprintf(stderr, "containd: %s takes true or false: %s\n", what, src);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --bridge: "none" or an interface name the kernel takes (1 to 15 bytes, no '/', ':' or
+ * space); --nft-table: letters, digits, '_' and '-' (it goes into an nft script). */
+static int set_name(char **dst, const char *src, const char *what)
+{
+	bool table = strcmp(what, "--nft-table") == 0;
+	size_t len = strlen(src), max = table ? NAME_MAX_NFT_TABLE : NAME_MAX_IFNAME;
+	bool ok = len > 0 && len <= max && strcmp(src, ".") != 0 && strcmp(src, "..") != 0;
+	for (const char *p = src; ok && *p; p++)
+		ok = table ? (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+				     *p == '_' || *p == '-'
+			   : *p > ' ' && *p < 0x7f && *p != '/' && *p != ':';
+	if (!ok) {
+		fprintf(stderr, "containd: %s: not a valid %s name: %s\n", what, table ? "nftables table" : "interface",
+			src);
+		return -EINVAL;
+	}
+	free(*dst);
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* The networking settings of the config file. A key the command line also set is an error, as
+ * Docker says: which one should win is not obvious. */
+static int config_network(json_t *root, const char *path, const bool *flags_set, struct daemon_options *o)
+{
+	static const char *const keys[] = { "bridge", "bip", "ip-forward", "ip-masq", "nft-table" };
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		json_t *v = json_object_get(root, keys[i]);
+		int r;
+		if (!v)
+			continue;
+		if (flags_set[i]) {
+			fprintf(stderr, "containd: \"%s\" is set both as a flag and in %s\n", keys[i], path);
+			return -EINVAL;
+		}
+		if (i >= 2 && i <= 3) {
+			if (!json_is_boolean(v)) {
+				fprintf(stderr, "containd: %s: \"%s\" must be true or false\n", path, keys[i]);
+				return -EINVAL;
+			}
+			*(i == 2 ? &o->ip_forward : &o->ip_masq) = json_is_true(v);
+			continue;
+		}
+		const char *str = json_string_value(v);
+		if (!str) {
+			fprintf(stderr, "containd: %s: \"%s\" must be a string\n", path, keys[i]);
+			return -EINVAL;
+		}
+		if (i == 1) {
+			free(o->bip);
+			r = (o->bip = strdup(str)) ? 0 : -ENOMEM;
+		} else {
+			r = set_name(i == 0 ? &o->bridge : &o->nft_table, str, i == 0 ? "--bridge" : "--nft-table");
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Reads the daemon's config file: --config's must exist, the default one may be absent. Keys
  * it does not know are an error, as in Docker: a misspelt setting must not be ignored. */
-static int options_load_config(struct daemon_options *o)
+static int options_load_config(struct daemon_options *o, const bool *net_flags_set)
 {
-	static const char *const known[] = { "insecure-registries", "registry-mirrors" };
+	static const char *const known[] = { "insecure-registries", "registry-mirrors", "bridge", "bip",
+					     "ip-forward", "ip-masq", "nft-table" };
 	const char *path = o->config_file ? o->config_file : DEFAULT_CONFIG;
 	_cleanup_free_ char *buf = NULL;
 	json_auto_t *root = NULL;
@@ -160,7 +247,8 @@ static int options_load_config(struct daemon_options *o)
 		}
 	}
 	if ((r = config_strv(root, "insecure-registries", path, &o->insecure_registries)) < 0 ||
-	    (r = config_strv(root, "registry-mirrors", path, &o->registry_mirrors)) < 0)
+	    (r = config_strv(root, "registry-mirrors", path, &o->registry_mirrors)) < 0 ||
+	    (r = config_network(root, path, net_flags_set, o)) < 0)
 		return r == -ENOMEM ? r : -EINVAL;
 	return 0;
 }
@@ -170,7 +258,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 	enum { OPT_SOCKET = 256, OPT_ROOT, OPT_STATE, OPT_GROUP, OPT_LOG_LEVEL, OPT_FOREGROUND, OPT_VERSION,
 	       OPT_HANDSHAKE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_USERNS_REMAP, OPT_SUBUID_FILE,
 	       OPT_SUBGID_FILE, OPT_PREPARED, OPT_LIVE_RESTORE, OPT_SHUTDOWN_TIMEOUT, OPT_LOG_DRIVER, OPT_LOG_OPT,
-	       OPT_CONFIG,
+	       OPT_CONFIG, OPT_BRIDGE, OPT_BIP, OPT_IP_FORWARD, OPT_IP_MASQ, OPT_NFT_TABLE,
 	       OPT_RESOLV_CONF };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -186,6 +274,11 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 		{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
 		{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "bridge", required_argument, NULL, OPT_BRIDGE },
+		{ "bip", required_argument, NULL, OPT_BIP },
+		{ "ip-forward", optional_argument, NULL, OPT_IP_FORWARD },
+		{ "ip-masq", optional_argument, NULL, OPT_IP_MASQ },
+		{ "nft-table", required_argument, NULL, OPT_NFT_TABLE },
 		{ "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
 		{ "subuid-file", required_argument, NULL, OPT_SUBUID_FILE },
 		{ "subgid-file", required_argument, NULL, OPT_SUBGID_FILE },
@@ -198,8 +291,13 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 		{},
 	};
 	int r = 0, c;
+	/* Which networking settings the command line gave (bridge, bip, ip-forward, ip-masq,
+	 * nft-table), for the config file's conflict check. */
+	bool net_set[5] = { false };
 
 	memset(ret, 0, sizeof(*ret));
+	ret->ip_forward = true;
+	ret->ip_masq = true;
 	ret->log_level = LOG_LEVEL_INFO;
 	ret->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
 	ret->request_timeout = DEFAULT_REQUEST_TIMEOUT;
@@ -211,7 +309,8 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 	ret->root = strdup(DEFAULT_ROOT);
 	ret->state = strdup(DAEMON_DEFAULT_STATE);
 	ret->userns_user = strdup("containd");
-	if (!ret->socket_path || !ret->root || !ret->state || !ret->userns_user)
+	ret->nft_table = strdup(DEFAULT_NFT_TABLE);
+	if (!ret->socket_path || !ret->root || !ret->state || !ret->userns_user || !ret->nft_table)
 		return -ENOMEM;
 
 	while (r == 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
@@ -285,6 +384,27 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 			break;
 		case OPT_SHUTDOWN_TIMEOUT: r = set_timeout(&ret->shutdown_timeout, optarg, "--shutdown-timeout"); break;
 		case OPT_CONFIG: r = set_path(&ret->config_file, optarg, "--config"); break;
+		case OPT_BRIDGE:
+			r = set_name(&ret->bridge, optarg, "--bridge");
+			net_set[0] = true;
+			break;
+		case OPT_BIP:
+			free(ret->bip);
+			r = (ret->bip = strdup(optarg)) ? 0 : -ENOMEM;
+			net_set[1] = true;
+			break;
+		case OPT_IP_FORWARD:
+			r = set_bool(&ret->ip_forward, optarg, "--ip-forward");
+			net_set[2] = true;
+			break;
+		case OPT_IP_MASQ:
+			r = set_bool(&ret->ip_masq, optarg, "--ip-masq");
+			net_set[3] = true;
+			break;
+		case OPT_NFT_TABLE:
+			r = set_name(&ret->nft_table, optarg, "--nft-table");
+			net_set[4] = true;
+			break;
 		case OPT_RESOLV_CONF: r = set_path(&ret->resolv_conf, optarg, "--resolv-conf"); break;
 		case OPT_SUBUID_FILE: r = set_path(&ret->subuid_file, optarg, "--subuid-file"); break;
 		case OPT_SUBGID_FILE: r = set_path(&ret->subgid_file, optarg, "--subgid-file"); break;
@@ -301,7 +421,11 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 		r = -EINVAL;
 	}
 	if (r == 0)
-		r = options_load_config(ret);
+		r = options_load_config(ret, net_set);
+	if (r == 0 && ret->bip && ret->bridge && strcmp(ret->bridge, "none") == 0) {
+		fprintf(stderr, "containd: --bip and --bridge none do not go together: there is no default bridge\n");
+		r = -EINVAL;
+	}
 	return r;
 }
 
@@ -319,6 +443,9 @@ void options_done(struct daemon_options *o)
 	free(o->config_file);
 	strv_free(o->insecure_registries);
 	strv_free(o->registry_mirrors);
+	free(o->bridge);
+	free(o->bip);
+	free(o->nft_table);
 	free(o->resolv_conf);
 	memset(o, 0, sizeof(*o));
 }

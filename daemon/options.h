@@ -36,6 +36,13 @@ struct daemon_options {
 	char *config_file;
 	char **insecure_registries;
 	char **registry_mirrors;
+	/* Networking (docs/networking.md), also daemon.json's "bridge", "bip", "ip-forward",
+	 * "ip-masq" and "nft-table" (a setting in both places is an error, as in Docker). */
+	char *bridge;	 /* --bridge: the default network's bridge; NULL: containd0; "none": no default network */
+	char *bip;	 /* --bip GATEWAY/PREFIX of the default bridge; NULL: picked clear of the host's routes */
+	bool ip_forward; /* --ip-forward (default true): turn net.ipv4.ip_forward on if it is off */
+	bool ip_masq;	 /* --ip-masq (default true): masquerade the bridges' outbound traffic */
+	char *nft_table; /* --nft-table: containd's own nftables table (family ip; default "containd") */
 	/* --resolv-conf: the host's resolv.conf that containers' are made from (default
 	 * /etc/resolv.conf; tests give their own). */
 	char *resolv_conf;

@@ -144,11 +144,36 @@ daemon_used_cgroups() {
 	for cg in "${DAEMON_CGROUPS[@]}"; do used_cgroup_hierarchy "$cg" && echo "$cg"; done
 }
 
+declare -a TEST_NETNS=()
+NETNS=
+
+# new_netns: creates a network namespace ctdt-<random> (lo up) that the cleanup deletes, and
+# sets NEW_NETNS to its name (not a subshell's echo: the cleanup's list must learn it). Deleting
+# it removes every link and nft table inside, whatever a test left.
+new_netns() {
+	NEW_NETNS=ctdt-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+	ip netns add "$NEW_NETNS" || return 1
+	TEST_NETNS+=("$NEW_NETNS")
+	ip -n "$NEW_NETNS" link set lo up
+}
+
+# in_netns CMD...: runs CMD in the network namespace of the current daemon ($NETNS) only, with
+# the test's mount namespace (so paths under $TEST_TMP stay what they are).
+in_netns() {
+	[[ -n $NETNS ]] || { echo "in_netns: no DAEMON_NETNS daemon" >&2; return 1; }
+	nsenter --net="/run/netns/$NETNS" "$@"
+}
+
 # start_daemon [NAME [OPTION...]]: starts a daemon in $TEST_TMP/NAME (with the extra options)
 # and points CONTAIND_SOCKET at it. Test daemons stop their containers when they stop (and at
 # once): --live-restore=false --shutdown-timeout 0, unless the options say otherwise (a test of
 # live restore passes --live-restore). With DAEMON_OWN_CGROUP=1 the daemon runs in cgroups of its
 # own, listed in DAEMON_CGROUPS.
+# Networking never touches the host's: with DAEMON_NETNS=1 the daemon runs in a new network
+# namespace of its own (its name in NETNS, see in_netns; DAEMON_NETNS=<that name> starts the
+# next daemon, a restart, in the same one), where it makes its default bridge; without, it gets
+# --bridge none (no bridge, no nft table, containers on --network none unless they ask) unless
+# the options name another --bridge.
 start_daemon() {
 	local name=${1:-d}
 	shift || true
@@ -169,6 +194,21 @@ start_daemon() {
 			return 1
 		}
 	fi
+	local -a netns_cmd=() bridge_args=(--bridge none)
+	case ${DAEMON_NETNS:-0} in
+	0) ;;
+	1)
+		new_netns || { echo "# cannot create a network namespace"; return 1; }
+		NETNS=$NEW_NETNS
+		netns_cmd=(nsenter --net="/run/netns/$NETNS")
+		bridge_args=()
+		;;
+	*)
+		NETNS=$DAEMON_NETNS
+		netns_cmd=(nsenter --net="/run/netns/$NETNS")
+		bridge_args=()
+		;;
+	esac
 	(
 		for cg in "${DAEMON_CGROUPS[@]}"; do
 			echo "$BASHPID" >"$cg/cgroup.procs" || exit 1
@@ -178,8 +218,8 @@ start_daemon() {
 		# once, resolving nothing; the registries tests start on 127.0.0.1 are reached directly.
 		export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
 			all_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
-		exec "$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" \
-			--log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" "$@"
+		exec "${netns_cmd[@]}" "$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" \
+			--log-level debug --live-restore=false --shutdown-timeout 0 "${bridge_args[@]}" "${USERNS_ARGS[@]}" "$@"
 	) 2>"$dir/log" &
 	local pid=$!
 	DAEMON_PIDS+=("$pid")
@@ -289,6 +329,11 @@ cleanup() {
 	local m
 	for m in $(awk -v t="$TEST_TMP" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do
 		umount -l "$m" 2>/dev/null
+	done
+	# Only once the daemons and their keepers are gone: the namespace goes with its last process.
+	local ns
+	for ns in "${TEST_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$TEST_TMP"
 }

@@ -1,0 +1,251 @@
+/* The networks on the host (the daemon's network namespace): bridges, the sysctls they need,
+ * containd's nft table, and the reconcile of leftovers at start. Only names containd makes are
+ * ever touched: its bridges (containd0 or --bridge's, br-<12 hex>), its host veths
+ * (veth<7 hex><index>) and its own nft table. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/macros.h"
+#include "common/util.h"
+#include "daemon/network-internal.h"
+#include "network/netlink.h"
+#include "network/nft.h"
+
+/* In --state (a tmpfs, gone at reboot): containd turned net.ipv4.ip_forward on, so a restarted
+ * daemon still knows the forwarding is its own and keeps the guard on it. */
+#define FORWARD_NOTE "network-ip-forward"
+
+int network_host_netlink(struct network_registry *nr, char **reterr)
+{
+	if (nr->nl)
+		return 0;
+	return netlink_open(&nr->nl, reterr);
+}
+
+/* IPv4 forwarding, turned on once the first bridge exists when it is off and --ip-forward says
+ * so. Forwarding is a switch for every interface of the namespace; the nft table's forward_guard
+ * (docs/networking.md) then lets only the bridges' traffic through, so turning it on does not
+ * make this host a router for anything else. Per-interface forwarding
+ * (net.ipv4.conf.X.forwarding) is not used: the kernel decides IPv4 forwarding on the incoming
+ * interface's setting, which would need the uplinks' settings changed too. */
+static int network_host_forwarding(struct network_registry *nr, char **reterr)
+{
+	_cleanup_free_ char *note = NULL;
+	char value[8] = "";
+	if (asprintf(&note, "%s/" FORWARD_NOTE, nr->state_dir) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (access(note, F_OK) == 0)
+		nr->forward_guard = true;
+	if (!nr->ip_forward)
+		return 0;
+	int r = netlink_sysctl_get("ipv4/ip_forward", value, sizeof(value));
+	if (r < 0)
+		return err_set(reterr, r, "cannot read net.ipv4.ip_forward: %s", strerror(-r));
+	if (value[0] != '0')
+		return 0;
+	/* The note first: if the daemon dies between the two, the guard is on next time (the safe
+	 * side), never the forwarding without the guard. */
+	_cleanup_close_ int fd = open(note, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(reterr, -errno, "cannot create %s: %m", note);
+	if ((r = netlink_sysctl_set("ipv4/ip_forward", "1", reterr)) < 0)
+		return r;
+	nr->forward_guard = true;
+	log_info("turned net.ipv4.ip_forward on; only containd's bridges' traffic is forwarded");
+	return 0;
+}
+
+int network_host_bridge_up(struct network_registry *nr, struct network *n, char **reterr)
+{
+	_cleanup_free_ char *key = NULL;
+	int r;
+	if ((r = network_host_netlink(nr, reterr)) < 0)
+		return r;
+	nr->host_touched = true;
+	if ((r = network_host_forwarding(nr, reterr)) < 0)
+		return r;
+	r = netlink_bridge_add(nr->nl, n->bridge, reterr);
+	if (r < 0 && r != -EEXIST)
+		return r;
+	if (r == -EEXIST && reterr)
+		free(TAKE_PTR(*reterr));
+	r = netlink_addr_add(nr->nl, n->bridge, n->gateway, n->subnet.prefix, reterr);
+	if (r < 0 && r != -EEXIST)
+		return r;
+	if (r == -EEXIST && reterr)
+		free(TAKE_PTR(*reterr));
+	if ((r = netlink_link_set(nr->nl, n->bridge, &(struct netlink_link_opts){ .up = true }, reterr)) < 0)
+		return r;
+	/* route_localnet=1 on the bridge only, so that the host's own connections to a published
+	 * port on 127.0.0.1, DNATed to a container, may leave through it with a loopback source
+	 * (which postrouting then masquerades to the bridge's address). Safe: the setting concerns
+	 * only packets routed out of this bridge; a 127/8 source can only come from the host's own
+	 * loopback traffic, and only flows the nat table DNATed to a published port are sent to the
+	 * bridge and masqueraded, so nothing else of the host's loopback reaches a container. */
+	if (asprintf(&key, "ipv4/conf/%s/route_localnet", n->bridge) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	return netlink_sysctl_set(key, "1", reterr);
+}
+
+int network_host_bridge_down(struct network_registry *nr, struct network *n, char **reterr)
+{
+	int r = network_host_netlink(nr, reterr);
+	if (r < 0)
+		return r;
+	r = netlink_link_del(nr->nl, n->bridge, reterr);
+	if (r == -ENODEV) {
+		if (reterr)
+			free(TAKE_PTR(*reterr));
+		return 0;
+	}
+	return r;
+}
+
+struct routes_ctx {
+	struct ipv4_net *v;
+	size_t n;
+	int r;
+};
+
+static int network_host_route_cb(const struct ipv4_net *dst, void *ud)
+{
+	struct routes_ctx *ctx = ud;
+	/* A default route overlaps every subnet and says nothing about which are in use. */
+	if (dst->prefix == 0)
+		return 0;
+	struct ipv4_net *v = reallocarray(ctx->v, ctx->n + 1, sizeof(*v));
+	if (!v)
+		return ctx->r = -ENOMEM;
+	ctx->v = v;
+	v[ctx->n++] = *dst;
+	return 0;
+}
+
+int network_host_routes(struct network_registry *nr, struct ipv4_net **taken, size_t *n, char **reterr)
+{
+	struct routes_ctx ctx = { .v = *taken, .n = *n };
+	int r = network_host_netlink(nr, reterr);
+	if (r < 0)
+		return r;
+	r = netlink_routes(nr->nl, network_host_route_cb, &ctx);
+	*taken = ctx.v;
+	*n = ctx.n;
+	if (ctx.r < 0 || r < 0)
+		return err_set(reterr, ctx.r < 0 ? ctx.r : r, "cannot read the host's routes: %s",
+			       strerror(-(ctx.r < 0 ? ctx.r : r)));
+	return 0;
+}
+
+int network_registry_apply_nft(struct network_registry *nr, char **reterr)
+{
+	_cleanup_free_ struct nft_bridge *bridges = NULL;
+	_cleanup_free_ struct nft_port *ports = NULL;
+	size_t n_bridges = 0, n_ports = 0;
+	int r;
+	/* A daemon that never had a bridge network (--bridge none) leaves the host's nftables
+	 * alone, not even reading it. */
+	if (!nr->host_touched)
+		return 0;
+	for (struct network *n = nr->list; n; n = n->next)
+		n_bridges += n->bridge != NULL;
+	if (n_bridges && !(bridges = calloc(n_bridges, sizeof(*bridges))))
+		return err_set(reterr, -ENOMEM, "out of memory");
+	n_bridges = 0;
+	for (struct network *n = nr->list; n; n = n->next)
+		if (n->bridge)
+			bridges[n_bridges++] = (struct nft_bridge){ .ifname = n->bridge,
+								    .subnet = n->subnet,
+								    .masquerade = nr->ip_masq && !n->internal,
+								    .internal = n->internal };
+	if (nr->ports_cb && (r = nr->ports_cb(nr->ports_userdata, &ports, &n_ports)) < 0)
+		return err_set(reterr, r, "cannot list the published ports: %s", strerror(-r));
+	if (!n_bridges && !n_ports)
+		return nft_table_delete(nr->nft_table, reterr);
+	struct nft_ruleset rs = { .table = nr->nft_table,
+				  .bridges = bridges,
+				  .n_bridges = n_bridges,
+				  .ports = ports,
+				  .n_ports = n_ports,
+				  .forward_guard = nr->forward_guard };
+	return nft_apply(&rs, reterr);
+}
+
+/* "br-" and 12 lowercase hex: a user network's bridge. */
+static bool network_host_is_bridge_name(const char *name)
+{
+	if (strncmp(name, "br-", 3) != 0 || strlen(name) != 15)
+		return false;
+	return strspn(name + 3, "0123456789abcdef") == 12;
+}
+
+/* "veth", 7 lowercase hex, a decimal index: a container's host veth. Docker's own are "veth"
+ * and 7 hex with no index, so they never match. */
+static bool network_host_is_veth_name(const char *name)
+{
+	size_t len = strlen(name);
+	if (strncmp(name, "veth", 4) != 0 || len < 12 || len > 15)
+		return false;
+	return strspn(name + 4, "0123456789abcdef") >= 7 && strspn(name + 11, "0123456789") == len - 11;
+}
+
+struct reconcile_ctx {
+	struct network_registry *nr;
+	network_veth_owned_cb owned;
+	void *userdata;
+	char (*doomed)[16];
+	size_t n_doomed;
+};
+
+static int network_host_reconcile_cb(const char *name, int index, const char *kind, void *ud)
+{
+	struct reconcile_ctx *ctx = ud;
+	bool leftover = false;
+	(void)index;
+	if (kind && strcmp(kind, "bridge") == 0 && network_host_is_bridge_name(name)) {
+		leftover = true;
+		for (struct network *n = ctx->nr->list; n; n = n->next)
+			if (n->bridge && strcmp(n->bridge, name) == 0)
+				leftover = false;
+	} else if (kind && strcmp(kind, "veth") == 0 && network_host_is_veth_name(name)) {
+		leftover = !ctx->owned || !ctx->owned(ctx->userdata, name);
+	}
+	if (!leftover)
+		return 0;
+	/* Deleted after the walk: a dump is not the time to change the list. */
+	char(*v)[16] = reallocarray(ctx->doomed, ctx->n_doomed + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ctx->doomed = v;
+	snprintf(v[ctx->n_doomed++], 16, "%s", name);
+	return 0;
+}
+
+void network_registry_reconcile(struct network_registry *nr, network_veth_owned_cb owned, void *userdata)
+{
+	_cleanup_free_ char *err = NULL;
+	struct reconcile_ctx ctx = { .nr = nr, .owned = owned, .userdata = userdata };
+	/* A --bridge none daemon without networks leaves the host's links alone. */
+	if (!nr->host_touched)
+		return;
+	int r = netlink_links(nr->nl, network_host_reconcile_cb, &ctx);
+	if (r < 0)
+		log_error("cannot list the links to reconcile: %s", strerror(-r));
+	for (size_t i = 0; i < ctx.n_doomed; i++) {
+		_cleanup_free_ char *lerr = NULL;
+		r = netlink_link_del(nr->nl, ctx.doomed[i], &lerr);
+		if (r < 0 && r != -ENODEV)
+			log_error("cannot remove the leftover link %s: %s", ctx.doomed[i], lerr ? lerr : strerror(-r));
+		else
+			log_info("removed the leftover link %s (no network or container of containd owns it)",
+				 ctx.doomed[i]);
+	}
+	free(ctx.doomed);
+	if (network_registry_apply_nft(nr, &err) < 0)
+		log_error("cannot apply the nft table %s: %s", nr->nft_table, err);
+}
