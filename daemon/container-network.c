@@ -186,13 +186,18 @@ int container_network_init(struct container *ct, char **reterr)
 				       mode);
 		return 0;
 	}
-	struct network *n = ct->reg->networks ? network_lookup(ct->reg->networks, mode ? mode : "bridge") : NULL;
-	if (!n && !mode && !cfg->network_aliases && !cfg->ip)
-		return 0; /* no default bridge (containd --bridge none): --network none */
+	struct network_registry *nr = ct->reg->networks;
+	struct network *n = !nr ? NULL : mode ? network_lookup(nr, mode) : network_default(nr);
+	if (!n && !mode && !nr)
+		return 0;
 	if (!n)
 		return err_set(reterr, -ENOENT, "network %s not found", mode ? mode : "bridge");
-	if (strcmp(n->driver, "bridge") != 0)
-		return err_set(reterr, -EINVAL, "network %s (driver %s) takes no endpoint", n->name, n->driver);
+	if (strcmp(n->driver, "bridge") != 0) {
+		/* The default is "none" (containd --bridge none), or a built-in named by its id. */
+		if ((cfg->network_aliases && cfg->network_aliases[0]) || cfg->ip)
+			return err_set(reterr, -EINVAL, "--network-alias and --ip need a bridge network, not %s", n->name);
+		return 0;
+	}
 	struct container_endpoint *ep;
 	return endpoint_add(ct, n, cfg->network_aliases, cfg->ip, &ep, reterr);
 }
@@ -367,8 +372,10 @@ void container_network_restored(struct container *ct)
 		ct->endpoints[i].linked = true;
 }
 
-void container_network_reserve_all(struct registry *reg)
+void container_network_start(struct registry *reg)
 {
+	if (!reg->networks)
+		return;
 	for (struct container *ct = reg->list; ct; ct = ct->next)
 		for (size_t i = 0; i < ct->n_endpoints; i++) {
 			struct container_endpoint *ep = &ct->endpoints[i];
@@ -387,6 +394,8 @@ void container_network_reserve_all(struct registry *reg)
 			}
 			ep->addr_held = true;
 		}
+	network_registry_set_attached_cb(reg->networks, container_network_attached, reg);
+	network_registry_reconcile(reg->networks, container_network_owns_link, reg);
 }
 
 /* Whether the container's init runs (or is being set up): its network namespace exists. */
@@ -462,27 +471,35 @@ int container_network_disconnect(struct container *ct, struct network *n, bool f
 	return 0;
 }
 
-void container_network_foreach(struct registry *reg, const struct network *n,
-			       void (*cb)(const struct container *ct, const struct container_endpoint *ep,
-					  const char *mac, void *ud),
-			       void *ud)
+unsigned container_network_attached(void *userdata, const struct network *n, json_t *containers)
 {
+	struct registry *reg = userdata;
+	unsigned count = 0;
 	for (struct container *ct = reg->list; ct; ct = ct->next) {
-		if (ct->removing)
-			continue;
-		struct container_endpoint *ep = container_network_find(ct, n->id);
+		struct container_endpoint *ep = ct->removing ? NULL : container_network_find(ct, n->id);
 		if (!ep)
 			continue;
+		count++;
+		if (!containers)
+			continue;
 		uint8_t m[6];
-		char mac[18];
-		container_network_mac(ep->addr, m);
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-		cb(ct, ep, ep->addr ? mac : "", ud);
+		char mac[18] = "", addr[IPAM_ADDR_STRLEN], cidr[IPAM_ADDR_STRLEN + 4] = "";
+		if (ep->addr) {
+			container_network_mac(ep->addr, m);
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+			ipam_format_addr(ep->addr, addr);
+			snprintf(cidr, sizeof(cidr), "%s/%u", addr, (unsigned)n->subnet.prefix);
+		}
+		(void)json_object_set_new(containers, ct->id,
+					  json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", ct->name, "EndpointID", ep->id,
+						    "MacAddress", mac, "IPv4Address", cidr, "IPv6Address", ""));
 	}
+	return count;
 }
 
-bool container_network_owns_link(struct registry *reg, const char *ifname)
+bool container_network_owns_link(void *userdata, const char *ifname)
 {
+	struct registry *reg = userdata;
 	for (struct container *ct = reg->list; ct; ct = ct->next) {
 		/* Running, in setup, or running when its record was written (not restored yet). */
 		if (ct->proc.pid <= 0)

@@ -65,9 +65,11 @@ void container_network_release(struct container *ct);
 void container_network_free(struct container *ct);
 /* A running container re-adopted by a live restore: its links are there still. */
 void container_network_restored(struct container *ct);
-/* At daemon start, once networks and records are loaded: every recorded address is reserved
- * again in its network's IPAM, so no new container gets it. */
-void container_network_reserve_all(struct registry *reg);
+/* At daemon start, once networks and records are loaded and before any container starts: every
+ * recorded address is reserved again in its network's IPAM (so no new container gets it), the
+ * network registry learns which containers are attached (network_attached_cb), and its
+ * reconcile runs (network_registry_reconcile) with the veths of running containers kept. */
+void container_network_start(struct registry *reg);
 
 /* network.connect: a running container gets a new ethN at once, a stopped one at its next
  * start. -ENOENT/-EEXIST/-EINVAL with a message. */
@@ -82,16 +84,13 @@ int container_network_disconnect(struct container *ct, struct network *n, bool f
  * first one (the default bridge's, as Docker's, when it is on it). */
 json_t *container_network_inspect(const struct container *ct);
 
-/* Every endpoint on network n of every container (not being removed): cb gets the container,
- * the endpoint, its ifname and MAC text. For network inspect's "Containers" (linked endpoints
- * are those of running containers) and for a removal check. */
-void container_network_foreach(struct registry *reg, const struct network *n,
-			       void (*cb)(const struct container *ct, const struct container_endpoint *ep,
-					  const char *mac, void *ud),
-			       void *ud);
-/* Whether a host link name is the veth of a container that runs (or ran when its record was
- * written: a live restore is about to take it over): reconcile leaves those alone. */
-bool container_network_owns_link(struct registry *reg, const char *ifname);
+/* network_attached_cb (daemon/network.h), userdata the registry: the containers attached to n
+ * (running or not, as Docker counts them), each as network inspect's "Containers" shows it. */
+unsigned container_network_attached(void *userdata, const struct network *n, json_t *containers);
+/* network_veth_owned_cb, userdata the registry: whether a host link name is the veth of a
+ * container that runs (or ran when its record was written: a live restore is about to take it
+ * over); reconcile leaves those alone. */
+bool container_network_owns_link(void *userdata, const char *ifname);
 
 /* The record's members: "endpoints" of the container, and its configuration's network settings
  * (network_aliases, ip, extra_hosts, dns, dns_search, dns_options). */

@@ -105,8 +105,9 @@ unsigned registry_count(const struct registry *reg)
 
 void registry_start_restartable(struct registry *reg)
 {
-	/* Before any start: the recorded addresses are the containers' again, not free. */
-	container_network_reserve_all(reg);
+	/* Before any start: the recorded addresses are the containers' again, not free; what is
+	 * left of dead containers' links goes. */
+	container_network_start(reg);
 	for (struct container *ct = reg->list; ct; ct = ct->next) {
 		_cleanup_free_ char *err = NULL;
 		bool wanted = ct->cfg.restart == CONTAINER_RESTART_ALWAYS ||

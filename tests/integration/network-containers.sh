@@ -49,7 +49,7 @@ is "$("$CCTL" exec b1 nc -w 3 "$gw" 7777 </dev/null)" from-host "container -> ho
 wait "$srv" 2>/dev/null
 veth1=veth${b1:0:7}0
 check "the host end is $veth1, on containd0" sh -c "ip -n $NETNS -o link show $veth1 | grep -q 'master containd0'"
-is "$(in_netns cat /sys/class/net/$veth1/brport/hairpin_mode 2>/dev/null)" 1 "with hairpin on"
+like "$(ip -n "$NETNS" -d link show "$veth1")" "hairpin on" "with hairpin on"
 
 # /etc files of a default-bridge container.
 short=${b1:0:12}
@@ -220,6 +220,30 @@ run_cctl run --rm --network n50 --ip "${subnet50%.*}.2" alpine true
 is "$RC" 0 "their addresses are free again"
 "$CCTL" network rm n50 >/dev/null
 is "$?" 0 "the network can go"
+
+# Live restore: a daemon killed and started again leaves a running container's link alone, and
+# the reconcile removes a veth named like containd's that no container owns.
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+DAEMON_NETNS=$NETNS start_daemon d --live-restore --resolv-conf "$resolv" || exit 1
+lr=$("$CCTL" run -d --name lr1 alpine sleep 100000)
+lrip=$(ip_of lr1 bridge)
+old=$DAEMON_PID
+kill -KILL "$old"
+for _ in $(seq 500); do kill -0 "$old" 2>/dev/null || break; sleep 0.01; done
+wait "$old" 2>/dev/null
+STOPPED_PIDS+="$old "
+rm -f "$DAEMON_DIR/containd.sock"
+in_netns ip link add vethdeadbee0 type veth peer name ctdt-stale
+# A daemon without live restore now: it re-adopts lr1 and stops it when the test ends.
+DAEMON_NETNS=$NETNS start_daemon d --resolv-conf "$resolv" || exit 1
+check "after a live restore lr1's veth is still there" ip -n "$NETNS" link show "veth${lr:0:7}0"
+check "and it still reaches the gateway" "$CCTL" exec lr1 ping -c1 -W2 "$gw"
+is "$(ip_of lr1 bridge)" "$lrip" "with the same address"
+other=$("$CCTL" run -d alpine sleep 100000)
+check "its address stays reserved: a new container gets another one" test "$(ip_of "$other" bridge)" != "$lrip"
+"$CCTL" rm -f "$other" >/dev/null
+for _ in $(seq 50); do ip -n "$NETNS" link show vethdeadbee0 >/dev/null 2>&1 || break; sleep 0.1; done
+check "a stale veth no container owns was removed" sh -c "! ip -n $NETNS link show vethdeadbee0 2>/dev/null"
 
 grep -E 'ERROR|AddressSanitizer' "$DAEMON_DIR/log" | head -5 | sed 's/^/# /'
 done_testing
