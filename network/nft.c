@@ -1,0 +1,299 @@
+/* containd's nftables table: the script (text) and running it through libnftables. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+#include "network/nft.h"
+
+/* Why running a generated script is safe: nft scripts can include files and name any table, so
+ * nothing a user typed may reach the text unchecked. Everything printed into it is either a fixed
+ * word of ours, a number, an address formatted by ipam_format_*, or a name checked here first: a
+ * table name of letters, digits, '_' and '-' (an nft identifier, printed bare) and interface names
+ * of letters, digits, '_', '-' and '.' (printed between double quotes, which they cannot close).
+ * So the script only ever touches table `ip <rs->table>`, which it adds, flushes and fills. */
+bool nft_table_name_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > NFT_TABLE_NAME_MAX ||
+	    !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '-'))
+			return false;
+	return true;
+}
+
+/* An interface name as the kernel allows it (1-15 bytes), restricted to a safe set to quote. */
+static bool nft_ifname_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > 15)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
+static const char *nft_proto(int proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	default:
+		return NULL;
+	}
+}
+
+/* Checks every name and number of rs before any text is written. */
+static int nft_ruleset_check(const struct nft_ruleset *rs)
+{
+	if (!nft_table_name_valid(rs->table))
+		return -EINVAL;
+	for (size_t i = 0; i < rs->n_bridges; i++)
+		if (!nft_ifname_valid(rs->bridges[i].ifname) || rs->bridges[i].subnet.prefix > 32)
+			return -EINVAL;
+	for (size_t i = 0; i < rs->n_ports; i++) {
+		const struct nft_port *p = &rs->ports[i];
+		if (!nft_proto(p->proto) || !p->host_port || !p->ctr_port || !p->ctr_ip ||
+		    (p->bridge && !nft_ifname_valid(p->bridge)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* The anonymous set of every bridge name: { "a", "b" }. */
+static void nft_bridge_set(FILE *f, const struct nft_ruleset *rs, const char *except)
+{
+	bool first = true;
+
+	fputs("{ ", f);
+	for (size_t i = 0; i < rs->n_bridges; i++) {
+		if (except && strcmp(rs->bridges[i].ifname, except) == 0)
+			continue;
+		fprintf(f, "%s\"%s\"", first ? "" : ", ", rs->bridges[i].ifname);
+		first = false;
+	}
+	fputs(" }", f);
+}
+
+/* Whether name is the bridge of an earlier port, or one of rs->bridges (for unique rules). */
+static bool nft_bridge_seen(const struct nft_ruleset *rs, size_t port, const char *name)
+{
+	for (size_t i = 0; i < rs->n_bridges; i++)
+		if (strcmp(rs->bridges[i].ifname, name) == 0)
+			return true;
+	for (size_t i = 0; i < port; i++)
+		if (rs->ports[i].bridge && strcmp(rs->ports[i].bridge, name) == 0)
+			return true;
+	return false;
+}
+
+/* The DNAT rules of the published ports in one chain (prerouting: from outside; output: the host's
+ * own connections, which that hook alone sees). host_ip 0 means every local address of the host,
+ * 127.0.0.1 included, which is what `fib daddr type local` matches. */
+static void nft_dnat_rules(FILE *f, const struct nft_ruleset *rs, const char *chain)
+{
+	for (size_t i = 0; i < rs->n_ports; i++) {
+		const struct nft_port *p = &rs->ports[i];
+		char hip[IPAM_ADDR_STRLEN], cip[IPAM_ADDR_STRLEN];
+		const char *proto = nft_proto(p->proto);
+
+		ipam_format_addr(p->host_ip, hip);
+		ipam_format_addr(p->ctr_ip, cip);
+		fprintf(f, "add rule ip %s %s ", rs->table, chain);
+		if (p->host_ip)
+			fprintf(f, "ip daddr %s ", hip);
+		else
+			fputs("fib daddr type local ", f);
+		fprintf(f, "%s dport %u dnat to %s:%u comment \"published %s:%u->%u/%s\"\n", proto, p->host_port, cip,
+			p->ctr_port, hip, p->host_port, p->ctr_port, proto);
+	}
+}
+
+/* Source NAT: each bridge's traffic leaving by another interface, the host's connections from
+ * 127.0.0.0/8 to a container (route_localnet lets them be routed; the reply must come back to an
+ * address the container can reach), and hairpin connections (a container reaching a published port
+ * of its own bridge must see the reply come from the host's address, not the peer's). */
+static void nft_postrouting_rules(FILE *f, const struct nft_ruleset *rs)
+{
+	const char *t = rs->table;
+
+	for (size_t i = 0; i < rs->n_bridges; i++) {
+		const struct nft_bridge *b = &rs->bridges[i];
+		char net[IPAM_CIDR_STRLEN];
+
+		ipam_format_cidr(&b->subnet, net);
+		if (b->masquerade && !b->internal)
+			fprintf(f,
+				"add rule ip %s postrouting-masquerade ip saddr %s oifname != \"%s\" masquerade "
+				"comment \"outbound from %s\"\n",
+				t, net, b->ifname, b->ifname);
+		fprintf(f,
+			"add rule ip %s postrouting-masquerade ip saddr 127.0.0.0/8 oifname \"%s\" masquerade "
+			"comment \"localhost to published ports on %s\"\n",
+			t, b->ifname, b->ifname);
+	}
+	for (size_t i = 0; i < rs->n_ports; i++) {
+		const struct nft_port *p = &rs->ports[i];
+		char cip[IPAM_ADDR_STRLEN];
+		const char *proto = nft_proto(p->proto);
+
+		if (!p->bridge)
+			continue;
+		if (!nft_bridge_seen(rs, i, p->bridge))
+			fprintf(f,
+				"add rule ip %s postrouting-masquerade ip saddr 127.0.0.0/8 oifname \"%s\" masquerade "
+				"comment \"localhost to published ports on %s\"\n",
+				t, p->bridge, p->bridge);
+		ipam_format_addr(p->ctr_ip, cip);
+		fprintf(f,
+			"add rule ip %s postrouting-masquerade iifname \"%s\" oifname \"%s\" ct status dnat "
+			"ip daddr %s %s dport %u masquerade comment \"hairpin to %s:%u/%s\"\n",
+			t, p->bridge, p->bridge, cip, proto, p->ctr_port, cip, p->ctr_port, proto);
+	}
+}
+
+/* The forward filter, in order: internal bridges closed, replies of accepted connections, DNATed
+ * connections to published ports, isolation between bridges, and with forward_guard nothing
+ * forwarded that does not come from or go to a bridge. The chain's policy stays accept: the host's
+ * own forwarding rules live in other tables, which containd never touches. */
+static void nft_forward_rules(FILE *f, const struct nft_ruleset *rs)
+{
+	const char *t = rs->table;
+
+	for (size_t i = 0; i < rs->n_bridges; i++) {
+		const char *n = rs->bridges[i].ifname;
+		if (!rs->bridges[i].internal)
+			continue;
+		fprintf(
+		    f,
+		    "add rule ip %s forward-filter iifname \"%s\" oifname != \"%s\" drop comment \"%s is internal\"\n",
+		    t, n, n, n);
+		fprintf(
+		    f,
+		    "add rule ip %s forward-filter oifname \"%s\" iifname != \"%s\" drop comment \"%s is internal\"\n",
+		    t, n, n, n);
+	}
+	fprintf(f, "add rule ip %s forward-filter ct state established,related accept comment \"replies\"\n", t);
+	if (rs->n_ports)
+		fprintf(f, "add rule ip %s forward-filter ct status dnat accept comment \"published ports\"\n", t);
+	if (rs->n_bridges > 1) {
+		for (size_t i = 0; i < rs->n_bridges; i++) {
+			fprintf(f, "add rule ip %s forward-filter iifname \"%s\" oifname ", t, rs->bridges[i].ifname);
+			nft_bridge_set(f, rs, rs->bridges[i].ifname);
+			fprintf(f, " drop comment \"isolation between networks\"\n");
+		}
+	}
+	if (rs->forward_guard) {
+		if (rs->n_bridges) {
+			fprintf(f, "add rule ip %s forward-filter iifname != ", t);
+			nft_bridge_set(f, rs, NULL);
+			fputs(" oifname != ", f);
+			nft_bridge_set(f, rs, NULL);
+			fputs(" drop comment \"containd enabled forwarding for its bridges only\"\n", f);
+		} else {
+			fprintf(f,
+				"add rule ip %s forward-filter drop comment \"containd enabled forwarding for its "
+				"bridges only\"\n",
+				t);
+		}
+	}
+}
+
+int nft_ruleset_text(const struct nft_ruleset *rs, char **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+	const char *t = rs->table;
+	int r;
+
+	r = nft_ruleset_check(rs);
+	if (r < 0)
+		return r;
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return -ENOMEM;
+	/* "add" makes the table if it is missing, "flush" empties it of its rules: one transaction
+	 * then refills it, so no packet ever sees a half-made table. */
+	fprintf(f, "add table ip %s\nflush table ip %s\n", t, t);
+	fprintf(f, "add chain ip %s prerouting-dnat { type nat hook prerouting priority -100; policy accept; }\n", t);
+	fprintf(f, "add chain ip %s output-dnat { type nat hook output priority -100; policy accept; }\n", t);
+	fprintf(f,
+		"add chain ip %s postrouting-masquerade { type nat hook postrouting priority 100; policy accept; }\n",
+		t);
+	fprintf(f, "add chain ip %s forward-filter { type filter hook forward priority 0; policy accept; }\n", t);
+	nft_dnat_rules(f, rs, "prerouting-dnat");
+	nft_dnat_rules(f, rs, "output-dnat");
+	nft_postrouting_rules(f, rs);
+	nft_forward_rules(f, rs);
+	if (ferror(f) | fclose(f))
+		return -ENOMEM;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* Runs one nft script in a fresh libnftables context, its output and errors kept in buffers (the
+ * daemon prints nothing); nft's error text goes to *reterr. */
+static int nft_run(const char *script, const char *what, char **reterr)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	int r = 0;
+
+	if (!ctx)
+		return err_set(reterr, -ENOMEM, "%s: cannot create an nftables context", what);
+	if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0) {
+		nft_ctx_free(ctx);
+		return err_set(reterr, -ENOMEM, "%s: cannot buffer nftables' output", what);
+	}
+	if (nft_run_cmd_from_buffer(ctx, script) != 0) {
+		const char *e = nft_ctx_get_error_buffer(ctx);
+		_cleanup_free_ char *msg = strdup(e ? e : "");
+		if (msg) {
+			size_t len = strlen(msg);
+			while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+				msg[--len] = '\0';
+		}
+		r = strstr(msg ? msg : "", "Operation not permitted") ? -EPERM : -EIO;
+		err_set(reterr, r, "%s: %s", what, msg && *msg ? msg : "nft failed");
+	}
+	nft_ctx_free(ctx);
+	return r;
+}
+
+int nft_apply(const struct nft_ruleset *rs, char **reterr)
+{
+	_cleanup_free_ char *text = NULL;
+	char what[NFT_TABLE_NAME_MAX + 64];
+	int r = nft_ruleset_text(rs, &text);
+
+	if (r < 0)
+		return err_set(reterr, r, "nftables table %s: an invalid table or interface name, port or protocol",
+			       rs->table ? rs->table : "(null)");
+	snprintf(what, sizeof(what), "applying nftables table ip %s", rs->table);
+	return nft_run(text, what, reterr);
+}
+
+int nft_table_delete(const char *table, char **reterr)
+{
+	char script[2 * NFT_TABLE_NAME_MAX + 64], what[NFT_TABLE_NAME_MAX + 64];
+
+	if (!nft_table_name_valid(table))
+		return err_set(reterr, -EINVAL, "invalid nftables table name \"%s\"", table ? table : "");
+	/* Adding it first makes the deletion of an absent table a no-op, in one transaction. */
+	snprintf(script, sizeof(script), "add table ip %s\ndelete table ip %s\n", table, table);
+	snprintf(what, sizeof(what), "deleting nftables table ip %s", table);
+	return nft_run(script, what, reterr);
+}

@@ -1,0 +1,191 @@
+/* Unit tests for nft_ruleset_text (network/nft.c): the script containd applies, rule by rule and
+ * chain by chain, and the names it refuses to print. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "network/nft.h"
+#include "tests/tap.h"
+
+#define A(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+/* Whether the script has exactly this line. */
+static bool has_line(const char *text, const char *line)
+{
+	size_t len = strlen(line);
+	for (const char *p = text; (p = strstr(p, line)); p++)
+		if ((p == text || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+static size_t count(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+#define has(text, line)	    ok(has_line(text, line), "has: %s", line)
+#define hasnt(text, needle) ok(!strstr(text, needle), "has no: %s", needle)
+
+static const struct nft_bridge bridges[] = {
+    {"containd0", {A(172, 17, 0, 0), 16}, true, false},
+    {"br-0123456789ab", {A(172, 18, 0, 0), 16}, true, false},
+    {"br-internal0", {A(172, 19, 0, 0), 16}, true, true},
+};
+static const struct nft_port ports[] = {
+    {IPPROTO_TCP, 0, 8080, A(172, 17, 0, 2), 80, "containd0"},
+    {IPPROTO_UDP, A(127, 0, 0, 1), 5353, A(172, 18, 0, 3), 53, "br-0123456789ab"},
+    {IPPROTO_TCP, 0, 9090, A(10, 99, 0, 2), 90, "br-other"},
+};
+
+static void test_full(void)
+{
+	struct nft_ruleset rs = {"containd", bridges, 3, ports, 3, true};
+	char *t = NULL;
+
+	is_int(nft_ruleset_text(&rs, &t), 0, "a ruleset with three bridges and three ports");
+	if (!t)
+		return;
+	/* The script in the log, as TAP comments, for when a check fails. */
+	for (const char *l = t; *l; l = strchr(l, '\n') + 1)
+		printf("# %.*s\n", (int)(strchr(l, '\n') - l), l);
+	ok(strncmp(t, "add table ip containd\nflush table ip containd\n", 45) == 0, "starts: add table; flush table");
+	has(t, "add chain ip containd prerouting-dnat { type nat hook prerouting priority -100; policy accept; }");
+	has(t, "add chain ip containd output-dnat { type nat hook output priority -100; policy accept; }");
+	has(t,
+	    "add chain ip containd postrouting-masquerade { type nat hook postrouting priority 100; policy accept; }");
+	has(t, "add chain ip containd forward-filter { type filter hook forward priority 0; policy accept; }");
+
+	/* DNAT: every local address, or the given one; from outside and from the host itself. */
+	has(t, "add rule ip containd prerouting-dnat fib daddr type local tcp dport 8080 dnat to 172.17.0.2:80 "
+	       "comment \"published 0.0.0.0:8080->80/tcp\"");
+	has(t, "add rule ip containd output-dnat fib daddr type local tcp dport 8080 dnat to 172.17.0.2:80 "
+	       "comment \"published 0.0.0.0:8080->80/tcp\"");
+	has(t, "add rule ip containd prerouting-dnat ip daddr 127.0.0.1 udp dport 5353 dnat to 172.18.0.3:53 "
+	       "comment \"published 127.0.0.1:5353->53/udp\"");
+	has(t, "add rule ip containd output-dnat ip daddr 127.0.0.1 udp dport 5353 dnat to 172.18.0.3:53 "
+	       "comment \"published 127.0.0.1:5353->53/udp\"");
+	is_int(count(t, "dnat to"), 6, "two DNAT rules per port");
+
+	/* Masquerade: outbound per bridge (not internal), localhost per bridge, hairpin per port. */
+	has(t, "add rule ip containd postrouting-masquerade ip saddr 172.17.0.0/16 oifname != \"containd0\" masquerade "
+	       "comment \"outbound from containd0\"");
+	has(t, "add rule ip containd postrouting-masquerade ip saddr 172.18.0.0/16 oifname != \"br-0123456789ab\" "
+	       "masquerade comment \"outbound from br-0123456789ab\"");
+	hasnt(t, "ip saddr 172.19.0.0/16");
+	has(t, "add rule ip containd postrouting-masquerade ip saddr 127.0.0.0/8 oifname \"containd0\" masquerade "
+	       "comment \"localhost to published ports on containd0\"");
+	has(t, "add rule ip containd postrouting-masquerade ip saddr 127.0.0.0/8 oifname \"br-other\" masquerade "
+	       "comment \"localhost to published ports on br-other\"");
+	is_int(count(t, "ip saddr 127.0.0.0/8"), 4, "localhost masquerade once per bridge (3 + br-other)");
+	has(t, "add rule ip containd postrouting-masquerade iifname \"containd0\" oifname \"containd0\" ct status dnat "
+	       "ip daddr 172.17.0.2 tcp dport 80 masquerade comment \"hairpin to 172.17.0.2:80/tcp\"");
+	has(t, "add rule ip containd postrouting-masquerade iifname \"br-0123456789ab\" oifname \"br-0123456789ab\" ct "
+	       "status dnat ip daddr 172.18.0.3 udp dport 53 masquerade comment \"hairpin to 172.18.0.3:53/udp\"");
+
+	/* Forward: internal first, then replies, published ports, isolation, the guard. */
+	has(t, "add rule ip containd forward-filter iifname \"br-internal0\" oifname != \"br-internal0\" drop "
+	       "comment \"br-internal0 is internal\"");
+	has(t, "add rule ip containd forward-filter oifname \"br-internal0\" iifname != \"br-internal0\" drop "
+	       "comment \"br-internal0 is internal\"");
+	has(t, "add rule ip containd forward-filter ct state established,related accept comment \"replies\"");
+	has(t, "add rule ip containd forward-filter ct status dnat accept comment \"published ports\"");
+	has(t, "add rule ip containd forward-filter iifname \"containd0\" oifname { \"br-0123456789ab\", "
+	       "\"br-internal0\" } drop comment \"isolation between networks\"");
+	has(t, "add rule ip containd forward-filter iifname \"br-0123456789ab\" oifname { \"containd0\", "
+	       "\"br-internal0\" } drop comment \"isolation between networks\"");
+	has(t,
+	    "add rule ip containd forward-filter iifname != { \"containd0\", \"br-0123456789ab\", \"br-internal0\" } "
+	    "oifname != { \"containd0\", \"br-0123456789ab\", \"br-internal0\" } drop comment \"containd enabled "
+	    "forwarding for its bridges only\"");
+	const char *internal = strstr(t, "is internal"), *replies = strstr(t, "comment \"replies\""),
+		   *iso = strstr(t, "isolation between"), *guard = strstr(t, "its bridges only");
+	ok(internal && replies && iso && guard && internal < replies && replies < iso && iso < guard,
+	   "forward rules in order: internal, replies, isolation, guard");
+	/* Every rule names our table; nothing else is touched. */
+	is_int(count(t, "ip containd"), count(t, "\n"), "every line addresses table ip containd");
+	hasnt(t, "delete");
+	free(t);
+}
+
+static void test_small(void)
+{
+	struct nft_ruleset rs = {"ctdtest", bridges, 1, NULL, 0, false};
+	char *t = NULL;
+
+	is_int(nft_ruleset_text(&rs, &t), 0, "one bridge, no ports, no guard");
+	if (!t)
+		return;
+	hasnt(t, "isolation");
+	hasnt(t, "dnat to");
+	hasnt(t, "its bridges only");
+	has(t, "add table ip ctdtest");
+	free(t);
+
+	rs = (struct nft_ruleset){"ctdtest", NULL, 0, NULL, 0, true};
+	is_int(nft_ruleset_text(&rs, &t), 0, "no bridge, guard on");
+	if (t)
+		has(t, "add rule ip ctdtest forward-filter drop comment \"containd enabled forwarding for its bridges "
+		       "only\"");
+	free(t);
+
+	struct nft_bridge b = bridges[0];
+	b.masquerade = false;
+	rs = (struct nft_ruleset){"ctdtest", &b, 1, NULL, 0, false};
+	t = NULL;
+	is_int(nft_ruleset_text(&rs, &t), 0, "a bridge without masquerade");
+	if (t)
+		hasnt(t, "outbound from");
+	free(t);
+}
+
+static void test_refused(void)
+{
+	static const char *const bad_tables[] = {"",
+						 "1abc",
+						 "con tainD",
+						 "x;flush ruleset",
+						 "a\"b",
+						 "ip/x",
+						 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+	for (size_t i = 0; i < sizeof(bad_tables) / sizeof(bad_tables[0]); i++) {
+		struct nft_ruleset rs = {bad_tables[i], NULL, 0, NULL, 0, false};
+		char *t = NULL;
+		is_int(nft_ruleset_text(&rs, &t), -EINVAL, "table name \"%s\" refused", bad_tables[i]);
+		ok(!t, "and no text");
+	}
+	static const char *const bad_if[] = {"", "br\"; flush ruleset; \"", "a-very-long-bridge-name", "br 0", "br\\0"};
+	for (size_t i = 0; i < sizeof(bad_if) / sizeof(bad_if[0]); i++) {
+		struct nft_bridge b = {bad_if[i], {A(10, 0, 0, 0), 8}, true, false};
+		struct nft_port p = {IPPROTO_TCP, 0, 80, A(10, 0, 0, 2), 80, bad_if[i]};
+		struct nft_ruleset rs = {"containd", &b, 1, NULL, 0, false};
+		char *t = NULL;
+		is_int(nft_ruleset_text(&rs, &t), -EINVAL, "bridge name \"%s\" refused", bad_if[i]);
+		rs = (struct nft_ruleset){"containd", NULL, 0, &p, 1, false};
+		is_int(nft_ruleset_text(&rs, &t), -EINVAL, "port bridge name \"%s\" refused", bad_if[i]);
+	}
+	struct nft_port p[] = {
+	    {IPPROTO_SCTP, 0, 80, A(10, 0, 0, 2), 80, NULL},
+	    {IPPROTO_TCP, 0, 0, A(10, 0, 0, 2), 80, NULL},
+	    {IPPROTO_TCP, 0, 80, A(10, 0, 0, 2), 0, NULL},
+	    {IPPROTO_TCP, 0, 80, 0, 80, NULL},
+	};
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		struct nft_ruleset rs = {"containd", NULL, 0, &p[i], 1, false};
+		char *t = NULL;
+		is_int(nft_ruleset_text(&rs, &t), -EINVAL,
+		       "bad port %zu refused (sctp, host port 0, ctr port 0, no ip)", i);
+	}
+}
+
+int main(void)
+{
+	test_full();
+	test_small();
+	test_refused();
+	return tap_done();
+}
