@@ -39,6 +39,12 @@ void run_done(struct run *run)
 		proto_mount_done(&run->mounts[i]);
 	free(run->mounts);
 	strv_free(run->volumes_from);
+	/* The network lists are arrays of argv's strings: only the arrays are ours. */
+	free(run->p.network_aliases);
+	free(run->p.extra_hosts);
+	free(run->p.dns);
+	free(run->p.dns_search);
+	free(run->p.dns_options);
 	run_security_done(&run->sec);
 	free(run->id);
 	free(run->pulled_image);
@@ -61,14 +67,20 @@ static void usage(const char *verb)
 	      "Options:\n"
 	      "      --cap-add CAP                Add a Linux capability (repeatable; ALL for every one)\n"
 	      "      --cap-drop CAP               Drop a Linux capability (repeatable; ALL for every one)\n"
+	      "      --add-host HOST:IP           Add a line to /etc/hosts (IP \"host-gateway\": the network's\n"
+	      "                                   gateway; repeatable)\n"
 	      "      --cpus DECIMAL               Number of CPUs (0: no limit)\n",
 	      stdout);
 	if (strcmp(verb, "run") == 0)
 		fputs("  -d, --detach                     Run container in background and print container ID\n", stdout);
 	fputs("      --device-cgroup-rule RULE    Allow a device, e.g. 'c 10:200 rwm' (repeatable)\n"
+	      "      --dns IP                     Set a DNS server (repeatable)\n"
+	      "      --dns-option OPT             Set a DNS option (repeatable)\n"
+	      "      --dns-search DOMAIN          Set a DNS search domain (repeatable; \".\": none)\n"
 	      "      --entrypoint CMD             Overwrite the default ENTRYPOINT of the image (\"\": none)\n"
 	      "  -e, --env KEY=VALUE              Set environment variables (KEY alone: take it from cctl's)\n"
 	      "  -h, --hostname NAME              Container host name\n"
+	      "      --ip ADDRESS                 IPv4 address on a user-defined network\n"
 	      "      --init                       Run an init inside the container that forwards signals\n"
 	      "                                   and reaps processes\n"
 	      "  -i, --interactive                Keep STDIN open and attached\n"
@@ -80,6 +92,7 @@ static void usage(const char *verb)
 	      "                                   (default \"missing\")\n"
 	      "  -m, --memory SIZE                Memory limit (e.g. 512k, 64m, 1g; 0: no limit)\n"
 	      "      --name NAME                  Assign a name to the container\n"
+	      "      --network-alias NAME         Add a network-scoped alias (user-defined networks; repeatable)\n"
 	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
 	      "      --privileged                 Give extended privileges to this container\n"
 	      "      --restart POLICY             Restart policy when the container exits: no, on-failure[:N],\n"
@@ -169,6 +182,12 @@ enum {
 	ARG_VOLUMES_FROM,
 	ARG_PULL,
 	ARG_HELP,
+	ARG_NETWORK_ALIAS,
+	ARG_IP,
+	ARG_ADD_HOST,
+	ARG_DNS,
+	ARG_DNS_SEARCH,
+	ARG_DNS_OPTION,
 };
 
 static const struct opt run_options[] = {
@@ -205,6 +224,12 @@ static const struct opt run_options[] = {
 	{ ARG_VOLUMES_FROM, 0, "volumes-from", OPT_VALUE },
 	{ ARG_PULL, 0, "pull", OPT_VALUE },
 	{ ARG_HELP, 0, "help", OPT_FLAG },
+	{ ARG_NETWORK_ALIAS, 0, "network-alias", OPT_VALUE },
+	{ ARG_IP, 0, "ip", OPT_VALUE },
+	{ ARG_ADD_HOST, 0, "add-host", OPT_VALUE },
+	{ ARG_DNS, 0, "dns", OPT_VALUE },
+	{ ARG_DNS_SEARCH, 0, "dns-search", OPT_VALUE },
+	{ ARG_DNS_OPTION, 0, "dns-option", OPT_VALUE },
 	{}
 };
 
@@ -416,6 +441,26 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		return 0;
 	case ARG_VOLUMES_FROM:
 		return run_add_volumes_from(run, o, reterr);
+	case ARG_IP:
+		if (!*arg)
+			return opts_invalid_argument(o, reterr, "expected an IPv4 address");
+		p->ip = (char *)arg;
+		return 0;
+	case ARG_NETWORK_ALIAS:
+	case ARG_ADD_HOST:
+	case ARG_DNS:
+	case ARG_DNS_SEARCH:
+	case ARG_DNS_OPTION: {
+		/* The daemon checks each (docs/networking.md); a count past its limit is refused there. */
+		char ***v = key == ARG_NETWORK_ALIAS ? &p->network_aliases
+			    : key == ARG_ADD_HOST    ? &p->extra_hosts
+			    : key == ARG_DNS	     ? &p->dns
+			    : key == ARG_DNS_SEARCH  ? &p->dns_search
+						     : &p->dns_options;
+		if (!*arg)
+			return opts_invalid_argument(o, reterr, "must not be empty");
+		return run_security_push(v, (char *)arg, reterr);
+	}
 	case ARG_PULL:
 		if (strcmp(arg, "missing") != 0 && strcmp(arg, "always") != 0 && strcmp(arg, "never") != 0)
 			return opts_invalid_argument(o, reterr, "expected \"missing\", \"always\" or \"never\"");

@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "daemon/api-internal.h"
 #include "daemon/container-mounts.h"
+#include "daemon/container-network.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/image-store.h"
@@ -191,7 +192,8 @@ json_t *api_container_info_full(const struct container *ct, bool security)
 	json_decref(cmd);
 	/* Inspect only: Docker's "Mounts" (daemon/container-mounts.h) and --read-only. */
 	if (o && security && (json_object_set_new(o, "mounts", container_mounts_inspect(ct)) < 0 ||
-			      json_object_set_new(o, "read_only", json_boolean(ct->cfg.read_only)) < 0)) {
+			      json_object_set_new(o, "read_only", json_boolean(ct->cfg.read_only)) < 0 ||
+			      json_object_set_new(o, "NetworkSettings", container_network_inspect(ct)) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -457,6 +459,8 @@ int api_config_from_params(const struct api *api, struct proto_run_params *p, st
 	}
 	if (r == 0)
 		r = api_mounts_from_params(p, cfg, reterr);
+	if (r == 0)
+		api_endpoint_config_from_params(p, cfg);
 	if (r == -ENOMEM)
 		err_set(reterr, r, "out of memory");
 	proto_run_params_done(p);

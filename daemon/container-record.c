@@ -13,6 +13,7 @@
 #include "common/parse.h"
 #include "common/strv.h"
 #include "daemon/container-mounts.h"
+#include "daemon/container-network.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
 #include "daemon/persist.h"
@@ -116,7 +117,8 @@ void container_record_save(struct container *ct)
 				     (json_int_t)ct->proc.pid, "pid_start_time", (json_int_t)ct->proc.start_time, "config",
 				     config_json_v2(&ct->cfg), "spec", spec_to_json(&ct->spec));
 	if (rec && (json_object_set_new(rec, "restart_count", json_integer(ct->restart_count)) < 0 ||
-		    json_object_set_new(rec, "user_stopped", json_boolean(ct->user_stopped)) < 0))
+		    json_object_set_new(rec, "user_stopped", json_boolean(ct->user_stopped)) < 0 ||
+		    container_network_to_record(ct, rec, json_object_get(rec, "config")) < 0))
 		json_decref(TAKE_PTR(rec));
 	if (!rec || !dir || asprintf(&path, "%s/" RECORD_FILE, dir) < 0) {
 		log_error("container %.12s: out of memory saving its state", ct->id);
@@ -319,6 +321,8 @@ static int record_from(struct registry *reg, json_t *rec, int version, struct co
 		return err_set(reterr, -EBADMSG, "unknown state \"%s\"", state);
 	if ((r = config_from(cfg, &ct->cfg)) < 0)
 		return err_set(reterr, r, "invalid configuration");
+	if ((r = container_network_from_record(ct, rec, cfg)) < 0)
+		return err_set(reterr, r, "invalid network settings");
 	if ((r = spec_from_json(spec, &ct->spec, reterr)) < 0)
 		return r;
 	memcpy(ct->id, id, 65);

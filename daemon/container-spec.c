@@ -13,6 +13,7 @@
 #include "common/strv.h"
 #include "common/parse.h"
 #include "daemon/container-mounts.h"
+#include "daemon/container-network.h"
 #include "daemon/container-spec.h"
 #include "daemon/container.h"
 #include "daemon/image-store.h"
@@ -294,7 +295,8 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 		spec.gid_mappings[0] = (struct rt_idmap){ g.inside, g.outside, g.count };
 		spec.n_uid_mappings = spec.n_gid_mappings = 1;
 	}
-	if ((cfg->init && (r = build_init(&spec, reterr)) < 0) || (r = container_mounts_to_spec(ct, &spec, reterr)) < 0 ||
+	if ((cfg->init && (r = build_init(&spec, reterr)) < 0) || (r = container_network_spec_mounts(ct, &spec, reterr)) < 0 ||
+	    (r = container_mounts_to_spec(ct, &spec, reterr)) < 0 ||
 	    (r = build_root(ct, image, &spec, reterr)) < 0 ||
 	    (r = build_confinement(ct, &spec, reterr)) < 0 ||
 	    (r = spec_validate(&spec, reterr)) < 0)

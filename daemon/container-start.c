@@ -14,6 +14,7 @@
 #include "common/parse.h"
 #include "common/util.h"
 #include "daemon/container-mounts.h"
+#include "daemon/container-network.h"
 #include "daemon/container-internal.h"
 #include "daemon/container-record.h"
 #include "daemon/events.h"
@@ -84,7 +85,7 @@ int container_create(struct registry *reg, struct container_config *cfg, const s
 		container_config_done(cfg);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
-	if ((r = container_check_new(ct, reterr)) < 0)
+	if ((r = container_check_new(ct, reterr)) < 0 || (r = container_network_init(ct, reterr)) < 0)
 		goto fail;
 	if ((r = random_hex(ct->id, 32)) < 0) {
 		err_set(reterr, r, "cannot generate an id: %m");
@@ -110,6 +111,7 @@ int container_create(struct registry *reg, struct container_config *cfg, const s
 	return 0;
 fail:
 	container_mounts_delete_anonymous(ct); /* made for it by a resolution that ran */
+	container_network_release(ct);
 	container_free(ct);
 	return r;
 }

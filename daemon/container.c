@@ -18,6 +18,7 @@
 #include "daemon/container-internal.h"
 #include "daemon/container-spec.h"
 #include "daemon/container-mounts.h"
+#include "daemon/container-network.h"
 #include "daemon/container.h"
 #include "image/config.h"
 #include "daemon/events.h"
@@ -93,6 +94,7 @@ void container_config_done(struct container_config *cfg)
 	free(cfg->stop_signal);
 	container_mounts_free(cfg->mounts, cfg->n_mounts);
 	strv_free(cfg->volumes_from);
+	container_network_config_done(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -126,6 +128,7 @@ void container_free(struct container *ct)
 	output_free(ct->output);
 	if (ct->cg)
 		cgroup_free(ct->cg);
+	container_network_free(ct);
 	container_config_done(&ct->cfg);
 	spec_done(&ct->spec);
 	free(ct->name);
@@ -142,6 +145,7 @@ void container_destroy(struct container *ct)
 	ct->removing = true;
 	event_bus_publish(ct->reg->bus, &ev);
 	registry_unlink(ct);
+	container_network_release(ct);
 	log_debug("container %.12s removed", ct->id);
 	container_free(ct);
 }
@@ -496,6 +500,7 @@ int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3
 	    (r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
 	    (r = apply_device_rules(ct, reterr)) < 0 ||
 	    (ct->userns && (r = prepare_userns(ct, &layers, reterr)) < 0) ||
+	    (r = container_network_setup(ct, reterr)) < 0 ||
 	    (fds.layer_fds = layers.fds, fds.n_layers = layers.n, r = rt_init_start(init, &ct->spec, &fds, reterr)) < 0) {
 		userns_layers_close(&layers);
 		/* It never ran the command: the exit monitor cleans up after it. */
@@ -531,7 +536,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 		close_stdio(stdio_fds);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
-	if ((r = container_check_new(ct, reterr)) < 0)
+	if ((r = container_check_new(ct, reterr)) < 0 || (r = container_network_init(ct, reterr)) < 0)
 		goto fail;
 	sp = pool_take(reg->pool, ct->userns, reterr);
 	if (!sp) {
@@ -563,6 +568,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 		if (!watched) {
 			ct->remove_volumes = true; /* nobody saw it: its anonymous volumes go too */
 			(void)container_delete_files(ct);
+			container_network_release(ct);
 			container_free(ct);
 			return r;
 		}
@@ -581,6 +587,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 
 fail:
 	pool_give_back(reg->pool, sp);
+	container_network_release(ct);
 	container_mounts_delete_anonymous(ct); /* made for it by a resolution that ran */
 	container_free(ct);
 	close_stdio(stdio_fds);

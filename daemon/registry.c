@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
+#include "daemon/container-network.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
 #include "daemon/container-exec.h"
@@ -105,6 +106,9 @@ unsigned registry_count(const struct registry *reg)
 
 void registry_start_restartable(struct registry *reg)
 {
+	/* Before any start: the recorded addresses are the containers' again, not free; what is
+	 * left of dead containers' links goes. */
+	container_network_start(reg);
 	for (struct container *ct = reg->list; ct; ct = ct->next) {
 		_cleanup_free_ char *err = NULL;
 		bool wanted = ct->cfg.restart == CONTAINER_RESTART_ALWAYS ||

@@ -12,6 +12,7 @@
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 #include "protocol/security.h"
+#include "protocol/endpoint.h"
 #include "protocol/volume.h"
 
 static const char *const stdio_names[] = {
@@ -101,7 +102,8 @@ void proto_process_params_done(struct proto_process_params *p)
 static const char *const run_params_keys[] = {
 	"image", "cmd", "env", "workdir", "user", "hostname", "name", "stdio", "interactive", "rm",
 	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", "init", "entrypoint",
-	"stop_signal", "restart_policy", "detach", "log_driver", "log_opts", "mounts", "read_only", "volumes_from", NULL,
+	"stop_signal", "restart_policy", "detach", "log_driver", "log_opts", "mounts", "read_only", "volumes_from",
+	"network_aliases", "ip", "extra_hosts", "dns", "dns_search", "dns_options", NULL,
 };
 
 /* How many bytes of s, at most 64, to echo in a message: cut at a character boundary so the
@@ -253,7 +255,8 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	    (r = field_get_bool(params, "detach", &ret->detach, reterr)) < 0 ||
 	    (r = field_dup_string(params, "log_driver", false, &ret->log_driver, reterr)) < 0 ||
 	    (r = log_opts_decode(params, &ret->log_opts, reterr)) < 0 ||
-	    (r = volume_run_params_decode(params, ret, reterr)) < 0)
+	    (r = volume_run_params_decode(params, ret, reterr)) < 0 ||
+	    (r = endpoint_run_params_decode(params, ret, reterr)) < 0)
 		goto fail;
 	ret->cmd = TAKE_PTR(proc.cmd);
 	ret->env = TAKE_PTR(proc.env);
@@ -315,7 +318,7 @@ json_t *proto_run_params_encode(const struct proto_run_params *p)
 	}
 	if ((p->labels && json_object_set_new(o, "labels", proto_labels_to_json(p->labels)) < 0) ||
 	    security_run_params_encode(p, o) < 0 || lifecycle_run_params_encode(p, o) < 0 ||
-	    volume_run_params_encode(p, o) < 0) {
+	    volume_run_params_encode(p, o) < 0 || endpoint_run_params_encode(p, o) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -338,6 +341,7 @@ void proto_run_params_done(struct proto_run_params *p)
 	strv_free(p->log_opts);
 	security_run_params_done(p);
 	volume_run_params_done(p);
+	endpoint_run_params_done(p);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -130,6 +130,13 @@ struct proto_run_params {
 	size_t n_mounts;
 	bool read_only;
 	char **volumes_from; /* "CONTAINER[:ro|rw]" */
+
+	/* A container on its networks (protocol/endpoint.h): --network-alias, --ip, --add-host
+	 * ("HOST:IP"), --dns, --dns-search, --dns-option. */
+	char **network_aliases;
+	char *ip;
+	char **extra_hosts;
+	char **dns, **dns_search, **dns_options;
 };
 
 /* Parses --restart's text ("no", "on-failure[:N]", "always", "unless-stopped"); the message says
