@@ -130,6 +130,11 @@ struct proto_run_params {
 	size_t n_mounts;
 	bool read_only;
 	char **volumes_from; /* "CONTAINER[:ro|rw]" */
+
+	/* Namespaces (docs/networking.md): --network ("network": "none", "host", "container:NAME",
+	 * or a network's name), --pid, --ipc, --uts, --cgroupns; NULL: the daemon's default. The
+	 * daemon checks the values. */
+	char *network, *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
 };
 
 /* Parses --restart's text ("no", "on-failure[:N]", "always", "unless-stopped"); the message says
