@@ -137,6 +137,10 @@ struct proto_run_params {
 	char *ip;
 	char **extra_hosts;
 	char **dns, **dns_search, **dns_options;
+	/* Namespaces (docs/networking.md): --network ("network": "none", "host", "container:NAME",
+	 * or a network's name), --pid, --ipc, --uts, --cgroupns; NULL: the daemon's default. The
+	 * daemon checks the values. */
+	char *network, *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
 };
 
 /* Parses --restart's text ("no", "on-failure[:N]", "always", "unless-stopped"); the message says
