@@ -295,7 +295,8 @@ static json_t *inspect_fields(json_t *result, char **reterr)
 	json_t *mounts = json_object_get(result, "mounts");
 	if (docker && (json_object_set_new(docker, "Mounts", mounts ? json_incref(mounts) : json_array()) < 0 ||
 		       json_object_set_new(host, "ReadonlyRootfs", json_boolean(json_is_true(json_object_get(result, "read_only")))) < 0 ||
-		       inspect_namespaces(host, json_object_get(result, "namespaces")) < 0)) {
+		       inspect_namespaces(host, json_object_get(result, "namespaces")) < 0 ||
+		       port_inspect_fields(result, docker) < 0)) {
 		json_decref(docker);
 		docker = NULL;
 	}

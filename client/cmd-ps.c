@@ -123,9 +123,9 @@ static json_t *ps_fields(const struct proto_container_summary *c, bool no_trunc,
 		fprintf(f, "%s%s=%s", i ? "," : "", c->labels[2 * i], c->labels[2 * i + 1]);
 	if (fclose(f) != 0)
 		return NULL;
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", no_trunc ? c->id : id, "Image",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", no_trunc ? c->id : id, "Image",
 			 c->image, "Command", command, "CreatedAt", created, "RunningFor", running_for, "Status", status,
-			 "Names", c->name, "Labels", labels, "State", c->state);
+			 "Names", c->name, "Labels", labels, "State", c->state, "Ports", c->ports ? c->ports : "");
 }
 
 /* Prints the containers through a template, or as one JSON object per line for "json". */
@@ -175,11 +175,11 @@ static int ps_print_format(const char *format, struct proto_container_summary *i
 /* Prints the table docker ps prints. */
 static int ps_print_table(struct proto_container_summary *infos, size_t n, bool no_trunc, char **reterr)
 {
-	_cleanup_table_ struct table *t = table_new(6);
+	_cleanup_table_ struct table *t = table_new(7);
 	int r;
 	if (!t)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	static const char *const header[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES" };
+	static const char *const header[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES" };
 	r = table_add_row(t, header);
 	if (r < 0)
 		return err_set(reterr, r, "out of memory");
@@ -196,7 +196,8 @@ static int ps_print_table(struct proto_container_summary *infos, size_t n, bool 
 			return err_set(reterr, -ENOMEM, "out of memory");
 		format_ago(ci->created_at, now, created, sizeof(created));
 		ps_status(ci, now, status, sizeof(status));
-		const char *row[] = { no_trunc ? ci->id : id, ci->image, command, created, status, ci->name };
+		const char *row[] = { no_trunc ? ci->id : id, ci->image, command, created, status,
+				      ci->ports ? ci->ports : "", ci->name };
 		r = table_add_row(t, row);
 		if (r < 0)
 			return err_set(reterr, r, "out of memory");

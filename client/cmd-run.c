@@ -16,6 +16,7 @@
 #include "client/attach.h"
 #include "client/conn.h"
 #include "client/opts.h"
+#include "client/run-ports.h"
 #include "client/run-security.h"
 #include "client/pull.h"
 #include "client/run.h"
@@ -46,6 +47,7 @@ void run_done(struct run *run)
 	free(run->p.dns_search);
 	free(run->p.dns_options);
 	run_security_done(&run->sec);
+	run_ports_done(&run->ports);
 	free(run->id);
 	free(run->pulled_image);
 	json_decref(run->early_exits);
@@ -79,6 +81,7 @@ static void usage(const char *verb)
 	      "      --dns-search DOMAIN          Set a DNS search domain (repeatable; \".\": none)\n"
 	      "      --entrypoint CMD             Overwrite the default ENTRYPOINT of the image (\"\": none)\n"
 	      "  -e, --env KEY=VALUE              Set environment variables (KEY alone: take it from cctl's)\n"
+	      "      --expose PORT[-PORT][/PROTO] Expose a port or a range of ports (published by -P)\n"
 	      "  -h, --hostname NAME              Container host name\n"
 	      "      --ip ADDRESS                 IPv4 address on a user-defined network\n"
 	      "      --init                       Run an init inside the container that forwards signals\n"
@@ -101,6 +104,9 @@ static void usage(const char *verb)
 	      "      --pid host|container:NAME    PID namespace to use (default: its own)\n"
 	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
 	      "      --privileged                 Give extended privileges to this container\n"
+	      "  -p, --publish [IP:][HOST:]CTR[/PROTO]  Publish a container's port(s) to the host (repeatable;\n"
+	      "                                   ranges such as 8000-8001:80-81; no HOST: a random port)\n"
+	      "  -P, --publish-all                Publish all exposed ports to random ports\n"
 	      "      --restart POLICY             Restart policy when the container exits: no, on-failure[:N],\n"
 	      "                                   always, unless-stopped (default \"no\")\n"
 	      "      --rm                         Automatically remove the container when it exits\n"
@@ -193,6 +199,9 @@ enum {
 	ARG_IPC,
 	ARG_UTS,
 	ARG_CGROUPNS,
+	ARG_PUBLISH,
+	ARG_PUBLISH_ALL,
+	ARG_EXPOSE,
 	ARG_HELP,
 	ARG_NETWORK_ALIAS,
 	ARG_IP,
@@ -241,6 +250,9 @@ static const struct opt run_options[] = {
 	{ ARG_IPC, 0, "ipc", OPT_VALUE },
 	{ ARG_UTS, 0, "uts", OPT_VALUE },
 	{ ARG_CGROUPNS, 0, "cgroupns", OPT_VALUE },
+	{ ARG_PUBLISH, 'p', "publish", OPT_VALUE },
+	{ ARG_PUBLISH_ALL, 'P', "publish-all", OPT_FLAG },
+	{ ARG_EXPOSE, 0, "expose", OPT_VALUE },
 	{ ARG_HELP, 0, "help", OPT_FLAG },
 	{ ARG_NETWORK_ALIAS, 0, "network-alias", OPT_VALUE },
 	{ ARG_IP, 0, "ip", OPT_VALUE },
@@ -497,6 +509,13 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 			return opts_invalid_argument(o, reterr, "expected \"missing\", \"always\" or \"never\"");
 		run->pull = arg;
 		return 0;
+	case ARG_PUBLISH:
+		return run_ports_publish(&run->ports, arg, reterr);
+	case ARG_PUBLISH_ALL:
+		run->ports.publish_all = o->flag;
+		return 0;
+	case ARG_EXPOSE:
+		return run_ports_expose(&run->ports, arg, reterr);
 	case ARG_HELP:
 		if (!o->flag)
 			return 0;
@@ -542,6 +561,7 @@ int run_parse(struct run *run, const char *verb, int argc, char **argv, char **r
 	run->p.n_mounts = run->n_mounts;
 	run->p.volumes_from = run->volumes_from;
 	run_security_apply(&run->sec, &run->p);
+	run_ports_apply(&run->ports, &run->p);
 	return 0;
 }
 

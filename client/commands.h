@@ -57,6 +57,9 @@ int cmd_cp(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_diff(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_export(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_commit(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_port(struct cctl *cctl, int argc, char **argv, char **reterr);
+/* Adds Docker's names of the published ports to inspect --format's fields (cmd-port.c). */
+int port_inspect_fields(json_t *result, json_t *docker);
 /* One --change of import and commit: a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR,
  * USER, STOPSIGNAL) into c (cmd-image.c). */
 struct proto_image_config;

@@ -38,6 +38,7 @@ static const struct verb main_verbs[] = {
 	{ "inspect", cmd_inspect, "Return low-level information on containers" },
 	{ "rename", cmd_rename, "Rename a container" },
 	{ "top", cmd_top, "Display the running processes of a container" },
+	{ "port", cmd_port, "List port mappings or a specific mapping for the container" },
 	{ "wait", cmd_wait, "Block until a container stops, then print its exit code" },
 	{ "images", cmd_images, "List images" },
 	{ "import", cmd_import, "Import the contents from a tarball to create an image" },
@@ -85,6 +86,7 @@ static const struct verb container_verbs[] = {
 	{ "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
 	{ "export", cmd_export, "Export a container's filesystem as a tar archive" },
 	{ "commit", cmd_commit, "Create a new image from a container's changes" },
+	{ "port", cmd_port, "List port mappings or a specific mapping for the container" },
 };
 
 static const struct verb image_verbs[] = {

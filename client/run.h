@@ -9,6 +9,7 @@
 #include "client/attach.h"
 #include "client/commands.h"
 #include "client/conn.h"
+#include "client/run-ports.h"
 #include "client/run-security.h"
 #include "client/tty.h"
 #include "protocol/messages.h"
@@ -28,6 +29,7 @@ struct run {
 	char **volumes_from;       /* owned; p.volumes_from points here */
 	const char *verb;          /* "run" or "create", for messages */
 	struct run_security sec;   /* what the security flags collected; p points into it */
+	struct run_ports ports;    /* -p, -P, --expose; p points into it */
 	bool detach, tty;
 	const char *pull;          /* --pull: "missing" (default), "always", "never" */
 	char *pulled_image;        /* owned: what p.image became after a pull by digest */

@@ -15,6 +15,7 @@
 #include "common/macros.h"
 #include "common/strv.h"
 #include "common/util.h"
+#include "daemon/container-ports.h"
 #include "daemon/api-internal.h"
 #include "daemon/container-mounts.h"
 #include "daemon/container-network.h"
@@ -191,6 +192,11 @@ json_t *api_container_info_full(const struct container *ct, bool security)
 	};
 	json_t *o = proto_container_info_encode(&info);
 	json_decref(cmd);
+	/* Published ports; the list's entries carry them too (cctl ps's PORTS). */
+	if (o && container_ports_inspect(ct, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	/* Inspect only: Docker's "Mounts" (daemon/container-mounts.h) and --read-only. */
 	if (o && security && (json_object_set_new(o, "mounts", container_mounts_inspect(ct)) < 0 ||
 			      json_object_set_new(o, "read_only", json_boolean(ct->cfg.read_only)) < 0 ||
@@ -432,6 +438,11 @@ int api_config_from_params(const struct api *api, struct proto_run_params *p, st
 	cfg->system_paths_unconfined = p->system_paths_unconfined;
 	cfg->device_rules = TAKE_PTR(p->device_cgroup_rules);
 	cfg->labels = TAKE_PTR(p->labels);
+	cfg->ports = TAKE_PTR(p->ports);
+	cfg->n_ports = p->n_ports;
+	cfg->exposed = TAKE_PTR(p->expose);
+	cfg->n_exposed = p->n_expose;
+	cfg->publish_all = p->publish_all;
 	cfg->entrypoint = TAKE_PTR(p->entrypoint);
 	cfg->entrypoint_set = p->entrypoint_set;
 	cfg->stop_signal = TAKE_PTR(p->stop_signal);

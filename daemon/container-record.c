@@ -15,6 +15,7 @@
 #include "daemon/container-mounts.h"
 #include "daemon/container-network.h"
 #include "daemon/container-ns.h"
+#include "daemon/container-ports.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
 #include "daemon/persist.h"
@@ -98,7 +99,8 @@ static json_t *config_json_v2(const struct container_config *c)
 		  json_object_set_new(o, "restart", json_string(container_restart_name(c->restart))) < 0 ||
 		  json_object_set_new(o, "restart_max", json_integer(c->restart_max)) < 0 ||
 		  json_object_set_new(o, "mounts", container_mounts_to_json(c)) < 0 ||
-		  json_object_set_new(o, "read_only", json_boolean(c->read_only)) < 0)) {
+		  json_object_set_new(o, "read_only", json_boolean(c->read_only)) < 0 ||
+		  container_ports_config_to_json(c, o) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -120,7 +122,8 @@ void container_record_save(struct container *ct)
 				     config_json_v2(&ct->cfg), "spec", spec_to_json(&ct->spec));
 	if (rec && (json_object_set_new(rec, "restart_count", json_integer(ct->restart_count)) < 0 ||
 		    json_object_set_new(rec, "user_stopped", json_boolean(ct->user_stopped)) < 0 ||
-		    container_network_to_record(ct, rec, json_object_get(rec, "config")) < 0))
+		    container_network_to_record(ct, rec, json_object_get(rec, "config")) < 0 ||
+		    json_object_set_new(rec, "bound_ports", container_ports_bound_to_json(ct)) < 0))
 		json_decref(TAKE_PTR(rec));
 	if (!rec || !dir || asprintf(&path, "%s/" RECORD_FILE, dir) < 0) {
 		log_error("container %.12s: out of memory saving its state", ct->id);
@@ -280,7 +283,8 @@ static int config_from(json_t *o, struct container_config *c)
 	if (ro && !json_is_boolean(ro))
 		return -EBADMSG;
 	c->read_only = json_is_true(ro);
-	if ((r = container_mounts_from_json(json_object_get(o, "mounts"), c)) < 0)
+	if ((r = container_mounts_from_json(json_object_get(o, "mounts"), c)) < 0 ||
+	    (r = container_ports_config_from_json(o, c)) < 0)
 		return r;
 	if (json_array_size(ul) && !(c->ulimits = calloc(json_array_size(ul), sizeof(*c->ulimits))))
 		return -ENOMEM;
@@ -366,6 +370,9 @@ static int record_from(struct registry *reg, json_t *rec, int version, struct co
 		    pid > INT32_MAX || start_time < 0)
 			return err_set(reterr, -EBADMSG, "invalid pid");
 		ct->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = -1, .start_time = (uint64_t)start_time };
+		/* Its published ports, held again if it is re-adopted (container_ports_restore()). */
+		if ((r = container_ports_bound_from_json(json_object_get(rec, "bound_ports"), ct)) < 0)
+			return err_set(reterr, r, "invalid published ports");
 		return 1;
 	}
 	return 0;

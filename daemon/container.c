@@ -20,6 +20,7 @@
 #include "daemon/container-mounts.h"
 #include "daemon/container-network.h"
 #include "daemon/container-ns.h"
+#include "daemon/container-ports.h"
 #include "daemon/container.h"
 #include "image/config.h"
 #include "daemon/events.h"
@@ -101,6 +102,8 @@ void container_config_done(struct container_config *cfg)
 	free(cfg->ipc_mode);
 	free(cfg->uts_mode);
 	free(cfg->cgroupns_mode);
+	free(cfg->ports);
+	free(cfg->exposed);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -127,6 +130,8 @@ void container_free(struct container *ct)
 		safe_close(ct->start_stdio[i]);
 	/* A half-done removal would leave debris: let it finish. */
 	offload_finish(TAKE_PTR(ct->cleaner));
+	container_ports_forget(ct);
+	free(ct->ports_summary);
 	pidref_done(&ct->proc);
 	safe_close(ct->sync_fd);
 	safe_close(ct->pty_master);
@@ -395,6 +400,7 @@ static void abandon_init(struct container *ct)
 {
 	(void)pidref_kill_and_wait(&ct->proc);
 	pidref_done(&ct->proc);
+	container_ports_release(ct);
 	ct->sync_fd = safe_close(ct->sync_fd);
 	ct->mntns_fd = safe_close(ct->mntns_fd);
 	if (ct->cg) {
@@ -459,7 +465,7 @@ int container_set_identity(struct container *ct, const struct image *image, char
 	/* The image's labels are the container's too, under its own (as Docker's). */
 	if (image_labels_merge(image->labels, &ct->cfg.labels) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	return 0;
+	return container_ports_set_exposed(&ct->cfg, image, reterr);
 }
 
 /* The spec and the seccomp program of the next run, from the configuration and the image. */
@@ -510,6 +516,7 @@ int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3
 	    (r = apply_device_rules(ct, reterr)) < 0 ||
 	    (ct->userns && (r = prepare_userns(ct, &layers, reterr)) < 0) ||
 	    (r = container_network_setup(ct, reterr)) < 0 ||
+	    (r = container_ports_bind(ct, reterr)) < 0 ||
 	    (fds.layer_fds = layers.fds, fds.n_layers = layers.n, r = rt_init_start(init, &ct->spec, &fds, reterr)) < 0) {
 		userns_layers_close(&layers);
 		/* It never ran the command: the exit monitor cleans up after it. */

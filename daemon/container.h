@@ -21,6 +21,8 @@ struct output;
 struct api_list_entry;
 struct container_mount;
 struct container_endpoint;
+struct container_port;
+struct port_binding;
 
 enum container_state { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED };
 
@@ -104,6 +106,13 @@ struct container_config {
 	char *ip;
 	char **extra_hosts;
 	char **dns, **dns_search, **dns_options;
+	/* Published ports (daemon/container-ports.h): -p (host port 0: picked at each start), -P,
+	 * and the exposed ports (the image's, --expose's and -p's, fixed at creation). */
+	struct port_binding *ports;
+	size_t n_ports;
+	bool publish_all;
+	struct port_binding *exposed;
+	size_t n_exposed;
 };
 
 void container_config_done(struct container_config *cfg);
@@ -148,6 +157,10 @@ struct container {
 	bool remove_volumes; /* and its anonymous volumes (rm -v; always with --rm) */
 	bool removing;       /* exited and going away: invisible to lookups */
 	struct api_list_entry *list_entry; /* its container.list entry, encoded (api-list.c) */
+	/* Its published ports while it runs, and cctl ps's text of them (daemon/container-ports.h). */
+	struct container_port *bound_ports;
+	size_t n_bound_ports;
+	char *ports_summary;
 
 	/* The networks it joined, one endpoint each (daemon/container-network.h). */
 	struct container_endpoint *endpoints;

@@ -13,6 +13,7 @@
 #include "common/macros.h"
 #include "common/util.h"
 #include "daemon/container-network.h"
+#include "daemon/container-ports.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/offload.h"
@@ -181,6 +182,8 @@ static void container_exited(struct container *ct, const siginfo_t *si, const st
 	if (ct->output)
 		output_drain(ct->output);
 	ct->pty_master = safe_close(ct->pty_master);
+	/* Its ports are free for others once its exit is known (its network is gone with it). */
+	container_ports_release(ct);
 	log_debug("container %.12s exited with %d", ct->id, ct->exit_code);
 	/* Report first, clean up after (in another process). A container that is going away is
 	 * invisible to lookups, names and listings meanwhile. */

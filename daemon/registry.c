@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
+#include "daemon/container-ports.h"
 #include "daemon/container-network.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
@@ -308,6 +309,9 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 	 * them; the leftovers after, once it is known which veths running containers own. */
 	if (opts->net && (r = network_registry_open(opts->root, opts->state, opts->net, &reg->networks, reterr)) < 0)
 		goto fail;
+	/* Every nft table the networks apply carries the published ports of the running containers. */
+	if (reg->networks)
+		network_registry_set_ports_cb(reg->networks, container_ports_nft, reg);
 	registry_load(reg);
 	if (reg->networks)
 		network_registry_reconcile(reg->networks, registry_veth_owned, reg);

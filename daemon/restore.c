@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/macros.h"
+#include "daemon/container-ports.h"
 #include "daemon/container-record.h"
 #include "daemon/container-network.h"
 #include "daemon/container.h"
@@ -50,6 +51,7 @@ static void restore_lost(struct registry *reg, struct container *ct)
 	free(ct->error);
 	ct->error = strdup("the container's supervisor (containd-keeper) went away while it ran");
 	ct->proc = PIDREF_NULL;
+	container_ports_forget(ct);
 	pool_remove_leftover_cgroup(reg->pool, ct->id);
 	container_record_save(ct);
 }
@@ -113,6 +115,7 @@ void restore_container(struct registry *reg, struct restore *rs, struct containe
 	bool frozen = false;
 	ct->paused = ct->cg && cgroup_frozen(ct->cg, &frozen) == 0 && frozen;
 	restore_fds(ct, c);
+	container_ports_restore(ct);
 	if (container_watch(ct) < 0) {
 		log_error("container %.12s: cannot watch it; killing it", ct->id);
 		container_kill_all(ct);

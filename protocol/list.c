@@ -41,7 +41,7 @@ json_t *proto_container_summary_from_info(json_t *info)
 {
 	/* Every key decode_entry() reads, and nothing else. */
 	static const char *const keys[] = { "id",	  "name",	 "image",	"state",     "created_at",
-					     "started_at", "finished_at", "exit_code", "cmd", "labels" };
+					     "started_at", "finished_at", "exit_code", "cmd", "labels", "ports_summary" };
 	json_t *o = json_object();
 	for (size_t i = 0; o && i < ARRAY_SIZE(keys); i++) {
 		json_t *v = json_object_get(info, keys[i]);
@@ -69,9 +69,10 @@ static int get_string(const struct jsonscan_tok *t, const char *key, const char 
 static int decode_entry(const struct jsonscan *js, size_t obj, struct proto_container_summary *c,
 			const char **strs, size_t *used, char **reterr)
 {
-	static const char *const keys[] = { "id", "name", "image", "state", "created_at", "started_at", "finished_at" };
+	static const char *const keys[] = { "id",	  "name",	 "image", "state",
+					     "created_at", "started_at", "finished_at", "ports_summary" };
 	const char **fields[] = { &c->id, &c->name, &c->image, &c->state, &c->created_at, &c->started_at,
-				  &c->finished_at };
+				  &c->finished_at, &c->ports };
 	int r;
 	if (js->tok[obj].type != JSONSCAN_OBJECT)
 		return err_set(reterr, -EBADMSG, "container info must be an object");

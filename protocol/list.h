@@ -19,6 +19,7 @@ char *proto_container_list_reply(json_t *id, const char *const *entries, const s
 struct proto_container_summary {
 	const char *id, *name, *image, *state;
 	const char *created_at, *started_at, *finished_at; /* may be NULL */
+	const char *ports; /* the PORTS column ("0.0.0.0:8080->80/tcp, 443/tcp"), or NULL */
 	int exit_code;
 	const char *const *cmd; /* n_cmd strings (a non-string element reads as "") */
 	size_t n_cmd;

@@ -10,6 +10,7 @@
 #include "protocol/field.h"
 #include "protocol/lifecycle.h"
 #include "protocol/messages.h"
+#include "protocol/ports.h"
 #include "protocol/protocol.h"
 #include "protocol/security.h"
 #include "protocol/endpoint.h"
@@ -104,7 +105,8 @@ static const char *const run_params_keys[] = {
 	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", "init", "entrypoint",
 	"stop_signal", "restart_policy", "detach", "log_driver", "log_opts", "mounts", "read_only", "volumes_from",
 	"network_aliases", "ip", "extra_hosts", "dns", "dns_search", "dns_options",
-	"network", "pid", "ipc", "uts", "cgroupns", NULL,
+	"network", "pid", "ipc", "uts", "cgroupns",
+	"ports", "publish_all", "expose", NULL,
 };
 
 /* The namespace modes: wire key and field, in the order of ns_keys. */
@@ -266,7 +268,8 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	    (r = field_dup_string(params, "log_driver", false, &ret->log_driver, reterr)) < 0 ||
 	    (r = log_opts_decode(params, &ret->log_opts, reterr)) < 0 ||
 	    (r = volume_run_params_decode(params, ret, reterr)) < 0 ||
-	    (r = endpoint_run_params_decode(params, ret, reterr)) < 0)
+	    (r = endpoint_run_params_decode(params, ret, reterr)) < 0 ||
+	    (r = ports_run_params_decode(params, ret, reterr)) < 0)
 		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(ns_keys); i++)
 		if ((r = field_dup_string(params, ns_keys[i], false, ns_field(ret, i), reterr)) < 0)
@@ -331,7 +334,8 @@ json_t *proto_run_params_encode(const struct proto_run_params *p)
 	}
 	if ((p->labels && json_object_set_new(o, "labels", proto_labels_to_json(p->labels)) < 0) ||
 	    security_run_params_encode(p, o) < 0 || lifecycle_run_params_encode(p, o) < 0 ||
-	    volume_run_params_encode(p, o) < 0 || endpoint_run_params_encode(p, o) < 0) {
+	    volume_run_params_encode(p, o) < 0 || endpoint_run_params_encode(p, o) < 0 ||
+	    ports_run_params_encode(p, o) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -364,6 +368,7 @@ void proto_run_params_done(struct proto_run_params *p)
 	endpoint_run_params_done(p);
 	for (size_t i = 0; i < ARRAY_SIZE(ns_keys); i++)
 		free(*ns_field(p, i));
+	ports_run_params_done(p);
 	memset(p, 0, sizeof(*p));
 }
 

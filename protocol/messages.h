@@ -78,6 +78,7 @@ enum proto_restart {
 #define PROTO_RESTART_MAX_RETRIES 1000000
 
 struct proto_mount;
+struct port_binding;
 
 struct proto_run_params {
 	char *image;
@@ -141,6 +142,12 @@ struct proto_run_params {
 	 * or a network's name), --pid, --ipc, --uts, --cgroupns; NULL: the daemon's default. The
 	 * daemon checks the values. */
 	char *network, *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
+	/* Published ports (protocol/ports.h): -p, -P, --expose. */
+	struct port_binding *ports;
+	size_t n_ports;
+	bool publish_all;
+	struct port_binding *expose;
+	size_t n_expose;
 };
 
 /* Parses --restart's text ("no", "on-failure[:N]", "always", "unless-stopped"); the message says
