@@ -561,8 +561,7 @@ int run_parse(struct run *run, const char *verb, int argc, char **argv, char **r
 	run->p.n_mounts = run->n_mounts;
 	run->p.volumes_from = run->volumes_from;
 	run_security_apply(&run->sec, &run->p);
-	run_ports_apply(&run->ports, &run->p);
-	return 0;
+	return run_ports_apply(&run->ports, &run->p, reterr);
 }
 
 int run_connect(struct run *run, char **reterr)

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,13 +36,21 @@ int run_ports_expose(struct run_ports *rp, const char *spec, char **reterr)
 	return 0;
 }
 
-void run_ports_apply(const struct run_ports *rp, struct proto_run_params *p)
+int run_ports_apply(const struct run_ports *rp, struct proto_run_params *p, char **reterr)
 {
+	bool publishes = rp->n_ports || rp->publish_all;
+	if (publishes && p->network && strncmp(p->network, "container:", 10) == 0)
+		return err_set(reterr, -EINVAL, "conflicting options: port publishing and the container type network mode");
+	if (publishes && p->network && strcmp(p->network, "host") == 0) {
+		fputs("WARNING: Published ports are discarded when using host network mode\n", stderr);
+		return 0;
+	}
 	p->ports = rp->ports;
 	p->n_ports = rp->n_ports;
 	p->expose = rp->expose;
 	p->n_expose = rp->n_expose;
 	p->publish_all = rp->publish_all;
+	return 0;
 }
 
 void run_ports_done(struct run_ports *rp)

@@ -20,6 +20,8 @@ struct run_ports {
 int run_ports_publish(struct run_ports *rp, const char *spec, char **reterr);
 /* Adds one --expose PORT[-PORT][/PROTO]. */
 int run_ports_expose(struct run_ports *rp, const char *spec, char **reterr);
-/* Points p's port members at what rp holds (rp keeps them). */
-void run_ports_apply(const struct run_ports *rp, struct proto_run_params *p);
+/* Points p's port members at what rp holds (rp keeps them), as Docker takes them for p's network
+ * mode: with --network host they are discarded (a warning says so), with container:NAME they
+ * are refused. */
+int run_ports_apply(const struct run_ports *rp, struct proto_run_params *p, char **reterr);
 void run_ports_done(struct run_ports *rp);

@@ -48,6 +48,9 @@ static int port_compare(const void *x, const void *y)
 
 int container_ports_set_exposed(struct container_config *cfg, const struct image *image, char **reterr)
 {
+	/* Its network is another container's: there is no address of its own to lead ports to. */
+	if ((cfg->n_ports || cfg->publish_all) && cfg->network_mode && strncmp(cfg->network_mode, "container:", 10) == 0)
+		return err_set(reterr, -EINVAL, "conflicting options: port publishing and the container type network mode");
 	size_t n_img = 0;
 	while (image && image->exposed_ports && image->exposed_ports[n_img])
 		n_img++;

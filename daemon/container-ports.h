@@ -29,7 +29,8 @@ struct container_port {
 };
 
 /* The exposed ports of a new container: the image's ExposedPorts and --expose's (already in
- * cfg->exposed), sorted, each once. -ENOMEM or -EINVAL with a message. */
+ * cfg->exposed), sorted, each once. -ENOMEM, or -EINVAL with Docker's message for ports
+ * published by a container in another's network (--network container:NAME). */
 int container_ports_set_exposed(struct container_config *cfg, const struct image *image, char **reterr);
 
 /* Binds what the container publishes before its command runs: every -p (and with -P every

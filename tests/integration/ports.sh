@@ -227,6 +227,26 @@ unlike "$(nft_table)" "dport 8080" "the rule is gone after rm -f"
 in_netns python3 -c 'import socket; s = socket.socket(); s.bind(("0.0.0.0", 8080))' 2>/dev/null
 is "$?" 0 "the host port is free again"
 
+# Network modes: host discards the ports (Docker's warning), container:NAME refuses them, none
+# publishes nothing; create then start publishes at the start.
+run_cctl run --rm --network host -p 8086:80 alpine true
+is "$RC" 0 "--network host with -p runs"
+like "$ERR" "WARNING: Published ports are discarded when using host network mode" "with Docker's warning"
+run_cctl run -d --name shared alpine sleep 100
+run_cctl run --rm --network container:shared -p 8087:80 alpine true
+is "$RC" 125 "--network container:NAME with -p: exit 125"
+like "$ERR" "conflicting options: port publishing and the container type network mode" "with Docker's message"
+run_cctl run -d --name nonet --network none -p 8088:80 alpine sleep 100
+is "$RC" 0 "--network none with -p runs"
+unlike "$(nft_table)" "dport 8088" "and publishes nothing"
+"$CCTL" rm -f shared nonet >/dev/null
+run_cctl create --name cr -p 8089:80 -e HTTP_SCRIPT="$HTTP_SCRIPT" alpine sh -c "$WEB_CMD"
+unlike "$(nft_table)" "dport 8089" "a created container publishes nothing yet"
+"$CCTL" start cr >/dev/null
+wait_get http://127.0.0.1:8089/
+like "$(get http://127.0.0.1:8089/)" "^hello from" "cctl start publishes its ports"
+"$CCTL" rm -f cr >/dev/null
+
 # Publish/unpublish cycles leak no fd (counted after a first cycle: the daemon keeps caches,
 # such as its seccomp programs and netlink sockets, that the first uses make).
 "$CCTL" run -d --name cyc -p 9000:80 -p 9001:81/udp -p 90 alpine sleep 100 >/dev/null
@@ -240,5 +260,28 @@ run_cctl run --rm -p 9000:80 alpine true
 is "$RC" 0 "a foreground run with -p"
 is "$(daemon_fds)" "$fds_before" "no fd leaked after publish/unpublish cycles"
 unlike "$(nft_table)" "dport" "no port rule is left"
+
+# Live restore: a daemon killed with SIGKILL leaves its container published; the next daemon (in
+# the same netns) holds the port again, shows it and removes it with the container.
+DAEMON_NETNS=1 start_daemon lr --live-restore --prepared 0 || exit 1
+import_alpine || exit 1
+run_cctl run -d --name web -p 8080:80 -e HTTP_SCRIPT="$HTTP_SCRIPT" alpine sh -c "$WEB_CMD"
+wait_get http://127.0.0.1:8080/
+old=$DAEMON_PID
+kill -KILL "$old"
+for _ in $(seq 500); do kill -0 "$old" 2>/dev/null || break; sleep 0.01; done
+wait "$old" 2>/dev/null
+STOPPED_PIDS+="$old "
+like "$(get http://127.0.0.1:8080/)" "^hello from" "the port answers while no daemon runs"
+rm -f "$DAEMON_DIR/containd.sock"
+DAEMON_NETNS=$NETNS start_daemon lr --live-restore --prepared 0 || exit 1
+run_cctl port web
+is "$OUT" "80/tcp -> 0.0.0.0:8080" "the next daemon shows the restored container's port"
+like "$(get http://127.0.0.1:8080/)" "^hello from" "and it still answers"
+like "$(nft_table)" "dport 8080" "its rule is in the table the next daemon applied"
+in_netns python3 -c 'import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 8080))' 2>/dev/null
+check "the next daemon holds the port again" test $? != 0
+"$CCTL" rm -f web >/dev/null
+unlike "$(nft_table)" "dport 8080" "removed with the container"
 
 done_testing
