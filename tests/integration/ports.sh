@@ -189,6 +189,18 @@ run_cctl ps --format '{{.Ports}}' --filter name=expo
 is "$OUT" "53/udp, 80/tcp" "ps shows exposed, unpublished ports"
 "$CCTL" rm -f rnd pall pimg expo >/dev/null
 
+# Ranges: equal lengths publish one port each; a host range with one container port takes the
+# first free port of the range.
+run_cctl run -d --name rng -p 8100-8101:80-81 -p 8102:82/udp alpine sleep 100
+run_cctl port rng
+is "$OUT" $'80/tcp -> 0.0.0.0:8100\n81/tcp -> 0.0.0.0:8101\n82/udp -> 0.0.0.0:8102' "-p 8100-8101:80-81 publishes both"
+run_cctl run -d --name rng2 -p 8100-8105:80 alpine sleep 100
+is "$("$CCTL" port rng2 80)" "0.0.0.0:8102" "-p 8100-8105:80 takes the first free port of the range (8102/udp is another port)"
+run_cctl run -d --name rng3 -p 8100-8102:80 alpine sleep 100
+is "$RC" 125 "a host range with no free port: exit 125"
+like "$ERR" "Bind for 0.0.0.0:8100-8102 failed: port is already allocated" "with Docker's message"
+"$CCTL" rm -f rng rng2 >/dev/null
+
 # An address-specific binding: only that address.
 run_cctl run -d --name lo -p 127.0.0.1::80 -e HTTP_SCRIPT="$HTTP_SCRIPT" alpine sh -c "$WEB_CMD"
 hp=$("$CCTL" port lo 80)
