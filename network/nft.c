@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 #include "common/macros.h"
@@ -264,22 +265,58 @@ int nft_ruleset_text(const struct nft_ruleset *rs, char **ret)
 	return 0;
 }
 
-/* Runs one nft script in a fresh libnftables context, its output and errors kept in buffers (the
- * daemon prints nothing); nft's error text goes to *reterr. */
+/* The libnftables context, kept for the process: a new one costs about 10 ms on its first command
+ * (libnftables probes the kernel and reads its own tables), a kept one about 0.5 ms per apply, which
+ * matters because every published port's start re-applies the table. Its netlink socket belongs to
+ * the netns it was made in, so it is made again when the caller is in another one (tests switch; the
+ * daemon does not). The daemon is single-threaded, so no lock. */
+static struct nft_ctx *nft_shared;
+static dev_t nft_shared_dev;
+static ino_t nft_shared_ino;
+
+/* The kept context for the caller's netns, made (with output and errors buffered) when needed. */
+static struct nft_ctx *nft_context(void)
+{
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/net", &st) < 0)
+		return NULL;
+	if (nft_shared && (st.st_dev != nft_shared_dev || st.st_ino != nft_shared_ino))
+		nft_context_free();
+	if (nft_shared)
+		return nft_shared;
+	nft_shared = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft_shared)
+		return NULL;
+	if (nft_ctx_buffer_output(nft_shared) < 0 || nft_ctx_buffer_error(nft_shared) < 0) {
+		nft_context_free();
+		return NULL;
+	}
+	nft_shared_dev = st.st_dev;
+	nft_shared_ino = st.st_ino;
+	return nft_shared;
+}
+
+void nft_context_free(void)
+{
+	if (nft_shared)
+		nft_ctx_free(nft_shared);
+	nft_shared = NULL;
+}
+
+/* Runs one nft script; nft's error text goes to *reterr. Reading both buffers empties them for the
+ * next run (libnftables rewinds a buffer when it hands it out). */
 static int nft_run(const char *script, const char *what, char **reterr)
 {
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *ctx = nft_context();
+	_cleanup_free_ char *msg = NULL;
 	int r = 0;
 
 	if (!ctx)
 		return err_set(reterr, -ENOMEM, "%s: cannot create an nftables context", what);
-	if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0) {
-		nft_ctx_free(ctx);
-		return err_set(reterr, -ENOMEM, "%s: cannot buffer nftables' output", what);
-	}
 	if (nft_run_cmd_from_buffer(ctx, script) != 0) {
 		const char *e = nft_ctx_get_error_buffer(ctx);
-		_cleanup_free_ char *msg = strdup(e ? e : "");
+		msg = strdup(e ? e : "");
 		if (msg) {
 			size_t len = strlen(msg);
 			while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
@@ -288,7 +325,8 @@ static int nft_run(const char *script, const char *what, char **reterr)
 		r = strstr(msg ? msg : "", "Operation not permitted") ? -EPERM : -EIO;
 		err_set(reterr, r, "%s: %s", what, msg && *msg ? msg : "nft failed");
 	}
-	nft_ctx_free(ctx);
+	(void)nft_ctx_get_output_buffer(ctx);
+	(void)nft_ctx_get_error_buffer(ctx);
 	return r;
 }
 

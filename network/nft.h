@@ -46,5 +46,7 @@ int nft_ruleset_text(const struct nft_ruleset *rs, char **ret);
 int nft_apply(const struct nft_ruleset *rs, char **reterr);
 /* Deletes the table; an absent table is not an error. */
 int nft_table_delete(const char *table, char **reterr);
+/* Frees the libnftables context nft_apply and nft_table_delete keep between calls (at shutdown). */
+void nft_context_free(void);
 /* Whether name is a table name nft_ruleset_text accepts. */
 bool nft_table_name_valid(const char *name);
