@@ -58,18 +58,31 @@ static const char *nft_proto(int proto)
 }
 
 /* Checks every name and number of rs before any text is written. */
-static int nft_ruleset_check(const struct nft_ruleset *rs)
+static int nft_ruleset_check(const struct nft_ruleset *rs, char **reterr)
 {
 	if (!nft_table_name_valid(rs->table))
-		return -EINVAL;
-	for (size_t i = 0; i < rs->n_bridges; i++)
-		if (!nft_ifname_valid(rs->bridges[i].ifname) || rs->bridges[i].subnet.prefix > 32)
-			return -EINVAL;
+		return err_set(reterr, -EINVAL, "invalid nftables table name \"%.80s\"", rs->table ? rs->table : "");
+	for (size_t i = 0; i < rs->n_bridges; i++) {
+		const struct nft_bridge *b = &rs->bridges[i];
+		if (!nft_ifname_valid(b->ifname))
+			return err_set(reterr, -EINVAL,
+				       "invalid bridge name \"%.80s\" (1 to 15 letters, digits, '_', '-', '.')",
+				       b->ifname ? b->ifname : "");
+		if (b->subnet.prefix > 32)
+			return err_set(reterr, -EINVAL, "bridge %s: invalid subnet prefix %u", b->ifname,
+				       b->subnet.prefix);
+	}
 	for (size_t i = 0; i < rs->n_ports; i++) {
 		const struct nft_port *p = &rs->ports[i];
-		if (!nft_proto(p->proto) || !p->host_port || !p->ctr_port || !p->ctr_ip ||
-		    (p->bridge && !nft_ifname_valid(p->bridge)))
-			return -EINVAL;
+		if (!nft_proto(p->proto))
+			return err_set(reterr, -EINVAL, "published port %u: protocol %d is neither tcp nor udp",
+				       p->host_port, p->proto);
+		if (!p->host_port || !p->ctr_port || !p->ctr_ip)
+			return err_set(reterr, -EINVAL, "published port %u->%u: a port or the container's address is 0",
+				       p->host_port, p->ctr_port);
+		if (p->bridge && !nft_ifname_valid(p->bridge))
+			return err_set(reterr, -EINVAL, "published port %u: invalid bridge name \"%.80s\"",
+				       p->host_port, p->bridge);
 	}
 	return 0;
 }
@@ -240,7 +253,7 @@ int nft_ruleset_text(const struct nft_ruleset *rs, char **ret)
 	const char *t = rs->table;
 	int r;
 
-	r = nft_ruleset_check(rs);
+	r = nft_ruleset_check(rs, NULL);
 	if (r < 0)
 		return r;
 	f = open_memstream(&buf, &size);
@@ -315,14 +328,17 @@ static int nft_run(const char *script, const char *what, char **reterr)
 	if (!ctx)
 		return err_set(reterr, -ENOMEM, "%s: cannot create an nftables context", what);
 	if (nft_run_cmd_from_buffer(ctx, script) != 0) {
+		/* nft's message is "Error: ...: <strerror>" and then the offending line with a caret
+		 * under it: the first line is the message; its strerror text gives the errno back. */
+		static const int errnos[] = {EPERM, EOPNOTSUPP, EEXIST, ENOENT, EBUSY, ENOMEM, ENOSPC, EINVAL};
 		const char *e = nft_ctx_get_error_buffer(ctx);
-		msg = strdup(e ? e : "");
-		if (msg) {
-			size_t len = strlen(msg);
-			while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-				msg[--len] = '\0';
-		}
-		r = strstr(msg ? msg : "", "Operation not permitted") ? -EPERM : -EIO;
+		msg = strndup(e ? e : "", strcspn(e ? e : "", "\n"));
+		r = -EIO;
+		for (size_t i = 0; msg && i < ARRAY_SIZE(errnos); i++)
+			if (strstr(msg, strerror(errnos[i]))) {
+				r = -errnos[i];
+				break;
+			}
 		err_set(reterr, r, "%s: %s", what, msg && *msg ? msg : "nft failed");
 	}
 	(void)nft_ctx_get_output_buffer(ctx);
@@ -334,11 +350,13 @@ int nft_apply(const struct nft_ruleset *rs, char **reterr)
 {
 	_cleanup_free_ char *text = NULL;
 	char what[NFT_TABLE_NAME_MAX + 64];
-	int r = nft_ruleset_text(rs, &text);
+	int r = nft_ruleset_check(rs, reterr);
 
 	if (r < 0)
-		return err_set(reterr, r, "nftables table %s: an invalid table or interface name, port or protocol",
-			       rs->table ? rs->table : "(null)");
+		return r;
+	r = nft_ruleset_text(rs, &text);
+	if (r < 0)
+		return err_set(reterr, r, "nftables table %s: %m", rs->table);
 	snprintf(what, sizeof(what), "applying nftables table ip %s", rs->table);
 	return nft_run(text, what, reterr);
 }

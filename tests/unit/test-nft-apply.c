@@ -101,9 +101,23 @@ int main(void)
 	struct nft_bridge bad = {"ctdt-bridge-name-too-long", {A(10, 79, 0, 0), 24}, true, false};
 	struct nft_ruleset rs_bad = {TABLE, &bad, 1, NULL, 0, false};
 	int r = nft_apply(&rs_bad, &err);
-	ok(r < 0 && err, "a bridge name too long is an error: %s", err ? err : "(none)");
+	ok(r == -EINVAL && err && strstr(err, "ctdt-bridge-name-too-long"), "a bridge name too long is an error: %s",
+	   err ? err : "(none)");
 	free(err), err = NULL;
 	is_int(rules_in(TABLE, NULL), one_port, "the previous table is intact");
+
+	/* Refused by nft half-way (a chain of ours exists with another type): the transaction,
+	 * flush included, is undone as a whole. */
+	is_int(system("nft 'add table ip ctdt-conflict; add chain ip ctdt-conflict prerouting-dnat "
+		      "{ type filter hook prerouting priority 0; policy accept; }; "
+		      "add rule ip ctdt-conflict prerouting-dnat accept'"),
+	       0, "a table with a conflicting chain");
+	struct nft_ruleset rs_conflict = {"ctdt-conflict", bridges, 2, ports, 2, true};
+	r = nft_apply(&rs_conflict, &err);
+	ok(r == -EOPNOTSUPP && err && strstr(err, "ctdt-conflict") && strstr(err, "Error") && !strchr(err, '\n'),
+	   "nft's error comes back, its first line: %s", err ? err : "(none)");
+	free(err), err = NULL;
+	is_int(rules_in("ctdt-conflict", NULL), 1, "the failed transaction changed nothing (its flush neither)");
 
 	is_int(rules_in("ctdt-other", NULL), 1, "the other table still has its rule");
 	is_int(nft_table_delete(TABLE, &err), 0, "the table deleted");
