@@ -71,6 +71,9 @@ static int nft_ruleset_check(const struct nft_ruleset *rs, char **reterr)
 		if (b->subnet.prefix > 32)
 			return err_set(reterr, -EINVAL, "bridge %s: invalid subnet prefix %u", b->ifname,
 				       b->subnet.prefix);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(rs->bridges[j].ifname, b->ifname) == 0)
+				return err_set(reterr, -EINVAL, "bridge %s listed twice", b->ifname);
 	}
 	for (size_t i = 0; i < rs->n_ports; i++) {
 		const struct nft_port *p = &rs->ports[i];

@@ -172,6 +172,10 @@ static void test_refused(void)
 		rs = (struct nft_ruleset){"containd", NULL, 0, &p, 1, false};
 		is_int(nft_ruleset_text(&rs, &t), -EINVAL, "port bridge name \"%s\" refused", bad_if[i]);
 	}
+	struct nft_bridge twice[] = {bridges[0], bridges[1], bridges[0]};
+	struct nft_ruleset rs2 = {"containd", twice, 3, NULL, 0, false};
+	char *t2 = NULL;
+	is_int(nft_ruleset_text(&rs2, &t2), -EINVAL, "a bridge listed twice is refused");
 	struct nft_port p[] = {
 	    {IPPROTO_SCTP, 0, 80, A(10, 0, 0, 2), 80, NULL},
 	    {IPPROTO_TCP, 0, 0, A(10, 0, 0, 2), 80, NULL},
