@@ -218,6 +218,10 @@ static int netlink_talk(struct netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, v
 		}
 		errno = 0;
 		r = mnl_cb_run2(nl->buf, (size_t)n, seq, nl->portid, netlink_data_cb, &call, ctl, ARRAY_SIZE(ctl));
+		/* ESRCH: the rest of an earlier request's dump, left behind when that request stopped at
+		 * an error; not ours, skipped. */
+		if (r < 0 && errno == ESRCH)
+			continue;
 		if (r < 0)
 			return errno > 0 ? -errno : -EIO;
 		if (r == MNL_CB_STOP)
