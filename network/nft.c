@@ -57,6 +57,37 @@ static const char *nft_proto(int proto)
 	}
 }
 
+static int nft_key_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Two ports with the same protocol, host address and host port would be one map key twice, which
+ * nft refuses (and which would be ambiguous anyway): the keys sorted, neighbours compared. */
+static int nft_ports_unique(const struct nft_ruleset *rs, char **reterr)
+{
+	_cleanup_free_ uint64_t *keys = NULL;
+
+	if (rs->n_ports < 2)
+		return 0;
+	keys = calloc(rs->n_ports, sizeof(*keys));
+	if (!keys)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < rs->n_ports; i++)
+		keys[i] = (uint64_t)(uint8_t)rs->ports[i].proto << 48 | (uint64_t)rs->ports[i].host_ip << 16 |
+			  rs->ports[i].host_port;
+	qsort(keys, rs->n_ports, sizeof(*keys), nft_key_cmp);
+	for (size_t i = 1; i < rs->n_ports; i++)
+		if (keys[i] == keys[i - 1]) {
+			char hip[IPAM_ADDR_STRLEN];
+			ipam_format_addr((uint32_t)(keys[i] >> 16), hip);
+			return err_set(reterr, -EINVAL, "port %s:%u/%s is published twice", hip,
+				       (unsigned)(keys[i] & 0xffff), nft_proto((int)(keys[i] >> 48)));
+		}
+	return 0;
+}
+
 /* Checks every name and number of rs before any text is written. */
 static int nft_ruleset_check(const struct nft_ruleset *rs, char **reterr)
 {
@@ -87,7 +118,7 @@ static int nft_ruleset_check(const struct nft_ruleset *rs, char **reterr)
 			return err_set(reterr, -EINVAL, "published port %u: invalid bridge name \"%.80s\"",
 				       p->host_port, p->bridge);
 	}
-	return 0;
+	return nft_ports_unique(rs, reterr);
 }
 
 /* The anonymous set of every bridge name: { "a", "b" }. */
@@ -105,40 +136,6 @@ static void nft_bridge_set(FILE *f, const struct nft_ruleset *rs, const char *ex
 	fputs(" }", f);
 }
 
-/* Whether name is the bridge of an earlier port, or one of rs->bridges (for unique rules). */
-static bool nft_bridge_seen(const struct nft_ruleset *rs, size_t port, const char *name)
-{
-	for (size_t i = 0; i < rs->n_bridges; i++)
-		if (strcmp(rs->bridges[i].ifname, name) == 0)
-			return true;
-	for (size_t i = 0; i < port; i++)
-		if (rs->ports[i].bridge && strcmp(rs->ports[i].bridge, name) == 0)
-			return true;
-	return false;
-}
-
-/* The DNAT rules of the published ports in one chain (prerouting: from outside; output: the host's
- * own connections, which that hook alone sees). host_ip 0 means every local address of the host,
- * 127.0.0.1 included, which is what `fib daddr type local` matches. */
-static void nft_dnat_rules(FILE *f, const struct nft_ruleset *rs, const char *chain)
-{
-	for (size_t i = 0; i < rs->n_ports; i++) {
-		const struct nft_port *p = &rs->ports[i];
-		char hip[IPAM_ADDR_STRLEN], cip[IPAM_ADDR_STRLEN];
-		const char *proto = nft_proto(p->proto);
-
-		ipam_format_addr(p->host_ip, hip);
-		ipam_format_addr(p->ctr_ip, cip);
-		fprintf(f, "add rule ip %s %s ", rs->table, chain);
-		if (p->host_ip)
-			fprintf(f, "ip daddr %s ", hip);
-		else
-			fputs("fib daddr type local ", f);
-		fprintf(f, "%s dport %u dnat to %s:%u comment \"published %s:%u->%u/%s\"\n", proto, p->host_port, cip,
-			p->ctr_port, hip, p->host_port, p->ctr_port, proto);
-	}
-}
-
 /* The bridge of rs named name, or NULL. */
 static const struct nft_bridge *nft_bridge_find(const struct nft_ruleset *rs, const char *name)
 {
@@ -148,13 +145,96 @@ static const struct nft_bridge *nft_bridge_find(const struct nft_ruleset *rs, co
 	return NULL;
 }
 
+/* Whether port i is the first of rs's ports on its bridge. */
+static bool nft_port_first_on_bridge(const struct nft_ruleset *rs, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (rs->ports[j].bridge && strcmp(rs->ports[j].bridge, rs->ports[i].bridge) == 0)
+			return false;
+	return true;
+}
+
+/* The published ports live in four maps, by protocol and by whether they listen on every local
+ * address (key: the port) or on one (key: address . port), each to the container's address . port:
+ * one lookup per new connection however many ports there are, and a fraction of the cost of a
+ * rule per port to load. "flush table" keeps a map's elements, so each is flushed here. */
+static const struct {
+	int proto;
+	bool by_address;
+	const char *name, *type;
+} nft_maps[] = {
+    {IPPROTO_TCP, true, "published-tcp-by-address", "ipv4_addr . inet_service : ipv4_addr . inet_service"},
+    {IPPROTO_TCP, false, "published-tcp", "inet_service : ipv4_addr . inet_service"},
+    {IPPROTO_UDP, true, "published-udp-by-address", "ipv4_addr . inet_service : ipv4_addr . inet_service"},
+    {IPPROTO_UDP, false, "published-udp", "inet_service : ipv4_addr . inet_service"},
+};
+
+/* Elements per "add element" command, to keep the script's lines short. */
+#define NFT_ELEMENTS_PER_LINE 256
+
+/* Declares, flushes and fills the four maps of published ports; *used[k] says whether map k has any. */
+static void nft_port_maps(FILE *f, const struct nft_ruleset *rs, bool used[ARRAY_SIZE(nft_maps)])
+{
+	for (size_t k = 0; k < ARRAY_SIZE(nft_maps); k++) {
+		size_t n = 0;
+
+		fprintf(f, "add map ip %s %s { type %s; }\nflush map ip %s %s\n", rs->table, nft_maps[k].name,
+			nft_maps[k].type, rs->table, nft_maps[k].name);
+		for (size_t i = 0; i < rs->n_ports; i++) {
+			const struct nft_port *p = &rs->ports[i];
+			char hip[IPAM_ADDR_STRLEN], cip[IPAM_ADDR_STRLEN];
+
+			if (p->proto != nft_maps[k].proto || (p->host_ip != 0) != nft_maps[k].by_address)
+				continue;
+			ipam_format_addr(p->host_ip, hip);
+			ipam_format_addr(p->ctr_ip, cip);
+			if (n % NFT_ELEMENTS_PER_LINE == 0)
+				fprintf(f, "%sadd element ip %s %s { ", n ? " }\n" : "", rs->table, nft_maps[k].name);
+			else
+				fputs(", ", f);
+			if (nft_maps[k].by_address)
+				fprintf(f, "%s . ", hip);
+			fprintf(f, "%u : %s . %u", p->host_port, cip, p->ctr_port);
+			n++;
+		}
+		if (n)
+			fputs(" }\n", f);
+		used[k] = n > 0;
+	}
+}
+
+/* The DNAT rules of one chain (prerouting: from outside; output: the host's own connections, which
+ * that hook alone sees), one per map in use, ports on one address first. Every local address of
+ * the host, 127.0.0.1 included, is what `fib daddr type local` matches. */
+static void nft_dnat_rules(FILE *f, const struct nft_ruleset *rs, const char *chain,
+			   const bool used[ARRAY_SIZE(nft_maps)])
+{
+	for (size_t k = 0; k < ARRAY_SIZE(nft_maps); k++) {
+		const char *proto = nft_proto(nft_maps[k].proto);
+
+		if (!used[k])
+			continue;
+		if (nft_maps[k].by_address)
+			fprintf(f,
+				"add rule ip %s %s dnat to ip daddr . %s dport map @%s comment \"%s ports published "
+				"on one address\"\n",
+				rs->table, chain, proto, nft_maps[k].name, proto);
+		else
+			fprintf(f,
+				"add rule ip %s %s fib daddr type local dnat to %s dport map @%s comment \"%s ports "
+				"published on every local address\"\n",
+				rs->table, chain, proto, nft_maps[k].name, proto);
+	}
+}
+
 /* Source NAT: each bridge's traffic leaving by another interface, the host's connections from
  * 127.0.0.0/8 to a container (route_localnet lets them be routed; the reply must come back to an
  * address the container can reach), and hairpin connections: a container reaching a published port
  * of its own bridge must see the reply come from the host, or it would come straight from the peer
- * (or from itself: a martian) and miss the reverse DNAT. The hairpin rule matches the source
- * subnet and the output bridge, not the input interface: with br_netfilter loaded, a DNATed packet
- * that stays on its bridge is bridged, and the postrouting hook then sees no input interface. */
+ * (or from itself: a martian) and miss the reverse DNAT. The hairpin rule matches DNATed traffic
+ * from the bridge's subnet out to the same bridge, not the input interface: with br_netfilter
+ * loaded, a DNATed packet that stays on its bridge is bridged, and the postrouting hook then sees no
+ * input interface. */
 static void nft_postrouting_rules(FILE *f, const struct nft_ruleset *rs)
 {
 	const char *t = rs->table;
@@ -162,6 +242,7 @@ static void nft_postrouting_rules(FILE *f, const struct nft_ruleset *rs)
 	for (size_t i = 0; i < rs->n_bridges; i++) {
 		const struct nft_bridge *b = &rs->bridges[i];
 		char net[IPAM_CIDR_STRLEN];
+		bool ports = false;
 
 		ipam_format_cidr(&b->subnet, net);
 		if (b->masquerade && !b->internal)
@@ -173,31 +254,33 @@ static void nft_postrouting_rules(FILE *f, const struct nft_ruleset *rs)
 			"add rule ip %s postrouting-masquerade ip saddr 127.0.0.0/8 oifname \"%s\" masquerade "
 			"comment \"localhost to published ports on %s\"\n",
 			t, b->ifname, b->ifname);
+		for (size_t j = 0; j < rs->n_ports && !ports; j++)
+			ports = rs->ports[j].bridge && strcmp(rs->ports[j].bridge, b->ifname) == 0;
+		if (ports)
+			fprintf(f,
+				"add rule ip %s postrouting-masquerade ip saddr %s oifname \"%s\" ct status dnat "
+				"masquerade "
+				"comment \"hairpin: %s to its published ports\"\n",
+				t, net, b->ifname, b->ifname);
 	}
+	/* A port on a bridge rs does not list (its network is not known here): the container itself. */
 	for (size_t i = 0; i < rs->n_ports; i++) {
 		const struct nft_port *p = &rs->ports[i];
-		const struct nft_bridge *b;
-		char cip[IPAM_ADDR_STRLEN], src[IPAM_CIDR_STRLEN];
+		char cip[IPAM_ADDR_STRLEN];
 		const char *proto = nft_proto(p->proto);
 
-		if (!p->bridge)
+		if (!p->bridge || nft_bridge_find(rs, p->bridge))
 			continue;
-		if (!nft_bridge_seen(rs, i, p->bridge))
+		if (nft_port_first_on_bridge(rs, i))
 			fprintf(f,
 				"add rule ip %s postrouting-masquerade ip saddr 127.0.0.0/8 oifname \"%s\" masquerade "
 				"comment \"localhost to published ports on %s\"\n",
 				t, p->bridge, p->bridge);
 		ipam_format_addr(p->ctr_ip, cip);
-		/* The bridge's subnet (every container on it); a bridge rs does not list: the container. */
-		b = nft_bridge_find(rs, p->bridge);
-		if (b)
-			ipam_format_cidr(&b->subnet, src);
-		else
-			snprintf(src, sizeof(src), "%s", cip);
 		fprintf(f,
 			"add rule ip %s postrouting-masquerade ip saddr %s oifname \"%s\" ct status dnat "
 			"ip daddr %s %s dport %u masquerade comment \"hairpin to %s:%u/%s\"\n",
-			t, src, p->bridge, cip, proto, p->ctr_port, cip, p->ctr_port, proto);
+			t, cip, p->bridge, cip, proto, p->ctr_port, cip, p->ctr_port, proto);
 	}
 }
 
@@ -254,6 +337,7 @@ int nft_ruleset_text(const struct nft_ruleset *rs, char **ret)
 	size_t size = 0;
 	FILE *f;
 	const char *t = rs->table;
+	bool used[ARRAY_SIZE(nft_maps)];
 	int r;
 
 	r = nft_ruleset_check(rs, NULL);
@@ -265,14 +349,15 @@ int nft_ruleset_text(const struct nft_ruleset *rs, char **ret)
 	/* "add" makes the table if it is missing, "flush" empties it of its rules: one transaction
 	 * then refills it, so no packet ever sees a half-made table. */
 	fprintf(f, "add table ip %s\nflush table ip %s\n", t, t);
+	nft_port_maps(f, rs, used);
 	fprintf(f, "add chain ip %s prerouting-dnat { type nat hook prerouting priority -100; policy accept; }\n", t);
 	fprintf(f, "add chain ip %s output-dnat { type nat hook output priority -100; policy accept; }\n", t);
 	fprintf(f,
 		"add chain ip %s postrouting-masquerade { type nat hook postrouting priority 100; policy accept; }\n",
 		t);
 	fprintf(f, "add chain ip %s forward-filter { type filter hook forward priority 0; policy accept; }\n", t);
-	nft_dnat_rules(f, rs, "prerouting-dnat");
-	nft_dnat_rules(f, rs, "output-dnat");
+	nft_dnat_rules(f, rs, "prerouting-dnat", used);
+	nft_dnat_rules(f, rs, "output-dnat", used);
 	nft_postrouting_rules(f, rs);
 	nft_forward_rules(f, rs);
 	if (ferror(f) | fclose(f))

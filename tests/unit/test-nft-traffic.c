@@ -221,6 +221,9 @@ static void check_traffic(const char *mode)
 	is_str(client(ns_o, "192.0.2.1", 5353, true), "192.0.2.2", "%s: UDP from outside", mode);
 	is_str(client(ns_a, "127.0.0.1", 5353, true), "10.77.0.1", "%s: UDP from localhost", mode);
 	is_str(client(ns_b, "192.0.2.2", 80, false), "192.0.2.1", "%s: outbound is masqueraded", mode);
+	is_str(client(ns_a, "127.0.0.1", 8081, false), "10.77.0.1", "%s: a port published on 127.0.0.1 only", mode);
+	is_str(client(ns_o, "192.0.2.1", 8081, false), "error: Connection refused", "%s: is not on the host's address",
+	       mode);
 	is_str(client(ns_b, "10.77.0.3", 81, false), "error: Connection refused",
 	       "%s: the neighbour is reached directly", mode);
 }
@@ -260,8 +263,9 @@ int main(void)
 	struct nft_port ports[] = {
 	    {IPPROTO_TCP, 0, 8080, A(10, 77, 0, 2), 80, "ctdt-br0"},
 	    {IPPROTO_UDP, 0, 5353, A(10, 77, 0, 2), 53, "ctdt-br0"},
+	    {IPPROTO_TCP, A(127, 0, 0, 1), 8081, A(10, 77, 0, 2), 80, "ctdt-br0"},
 	};
-	struct nft_ruleset rs = {TABLE, br, 2, ports, 2, true};
+	struct nft_ruleset rs = {TABLE, br, 2, ports, 3, true};
 	is_int(nft_apply(&rs, &err), 0, "the table applied (%s)", err ? err : "no error");
 	free(err), err = NULL;
 
