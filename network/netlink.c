@@ -40,7 +40,7 @@ static int netlink_name_check(const char *name, char **reterr)
 	if (len == 0 || len >= IFNAMSIZ || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 	    strpbrk(name, "/: \t\n\r\v\f"))
 		return err_set(reterr, -EINVAL,
-			       "invalid interface name \"%s\" (1 to %d characters, no '/', ':' or spaces)",
+			       "invalid interface name \"%.64s\" (1 to %d characters, no '/', ':' or spaces)",
 			       name ? name : "", IFNAMSIZ - 1);
 	return 0;
 }
