@@ -5,11 +5,13 @@
  *      and an uplink 192.0.2.1/24;
  *   B  a container, 10.77.0.2 on ctdt-br0, serving TCP 80 and UDP 53;
  *   B2 another container on the bridge, 10.77.0.3;
+ *   B3 a container on another bridge, ctdt-br1 10.78.0.1/24: 10.78.0.2, serving TCP 80;
  *   O  the outside world, 192.0.2.2 on the uplink, serving TCP 80.
  * Each server answers with the address it sees its client at, so the test checks both that a
  * connection works and what NAT did to it: published ports from localhost, the host's address,
  * outside and both containers (hairpin), UDP, and outbound masquerade; once with br_netfilter
- * passing bridged frames to the IP hooks and once without, when the host has br_netfilter. */
+ * passing bridged frames to the IP hooks and once without, when the host has br_netfilter. Then
+ * isolation between the two bridges and an internal bridge. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,13 +26,14 @@
 
 #include "network/netlink.h"
 #include "network/nft.h"
+#include "common/macros.h"
 #include "tests/tap.h"
 
 #define A(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define TABLE	      "ctdtest"
 
-static int ns_a = -1, ns_b = -1, ns_b2 = -1, ns_o = -1;
-static pid_t servers[2];
+static int ns_a = -1, ns_b = -1, ns_b2 = -1, ns_b3 = -1, ns_o = -1;
+static pid_t servers[3];
 
 /* A new netns held by an fd; the process goes back to A. */
 static int netns_new(void)
@@ -47,7 +50,7 @@ static int netns_new(void)
 
 static void kill_servers(void)
 {
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(servers); i++)
 		if (servers[i] > 0) {
 			kill(servers[i], SIGKILL);
 			waitpid(servers[i], NULL, 0);
@@ -151,7 +154,7 @@ static const char *client(int ns, const char *addr, int port, bool udp)
 /* The links and addresses of the picture above, made with network/netlink.c. */
 static bool setup_links(void)
 {
-	struct netlink *nl = NULL, *nb = NULL, *nb2 = NULL, *no = NULL;
+	struct netlink *nl = NULL, *nb = NULL, *nb2 = NULL, *nb3 = NULL, *no = NULL;
 	struct netlink_link_opts up = {.up = true}, port = {.up = true, .master = "ctdt-br0", .hairpin = true};
 	char *err = NULL;
 	int r = 0;
@@ -159,6 +162,7 @@ static bool setup_links(void)
 	r |= netlink_open(&nl, &err);
 	r |= netlink_open_in(ns_b, &nb, &err);
 	r |= netlink_open_in(ns_b2, &nb2, &err);
+	r |= netlink_open_in(ns_b3, &nb3, &err);
 	r |= netlink_open_in(ns_o, &no, &err);
 	if (r < 0)
 		goto out;
@@ -170,6 +174,11 @@ static bool setup_links(void)
 	r |= netlink_link_set(nl, "ctdt-v0", &port, &err);
 	r |= netlink_veth_add(nl, "ctdt-v1", "eth0", ns_b2, &err);
 	r |= netlink_link_set(nl, "ctdt-v1", &port, &err);
+	r |= netlink_bridge_add(nl, "ctdt-br1", &err);
+	r |= netlink_addr_add(nl, "ctdt-br1", A(10, 78, 0, 1), 24, &err);
+	r |= netlink_link_set(nl, "ctdt-br1", &up, &err);
+	r |= netlink_veth_add(nl, "ctdt-v3", "eth0", ns_b3, &err);
+	r |= netlink_link_set(nl, "ctdt-v3", &(struct netlink_link_opts){.up = true, .master = "ctdt-br1"}, &err);
 	r |= netlink_veth_add(nl, "ctdt-up", "eth0", ns_o, &err);
 	r |= netlink_addr_add(nl, "ctdt-up", A(192, 0, 2, 1), 24, &err);
 	r |= netlink_link_set(nl, "ctdt-up", &up, &err);
@@ -177,9 +186,11 @@ static bool setup_links(void)
 		struct netlink *nl;
 		uint32_t addr;
 		uint32_t gw;
-	} ends[] = {
-	    {nb, A(10, 77, 0, 2), A(10, 77, 0, 1)}, {nb2, A(10, 77, 0, 3), A(10, 77, 0, 1)}, {no, A(192, 0, 2, 2), 0}};
-	for (size_t i = 0; i < 3; i++) {
+	} ends[] = {{nb, A(10, 77, 0, 2), A(10, 77, 0, 1)},
+		    {nb2, A(10, 77, 0, 3), A(10, 77, 0, 1)},
+		    {nb3, A(10, 78, 0, 2), A(10, 78, 0, 1)},
+		    {no, A(192, 0, 2, 2), 0}};
+	for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
 		r |= netlink_link_set(ends[i].nl, "lo", &up, &err);
 		r |= netlink_addr_add(ends[i].nl, "eth0", ends[i].addr, 24, &err);
 		r |= netlink_link_set(ends[i].nl, "eth0", &up, &err);
@@ -194,6 +205,7 @@ out:
 	netlink_close(nl);
 	netlink_close(nb);
 	netlink_close(nb2);
+	netlink_close(nb3);
 	netlink_close(no);
 	return r == 0;
 }
@@ -209,6 +221,9 @@ static void check_traffic(const char *mode)
 	is_str(client(ns_o, "192.0.2.1", 5353, true), "192.0.2.2", "%s: UDP from outside", mode);
 	is_str(client(ns_a, "127.0.0.1", 5353, true), "10.77.0.1", "%s: UDP from localhost", mode);
 	is_str(client(ns_b, "192.0.2.2", 80, false), "192.0.2.1", "%s: outbound is masqueraded", mode);
+	is_str(client(ns_a, "127.0.0.1", 8081, false), "10.77.0.1", "%s: a port published on 127.0.0.1 only", mode);
+	is_str(client(ns_o, "192.0.2.1", 8081, false), "error: Connection refused", "%s: is not on the host's address",
+	       mode);
 	is_str(client(ns_b, "10.77.0.3", 81, false), "error: Connection refused",
 	       "%s: the neighbour is reached directly", mode);
 }
@@ -228,8 +243,9 @@ int main(void)
 	ns_a = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	ns_b = netns_new();
 	ns_b2 = netns_new();
+	ns_b3 = netns_new();
 	ns_o = netns_new();
-	if (ns_a < 0 || ns_b < 0 || ns_b2 < 0 || ns_o < 0) {
+	if (ns_a < 0 || ns_b < 0 || ns_b2 < 0 || ns_b3 < 0 || ns_o < 0) {
 		printf("1..0 # SKIP cannot create network namespaces here\n");
 		return 0;
 	}
@@ -238,15 +254,18 @@ int main(void)
 		return tap_done();
 	servers[0] = server_start(ns_b, true);
 	servers[1] = server_start(ns_o, false);
+	servers[2] = server_start(ns_b3, false);
 
 	is_str(client(ns_o, "192.0.2.1", 8080, false), "error: Connection refused",
 	       "before the table: nothing on 8080");
-	struct nft_bridge br = {"ctdt-br0", {A(10, 77, 0, 0), 24}, true, false};
+	struct nft_bridge br[] = {{"ctdt-br0", {A(10, 77, 0, 0), 24}, true, false},
+				  {"ctdt-br1", {A(10, 78, 0, 0), 24}, true, false}};
 	struct nft_port ports[] = {
 	    {IPPROTO_TCP, 0, 8080, A(10, 77, 0, 2), 80, "ctdt-br0"},
 	    {IPPROTO_UDP, 0, 5353, A(10, 77, 0, 2), 53, "ctdt-br0"},
+	    {IPPROTO_TCP, A(127, 0, 0, 1), 8081, A(10, 77, 0, 2), 80, "ctdt-br0"},
 	};
-	struct nft_ruleset rs = {TABLE, &br, 1, ports, 2, true};
+	struct nft_ruleset rs = {TABLE, br, 2, ports, 3, true};
 	is_int(nft_apply(&rs, &err), 0, "the table applied (%s)", err ? err : "no error");
 	free(err), err = NULL;
 
@@ -259,6 +278,16 @@ int main(void)
 		free(err), err = NULL;
 	}
 	check_traffic("routed");
+
+	/* Between bridges: dropped both ways (a timeout, not a refusal), while both go out. */
+	is_str(client(ns_b, "10.78.0.2", 80, false), "error: timeout", "a container cannot reach another bridge's");
+	is_str(client(ns_b3, "10.77.0.2", 80, false), "error: timeout", "nor the other way round");
+	is_str(client(ns_b3, "192.0.2.2", 80, false), "192.0.2.1", "the other bridge goes out, masqueraded");
+	/* ctdt-br1 made internal: nothing leaves it; ctdt-br0 is unaffected. */
+	br[1].internal = true;
+	is_int(nft_apply(&rs, &err), 0, "ctdt-br1 made internal (%s)", err ? err : "no error");
+	is_str(client(ns_b3, "192.0.2.2", 80, false), "error: timeout", "an internal bridge does not go out");
+	is_str(client(ns_b, "192.0.2.2", 80, false), "192.0.2.1", "the other bridge still does");
 
 	is_int(nft_table_delete(TABLE, &err), 0, "the table deleted");
 	is_str(client(ns_o, "192.0.2.1", 8080, false), "error: Connection refused", "the port is gone with it");
