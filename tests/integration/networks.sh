@@ -82,6 +82,12 @@ like "$t" "$br" "and for its bridge"
 like "$t" "${subnet//./\\.}" "and for the default bridge's"
 like "$t" "masquerade" "it masquerades"
 unlike "$(grep -F 10.78.0.0/24 <<<"$t" | grep masquerade)" . "the internal network is not masqueraded"
+br2=br-$(jq -r '.[0].Id[:12]' <<<"$("$CCTL" network inspect n2)")
+like "$t" "iifname \"$br2\" oifname != \"$br2\" drop" "nothing leaves the internal network's bridge"
+like "$t" "iifname \"$br\" oifname [{][^}]*\"containd0\"[^}]*[}] drop" "isolation: n1 to the default bridge is dropped"
+like "$t" "iifname \"containd0\" oifname [{][^}]*\"$br\"[^}]*[}] drop" "and the default bridge to n1"
+like "$t" "iifname != [{][^}]*\"$br\"[^}]*[}] oifname != [{][^}]*[}] drop" \
+	"containd turned forwarding on: only its bridges' traffic is forwarded"
 
 # Bad input: nothing is created.
 before=$(links | sort | tr '\n' ' ')
