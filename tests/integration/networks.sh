@@ -171,6 +171,11 @@ DAEMON_NETNS=1 start_daemon bip --bip 10.99.0.1/24 || exit 1
 like "$(in_netns ip -o -4 addr show dev containd0)" "inet 10\.99\.0\.1/24 " "--bip: containd0 has that address"
 run_cctl network inspect --format '{{json .IPAM.Config}}' bridge
 is "$OUT" '[{"Subnet":"10.99.0.0/24","Gateway":"10.99.0.1"}]' "--bip: the bridge network's subnet and gateway"
+DAEMON_NETNS=1 start_daemon opts --ip-masq=false --nft-table ctdt_t || exit 1
+is "$(in_netns nft list tables)" "table ip ctdt_t" "--nft-table: containd's table has that name"
+unlike "$(in_netns nft list table ip ctdt_t)" "outbound from" "--ip-masq=false: no outbound masquerade"
+run_cctl network inspect bridge
+is "$(jq -r '.[0].Options["com.docker.network.bridge.enable_ip_masquerade"]' <<<"$OUT")" false "and inspect says so"
 DAEMON_NETNS=1 start_daemon nobridge --bridge none || exit 1
 is "$(links | tr '\n' ' ')" "lo " "--bridge none: no bridge is created"
 is "$(in_netns nft list tables)" "" "--bridge none: no nft table either"
