@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -59,6 +61,84 @@ int container_network_spec_mounts(const struct container *ct, struct rt_spec *sp
 			m->source = NULL;
 			return err_set(reterr, -ENOMEM, "out of memory");
 		}
+	}
+	return 0;
+}
+
+/* The container's init layer: its directory's "init", the topmost lower layer of its overlay,
+ * holding /etc with empty hosts, hostname and resolv.conf (Docker's "-init" layer). The bind
+ * mounts land on these files, so no mount point is ever created in the container's upper dir:
+ * diff and commit see no change the container did not make. */
+#define INIT_LAYER "init"
+
+/* Whether the image's /etc can take the init layer's files: a directory (its attributes in *st)
+ * or absent (st_mode 0) in the topmost layer that has it; a symlink or a file there is left
+ * alone (the mount points are then made in the upper dir, as for any other bind). */
+static bool image_etc(char *const *lowerdirs, struct stat *st)
+{
+	for (char *const *l = lowerdirs; l && *l; l++) {
+		_cleanup_close_ int fd = open(*l, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstatat(fd, "etc", st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0))
+			break; /* a whiteout: absent below */
+		return S_ISDIR(st->st_mode);
+	}
+	st->st_mode = 0;
+	return true;
+}
+
+int container_network_spec_root(const struct container *ct, struct rt_spec *spec, char **reterr)
+{
+	struct stat st;
+	size_t n = 0;
+	if (!image_etc(spec->overlay.lowerdirs, &st))
+		return 0;
+	while (spec->overlay.lowerdirs && spec->overlay.lowerdirs[n])
+		n++;
+	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
+	char **v = realloc(spec->overlay.lowerdirs, (n + 2) * sizeof(char *));
+	if (!v)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	spec->overlay.lowerdirs = v;
+	memmove(v + 1, v, (n + 1) * sizeof(char *));
+	if (!dir || asprintf(&v[0], "%s/" INIT_LAYER, dir) < 0) {
+		memmove(v, v + 1, (n + 1) * sizeof(char *));
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int container_network_prepare_root(const struct container *ct, char **reterr)
+{
+	char *const *lower = ct->spec.overlay.lowerdirs;
+	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id), *init = NULL;
+	struct stat st;
+	if (!dir || asprintf(&init, "%s/" INIT_LAYER, dir) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (!lower || !lower[0] || strcmp(lower[0], init) != 0)
+		return 0; /* no init layer for this spec */
+	(void)image_etc(lower + 1, &st);
+	if (mkdir(init, 0755) < 0 && errno != EEXIST)
+		return err_set(reterr, -errno, "cannot create the container's init layer: %m");
+	_cleanup_close_ int fd = open(init, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (mkdirat(fd, "etc", 0755) < 0 && errno != EEXIST))
+		return err_set(reterr, -errno, "cannot create the container's init layer: %m");
+	_cleanup_close_ int etc = openat(fd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (etc < 0)
+		return err_set(reterr, -errno, "cannot create the container's init layer: %m");
+	for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++) {
+		int f = openat(etc, etc_files[i].target + 5, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (f < 0)
+			return err_set(reterr, -errno, "cannot create the container's init layer: %m");
+		close(f);
+	}
+	/* /etc as the image has it (its mode, owner and time), so the merged /etc looks the same. */
+	if (st.st_mode) {
+		struct timespec times[2] = { st.st_atim, st.st_mtim };
+		if (fchmod(etc, st.st_mode & 07777) < 0 || fchown(etc, st.st_uid, st.st_gid) < 0 ||
+		    futimens(etc, times) < 0)
+			return err_set(reterr, -errno, "cannot create the container's init layer: %m");
 	}
 	return 0;
 }

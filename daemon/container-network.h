@@ -44,6 +44,12 @@ int container_network_init(struct container *ct, char **reterr);
  * default mounts: the prepared fast path stays). */
 struct rt_spec;
 int container_network_spec_mounts(const struct container *ct, struct rt_spec *spec, char **reterr);
+/* Puts the container's init layer (an /etc with the files' mount points) first among the
+ * spec's lower layers, unless the image's /etc is not a directory. */
+int container_network_spec_root(const struct container *ct, struct rt_spec *spec, char **reterr);
+/* Makes the init layer the spec names (idempotent): before the overlay is mounted (a start, or a
+ * copy into a created container). */
+int container_network_prepare_root(const struct container *ct, char **reterr);
 /* Before the start message (container_launch): the command must never run before its network is
  * up. Links every endpoint into the network namespace of the container's init (ct->proc),
  * allocates the addresses it lacks, writes its /etc files and refreshes the hosts files of the

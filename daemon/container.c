@@ -499,6 +499,7 @@ int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3
 	    (fds.stdio[1] = stdio_fds[1], fds.stdio[2] = stdio_fds[2], r = setup_output(ct, dir, stdio_fds, &fds, reterr)) < 0 ||
 	    (r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
 	    (r = apply_device_rules(ct, reterr)) < 0 ||
+	    (r = container_network_prepare_root(ct, reterr)) < 0 ||
 	    (ct->userns && (r = prepare_userns(ct, &layers, reterr)) < 0) ||
 	    (r = container_network_setup(ct, reterr)) < 0 ||
 	    (fds.layer_fds = layers.fds, fds.n_layers = layers.n, r = rt_init_start(init, &ct->spec, &fds, reterr)) < 0) {
