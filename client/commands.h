@@ -66,6 +66,11 @@ int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_volume_inspect(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_volume_prune(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_network_create(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_network_rm(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr);
 /* cctl network connect, cctl network disconnect (cmd-network-connect.c). */
 int cmd_network_connect(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_network_disconnect(struct cctl *cctl, int argc, char **argv, char **reterr);

@@ -116,6 +116,19 @@ static const struct verb volume_verbs[] = {
 	{ "remove", cmd_volume_rm, NULL },
 };
 
+/* cctl network VERB (client/cmd-network.c; connect and disconnect are the containers' side). */
+static const struct verb network_verbs[] = {
+	{ "connect", cmd_network_connect, "Connect a container to a network" },
+	{ "create", cmd_network_create, "Create a network" },
+	{ "disconnect", cmd_network_disconnect, "Disconnect a container from a network" },
+	{ "inspect", cmd_network_inspect, "Display detailed information on one or more networks" },
+	{ "ls", cmd_network_ls, "List networks" },
+	{ "list", cmd_network_ls, NULL },
+	{ "prune", cmd_network_prune, "Remove all unused networks" },
+	{ "rm", cmd_network_rm, "Remove one or more networks" },
+	{ "remove", cmd_network_rm, NULL },
+};
+
 static void print_verbs(const struct verb *verbs, size_t n, FILE *out)
 {
 	for (size_t i = 0; i < n; i++)
@@ -140,6 +153,7 @@ static void usage(FILE *out)
 	fputs("\nManagement Commands:\n"
 	      "  container  Manage containers\n"
 	      "  image      Manage images\n"
+	      "  network    Manage networks\n"
 	      "  system     Manage containd\n"
 	      "  volume     Manage volumes\n"
 	      "\n"
@@ -279,6 +293,8 @@ int main(int argc, char **argv)
 		r = run_group(&cctl, "system", system_verbs, ARRAY_SIZE(system_verbs), vargc, vargv, &err);
 	else if (strcmp(vargv[0], "volume") == 0)
 		r = run_group(&cctl, "volume", volume_verbs, ARRAY_SIZE(volume_verbs), vargc, vargv, &err);
+	else if (strcmp(vargv[0], "network") == 0)
+		r = run_group(&cctl, "network", network_verbs, ARRAY_SIZE(network_verbs), vargc, vargv, &err);
 	else if (strcmp(vargv[0], "help") == 0) {
 		usage(stdout);
 		r = 0;

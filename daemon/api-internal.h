@@ -193,6 +193,13 @@ void api_volume_list(struct api *api, struct conn *c, struct proto_request *req,
 void api_volume_inspect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_volume_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+
+/* network.* (api-network.c). */
+void api_network_create(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_network_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_network_inspect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_network_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_network_prune(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 int api_mounts_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr);
 /* network.connect, network.disconnect (api-endpoint.c), and the network settings of
  * container.run params into the domain's configuration (strings taken over). */

@@ -24,6 +24,7 @@
 #include "protocol/cp.h"
 #include "protocol/volume.h"
 #include "protocol/endpoint.h"
+#include "protocol/network.h"
 #include "protocol/events.h"
 #include "protocol/exec.h"
 #include "protocol/logs.h"
@@ -32,6 +33,7 @@
 #include "protocol/messages.h"
 #include "protocol/image-pull.h"
 #include "daemon/image-pull.h"
+#include "daemon/network.h"
 
 /* An image.import waiting for its worker; the client is answered when it finishes. */
 struct pending_import {
@@ -321,6 +323,11 @@ static const struct {
 	{ PROTO_M_VOLUME_INSPECT, api_volume_inspect },
 	{ PROTO_M_VOLUME_REMOVE, api_volume_remove },
 	{ PROTO_M_VOLUME_PRUNE, api_volume_prune },
+	{ PROTO_M_NETWORK_CREATE, api_network_create },
+	{ PROTO_M_NETWORK_LIST, api_network_list },
+	{ PROTO_M_NETWORK_INSPECT, api_network_inspect },
+	{ PROTO_M_NETWORK_REMOVE, api_network_remove },
+	{ PROTO_M_NETWORK_PRUNE, api_network_prune },
 	{ PROTO_M_IMAGE_PULL, api_image_pull },
 	{ PROTO_M_REGISTRY_LOGIN, api_registry_login },
 	{ PROTO_M_NETWORK_CONNECT, api_network_connect },
@@ -398,6 +405,11 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 		err_set(reterr, r, "cannot create %s: %m", opts->state);
 		goto fail;
 	}
+	const struct network_options net = { .bridge = opts->bridge,
+					     .bip = opts->bip,
+					     .ip_forward = opts->ip_forward,
+					     .ip_masq = opts->ip_masq,
+					     .nft_table = opts->nft_table };
 	if ((r = api_cgroups_and_keeper(api, base, opts, reterr)) < 0 ||
 	    (r = image_store_open(base, opts->root, &api->images, reterr)) < 0 ||
 	    (r = registry_new(base, &(struct registry_options){ .root = opts->root,
@@ -408,7 +420,8 @@ int api_new(struct event_base *base, const struct daemon_options *opts, struct a
 							    .sup = api->sup,
 							    .userns_user = opts->userns_user,
 							    .subuid_file = opts->subuid_file,
-							    .subgid_file = opts->subgid_file },
+							    .subgid_file = opts->subgid_file,
+							    .net = &net },
 			       api->cgm, api->images, &api->reg, reterr)) < 0)
 		goto fail;
 	if ((r = image_puller_new(base, api->images, opts->insecure_registries, opts->registry_mirrors,

@@ -72,9 +72,8 @@ void container_network_free(struct container *ct);
 /* A running container re-adopted by a live restore: its links are there still. */
 void container_network_restored(struct container *ct);
 /* At daemon start, once networks and records are loaded and before any container starts: every
- * recorded address is reserved again in its network's IPAM (so no new container gets it), the
- * network registry learns which containers are attached (network_attached_cb), and its
- * reconcile runs (network_registry_reconcile) with the veths of running containers kept. */
+ * recorded address is reserved again in its network's IPAM (so no new container gets it), and
+ * the network registry learns which containers are attached (network_attached_cb). */
 void container_network_start(struct registry *reg);
 
 /* network.connect: a running container gets a new ethN at once, a stopped one at its next
@@ -93,10 +92,6 @@ json_t *container_network_inspect(const struct container *ct);
 /* network_attached_cb (daemon/network.h), userdata the registry: the containers attached to n
  * (running or not, as Docker counts them), each as network inspect's "Containers" shows it. */
 unsigned container_network_attached(void *userdata, const struct network *n, json_t *containers);
-/* network_veth_owned_cb, userdata the registry: whether a host link name is the veth of a
- * container that runs (or ran when its record was written: a live restore is about to take it
- * over); reconcile leaves those alone. */
-bool container_network_owns_link(void *userdata, const char *ifname);
 
 /* The record's members: "endpoints" of the container, and its configuration's network settings
  * (network_aliases, ip, extra_hosts, dns, dns_search, dns_options). */

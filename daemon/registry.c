@@ -16,6 +16,7 @@
 #include "daemon/container-exec.h"
 #include "daemon/events.h"
 #include "daemon/filters.h"
+#include "daemon/network.h"
 #include "daemon/image-store.h"
 #include "daemon/persist.h"
 #include "daemon/pool.h"
@@ -105,9 +106,6 @@ unsigned registry_count(const struct registry *reg)
 
 void registry_start_restartable(struct registry *reg)
 {
-	/* Before any start: the recorded addresses are the containers' again, not free; what is
-	 * left of dead containers' links goes. */
-	container_network_start(reg);
 	for (struct container *ct = reg->list; ct; ct = ct->next) {
 		_cleanup_free_ char *err = NULL;
 		bool wanted = ct->cfg.restart == CONTAINER_RESTART_ALWAYS ||
@@ -191,6 +189,18 @@ static void registry_load(struct registry *reg)
 			restore_container(reg, &rs, ct);
 	}
 	restore_end(reg, &rs);
+}
+
+/* Reconcile's question about a link named like a host veth, "veth<7 hex><index>": it is a
+ * container's while a container whose id starts with those 7 hex runs (a live restore kept it);
+ * a stopped one's was deleted with its network namespace. */
+static bool registry_veth_owned(void *userdata, const char *ifname)
+{
+	struct registry *reg = userdata;
+	for (struct container *ct = reg->list; ct; ct = ct->next)
+		if (strncmp(ct->id, ifname + 4, 7) == 0 && pidref_is_set(&ct->proc))
+			return true;
+	return false;
 }
 
 /* A container in a user namespace mounts its upper dir (under --root) and its layers' staging
@@ -291,7 +301,15 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 			  reterr)) < 0)
 		goto fail;
 	reg->exe_fd = TAKE_FD(exe_fd);
+	/* The networks before the containers: a restored container's addresses are reserved in
+	 * them; the leftovers after, once it is known which veths running containers own. */
+	if (opts->net && (r = network_registry_open(opts->root, opts->state, opts->net, &reg->networks, reterr)) < 0)
+		goto fail;
 	registry_load(reg);
+	/* The recorded addresses are the containers' again, before anything can start. */
+	container_network_start(reg);
+	if (reg->networks)
+		network_registry_reconcile(reg->networks, registry_veth_owned, reg);
 	pool_schedule_refill(reg->pool, 0);
 	*ret = reg;
 	return 0;
@@ -337,6 +355,7 @@ void registry_free(struct registry *reg)
 		container_free(ct);
 	}
 	pool_free(reg->pool);
+	network_registry_free(reg->networks);
 	event_bus_free(reg->bus);
 	filters_free(reg->filters);
 	userns_allocator_free(reg->userns);

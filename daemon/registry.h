@@ -14,6 +14,8 @@ struct filters;
 struct userns_allocator;
 struct container;
 struct container_exec;
+struct network_registry;
+struct network_options;
 
 struct registry_options {
 	const char *root, *state;
@@ -23,6 +25,7 @@ struct registry_options {
 	bool live_restore;     /* containers outlive this daemon (see daemon/options.h) */
 	struct supervisor *sup; /* containd-keeper (owned by the caller) */
 	const char *userns_user, *subuid_file, *subgid_file;
+	const struct network_options *net; /* the daemon's networking settings (daemon/network.h) */
 };
 
 struct registry {
@@ -49,6 +52,7 @@ struct registry {
 	 * empty directory serves them all. */
 	char *mountpoint;
 	char *prepare_dir; /* <state>/prepare: where each init builds its default mounts */
+	struct network_registry *networks; /* the networks (daemon/network.h) */
 };
 
 #define REGISTRY_MAX_CONTAINERS 4096

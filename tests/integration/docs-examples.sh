@@ -182,4 +182,13 @@ is "$("$CCTL" ps -aq)" "" "the tour leaves no container behind"
 # The image.pull example without a registry (pull.sh runs it against one): a clean error reply.
 run_example pull
 like "$run" '"code":"pull_failed"' "image.pull without a registry: pull_failed"
+# The networks example makes a bridge: against a daemon in a network namespace of its own.
+DAEMON_NETNS=1 start_daemon netdoc || exit 1
+run_example networks
+like "$run" '"result":\{"id":"[0-9a-f]{64}","name":"doc-net"\}' "network.create answers with the id"
+like "$run" '"code":"conflict","message":"invalid pool request: Pool overlaps' "an overlapping subnet: conflict"
+like "$run" '"Subnet":"10\.123\.0\.0/24","Gateway":"10\.123\.0\.1"' "network.inspect: the IPAM config"
+like "$run" $'\n[0-9a-f]{12} +doc-net +bridge +local' "cctl network ls lists it"
+like "$run" '"message":"bridge is a pre-defined network and cannot be removed"' "a built-in is not removed"
+like "$run" '"code":"not_found","message":"network doc-net not found"' "the removed network is gone"
 done_testing

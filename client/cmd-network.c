@@ -1,0 +1,494 @@
+/* cctl network create|ls|inspect|rm|prune, as docker network: the daemon keeps the networks and
+ * sends them in Docker's shape, cctl filters and formats them. (connect and disconnect: the
+ * containers' side, client/main.c's network_verbs.) */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/commands.h"
+#include "client/conn.h"
+#include "client/format.h"
+#include "client/opts.h"
+#include "client/template.h"
+#include "common/error.h"
+#include "common/macros.h"
+#include "protocol/messages.h"
+#include "protocol/network.h"
+
+enum {
+	NET_HELP = 1,
+	NET_SUBNET,
+	NET_GATEWAY,
+	NET_INTERNAL,
+	NET_LABEL,
+	NET_DRIVER,
+	NET_QUIET,
+	NET_FILTER,
+	NET_FORMAT,
+	NET_NO_TRUNC,
+	NET_FORCE,
+};
+
+/* Parses a network verb's options; returns 1 when --help was printed. */
+static int network_parse(int argc, char **argv, const char *verb, const struct opt *options, const char *usage,
+			 struct opts *o, int (*each)(struct opts *o, int key, void *data, char **reterr), void *data,
+			 char **reterr)
+{
+	int key, r;
+	opts_init(o, options, verb, true, argc, argv);
+	while ((key = opts_next(o, reterr)) > 0) {
+		if (key == NET_HELP) {
+			if (o->flag) {
+				fputs(usage, stdout);
+				return 1;
+			}
+			continue;
+		}
+		if ((r = each(o, key, data, reterr)) < 0)
+			return r;
+	}
+	return key < 0 ? key : 0;
+}
+
+/* Calls method with params: 0 with its reply, 1 when the daemon refused (its message printed, as
+ * docker does before going on with the next operand), -errno when the call itself failed. */
+static int network_call(struct conn *conn, const char *method, json_t *params, struct conn_msg *reply,
+			char **reterr)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = conn_call(conn, method, params, NULL, 0, reply, reterr);
+	if (r < 0)
+		return r;
+	if (conn_reply_check(reply, &err) < 0) {
+		fprintf(stderr, "cctl: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+struct create_opts {
+	struct proto_network_create_params p;
+	size_t n_labels;
+};
+
+static int create_each(struct opts *o, int key, void *data, char **reterr)
+{
+	struct create_opts *c = data;
+	switch (key) {
+	case NET_SUBNET:
+		if (c->p.subnet)
+			return opts_invalid_argument(o, reterr, "only one subnet (IPv4) is supported");
+		c->p.subnet = o->arg;
+		break;
+	case NET_GATEWAY:
+		if (c->p.gateway)
+			return opts_invalid_argument(o, reterr, "only one gateway is supported");
+		c->p.gateway = o->arg;
+		break;
+	case NET_INTERNAL: c->p.internal = o->flag; break;
+	case NET_DRIVER: c->p.driver = o->arg; break;
+	case NET_LABEL: {
+		char **nv = reallocarray(c->p.labels, c->n_labels + 2, sizeof(char *));
+		if (!nv)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		c->p.labels = nv;
+		if (strchr(o->arg, '='))
+			nv[c->n_labels] = strdup(o->arg);
+		else if (asprintf(&nv[c->n_labels], "%s=", o->arg) < 0)
+			nv[c->n_labels] = NULL;
+		nv[++c->n_labels] = NULL;
+		if (!nv[c->n_labels - 1])
+			return err_set(reterr, -ENOMEM, "out of memory");
+		break;
+	}
+	}
+	return 0;
+}
+
+int cmd_network_create(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = { { NET_SUBNET, 0, "subnet", OPT_VALUE },
+					      { NET_GATEWAY, 0, "gateway", OPT_VALUE },
+					      { NET_INTERNAL, 0, "internal", OPT_FLAG },
+					      { NET_LABEL, 0, "label", OPT_VALUE },
+					      { NET_DRIVER, 'd', "driver", OPT_VALUE },
+					      { NET_HELP, 0, "help", OPT_FLAG },
+					      {} };
+	_cleanup_(opts_done) struct opts o;
+	struct create_opts c = { 0 };
+	int r = network_parse(argc, argv, "network create", options,
+			      "Usage:  cctl network create [OPTIONS] NETWORK\n\nCreate a network\n\nOptions:\n"
+			      "  -d, --driver string    Driver to manage the Network (default \"bridge\", the only one)\n"
+			      "      --gateway string   IPv4 Gateway for the master subnet\n"
+			      "      --internal         Restrict external access to the network\n"
+			      "      --label list       Set metadata on a network\n"
+			      "      --subnet string    Subnet in CIDR format that represents a network segment\n",
+			      &o, create_each, &c, reterr);
+	_cleanup_strv_free_ char **labels = c.p.labels;
+	if (r == 0 && o.n_operands != 1)
+		r = opts_usage_error(reterr, "network create", "\"cctl network create\" requires exactly 1 argument.");
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	c.p.name = o.operands[0];
+	json_t *params = proto_network_create_params_encode(&c.p);
+	if (!params)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0) {
+		json_decref(params);
+		return r;
+	}
+	if ((r = network_call(&conn, PROTO_M_NETWORK_CREATE, params, &reply, reterr)) != 0)
+		return r;
+	printf("%s\n", json_string_value(json_object_get(reply.msg.result, "id")));
+	return 0;
+}
+
+struct ls_opts {
+	bool quiet, no_trunc;
+	const char *format;
+	char **filters;
+	size_t n;
+	char *bad; /* the first invalid filter's message */
+};
+
+static const char *const ls_filter_keys[] = { "name", "id", "driver", "label", "type", "scope" };
+
+static int ls_each(struct opts *o, int key, void *data, char **reterr)
+{
+	struct ls_opts *l = data;
+	if (key == NET_QUIET)
+		l->quiet = o->flag;
+	else if (key == NET_NO_TRUNC)
+		l->no_trunc = o->flag;
+	else if (key == NET_FORMAT)
+		l->format = o->arg;
+	else if (key == NET_FILTER) {
+		const char *eq = strchr(o->arg, '=');
+		size_t k = eq ? (size_t)(eq - o->arg) : 0;
+		bool known = false;
+		for (size_t i = 0; eq && i < ARRAY_SIZE(ls_filter_keys); i++)
+			known |= strlen(ls_filter_keys[i]) == k && strncmp(o->arg, ls_filter_keys[i], k) == 0;
+		/* Docker's daemon refuses these (exit status 1, not a usage error's 125). */
+		if (!l->bad && !known &&
+		    asprintf(&l->bad, "invalid filter '%.*s'", eq ? (int)k : (int)strlen(o->arg), o->arg) < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		if (!l->bad && known && k == 4 && strncmp(o->arg, "type", 4) == 0 && strcmp(eq + 1, "custom") != 0 &&
+		    strcmp(eq + 1, "builtin") != 0 && asprintf(&l->bad, "invalid filter: 'type'='%s'", eq + 1) < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		char **nv = reallocarray(l->filters, l->n + 2, sizeof(char *));
+		if (!nv)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		l->filters = nv;
+		nv[l->n++] = (char *)o->arg;
+		nv[l->n] = NULL;
+	}
+	return 0;
+}
+
+/* Whether a network is one of the built-ins (Docker's "type" filter): no user network can take
+ * their names. */
+static bool network_builtin(json_t *v)
+{
+	const char *name = json_string_value(json_object_get(v, "Name"));
+	return name && (strcmp(name, "bridge") == 0 || strcmp(name, "host") == 0 || strcmp(name, "none") == 0);
+}
+
+/* Docker's rules: values of one key are alternatives, different keys must all match; every
+ * label filter must match. name and id match a part. */
+static bool ls_match(const struct ls_opts *l, json_t *v)
+{
+	json_t *labels = json_object_get(v, "Labels");
+	for (size_t k = 0; k < ARRAY_SIZE(ls_filter_keys); k++) {
+		bool any = false, hit = false;
+		size_t klen = strlen(ls_filter_keys[k]);
+		if (k == 3)
+			continue;
+		for (size_t i = 0; i < l->n; i++) {
+			const char *f = l->filters[i];
+			if (strncmp(f, ls_filter_keys[k], klen) != 0 || f[klen] != '=')
+				continue;
+			any = true;
+			const char *val = f + klen + 1;
+			const char *name = json_string_value(json_object_get(v, "Name"));
+			const char *id = json_string_value(json_object_get(v, "Id"));
+			const char *driver = json_string_value(json_object_get(v, "Driver"));
+			if (k == 0)
+				hit |= name && strstr(name, val);
+			else if (k == 1)
+				hit |= id && strstr(id, val);
+			else if (k == 2)
+				hit |= driver && strcmp(driver, val) == 0;
+			else if (k == 4)
+				hit |= network_builtin(v) == (strcmp(val, "builtin") == 0);
+			else
+				hit |= strcmp(val, "local") == 0;
+		}
+		if (any && !hit)
+			return false;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (strncmp(l->filters[i], "label=", 6) != 0)
+			continue;
+		const char *kv = l->filters[i] + 6, *eq = strchr(kv, '=');
+		_cleanup_free_ char *key = strndup(kv, eq ? (size_t)(eq - kv) : strlen(kv));
+		json_t *have = key ? json_object_get(labels, key) : NULL;
+		if (!have || (eq && strcmp(json_string_value(have), eq + 1) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* A network as `docker network ls --format` sees it: ID, Name, Driver, Scope, IPv6, Internal,
+ * Labels ("k=v,..."), CreatedAt. */
+static json_t *ls_row(json_t *v, bool no_trunc)
+{
+	const char *id = json_string_value(json_object_get(v, "Id"));
+	char short_id[13], labels[1024] = "";
+	size_t used = 0;
+	const char *key;
+	json_t *val;
+	snprintf(short_id, sizeof(short_id), "%.12s", id ? id : "");
+	json_object_foreach (json_object_get(v, "Labels"), key, val) {
+		int w = snprintf(labels + used, sizeof(labels) - used, "%s%s=%s", used ? "," : "", key,
+				 json_string_value(val) ? json_string_value(val) : "");
+		if (w < 0 || (size_t)w >= sizeof(labels) - used)
+			break;
+		used += (size_t)w;
+	}
+	return json_pack("{s:s, s:O?, s:O?, s:O?, s:s, s:s, s:s, s:O?}", "ID", no_trunc && id ? id : short_id, "Name",
+			 json_object_get(v, "Name"), "Driver", json_object_get(v, "Driver"), "Scope",
+			 json_object_get(v, "Scope"), "IPv6", "false", "Internal",
+			 json_is_true(json_object_get(v, "Internal")) ? "true" : "false", "Labels", labels, "CreatedAt",
+			 json_object_get(v, "Created"));
+}
+
+/* Prints d through a template, or as one JSON line without one (--format json). */
+static int print_formatted(const struct template *t, json_t *d, char **reterr)
+{
+	_cleanup_free_ char *out = NULL;
+	if (!d)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (!t) {
+		if (!(out = json_dumps(d, JSON_COMPACT)))
+			return err_set(reterr, -ENOMEM, "out of memory");
+	} else {
+		int r = template_render(t, d, &out, reterr);
+		if (r < 0)
+			return r;
+	}
+	printf("%s\n", out);
+	return 0;
+}
+
+int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = { { NET_QUIET, 'q', "quiet", OPT_FLAG },
+					      { NET_FILTER, 'f', "filter", OPT_VALUE },
+					      { NET_FORMAT, 0, "format", OPT_VALUE },
+					      { NET_NO_TRUNC, 0, "no-trunc", OPT_FLAG },
+					      { NET_HELP, 0, "help", OPT_FLAG },
+					      {} };
+	_cleanup_(opts_done) struct opts o;
+	struct ls_opts l = { 0 };
+	int r = network_parse(argc, argv, "network ls", options,
+			      "Usage:  cctl network ls [OPTIONS]\n\nList networks\n\nOptions:\n"
+			      "  -f, --filter filter   Provide filter values (e.g. \"driver=bridge\"): name, id,\n"
+			      "                        driver, label=KEY[=VALUE], type=custom|builtin, scope=local\n"
+			      "      --format string   Format output using a template, or json\n"
+			      "      --no-trunc        Do not truncate the output\n"
+			      "  -q, --quiet           Only display network IDs\n",
+			      &o, ls_each, &l, reterr);
+	_cleanup_free_ char **filters = l.filters;
+	_cleanup_free_ char *bad = l.bad;
+	if (r == 0 && o.n_operands)
+		r = opts_usage_error(reterr, "network ls", "\"cctl network ls\" accepts no arguments.");
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	if (bad) {
+		fprintf(stderr, "cctl: %s\n", bad);
+		return 1;
+	}
+	_cleanup_(template_freep) struct template *t = NULL;
+	if (l.format && strcmp(l.format, "json") != 0 && (r = template_parse(l.format, &t, reterr)) < 0)
+		return r;
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
+	    (r = network_call(&conn, PROTO_M_NETWORK_LIST, json_object(), &reply, reterr)) != 0)
+		return r;
+	_cleanup_table_ struct table *tab = table_new(4);
+	if (!tab)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (!l.quiet && !l.format && table_add_row(tab, (const char *const[]){ "NETWORK ID", "NAME", "DRIVER", "SCOPE" }) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	json_t *nets = json_object_get(reply.msg.result, "networks"), *v;
+	size_t i;
+	json_array_foreach (nets, i, v) {
+		if (!ls_match(&l, v))
+			continue;
+		json_auto_t *row = ls_row(v, l.no_trunc);
+		if (!row)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		if (l.quiet) {
+			printf("%s\n", json_string_value(json_object_get(row, "ID")));
+		} else if (l.format) {
+			if ((r = print_formatted(t, row, reterr)) < 0)
+				return r;
+		} else {
+			const char *cells[] = { json_string_value(json_object_get(row, "ID")),
+						json_string_value(json_object_get(row, "Name")),
+						json_string_value(json_object_get(row, "Driver")),
+						json_string_value(json_object_get(row, "Scope")) };
+			if (table_add_row(tab, cells) < 0)
+				return err_set(reterr, -ENOMEM, "out of memory");
+		}
+	}
+	if (!l.quiet && !l.format && (r = table_print(tab, stdout)) < 0)
+		return r;
+	return 0;
+}
+
+static int format_each(struct opts *o, int key, void *data, char **reterr)
+{
+	if (key == NET_FORMAT)
+		*(const char **)data = o->arg;
+	return 0;
+}
+
+int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = { { NET_FORMAT, 'f', "format", OPT_VALUE },
+					      { NET_HELP, 0, "help", OPT_FLAG },
+					      {} };
+	_cleanup_(opts_done) struct opts o;
+	const char *format = NULL;
+	bool failed = false;
+	int r = network_parse(argc, argv, "network inspect", options,
+			      "Usage:  cctl network inspect [OPTIONS] NETWORK [NETWORK...]\n\nDisplay detailed "
+			      "information on one or more networks\n\n"
+			      "Options:\n  -f, --format string   Format output using a template, or json\n",
+			      &o, format_each, &format, reterr);
+	if (r == 0 && o.n_operands < 1)
+		r = opts_usage_error(reterr, "network inspect", "\"cctl network inspect\" requires at least 1 argument.");
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	_cleanup_(template_freep) struct template *t = NULL;
+	if (format && strcmp(format, "json") != 0 && (r = template_parse(format, &t, reterr)) < 0)
+		return r;
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
+		return r;
+	json_auto_t *all = json_array();
+	if (!all)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < o.n_operands; i++) {
+		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+		r = network_call(&conn, PROTO_M_NETWORK_INSPECT, proto_network_ref_params_encode(o.operands[i]), &reply,
+				 reterr);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			failed = true;
+			continue;
+		}
+		if (format) {
+			if ((r = print_formatted(t, reply.msg.result, reterr)) < 0)
+				return r;
+		} else {
+			json_array_append(all, reply.msg.result);
+		}
+	}
+	if (!format) {
+		_cleanup_free_ char *out = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+		if (!out)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		printf("%s\n", out);
+	}
+	return failed ? 1 : 0;
+}
+
+static int no_each(struct opts *o, int key, void *data, char **reterr)
+{
+	if (key == NET_FORCE)
+		*(bool *)data = o->flag;
+	return 0;
+}
+
+int cmd_network_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = { { NET_FORCE, 'f', "force", OPT_FLAG },
+					      { NET_HELP, 0, "help", OPT_FLAG },
+					      {} };
+	_cleanup_(opts_done) struct opts o;
+	bool force = false, failed = false;
+	int r = network_parse(argc, argv, "network rm", options,
+			      "Usage:  cctl network rm NETWORK [NETWORK...]\n\nRemove one or more networks\n\n"
+			      "Options:\n  -f, --force   Do not error if the network does not exist\n",
+			      &o, no_each, &force, reterr);
+	if (r == 0 && o.n_operands < 1)
+		r = opts_usage_error(reterr, "network rm", "\"cctl network rm\" requires at least 1 argument.");
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
+		return r;
+	for (size_t i = 0; i < o.n_operands; i++) {
+		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+		_cleanup_free_ char *err = NULL;
+		r = conn_call(&conn, PROTO_M_NETWORK_REMOVE, proto_network_ref_params_encode(o.operands[i]), NULL, 0,
+			      &reply, reterr);
+		if (r < 0)
+			return r;
+		if (conn_reply_check(&reply, &err) < 0) {
+			if (force && reply.msg.error_code && strcmp(reply.msg.error_code, PROTO_E_NOT_FOUND) == 0)
+				continue;
+			fprintf(stderr, "cctl: %s\n", err);
+			failed = true;
+			continue;
+		}
+		printf("%s\n", o.operands[i]);
+	}
+	return failed ? 1 : 0;
+}
+
+int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
+{
+	static const struct opt options[] = { { NET_FORCE, 'f', "force", OPT_FLAG },
+					      { NET_HELP, 0, "help", OPT_FLAG },
+					      {} };
+	_cleanup_(opts_done) struct opts o;
+	bool force = false;
+	int r = network_parse(argc, argv, "network prune", options,
+			      "Usage:  cctl network prune [OPTIONS]\n\nRemove all unused networks\n\nOptions:\n"
+			      "  -f, --force   Do not prompt for confirmation\n",
+			      &o, no_each, &force, reterr);
+	if (r == 0 && o.n_operands)
+		r = opts_usage_error(reterr, "network prune", "\"cctl network prune\" accepts no arguments.");
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	if (!force) {
+		char answer[16] = "";
+		printf("WARNING! This will remove all custom networks not used by at least one container.\n"
+		       "Are you sure you want to continue? [y/N] ");
+		fflush(stdout);
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+			printf("\n");
+			return 0;
+		}
+	}
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
+	    (r = network_call(&conn, PROTO_M_NETWORK_PRUNE, json_object(), &reply, reterr)) != 0)
+		return r;
+	json_t *deleted = json_object_get(reply.msg.result, "deleted"), *v;
+	size_t i;
+	if (json_array_size(deleted))
+		printf("Deleted Networks:\n");
+	json_array_foreach (deleted, i, v)
+		printf("%s\n", json_string_value(v));
+	return 0;
+}

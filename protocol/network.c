@@ -1,0 +1,104 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+#include "protocol/field.h"
+#include "protocol/messages.h"
+#include "protocol/network.h"
+
+/* A string member of at most max bytes, with no control character: each of them ends up in an
+ * error message or a record. */
+static int proto_network_string(json_t *params, const char *key, bool required, size_t max, const char **ret,
+				char **reterr)
+{
+	int r = field_get_string(params, key, required, ret, reterr);
+	if (r < 0 || !*ret)
+		return r;
+	size_t len = strlen(*ret);
+	if (len == 0 || len > max)
+		return err_set(reterr, -EINVAL, "parameter \"%s\" must be 1 to %zu bytes", key, max);
+	for (const char *p = *ret; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return err_set(reterr, -EINVAL, "parameter \"%s\" holds a control character", key);
+	return 0;
+}
+
+int proto_network_create_params_decode(json_t *params, struct proto_network_create_params *ret, char **reterr)
+{
+	static const char *const keys[] = { "name", "driver", "subnet", "gateway", "internal", "labels", NULL };
+	json_t *o = json_object_get(params, "labels"), *v;
+	const char *key;
+	int r;
+	memset(ret, 0, sizeof(*ret));
+	if ((r = field_check_known(params, keys, NULL, PROTO_M_NETWORK_CREATE " params", reterr)) < 0 ||
+	    (r = proto_network_string(params, "name", true, PROTO_NETWORK_NAME_MAX, &ret->name, reterr)) < 0 ||
+	    (r = proto_network_string(params, "driver", false, PROTO_NETWORK_FIELD_MAX, &ret->driver, reterr)) < 0 ||
+	    (r = proto_network_string(params, "subnet", false, PROTO_NETWORK_FIELD_MAX, &ret->subnet, reterr)) < 0 ||
+	    (r = proto_network_string(params, "gateway", false, PROTO_NETWORK_FIELD_MAX, &ret->gateway, reterr)) < 0 ||
+	    (r = field_get_bool(params, "internal", &ret->internal, reterr)) < 0)
+		return r;
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o) || json_object_size(o) > PROTO_MAX_LABELS)
+		return err_set(reterr, -EINVAL, "parameter \"labels\" must be an object of at most %d strings",
+			       PROTO_MAX_LABELS);
+	ret->labels = calloc(json_object_size(o) + 1, sizeof(char *));
+	if (!ret->labels)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	size_t n = 0;
+	json_object_foreach (o, key, v) {
+		if (!json_is_string(v))
+			r = err_set(reterr, -EINVAL, "the value of label \"%.64s\" must be a string", key);
+		else if ((r = proto_label_check(key, json_string_value(v), reterr)) >= 0 &&
+			 asprintf(&ret->labels[n++], "%s=%s", key, json_string_value(v)) < 0) {
+			ret->labels[--n] = NULL;
+			r = err_set(reterr, -ENOMEM, "out of memory");
+		}
+		if (r < 0) {
+			proto_network_create_params_done(ret);
+			return r;
+		}
+	}
+	return 0;
+}
+
+json_t *proto_network_create_params_encode(const struct proto_network_create_params *p)
+{
+	json_t *o = json_pack("{s:s, s:b}", "name", p->name, "internal", p->internal);
+	if (!o)
+		return NULL;
+	if ((p->driver && json_object_set_new(o, "driver", json_string(p->driver)) < 0) ||
+	    (p->subnet && json_object_set_new(o, "subnet", json_string(p->subnet)) < 0) ||
+	    (p->gateway && json_object_set_new(o, "gateway", json_string(p->gateway)) < 0) ||
+	    (p->labels && json_object_set_new(o, "labels", proto_labels_to_json(p->labels)) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+void proto_network_create_params_done(struct proto_network_create_params *p)
+{
+	strv_free(p->labels);
+	p->labels = NULL;
+}
+
+int proto_network_ref_params_decode(const char *method, json_t *params, const char **ret_name, char **reterr)
+{
+	static const char *const keys[] = { "name", NULL };
+	char what[64];
+	int r;
+	snprintf(what, sizeof(what), "%s params", method);
+	*ret_name = NULL;
+	if ((r = field_check_known(params, keys, NULL, what, reterr)) < 0)
+		return r;
+	return proto_network_string(params, "name", true, PROTO_NETWORK_FIELD_MAX + 64, ret_name, reterr);
+}
+
+json_t *proto_network_ref_params_encode(const char *name)
+{
+	return json_pack("{s:s}", "name", name);
+}
