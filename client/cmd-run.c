@@ -84,6 +84,9 @@ static void usage(const char *verb)
 	      "      --init                       Run an init inside the container that forwards signals\n"
 	      "                                   and reaps processes\n"
 	      "  -i, --interactive                Keep STDIN open and attached\n"
+	      "      --cgroupns host|private      Cgroup namespace to use (default \"private\")\n"
+	      "      --ipc MODE                   IPC mode: private (default), shareable, host, none,\n"
+	      "                                   container:NAME (a shareable one)\n"
 	      "  -l, --label KEY[=VALUE]          Set meta data on a container (repeatable)\n"
 	      "      --log-driver NAME            Logging driver of a detached container: file, journald,\n"
 	      "                                   none (default: the daemon's)\n"
@@ -93,6 +96,9 @@ static void usage(const char *verb)
 	      "  -m, --memory SIZE                Memory limit (e.g. 512k, 64m, 1g; 0: no limit)\n"
 	      "      --name NAME                  Assign a name to the container\n"
 	      "      --network-alias NAME         Add a network-scoped alias (user-defined networks; repeatable)\n"
+	      "      --network, --net NETWORK     Connect a container to a network: none, host,\n"
+	      "                                   container:NAME (its network, hostname and /etc files)\n"
+	      "      --pid host|container:NAME    PID namespace to use (default: its own)\n"
 	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
 	      "      --privileged                 Give extended privileges to this container\n"
 	      "      --restart POLICY             Restart policy when the container exits: no, on-failure[:N],\n"
@@ -105,6 +111,7 @@ static void usage(const char *verb)
 	      "  -t, --tty                        Allocate a pseudo-TTY\n"
 	      "      --ulimit NAME=SOFT[:HARD]    Ulimit options, e.g. nofile=1024:2048 (-1: unlimited)\n"
 	      "  -u, --user UID[:GID]             Numeric user and group to run as\n"
+	      "      --uts host                   UTS namespace to use (default: its own)\n"
 	      "      --userns host|auto           User namespace to use (default: the daemon's)\n"
 	      "  -v, --volume [SRC:]DST[:OPTS]    Bind a host path (SRC absolute) or mount a volume (SRC a name,\n"
 	      "                                   none: anonymous); OPTS: ro, rw, nocopy, z/Z (ignored)\n"
@@ -181,6 +188,11 @@ enum {
 	ARG_READ_ONLY,
 	ARG_VOLUMES_FROM,
 	ARG_PULL,
+	ARG_NETWORK,
+	ARG_PID,
+	ARG_IPC,
+	ARG_UTS,
+	ARG_CGROUPNS,
 	ARG_HELP,
 	ARG_NETWORK_ALIAS,
 	ARG_IP,
@@ -223,6 +235,12 @@ static const struct opt run_options[] = {
 	{ ARG_READ_ONLY, 0, "read-only", OPT_FLAG },
 	{ ARG_VOLUMES_FROM, 0, "volumes-from", OPT_VALUE },
 	{ ARG_PULL, 0, "pull", OPT_VALUE },
+	{ ARG_NETWORK, 0, "network", OPT_VALUE },
+	{ ARG_NETWORK, 0, "net", OPT_VALUE },
+	{ ARG_PID, 0, "pid", OPT_VALUE },
+	{ ARG_IPC, 0, "ipc", OPT_VALUE },
+	{ ARG_UTS, 0, "uts", OPT_VALUE },
+	{ ARG_CGROUPNS, 0, "cgroupns", OPT_VALUE },
 	{ ARG_HELP, 0, "help", OPT_FLAG },
 	{ ARG_NETWORK_ALIAS, 0, "network-alias", OPT_VALUE },
 	{ ARG_IP, 0, "ip", OPT_VALUE },
@@ -429,6 +447,19 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		if (!*arg)
 			return opts_invalid_argument(o, reterr, "must not be empty");
 		p->log_driver = (char *)arg;
+		return 0;
+	case ARG_NETWORK:
+	case ARG_PID:
+	case ARG_IPC:
+	case ARG_UTS:
+	case ARG_CGROUPNS:
+		/* The daemon checks the values (Docker's messages): only it knows networks and
+		 * containers. */
+		*(key == ARG_NETWORK ? &p->network
+		  : key == ARG_PID   ? &p->pid_mode
+		  : key == ARG_IPC   ? &p->ipc_mode
+		  : key == ARG_UTS   ? &p->uts_mode
+				     : &p->cgroupns_mode) = (char *)arg;
 		return 0;
 	case ARG_LOG_OPT:
 		return run_add_log_opt(run, o, reterr);

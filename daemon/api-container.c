@@ -18,6 +18,7 @@
 #include "daemon/api-internal.h"
 #include "daemon/container-mounts.h"
 #include "daemon/container-network.h"
+#include "daemon/container-ns.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/image-store.h"
@@ -193,7 +194,8 @@ json_t *api_container_info_full(const struct container *ct, bool security)
 	/* Inspect only: Docker's "Mounts" (daemon/container-mounts.h) and --read-only. */
 	if (o && security && (json_object_set_new(o, "mounts", container_mounts_inspect(ct)) < 0 ||
 			      json_object_set_new(o, "read_only", json_boolean(ct->cfg.read_only)) < 0 ||
-			      json_object_set_new(o, "NetworkSettings", container_network_inspect(ct)) < 0)) {
+			      json_object_set_new(o, "NetworkSettings", container_network_inspect(ct)) < 0 ||
+			      json_object_set_new(o, "namespaces", container_ns_inspect(ct)) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -439,6 +441,11 @@ int api_config_from_params(const struct api *api, struct proto_run_params *p, st
 								  : CONTAINER_RESTART_NO;
 	cfg->restart_max = p->restart_max;
 	cfg->userns = p->userns == PROTO_USERNS_HOST ? strdup("host") : p->userns == PROTO_USERNS_AUTO ? strdup("auto") : NULL;
+	cfg->network_mode = TAKE_PTR(p->network);
+	cfg->pid_mode = TAKE_PTR(p->pid_mode);
+	cfg->ipc_mode = TAKE_PTR(p->ipc_mode);
+	cfg->uts_mode = TAKE_PTR(p->uts_mode);
+	cfg->cgroupns_mode = TAKE_PTR(p->cgroupns_mode);
 	int r = log_config(api, p, cfg, reterr);
 	if (r == 0 && p->seccomp == PROTO_SECCOMP_CUSTOM && !(cfg->seccomp_profile = json_dumps(p->seccomp_profile, JSON_COMPACT)))
 		r = -ENOMEM;

@@ -41,12 +41,22 @@ static const struct {
 	{ CONTAINER_NETWORK_RESOLV, "/etc/resolv.conf" },
 };
 
+/* Whether the container's /etc files are those of a network it shares (--network host or
+ * container:NAME): the namespaces module binds those (daemon/container-ns.c), not these. */
+static bool etc_shared(const struct container *ct)
+{
+	const char *mode = ct->cfg.network_mode;
+	return mode && (strcmp(mode, "host") == 0 || strncmp(mode, "container:", 10) == 0);
+}
+
 /* The files are bound after the default mounts (the prepared /proc, /dev and /sys stay the fast
  * path) and before the user's own mounts, so a -v of the user's on /etc/hosts wins, as in
  * Docker. The sources are files the daemon made in the container's directory (never a path a
  * client named); the binds are nosuid, nodev and noexec, writable as Docker's are. */
 int container_network_spec_mounts(const struct container *ct, struct rt_spec *spec, char **reterr)
 {
+	if (etc_shared(ct))
+		return 0;
 	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
 	struct rt_mount *mounts = realloc(spec->mounts, (spec->n_mounts + ARRAY_SIZE(etc_files)) * sizeof(*mounts));
 	if (!dir || !mounts)
@@ -294,6 +304,8 @@ static void owner(const struct container *ct, uid_t *uid, gid_t *gid)
 
 static int write_hosts(const struct container *ct, int dirfd, char **reterr)
 {
+	if (etc_shared(ct))
+		return 0;
 	_cleanup_free_ char *text = NULL;
 	uid_t uid;
 	gid_t gid;
@@ -309,6 +321,8 @@ int container_network_write_etc(struct container *ct, char **reterr)
 	uid_t uid;
 	gid_t gid;
 	int r;
+	if (etc_shared(ct))
+		return 0;
 	owner(ct, &uid, &gid);
 	_cleanup_close_ int dirfd = open_dir(ct, reterr);
 	if (dirfd < 0)

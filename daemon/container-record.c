@@ -14,6 +14,7 @@
 #include "common/strv.h"
 #include "daemon/container-mounts.h"
 #include "daemon/container-network.h"
+#include "daemon/container-ns.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
 #include "daemon/persist.h"
@@ -56,7 +57,8 @@ static json_t *config_json(const struct container_config *c)
 	if (o && (json_object_set_new(o, "log_driver", json_string(container_log_driver_name(c->log_driver))) < 0 ||
 		  json_object_set_new(o, "log_max_size", json_integer((json_int_t)c->log_opts.max_size)) < 0 ||
 		  json_object_set_new(o, "log_max_file", json_integer(c->log_opts.max_file)) < 0 ||
-		  json_object_set_new(o, "pty_detached", json_boolean(c->pty_detached)) < 0)) {
+		  json_object_set_new(o, "pty_detached", json_boolean(c->pty_detached)) < 0 ||
+		  container_ns_record_save(c, o) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -271,7 +273,7 @@ static int config_from(json_t *o, struct container_config *c)
 	    (r = strv_from(json_object_get(o, "device_rules"), &c->device_rules)) < 0 ||
 	    (r = labels_from(json_object_get(o, "labels"), &c->labels)) < 0)
 		return r;
-	if ((r = config_from_v2(o, c)) < 0)
+	if ((r = config_from_v2(o, c)) < 0 || (r = container_ns_record_load(o, c)) < 0)
 		return r;
 	/* Mounts and --read-only (absent from older records: none). */
 	json_t *ro = json_object_get(o, "read_only");

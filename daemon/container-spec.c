@@ -14,6 +14,7 @@
 #include "common/parse.h"
 #include "daemon/container-mounts.h"
 #include "daemon/container-network.h"
+#include "daemon/container-ns.h"
 #include "daemon/container-spec.h"
 #include "daemon/container.h"
 #include "daemon/image-store.h"
@@ -237,7 +238,11 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 	int r = spec_init_default(&spec, reterr);
 	if (r < 0)
 		return r;
-	const char *hostname = cfg->hostname;
+	/* A shared network or UTS namespace brings its name (the host's, or the other container's). */
+	_cleanup_free_ char *shared_hostname = NULL;
+	if ((r = container_ns_hostname(ct, &shared_hostname, reterr)) < 0)
+		goto fail;
+	const char *hostname = shared_hostname ? shared_hostname : cfg->hostname;
 	char short_id[13];
 	if (!hostname) {
 		memcpy(short_id, ct->id, 12);
@@ -298,7 +303,7 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 	if ((cfg->init && (r = build_init(&spec, reterr)) < 0) || (r = container_network_spec_mounts(ct, &spec, reterr)) < 0 ||
 	    (r = container_mounts_to_spec(ct, &spec, reterr)) < 0 ||
 	    (r = build_root(ct, image, &spec, reterr)) < 0 || (r = container_network_spec_root(ct, &spec, reterr)) < 0 ||
-	    (r = build_confinement(ct, &spec, reterr)) < 0 ||
+	    (r = build_confinement(ct, &spec, reterr)) < 0 || (r = container_ns_to_spec(ct, &spec, reterr)) < 0 ||
 	    (r = spec_validate(&spec, reterr)) < 0)
 		goto fail;
 	*ret = spec;

@@ -92,6 +92,9 @@ struct container_config {
 	char **volumes_from;
 	bool mounts_resolved;
 	bool read_only;
+	/* Namespaces (daemon/container-ns.h): --network (endp's names too), --pid, --ipc, --uts,
+	 * --cgroupns as given; NULL: the default. */
+	char *network_mode, *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
 	/* Who asked for the container (run or create): bind sources are looked up and created with
 	 * their rights (daemon/peer.h). Not kept: mounts are resolved in that request. */
 	struct peer_creds peer;
