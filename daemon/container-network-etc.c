@@ -247,9 +247,19 @@ static int host_gateway(const struct container *ct, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* Adds the line of o on network n to ct's hosts, if o is another container linked there. */
+static void hosts_add_peer(struct hosts *h, const struct container *ct, const struct container *o,
+			   const struct network *n)
+{
+	const struct container_endpoint *oep = o == ct || o->removing ? NULL : container_network_find(o, n->id);
+	if (oep && oep->linked && oep->addr)
+		hosts_add(h, addr_text(oep->addr), endpoint_names(o, oep, false));
+}
+
 /* The hosts file of ct: --add-host entries, its own addresses, then the other running
- * containers of its user-defined networks. */
-static int hosts_text(const struct container *ct, char **ret)
+ * containers of its user-defined networks; joining is one that is not in the registry's list
+ * yet (a run links it there once its command runs), or NULL. */
+static int hosts_text(const struct container *ct, const struct container *joining, char **ret)
 {
 	struct hosts h = { 0 };
 	for (char **x = ct->cfg.extra_hosts; x && *x; x++) {
@@ -272,12 +282,10 @@ static int hosts_text(const struct container *ct, char **ret)
 		struct network *n = container_network_of(ct, &ct->endpoints[i]);
 		if (!n || !n->user_defined)
 			continue;
-		for (const struct container *o = ct->reg->list; o; o = o->next) {
-			const struct container_endpoint *oep = o == ct || o->removing ? NULL
-									   : container_network_find(o, n->id);
-			if (oep && oep->linked && oep->addr)
-				hosts_add(&h, addr_text(oep->addr), endpoint_names(o, oep, false));
-		}
+		for (const struct container *o = ct->reg->list; o; o = o->next)
+			hosts_add_peer(&h, ct, o, n);
+		if (joining)
+			hosts_add_peer(&h, ct, joining, n);
 	}
 	int r = h.failed ? -ENOMEM : container_etc_hosts_text(h.e, h.n, ret);
 	hosts_done(&h);
@@ -302,7 +310,7 @@ static void owner(const struct container *ct, uid_t *uid, gid_t *gid)
 	*gid = ct->userns ? ct->slice.gid : (gid_t)-1;
 }
 
-static int write_hosts(const struct container *ct, int dirfd, char **reterr)
+static int write_hosts(const struct container *ct, const struct container *joining, int dirfd, char **reterr)
 {
 	if (etc_shared(ct))
 		return 0;
@@ -310,7 +318,7 @@ static int write_hosts(const struct container *ct, int dirfd, char **reterr)
 	uid_t uid;
 	gid_t gid;
 	owner(ct, &uid, &gid);
-	if (hosts_text(ct, &text) < 0)
+	if (hosts_text(ct, joining, &text) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	return container_etc_write(dirfd, CONTAINER_NETWORK_HOSTS, text, uid, gid, reterr);
 }
@@ -334,7 +342,7 @@ int container_network_write_etc(struct container *ct, char **reterr)
 	if (container_etc_resolv_text(host_resolv, ct->cfg.dns, ct->cfg.dns_search, ct->cfg.dns_options, &resolv) < 0 ||
 	    asprintf(&hostname, "%s\n", ct->spec.hostname ? ct->spec.hostname : ct->name) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	if ((r = write_hosts(ct, dirfd, reterr)) < 0 ||
+	if ((r = write_hosts(ct, NULL, dirfd, reterr)) < 0 ||
 	    (r = container_etc_write(dirfd, CONTAINER_NETWORK_HOSTNAME, hostname, uid, gid, reterr)) < 0 ||
 	    (r = container_etc_write(dirfd, CONTAINER_NETWORK_RESOLV, resolv, uid, gid, reterr)) < 0)
 		return r;
@@ -348,12 +356,18 @@ static bool linked_on(const struct container *ct, const char *network_id)
 	return ep && ep->linked;
 }
 
+/* Whether ct is in the registry's list (a run links it only once its command runs). */
+static bool listed(const struct container *ct)
+{
+	return ct->prev || ct->next || ct->reg->list == ct;
+}
+
 /* Rewrites o's hosts file, logging a failure (the peer keeps its old file). */
-static void refresh_one(struct container *o)
+static void refresh_one(struct container *o, const struct container *ct)
 {
 	_cleanup_free_ char *err = NULL;
 	_cleanup_close_ int dirfd = open_dir(o, &err);
-	if (dirfd < 0 || write_hosts(o, dirfd, &err) < 0)
+	if (dirfd < 0 || write_hosts(o, listed(ct) ? NULL : ct, dirfd, &err) < 0)
 		log_warning("container %.12s: cannot update its hosts file: %s", o->id, err ? err : "?");
 }
 
@@ -371,6 +385,6 @@ void container_network_refresh_peers(struct container *ct, const char *network_i
 			shares = n && n->user_defined && linked_on(o, id);
 		}
 		if (shares)
-			refresh_one(o);
+			refresh_one(o, ct);
 	}
 }
