@@ -235,6 +235,23 @@ int cmd_unpause(struct cctl *cctl, int argc, char **argv, char **reterr)
 	return pause_verb(cctl, argc, argv, false, reterr);
 }
 
+/* HostConfig's NetworkMode, PidMode, IpcMode, UTSMode and CgroupnsMode from the daemon's
+ * "namespaces" (absent from an older daemon: Docker's defaults). */
+static int inspect_namespaces(json_t *host, json_t *ns)
+{
+	static const char *const keys[][3] = { { "network", "NetworkMode", "bridge" },
+					       { "pid", "PidMode", "" },
+					       { "ipc", "IpcMode", "private" },
+					       { "uts", "UTSMode", "" },
+					       { "cgroupns", "CgroupnsMode", "private" } };
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *v = json_string_value(json_object_get(ns, keys[i][0]));
+		if (json_object_set_new(host, keys[i][1], json_string(v ? v : keys[i][2])) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* inspect --format: the result as its template sees it. The daemon's own fields keep their names
  * (.id, .state, .labels, .security.capabilities, ...); Docker's names are added where containd
  * has the same thing: .Id .Name ("/NAME") .Created .Path .Args .Image (the image id) .RestartCount .State.*
@@ -277,7 +294,8 @@ static json_t *inspect_fields(json_t *result, char **reterr)
 	/* Docker's Mounts and HostConfig.ReadonlyRootfs (absent from an older daemon). */
 	json_t *mounts = json_object_get(result, "mounts");
 	if (docker && (json_object_set_new(docker, "Mounts", mounts ? json_incref(mounts) : json_array()) < 0 ||
-		       json_object_set_new(host, "ReadonlyRootfs", json_boolean(json_is_true(json_object_get(result, "read_only")))) < 0)) {
+		       json_object_set_new(host, "ReadonlyRootfs", json_boolean(json_is_true(json_object_get(result, "read_only")))) < 0 ||
+		       inspect_namespaces(host, json_object_get(result, "namespaces")) < 0)) {
 		json_decref(docker);
 		docker = NULL;
 	}

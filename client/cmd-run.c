@@ -39,6 +39,12 @@ void run_done(struct run *run)
 		proto_mount_done(&run->mounts[i]);
 	free(run->mounts);
 	strv_free(run->volumes_from);
+	/* The network lists are arrays of argv's strings: only the arrays are ours. */
+	free(run->p.network_aliases);
+	free(run->p.extra_hosts);
+	free(run->p.dns);
+	free(run->p.dns_search);
+	free(run->p.dns_options);
 	run_security_done(&run->sec);
 	free(run->id);
 	free(run->pulled_image);
@@ -61,17 +67,26 @@ static void usage(const char *verb)
 	      "Options:\n"
 	      "      --cap-add CAP                Add a Linux capability (repeatable; ALL for every one)\n"
 	      "      --cap-drop CAP               Drop a Linux capability (repeatable; ALL for every one)\n"
+	      "      --add-host HOST:IP           Add a line to /etc/hosts (IP \"host-gateway\": the network's\n"
+	      "                                   gateway; repeatable)\n"
 	      "      --cpus DECIMAL               Number of CPUs (0: no limit)\n",
 	      stdout);
 	if (strcmp(verb, "run") == 0)
 		fputs("  -d, --detach                     Run container in background and print container ID\n", stdout);
 	fputs("      --device-cgroup-rule RULE    Allow a device, e.g. 'c 10:200 rwm' (repeatable)\n"
+	      "      --dns IP                     Set a DNS server (repeatable)\n"
+	      "      --dns-option OPT             Set a DNS option (repeatable)\n"
+	      "      --dns-search DOMAIN          Set a DNS search domain (repeatable; \".\": none)\n"
 	      "      --entrypoint CMD             Overwrite the default ENTRYPOINT of the image (\"\": none)\n"
 	      "  -e, --env KEY=VALUE              Set environment variables (KEY alone: take it from cctl's)\n"
 	      "  -h, --hostname NAME              Container host name\n"
+	      "      --ip ADDRESS                 IPv4 address on a user-defined network\n"
 	      "      --init                       Run an init inside the container that forwards signals\n"
 	      "                                   and reaps processes\n"
 	      "  -i, --interactive                Keep STDIN open and attached\n"
+	      "      --cgroupns host|private      Cgroup namespace to use (default \"private\")\n"
+	      "      --ipc MODE                   IPC mode: private (default), shareable, host, none,\n"
+	      "                                   container:NAME (a shareable one)\n"
 	      "  -l, --label KEY[=VALUE]          Set meta data on a container (repeatable)\n"
 	      "      --log-driver NAME            Logging driver of a detached container: file, journald,\n"
 	      "                                   none (default: the daemon's)\n"
@@ -80,6 +95,10 @@ static void usage(const char *verb)
 	      "                                   (default \"missing\")\n"
 	      "  -m, --memory SIZE                Memory limit (e.g. 512k, 64m, 1g; 0: no limit)\n"
 	      "      --name NAME                  Assign a name to the container\n"
+	      "      --network-alias NAME         Add a network-scoped alias (user-defined networks; repeatable)\n"
+	      "      --network, --net NETWORK     Connect a container to a network: none, host,\n"
+	      "                                   container:NAME (its network, hostname and /etc files)\n"
+	      "      --pid host|container:NAME    PID namespace to use (default: its own)\n"
 	      "      --pids-limit N               Tune container pids limit (-1 for unlimited)\n"
 	      "      --privileged                 Give extended privileges to this container\n"
 	      "      --restart POLICY             Restart policy when the container exits: no, on-failure[:N],\n"
@@ -92,6 +111,7 @@ static void usage(const char *verb)
 	      "  -t, --tty                        Allocate a pseudo-TTY\n"
 	      "      --ulimit NAME=SOFT[:HARD]    Ulimit options, e.g. nofile=1024:2048 (-1: unlimited)\n"
 	      "  -u, --user UID[:GID]             Numeric user and group to run as\n"
+	      "      --uts host                   UTS namespace to use (default: its own)\n"
 	      "      --userns host|auto           User namespace to use (default: the daemon's)\n"
 	      "  -v, --volume [SRC:]DST[:OPTS]    Bind a host path (SRC absolute) or mount a volume (SRC a name,\n"
 	      "                                   none: anonymous); OPTS: ro, rw, nocopy, z/Z (ignored)\n"
@@ -168,7 +188,18 @@ enum {
 	ARG_READ_ONLY,
 	ARG_VOLUMES_FROM,
 	ARG_PULL,
+	ARG_NETWORK,
+	ARG_PID,
+	ARG_IPC,
+	ARG_UTS,
+	ARG_CGROUPNS,
 	ARG_HELP,
+	ARG_NETWORK_ALIAS,
+	ARG_IP,
+	ARG_ADD_HOST,
+	ARG_DNS,
+	ARG_DNS_SEARCH,
+	ARG_DNS_OPTION,
 };
 
 static const struct opt run_options[] = {
@@ -204,7 +235,19 @@ static const struct opt run_options[] = {
 	{ ARG_READ_ONLY, 0, "read-only", OPT_FLAG },
 	{ ARG_VOLUMES_FROM, 0, "volumes-from", OPT_VALUE },
 	{ ARG_PULL, 0, "pull", OPT_VALUE },
+	{ ARG_NETWORK, 0, "network", OPT_VALUE },
+	{ ARG_NETWORK, 0, "net", OPT_VALUE },
+	{ ARG_PID, 0, "pid", OPT_VALUE },
+	{ ARG_IPC, 0, "ipc", OPT_VALUE },
+	{ ARG_UTS, 0, "uts", OPT_VALUE },
+	{ ARG_CGROUPNS, 0, "cgroupns", OPT_VALUE },
 	{ ARG_HELP, 0, "help", OPT_FLAG },
+	{ ARG_NETWORK_ALIAS, 0, "network-alias", OPT_VALUE },
+	{ ARG_IP, 0, "ip", OPT_VALUE },
+	{ ARG_ADD_HOST, 0, "add-host", OPT_VALUE },
+	{ ARG_DNS, 0, "dns", OPT_VALUE },
+	{ ARG_DNS_SEARCH, 0, "dns-search", OPT_VALUE },
+	{ ARG_DNS_OPTION, 0, "dns-option", OPT_VALUE },
 	{}
 };
 
@@ -405,6 +448,19 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 			return opts_invalid_argument(o, reterr, "must not be empty");
 		p->log_driver = (char *)arg;
 		return 0;
+	case ARG_NETWORK:
+	case ARG_PID:
+	case ARG_IPC:
+	case ARG_UTS:
+	case ARG_CGROUPNS:
+		/* The daemon checks the values (Docker's messages): only it knows networks and
+		 * containers. */
+		*(key == ARG_NETWORK ? &p->network
+		  : key == ARG_PID   ? &p->pid_mode
+		  : key == ARG_IPC   ? &p->ipc_mode
+		  : key == ARG_UTS   ? &p->uts_mode
+				     : &p->cgroupns_mode) = (char *)arg;
+		return 0;
 	case ARG_LOG_OPT:
 		return run_add_log_opt(run, o, reterr);
 	case ARG_VOLUME:
@@ -416,6 +472,26 @@ static int run_option(struct run *run, struct opts *o, int key, char **reterr)
 		return 0;
 	case ARG_VOLUMES_FROM:
 		return run_add_volumes_from(run, o, reterr);
+	case ARG_IP:
+		if (!*arg)
+			return opts_invalid_argument(o, reterr, "expected an IPv4 address");
+		p->ip = (char *)arg;
+		return 0;
+	case ARG_NETWORK_ALIAS:
+	case ARG_ADD_HOST:
+	case ARG_DNS:
+	case ARG_DNS_SEARCH:
+	case ARG_DNS_OPTION: {
+		/* The daemon checks each (docs/networking.md); a count past its limit is refused there. */
+		char ***v = key == ARG_NETWORK_ALIAS ? &p->network_aliases
+			    : key == ARG_ADD_HOST    ? &p->extra_hosts
+			    : key == ARG_DNS	     ? &p->dns
+			    : key == ARG_DNS_SEARCH  ? &p->dns_search
+						     : &p->dns_options;
+		if (!*arg)
+			return opts_invalid_argument(o, reterr, "must not be empty");
+		return run_security_push(v, (char *)arg, reterr);
+	}
 	case ARG_PULL:
 		if (strcmp(arg, "missing") != 0 && strcmp(arg, "always") != 0 && strcmp(arg, "never") != 0)
 			return opts_invalid_argument(o, reterr, "expected \"missing\", \"always\" or \"never\"");

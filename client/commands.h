@@ -71,6 +71,9 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_network_rm(struct cctl *cctl, int argc, char **argv, char **reterr);
 int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr);
+/* cctl network connect, cctl network disconnect (cmd-network-connect.c). */
+int cmd_network_connect(struct cctl *cctl, int argc, char **argv, char **reterr);
+int cmd_network_disconnect(struct cctl *cctl, int argc, char **argv, char **reterr);
 /* --since/--until of events and logs as sent: a duration ("10m") becomes unix seconds that long
  * before now; anything else goes as written (RFC 3339, unix seconds) for the daemon to parse. */
 json_t *cmd_events_time_param(const char *s);

@@ -17,6 +17,8 @@
 #include "common/util.h"
 #include "daemon/api-internal.h"
 #include "daemon/container-mounts.h"
+#include "daemon/container-network.h"
+#include "daemon/container-ns.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/image-store.h"
@@ -191,7 +193,9 @@ json_t *api_container_info_full(const struct container *ct, bool security)
 	json_decref(cmd);
 	/* Inspect only: Docker's "Mounts" (daemon/container-mounts.h) and --read-only. */
 	if (o && security && (json_object_set_new(o, "mounts", container_mounts_inspect(ct)) < 0 ||
-			      json_object_set_new(o, "read_only", json_boolean(ct->cfg.read_only)) < 0)) {
+			      json_object_set_new(o, "read_only", json_boolean(ct->cfg.read_only)) < 0 ||
+			      json_object_set_new(o, "NetworkSettings", container_network_inspect(ct)) < 0 ||
+			      json_object_set_new(o, "namespaces", container_ns_inspect(ct)) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -437,6 +441,11 @@ int api_config_from_params(const struct api *api, struct proto_run_params *p, st
 								  : CONTAINER_RESTART_NO;
 	cfg->restart_max = p->restart_max;
 	cfg->userns = p->userns == PROTO_USERNS_HOST ? strdup("host") : p->userns == PROTO_USERNS_AUTO ? strdup("auto") : NULL;
+	cfg->network_mode = TAKE_PTR(p->network);
+	cfg->pid_mode = TAKE_PTR(p->pid_mode);
+	cfg->ipc_mode = TAKE_PTR(p->ipc_mode);
+	cfg->uts_mode = TAKE_PTR(p->uts_mode);
+	cfg->cgroupns_mode = TAKE_PTR(p->cgroupns_mode);
 	int r = log_config(api, p, cfg, reterr);
 	if (r == 0 && p->seccomp == PROTO_SECCOMP_CUSTOM && !(cfg->seccomp_profile = json_dumps(p->seccomp_profile, JSON_COMPACT)))
 		r = -ENOMEM;
@@ -457,6 +466,8 @@ int api_config_from_params(const struct api *api, struct proto_run_params *p, st
 	}
 	if (r == 0)
 		r = api_mounts_from_params(p, cfg, reterr);
+	if (r == 0)
+		api_endpoint_config_from_params(p, cfg);
 	if (r == -ENOMEM)
 		err_set(reterr, r, "out of memory");
 	proto_run_params_done(p);

@@ -201,6 +201,11 @@ void api_network_inspect(struct api *api, struct conn *c, struct proto_request *
 void api_network_remove(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_network_prune(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 int api_mounts_from_params(struct proto_run_params *p, struct container_config *cfg, char **reterr);
+/* network.connect, network.disconnect (api-endpoint.c), and the network settings of
+ * container.run params into the domain's configuration (strings taken over). */
+void api_network_connect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_network_disconnect(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
+void api_endpoint_config_from_params(struct proto_run_params *p, struct container_config *cfg);
 /* image.pull (api-pull.c). */
 void api_image_pull(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_registry_login(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);

@@ -23,6 +23,7 @@
 #include "daemon/server.h"
 #include "protocol/cp.h"
 #include "protocol/volume.h"
+#include "protocol/endpoint.h"
 #include "protocol/network.h"
 #include "protocol/events.h"
 #include "protocol/exec.h"
@@ -329,6 +330,8 @@ static const struct {
 	{ PROTO_M_NETWORK_PRUNE, api_network_prune },
 	{ PROTO_M_IMAGE_PULL, api_image_pull },
 	{ PROTO_M_REGISTRY_LOGIN, api_registry_login },
+	{ PROTO_M_NETWORK_CONNECT, api_network_connect },
+	{ PROTO_M_NETWORK_DISCONNECT, api_network_disconnect },
 };
 
 void api_dispatch(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)

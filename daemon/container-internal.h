@@ -2,6 +2,7 @@
  * that run, create and start have in common. */
 #pragma once
 
+#include "daemon/container-ns.h"
 #include "daemon/container.h"
 #include "runtime/process.h"
 
@@ -19,5 +20,8 @@ int container_prepare_spec(struct container *ct, const struct image *image, int 
  * watches it. stdio fds stay the caller's. -errno when it could not be started: if it could still
  * be watched (*ret_watched) its exit goes through the monitor as a failed start, else it was
  * killed and its cgroups removed here. */
-int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3], int seccomp_fd, bool *ret_watched,
-		     char **reterr);
+int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3], int seccomp_fd,
+		     const struct container_ns_start *ns, bool *ret_watched, char **reterr);
+/* The container's directory with an empty upper and work dir, as a spare has them (in a user
+ * namespace they belong to the slice's root). */
+int container_create_dirs(struct container *ct, char **reterr);

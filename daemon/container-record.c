@@ -13,6 +13,8 @@
 #include "common/parse.h"
 #include "common/strv.h"
 #include "daemon/container-mounts.h"
+#include "daemon/container-network.h"
+#include "daemon/container-ns.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
 #include "daemon/persist.h"
@@ -55,7 +57,8 @@ static json_t *config_json(const struct container_config *c)
 	if (o && (json_object_set_new(o, "log_driver", json_string(container_log_driver_name(c->log_driver))) < 0 ||
 		  json_object_set_new(o, "log_max_size", json_integer((json_int_t)c->log_opts.max_size)) < 0 ||
 		  json_object_set_new(o, "log_max_file", json_integer(c->log_opts.max_file)) < 0 ||
-		  json_object_set_new(o, "pty_detached", json_boolean(c->pty_detached)) < 0)) {
+		  json_object_set_new(o, "pty_detached", json_boolean(c->pty_detached)) < 0 ||
+		  container_ns_record_save(c, o) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -116,7 +119,8 @@ void container_record_save(struct container *ct)
 				     (json_int_t)ct->proc.pid, "pid_start_time", (json_int_t)ct->proc.start_time, "config",
 				     config_json_v2(&ct->cfg), "spec", spec_to_json(&ct->spec));
 	if (rec && (json_object_set_new(rec, "restart_count", json_integer(ct->restart_count)) < 0 ||
-		    json_object_set_new(rec, "user_stopped", json_boolean(ct->user_stopped)) < 0))
+		    json_object_set_new(rec, "user_stopped", json_boolean(ct->user_stopped)) < 0 ||
+		    container_network_to_record(ct, rec, json_object_get(rec, "config")) < 0))
 		json_decref(TAKE_PTR(rec));
 	if (!rec || !dir || asprintf(&path, "%s/" RECORD_FILE, dir) < 0) {
 		log_error("container %.12s: out of memory saving its state", ct->id);
@@ -269,7 +273,7 @@ static int config_from(json_t *o, struct container_config *c)
 	    (r = strv_from(json_object_get(o, "device_rules"), &c->device_rules)) < 0 ||
 	    (r = labels_from(json_object_get(o, "labels"), &c->labels)) < 0)
 		return r;
-	if ((r = config_from_v2(o, c)) < 0)
+	if ((r = config_from_v2(o, c)) < 0 || (r = container_ns_record_load(o, c)) < 0)
 		return r;
 	/* Mounts and --read-only (absent from older records: none). */
 	json_t *ro = json_object_get(o, "read_only");
@@ -319,6 +323,8 @@ static int record_from(struct registry *reg, json_t *rec, int version, struct co
 		return err_set(reterr, -EBADMSG, "unknown state \"%s\"", state);
 	if ((r = config_from(cfg, &ct->cfg)) < 0)
 		return err_set(reterr, r, "invalid configuration");
+	if ((r = container_network_from_record(ct, rec, cfg)) < 0)
+		return err_set(reterr, r, "invalid network settings");
 	if ((r = spec_from_json(spec, &ct->spec, reterr)) < 0)
 		return r;
 	memcpy(ct->id, id, 65);

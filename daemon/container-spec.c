@@ -13,6 +13,8 @@
 #include "common/strv.h"
 #include "common/parse.h"
 #include "daemon/container-mounts.h"
+#include "daemon/container-network.h"
+#include "daemon/container-ns.h"
 #include "daemon/container-spec.h"
 #include "daemon/container.h"
 #include "daemon/image-store.h"
@@ -236,7 +238,11 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 	int r = spec_init_default(&spec, reterr);
 	if (r < 0)
 		return r;
-	const char *hostname = cfg->hostname;
+	/* A shared network or UTS namespace brings its name (the host's, or the other container's). */
+	_cleanup_free_ char *shared_hostname = NULL;
+	if ((r = container_ns_hostname(ct, &shared_hostname, reterr)) < 0)
+		goto fail;
+	const char *hostname = shared_hostname ? shared_hostname : cfg->hostname;
 	char short_id[13];
 	if (!hostname) {
 		memcpy(short_id, ct->id, 12);
@@ -294,9 +300,10 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 		spec.gid_mappings[0] = (struct rt_idmap){ g.inside, g.outside, g.count };
 		spec.n_uid_mappings = spec.n_gid_mappings = 1;
 	}
-	if ((cfg->init && (r = build_init(&spec, reterr)) < 0) || (r = container_mounts_to_spec(ct, &spec, reterr)) < 0 ||
-	    (r = build_root(ct, image, &spec, reterr)) < 0 ||
-	    (r = build_confinement(ct, &spec, reterr)) < 0 ||
+	if ((cfg->init && (r = build_init(&spec, reterr)) < 0) || (r = container_network_spec_mounts(ct, &spec, reterr)) < 0 ||
+	    (r = container_mounts_to_spec(ct, &spec, reterr)) < 0 ||
+	    (r = build_root(ct, image, &spec, reterr)) < 0 || (r = container_network_spec_root(ct, &spec, reterr)) < 0 ||
+	    (r = build_confinement(ct, &spec, reterr)) < 0 || (r = container_ns_to_spec(ct, &spec, reterr)) < 0 ||
 	    (r = spec_validate(&spec, reterr)) < 0)
 		goto fail;
 	*ret = spec;

@@ -14,6 +14,7 @@
 #include "common/parse.h"
 #include "common/util.h"
 #include "daemon/container-mounts.h"
+#include "daemon/container-network.h"
 #include "daemon/container-internal.h"
 #include "daemon/container-record.h"
 #include "daemon/events.h"
@@ -50,9 +51,9 @@ static void close_fds(int fds[3])
 		fds[i] = safe_close(fds[i]);
 }
 
-/* The container's directory with an empty upper and work dir, as a spare has them; in a user
- * namespace they belong to the slice's root (see pool.c: only these, never a layer). */
-static int create_dirs(struct container *ct, char **reterr)
+/* In a user namespace the directories belong to the slice's root (see pool.c: only these, never
+ * a layer). */
+int container_create_dirs(struct container *ct, char **reterr)
 {
 	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id), *upper = NULL, *work = NULL;
 	if (!dir || asprintf(&upper, "%s/upper", dir) < 0 || asprintf(&work, "%s/work", dir) < 0)
@@ -84,7 +85,7 @@ int container_create(struct registry *reg, struct container_config *cfg, const s
 		container_config_done(cfg);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
-	if ((r = container_check_new(ct, reterr)) < 0)
+	if ((r = container_check_new(ct, reterr)) < 0 || (r = container_network_init(ct, reterr)) < 0)
 		goto fail;
 	if ((r = random_hex(ct->id, 32)) < 0) {
 		err_set(reterr, r, "cannot generate an id: %m");
@@ -99,7 +100,8 @@ int container_create(struct registry *reg, struct container_config *cfg, const s
 	/* The spec is built now to check everything a start would (Docker refuses a bad create),
 	 * and for inspect; each start builds it again. */
 	if ((r = container_set_identity(ct, image, reterr)) < 0 ||
-	    (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0 || (r = create_dirs(ct, reterr)) < 0)
+	    (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0 || (r = container_create_dirs(ct, reterr)) < 0 ||
+	    (r = container_network_prepare_root(ct, reterr)) < 0)
 		goto fail;
 	ct->state = CONTAINER_CREATED;
 	ct->cleaned_up = true; /* nothing ran: nothing to clean up */
@@ -110,6 +112,7 @@ int container_create(struct registry *reg, struct container_config *cfg, const s
 	return 0;
 fail:
 	container_mounts_delete_anonymous(ct); /* made for it by a resolution that ran */
+	container_network_release(ct);
 	container_free(ct);
 	return r;
 }
@@ -138,6 +141,7 @@ static int container_start_now(struct container *ct, int stdio_fds[3], char **re
 	int seccomp_fd = -1; /* owned by the filters */
 	enum container_state prev = ct->state;
 	struct rt_init init;
+	struct container_ns_start ns;
 	bool watched;
 	int r;
 
@@ -146,8 +150,11 @@ static int container_start_now(struct container *ct, int stdio_fds[3], char **re
 		r = err_set(reterr, -ENOENT, "the image %s of container %s was removed", ct->image_id, ct->name);
 		goto fail;
 	}
+	/* The containers whose namespaces it shares must run now, as at its first start. */
 	if ((r = hold_slice(ct, reterr)) < 0 || (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0 ||
-	    (r = pool_prepare(reg->pool, ct->id, ct->userns ? &ct->slice : NULL, &ct->cg, &init, reterr)) < 0)
+	    (r = container_ns_start(ct, &ns, reterr)) < 0 ||
+	    (r = pool_prepare(reg->pool, ct->id, ct->userns ? &ct->slice : NULL, ns.clone_namespaces,
+				   ns.pid_join ? ns.pid_join_fd : -1, &ct->cg, &init, reterr)) < 0)
 		goto fail;
 	/* A new run: what the last one left is reset, its end stays in the events. */
 	ct->exit_code = ct->signal = 0;
@@ -157,7 +164,7 @@ static int container_start_now(struct container *ct, int stdio_fds[3], char **re
 	ct->started_reported = ct->exec_reported = false;
 	ct->cleaned_up = ct->files_deleted = ct->cleaner_deletes_files = false;
 	ct->state = CONTAINER_CREATED;
-	r = container_launch(ct, &init, stdio_fds, seccomp_fd, &watched, reterr);
+	r = container_launch(ct, &init, stdio_fds, seccomp_fd, &ns, &watched, reterr);
 	close_fds(stdio_fds);
 	if (r < 0) {
 		/* Watched: the monitor reports the failed start and the exit, as for any start. */

@@ -18,6 +18,8 @@
 #include "daemon/container-internal.h"
 #include "daemon/container-spec.h"
 #include "daemon/container-mounts.h"
+#include "daemon/container-network.h"
+#include "daemon/container-ns.h"
 #include "daemon/container.h"
 #include "image/config.h"
 #include "daemon/events.h"
@@ -93,6 +95,12 @@ void container_config_done(struct container_config *cfg)
 	free(cfg->stop_signal);
 	container_mounts_free(cfg->mounts, cfg->n_mounts);
 	strv_free(cfg->volumes_from);
+	container_network_config_done(cfg);
+	free(cfg->network_mode);
+	free(cfg->pid_mode);
+	free(cfg->ipc_mode);
+	free(cfg->uts_mode);
+	free(cfg->cgroupns_mode);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -126,6 +134,7 @@ void container_free(struct container *ct)
 	output_free(ct->output);
 	if (ct->cg)
 		cgroup_free(ct->cg);
+	container_network_free(ct);
 	container_config_done(&ct->cfg);
 	spec_done(&ct->spec);
 	free(ct->name);
@@ -142,6 +151,7 @@ void container_destroy(struct container *ct)
 	ct->removing = true;
 	event_bus_publish(ct->reg->bus, &ev);
 	registry_unlink(ct);
+	container_network_release(ct);
 	log_debug("container %.12s removed", ct->id);
 	container_free(ct);
 }
@@ -434,7 +444,7 @@ int container_check_new(struct container *ct, char **reterr)
 			       reg->userns_error ? reg->userns_error : "no subordinate ids for user namespaces");
 	if (ct->cfg.log_driver == CONTAINER_LOG_JOURNALD && ct->cfg.stdio == CONTAINER_STDIO_PTY && ct->cfg.pty_detached)
 		return err_set(reterr, -EINVAL, "the journald log driver does not take a terminal's output: run without -t");
-	return 0;
+	return container_ns_check(ct, reterr);
 }
 
 /* The name (or the short id) and the image id, once the id is known. */
@@ -479,10 +489,13 @@ int container_prepare_spec(struct container *ct, const struct image *image, int 
  * Returns 0, or -errno when the init could not be started: if it could still be watched
  * (*ret_watched) its exit goes through the monitor as a failed start, else it was killed and
  * its cgroups removed here. */
-int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3], int seccomp_fd, bool *ret_watched,
-		     char **reterr)
+int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3], int seccomp_fd,
+		     const struct container_ns_start *ns, bool *ret_watched, char **reterr)
 {
-	struct rt_start_fds fds = { .stdio = { stdio_fds[0], stdio_fds[1], stdio_fds[2] }, .seccomp_fd = seccomp_fd };
+	struct rt_start_fds fds = { .stdio = { stdio_fds[0], stdio_fds[1], stdio_fds[2] },
+				    .seccomp_fd = seccomp_fd,
+				    .joins = ns ? ns->joins : NULL,
+				    .n_joins = ns ? ns->n_joins : 0 };
 	struct userns_layers layers = { .n = 0 };
 	int r;
 	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
@@ -495,7 +508,9 @@ int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3
 	    (fds.stdio[1] = stdio_fds[1], fds.stdio[2] = stdio_fds[2], r = setup_output(ct, dir, stdio_fds, &fds, reterr)) < 0 ||
 	    (r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
 	    (r = apply_device_rules(ct, reterr)) < 0 ||
+	    (r = container_network_prepare_root(ct, reterr)) < 0 ||
 	    (ct->userns && (r = prepare_userns(ct, &layers, reterr)) < 0) ||
+	    (r = container_network_setup(ct, reterr)) < 0 ||
 	    (fds.layer_fds = layers.fds, fds.n_layers = layers.n, r = rt_init_start(init, &ct->spec, &fds, reterr)) < 0) {
 		userns_layers_close(&layers);
 		/* It never ran the command: the exit monitor cleans up after it. */
@@ -531,15 +546,25 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 		close_stdio(stdio_fds);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
-	if ((r = container_check_new(ct, reterr)) < 0)
+	if ((r = container_check_new(ct, reterr)) < 0 || (r = container_network_init(ct, reterr)) < 0)
 		goto fail;
-	sp = pool_take(reg->pool, ct->userns, reterr);
-	if (!sp) {
-		r = -EIO;
-		goto fail;
+	/* A container that shares a namespace cannot take a spare, made with every namespace new:
+	 * it gets an init of its own, cloned into (or sharing) what it asked for. */
+	bool fresh = !container_ns_all_new(&ct->cfg);
+	if (fresh) {
+		if ((r = random_hex(ct->id, 32)) < 0) {
+			err_set(reterr, r, "cannot generate an id: %m");
+			goto fail;
+		}
+	} else {
+		sp = pool_take(reg->pool, ct->userns, reterr);
+		if (!sp) {
+			r = -EIO;
+			goto fail;
+		}
+		memcpy(ct->id, sp->id, sizeof(ct->id));
+		ct->slice = sp->slice;
 	}
-	memcpy(ct->id, sp->id, sizeof(ct->id));
-	ct->slice = sp->slice;
 	if ((r = container_set_identity(ct, image, reterr)) < 0 ||
 	    (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0)
 		goto fail;
@@ -551,18 +576,29 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 		goto fail;
 	}
 	struct rt_init init;
-	r = pool_adopt(TAKE_PTR(sp), dir, &ct->cg, &init, NULL, reterr);
-	if (r < 0)
+	struct container_ns_start ns = { .pid_join_fd = -1 };
+	if (fresh) {
+		if ((r = container_create_dirs(ct, reterr)) < 0)
+			goto fail;
+		if ((r = container_ns_start(ct, &ns, reterr)) < 0 ||
+		    (r = pool_prepare(reg->pool, ct->id, NULL, ns.clone_namespaces, ns.pid_join ? ns.pid_join_fd : -1,
+				      &ct->cg, &init, reterr)) < 0) {
+			(void)rm_rf(dir);
+			goto fail;
+		}
+	} else if ((r = pool_adopt(TAKE_PTR(sp), dir, &ct->cg, &init, NULL, reterr)) < 0) {
 		goto fail;
+	}
 	/* A container that may start again keeps its slice: its upper dir belongs to it. */
 	ct->slice_held = ct->userns;
 	bool watched;
-	r = container_launch(ct, &init, stdio_fds, seccomp_fd, &watched, reterr);
+	r = container_launch(ct, &init, stdio_fds, seccomp_fd, &ns, &watched, reterr);
 	if (r < 0) {
 		close_stdio(stdio_fds);
 		if (!watched) {
 			ct->remove_volumes = true; /* nobody saw it: its anonymous volumes go too */
 			(void)container_delete_files(ct);
+			container_network_release(ct);
 			container_free(ct);
 			return r;
 		}
@@ -581,6 +617,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 
 fail:
 	pool_give_back(reg->pool, sp);
+	container_network_release(ct);
 	container_mounts_delete_anonymous(ct); /* made for it by a resolution that ran */
 	container_free(ct);
 	close_stdio(stdio_fds);

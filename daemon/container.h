@@ -20,6 +20,7 @@ struct offload;
 struct output;
 struct api_list_entry;
 struct container_mount;
+struct container_endpoint;
 
 enum container_state { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED };
 
@@ -91,9 +92,18 @@ struct container_config {
 	char **volumes_from;
 	bool mounts_resolved;
 	bool read_only;
+	/* Namespaces (daemon/container-ns.h): --network (endp's names too), --pid, --ipc, --uts,
+	 * --cgroupns as given; NULL: the default. */
+	char *network_mode, *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
 	/* Who asked for the container (run or create): bind sources are looked up and created with
 	 * their rights (daemon/peer.h). Not kept: mounts are resolved in that request. */
 	struct peer_creds peer;
+	/* Its networks (daemon/container-network.h): --network-alias and --ip of the first one,
+	 * --add-host ("HOST:IP"), --dns, --dns-search, --dns-option. */
+	char **network_aliases;
+	char *ip;
+	char **extra_hosts;
+	char **dns, **dns_search, **dns_options;
 };
 
 void container_config_done(struct container_config *cfg);
@@ -138,6 +148,10 @@ struct container {
 	bool remove_volumes; /* and its anonymous volumes (rm -v; always with --rm) */
 	bool removing;       /* exited and going away: invisible to lookups */
 	struct api_list_entry *list_entry; /* its container.list entry, encoded (api-list.c) */
+
+	/* The networks it joined, one endpoint each (daemon/container-network.h). */
+	struct container_endpoint *endpoints;
+	size_t n_endpoints;
 
 	/* Restarts: by the policy (a timer with Docker's back-off) or asked for. */
 	unsigned restart_count;   /* restarts by the policy since the last start a user asked for */

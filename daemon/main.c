@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "daemon/api.h"
+#include "daemon/container-network.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
 
@@ -140,6 +141,8 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	d.stop_containers = !opts.live_restore;
+	/* opts outlives the daemon's loop: the path stays valid. */
+	container_network_set_resolv_conf(opts.resolv_conf);
 	d.shutdown_timeout = opts.shutdown_timeout;
 	r = api_new(d.base, &opts, &d.api, &err);
 	if (r == 0)

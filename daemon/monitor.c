@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
+#include "daemon/container-network.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/offload.h"
@@ -114,7 +115,12 @@ static void on_sync(evutil_socket_t fd, short what, void *arg)
 static int cleanup_child(void *arg)
 {
 	struct container *ct = arg;
-	int r = 0;
+	/* The host ends of its veths: they die with its network namespace, but asynchronously; a
+	 * start that follows this cleanup wants their names. */
+	int r = container_network_unlink_all(ct);
+	if (r < 0)
+		log_warning("container %.12s: cannot delete its veths: %s", ct->id, strerror(-r));
+	r = 0;
 	for (int i = 0; ct->cg && (r = cgroup_destroy(ct->cg)) == -EBUSY && i < 100; i++)
 		usleep(i < 10 ? 1000 : 20000);
 	if (r == 0 && ct->cleaner_deletes_files)
@@ -181,6 +187,7 @@ static void container_exited(struct container *ct, const siginfo_t *si, const st
 	if (ct->cfg.rm || ct->remove_pending)
 		ct->removing = true;
 	publish(ct, CONTAINER_EV_EXITED, ct->exit_code, NULL);
+	container_network_teardown(ct);
 	pool_schedule_refill(ct->reg->pool, 0);
 	ct->cleaner_deletes_files = ct->cfg.rm || ct->remove_pending;
 	/* The cleaner gets the last reference to the container's mount namespace: its mounts are

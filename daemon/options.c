@@ -60,6 +60,8 @@ static void usage(FILE *f)
 		"  --config FILE      daemon settings in Docker's daemon.json keys: insecure-registries,\n"
 		"                     registry-mirrors, bridge, bip, ip-forward, ip-masq, nft-table\n"
 		"                     (default " DEFAULT_CONFIG ", if it exists)\n"
+		"  --resolv-conf FILE the host's resolv.conf, which containers' are made from\n"
+		"                     (default /etc/resolv.conf)\n"
 		"  --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  --foreground       stay in the foreground (the only mode; accepted for scripts)\n"
 		"  --version          print the version and exit\n"
@@ -256,7 +258,8 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 	enum { OPT_SOCKET = 256, OPT_ROOT, OPT_STATE, OPT_GROUP, OPT_LOG_LEVEL, OPT_FOREGROUND, OPT_VERSION,
 	       OPT_HANDSHAKE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_USERNS_REMAP, OPT_SUBUID_FILE,
 	       OPT_SUBGID_FILE, OPT_PREPARED, OPT_LIVE_RESTORE, OPT_SHUTDOWN_TIMEOUT, OPT_LOG_DRIVER, OPT_LOG_OPT,
-	       OPT_CONFIG, OPT_BRIDGE, OPT_BIP, OPT_IP_FORWARD, OPT_IP_MASQ, OPT_NFT_TABLE };
+	       OPT_CONFIG, OPT_BRIDGE, OPT_BIP, OPT_IP_FORWARD, OPT_IP_MASQ, OPT_NFT_TABLE,
+	       OPT_RESOLV_CONF };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -276,6 +279,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 		{ "ip-forward", optional_argument, NULL, OPT_IP_FORWARD },
 		{ "ip-masq", optional_argument, NULL, OPT_IP_MASQ },
 		{ "nft-table", required_argument, NULL, OPT_NFT_TABLE },
+		{ "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
 		{ "subuid-file", required_argument, NULL, OPT_SUBUID_FILE },
 		{ "subgid-file", required_argument, NULL, OPT_SUBGID_FILE },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -401,6 +405,7 @@ int options_parse(int argc, char **argv, struct daemon_options *ret)
 			r = set_name(&ret->nft_table, optarg, "--nft-table");
 			net_set[4] = true;
 			break;
+		case OPT_RESOLV_CONF: r = set_path(&ret->resolv_conf, optarg, "--resolv-conf"); break;
 		case OPT_SUBUID_FILE: r = set_path(&ret->subuid_file, optarg, "--subuid-file"); break;
 		case OPT_SUBGID_FILE: r = set_path(&ret->subgid_file, optarg, "--subgid-file"); break;
 		case OPT_HANDSHAKE_TIMEOUT: r = set_timeout(&ret->handshake_timeout, optarg, "--handshake-timeout"); break;
@@ -441,5 +446,6 @@ void options_done(struct daemon_options *o)
 	free(o->bridge);
 	free(o->bip);
 	free(o->nft_table);
+	free(o->resolv_conf);
 	memset(o, 0, sizeof(*o));
 }

@@ -43,6 +43,9 @@ struct daemon_options {
 	bool ip_forward; /* --ip-forward (default true): turn net.ipv4.ip_forward on if it is off */
 	bool ip_masq;	 /* --ip-masq (default true): masquerade the bridges' outbound traffic */
 	char *nft_table; /* --nft-table: containd's own nftables table (family ip; default "containd") */
+	/* --resolv-conf: the host's resolv.conf that containers' are made from (default
+	 * /etc/resolv.conf; tests give their own). */
+	char *resolv_conf;
 };
 
 /* Returns 0 to run, 1 when the caller should exit successfully (--help, --version), or -EINVAL

@@ -356,14 +356,21 @@ int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgr
 	return 0;
 }
 
-int pool_prepare(struct pool *pool, const char *id, const struct userns_slice *slice, struct container_cgroup **ret_cg,
-		 struct rt_init *ret_init, char **reterr)
+int pool_prepare(struct pool *pool, const char *id, const struct userns_slice *slice,
+		 int namespaces, int pid_join_fd, struct container_cgroup **ret_cg, struct rt_init *ret_init,
+		 char **reterr)
 {
 	struct container_cgroup *cg = NULL;
 	struct rt_init init = { .proc = PIDREF_NULL, .sync_fd = -1, .mntns_fd = -1 };
 	struct rt_init_opts opts = { .exe_fd = pool->exe_fd,
 				     .namespaces = SPARE_NAMESPACES | (slice ? CLONE_NEWUSER : 0),
-				     .prepare_dir = pool->prepare_dir };
+				     .prepare_dir = pool->prepare_dir,
+				     .pid_join = pid_join_fd >= 0,
+				     .pid_join_fd = pid_join_fd };
+	/* A mount namespace of its own always (spec_validate insists), a user namespace only with
+	 * a slice. */
+	if (namespaces)
+		opts.namespaces = (namespaces & ~CLONE_NEWUSER) | CLONE_NEWNS | (slice ? CLONE_NEWUSER : 0);
 	if (pool->stopped)
 		return err_set(reterr, -ESHUTDOWN, "containd is shutting down");
 	int r = cgroup_create(pool->cgm, id, NULL, &cg, reterr);

@@ -58,11 +58,14 @@ void pool_discard(struct spare *sp);
 int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgroup **ret_cg,
 	       struct rt_init *ret_init, struct userns_slice *ret_slice, char **reterr);
 /* An init made now for a container that has its id and directories already (a start after
- * create, or a restart): its cgroup is named after id, and with slice (NULL: none) it is in a
- * user namespace mapped to that slice. The idle spares cannot serve: their cgroups and
- * directories carry ids of their own. */
-int pool_prepare(struct pool *pool, const char *id, const struct userns_slice *slice, struct container_cgroup **ret_cg,
-		 struct rt_init *ret_init, char **reterr);
+ * create, a restart, or a run that shares a namespace): its cgroup is named after id, and with
+ * slice (NULL: none) it is in a user namespace mapped to that slice. namespaces: the CLONE_NEW*
+ * flags it is cloned with (0: every one new, as a spare); pid_join_fd >= 0: a pidfd of the
+ * process whose pid namespace it is born in (struct rt_init_opts). The idle
+ * spares cannot serve: their cgroups and directories carry ids of their own. */
+int pool_prepare(struct pool *pool, const char *id, const struct userns_slice *slice,
+		 int namespaces, int pid_join_fd, struct container_cgroup **ret_cg, struct rt_init *ret_init,
+		 char **reterr);
 /* Prepares the next spare after delay_us. */
 void pool_schedule_refill(struct pool *pool, long delay_us);
 /* Removes what a killed daemon left of its spares. */

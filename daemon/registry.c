@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
+#include "daemon/container-network.h"
 #include "daemon/container-record.h"
 #include "daemon/container.h"
 #include "daemon/container-exec.h"
@@ -305,6 +306,8 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 	if (opts->net && (r = network_registry_open(opts->root, opts->state, opts->net, &reg->networks, reterr)) < 0)
 		goto fail;
 	registry_load(reg);
+	/* The recorded addresses are the containers' again, before anything can start. */
+	container_network_start(reg);
 	if (reg->networks)
 		network_registry_reconcile(reg->networks, registry_veth_owned, reg);
 	pool_schedule_refill(reg->pool, 0);

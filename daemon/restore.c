@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "daemon/container-record.h"
+#include "daemon/container-network.h"
 #include "daemon/container.h"
 #include "daemon/pool.h"
 #include "daemon/registry.h"
@@ -108,6 +109,7 @@ void restore_container(struct registry *reg, struct restore *rs, struct containe
 	else
 		pidref_done(&ref);
 	ct->mntns_fd = rt_init_open_mntns(&ct->proc);
+	container_network_restored(ct);
 	bool frozen = false;
 	ct->paused = ct->cg && cgroup_frozen(ct->cg, &frozen) == 0 && frozen;
 	restore_fds(ct, c);

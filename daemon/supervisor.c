@@ -367,6 +367,10 @@ int supervisor_spawn(struct supervisor *s, const struct rt_init_opts *opts, stru
 		send[n++] = cgfd;
 		m.flags |= KEEPER_F_CGROUP_FD;
 	}
+	if (opts->pid_join) {
+		send[n++] = opts->pid_join_fd;
+		m.flags |= KEEPER_F_PID_JOIN;
+	}
 	int *join = send + n;
 	if (opts->cg) {
 		int r = cgroup_join_fds(opts->cg, join, KEEPER_MAX_FDS - n, &n_join, reterr);

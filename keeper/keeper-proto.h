@@ -24,7 +24,8 @@ enum keeper_op {
 	KEEPER_HELLO = 1,
 	/* daemon → keeper: clone an init. namespaces; text = the prepare dir; fds = the init's exe,
 	 * the init's end of its channel, then (flags & KEEPER_F_CGROUP_FD) the v2 cgroup to clone
-	 * into, then the files to join v1 hierarchies through. */
+	 * into, then (flags & KEEPER_F_PID_JOIN) the pidfd of the process whose pid namespace the
+	 * init is born in, then the files to join v1 hierarchies through. */
 	KEEPER_SPAWN = 2,
 	/* keeper → daemon: the answer to a KEEPER_SPAWN: pid, start_time and the pidfd. */
 	KEEPER_SPAWNED = 3,
@@ -51,6 +52,8 @@ enum {
 	KEEPER_F_KILL_ON_DISCONNECT = 1u << 0,
 	/* SPAWN: the third fd is the v2 cgroup directory to clone into. */
 	KEEPER_F_CGROUP_FD = 1u << 1,
+	/* SPAWN: the next fd is a pidfd whose pid namespace the init joins (struct rt_init_opts). */
+	KEEPER_F_PID_JOIN = 1u << 3,
 	/* CHILD: it exited (wait_code, wait_status say how). */
 	KEEPER_F_EXITED = 1u << 2,
 };

@@ -107,8 +107,8 @@ static void keeper_fail(struct keeper *k, int error, const char *text)
 
 static void keeper_spawn(struct keeper *k, const struct keeper_msg *req, int *fds)
 {
-	bool has_cg = req->flags & KEEPER_F_CGROUP_FD;
-	uint32_t fixed = has_cg ? 3 : 2;
+	bool has_cg = req->flags & KEEPER_F_CGROUP_FD, pid_join = req->flags & KEEPER_F_PID_JOIN;
+	uint32_t fixed = 2 + (has_cg ? 1 : 0) + (pid_join ? 1 : 0);
 	if (req->nfds < fixed) {
 		keeper_fail(k, EINVAL, "a spawn needs the init's executable and channel");
 		return;
@@ -133,6 +133,8 @@ static void keeper_spawn(struct keeper *k, const struct keeper_msg *req, int *fd
 		.join_fds = fds + fixed,
 		.n_join_fds = req->nfds - fixed,
 		.namespaces = req->namespaces,
+		.pid_join = pid_join,
+		.pid_join_fd = pid_join ? fds[fixed - 1] : -1,
 		.prepare_dir = req->text[0] ? req->text : NULL,
 	};
 	struct pidref proc;

@@ -12,6 +12,7 @@
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 #include "protocol/security.h"
+#include "protocol/endpoint.h"
 #include "protocol/volume.h"
 
 static const char *const stdio_names[] = {
@@ -101,8 +102,19 @@ void proto_process_params_done(struct proto_process_params *p)
 static const char *const run_params_keys[] = {
 	"image", "cmd", "env", "workdir", "user", "hostname", "name", "stdio", "interactive", "rm",
 	"tty_rows", "tty_cols", "memory", "pids_limit", "cpus_milli", "labels", "init", "entrypoint",
-	"stop_signal", "restart_policy", "detach", "log_driver", "log_opts", "mounts", "read_only", "volumes_from", NULL,
+	"stop_signal", "restart_policy", "detach", "log_driver", "log_opts", "mounts", "read_only", "volumes_from",
+	"network_aliases", "ip", "extra_hosts", "dns", "dns_search", "dns_options",
+	"network", "pid", "ipc", "uts", "cgroupns", NULL,
 };
+
+/* The namespace modes: wire key and field, in the order of ns_keys. */
+static const char *const ns_keys[] = { "network", "pid", "ipc", "uts", "cgroupns" };
+
+static char **ns_field(struct proto_run_params *p, size_t i)
+{
+	char **fields[] = { &p->network, &p->pid_mode, &p->ipc_mode, &p->uts_mode, &p->cgroupns_mode };
+	return fields[i];
+}
 
 /* How many bytes of s, at most 64, to echo in a message: cut at a character boundary so the
  * message stays valid UTF-8 (jansson refuses to encode anything else, and the reply with it). */
@@ -253,8 +265,12 @@ int proto_run_params_decode(json_t *params, struct proto_run_params *ret, char *
 	    (r = field_get_bool(params, "detach", &ret->detach, reterr)) < 0 ||
 	    (r = field_dup_string(params, "log_driver", false, &ret->log_driver, reterr)) < 0 ||
 	    (r = log_opts_decode(params, &ret->log_opts, reterr)) < 0 ||
-	    (r = volume_run_params_decode(params, ret, reterr)) < 0)
+	    (r = volume_run_params_decode(params, ret, reterr)) < 0 ||
+	    (r = endpoint_run_params_decode(params, ret, reterr)) < 0)
 		goto fail;
+	for (size_t i = 0; i < ARRAY_SIZE(ns_keys); i++)
+		if ((r = field_dup_string(params, ns_keys[i], false, ns_field(ret, i), reterr)) < 0)
+			goto fail;
 	ret->cmd = TAKE_PTR(proc.cmd);
 	ret->env = TAKE_PTR(proc.env);
 	ret->workdir = TAKE_PTR(proc.workdir);
@@ -315,9 +331,16 @@ json_t *proto_run_params_encode(const struct proto_run_params *p)
 	}
 	if ((p->labels && json_object_set_new(o, "labels", proto_labels_to_json(p->labels)) < 0) ||
 	    security_run_params_encode(p, o) < 0 || lifecycle_run_params_encode(p, o) < 0 ||
-	    volume_run_params_encode(p, o) < 0) {
+	    volume_run_params_encode(p, o) < 0 || endpoint_run_params_encode(p, o) < 0) {
 		json_decref(o);
 		return NULL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ns_keys); i++) {
+		const char *v = *ns_field((struct proto_run_params *)p, i);
+		if (v && json_object_set_new(o, ns_keys[i], json_string(v)) < 0) {
+			json_decref(o);
+			return NULL;
+		}
 	}
 	return o;
 }
@@ -338,6 +361,9 @@ void proto_run_params_done(struct proto_run_params *p)
 	strv_free(p->log_opts);
 	security_run_params_done(p);
 	volume_run_params_done(p);
+	endpoint_run_params_done(p);
+	for (size_t i = 0; i < ARRAY_SIZE(ns_keys); i++)
+		free(*ns_field(p, i));
 	memset(p, 0, sizeof(*p));
 }
 

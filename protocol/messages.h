@@ -130,6 +130,18 @@ struct proto_run_params {
 	size_t n_mounts;
 	bool read_only;
 	char **volumes_from; /* "CONTAINER[:ro|rw]" */
+
+	/* Namespaces (docs/networking.md): --network ("network": "none", "host", "container:NAME",
+	 * or a network's name), --pid, --ipc, --uts, --cgroupns; NULL: the daemon's default. The
+	 * daemon checks the values. */
+	char *network, *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
+
+	/* A container on its networks (protocol/endpoint.h): --network-alias, --ip, --add-host
+	 * ("HOST:IP"), --dns, --dns-search, --dns-option. */
+	char **network_aliases;
+	char *ip;
+	char **extra_hosts;
+	char **dns, **dns_search, **dns_options;
 };
 
 /* Parses --restart's text ("no", "on-failure[:N]", "always", "unless-stopped"); the message says

@@ -294,6 +294,34 @@ static void __attribute__((noreturn)) init_process(struct rt_spec *spec, const s
 	init_exec(&spec->process);
 }
 
+/* Joins what the spec shares with other processes, before anything is built: the network and ipc
+ * namespaces decide what the /sys and /dev/mqueue mounted below show. By pidfd (the daemon's
+ * way: the process cannot be a recycled pid, and a target that exited fails here, ESRCH) or by
+ * OCI path. Each join is checked against the spec: the init joins exactly the namespaces it was
+ * told to, so a start message cannot widen what the daemon decided. Joining needs
+ * CAP_SYS_ADMIN over the target namespaces' user namespace: a container in a user namespace of
+ * its own cannot join the host's (the daemon refuses such a combination before). */
+static void init_join_namespaces(const struct rt_spec *spec, const struct sync_start_fds *fds)
+{
+	int joined = 0;
+	for (size_t i = 0; i < fds->n_joins; i++) {
+		if (setns(fds->joins[i].pidfd, fds->joins[i].flags) < 0)
+			sync_fail(SYNC_FD, 125, "cannot join the namespaces of the container to share: %s",
+				  errno == ESRCH ? "it has exited" : strerror(errno));
+		close(fds->joins[i].pidfd);
+		joined |= fds->joins[i].flags;
+	}
+	if (joined != (spec->join_namespaces & ~CLONE_NEWPID))
+		sync_fail(SYNC_FD, 125, "invalid configuration from the daemon: the namespaces to join do not match");
+	for (size_t i = 0; i < spec->n_ns_paths; i++) {
+		if (spec->ns_paths[i].type == CLONE_NEWPID)
+			continue; /* the cloner's part (struct rt_init_opts) */
+		_cleanup_close_ int fd = open(spec->ns_paths[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, spec->ns_paths[i].type) < 0)
+			sync_fail(SYNC_FD, 125, "cannot join the namespace %s: %s", spec->ns_paths[i].path, strerror(errno));
+	}
+}
+
 void rt_init_main(const char *prepare_dir, bool userns)
 {
 	struct rt_spec spec;
@@ -323,6 +351,7 @@ void rt_init_main(const char *prepare_dir, bool userns)
 	if (r < 0)
 		sync_fail(SYNC_FD, 125, "invalid configuration from the daemon: %s", err ? err : strerror(-r));
 
+	init_join_namespaces(&spec, &fds);
 	umask(0);
 	if (rootfs_setup(&spec, fds.layers, fds.n_layers, buf, sizeof(buf)) < 0)
 		sync_fail(SYNC_FD, 125, "%s", buf);
@@ -331,7 +360,8 @@ void rt_init_main(const char *prepare_dir, bool userns)
 	umask(022);
 	if (spec.hostname && sethostname(spec.hostname, strlen(spec.hostname)) < 0)
 		sync_fail(SYNC_FD, 125, "sethostname: %s", strerror(errno));
-	if ((r = loopback_up()) < 0)
+	/* A shared network namespace is its owner's to configure. */
+	if ((spec.namespaces & CLONE_NEWNET) && (r = loopback_up()) < 0)
 		sync_fail(SYNC_FD, 125, "cannot bring up the loopback interface: %s", strerror(-r));
 
 	init_process(&spec, &fds);
@@ -370,8 +400,10 @@ void rt_exec_main(void)
 	init_rlimits(&spec.process);
 	/* One call joins them all at once, the user namespace first (the kernel orders them). The
 	 * pid namespace is the one it was born in; the user namespace is named only when the
-	 * container has one of its own (joining one's own user namespace is an error). */
-	if (setns(fds.join_fd, spec.namespaces & ~CLONE_NEWPID) < 0)
+	 * container has one of its own (joining one's own user namespace is an error). The ones the
+	 * container joined (another container's) are its init's too; the ones it shares with the
+	 * host are this process's already. */
+	if (setns(fds.join_fd, spec_own_namespaces(&spec) & ~CLONE_NEWPID) < 0)
 		sync_fail(SYNC_FD, 125, "cannot join the container's namespaces: %s", strerror(errno));
 	close(fds.join_fd);
 	/* In the container's user namespace its ids are those of the host's root, which the

@@ -158,7 +158,8 @@ static void __attribute__((noreturn)) prepare_child(const struct rt_init_opts *o
 	sync_fail(sync_fd, 125, "cannot execute " INIT_EXE_NAME ": %s", strerror(errno));
 }
 
-int rt_init_clone(const struct rt_init_opts *opts, int child_fd, struct pidref *ret, char **reterr)
+/* clone3 with the flags and cgroup of opts, in the cloner's pid namespace or a new one. */
+static int init_clone3(const struct rt_init_opts *opts, int child_fd, struct pidref *ret, char **reterr)
 {
 	int pidfd = -1;
 	struct clone_args args = {
@@ -180,6 +181,36 @@ int rt_init_clone(const struct rt_init_opts *opts, int child_fd, struct pidref *
 	/* It cannot have been reaped yet (only this process could), so /proc names it. */
 	(void)pidref_read_start_time(ret->pid, &ret->start_time);
 	return 0;
+}
+
+/* With opts->pid_join the clone is born in another process's pid namespace, as an exec process
+ * is born in its container's (runtime/exec.c): setns(CLONE_NEWPID) changes only where the
+ * cloner's next children go, never the cloner's own namespace, and it is set back right after
+ * the clone, in this one call of a single-threaded cloner, so no other child of it lands there.
+ * A cloner that could not set it back would create every later child in that namespace: it stops
+ * rather than go on so. Through a pidfd, the join is checked at this very moment: a target that
+ * exited fails (ESRCH), and a pid namespace whose init exited takes no new process (ENOMEM). */
+int rt_init_clone(const struct rt_init_opts *opts, int child_fd, struct pidref *ret, char **reterr)
+{
+	if (!opts->pid_join)
+		return init_clone3(opts, child_fd, ret, reterr);
+	if (opts->namespaces & CLONE_NEWPID)
+		return err_set(reterr, -EINVAL, "a pid namespace cannot be both new and joined");
+	_cleanup_close_ int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		return err_set(reterr, -errno, "cannot open the own pid namespace: %m");
+	if (setns(opts->pid_join_fd, CLONE_NEWPID) < 0)
+		return err_set(reterr, errno == ESRCH ? -ESRCH : -errno,
+			       errno == ESRCH ? "the container whose pid namespace to join has exited"
+					      : "cannot join the pid namespace: %m");
+	int r = init_clone3(opts, child_fd, ret, reterr);
+	if (setns(own, CLONE_NEWPID) < 0)
+		abort();
+	if (r == -ENOMEM) {
+		free(reterr ? TAKE_PTR(*reterr) : NULL);
+		return err_set(reterr, -ESRCH, "the container whose pid namespace to join is exiting");
+	}
+	return r;
 }
 
 int rt_init_adopt(struct pidref *proc, int sync_fd, bool mntns, struct rt_init *ret)
@@ -270,6 +301,13 @@ int rt_init_send_start(const struct rt_init *init, const struct rt_spec *spec, c
 		map[4] = npass;
 		pass[npass++] = join_pidfd;
 	}
+	if (fds->n_joins > RT_MAX_JOINS)
+		return err_set(reterr, -E2BIG, "too many namespaces to join");
+	json_auto_t *joins = json_array();
+	for (size_t i = 0; joins && i < fds->n_joins; i++) {
+		json_array_append_new(joins, json_pack("[ii]", fds->joins[i].flags, npass));
+		pass[npass++] = fds->joins[i].pidfd;
+	}
 	/* Layers travel last, in order: the init finds them from index "layers" on. */
 	int first_layer = npass;
 	for (size_t i = 0; i < fds->n_layers; i++)
@@ -277,6 +315,8 @@ int rt_init_send_start(const struct rt_init *init, const struct rt_spec *spec, c
 	json_auto_t *doc = json_pack("{s:o, s:[iii], s:i, s:i, s:i, s:i}", "spec", spec_to_json(spec), "stdio", map[0],
 				     map[1], map[2], "seccomp", map[3], "layers", first_layer, "n_layers",
 				     (int)fds->n_layers, "join", map[4]);
+	if (doc && fds->n_joins && json_object_set(doc, "joins", joins) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
 	_cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	if (!text)
 		return err_set(reterr, -ENOMEM, "out of memory");

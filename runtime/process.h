@@ -34,6 +34,12 @@ struct rt_init_opts {
 	const int *join_fds;
 	size_t n_join_fds;
 	int namespaces;              /* CLONE_NEW* flags; CLONE_NEWCGROUP is made after joining cg */
+	/* The init is born in the pid namespace of the process pid_join_fd is a pidfd of (or of the
+	 * namespace it is an fd of), instead of a new one or the cloner's: the container shares
+	 * another's processes (namespaces then has no CLONE_NEWPID). The cloner's own pid namespace
+	 * stays as it was (see rt_init_clone). */
+	bool pid_join;
+	int pid_join_fd;
 	const char *prepare_dir;     /* an empty directory where the init builds the default /proc,
 				      * /dev and /sys ahead of its spec (runtime/rootfs.h), or NULL */
 	bool exec;                   /* an exec process (runtime/exec.h), not a container's init */
@@ -78,7 +84,17 @@ struct rt_start_fds {
 	int seccomp_fd;
 	const int *layer_fds;
 	size_t n_layers;
+	const struct rt_ns_join *joins; /* spec->join_namespaces but the pid namespace, by pidfd */
+	size_t n_joins;
 };
+
+/* The namespaces (CLONE_NEW* flags, never CLONE_NEWPID) an init joins through the pidfd of a
+ * process that is in them: setns(pidfd, flags) joins them all at once. */
+struct rt_ns_join {
+	int flags;
+	int pidfd;
+};
+#define RT_MAX_JOINS 4
 
 /* Hands the spec (and fds) to a prepared init. It may be sent before the init is ready. */
 int rt_init_start(const struct rt_init *init, const struct rt_spec *spec, const struct rt_start_fds *fds,

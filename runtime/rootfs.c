@@ -453,13 +453,18 @@ static bool under(const char *path, const char *dir)
 
 /* Whether a spec asks for the tree rootfs_prepare() built: the default mounts (maybe followed by
  * mounts of its own outside /proc and /sys, which no mask or read-only path concerns: --init's
- * /dev/init), the default masked and read-only paths, not privileged, the same kind of namespace.
+ * /dev/init), the default masked and read-only paths, not privileged, the same kind of namespace,
+ * no namespace joined after the clone.
  * *ret_n_default: how many of its mounts the prepared tree holds. */
 static bool spec_matches_prepared(const struct rt_spec *spec, bool userns, size_t *ret_n_default)
 {
 	static struct rt_spec def;
 	static bool have_def;
 	if (prepared_fd < 0 || userns != prepared_userns || spec->privileged)
+		return false;
+	/* The tree was built in the namespaces the init was cloned into: a network or ipc namespace
+	 * joined since would not be what its /sys and /dev/mqueue show. */
+	if ((spec->join_namespaces & ~CLONE_NEWPID) || spec->n_ns_paths)
 		return false;
 	if (!have_def) {
 		if (spec_init_default(&def, NULL) < 0)

@@ -27,6 +27,32 @@ static const struct {
 	{ "cgroup", CLONE_NEWCGROUP },
 };
 
+static const char *ns_name(int flag)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ns_types); i++)
+		if (ns_types[i].flag == flag)
+			return ns_types[i].name;
+	return NULL;
+}
+
+static int ns_flag(const char *name)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(ns_types); i++)
+		if (strcmp(name, ns_types[i].name) == 0)
+			return ns_types[i].flag;
+	return 0;
+}
+
+/* A set of namespace types as an array of their OCI names. */
+static json_t *ns_set_to_json(int flags)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < ARRAY_SIZE(ns_types); i++)
+		if (flags & ns_types[i].flag)
+			json_array_append_new(a, json_string(ns_types[i].name));
+	return a;
+}
+
 static const struct {
 	const char *name;
 	int resource;
@@ -184,7 +210,14 @@ json_t *spec_to_json(const struct rt_spec *spec)
 	for (size_t i = 0; nss && i < ARRAY_SIZE(ns_types); i++)
 		if (spec->namespaces & ns_types[i].flag)
 			json_array_append_new(nss, json_pack("{s:s}", "type", ns_types[i].name));
+	for (size_t i = 0; nss && i < spec->n_ns_paths; i++) {
+		const char *name = ns_name(spec->ns_paths[i].type);
+		if (name && spec->ns_paths[i].path)
+			json_array_append_new(nss, json_pack("{s:s, s:s}", "type", name, "path", spec->ns_paths[i].path));
+	}
 	SET(lnx, "namespaces", nss);
+	if (spec->join_namespaces)
+		SET(ext, "joinNamespaces", ns_set_to_json(spec->join_namespaces));
 	SET(lnx, "uidMappings", idmaps_to_json(spec->uid_mappings, spec->n_uid_mappings));
 	SET(lnx, "gidMappings", idmaps_to_json(spec->gid_mappings, spec->n_gid_mappings));
 	json_t *res = json_object();
@@ -488,17 +521,31 @@ static int linux_from_json(json_t *lnx, struct rt_spec *spec, char **reterr)
 		return err_set(reterr, -EINVAL, "field \"linux\" must be an object");
 	if ((r = get_obj(lnx, "resources", &res, reterr)) < 0)
 		return r;
-	if (nss && !json_is_array(nss))
-		return err_set(reterr, -EINVAL, "linux.namespaces must be an array");
+	if (nss && (!json_is_array(nss) || json_array_size(nss) > ARRAY_SIZE(ns_types)))
+		return err_set(reterr, -EINVAL, "linux.namespaces must be an array of at most %zu namespaces",
+			       ARRAY_SIZE(ns_types));
+	int seen = 0;
 	for (size_t i = 0; nss && i < json_array_size(nss); i++) {
-		const char *type = json_string_value(json_object_get(json_array_get(nss, i), "type"));
-		int flag = 0;
-		for (size_t k = 0; type && k < ARRAY_SIZE(ns_types); k++)
-			if (strcmp(type, ns_types[k].name) == 0)
-				flag = ns_types[k].flag;
-		if (!flag)
+		json_t *o = json_array_get(nss, i);
+		const char *type = json_string_value(json_object_get(o, "type"));
+		int flag = ns_flag(type);
+		if (!json_is_object(o) || !flag)
 			return err_set(reterr, -EINVAL, "unknown namespace type \"%s\"", type ? type : "");
-		spec->namespaces |= flag;
+		if (seen & flag)
+			return err_set(reterr, -EINVAL, "namespace type \"%s\" is listed twice", type);
+		seen |= flag;
+		_cleanup_free_ char *path = NULL;
+		if ((r = get_str(o, "path", false, &path, reterr)) < 0)
+			return r;
+		if (!path) {
+			spec->namespaces |= flag;
+			continue;
+		}
+		struct rt_ns_path *v = realloc(spec->ns_paths, (spec->n_ns_paths + 1) * sizeof(*v));
+		if (!v)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		spec->ns_paths = v;
+		v[spec->n_ns_paths++] = (struct rt_ns_path){ .type = flag, .path = TAKE_PTR(path) };
 	}
 	if ((r = idmaps_from_json(json_object_get(lnx, "uidMappings"), "uidMappings", &spec->uid_mappings,
 				  &spec->n_uid_mappings, reterr)) < 0 ||
@@ -561,6 +608,16 @@ static int ext_from_json(json_t *ext, struct rt_spec *spec, char **reterr)
 		return err_set(reterr, -EINVAL, "field \"containd\" must be an object");
 	if ((r = get_obj(ext, "seccomp", &seccomp, reterr)) < 0)
 		return r;
+	json_t *join = json_object_get(ext, "joinNamespaces");
+	if (join && (!json_is_array(join) || json_array_size(join) > ARRAY_SIZE(ns_types)))
+		return err_set(reterr, -EINVAL, "containd.joinNamespaces must be an array of namespace types");
+	for (size_t i = 0; join && i < json_array_size(join); i++) {
+		const char *type = json_string_value(json_array_get(join, i));
+		int flag = ns_flag(type);
+		if (!flag)
+			return err_set(reterr, -EINVAL, "unknown namespace type \"%s\"", type ? type : "");
+		spec->join_namespaces |= flag;
+	}
 	if ((r = get_strv(ext, "lowerdirs", false, &spec->overlay.lowerdirs, reterr)) < 0 ||
 	    (r = get_str(ext, "upperdir", false, &spec->overlay.upperdir, reterr)) < 0 ||
 	    (r = get_str(ext, "workdir", false, &spec->overlay.workdir, reterr)) < 0 ||

@@ -125,6 +125,9 @@ void spec_done(struct rt_spec *spec)
 		free(spec->mounts[i].data);
 	}
 	free(spec->mounts);
+	for (size_t i = 0; i < spec->n_ns_paths; i++)
+		free(spec->ns_paths[i].path);
+	free(spec->ns_paths);
 	free(spec->uid_mappings);
 	free(spec->gid_mappings);
 	strv_free(spec->device_rules);
@@ -138,6 +141,39 @@ void spec_done(struct rt_spec *spec)
 static bool path_ok(const char *p)
 {
 	return p && p[0] == '/' && strlen(p) < 4096;
+}
+
+int spec_own_namespaces(const struct rt_spec *spec)
+{
+	int own = spec->namespaces | spec->join_namespaces;
+	for (size_t i = 0; i < spec->n_ns_paths; i++)
+		own |= spec->ns_paths[i].type;
+	return own;
+}
+
+/* Each namespace type is made, joined by pidfd or joined by path: at most one of them. The
+ * user namespace is only ever made (joining one would need its owner's maps and a second
+ * setns order), the mount namespace too (the init builds a root in it, see below). */
+static int validate_namespaces(const struct rt_spec *spec, char **reterr)
+{
+	const int joinable = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	int seen = spec->namespaces;
+	if (spec->join_namespaces & ~joinable)
+		return err_set(reterr, -EINVAL, "only pid, network, ipc, uts and cgroup namespaces can be joined");
+	if (seen & spec->join_namespaces)
+		return err_set(reterr, -EINVAL, "a namespace cannot be both new and joined");
+	seen |= spec->join_namespaces;
+	for (size_t i = 0; i < spec->n_ns_paths; i++) {
+		const struct rt_ns_path *p = &spec->ns_paths[i];
+		if (!(p->type & joinable) || (p->type & (p->type - 1)))
+			return err_set(reterr, -EINVAL, "only pid, network, ipc, uts and cgroup namespaces can be joined");
+		if (!path_ok(p->path))
+			return err_set(reterr, -EINVAL, "a namespace path must be absolute");
+		if (seen & p->type)
+			return err_set(reterr, -EINVAL, "a namespace is given twice (new, joined or by path)");
+		seen |= p->type;
+	}
+	return 0;
 }
 
 int spec_validate(const struct rt_spec *spec, char **reterr)
@@ -158,6 +194,9 @@ int spec_validate(const struct rt_spec *spec, char **reterr)
 		return err_set(reterr, -EINVAL, "a container needs a mount namespace of its own");
 	if (spec->hostname && !(spec->namespaces & CLONE_NEWUTS))
 		return err_set(reterr, -EINVAL, "a hostname needs a UTS namespace of its own");
+	int r = validate_namespaces(spec, reterr);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < spec->n_mounts; i++)
 		if (!path_ok(spec->mounts[i].destination) || !spec->mounts[i].type)
 			return err_set(reterr, -EINVAL, "mount %zu needs an absolute destination and a type", i);

@@ -51,6 +51,13 @@ struct rt_idmap {
 	uint32_t container_id, host_id, size;
 };
 
+/* OCI's namespace with a path: the namespace of that type (a CLONE_NEW* flag) is the one the file
+ * names (/proc/PID/ns/net, a bind-mounted namespace), joined by the init, not made. */
+struct rt_ns_path {
+	int type;
+	char *path;
+};
+
 enum rt_seccomp_mode {
 	RT_SECCOMP_DEFAULT,    /* the built-in profile, equal in effect to Docker's */
 	RT_SECCOMP_UNCONFINED, /* no filter */
@@ -81,7 +88,15 @@ struct rt_spec {
 	struct rt_mount *mounts;
 	size_t n_mounts;
 
-	int namespaces; /* CLONE_NEW* flags */
+	/* A namespace type is made new (namespaces), joined (join_namespaces or a path), or neither:
+	 * then the container shares the starter's (the host's) namespace of that type. */
+	int namespaces; /* CLONE_NEW* flags: made new */
+	/* containd extension: joined through the pidfds of other processes that the start message
+	 * carries (runtime/process.h, struct rt_ns_join); the pid namespace by whoever clones the
+	 * init (struct rt_init_opts), the others by the init itself. */
+	int join_namespaces;
+	struct rt_ns_path *ns_paths;
+	size_t n_ns_paths;
 	struct rt_idmap *uid_mappings, *gid_mappings;
 	size_t n_uid_mappings, n_gid_mappings;
 	struct cgroup_limits resources;
@@ -105,6 +120,9 @@ void spec_done(struct rt_spec *spec);
 
 /* Checks what the init relies on: args, absolute cwd and mount destinations, hostname, limits. */
 int spec_validate(const struct rt_spec *spec, char **reterr);
+
+/* Every namespace type the container does not share with its starter: new, joined or by path. */
+int spec_own_namespaces(const struct rt_spec *spec);
 
 /* The OCI config.json form (plus a "containd" object for the extensions). */
 json_t *spec_to_json(const struct rt_spec *spec);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, struct sync_start_
 	int r;
 
 	ret_fds->stdio[0] = ret_fds->stdio[1] = ret_fds->stdio[2] = ret_fds->seccomp_fd = ret_fds->join_fd = -1;
-	ret_fds->n_layers = 0;
+	ret_fds->n_layers = ret_fds->n_joins = 0;
 	ssize_t n;
 	do
 		n = recv(sync_fd, &peek, 1, MSG_PEEK | MSG_TRUNC);
@@ -75,12 +76,27 @@ int sync_receive_start(int sync_fd, struct rt_spec *ret_spec, struct sync_start_
 	}
 	json_auto_t *doc = json_loadb(text, (size_t)n, 0, NULL);
 	int map[5] = { -1, -1, -1, -1, -1 }, first_layer = 0, n_layers = 0;
+	json_t *joins = NULL;
 	if (!doc ||
-	    json_unpack(doc, "{s:[iii], s:i, s:i, s:i, s?i}", "stdio", &map[0], &map[1], &map[2], "seccomp", &map[3],
-			"layers", &first_layer, "n_layers", &n_layers, "join", &map[4]) < 0 ||
-	    n_layers < 0 || n_layers > SYNC_MAX_LAYERS || first_layer < 0 || (size_t)first_layer + (size_t)n_layers > nfds) {
+	    json_unpack(doc, "{s:[iii], s:i, s:i, s:i, s?i, s?o}", "stdio", &map[0], &map[1], &map[2], "seccomp",
+			&map[3], "layers", &first_layer, "n_layers", &n_layers, "join", &map[4], "joins", &joins) < 0 ||
+	    n_layers < 0 || n_layers > SYNC_MAX_LAYERS || first_layer < 0 || (size_t)first_layer + (size_t)n_layers > nfds ||
+	    (joins && (!json_is_array(joins) || json_array_size(joins) > RT_MAX_JOINS))) {
 		r = err_set(reterr, -EBADMSG, "invalid start message");
 		goto fail;
+	}
+	/* Each join names its namespaces and the index of its pidfd; every index must be one that
+	 * came, and no namespace type may be named twice. */
+	int joined = 0;
+	for (size_t i = 0; joins && i < json_array_size(joins); i++) {
+		int flags = 0, idx = -1;
+		if (json_unpack(json_array_get(joins, i), "[ii]", &flags, &idx) < 0 || idx < 0 || (size_t)idx >= nfds ||
+		    !flags || (flags & joined) || (flags & ~(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP))) {
+			r = err_set(reterr, -EBADMSG, "invalid namespace join in the start message");
+			goto fail;
+		}
+		joined |= flags;
+		ret_fds->joins[ret_fds->n_joins++] = (struct rt_ns_join){ .flags = flags, .pidfd = fds[idx] };
 	}
 	if ((r = spec_from_json(json_object_get(doc, "spec"), ret_spec, reterr)) < 0)
 		goto fail;

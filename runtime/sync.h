@@ -2,12 +2,14 @@
  * (ready, a pty master, a failure) out, the start message (spec + fds) in. */
 #pragma once
 
+#include "runtime/process.h"
 #include "runtime/spec.h"
 
 /* The start message is one datagram of JSON: {"spec": config.json, "stdio": [i,i,i], "seccomp": i,
- * "layers": i, "n_layers": n, "join": i}, the integers indexing the fds that ride along (-1: none);
- * the layers are n consecutive fds from index "layers" on; "join" (an exec process only) is the
- * pidfd of the process whose namespaces it joins. */
+ * "layers": i, "n_layers": n, "join": i, "joins": [[flags, i], ...]}, the integers indexing the fds
+ * that ride along (-1: none); the layers are n consecutive fds from index "layers" on; "join" (an
+ * exec process only) is the pidfd of the process whose namespaces it joins; "joins" (an init, at
+ * most RT_MAX_JOINS, optional) the pidfds whose namespaces (CLONE_NEW* flags) the init joins. */
 #define SYNC_MAX_START (1024 * 1024)
 /* Layers of one container in a user namespace (each an fd in the start message). */
 #define SYNC_MAX_LAYERS 100
@@ -24,6 +26,8 @@ struct sync_start_fds {
 	int stdio[3];     /* -1 when absent */
 	int seccomp_fd;   /* -1 when absent */
 	int join_fd;      /* exec: the container's pidfd; -1 when absent */
+	struct rt_ns_join joins[RT_MAX_JOINS]; /* an init: the namespaces it joins */
+	size_t n_joins;
 	int layers[SYNC_MAX_LAYERS];
 	size_t n_layers;
 };

@@ -103,6 +103,13 @@ static inline const char *spec_equal_diff(const struct rt_spec *a, const struct 
 			return "mounts";
 	if (a->namespaces != b->namespaces)
 		return "linux.namespaces";
+	if (a->join_namespaces != b->join_namespaces)
+		return "containd.joinNamespaces";
+	if (a->n_ns_paths != b->n_ns_paths)
+		return "linux.namespaces (paths)";
+	for (size_t i = 0; i < a->n_ns_paths; i++)
+		if (a->ns_paths[i].type != b->ns_paths[i].type || !spec_equal_str(a->ns_paths[i].path, b->ns_paths[i].path))
+			return "linux.namespaces (paths)";
 	if (!spec_equal_idmaps(a->uid_mappings, a->n_uid_mappings, b->uid_mappings, b->n_uid_mappings))
 		return "linux.uidMappings";
 	if (!spec_equal_idmaps(a->gid_mappings, a->n_gid_mappings, b->gid_mappings, b->n_gid_mappings))

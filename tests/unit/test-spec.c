@@ -600,6 +600,59 @@ static void test_refusals(void)
 	refused("containd.seccomp.profile", "{}", "\"profile\"");
 }
 
+/* Namespaces: OCI's paths and containd's joins by pidfd read and write back, each type is new,
+ * joined or shared (absent), and every mix-up is refused naming what is wrong. */
+static void test_namespaces(void)
+{
+	struct rt_spec s = {0}, out = {0};
+	char *err = NULL;
+	json_auto_t *doc = json_loads(base_doc, 0, NULL);
+	json_t *nss = json_object_get(json_object_get(doc, "linux"), "namespaces");
+	json_array_append_new(nss, json_pack("{s:s, s:s}", "type", "network", "path", "/proc/42/ns/net"));
+	json_array_append_new(nss, json_pack("{s:s, s:s}", "type", "cgroup", "path", "/run/ns/cg"));
+	json_object_set_new(json_object_get(doc, "containd"), "joinNamespaces", json_pack("[ss]", "ipc", "pid"));
+	/* pid is joined by pidfd here, so it is not also new */
+	json_array_remove(nss, 0);
+	int r = spec_from_json(doc, &s, &err);
+	is_int(r, 0, "paths and joins are accepted");
+	if (r < 0)
+		printf("# %s\n", err ? err : "");
+	is_int(s.namespaces, CLONE_NEWNS | CLONE_NEWUTS, "entries without a path are new");
+	is_int(s.join_namespaces, CLONE_NEWIPC | CLONE_NEWPID, "joinNamespaces: joined by pidfd");
+	is_int(s.n_ns_paths, 2, "two paths");
+	is_int(s.n_ns_paths ? s.ns_paths[0].type : 0, CLONE_NEWNET, "the first path's type");
+	is_str(s.n_ns_paths ? s.ns_paths[0].path : NULL, "/proc/42/ns/net", "the first path");
+	is_int(spec_own_namespaces(&s), CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP,
+	       "own namespaces: new, joined and by path");
+	json_t *again = spec_to_json(&s);
+	is_int(again ? spec_from_json(again, &out, &err) : -1, 0, "written back and read again");
+	is_str(spec_equal_diff(&s, &out), NULL, "namespace paths and joins round-trip");
+	/* A spec that shares the host's network namespace says so by naming none. */
+	s.namespaces &= ~CLONE_NEWUTS;
+	free(s.hostname);
+	s.hostname = NULL;
+	is_int(spec_own_namespaces(&s) & (CLONE_NEWUTS | CLONE_NEWUSER), 0, "absent types are the host's");
+	json_decref(again);
+	spec_done(&out);
+	spec_done(&s);
+	free(err);
+
+	refused("linux.namespaces.0.path", "\"relative\"", "a namespace path must be absolute");
+	refused("linux.namespaces.0.path", "7", "\"path\"");
+	refused("linux.namespaces", "[{\"type\": \"mount\"}, {\"type\": \"uts\"}, {\"type\": \"uts\"}]",
+		"namespace type \"uts\" is listed twice");
+	refused("linux.namespaces", "[{\"type\": \"mount\", \"path\": \"/x\"}, {\"type\": \"uts\"}]", "mount namespace of its own");
+	refused("linux.namespaces",
+		"[{\"type\": \"mount\"}, {\"type\": \"uts\"}, {\"type\": \"user\", \"path\": \"/x\"}]", "joined");
+	refused("containd.joinNamespaces", "[\"pid\"]", "both new and joined");
+	refused("containd.joinNamespaces", "[\"mount\"]", "can be joined");
+	refused("containd.joinNamespaces", "[\"time\"]", "unknown namespace type \"time\"");
+	refused("containd.joinNamespaces", "\"ipc\"", "joinNamespaces");
+	refused("linux.namespaces", "[{\"type\": \"mount\"}, {\"type\": \"uts\", \"path\": \"/u\"}]",
+		"a hostname needs a UTS namespace of its own");
+	refused_array("linux.namespaces", 8, "{\"type\": \"pid\"}", "at most 7 namespaces");
+}
+
 int main(void)
 {
 	test_defaults();
@@ -609,5 +662,6 @@ int main(void)
 	test_base_doc();
 	test_mount_options();
 	test_refusals();
+	test_namespaces();
 	return tap_done();
 }
