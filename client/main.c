@@ -120,7 +120,9 @@ static const struct verb volume_verbs[] = {
 
 /* cctl network VERB (client/cmd-network.c; connect and disconnect are the containers' side). */
 static const struct verb network_verbs[] = {
+	{ "connect", cmd_network_connect, "Connect a container to a network" },
 	{ "create", cmd_network_create, "Create a network" },
+	{ "disconnect", cmd_network_disconnect, "Disconnect a container from a network" },
 	{ "inspect", cmd_network_inspect, "Display detailed information on one or more networks" },
 	{ "ls", cmd_network_ls, "List networks" },
 	{ "list", cmd_network_ls, NULL },

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -39,12 +41,22 @@ static const struct {
 	{ CONTAINER_NETWORK_RESOLV, "/etc/resolv.conf" },
 };
 
+/* Whether the container's /etc files are those of a network it shares (--network host or
+ * container:NAME): the namespaces module binds those (daemon/container-ns.c), not these. */
+static bool etc_shared(const struct container *ct)
+{
+	const char *mode = ct->cfg.network_mode;
+	return mode && (strcmp(mode, "host") == 0 || strncmp(mode, "container:", 10) == 0);
+}
+
 /* The files are bound after the default mounts (the prepared /proc, /dev and /sys stay the fast
  * path) and before the user's own mounts, so a -v of the user's on /etc/hosts wins, as in
  * Docker. The sources are files the daemon made in the container's directory (never a path a
  * client named); the binds are nosuid, nodev and noexec, writable as Docker's are. */
 int container_network_spec_mounts(const struct container *ct, struct rt_spec *spec, char **reterr)
 {
+	if (etc_shared(ct))
+		return 0;
 	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
 	struct rt_mount *mounts = realloc(spec->mounts, (spec->n_mounts + ARRAY_SIZE(etc_files)) * sizeof(*mounts));
 	if (!dir || !mounts)
@@ -59,6 +71,84 @@ int container_network_spec_mounts(const struct container *ct, struct rt_spec *sp
 			m->source = NULL;
 			return err_set(reterr, -ENOMEM, "out of memory");
 		}
+	}
+	return 0;
+}
+
+/* The container's init layer: its directory's "init", the topmost lower layer of its overlay,
+ * holding /etc with empty hosts, hostname and resolv.conf (Docker's "-init" layer). The bind
+ * mounts land on these files, so no mount point is ever created in the container's upper dir:
+ * diff and commit see no change the container did not make. */
+#define INIT_LAYER "init"
+
+/* Whether the image's /etc can take the init layer's files: a directory (its attributes in *st)
+ * or absent (st_mode 0) in the topmost layer that has it; a symlink or a file there is left
+ * alone (the mount points are then made in the upper dir, as for any other bind). */
+static bool image_etc(char *const *lowerdirs, struct stat *st)
+{
+	for (char *const *l = lowerdirs; l && *l; l++) {
+		_cleanup_close_ int fd = open(*l, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstatat(fd, "etc", st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0))
+			break; /* a whiteout: absent below */
+		return S_ISDIR(st->st_mode);
+	}
+	st->st_mode = 0;
+	return true;
+}
+
+int container_network_spec_root(const struct container *ct, struct rt_spec *spec, char **reterr)
+{
+	struct stat st;
+	size_t n = 0;
+	if (!image_etc(spec->overlay.lowerdirs, &st))
+		return 0;
+	while (spec->overlay.lowerdirs && spec->overlay.lowerdirs[n])
+		n++;
+	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
+	char **v = realloc(spec->overlay.lowerdirs, (n + 2) * sizeof(char *));
+	if (!v)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	spec->overlay.lowerdirs = v;
+	memmove(v + 1, v, (n + 1) * sizeof(char *));
+	if (!dir || asprintf(&v[0], "%s/" INIT_LAYER, dir) < 0) {
+		memmove(v, v + 1, (n + 1) * sizeof(char *));
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int container_network_prepare_root(const struct container *ct, char **reterr)
+{
+	char *const *lower = ct->spec.overlay.lowerdirs;
+	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id), *init = NULL;
+	struct stat st;
+	if (!dir || asprintf(&init, "%s/" INIT_LAYER, dir) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (!lower || !lower[0] || strcmp(lower[0], init) != 0)
+		return 0; /* no init layer for this spec */
+	(void)image_etc(lower + 1, &st);
+	if (mkdir(init, 0755) < 0 && errno != EEXIST)
+		return err_set(reterr, -errno, "cannot create the container's init layer: %m");
+	_cleanup_close_ int fd = open(init, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (mkdirat(fd, "etc", 0755) < 0 && errno != EEXIST))
+		return err_set(reterr, -errno, "cannot create the container's init layer: %m");
+	_cleanup_close_ int etc = openat(fd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (etc < 0)
+		return err_set(reterr, -errno, "cannot create the container's init layer: %m");
+	for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++) {
+		int f = openat(etc, etc_files[i].target + 5, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (f < 0)
+			return err_set(reterr, -errno, "cannot create the container's init layer: %m");
+		close(f);
+	}
+	/* /etc as the image has it (its mode, owner and time), so the merged /etc looks the same. */
+	if (st.st_mode) {
+		struct timespec times[2] = { st.st_atim, st.st_mtim };
+		if (fchmod(etc, st.st_mode & 07777) < 0 || fchown(etc, st.st_uid, st.st_gid) < 0 ||
+		    futimens(etc, times) < 0)
+			return err_set(reterr, -errno, "cannot create the container's init layer: %m");
 	}
 	return 0;
 }
@@ -157,9 +247,19 @@ static int host_gateway(const struct container *ct, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* Adds the line of o on network n to ct's hosts, if o is another container linked there. */
+static void hosts_add_peer(struct hosts *h, const struct container *ct, const struct container *o,
+			   const struct network *n)
+{
+	const struct container_endpoint *oep = o == ct || o->removing ? NULL : container_network_find(o, n->id);
+	if (oep && oep->linked && oep->addr)
+		hosts_add(h, addr_text(oep->addr), endpoint_names(o, oep, false));
+}
+
 /* The hosts file of ct: --add-host entries, its own addresses, then the other running
- * containers of its user-defined networks. */
-static int hosts_text(const struct container *ct, char **ret)
+ * containers of its user-defined networks; joining is one that is not in the registry's list
+ * yet (a run links it there once its command runs), or NULL. */
+static int hosts_text(const struct container *ct, const struct container *joining, char **ret)
 {
 	struct hosts h = { 0 };
 	for (char **x = ct->cfg.extra_hosts; x && *x; x++) {
@@ -182,12 +282,10 @@ static int hosts_text(const struct container *ct, char **ret)
 		struct network *n = container_network_of(ct, &ct->endpoints[i]);
 		if (!n || !n->user_defined)
 			continue;
-		for (const struct container *o = ct->reg->list; o; o = o->next) {
-			const struct container_endpoint *oep = o == ct || o->removing ? NULL
-									   : container_network_find(o, n->id);
-			if (oep && oep->linked && oep->addr)
-				hosts_add(&h, addr_text(oep->addr), endpoint_names(o, oep, false));
-		}
+		for (const struct container *o = ct->reg->list; o; o = o->next)
+			hosts_add_peer(&h, ct, o, n);
+		if (joining)
+			hosts_add_peer(&h, ct, joining, n);
 	}
 	int r = h.failed ? -ENOMEM : container_etc_hosts_text(h.e, h.n, ret);
 	hosts_done(&h);
@@ -212,13 +310,15 @@ static void owner(const struct container *ct, uid_t *uid, gid_t *gid)
 	*gid = ct->userns ? ct->slice.gid : (gid_t)-1;
 }
 
-static int write_hosts(const struct container *ct, int dirfd, char **reterr)
+static int write_hosts(const struct container *ct, const struct container *joining, int dirfd, char **reterr)
 {
+	if (etc_shared(ct))
+		return 0;
 	_cleanup_free_ char *text = NULL;
 	uid_t uid;
 	gid_t gid;
 	owner(ct, &uid, &gid);
-	if (hosts_text(ct, &text) < 0)
+	if (hosts_text(ct, joining, &text) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	return container_etc_write(dirfd, CONTAINER_NETWORK_HOSTS, text, uid, gid, reterr);
 }
@@ -229,6 +329,8 @@ int container_network_write_etc(struct container *ct, char **reterr)
 	uid_t uid;
 	gid_t gid;
 	int r;
+	if (etc_shared(ct))
+		return 0;
 	owner(ct, &uid, &gid);
 	_cleanup_close_ int dirfd = open_dir(ct, reterr);
 	if (dirfd < 0)
@@ -240,7 +342,7 @@ int container_network_write_etc(struct container *ct, char **reterr)
 	if (container_etc_resolv_text(host_resolv, ct->cfg.dns, ct->cfg.dns_search, ct->cfg.dns_options, &resolv) < 0 ||
 	    asprintf(&hostname, "%s\n", ct->spec.hostname ? ct->spec.hostname : ct->name) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	if ((r = write_hosts(ct, dirfd, reterr)) < 0 ||
+	if ((r = write_hosts(ct, NULL, dirfd, reterr)) < 0 ||
 	    (r = container_etc_write(dirfd, CONTAINER_NETWORK_HOSTNAME, hostname, uid, gid, reterr)) < 0 ||
 	    (r = container_etc_write(dirfd, CONTAINER_NETWORK_RESOLV, resolv, uid, gid, reterr)) < 0)
 		return r;
@@ -254,12 +356,18 @@ static bool linked_on(const struct container *ct, const char *network_id)
 	return ep && ep->linked;
 }
 
+/* Whether ct is in the registry's list (a run links it only once its command runs). */
+static bool listed(const struct container *ct)
+{
+	return ct->prev || ct->next || ct->reg->list == ct;
+}
+
 /* Rewrites o's hosts file, logging a failure (the peer keeps its old file). */
-static void refresh_one(struct container *o)
+static void refresh_one(struct container *o, const struct container *ct)
 {
 	_cleanup_free_ char *err = NULL;
 	_cleanup_close_ int dirfd = open_dir(o, &err);
-	if (dirfd < 0 || write_hosts(o, dirfd, &err) < 0)
+	if (dirfd < 0 || write_hosts(o, listed(ct) ? NULL : ct, dirfd, &err) < 0)
 		log_warning("container %.12s: cannot update its hosts file: %s", o->id, err ? err : "?");
 }
 
@@ -277,6 +385,6 @@ void container_network_refresh_peers(struct container *ct, const char *network_i
 			shares = n && n->user_defined && linked_on(o, id);
 		}
 		if (shares)
-			refresh_one(o);
+			refresh_one(o, ct);
 	}
 }

@@ -395,7 +395,6 @@ void container_network_start(struct registry *reg)
 			ep->addr_held = true;
 		}
 	network_registry_set_attached_cb(reg->networks, container_network_attached, reg);
-	network_registry_reconcile(reg->networks, container_network_owns_link, reg);
 }
 
 /* Whether the container's init runs (or is being set up): its network namespace exists. */
@@ -495,21 +494,4 @@ unsigned container_network_attached(void *userdata, const struct network *n, jso
 						    "MacAddress", mac, "IPv4Address", cidr, "IPv6Address", ""));
 	}
 	return count;
-}
-
-bool container_network_owns_link(void *userdata, const char *ifname)
-{
-	struct registry *reg = userdata;
-	for (struct container *ct = reg->list; ct; ct = ct->next) {
-		/* Running, in setup, or running when its record was written (not restored yet). */
-		if (ct->proc.pid <= 0)
-			continue;
-		for (size_t i = 0; i < ct->n_endpoints; i++) {
-			char v[16];
-			container_network_veth_name(ct, &ct->endpoints[i], v);
-			if (strcmp(v, ifname) == 0)
-				return true;
-		}
-	}
-	return false;
 }

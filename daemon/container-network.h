@@ -44,6 +44,12 @@ int container_network_init(struct container *ct, char **reterr);
  * default mounts: the prepared fast path stays). */
 struct rt_spec;
 int container_network_spec_mounts(const struct container *ct, struct rt_spec *spec, char **reterr);
+/* Puts the container's init layer (an /etc with the files' mount points) first among the
+ * spec's lower layers, unless the image's /etc is not a directory. */
+int container_network_spec_root(const struct container *ct, struct rt_spec *spec, char **reterr);
+/* Makes the init layer the spec names (idempotent): before the overlay is mounted (a start, or a
+ * copy into a created container). */
+int container_network_prepare_root(const struct container *ct, char **reterr);
 /* Before the start message (container_launch): the command must never run before its network is
  * up. Links every endpoint into the network namespace of the container's init (ct->proc),
  * allocates the addresses it lacks, writes its /etc files and refreshes the hosts files of the
@@ -66,9 +72,8 @@ void container_network_free(struct container *ct);
 /* A running container re-adopted by a live restore: its links are there still. */
 void container_network_restored(struct container *ct);
 /* At daemon start, once networks and records are loaded and before any container starts: every
- * recorded address is reserved again in its network's IPAM (so no new container gets it), the
- * network registry learns which containers are attached (network_attached_cb), and its
- * reconcile runs (network_registry_reconcile) with the veths of running containers kept. */
+ * recorded address is reserved again in its network's IPAM (so no new container gets it), and
+ * the network registry learns which containers are attached (network_attached_cb). */
 void container_network_start(struct registry *reg);
 
 /* network.connect: a running container gets a new ethN at once, a stopped one at its next
@@ -87,10 +92,6 @@ json_t *container_network_inspect(const struct container *ct);
 /* network_attached_cb (daemon/network.h), userdata the registry: the containers attached to n
  * (running or not, as Docker counts them), each as network inspect's "Containers" shows it. */
 unsigned container_network_attached(void *userdata, const struct network *n, json_t *containers);
-/* network_veth_owned_cb, userdata the registry: whether a host link name is the veth of a
- * container that runs (or ran when its record was written: a live restore is about to take it
- * over); reconcile leaves those alone. */
-bool container_network_owns_link(void *userdata, const char *ifname);
 
 /* The record's members: "endpoints" of the container, and its configuration's network settings
  * (network_aliases, ip, extra_hosts, dns, dns_search, dns_options). */

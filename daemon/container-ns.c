@@ -83,9 +83,7 @@ int container_ns_check(const struct container *ct, char **reterr)
 			return err_set(reterr, -EINVAL, "%s: invalid container format container:<name|id>",
 				       i == 0 ? "Invalid network mode" : "Invalid namespace mode");
 	enum container_net_kind net = container_ns_net_kind(cfg->network_mode);
-	/* Until the named networks exist (endp), only the built-in ones are known. */
-	if (net == CONTAINER_NET_NAMED)
-		return err_set(reterr, -ENOENT, "network %s not found", cfg->network_mode);
+	/* A named network (bridge or user-defined) is checked by container_network_init(). */
 	if (cfg->pid_mode && *cfg->pid_mode && !is(cfg->pid_mode, "host") && !target_ref(cfg->pid_mode))
 		return err_set(reterr, -EINVAL, "invalid --pid: %s", cfg->pid_mode);
 	if (cfg->ipc_mode && !is(cfg->ipc_mode, "host") && !target_ref(cfg->ipc_mode) && !is(cfg->ipc_mode, "shareable") &&

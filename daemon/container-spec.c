@@ -302,7 +302,7 @@ int container_build_spec(const struct container *ct, const struct image *image, 
 	}
 	if ((cfg->init && (r = build_init(&spec, reterr)) < 0) || (r = container_network_spec_mounts(ct, &spec, reterr)) < 0 ||
 	    (r = container_mounts_to_spec(ct, &spec, reterr)) < 0 ||
-	    (r = build_root(ct, image, &spec, reterr)) < 0 ||
+	    (r = build_root(ct, image, &spec, reterr)) < 0 || (r = container_network_spec_root(ct, &spec, reterr)) < 0 ||
 	    (r = build_confinement(ct, &spec, reterr)) < 0 || (r = container_ns_to_spec(ct, &spec, reterr)) < 0 ||
 	    (r = spec_validate(&spec, reterr)) < 0)
 		goto fail;

@@ -100,7 +100,8 @@ int container_create(struct registry *reg, struct container_config *cfg, const s
 	/* The spec is built now to check everything a start would (Docker refuses a bad create),
 	 * and for inspect; each start builds it again. */
 	if ((r = container_set_identity(ct, image, reterr)) < 0 ||
-	    (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0 || (r = container_create_dirs(ct, reterr)) < 0)
+	    (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0 || (r = container_create_dirs(ct, reterr)) < 0 ||
+	    (r = container_network_prepare_root(ct, reterr)) < 0)
 		goto fail;
 	ct->state = CONTAINER_CREATED;
 	ct->cleaned_up = true; /* nothing ran: nothing to clean up */

@@ -514,6 +514,7 @@ int container_launch(struct container *ct, struct rt_init *init, int stdio_fds[3
 	    (fds.stdio[1] = stdio_fds[1], fds.stdio[2] = stdio_fds[2], r = setup_output(ct, dir, stdio_fds, &fds, reterr)) < 0 ||
 	    (r = cgroup_set_limits(ct->cg, &ct->spec.resources, reterr)) < 0 ||
 	    (r = apply_device_rules(ct, reterr)) < 0 ||
+	    (r = container_network_prepare_root(ct, reterr)) < 0 ||
 	    (ct->userns && (r = prepare_userns(ct, &layers, reterr)) < 0) ||
 	    (r = container_network_setup(ct, reterr)) < 0 ||
 	    (r = container_ports_bind(ct, reterr)) < 0 ||

@@ -417,7 +417,7 @@ static void network_registry_load(struct network_registry *nr, bool default_brid
 			r = err_set(&err, -EEXIST, "%s: a second network named %s", path, n->name);
 		if (r < 0) {
 			_cleanup_free_ char *aside = NULL;
-			log_error("network record %s: %s; moved aside to %s.bad", path, err ? err : strerror(-r), path);
+			log_error("%s; moved aside to %s.bad", err ? err : strerror(-r), path);
 			if (asprintf(&aside, "%s.bad", path) >= 0 && rename(path, aside) < 0)
 				log_error("cannot move %s aside: %m", path);
 			network_free(n);

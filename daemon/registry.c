@@ -107,9 +107,6 @@ unsigned registry_count(const struct registry *reg)
 
 void registry_start_restartable(struct registry *reg)
 {
-	/* Before any start: the recorded addresses are the containers' again, not free; what is
-	 * left of dead containers' links goes. */
-	container_network_start(reg);
 	for (struct container *ct = reg->list; ct; ct = ct->next) {
 		_cleanup_free_ char *err = NULL;
 		bool wanted = ct->cfg.restart == CONTAINER_RESTART_ALWAYS ||
@@ -313,6 +310,8 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 	if (reg->networks)
 		network_registry_set_ports_cb(reg->networks, container_ports_nft, reg);
 	registry_load(reg);
+	/* The recorded addresses are the containers' again, before anything can start. */
+	container_network_start(reg);
 	if (reg->networks)
 		network_registry_reconcile(reg->networks, registry_veth_owned, reg);
 	pool_schedule_refill(reg->pool, 0);
