@@ -163,11 +163,14 @@ static ssize_t find_mount(const struct rt_spec *spec, const char *destination)
 }
 
 /* /dev/shm: --ipc none has none; --ipc host gets the host's (Docker binds it: POSIX shared memory
- * lives in that tmpfs, not in the IPC namespace). Sharing the host's IPC is what the user asked
+ * lives in that tmpfs, not in the IPC namespace); --ipc container:X gets X's (the init clones its
+ * mount, runtime/init.c). Sharing the host's IPC is what the user asked
  * for; the bind stays nosuid, nodev and noexec like the tmpfs it replaces. */
 static int shm_to_spec(const struct container_config *cfg, struct rt_spec *spec)
 {
 	ssize_t i = find_mount(spec, "/dev/shm");
+	if (i >= 0 && target_ref(cfg->ipc_mode))
+		spec->mounts[i].ipc_shared = true;
 	if (i < 0 || (!is(cfg->ipc_mode, "none") && !is(cfg->ipc_mode, "host")))
 		return 0;
 	struct rt_mount *m = &spec->mounts[i];

@@ -87,6 +87,12 @@ is "$OUT" "$(ns_of "$DAEMON_PID" pid)" "--pid host: the daemon's pid namespace"
 
 run_cctl run --rm --ipc container:a alpine readlink /proc/self/ns/ipc
 is "$OUT" "$a_ipc" "--ipc container:a (shareable): a's ipc namespace"
+run_cctl exec a sh -c 'echo shared-by-a >/dev/shm/seg'
+run_cctl run --rm --ipc container:a alpine sh -c 'cat /dev/shm/seg; echo from-joiner >/dev/shm/back'
+is "$OUT" "shared-by-a" "--ipc container:a: a's /dev/shm"
+is "$(in_ctr a 'cat /dev/shm/back')" "from-joiner" "... both ways"
+run_cctl run --rm alpine sh -c 'ls /dev/shm'
+is "$OUT" "" "a private ipc namespace has a /dev/shm of its own"
 run_cctl run --rm alpine readlink /proc/self/ns/ipc
 unlike "$OUT" "^$a_ipc\$" "private ipc (the default): one of its own"
 run_cctl run --rm --ipc private alpine sh -c 'readlink /proc/self/ns/ipc; grep -c " /dev/shm " /proc/mounts'
