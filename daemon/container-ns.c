@@ -78,10 +78,13 @@ int container_ns_check(const struct container *ct, char **reterr)
 	const char *const modes[] = { cfg->network_mode, cfg->pid_mode, cfg->ipc_mode, cfg->uts_mode, cfg->cgroupns_mode };
 	struct container *t;
 	int r;
-	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
-		if (modes[i] && (strlen(modes[i]) > NS_MODE_MAX || (target_ref(modes[i]) && !*target_ref(modes[i]))))
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (modes[i] && strlen(modes[i]) > NS_MODE_MAX)
+			return err_set(reterr, -EINVAL, "a namespace mode is longer than %d bytes", NS_MODE_MAX);
+		if (target_ref(modes[i]) && !*target_ref(modes[i]))
 			return err_set(reterr, -EINVAL, "%s: invalid container format container:<name|id>",
 				       i == 0 ? "Invalid network mode" : "Invalid namespace mode");
+	}
 	enum container_net_kind net = container_ns_net_kind(cfg->network_mode);
 	/* Until the named networks exist (endp), only the built-in ones are known. */
 	if (net == CONTAINER_NET_NAMED)

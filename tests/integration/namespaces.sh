@@ -171,4 +171,20 @@ wait_running b
 is "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' b)" net)" "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' a)" net)" \
 	"b joined a's new network namespace"
 
+# The modes are in the record: a new daemon on the same root starts b into a's namespaces again.
+dir=$DAEMON_DIR
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+start_daemon d2 --root "$dir/root" || exit 1
+run_cctl inspect -f '{{.HostConfig.NetworkMode}} {{.HostConfig.PidMode}} {{.HostConfig.IpcMode}}' b
+is "$OUT" "container:a container:a container:a" "a restarted daemon read b's modes from its record"
+run_cctl start a
+wait_running a
+run_cctl start b
+is "$RC" 0 "start b after the daemon's restart"
+wait_running b
+is "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' b)" ipc)" "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' a)" ipc)" \
+	"b is in a's ipc namespace again"
+run_cctl rm -f a b h priv stopped
+is "$RC" 0 "remove every container"
+
 done_testing
