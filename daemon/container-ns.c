@@ -78,10 +78,13 @@ int container_ns_check(const struct container *ct, char **reterr)
 	const char *const modes[] = { cfg->network_mode, cfg->pid_mode, cfg->ipc_mode, cfg->uts_mode, cfg->cgroupns_mode };
 	struct container *t;
 	int r;
-	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
-		if (modes[i] && (strlen(modes[i]) > NS_MODE_MAX || (target_ref(modes[i]) && !*target_ref(modes[i]))))
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (modes[i] && strlen(modes[i]) > NS_MODE_MAX)
+			return err_set(reterr, -EINVAL, "a namespace mode is longer than %d bytes", NS_MODE_MAX);
+		if (target_ref(modes[i]) && !*target_ref(modes[i]))
 			return err_set(reterr, -EINVAL, "%s: invalid container format container:<name|id>",
 				       i == 0 ? "Invalid network mode" : "Invalid namespace mode");
+	}
 	enum container_net_kind net = container_ns_net_kind(cfg->network_mode);
 	/* A named network (bridge or user-defined) is checked by container_network_init(). */
 	if (cfg->pid_mode && *cfg->pid_mode && !is(cfg->pid_mode, "host") && !target_ref(cfg->pid_mode))
@@ -161,11 +164,14 @@ static ssize_t find_mount(const struct rt_spec *spec, const char *destination)
 }
 
 /* /dev/shm: --ipc none has none; --ipc host gets the host's (Docker binds it: POSIX shared memory
- * lives in that tmpfs, not in the IPC namespace). Sharing the host's IPC is what the user asked
+ * lives in that tmpfs, not in the IPC namespace); --ipc container:X gets X's (the init clones its
+ * mount, runtime/init.c). Sharing the host's IPC is what the user asked
  * for; the bind stays nosuid, nodev and noexec like the tmpfs it replaces. */
 static int shm_to_spec(const struct container_config *cfg, struct rt_spec *spec)
 {
 	ssize_t i = find_mount(spec, "/dev/shm");
+	if (i >= 0 && target_ref(cfg->ipc_mode))
+		spec->mounts[i].ipc_shared = true;
 	if (i < 0 || (!is(cfg->ipc_mode, "none") && !is(cfg->ipc_mode, "host")))
 		return 0;
 	struct rt_mount *m = &spec->mounts[i];
