@@ -86,6 +86,9 @@ int container_ports_set_exposed(struct container_config *cfg, const struct image
 		if (w == 0 || !ports_equal(&v[w - 1], &v[i]))
 			v[w++] = v[i];
 	cfg->n_exposed = w;
+	/* The record keeps them (and reads back no more than this). */
+	if (w > CONTAINER_PORTS_MAX)
+		return err_set(reterr, -E2BIG, "too many exposed ports (%zu; at most %d)", w, CONTAINER_PORTS_MAX);
 	return 0;
 }
 

@@ -226,6 +226,12 @@ run_cctl run -d -p abc alpine true
 like "$ERR" "invalid containerPort: abc" "-p abc: Docker's message"
 run_cctl run -d -p 80/sctpx alpine true
 like "$ERR" "invalid proto: sctpx" "-p 80/sctpx: Docker's message"
+run_cctl run -d -p 1-1025:1-1025 alpine true
+is "$RC" 125 "more than 1024 published ports: exit 125"
+like "$ERR" "too many published ports" "with the reason"
+run_cctl run -d --expose 1-1024 -p 2000:2000 alpine true
+is "$RC" 125 "more than 1024 exposed ports: exit 125"
+like "$ERR" "too many exposed ports" "with the reason"
 is "$("$CCTL" ps -aq | wc -l)" "$n_before" "no container was created"
 
 # Stop and rm take the rules away.
