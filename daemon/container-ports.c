@@ -370,6 +370,7 @@ void container_ports_restore(struct container *ct)
 
 /* The record's and inspect's JSON. */
 
+/* The bindings as the wire's port objects (protocol/ports.h), which the record reuses. */
 static json_t *ports_array(const struct port_binding *v, size_t n)
 {
 	json_t *a = json_array();
@@ -381,6 +382,7 @@ static json_t *ports_array(const struct port_binding *v, size_t n)
 	return a;
 }
 
+/* A record's array of port objects, each checked as a request's (-EBADMSG otherwise). */
 static int ports_from_array(json_t *a, struct port_binding **ret, size_t *ret_n)
 {
 	*ret = NULL;
