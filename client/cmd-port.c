@@ -43,7 +43,7 @@ static int port_compare(const void *a, const void *b)
 static void port_host(const struct port_binding *b, char buf[32])
 {
 	char ip[INET_ADDRSTRLEN] = "0.0.0.0";
-	struct in_addr in = { .s_addr = htonl(b->host_ip) };
+	struct in_addr in = {.s_addr = htonl(b->host_ip)};
 	inet_ntop(AF_INET, &in, ip, sizeof(ip));
 	snprintf(buf, 32, "%s:%u", ip, (unsigned)b->host_port);
 }
@@ -66,12 +66,12 @@ static int port_filter_parse(const char *arg, struct port_binding *ret, char **r
 int cmd_port(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	enum { ARG_HELP = 1 };
-	static const struct opt options[] = { { ARG_HELP, 0, "help", OPT_FLAG }, {} };
+	static const struct opt options[] = {{ARG_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	_cleanup_free_ struct port_binding *v = NULL;
-	struct port_binding want = { .ctr_port = 0 };
+	struct port_binding want = {.ctr_port = 0};
 	size_t n;
 	int key, r;
 
@@ -90,7 +90,7 @@ int cmd_port(struct cctl *cctl, int argc, char **argv, char **reterr)
 
 	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
 		return r;
-	struct proto_ref_params rp = { .ref = o.operands[0] };
+	struct proto_ref_params rp = {.ref = o.operands[0]};
 	json_t *params = proto_ref_params_encode(PROTO_M_INSPECT, &rp);
 	if (!params)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -115,8 +115,8 @@ int cmd_port(struct cctl *cctl, int argc, char **argv, char **reterr)
 	}
 	if (want.ctr_port && !found) {
 		cctl->error_exit = 1;
-		return err_set(reterr, -ENOENT, "Error: No public port '%u/%s' published for %s", (unsigned)want.ctr_port,
-			       proto_port_proto_name(want.proto), o.operands[0]);
+		return err_set(reterr, -ENOENT, "Error: No public port '%u/%s' published for %s",
+			       (unsigned)want.ctr_port, proto_port_proto_name(want.proto), o.operands[0]);
 	}
 	return fflush(stdout) == 0 ? 0 : err_set(reterr, -errno, "cannot write to stdout: %m");
 }
@@ -136,9 +136,9 @@ int port_inspect_fields(json_t *result, json_t *docker)
 	json_t *ex = json_object();
 	size_t i;
 	json_t *e;
-	json_array_foreach(exposed, i, e)
-		if (!ex || (json_is_string(e) && json_object_set_new(ex, json_string_value(e), json_object()) < 0))
-			break;
+	json_array_foreach(exposed, i,
+			   e) if (!ex || (json_is_string(e) &&
+					  json_object_set_new(ex, json_string_value(e), json_object()) < 0)) break;
 	if (!ex || json_object_set_new(ns, "Ports", ports ? json_incref(ports) : json_object()) < 0 ||
 	    (host && json_object_set_new(host, "PortBindings", bindings ? json_incref(bindings) : json_object()) < 0) ||
 	    (host && json_object_set_new(host, "PublishAllPorts",

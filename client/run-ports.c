@@ -29,7 +29,8 @@ int run_ports_expose(struct run_ports *rp, const char *spec, char **reterr)
 		return r;
 	for (size_t i = before; i < rp->n_expose; i++)
 		if (rp->expose[i].host_ip || rp->expose[i].host_port || strchr(spec, ':'))
-			return err_set(reterr, -EINVAL, "invalid range format for --expose: %s, error: expected PORT[-PORT][/PROTO]",
+			return err_set(reterr, -EINVAL,
+				       "invalid range format for --expose: %s, error: expected PORT[-PORT][/PROTO]",
 				       spec);
 	if (rp->n_expose > PROTO_MAX_PORTS)
 		return err_set(reterr, -E2BIG, "too many exposed ports (at most %d)", PROTO_MAX_PORTS);
@@ -40,7 +41,8 @@ int run_ports_apply(const struct run_ports *rp, struct proto_run_params *p, char
 {
 	bool publishes = rp->n_ports || rp->publish_all;
 	if (publishes && p->network && strncmp(p->network, "container:", 10) == 0)
-		return err_set(reterr, -EINVAL, "conflicting options: port publishing and the container type network mode");
+		return err_set(reterr, -EINVAL,
+			       "conflicting options: port publishing and the container type network mode");
 	if (publishes && p->network && strcmp(p->network, "host") == 0) {
 		fputs("WARNING: Published ports are discarded when using host network mode\n", stderr);
 		return 0;
@@ -57,5 +59,5 @@ void run_ports_done(struct run_ports *rp)
 {
 	free(rp->ports);
 	free(rp->expose);
-	*rp = (struct run_ports){ .ports = NULL };
+	*rp = (struct run_ports){.ports = NULL};
 }

@@ -58,8 +58,12 @@ static void ports_nft_add(const struct container *ct, struct nft_port *v, size_t
 		return;
 	for (size_t i = 0; i < ct->n_bound_ports; i++) {
 		const struct port_binding *b = &ct->bound_ports[i].b;
-		v[(*k)++] = (struct nft_port){ .proto = b->proto, .host_ip = b->host_ip, .host_port = b->host_port,
-					       .ctr_ip = ip, .ctr_port = b->ctr_port, .bridge = bridge };
+		v[(*k)++] = (struct nft_port){.proto = b->proto,
+					      .host_ip = b->host_ip,
+					      .host_port = b->host_port,
+					      .ctr_ip = ip,
+					      .ctr_port = b->ctr_port,
+					      .bridge = bridge};
 	}
 }
 

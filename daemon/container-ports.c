@@ -30,7 +30,7 @@
 
 /* Where random host ports come from when the netns' ip_local_port_range cannot be read (the
  * kernel's default). */
-#define PORTS_RANGE_LOW 32768
+#define PORTS_RANGE_LOW	 32768
 #define PORTS_RANGE_HIGH 60999
 
 static bool ports_equal(const struct port_binding *a, const struct port_binding *b)
@@ -49,8 +49,10 @@ static int port_compare(const void *x, const void *y)
 int container_ports_set_exposed(struct container_config *cfg, const struct image *image, char **reterr)
 {
 	/* Its network is another container's: there is no address of its own to lead ports to. */
-	if ((cfg->n_ports || cfg->publish_all) && cfg->network_mode && strncmp(cfg->network_mode, "container:", 10) == 0)
-		return err_set(reterr, -EINVAL, "conflicting options: port publishing and the container type network mode");
+	if ((cfg->n_ports || cfg->publish_all) && cfg->network_mode &&
+	    strncmp(cfg->network_mode, "container:", 10) == 0)
+		return err_set(reterr, -EINVAL,
+			       "conflicting options: port publishing and the container type network mode");
 	size_t n_img = 0;
 	while (image && image->exposed_ports && image->exposed_ports[n_img])
 		n_img++;
@@ -72,14 +74,15 @@ int container_ports_set_exposed(struct container_config *cfg, const struct image
 			log_warning("image %.19s: ignoring the exposed port \"%.32s\"", image->id, s);
 			continue;
 		}
-		struct port_binding b = { .ctr_port = (uint16_t)port };
+		struct port_binding b = {.ctr_port = (uint16_t)port};
 		if (proto_port_proto_parse(proto, &b.proto) < 0)
 			continue; /* sctp: not published by containd */
 		v[cfg->n_exposed++] = b;
 	}
 	/* Docker's Config.ExposedPorts holds the published ports too. */
 	for (size_t i = 0; i < cfg->n_ports; i++)
-		v[cfg->n_exposed++] = (struct port_binding){ .proto = cfg->ports[i].proto, .ctr_port = cfg->ports[i].ctr_port };
+		v[cfg->n_exposed++] =
+		    (struct port_binding){.proto = cfg->ports[i].proto, .ctr_port = cfg->ports[i].ctr_port};
 	qsort(v, cfg->n_exposed, sizeof(*v), port_compare);
 	size_t w = 0;
 	for (size_t i = 0; i < cfg->n_exposed; i++)
@@ -100,7 +103,7 @@ static bool ips_overlap(uint32_t a, uint32_t b)
 
 static void format_ip(uint32_t ip, char buf[INET_ADDRSTRLEN])
 {
-	struct in_addr in = { .s_addr = htonl(ip) };
+	struct in_addr in = {.s_addr = htonl(ip)};
 	if (!inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN))
 		snprintf(buf, INET_ADDRSTRLEN, "?");
 }
@@ -142,8 +145,8 @@ static int port_reserve(const struct port_binding *b, int *ret_fd)
 	_cleanup_close_ int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(b->host_port),
-				  .sin_addr.s_addr = htonl(b->host_ip) };
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET, .sin_port = htons(b->host_port), .sin_addr.s_addr = htonl(b->host_ip)};
 	/* Never read: a datagram that reaches it anyway (no rule for it yet) may only take the
 	 * smallest buffer the kernel allows. */
 	int zero = 0;
@@ -268,8 +271,7 @@ static void ports_summary_update(struct container *ct, bool running)
 
 /* What the container publishes at this start: its -p bindings and, with -P, every exposed port
  * that has none, to a random host port on every address. */
-static int ports_wanted(const struct container_config *cfg, struct container_port **ret, size_t *ret_n,
-			char **reterr)
+static int ports_wanted(const struct container_config *cfg, struct container_port **ret, size_t *ret_n, char **reterr)
 {
 	size_t n = cfg->n_ports + (cfg->publish_all ? cfg->n_exposed : 0);
 	*ret = NULL;
@@ -284,13 +286,13 @@ static int ports_wanted(const struct container_config *cfg, struct container_por
 		return err_set(reterr, -ENOMEM, "out of memory");
 	size_t k = 0;
 	for (size_t i = 0; i < cfg->n_ports; i++)
-		v[k++] = (struct container_port){ .b = cfg->ports[i], .fd = -1 };
+		v[k++] = (struct container_port){.b = cfg->ports[i], .fd = -1};
 	for (size_t i = 0; cfg->publish_all && i < cfg->n_exposed; i++) {
 		bool has = false;
 		for (size_t j = 0; j < cfg->n_ports && !has; j++)
 			has = ports_equal(&cfg->ports[j], &cfg->exposed[i]);
 		if (!has)
-			v[k++] = (struct container_port){ .b = cfg->exposed[i], .fd = -1 };
+			v[k++] = (struct container_port){.b = cfg->exposed[i], .fd = -1};
 	}
 	*ret = v;
 	*ret_n = k;
@@ -454,7 +456,7 @@ int container_ports_bound_from_json(json_t *a, struct container *ct)
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].host_port == 0)
 			return -EBADMSG;
-		ct->bound_ports[i] = (struct container_port){ .b = v[i], .fd = -1 };
+		ct->bound_ports[i] = (struct container_port){.b = v[i], .fd = -1};
 	}
 	ct->n_bound_ports = n;
 	return 0;
@@ -479,13 +481,15 @@ int container_ports_inspect(const struct container *ct, json_t *o)
 		}
 	}
 	/* Docker's NetworkSettings.Ports lists the exposed ports of a running container only. */
-	if (json_object_set_new(o, "ports", proto_ports_map_encode(bound, ct->n_bound_ports, ct->cfg.exposed,
-								   running ? ct->cfg.n_exposed : 0, false)) < 0 ||
-	    json_object_set_new(o, "port_bindings", proto_ports_map_encode(ct->cfg.ports, ct->cfg.n_ports, NULL, 0, true)) < 0 ||
+	if (json_object_set_new(o, "ports",
+				proto_ports_map_encode(bound, ct->n_bound_ports, ct->cfg.exposed,
+						       running ? ct->cfg.n_exposed : 0, false)) < 0 ||
+	    json_object_set_new(o, "port_bindings",
+				proto_ports_map_encode(ct->cfg.ports, ct->cfg.n_ports, NULL, 0, true)) < 0 ||
 	    json_object_set_new(o, "exposed_ports", exposed) < 0 ||
 	    json_object_set_new(o, "publish_all", json_boolean(ct->cfg.publish_all)) < 0 ||
-	    json_object_set_new(o, "ports_summary", ct->ports_summary ? json_string(ct->ports_summary) : json_null()) < 0)
+	    json_object_set_new(o, "ports_summary", ct->ports_summary ? json_string(ct->ports_summary) : json_null()) <
+		0)
 		return -ENOMEM;
 	return 0;
 }
-

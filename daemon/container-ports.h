@@ -19,13 +19,13 @@ struct nft_port;
  * holds one socket in the daemon (so that no host process can take the port while it is
  * published), so together they are one more fd budget next to the containers' own; the total
  * stays far below the open-files limit the daemon raises itself to (daemon/main.c). */
-#define CONTAINER_PORTS_MAX 1024
+#define CONTAINER_PORTS_MAX	  1024
 #define CONTAINER_PORTS_MAX_TOTAL 4096
 
 /* One published port while the container runs. */
 struct container_port {
 	struct port_binding b; /* host_port resolved */
-	int fd;                /* the bound (never listening) socket that reserves it, or -1 */
+	int fd;		       /* the bound (never listening) socket that reserves it, or -1 */
 };
 
 /* The exposed ports of a new container: the image's ExposedPorts and --expose's (already in

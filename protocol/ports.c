@@ -29,7 +29,7 @@ int proto_port_proto_parse(const char *s, int *ret)
 json_t *proto_port_encode(const struct port_binding *b)
 {
 	char ip[INET_ADDRSTRLEN] = "";
-	struct in_addr a = { .s_addr = htonl(b->host_ip) };
+	struct in_addr a = {.s_addr = htonl(b->host_ip)};
 	if (b->host_ip && !inet_ntop(AF_INET, &a, ip, sizeof(ip)))
 		return NULL;
 	json_t *o = json_pack("{s:s, s:s, s:i, s:i}", "proto", proto_port_proto_name(b->proto), "host_ip", ip,
@@ -43,11 +43,11 @@ json_t *proto_port_encode(const struct port_binding *b)
 
 int proto_port_decode(json_t *o, struct port_binding *ret, char **reterr)
 {
-	static const char *const keys[] = { "proto", "host_ip", "host_port", "host_port_end", "container_port", NULL };
+	static const char *const keys[] = {"proto", "host_ip", "host_port", "host_port_end", "container_port", NULL};
 	const char *proto = "tcp", *ip = NULL;
 	int64_t host_port = 0, host_port_end = 0, ctr_port = 0;
 	int r;
-	*ret = (struct port_binding){ .proto = IPPROTO_TCP };
+	*ret = (struct port_binding){.proto = IPPROTO_TCP};
 	if (!json_is_object(o))
 		return err_set(reterr, -EINVAL, "a port must be an object");
 	if ((r = field_check_known(o, keys, NULL, "a port", reterr)) < 0 ||
@@ -117,8 +117,8 @@ static json_t *ports_encode(const struct port_binding *v, size_t n, bool expose)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < n; i++) {
-		json_t *p = expose ? json_pack("{s:s, s:i}", "proto", proto_port_proto_name(v[i].proto), "container_port",
-					       (int)v[i].ctr_port)
+		json_t *p = expose ? json_pack("{s:s, s:i}", "proto", proto_port_proto_name(v[i].proto),
+					       "container_port", (int)v[i].ctr_port)
 				   : proto_port_encode(&v[i]);
 		if (json_array_append_new(a, p) < 0 || !p) {
 			json_decref(a);
@@ -166,7 +166,7 @@ json_t *proto_ports_map_encode(const struct port_binding *v, size_t n, const str
 		json_t *a = json_object_get(m, key);
 		if (!a && (json_object_set_new(m, key, a = json_array()) < 0 || !a))
 			goto fail;
-		struct in_addr in = { .s_addr = htonl(v[i].host_ip) };
+		struct in_addr in = {.s_addr = htonl(v[i].host_ip)};
 		if (!inet_ntop(AF_INET, &in, ip, sizeof(ip)))
 			goto fail;
 		snprintf(port, sizeof(port), "%u", (unsigned)v[i].host_port);
@@ -213,19 +213,22 @@ int proto_ports_map_decode(json_t *map, struct port_binding **ret, size_t *ret_n
 		return 0;
 	if (!json_is_object(map))
 		return err_set(reterr, -EBADMSG, "the ports must be an object");
-	json_object_foreach(map, key, a) {
-		struct port_binding b = { .proto = IPPROTO_TCP };
+	json_object_foreach(map, key, a)
+	{
+		struct port_binding b = {.proto = IPPROTO_TCP};
 		if (port_key_parse(key, &b) < 0 || (!json_is_null(a) && !json_is_array(a)))
 			return err_set(reterr, -EBADMSG, "invalid port \"%.32s\"", key);
 		size_t i;
 		json_t *e;
-		json_array_foreach(a, i, e) {
+		json_array_foreach(a, i, e)
+		{
 			const char *ip = json_string_value(json_object_get(e, "HostIp"));
 			const char *port = json_string_value(json_object_get(e, "HostPort"));
-			struct in_addr in = { 0 };
+			struct in_addr in = {0};
 			char *end;
 			unsigned long hp = port && *port ? strtoul(port, &end, 10) : 0;
-			if (!ip || !port || (*ip && inet_pton(AF_INET, ip, &in) != 1) || (*port && (*end || hp > 65535)))
+			if (!ip || !port || (*ip && inet_pton(AF_INET, ip, &in) != 1) ||
+			    (*port && (*end || hp > 65535)))
 				return err_set(reterr, -EBADMSG, "invalid binding of port \"%.32s\"", key);
 			if (n == cap) {
 				struct port_binding *nv = reallocarray(v, cap ? 2 * cap : 8, sizeof(*nv));

@@ -28,10 +28,10 @@ static void test_run_params(void)
 		      &p) == 0,
 	   "ports, publish_all and expose decode");
 	ok(p.n_ports == 2 && p.ports[0].proto == IPPROTO_UDP && p.ports[0].host_ip == 0x7f000001 &&
-	   p.ports[0].host_port == 8080 && p.ports[0].ctr_port == 80,
+	       p.ports[0].host_port == 8080 && p.ports[0].ctr_port == 80,
 	   "the first port: udp 127.0.0.1:8080 -> 80 (address in host byte order)");
 	ok(p.ports[1].proto == IPPROTO_TCP && p.ports[1].host_ip == 0 && p.ports[1].host_port == 0 &&
-	   p.ports[1].ctr_port == 443,
+	       p.ports[1].ctr_port == 443,
 	   "defaults: tcp, every address, a random host port");
 	ok(p.publish_all && p.n_expose == 1 && p.expose[0].ctr_port == 9000, "publish_all and expose");
 
@@ -39,8 +39,8 @@ static void test_run_params(void)
 	struct proto_run_params q;
 	char *err = NULL;
 	ok(enc && proto_run_params_decode(enc, &q, &err) == 0 && q.n_ports == 2 &&
-	   memcmp(q.ports, p.ports, 2 * sizeof(*q.ports)) == 0 && q.publish_all && q.n_expose == 1 &&
-	   q.expose[0].ctr_port == 9000,
+	       memcmp(q.ports, p.ports, 2 * sizeof(*q.ports)) == 0 && q.publish_all && q.n_expose == 1 &&
+	       q.expose[0].ctr_port == 9000,
 	   "encoding and decoding again gives the same");
 	free(err);
 	json_decref(enc);
@@ -49,25 +49,25 @@ static void test_run_params(void)
 
 	ok(decode_run("{\"image\":\"a\",\"ports\":[{\"host_port\":8000,\"host_port_end\":8010,\"container_port\":80}]}",
 		      &p) == 0 &&
-	   p.ports[0].host_port == 8000 && p.ports[0].host_port_end == 8010,
+	       p.ports[0].host_port == 8000 && p.ports[0].host_port_end == 8010,
 	   "a host range");
 	proto_run_params_done(&p);
 
 	static const char *const bad[] = {
-		"{\"image\":\"a\",\"ports\":[{\"host_port\":80}]}",
-		"{\"image\":\"a\",\"ports\":[{\"container_port\":0}]}",
-		"{\"image\":\"a\",\"ports\":[{\"container_port\":70000}]}",
-		"{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"host_port\":-1}]}",
-		"{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"proto\":\"sctp\"}]}",
-		"{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"host_ip\":\"1.2.3\"}]}",
-		"{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"host_ip\":\"::1\"}]}",
-		"{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"hostport\":1}]}",
-		"{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"host_port\":9,\"host_port_end\":8}]}",
-		"{\"image\":\"a\",\"ports\":{\"container_port\":80}}",
-		"{\"image\":\"a\",\"ports\":[80]}",
-		"{\"image\":\"a\",\"publish_all\":1}",
-		"{\"image\":\"a\",\"expose\":[{\"container_port\":80,\"host_port\":80}]}",
-		"{\"image\":\"a\",\"publish\":[]}",
+	    "{\"image\":\"a\",\"ports\":[{\"host_port\":80}]}",
+	    "{\"image\":\"a\",\"ports\":[{\"container_port\":0}]}",
+	    "{\"image\":\"a\",\"ports\":[{\"container_port\":70000}]}",
+	    "{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"host_port\":-1}]}",
+	    "{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"proto\":\"sctp\"}]}",
+	    "{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"host_ip\":\"1.2.3\"}]}",
+	    "{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"host_ip\":\"::1\"}]}",
+	    "{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"hostport\":1}]}",
+	    "{\"image\":\"a\",\"ports\":[{\"container_port\":80,\"host_port\":9,\"host_port_end\":8}]}",
+	    "{\"image\":\"a\",\"ports\":{\"container_port\":80}}",
+	    "{\"image\":\"a\",\"ports\":[80]}",
+	    "{\"image\":\"a\",\"publish_all\":1}",
+	    "{\"image\":\"a\",\"expose\":[{\"container_port\":80,\"host_port\":80}]}",
+	    "{\"image\":\"a\",\"publish\":[]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ok(decode_run(bad[i], &p) < 0, "refused: %s", bad[i]);
@@ -86,16 +86,17 @@ static void test_run_params(void)
 static void test_ports_map(void)
 {
 	const struct port_binding v[] = {
-		{ .proto = IPPROTO_TCP, .host_ip = 0, .host_port = 8080, .ctr_port = 80 },
-		{ .proto = IPPROTO_TCP, .host_ip = 0x7f000001, .host_port = 0, .ctr_port = 80 },
-		{ .proto = IPPROTO_UDP, .host_ip = 0, .host_port = 5353, .ctr_port = 53 },
+	    {.proto = IPPROTO_TCP, .host_ip = 0, .host_port = 8080, .ctr_port = 80},
+	    {.proto = IPPROTO_TCP, .host_ip = 0x7f000001, .host_port = 0, .ctr_port = 80},
+	    {.proto = IPPROTO_UDP, .host_ip = 0, .host_port = 5353, .ctr_port = 53},
 	};
-	const struct port_binding exposed[] = { { .proto = IPPROTO_TCP, .ctr_port = 80 },
-						{ .proto = IPPROTO_TCP, .ctr_port = 443 } };
+	const struct port_binding exposed[] = {{.proto = IPPROTO_TCP, .ctr_port = 80},
+					       {.proto = IPPROTO_TCP, .ctr_port = 443}};
 	json_t *m = proto_ports_map_encode(v, 3, exposed, 2, false);
 	char *s = m ? json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	is_str(s, "{\"443/tcp\":null,\"53/udp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"5353\"}],\"80/tcp\":[{\"HostIp\":"
-		  "\"0.0.0.0\",\"HostPort\":\"8080\"},{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"0\"}]}",
+	is_str(s,
+	       "{\"443/tcp\":null,\"53/udp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"5353\"}],\"80/tcp\":[{\"HostIp\":"
+	       "\"0.0.0.0\",\"HostPort\":\"8080\"},{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"0\"}]}",
 	       "NetworkSettings.Ports: bindings under their container port, exposed ones null");
 	free(s);
 
@@ -118,10 +119,14 @@ static void test_ports_map(void)
 	free(s);
 	json_decref(m);
 
-	static const char *const bad[] = { "[]", "{\"80\":[]}", "{\"80/sctp\":[]}", "{\"0/tcp\":[]}",
-					   "{\"80/tcp\":[{\"HostIp\":\"x\",\"HostPort\":\"1\"}]}",
-					   "{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"70000\"}]}",
-					   "{\"80/tcp\":[{\"HostPort\":\"1\"}]}", "{\"80/tcp\":5}" };
+	static const char *const bad[] = {"[]",
+					  "{\"80\":[]}",
+					  "{\"80/sctp\":[]}",
+					  "{\"0/tcp\":[]}",
+					  "{\"80/tcp\":[{\"HostIp\":\"x\",\"HostPort\":\"1\"}]}",
+					  "{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"70000\"}]}",
+					  "{\"80/tcp\":[{\"HostPort\":\"1\"}]}",
+					  "{\"80/tcp\":5}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		json_t *j = json_loads(bad[i], 0, NULL);
 		err = NULL;
