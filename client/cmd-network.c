@@ -53,8 +53,7 @@ static int network_parse(int argc, char **argv, const char *verb, const struct o
 
 /* Calls method with params: 0 with its reply, 1 when the daemon refused (its message printed, as
  * docker does before going on with the next operand), -errno when the call itself failed. */
-static int network_call(struct conn *conn, const char *method, json_t *params, struct conn_msg *reply,
-			char **reterr)
+static int network_call(struct conn *conn, const char *method, json_t *params, struct conn_msg *reply, char **reterr)
 {
 	_cleanup_free_ char *err = NULL;
 	int r = conn_call(conn, method, params, NULL, 0, reply, reterr);
@@ -86,8 +85,12 @@ static int create_each(struct opts *o, int key, void *data, char **reterr)
 			return opts_invalid_argument(o, reterr, "only one gateway is supported");
 		c->p.gateway = o->arg;
 		break;
-	case NET_INTERNAL: c->p.internal = o->flag; break;
-	case NET_DRIVER: c->p.driver = o->arg; break;
+	case NET_INTERNAL:
+		c->p.internal = o->flag;
+		break;
+	case NET_DRIVER:
+		c->p.driver = o->arg;
+		break;
 	case NET_LABEL: {
 		char **nv = reallocarray(c->p.labels, c->n_labels + 2, sizeof(char *));
 		if (!nv)
@@ -108,23 +111,24 @@ static int create_each(struct opts *o, int key, void *data, char **reterr)
 
 int cmd_network_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { NET_SUBNET, 0, "subnet", OPT_VALUE },
-					      { NET_GATEWAY, 0, "gateway", OPT_VALUE },
-					      { NET_INTERNAL, 0, "internal", OPT_FLAG },
-					      { NET_LABEL, 0, "label", OPT_VALUE },
-					      { NET_DRIVER, 'd', "driver", OPT_VALUE },
-					      { NET_HELP, 0, "help", OPT_FLAG },
-					      {} };
+	static const struct opt options[] = {{NET_SUBNET, 0, "subnet", OPT_VALUE},
+					     {NET_GATEWAY, 0, "gateway", OPT_VALUE},
+					     {NET_INTERNAL, 0, "internal", OPT_FLAG},
+					     {NET_LABEL, 0, "label", OPT_VALUE},
+					     {NET_DRIVER, 'd', "driver", OPT_VALUE},
+					     {NET_HELP, 0, "help", OPT_FLAG},
+					     {}};
 	_cleanup_(opts_done) struct opts o;
-	struct create_opts c = { 0 };
-	int r = network_parse(argc, argv, "network create", options,
-			      "Usage:  cctl network create [OPTIONS] NETWORK\n\nCreate a network\n\nOptions:\n"
-			      "  -d, --driver string    Driver to manage the Network (default \"bridge\", the only one)\n"
-			      "      --gateway string   IPv4 Gateway for the master subnet\n"
-			      "      --internal         Restrict external access to the network\n"
-			      "      --label list       Set metadata on a network\n"
-			      "      --subnet string    Subnet in CIDR format that represents a network segment\n",
-			      &o, create_each, &c, reterr);
+	struct create_opts c = {0};
+	int r =
+	    network_parse(argc, argv, "network create", options,
+			  "Usage:  cctl network create [OPTIONS] NETWORK\n\nCreate a network\n\nOptions:\n"
+			  "  -d, --driver string    Driver to manage the Network (default \"bridge\", the only one)\n"
+			  "      --gateway string   IPv4 Gateway for the master subnet\n"
+			  "      --internal         Restrict external access to the network\n"
+			  "      --label list       Set metadata on a network\n"
+			  "      --subnet string    Subnet in CIDR format that represents a network segment\n",
+			  &o, create_each, &c, reterr);
 	_cleanup_strv_free_ char **labels = c.p.labels;
 	if (r == 0 && o.n_operands != 1)
 		r = opts_usage_error(reterr, "network create", "\"cctl network create\" requires exactly 1 argument.");
@@ -154,7 +158,7 @@ struct ls_opts {
 	char *bad; /* the first invalid filter's message */
 };
 
-static const char *const ls_filter_keys[] = { "name", "id", "driver", "label", "type", "scope" };
+static const char *const ls_filter_keys[] = {"name", "id", "driver", "label", "type", "scope"};
 
 static int ls_each(struct opts *o, int key, void *data, char **reterr)
 {
@@ -251,7 +255,8 @@ static json_t *ls_row(json_t *v, bool no_trunc)
 	const char *key;
 	json_t *val;
 	snprintf(short_id, sizeof(short_id), "%.12s", id ? id : "");
-	json_object_foreach (json_object_get(v, "Labels"), key, val) {
+	json_object_foreach(json_object_get(v, "Labels"), key, val)
+	{
 		int w = snprintf(labels + used, sizeof(labels) - used, "%s%s=%s", used ? "," : "", key,
 				 json_string_value(val) ? json_string_value(val) : "");
 		if (w < 0 || (size_t)w >= sizeof(labels) - used)
@@ -285,14 +290,12 @@ static int print_formatted(const struct template *t, json_t *d, char **reterr)
 
 int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { NET_QUIET, 'q', "quiet", OPT_FLAG },
-					      { NET_FILTER, 'f', "filter", OPT_VALUE },
-					      { NET_FORMAT, 0, "format", OPT_VALUE },
-					      { NET_NO_TRUNC, 0, "no-trunc", OPT_FLAG },
-					      { NET_HELP, 0, "help", OPT_FLAG },
-					      {} };
+	static const struct opt options[] = {
+	    {NET_QUIET, 'q', "quiet", OPT_FLAG},  {NET_FILTER, 'f', "filter", OPT_VALUE},
+	    {NET_FORMAT, 0, "format", OPT_VALUE}, {NET_NO_TRUNC, 0, "no-trunc", OPT_FLAG},
+	    {NET_HELP, 0, "help", OPT_FLAG},	  {}};
 	_cleanup_(opts_done) struct opts o;
-	struct ls_opts l = { 0 };
+	struct ls_opts l = {0};
 	int r = network_parse(argc, argv, "network ls", options,
 			      "Usage:  cctl network ls [OPTIONS]\n\nList networks\n\nOptions:\n"
 			      "  -f, --filter filter   Provide filter values (e.g. \"driver=bridge\"): name, id,\n"
@@ -322,11 +325,13 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_table_ struct table *tab = table_new(4);
 	if (!tab)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	if (!l.quiet && !l.format && table_add_row(tab, (const char *const[]){ "NETWORK ID", "NAME", "DRIVER", "SCOPE" }) < 0)
+	if (!l.quiet && !l.format &&
+	    table_add_row(tab, (const char *const[]){"NETWORK ID", "NAME", "DRIVER", "SCOPE"}) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	json_t *nets = json_object_get(reply.msg.result, "networks"), *v;
 	size_t i;
-	json_array_foreach (nets, i, v) {
+	json_array_foreach(nets, i, v)
+	{
 		if (!ls_match(&l, v))
 			continue;
 		json_auto_t *row = ls_row(v, l.no_trunc);
@@ -338,10 +343,10 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 			if ((r = print_formatted(t, row, reterr)) < 0)
 				return r;
 		} else {
-			const char *cells[] = { json_string_value(json_object_get(row, "ID")),
-						json_string_value(json_object_get(row, "Name")),
-						json_string_value(json_object_get(row, "Driver")),
-						json_string_value(json_object_get(row, "Scope")) };
+			const char *cells[] = {json_string_value(json_object_get(row, "ID")),
+					       json_string_value(json_object_get(row, "Name")),
+					       json_string_value(json_object_get(row, "Driver")),
+					       json_string_value(json_object_get(row, "Scope"))};
 			if (table_add_row(tab, cells) < 0)
 				return err_set(reterr, -ENOMEM, "out of memory");
 		}
@@ -360,9 +365,8 @@ static int format_each(struct opts *o, int key, void *data, char **reterr)
 
 int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { NET_FORMAT, 'f', "format", OPT_VALUE },
-					      { NET_HELP, 0, "help", OPT_FLAG },
-					      {} };
+	static const struct opt options[] = {
+	    {NET_FORMAT, 'f', "format", OPT_VALUE}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	const char *format = NULL;
 	bool failed = false;
@@ -372,7 +376,8 @@ int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 			      "Options:\n  -f, --format string   Format output using a template, or json\n",
 			      &o, format_each, &format, reterr);
 	if (r == 0 && o.n_operands < 1)
-		r = opts_usage_error(reterr, "network inspect", "\"cctl network inspect\" requires at least 1 argument.");
+		r = opts_usage_error(reterr, "network inspect",
+				     "\"cctl network inspect\" requires at least 1 argument.");
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	_cleanup_(template_freep) struct template *t = NULL;
@@ -419,9 +424,7 @@ static int no_each(struct opts *o, int key, void *data, char **reterr)
 
 int cmd_network_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { NET_FORCE, 'f', "force", OPT_FLAG },
-					      { NET_HELP, 0, "help", OPT_FLAG },
-					      {} };
+	static const struct opt options[] = {{NET_FORCE, 'f', "force", OPT_FLAG}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	bool force = false, failed = false;
 	int r = network_parse(argc, argv, "network rm", options,
@@ -456,9 +459,7 @@ int cmd_network_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 
 int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { NET_FORCE, 'f', "force", OPT_FLAG },
-					      { NET_HELP, 0, "help", OPT_FLAG },
-					      {} };
+	static const struct opt options[] = {{NET_FORCE, 'f', "force", OPT_FLAG}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	bool force = false;
 	int r = network_parse(argc, argv, "network prune", options,
@@ -488,7 +489,6 @@ int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 	size_t i;
 	if (json_array_size(deleted))
 		printf("Deleted Networks:\n");
-	json_array_foreach (deleted, i, v)
-		printf("%s\n", json_string_value(v));
+	json_array_foreach(deleted, i, v) printf("%s\n", json_string_value(v));
 	return 0;
 }

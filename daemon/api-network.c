@@ -23,13 +23,13 @@ static json_t *api_network_json(struct network_registry *nr, const struct networ
 	char created[64];
 	format_rfc3339(&n->created, created, sizeof(created));
 	json_t *containers = json_object(), *config = json_array(), *options = json_object();
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o*}, s:b, s:b, s:b, s:{s:s}, s:b, s:o*, "
-			      "s:o*, s:o*}",
-			      "Name", n->name, "Id", n->id, "Created", created, "Scope", "local", "Driver", n->driver,
-			      "EnableIPv6", false, "IPAM", "Driver", "default", "Options", "Config", config, "Internal",
-			      n->internal, "Attachable", false, "Ingress", false, "ConfigFrom", "Network", "",
-			      "ConfigOnly", false, "Containers", containers, "Options", options, "Labels",
-			      proto_labels_to_json(n->labels));
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o*}, s:b, s:b, s:b, s:{s:s}, s:b, s:o*, "
+		      "s:o*, s:o*}",
+		      "Name", n->name, "Id", n->id, "Created", created, "Scope", "local", "Driver", n->driver,
+		      "EnableIPv6", false, "IPAM", "Driver", "default", "Options", "Config", config, "Internal",
+		      n->internal, "Attachable", false, "Ingress", false, "ConfigFrom", "Network", "", "ConfigOnly",
+		      false, "Containers", containers, "Options", options, "Labels", proto_labels_to_json(n->labels));
 	if (!o)
 		return NULL;
 	(void)network_attached(nr, n, containers);
@@ -41,8 +41,8 @@ static json_t *api_network_json(struct network_registry *nr, const struct networ
 		    json_object_set_new(options, "com.docker.network.bridge.name", json_string(n->bridge)) < 0 ||
 		    json_object_set_new(options, "com.docker.network.bridge.enable_ip_masquerade",
 					json_string(nr->ip_masq ? "true" : "false")) < 0 ||
-		    (!n->user_defined &&
-		     json_object_set_new(options, "com.docker.network.bridge.default_bridge", json_string("true")) < 0)) {
+		    (!n->user_defined && json_object_set_new(options, "com.docker.network.bridge.default_bridge",
+							     json_string("true")) < 0)) {
 			json_decref(o);
 			return NULL;
 		}
@@ -77,12 +77,12 @@ void api_network_create(struct api *api, struct conn *c, struct proto_request *r
 		proto_network_create_params_done(&p);
 		return;
 	}
-	struct network_create_opts o = { .name = p.name,
-					 .driver = p.driver,
-					 .subnet = p.subnet,
-					 .gateway = p.gateway,
-					 .internal = p.internal,
-					 .labels = p.labels };
+	struct network_create_opts o = {.name = p.name,
+					.driver = p.driver,
+					.subnet = p.subnet,
+					.gateway = p.gateway,
+					.internal = p.internal,
+					.labels = p.labels};
 	r = network_create(api->reg->networks, &o, &n, &err);
 	proto_network_create_params_done(&p);
 	if (r < 0) {

@@ -28,7 +28,7 @@ static int proto_network_string(json_t *params, const char *key, bool required, 
 
 int proto_network_create_params_decode(json_t *params, struct proto_network_create_params *ret, char **reterr)
 {
-	static const char *const keys[] = { "name", "driver", "subnet", "gateway", "internal", "labels", NULL };
+	static const char *const keys[] = {"name", "driver", "subnet", "gateway", "internal", "labels", NULL};
 	json_t *o = json_object_get(params, "labels"), *v;
 	const char *key;
 	int r;
@@ -49,7 +49,8 @@ int proto_network_create_params_decode(json_t *params, struct proto_network_crea
 	if (!ret->labels)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	size_t n = 0;
-	json_object_foreach (o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		if (!json_is_string(v))
 			r = err_set(reterr, -EINVAL, "the value of label \"%.64s\" must be a string", key);
 		else if ((r = proto_label_check(key, json_string_value(v), reterr)) >= 0 &&
@@ -88,7 +89,7 @@ void proto_network_create_params_done(struct proto_network_create_params *p)
 
 int proto_network_ref_params_decode(const char *method, json_t *params, const char **ret_name, char **reterr)
 {
-	static const char *const keys[] = { "name", NULL };
+	static const char *const keys[] = {"name", NULL};
 	char what[64];
 	int r;
 	snprintf(what, sizeof(what), "%s params", method);

@@ -6,14 +6,14 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#define PROTO_M_NETWORK_CREATE  "network.create"
-#define PROTO_M_NETWORK_LIST    "network.list"
+#define PROTO_M_NETWORK_CREATE	"network.create"
+#define PROTO_M_NETWORK_LIST	"network.list"
 #define PROTO_M_NETWORK_INSPECT "network.inspect"
-#define PROTO_M_NETWORK_REMOVE  "network.remove"
-#define PROTO_M_NETWORK_PRUNE   "network.prune"
+#define PROTO_M_NETWORK_REMOVE	"network.remove"
+#define PROTO_M_NETWORK_PRUNE	"network.prune"
 
 /* The longest network name, driver, subnet or gateway a peer may send. */
-#define PROTO_NETWORK_NAME_MAX 64
+#define PROTO_NETWORK_NAME_MAX	64
 #define PROTO_NETWORK_FIELD_MAX 64
 
 /* network.create: {"name", "driver"?, "subnet"?, "gateway"?, "internal"?, "labels"?: {K: V}}.
