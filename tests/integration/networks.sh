@@ -74,6 +74,10 @@ run_cctl network ls --filter name=n --filter driver=bridge --format '{{.Name}}'
 is "$(tr '\n' ' ' <<<"$OUT")" "n1 n2 " "filters of different keys must all match"
 run_cctl network ls --filter type=bogus
 is "$RC/$ERR" "1/cctl: invalid filter: 'type'='bogus'" "an invalid type filter is refused, as Docker does"
+run_cctl network ls --filter color=red
+is "$RC/$ERR" "1/cctl: invalid filter 'color'" "an unknown filter is refused, as Docker does"
+run_cctl network ls --filter id="${n1:3:20}" --format '{{.Name}}'
+is "$OUT" n1 "ls --filter id=PART"
 
 # containd's nft table: masquerade and isolation for each network.
 t=$(nft_table)
