@@ -206,6 +206,13 @@ is "$(in_netns cat /proc/sys/net/ipv4/ip_forward)" 0 "--bridge none: forwarding 
 run_cctl network ls --format '{{.Name}}'
 is "$(tr '\n' ' ' <<<"$OUT")" "host none " "--bridge none: no bridge network"
 
+# The same settings from daemon.json.
+echo '{"bip": "10.98.0.1/24", "ip-masq": false, "nft-table": "ctdt_cfg"}' >"$TEST_TMP/cfg.json"
+DAEMON_NETNS=1 start_daemon cfg --config "$TEST_TMP/cfg.json" || exit 1
+like "$(in_netns ip -o -4 addr show dev containd0)" "inet 10\.98\.0\.1/24 " "daemon.json's bip"
+is "$(in_netns nft list tables)" "table ip ctdt_cfg" "daemon.json's nft-table"
+unlike "$(in_netns nft list table ip ctdt_cfg)" "outbound from" "daemon.json's ip-masq"
+
 # A setting both on the command line and in the config file is an error, as in Docker.
 echo '{"bridge": "br0"}' >"$TEST_TMP/daemon.json"
 out=$("$CONTAIND" --config "$TEST_TMP/daemon.json" --bridge none --socket "$TEST_TMP/x.sock" 2>&1)
