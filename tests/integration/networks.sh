@@ -194,7 +194,9 @@ DAEMON_NETNS=1 start_daemon bip --bip 10.99.0.1/24 || exit 1
 like "$(in_netns ip -o -4 addr show dev containd0)" "inet 10\.99\.0\.1/24 " "--bip: containd0 has that address"
 run_cctl network inspect --format '{{json .IPAM.Config}}' bridge
 is "$OUT" '[{"Subnet":"10.99.0.0/24","Gateway":"10.99.0.1"}]' "--bip: the bridge network's subnet and gateway"
-DAEMON_NETNS=1 start_daemon opts --ip-masq=false --nft-table ctdt_t || exit 1
+DAEMON_NETNS=1 start_daemon opts --ip-masq=false --nft-table ctdt_t --ip-forward=false || exit 1
+is "$(in_netns cat /proc/sys/net/ipv4/ip_forward)" 0 "--ip-forward=false: forwarding is left off"
+unlike "$(in_netns nft list table ip ctdt_t)" "forwarding for its bridges only" "and there is no forward guard"
 is "$(in_netns nft list tables)" "table ip ctdt_t" "--nft-table: containd's table has that name"
 unlike "$(in_netns nft list table ip ctdt_t)" "outbound from" "--ip-masq=false: no outbound masquerade"
 run_cctl network inspect bridge
