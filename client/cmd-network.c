@@ -1,6 +1,6 @@
-/* cctl network create|ls|inspect|rm|prune, as docker network: the daemon keeps the networks and
- * sends them in Docker's shape, cctl filters and formats them. (connect and disconnect: the
- * containers' side, client/main.c's network_verbs.) */
+/* cctl network create|ls|inspect|rm|prune, as docker network: the daemon keeps the networks,
+ * filters them and sends them in Docker's shape; cctl formats them. (connect and disconnect: the
+ * containers' side, client/cmd-network-connect.c, in client/main.c's network_verbs.) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
