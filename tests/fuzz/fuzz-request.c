@@ -713,6 +713,14 @@ static void network_params(const char *m, struct proto_request *req)
 		json_decref(o);
 		return;
 	}
+	if (strcmp(m, PROTO_M_NETWORK_LIST) == 0) {
+		json_t *f = NULL;
+		int r = proto_network_list_params_decode(req->params, &f, &err);
+		if (params_refused(req, false, r, err))
+			return;
+		FUZZ_CHECK(!f || json_is_object(f));
+		return;
+	}
 	const char *name = NULL, *back = NULL;
 	int r = proto_network_ref_params_decode(m, req->params, &name, &err);
 	if (params_refused(req, false, r, err))
@@ -766,11 +774,10 @@ static void fuzz_request(unsigned sel, const char *line, size_t len)
 		   strcmp(m, PROTO_M_VOLUME_REMOVE) == 0 || strcmp(m, PROTO_M_VOLUME_PRUNE) == 0) {
 		volume_params(m, &req);
 	} else if (strcmp(m, PROTO_M_NETWORK_CREATE) == 0 || strcmp(m, PROTO_M_NETWORK_INSPECT) == 0 ||
-		   strcmp(m, PROTO_M_NETWORK_REMOVE) == 0) {
+		   strcmp(m, PROTO_M_NETWORK_REMOVE) == 0 || strcmp(m, PROTO_M_NETWORK_LIST) == 0) {
 		network_params(m, &req);
 	} else if (strcmp(m, PROTO_M_VERSION) == 0 || strcmp(m, PROTO_M_INFO) == 0 || strcmp(m, PROTO_M_IMAGE_LIST) == 0 ||
-		   strcmp(m, PROTO_M_VOLUME_LIST) == 0 || strcmp(m, PROTO_M_NETWORK_LIST) == 0 ||
-		   strcmp(m, PROTO_M_NETWORK_PRUNE) == 0) {
+		   strcmp(m, PROTO_M_VOLUME_LIST) == 0 || strcmp(m, PROTO_M_NETWORK_PRUNE) == 0) {
 		no_params(&req);
 	} else {
 		char *msg = NULL;

@@ -74,6 +74,10 @@ run_cctl network ls --filter name=n --filter driver=bridge --format '{{.Name}}'
 is "$(tr '\n' ' ' <<<"$OUT")" "n1 n2 " "filters of different keys must all match"
 run_cctl network ls --filter type=bogus
 is "$RC/$ERR" "1/cctl: invalid filter: 'type'='bogus'" "an invalid type filter is refused, as Docker does"
+run_cctl network ls --filter color=red
+is "$RC/$ERR" "1/cctl: invalid filter 'color'" "an unknown filter is refused, as Docker does"
+run_cctl network ls --filter id="${n1:3:20}" --format '{{.Name}}'
+is "$OUT" n1 "ls --filter id=PART"
 
 # containd's nft table: masquerade and isolation for each network.
 t=$(nft_table)
@@ -190,7 +194,9 @@ DAEMON_NETNS=1 start_daemon bip --bip 10.99.0.1/24 || exit 1
 like "$(in_netns ip -o -4 addr show dev containd0)" "inet 10\.99\.0\.1/24 " "--bip: containd0 has that address"
 run_cctl network inspect --format '{{json .IPAM.Config}}' bridge
 is "$OUT" '[{"Subnet":"10.99.0.0/24","Gateway":"10.99.0.1"}]' "--bip: the bridge network's subnet and gateway"
-DAEMON_NETNS=1 start_daemon opts --ip-masq=false --nft-table ctdt_t || exit 1
+DAEMON_NETNS=1 start_daemon opts --ip-masq=false --nft-table ctdt_t --ip-forward=false || exit 1
+is "$(in_netns cat /proc/sys/net/ipv4/ip_forward)" 0 "--ip-forward=false: forwarding is left off"
+unlike "$(in_netns nft list table ip ctdt_t)" "forwarding for its bridges only" "and there is no forward guard"
 is "$(in_netns nft list tables)" "table ip ctdt_t" "--nft-table: containd's table has that name"
 unlike "$(in_netns nft list table ip ctdt_t)" "outbound from" "--ip-masq=false: no outbound masquerade"
 run_cctl network inspect bridge
@@ -201,6 +207,13 @@ is "$(in_netns nft list tables)" "" "--bridge none: no nft table either"
 is "$(in_netns cat /proc/sys/net/ipv4/ip_forward)" 0 "--bridge none: forwarding is left alone"
 run_cctl network ls --format '{{.Name}}'
 is "$(tr '\n' ' ' <<<"$OUT")" "host none " "--bridge none: no bridge network"
+
+# The same settings from daemon.json.
+echo '{"bip": "10.98.0.1/24", "ip-masq": false, "nft-table": "ctdt_cfg"}' >"$TEST_TMP/cfg.json"
+DAEMON_NETNS=1 start_daemon cfg --config "$TEST_TMP/cfg.json" || exit 1
+like "$(in_netns ip -o -4 addr show dev containd0)" "inet 10\.98\.0\.1/24 " "daemon.json's bip"
+is "$(in_netns nft list tables)" "table ip ctdt_cfg" "daemon.json's nft-table"
+unlike "$(in_netns nft list table ip ctdt_cfg)" "outbound from" "daemon.json's ip-masq"
 
 # A setting both on the command line and in the config file is an error, as in Docker.
 echo '{"bridge": "br0"}' >"$TEST_TMP/daemon.json"

@@ -34,7 +34,7 @@ static int open_nr(const char *root, const char *bridge, const char *bip, struct
 	if (asprintf(&r, "%s/%s", tmp, root) < 0 || asprintf(&s, "%s/state", tmp) < 0)
 		return -ENOMEM;
 	(void)mkdir(s, 0700);
-	const struct network_options o = { .bridge = bridge, .bip = bip, .ip_forward = true, .ip_masq = true };
+	const struct network_options o = {.bridge = bridge, .bip = bip, .ip_forward = true, .ip_masq = true};
 	return network_registry_open(r, s, &o, ret, err);
 }
 
@@ -110,7 +110,7 @@ static void test_defaults(void)
 
 	/* User networks. */
 	struct network *u1 = NULL, *x = NULL;
-	is_int(network_create(nr, &(struct network_create_opts){ .name = "u1", .subnet = "10.5.0.0/24" }, &u1, &err), 0,
+	is_int(network_create(nr, &(struct network_create_opts){.name = "u1", .subnet = "10.5.0.0/24"}, &u1, &err), 0,
 	       "create u1: %s", err ? err : "");
 	if (!u1)
 		goto out;
@@ -120,33 +120,33 @@ static void test_defaults(void)
 	ok(link_exists(nr, want), "and exists");
 	ok(u1->gateway == A(10, 5, 0, 1) && u1->user_defined, "gateway .1, user-defined");
 	unsigned before = nr->count;
-	is_int(network_create(nr, &(struct network_create_opts){ .name = "u2", .subnet = "10.5.0.0/16" }, &x, &err),
+	is_int(network_create(nr, &(struct network_create_opts){.name = "u2", .subnet = "10.5.0.0/16"}, &x, &err),
 	       -EEXIST, "an overlapping subnet: -EEXIST");
 	ok(err && strstr(err, "Pool overlaps with other one on this address space"), "Docker's words: %s",
 	   err ? err : "");
 	free(err), err = NULL;
-	is_int(network_create(nr, &(struct network_create_opts){ .name = "u2", .subnet = "172.17.5.0/24" }, &x, &err),
+	is_int(network_create(nr, &(struct network_create_opts){.name = "u2", .subnet = "172.17.5.0/24"}, &x, &err),
 	       -EEXIST, "overlapping the default bridge: -EEXIST");
 	free(err), err = NULL;
-	is_int(network_create(nr, &(struct network_create_opts){ .name = "u1" }, &x, &err), -EEXIST,
+	is_int(network_create(nr, &(struct network_create_opts){.name = "u1"}, &x, &err), -EEXIST,
 	       "a name in use: -EEXIST");
 	is_str(err, "network with name u1 already exists", "Docker's words");
 	free(err), err = NULL;
-	is_int(network_create(nr, &(struct network_create_opts){ .name = "none" }, &x, &err), -EEXIST,
+	is_int(network_create(nr, &(struct network_create_opts){.name = "none"}, &x, &err), -EEXIST,
 	       "a built-in's name: refused");
 	free(err), err = NULL;
-	is_int(network_create(nr, &(struct network_create_opts){ .name = "u3", .driver = "host" }, &x, &err), -EEXIST,
+	is_int(network_create(nr, &(struct network_create_opts){.name = "u3", .driver = "host"}, &x, &err), -EEXIST,
 	       "a second host network: refused");
 	free(err), err = NULL;
-	is_int(network_create(nr, &(struct network_create_opts){ .name = "u3", .subnet = "10.6.0.1/24" }, &x, &err),
+	is_int(network_create(nr, &(struct network_create_opts){.name = "u3", .subnet = "10.6.0.1/24"}, &x, &err),
 	       -EINVAL, "a subnet with host bits: -EINVAL");
 	free(err), err = NULL;
-	is_int(network_create(nr,
-			      &(struct network_create_opts){ .name = "u3", .subnet = "10.6.0.0/24", .gateway = "10.6.0.255" },
-			      &x, &err),
+	is_int(network_create(
+		   nr, &(struct network_create_opts){.name = "u3", .subnet = "10.6.0.0/24", .gateway = "10.6.0.255"},
+		   &x, &err),
 	       -EINVAL, "the broadcast address as gateway: -EINVAL");
 	free(err), err = NULL;
-	is_int(network_create(nr, &(struct network_create_opts){ .name = "-u3" }, &x, &err), -EINVAL,
+	is_int(network_create(nr, &(struct network_create_opts){.name = "-u3"}, &x, &err), -EINVAL,
 	       "an invalid name: -EINVAL");
 	free(err), err = NULL;
 	ok(nr->count == before, "nothing was created by the refusals");
@@ -188,13 +188,15 @@ static void test_defaults(void)
 	if (!nr)
 		return;
 	struct network *u4 = NULL;
-	is_int(network_create(nr, &(struct network_create_opts){ .name = "u4", .subnet = "10.7.0.0/24" }, &u4, &err), 0,
+	is_int(network_create(nr, &(struct network_create_opts){.name = "u4", .subnet = "10.7.0.0/24"}, &u4, &err), 0,
 	       "create u4");
 	char *path = NULL;
 	if (u4 && asprintf(&path, "%s/r1/networks/%s.json", tmp, u4->id) >= 0) {
 		FILE *f = fopen(path, "w");
 		if (f) {
-			fputs("{\"version\":2,\"id\":\"x\",\"name\":\"u4\",\"driver\":\"bridge\",\"bridge\":\"eth0; rm\"}", f);
+			fputs("{\"version\":2,\"id\":\"x\",\"name\":\"u4\",\"driver\":\"bridge\",\"bridge\":\"eth0; "
+			      "rm\"}",
+			      f);
 			fclose(f);
 		}
 		free(path);
