@@ -42,7 +42,7 @@ static bool same_file(int a, int b)
 static void test_joins_travel(void)
 {
 	int sv[2], p1[2], p2[2];
-	struct rt_spec spec = { 0 }, out = { 0 };
+	struct rt_spec spec = {0}, out = {0};
 	struct sync_start_fds got;
 	char *err = NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(p1, O_CLOEXEC) < 0 ||
@@ -50,9 +50,9 @@ static void test_joins_travel(void)
 		ok(0, "setting up");
 		return;
 	}
-	struct rt_init init = { .proc = PIDREF_NULL, .sync_fd = sv[0], .mntns_fd = -1 };
-	struct rt_ns_join joins[] = { { CLONE_NEWNET, p1[0] }, { CLONE_NEWIPC, p2[0] } };
-	struct rt_start_fds fds = { .stdio = { -1, -1, -1 }, .seccomp_fd = -1, .joins = joins, .n_joins = 2 };
+	struct rt_init init = {.proc = PIDREF_NULL, .sync_fd = sv[0], .mntns_fd = -1};
+	struct rt_ns_join joins[] = {{CLONE_NEWNET, p1[0]}, {CLONE_NEWIPC, p2[0]}};
+	struct rt_start_fds fds = {.stdio = {-1, -1, -1}, .seccomp_fd = -1, .joins = joins, .n_joins = 2};
 	is_int(rt_init_send_start(&init, &spec, &fds, -1, &err), 0, "a start message with two joins is sent");
 	int r = sync_receive_start(sv[1], &out, &got, &err);
 	is_int(r, 0, "and received");
@@ -87,7 +87,7 @@ static void test_joins_travel(void)
 static void refused(const char *joins_json, size_t nfds, const char *what)
 {
 	int sv[2], p[2];
-	struct rt_spec spec = { 0 }, out = { 0 };
+	struct rt_spec spec = {0}, out = {0};
 	struct sync_start_fds got;
 	char *err = NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(p, O_CLOEXEC) < 0 ||
