@@ -248,6 +248,19 @@ unlike "$(nft_port 8080)" ": 172\.[0-9.]+ \. 80$" "the rule is gone after rm -f"
 in_netns python3 -c 'import socket; s = socket.socket(); s.bind(("0.0.0.0", 8080))' 2>/dev/null
 is "$?" 0 "the host port is free again"
 
+# A user-defined network: the ports lead to the container's address on its bridge.
+run_cctl network create pnet
+run_cctl run -d --name uweb --network pnet -p 8095:80 -e HTTP_SCRIPT="$HTTP_SCRIPT" alpine sh -c "$WEB_CMD"
+is "$RC" 0 "run -p on a user-defined network"
+wait_get http://127.0.0.1:8095/
+like "$(get http://127.0.0.1:8095/)" "^hello from" "reached on 127.0.0.1"
+like "$(get http://10.231.0.1:8095/ "$REMOTE")" "^hello from" "and from the remote machine"
+ugw=$(in_netns ip -4 -o addr show | awk '$2 ~ /^br-/ { split($4, a, "/"); print a[1]; exit }')
+run_cctl run --rm --network pnet alpine wget -qO- -T 2 "http://$ugw:8095/"
+like "$OUT" "^hello from" "and from a container of that network through its gateway ($ugw)"
+"$CCTL" rm -f uweb >/dev/null
+"$CCTL" network rm pnet >/dev/null
+
 # Network modes: host discards the ports (Docker's warning), container:NAME refuses them, none
 # publishes nothing; create then start publishes at the start.
 run_cctl run --rm --network host -p 8086:80 alpine true
