@@ -258,6 +258,8 @@ like "$(get http://10.231.0.1:8095/ "$REMOTE")" "^hello from" "and from the remo
 ugw=$(in_netns ip -4 -o addr show | awk '$2 ~ /^br-/ { split($4, a, "/"); print a[1]; exit }')
 run_cctl run --rm --network pnet alpine wget -qO- -T 2 "http://$ugw:8095/"
 like "$OUT" "^hello from" "and from a container of that network through its gateway ($ugw)"
+run_cctl run --rm alpine wget -qO- -T 2 "http://$gw:8095/"
+like "$OUT" "^hello from" "and from a container of another network through the host, as Docker's"
 "$CCTL" rm -f uweb >/dev/null
 "$CCTL" network rm pnet >/dev/null
 
