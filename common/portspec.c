@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/error.h"
 #include "common/macros.h"
@@ -118,9 +119,10 @@ int portspec_parse(const char *spec, struct port_binding **v, size_t *n, char **
 			return err_set(reterr, -EINVAL,
 				       "Invalid ranges specified for container and host Ports: %s and %s", ctr, host);
 	}
-	if (strcmp(proto, "tcp") == 0)
+	/* Docker lowercases the protocol before it checks it. */
+	if (strcasecmp(proto, "tcp") == 0)
 		proto_num = IPPROTO_TCP;
-	else if (strcmp(proto, "udp") == 0)
+	else if (strcasecmp(proto, "udp") == 0)
 		proto_num = IPPROTO_UDP;
 	else
 		return err_set(reterr, -EINVAL, "invalid proto: %s", proto);

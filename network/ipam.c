@@ -88,6 +88,16 @@ void ipam_format_cidr(const struct ipv4_net *n, char buf[IPAM_CIDR_STRLEN])
 	snprintf(buf, IPAM_CIDR_STRLEN, "%s/%u", a, (unsigned)(n->prefix > 32 ? 32 : n->prefix));
 }
 
+void ipam_mac_from_addr(uint32_t addr, uint8_t mac[6])
+{
+	mac[0] = 0x02;
+	mac[1] = 0x42;
+	mac[2] = (uint8_t)(addr >> 24);
+	mac[3] = (uint8_t)(addr >> 16);
+	mac[4] = (uint8_t)(addr >> 8);
+	mac[5] = (uint8_t)addr;
+}
+
 uint32_t ipam_mask(uint8_t prefix)
 {
 	if (prefix == 0)

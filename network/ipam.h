@@ -28,6 +28,10 @@ int ipam_parse_cidr(const char *s, struct ipv4_net *ret);
 void ipam_format_addr(uint32_t addr, char buf[IPAM_ADDR_STRLEN]);
 void ipam_format_cidr(const struct ipv4_net *n, char buf[IPAM_CIDR_STRLEN]);
 
+/* Docker's MAC address for a container address: 02:42 then the four bytes of addr (a locally
+ * administered unicast address, unique on a bridge since the address is). */
+void ipam_mac_from_addr(uint32_t addr, uint8_t mac[6]);
+
 /* The netmask of a prefix length (0 for /0). */
 uint32_t ipam_mask(uint8_t prefix);
 bool ipam_contains(const struct ipv4_net *n, uint32_t addr);

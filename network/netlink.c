@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct netlink {
 	struct mnl_socket *sock;
 	uint32_t portid;
 	uint32_t seq;
+	char ext_msg[256]; /* the kernel's extended ACK message of the last failed request, or "" */
 	char buf[NETLINK_RECV_SIZE];
 };
 
@@ -38,7 +40,7 @@ static int netlink_name_check(const char *name, char **reterr)
 	if (len == 0 || len >= IFNAMSIZ || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 	    strpbrk(name, "/: \t\n\r\v\f"))
 		return err_set(reterr, -EINVAL,
-			       "invalid interface name \"%s\" (1 to %d characters, no '/', ':' or spaces)",
+			       "invalid interface name \"%.64s\" (1 to %d characters, no '/', ':' or spaces)",
 			       name ? name : "", IFNAMSIZ - 1);
 	return 0;
 }
@@ -61,6 +63,11 @@ int netlink_open(struct netlink **ret, char **reterr)
 		netlink_close(nl);
 		return err_set(reterr, r, "binding a netlink socket: %m");
 	}
+	/* Extended ACKs carry the kernel's own words on an error ("Invalid prefix for given prefix
+	 * length"); capped ACKs leave out the echo of the request. Both are optional comforts. */
+	int one = 1;
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	*ret = nl;
 	return 0;
@@ -104,18 +111,99 @@ void netlink_close(struct netlink *nl)
 	free(nl);
 }
 
+/* Collects the attributes of one level into tb (indexed by type, up to max). */
+struct netlink_attrs {
+	const struct nlattr **tb;
+	uint16_t max;
+};
+
+static int netlink_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct netlink_attrs *a = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type <= a->max)
+		a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+/* What netlink_talk's callbacks share: the socket (for the extended ACK's message) and the
+ * caller's callback. */
+struct netlink_call {
+	struct netlink *nl;
+	mnl_cb_t cb;
+	void *data;
+};
+
+static int netlink_data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct netlink_call *c = data;
+	return c->cb ? c->cb(nlh, c->data) : MNL_CB_OK;
+}
+
+/* NLMSG_ERROR: 0 is the ACK; anything else sets errno and keeps the kernel's message (the
+ * NLMSGERR_ATTR_MSG attribute after the error header and, unless capped, the echoed request). */
+static int netlink_error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct netlink_call *c = data;
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (err->error == 0)
+		return MNL_CB_STOP;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		size_t off = sizeof(*err);
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && err->msg.nlmsg_len >= sizeof(struct nlmsghdr))
+			off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		const struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = {0};
+		struct netlink_attrs a = {tb, NLMSGERR_ATTR_MAX};
+		if (off <= mnl_nlmsg_get_payload_len(nlh) &&
+		    mnl_attr_parse(nlh, (unsigned)off, netlink_attr_cb, &a) >= 0 && tb[NLMSGERR_ATTR_MSG] &&
+		    mnl_attr_validate(tb[NLMSGERR_ATTR_MSG], MNL_TYPE_NUL_STRING) >= 0)
+			snprintf(c->nl->ext_msg, sizeof(c->nl->ext_msg), "%s", mnl_attr_get_str(tb[NLMSGERR_ATTR_MSG]));
+	}
+	errno = err->error < 0 ? -err->error : err->error;
+	return MNL_CB_ERROR;
+}
+
+static int netlink_noop_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return MNL_CB_OK;
+}
+
+static int netlink_done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return MNL_CB_STOP;
+}
+
+static int netlink_overrun_cb(const struct nlmsghdr *nlh, void *data)
+{
+	errno = ENOSPC;
+	return MNL_CB_ERROR;
+}
+
 /* Sends one request and runs cb (may be NULL) on each reply until the ACK or the end of a dump.
- * Returns 0 or the kernel's -errno. */
+ * Returns 0 or the kernel's -errno (its message, if any, in nl->ext_msg). */
 static int netlink_talk(struct netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
+	/* libmnl runs none of its defaults once an array is given: DONE ends a dump, NOOP is skipped,
+	 * OVERRUN (lost replies) is an error. */
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {[NLMSG_NOOP] = netlink_noop_cb,
+					[NLMSG_ERROR] = netlink_error_cb,
+					[NLMSG_DONE] = netlink_done_cb,
+					[NLMSG_OVERRUN] = netlink_overrun_cb};
+	struct netlink_call call = {nl, cb, data};
 	uint32_t seq = ++nl->seq;
-
-	nlh->nlmsg_seq = seq;
 	/* A dump (a GET with NLM_F_DUMP; the same bits mean EXCL and REPLACE on a NEW) ends with
 	 * NLMSG_DONE; anything else asks for the ACK so its error comes back. */
 	bool dump = (nlh->nlmsg_type == RTM_GETLINK || nlh->nlmsg_type == RTM_GETROUTE) &&
 		    (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 
+	nl->ext_msg[0] = '\0';
+	nlh->nlmsg_seq = seq;
 	if (!dump)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
@@ -129,12 +217,36 @@ static int netlink_talk(struct netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, v
 			return -errno;
 		}
 		errno = 0;
-		r = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, data);
+		r = mnl_cb_run2(nl->buf, (size_t)n, seq, nl->portid, netlink_data_cb, &call, ctl, ARRAY_SIZE(ctl));
+		/* ESRCH: the rest of an earlier request's dump, left behind when that request stopped at
+		 * an error; not ours, skipped. */
+		if (r < 0 && errno == ESRCH)
+			continue;
 		if (r < 0)
 			return errno > 0 ? -errno : -EIO;
 		if (r == MNL_CB_STOP)
 			return 0;
 	}
+}
+
+/* err_set() for a failed request: the message, then the kernel's own words when it sent some. */
+static int netlink_err(struct netlink *nl, char **reterr, int r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int netlink_err(struct netlink *nl, char **reterr, int r, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	errno = -r;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return err_set(reterr, r, "out of memory");
+	if (nl->ext_msg[0])
+		return err_set(reterr, r, "%s (%s)", msg, nl->ext_msg);
+	return err_set(reterr, r, "%s", msg);
 }
 
 /* A request header with its family header (size bytes, zeroed) in buf. */
@@ -221,7 +333,7 @@ int netlink_bridge_add(struct netlink *nl, const char *name, char **reterr)
 	if (r == -EEXIST)
 		return err_set(reterr, r, "creating bridge %s: a link of that name exists", name);
 	if (r < 0)
-		return err_set(reterr, r, "creating bridge %s: %m", name);
+		return netlink_err(nl, reterr, r, "creating bridge %s: %m", name);
 	return 0;
 }
 
@@ -235,7 +347,7 @@ int netlink_veth_add(struct netlink *nl, const char *name, const char *peer, int
 	if (r == -EEXIST)
 		return err_set(reterr, r, "creating veth pair %s/%s: a link of one of those names exists", name, peer);
 	if (r < 0)
-		return err_set(reterr, r, "creating veth pair %s/%s: %m", name, peer);
+		return netlink_err(nl, reterr, r, "creating veth pair %s/%s: %m", name, peer);
 	return 0;
 }
 
@@ -253,7 +365,7 @@ int netlink_link_del(struct netlink *nl, const char *name, char **reterr)
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	r = netlink_talk(nl, nlh, NULL, NULL);
 	if (r < 0)
-		return err_set(reterr, r, "deleting link %s: %m", name);
+		return netlink_err(nl, reterr, r, "deleting link %s: %m", name);
 	return 0;
 }
 
@@ -313,12 +425,12 @@ int netlink_link_set(struct netlink *nl, const char *name, const struct netlink_
 		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
 	r = netlink_talk(nl, nlh, NULL, NULL);
 	if (r < 0)
-		return err_set(reterr, r, "setting up link %s: %m", name);
+		return netlink_err(nl, reterr, r, "setting up link %s: %m", name);
 	if (o->hairpin) {
 		r = netlink_hairpin_set(nl, index);
 		if (r < 0)
-			return err_set(reterr, r, "setting hairpin mode on link %s: %m",
-				       o->new_name ? o->new_name : name);
+			return netlink_err(nl, reterr, r, "setting hairpin mode on link %s: %m",
+					   o->new_name ? o->new_name : name);
 	}
 	return 0;
 }
@@ -349,7 +461,7 @@ int netlink_addr_add(struct netlink *nl, const char *name, uint32_t addr, uint8_
 		mnl_attr_put_u32(nlh, IFA_BROADCAST, htonl(addr | ~ipam_mask(prefix)));
 	r = netlink_talk(nl, nlh, NULL, NULL);
 	if (r < 0)
-		return err_set(reterr, r, "adding address %s/%u to link %s: %m", a, prefix, name);
+		return netlink_err(nl, reterr, r, "adding address %s/%u to link %s: %m", a, prefix, name);
 	return 0;
 }
 
@@ -385,7 +497,7 @@ int netlink_route_add(struct netlink *nl, const char *dev, const struct ipv4_net
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)index);
 	r = netlink_talk(nl, nlh, NULL, NULL);
 	if (r < 0)
-		return err_set(reterr, r, "adding route %s via %s on link %s: %m", d, g, dev);
+		return netlink_err(nl, reterr, r, "adding route %s via %s on link %s: %m", d, g, dev);
 	return 0;
 }
 
@@ -395,22 +507,6 @@ struct netlink_walk {
 	void *ud;
 	int r; /* the first negative return of the callback; later entries are skipped */
 };
-
-/* Collects the attributes of one level into tb (indexed by type, up to max). */
-struct netlink_attrs {
-	const struct nlattr **tb;
-	uint16_t max;
-};
-
-static int netlink_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct netlink_attrs *a = data;
-	uint16_t type = mnl_attr_get_type(attr);
-
-	if (type <= a->max)
-		a->tb[type] = attr;
-	return MNL_CB_OK;
-}
 
 static int netlink_links_cb(const struct nlmsghdr *nlh, void *data)
 {

@@ -1,7 +1,18 @@
 /* containd's nftables table through libnftables. containd owns exactly one table (default name
  * "containd", family ip); every change replaces that table's whole content in ONE atomic
  * transaction: the script is built by nft_ruleset_text (pure, unit-tested) and nft_apply runs it.
- * No other table is ever read, changed or flushed. IPv4 only; addresses in HOST byte order. */
+ * No other table is ever read, changed or flushed. IPv4 only; addresses in HOST byte order.
+ *
+ * What `nft list table ip containd` shows:
+ *   maps published-tcp, published-udp            host port : container address . port (every
+ *                                                 local address of the host, 127.0.0.1 included)
+ *   maps published-tcp-by-address, -udp-by-...    host address . port : container address . port
+ *   chain prerouting-dnat (nat, prerouting)       DNAT through the maps: connections from outside
+ *   chain output-dnat (nat, output)               the same for the host's own connections
+ *   chain postrouting-masquerade (nat)            outbound per bridge, localhost and hairpin
+ *   chain forward-filter (filter, forward)        internal bridges, replies, published ports,
+ *                                                 isolation between bridges, the forward guard
+ * Each rule carries a comment saying what it is for. */
 #pragma once
 
 #include <stdbool.h>
@@ -46,5 +57,7 @@ int nft_ruleset_text(const struct nft_ruleset *rs, char **ret);
 int nft_apply(const struct nft_ruleset *rs, char **reterr);
 /* Deletes the table; an absent table is not an error. */
 int nft_table_delete(const char *table, char **reterr);
+/* Frees the libnftables context nft_apply and nft_table_delete keep between calls (at shutdown). */
+void nft_context_free(void);
 /* Whether name is a table name nft_ruleset_text accepts. */
 bool nft_table_name_valid(const char *name);

@@ -60,6 +60,12 @@ static void test_format(void)
 	n = (struct ipv4_net){A(255, 255, 255, 255), 32};
 	ipam_format_cidr(&n, c);
 	is_str(c, "255.255.255.255/32", "format a /32");
+
+	uint8_t mac[6];
+	ipam_mac_from_addr(A(172, 17, 0, 2), mac);
+	ok(mac[0] == 0x02 && mac[1] == 0x42 && mac[2] == 172 && mac[3] == 17 && mac[4] == 0 && mac[5] == 2,
+	   "MAC of 172.17.0.2 is 02:42:ac:11:00:02 (got %02x:%02x:%02x:%02x:%02x:%02x)", mac[0], mac[1], mac[2], mac[3],
+	   mac[4], mac[5]);
 }
 
 static void test_overlaps(void)

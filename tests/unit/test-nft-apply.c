@@ -15,33 +15,62 @@
 #define A(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define TABLE	      "ctdtest"
 
-/* Counts the rules of table ip TABLE per chain (chain NULL: all); -1 when the table is absent. */
-static int rules_in(const char *table, const char *chain)
+/* The JSON of `nft -j list table ip <table>`, or NULL when the table is absent. */
+static json_t *list_table(const char *table)
 {
 	char cmd[256], out[1 << 16];
 	size_t n;
 	FILE *f;
-	int count = 0;
 
 	snprintf(cmd, sizeof(cmd), "nft -j list table ip %s 2>/dev/null", table);
 	f = popen(cmd, "r");
 	if (!f)
-		return -1;
+		return NULL;
 	n = fread(out, 1, sizeof(out) - 1, f);
 	out[n] = '\0';
 	if (pclose(f) != 0)
-		return -1;
-	json_t *root = json_loads(out, 0, NULL), *items = json_object_get(root, "nftables"), *it;
-	size_t i;
-	if (!json_is_array(items)) {
+		return NULL;
+	json_t *root = json_loads(out, 0, NULL);
+	if (!json_is_array(json_object_get(root, "nftables"))) {
 		json_decref(root);
-		return -1;
+		return NULL;
 	}
-	json_array_foreach(items, i, it)
+	return root;
+}
+
+/* Counts the rules of table ip <table> per chain (chain NULL: all); -1 when the table is absent. */
+static int rules_in(const char *table, const char *chain)
+{
+	json_t *root = list_table(table), *it;
+	size_t i;
+	int count = 0;
+
+	if (!root)
+		return -1;
+	json_array_foreach(json_object_get(root, "nftables"), i, it)
 	{
 		json_t *rule = json_object_get(it, "rule");
 		if (rule && (!chain || strcmp(json_string_value(json_object_get(rule, "chain")) ?: "", chain) == 0))
 			count++;
+	}
+	json_decref(root);
+	return count;
+}
+
+/* Counts the elements of a map of table ip <table>; -1 when the table or the map is absent. */
+static int elements_in(const char *table, const char *map)
+{
+	json_t *root = list_table(table), *it;
+	size_t i;
+	int count = -1;
+
+	if (!root)
+		return -1;
+	json_array_foreach(json_object_get(root, "nftables"), i, it)
+	{
+		json_t *m = json_object_get(it, "map");
+		if (m && strcmp(json_string_value(json_object_get(m, "name")) ?: "", map) == 0)
+			count = (int)json_array_size(json_object_get(m, "elem"));
 	}
 	json_decref(root);
 	return count;
@@ -84,26 +113,46 @@ int main(void)
 	int total = rules_in(TABLE, NULL);
 	is_int(rules_in(TABLE, "prerouting-dnat"), 2, "two DNAT rules in prerouting-dnat");
 	is_int(rules_in(TABLE, "output-dnat"), 2, "two DNAT rules in output-dnat");
-	/* outbound br0 (br1 is internal), localhost br0 and br1, two hairpins */
-	is_int(rules_in(TABLE, "postrouting-masquerade"), 5, "five masquerade rules");
+	/* outbound br0 (br1 is internal), localhost br0 and br1, hairpin br0 */
+	is_int(rules_in(TABLE, "postrouting-masquerade"), 4, "four masquerade rules");
+	is_int(elements_in(TABLE, "published-tcp"), 1, "one port in published-tcp");
+	is_int(elements_in(TABLE, "published-udp-by-address"), 1, "one port in published-udp-by-address");
+	is_int(elements_in(TABLE, "published-udp"), 0, "published-udp is empty");
 	/* internal x2, replies, published, isolation x2, guard */
 	is_int(rules_in(TABLE, "forward-filter"), 7, "seven forward rules");
 
 	is_int(nft_apply(&rs, &err), 0, "applying the same again");
 	is_int(rules_in(TABLE, NULL), total, "replaces: still %d rules, no duplicates", total);
+	is_int(elements_in(TABLE, "published-tcp"), 1, "and still one port in published-tcp");
 
 	rs.n_ports = 1;
 	is_int(nft_apply(&rs, &err), 0, "applying with one port");
 	is_int(rules_in(TABLE, "prerouting-dnat"), 1, "one DNAT rule left in prerouting-dnat");
+	is_int(elements_in(TABLE, "published-udp-by-address"), 0, "the map of the port gone was emptied");
+	is_int(elements_in(TABLE, "published-tcp"), 1, "the other keeps its port");
 	int one_port = rules_in(TABLE, NULL);
 
 	/* Refused before nft runs: the previous table stays as it was. */
 	struct nft_bridge bad = {"ctdt-bridge-name-too-long", {A(10, 79, 0, 0), 24}, true, false};
 	struct nft_ruleset rs_bad = {TABLE, &bad, 1, NULL, 0, false};
 	int r = nft_apply(&rs_bad, &err);
-	ok(r < 0 && err, "a bridge name too long is an error: %s", err ? err : "(none)");
+	ok(r == -EINVAL && err && strstr(err, "ctdt-bridge-name-too-long"), "a bridge name too long is an error: %s",
+	   err ? err : "(none)");
 	free(err), err = NULL;
 	is_int(rules_in(TABLE, NULL), one_port, "the previous table is intact");
+
+	/* Refused by nft half-way (a chain of ours exists with another type): the transaction,
+	 * flush included, is undone as a whole. */
+	is_int(system("nft 'add table ip ctdt-conflict; add chain ip ctdt-conflict prerouting-dnat "
+		      "{ type filter hook prerouting priority 0; policy accept; }; "
+		      "add rule ip ctdt-conflict prerouting-dnat accept'"),
+	       0, "a table with a conflicting chain");
+	struct nft_ruleset rs_conflict = {"ctdt-conflict", bridges, 2, ports, 2, true};
+	r = nft_apply(&rs_conflict, &err);
+	ok(r == -EOPNOTSUPP && err && strstr(err, "ctdt-conflict") && strstr(err, "Error") && !strchr(err, '\n'),
+	   "nft's error comes back, its first line: %s", err ? err : "(none)");
+	free(err), err = NULL;
+	is_int(rules_in("ctdt-conflict", NULL), 1, "the failed transaction changed nothing (its flush neither)");
 
 	is_int(rules_in("ctdt-other", NULL), 1, "the other table still has its rule");
 	is_int(nft_table_delete(TABLE, &err), 0, "the table deleted");

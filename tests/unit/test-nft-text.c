@@ -60,18 +60,32 @@ static void test_full(void)
 	    "add chain ip containd postrouting-masquerade { type nat hook postrouting priority 100; policy accept; }");
 	has(t, "add chain ip containd forward-filter { type filter hook forward priority 0; policy accept; }");
 
-	/* DNAT: every local address, or the given one; from outside and from the host itself. */
-	has(t, "add rule ip containd prerouting-dnat fib daddr type local tcp dport 8080 dnat to 172.17.0.2:80 "
-	       "comment \"published 0.0.0.0:8080->80/tcp\"");
-	has(t, "add rule ip containd output-dnat fib daddr type local tcp dport 8080 dnat to 172.17.0.2:80 "
-	       "comment \"published 0.0.0.0:8080->80/tcp\"");
-	has(t, "add rule ip containd prerouting-dnat ip daddr 127.0.0.1 udp dport 5353 dnat to 172.18.0.3:53 "
-	       "comment \"published 127.0.0.1:5353->53/udp\"");
-	has(t, "add rule ip containd output-dnat ip daddr 127.0.0.1 udp dport 5353 dnat to 172.18.0.3:53 "
-	       "comment \"published 127.0.0.1:5353->53/udp\"");
-	is_int(count(t, "dnat to"), 6, "two DNAT rules per port");
+	/* Published ports: four maps declared and flushed (flush table keeps elements), filled by
+	 * protocol and by whether the port is on every local address or on one. */
+	is_int(count(t, "add map ip containd "), 4, "four maps");
+	has(t, "add map ip containd published-tcp { type inet_service : ipv4_addr . inet_service; }");
+	has(t, "add map ip containd published-udp-by-address { type ipv4_addr . inet_service : ipv4_addr . "
+	       "inet_service; }");
+	has(t, "flush map ip containd published-tcp");
+	has(t, "flush map ip containd published-udp-by-address");
+	is_int(count(t, "flush map ip containd "), 4, "each map flushed");
+	has(t, "add element ip containd published-tcp { 8080 : 172.17.0.2 . 80, 9090 : 10.99.0.2 . 90 }");
+	has(t, "add element ip containd published-udp-by-address { 127.0.0.1 . 5353 : 172.18.0.3 . 53 }");
+	is_int(count(t, "add element "), 2, "elements only in the two maps in use");
+	ok(strstr(t, "add element") < strstr(t, "add rule"), "the maps are filled before the rules");
 
-	/* Masquerade: outbound per bridge (not internal), localhost per bridge, hairpin per port. */
+	/* DNAT: a rule per map in use, in prerouting (from outside) and output (the host itself). */
+	has(t, "add rule ip containd prerouting-dnat fib daddr type local dnat to tcp dport map @published-tcp "
+	       "comment \"tcp ports published on every local address\"");
+	has(t, "add rule ip containd output-dnat fib daddr type local dnat to tcp dport map @published-tcp "
+	       "comment \"tcp ports published on every local address\"");
+	has(t, "add rule ip containd prerouting-dnat dnat to ip daddr . udp dport map @published-udp-by-address "
+	       "comment \"udp ports published on one address\"");
+	has(t, "add rule ip containd output-dnat dnat to ip daddr . udp dport map @published-udp-by-address "
+	       "comment \"udp ports published on one address\"");
+	is_int(count(t, "dnat to"), 4, "two DNAT rules per map in use");
+
+	/* Masquerade: outbound per bridge (not internal), localhost per bridge, hairpin per bridge with ports. */
 	has(t, "add rule ip containd postrouting-masquerade ip saddr 172.17.0.0/16 oifname != \"containd0\" masquerade "
 	       "comment \"outbound from containd0\"");
 	has(t, "add rule ip containd postrouting-masquerade ip saddr 172.18.0.0/16 oifname != \"br-0123456789ab\" "
@@ -82,10 +96,14 @@ static void test_full(void)
 	has(t, "add rule ip containd postrouting-masquerade ip saddr 127.0.0.0/8 oifname \"br-other\" masquerade "
 	       "comment \"localhost to published ports on br-other\"");
 	is_int(count(t, "ip saddr 127.0.0.0/8"), 4, "localhost masquerade once per bridge (3 + br-other)");
-	has(t, "add rule ip containd postrouting-masquerade iifname \"containd0\" oifname \"containd0\" ct status dnat "
-	       "ip daddr 172.17.0.2 tcp dport 80 masquerade comment \"hairpin to 172.17.0.2:80/tcp\"");
-	has(t, "add rule ip containd postrouting-masquerade iifname \"br-0123456789ab\" oifname \"br-0123456789ab\" ct "
-	       "status dnat ip daddr 172.18.0.3 udp dport 53 masquerade comment \"hairpin to 172.18.0.3:53/udp\"");
+	has(t, "add rule ip containd postrouting-masquerade ip saddr 172.17.0.0/16 oifname \"containd0\" ct status "
+	       "dnat masquerade comment \"hairpin: containd0 to its published ports\"");
+	has(t, "add rule ip containd postrouting-masquerade ip saddr 172.18.0.0/16 oifname \"br-0123456789ab\" ct "
+	       "status dnat masquerade comment \"hairpin: br-0123456789ab to its published ports\"");
+	hasnt(t, "hairpin: br-internal0");
+	/* A port on a bridge the ruleset does not list: only the container itself is masqueraded. */
+	has(t, "add rule ip containd postrouting-masquerade ip saddr 10.99.0.2 oifname \"br-other\" ct status dnat "
+	       "ip daddr 10.99.0.2 tcp dport 90 masquerade comment \"hairpin to 10.99.0.2:90/tcp\"");
 
 	/* Forward: internal first, then replies, published ports, isolation, the guard. */
 	has(t, "add rule ip containd forward-filter iifname \"br-internal0\" oifname != \"br-internal0\" drop "
@@ -143,6 +161,40 @@ static void test_small(void)
 	free(t);
 }
 
+static void test_many(void)
+{
+	static struct nft_port many[300];
+	struct nft_bridge b = bridges[0];
+	char *t = NULL;
+
+	for (size_t i = 0; i < 300; i++)
+		many[i] = (struct nft_port){IPPROTO_TCP, 0, (uint16_t)(10000 + i), A(172, 17, 1, 2), 80, "containd0"};
+	struct nft_ruleset rs = {"containd", &b, 1, many, 300, false};
+	is_int(nft_ruleset_text(&rs, &t), 0, "300 ports");
+	if (t) {
+		is_int(count(t, "add element ip containd published-tcp { "), 2,
+		       "in two add element lines of at most 256");
+		is_int(count(t, " : 172.17.1.2 . 80"), 300, "with every port");
+		is_int(count(t, "hairpin"), 1, "one hairpin rule for the bridge");
+	}
+	free(t);
+
+	/* The same host port twice (another container port) is refused; on another address or
+	 * protocol it is not. */
+	many[7].host_port = 10003;
+	t = NULL;
+	is_int(nft_ruleset_text(&rs, &t), -EINVAL, "a host port published twice is refused");
+	ok(!t, "and no text");
+	many[7].host_ip = A(127, 0, 0, 1);
+	is_int(nft_ruleset_text(&rs, &t), 0, "on another address it is fine");
+	free(t);
+	many[7].host_ip = 0;
+	many[7].proto = IPPROTO_UDP;
+	t = NULL;
+	is_int(nft_ruleset_text(&rs, &t), 0, "with another protocol too");
+	free(t);
+}
+
 static void test_refused(void)
 {
 	static const char *const bad_tables[] = {"",
@@ -168,6 +220,10 @@ static void test_refused(void)
 		rs = (struct nft_ruleset){"containd", NULL, 0, &p, 1, false};
 		is_int(nft_ruleset_text(&rs, &t), -EINVAL, "port bridge name \"%s\" refused", bad_if[i]);
 	}
+	struct nft_bridge twice[] = {bridges[0], bridges[1], bridges[0]};
+	struct nft_ruleset rs2 = {"containd", twice, 3, NULL, 0, false};
+	char *t2 = NULL;
+	is_int(nft_ruleset_text(&rs2, &t2), -EINVAL, "a bridge listed twice is refused");
 	struct nft_port p[] = {
 	    {IPPROTO_SCTP, 0, 80, A(10, 0, 0, 2), 80, NULL},
 	    {IPPROTO_TCP, 0, 0, A(10, 0, 0, 2), 80, NULL},
@@ -186,6 +242,7 @@ int main(void)
 {
 	test_full();
 	test_small();
+	test_many();
 	test_refused();
 	return tap_done();
 }
