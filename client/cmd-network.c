@@ -1,6 +1,6 @@
-/* cctl network create|ls|inspect|rm|prune, as docker network: the daemon keeps the networks and
- * sends them in Docker's shape, cctl filters and formats them. (connect and disconnect: the
- * containers' side, client/main.c's network_verbs.) */
+/* cctl network create|ls|inspect|rm|prune, as docker network: the daemon keeps the networks,
+ * filters them and sends them in Docker's shape; cctl formats them. (connect and disconnect: the
+ * containers' side, client/cmd-network-connect.c, in client/main.c's network_verbs.) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +53,7 @@ static int network_parse(int argc, char **argv, const char *verb, const struct o
 
 /* Calls method with params: 0 with its reply, 1 when the daemon refused (its message printed, as
  * docker does before going on with the next operand), -errno when the call itself failed. */
-static int network_call(struct conn *conn, const char *method, json_t *params, struct conn_msg *reply,
-			char **reterr)
+static int network_call(struct conn *conn, const char *method, json_t *params, struct conn_msg *reply, char **reterr)
 {
 	_cleanup_free_ char *err = NULL;
 	int r = conn_call(conn, method, params, NULL, 0, reply, reterr);
@@ -86,8 +85,12 @@ static int create_each(struct opts *o, int key, void *data, char **reterr)
 			return opts_invalid_argument(o, reterr, "only one gateway is supported");
 		c->p.gateway = o->arg;
 		break;
-	case NET_INTERNAL: c->p.internal = o->flag; break;
-	case NET_DRIVER: c->p.driver = o->arg; break;
+	case NET_INTERNAL:
+		c->p.internal = o->flag;
+		break;
+	case NET_DRIVER:
+		c->p.driver = o->arg;
+		break;
 	case NET_LABEL: {
 		char **nv = reallocarray(c->p.labels, c->n_labels + 2, sizeof(char *));
 		if (!nv)
@@ -108,23 +111,24 @@ static int create_each(struct opts *o, int key, void *data, char **reterr)
 
 int cmd_network_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { NET_SUBNET, 0, "subnet", OPT_VALUE },
-					      { NET_GATEWAY, 0, "gateway", OPT_VALUE },
-					      { NET_INTERNAL, 0, "internal", OPT_FLAG },
-					      { NET_LABEL, 0, "label", OPT_VALUE },
-					      { NET_DRIVER, 'd', "driver", OPT_VALUE },
-					      { NET_HELP, 0, "help", OPT_FLAG },
-					      {} };
+	static const struct opt options[] = {{NET_SUBNET, 0, "subnet", OPT_VALUE},
+					     {NET_GATEWAY, 0, "gateway", OPT_VALUE},
+					     {NET_INTERNAL, 0, "internal", OPT_FLAG},
+					     {NET_LABEL, 0, "label", OPT_VALUE},
+					     {NET_DRIVER, 'd', "driver", OPT_VALUE},
+					     {NET_HELP, 0, "help", OPT_FLAG},
+					     {}};
 	_cleanup_(opts_done) struct opts o;
-	struct create_opts c = { 0 };
-	int r = network_parse(argc, argv, "network create", options,
-			      "Usage:  cctl network create [OPTIONS] NETWORK\n\nCreate a network\n\nOptions:\n"
-			      "  -d, --driver string    Driver to manage the Network (default \"bridge\", the only one)\n"
-			      "      --gateway string   IPv4 Gateway for the master subnet\n"
-			      "      --internal         Restrict external access to the network\n"
-			      "      --label list       Set metadata on a network\n"
-			      "      --subnet string    Subnet in CIDR format that represents a network segment\n",
-			      &o, create_each, &c, reterr);
+	struct create_opts c = {0};
+	int r =
+	    network_parse(argc, argv, "network create", options,
+			  "Usage:  cctl network create [OPTIONS] NETWORK\n\nCreate a network\n\nOptions:\n"
+			  "  -d, --driver string    Driver to manage the Network (default \"bridge\", the only one)\n"
+			  "      --gateway string   IPv4 Gateway for the master subnet\n"
+			  "      --internal         Restrict external access to the network\n"
+			  "      --label list       Set metadata on a network\n"
+			  "      --subnet string    Subnet in CIDR format that represents a network segment\n",
+			  &o, create_each, &c, reterr);
 	_cleanup_strv_free_ char **labels = c.p.labels;
 	if (r == 0 && o.n_operands != 1)
 		r = opts_usage_error(reterr, "network create", "\"cctl network create\" requires exactly 1 argument.");
@@ -149,12 +153,8 @@ int cmd_network_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 struct ls_opts {
 	bool quiet, no_trunc;
 	const char *format;
-	char **filters;
-	size_t n;
-	char *bad; /* the first invalid filter's message */
+	json_t *filters; /* {"KEY": [VALUE, ...]} for network.list */
 };
-
-static const char *const ls_filter_keys[] = { "name", "id", "driver", "label", "type", "scope" };
 
 static int ls_each(struct opts *o, int key, void *data, char **reterr)
 {
@@ -166,79 +166,14 @@ static int ls_each(struct opts *o, int key, void *data, char **reterr)
 	else if (key == NET_FORMAT)
 		l->format = o->arg;
 	else if (key == NET_FILTER) {
-		const char *eq = strchr(o->arg, '=');
-		size_t k = eq ? (size_t)(eq - o->arg) : 0;
-		bool known = false;
-		for (size_t i = 0; eq && i < ARRAY_SIZE(ls_filter_keys); i++)
-			known |= strlen(ls_filter_keys[i]) == k && strncmp(o->arg, ls_filter_keys[i], k) == 0;
-		/* Docker's daemon refuses these (exit status 1, not a usage error's 125). */
-		if (!l->bad && !known &&
-		    asprintf(&l->bad, "invalid filter '%.*s'", eq ? (int)k : (int)strlen(o->arg), o->arg) < 0)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		if (!l->bad && known && k == 4 && strncmp(o->arg, "type", 4) == 0 && strcmp(eq + 1, "custom") != 0 &&
-		    strcmp(eq + 1, "builtin") != 0 && asprintf(&l->bad, "invalid filter: 'type'='%s'", eq + 1) < 0)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		char **nv = reallocarray(l->filters, l->n + 2, sizeof(char *));
-		if (!nv)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		l->filters = nv;
-		nv[l->n++] = (char *)o->arg;
-		nv[l->n] = NULL;
+		/* The daemon checks the keys and values (Docker's messages, exit status 1). */
+		int r = proto_network_filter_add(l->filters, o->arg);
+		if (r == -ENOMEM)
+			return err_set(reterr, r, "out of memory");
+		if (r < 0)
+			return err_set(reterr, r, "bad format of filter (expected name=value)");
 	}
 	return 0;
-}
-
-/* Whether a network is one of the built-ins (Docker's "type" filter): no user network can take
- * their names. */
-static bool network_builtin(json_t *v)
-{
-	const char *name = json_string_value(json_object_get(v, "Name"));
-	return name && (strcmp(name, "bridge") == 0 || strcmp(name, "host") == 0 || strcmp(name, "none") == 0);
-}
-
-/* Docker's rules: values of one key are alternatives, different keys must all match; every
- * label filter must match. name and id match a part. */
-static bool ls_match(const struct ls_opts *l, json_t *v)
-{
-	json_t *labels = json_object_get(v, "Labels");
-	for (size_t k = 0; k < ARRAY_SIZE(ls_filter_keys); k++) {
-		bool any = false, hit = false;
-		size_t klen = strlen(ls_filter_keys[k]);
-		if (k == 3)
-			continue;
-		for (size_t i = 0; i < l->n; i++) {
-			const char *f = l->filters[i];
-			if (strncmp(f, ls_filter_keys[k], klen) != 0 || f[klen] != '=')
-				continue;
-			any = true;
-			const char *val = f + klen + 1;
-			const char *name = json_string_value(json_object_get(v, "Name"));
-			const char *id = json_string_value(json_object_get(v, "Id"));
-			const char *driver = json_string_value(json_object_get(v, "Driver"));
-			if (k == 0)
-				hit |= name && strstr(name, val);
-			else if (k == 1)
-				hit |= id && strstr(id, val);
-			else if (k == 2)
-				hit |= driver && strcmp(driver, val) == 0;
-			else if (k == 4)
-				hit |= network_builtin(v) == (strcmp(val, "builtin") == 0);
-			else
-				hit |= strcmp(val, "local") == 0;
-		}
-		if (any && !hit)
-			return false;
-	}
-	for (size_t i = 0; i < l->n; i++) {
-		if (strncmp(l->filters[i], "label=", 6) != 0)
-			continue;
-		const char *kv = l->filters[i] + 6, *eq = strchr(kv, '=');
-		_cleanup_free_ char *key = strndup(kv, eq ? (size_t)(eq - kv) : strlen(kv));
-		json_t *have = key ? json_object_get(labels, key) : NULL;
-		if (!have || (eq && strcmp(json_string_value(have), eq + 1) != 0))
-			return false;
-	}
-	return true;
 }
 
 /* A network as `docker network ls --format` sees it: ID, Name, Driver, Scope, IPv6, Internal,
@@ -251,7 +186,8 @@ static json_t *ls_row(json_t *v, bool no_trunc)
 	const char *key;
 	json_t *val;
 	snprintf(short_id, sizeof(short_id), "%.12s", id ? id : "");
-	json_object_foreach (json_object_get(v, "Labels"), key, val) {
+	json_object_foreach(json_object_get(v, "Labels"), key, val)
+	{
 		int w = snprintf(labels + used, sizeof(labels) - used, "%s%s=%s", used ? "," : "", key,
 				 json_string_value(val) ? json_string_value(val) : "");
 		if (w < 0 || (size_t)w >= sizeof(labels) - used)
@@ -285,14 +221,15 @@ static int print_formatted(const struct template *t, json_t *d, char **reterr)
 
 int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { NET_QUIET, 'q', "quiet", OPT_FLAG },
-					      { NET_FILTER, 'f', "filter", OPT_VALUE },
-					      { NET_FORMAT, 0, "format", OPT_VALUE },
-					      { NET_NO_TRUNC, 0, "no-trunc", OPT_FLAG },
-					      { NET_HELP, 0, "help", OPT_FLAG },
-					      {} };
+	static const struct opt options[] = {
+	    {NET_QUIET, 'q', "quiet", OPT_FLAG},  {NET_FILTER, 'f', "filter", OPT_VALUE},
+	    {NET_FORMAT, 0, "format", OPT_VALUE}, {NET_NO_TRUNC, 0, "no-trunc", OPT_FLAG},
+	    {NET_HELP, 0, "help", OPT_FLAG},	  {}};
 	_cleanup_(opts_done) struct opts o;
-	struct ls_opts l = { 0 };
+	json_auto_t *filters = json_object();
+	struct ls_opts l = {.filters = filters};
+	if (!filters)
+		return err_set(reterr, -ENOMEM, "out of memory");
 	int r = network_parse(argc, argv, "network ls", options,
 			      "Usage:  cctl network ls [OPTIONS]\n\nList networks\n\nOptions:\n"
 			      "  -f, --filter filter   Provide filter values (e.g. \"driver=bridge\"): name, id,\n"
@@ -301,34 +238,29 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 			      "      --no-trunc        Do not truncate the output\n"
 			      "  -q, --quiet           Only display network IDs\n",
 			      &o, ls_each, &l, reterr);
-	_cleanup_free_ char **filters = l.filters;
-	_cleanup_free_ char *bad = l.bad;
 	if (r == 0 && o.n_operands)
 		r = opts_usage_error(reterr, "network ls", "\"cctl network ls\" accepts no arguments.");
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	if (bad) {
-		fprintf(stderr, "cctl: %s\n", bad);
-		return 1;
-	}
 	_cleanup_(template_freep) struct template *t = NULL;
 	if (l.format && strcmp(l.format, "json") != 0 && (r = template_parse(l.format, &t, reterr)) < 0)
 		return r;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
-	    (r = network_call(&conn, PROTO_M_NETWORK_LIST, json_object(), &reply, reterr)) != 0)
+	    (r = network_call(&conn, PROTO_M_NETWORK_LIST, json_pack("{s:O}", "filters", filters), &reply, reterr)) !=
+		0)
 		return r;
 	_cleanup_table_ struct table *tab = table_new(4);
 	if (!tab)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	if (!l.quiet && !l.format && table_add_row(tab, (const char *const[]){ "NETWORK ID", "NAME", "DRIVER", "SCOPE" }) < 0)
+	if (!l.quiet && !l.format &&
+	    table_add_row(tab, (const char *const[]){"NETWORK ID", "NAME", "DRIVER", "SCOPE"}) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	json_t *nets = json_object_get(reply.msg.result, "networks"), *v;
 	size_t i;
-	json_array_foreach (nets, i, v) {
-		if (!ls_match(&l, v))
-			continue;
+	json_array_foreach(nets, i, v)
+	{
 		json_auto_t *row = ls_row(v, l.no_trunc);
 		if (!row)
 			return err_set(reterr, -ENOMEM, "out of memory");
@@ -338,10 +270,10 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 			if ((r = print_formatted(t, row, reterr)) < 0)
 				return r;
 		} else {
-			const char *cells[] = { json_string_value(json_object_get(row, "ID")),
-						json_string_value(json_object_get(row, "Name")),
-						json_string_value(json_object_get(row, "Driver")),
-						json_string_value(json_object_get(row, "Scope")) };
+			const char *cells[] = {json_string_value(json_object_get(row, "ID")),
+					       json_string_value(json_object_get(row, "Name")),
+					       json_string_value(json_object_get(row, "Driver")),
+					       json_string_value(json_object_get(row, "Scope"))};
 			if (table_add_row(tab, cells) < 0)
 				return err_set(reterr, -ENOMEM, "out of memory");
 		}
@@ -360,9 +292,8 @@ static int format_each(struct opts *o, int key, void *data, char **reterr)
 
 int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { NET_FORMAT, 'f', "format", OPT_VALUE },
-					      { NET_HELP, 0, "help", OPT_FLAG },
-					      {} };
+	static const struct opt options[] = {
+	    {NET_FORMAT, 'f', "format", OPT_VALUE}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	const char *format = NULL;
 	bool failed = false;
@@ -372,7 +303,8 @@ int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 			      "Options:\n  -f, --format string   Format output using a template, or json\n",
 			      &o, format_each, &format, reterr);
 	if (r == 0 && o.n_operands < 1)
-		r = opts_usage_error(reterr, "network inspect", "\"cctl network inspect\" requires at least 1 argument.");
+		r = opts_usage_error(reterr, "network inspect",
+				     "\"cctl network inspect\" requires at least 1 argument.");
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	_cleanup_(template_freep) struct template *t = NULL;
@@ -419,9 +351,7 @@ static int no_each(struct opts *o, int key, void *data, char **reterr)
 
 int cmd_network_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { NET_FORCE, 'f', "force", OPT_FLAG },
-					      { NET_HELP, 0, "help", OPT_FLAG },
-					      {} };
+	static const struct opt options[] = {{NET_FORCE, 'f', "force", OPT_FLAG}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	bool force = false, failed = false;
 	int r = network_parse(argc, argv, "network rm", options,
@@ -456,9 +386,7 @@ int cmd_network_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 
 int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
-	static const struct opt options[] = { { NET_FORCE, 'f', "force", OPT_FLAG },
-					      { NET_HELP, 0, "help", OPT_FLAG },
-					      {} };
+	static const struct opt options[] = {{NET_FORCE, 'f', "force", OPT_FLAG}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	bool force = false;
 	int r = network_parse(argc, argv, "network prune", options,
@@ -488,7 +416,6 @@ int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 	size_t i;
 	if (json_array_size(deleted))
 		printf("Deleted Networks:\n");
-	json_array_foreach (deleted, i, v)
-		printf("%s\n", json_string_value(v));
+	json_array_foreach(deleted, i, v) printf("%s\n", json_string_value(v));
 	return 0;
 }

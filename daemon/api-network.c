@@ -23,13 +23,13 @@ static json_t *api_network_json(struct network_registry *nr, const struct networ
 	char created[64];
 	format_rfc3339(&n->created, created, sizeof(created));
 	json_t *containers = json_object(), *config = json_array(), *options = json_object();
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o*}, s:b, s:b, s:b, s:{s:s}, s:b, s:o*, "
-			      "s:o*, s:o*}",
-			      "Name", n->name, "Id", n->id, "Created", created, "Scope", "local", "Driver", n->driver,
-			      "EnableIPv6", false, "IPAM", "Driver", "default", "Options", "Config", config, "Internal",
-			      n->internal, "Attachable", false, "Ingress", false, "ConfigFrom", "Network", "",
-			      "ConfigOnly", false, "Containers", containers, "Options", options, "Labels",
-			      proto_labels_to_json(n->labels));
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o*}, s:b, s:b, s:b, s:{s:s}, s:b, s:o*, "
+		      "s:o*, s:o*}",
+		      "Name", n->name, "Id", n->id, "Created", created, "Scope", "local", "Driver", n->driver,
+		      "EnableIPv6", false, "IPAM", "Driver", "default", "Options", "Config", config, "Internal",
+		      n->internal, "Attachable", false, "Ingress", false, "ConfigFrom", "Network", "", "ConfigOnly",
+		      false, "Containers", containers, "Options", options, "Labels", proto_labels_to_json(n->labels));
 	if (!o)
 		return NULL;
 	(void)network_attached(nr, n, containers);
@@ -41,8 +41,8 @@ static json_t *api_network_json(struct network_registry *nr, const struct networ
 		    json_object_set_new(options, "com.docker.network.bridge.name", json_string(n->bridge)) < 0 ||
 		    json_object_set_new(options, "com.docker.network.bridge.enable_ip_masquerade",
 					json_string(nr->ip_masq ? "true" : "false")) < 0 ||
-		    (!n->user_defined &&
-		     json_object_set_new(options, "com.docker.network.bridge.default_bridge", json_string("true")) < 0)) {
+		    (!n->user_defined && json_object_set_new(options, "com.docker.network.bridge.default_bridge",
+							     json_string("true")) < 0)) {
 			json_decref(o);
 			return NULL;
 		}
@@ -77,12 +77,12 @@ void api_network_create(struct api *api, struct conn *c, struct proto_request *r
 		proto_network_create_params_done(&p);
 		return;
 	}
-	struct network_create_opts o = { .name = p.name,
-					 .driver = p.driver,
-					 .subnet = p.subnet,
-					 .gateway = p.gateway,
-					 .internal = p.internal,
-					 .labels = p.labels };
+	struct network_create_opts o = {.name = p.name,
+					.driver = p.driver,
+					.subnet = p.subnet,
+					.gateway = p.gateway,
+					.internal = p.internal,
+					.labels = p.labels};
 	r = network_create(api->reg->networks, &o, &n, &err);
 	proto_network_create_params_done(&p);
 	if (r < 0) {
@@ -99,15 +99,56 @@ static int api_network_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Whether n has the label "KEY" or "KEY=VALUE" (kv). */
+static bool api_network_has_label(const struct network *n, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+	for (char **l = n->labels; l && *l; l++)
+		if (strncmp(*l, kv, klen) == 0 && (*l)[klen] == '=' && (!eq || strcmp(*l + klen + 1, eq + 1) == 0))
+			return true;
+	return false;
+}
+
+/* Docker's network filters: the values of one key are alternatives, every key must match, and
+ * every label filter must; name and id match a part. */
+static bool api_network_match(const struct network *n, json_t *filters)
+{
+	const char *key;
+	json_t *vals, *v;
+	size_t i;
+	json_object_foreach(filters, key, vals)
+	{
+		bool label = strcmp(key, "label") == 0, hit = json_array_size(vals) == 0 || label;
+		json_array_foreach(vals, i, v)
+		{
+			const char *s = json_string_value(v);
+			bool m = strcmp(key, "name") == 0     ? strstr(n->name, s) != NULL
+				 : strcmp(key, "id") == 0     ? strstr(n->id, s) != NULL
+				 : strcmp(key, "driver") == 0 ? strcmp(n->driver, s) == 0
+				 : strcmp(key, "type") == 0   ? n->user_defined == (strcmp(s, "custom") == 0)
+				 : strcmp(key, "scope") == 0  ? strcmp(s, "local") == 0
+							      : api_network_has_label(n, s);
+			if (label && !m)
+				return false;
+			hit |= m;
+		}
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
 void api_network_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
 	struct network_registry *nr = api->reg->networks;
 	_cleanup_free_ char *err = NULL;
 	_cleanup_free_ struct network **v = NULL;
+	json_t *filters;
 	size_t n = 0;
 	if (!api_expect_no_fds(c, req))
 		return;
-	int r = proto_no_params_decode(req->method, req->params, &err);
+	int r = proto_network_list_params_decode(req->params, &filters, &err);
 	if (r < 0) {
 		api_reply_params_error(c, req->id, r, err);
 		return;
@@ -119,7 +160,8 @@ void api_network_list(struct api *api, struct conn *c, struct proto_request *req
 		return;
 	}
 	for (struct network *x = nr->list; x && n < nr->count; x = x->next)
-		v[n++] = x;
+		if (!filters || api_network_match(x, filters))
+			v[n++] = x;
 	/* By name, as `docker network ls` lists them. */
 	if (n)
 		qsort(v, n, sizeof(*v), api_network_cmp);

@@ -80,7 +80,7 @@ int network_host_bridge_up(struct network_registry *nr, struct network *n, char 
 		return r;
 	if (r == -EEXIST && reterr)
 		free(TAKE_PTR(*reterr));
-	if ((r = netlink_link_set(nr->nl, n->bridge, &(struct netlink_link_opts){ .up = true }, reterr)) < 0)
+	if ((r = netlink_link_set(nr->nl, n->bridge, &(struct netlink_link_opts){.up = true}, reterr)) < 0)
 		return r;
 	/* route_localnet=1 on the bridge only, so that the host's own connections to a published
 	 * port on 127.0.0.1, DNATed to a container, may leave through it with a loopback source
@@ -129,7 +129,7 @@ static int network_host_route_cb(const struct ipv4_net *dst, void *ud)
 
 int network_host_routes(struct network_registry *nr, struct ipv4_net **taken, size_t *n, char **reterr)
 {
-	struct routes_ctx ctx = { .v = *taken, .n = *n };
+	struct routes_ctx ctx = {.v = *taken, .n = *n};
 	int r = network_host_netlink(nr, reterr);
 	if (r < 0)
 		return r;
@@ -159,20 +159,20 @@ int network_registry_apply_nft(struct network_registry *nr, char **reterr)
 	n_bridges = 0;
 	for (struct network *n = nr->list; n; n = n->next)
 		if (n->bridge)
-			bridges[n_bridges++] = (struct nft_bridge){ .ifname = n->bridge,
-								    .subnet = n->subnet,
-								    .masquerade = nr->ip_masq && !n->internal,
-								    .internal = n->internal };
+			bridges[n_bridges++] = (struct nft_bridge){.ifname = n->bridge,
+								   .subnet = n->subnet,
+								   .masquerade = nr->ip_masq && !n->internal,
+								   .internal = n->internal};
 	if (nr->ports_cb && (r = nr->ports_cb(nr->ports_userdata, &ports, &n_ports)) < 0)
 		return err_set(reterr, r, "cannot list the published ports: %s", strerror(-r));
 	if (!n_bridges && !n_ports)
 		return nft_table_delete(nr->nft_table, reterr);
-	struct nft_ruleset rs = { .table = nr->nft_table,
-				  .bridges = bridges,
-				  .n_bridges = n_bridges,
-				  .ports = ports,
-				  .n_ports = n_ports,
-				  .forward_guard = nr->forward_guard };
+	struct nft_ruleset rs = {.table = nr->nft_table,
+				 .bridges = bridges,
+				 .n_bridges = n_bridges,
+				 .ports = ports,
+				 .n_ports = n_ports,
+				 .forward_guard = nr->forward_guard};
 	return nft_apply(&rs, reterr);
 }
 
@@ -229,7 +229,7 @@ static int network_host_reconcile_cb(const char *name, int index, const char *ki
 void network_registry_reconcile(struct network_registry *nr, network_veth_owned_cb owned, void *userdata)
 {
 	_cleanup_free_ char *err = NULL;
-	struct reconcile_ctx ctx = { .nr = nr, .owned = owned, .userdata = userdata };
+	struct reconcile_ctx ctx = {.nr = nr, .owned = owned, .userdata = userdata};
 	/* A --bridge none daemon without networks leaves the host's links alone. */
 	if (!nr->host_touched)
 		return;

@@ -64,10 +64,10 @@ static char *network_record_path(const struct network_registry *nr, const char *
 static int network_record_write(struct network_registry *nr, const struct network *n, char **reterr)
 {
 	_cleanup_free_ char *path = network_record_path(nr, n->id);
-	json_auto_t *rec = json_pack("{s:s, s:s, s:s, s:b, s:b, s:o, s:[I,I]}", "id", n->id, "name", n->name, "driver",
-				     n->driver, "internal", n->internal, "builtin", !n->user_defined, "labels",
-				     strv_to_json(n->labels), "created", (json_int_t)n->created.tv_sec,
-				     (json_int_t)n->created.tv_nsec);
+	json_auto_t *rec =
+	    json_pack("{s:s, s:s, s:s, s:b, s:b, s:o, s:[I,I]}", "id", n->id, "name", n->name, "driver", n->driver,
+		      "internal", n->internal, "builtin", !n->user_defined, "labels", strv_to_json(n->labels),
+		      "created", (json_int_t)n->created.tv_sec, (json_int_t)n->created.tv_nsec);
 	if (!path || !rec)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	if (n->bridge) {
@@ -139,8 +139,8 @@ static int network_record_load(const char *path, const char *id, struct network 
 		if (!blen || blen > 15 || strpbrk(bridge, "/: \t\n") || !subnet || !gateway ||
 		    ipam_parse_cidr(subnet, &n->subnet) < 0 || ipam_parse_addr(gateway, &n->gateway) < 0 ||
 		    !ipam_contains(&n->subnet, n->gateway) || n->subnet.prefix > 30)
-			return err_set(reterr, -EBADMSG, "%s: a bridge network without a valid bridge, subnet or gateway",
-				       path);
+			return err_set(reterr, -EBADMSG,
+				       "%s: a bridge network without a valid bridge, subnet or gateway", path);
 		if (!(n->bridge = strdup(bridge)))
 			return err_set(reterr, -ENOMEM, "out of memory");
 	}
@@ -254,7 +254,8 @@ static int network_new(struct network_registry *nr, const char *name, const char
 		       struct network **ret, char **reterr)
 {
 	_cleanup_(network_freep) struct network *n = calloc(1, sizeof(*n));
-	if (!n || !(n->name = strdup(name)) || !(n->driver = strdup(driver)) || !(n->labels = calloc(1, sizeof(char *))))
+	if (!n || !(n->name = strdup(name)) || !(n->driver = strdup(driver)) ||
+	    !(n->labels = calloc(1, sizeof(char *))))
 		return err_set(reterr, -ENOMEM, "out of memory");
 	for (;;) {
 		int r = random_hex(n->id, 32);
@@ -278,8 +279,8 @@ static int network_new(struct network_registry *nr, const char *name, const char
 
 /* The subnets a new network must not overlap: every bridge network's (but skip) and the host's
  * routes. */
-static int network_taken(struct network_registry *nr, const struct network *skip, struct ipv4_net **ret,
-			 size_t *ret_n, char **reterr)
+static int network_taken(struct network_registry *nr, const struct network *skip, struct ipv4_net **ret, size_t *ret_n,
+			 char **reterr)
 {
 	_cleanup_free_ struct ipv4_net *v = NULL;
 	size_t n = 0;
@@ -313,13 +314,14 @@ static int network_parse_bip(const char *bip, struct ipv4_net *subnet, uint32_t 
 	errno = 0;
 	unsigned long prefix = strtoul(slash + 1, &end, 10);
 	if (ipam_parse_addr(addr, gateway) < 0 || errno || end == slash + 1 || *end || prefix < 1 || prefix > 30)
-		return err_set(reterr, -EINVAL, "--bip %s: not an address with a prefix from /1 to /30 (e.g. 172.18.0.1/16)",
-			       bip);
+		return err_set(reterr, -EINVAL,
+			       "--bip %s: not an address with a prefix from /1 to /30 (e.g. 172.18.0.1/16)", bip);
 	subnet->prefix = (uint8_t)prefix;
 	subnet->addr = *gateway & (uint32_t)(0xffffffffu << (32 - prefix));
 	uint32_t bcast = subnet->addr | ~(uint32_t)(0xffffffffu << (32 - prefix));
 	if (*gateway == subnet->addr || *gateway == bcast)
-		return err_set(reterr, -EINVAL, "--bip %s: the address is the subnet's network or broadcast address", bip);
+		return err_set(reterr, -EINVAL, "--bip %s: the address is the subnet's network or broadcast address",
+			       bip);
 	return 0;
 }
 
@@ -328,7 +330,7 @@ static int network_parse_bip(const char *bip, struct ipv4_net *subnet, uint32_t 
 static int network_setup_default(struct network_registry *nr, const struct network_options *o, char **reterr)
 {
 	struct network *n = network_by_name(nr, "bridge");
-	struct ipv4_net subnet = { 0 };
+	struct ipv4_net subnet = {0};
 	uint32_t gateway = 0;
 	bool changed = !n;
 	int r;
@@ -360,8 +362,9 @@ static int network_setup_default(struct network_registry *nr, const struct netwo
 		if ((r = network_taken(nr, n, &taken, &n_taken, reterr)) < 0)
 			return r;
 		if ((r = ipam_pick_subnet(taken, n_taken, &n->subnet)) < 0)
-			return err_set(reterr, r, "no subnet left for the default bridge: every default pool overlaps a "
-						  "route or a network; give one with --bip");
+			return err_set(reterr, r,
+				       "no subnet left for the default bridge: every default pool overlaps a "
+				       "route or a network; give one with --bip");
 		n->gateway = n->subnet.addr + 1;
 	}
 	/* Checked against the user networks only: the host's routes include the bridge's own. */
@@ -417,7 +420,7 @@ static void network_registry_load(struct network_registry *nr, bool default_brid
 			r = err_set(&err, -EEXIST, "%s: a second network named %s", path, n->name);
 		if (r < 0) {
 			_cleanup_free_ char *aside = NULL;
-			log_error("network record %s: %s; moved aside to %s.bad", path, err ? err : strerror(-r), path);
+			log_error("%s; moved aside to %s.bad", err ? err : strerror(-r), path);
 			if (asprintf(&aside, "%s.bad", path) >= 0 && rename(path, aside) < 0)
 				log_error("cannot move %s aside: %m", path);
 			network_free(n);
@@ -518,14 +521,17 @@ static int network_create_subnet(struct network_registry *nr, const struct netwo
 		if (o->gateway)
 			return err_set(reterr, -EINVAL, "a gateway needs a subnet (--subnet)");
 		if ((r = ipam_pick_subnet(taken, n_taken, &n->subnet)) < 0)
-			return err_set(reterr, r, "could not find an available, non-overlapping IPv4 address pool among "
-						  "the defaults to assign to the network");
+			return err_set(reterr, r,
+				       "could not find an available, non-overlapping IPv4 address pool among "
+				       "the defaults to assign to the network");
 		n->gateway = n->subnet.addr + 1;
 		return 0;
 	}
 	if (ipam_parse_cidr(o->subnet, &n->subnet) < 0)
-		return err_set(reterr, -EINVAL, "invalid subnet %.64s: not an IPv4 CIDR with its host bits zero "
-						"(e.g. 10.1.0.0/16)", o->subnet);
+		return err_set(reterr, -EINVAL,
+			       "invalid subnet %.64s: not an IPv4 CIDR with its host bits zero "
+			       "(e.g. 10.1.0.0/16)",
+			       o->subnet);
 	if (n->subnet.prefix > 30 || n->subnet.prefix < 1)
 		return err_set(reterr, -EINVAL, "invalid subnet %s: the prefix must be /1 to /30", o->subnet);
 	ipam_format_cidr(&n->subnet, buf);

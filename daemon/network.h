@@ -23,21 +23,21 @@ struct network_options {
 	const char *bridge;    /* the default network's bridge; NULL: NETWORK_DEFAULT_BRIDGE; "none": none */
 	const char *bip;       /* "GATEWAY/PREFIX" of the default bridge; NULL: picked */
 	bool ip_forward;       /* turn net.ipv4.ip_forward on when it is off */
-	bool ip_masq;          /* masquerade the bridges' outbound traffic */
+	bool ip_masq;	       /* masquerade the bridges' outbound traffic */
 	const char *nft_table; /* NULL: "containd" */
 };
 
 #define NETWORK_DEFAULT_BRIDGE "containd0"
 /* A network's name: Docker's rule for names, [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most this long. */
-#define NETWORK_NAME_MAX 64
-#define NETWORK_MAX 1024
+#define NETWORK_NAME_MAX   64
+#define NETWORK_MAX	   1024
 #define NETWORK_LABELS_MAX 64
 
 struct network {
 	char id[65];
 	char *name;
-	char *driver; /* "bridge", "host" or "null" */
-	char *bridge; /* bridge networks: the ifname ("containd0", "br-<12 hex of id>"); else NULL */
+	char *driver;		/* "bridge", "host" or "null" */
+	char *bridge;		/* bridge networks: the ifname ("containd0", "br-<12 hex of id>"); else NULL */
 	struct ipv4_net subnet; /* bridge networks; zero otherwise */
 	uint32_t gateway;	/* host byte order: the bridge's own address */
 	bool internal;		/* no traffic to or from outside the bridge */
@@ -64,8 +64,8 @@ typedef bool (*network_veth_owned_cb)(void *userdata, const char *ifname);
 typedef unsigned (*network_attached_cb)(void *userdata, const struct network *n, json_t *containers);
 
 struct network_registry {
-	char *dir;	    /* <root>/networks */
-	char *state_dir;    /* <state>: the note that containd turned ip_forward on */
+	char *dir;	 /* <root>/networks */
+	char *state_dir; /* <state>: the note that containd turned ip_forward on */
 	char *nft_table;
 	char *default_bridge; /* the default network's ifname; NULL with --bridge none */
 	bool ip_masq;
@@ -116,8 +116,8 @@ unsigned network_attached(struct network_registry *nr, const struct network *n, 
 /* What network.create asks. */
 struct network_create_opts {
 	const char *name;
-	const char *driver; /* NULL: bridge (the only one a user can create) */
-	const char *subnet; /* NULL: picked */
+	const char *driver;  /* NULL: bridge (the only one a user can create) */
+	const char *subnet;  /* NULL: picked */
 	const char *gateway; /* NULL: the subnet's first address */
 	bool internal;
 	char *const *labels; /* "KEY=VALUE", or NULL */

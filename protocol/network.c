@@ -28,7 +28,7 @@ static int proto_network_string(json_t *params, const char *key, bool required, 
 
 int proto_network_create_params_decode(json_t *params, struct proto_network_create_params *ret, char **reterr)
 {
-	static const char *const keys[] = { "name", "driver", "subnet", "gateway", "internal", "labels", NULL };
+	static const char *const keys[] = {"name", "driver", "subnet", "gateway", "internal", "labels", NULL};
 	json_t *o = json_object_get(params, "labels"), *v;
 	const char *key;
 	int r;
@@ -49,7 +49,8 @@ int proto_network_create_params_decode(json_t *params, struct proto_network_crea
 	if (!ret->labels)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	size_t n = 0;
-	json_object_foreach (o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		if (!json_is_string(v))
 			r = err_set(reterr, -EINVAL, "the value of label \"%.64s\" must be a string", key);
 		else if ((r = proto_label_check(key, json_string_value(v), reterr)) >= 0 &&
@@ -88,7 +89,7 @@ void proto_network_create_params_done(struct proto_network_create_params *p)
 
 int proto_network_ref_params_decode(const char *method, json_t *params, const char **ret_name, char **reterr)
 {
-	static const char *const keys[] = { "name", NULL };
+	static const char *const keys[] = {"name", NULL};
 	char what[64];
 	int r;
 	snprintf(what, sizeof(what), "%s params", method);
@@ -101,4 +102,59 @@ int proto_network_ref_params_decode(const char *method, json_t *params, const ch
 json_t *proto_network_ref_params_encode(const char *name)
 {
 	return json_pack("{s:s}", "name", name);
+}
+
+int proto_network_list_params_decode(json_t *params, json_t **ret_filters, char **reterr)
+{
+	static const char *const keys[] = {"filters", NULL};
+	static const char *const fkeys[] = {"name", "id", "driver", "label", "type", "scope"};
+	json_t *f = json_object_get(params, "filters"), *vals, *v;
+	const char *key;
+	size_t i, total = 0;
+	int r;
+	*ret_filters = NULL;
+	if ((r = field_check_known(params, keys, NULL, PROTO_M_NETWORK_LIST " params", reterr)) < 0)
+		return r;
+	if (!f || json_is_null(f))
+		return 0;
+	if (!json_is_object(f))
+		return err_set(reterr, -EINVAL, "parameter \"filters\" must be an object of arrays of strings");
+	json_object_foreach(f, key, vals)
+	{
+		bool known = false;
+		for (i = 0; i < ARRAY_SIZE(fkeys); i++)
+			known |= strcmp(key, fkeys[i]) == 0;
+		if (!known)
+			return err_set(reterr, -EINVAL, "invalid filter '%.64s'", key);
+		if (!json_is_array(vals) || (total += json_array_size(vals)) > PROTO_NETWORK_FILTERS_MAX)
+			return err_set(reterr, -EINVAL, "filter '%s' must be an array of strings (at most %d in all)",
+				       key, PROTO_NETWORK_FILTERS_MAX);
+		json_array_foreach(vals, i, v)
+		{
+			const char *s = json_string_value(v);
+			if (!s || strlen(s) > PROTO_LABEL_KEY_MAX + PROTO_LABEL_VALUE_MAX + 1)
+				return err_set(reterr, -EINVAL, "filter '%s' must be an array of strings", key);
+			if (strcmp(key, "type") == 0 && strcmp(s, "custom") != 0 && strcmp(s, "builtin") != 0)
+				return err_set(reterr, -EINVAL, "invalid filter: 'type'='%.64s'", s);
+		}
+	}
+	*ret_filters = f;
+	return 0;
+}
+
+int proto_network_filter_add(json_t *filters, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return -EINVAL;
+	_cleanup_free_ char *key = strndup(kv, (size_t)(eq - kv));
+	if (!key)
+		return -ENOMEM;
+	json_t *a = json_object_get(filters, key);
+	if (!a) {
+		a = json_array();
+		if (!a || json_object_set_new(filters, key, a) < 0)
+			return -ENOMEM;
+	}
+	return json_array_append_new(a, json_string(eq + 1)) < 0 ? -ENOMEM : 0;
 }

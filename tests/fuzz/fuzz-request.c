@@ -19,6 +19,7 @@
 #include "protocol/messages.h"
 #include "protocol/protocol.h"
 #include "protocol/volume.h"
+#include "protocol/network.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Equal strings, or both NULL. */
@@ -692,6 +693,43 @@ static void volume_params(const char *m, struct proto_request *req)
 	json_decref(o);
 }
 
+/* network.* as daemon/api-network.c decodes them: a name of bounded length without control
+ * characters, the same after the round trip. */
+static void network_params(const char *m, struct proto_request *req)
+{
+	char *err = NULL;
+	if (strcmp(m, PROTO_M_NETWORK_CREATE) == 0) {
+		struct proto_network_create_params p, q;
+		int r = proto_network_create_params_decode(req->params, &p, &err);
+		if (params_refused(req, false, r, err))
+			return;
+		FUZZ_CHECK(p.name && strlen(p.name) <= PROTO_NETWORK_NAME_MAX && !strpbrk(p.name, "\n\r\t"));
+		json_t *o = proto_network_create_params_encode(&p);
+		FUZZ_CHECK(o && proto_network_create_params_decode(o, &q, NULL) == 0);
+		FUZZ_CHECK(str_eq(p.name, q.name) && str_eq(p.driver, q.driver) && str_eq(p.subnet, q.subnet) &&
+			   str_eq(p.gateway, q.gateway) && p.internal == q.internal && strv_eq(p.labels, q.labels));
+		proto_network_create_params_done(&p);
+		proto_network_create_params_done(&q);
+		json_decref(o);
+		return;
+	}
+	if (strcmp(m, PROTO_M_NETWORK_LIST) == 0) {
+		json_t *f = NULL;
+		int r = proto_network_list_params_decode(req->params, &f, &err);
+		if (params_refused(req, false, r, err))
+			return;
+		FUZZ_CHECK(!f || json_is_object(f));
+		return;
+	}
+	const char *name = NULL, *back = NULL;
+	int r = proto_network_ref_params_decode(m, req->params, &name, &err);
+	if (params_refused(req, false, r, err))
+		return;
+	json_t *o = proto_network_ref_params_encode(name);
+	FUZZ_CHECK(o && proto_network_ref_params_decode(m, o, &back, NULL) == 0 && str_eq(name, back));
+	json_decref(o);
+}
+
 /* The daemon's side: daemon/server.c conn_handle_line() and daemon/api.c api_dispatch(). */
 static void fuzz_request(unsigned sel, const char *line, size_t len)
 {
@@ -735,8 +773,11 @@ static void fuzz_request(unsigned sel, const char *line, size_t len)
 	} else if (strcmp(m, PROTO_M_VOLUME_CREATE) == 0 || strcmp(m, PROTO_M_VOLUME_INSPECT) == 0 ||
 		   strcmp(m, PROTO_M_VOLUME_REMOVE) == 0 || strcmp(m, PROTO_M_VOLUME_PRUNE) == 0) {
 		volume_params(m, &req);
+	} else if (strcmp(m, PROTO_M_NETWORK_CREATE) == 0 || strcmp(m, PROTO_M_NETWORK_INSPECT) == 0 ||
+		   strcmp(m, PROTO_M_NETWORK_REMOVE) == 0 || strcmp(m, PROTO_M_NETWORK_LIST) == 0) {
+		network_params(m, &req);
 	} else if (strcmp(m, PROTO_M_VERSION) == 0 || strcmp(m, PROTO_M_INFO) == 0 || strcmp(m, PROTO_M_IMAGE_LIST) == 0 ||
-		   strcmp(m, PROTO_M_VOLUME_LIST) == 0) {
+		   strcmp(m, PROTO_M_VOLUME_LIST) == 0 || strcmp(m, PROTO_M_NETWORK_PRUNE) == 0) {
 		no_params(&req);
 	} else {
 		char *msg = NULL;

@@ -188,6 +188,7 @@ run_example networks
 like "$run" '"result":\{"id":"[0-9a-f]{64}","name":"doc-net"\}' "network.create answers with the id"
 like "$run" '"code":"conflict","message":"invalid pool request: Pool overlaps' "an overlapping subnet: conflict"
 like "$run" '"Subnet":"10\.123\.0\.0/24","Gateway":"10\.123\.0\.1"' "network.inspect: the IPAM config"
+like "$run" '"result":\{"networks":\[\{"Name":"doc-net"' "network.list with filters: the custom network"
 like "$run" $'\n[0-9a-f]{12} +doc-net +bridge +local' "cctl network ls lists it"
 like "$run" '"message":"bridge is a pre-defined network and cannot be removed"' "a built-in is not removed"
 like "$run" '"code":"not_found","message":"network doc-net not found"' "the removed network is gone"

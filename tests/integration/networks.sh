@@ -74,6 +74,10 @@ run_cctl network ls --filter name=n --filter driver=bridge --format '{{.Name}}'
 is "$(tr '\n' ' ' <<<"$OUT")" "n1 n2 " "filters of different keys must all match"
 run_cctl network ls --filter type=bogus
 is "$RC/$ERR" "1/cctl: invalid filter: 'type'='bogus'" "an invalid type filter is refused, as Docker does"
+run_cctl network ls --filter color=red
+is "$RC/$ERR" "1/cctl: invalid filter 'color'" "an unknown filter is refused, as Docker does"
+run_cctl network ls --filter id="${n1:3:20}" --format '{{.Name}}'
+is "$OUT" n1 "ls --filter id=PART"
 
 # containd's nft table: masquerade and isolation for each network.
 t=$(nft_table)
@@ -82,6 +86,12 @@ like "$t" "$br" "and for its bridge"
 like "$t" "${subnet//./\\.}" "and for the default bridge's"
 like "$t" "masquerade" "it masquerades"
 unlike "$(grep -F 10.78.0.0/24 <<<"$t" | grep masquerade)" . "the internal network is not masqueraded"
+br2=br-$(jq -r '.[0].Id[:12]' <<<"$("$CCTL" network inspect n2)")
+like "$t" "iifname \"$br2\" oifname != \"$br2\" drop" "nothing leaves the internal network's bridge"
+like "$t" "iifname \"$br\" oifname [{][^}]*\"containd0\"[^}]*[}] drop" "isolation: n1 to the default bridge is dropped"
+like "$t" "iifname \"containd0\" oifname [{][^}]*\"$br\"[^}]*[}] drop" "and the default bridge to n1"
+like "$t" "iifname != [{][^}]*\"$br\"[^}]*[}] oifname != [{][^}]*[}] drop" \
+	"containd turned forwarding on: only its bridges' traffic is forwarded"
 
 # Bad input: nothing is created.
 before=$(links | sort | tr '\n' ' ')
@@ -150,10 +160,29 @@ is "$RC/$OUT" "0/n1" "network rm n1 prints its name"
 if has_link "$br"; then fail "its bridge is gone"; else pass "its bridge is gone"; fi
 unlike "$(nft_table)" "10\.77\.0\.0/24|$br" "no nft rule for it is left"
 is "$(ls "$DAEMON_DIR/root/networks" | grep -c "^$n1")" 0 "nor its record"
+# A network with a running container (the containers' side tells which are attached): rm is
+# refused with Docker's message, prune keeps it, inspect lists the container.
+att=
+if [[ -r $ALPINE_TARBALL ]]; then
+	import_alpine || exit 1
+	att=$("$CCTL" run -d --name att --network n2 alpine sleep 100000)
+	n2=$("$CCTL" network inspect --format '{{.Id}}' n2)
+	run_cctl network rm n2
+	is "$RC/$ERR" "1/cctl: error while removing network: network n2 id $n2 has active endpoints" \
+		"rm of a network with a running container is refused"
+	run_cctl network inspect n2
+	is "$(jq -r ".[0].Containers[\"$att\"].Name" <<<"$OUT")" att "inspect lists the attached container"
+	like "$(jq -r ".[0].Containers[\"$att\"].IPv4Address" <<<"$OUT")" '^10\.78\.0\.[0-9]+/24$' "with its address"
+	run_cctl network prune -f
+	is "$(tail -n +2 <<<"$OUT" | sort | tr '\n' ' ')" "auto " "prune keeps the network in use"
+	"$CCTL" rm -f att >/dev/null
+else
+	skip "a network with a container" "no Alpine tarball"
+fi
 run_cctl network prune -f
 is "$RC" 0 "network prune -f"
 is "$(head -1 <<<"$OUT")" "Deleted Networks:" "prints Docker's heading"
-is "$(tail -n +2 <<<"$OUT" | sort | tr '\n' ' ')" "auto n2 " "and the deleted networks"
+is "$(tail -n +2 <<<"$OUT" | sort | tr '\n' ' ')" "$([[ -n $att ]] && echo "n2 " || echo "auto n2 ")" "and the deleted networks"
 run_cctl network ls --filter type=custom -q
 is "$OUT" "" "no user network is left"
 like "$(nft_table)" "${subnet//./\\.}" "the default bridge keeps its rules"
@@ -165,12 +194,26 @@ DAEMON_NETNS=1 start_daemon bip --bip 10.99.0.1/24 || exit 1
 like "$(in_netns ip -o -4 addr show dev containd0)" "inet 10\.99\.0\.1/24 " "--bip: containd0 has that address"
 run_cctl network inspect --format '{{json .IPAM.Config}}' bridge
 is "$OUT" '[{"Subnet":"10.99.0.0/24","Gateway":"10.99.0.1"}]' "--bip: the bridge network's subnet and gateway"
+DAEMON_NETNS=1 start_daemon opts --ip-masq=false --nft-table ctdt_t --ip-forward=false || exit 1
+is "$(in_netns cat /proc/sys/net/ipv4/ip_forward)" 0 "--ip-forward=false: forwarding is left off"
+unlike "$(in_netns nft list table ip ctdt_t)" "forwarding for its bridges only" "and there is no forward guard"
+is "$(in_netns nft list tables)" "table ip ctdt_t" "--nft-table: containd's table has that name"
+unlike "$(in_netns nft list table ip ctdt_t)" "outbound from" "--ip-masq=false: no outbound masquerade"
+run_cctl network inspect bridge
+is "$(jq -r '.[0].Options["com.docker.network.bridge.enable_ip_masquerade"]' <<<"$OUT")" false "and inspect says so"
 DAEMON_NETNS=1 start_daemon nobridge --bridge none || exit 1
 is "$(links | tr '\n' ' ')" "lo " "--bridge none: no bridge is created"
 is "$(in_netns nft list tables)" "" "--bridge none: no nft table either"
 is "$(in_netns cat /proc/sys/net/ipv4/ip_forward)" 0 "--bridge none: forwarding is left alone"
 run_cctl network ls --format '{{.Name}}'
 is "$(tr '\n' ' ' <<<"$OUT")" "host none " "--bridge none: no bridge network"
+
+# The same settings from daemon.json.
+echo '{"bip": "10.98.0.1/24", "ip-masq": false, "nft-table": "ctdt_cfg"}' >"$TEST_TMP/cfg.json"
+DAEMON_NETNS=1 start_daemon cfg --config "$TEST_TMP/cfg.json" || exit 1
+like "$(in_netns ip -o -4 addr show dev containd0)" "inet 10\.98\.0\.1/24 " "daemon.json's bip"
+is "$(in_netns nft list tables)" "table ip ctdt_cfg" "daemon.json's nft-table"
+unlike "$(in_netns nft list table ip ctdt_cfg)" "outbound from" "daemon.json's ip-masq"
 
 # A setting both on the command line and in the config file is an error, as in Docker.
 echo '{"bridge": "br0"}' >"$TEST_TMP/daemon.json"
