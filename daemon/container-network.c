@@ -187,6 +187,9 @@ int container_network_init(struct container *ct, char **reterr)
 		return 0;
 	}
 	struct network_registry *nr = ct->reg->networks;
+	/* "default" is Docker's other name of the default network. */
+	if (mode && strcmp(mode, "default") == 0)
+		mode = NULL;
 	struct network *n = !nr ? NULL : mode ? network_lookup(nr, mode) : network_default(nr);
 	if (!n && !mode && !nr)
 		return 0;

@@ -16,7 +16,7 @@
 #include "daemon/registry.h"
 
 /* A mode's longest accepted value: "container:" and a container name or id. */
-#define NS_MODE_MAX 256
+#define NS_MODE_MAX	 256
 #define CONTAINER_PREFIX "container:"
 
 enum container_net_kind container_ns_net_kind(const char *mode)
@@ -41,7 +41,7 @@ static bool is(const char *mode, const char *value)
 static const char *target_ref(const char *mode)
 {
 	return mode && strncmp(mode, CONTAINER_PREFIX, strlen(CONTAINER_PREFIX)) == 0 ? mode + strlen(CONTAINER_PREFIX)
-										    : NULL;
+										      : NULL;
 }
 
 bool container_ns_all_new(const struct container_config *cfg)
@@ -75,19 +75,24 @@ static bool target_running(const struct container *t)
 int container_ns_check(const struct container *ct, char **reterr)
 {
 	const struct container_config *cfg = &ct->cfg;
-	const char *const modes[] = { cfg->network_mode, cfg->pid_mode, cfg->ipc_mode, cfg->uts_mode, cfg->cgroupns_mode };
+	const char *const modes[] = {cfg->network_mode, cfg->pid_mode, cfg->ipc_mode, cfg->uts_mode,
+				     cfg->cgroupns_mode};
 	struct container *t;
 	int r;
-	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
-		if (modes[i] && (strlen(modes[i]) > NS_MODE_MAX || (target_ref(modes[i]) && !*target_ref(modes[i]))))
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (modes[i] && strlen(modes[i]) > NS_MODE_MAX)
+			return err_set(reterr, -EINVAL, "a namespace mode is longer than %d bytes", NS_MODE_MAX);
+		if (target_ref(modes[i]) && !*target_ref(modes[i]))
 			return err_set(reterr, -EINVAL, "%s: invalid container format container:<name|id>",
 				       i == 0 ? "Invalid network mode" : "Invalid namespace mode");
+	}
 	enum container_net_kind net = container_ns_net_kind(cfg->network_mode);
 	/* A named network (bridge or user-defined) is checked by container_network_init(). */
 	if (cfg->pid_mode && *cfg->pid_mode && !is(cfg->pid_mode, "host") && !target_ref(cfg->pid_mode))
 		return err_set(reterr, -EINVAL, "invalid --pid: %s", cfg->pid_mode);
-	if (cfg->ipc_mode && !is(cfg->ipc_mode, "host") && !target_ref(cfg->ipc_mode) && !is(cfg->ipc_mode, "shareable") &&
-	    !is(cfg->ipc_mode, "private") && !is(cfg->ipc_mode, "none") && *cfg->ipc_mode)
+	if (cfg->ipc_mode && !is(cfg->ipc_mode, "host") && !target_ref(cfg->ipc_mode) &&
+	    !is(cfg->ipc_mode, "shareable") && !is(cfg->ipc_mode, "private") && !is(cfg->ipc_mode, "none") &&
+	    *cfg->ipc_mode)
 		return err_set(reterr, -EINVAL, "invalid IPC mode: %s", cfg->ipc_mode);
 	if (cfg->uts_mode && *cfg->uts_mode && !is(cfg->uts_mode, "host"))
 		return err_set(reterr, -EINVAL, "invalid --uts: %s", cfg->uts_mode);
@@ -104,7 +109,8 @@ int container_ns_check(const struct container *ct, char **reterr)
 	 * which a container in a user namespace of its own never has: Docker refuses it as well. */
 	if (ct->userns && !container_ns_all_new(cfg))
 		return err_set(reterr, -EINVAL,
-			       "the host's or another container's namespaces cannot be shared in a user namespace: add --userns=host");
+			       "the host's or another container's namespaces cannot be shared in a user namespace: add "
+			       "--userns=host");
 	if (target_ref(cfg->network_mode) && (r = find_target(ct, target_ref(cfg->network_mode), &t, reterr)) < 0)
 		return r;
 	if (target_ref(cfg->pid_mode) && (r = find_target(ct, target_ref(cfg->pid_mode), &t, reterr)) < 0)
@@ -145,7 +151,7 @@ static int add_mount(struct rt_spec *spec, const char *destination, const char *
 		return -ENOMEM;
 	spec->mounts = v;
 	struct rt_mount *m = &v[spec->n_mounts++];
-	*m = (struct rt_mount){ .flags = flags };
+	*m = (struct rt_mount){.flags = flags};
 	if (!(m->destination = strdup(destination)) || !(m->type = strdup("bind")) || !(m->source = strdup(source)))
 		return -ENOMEM;
 	return 0;
@@ -161,11 +167,14 @@ static ssize_t find_mount(const struct rt_spec *spec, const char *destination)
 }
 
 /* /dev/shm: --ipc none has none; --ipc host gets the host's (Docker binds it: POSIX shared memory
- * lives in that tmpfs, not in the IPC namespace). Sharing the host's IPC is what the user asked
+ * lives in that tmpfs, not in the IPC namespace); --ipc container:X gets X's (the init clones its
+ * mount, runtime/init.c). Sharing the host's IPC is what the user asked
  * for; the bind stays nosuid, nodev and noexec like the tmpfs it replaces. */
 static int shm_to_spec(const struct container_config *cfg, struct rt_spec *spec)
 {
 	ssize_t i = find_mount(spec, "/dev/shm");
+	if (i >= 0 && target_ref(cfg->ipc_mode))
+		spec->mounts[i].ipc_shared = true;
 	if (i < 0 || (!is(cfg->ipc_mode, "none") && !is(cfg->ipc_mode, "host")))
 		return 0;
 	struct rt_mount *m = &spec->mounts[i];
@@ -187,7 +196,7 @@ static int shm_to_spec(const struct container_config *cfg, struct rt_spec *spec)
 static int etc_to_spec(const struct container *ct, struct rt_spec *spec, char **reterr)
 {
 	const struct container_config *cfg = &ct->cfg;
-	static const char *const files[] = { CONTAINER_NS_ETC_HOSTS, CONTAINER_NS_ETC_HOSTNAME, CONTAINER_NS_ETC_RESOLV };
+	static const char *const files[] = {CONTAINER_NS_ETC_HOSTS, CONTAINER_NS_ETC_HOSTNAME, CONTAINER_NS_ETC_RESOLV};
 	enum container_net_kind net = container_ns_net_kind(cfg->network_mode);
 	const char *id = ct->id;
 	if (net == CONTAINER_NET_CONTAINER) {
@@ -290,8 +299,8 @@ static int etc_write(const char *dir, const char *name, const char *data, size_t
  * /etc/resolv.conf as they are (its resolvers are reachable from its own network), and its name. */
 static int etc_write_host(const struct container *ct, char **reterr)
 {
-	static const char *const copies[][2] = { { "/etc/hosts", CONTAINER_NS_ETC_HOSTS },
-						 { "/etc/resolv.conf", CONTAINER_NS_ETC_RESOLV } };
+	static const char *const copies[][2] = {{"/etc/hosts", CONTAINER_NS_ETC_HOSTS},
+						{"/etc/resolv.conf", CONTAINER_NS_ETC_RESOLV}};
 	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
 	char name[HOST_NAME_MAX + 2];
 	int r;
@@ -318,14 +327,14 @@ int container_ns_start(const struct container *ct, struct container_ns_start *re
 	const struct container_config *cfg = &ct->cfg;
 	struct container *t;
 	int r;
-	*ret = (struct container_ns_start){ .clone_namespaces = ct->spec.namespaces, .pid_join_fd = -1 };
+	*ret = (struct container_ns_start){.clone_namespaces = ct->spec.namespaces, .pid_join_fd = -1};
 	if (target_ref(cfg->network_mode)) {
 		if ((r = find_target(ct, target_ref(cfg->network_mode), &t, reterr)) < 0)
 			return r;
 		if (!target_running(t))
 			return err_set(reterr, -EINVAL, "cannot join network of a non running container: %s",
 				       target_ref(cfg->network_mode));
-		ret->joins[ret->n_joins++] = (struct rt_ns_join){ .flags = CLONE_NEWNET, .pidfd = t->proc.pidfd };
+		ret->joins[ret->n_joins++] = (struct rt_ns_join){.flags = CLONE_NEWNET, .pidfd = t->proc.pidfd};
 	}
 	if (target_ref(cfg->ipc_mode)) {
 		const char *ref = target_ref(cfg->ipc_mode);
@@ -335,10 +344,11 @@ int container_ns_start(const struct container *ct, struct container_ns_start *re
 			return err_set(reterr, -EINVAL, "Container %s is not running", ref);
 		/* Docker's rule: only a donor that said so shares its IPC namespace. */
 		if (!is(t->cfg.ipc_mode, "shareable"))
-			return err_set(reterr, -EINVAL,
-				       "container %s: non-shareable IPC (hint: use IpcMode:shareable for the donor container)",
-				       ref);
-		ret->joins[ret->n_joins++] = (struct rt_ns_join){ .flags = CLONE_NEWIPC, .pidfd = t->proc.pidfd };
+			return err_set(
+			    reterr, -EINVAL,
+			    "container %s: non-shareable IPC (hint: use IpcMode:shareable for the donor container)",
+			    ref);
+		ret->joins[ret->n_joins++] = (struct rt_ns_join){.flags = CLONE_NEWIPC, .pidfd = t->proc.pidfd};
 	}
 	if (target_ref(cfg->pid_mode)) {
 		if ((r = find_target(ct, target_ref(cfg->pid_mode), &t, reterr)) < 0)
@@ -354,11 +364,11 @@ int container_ns_start(const struct container *ct, struct container_ns_start *re
 	return 0;
 }
 
-static const char *const record_keys[] = { "network_mode", "pid_mode", "ipc_mode", "uts_mode", "cgroupns_mode" };
+static const char *const record_keys[] = {"network_mode", "pid_mode", "ipc_mode", "uts_mode", "cgroupns_mode"};
 
 static char **record_fields(struct container_config *cfg, size_t i)
 {
-	char **fields[] = { &cfg->network_mode, &cfg->pid_mode, &cfg->ipc_mode, &cfg->uts_mode, &cfg->cgroupns_mode };
+	char **fields[] = {&cfg->network_mode, &cfg->pid_mode, &cfg->ipc_mode, &cfg->uts_mode, &cfg->cgroupns_mode};
 	return fields[i];
 }
 
@@ -389,8 +399,9 @@ int container_ns_record_load(json_t *o, struct container_config *cfg)
 json_t *container_ns_inspect(const struct container *ct)
 {
 	const struct container_config *cfg = &ct->cfg;
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "network", cfg->network_mode ? cfg->network_mode : "bridge", "pid",
-			 cfg->pid_mode ? cfg->pid_mode : "", "ipc", cfg->ipc_mode && *cfg->ipc_mode ? cfg->ipc_mode : "private",
-			 "uts", cfg->uts_mode ? cfg->uts_mode : "", "cgroupns",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "network", cfg->network_mode ? cfg->network_mode : "bridge",
+			 "pid", cfg->pid_mode ? cfg->pid_mode : "", "ipc",
+			 cfg->ipc_mode && *cfg->ipc_mode ? cfg->ipc_mode : "private", "uts",
+			 cfg->uts_mode ? cfg->uts_mode : "", "cgroupns",
 			 cfg->cgroupns_mode && *cfg->cgroupns_mode ? cfg->cgroupns_mode : "private");
 }

@@ -17,19 +17,19 @@ struct container_config;
 
 /* What --network names. */
 enum container_net_kind {
-	CONTAINER_NET_DEFAULT,   /* unset, "bridge" or "default" */
-	CONTAINER_NET_NONE,      /* a network namespace of its own with lo only */
-	CONTAINER_NET_HOST,      /* the daemon's network namespace */
+	CONTAINER_NET_DEFAULT,	 /* unset, "bridge" or "default" */
+	CONTAINER_NET_NONE,	 /* a network namespace of its own with lo only */
+	CONTAINER_NET_HOST,	 /* the daemon's network namespace */
 	CONTAINER_NET_CONTAINER, /* "container:NAME|ID": that container's */
-	CONTAINER_NET_NAMED,     /* any other name: a network (endp's) */
+	CONTAINER_NET_NAMED,	 /* any other name: a network (endp's) */
 };
 enum container_net_kind container_ns_net_kind(const char *mode);
 
 /* The files of the container's network identity, in its directory, bound read-only over
  * /etc/<name> in the container (a container that joins another's network binds the other's). */
-#define CONTAINER_NS_ETC_HOSTS "hosts"
+#define CONTAINER_NS_ETC_HOSTS	  "hosts"
 #define CONTAINER_NS_ETC_HOSTNAME "hostname"
-#define CONTAINER_NS_ETC_RESOLV "resolv.conf"
+#define CONTAINER_NS_ETC_RESOLV	  "resolv.conf"
 
 /* Docker's checks of the modes at run and create: their syntax, the options they conflict with
  * (-h), the user namespace; and that the containers named exist. Messages are Docker's. */

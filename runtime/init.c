@@ -12,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -294,6 +297,37 @@ static void __attribute__((noreturn)) init_process(struct rt_spec *spec, const s
 	init_exec(&spec->process);
 }
 
+/* Takes a detached clone of the tmpfs at destination (/dev/shm) in the mount namespace of the
+ * process whose IPC namespace the container joins: POSIX shared memory lives in that tmpfs, so
+ * sharing IPC means sharing it (Docker's behaviour). A mount cannot be cloned from another mount
+ * namespace, so the init steps into the donor's for the one open_tree() and straight back (its
+ * own held open). Why that is safe: nothing of the donor can act on this process meanwhile (it is
+ * non-dumpable: no ptrace, no /proc access, and it runs no code of the donor's); the path is fixed
+ * and its last component is not followed if it is a symlink; only that one mount is cloned (not
+ * what is mounted below it), and it must be a tmpfs. A donor able to mount something else there
+ * (a privileged one) shares what it chose, which is what the user asked to share. */
+static void init_donor_shm(int pidfd, const char *destination)
+{
+	_cleanup_close_ int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		sync_fail(SYNC_FD, 125, "cannot open the own mount namespace: %s", strerror(errno));
+	if (setns(pidfd, CLONE_NEWNS) < 0)
+		sync_fail(SYNC_FD, 125, "cannot reach the /dev/shm of the container to share: %s",
+			  errno == ESRCH ? "it has exited" : strerror(errno));
+	int fd = open_tree(AT_FDCWD, destination, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	int e = errno;
+	if (setns(own, CLONE_NEWNS) < 0)
+		_exit(125); /* in the donor's mount namespace: build nothing there */
+	if (fd < 0)
+		sync_fail(SYNC_FD, 125, "cannot share the %s of the container to share: %s", destination, strerror(e));
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != TMPFS_MAGIC) {
+		close(fd);
+		sync_fail(SYNC_FD, 125, "the %s of the container to share is not a tmpfs", destination);
+	}
+	rootfs_set_ipc_shm(fd);
+}
+
 /* Joins what the spec shares with other processes, before anything is built: the network and ipc
  * namespaces decide what the /sys and /dev/mqueue mounted below show. By pidfd (the daemon's
  * way: the process cannot be a recycled pid, and a target that exited fails here, ESRCH) or by
@@ -305,6 +339,9 @@ static void init_join_namespaces(const struct rt_spec *spec, const struct sync_s
 {
 	int joined = 0;
 	for (size_t i = 0; i < fds->n_joins; i++) {
+		for (size_t k = 0; (fds->joins[i].flags & CLONE_NEWIPC) && k < spec->n_mounts; k++)
+			if (spec->mounts[k].ipc_shared)
+				init_donor_shm(fds->joins[i].pidfd, spec->mounts[k].destination);
 		if (setns(fds->joins[i].pidfd, fds->joins[i].flags) < 0)
 			sync_fail(SYNC_FD, 125, "cannot join the namespaces of the container to share: %s",
 				  errno == ESRCH ? "it has exited" : strerror(errno));

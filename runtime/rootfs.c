@@ -171,8 +171,29 @@ static int mount_bind(int rootfd, const struct rt_mount *m, char *err, size_t er
 /* Mounts one filesystem (or a bind, mount_bind) on a target opened inside the root. mount(2) on
  * /proc/self/fd/N acts on exactly the directory that fd holds, not on whatever a path names by
  * the time of the call. */
+/* The detached /dev/shm of the IPC donor (rootfs_set_ipc_shm), or -1. */
+static int ipc_shm_fd = -1;
+
+void rootfs_set_ipc_shm(int fd)
+{
+	safe_close(ipc_shm_fd);
+	ipc_shm_fd = fd;
+}
+
 static int mount_on(int rootfd, const struct rt_mount *m, char *err, size_t errlen)
 {
+	if (m->ipc_shared) {
+		/* The donor's tmpfs itself, as Docker shares a shareable container's /dev/shm. */
+		if (ipc_shm_fd < 0)
+			return fail(err, errlen, -EINVAL, "no /dev/shm of the IPC namespace to share for %s", m->destination);
+		_cleanup_close_ int target = open_target(rootfd, m->destination, TARGET_DIR, err, errlen);
+		if (target < 0)
+			return target;
+		if (move_mount(ipc_shm_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return fail(err, errlen, -errno, "cannot share the /dev/shm of the IPC namespace: %m");
+		ipc_shm_fd = safe_close(ipc_shm_fd);
+		return 0;
+	}
 	if (m->flags & MS_BIND) {
 		if (!m->source)
 			return fail(err, errlen, -EINVAL, "the bind mount on %s has no source", m->destination);

@@ -19,6 +19,10 @@ int rootfs_prepare(const char *dir, bool userns, char *err, size_t errlen);
  * namespace the layers come as idmapped mounts (layer_fds, topmost first). */
 int rootfs_setup(const struct rt_spec *spec, const int *layer_fds, size_t n_layers, char *err, size_t errlen);
 
+/* The init hands over the /dev/shm (a detached clone of its mount) of the process whose IPC
+ * namespace it joins: the mount of the spec marked ipc_shared is moved there (taken over). */
+void rootfs_set_ipc_shm(int fd);
+
 /* Opens path inside the (already entered) root, refusing magic links such as /proc/self/fd/N and
  * never leaving the root through ".." or an absolute symlink. */
 int rootfs_open_in_root(const char *path, int flags);

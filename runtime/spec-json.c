@@ -69,6 +69,8 @@ static const struct {
 
 /* containd's own mount option: rt_mount.copy_up. */
 #define SPEC_OPTION_COPY_UP "containd-copyup"
+/* ... and rt_mount.ipc_shared. */
+#define SPEC_OPTION_IPC_SHM "containd-ipcshm"
 
 /* Mount options that are flags; the rest go to the filesystem as data. */
 static const struct {
@@ -140,6 +142,8 @@ static json_t *mount_options(const struct rt_mount *m)
 		json_array_append_new(a, json_string(m->flags & MS_REC ? "rbind" : "bind"));
 	if (a && m->copy_up)
 		json_array_append_new(a, json_string(SPEC_OPTION_COPY_UP));
+	if (a && m->ipc_shared)
+		json_array_append_new(a, json_string(SPEC_OPTION_IPC_SHM));
 	if (a && m->data) {
 		/* Filesystem options are comma-separated; each becomes one option. */
 		_cleanup_free_ char *copy = strdup(m->data);
@@ -386,6 +390,10 @@ static int mount_option(struct rt_mount *m, const char *opt, size_t *datalen)
 {
 	if (strcmp(opt, SPEC_OPTION_COPY_UP) == 0) {
 		m->copy_up = true;
+		return 0;
+	}
+	if (strcmp(opt, SPEC_OPTION_IPC_SHM) == 0) {
+		m->ipc_shared = true;
 		return 0;
 	}
 	for (size_t k = 0; k < ARRAY_SIZE(mount_flags); k++)

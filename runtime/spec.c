@@ -197,9 +197,12 @@ int spec_validate(const struct rt_spec *spec, char **reterr)
 	int r = validate_namespaces(spec, reterr);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < spec->n_mounts; i++)
+	for (size_t i = 0; i < spec->n_mounts; i++) {
 		if (!path_ok(spec->mounts[i].destination) || !spec->mounts[i].type)
 			return err_set(reterr, -EINVAL, "mount %zu needs an absolute destination and a type", i);
+		if (spec->mounts[i].ipc_shared && !(spec->join_namespaces & CLONE_NEWIPC))
+			return err_set(reterr, -EINVAL, "mount %zu is shared with an IPC namespace the container does not join", i);
+	}
 	for (char **m = spec->masked_paths; m && *m; m++)
 		if (!path_ok(*m))
 			return err_set(reterr, -EINVAL, "masked path \"%s\" is not absolute", *m);

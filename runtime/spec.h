@@ -45,6 +45,10 @@ struct rt_mount {
 	/* containd extension (option "containd-copyup"): a bind of an empty volume first gets a copy
 	 * of what the image has at the destination (runtime/mounts.h). */
 	bool copy_up;
+	/* containd extension (option "containd-ipcshm"): the tmpfs at the same destination of the
+	 * process whose IPC namespace the container joins (its /dev/shm: POSIX shared memory lives
+	 * there, not in the namespace), instead of a new one; needs CLONE_NEWIPC in join_namespaces. */
+	bool ipc_shared;
 };
 
 struct rt_idmap {

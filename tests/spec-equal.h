@@ -39,7 +39,8 @@ static inline bool spec_equal_mount(const struct rt_mount *a, const struct rt_mo
 {
 	return spec_equal_str(a->destination, b->destination) && spec_equal_str(a->type, b->type) &&
 	       spec_equal_str(a->source ? a->source : a->type, b->source ? b->source : b->type) &&
-	       spec_equal_str(a->data, b->data) && a->flags == b->flags && a->copy_up == b->copy_up;
+	       spec_equal_str(a->data, b->data) && a->flags == b->flags && a->copy_up == b->copy_up &&
+	       a->ipc_shared == b->ipc_shared;
 }
 
 /* Returns the name of the first field in which a and b differ, or NULL when they are equal. */

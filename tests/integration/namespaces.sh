@@ -87,6 +87,12 @@ is "$OUT" "$(ns_of "$DAEMON_PID" pid)" "--pid host: the daemon's pid namespace"
 
 run_cctl run --rm --ipc container:a alpine readlink /proc/self/ns/ipc
 is "$OUT" "$a_ipc" "--ipc container:a (shareable): a's ipc namespace"
+run_cctl exec a sh -c 'echo shared-by-a >/dev/shm/seg'
+run_cctl run --rm --ipc container:a alpine sh -c 'cat /dev/shm/seg; echo from-joiner >/dev/shm/back'
+is "$OUT" "shared-by-a" "--ipc container:a: a's /dev/shm"
+is "$(in_ctr a 'cat /dev/shm/back')" "from-joiner" "... both ways"
+run_cctl run --rm alpine sh -c 'ls /dev/shm'
+is "$OUT" "" "a private ipc namespace has a /dev/shm of its own"
 run_cctl run --rm alpine readlink /proc/self/ns/ipc
 unlike "$OUT" "^$a_ipc\$" "private ipc (the default): one of its own"
 run_cctl run --rm --ipc private alpine sh -c 'readlink /proc/self/ns/ipc; grep -c " /dev/shm " /proc/mounts'
@@ -164,5 +170,21 @@ is "$RC" 0 "start b once a runs again"
 wait_running b
 is "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' b)" net)" "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' a)" net)" \
 	"b joined a's new network namespace"
+
+# The modes are in the record: a new daemon on the same root starts b into a's namespaces again.
+dir=$DAEMON_DIR
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+start_daemon d2 --root "$dir/root" || exit 1
+run_cctl inspect -f '{{.HostConfig.NetworkMode}} {{.HostConfig.PidMode}} {{.HostConfig.IpcMode}}' b
+is "$OUT" "container:a container:a container:a" "a restarted daemon read b's modes from its record"
+run_cctl start a
+wait_running a
+run_cctl start b
+is "$RC" 0 "start b after the daemon's restart"
+wait_running b
+is "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' b)" ipc)" "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' a)" ipc)" \
+	"b is in a's ipc namespace again"
+run_cctl rm -f a b h priv stopped
+is "$RC" 0 "remove every container"
 
 done_testing

@@ -152,6 +152,26 @@ static void test_run_params(void)
 	   "init: true round-trips");
 	proto_run_params_done(&out);
 	json_decref(j);
+	/* The namespace modes travel as strings under their own keys; unset ones are not sent. */
+	j = proto_run_params_encode(&in);
+	ok(j && !json_object_get(j, "network") && !json_object_get(j, "pid"), "unset namespace modes are not sent");
+	json_decref(j);
+	in.network = "container:a";
+	in.pid_mode = "host";
+	in.ipc_mode = "shareable";
+	in.uts_mode = "host";
+	in.cgroupns_mode = "private";
+	j = proto_run_params_encode(&in);
+	is_str(json_string_value(json_object_get(j, "network")), "container:a", "network on the wire");
+	is_int(proto_run_params_decode(j, &out, &err), 0, "namespace modes decode");
+	is_str(out.network, "container:a", "network round-trips");
+	is_str(out.pid_mode, "host", "pid round-trips");
+	is_str(out.ipc_mode, "shareable", "ipc round-trips");
+	is_str(out.uts_mode, "host", "uts round-trips");
+	is_str(out.cgroupns_mode, "private", "cgroupns round-trips");
+	proto_run_params_done(&out);
+	json_decref(j);
+	in.network = in.pid_mode = in.ipc_mode = in.uts_mode = in.cgroupns_mode = NULL;
 
 	struct {
 		const char *json, *why;
@@ -167,6 +187,8 @@ static void test_run_params(void)
 		{ "{\"image\":\"a\",\"rm\":1}", "non-boolean rm" },
 		{ "{\"image\":\"a\",\"init\":\"yes\"}", "non-boolean init" },
 		{ "{\"image\":\"a\",\"cpus_milli\":99999999}", "too many cpus" },
+		{ "{\"image\":\"a\",\"network\":5}", "non-string network" },
+		{ "{\"image\":\"a\",\"ipc\":[\"host\"]}", "non-string ipc" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		json_t *p = json_loads(bad[i].json, 0, NULL);

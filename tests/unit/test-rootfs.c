@@ -98,9 +98,9 @@ static char *lowerdirs[2];
 static int child_bind_options(void)
 {
 	struct rt_mount mounts[] = {
-	    {"/opts", "bind", hostdir, NULL, MS_BIND | MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC, false},
-	    {"/ro", "bind", hostdir, NULL, MS_BIND | MS_RDONLY, false},
-	    {"/plain", "bind", hostdir, NULL, MS_BIND, false},
+	    {"/opts", "bind", hostdir, NULL, MS_BIND | MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC, false, false},
+	    {"/ro", "bind", hostdir, NULL, MS_BIND | MS_RDONLY, false, false},
+	    {"/plain", "bind", hostdir, NULL, MS_BIND, false, false},
 	};
 	struct rt_spec spec;
 	char err[512] = "";
@@ -127,7 +127,7 @@ static int child_bind_options(void)
 
 static int child_symlink_target(void)
 {
-	struct rt_mount mounts[] = {{"/escape/inside", "tmpfs", "tmpfs", NULL, MS_NOSUID, false}};
+	struct rt_mount mounts[] = {{"/escape/inside", "tmpfs", "tmpfs", NULL, MS_NOSUID, false, false}};
 	struct rt_spec spec;
 	char err[512] = "";
 	/* An upper and work dir of its own: an overlay refuses those another overlay used. */
@@ -153,7 +153,7 @@ static bool write_file(const char *file, const char *text)
  * nosuid,nodev,noexec tmpfs must keep them (a remount that clears them fails with EPERM). */
 static int child_bind_locked(void)
 {
-	struct rt_mount mounts[] = {{"/locked", "bind", hostdir, NULL, MS_BIND | MS_RDONLY, false}};
+	struct rt_mount mounts[] = {{"/locked", "bind", hostdir, NULL, MS_BIND | MS_RDONLY, false, false}};
 	struct rt_spec spec;
 	char err[512] = "";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||

@@ -220,13 +220,16 @@ static int full_spec(struct rt_spec *s)
 		return -ENOMEM;
 	s->mounts = m;
 	m[s->n_mounts++] = (struct rt_mount){strdup("/data"), strdup("bind"), strdup("/srv/data"), NULL,
-					     MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID, false};
+					     MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID, false, false};
 	m[s->n_mounts++] =
-	    (struct rt_mount){strdup("/etc/hosts"), strdup("bind"), strdup("/run/c/hosts"), NULL, MS_BIND, false};
+	    (struct rt_mount){strdup("/etc/hosts"), strdup("bind"), strdup("/run/c/hosts"), NULL, MS_BIND, false, false};
 	m[s->n_mounts++] =
 	    (struct rt_mount){strdup("/tmp"), strdup("tmpfs"), strdup("tmpfs"), strdup("size=1m,mode=1777"),
-			      MS_NOEXEC | MS_NODEV | MS_NOATIME | MS_NODIRATIME | MS_SYNCHRONOUS | MS_RELATIME, false};
-	s->namespaces |= CLONE_NEWUSER;
+			      MS_NOEXEC | MS_NODEV | MS_NOATIME | MS_NODIRATIME | MS_SYNCHRONOUS | MS_RELATIME, false,
+			      true};
+	/* The IPC namespace joined, with the donor's tmpfs at /tmp. */
+	s->namespaces = (s->namespaces | CLONE_NEWUSER) & ~CLONE_NEWIPC;
+	s->join_namespaces = CLONE_NEWIPC;
 	s->uid_mappings = calloc(2, sizeof(struct rt_idmap));
 	if (s->uid_mappings) {
 		s->uid_mappings[0] = (struct rt_idmap){0, 100000, 65536};
@@ -650,6 +653,7 @@ static void test_namespaces(void)
 	refused("containd.joinNamespaces", "\"ipc\"", "joinNamespaces");
 	refused("linux.namespaces", "[{\"type\": \"mount\"}, {\"type\": \"uts\", \"path\": \"/u\"}]",
 		"a hostname needs a UTS namespace of its own");
+	refused("mounts.0.options", "[\"containd-ipcshm\"]", "an IPC namespace the container does not join");
 	refused_array("linux.namespaces", 8, "{\"type\": \"pid\"}", "at most 7 namespaces");
 }
 
