@@ -8,7 +8,9 @@
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
-start_daemon d || exit 1
+# Subordinate ids of the default user, for --userns=auto.
+echo "containd:1650000000:131072" >"$TEST_TMP/subid"
+start_daemon d --subuid-file "$TEST_TMP/subid" --subgid-file "$TEST_TMP/subid" || exit 1
 import_alpine || exit 1
 
 ns_of() { readlink "/proc/$1/ns/$2"; }
@@ -51,6 +53,11 @@ like "$ERR" 'conflicting options: hostname and the network mode' "... with Docke
 run_cctl run --rm --network none alpine sh -c 'readlink /proc/self/ns/net; ip -o link | wc -l'
 unlike "$OUT" "$daemon_net" "--network none: a network namespace of its own"
 like "$OUT" $'\n1$' "--network none: lo only"
+run_cctl run --rm --userns auto --network host alpine true
+is "$RC" 125 "--network host in a user namespace is refused"
+like "$ERR" 'cannot be shared in a user namespace: add --userns=host' "... saying why"
+run_cctl run --rm --userns auto --network none alpine true
+is "$RC" 0 "--network none in a user namespace runs"
 run_cctl run --rm --network nosuchnet alpine true
 is "$RC" 125 "an unknown network is refused"
 like "$ERR" 'network nosuchnet not found' "... with Docker's message"
