@@ -10,7 +10,9 @@ need_root
 need_alpine
 # Subordinate ids of the default user, for --userns=auto.
 echo "containd:1650000000:131072" >"$TEST_TMP/subid"
-start_daemon d --subuid-file "$TEST_TMP/subid" --subgid-file "$TEST_TMP/subid" || exit 1
+# In a network namespace of its own (tests/lib.sh, once networking is in): the host network a
+# container shares is then that namespace, never the machine's.
+DAEMON_NETNS=1 start_daemon d --subuid-file "$TEST_TMP/subid" --subgid-file "$TEST_TMP/subid" || exit 1
 import_alpine || exit 1
 
 ns_of() { readlink "/proc/$1/ns/$2"; }
@@ -181,7 +183,7 @@ is "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' b)" net)" "$(ns_of "$("$CCTL"
 # The modes are in the record: a new daemon on the same root starts b into a's namespaces again.
 dir=$DAEMON_DIR
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
-start_daemon d2 --root "$dir/root" || exit 1
+DAEMON_NETNS=1 start_daemon d2 --root "$dir/root" || exit 1
 run_cctl inspect -f '{{.HostConfig.NetworkMode}} {{.HostConfig.PidMode}} {{.HostConfig.IpcMode}}' b
 is "$OUT" "container:a container:a container:a" "a restarted daemon read b's modes from its record"
 run_cctl start a
