@@ -15,45 +15,43 @@
 
 enum { NC_HELP = 1, NC_ALIAS, NC_IP, NC_FORCE, NC_IGNORED };
 
-static const char connect_usage[] =
-	"Usage:  cctl network connect [OPTIONS] NETWORK CONTAINER\n"
-	"\n"
-	"Connect a container to a network\n"
-	"\n"
-	"Options:\n"
-	"      --alias NAME   Add a network-scoped alias for the container (repeatable)\n"
-	"      --ip ADDRESS   IPv4 address\n"
-	"      --help         Print usage\n";
+static const char connect_usage[] = "Usage:  cctl network connect [OPTIONS] NETWORK CONTAINER\n"
+				    "\n"
+				    "Connect a container to a network\n"
+				    "\n"
+				    "Options:\n"
+				    "      --alias NAME   Add a network-scoped alias for the container (repeatable)\n"
+				    "      --ip ADDRESS   IPv4 address\n"
+				    "      --help         Print usage\n";
 
-static const char disconnect_usage[] =
-	"Usage:  cctl network disconnect [OPTIONS] NETWORK CONTAINER\n"
-	"\n"
-	"Disconnect a container from a network\n"
-	"\n"
-	"Options:\n"
-	"  -f, --force   Force the container to disconnect from a network\n"
-	"      --help    Print usage\n";
+static const char disconnect_usage[] = "Usage:  cctl network disconnect [OPTIONS] NETWORK CONTAINER\n"
+				       "\n"
+				       "Disconnect a container from a network\n"
+				       "\n"
+				       "Options:\n"
+				       "  -f, --force   Force the container to disconnect from a network\n"
+				       "      --help    Print usage\n";
 
 /* Both verbs: parse, then one call. The aliases array holds argv's strings (only it is ours). */
 static int connect_verb(struct cctl *cctl, int argc, char **argv, bool connect, char **reterr)
 {
 	static const struct opt connect_options[] = {
-		{ NC_ALIAS, 0, "alias", OPT_VALUE },
-		{ NC_IP, 0, "ip", OPT_VALUE },
-		/* Docker's IPv6 and link options: containd's networks are IPv4 and have no links. */
-		{ NC_IGNORED, 0, "ip6", OPT_VALUE },
-		{ NC_HELP, 0, "help", OPT_FLAG },
-		{},
+	    {NC_ALIAS, 0, "alias", OPT_VALUE},
+	    {NC_IP, 0, "ip", OPT_VALUE},
+	    /* Docker's IPv6 and link options: containd's networks are IPv4 and have no links. */
+	    {NC_IGNORED, 0, "ip6", OPT_VALUE},
+	    {NC_HELP, 0, "help", OPT_FLAG},
+	    {},
 	};
 	static const struct opt disconnect_options[] = {
-		{ NC_FORCE, 'f', "force", OPT_FLAG },
-		{ NC_HELP, 0, "help", OPT_FLAG },
-		{},
+	    {NC_FORCE, 'f', "force", OPT_FLAG},
+	    {NC_HELP, 0, "help", OPT_FLAG},
+	    {},
 	};
 	const char *verb = connect ? "network connect" : "network disconnect";
 	_cleanup_(opts_done) struct opts o;
 	_cleanup_free_ char **aliases = NULL;
-	struct proto_network_connect_params p = { 0 };
+	struct proto_network_connect_params p = {0};
 	size_t n_aliases = 0;
 	int key;
 	opts_init(&o, connect ? connect_options : disconnect_options, verb, true, argc, argv);
@@ -67,7 +65,8 @@ static int connect_verb(struct cctl *cctl, int argc, char **argv, bool connect, 
 			break;
 		case NC_ALIAS: {
 			if (n_aliases >= PROTO_MAX_NET_ITEMS)
-				return opts_usage_error(reterr, verb, "too many aliases (at most %d)", PROTO_MAX_NET_ITEMS);
+				return opts_usage_error(reterr, verb, "too many aliases (at most %d)",
+							PROTO_MAX_NET_ITEMS);
 			char **v = reallocarray(aliases, n_aliases + 2, sizeof(char *));
 			if (!v)
 				return err_set(reterr, -ENOMEM, "out of memory");

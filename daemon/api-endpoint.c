@@ -25,10 +25,10 @@ void api_endpoint_config_from_params(struct proto_run_params *p, struct containe
 
 static const char *error_code(int r)
 {
-	return r == -ENOENT ? PROTO_E_NOT_FOUND
-	       : r == -EEXIST ? PROTO_E_CONFLICT
+	return r == -ENOENT		     ? PROTO_E_NOT_FOUND
+	       : r == -EEXIST		     ? PROTO_E_CONFLICT
 	       : r == -EINVAL || r == -E2BIG ? PROTO_E_PARAMS
-	       : r == -ENOSPC ? PROTO_E_LIMIT
+	       : r == -ENOSPC		     ? PROTO_E_LIMIT
 					     : PROTO_E_INTERNAL;
 }
 

@@ -16,7 +16,7 @@
 #include "daemon/container-etc.h"
 
 /* Docker's fallback when the host has no resolver a container can reach. */
-static const char *const fallback_dns[] = { "8.8.8.8", "8.8.4.4" };
+static const char *const fallback_dns[] = {"8.8.8.8", "8.8.4.4"};
 
 bool container_etc_name_valid(const char *s)
 {
@@ -140,7 +140,7 @@ static int text_finish(struct text *t, char **ret)
 
 int container_etc_hosts_text(const struct container_etc_host *entries, size_t n, char **ret)
 {
-	struct text t = { 0 };
+	struct text t = {0};
 	text_add(&t, "127.0.0.1\tlocalhost\n"
 		     "::1\tlocalhost ip6-localhost ip6-loopback\n"
 		     "fe00::0\tip6-localnet\n"
@@ -175,7 +175,7 @@ static const char *resolv_value(const char *line, const char *key)
 int container_etc_resolv_text(const char *host_text, char *const *dns, char *const *search, char *const *options,
 			      char **ret)
 {
-	struct text ns = { 0 }, srch = { 0 }, opts = { 0 }, t = { 0 };
+	struct text ns = {0}, srch = {0}, opts = {0}, t = {0};
 	_cleanup_free_ char *copy = host_text ? strdup(host_text) : NULL;
 	size_t n_ns = 0;
 	if (host_text && !copy)
@@ -198,7 +198,7 @@ int container_etc_resolv_text(const char *host_text, char *const *dns, char *con
 		} else if ((v = resolv_value(line, "search")) || (v = resolv_value(line, "domain"))) {
 			/* The last search or domain line wins, as in the resolver. */
 			free(srch.buf);
-			srch = (struct text){ 0 };
+			srch = (struct text){0};
 			text_add(&srch, "search %s\n", v);
 		} else if ((v = resolv_value(line, "options"))) {
 			text_add(&opts, "options %s\n", v);
@@ -206,7 +206,7 @@ int container_etc_resolv_text(const char *host_text, char *const *dns, char *con
 	}
 	if (dns) {
 		free(ns.buf);
-		ns = (struct text){ 0 };
+		ns = (struct text){0};
 		for (char *const *d = dns; *d; d++)
 			text_add(&ns, "nameserver %s\n", *d);
 	} else if (n_ns == 0) {
@@ -215,7 +215,7 @@ int container_etc_resolv_text(const char *host_text, char *const *dns, char *con
 	}
 	if (search) {
 		free(srch.buf);
-		srch = (struct text){ 0 };
+		srch = (struct text){0};
 		bool any = false;
 		for (char *const *s = search; *s; s++)
 			if (strcmp(*s, ".") != 0) {
@@ -227,7 +227,7 @@ int container_etc_resolv_text(const char *host_text, char *const *dns, char *con
 	}
 	if (options) {
 		free(opts.buf);
-		opts = (struct text){ 0 };
+		opts = (struct text){0};
 		for (char *const *o = options; *o; o++)
 			text_add(&opts, o == options ? "options %s" : " %s", *o);
 		if (*options)

@@ -36,9 +36,9 @@ void container_network_set_resolv_conf(const char *path)
 static const struct {
 	const char *file, *target;
 } etc_files[] = {
-	{ CONTAINER_NETWORK_HOSTS, "/etc/hosts" },
-	{ CONTAINER_NETWORK_HOSTNAME, "/etc/hostname" },
-	{ CONTAINER_NETWORK_RESOLV, "/etc/resolv.conf" },
+    {CONTAINER_NETWORK_HOSTS, "/etc/hosts"},
+    {CONTAINER_NETWORK_HOSTNAME, "/etc/hostname"},
+    {CONTAINER_NETWORK_RESOLV, "/etc/resolv.conf"},
 };
 
 /* Whether the container's /etc files are those of a network it shares (--network host or
@@ -64,7 +64,7 @@ int container_network_spec_mounts(const struct container *ct, struct rt_spec *sp
 	spec->mounts = mounts;
 	for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++) {
 		struct rt_mount *m = &mounts[spec->n_mounts];
-		*m = (struct rt_mount){ .flags = MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC };
+		*m = (struct rt_mount){.flags = MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC};
 		spec->n_mounts++;
 		if (!(m->destination = strdup(etc_files[i].target)) || !(m->type = strdup("bind")) ||
 		    asprintf(&m->source, "%s/%s", dir, etc_files[i].file) < 0) {
@@ -145,7 +145,7 @@ int container_network_prepare_root(const struct container *ct, char **reterr)
 	}
 	/* /etc as the image has it (its mode, owner and time), so the merged /etc looks the same. */
 	if (st.st_mode) {
-		struct timespec times[2] = { st.st_atim, st.st_mtim };
+		struct timespec times[2] = {st.st_atim, st.st_mtim};
 		if (fchmod(etc, st.st_mode & 07777) < 0 || fchown(etc, st.st_uid, st.st_gid) < 0 ||
 		    futimens(etc, times) < 0)
 			return err_set(reterr, -errno, "cannot create the container's init layer: %m");
@@ -196,7 +196,7 @@ static void hosts_add(struct hosts *h, char *addr, char *names)
 	h->strings = s;
 	s[h->n_strings++] = addr;
 	s[h->n_strings++] = names;
-	e[h->n++] = (struct container_etc_host){ addr, names };
+	e[h->n++] = (struct container_etc_host){addr, names};
 }
 
 static void hosts_done(struct hosts *h)
@@ -261,7 +261,7 @@ static void hosts_add_peer(struct hosts *h, const struct container *ct, const st
  * yet (a run links it there once its command runs), or NULL. */
 static int hosts_text(const struct container *ct, const struct container *joining, char **ret)
 {
-	struct hosts h = { 0 };
+	struct hosts h = {0};
 	for (char **x = ct->cfg.extra_hosts; x && *x; x++) {
 		char *host = NULL, *addr = NULL;
 		if (container_etc_extra_host_parse(*x, &host, &addr, NULL) < 0)

@@ -12,11 +12,11 @@
 #include "daemon/network.h"
 #include "network/ipam.h"
 
-static const char *const config_lists[] = { "network_aliases", "extra_hosts", "dns", "dns_search", "dns_options" };
+static const char *const config_lists[] = {"network_aliases", "extra_hosts", "dns", "dns_search", "dns_options"};
 
 static char ***config_list(struct container_config *cfg, size_t i)
 {
-	char ***lists[] = { &cfg->network_aliases, &cfg->extra_hosts, &cfg->dns, &cfg->dns_search, &cfg->dns_options };
+	char ***lists[] = {&cfg->network_aliases, &cfg->extra_hosts, &cfg->dns, &cfg->dns_search, &cfg->dns_options};
 	return lists[i];
 }
 
@@ -46,7 +46,8 @@ int container_network_to_record(const struct container *ct, json_t *rec, json_t 
 			return -ENOMEM;
 	struct container_config *cfg = (struct container_config *)&ct->cfg;
 	for (size_t i = 0; config && i < ARRAY_SIZE(config_lists); i++)
-		if (*config_list(cfg, i) && json_object_set_new(config, config_lists[i], strv_to_json(*config_list(cfg, i))) < 0)
+		if (*config_list(cfg, i) &&
+		    json_object_set_new(config, config_lists[i], strv_to_json(*config_list(cfg, i))) < 0)
 			return -ENOMEM;
 	if (config && cfg->ip && json_object_set_new(config, "ip", json_string(cfg->ip)) < 0)
 		return -ENOMEM;
@@ -106,7 +107,8 @@ int container_network_from_record(struct container *ct, json_t *rec, json_t *con
 		json_t *aliases = NULL;
 		struct container_endpoint *ep = &ct->endpoints[ct->n_endpoints];
 		if (json_unpack(json_array_get(eps, i), "{s:s, s:s, s:i, s:s, s:b, s?o}", "network_id", &nid,
-				"endpoint_id", &eid, "index", &index, "ip", &addr, "static", &st, "aliases", &aliases) < 0 ||
+				"endpoint_id", &eid, "index", &index, "ip", &addr, "static", &st, "aliases",
+				&aliases) < 0 ||
 		    !hex64(nid) || !hex64(eid) || index < 0 || index >= 100 ||
 		    (addr[0] && ipam_parse_addr(addr, &ep->addr) < 0))
 			return -EBADMSG;
@@ -126,8 +128,8 @@ int container_network_from_record(struct container *ct, json_t *rec, json_t *con
 
 /* One network of NetworkSettings.Networks, as Docker's; the address only while it is linked
  * (Docker's shows none for a stopped container), the one asked for in IPAMConfig. */
-static json_t *network_json(const struct container *ct, const struct container_endpoint *ep, char *addr,
-			    char *gateway, char *mac, int *prefix)
+static json_t *network_json(const struct container *ct, const struct container_endpoint *ep, char *addr, char *gateway,
+			    char *mac, int *prefix)
 {
 	struct network *n = container_network_of(ct, ep);
 	uint8_t m[6];
@@ -149,9 +151,9 @@ static json_t *network_json(const struct container *ct, const struct container_e
 		ipam = json_pack("{s:s}", "IPv4Address", fixed);
 	}
 	return json_pack("{s:o, s:o, s:s, s:s, s:s, s:s, s:i, s:s}", "IPAMConfig", ipam, "Aliases",
-			 ep->aliases ? strv_to_json(ep->aliases) : json_null(), "NetworkID", ep->network_id, "EndpointID",
-			 ep->linked ? ep->id : "", "Gateway", gateway, "IPAddress", addr, "IPPrefixLen", *prefix,
-			 "MacAddress", mac);
+			 ep->aliases ? strv_to_json(ep->aliases) : json_null(), "NetworkID", ep->network_id,
+			 "EndpointID", ep->linked ? ep->id : "", "Gateway", gateway, "IPAddress", addr, "IPPrefixLen",
+			 *prefix, "MacAddress", mac);
 }
 
 json_t *container_network_inspect(const struct container *ct)
@@ -180,8 +182,9 @@ json_t *container_network_inspect(const struct container *ct)
 	/* --network none, host, container:NAME: Docker names the mode with no address. */
 	const char *mode = ct->cfg.network_mode;
 	if (ct->n_endpoints == 0 && mode && strncmp(mode, "container:", 10) != 0 &&
-	    json_object_set_new(nets, mode, json_pack("{s:s, s:s, s:s, s:i, s:s}", "NetworkID", "", "Gateway", "",
-						     "IPAddress", "", "IPPrefixLen", 0, "MacAddress", "")) < 0) {
+	    json_object_set_new(nets, mode,
+				json_pack("{s:s, s:s, s:s, s:i, s:s}", "NetworkID", "", "Gateway", "", "IPAddress", "",
+					  "IPPrefixLen", 0, "MacAddress", "")) < 0) {
 		json_decref(nets);
 		return NULL;
 	}

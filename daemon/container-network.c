@@ -111,16 +111,18 @@ static int endpoint_add(struct container *ct, struct network *n, char *const *al
 {
 	int r;
 	if (container_network_find(ct, n->id))
-		return err_set(reterr, -EEXIST, "endpoint with name %s already exists in network %s", ct->name, n->name);
+		return err_set(reterr, -EEXIST, "endpoint with name %s already exists in network %s", ct->name,
+			       n->name);
 	if (ct->n_endpoints >= ENDPOINTS_MAX)
 		return err_set(reterr, -E2BIG, "a container joins at most %d networks", ENDPOINTS_MAX);
 	if (aliases && aliases[0] && !n->user_defined)
-		return err_set(reterr, -EINVAL, "network-scoped alias is supported only for containers in user defined networks");
+		return err_set(reterr, -EINVAL,
+			       "network-scoped alias is supported only for containers in user defined networks");
 	if (ip && !n->user_defined)
 		return err_set(reterr, -EINVAL, "user specified IP address is supported on user defined networks only");
 	if ((r = check_aliases(aliases, reterr)) < 0)
 		return r;
-	struct container_endpoint ep = { .index = 0 };
+	struct container_endpoint ep = {.index = 0};
 	/* The lowest ethN free in the container. */
 	for (bool taken = true; taken; ep.index++) {
 		taken = false;
@@ -182,11 +184,14 @@ int container_network_init(struct container *ct, char **reterr)
 	if (mode_shared(mode)) {
 		/* Docker: aliases and addresses belong to an endpoint, which these modes have none of. */
 		if ((cfg->network_aliases && cfg->network_aliases[0]) || cfg->ip)
-			return err_set(reterr, -EINVAL, "--network-alias and --ip need a bridge network, not --network %s",
-				       mode);
+			return err_set(reterr, -EINVAL,
+				       "--network-alias and --ip need a bridge network, not --network %s", mode);
 		return 0;
 	}
 	struct network_registry *nr = ct->reg->networks;
+	/* "default" is Docker's other name of the default network. */
+	if (mode && strcmp(mode, "default") == 0)
+		mode = NULL;
 	struct network *n = !nr ? NULL : mode ? network_lookup(nr, mode) : network_default(nr);
 	if (!n && !mode && !nr)
 		return 0;
@@ -195,7 +200,8 @@ int container_network_init(struct container *ct, char **reterr)
 	if (strcmp(n->driver, "bridge") != 0) {
 		/* The default is "none" (containd --bridge none), or a built-in named by its id. */
 		if ((cfg->network_aliases && cfg->network_aliases[0]) || cfg->ip)
-			return err_set(reterr, -EINVAL, "--network-alias and --ip need a bridge network, not %s", n->name);
+			return err_set(reterr, -EINVAL, "--network-alias and --ip need a bridge network, not %s",
+				       n->name);
 		return 0;
 	}
 	struct container_endpoint *ep;
@@ -266,9 +272,10 @@ static int endpoint_link(struct container *ct, struct container_endpoint *ep, st
 		return r;
 	ep->linked = true;
 	container_network_mac(ep->addr, mac);
-	struct netlink_link_opts host = { .up = true, .master = n->bridge, .hairpin = true };
-	struct netlink_link_opts inside = { .up = true, .mac = mac };
-	if ((r = netlink_link_set(hnl, veth, &host, reterr)) < 0 || (r = netlink_link_set(cnl, ifname, &inside, reterr)) < 0 ||
+	struct netlink_link_opts host = {.up = true, .master = n->bridge, .hairpin = true};
+	struct netlink_link_opts inside = {.up = true, .mac = mac};
+	if ((r = netlink_link_set(hnl, veth, &host, reterr)) < 0 ||
+	    (r = netlink_link_set(cnl, ifname, &inside, reterr)) < 0 ||
 	    (r = netlink_addr_add(cnl, ifname, ep->addr, n->subnet.prefix, reterr)) < 0)
 		return r;
 	if (first && !n->internal && (r = netlink_route_add(cnl, ifname, NULL, n->gateway, reterr)) < 0)
@@ -304,7 +311,8 @@ int container_network_setup(struct container *ct, char **reterr)
 		struct container_endpoint *ep = &ct->endpoints[i];
 		struct network *n = container_network_of(ct, ep);
 		if (!n) {
-			r = err_set(reterr, -ENOENT, "network %.12s of container %s not found", ep->network_id, ct->name);
+			r = err_set(reterr, -ENOENT, "network %.12s of container %s not found", ep->network_id,
+				    ct->name);
 			break;
 		}
 		if ((r = endpoint_link(ct, ep, n, hnl, cnl, netns_fd, ep == first, reterr)) < 0)
@@ -389,7 +397,8 @@ void container_network_start(struct registry *reg)
 				continue;
 			}
 			if (network_address_alloc(n, ep->addr, &got, &err) < 0) {
-				log_warning("container %.12s: cannot reserve its address again: %s", ct->id, err ? err : "?");
+				log_warning("container %.12s: cannot reserve its address again: %s", ct->id,
+					    err ? err : "?");
 				continue;
 			}
 			ep->addr_held = true;
@@ -409,8 +418,9 @@ int container_network_connect(struct container *ct, struct network *n, char **al
 	struct netlink *hnl, *cnl = NULL;
 	int r;
 	if (mode_shared(ct->cfg.network_mode))
-		return err_set(reterr, -EINVAL, "container %s uses --network %s: it cannot be connected to another network",
-			       ct->name, ct->cfg.network_mode);
+		return err_set(reterr, -EINVAL,
+			       "container %s uses --network %s: it cannot be connected to another network", ct->name,
+			       ct->cfg.network_mode);
 	if (strcmp(n->driver, "bridge") != 0)
 		return err_set(reterr, -EINVAL, "container cannot be connected to network %s (driver %s)", n->name,
 			       n->driver);
@@ -420,7 +430,8 @@ int container_network_connect(struct container *ct, struct network *n, char **al
 	if (has_netns(ct)) {
 		_cleanup_close_ int netns_fd = open_netns(ct, reterr);
 		r = netns_fd;
-		if (netns_fd >= 0 && (r = host_netlink(&hnl, reterr)) >= 0 && (r = netlink_open_in(netns_fd, &cnl, reterr)) >= 0) {
+		if (netns_fd >= 0 && (r = host_netlink(&hnl, reterr)) >= 0 &&
+		    (r = netlink_open_in(netns_fd, &cnl, reterr)) >= 0) {
 			r = endpoint_link(ct, ep, n, hnl, cnl, netns_fd, first_endpoint(ct) == ep, reterr);
 			netlink_close(cnl);
 		}
@@ -454,7 +465,8 @@ int container_network_disconnect(struct container *ct, struct network *n, bool f
 		int r;
 		container_network_veth_name(ct, ep, veth);
 		/* The host end goes, its peer with it: the container sees its ethN vanish. */
-		if ((r = host_netlink(&hnl, reterr)) < 0 || ((r = netlink_link_del(hnl, veth, reterr)) < 0 && r != -ENODEV))
+		if ((r = host_netlink(&hnl, reterr)) < 0 ||
+		    ((r = netlink_link_del(hnl, veth, reterr)) < 0 && r != -ENODEV))
 			return r;
 		ep->linked = false;
 	}

@@ -18,19 +18,19 @@ struct registry;
  * starts and daemon restarts, until it leaves the network or is removed. */
 struct container_endpoint {
 	char network_id[65];
-	char id[65];      /* Docker's EndpointID: random */
-	unsigned index;   /* N of ethN in the container and of the host end's name */
-	uint32_t addr;    /* host byte order; 0 until its first start allocates one */
+	char id[65];	  /* Docker's EndpointID: random */
+	unsigned index;	  /* N of ethN in the container and of the host end's name */
+	uint32_t addr;	  /* host byte order; 0 until its first start allocates one */
 	bool static_addr; /* --ip: the address was asked for */
-	bool addr_held;   /* reserved in the network's IPAM by this daemon */
-	bool linked;      /* its veth pair exists (the current run) */
-	char **aliases;   /* --network-alias, or NULL */
+	bool addr_held;	  /* reserved in the network's IPAM by this daemon */
+	bool linked;	  /* its veth pair exists (the current run) */
+	char **aliases;	  /* --network-alias, or NULL */
 };
 
 /* The files a container gets in its directory and where they are bound in it. */
-#define CONTAINER_NETWORK_HOSTS "hosts"
+#define CONTAINER_NETWORK_HOSTS	   "hosts"
 #define CONTAINER_NETWORK_HOSTNAME "hostname"
-#define CONTAINER_NETWORK_RESOLV "resolv.conf"
+#define CONTAINER_NETWORK_RESOLV   "resolv.conf"
 
 /* The daemon's settings for every container: the host's resolv.conf (--resolv-conf; NULL:
  * /etc/resolv.conf). */
@@ -78,8 +78,7 @@ void container_network_start(struct registry *reg);
 
 /* network.connect: a running container gets a new ethN at once, a stopped one at its next
  * start. -ENOENT/-EEXIST/-EINVAL with a message. */
-int container_network_connect(struct container *ct, struct network *n, char **aliases, const char *ip,
-			      char **reterr);
+int container_network_connect(struct container *ct, struct network *n, char **aliases, const char *ip, char **reterr);
 /* network.disconnect: its ethN on that network goes (at once if it runs), its address is
  * released. -ENOENT when it is not connected. */
 int container_network_disconnect(struct container *ct, struct network *n, bool force, char **reterr);

@@ -49,8 +49,8 @@ void endpoint_run_params_done(struct proto_run_params *p)
 int proto_network_connect_params_decode(json_t *params, bool connect, struct proto_network_connect_params *ret,
 					char **reterr)
 {
-	static const char *const connect_keys[] = { "network", "container", "aliases", "ip", NULL };
-	static const char *const disconnect_keys[] = { "network", "container", "force", NULL };
+	static const char *const connect_keys[] = {"network", "container", "aliases", "ip", NULL};
+	static const char *const disconnect_keys[] = {"network", "container", "force", NULL};
 	const char *what = connect ? PROTO_M_NETWORK_CONNECT " params" : PROTO_M_NETWORK_DISCONNECT " params";
 	int r;
 	memset(ret, 0, sizeof(*ret));

@@ -8,7 +8,7 @@
 
 #include "protocol/messages.h"
 
-#define PROTO_M_NETWORK_CONNECT    "network.connect"
+#define PROTO_M_NETWORK_CONNECT	   "network.connect"
 #define PROTO_M_NETWORK_DISCONNECT "network.disconnect"
 
 /* The most entries of each list (aliases, extra hosts, dns servers, search domains, options). */
@@ -25,8 +25,8 @@ void endpoint_run_params_done(struct proto_run_params *p);
 struct proto_network_connect_params {
 	char *network, *container;
 	char **aliases; /* connect only */
-	char *ip;       /* connect only, or NULL */
-	bool force;     /* disconnect only */
+	char *ip;	/* connect only, or NULL */
+	bool force;	/* disconnect only */
 };
 int proto_network_connect_params_decode(json_t *params, bool connect, struct proto_network_connect_params *ret,
 					char **reterr);

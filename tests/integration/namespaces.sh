@@ -8,7 +8,11 @@
 source "$(dirname "$0")/../lib.sh"
 need_root
 need_alpine
-start_daemon d || exit 1
+# Subordinate ids of the default user, for --userns=auto.
+echo "containd:1650000000:131072" >"$TEST_TMP/subid"
+# In a network namespace of its own (tests/lib.sh, once networking is in): the host network a
+# container shares is then that namespace, never the machine's.
+DAEMON_NETNS=1 start_daemon d --subuid-file "$TEST_TMP/subid" --subgid-file "$TEST_TMP/subid" || exit 1
 import_alpine || exit 1
 
 ns_of() { readlink "/proc/$1/ns/$2"; }
@@ -51,6 +55,11 @@ like "$ERR" 'conflicting options: hostname and the network mode' "... with Docke
 run_cctl run --rm --network none alpine sh -c 'readlink /proc/self/ns/net; ip -o link | wc -l'
 unlike "$OUT" "$daemon_net" "--network none: a network namespace of its own"
 like "$OUT" $'\n1$' "--network none: lo only"
+run_cctl run --rm --userns auto --network host alpine true
+is "$RC" 125 "--network host in a user namespace is refused"
+like "$ERR" 'cannot be shared in a user namespace: add --userns=host' "... saying why"
+run_cctl run --rm --userns auto --network none alpine true
+is "$RC" 0 "--network none in a user namespace runs"
 run_cctl run --rm --network nosuchnet alpine true
 is "$RC" 125 "an unknown network is refused"
 like "$ERR" 'network nosuchnet not found' "... with Docker's message"
@@ -174,7 +183,7 @@ is "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' b)" net)" "$(ns_of "$("$CCTL"
 # The modes are in the record: a new daemon on the same root starts b into a's namespaces again.
 dir=$DAEMON_DIR
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
-start_daemon d2 --root "$dir/root" || exit 1
+DAEMON_NETNS=1 start_daemon d2 --root "$dir/root" || exit 1
 run_cctl inspect -f '{{.HostConfig.NetworkMode}} {{.HostConfig.PidMode}} {{.HostConfig.IpcMode}}' b
 is "$OUT" "container:a container:a container:a" "a restarted daemon read b's modes from its record"
 run_cctl start a

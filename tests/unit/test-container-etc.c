@@ -30,8 +30,8 @@ static void test_extra_host(void)
 	is_int(container_etc_extra_host_parse("v6=fe80::1", &host, &addr, NULL), 0, "HOST=IP and IPv6");
 	free(host);
 	free(addr);
-	const char *bad[] = { "nocolon", ":1.2.3.4", "h:1.2.3", "h:300.1.1.1", "h:", "bad host:1.2.3.4", "-h:1.2.3.4",
-			      "h:1.2.3.4\n" };
+	const char *bad[] = {"nocolon", ":1.2.3.4",	    "h:1.2.3",	  "h:300.1.1.1",
+			     "h:",	"bad host:1.2.3.4", "-h:1.2.3.4", "h:1.2.3.4\n"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		host = addr = NULL;
 		is_int(container_etc_extra_host_parse(bad[i], &host, &addr, &err), -EINVAL, "refused: %s", bad[i]);
@@ -43,9 +43,9 @@ static void test_extra_host(void)
 
 static void test_dns_check(void)
 {
-	char *dns[] = { "10.0.0.1", NULL }, *baddns[] = { "10.0.0", NULL }, *v6[] = { "::1", NULL };
-	char *search[] = { "example.com", ".", NULL }, *badsearch[] = { "a b", NULL };
-	char *opts[] = { "ndots:2", NULL }, *badopts[] = { "a b", NULL };
+	char *dns[] = {"10.0.0.1", NULL}, *baddns[] = {"10.0.0", NULL}, *v6[] = {"::1", NULL};
+	char *search[] = {"example.com", ".", NULL}, *badsearch[] = {"a b", NULL};
+	char *opts[] = {"ndots:2", NULL}, *badopts[] = {"a b", NULL};
 	is_int(container_etc_dns_check(dns, search, opts, NULL), 0, "valid dns settings");
 	is_int(container_etc_dns_check(baddns, NULL, NULL, NULL), -EINVAL, "a truncated address refused");
 	is_int(container_etc_dns_check(v6, NULL, NULL, NULL), -EINVAL, "IPv6 --dns refused (IPv4 only)");
@@ -55,7 +55,7 @@ static void test_dns_check(void)
 
 static void test_hosts(void)
 {
-	struct container_etc_host e[] = { { "10.1.0.5", "db" }, { "172.18.0.2", "abcdef012345 web" } };
+	struct container_etc_host e[] = {{"10.1.0.5", "db"}, {"172.18.0.2", "abcdef012345 web"}};
 	char *text = NULL;
 	is_int(container_etc_hosts_text(e, 2, &text), 0, "hosts text");
 	ok(text && strncmp(text, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", 60) == 0,
@@ -89,16 +89,17 @@ static void test_resolv(void)
 	ok(text && strstr(text, "nameserver 8.8.8.8\n"), "the fallback");
 	free(text);
 
-	char *dns[] = { "10.9.9.9", NULL }, *search[] = { "a.example", "b.example", NULL }, *opts[] = { "ndots:3", NULL };
+	char *dns[] = {"10.9.9.9", NULL}, *search[] = {"a.example", "b.example", NULL}, *opts[] = {"ndots:3", NULL};
 	is_int(container_etc_resolv_text(host, dns, search, opts, &text), 0, "with --dns, --dns-search, --dns-option");
-	ok(text && strstr(text, "nameserver 10.9.9.9\n") && !strstr(text, "10.0.0.2"), "--dns replaces the nameservers");
+	ok(text && strstr(text, "nameserver 10.9.9.9\n") && !strstr(text, "10.0.0.2"),
+	   "--dns replaces the nameservers");
 	ok(text && strstr(text, "search a.example b.example\n") && !strstr(text, "corp.example"),
 	   "--dns-search replaces the search list");
 	ok(text && strstr(text, "options ndots:3\n") && !strstr(text, "edns0"), "--dns-option replaces the options");
 	ok(text && !strstr(text, "8.8.8.8"), "no fallback with --dns");
 	free(text);
 
-	char *dot[] = { ".", NULL };
+	char *dot[] = {".", NULL};
 	is_int(container_etc_resolv_text(host, NULL, dot, NULL, &text), 0, "--dns-search .");
 	ok(text && !strstr(text, "search"), "no search list at all");
 	free(text);
@@ -123,7 +124,8 @@ static void test_write(void)
 	free(err);
 	err = NULL;
 	ok(linkat(dfd, "hosts", dfd, "hostname", 0) == 0, "a planted hard link");
-	is_int(container_etc_write(dfd, "hostname", "x\n", (uid_t)-1, (gid_t)-1, &err), -EPERM, "a hard link is refused");
+	is_int(container_etc_write(dfd, "hostname", "x\n", (uid_t)-1, (gid_t)-1, &err), -EPERM,
+	       "a hard link is refused");
 	ok(read_file_at(dfd, "hosts", 4096, &text, NULL) == 0 && strcmp(text, "second\n") == 0, "its target untouched");
 	free(text);
 	free(err);

@@ -11,8 +11,8 @@
 static void test_run_params(void)
 {
 	json_t *in = json_pack("{s:s, s:[s,s], s:s, s:[s], s:[s], s:[s], s:[s]}", "image", "alpine", "network_aliases",
-			       "web", "www", "ip", "10.0.0.5", "extra_hosts", "db:10.1.2.3", "dns", "10.9.9.9", "dns_search",
-			       "a.example", "dns_options", "ndots:2");
+			       "web", "www", "ip", "10.0.0.5", "extra_hosts", "db:10.1.2.3", "dns", "10.9.9.9",
+			       "dns_search", "a.example", "dns_options", "ndots:2");
 	struct proto_run_params p;
 	char *err = NULL;
 	is_int(proto_run_params_decode(in, &p, &err), 0, "run params with network members decode");
@@ -22,9 +22,9 @@ static void test_run_params(void)
 	ok(p.dns && p.dns_search && p.dns_options && strcmp(p.dns_options[0], "ndots:2") == 0, "dns lists");
 	json_t *out = proto_run_params_encode(&p);
 	ok(out && json_equal(json_object_get(out, "network_aliases"), json_object_get(in, "network_aliases")) &&
-		   json_equal(json_object_get(out, "ip"), json_object_get(in, "ip")) &&
-		   json_equal(json_object_get(out, "extra_hosts"), json_object_get(in, "extra_hosts")) &&
-		   json_equal(json_object_get(out, "dns_search"), json_object_get(in, "dns_search")),
+	       json_equal(json_object_get(out, "ip"), json_object_get(in, "ip")) &&
+	       json_equal(json_object_get(out, "extra_hosts"), json_object_get(in, "extra_hosts")) &&
+	       json_equal(json_object_get(out, "dns_search"), json_object_get(in, "dns_search")),
 	   "encoded back the same");
 	json_decref(out);
 	proto_run_params_done(&p);
@@ -45,17 +45,18 @@ static void test_run_params(void)
 
 static void test_connect_params(void)
 {
-	struct proto_network_connect_params p = { .network = "n1", .container = "c1", .ip = "10.0.0.9" };
-	char *aliases[] = { "a", NULL }, *err = NULL;
+	struct proto_network_connect_params p = {.network = "n1", .container = "c1", .ip = "10.0.0.9"};
+	char *aliases[] = {"a", NULL}, *err = NULL;
 	p.aliases = aliases;
 	json_t *o = proto_network_connect_params_encode(&p, true);
 	struct proto_network_connect_params d;
 	is_int(proto_network_connect_params_decode(o, true, &d, &err), 0, "connect params round trip");
 	ok(strcmp(d.network, "n1") == 0 && strcmp(d.container, "c1") == 0 && strcmp(d.ip, "10.0.0.9") == 0 &&
-		   d.aliases && strcmp(d.aliases[0], "a") == 0,
+	       d.aliases && strcmp(d.aliases[0], "a") == 0,
 	   "every member back");
 	proto_network_connect_params_done(&d);
-	is_int(proto_network_connect_params_decode(o, false, &d, &err), -EINVAL, "disconnect refuses connect's members");
+	is_int(proto_network_connect_params_decode(o, false, &d, &err), -EINVAL,
+	       "disconnect refuses connect's members");
 	ok(err && strstr(err, "unknown field"), "naming the unknown field: %s", err ? err : "");
 	free(err);
 	err = NULL;
