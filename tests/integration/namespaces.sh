@@ -49,6 +49,11 @@ run_cctl run --rm --network host alpine sh -c 'echo x >>/etc/hosts'
 check "--network host: /etc/hosts is read-only" test "$RC" -ne 0
 run_cctl run --rm --network host alpine sh -c 'cat /proc/self/status | grep CapEff'
 is "$OUT" "CapEff:	00000000a80425fb" "--network host: the default capabilities, no more"
+run_cctl create --name hc --network host alpine cat /etc/hostname
+record_id "$OUT"
+run_cctl start -a hc
+is "$OUT" "$host_name" "create --network host, then start: the host's /etc/hostname"
+run_cctl rm hc
 run_cctl run --rm --network host -h name alpine true
 is "$RC" 125 "-h with --network host is refused"
 like "$ERR" 'conflicting options: hostname and the network mode' "... with Docker's message"
