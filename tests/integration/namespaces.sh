@@ -49,6 +49,11 @@ run_cctl run --rm --network host alpine sh -c 'echo x >>/etc/hosts'
 check "--network host: /etc/hosts is read-only" test "$RC" -ne 0
 run_cctl run --rm --network host alpine sh -c 'cat /proc/self/status | grep CapEff'
 is "$OUT" "CapEff:	00000000a80425fb" "--network host: the default capabilities, no more"
+run_cctl create --name hc --network host alpine cat /etc/hostname
+record_id "$OUT"
+run_cctl start -a hc
+is "$OUT" "$host_name" "create --network host, then start: the host's /etc/hostname"
+run_cctl rm hc
 run_cctl run --rm --network host -h name alpine true
 is "$RC" 125 "-h with --network host is refused"
 like "$ERR" 'conflicting options: hostname and the network mode' "... with Docker's message"
@@ -195,5 +200,33 @@ is "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' b)" ipc)" "$(ns_of "$("$CCTL"
 	"b is in a's ipc namespace again"
 run_cctl rm -f a b h priv stopped
 is "$RC" 0 "remove every container"
+
+# Live restore: a daemon killed and started again re-adopts a joined container; an exec into it
+# and a restart of it still join the other's namespaces.
+start_daemon lr --live-restore || exit 1
+import_alpine || exit 1
+run_cctl run -d --name la --ipc shareable alpine sleep 100000
+record_id "$OUT"
+wait_running la
+run_cctl run -d --name lb --network container:la --pid container:la --ipc container:la alpine sleep 100000
+record_id "$OUT"
+wait_running lb
+la_net=$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' la)" net)
+old=$DAEMON_PID
+kill -KILL "$old"
+wait "$old" 2>/dev/null
+STOPPED_PIDS+="$old "
+rm -f "$DAEMON_DIR/containd.sock"
+start_daemon lr --live-restore || exit 1
+run_cctl inspect -f '{{.State.Status}}' lb
+is "$OUT" "running" "a joined container is re-adopted by a restarted daemon"
+is "$(in_ctr lb 'readlink /proc/self/ns/net')" "$la_net" "an exec into it joins la's network namespace"
+is "$(in_ctr lb 'ps -o args' | grep -c 'sleep 100000')" 2 "... and la's pid namespace"
+run_cctl restart -t 0 lb
+wait_running lb
+is "$(ns_of "$("$CCTL" inspect -f '{{.State.Pid}}' lb)" net)" "$la_net" "a restart after the live restore joins again"
+run_cctl rm -f lb la
+is "$RC" 0 "remove them"
+stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
 
 done_testing
