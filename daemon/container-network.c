@@ -261,8 +261,9 @@ static int endpoint_link(struct container *ct, struct container_endpoint *ep, st
 		ep->addr_held = true;
 	}
 	r = netlink_veth_add(hnl, veth, ifname, netns_fd, NULL);
-	if (r == -EEXIST && !veth_owned_by_other(ct->reg, veth, ct)) {
-		/* Left by a run of this container whose cleanup never came (a daemon killed meanwhile). */
+	if (r == -EEXIST && !veth_owned_by_other(ct->reg, veth, ct) && network_link_is_ours(n->nr, hnl, veth)) {
+		/* Left by a run of this container whose cleanup never came (a daemon killed meanwhile);
+		 * a link of that name without containd's mark is someone else's and stays. */
 		(void)netlink_link_del(hnl, veth, NULL);
 		r = netlink_veth_add(hnl, veth, ifname, netns_fd, reterr);
 	} else if (r < 0) {
@@ -272,7 +273,10 @@ static int endpoint_link(struct container *ct, struct container_endpoint *ep, st
 		return r;
 	ep->linked = true;
 	container_network_mac(ep->addr, mac);
-	struct netlink_link_opts host = {.up = true, .master = n->bridge, .hairpin = true};
+	/* The mark goes on with the first change after the creation: a crash in between leaves an
+	 * unmarked veth, which reconcile keeps (the safe side) and which goes away with the
+	 * container's network namespace. */
+	struct netlink_link_opts host = {.up = true, .master = n->bridge, .hairpin = true, .alias = n->nr->link_alias};
 	struct netlink_link_opts inside = {.up = true, .mac = mac};
 	if ((r = netlink_link_set(hnl, veth, &host, reterr)) < 0 ||
 	    (r = netlink_link_set(cnl, ifname, &inside, reterr)) < 0 ||

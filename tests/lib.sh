@@ -155,6 +155,9 @@ new_netns() {
 	ip netns add "$NEW_NETNS" || return 1
 	TEST_NETNS+=("$NEW_NETNS")
 	ip -n "$NEW_NETNS" link set lo up
+	# A new netns copies the host's IPv4 settings (net.core.devconf_inherit_init_net=0, the
+	# default): forwarding starts off, as on a fresh host, whatever the host's own is.
+	ip netns exec "$NEW_NETNS" sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward'
 }
 
 # in_netns CMD...: runs CMD in the network namespace of the current daemon ($NETNS) only, with
