@@ -227,8 +227,8 @@ struct reconcile_ctx {
 /* Why deleting here is safe: a link is a candidate only if it carries this daemon's alias, which
  * containd sets on the links it creates and on nothing else, so a link of Docker's, of the admin's
  * or of another containd (another root: another instance id) is never one, whatever its name. Of
- * the candidates, the default bridge and every network's bridge are kept, and a veth is kept while
- * a running container owns it. */
+ * the candidates, the default bridge (and containd0 always) and every network's bridge are kept,
+ * and a veth is kept while a running container owns it. */
 static int network_host_reconcile_cb(const char *name, int index, const char *kind, const char *alias, void *ud)
 {
 	struct reconcile_ctx *ctx = ud;
@@ -238,7 +238,10 @@ static int network_host_reconcile_cb(const char *name, int index, const char *ki
 	if (!alias || strcmp(alias, nr->link_alias) != 0 || !kind)
 		return 0;
 	if (strcmp(kind, "bridge") == 0) {
-		leftover = !nr->default_bridge || strcmp(nr->default_bridge, name) != 0;
+		/* containd0 stays even when this daemon has another --bridge or none: the default
+		 * network's record (kept for a daemon that has one) may still name it. */
+		leftover = strcmp(name, NETWORK_DEFAULT_BRIDGE) != 0 &&
+			   (!nr->default_bridge || strcmp(nr->default_bridge, name) != 0);
 		for (struct network *n = nr->list; n; n = n->next)
 			if (n->bridge && strcmp(n->bridge, name) == 0)
 				leftover = false;
