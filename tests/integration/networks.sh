@@ -140,7 +140,12 @@ like "$instance" '^[0-9a-f]{32}$' "the daemon keeps an instance id in <root>/net
 alias_of() { in_netns ip -d -o link show dev "$1" | grep -o 'alias [^ ]*' | cut -d' ' -f2; }
 is "$(alias_of "$br")" "containd:$instance" "n1's bridge carries the daemon's alias"
 is "$(alias_of containd0)" "containd:$instance" "so does containd0"
+auto_id=$("$CCTL" network inspect --format '{{.Id}}' auto)
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+# A record written by an earlier containd names its bridge br-<12 hex>: it keeps that name, and
+# the cd- bridge it had here is then a marked link of no network.
+rec=$DAEMON_DIR/root/networks/$auto_id.json
+jq -c --arg b "br-${auto_id:0:12}" '.bridge = $b' "$rec" >"$rec.new" && mv "$rec.new" "$rec"
 in_netns ip link del "$br"
 in_netns ip link add br-0123456789ab type bridge
 in_netns ip link add veth1234567 type veth peer name ctdt-peer0
@@ -161,6 +166,10 @@ check "n1's deleted bridge is made again" has_link "$br"
 like "$(in_netns ip -o -4 addr show dev "$br")" "inet 10\.77\.0\.1/24 " "with its address"
 is "$(alias_of "$br")" "containd:$instance" "and the alias"
 check "containd0 is kept" has_link containd0
+check "a record's br- bridge name is kept" has_link "br-${auto_id:0:12}"
+is "$("$CCTL" network inspect --format '{{json .Options}}' auto | jq -r '.["com.docker.network.bridge.name"]')" \
+	"br-${auto_id:0:12}" "and inspect shows it"
+if has_link "cd-${auto_id:0:12}"; then fail "the network's old cd- bridge is removed"; else pass "the network's old cd- bridge is removed"; fi
 if has_link cd-0123456789ab; then fail "a bridge with this daemon's alias and no network is removed"; else pass "a bridge with this daemon's alias and no network is removed"; fi
 if has_link vethabcdef01; then fail "a veth with this daemon's alias and no container is removed"; else pass "a veth with this daemon's alias and no container is removed"; fi
 check "a bridge named like Docker's (br-0123456789ab) without the alias survives" has_link br-0123456789ab
