@@ -160,6 +160,19 @@ new_netns() {
 	ip netns exec "$NEW_NETNS" sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward'
 }
 
+# NO_BRIDGE: the options a test passes to a containd it starts itself (not through start_daemon)
+# in the host's network namespace, so that it makes no bridge, nft table or sysctl change there.
+NO_BRIDGE=(--bridge none)
+
+# host_net_state: the host's bridges, nft tables and ip_forward, which no test may change (a
+# daemon of a test runs with --bridge none or in a network namespace of the test's own).
+host_net_state() {
+	ip -o link show type bridge 2>/dev/null | awk -F': ' '{ print $2 }' | sort
+	nft list tables 2>/dev/null | sort
+	cat /proc/sys/net/ipv4/ip_forward
+}
+HOST_NET_STATE=$(host_net_state)
+
 # in_netns CMD...: runs CMD in the network namespace of the current daemon ($NETNS) only, with
 # the test's mount namespace (so paths under $TEST_TMP stay what they are).
 in_netns() {
@@ -371,6 +384,7 @@ done_testing() {
 		left=$(leftover_cgroups)
 		is "$left" "" "no cgroup of the $logged the daemons created is left"
 	fi
+	is "$(host_net_state)" "$HOST_NET_STATE" "the host's bridges, nft tables and ip_forward are as they were"
 	echo "1..$tap_n"
 	[[ $tap_failed == 0 ]]
 }

@@ -155,7 +155,7 @@ edit(plain, to_v1)
 edit(clean, lambda rec: rec["config"].__setitem__("restart", "sometimes"))
 EOF
 is "$?" 0 "records are version 2 with the restart fields"
-"$CONTAIND" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$dir/log" &
+"$CONTAIND" "${NO_BRIDGE[@]}" --socket "$dir/containd.sock" --root "$dir/root" --state "$dir/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$dir/log" &
 DAEMON_PIDS=($!)
 DAEMON_PID=$!
 for _ in $(seq 500); do "$CCTL" version >/dev/null 2>&1 && break; sleep 0.01; done
