@@ -135,6 +135,33 @@ static int network_host_route_cb(const struct ipv4_net *dst, void *ud)
 	return 0;
 }
 
+static int network_host_first_addr_cb(uint32_t addr, uint8_t prefix, void *ud)
+{
+	struct ipv4_net *first = ud;
+	if (first->prefix == 0 && prefix >= 1 && prefix <= 30) {
+		first->addr = addr;
+		first->prefix = prefix;
+	}
+	return 0;
+}
+
+int network_host_bridge_address(struct network_registry *nr, const char *bridge, struct ipv4_net *subnet,
+				uint32_t *gateway)
+{
+	struct ipv4_net first = {0};
+	int r = network_host_netlink(nr, NULL);
+	if (r < 0)
+		return r;
+	if ((r = netlink_addrs(nr->nl, bridge, network_host_first_addr_cb, &first)) < 0)
+		return r;
+	if (first.prefix == 0)
+		return -ENOENT;
+	*gateway = first.addr;
+	subnet->prefix = first.prefix;
+	subnet->addr = first.addr & ipam_mask(first.prefix);
+	return 0;
+}
+
 int network_host_routes(struct network_registry *nr, struct ipv4_net **taken, size_t *n, char **reterr)
 {
 	struct routes_ctx ctx = {.v = *taken, .n = *n};

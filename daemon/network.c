@@ -357,7 +357,14 @@ static int network_setup_default(struct network_registry *nr, const struct netwo
 		n->subnet = subnet;
 		n->gateway = gateway;
 		changed = true;
+	} else if (!o->bip && !n->subnet.prefix &&
+		   network_host_bridge_address(nr, n->bridge, &n->subnet, &n->gateway) == 0) {
+		char a[19];
+		ipam_format_cidr(&n->subnet, a);
+		log_info("network bridge: the bridge %s exists with an address: its subnet %s is the default network's",
+			 n->bridge, a);
 	} else if (!o->bip && !n->subnet.prefix) {
+		n->subnet = (struct ipv4_net){0};
 		_cleanup_free_ struct ipv4_net *taken = NULL;
 		size_t n_taken = 0;
 		if ((r = network_taken(nr, n, &taken, &n_taken, reterr)) < 0)

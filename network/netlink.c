@@ -597,6 +597,53 @@ int netlink_routes(struct netlink *nl, int (*cb)(const struct ipv4_net *dst, voi
 	return r < 0 ? r : w.r;
 }
 
+struct netlink_addr_walk {
+	int index;
+	int (*cb)(uint32_t addr, uint8_t prefix, void *ud);
+	void *ud;
+	int r;
+};
+
+static int netlink_addrs_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct netlink_addr_walk *w = data;
+	const struct nlattr *tb[IFA_MAX + 1] = {0};
+	struct netlink_attrs a = {tb, IFA_MAX};
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	int r;
+
+	if (w->r < 0 || nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return MNL_CB_OK;
+	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != w->index || ifa->ifa_prefixlen > 32)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), netlink_attr_cb, &a) < 0)
+		return MNL_CB_OK;
+	const struct nlattr *at = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!at || mnl_attr_validate(at, MNL_TYPE_U32) < 0)
+		return MNL_CB_OK;
+	r = w->cb(ntohl(mnl_attr_get_u32(at)), ifa->ifa_prefixlen, w->ud);
+	if (r < 0)
+		w->r = r;
+	return MNL_CB_OK;
+}
+
+int netlink_addrs(struct netlink *nl, const char *name, int (*cb)(uint32_t addr, uint8_t prefix, void *ud), void *ud)
+{
+	char buf[NETLINK_REQ_SIZE];
+	struct ifaddrmsg *ifa;
+	struct nlmsghdr *nlh;
+	struct netlink_addr_walk w = {.cb = cb, .ud = ud};
+	int r;
+
+	w.index = netlink_link_index(nl, name);
+	if (w.index < 0)
+		return w.index;
+	nlh = netlink_request(buf, RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa), (void **)&ifa);
+	ifa->ifa_family = AF_INET;
+	r = netlink_talk(nl, nlh, netlink_addrs_cb, &w);
+	return r < 0 ? r : w.r;
+}
+
 /* A key under /proc/sys/net/: letters, digits, '_', '-', '.' and '/' between components, never
  * ".." or an empty component, so the path cannot leave /proc/sys/net. */
 static bool netlink_sysctl_key_valid(const char *key)

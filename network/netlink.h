@@ -55,6 +55,10 @@ int netlink_links(struct netlink *nl, netlink_link_cb cb, void *ud);
 /* Calls cb for every IPv4 unicast route of the main table (the default route has prefix 0). */
 int netlink_routes(struct netlink *nl, int (*cb)(const struct ipv4_net *dst, void *ud), void *ud);
 
+/* Calls cb for every IPv4 address of link name (its local address and prefix); -ENODEV when there
+ * is no such link. */
+int netlink_addrs(struct netlink *nl, const char *name, int (*cb)(uint32_t addr, uint8_t prefix, void *ud), void *ud);
+
 /* net.* sysctls of the netns the caller is in: key "ipv4/ip_forward" or
  * "ipv4/conf/containd0/route_localnet" under /proc/sys/net/. get returns the value without its
  * newline. */

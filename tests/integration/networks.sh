@@ -234,6 +234,17 @@ is "$(in_netns cat /proc/sys/net/ipv4/ip_forward)" 0 "--bridge none: forwarding 
 run_cctl network ls --format '{{.Name}}'
 is "$(tr '\n' ' ' <<<"$OUT")" "host none " "--bridge none: no bridge network"
 
+# A containd0 that exists already with an address (another daemon's, the admin's) keeps it: the
+# default network takes its subnet rather than stacking a second address on the bridge.
+new_netns || exit 1
+nsenter --net="/run/netns/$NEW_NETNS" sh -c 'ip link add containd0 type bridge && ip addr add 10.97.5.1/24 dev containd0' ||
+	fail "cannot make a bridge in the test's netns"
+DAEMON_NETNS=$NEW_NETNS start_daemon adopt || exit 1
+is "$(in_netns ip -o -4 addr show dev containd0 | awk '{ print $4 }' | tr '\n' ' ')" "10.97.5.1/24 " \
+	"an existing containd0 keeps its one address"
+run_cctl network inspect --format '{{json .IPAM.Config}}' bridge
+is "$OUT" '[{"Subnet":"10.97.5.0/24","Gateway":"10.97.5.1"}]' "and the bridge network takes its subnet"
+
 # The same settings from daemon.json.
 echo '{"bip": "10.98.0.1/24", "ip-masq": false, "nft-table": "ctdt_cfg"}' >"$TEST_TMP/cfg.json"
 DAEMON_NETNS=1 start_daemon cfg --config "$TEST_TMP/cfg.json" || exit 1
