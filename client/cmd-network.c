@@ -30,42 +30,6 @@ enum {
 	NET_FORCE,
 };
 
-/* Parses a network verb's options; returns 1 when --help was printed. */
-static int network_parse(int argc, char **argv, const char *verb, const struct opt *options, const char *usage,
-			 struct opts *o, int (*each)(struct opts *o, int key, void *data, char **reterr), void *data,
-			 char **reterr)
-{
-	int key, r;
-	opts_init(o, options, verb, true, argc, argv);
-	while ((key = opts_next(o, reterr)) > 0) {
-		if (key == NET_HELP) {
-			if (o->flag) {
-				fputs(usage, stdout);
-				return 1;
-			}
-			continue;
-		}
-		if ((r = each(o, key, data, reterr)) < 0)
-			return r;
-	}
-	return key < 0 ? key : 0;
-}
-
-/* Calls method with params: 0 with its reply, 1 when the daemon refused (its message printed, as
- * docker does before going on with the next operand), -errno when the call itself failed. */
-static int network_call(struct conn *conn, const char *method, json_t *params, struct conn_msg *reply, char **reterr)
-{
-	_cleanup_free_ char *err = NULL;
-	int r = conn_call(conn, method, params, NULL, 0, reply, reterr);
-	if (r < 0)
-		return r;
-	if (conn_reply_check(reply, &err) < 0) {
-		fprintf(stderr, "cctl: %s\n", err);
-		return 1;
-	}
-	return 0;
-}
-
 struct create_opts {
 	struct proto_network_create_params p;
 	size_t n_labels;
@@ -121,14 +85,14 @@ int cmd_network_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_(opts_done) struct opts o;
 	struct create_opts c = {0};
 	int r =
-	    network_parse(argc, argv, "network create", options,
-			  "Usage:  cctl network create [OPTIONS] NETWORK\n\nCreate a network\n\nOptions:\n"
-			  "  -d, --driver string    Driver to manage the Network (default \"bridge\", the only one)\n"
-			  "      --gateway string   IPv4 Gateway for the master subnet\n"
-			  "      --internal         Restrict external access to the network\n"
-			  "      --label list       Set metadata on a network\n"
-			  "      --subnet string    Subnet in CIDR format that represents a network segment\n",
-			  &o, create_each, &c, reterr);
+	    opts_parse_verb(&o, options, "network create", argc, argv, NET_HELP,
+			    "Usage:  cctl network create [OPTIONS] NETWORK\n\nCreate a network\n\nOptions:\n"
+			    "  -d, --driver string    Driver to manage the Network (default \"bridge\", the only one)\n"
+			    "      --gateway string   IPv4 Gateway for the master subnet\n"
+			    "      --internal         Restrict external access to the network\n"
+			    "      --label list       Set metadata on a network\n"
+			    "      --subnet string    Subnet in CIDR format that represents a network segment\n",
+			    OPTS_OPERANDS_ANY, create_each, &c, reterr);
 	_cleanup_strv_free_ char **labels = c.p.labels;
 	if (r == 0 && o.n_operands != 1)
 		r = opts_usage_error(reterr, "network create", "\"cctl network create\" requires exactly 1 argument.");
@@ -144,7 +108,7 @@ int cmd_network_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 		json_decref(params);
 		return r;
 	}
-	if ((r = network_call(&conn, PROTO_M_NETWORK_CREATE, params, &reply, reterr)) != 0)
+	if ((r = conn_call_report(&conn, PROTO_M_NETWORK_CREATE, params, &reply, reterr)) != 0)
 		return r;
 	printf("%s\n", json_string_value(json_object_get(reply.msg.result, "id")));
 	return 0;
@@ -201,24 +165,6 @@ static json_t *ls_row(json_t *v, bool no_trunc)
 			 json_object_get(v, "Created"));
 }
 
-/* Prints d through a template, or as one JSON line without one (--format json). */
-static int print_formatted(const struct template *t, json_t *d, char **reterr)
-{
-	_cleanup_free_ char *out = NULL;
-	if (!d)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	if (!t) {
-		if (!(out = json_dumps(d, JSON_COMPACT)))
-			return err_set(reterr, -ENOMEM, "out of memory");
-	} else {
-		int r = template_render(t, d, &out, reterr);
-		if (r < 0)
-			return r;
-	}
-	printf("%s\n", out);
-	return 0;
-}
-
 int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
@@ -230,26 +176,24 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 	struct ls_opts l = {.filters = filters};
 	if (!filters)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	int r = network_parse(argc, argv, "network ls", options,
-			      "Usage:  cctl network ls [OPTIONS]\n\nList networks\n\nOptions:\n"
-			      "  -f, --filter filter   Provide filter values (e.g. \"driver=bridge\"): name, id,\n"
-			      "                        driver, label=KEY[=VALUE], type=custom|builtin, scope=local\n"
-			      "      --format string   Format output using a template, or json\n"
-			      "      --no-trunc        Do not truncate the output\n"
-			      "  -q, --quiet           Only display network IDs\n",
-			      &o, ls_each, &l, reterr);
-	if (r == 0 && o.n_operands)
-		r = opts_usage_error(reterr, "network ls", "\"cctl network ls\" accepts no arguments.");
+	int r = opts_parse_verb(&o, options, "network ls", argc, argv, NET_HELP,
+				"Usage:  cctl network ls [OPTIONS]\n\nList networks\n\nOptions:\n"
+				"  -f, --filter filter   Provide filter values (e.g. \"driver=bridge\"): name, id,\n"
+				"                        driver, label=KEY[=VALUE], type=custom|builtin, scope=local\n"
+				"      --format string   Format output using a template, or json\n"
+				"      --no-trunc        Do not truncate the output\n"
+				"  -q, --quiet           Only display network IDs\n",
+				OPTS_OPERANDS_NONE, ls_each, &l, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	_cleanup_(template_freep) struct template *t = NULL;
-	if (l.format && strcmp(l.format, "json") != 0 && (r = template_parse(l.format, &t, reterr)) < 0)
+	if ((r = template_parse_format(l.format, &t, reterr)) < 0)
 		return r;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
-	    (r = network_call(&conn, PROTO_M_NETWORK_LIST, json_pack("{s:O}", "filters", filters), &reply, reterr)) !=
-		0)
+	    (r = conn_call_report(&conn, PROTO_M_NETWORK_LIST, json_pack("{s:O}", "filters", filters), &reply,
+				  reterr)) != 0)
 		return r;
 	_cleanup_table_ struct table *tab = table_new(4);
 	if (!tab)
@@ -267,7 +211,7 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 		if (l.quiet) {
 			printf("%s\n", json_string_value(json_object_get(row, "ID")));
 		} else if (l.format) {
-			if ((r = print_formatted(t, row, reterr)) < 0)
+			if ((r = template_print(t, row, reterr)) < 0)
 				return r;
 		} else {
 			const char *cells[] = {json_string_value(json_object_get(row, "ID")),
@@ -297,18 +241,15 @@ int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_(opts_done) struct opts o;
 	const char *format = NULL;
 	bool failed = false;
-	int r = network_parse(argc, argv, "network inspect", options,
-			      "Usage:  cctl network inspect [OPTIONS] NETWORK [NETWORK...]\n\nDisplay detailed "
-			      "information on one or more networks\n\n"
-			      "Options:\n  -f, --format string   Format output using a template, or json\n",
-			      &o, format_each, &format, reterr);
-	if (r == 0 && o.n_operands < 1)
-		r = opts_usage_error(reterr, "network inspect",
-				     "\"cctl network inspect\" requires at least 1 argument.");
+	int r = opts_parse_verb(&o, options, "network inspect", argc, argv, NET_HELP,
+				"Usage:  cctl network inspect [OPTIONS] NETWORK [NETWORK...]\n\nDisplay detailed "
+				"information on one or more networks\n\n"
+				"Options:\n  -f, --format string   Format output using a template, or json\n",
+				OPTS_OPERANDS_SOME, format_each, &format, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	_cleanup_(template_freep) struct template *t = NULL;
-	if (format && strcmp(format, "json") != 0 && (r = template_parse(format, &t, reterr)) < 0)
+	if ((r = template_parse_format(format, &t, reterr)) < 0)
 		return r;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
@@ -318,8 +259,8 @@ int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < o.n_operands; i++) {
 		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-		r = network_call(&conn, PROTO_M_NETWORK_INSPECT, proto_network_ref_params_encode(o.operands[i]), &reply,
-				 reterr);
+		r = conn_call_report(&conn, PROTO_M_NETWORK_INSPECT, proto_network_ref_params_encode(o.operands[i]),
+				     &reply, reterr);
 		if (r < 0)
 			return r;
 		if (r > 0) {
@@ -327,7 +268,7 @@ int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 			continue;
 		}
 		if (format) {
-			if ((r = print_formatted(t, reply.msg.result, reterr)) < 0)
+			if ((r = template_print(t, reply.msg.result, reterr)) < 0)
 				return r;
 		} else {
 			json_array_append(all, reply.msg.result);
@@ -354,12 +295,10 @@ int cmd_network_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 	static const struct opt options[] = {{NET_FORCE, 'f', "force", OPT_FLAG}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	bool force = false, failed = false;
-	int r = network_parse(argc, argv, "network rm", options,
-			      "Usage:  cctl network rm NETWORK [NETWORK...]\n\nRemove one or more networks\n\n"
-			      "Options:\n  -f, --force   Do not error if the network does not exist\n",
-			      &o, no_each, &force, reterr);
-	if (r == 0 && o.n_operands < 1)
-		r = opts_usage_error(reterr, "network rm", "\"cctl network rm\" requires at least 1 argument.");
+	int r = opts_parse_verb(&o, options, "network rm", argc, argv, NET_HELP,
+				"Usage:  cctl network rm NETWORK [NETWORK...]\n\nRemove one or more networks\n\n"
+				"Options:\n  -f, --force   Do not error if the network does not exist\n",
+				OPTS_OPERANDS_SOME, no_each, &force, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
@@ -389,12 +328,10 @@ int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 	static const struct opt options[] = {{NET_FORCE, 'f', "force", OPT_FLAG}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	bool force = false;
-	int r = network_parse(argc, argv, "network prune", options,
-			      "Usage:  cctl network prune [OPTIONS]\n\nRemove all unused networks\n\nOptions:\n"
-			      "  -f, --force   Do not prompt for confirmation\n",
-			      &o, no_each, &force, reterr);
-	if (r == 0 && o.n_operands)
-		r = opts_usage_error(reterr, "network prune", "\"cctl network prune\" accepts no arguments.");
+	int r = opts_parse_verb(&o, options, "network prune", argc, argv, NET_HELP,
+				"Usage:  cctl network prune [OPTIONS]\n\nRemove all unused networks\n\nOptions:\n"
+				"  -f, --force   Do not prompt for confirmation\n",
+				OPTS_OPERANDS_NONE, no_each, &force, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	if (!force) {
@@ -410,7 +347,7 @@ int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
-	    (r = network_call(&conn, PROTO_M_NETWORK_PRUNE, json_object(), &reply, reterr)) != 0)
+	    (r = conn_call_report(&conn, PROTO_M_NETWORK_PRUNE, json_object(), &reply, reterr)) != 0)
 		return r;
 	json_t *deleted = json_object_get(reply.msg.result, "deleted"), *v;
 	size_t i;

@@ -28,27 +28,6 @@ static json_t *docker_volume(json_t *v)
 			 "Name", json_object_get(v, "name"), "Options", "Scope", json_object_get(v, "scope"));
 }
 
-/* Parses a volume verb's options; returns 1 when --help was printed. */
-static int volume_parse(int argc, char **argv, const char *verb, const struct opt *options, const char *usage,
-			struct opts *o, int (*each)(struct opts *o, int key, void *data, char **reterr), void *data,
-			char **reterr)
-{
-	int key, r;
-	opts_init(o, options, verb, true, argc, argv);
-	while ((key = opts_next(o, reterr)) > 0) {
-		if (key == VOL_HELP) {
-			if (o->flag) {
-				fputs(usage, stdout);
-				return 1;
-			}
-			continue;
-		}
-		if ((r = each(o, key, data, reterr)) < 0)
-			return r;
-	}
-	return key < 0 ? key : 0;
-}
-
 struct create_opts {
 	const char *name;
 	char **labels;
@@ -89,12 +68,12 @@ int cmd_volume_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 	    {VOL_HELP, 0, "help", OPT_FLAG},	    {}};
 	_cleanup_(opts_done) struct opts o;
 	struct create_opts c = {0};
-	int r = volume_parse(argc, argv, "volume create", options,
-			     "Usage:  cctl volume create [OPTIONS] [VOLUME]\n\nCreate a volume\n\nOptions:\n"
-			     "  -d, --driver string   Specify volume driver name (only \"local\")\n"
-			     "  -l, --label list      Set metadata for a volume\n"
-			     "      --name string     Specify volume name\n",
-			     &o, create_each, &c, reterr);
+	int r = opts_parse_verb(&o, options, "volume create", argc, argv, VOL_HELP,
+				"Usage:  cctl volume create [OPTIONS] [VOLUME]\n\nCreate a volume\n\nOptions:\n"
+				"  -d, --driver string   Specify volume driver name (only \"local\")\n"
+				"  -l, --label list      Set metadata for a volume\n"
+				"      --name string     Specify volume name\n",
+				OPTS_OPERANDS_ANY, create_each, &c, reterr);
 	if (r == 0 && o.n_operands > 1)
 		r = opts_usage_error(reterr, "volume create", "\"cctl volume create\" requires at most 1 argument.");
 	if (r == 0 && o.n_operands == 1) {
@@ -208,20 +187,7 @@ static bool ls_match(const struct ls_opts *l, json_t *v)
 static int print_formatted(const struct template *t, json_t *v, char **reterr)
 {
 	json_auto_t *d = docker_volume(v);
-	_cleanup_free_ char *out = NULL;
-	if (!d)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	if (!t) {
-		out = json_dumps(d, JSON_COMPACT);
-		if (!out)
-			return err_set(reterr, -ENOMEM, "out of memory");
-	} else {
-		int r = template_render(t, d, &out, reterr);
-		if (r < 0)
-			return r;
-	}
-	printf("%s\n", out);
-	return 0;
+	return template_print(t, d, reterr);
 }
 
 int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
@@ -233,20 +199,18 @@ int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 					     {}};
 	_cleanup_(opts_done) struct opts o;
 	struct ls_opts l = {0};
-	int r = volume_parse(argc, argv, "volume ls", options,
-			     "Usage:  cctl volume ls [OPTIONS]\n\nList volumes\n\nOptions:\n"
-			     "  -f, --filter filter   Provide filter values (dangling=true|false, name=TEXT,\n"
-			     "                        label=KEY[=VALUE], driver=local)\n"
-			     "      --format string   Format output using a template, or json\n"
-			     "  -q, --quiet           Only display volume names\n",
-			     &o, ls_each, &l, reterr);
+	int r = opts_parse_verb(&o, options, "volume ls", argc, argv, VOL_HELP,
+				"Usage:  cctl volume ls [OPTIONS]\n\nList volumes\n\nOptions:\n"
+				"  -f, --filter filter   Provide filter values (dangling=true|false, name=TEXT,\n"
+				"                        label=KEY[=VALUE], driver=local)\n"
+				"      --format string   Format output using a template, or json\n"
+				"  -q, --quiet           Only display volume names\n",
+				OPTS_OPERANDS_NONE, ls_each, &l, reterr);
 	_cleanup_free_ char **filters = l.filters;
-	if (r == 0 && o.n_operands)
-		r = opts_usage_error(reterr, "volume ls", "\"cctl volume ls\" accepts no arguments.");
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	_cleanup_(template_freep) struct template *t = NULL;
-	if (l.format && strcmp(l.format, "json") != 0 && (r = template_parse(l.format, &t, reterr)) < 0)
+	if ((r = template_parse_format(l.format, &t, reterr)) < 0)
 		return r;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
@@ -279,16 +243,7 @@ int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 static int volume_call(struct conn *conn, const char *method, const struct proto_volume_ref_params *p,
 		       struct conn_msg *reply, char **reterr)
 {
-	_cleanup_free_ char *err = NULL;
-	int r = conn_call(conn, method, proto_volume_ref_params_encode(method, p), NULL, 0, reply, reterr);
-
-	if (r < 0)
-		return r;
-	if (conn_reply_check(reply, &err) < 0) {
-		fprintf(stderr, "cctl: %s\n", err);
-		return 1;
-	}
-	return 0;
+	return conn_call_report(conn, method, proto_volume_ref_params_encode(method, p), reply, reterr);
 }
 
 struct inspect_opts {
@@ -310,17 +265,16 @@ int cmd_volume_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_(opts_done) struct opts o;
 	struct inspect_opts in = {0};
 	bool failed = false;
-	int r = volume_parse(argc, argv, "volume inspect", options,
-			     "Usage:  cctl volume inspect [OPTIONS] VOLUME [VOLUME...]\n\nDisplay detailed information "
-			     "on one or more volumes\n\n"
-			     "Options:\n  -f, --format string   Format output using a template, or json\n",
-			     &o, inspect_each, &in, reterr);
-	if (r == 0 && o.n_operands < 1)
-		r = opts_usage_error(reterr, "volume inspect", "\"cctl volume inspect\" requires at least 1 argument.");
+	int r =
+	    opts_parse_verb(&o, options, "volume inspect", argc, argv, VOL_HELP,
+			    "Usage:  cctl volume inspect [OPTIONS] VOLUME [VOLUME...]\n\nDisplay detailed information "
+			    "on one or more volumes\n\n"
+			    "Options:\n  -f, --format string   Format output using a template, or json\n",
+			    OPTS_OPERANDS_SOME, inspect_each, &in, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	_cleanup_(template_freep) struct template *t = NULL;
-	if (in.format && strcmp(in.format, "json") != 0 && (r = template_parse(in.format, &t, reterr)) < 0)
+	if ((r = template_parse_format(in.format, &t, reterr)) < 0)
 		return r;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
@@ -371,13 +325,12 @@ int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 	_cleanup_(opts_done) struct opts o;
 	struct rm_opts rm = {0};
 	bool failed = false;
-	int r = volume_parse(argc, argv, "volume rm", options,
-			     "Usage:  cctl volume rm [OPTIONS] VOLUME [VOLUME...]\n\nRemove one or more volumes. You "
-			     "cannot remove a volume that is in use by a container.\n\n"
-			     "Options:\n  -f, --force   Do not fail on a volume that does not exist\n",
-			     &o, rm_each, &rm, reterr);
-	if (r == 0 && o.n_operands < 1)
-		r = opts_usage_error(reterr, "volume rm", "\"cctl volume rm\" requires at least 1 argument.");
+	int r =
+	    opts_parse_verb(&o, options, "volume rm", argc, argv, VOL_HELP,
+			    "Usage:  cctl volume rm [OPTIONS] VOLUME [VOLUME...]\n\nRemove one or more volumes. You "
+			    "cannot remove a volume that is in use by a container.\n\n"
+			    "Options:\n  -f, --force   Do not fail on a volume that does not exist\n",
+			    OPTS_OPERANDS_SOME, rm_each, &rm, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
@@ -404,13 +357,11 @@ int cmd_volume_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 	    {VOL_FORCE, 'f', "force", OPT_FLAG}, {VOL_ALL, 'a', "all", OPT_FLAG}, {VOL_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	struct rm_opts rm = {0};
-	int r = volume_parse(argc, argv, "volume prune", options,
-			     "Usage:  cctl volume prune [OPTIONS]\n\nRemove unused local volumes\n\nOptions:\n"
-			     "  -a, --all     Remove all unused volumes, not just anonymous ones\n"
-			     "  -f, --force   Do not prompt for confirmation\n",
-			     &o, rm_each, &rm, reterr);
-	if (r == 0 && o.n_operands)
-		r = opts_usage_error(reterr, "volume prune", "\"cctl volume prune\" accepts no arguments.");
+	int r = opts_parse_verb(&o, options, "volume prune", argc, argv, VOL_HELP,
+				"Usage:  cctl volume prune [OPTIONS]\n\nRemove unused local volumes\n\nOptions:\n"
+				"  -a, --all     Remove all unused volumes, not just anonymous ones\n"
+				"  -f, --force   Do not prompt for confirmation\n",
+				OPTS_OPERANDS_NONE, rm_each, &rm, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	if (!rm.force) {

@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -241,6 +243,19 @@ int conn_reply_check(const struct conn_msg *m, char **reterr)
 	if (!m->msg.error_code)
 		return 0;
 	return err_set(reterr, error_code_to_errno(m->msg.error_code), "%s", m->msg.error_message);
+}
+
+int conn_call_report(struct conn *c, const char *method, json_t *params, struct conn_msg *ret, char **reterr)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = conn_call(c, method, params, NULL, 0, ret, reterr);
+	if (r < 0)
+		return r;
+	if (conn_reply_check(ret, &err) < 0) {
+		fprintf(stderr, "cctl: %s\n", err);
+		return 1;
+	}
+	return 0;
 }
 
 int conn_call_ok(struct conn *c, const char *method, json_t *params, const int *fds, unsigned nfds,

@@ -64,6 +64,11 @@ int conn_reply_check(const struct conn_msg *m, char **reterr);
 int conn_call_ok(struct conn *c, const char *method, json_t *params, const int *fds, unsigned nfds,
 		 struct conn_msg *ret, char **reterr);
 
+/* Like conn_call(), for a verb that goes on with its next operand after a refusal: 0 with a
+ * result reply, 1 when the daemon refused (its message printed as docker prints it), -errno when
+ * the call itself failed. */
+int conn_call_report(struct conn *c, const char *method, json_t *params, struct conn_msg *ret, char **reterr);
+
 void conn_msg_done(struct conn_msg *m);
 
 static inline void conn_msg_donep(struct conn_msg *m)

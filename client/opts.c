@@ -198,6 +198,32 @@ int opts_next(struct opts *o, char **reterr)
 	return 0;
 }
 
+int opts_parse_verb(struct opts *o, const struct opt *table, const char *verb, int argc, char **argv, int help_key,
+		    const char *usage, enum opts_operands want,
+		    int (*each)(struct opts *o, int key, void *data, char **reterr), void *data, char **reterr)
+{
+	int key, r;
+	opts_init(o, table, verb, true, argc, argv);
+	while ((key = opts_next(o, reterr)) > 0) {
+		if (key == help_key) {
+			if (o->flag) {
+				fputs(usage, stdout);
+				return 1;
+			}
+			continue;
+		}
+		if ((r = each(o, key, data, reterr)) < 0)
+			return r;
+	}
+	if (key < 0)
+		return key;
+	if (want == OPTS_OPERANDS_NONE && o->n_operands)
+		return opts_usage_error(reterr, verb, "\"cctl %s\" accepts no arguments.", verb);
+	if (want == OPTS_OPERANDS_SOME && o->n_operands < 1)
+		return opts_usage_error(reterr, verb, "\"cctl %s\" requires at least 1 argument.", verb);
+	return 0;
+}
+
 int opts_env_add(char ***env, const char *verb, const char *arg, char **reterr)
 {
 	_cleanup_free_ char *entry = NULL;

@@ -61,6 +61,16 @@ int opts_usage_error(char **reterr, const char *verb, const char *fmt, ...) __at
 int opts_invalid_argument(const struct opts *o, char **reterr, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* What a verb's operands must be: any number, none, or at least one (Docker's messages). */
+enum opts_operands { OPTS_OPERANDS_ANY, OPTS_OPERANDS_NONE, OPTS_OPERANDS_SOME };
+
+/* Parses a verb's options, anywhere among its operands: help_key, when true, prints usage and
+ * returns 1; each() gets every other option (a negative return stops); then the operand count is
+ * checked as want says. Returns 0, 1 after --help, or -errno with a message. */
+int opts_parse_verb(struct opts *o, const struct opt *table, const char *verb, int argc, char **argv, int help_key,
+		    const char *usage, enum opts_operands want,
+		    int (*each)(struct opts *o, int key, void *data, char **reterr), void *data, char **reterr);
+
 /* Appends one -e KEY=VALUE to *env; "KEY" alone takes the value from cctl's environment, or is
  * dropped when cctl has none (as docker does). */
 int opts_env_add(char ***env, const char *verb, const char *arg, char **reterr);

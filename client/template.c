@@ -240,3 +240,28 @@ int template_render(const struct template *t, json_t *obj, char **ret, char **re
 	*ret = TAKE_PTR(buf);
 	return 0;
 }
+
+int template_parse_format(const char *format, struct template **ret, char **reterr)
+{
+	*ret = NULL;
+	if (!format || strcmp(format, "json") == 0)
+		return 0;
+	return template_parse(format, ret, reterr);
+}
+
+int template_print(const struct template *t, json_t *obj, char **reterr)
+{
+	_cleanup_free_ char *out = NULL;
+	if (!obj)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if (!t) {
+		if (!(out = json_dumps(obj, JSON_COMPACT)))
+			return err_set(reterr, -ENOMEM, "out of memory");
+	} else {
+		int r = template_render(t, obj, &out, reterr);
+		if (r < 0)
+			return r;
+	}
+	printf("%s\n", out);
+	return 0;
+}

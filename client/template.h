@@ -14,9 +14,15 @@ struct template;
 
 /* Parses text. Returns 0, or -EINVAL with a message ("template: unclosed action") or -ENOMEM. */
 int template_parse(const char *text, struct template **ret, char **reterr);
+/* A --format value: NULL or "json" give no template (*ret NULL: one JSON line per object),
+ * anything else is parsed. */
+int template_parse_format(const char *format, struct template **ret, char **reterr);
 /* Renders the template over obj into a new string (*ret, caller frees). A field obj lacks is an
  * error naming it (-EINVAL), never an empty string: a typo must not look like an empty value. */
 int template_render(const struct template *t, json_t *obj, char **ret, char **reterr);
+/* Prints obj through t and a newline, or obj as one JSON line when t is NULL (--format json);
+ * obj NULL is -ENOMEM (a failed builder's result). */
+int template_print(const struct template *t, json_t *obj, char **reterr);
 void template_free(struct template *t);
 
 static inline void template_freep(struct template **t)

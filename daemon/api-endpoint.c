@@ -23,15 +23,6 @@ void api_endpoint_config_from_params(struct proto_run_params *p, struct containe
 	cfg->dns_options = TAKE_PTR(p->dns_options);
 }
 
-static const char *error_code(int r)
-{
-	return r == -ENOENT		     ? PROTO_E_NOT_FOUND
-	       : r == -EEXIST		     ? PROTO_E_CONFLICT
-	       : r == -EINVAL || r == -E2BIG ? PROTO_E_PARAMS
-	       : r == -ENOSPC		     ? PROTO_E_LIMIT
-					     : PROTO_E_INTERNAL;
-}
-
 static void connect_or_disconnect(struct api *api, struct conn *c, struct proto_request *req, bool connect)
 {
 	struct proto_network_connect_params p;
@@ -54,7 +45,7 @@ static void connect_or_disconnect(struct api *api, struct conn *c, struct proto_
 	r = connect ? container_network_connect(ct, n, p.aliases, p.ip, &err)
 		    : container_network_disconnect(ct, n, p.force, &err);
 	if (r < 0)
-		conn_send_error(c, req->id, error_code(r), NULL, "%s", err ? err : strerror(-r));
+		api_reply_errno(c, req->id, r, err);
 	else
 		conn_send_result(c, req->id, NULL, NULL, 0);
 	proto_network_connect_params_done(&p);

@@ -73,6 +73,9 @@ struct api {
 };
 
 void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err);
+/* Replies to a failure of the domain with the code its -errno means (not found, conflict, params,
+ * limit, else internal) and its message (err, or the errno's text). */
+void api_reply_errno(struct conn *c, json_t *id, int r, const char *err);
 /* Replies shutting_down and returns true once the daemon stops, so a handler starts no work. */
 bool api_refuse_shutting_down(struct api *api, struct conn *c, json_t *id);
 /* Holds c (may be NULL) and id in o and links o at the head of *head. */
@@ -84,6 +87,8 @@ void api_owed_unlink(struct api_owed **head, struct api_owed *o);
 void api_owed_shutdown(struct api_owed **head, void (*free_fn)(struct api_owed *o));
 /* Methods that take no fds refuse any, so a confused client learns at once. */
 bool api_expect_no_fds(struct conn *c, struct proto_request *req);
+/* Replies the params error and returns false when a method without params got some. */
+bool api_expect_no_params(struct conn *c, struct proto_request *req);
 
 void api_run(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);
 void api_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg);

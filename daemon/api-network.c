@@ -50,17 +50,6 @@ static json_t *api_network_json(struct network_registry *nr, const struct networ
 	return o;
 }
 
-static void api_network_error(struct conn *c, json_t *id, int r, const char *err)
-{
-	const char *code = r == -ENOENT			 ? PROTO_E_NOT_FOUND
-			   : r == -EEXIST || r == -EBUSY ? PROTO_E_CONFLICT
-			   : r == -EPERM		 ? PROTO_E_CONFLICT
-			   : r == -EINVAL		 ? PROTO_E_PARAMS
-			   : r == -ENOSPC		 ? PROTO_E_LIMIT
-							 : PROTO_E_INTERNAL;
-	conn_send_error(c, id, code, NULL, "%s", err ? err : strerror(-r));
-}
-
 void api_network_create(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
 	struct proto_network_create_params p;
@@ -86,7 +75,7 @@ void api_network_create(struct api *api, struct conn *c, struct proto_request *r
 	r = network_create(api->reg->networks, &o, &n, &err);
 	proto_network_create_params_done(&p);
 	if (r < 0) {
-		api_network_error(c, req->id, r, err);
+		api_reply_errno(c, req->id, r, err);
 		return;
 	}
 	log_info("network %s created (%.12s)", n->name, n->id);
@@ -156,7 +145,7 @@ void api_network_list(struct api *api, struct conn *c, struct proto_request *req
 	json_t *a = json_array();
 	if (!a || (nr->count && !(v = calloc(nr->count, sizeof(*v))))) {
 		json_decref(a);
-		api_network_error(c, req->id, -ENOMEM, NULL);
+		api_reply_errno(c, req->id, -ENOMEM, NULL);
 		return;
 	}
 	for (struct network *x = nr->list; x && n < nr->count; x = x->next)
@@ -168,7 +157,7 @@ void api_network_list(struct api *api, struct conn *c, struct proto_request *req
 	for (size_t i = 0; i < n; i++)
 		if (json_array_append_new(a, api_network_json(nr, v[i])) < 0) {
 			json_decref(a);
-			api_network_error(c, req->id, -ENOMEM, NULL);
+			api_reply_errno(c, req->id, -ENOMEM, NULL);
 			return;
 		}
 	conn_send_result(c, req->id, json_pack("{s:o}", "networks", a), NULL, 0);
@@ -199,7 +188,7 @@ void api_network_inspect(struct api *api, struct conn *c, struct proto_request *
 		return;
 	json_t *o = api_network_json(api->reg->networks, n);
 	if (!o) {
-		api_network_error(c, req->id, -ENOMEM, NULL);
+		api_reply_errno(c, req->id, -ENOMEM, NULL);
 		return;
 	}
 	conn_send_result(c, req->id, o, NULL, 0);
@@ -230,7 +219,7 @@ void api_network_remove(struct api *api, struct conn *c, struct proto_request *r
 		return;
 	int r = api_network_remove_one(api, n, &err);
 	if (r < 0) {
-		api_network_error(c, req->id, r, err);
+		api_reply_errno(c, req->id, r, err);
 		return;
 	}
 	conn_send_result(c, req->id, json_object(), NULL, 0);
@@ -239,19 +228,11 @@ void api_network_remove(struct api *api, struct conn *c, struct proto_request *r
 void api_network_prune(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
 	struct network_registry *nr = api->reg->networks;
-	_cleanup_free_ char *err = NULL;
-	if (!api_expect_no_fds(c, req))
-		return;
-	int r = proto_no_params_decode(req->method, req->params, &err);
-	if (r < 0) {
-		api_reply_params_error(c, req->id, r, err);
-		return;
-	}
-	if (api_refuse_shutting_down(api, c, req->id))
+	if (!api_expect_no_fds(c, req) || !api_expect_no_params(c, req) || api_refuse_shutting_down(api, c, req->id))
 		return;
 	json_t *deleted = json_array();
 	if (!deleted) {
-		api_network_error(c, req->id, -ENOMEM, NULL);
+		api_reply_errno(c, req->id, -ENOMEM, NULL);
 		return;
 	}
 	for (struct network *n = nr->list, *next; n; n = next) {

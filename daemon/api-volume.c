@@ -75,15 +75,6 @@ static json_t *volume_json(struct api *api, const char *name, char **reterr)
 	return o;
 }
 
-static void reply_error(struct conn *c, json_t *id, int r, const char *err)
-{
-	const char *code = r == -ENOENT	  ? PROTO_E_NOT_FOUND
-			   : r == -EBUSY  ? PROTO_E_CONFLICT
-			   : r == -EINVAL ? PROTO_E_PARAMS
-					  : PROTO_E_INTERNAL;
-	conn_send_error(c, id, code, NULL, "%s", err ? err : strerror(-r));
-}
-
 void api_volume_create(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
 	struct proto_volume_create_params p;
@@ -100,7 +91,7 @@ void api_volume_create(struct api *api, struct conn *c, struct proto_request *re
 	strv_free(p.labels);
 	json_t *o = r < 0 ? NULL : volume_json(api, name, &err);
 	if (!o) {
-		reply_error(c, req->id, r < 0 ? r : -ENOMEM, err);
+		api_reply_errno(c, req->id, r < 0 ? r : -ENOMEM, err);
 		return;
 	}
 	conn_send_result(c, req->id, o, NULL, 0);
@@ -109,15 +100,9 @@ void api_volume_create(struct api *api, struct conn *c, struct proto_request *re
 void api_volume_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
 	_cleanup_strv_free_ char **names = NULL;
-	_cleanup_free_ char *err = NULL;
-	if (!api_expect_no_fds(c, req))
+	if (!api_expect_no_fds(c, req) || !api_expect_no_params(c, req))
 		return;
-	int r = proto_no_params_decode(req->method, req->params, &err);
-	if (r < 0) {
-		api_reply_params_error(c, req->id, r, err);
-		return;
-	}
-	r = volume_list(api->reg->root, &names);
+	int r = volume_list(api->reg->root, &names);
 	json_t *a = json_array();
 	for (char **n = names; r == 0 && a && n && *n; n++) {
 		json_t *o = volume_json(api, *n, NULL);
@@ -126,7 +111,7 @@ void api_volume_list(struct api *api, struct conn *c, struct proto_request *req,
 	}
 	if (r < 0 || !a) {
 		json_decref(a);
-		reply_error(c, req->id, r < 0 ? r : -ENOMEM, NULL);
+		api_reply_errno(c, req->id, r < 0 ? r : -ENOMEM, NULL);
 		return;
 	}
 	conn_send_result(c, req->id, json_pack("{s:o}", "volumes", a), NULL, 0);
@@ -156,7 +141,7 @@ void api_volume_inspect(struct api *api, struct conn *c, struct proto_request *r
 		return;
 	json_t *o = volume_json(api, p.name, &err);
 	if (!o) {
-		reply_error(c, req->id, err && strstr(err, "no such volume") ? -ENOENT : -EIO, err);
+		api_reply_errno(c, req->id, err && strstr(err, "no such volume") ? -ENOENT : -EIO, err);
 		return;
 	}
 	conn_send_result(c, req->id, o, NULL, 0);
@@ -252,7 +237,7 @@ void api_volume_remove(struct api *api, struct conn *c, struct proto_request *re
 		if (r == -ENOENT && p.force)
 			conn_send_result(c, req->id, json_pack("{s:[]}", "removed"), NULL, 0);
 		else
-			reply_error(c, req->id, r, err);
+			api_reply_errno(c, req->id, r, err);
 		return;
 	}
 	volume_info_done(&v);
@@ -273,7 +258,7 @@ void api_volume_prune(struct api *api, struct conn *c, struct proto_request *req
 	if (!volume_ref_decode(c, req, &p))
 		return;
 	if ((r = volume_list(api->reg->root, &names)) < 0) {
-		reply_error(c, req->id, r, NULL);
+		api_reply_errno(c, req->id, r, NULL);
 		return;
 	}
 	json_t *removed = json_array();

@@ -49,6 +49,16 @@ void api_reply_params_error(struct conn *c, json_t *id, int r, const char *err)
 	conn_send_error(c, id, r == -EBADF ? PROTO_E_FDS : PROTO_E_PARAMS, NULL, "%s", err ? err : "invalid parameters");
 }
 
+void api_reply_errno(struct conn *c, json_t *id, int r, const char *err)
+{
+	const char *code = r == -ENOENT				     ? PROTO_E_NOT_FOUND
+			   : r == -EEXIST || r == -EBUSY || r == -EPERM ? PROTO_E_CONFLICT
+			   : r == -EINVAL || r == -E2BIG		     ? PROTO_E_PARAMS
+			   : r == -ENOSPC				     ? PROTO_E_LIMIT
+									     : PROTO_E_INTERNAL;
+	conn_send_error(c, id, code, NULL, "%s", err ? err : strerror(-r));
+}
+
 bool api_refuse_shutting_down(struct api *api, struct conn *c, json_t *id)
 {
 	if (api->shutting_down)
@@ -102,7 +112,7 @@ bool api_expect_no_fds(struct conn *c, struct proto_request *req)
 }
 
 /* Methods without params refuse any key, as every other method refuses unknown ones. */
-static bool expect_no_params(struct conn *c, struct proto_request *req)
+bool api_expect_no_params(struct conn *c, struct proto_request *req)
 {
 	_cleanup_free_ char *err = NULL;
 	int r = proto_no_params_decode(req->method, req->params, &err);
@@ -113,7 +123,7 @@ static bool expect_no_params(struct conn *c, struct proto_request *req)
 
 static void api_version(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
-	if (!api_expect_no_fds(c, req) || !expect_no_params(c, req))
+	if (!api_expect_no_fds(c, req) || !api_expect_no_params(c, req))
 		return;
 	json_t *res = proto_version_result_encode(CONTAIND_VERSION);
 	if (res)
@@ -124,7 +134,7 @@ static void api_version(struct api *api, struct conn *c, struct proto_request *r
 /* system.info: counts, so a leak of records or images shows from outside. */
 static void api_info(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
-	if (!api_expect_no_fds(c, req) || !expect_no_params(c, req))
+	if (!api_expect_no_fds(c, req) || !api_expect_no_params(c, req))
 		return;
 	unsigned running = 0;
 	for (struct container *ct = api->reg->list; ct; ct = ct->next)
@@ -230,7 +240,7 @@ static void api_image_import(struct api *api, struct conn *c, struct proto_reque
 
 static void api_image_list(struct api *api, struct conn *c, struct proto_request *req, struct wire_msg *msg)
 {
-	if (api_expect_no_fds(c, req) && expect_no_params(c, req))
+	if (api_expect_no_fds(c, req) && api_expect_no_params(c, req))
 		conn_send_result(c, req->id, proto_image_list_encode(image_store_list(api->images)), NULL, 0);
 }
 

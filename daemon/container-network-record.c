@@ -11,6 +11,7 @@
 #include "daemon/container.h"
 #include "daemon/network.h"
 #include "network/ipam.h"
+#include "network/ipam.h"
 
 static const char *const config_lists[] = {"network_aliases", "extra_hosts", "dns", "dns_search", "dns_options"};
 
@@ -137,7 +138,7 @@ static json_t *network_json(const struct container *ct, const struct container_e
 	*prefix = 0;
 	if (ep->linked && ep->addr) {
 		ipam_format_addr(ep->addr, addr);
-		container_network_mac(ep->addr, m);
+		ipam_mac_from_addr(ep->addr, m);
 		snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 		if (n) {
 			ipam_format_addr(n->gateway, gateway);

@@ -46,18 +46,6 @@ void container_network_veth_name(const struct container *ct, const struct contai
 	snprintf(buf, 16, "veth%.7s%u", ct->id, ep->index % 100);
 }
 
-/* Docker's MAC of an address: 02:42 (locally administered) then the address's four bytes, so
- * it is unique on the bridge exactly as the address is. */
-void container_network_mac(uint32_t addr, uint8_t mac[6])
-{
-	mac[0] = 0x02;
-	mac[1] = 0x42;
-	mac[2] = (uint8_t)(addr >> 24);
-	mac[3] = (uint8_t)(addr >> 16);
-	mac[4] = (uint8_t)(addr >> 8);
-	mac[5] = (uint8_t)addr;
-}
-
 /* Whether a network mode is one the namespaces module handles (no endpoint of ours). */
 static bool mode_shared(const char *mode)
 {
@@ -261,8 +249,9 @@ static int endpoint_link(struct container *ct, struct container_endpoint *ep, st
 		ep->addr_held = true;
 	}
 	r = netlink_veth_add(hnl, veth, ifname, netns_fd, NULL);
-	if (r == -EEXIST && !veth_owned_by_other(ct->reg, veth, ct)) {
-		/* Left by a run of this container whose cleanup never came (a daemon killed meanwhile). */
+	if (r == -EEXIST && !veth_owned_by_other(ct->reg, veth, ct) && network_link_is_ours(n->nr, hnl, veth)) {
+		/* Left by a run of this container whose cleanup never came (a daemon killed meanwhile);
+		 * a link of that name without containd's mark is someone else's and stays. */
 		(void)netlink_link_del(hnl, veth, NULL);
 		r = netlink_veth_add(hnl, veth, ifname, netns_fd, reterr);
 	} else if (r < 0) {
@@ -271,8 +260,11 @@ static int endpoint_link(struct container *ct, struct container_endpoint *ep, st
 	if (r < 0)
 		return r;
 	ep->linked = true;
-	container_network_mac(ep->addr, mac);
-	struct netlink_link_opts host = {.up = true, .master = n->bridge, .hairpin = true};
+	ipam_mac_from_addr(ep->addr, mac);
+	/* The mark goes on with the first change after the creation: a crash in between leaves an
+	 * unmarked veth, which reconcile keeps (the safe side) and which goes away with the
+	 * container's network namespace. */
+	struct netlink_link_opts host = {.up = true, .master = n->bridge, .hairpin = true, .alias = n->nr->link_alias};
 	struct netlink_link_opts inside = {.up = true, .mac = mac};
 	if ((r = netlink_link_set(hnl, veth, &host, reterr)) < 0 ||
 	    (r = netlink_link_set(cnl, ifname, &inside, reterr)) < 0 ||
@@ -412,6 +404,20 @@ static bool has_netns(const struct container *ct)
 	return pidref_is_set(&ct->proc) && ct->state != CONTAINER_EXITED;
 }
 
+/* After a connect or a disconnect: the container's own /etc files while it runs, the hosts files
+ * of that network's containers (peers), and the container's record. */
+static void endpoints_changed(struct container *ct, const char *network_id, bool peers)
+{
+	if (has_netns(ct)) {
+		_cleanup_free_ char *err = NULL;
+		if (container_network_write_etc(ct, &err) < 0)
+			log_warning("container %.12s: %s", ct->id, err);
+	}
+	if (peers)
+		container_network_refresh_peers(ct, network_id);
+	container_record_save(ct);
+}
+
 int container_network_connect(struct container *ct, struct network *n, char **aliases, const char *ip, char **reterr)
 {
 	struct container_endpoint *ep;
@@ -444,12 +450,9 @@ int container_network_connect(struct container *ct, struct network *n, char **al
 			endpoint_remove(ct, idx);
 			return r;
 		}
-		_cleanup_free_ char *err = NULL;
-		if (container_network_write_etc(ct, &err) < 0)
-			log_warning("container %.12s: %s", ct->id, err);
-		container_network_refresh_peers(ct, n->id);
 	}
-	container_record_save(ct);
+	/* A container that does not run joins at its next start; its peers learn of it then. */
+	endpoints_changed(ct, n->id, has_netns(ct));
 	return 0;
 }
 
@@ -472,13 +475,7 @@ int container_network_disconnect(struct container *ct, struct network *n, bool f
 	}
 	endpoint_release(ct, ep);
 	endpoint_remove(ct, (size_t)(ep - ct->endpoints));
-	if (has_netns(ct)) {
-		_cleanup_free_ char *err = NULL;
-		if (container_network_write_etc(ct, &err) < 0)
-			log_warning("container %.12s: %s", ct->id, err);
-	}
-	container_network_refresh_peers(ct, n->id);
-	container_record_save(ct);
+	endpoints_changed(ct, n->id, true);
 	return 0;
 }
 
@@ -496,7 +493,7 @@ unsigned container_network_attached(void *userdata, const struct network *n, jso
 		uint8_t m[6];
 		char mac[18] = "", addr[IPAM_ADDR_STRLEN], cidr[IPAM_ADDR_STRLEN + 4] = "";
 		if (ep->addr) {
-			container_network_mac(ep->addr, m);
+			ipam_mac_from_addr(ep->addr, m);
 			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 			ipam_format_addr(ep->addr, addr);
 			snprintf(cidr, sizeof(cidr), "%s/%u", addr, (unsigned)n->subnet.prefix);

@@ -101,4 +101,3 @@ void container_network_config_done(struct container_config *cfg);
 
 /* The names of the host end of an endpoint's veth and of its peer in the container. */
 void container_network_veth_name(const struct container *ct, const struct container_endpoint *ep, char buf[16]);
-void container_network_mac(uint32_t addr, uint8_t mac[6]);

@@ -1,7 +1,7 @@
 /* The networks on the host (the daemon's network namespace): bridges, the sysctls they need,
- * containd's nft table, and the reconcile of leftovers at start. Only names containd makes are
- * ever touched: its bridges (containd0 or --bridge's, br-<12 hex>), its host veths
- * (veth<7 hex><index>) and its own nft table. */
+ * containd's nft table, and the reconcile of leftovers at start. Only what containd made is ever
+ * removed: the links carrying its alias ("containd:<instance>", set on every link it creates)
+ * and its own nft table. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -75,6 +75,14 @@ int network_host_bridge_up(struct network_registry *nr, struct network *n, char 
 		return r;
 	if (r == -EEXIST && reterr)
 		free(TAKE_PTR(*reterr));
+	/* Marked at once, and only a bridge made here: an existing one (a --bridge NAME the admin
+	 * made, a record's bridge of an older containd) stays unmarked, so reconcile never removes
+	 * it. A crash between the two requests leaves an unmarked bridge: kept, the safe side. */
+	if (r == 0 && (r = netlink_link_set(nr->nl, n->bridge, &(struct netlink_link_opts){.alias = nr->link_alias},
+					    reterr)) < 0) {
+		(void)netlink_link_del(nr->nl, n->bridge, NULL);
+		return r;
+	}
 	r = netlink_addr_add(nr->nl, n->bridge, n->gateway, n->subnet.prefix, reterr);
 	if (r < 0 && r != -EEXIST)
 		return r;
@@ -127,6 +135,33 @@ static int network_host_route_cb(const struct ipv4_net *dst, void *ud)
 	return 0;
 }
 
+static int network_host_first_addr_cb(uint32_t addr, uint8_t prefix, void *ud)
+{
+	struct ipv4_net *first = ud;
+	if (first->prefix == 0 && prefix >= 1 && prefix <= 30) {
+		first->addr = addr;
+		first->prefix = prefix;
+	}
+	return 0;
+}
+
+int network_host_bridge_address(struct network_registry *nr, const char *bridge, struct ipv4_net *subnet,
+				uint32_t *gateway)
+{
+	struct ipv4_net first = {0};
+	int r = network_host_netlink(nr, NULL);
+	if (r < 0)
+		return r;
+	if ((r = netlink_addrs(nr->nl, bridge, network_host_first_addr_cb, &first)) < 0)
+		return r;
+	if (first.prefix == 0)
+		return -ENOENT;
+	*gateway = first.addr;
+	subnet->prefix = first.prefix;
+	subnet->addr = first.addr & ipam_mask(first.prefix);
+	return 0;
+}
+
 int network_host_routes(struct network_registry *nr, struct ipv4_net **taken, size_t *n, char **reterr)
 {
 	struct routes_ctx ctx = {.v = *taken, .n = *n};
@@ -176,22 +211,36 @@ int network_registry_apply_nft(struct network_registry *nr, char **reterr)
 	return nft_apply(&rs, reterr);
 }
 
-/* "br-" and 12 lowercase hex: a user network's bridge. */
-static bool network_host_is_bridge_name(const char *name)
-{
-	if (strncmp(name, "br-", 3) != 0 || strlen(name) != 15)
-		return false;
-	return strspn(name + 3, "0123456789abcdef") == 12;
-}
-
-/* "veth", 7 lowercase hex, a decimal index: a container's host veth. Docker's own are "veth"
- * and 7 hex with no index, so they never match. */
+/* "veth", 7 lowercase hex, a decimal index: the name of a container's host veth (what the
+ * ownership callback can read a container id from). */
 static bool network_host_is_veth_name(const char *name)
 {
 	size_t len = strlen(name);
 	if (strncmp(name, "veth", 4) != 0 || len < 12 || len > 15)
 		return false;
 	return strspn(name + 4, "0123456789abcdef") >= 7 && strspn(name + 11, "0123456789") == len - 11;
+}
+
+struct link_alias_ctx {
+	const char *name;
+	const char *alias;
+	bool match;
+};
+
+static int network_host_alias_cb(const char *name, int index, const char *kind, const char *alias, void *ud)
+{
+	struct link_alias_ctx *ctx = ud;
+	(void)index;
+	(void)kind;
+	if (strcmp(name, ctx->name) == 0)
+		ctx->match = alias && strcmp(alias, ctx->alias) == 0;
+	return 0;
+}
+
+bool network_link_is_ours(struct network_registry *nr, struct netlink *nl, const char *name)
+{
+	struct link_alias_ctx ctx = {.name = name, .alias = nr->link_alias};
+	return netlink_links(nl, network_host_alias_cb, &ctx) >= 0 && ctx.match;
 }
 
 struct reconcile_ctx {
@@ -202,18 +251,29 @@ struct reconcile_ctx {
 	size_t n_doomed;
 };
 
-static int network_host_reconcile_cb(const char *name, int index, const char *kind, void *ud)
+/* Why deleting here is safe: a link is a candidate only if it carries this daemon's alias, which
+ * containd sets on the links it creates and on nothing else, so a link of Docker's, of the admin's
+ * or of another containd (another root: another instance id) is never one, whatever its name. Of
+ * the candidates, the default bridge (and containd0 always) and every network's bridge are kept,
+ * and a veth is kept while a running container owns it. */
+static int network_host_reconcile_cb(const char *name, int index, const char *kind, const char *alias, void *ud)
 {
 	struct reconcile_ctx *ctx = ud;
+	struct network_registry *nr = ctx->nr;
 	bool leftover = false;
 	(void)index;
-	if (kind && strcmp(kind, "bridge") == 0 && network_host_is_bridge_name(name)) {
-		leftover = true;
-		for (struct network *n = ctx->nr->list; n; n = n->next)
+	if (!alias || strcmp(alias, nr->link_alias) != 0 || !kind)
+		return 0;
+	if (strcmp(kind, "bridge") == 0) {
+		/* containd0 stays even when this daemon has another --bridge or none: the default
+		 * network's record (kept for a daemon that has one) may still name it. */
+		leftover = strcmp(name, NETWORK_DEFAULT_BRIDGE) != 0 &&
+			   (!nr->default_bridge || strcmp(nr->default_bridge, name) != 0);
+		for (struct network *n = nr->list; n; n = n->next)
 			if (n->bridge && strcmp(n->bridge, name) == 0)
 				leftover = false;
-	} else if (kind && strcmp(kind, "veth") == 0 && network_host_is_veth_name(name)) {
-		leftover = !ctx->owned || !ctx->owned(ctx->userdata, name);
+	} else if (strcmp(kind, "veth") == 0) {
+		leftover = !network_host_is_veth_name(name) || !ctx->owned || !ctx->owned(ctx->userdata, name);
 	}
 	if (!leftover)
 		return 0;

@@ -248,8 +248,9 @@ unsigned network_attached(struct network_registry *nr, const struct network *n, 
 }
 
 /* A new network object (not linked, no record) with a fresh random id; for a bridge network
- * its bridge "br-<12 hex>" unless bridge says otherwise. The id's first 12 characters are kept
- * unique: they name the bridge. */
+ * its bridge "cd-<12 hex>" unless bridge says otherwise (not Docker's "br-<12 hex>", so that the
+ * two never name the same link; a record written with a br- name keeps it, as its "bridge" says).
+ * The id's first 12 characters are kept unique: they name the bridge. */
 static int network_new(struct network_registry *nr, const char *name, const char *driver, const char *bridge,
 		       struct network **ret, char **reterr)
 {
@@ -269,7 +270,7 @@ static int network_new(struct network_registry *nr, const char *name, const char
 	}
 	(void)clock_gettime(CLOCK_REALTIME, &n->created);
 	if (strcmp(driver, "bridge") == 0 &&
-	    ((bridge && !(n->bridge = strdup(bridge))) || (!bridge && asprintf(&n->bridge, "br-%.12s", n->id) < 0))) {
+	    ((bridge && !(n->bridge = strdup(bridge))) || (!bridge && asprintf(&n->bridge, "cd-%.12s", n->id) < 0))) {
 		n->bridge = NULL;
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
@@ -356,7 +357,14 @@ static int network_setup_default(struct network_registry *nr, const struct netwo
 		n->subnet = subnet;
 		n->gateway = gateway;
 		changed = true;
+	} else if (!o->bip && !n->subnet.prefix &&
+		   network_host_bridge_address(nr, n->bridge, &n->subnet, &n->gateway) == 0) {
+		char a[19];
+		ipam_format_cidr(&n->subnet, a);
+		log_info("network bridge: the bridge %s exists with an address: its subnet %s is the default network's",
+			 n->bridge, a);
 	} else if (!o->bip && !n->subnet.prefix) {
+		n->subnet = (struct ipv4_net){0};
 		_cleanup_free_ struct ipv4_net *taken = NULL;
 		size_t n_taken = 0;
 		if ((r = network_taken(nr, n, &taken, &n_taken, reterr)) < 0)
@@ -436,6 +444,40 @@ static void network_registry_load(struct network_registry *nr, bool default_brid
 	}
 }
 
+/* This root's instance id, <root>/networks/instance (32 random hex digits, made the first time),
+ * put in nr->link_alias. Why a random id kept with the records, and not the nft table's name or a
+ * hash of the root's path: two daemons in one netns may well share the default table name, and a
+ * path changes meaning with a move or a bind mount; the id travels with the records that name the
+ * links, so whoever holds them holds the id. A file that is not a valid id is replaced (logged):
+ * the links marked with the old one are then never removed by reconcile, the safe side. */
+static int network_instance(struct network_registry *nr, char **reterr)
+{
+	_cleanup_free_ char *path = NULL, *data = NULL;
+	char id[33];
+	size_t len = 0;
+	if (asprintf(&path, "%s/instance", nr->dir) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	int r = read_file(path, 64, &data, &len);
+	if (r < 0 && r != -ENOENT)
+		log_error("cannot read %s (%s): making a new instance id", path, strerror(-r));
+	while (r >= 0 && len > 0 && data[len - 1] == '\n')
+		data[--len] = '\0';
+	if (r >= 0 && len == 32 && strspn(data, "0123456789abcdef") == 32) {
+		memcpy(id, data, 33);
+	} else {
+		if (r >= 0)
+			log_error("%s is not an instance id: making a new one", path);
+		if ((r = random_hex(id, 16)) < 0)
+			return err_set(reterr, r, "cannot make an instance id: %s", strerror(-r));
+		char line[34];
+		snprintf(line, sizeof(line), "%s\n", id);
+		if ((r = write_file_atomic(path, line, 33)) < 0)
+			return err_set(reterr, r, "cannot write %s: %s", path, strerror(-r));
+	}
+	snprintf(nr->link_alias, sizeof(nr->link_alias), "containd:%s", id);
+	return 0;
+}
+
 int network_registry_open(const char *root, const char *state, const struct network_options *o,
 			  struct network_registry **ret, char **reterr)
 {
@@ -456,6 +498,8 @@ int network_registry_open(const char *root, const char *state, const struct netw
 		err_set(reterr, r, "cannot create %s: %m", nr->dir);
 		goto fail;
 	}
+	if ((r = network_instance(nr, reterr)) < 0)
+		goto fail;
 	network_registry_load(nr, with_bridge);
 	if ((with_bridge && (r = network_setup_default(nr, o, reterr)) < 0) ||
 	    (r = network_setup_builtin(nr, "host", "host", reterr)) < 0 ||

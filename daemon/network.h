@@ -37,7 +37,7 @@ struct network {
 	char id[65];
 	char *name;
 	char *driver;		/* "bridge", "host" or "null" */
-	char *bridge;		/* bridge networks: the ifname ("containd0", "br-<12 hex of id>"); else NULL */
+	char *bridge;		/* bridge networks: the ifname ("containd0", "cd-<12 hex of id>"); else NULL */
 	struct ipv4_net subnet; /* bridge networks; zero otherwise */
 	uint32_t gateway;	/* host byte order: the bridge's own address */
 	bool internal;		/* no traffic to or from outside the bridge */
@@ -68,6 +68,9 @@ struct network_registry {
 	char *state_dir; /* <state>: the note that containd turned ip_forward on */
 	char *nft_table;
 	char *default_bridge; /* the default network's ifname; NULL with --bridge none */
+	/* "containd:<instance>", the alias (IFLA_IFALIAS) containd puts on every link it creates;
+	 * the instance is this root's random id (<root>/networks/instance). */
+	char link_alias[48];
 	bool ip_masq;
 	bool ip_forward;    /* --ip-forward */
 	bool forward_guard; /* containd turned ip_forward on: forward only the bridges' traffic */
@@ -88,10 +91,13 @@ struct network_registry {
 int network_registry_open(const char *root, const char *state, const struct network_options *o,
 			  struct network_registry **ret, char **reterr);
 void network_registry_free(struct network_registry *nr);
-/* At daemon start, once the containers are loaded (their addresses reserved): removes links named
- * like containd's (br-<12 hex>, veth<7 hex><index>) that no network or container owns, then
- * rebuilds the nft table. Never touches a link containd did not name. */
+/* At daemon start, once the containers are loaded (their addresses reserved): removes the bridges
+ * and veths carrying this daemon's alias (link_alias) that no network or container owns (never
+ * the default bridge), then rebuilds the nft table. A link without that alias, made by someone
+ * else or by another containd, is never touched, whatever its name. */
 void network_registry_reconcile(struct network_registry *nr, network_veth_owned_cb owned, void *userdata);
+/* Whether the link name of nl's netns carries nr's link_alias: containd made it in this root. */
+bool network_link_is_ours(struct network_registry *nr, struct netlink *nl, const char *name);
 
 /* By name, full id or unique id prefix; NULL when none (or the prefix is ambiguous). */
 struct network *network_lookup(struct network_registry *nr, const char *name_or_id);

@@ -398,6 +398,8 @@ int netlink_link_set(struct netlink *nl, const char *name, const struct netlink_
 		return r;
 	if (o->new_name && (r = netlink_name_check(o->new_name, reterr)) < 0)
 		return r;
+	if (o->alias && strlen(o->alias) > NETLINK_ALIAS_MAX)
+		return err_set(reterr, -EINVAL, "link %s: an alias is at most %d bytes", name, NETLINK_ALIAS_MAX);
 	index = netlink_link_index(nl, name);
 	if (index < 0)
 		return err_set(reterr, index, "link %s: %m", name);
@@ -423,6 +425,8 @@ int netlink_link_set(struct netlink *nl, const char *name, const struct netlink_
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, o->mac);
 	if (master)
 		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+	if (o->alias)
+		mnl_attr_put_strz(nlh, IFLA_IFALIAS, o->alias);
 	r = netlink_talk(nl, nlh, NULL, NULL);
 	if (r < 0)
 		return netlink_err(nl, reterr, r, "setting up link %s: %m", name);
@@ -502,7 +506,7 @@ int netlink_route_add(struct netlink *nl, const char *dev, const struct ipv4_net
 }
 
 struct netlink_walk {
-	int (*link_cb)(const char *name, int index, const char *kind, void *ud);
+	netlink_link_cb link_cb;
 	int (*route_cb)(const struct ipv4_net *dst, void *ud);
 	void *ud;
 	int r; /* the first negative return of the callback; later entries are skipped */
@@ -514,7 +518,7 @@ static int netlink_links_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[IFLA_MAX + 1] = {0}, *info[IFLA_INFO_MAX + 1] = {0};
 	struct netlink_attrs a = {tb, IFLA_MAX}, ai = {info, IFLA_INFO_MAX};
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	const char *kind = NULL;
+	const char *kind = NULL, *alias = NULL;
 	int r;
 
 	if (w->r < 0 || nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
@@ -526,13 +530,15 @@ static int netlink_links_cb(const struct nlmsghdr *nlh, void *data)
 	if (tb[IFLA_LINKINFO] && mnl_attr_parse_nested(tb[IFLA_LINKINFO], netlink_attr_cb, &ai) >= 0 &&
 	    info[IFLA_INFO_KIND] && mnl_attr_validate(info[IFLA_INFO_KIND], MNL_TYPE_NUL_STRING) >= 0)
 		kind = mnl_attr_get_str(info[IFLA_INFO_KIND]);
-	r = w->link_cb(mnl_attr_get_str(tb[IFLA_IFNAME]), ifi->ifi_index, kind, w->ud);
+	if (tb[IFLA_IFALIAS] && mnl_attr_validate(tb[IFLA_IFALIAS], MNL_TYPE_NUL_STRING) >= 0)
+		alias = mnl_attr_get_str(tb[IFLA_IFALIAS]);
+	r = w->link_cb(mnl_attr_get_str(tb[IFLA_IFNAME]), ifi->ifi_index, kind, alias, w->ud);
 	if (r < 0)
 		w->r = r;
 	return MNL_CB_OK;
 }
 
-int netlink_links(struct netlink *nl, int (*cb)(const char *name, int index, const char *kind, void *ud), void *ud)
+int netlink_links(struct netlink *nl, netlink_link_cb cb, void *ud)
 {
 	char buf[NETLINK_REQ_SIZE];
 	struct ifinfomsg *ifi;
@@ -588,6 +594,53 @@ int netlink_routes(struct netlink *nl, int (*cb)(const struct ipv4_net *dst, voi
 	nlh = netlink_request(buf, RTM_GETROUTE, NLM_F_DUMP, sizeof(*rtm), (void **)&rtm);
 	rtm->rtm_family = AF_INET;
 	r = netlink_talk(nl, nlh, netlink_routes_cb, &w);
+	return r < 0 ? r : w.r;
+}
+
+struct netlink_addr_walk {
+	int index;
+	int (*cb)(uint32_t addr, uint8_t prefix, void *ud);
+	void *ud;
+	int r;
+};
+
+static int netlink_addrs_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct netlink_addr_walk *w = data;
+	const struct nlattr *tb[IFA_MAX + 1] = {0};
+	struct netlink_attrs a = {tb, IFA_MAX};
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	int r;
+
+	if (w->r < 0 || nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return MNL_CB_OK;
+	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != w->index || ifa->ifa_prefixlen > 32)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), netlink_attr_cb, &a) < 0)
+		return MNL_CB_OK;
+	const struct nlattr *at = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!at || mnl_attr_validate(at, MNL_TYPE_U32) < 0)
+		return MNL_CB_OK;
+	r = w->cb(ntohl(mnl_attr_get_u32(at)), ifa->ifa_prefixlen, w->ud);
+	if (r < 0)
+		w->r = r;
+	return MNL_CB_OK;
+}
+
+int netlink_addrs(struct netlink *nl, const char *name, int (*cb)(uint32_t addr, uint8_t prefix, void *ud), void *ud)
+{
+	char buf[NETLINK_REQ_SIZE];
+	struct ifaddrmsg *ifa;
+	struct nlmsghdr *nlh;
+	struct netlink_addr_walk w = {.cb = cb, .ud = ud};
+	int r;
+
+	w.index = netlink_link_index(nl, name);
+	if (w.index < 0)
+		return w.index;
+	nlh = netlink_request(buf, RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa), (void **)&ifa);
+	ifa->ifa_family = AF_INET;
+	r = netlink_talk(nl, nlh, netlink_addrs_cb, &w);
 	return r < 0 ? r : w.r;
 }
 

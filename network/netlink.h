@@ -21,6 +21,7 @@ struct netlink_link_opts {
 	uint32_t mtu;	      /* 0: unchanged */
 	const uint8_t *mac;   /* 6 bytes, or NULL */
 	bool hairpin;	      /* as a bridge port: send frames back out the port they came in on */
+	const char *alias;    /* the link's alias (IFLA_IFALIAS, at most 255 bytes), or NULL */
 };
 
 /* A socket in the caller's netns. */
@@ -43,11 +44,20 @@ int netlink_link_set(struct netlink *nl, const char *name, const struct netlink_
 int netlink_addr_add(struct netlink *nl, const char *name, uint32_t addr, uint8_t prefix, char **reterr);
 /* A route in the main table: dst NULL for the default route, gateway 0 for on-link. */
 int netlink_route_add(struct netlink *nl, const char *dev, const struct ipv4_net *dst, uint32_t gateway, char **reterr);
-/* Calls cb for every link (kind: "bridge", "veth", ... or NULL); a negative return from cb stops
- * the walk and is returned. */
-int netlink_links(struct netlink *nl, int (*cb)(const char *name, int index, const char *kind, void *ud), void *ud);
+/* A link's alias is at most this long (the kernel's IFALIASZ - 1). */
+#define NETLINK_ALIAS_MAX 255
+
+/* What netlink_links reports of one link. */
+typedef int (*netlink_link_cb)(const char *name, int index, const char *kind, const char *alias, void *ud);
+/* Calls cb for every link (kind: "bridge", "veth", ... or NULL; alias: its IFLA_IFALIAS or NULL);
+ * a negative return from cb stops the walk and is returned. */
+int netlink_links(struct netlink *nl, netlink_link_cb cb, void *ud);
 /* Calls cb for every IPv4 unicast route of the main table (the default route has prefix 0). */
 int netlink_routes(struct netlink *nl, int (*cb)(const struct ipv4_net *dst, void *ud), void *ud);
+
+/* Calls cb for every IPv4 address of link name (its local address and prefix); -ENODEV when there
+ * is no such link. */
+int netlink_addrs(struct netlink *nl, const char *name, int (*cb)(uint32_t addr, uint8_t prefix, void *ud), void *ud);
 
 /* net.* sysctls of the netns the caller is in: key "ipv4/ip_forward" or
  * "ipv4/conf/containd0/route_localnet" under /proc/sys/net/. get returns the value without its

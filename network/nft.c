@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/portspec.h"
 #include "network/nft.h"
 
 /* Why running a generated script is safe: nft scripts can include files and name any table, so
@@ -45,18 +46,6 @@ static bool nft_ifname_valid(const char *name)
 	return true;
 }
 
-static const char *nft_proto(int proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	default:
-		return NULL;
-	}
-}
-
 static int nft_key_cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -83,7 +72,7 @@ static int nft_ports_unique(const struct nft_ruleset *rs, char **reterr)
 			char hip[IPAM_ADDR_STRLEN];
 			ipam_format_addr((uint32_t)(keys[i] >> 16), hip);
 			return err_set(reterr, -EINVAL, "port %s:%u/%s is published twice", hip,
-				       (unsigned)(keys[i] & 0xffff), nft_proto((int)(keys[i] >> 48)));
+				       (unsigned)(keys[i] & 0xffff), portspec_proto_name((int)(keys[i] >> 48)));
 		}
 	return 0;
 }
@@ -108,7 +97,7 @@ static int nft_ruleset_check(const struct nft_ruleset *rs, char **reterr)
 	}
 	for (size_t i = 0; i < rs->n_ports; i++) {
 		const struct nft_port *p = &rs->ports[i];
-		if (!nft_proto(p->proto))
+		if (!portspec_proto_name(p->proto))
 			return err_set(reterr, -EINVAL, "published port %u: protocol %d is neither tcp nor udp",
 				       p->host_port, p->proto);
 		if (!p->host_port || !p->ctr_port || !p->ctr_ip)
@@ -210,7 +199,7 @@ static void nft_dnat_rules(FILE *f, const struct nft_ruleset *rs, const char *ch
 			   const bool used[ARRAY_SIZE(nft_maps)])
 {
 	for (size_t k = 0; k < ARRAY_SIZE(nft_maps); k++) {
-		const char *proto = nft_proto(nft_maps[k].proto);
+		const char *proto = portspec_proto_name(nft_maps[k].proto);
 
 		if (!used[k])
 			continue;
@@ -267,7 +256,7 @@ static void nft_postrouting_rules(FILE *f, const struct nft_ruleset *rs)
 	for (size_t i = 0; i < rs->n_ports; i++) {
 		const struct nft_port *p = &rs->ports[i];
 		char cip[IPAM_ADDR_STRLEN];
-		const char *proto = nft_proto(p->proto);
+		const char *proto = portspec_proto_name(p->proto);
 
 		if (!p->bridge || nft_bridge_find(rs, p->bridge))
 			continue;

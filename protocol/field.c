@@ -1,9 +1,11 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "common/macros.h"
+#include "common/strv.h"
 #include "protocol/field.h"
 
 int field_get_string(json_t *o, const char *key, bool required, const char **ret, char **reterr)
@@ -79,6 +81,36 @@ int field_get_strv(json_t *o, const char *key, size_t max_items, char ***ret, ch
 		strv[i] = strdup(json_string_value(s));
 		if (!strv[i])
 			return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	*ret = TAKE_PTR(strv);
+	return 0;
+}
+
+int field_get_kv_object(json_t *o, const char *key, size_t max_items,
+			int (*check)(const char *k, const char *v, char **reterr), char ***ret, char **reterr)
+{
+	json_t *obj = json_object_get(o, key), *v;
+	const char *k;
+	size_t n = 0;
+	if (!obj || json_is_null(obj))
+		return 0;
+	if (!json_is_object(obj) || json_object_size(obj) > max_items)
+		return err_set(reterr, -EINVAL, "parameter \"%s\" must be an object of at most %zu strings", key,
+			       max_items);
+	_cleanup_strv_free_ char **strv = calloc(json_object_size(obj) + 1, sizeof(char *));
+	if (!strv)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	json_object_foreach(obj, k, v) {
+		int r;
+		if (!json_is_string(v))
+			return err_set(reterr, -EINVAL, "the value of \"%.64s\" in \"%s\" must be a string", k, key);
+		if (check && (r = check(k, json_string_value(v), reterr)) < 0)
+			return r;
+		if (asprintf(&strv[n], "%s=%s", k, json_string_value(v)) < 0) {
+			strv[n] = NULL;
+			return err_set(reterr, -ENOMEM, "out of memory");
+		}
+		n++;
 	}
 	*ret = TAKE_PTR(strv);
 	return 0;

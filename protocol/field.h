@@ -15,6 +15,10 @@ int field_get_bool(json_t *o, const char *key, bool *ret, char **reterr);
 int field_get_int(json_t *o, const char *key, int64_t min, int64_t max, int64_t *ret, char **reterr);
 /* Copies an array of at most max_items strings into a NULL-terminated vector. */
 int field_get_strv(json_t *o, const char *key, size_t max_items, char ***ret, char **reterr);
+/* An object of at most max_items strings (labels) as a NULL-terminated vector of "KEY=VALUE";
+ * check (may be NULL) refuses a pair with a message. Absent or null: *ret stays NULL. */
+int field_get_kv_object(json_t *o, const char *key, size_t max_items,
+			int (*check)(const char *k, const char *v, char **reterr), char ***ret, char **reterr);
 /* A JSON array of the strings of a NULL-terminated vector (NULL: an empty array). */
 json_t *field_strv_to_json(char **strv);
 

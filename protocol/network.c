@@ -29,8 +29,6 @@ static int proto_network_string(json_t *params, const char *key, bool required, 
 int proto_network_create_params_decode(json_t *params, struct proto_network_create_params *ret, char **reterr)
 {
 	static const char *const keys[] = {"name", "driver", "subnet", "gateway", "internal", "labels", NULL};
-	json_t *o = json_object_get(params, "labels"), *v;
-	const char *key;
 	int r;
 	memset(ret, 0, sizeof(*ret));
 	if ((r = field_check_known(params, keys, NULL, PROTO_M_NETWORK_CREATE " params", reterr)) < 0 ||
@@ -40,30 +38,7 @@ int proto_network_create_params_decode(json_t *params, struct proto_network_crea
 	    (r = proto_network_string(params, "gateway", false, PROTO_NETWORK_FIELD_MAX, &ret->gateway, reterr)) < 0 ||
 	    (r = field_get_bool(params, "internal", &ret->internal, reterr)) < 0)
 		return r;
-	if (!o || json_is_null(o))
-		return 0;
-	if (!json_is_object(o) || json_object_size(o) > PROTO_MAX_LABELS)
-		return err_set(reterr, -EINVAL, "parameter \"labels\" must be an object of at most %d strings",
-			       PROTO_MAX_LABELS);
-	ret->labels = calloc(json_object_size(o) + 1, sizeof(char *));
-	if (!ret->labels)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	size_t n = 0;
-	json_object_foreach(o, key, v)
-	{
-		if (!json_is_string(v))
-			r = err_set(reterr, -EINVAL, "the value of label \"%.64s\" must be a string", key);
-		else if ((r = proto_label_check(key, json_string_value(v), reterr)) >= 0 &&
-			 asprintf(&ret->labels[n++], "%s=%s", key, json_string_value(v)) < 0) {
-			ret->labels[--n] = NULL;
-			r = err_set(reterr, -ENOMEM, "out of memory");
-		}
-		if (r < 0) {
-			proto_network_create_params_done(ret);
-			return r;
-		}
-	}
-	return 0;
+	return field_get_kv_object(params, "labels", PROTO_MAX_LABELS, proto_label_check, &ret->labels, reterr);
 }
 
 json_t *proto_network_create_params_encode(const struct proto_network_create_params *p)

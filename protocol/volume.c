@@ -229,8 +229,6 @@ void volume_run_params_done(struct proto_run_params *p)
 int proto_volume_create_params_decode(json_t *params, struct proto_volume_create_params *ret, char **reterr)
 {
 	static const char *const keys[] = {"name", "labels", NULL};
-	json_t *o = json_object_get(params, "labels"), *v;
-	const char *key;
 	int r;
 	memset(ret, 0, sizeof(*ret));
 	if ((r = field_check_known(params, keys, NULL, PROTO_M_VOLUME_CREATE " params", reterr)) < 0 ||
@@ -242,35 +240,7 @@ int proto_volume_create_params_decode(json_t *params, struct proto_volume_create
 			       "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, "
 			       "use absolute path",
 			       ret->name, ret->name);
-	if (!o || json_is_null(o))
-		return 0;
-	if (!json_is_object(o) || json_object_size(o) > PROTO_MAX_LABELS)
-		return err_set(reterr, -EINVAL, "parameter \"labels\" must be an object of at most %d strings",
-			       PROTO_MAX_LABELS);
-	ret->labels = calloc(json_object_size(o) + 1, sizeof(char *));
-	if (!ret->labels)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	size_t n = 0;
-	json_object_foreach(o, key, v)
-	{
-		if (!json_is_string(v)) {
-			r = err_set(reterr, -EINVAL, "the value of label \"%.64s\" must be a string", key);
-			goto fail;
-		}
-		if ((r = proto_label_check(key, json_string_value(v), reterr)) < 0)
-			goto fail;
-		if (asprintf(&ret->labels[n], "%s=%s", key, json_string_value(v)) < 0) {
-			ret->labels[n] = NULL;
-			r = err_set(reterr, -ENOMEM, "out of memory");
-			goto fail;
-		}
-		n++;
-	}
-	return 0;
-fail:
-	strv_free(ret->labels);
-	ret->labels = NULL;
-	return r;
+	return field_get_kv_object(params, "labels", PROTO_MAX_LABELS, proto_label_check, &ret->labels, reterr);
 }
 
 json_t *proto_volume_create_params_encode(const struct proto_volume_create_params *p)

@@ -155,7 +155,23 @@ new_netns() {
 	ip netns add "$NEW_NETNS" || return 1
 	TEST_NETNS+=("$NEW_NETNS")
 	ip -n "$NEW_NETNS" link set lo up
+	# A new netns copies the host's IPv4 settings (net.core.devconf_inherit_init_net=0, the
+	# default): forwarding starts off, as on a fresh host, whatever the host's own is.
+	ip netns exec "$NEW_NETNS" sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward'
 }
+
+# NO_BRIDGE: the options a test passes to a containd it starts itself (not through start_daemon)
+# in the host's network namespace, so that it makes no bridge, nft table or sysctl change there.
+NO_BRIDGE=(--bridge none)
+
+# host_net_state: the host's bridges, nft tables and ip_forward, which no test may change (a
+# daemon of a test runs with --bridge none or in a network namespace of the test's own).
+host_net_state() {
+	ip -o link show type bridge 2>/dev/null | awk -F': ' '{ print $2 }' | sort
+	nft list tables 2>/dev/null | sort
+	cat /proc/sys/net/ipv4/ip_forward
+}
+HOST_NET_STATE=$(host_net_state)
 
 # in_netns CMD...: runs CMD in the network namespace of the current daemon ($NETNS) only, with
 # the test's mount namespace (so paths under $TEST_TMP stay what they are).
@@ -368,6 +384,7 @@ done_testing() {
 		left=$(leftover_cgroups)
 		is "$left" "" "no cgroup of the $logged the daemons created is left"
 	fi
+	is "$(host_net_state)" "$HOST_NET_STATE" "the host's bridges, nft tables and ip_forward are as they were"
 	echo "1..$tap_n"
 	[[ $tap_failed == 0 ]]
 }

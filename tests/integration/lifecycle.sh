@@ -81,7 +81,7 @@ rc=0
 wait $attached || rc=$?
 is "$rc" 137 "an attached client learns its container was killed (137)"
 [[ -z "$(leftover_cgroups)" ]] && pass "no cgroups are left after shutdown" || fail "no cgroups are left after shutdown"
-"$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$old/log" &
+"$CONTAIND" "${NO_BRIDGE[@]}" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$old/log" &
 DAEMON_PIDS+=($!)
 DAEMON_PID=$!
 for _ in $(seq 500); do [[ -S $old/containd.sock ]] && break; sleep 0.01; done
@@ -100,7 +100,7 @@ kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 for _ in $(seq 100); do [[ -e /proc/$upid && $(awk '{ print $3 }' /proc/$upid/stat 2>/dev/null) != Z ]] || break; sleep 0.02; done
 [[ $upid =~ ^[0-9]+$ ]] && [[ ! -e /proc/$upid || $(awk '{ print $3 }' /proc/$upid/stat) == Z ]] && pass "a -u 1000 container dies with a killed daemon" || fail "a -u 1000 container dies with a killed daemon"
-"$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$old/log" &
+"$CONTAIND" "${NO_BRIDGE[@]}" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$old/log" &
 DAEMON_PIDS=($!)
 DAEMON_PID=$!
 for _ in $(seq 500); do "$CCTL" version >/dev/null 2>&1 && break; sleep 0.01; done
@@ -239,7 +239,7 @@ like "$ERR" 'not an absolute path' "the daemon checks the config (WorkingDir)"
 # A daemon restart keeps a created container startable, and an exited one's filesystem.
 "$CCTL" create --name later alpine sh -c 'cat /data 2>/dev/null; echo again >>/data' >/dev/null
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
-"$CONTAIND" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$old/log" &
+"$CONTAIND" "${NO_BRIDGE[@]}" --socket "$old/containd.sock" --root "$old/root" --state "$old/state" --log-level debug --live-restore=false --shutdown-timeout 0 "${USERNS_ARGS[@]}" 2>>"$old/log" &
 DAEMON_PIDS=($!)
 DAEMON_PID=$!
 for _ in $(seq 500); do "$CCTL" version >/dev/null 2>&1 && break; sleep 0.01; done

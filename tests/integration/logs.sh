@@ -186,7 +186,7 @@ fi
 
 # The daemon's defaults: --log-opt for every container that gives none; bad ones stop it at once.
 rc=0
-"$CONTAIND" --socket "$TEST_TMP/bad.sock" --root "$TEST_TMP/bad-root" --state "$TEST_TMP/bad-state" \
+"$CONTAIND" "${NO_BRIDGE[@]}" --socket "$TEST_TMP/bad.sock" --root "$TEST_TMP/bad-root" --state "$TEST_TMP/bad-state" \
 	--log-opt max-size=12q >/dev/null 2>"$TEST_TMP/bad.err" || rc=$?
 like "$rc/$(cat "$TEST_TMP/bad.err")" "^[1-9][0-9]*/.*max-size=12q" "containd refuses a bad --log-opt at startup, naming it"
 [[ ! -e $TEST_TMP/bad.sock ]] && pass "and does not listen" || fail "and does not listen"

@@ -227,7 +227,7 @@ is "$RC" 0 "their addresses are free again"
 is "$?" 0 "the network can go"
 
 # Live restore: a daemon killed and started again leaves a running container's link alone, and
-# the reconcile removes a veth named like containd's that no container owns.
+# the reconcile removes a veth of containd's (its alias) that no container owns.
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
 DAEMON_NETNS=$NETNS start_daemon d --live-restore --resolv-conf "$resolv" || exit 1
 lr=$("$CCTL" run -d --name lr1 alpine sleep 100000)
@@ -239,6 +239,8 @@ wait "$old" 2>/dev/null
 STOPPED_PIDS+="$old "
 rm -f "$DAEMON_DIR/containd.sock"
 in_netns ip link add vethdeadbee0 type veth peer name ctdt-stale
+# marked as containd marks its links: this daemon's alias, as a crashed run of it would leave it
+in_netns ip link set vethdeadbee0 alias "containd:$(cat "$DAEMON_DIR/root/networks/instance")"
 # A daemon without live restore now: it re-adopts lr1 and stops it when the test ends.
 DAEMON_NETNS=$NETNS start_daemon d --resolv-conf "$resolv" || exit 1
 check "after a live restore lr1's veth is still there" ip -n "$NETNS" link show "veth${lr:0:7}0"

@@ -42,7 +42,7 @@ run_cctl network create --subnet 10.77.0.0/24 --label team=red n1
 is "$RC" 0 "network create n1"
 like "$OUT" '^[0-9a-f]{64}$' "it prints the new network's id"
 n1=$OUT
-br=br-${n1:0:12}
+br=cd-${n1:0:12}
 check "its bridge $br exists" has_link "$br"
 like "$(in_netns ip -o -4 addr show dev "$br")" "inet 10\.77\.0\.1/24 " "with the gateway 10.77.0.1/24"
 run_cctl network inspect n1
@@ -86,7 +86,7 @@ like "$t" "$br" "and for its bridge"
 like "$t" "${subnet//./\\.}" "and for the default bridge's"
 like "$t" "masquerade" "it masquerades"
 unlike "$(grep -F 10.78.0.0/24 <<<"$t" | grep masquerade)" . "the internal network is not masqueraded"
-br2=br-$(jq -r '.[0].Id[:12]' <<<"$("$CCTL" network inspect n2)")
+br2=cd-$(jq -r '.[0].Id[:12]' <<<"$("$CCTL" network inspect n2)")
 like "$t" "iifname \"$br2\" oifname != \"$br2\" drop" "nothing leaves the internal network's bridge"
 like "$t" "iifname \"$br\" oifname [{][^}]*\"containd0\"[^}]*[}] drop" "isolation: n1 to the default bridge is dropped"
 like "$t" "iifname \"containd0\" oifname [{][^}]*\"$br\"[^}]*[}] drop" "and the default bridge to n1"
@@ -132,25 +132,51 @@ for b in bridge host none; do
 	is "$RC/$ERR" "1/cctl: $b is a pre-defined network and cannot be removed" "rm $b is refused"
 done
 
-# A restart keeps the networks, makes a deleted bridge again and removes leftovers named like
-# containd's, and nothing else.
+# A restart keeps the networks, makes a deleted bridge again and removes the leftover links
+# carrying this daemon's alias, and nothing else: not links named like Docker's (br-<12 hex>,
+# veth<7 hex>) or like containd's own without the alias, not another containd's.
+instance=$(cat "$DAEMON_DIR/root/networks/instance")
+like "$instance" '^[0-9a-f]{32}$' "the daemon keeps an instance id in <root>/networks/instance"
+alias_of() { in_netns ip -d -o link show dev "$1" | grep -o 'alias [^ ]*' | cut -d' ' -f2; }
+is "$(alias_of "$br")" "containd:$instance" "n1's bridge carries the daemon's alias"
+is "$(alias_of containd0)" "containd:$instance" "so does containd0"
+auto_id=$("$CCTL" network inspect --format '{{.Id}}' auto)
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+# A record written by an earlier containd names its bridge br-<12 hex>: it keeps that name, and
+# the cd- bridge it had here is then a marked link of no network.
+rec=$DAEMON_DIR/root/networks/$auto_id.json
+jq -c --arg b "br-${auto_id:0:12}" '.bridge = $b' "$rec" >"$rec.new" && mv "$rec.new" "$rec"
 in_netns ip link del "$br"
 in_netns ip link add br-0123456789ab type bridge
-in_netns ip link add br-keepme type bridge
-in_netns ip link add veth1234abc0 type veth peer name ctdt-peer0
-in_netns ip link add veth1234abc type veth peer name ctdt-peer1
+in_netns ip link add veth1234567 type veth peer name ctdt-peer0
+in_netns ip link add veth123456789 type veth peer name ctdt-peer1
+in_netns ip link add cd-0123456789ab type bridge
+in_netns ip link add vethabcdef01 type veth peer name ctdt-peer2
+in_netns ip link add cd-keepother type bridge
+in_netns ip link add veth7654321 type veth peer name ctdt-peer3
+for l in cd-0123456789ab vethabcdef01; do in_netns ip link set "$l" alias "containd:$instance"; done
+for l in cd-keepother veth7654321; do in_netns ip link set "$l" alias "containd:ffffffffffffffffffffffffffffffff"; done
 DAEMON_NETNS=$NETNS start_daemon d || exit 1
+is "$(cat "$DAEMON_DIR/root/networks/instance")" "$instance" "a restart keeps the instance id"
 run_cctl network inspect --format '{{.Id}} {{json .IPAM.Config}}' n1
 is "$OUT" "$n1 [{\"Subnet\":\"10.77.0.0/24\",\"Gateway\":\"10.77.0.1\"}]" "n1 keeps its id and subnet across a restart"
 run_cctl network inspect --format '{{.Id}} {{json .IPAM.Config}}' bridge
 is "$OUT" "$bridge_id [{\"Subnet\":\"$subnet\",\"Gateway\":\"$gateway\"}]" "so does the default bridge"
 check "n1's deleted bridge is made again" has_link "$br"
 like "$(in_netns ip -o -4 addr show dev "$br")" "inet 10\.77\.0\.1/24 " "with its address"
-if has_link br-0123456789ab; then fail "a leftover br-<12 hex> of no network is removed"; else pass "a leftover br-<12 hex> of no network is removed"; fi
-if has_link veth1234abc0; then fail "a leftover veth<7 hex><n> of no container is removed"; else pass "a leftover veth<7 hex><n> of no container is removed"; fi
-check "a link named otherwise (br-keepme) is untouched" has_link br-keepme
-check "so is a veth named like Docker's (veth<7 hex>)" has_link veth1234abc
+is "$(alias_of "$br")" "containd:$instance" "and the alias"
+check "containd0 is kept" has_link containd0
+check "a record's br- bridge name is kept" has_link "br-${auto_id:0:12}"
+is "$("$CCTL" network inspect --format '{{json .Options}}' auto | jq -r '.["com.docker.network.bridge.name"]')" \
+	"br-${auto_id:0:12}" "and inspect shows it"
+if has_link "cd-${auto_id:0:12}"; then fail "the network's old cd- bridge is removed"; else pass "the network's old cd- bridge is removed"; fi
+if has_link cd-0123456789ab; then fail "a bridge with this daemon's alias and no network is removed"; else pass "a bridge with this daemon's alias and no network is removed"; fi
+if has_link vethabcdef01; then fail "a veth with this daemon's alias and no container is removed"; else pass "a veth with this daemon's alias and no container is removed"; fi
+check "a bridge named like Docker's (br-0123456789ab) without the alias survives" has_link br-0123456789ab
+check "so does a veth named like Docker's (veth1234567)" has_link veth1234567
+check "and one named like containd's (veth123456789) without the alias" has_link veth123456789
+check "a bridge with another instance's alias survives" has_link cd-keepother
+check "and a veth with another instance's alias" has_link veth7654321
 check "and the test's own veth" has_link ctdt-r0
 like "$(nft_table)" "10\.77\.0\.0/24" "the nft table is rebuilt at start"
 
@@ -207,6 +233,17 @@ is "$(in_netns nft list tables)" "" "--bridge none: no nft table either"
 is "$(in_netns cat /proc/sys/net/ipv4/ip_forward)" 0 "--bridge none: forwarding is left alone"
 run_cctl network ls --format '{{.Name}}'
 is "$(tr '\n' ' ' <<<"$OUT")" "host none " "--bridge none: no bridge network"
+
+# A containd0 that exists already with an address (another daemon's, the admin's) keeps it: the
+# default network takes its subnet rather than stacking a second address on the bridge.
+new_netns || exit 1
+nsenter --net="/run/netns/$NEW_NETNS" sh -c 'ip link add containd0 type bridge && ip addr add 10.97.5.1/24 dev containd0' ||
+	fail "cannot make a bridge in the test's netns"
+DAEMON_NETNS=$NEW_NETNS start_daemon adopt || exit 1
+is "$(in_netns ip -o -4 addr show dev containd0 | awk '{ print $4 }' | tr '\n' ' ')" "10.97.5.1/24 " \
+	"an existing containd0 keeps its one address"
+run_cctl network inspect --format '{{json .IPAM.Config}}' bridge
+is "$OUT" '[{"Subnet":"10.97.5.0/24","Gateway":"10.97.5.1"}]' "and the bridge network takes its subnet"
 
 # The same settings from daemon.json.
 echo '{"bip": "10.98.0.1/24", "ip-masq": false, "nft-table": "ctdt_cfg"}' >"$TEST_TMP/cfg.json"

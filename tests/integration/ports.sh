@@ -255,7 +255,7 @@ is "$RC" 0 "run -p on a user-defined network"
 wait_get http://127.0.0.1:8095/
 like "$(get http://127.0.0.1:8095/)" "^hello from" "reached on 127.0.0.1"
 like "$(get http://10.231.0.1:8095/ "$REMOTE")" "^hello from" "and from the remote machine"
-ugw=$(in_netns ip -4 -o addr show | awk '$2 ~ /^br-/ { split($4, a, "/"); print a[1]; exit }')
+ugw=$(in_netns ip -4 -o addr show | awk '$2 ~ /^cd-/ { split($4, a, "/"); print a[1]; exit }')
 run_cctl run --rm --network pnet alpine wget -qO- -T 2 "http://$ugw:8095/"
 like "$OUT" "^hello from" "and from a container of that network through its gateway ($ugw)"
 run_cctl run --rm alpine wget -qO- -T 2 "http://$gw:8095/"

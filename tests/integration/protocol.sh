@@ -152,7 +152,7 @@ print(" ".join(sorted(summ)))
 print("image_id" in full, all(full[k] == summ[k] for k in summ))
 print(call({"summary": "yes"}).get("error", {}).get("code"))
 PY
-is "$(sed -n 1p "$TEST_TMP/summary.out")" "cmd created_at id image labels name started_at state" \
+is "$(sed -n 1p "$TEST_TMP/summary.out")" "cmd created_at id image labels name ports_summary started_at state" \
 	"container.list with summary sends only what a listing shows"
 is "$(sed -n 2p "$TEST_TMP/summary.out")" "True True" "the full entry has the rest, and both agree"
 is "$(sed -n 3p "$TEST_TMP/summary.out")" "invalid_params" "a summary that is not a boolean is refused"

@@ -352,7 +352,7 @@ like "$OUT" "alpine" "the pull completed after its client went away"
 # The daemon's config file: unknown keys refused; mirrors and insecure registries accepted.
 echo "{\"insecure-registries\": [\"example.com:5000\"], \"registry-mirrors\": [\"http://$R\"]}" >"$TEST_TMP/ok.json"
 echo '{"insecure-registry": []}' >"$TEST_TMP/bad.json"
-RC=0; out=$(timeout 5 "$CONTAIND" --config "$TEST_TMP/bad.json" --socket "$TEST_TMP/x.sock" --root "$TEST_TMP/x" --state "$TEST_TMP/xs" 2>&1) || RC=$?
+RC=0; out=$(timeout 5 "$CONTAIND" "${NO_BRIDGE[@]}" --config "$TEST_TMP/bad.json" --socket "$TEST_TMP/x.sock" --root "$TEST_TMP/x" --state "$TEST_TMP/xs" 2>&1) || RC=$?
 ((RC != 0)) && pass "an unknown config key stops the daemon" || fail "an unknown config key stops the daemon"
 like "$out" 'unknown setting "insecure-registry"' "naming the key"
 start_daemon d6 --config "$TEST_TMP/ok.json" || fail "a valid config file is accepted"

@@ -26,7 +26,7 @@ chmod 660 "$sock"
 
 # A second daemon may not take over a live socket.
 rc=0
-"$CONTAIND" --socket "$sock" --root "$TEST_TMP/r2" --state "$TEST_TMP/s2" 2>"$TEST_TMP/second.log" || rc=$?
+"$CONTAIND" "${NO_BRIDGE[@]}" --socket "$sock" --root "$TEST_TMP/r2" --state "$TEST_TMP/s2" 2>"$TEST_TMP/second.log" || rc=$?
 is "$rc" 1 "a second daemon on the same socket path refuses to start"
 like "$(cat "$TEST_TMP/second.log")" 'another daemon is listening' "and says why"
 run_cctl version
@@ -89,7 +89,7 @@ DAEMON_DIRS=("${DAEMON_DIRS[@]:0:1}")
 # A stale socket file left by a crash does not stop a new daemon.
 mkdir "$TEST_TMP/stale"
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$TEST_TMP/stale/stale.sock"
-"$CONTAIND" --socket "$TEST_TMP/stale/stale.sock" --root "$TEST_TMP/stale/root" --state "$TEST_TMP/stale/state" 2>"$TEST_TMP/stale/log" &
+"$CONTAIND" "${NO_BRIDGE[@]}" --socket "$TEST_TMP/stale/stale.sock" --root "$TEST_TMP/stale/root" --state "$TEST_TMP/stale/state" 2>"$TEST_TMP/stale/log" &
 DAEMON_PIDS+=($!)
 DAEMON_DIRS+=("$TEST_TMP/stale")
 ok_stale=0

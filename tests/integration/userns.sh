@@ -98,7 +98,7 @@ like "$sec" "\"uid_map\": \\[\"0 $base 65536\"\\]" "and its uid map"
 dir=$TEST_TMP/bad
 mkdir -p "$dir"
 echo "someone-else:$base:65536" >"$dir/subuid"
-if "$CONTAIND" --socket "$dir/s" --root "$dir/root" --state "$dir/state" --userns-remap=containd-test \
+if "$CONTAIND" "${NO_BRIDGE[@]}" --socket "$dir/s" --root "$dir/root" --state "$dir/state" --userns-remap=containd-test \
 	--subuid-file "$dir/subuid" --subgid-file "$dir/subuid" 2>"$dir/err"; then
 	fail "--userns-remap without subordinate ids is refused"
 else

@@ -69,14 +69,16 @@ struct seen {
 	const char *kind;
 	bool found;
 	bool kind_ok;
+	char alias[64]; /* the link's alias as listed, "" for none */
 };
 
-static int link_cb(const char *name, int index, const char *kind, void *ud)
+static int link_cb(const char *name, int index, const char *kind, const char *alias, void *ud)
 {
 	struct seen *s = ud;
 	if (strcmp(name, s->name) == 0 && index > 0) {
 		s->found = true;
 		s->kind_ok = (kind && s->kind && strcmp(kind, s->kind) == 0) || (!kind && !s->kind);
+		snprintf(s->alias, sizeof(s->alias), "%s", alias ? alias : "");
 	}
 	return 0;
 }
@@ -98,7 +100,7 @@ static int route_cb(const struct ipv4_net *dst, void *ud)
 	return 0;
 }
 
-static int stop_cb(const char *name, int index, const char *kind, void *ud)
+static int stop_cb(const char *name, int index, const char *kind, const char *alias, void *ud)
 {
 	(*(int *)ud)++;
 	return -ECANCELED;
@@ -121,9 +123,21 @@ static void test_links(struct netlink *nl, struct netlink *nlb)
 	is_int(netlink_bridge_add(nl, "a/b", &err), -EINVAL, "a name with '/': -EINVAL");
 	free(err), err = NULL;
 
-	struct seen s = {"ctdt-br0", "bridge", false, false};
+	struct seen s = {"ctdt-br0", "bridge", false, false, ""};
 	is_int(netlink_links(nl, link_cb, &s), 0, "links listed");
 	ok(s.found && s.kind_ok, "ctdt-br0 is listed, of kind bridge");
+	is_str(s.alias, "", "without an alias");
+	struct netlink_link_opts mark = {.alias = "containd:0123abcd"};
+	is_int(netlink_link_set(nl, "ctdt-br0", &mark, &err), 0, "an alias set");
+	s = (struct seen){"ctdt-br0", "bridge", false, false, ""};
+	netlink_links(nl, link_cb, &s);
+	is_str(s.alias, "containd:0123abcd", "the walk reports the alias");
+	char longer[NETLINK_ALIAS_MAX + 2];
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	mark.alias = longer;
+	is_int(netlink_link_set(nl, "ctdt-br0", &mark, &err), -EINVAL, "an alias of 256 bytes: -EINVAL");
+	free(err), err = NULL;
 	int calls = 0;
 	is_int(netlink_links(nl, stop_cb, &calls), -ECANCELED, "a callback's error stops the walk");
 	is_int(calls, 1, "after one call");
@@ -135,7 +149,7 @@ static void test_links(struct netlink *nl, struct netlink *nlb)
 	ok(netlink_link_index(nl, "ctdt-veth0") > 0, "ctdt-veth0 is here");
 	is_int(netlink_link_index(nl, "eth0"), -ENODEV, "eth0 is not here");
 	ok(netlink_link_index(nlb, "eth0") > 0, "eth0 is in B");
-	s = (struct seen){"eth0", "veth", false, false};
+	s = (struct seen){"eth0", "veth", false, false, ""};
 	netlink_links(nlb, link_cb, &s);
 	ok(s.found && s.kind_ok, "B lists eth0 as a veth");
 	is_int(netlink_veth_add(nl, "ctdt-veth1", "eth0", netns_b, &err), -EEXIST, "a second eth0 in B: -EEXIST");

@@ -115,8 +115,8 @@ static void test_defaults(void)
 	if (!u1)
 		goto out;
 	char want[16];
-	snprintf(want, sizeof(want), "br-%.12s", u1->id);
-	is_str(u1->bridge, want, "its bridge is br-<12 hex of its id>");
+	snprintf(want, sizeof(want), "cd-%.12s", u1->id);
+	is_str(u1->bridge, want, "its bridge is cd-<12 hex of its id>");
 	ok(link_exists(nr, want), "and exists");
 	ok(u1->gateway == A(10, 5, 0, 1) && u1->user_defined, "gateway .1, user-defined");
 	unsigned before = nr->count;
@@ -248,6 +248,12 @@ int main(void)
 {
 	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0) {
 		printf("1..0 # SKIP needs root and network namespaces\n");
+		return 0;
+	}
+	/* A new netns copies the host's net.ipv4 settings: forwarding starts off, as on a fresh
+	 * host, whatever the host's own is (this netns only). */
+	if (netlink_sysctl_set("ipv4/ip_forward", "0", NULL) < 0) {
+		printf("1..0 # SKIP cannot turn forwarding off in the test's netns\n");
 		return 0;
 	}
 	if (!mkdtemp(tmp)) {
