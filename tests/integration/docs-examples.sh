@@ -147,7 +147,8 @@ like "$(sed -n 2p <<<"$run")" "'result': \\{'images': \\[\\{'id': 'sha256:[0-9a-
 # The README tour, in order, against a daemon of its own that starts empty. Its first line
 # starts containd (the harness did); the others run as printed, with cctl on PATH, in a
 # directory holding the tarball under the name the tour uses.
-start_daemon tour || exit 1
+# In a network namespace of its own: the tour's networks and published ports make a bridge.
+DAEMON_NETNS=1 start_daemon tour || exit 1
 tour=$TEST_TMP/tour
 mkdir -p "$tour"
 ln -s "$ALPINE_TARBALL" "$tour/alpine-minirootfs-3.20.3-x86_64.tar.gz"
@@ -158,7 +159,7 @@ while IFS= read -r step; do
 	[[ $step == containd* ]] && continue
 	steps=$((steps + 1))
 	# The interactive shell gets "exit" on its stdin; a step with its own pipe ignores it.
-	out=$(cd "$tour" && PATH=$top_builddir:$PATH bash -c "$step" <<<"exit" 2>&1)
+	out=$(cd "$tour" && PATH=$top_builddir:$PATH in_netns bash -c "$step" <<<"exit" 2>&1)
 	rc=$?
 	if [[ $rc == 0 ]]; then
 		pass "tour: $step"
@@ -171,9 +172,11 @@ while IFS= read -r step; do
 	*"echo limited"*) is "$out" "limited" "tour: the limited container runs" ;;
 	*"cctl exec"*) is "$out" "/tmp" "tour: cctl exec runs in the container, in -w's directory" ;;
 	*" env"*) like "$out" "FOO=bar" "tour: the environment is set" ;;
-	*"cctl info"*) like "$out" "Containers: 2" "tour: info counts web and box" ;;
+	*"cctl info"*) like "$out" "Containers: 3" "tour: info counts web, box and api" ;;
 	# Two pipes: the order of stdout and stderr between them is the order the daemon read them.
 	*"cctl logs -f -t hello"*) like "$out" "Z hello.*Z oops|Z oops.*Z hello" "tour: logs of hello, with times" ;;
+	*"nc api 80"*) is "$out" "hello" "tour: a container reaches another by name on a user network" ;;
+	*"cctl port api"*) is "$out" "80/tcp -> 0.0.0.0:8080" "tour: cctl port shows the published port" ;;
 	*"cctl rmi alpine"*) like "$out" "Untagged: alpine:latest" "tour: the image goes at the end" ;;
 	esac
 done <"$TEST_TMP/tour.txt"
