@@ -77,7 +77,7 @@ int container_ns_check(const struct container *ct, char **reterr)
 	const struct container_config *cfg = &ct->cfg;
 	const char *const modes[] = {cfg->network_mode, cfg->pid_mode, cfg->ipc_mode, cfg->uts_mode,
 				     cfg->cgroupns_mode};
-	struct container *t;
+	struct container *t = NULL;
 	int r;
 	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
 		if (modes[i] && strlen(modes[i]) > NS_MODE_MAX)
@@ -130,7 +130,7 @@ int container_ns_hostname(const struct container *ct, char **ret, char **reterr)
 			return err_set(reterr, -errno, "cannot read the host's name: %m");
 		buf[sizeof(buf) - 1] = '\0';
 	} else if (target_ref(cfg->network_mode)) {
-		struct container *t;
+		struct container *t = NULL;
 		int r = find_target(ct, target_ref(cfg->network_mode), &t, reterr);
 		if (r < 0)
 			return r;
@@ -200,7 +200,7 @@ static int etc_to_spec(const struct container *ct, struct rt_spec *spec, char **
 	enum container_net_kind net = container_ns_net_kind(cfg->network_mode);
 	const char *id = ct->id;
 	if (net == CONTAINER_NET_CONTAINER) {
-		struct container *t;
+		struct container *t = NULL;
 		int r = find_target(ct, target_ref(cfg->network_mode), &t, reterr);
 		if (r < 0)
 			return r;
@@ -325,7 +325,7 @@ static int etc_write_host(const struct container *ct, char **reterr)
 int container_ns_start(const struct container *ct, struct container_ns_start *ret, char **reterr)
 {
 	const struct container_config *cfg = &ct->cfg;
-	struct container *t;
+	struct container *t = NULL;
 	int r;
 	*ret = (struct container_ns_start){.clone_namespaces = ct->spec.namespaces, .pid_join_fd = -1};
 	if (target_ref(cfg->network_mode)) {
