@@ -40,6 +40,9 @@ struct pool {
 	struct spare *discarding; /* being killed and removed in the background */
 	struct event *ev_refill, *ev_shrink;
 	bool stopped;
+	pool_net_prepare_fn net_prepare; /* NULL: spares are made without a network */
+	pool_net_release_fn net_release;
+	void *net_userdata;
 };
 
 /* How long the pool stays grown without any run before it drops back to its floor. */
@@ -86,6 +89,15 @@ static int spare_remove(void *arg)
 	return r;
 }
 
+/* A discarded spare's prepared network: its address is free again at once (its links go with
+ * its network namespace, as a container's do when it goes away). */
+static void spare_release_net(struct spare *sp)
+{
+	if (sp->net.ready && sp->pool->net_release)
+		sp->pool->net_release(sp->pool->net_userdata, sp);
+	sp->net.ready = false;
+}
+
 static void spare_unlist(struct spare *sp)
 {
 	for (struct spare **p = &sp->pool->discarding; *p; p = &(*p)->next_discarding)
@@ -127,6 +139,7 @@ void pool_discard(struct spare *sp)
 	if (!sp)
 		return;
 	spare_unwatch(sp);
+	spare_release_net(sp);
 	sp->next_discarding = sp->pool->discarding;
 	sp->pool->discarding = sp;
 	if (pidref_is_set(&sp->init.proc)) {
@@ -170,6 +183,7 @@ static void spare_on_unexpected_death(void *arg, const siginfo_t *si)
 	struct pool *pool = sp->pool;
 	log_warning("the prepared container process %d died; a new one is made on the next run", (int)sp->init.proc.pid);
 	pool_unidle(pool, sp);
+	spare_release_net(sp);
 	sp->next_discarding = pool->discarding;
 	pool->discarding = sp;
 	spare_on_dead(sp, si);
@@ -253,15 +267,54 @@ static bool spare_watch(struct pool *pool, struct spare *sp)
 	return true;
 }
 
+/* Prepares sp's network through the hook; false: it failed (logged), sp must be discarded. */
+static bool spare_prepare_net(struct pool *pool, struct spare *sp)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = pool->net_prepare ? pool->net_prepare(pool->net_userdata, sp, &err) : 0;
+	if (r < 0) {
+		log_warning("cannot prepare a container's network ahead of time: %s", err ? err : "unknown error");
+		return false;
+	}
+	sp->net.retry = r > 0;
+	return true;
+}
+
+/* Whether an idle spare waits for an address to be free to get its network. */
+static bool pool_net_retry(const struct pool *pool)
+{
+	for (unsigned i = 0; i < pool->n_idle; i++)
+		if (pool->idle[i]->net.retry)
+			return true;
+	return false;
+}
+
 static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 {
 	struct pool *pool = arg;
 	_cleanup_free_ char *err = NULL;
 	struct spare *sp;
-	if (pool->n_idle >= pool->want || pool->stopped)
+	if (pool->stopped)
+		return;
+	/* Idle spares a full subnet left bare get their network once addresses are free again
+	 * (the refill runs after each container's exit); no retry reschedules itself. */
+	for (unsigned i = 0; i < pool->n_idle; i++) {
+		sp = pool->idle[i];
+		if (sp->net.retry && !spare_prepare_net(pool, sp)) {
+			pool->idle[i--] = pool->idle[--pool->n_idle];
+			pool_discard(sp);
+		}
+	}
+	if (pool->n_idle >= pool->want)
 		return;
 	if (spare_new(pool, pool->userns_default, &sp, &err) < 0) {
 		log_warning("cannot prepare a container process ahead of time: %s", err ? err : "unknown error");
+		return;
+	}
+	/* Its network too, here and not at the run: the veth pair, its address and its route are
+	 * most of a bridge container's network setup. A spare whose network fails is discarded. */
+	if (!spare_prepare_net(pool, sp)) {
+		pool_discard(sp);
 		return;
 	}
 	if (!spare_watch(pool, sp)) {
@@ -275,7 +328,7 @@ static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 void pool_schedule_refill(struct pool *pool, long delay_us)
 {
 	struct timeval tv = { .tv_sec = 0, .tv_usec = delay_us };
-	if (pool->n_idle < pool->want && !pool->stopped && pool->ev_refill)
+	if ((pool->n_idle < pool->want || pool_net_retry(pool)) && !pool->stopped && pool->ev_refill)
 		evtimer_add(pool->ev_refill, &tv);
 }
 
@@ -348,6 +401,8 @@ int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgr
 		pool_discard(sp);
 		return r;
 	}
+	/* A prepared network the container did not take over is given back. */
+	spare_release_net(sp);
 	*ret_cg = TAKE_PTR(sp->cg);
 	*ret_init = sp->init;
 	if (ret_slice)
@@ -465,6 +520,13 @@ int pool_new(struct event_base *base, const char *root, const char *prepare_dir,
 	}
 	*ret = pool;
 	return 0;
+}
+
+void pool_set_net(struct pool *pool, pool_net_prepare_fn prepare, pool_net_release_fn release, void *userdata)
+{
+	pool->net_prepare = prepare;
+	pool->net_release = release;
+	pool->net_userdata = userdata;
 }
 
 void pool_stop(struct pool *pool)
