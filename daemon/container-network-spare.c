@@ -104,6 +104,13 @@ void container_network_spare_release(void *userdata, struct spare *sp)
 	sp->net.ready = false;
 }
 
+bool container_network_wants_spare(const struct container *ct)
+{
+	const struct container_endpoint *ep = ct->n_endpoints == 1 ? &ct->endpoints[0] : NULL;
+	struct network *n = ct->reg->networks ? network_default(ct->reg->networks) : NULL;
+	return ep && n && ep->index == 0 && !ep->static_addr && !ep->addr_held && strcmp(ep->network_id, n->id) == 0;
+}
+
 int container_network_spare(struct container *ct, struct spare *sp, char **reterr)
 {
 	struct container_endpoint *ep = ct->n_endpoints == 1 ? &ct->endpoints[0] : NULL;

@@ -111,6 +111,9 @@ void container_network_mac(uint32_t addr, uint8_t mac[6]);
 struct spare;
 int container_network_spare_prepare(void *userdata, struct spare *sp, char **reterr);
 void container_network_spare_release(void *userdata, struct spare *sp);
+/* Whether a spare's prepared network would be ct's (container_network_init done): one endpoint,
+ * on the default network, no --ip. */
+bool container_network_wants_spare(const struct container *ct);
 /* A run took sp for ct (container_network_init done): a prepared network that is exactly ct's
  * (one endpoint on the same network, no --ip) becomes its endpoint's, and
  * container_network_setup makes no link; any other is deleted and its address released. */

@@ -564,7 +564,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 			goto fail;
 		}
 	} else {
-		sp = pool_take(reg->pool, ct->userns, reterr);
+		sp = pool_take(reg->pool, ct->userns, container_network_wants_spare(ct), reterr);
 		if (!sp) {
 			r = -EIO;
 			goto fail;

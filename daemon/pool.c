@@ -43,7 +43,14 @@ struct pool {
 	pool_net_prepare_fn net_prepare; /* NULL: spares are made without a network */
 	pool_net_release_fn net_release;
 	void *net_userdata;
+	/* The share of recent runs that wanted a bare spare (--network none, a user network ...),
+	 * out of POOL_SHARE_ONE, a moving average over about eight runs: the refill keeps that
+	 * share of the idle spares bare. Deleting a prepared veth pair waits for the kernel's RCU
+	 * grace periods (about 17 ms here, more than a whole run); a bare spare costs nothing. */
+	unsigned bare_share;
 };
+
+#define POOL_SHARE_ONE 256
 
 /* How long the pool stays grown without any run before it drops back to its floor. */
 #define POOL_SHRINK_US (10 * 1000 * 1000)
@@ -267,7 +274,8 @@ static bool spare_watch(struct pool *pool, struct spare *sp)
 	return true;
 }
 
-/* Prepares sp's network through the hook; false: it failed (logged), sp must be discarded. */
+/* Prepares sp's network through the hook; false: it failed (logged), sp must be discarded. A
+ * daemon without a default bridge prepares none, ever: the hook is dropped. */
 static bool spare_prepare_net(struct pool *pool, struct spare *sp)
 {
 	_cleanup_free_ char *err = NULL;
@@ -276,17 +284,44 @@ static bool spare_prepare_net(struct pool *pool, struct spare *sp)
 		log_warning("cannot prepare a container's network ahead of time: %s", err ? err : "unknown error");
 		return false;
 	}
-	sp->net.retry = r > 0;
+	if (r == 0 && !sp->net.ready)
+		pool->net_prepare = NULL;
 	return true;
 }
 
-/* Whether an idle spare waits for an address to be free to get its network. */
-static bool pool_net_retry(const struct pool *pool)
+/* How many idle spares are bare, and how many should be: the share of recent runs that wanted
+ * a bare one. */
+static unsigned pool_bare_idle(const struct pool *pool)
 {
+	unsigned bare = 0;
 	for (unsigned i = 0; i < pool->n_idle; i++)
-		if (pool->idle[i]->net.retry)
-			return true;
-	return false;
+		bare += !pool->idle[i]->net.ready;
+	return bare;
+}
+
+static unsigned pool_bare_target(const struct pool *pool)
+{
+	return (pool->want * pool->bare_share + POOL_SHARE_ONE / 2) / POOL_SHARE_ONE;
+}
+
+/* Whether an idle spare should get its network: more are bare than the runs want (they changed,
+ * or a full subnet left some bare). */
+static bool pool_net_short(const struct pool *pool)
+{
+	return pool->net_prepare && pool_bare_idle(pool) > pool_bare_target(pool);
+}
+
+/* Whether a full pool has more spares with a network than the runs want. */
+static bool pool_net_surplus(const struct pool *pool)
+{
+	unsigned target = pool_bare_target(pool);
+	return pool->net_prepare && pool->n_idle >= pool->want &&
+	       pool->n_idle - pool_bare_idle(pool) > pool->want - (target < pool->want ? target : pool->want);
+}
+
+static bool pool_net_pending(const struct pool *pool)
+{
+	return pool_net_short(pool) || pool_net_surplus(pool);
 }
 
 static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
@@ -296,15 +331,31 @@ static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 	struct spare *sp;
 	if (pool->stopped)
 		return;
-	/* Idle spares a full subnet left bare get their network once addresses are free again
-	 * (the refill runs after each container's exit); no retry reschedules itself. */
-	for (unsigned i = 0; i < pool->n_idle; i++) {
+	/* Idle bare spares beyond the share get their network here, off the start path (the refill
+	 * runs after each take and exit; this never reschedules itself). */
+	for (unsigned i = 0; i < pool->n_idle && pool_net_short(pool); i++) {
 		sp = pool->idle[i];
-		if (sp->net.retry && !spare_prepare_net(pool, sp)) {
+		if (sp->net.ready)
+			continue;
+		if (!spare_prepare_net(pool, sp)) {
 			pool->idle[i--] = pool->idle[--pool->n_idle];
 			pool_discard(sp);
+		} else if (!sp->net.ready) {
+			break; /* no address free: the others would find none either */
 		}
 	}
+	/* The other way round, one spare with a network is discarded and a bare one made in its
+	 * place: its veth pair goes with its namespace, in the kernel's time, not the loop's (a
+	 * deletion here would block the loop for the RCU grace periods). */
+	if (pool_net_surplus(pool))
+		for (unsigned i = 0; i < pool->n_idle; i++)
+			if (pool->idle[i]->net.ready) {
+				sp = pool->idle[i];
+				memmove(&pool->idle[i], &pool->idle[i + 1], (pool->n_idle - i - 1) * sizeof(pool->idle[0]));
+				pool->n_idle--;
+				pool_discard(sp);
+				break;
+			}
 	if (pool->n_idle >= pool->want)
 		return;
 	if (spare_new(pool, pool->userns_default, &sp, &err) < 0) {
@@ -312,8 +363,9 @@ static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* Its network too, here and not at the run: the veth pair, its address and its route are
-	 * most of a bridge container's network setup. A spare whose network fails is discarded. */
-	if (!spare_prepare_net(pool, sp)) {
+	 * most of a bridge container's network setup. A spare whose network fails is discarded.
+	 * Bare instead while fewer idle spares are bare than recent runs wanted. */
+	if (pool_bare_idle(pool) >= pool_bare_target(pool) && !spare_prepare_net(pool, sp)) {
 		pool_discard(sp);
 		return;
 	}
@@ -328,7 +380,7 @@ static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 void pool_schedule_refill(struct pool *pool, long delay_us)
 {
 	struct timeval tv = { .tv_sec = 0, .tv_usec = delay_us };
-	if ((pool->n_idle < pool->want || pool_net_retry(pool)) && !pool->stopped && pool->ev_refill)
+	if ((pool->n_idle < pool->want || pool_net_pending(pool)) && !pool->stopped && pool->ev_refill)
 		evtimer_add(pool->ev_refill, &tv);
 }
 
@@ -363,19 +415,23 @@ static void pool_grow(struct pool *pool)
 		evtimer_add(pool->ev_shrink, &tv);
 }
 
-struct spare *pool_take(struct pool *pool, bool userns, char **reterr)
+struct spare *pool_take(struct pool *pool, bool userns, bool net, char **reterr)
 {
 	pool->takes++;
-	/* The oldest first: it has had the most time to finish preparing. */
-	for (unsigned i = 0; i < pool->n_idle; i++) {
-		struct spare *sp = pool->idle[i];
-		if (sp->userns != userns)
-			continue;
-		memmove(&pool->idle[i], &pool->idle[i + 1], (pool->n_idle - i - 1) * sizeof(pool->idle[0]));
-		pool->n_idle--;
-		spare_unwatch(sp);
-		return sp;
-	}
+	if (pool->net_prepare)
+		pool->bare_share = (pool->bare_share * 7 + (net ? 0 : POOL_SHARE_ONE)) / 8;
+	/* The oldest first: it has had the most time to finish preparing. Of the right kind first
+	 * (its network prepared or not, as the run wants), any kind next. */
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < pool->n_idle; i++) {
+			struct spare *sp = pool->idle[i];
+			if (sp->userns != userns || (pass == 0 && sp->net.ready != net))
+				continue;
+			memmove(&pool->idle[i], &pool->idle[i + 1], (pool->n_idle - i - 1) * sizeof(pool->idle[0]));
+			pool->n_idle--;
+			spare_unwatch(sp);
+			return sp;
+		}
 	if (userns == pool->userns_default)
 		pool_grow(pool);
 	struct spare *sp;

@@ -24,7 +24,6 @@ struct offload;
  * never persisted, released when the spare is discarded or its container does not use it. */
 struct spare_net {
 	bool ready;
-	bool retry;		/* left bare for now (a full subnet): the next refill tries again */
 	uint32_t addr;		/* host byte order */
 	char network_id[65];	/* the default network's, at the time it was made */
 };
@@ -68,8 +67,10 @@ void pool_stop(struct pool *pool);
 /* Whether discarded spares are still being cleaned up. */
 bool pool_busy(const struct pool *pool);
 
-/* The oldest idle spare, or a new one; in a user namespace or not. */
-struct spare *pool_take(struct pool *pool, bool userns, char **reterr);
+/* The oldest idle spare, or a new one; in a user namespace or not. net: the run wants the
+ * network a spare has prepared (the default bridge, no --ip): the oldest spare with it first,
+ * else the oldest bare one first (undoing a prepared network costs more than making it). */
+struct spare *pool_take(struct pool *pool, bool userns, bool net, char **reterr);
 /* A run that failed before it used its spare gives it back (a clean one is as good as new). */
 void pool_give_back(struct pool *pool, struct spare *sp);
 /* Kills a spare that will not be used; its cleanup finishes in the background. */
