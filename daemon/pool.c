@@ -301,7 +301,13 @@ static unsigned pool_bare_idle(const struct pool *pool)
 
 static unsigned pool_bare_target(const struct pool *pool)
 {
-	return (pool->want * pool->bare_share + POOL_SHARE_ONE / 2) / POOL_SHARE_ONE;
+	unsigned t = (pool->want * pool->bare_share + POOL_SHARE_ONE / 2) / POOL_SHARE_ONE;
+	/* Both kinds seen lately: one of each at least, so that either finds its kind. */
+	if (pool->want > 1 && t == 0 && pool->bare_share >= POOL_SHARE_ONE / 16)
+		t = 1;
+	if (pool->want > 1 && t >= pool->want && pool->bare_share <= POOL_SHARE_ONE - POOL_SHARE_ONE / 16)
+		t = pool->want - 1;
+	return t;
 }
 
 /* Whether an idle spare should get its network: more are bare than the runs want (they changed,
@@ -421,18 +427,28 @@ struct spare *pool_take(struct pool *pool, bool userns, bool net, char **reterr)
 	if (pool->net_prepare)
 		pool->bare_share = (pool->bare_share * 7 + (net ? 0 : POOL_SHARE_ONE)) / 8;
 	/* The oldest first: it has had the most time to finish preparing. Of the right kind first
-	 * (its network prepared or not, as the run wants), any kind next. */
-	for (int pass = 0; pass < 2; pass++)
+	 * (its network prepared or not, as the run wants); a run that wants a network takes a bare
+	 * one next (its setup is then on the start path, about 1 ms), but one that wants none never
+	 * takes a prepared one: deleting the pair waits for RCU grace periods (about 17 ms here),
+	 * and a new init costs less (a run with --network host, which takes none, is as fast as
+	 * one with a spare). */
+	bool other_kind = false;
+	for (int pass = 0; pass < (net ? 2 : 1); pass++)
 		for (unsigned i = 0; i < pool->n_idle; i++) {
 			struct spare *sp = pool->idle[i];
-			if (sp->userns != userns || (pass == 0 && sp->net.ready != net))
+			if (sp->userns != userns)
 				continue;
+			if (pass == 0 && sp->net.ready != net) {
+				other_kind = true;
+				continue;
+			}
 			memmove(&pool->idle[i], &pool->idle[i + 1], (pool->n_idle - i - 1) * sizeof(pool->idle[0]));
 			pool->n_idle--;
 			spare_unwatch(sp);
 			return sp;
 		}
-	if (userns == pool->userns_default)
+	/* Only an empty pool grows: a miss of the kind shifts the share of kinds instead. */
+	if (userns == pool->userns_default && !other_kind)
 		pool_grow(pool);
 	struct spare *sp;
 	return spare_new(pool, userns, &sp, reterr) < 0 ? NULL : sp;

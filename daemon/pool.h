@@ -69,7 +69,8 @@ bool pool_busy(const struct pool *pool);
 
 /* The oldest idle spare, or a new one; in a user namespace or not. net: the run wants the
  * network a spare has prepared (the default bridge, no --ip): the oldest spare with it first,
- * else the oldest bare one first (undoing a prepared network costs more than making it). */
+ * else the oldest bare one. !net: the oldest bare one, else a new one (undoing a prepared
+ * network costs more than a new init). */
 struct spare *pool_take(struct pool *pool, bool userns, bool net, char **reterr);
 /* A run that failed before it used its spare gives it back (a clean one is as good as new). */
 void pool_give_back(struct pool *pool, struct spare *sp);
