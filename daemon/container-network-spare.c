@@ -51,9 +51,12 @@ int container_network_spare_prepare(void *userdata, struct spare *sp, char **ret
 	uint32_t addr;
 	bool linked = false;
 	int r;
-	/* --bridge none: the default is --network none, which a bare spare serves. */
-	if (!n || strcmp(n->driver, "bridge") != 0 || !pidref_is_set(&sp->init.proc))
+	/* --bridge none: the default is --network none, which a bare spare serves (0 with nothing
+	 * done: the pool stops asking). */
+	if (!n || strcmp(n->driver, "bridge") != 0)
 		return 0;
+	if (!pidref_is_set(&sp->init.proc))
+		return err_set(reterr, -ESRCH, "the prepared container has no process");
 	/* The address is reserved first, so the IPAM never hands it to anybody else; the spare is
 	 * not a container, so no network inspect lists it, and a discard gives it back. A full
 	 * subnet leaves the spare bare for now (nothing made, 1: the pool tries again later): it
@@ -131,7 +134,9 @@ int container_network_spare(struct container *ct, struct spare *sp, char **reter
 	}
 	/* Anything else (--network none, a user network, --ip, several networks): the pair goes
 	 * before the container's own setup, which then finds the spare as bare as a new init. Deleting
-	 * the host end deletes eth0 with it. */
+	 * the host end deletes eth0 with it. pool_take gives a prepared spare only to a run that
+	 * wants it (the deletion waits about 17 ms for RCU), so this is the safety net that no
+	 * spare's network ever reaches a container it does not belong to. */
 	spare_veth_name(sp, veth);
 	if ((r = container_network_host_netlink(&hnl, reterr)) < 0 ||
 	    ((r = netlink_link_del(hnl, veth, reterr)) < 0 && r != -ENODEV))

@@ -473,8 +473,6 @@ int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgr
 		pool_discard(sp);
 		return r;
 	}
-	/* A prepared network the container did not take over is given back. */
-	spare_release_net(sp);
 	*ret_cg = TAKE_PTR(sp->cg);
 	*ret_init = sp->init;
 	if (ret_slice)

@@ -77,7 +77,8 @@ void pool_give_back(struct pool *pool, struct spare *sp);
 /* Kills a spare that will not be used; its cleanup finishes in the background. */
 void pool_discard(struct spare *sp);
 /* Moves the spare's directories to the container's (one rename) and frees the spare, handing its
- * cgroup and init over to the caller. */
+ * cgroup and init over to the caller. Its prepared network, if any, must have been taken over or
+ * undone before (container_network_spare). */
 int pool_adopt(struct spare *sp, const char *container_dir, struct container_cgroup **ret_cg,
 	       struct rt_init *ret_init, struct userns_slice *ret_slice, char **reterr);
 /* An init made now for a container that has its id and directories already (a start after
