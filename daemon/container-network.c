@@ -41,6 +41,11 @@ static int host_netlink(struct netlink **ret, char **reterr)
 	return 0;
 }
 
+int container_network_host_netlink(struct netlink **ret, char **reterr)
+{
+	return host_netlink(ret, reterr);
+}
+
 void container_network_veth_name(const struct container *ct, const struct container_endpoint *ep, char buf[16])
 {
 	snprintf(buf, 16, "veth%.7s%u", ct->id, ep->index % 100);
@@ -293,6 +298,15 @@ int container_network_setup(struct container *ct, char **reterr)
 		ct->endpoints[i].linked = false;
 	if (ct->n_endpoints == 0)
 		return container_network_write_etc(ct, reterr);
+	/* Made with its spare (container-network-spare.c): no netlink call on the start path. */
+	if (ct->n_endpoints == 1 && ct->endpoints[0].prepared) {
+		ct->endpoints[0].prepared = false;
+		ct->endpoints[0].linked = true;
+		if ((r = container_network_write_etc(ct, reterr)) < 0)
+			return r;
+		container_network_refresh_peers(ct, NULL);
+		return 0;
+	}
 	_cleanup_close_ int netns_fd = open_netns(ct, reterr);
 	if (netns_fd < 0)
 		return netns_fd;
@@ -325,6 +339,7 @@ void container_network_teardown(struct container *ct)
 	for (size_t i = 0; i < ct->n_endpoints; i++) {
 		any |= ct->endpoints[i].linked;
 		ct->endpoints[i].linked = false;
+		ct->endpoints[i].prepared = false; /* a start that failed before its setup */
 	}
 	if (any)
 		container_network_refresh_peers(ct, NULL);

@@ -24,6 +24,7 @@ struct container_endpoint {
 	bool static_addr; /* --ip: the address was asked for */
 	bool addr_held;	  /* reserved in the network's IPAM by this daemon */
 	bool linked;	  /* its veth pair exists (the current run) */
+	bool prepared;	  /* its veth pair and address came with the spare it runs in */
 	char **aliases;	  /* --network-alias, or NULL */
 };
 
@@ -101,3 +102,17 @@ void container_network_config_done(struct container_config *cfg);
 
 /* The names of the host end of an endpoint's veth and of its peer in the container. */
 void container_network_veth_name(const struct container *ct, const struct container_endpoint *ep, char buf[16]);
+/* A spare's network made ahead (daemon/container-network-spare.c, the pool's net hooks, userdata
+ * the registry): on the default bridge, its veth pair (eth0 configured: MAC, address, up, default
+ * route; the host end on the bridge, hairpin, up) and its address reserved. 0 with nothing done
+ * when the daemon has no default bridge. */
+struct spare;
+int container_network_spare_prepare(void *userdata, struct spare *sp, char **reterr);
+void container_network_spare_release(void *userdata, struct spare *sp);
+/* Whether a spare's prepared network would be ct's (container_network_init done): one endpoint,
+ * on the default network, no --ip. */
+bool container_network_wants_spare(const struct container *ct);
+/* A run took sp for ct (container_network_init done): a prepared network that is exactly ct's
+ * (one endpoint on the same network, no --ip) becomes its endpoint's, and
+ * container_network_setup makes no link; any other is deleted and its address released. */
+int container_network_spare(struct container *ct, struct spare *sp, char **reterr);

@@ -564,7 +564,7 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 			goto fail;
 		}
 	} else {
-		sp = pool_take(reg->pool, ct->userns, reterr);
+		sp = pool_take(reg->pool, ct->userns, container_network_wants_spare(ct), reterr);
 		if (!sp) {
 			r = -EIO;
 			goto fail;
@@ -593,6 +593,9 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 			(void)rm_rf(dir);
 			goto fail;
 		}
+	} else if ((r = container_network_spare(ct, sp, reterr)) < 0) {
+		pool_discard(TAKE_PTR(sp)); /* its network half undone: no use to another run */
+		goto fail;
 	} else if ((r = pool_adopt(TAKE_PTR(sp), dir, &ct->cg, &init, NULL, reterr)) < 0) {
 		goto fail;
 	}

@@ -40,7 +40,17 @@ struct pool {
 	struct spare *discarding; /* being killed and removed in the background */
 	struct event *ev_refill, *ev_shrink;
 	bool stopped;
+	pool_net_prepare_fn net_prepare; /* NULL: spares are made without a network */
+	pool_net_release_fn net_release;
+	void *net_userdata;
+	/* The share of recent runs that wanted a bare spare (--network none, a user network ...),
+	 * out of POOL_SHARE_ONE, a moving average over about eight runs: the refill keeps that
+	 * share of the idle spares bare. Deleting a prepared veth pair waits for the kernel's RCU
+	 * grace periods (about 17 ms here, more than a whole run); a bare spare costs nothing. */
+	unsigned bare_share;
 };
+
+#define POOL_SHARE_ONE 256
 
 /* How long the pool stays grown without any run before it drops back to its floor. */
 #define POOL_SHRINK_US (10 * 1000 * 1000)
@@ -86,6 +96,15 @@ static int spare_remove(void *arg)
 	return r;
 }
 
+/* A discarded spare's prepared network: its address is free again at once (its links go with
+ * its network namespace, as a container's do when it goes away). */
+static void spare_release_net(struct spare *sp)
+{
+	if (sp->net.ready && sp->pool->net_release)
+		sp->pool->net_release(sp->pool->net_userdata, sp);
+	sp->net.ready = false;
+}
+
 static void spare_unlist(struct spare *sp)
 {
 	for (struct spare **p = &sp->pool->discarding; *p; p = &(*p)->next_discarding)
@@ -127,6 +146,7 @@ void pool_discard(struct spare *sp)
 	if (!sp)
 		return;
 	spare_unwatch(sp);
+	spare_release_net(sp);
 	sp->next_discarding = sp->pool->discarding;
 	sp->pool->discarding = sp;
 	if (pidref_is_set(&sp->init.proc)) {
@@ -170,6 +190,7 @@ static void spare_on_unexpected_death(void *arg, const siginfo_t *si)
 	struct pool *pool = sp->pool;
 	log_warning("the prepared container process %d died; a new one is made on the next run", (int)sp->init.proc.pid);
 	pool_unidle(pool, sp);
+	spare_release_net(sp);
 	sp->next_discarding = pool->discarding;
 	pool->discarding = sp;
 	spare_on_dead(sp, si);
@@ -253,15 +274,105 @@ static bool spare_watch(struct pool *pool, struct spare *sp)
 	return true;
 }
 
+/* Prepares sp's network through the hook; false: it failed (logged), sp must be discarded. A
+ * daemon without a default bridge prepares none, ever: the hook is dropped. */
+static bool spare_prepare_net(struct pool *pool, struct spare *sp)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = pool->net_prepare ? pool->net_prepare(pool->net_userdata, sp, &err) : 0;
+	if (r < 0) {
+		log_warning("cannot prepare a container's network ahead of time: %s", err ? err : "unknown error");
+		return false;
+	}
+	if (r == 0 && !sp->net.ready)
+		pool->net_prepare = NULL;
+	return true;
+}
+
+/* How many idle spares are bare, and how many should be: the share of recent runs that wanted
+ * a bare one. */
+static unsigned pool_bare_idle(const struct pool *pool)
+{
+	unsigned bare = 0;
+	for (unsigned i = 0; i < pool->n_idle; i++)
+		bare += !pool->idle[i]->net.ready;
+	return bare;
+}
+
+static unsigned pool_bare_target(const struct pool *pool)
+{
+	unsigned t = (pool->want * pool->bare_share + POOL_SHARE_ONE / 2) / POOL_SHARE_ONE;
+	/* Both kinds seen lately: one of each at least, so that either finds its kind. */
+	if (pool->want > 1 && t == 0 && pool->bare_share >= POOL_SHARE_ONE / 16)
+		t = 1;
+	if (pool->want > 1 && t >= pool->want && pool->bare_share <= POOL_SHARE_ONE - POOL_SHARE_ONE / 16)
+		t = pool->want - 1;
+	return t;
+}
+
+/* Whether an idle spare should get its network: more are bare than the runs want (they changed,
+ * or a full subnet left some bare). */
+static bool pool_net_short(const struct pool *pool)
+{
+	return pool->net_prepare && pool_bare_idle(pool) > pool_bare_target(pool);
+}
+
+/* Whether a full pool has more spares with a network than the runs want. */
+static bool pool_net_surplus(const struct pool *pool)
+{
+	unsigned target = pool_bare_target(pool);
+	return pool->net_prepare && pool->n_idle >= pool->want &&
+	       pool->n_idle - pool_bare_idle(pool) > pool->want - (target < pool->want ? target : pool->want);
+}
+
+static bool pool_net_pending(const struct pool *pool)
+{
+	return pool_net_short(pool) || pool_net_surplus(pool);
+}
+
 static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 {
 	struct pool *pool = arg;
 	_cleanup_free_ char *err = NULL;
 	struct spare *sp;
-	if (pool->n_idle >= pool->want || pool->stopped)
+	if (pool->stopped)
+		return;
+	/* Idle bare spares beyond the share get their network here, off the start path (the refill
+	 * runs after each take and exit; this never reschedules itself). */
+	for (unsigned i = 0; i < pool->n_idle && pool_net_short(pool); i++) {
+		sp = pool->idle[i];
+		if (sp->net.ready)
+			continue;
+		if (!spare_prepare_net(pool, sp)) {
+			pool->idle[i--] = pool->idle[--pool->n_idle];
+			pool_discard(sp);
+		} else if (!sp->net.ready) {
+			break; /* no address free: the others would find none either */
+		}
+	}
+	/* The other way round, one spare with a network is discarded and a bare one made in its
+	 * place: its veth pair goes with its namespace, in the kernel's time, not the loop's (a
+	 * deletion here would block the loop for the RCU grace periods). */
+	if (pool_net_surplus(pool))
+		for (unsigned i = 0; i < pool->n_idle; i++)
+			if (pool->idle[i]->net.ready) {
+				sp = pool->idle[i];
+				memmove(&pool->idle[i], &pool->idle[i + 1], (pool->n_idle - i - 1) * sizeof(pool->idle[0]));
+				pool->n_idle--;
+				pool_discard(sp);
+				break;
+			}
+	if (pool->n_idle >= pool->want)
 		return;
 	if (spare_new(pool, pool->userns_default, &sp, &err) < 0) {
 		log_warning("cannot prepare a container process ahead of time: %s", err ? err : "unknown error");
+		return;
+	}
+	/* Its network too, here and not at the run: the veth pair, its address and its route are
+	 * most of a bridge container's network setup. A spare whose network fails is discarded.
+	 * Bare instead while fewer idle spares are bare than recent runs wanted. */
+	if (pool_bare_idle(pool) >= pool_bare_target(pool) && !spare_prepare_net(pool, sp)) {
+		pool_discard(sp);
 		return;
 	}
 	if (!spare_watch(pool, sp)) {
@@ -275,7 +386,7 @@ static void pool_on_refill(evutil_socket_t fd, short what, void *arg)
 void pool_schedule_refill(struct pool *pool, long delay_us)
 {
 	struct timeval tv = { .tv_sec = 0, .tv_usec = delay_us };
-	if (pool->n_idle < pool->want && !pool->stopped && pool->ev_refill)
+	if ((pool->n_idle < pool->want || pool_net_pending(pool)) && !pool->stopped && pool->ev_refill)
 		evtimer_add(pool->ev_refill, &tv);
 }
 
@@ -310,20 +421,34 @@ static void pool_grow(struct pool *pool)
 		evtimer_add(pool->ev_shrink, &tv);
 }
 
-struct spare *pool_take(struct pool *pool, bool userns, char **reterr)
+struct spare *pool_take(struct pool *pool, bool userns, bool net, char **reterr)
 {
 	pool->takes++;
-	/* The oldest first: it has had the most time to finish preparing. */
-	for (unsigned i = 0; i < pool->n_idle; i++) {
-		struct spare *sp = pool->idle[i];
-		if (sp->userns != userns)
-			continue;
-		memmove(&pool->idle[i], &pool->idle[i + 1], (pool->n_idle - i - 1) * sizeof(pool->idle[0]));
-		pool->n_idle--;
-		spare_unwatch(sp);
-		return sp;
-	}
-	if (userns == pool->userns_default)
+	if (pool->net_prepare)
+		pool->bare_share = (pool->bare_share * 7 + (net ? 0 : POOL_SHARE_ONE)) / 8;
+	/* The oldest first: it has had the most time to finish preparing. Of the right kind first
+	 * (its network prepared or not, as the run wants); a run that wants a network takes a bare
+	 * one next (its setup is then on the start path, about 1 ms), but one that wants none never
+	 * takes a prepared one: deleting the pair waits for RCU grace periods (about 17 ms here),
+	 * and a new init costs less (a run with --network host, which takes none, is as fast as
+	 * one with a spare). */
+	bool other_kind = false;
+	for (int pass = 0; pass < (net ? 2 : 1); pass++)
+		for (unsigned i = 0; i < pool->n_idle; i++) {
+			struct spare *sp = pool->idle[i];
+			if (sp->userns != userns)
+				continue;
+			if (pass == 0 && sp->net.ready != net) {
+				other_kind = true;
+				continue;
+			}
+			memmove(&pool->idle[i], &pool->idle[i + 1], (pool->n_idle - i - 1) * sizeof(pool->idle[0]));
+			pool->n_idle--;
+			spare_unwatch(sp);
+			return sp;
+		}
+	/* Only an empty pool grows: a miss of the kind shifts the share of kinds instead. */
+	if (userns == pool->userns_default && !other_kind)
 		pool_grow(pool);
 	struct spare *sp;
 	return spare_new(pool, userns, &sp, reterr) < 0 ? NULL : sp;
@@ -465,6 +590,13 @@ int pool_new(struct event_base *base, const char *root, const char *prepare_dir,
 	}
 	*ret = pool;
 	return 0;
+}
+
+void pool_set_net(struct pool *pool, pool_net_prepare_fn prepare, pool_net_release_fn release, void *userdata)
+{
+	pool->net_prepare = prepare;
+	pool->net_release = release;
+	pool->net_userdata = userdata;
 }
 
 void pool_stop(struct pool *pool)

@@ -309,6 +309,9 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 	/* Every nft table the networks apply carries the published ports of the running containers. */
 	if (reg->networks)
 		network_registry_set_ports_cb(reg->networks, container_ports_nft, reg);
+	/* Spares get their default-bridge network ahead (container-network-spare.c). */
+	if (reg->networks)
+		pool_set_net(reg->pool, container_network_spare_prepare, container_network_spare_release, reg);
 	registry_load(reg);
 	/* The recorded addresses are the containers' again, before anything can start. */
 	container_network_start(reg);

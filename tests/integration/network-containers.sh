@@ -17,7 +17,15 @@ inspect_py() {
 	"$CCTL" inspect "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print('"$2"')'
 }
 ip_of() { inspect_py "$1" "d['NetworkSettings']['Networks']['$2']['IPAddress']"; }
-veths() { in_netns ip -o link show type veth 2>/dev/null | grep -c 'veth' || true; }
+# The containers' veths (the idle spares' prepared ones left out: they come and go with the pool).
+veths() {
+	local ids v n=0
+	ids=$("$CCTL" ps -aq)
+	for v in $(in_netns ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub("@.*", "", $2); print $2 }'); do
+		[[ $v == veth* ]] && grep -q "^${v:4:7}" <<<"$ids" && n=$((n + 1))
+	done
+	echo "$n"
+}
 
 resolv=$TEST_TMP/resolv.conf
 printf '# the host'"'"'s\nnameserver 127.0.0.53\nnameserver 10.99.0.1\nsearch host.example\noptions edns0\n' >"$resolv"
