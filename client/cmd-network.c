@@ -9,7 +9,7 @@
 #include "client/commands.h"
 #include "client/conn.h"
 #include "client/format.h"
-#include "client/inspect.h"
+#include "client/verbs.h"
 #include "client/opts.h"
 #include "client/template.h"
 #include "common/error.h"
@@ -56,20 +56,10 @@ static int create_each(struct opts *o, int key, void *data, char **reterr)
 	case NET_DRIVER:
 		c->p.driver = o->arg;
 		break;
-	case NET_LABEL: {
-		char **nv = reallocarray(c->p.labels, c->n_labels + 2, sizeof(char *));
-		if (!nv)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		c->p.labels = nv;
-		if (strchr(o->arg, '='))
-			nv[c->n_labels] = strdup(o->arg);
-		else if (asprintf(&nv[c->n_labels], "%s=", o->arg) < 0)
-			nv[c->n_labels] = NULL;
-		nv[++c->n_labels] = NULL;
-		if (!nv[c->n_labels - 1])
+	case NET_LABEL:
+		if (verbs_label_append(&c->p.labels, &c->n_labels, o->arg) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
 		break;
-	}
 	}
 	return 0;
 }
@@ -207,7 +197,7 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 	json_array_foreach(nets, i, v)
 	{
 		json_auto_t *row = ls_row(v, l.no_trunc);
-		if ((r = inspect_row(l.quiet, l.format, t, row, "ID", reterr)) <= 0) {
+		if ((r = verbs_row(l.quiet, l.format, t, row, "ID", reterr)) <= 0) {
 			if (r < 0)
 				return r;
 			continue;
@@ -242,9 +232,9 @@ int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
 	    {NET_FORMAT, 'f', "format", OPT_VALUE}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
-	static const struct inspect_verb verb = {.method = PROTO_M_NETWORK_INSPECT,
-						 .params = inspect_params,
-						 .dump_flags = JSON_INDENT(4) | JSON_PRESERVE_ORDER};
+	static const struct verbs_inspect_ops verb = {.method = PROTO_M_NETWORK_INSPECT,
+						      .params = inspect_params,
+						      .dump_flags = JSON_INDENT(4) | JSON_PRESERVE_ORDER};
 	_cleanup_(opts_done) struct opts o;
 	const char *format = NULL;
 	int r = opts_parse_verb(&o, options, "network inspect", argc, argv, NET_HELP,
@@ -254,7 +244,7 @@ int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 				OPTS_OPERANDS_SOME, format_each, &format, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	return inspect_names(cctl->socket_path, &verb, format, o.operands, o.n_operands, reterr);
+	return verbs_inspect(cctl->socket_path, &verb, format, o.operands, o.n_operands, reterr);
 }
 
 static int no_each(struct opts *o, int key, void *data, char **reterr)
@@ -271,8 +261,7 @@ static int rm_one(struct conn *conn, const char *name, void *data, char **reterr
 	const bool *force = data;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	_cleanup_free_ char *err = NULL;
-	int r = conn_call(conn, PROTO_M_NETWORK_REMOVE, proto_network_ref_params_encode(name), NULL, 0, &reply,
-			  reterr);
+	int r = conn_call(conn, PROTO_M_NETWORK_REMOVE, proto_network_ref_params_encode(name), NULL, 0, &reply, reterr);
 	if (r < 0)
 		return r;
 	if (conn_reply_check(&reply, &err) < 0) {
@@ -296,7 +285,7 @@ int cmd_network_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 				OPTS_OPERANDS_SOME, no_each, &force, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	return inspect_operands(cctl->socket_path, o.operands, o.n_operands, rm_one, &force, reterr);
+	return verbs_operands(cctl->socket_path, o.operands, o.n_operands, rm_one, &force, reterr);
 }
 
 int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
@@ -310,16 +299,9 @@ int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 				OPTS_OPERANDS_NONE, no_each, &force, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	if (!force) {
-		char answer[16] = "";
-		printf("WARNING! This will remove all custom networks not used by at least one container.\n"
-		       "Are you sure you want to continue? [y/N] ");
-		fflush(stdout);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
-			printf("\n");
-			return 0;
-		}
-	}
+	if (!force &&
+	    !verbs_confirm("WARNING! This will remove all custom networks not used by at least one container."))
+		return 0;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||

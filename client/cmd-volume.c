@@ -8,7 +8,7 @@
 #include "client/commands.h"
 #include "client/conn.h"
 #include "client/format.h"
-#include "client/inspect.h"
+#include "client/verbs.h"
 #include "client/opts.h"
 #include "client/template.h"
 #include "common/error.h"
@@ -46,16 +46,7 @@ static int create_each(struct opts *o, int key, void *data, char **reterr)
 	} else if (key == VOL_OPT) {
 		return opts_invalid_argument(o, reterr, "the local driver takes no options here");
 	} else if (key == VOL_LABEL) {
-		char **nv = reallocarray(c->labels, c->n + 2, sizeof(char *));
-		if (!nv)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		c->labels = nv;
-		if (strchr(o->arg, '='))
-			nv[c->n] = strdup(o->arg);
-		else if (asprintf(&nv[c->n], "%s=", o->arg) < 0)
-			nv[c->n] = NULL;
-		nv[++c->n] = NULL;
-		if (!nv[c->n - 1])
+		if (verbs_label_append(&c->labels, &c->n, o->arg) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
 	}
 	return 0;
@@ -220,7 +211,7 @@ int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 		if (!ls_match(&l, v))
 			continue;
 		json_auto_t *row = docker_volume(v);
-		if ((r = inspect_row(l.quiet, l.format, t, row, "Name", reterr)) < 0)
+		if ((r = verbs_row(l.quiet, l.format, t, row, "Name", reterr)) < 0)
 			return r;
 		if (r > 0)
 			printf("%-10s%s\n", "local", json_string_value(json_object_get(v, "name")));
@@ -255,10 +246,10 @@ int cmd_volume_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
 	    {VOL_FORMAT, 'f', "format", OPT_VALUE}, {VOL_HELP, 0, "help", OPT_FLAG}, {}};
-	static const struct inspect_verb verb = {.method = PROTO_M_VOLUME_INSPECT,
-						 .params = inspect_params,
-						 .shape = docker_volume,
-						 .dump_flags = JSON_INDENT(4)};
+	static const struct verbs_inspect_ops verb = {.method = PROTO_M_VOLUME_INSPECT,
+						      .params = inspect_params,
+						      .shape = docker_volume,
+						      .dump_flags = JSON_INDENT(4)};
 	_cleanup_(opts_done) struct opts o;
 	const char *format = NULL;
 	int r =
@@ -269,7 +260,7 @@ int cmd_volume_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 			    OPTS_OPERANDS_SOME, inspect_each, &format, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	return inspect_names(cctl->socket_path, &verb, format, o.operands, o.n_operands, reterr);
+	return verbs_inspect(cctl->socket_path, &verb, format, o.operands, o.n_operands, reterr);
 }
 
 struct rm_opts {
@@ -313,7 +304,7 @@ int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 			    OPTS_OPERANDS_SOME, rm_each, &rm, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	return inspect_operands(cctl->socket_path, o.operands, o.n_operands, rm_one, &rm, reterr);
+	return verbs_operands(cctl->socket_path, o.operands, o.n_operands, rm_one, &rm, reterr);
 }
 
 int cmd_volume_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
@@ -330,15 +321,12 @@ int cmd_volume_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	if (!rm.force) {
-		char answer[16] = "";
-		printf("WARNING! This will remove %s local volumes not used by at least one container.\n"
-		       "Are you sure you want to continue? [y/N] ",
-		       rm.all ? "all" : "anonymous");
-		fflush(stdout);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
-			printf("\n");
+		_cleanup_free_ char *warning = NULL;
+		if (asprintf(&warning, "WARNING! This will remove %s local volumes not used by at least one container.",
+			     rm.all ? "all" : "anonymous") < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		if (!verbs_confirm(warning))
 			return 0;
-		}
 	}
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;

@@ -1,5 +1,6 @@
 /* What cctl's network and volume verbs share: a verb that calls the daemon once per operand and
- * goes on after a refusal (inspect, rm), and ls rows printed quiet, through a template or to a table. */
+ * goes on after a refusal (inspect, rm), ls rows printed quiet, through a template or to a table,
+ * create's --label list and prune's confirmation prompt. */
 #pragma once
 
 #include <jansson.h>
@@ -11,15 +12,15 @@
 
 /* Handles one operand over conn: 0 done, 1 refused (its message already printed, the verb goes
  * on and exits 1 at the end), -errno to stop the verb with the message in *reterr. */
-typedef int (*inspect_operand_fn)(struct conn *conn, const char *name, void *data, char **reterr);
+typedef int (*verbs_operand_fn)(struct conn *conn, const char *name, void *data, char **reterr);
 
 /* Connects to the daemon at socket_path and runs fn for each of the n names in order. Returns 0,
  * 1 when fn refused at least one, or the first -errno. */
-int inspect_operands(const char *socket_path, char *const *names, size_t n, inspect_operand_fn fn, void *data,
-		     char **reterr);
+int verbs_operands(const char *socket_path, char *const *names, size_t n, verbs_operand_fn fn, void *data,
+		   char **reterr);
 
 /* What an inspect verb asks of the daemon for each name, and how it shows the result. */
-struct inspect_verb {
+struct verbs_inspect_ops {
 	const char *method;
 	/* The request's params for one name (a new reference, NULL on ENOMEM). */
 	json_t *(*params)(const char *method, const char *name);
@@ -32,11 +33,19 @@ struct inspect_verb {
 /* docker's NAME inspect for each name: with format (--format, "json" included) each result
  * through it, else all of them as one indented JSON array; a refused name is reported and
  * skipped. Returns 0, 1 when a name was refused, or -errno. */
-int inspect_names(const char *socket_path, const struct inspect_verb *verb, const char *format, char *const *names,
+int verbs_inspect(const char *socket_path, const struct verbs_inspect_ops *verb, const char *format, char *const *names,
 		  size_t n, char **reterr);
 
 /* Prints one ls row the quiet or --format way: with quiet the row's field quiet_key, with format
  * the row through t (NULL for json). Returns 1 when neither applies and the row belongs in the
  * caller's table, 0 when it was printed, or -errno (-ENOMEM for a NULL row). */
-int inspect_row(bool quiet, const char *format, const struct template *t, json_t *row, const char *quiet_key,
-		char **reterr);
+int verbs_row(bool quiet, const char *format, const struct template *t, json_t *row, const char *quiet_key,
+	      char **reterr);
+
+/* Appends --label's argument to the NULL-terminated *labels of *n entries, "KEY" as "KEY=".
+ * Returns 0 or -ENOMEM (*labels stays valid for strv_free() either way). */
+int verbs_label_append(char ***labels, size_t *n, const char *arg);
+
+/* Prints warning and docker's "Are you sure you want to continue? [y/N] " and reads the answer:
+ * true for an answer starting with y or Y; otherwise prints a newline and returns false. */
+bool verbs_confirm(const char *warning);

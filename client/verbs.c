@@ -1,14 +1,16 @@
-/* The per-operand and per-row logic cctl's network and volume verbs share (client/inspect.h). */
-#include "client/inspect.h"
+/* The per-operand and per-row logic cctl's network and volume verbs share (client/verbs.h). */
+#include "client/verbs.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/error.h"
 #include "common/macros.h"
 
-int inspect_operands(const char *socket_path, char *const *names, size_t n, inspect_operand_fn fn, void *data,
-		     char **reterr)
+int verbs_operands(const char *socket_path, char *const *names, size_t n, verbs_operand_fn fn, void *data,
+		   char **reterr)
 {
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	bool failed = false;
@@ -24,17 +26,17 @@ int inspect_operands(const char *socket_path, char *const *names, size_t n, insp
 	return failed ? 1 : 0;
 }
 
-struct inspect_state {
-	const struct inspect_verb *verb;
+struct verbs_inspect_state {
+	const struct verbs_inspect_ops *verb;
 	const char *format;
 	const struct template *t;
 	json_t *all;
 };
 
-/* inspect_names()'s step for one name: prints its shaped result or adds it to the array. */
-static int inspect_one(struct conn *conn, const char *name, void *data, char **reterr)
+/* verbs_inspect()'s step for one name: prints its shaped result or adds it to the array. */
+static int verbs_inspect_one(struct conn *conn, const char *name, void *data, char **reterr)
 {
-	struct inspect_state *s = data;
+	struct verbs_inspect_state *s = data;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
 	int r = conn_call_report(conn, s->verb->method, s->verb->params(s->verb->method, name), &reply, reterr);
 	if (r != 0)
@@ -50,7 +52,7 @@ static int inspect_one(struct conn *conn, const char *name, void *data, char **r
 	return 0;
 }
 
-int inspect_names(const char *socket_path, const struct inspect_verb *verb, const char *format, char *const *names,
+int verbs_inspect(const char *socket_path, const struct verbs_inspect_ops *verb, const char *format, char *const *names,
 		  size_t n, char **reterr)
 {
 	_cleanup_(template_freep) struct template *t = NULL;
@@ -60,8 +62,8 @@ int inspect_names(const char *socket_path, const struct inspect_verb *verb, cons
 	json_auto_t *all = json_array();
 	if (!all)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	struct inspect_state s = {.verb = verb, .format = format, .t = t, .all = all};
-	int status = inspect_operands(socket_path, names, n, inspect_one, &s, reterr);
+	struct verbs_inspect_state s = {.verb = verb, .format = format, .t = t, .all = all};
+	int status = verbs_operands(socket_path, names, n, verbs_inspect_one, &s, reterr);
 	if (status < 0)
 		return status;
 	if (!format) {
@@ -73,8 +75,8 @@ int inspect_names(const char *socket_path, const struct inspect_verb *verb, cons
 	return status;
 }
 
-int inspect_row(bool quiet, const char *format, const struct template *t, json_t *row, const char *quiet_key,
-		char **reterr)
+int verbs_row(bool quiet, const char *format, const struct template *t, json_t *row, const char *quiet_key,
+	      char **reterr)
 {
 	if (!row)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -87,4 +89,30 @@ int inspect_row(bool quiet, const char *format, const struct template *t, json_t
 		return r < 0 ? r : 0;
 	}
 	return 1;
+}
+
+int verbs_label_append(char ***labels, size_t *n, const char *arg)
+{
+	char **nv = reallocarray(*labels, *n + 2, sizeof(char *));
+	if (!nv)
+		return -ENOMEM;
+	*labels = nv;
+	if (strchr(arg, '='))
+		nv[*n] = strdup(arg);
+	else if (asprintf(&nv[*n], "%s=", arg) < 0)
+		nv[*n] = NULL;
+	nv[++*n] = NULL;
+	return nv[*n - 1] ? 0 : -ENOMEM;
+}
+
+bool verbs_confirm(const char *warning)
+{
+	char answer[16] = "";
+	printf("%s\nAre you sure you want to continue? [y/N] ", warning);
+	fflush(stdout);
+	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+		printf("\n");
+		return false;
+	}
+	return true;
 }
