@@ -95,11 +95,7 @@ int cmd_network_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0) {
-		json_decref(params);
-		return r;
-	}
-	if ((r = conn_call_report(&conn, PROTO_M_NETWORK_CREATE, params, &reply, reterr)) != 0)
+	if ((r = verbs_call(cctl->socket_path, &conn, PROTO_M_NETWORK_CREATE, params, &reply, reterr)) != 0)
 		return r;
 	printf("%s\n", json_string_value(json_object_get(reply.msg.result, "id")));
 	return 0;
@@ -182,9 +178,8 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return r;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
-	    (r = conn_call_report(&conn, PROTO_M_NETWORK_LIST, json_pack("{s:O}", "filters", filters), &reply,
-				  reterr)) != 0)
+	if ((r = verbs_call(cctl->socket_path, &conn, PROTO_M_NETWORK_LIST, json_pack("{s:O}", "filters", filters),
+			    &reply, reterr)) != 0)
 		return r;
 	_cleanup_table_ struct table *tab = table_new(4);
 	if (!tab)
@@ -304,8 +299,7 @@ int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return 0;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
-	    (r = conn_call_report(&conn, PROTO_M_NETWORK_PRUNE, json_object(), &reply, reterr)) != 0)
+	if ((r = verbs_call(cctl->socket_path, &conn, PROTO_M_NETWORK_PRUNE, json_object(), &reply, reterr)) != 0)
 		return r;
 	json_t *deleted = json_object_get(reply.msg.result, "deleted"), *v;
 	size_t i;

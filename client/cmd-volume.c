@@ -86,17 +86,8 @@ int cmd_volume_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0) {
-		json_decref(params);
+	if ((r = verbs_call(cctl->socket_path, &conn, PROTO_M_VOLUME_CREATE, params, &reply, reterr)) != 0)
 		return r;
-	}
-	if ((r = conn_call(&conn, PROTO_M_VOLUME_CREATE, params, NULL, 0, &reply, reterr)) < 0)
-		return r;
-	_cleanup_free_ char *err = NULL;
-	if (conn_reply_check(&reply, &err) < 0) {
-		fprintf(stderr, "cctl: %s\n", err);
-		return 1;
-	}
 	printf("%s\n", json_string_value(json_object_get(reply.msg.result, "name")));
 	return 0;
 }

@@ -9,6 +9,17 @@
 #include "common/error.h"
 #include "common/macros.h"
 
+int verbs_call(const char *socket_path, struct conn *conn, const char *method, json_t *params, struct conn_msg *reply,
+	       char **reterr)
+{
+	int r = conn_open(socket_path, conn, reterr);
+	if (r < 0) {
+		json_decref(params);
+		return r;
+	}
+	return conn_call_report(conn, method, params, reply, reterr);
+}
+
 int verbs_operands(const char *socket_path, char *const *names, size_t n, verbs_operand_fn fn, void *data,
 		   char **reterr)
 {

@@ -14,6 +14,12 @@
  * on and exits 1 at the end), -errno to stop the verb with the message in *reterr. */
 typedef int (*verbs_operand_fn)(struct conn *conn, const char *name, void *data, char **reterr);
 
+/* Connects conn to the daemon at socket_path and calls method with params (stolen, even on
+ * failure): 0 with the result in *reply, 1 when the daemon refused (its message printed, as
+ * conn_call_report()), or -errno with a message. */
+int verbs_call(const char *socket_path, struct conn *conn, const char *method, json_t *params, struct conn_msg *reply,
+	       char **reterr);
+
 /* Connects to the daemon at socket_path and runs fn for each of the n names in order. Returns 0,
  * 1 when fn refused at least one, or the first -errno. */
 int verbs_operands(const char *socket_path, char *const *names, size_t n, verbs_operand_fn fn, void *data,
