@@ -90,15 +90,8 @@ int cmd_network_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	c.p.name = o.operands[0];
-	json_t *params = proto_network_create_params_encode(&c.p);
-	if (!params)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	_cleanup_conn_ struct conn conn = CONN_INIT;
-	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	if ((r = verbs_call(cctl->socket_path, &conn, PROTO_M_NETWORK_CREATE, params, &reply, reterr)) != 0)
-		return r;
-	printf("%s\n", json_string_value(json_object_get(reply.msg.result, "id")));
-	return 0;
+	return verbs_create(cctl->socket_path, PROTO_M_NETWORK_CREATE, proto_network_create_params_encode(&c.p), "id",
+			    reterr);
 }
 
 struct ls_opts {

@@ -82,14 +82,7 @@ int cmd_volume_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 	struct proto_volume_create_params p = {.name = c.name, .labels = c.labels};
 	json_t *params = proto_volume_create_params_encode(&p);
 	strv_free(c.labels);
-	if (!params)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	_cleanup_conn_ struct conn conn = CONN_INIT;
-	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	if ((r = verbs_call(cctl->socket_path, &conn, PROTO_M_VOLUME_CREATE, params, &reply, reterr)) != 0)
-		return r;
-	printf("%s\n", json_string_value(json_object_get(reply.msg.result, "name")));
-	return 0;
+	return verbs_create(cctl->socket_path, PROTO_M_VOLUME_CREATE, params, "name", reterr);
 }
 
 struct ls_opts {

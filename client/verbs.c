@@ -20,6 +20,19 @@ int verbs_call(const char *socket_path, struct conn *conn, const char *method, j
 	return conn_call_report(conn, method, params, reply, reterr);
 }
 
+int verbs_create(const char *socket_path, const char *method, json_t *params, const char *key, char **reterr)
+{
+	_cleanup_conn_ struct conn conn = CONN_INIT;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	int r;
+	if (!params)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	if ((r = verbs_call(socket_path, &conn, method, params, &reply, reterr)) != 0)
+		return r;
+	printf("%s\n", json_string_value(json_object_get(reply.msg.result, key)));
+	return 0;
+}
+
 int verbs_operands(const char *socket_path, char *const *names, size_t n, verbs_operand_fn fn, void *data,
 		   char **reterr)
 {

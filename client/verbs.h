@@ -20,6 +20,11 @@ typedef int (*verbs_operand_fn)(struct conn *conn, const char *name, void *data,
 int verbs_call(const char *socket_path, struct conn *conn, const char *method, json_t *params, struct conn_msg *reply,
 	       char **reterr);
 
+/* A create verb's call: method with params (stolen; NULL is -ENOMEM, a failed encoder's result)
+ * through verbs_call(), then the result's string field key (the new object's id or name) on a
+ * line. Returns 0, 1 when refused, or -errno. */
+int verbs_create(const char *socket_path, const char *method, json_t *params, const char *key, char **reterr);
+
 /* Connects to the daemon at socket_path and runs fn for each of the n names in order. Returns 0,
  * 1 when fn refused at least one, or the first -errno. */
 int verbs_operands(const char *socket_path, char *const *names, size_t n, verbs_operand_fn fn, void *data,
