@@ -9,6 +9,7 @@
 #include "client/commands.h"
 #include "client/conn.h"
 #include "client/format.h"
+#include "client/verbs.h"
 #include "client/opts.h"
 #include "client/template.h"
 #include "common/error.h"
@@ -55,20 +56,10 @@ static int create_each(struct opts *o, int key, void *data, char **reterr)
 	case NET_DRIVER:
 		c->p.driver = o->arg;
 		break;
-	case NET_LABEL: {
-		char **nv = reallocarray(c->p.labels, c->n_labels + 2, sizeof(char *));
-		if (!nv)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		c->p.labels = nv;
-		if (strchr(o->arg, '='))
-			nv[c->n_labels] = strdup(o->arg);
-		else if (asprintf(&nv[c->n_labels], "%s=", o->arg) < 0)
-			nv[c->n_labels] = NULL;
-		nv[++c->n_labels] = NULL;
-		if (!nv[c->n_labels - 1])
+	case NET_LABEL:
+		if (verbs_label_append(&c->p.labels, &c->n_labels, o->arg) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
 		break;
-	}
 	}
 	return 0;
 }
@@ -99,19 +90,8 @@ int cmd_network_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	c.p.name = o.operands[0];
-	json_t *params = proto_network_create_params_encode(&c.p);
-	if (!params)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	_cleanup_conn_ struct conn conn = CONN_INIT;
-	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0) {
-		json_decref(params);
-		return r;
-	}
-	if ((r = conn_call_report(&conn, PROTO_M_NETWORK_CREATE, params, &reply, reterr)) != 0)
-		return r;
-	printf("%s\n", json_string_value(json_object_get(reply.msg.result, "id")));
-	return 0;
+	return verbs_create(cctl->socket_path, PROTO_M_NETWORK_CREATE, proto_network_create_params_encode(&c.p), "id",
+			    reterr);
 }
 
 struct ls_opts {
@@ -191,9 +171,8 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 		return r;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
-	    (r = conn_call_report(&conn, PROTO_M_NETWORK_LIST, json_pack("{s:O}", "filters", filters), &reply,
-				  reterr)) != 0)
+	if ((r = verbs_call(cctl->socket_path, &conn, PROTO_M_NETWORK_LIST, json_pack("{s:O}", "filters", filters),
+			    &reply, reterr)) != 0)
 		return r;
 	_cleanup_table_ struct table *tab = table_new(4);
 	if (!tab)
@@ -206,21 +185,17 @@ int cmd_network_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 	json_array_foreach(nets, i, v)
 	{
 		json_auto_t *row = ls_row(v, l.no_trunc);
-		if (!row)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		if (l.quiet) {
-			printf("%s\n", json_string_value(json_object_get(row, "ID")));
-		} else if (l.format) {
-			if ((r = template_print(t, row, reterr)) < 0)
+		if ((r = verbs_row(l.quiet, l.format, t, row, "ID", reterr)) <= 0) {
+			if (r < 0)
 				return r;
-		} else {
-			const char *cells[] = {json_string_value(json_object_get(row, "ID")),
-					       json_string_value(json_object_get(row, "Name")),
-					       json_string_value(json_object_get(row, "Driver")),
-					       json_string_value(json_object_get(row, "Scope"))};
-			if (table_add_row(tab, cells) < 0)
-				return err_set(reterr, -ENOMEM, "out of memory");
+			continue;
 		}
+		const char *cells[] = {json_string_value(json_object_get(row, "ID")),
+				       json_string_value(json_object_get(row, "Name")),
+				       json_string_value(json_object_get(row, "Driver")),
+				       json_string_value(json_object_get(row, "Scope"))};
+		if (table_add_row(tab, cells) < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
 	}
 	if (!l.quiet && !l.format && (r = table_print(tab, stdout)) < 0)
 		return r;
@@ -234,13 +209,22 @@ static int format_each(struct opts *o, int key, void *data, char **reterr)
 	return 0;
 }
 
+/* network.inspect's params for one network. */
+static json_t *inspect_params(const char *method, const char *name)
+{
+	(void)method;
+	return proto_network_ref_params_encode(name);
+}
+
 int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
 	    {NET_FORMAT, 'f', "format", OPT_VALUE}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
+	static const struct verbs_inspect_ops verb = {.method = PROTO_M_NETWORK_INSPECT,
+						      .params = inspect_params,
+						      .dump_flags = JSON_INDENT(4) | JSON_PRESERVE_ORDER};
 	_cleanup_(opts_done) struct opts o;
 	const char *format = NULL;
-	bool failed = false;
 	int r = opts_parse_verb(&o, options, "network inspect", argc, argv, NET_HELP,
 				"Usage:  cctl network inspect [OPTIONS] NETWORK [NETWORK...]\n\nDisplay detailed "
 				"information on one or more networks\n\n"
@@ -248,39 +232,7 @@ int cmd_network_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 				OPTS_OPERANDS_SOME, format_each, &format, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	_cleanup_(template_freep) struct template *t = NULL;
-	if ((r = template_parse_format(format, &t, reterr)) < 0)
-		return r;
-	_cleanup_conn_ struct conn conn = CONN_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
-		return r;
-	json_auto_t *all = json_array();
-	if (!all)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < o.n_operands; i++) {
-		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-		r = conn_call_report(&conn, PROTO_M_NETWORK_INSPECT, proto_network_ref_params_encode(o.operands[i]),
-				     &reply, reterr);
-		if (r < 0)
-			return r;
-		if (r > 0) {
-			failed = true;
-			continue;
-		}
-		if (format) {
-			if ((r = template_print(t, reply.msg.result, reterr)) < 0)
-				return r;
-		} else {
-			json_array_append(all, reply.msg.result);
-		}
-	}
-	if (!format) {
-		_cleanup_free_ char *out = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-		if (!out)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		printf("%s\n", out);
-	}
-	return failed ? 1 : 0;
+	return verbs_inspect(cctl->socket_path, &verb, format, o.operands, o.n_operands, reterr);
 }
 
 static int no_each(struct opts *o, int key, void *data, char **reterr)
@@ -290,37 +242,38 @@ static int no_each(struct opts *o, int key, void *data, char **reterr)
 	return 0;
 }
 
+/* Removes one network: its name printed, or the daemon's refusal (none with --force for a
+ * network that does not exist). */
+static int rm_one(struct conn *conn, const char *name, void *data, char **reterr)
+{
+	const bool *force = data;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	_cleanup_free_ char *err = NULL;
+	int r = conn_call(conn, PROTO_M_NETWORK_REMOVE, proto_network_ref_params_encode(name), NULL, 0, &reply, reterr);
+	if (r < 0)
+		return r;
+	if (conn_reply_check(&reply, &err) < 0) {
+		if (*force && reply.msg.error_code && strcmp(reply.msg.error_code, PROTO_E_NOT_FOUND) == 0)
+			return 0;
+		fprintf(stderr, "cctl: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", name);
+	return 0;
+}
+
 int cmd_network_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {{NET_FORCE, 'f', "force", OPT_FLAG}, {NET_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
-	bool force = false, failed = false;
+	bool force = false;
 	int r = opts_parse_verb(&o, options, "network rm", argc, argv, NET_HELP,
 				"Usage:  cctl network rm NETWORK [NETWORK...]\n\nRemove one or more networks\n\n"
 				"Options:\n  -f, --force   Do not error if the network does not exist\n",
 				OPTS_OPERANDS_SOME, no_each, &force, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	_cleanup_conn_ struct conn conn = CONN_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
-		return r;
-	for (size_t i = 0; i < o.n_operands; i++) {
-		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-		_cleanup_free_ char *err = NULL;
-		r = conn_call(&conn, PROTO_M_NETWORK_REMOVE, proto_network_ref_params_encode(o.operands[i]), NULL, 0,
-			      &reply, reterr);
-		if (r < 0)
-			return r;
-		if (conn_reply_check(&reply, &err) < 0) {
-			if (force && reply.msg.error_code && strcmp(reply.msg.error_code, PROTO_E_NOT_FOUND) == 0)
-				continue;
-			fprintf(stderr, "cctl: %s\n", err);
-			failed = true;
-			continue;
-		}
-		printf("%s\n", o.operands[i]);
-	}
-	return failed ? 1 : 0;
+	return verbs_operands(cctl->socket_path, o.operands, o.n_operands, rm_one, &force, reterr);
 }
 
 int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
@@ -334,20 +287,12 @@ int cmd_network_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 				OPTS_OPERANDS_NONE, no_each, &force, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	if (!force) {
-		char answer[16] = "";
-		printf("WARNING! This will remove all custom networks not used by at least one container.\n"
-		       "Are you sure you want to continue? [y/N] ");
-		fflush(stdout);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
-			printf("\n");
-			return 0;
-		}
-	}
+	if (!force &&
+	    !verbs_confirm("WARNING! This will remove all custom networks not used by at least one container."))
+		return 0;
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0 ||
-	    (r = conn_call_report(&conn, PROTO_M_NETWORK_PRUNE, json_object(), &reply, reterr)) != 0)
+	if ((r = verbs_call(cctl->socket_path, &conn, PROTO_M_NETWORK_PRUNE, json_object(), &reply, reterr)) != 0)
 		return r;
 	json_t *deleted = json_object_get(reply.msg.result, "deleted"), *v;
 	size_t i;

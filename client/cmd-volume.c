@@ -8,6 +8,7 @@
 #include "client/commands.h"
 #include "client/conn.h"
 #include "client/format.h"
+#include "client/verbs.h"
 #include "client/opts.h"
 #include "client/template.h"
 #include "common/error.h"
@@ -45,16 +46,7 @@ static int create_each(struct opts *o, int key, void *data, char **reterr)
 	} else if (key == VOL_OPT) {
 		return opts_invalid_argument(o, reterr, "the local driver takes no options here");
 	} else if (key == VOL_LABEL) {
-		char **nv = reallocarray(c->labels, c->n + 2, sizeof(char *));
-		if (!nv)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		c->labels = nv;
-		if (strchr(o->arg, '='))
-			nv[c->n] = strdup(o->arg);
-		else if (asprintf(&nv[c->n], "%s=", o->arg) < 0)
-			nv[c->n] = NULL;
-		nv[++c->n] = NULL;
-		if (!nv[c->n - 1])
+		if (verbs_label_append(&c->labels, &c->n, o->arg) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory");
 	}
 	return 0;
@@ -90,23 +82,7 @@ int cmd_volume_create(struct cctl *cctl, int argc, char **argv, char **reterr)
 	struct proto_volume_create_params p = {.name = c.name, .labels = c.labels};
 	json_t *params = proto_volume_create_params_encode(&p);
 	strv_free(c.labels);
-	if (!params)
-		return err_set(reterr, -ENOMEM, "out of memory");
-	_cleanup_conn_ struct conn conn = CONN_INIT;
-	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0) {
-		json_decref(params);
-		return r;
-	}
-	if ((r = conn_call(&conn, PROTO_M_VOLUME_CREATE, params, NULL, 0, &reply, reterr)) < 0)
-		return r;
-	_cleanup_free_ char *err = NULL;
-	if (conn_reply_check(&reply, &err) < 0) {
-		fprintf(stderr, "cctl: %s\n", err);
-		return 1;
-	}
-	printf("%s\n", json_string_value(json_object_get(reply.msg.result, "name")));
-	return 0;
+	return verbs_create(cctl->socket_path, PROTO_M_VOLUME_CREATE, params, "name", reterr);
 }
 
 struct ls_opts {
@@ -183,13 +159,6 @@ static bool ls_match(const struct ls_opts *l, json_t *v)
 	return true;
 }
 
-/* Prints one volume through a template, or as a JSON line with --format json. */
-static int print_formatted(const struct template *t, json_t *v, char **reterr)
-{
-	json_auto_t *d = docker_volume(v);
-	return template_print(t, d, reterr);
-}
-
 int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {{VOL_QUIET, 'q', "quiet", OPT_FLAG},
@@ -225,14 +194,11 @@ int cmd_volume_ls(struct cctl *cctl, int argc, char **argv, char **reterr)
 	{
 		if (!ls_match(&l, v))
 			continue;
-		const char *name = json_string_value(json_object_get(v, "name"));
-		if (l.quiet)
-			printf("%s\n", name);
-		else if (l.format) {
-			if ((r = print_formatted(t, v, reterr)) < 0)
-				return r;
-		} else
-			printf("%-10s%s\n", "local", name);
+		json_auto_t *row = docker_volume(v);
+		if ((r = verbs_row(l.quiet, l.format, t, row, "Name", reterr)) < 0)
+			return r;
+		if (r > 0)
+			printf("%-10s%s\n", "local", json_string_value(json_object_get(v, "name")));
 	}
 	return 0;
 }
@@ -246,15 +212,17 @@ static int volume_call(struct conn *conn, const char *method, const struct proto
 	return conn_call_report(conn, method, proto_volume_ref_params_encode(method, p), reply, reterr);
 }
 
-struct inspect_opts {
-	const char *format;
-};
+/* volume.inspect's params for one volume. */
+static json_t *inspect_params(const char *method, const char *name)
+{
+	struct proto_volume_ref_params p = {.name = name};
+	return proto_volume_ref_params_encode(method, &p);
+}
 
 static int inspect_each(struct opts *o, int key, void *data, char **reterr)
 {
-	struct inspect_opts *in = data;
 	if (key == VOL_FORMAT)
-		in->format = o->arg;
+		*(const char **)data = o->arg;
 	return 0;
 }
 
@@ -262,47 +230,21 @@ int cmd_volume_inspect(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {
 	    {VOL_FORMAT, 'f', "format", OPT_VALUE}, {VOL_HELP, 0, "help", OPT_FLAG}, {}};
+	static const struct verbs_inspect_ops verb = {.method = PROTO_M_VOLUME_INSPECT,
+						      .params = inspect_params,
+						      .shape = docker_volume,
+						      .dump_flags = JSON_INDENT(4)};
 	_cleanup_(opts_done) struct opts o;
-	struct inspect_opts in = {0};
-	bool failed = false;
+	const char *format = NULL;
 	int r =
 	    opts_parse_verb(&o, options, "volume inspect", argc, argv, VOL_HELP,
 			    "Usage:  cctl volume inspect [OPTIONS] VOLUME [VOLUME...]\n\nDisplay detailed information "
 			    "on one or more volumes\n\n"
 			    "Options:\n  -f, --format string   Format output using a template, or json\n",
-			    OPTS_OPERANDS_SOME, inspect_each, &in, reterr);
+			    OPTS_OPERANDS_SOME, inspect_each, &format, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	_cleanup_(template_freep) struct template *t = NULL;
-	if ((r = template_parse_format(in.format, &t, reterr)) < 0)
-		return r;
-	_cleanup_conn_ struct conn conn = CONN_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
-		return r;
-	json_auto_t *all = json_array();
-	for (size_t i = 0; all && i < o.n_operands; i++) {
-		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-		struct proto_volume_ref_params p = {.name = o.operands[i]};
-		if ((r = volume_call(&conn, PROTO_M_VOLUME_INSPECT, &p, &reply, reterr)) < 0)
-			return r;
-		if (r > 0) {
-			failed = true;
-			continue;
-		}
-		if (in.format) {
-			if ((r = print_formatted(t, reply.msg.result, reterr)) < 0)
-				return r;
-		} else {
-			json_array_append_new(all, docker_volume(reply.msg.result));
-		}
-	}
-	if (!in.format) {
-		_cleanup_free_ char *out = json_dumps(all, JSON_INDENT(4));
-		if (!out)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		printf("%s\n", out);
-	}
-	return failed ? 1 : 0;
+	return verbs_inspect(cctl->socket_path, &verb, format, o.operands, o.n_operands, reterr);
 }
 
 struct rm_opts {
@@ -319,12 +261,25 @@ static int rm_each(struct opts *o, int key, void *data, char **reterr)
 	return 0;
 }
 
+/* Removes one volume: its name printed when the daemon removed it, or the daemon's refusal. */
+static int rm_one(struct conn *conn, const char *name, void *data, char **reterr)
+{
+	const struct rm_opts *rm = data;
+	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
+	struct proto_volume_ref_params p = {.name = name, .force = rm->force};
+	int r = volume_call(conn, PROTO_M_VOLUME_REMOVE, &p, &reply, reterr);
+	if (r != 0)
+		return r;
+	if (json_array_size(json_object_get(reply.msg.result, "removed")))
+		printf("%s\n", name);
+	return 0;
+}
+
 int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 {
 	static const struct opt options[] = {{VOL_FORCE, 'f', "force", OPT_FLAG}, {VOL_HELP, 0, "help", OPT_FLAG}, {}};
 	_cleanup_(opts_done) struct opts o;
 	struct rm_opts rm = {0};
-	bool failed = false;
 	int r =
 	    opts_parse_verb(&o, options, "volume rm", argc, argv, VOL_HELP,
 			    "Usage:  cctl volume rm [OPTIONS] VOLUME [VOLUME...]\n\nRemove one or more volumes. You "
@@ -333,22 +288,7 @@ int cmd_volume_rm(struct cctl *cctl, int argc, char **argv, char **reterr)
 			    OPTS_OPERANDS_SOME, rm_each, &rm, reterr);
 	if (r != 0)
 		return r > 0 ? 0 : r;
-	_cleanup_conn_ struct conn conn = CONN_INIT;
-	if ((r = conn_open(cctl->socket_path, &conn, reterr)) < 0)
-		return r;
-	for (size_t i = 0; i < o.n_operands; i++) {
-		_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
-		struct proto_volume_ref_params p = {.name = o.operands[i], .force = rm.force};
-		if ((r = volume_call(&conn, PROTO_M_VOLUME_REMOVE, &p, &reply, reterr)) < 0)
-			return r;
-		if (r > 0) {
-			failed = true;
-			continue;
-		}
-		if (json_array_size(json_object_get(reply.msg.result, "removed")))
-			printf("%s\n", o.operands[i]);
-	}
-	return failed ? 1 : 0;
+	return verbs_operands(cctl->socket_path, o.operands, o.n_operands, rm_one, &rm, reterr);
 }
 
 int cmd_volume_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
@@ -365,15 +305,12 @@ int cmd_volume_prune(struct cctl *cctl, int argc, char **argv, char **reterr)
 	if (r != 0)
 		return r > 0 ? 0 : r;
 	if (!rm.force) {
-		char answer[16] = "";
-		printf("WARNING! This will remove %s local volumes not used by at least one container.\n"
-		       "Are you sure you want to continue? [y/N] ",
-		       rm.all ? "all" : "anonymous");
-		fflush(stdout);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
-			printf("\n");
+		_cleanup_free_ char *warning = NULL;
+		if (asprintf(&warning, "WARNING! This will remove %s local volumes not used by at least one container.",
+			     rm.all ? "all" : "anonymous") < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		if (!verbs_confirm(warning))
 			return 0;
-		}
 	}
 	_cleanup_conn_ struct conn conn = CONN_INIT;
 	_cleanup_conn_msg_ struct conn_msg reply = CONN_MSG_INIT;
