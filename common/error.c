@@ -20,3 +20,13 @@ int err_set(char **reterr, int r, const char *fmt, ...)
 	errno = r < 0 ? -r : r;
 	return r;
 }
+
+int err_buf(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+	errno = r < 0 ? -r : r;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}

@@ -123,3 +123,17 @@ int pidref_exit_code(const siginfo_t *si, int *ret_signal)
 		*ret_signal = si->si_status;
 	return 128 + si->si_status;
 }
+
+int pidref_open_ns(const struct pidref *p, const char *type)
+{
+	char path[64];
+	if (!pidref_is_set(p))
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)p->pid, type);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pidref_kill(p, 0) < 0)
+		return -ESRCH;
+	return TAKE_FD(fd);
+}

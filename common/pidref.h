@@ -30,6 +30,12 @@ int pidref_open(pid_t pid, struct pidref *ret);
 bool pidref_is_same(const struct pidref *p, uint64_t start_time);
 
 int pidref_kill(const struct pidref *p, int sig);
+/* Opens /proc/PID/ns/TYPE of p ("net", "mnt", ...), O_CLOEXEC. The pidfd pins nothing for a
+ * process that is not our child: /proc names whatever has that pid when it is read. So the open
+ * is checked afterwards through the pidfd: signal 0 succeeds only while the process lives, and
+ * while it lives its pid names no other process, so the namespace opened is p's. An fd, or
+ * -errno (-ESRCH: p is unset or exited). */
+int pidref_open_ns(const struct pidref *p, const char *type);
 /* Non-blocking: 1 with *ret filled once the process exited (and is reaped), 0 while it runs. */
 int pidref_try_wait(const struct pidref *p, siginfo_t *ret);
 /* Blocking wait. For processes known to die at once only (SIGKILLed, never ran container code). */

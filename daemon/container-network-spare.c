@@ -21,24 +21,20 @@
  * becomes (the spare's id is the container's). */
 static void spare_veth_name(const struct spare *sp, char buf[16])
 {
-	snprintf(buf, 16, "veth%.7s%u", sp->id, 0u);
+	container_network_veth_name_of(sp->id, 0, buf);
 }
 
 /* Opens the spare's network namespace. Why it is the right one: sp->init is a process the
  * daemon cloned itself with a network namespace of its own, and no container code ever ran in
- * it (a spare waits for its spec). /proc/PID names whatever has that pid when it is read, so
- * the open is checked afterwards through the pidfd: signal 0 succeeds only while the process
- * lives, and while it lives its pid names nothing else. */
+ * it (a spare waits for its spec); pidref_open_ns checks the process still lived after the open. */
 static int spare_open_netns(const struct spare *sp, char **reterr)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sp->init.proc.pid);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = pidref_open_ns(&sp->init.proc, "net");
+	if (fd == -ESRCH)
+		return err_set(reterr, fd, "a prepared container exited while its network was set up");
 	if (fd < 0)
-		return err_set(reterr, -errno, "cannot open the network namespace of a prepared container: %m");
-	if (pidref_kill(&sp->init.proc, 0) < 0)
-		return err_set(reterr, -ESRCH, "a prepared container exited while its network was set up");
-	return TAKE_FD(fd);
+		return err_set(reterr, fd, "cannot open the network namespace of a prepared container: %m");
+	return fd;
 }
 
 int container_network_spare_prepare(void *userdata, struct spare *sp, char **reterr)

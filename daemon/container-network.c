@@ -48,7 +48,12 @@ int container_network_host_netlink(struct netlink **ret, char **reterr)
 
 void container_network_veth_name(const struct container *ct, const struct container_endpoint *ep, char buf[16])
 {
-	snprintf(buf, 16, "veth%.7s%u", ct->id, ep->index % 100);
+	container_network_veth_name_of(ct->id, ep->index, buf);
+}
+
+void container_network_veth_name_of(const char *id, unsigned index, char buf[16])
+{
+	snprintf(buf, 16, "veth%.7s%u", id, index % 100);
 }
 
 /* Whether a network mode is one the namespaces module handles (no endpoint of ours). */
@@ -211,16 +216,14 @@ int container_network_init(struct container *ct, char **reterr)
  * could reach anyway, and only it is affected.) */
 static int open_netns(const struct container *ct, char **reterr)
 {
-	char path[64];
 	if (!pidref_is_set(&ct->proc))
 		return err_set(reterr, -ESRCH, "container %s has no process", ct->name);
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ct->proc.pid);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = pidref_open_ns(&ct->proc, "net");
+	if (fd == -ESRCH)
+		return err_set(reterr, fd, "container %s exited while its network was set up", ct->name);
 	if (fd < 0)
-		return err_set(reterr, -errno, "cannot open the network namespace of container %s: %m", ct->name);
-	if (pidref_kill(&ct->proc, 0) < 0)
-		return err_set(reterr, -ESRCH, "container %s exited while its network was set up", ct->name);
-	return TAKE_FD(fd);
+		return err_set(reterr, fd, "cannot open the network namespace of container %s: %m", ct->name);
+	return fd;
 }
 
 /* Whether another container (than except) has an endpoint whose host veth is named name. */

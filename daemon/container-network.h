@@ -102,6 +102,8 @@ void container_network_config_done(struct container_config *cfg);
 
 /* The names of the host end of an endpoint's veth and of its peer in the container. */
 void container_network_veth_name(const struct container *ct, const struct container_endpoint *ep, char buf[16]);
+/* The same from a container's (or a spare's) id and an endpoint index. */
+void container_network_veth_name_of(const char *id, unsigned index, char buf[16]);
 /* A spare's network made ahead (daemon/container-network-spare.c, the pool's net hooks, userdata
  * the registry): on the default bridge, its veth pair (eth0 configured: MAC, address, up, default
  * route; the host end on the bridge, hairpin, up) and its address reserved. 0 with nothing done

@@ -11,23 +11,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/macros.h"
 #include "common/util.h"
 #include "runtime/mounts.h"
 
 /* Deeper trees are refused: a hostile image must not exhaust the init's stack. */
 #define COPY_MAX_DEPTH 128
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-	errno = -r;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 unsigned long long mounts_attr_from_flags(unsigned long flags, unsigned long long *ret_clr)
 {
@@ -129,18 +119,18 @@ static int copy_entry(int src, int dst, const char *name, int depth, char *err, 
 	struct stat st;
 	int r = 0;
 	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail(err, errlen, -errno, "cannot copy %s into the volume: %m", name);
+		return err_buf(err, errlen, -errno, "cannot copy %s into the volume: %m", name);
 	if (S_ISDIR(st.st_mode)) {
 		if (mkdirat(dst, name, 0700) < 0)
-			return fail(err, errlen, -errno, "cannot copy %s into the volume: %m", name);
+			return err_buf(err, errlen, -errno, "cannot copy %s into the volume: %m", name);
 		_cleanup_close_ int s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		_cleanup_close_ int d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (s < 0 || d < 0)
-			return fail(err, errlen, -errno, "cannot copy %s into the volume: %m", name);
+			return err_buf(err, errlen, -errno, "cannot copy %s into the volume: %m", name);
 		if ((r = copy_tree(s, d, depth + 1, err, errlen)) < 0)
 			return r;
 		if ((r = copy_xattrs(s, d)) < 0)
-			return fail(err, errlen, r, "cannot copy the attributes of %s: %m", name);
+			return err_buf(err, errlen, r, "cannot copy the attributes of %s: %m", name);
 	} else if (S_ISREG(st.st_mode)) {
 		r = copy_file(src, dst, name, &st);
 	} else if (S_ISLNK(st.st_mode)) {
@@ -148,7 +138,7 @@ static int copy_entry(int src, int dst, const char *name, int depth, char *err, 
 		char target[4096];
 		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
 		if (n < 0)
-			return fail(err, errlen, -errno, "cannot copy %s into the volume: %m", name);
+			return err_buf(err, errlen, -errno, "cannot copy %s into the volume: %m", name);
 		target[n] = '\0';
 		if (symlinkat(target, dst, name) < 0)
 			r = -errno;
@@ -159,11 +149,11 @@ static int copy_entry(int src, int dst, const char *name, int depth, char *err, 
 			r = -errno;
 	}
 	if (r < 0)
-		return fail(err, errlen, r, "cannot copy %s into the volume: %m", name);
+		return err_buf(err, errlen, r, "cannot copy %s into the volume: %m", name);
 	if (S_ISREG(st.st_mode))
 		return 0;
 	if ((r = copy_meta(dst, name, &st)) < 0)
-		return fail(err, errlen, r, "cannot copy the owner and mode of %s: %m", name);
+		return err_buf(err, errlen, r, "cannot copy the owner and mode of %s: %m", name);
 	return 0;
 }
 
@@ -171,10 +161,10 @@ static int copy_entry(int src, int dst, const char *name, int depth, char *err, 
 static int copy_tree(int src, int dst, int depth, char *err, size_t errlen)
 {
 	if (depth > COPY_MAX_DEPTH)
-		return fail(err, errlen, -ELOOP, "the image's directory is more than %d levels deep", COPY_MAX_DEPTH);
+		return err_buf(err, errlen, -ELOOP, "the image's directory is more than %d levels deep", COPY_MAX_DEPTH);
 	_cleanup_closedir_ DIR *d = opendir_dup(src);
 	if (!d)
-		return fail(err, errlen, -errno, "cannot read the image's directory: %m");
+		return err_buf(err, errlen, -errno, "cannot read the image's directory: %m");
 	struct dirent *de;
 	while ((errno = 0, de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -184,7 +174,7 @@ static int copy_tree(int src, int dst, int depth, char *err, size_t errlen)
 			return r;
 	}
 	if (errno)
-		return fail(err, errlen, -errno, "cannot read the image's directory: %m");
+		return err_buf(err, errlen, -errno, "cannot read the image's directory: %m");
 	return 0;
 }
 
@@ -214,13 +204,13 @@ int mounts_copy_up(int src, int dst, char *err, size_t errlen)
 	_cleanup_close_ int s = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int d = openat(dst, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s < 0 || d < 0)
-		return fail(err, errlen, -errno, "cannot open the volume to copy the image's content: %m");
+		return err_buf(err, errlen, -errno, "cannot open the volume to copy the image's content: %m");
 	int r = copy_tree(s, d, 0, err, errlen);
 	if (r < 0)
 		return r;
 	/* The volume's root takes the owner and mode of the image's directory, as with Docker. */
 	struct stat st;
 	if (fstat(s, &st) < 0 || fchown(d, st.st_uid, st.st_gid) < 0 || fchmod(d, st.st_mode & 07777) < 0)
-		return fail(err, errlen, -errno, "cannot set the owner and mode of the volume: %m");
+		return err_buf(err, errlen, -errno, "cannot set the owner and mode of the volume: %m");
 	return 0;
 }

@@ -9,22 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/macros.h"
 #include "runtime/passwd.h"
 #include "runtime/rootfs.h"
 
 #define PASSWD_MAX_FILE (4 * 1024 * 1024)
 #define PASSWD_MAX_GROUPS 1024 /* what an image can make us pass to setgroups */
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 /* A decimal id below 2^32-1 (the value -1 means "no change" to the kernel and is refused). */
 static bool parse_id(const char *s, size_t len, uint32_t *ret)
@@ -155,24 +146,24 @@ int passwd_resolve_text(const char *spec, const char *passwd, const char *group,
 
 	memset(ret, 0, sizeof(*ret));
 	if (!uname)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err_buf(err, errlen, -ENOMEM, "out of memory");
 	if (ulen == 0 || (gspec && !*gspec))
-		return fail(err, errlen, -EINVAL, "invalid user \"%s\"", spec);
+		return err_buf(err, errlen, -EINVAL, "invalid user \"%s\"", spec);
 	if (parse_id(uname, ulen, &id)) {
 		u.id = id;
 	} else {
 		u.name = uname;
 	}
 	if ((r = each_entry(passwd, 7, passwd_match, &u)) < 0)
-		return fail(err, errlen, r, "out of memory");
+		return err_buf(err, errlen, r, "out of memory");
 	if (!u.found && u.name)
-		return fail(err, errlen, -ENOENT, "unable to find user %s: no matching entries in passwd file", uname);
+		return err_buf(err, errlen, -ENOENT, "unable to find user %s: no matching entries in passwd file", uname);
 	ret->uid = u.found ? u.found_id : id;
 	ret->gid = u.found ? u.found_gid : 0;
 	ret->home = u.home ? u.home : strdup("/");
 	_cleanup_free_ char *found_name = u.found_name;
 	if (!ret->home)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err_buf(err, errlen, -ENOMEM, "out of memory");
 	if (gspec) {
 		struct lookup g = { 0 };
 		if (parse_id(gspec, strlen(gspec), &id))
@@ -181,11 +172,11 @@ int passwd_resolve_text(const char *spec, const char *passwd, const char *group,
 			g.name = gspec;
 		if ((r = each_entry(group, 4, group_match, &g)) < 0) {
 			passwd_user_done(ret);
-			return fail(err, errlen, r, "out of memory");
+			return err_buf(err, errlen, r, "out of memory");
 		}
 		if (!g.found && g.name) {
 			passwd_user_done(ret);
-			return fail(err, errlen, -ENOENT, "unable to find group %s: no matching entries in group file", gspec);
+			return err_buf(err, errlen, -ENOENT, "unable to find group %s: no matching entries in group file", gspec);
 		}
 		ret->gid = g.found ? g.found_id : id;
 	}
@@ -194,12 +185,12 @@ int passwd_resolve_text(const char *spec, const char *passwd, const char *group,
 		if (!m.groups || (r = each_entry(group, 4, group_lists_user, &m)) < 0) {
 			free(m.groups);
 			passwd_user_done(ret);
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return err_buf(err, errlen, -ENOMEM, "out of memory");
 		}
 		if (m.overflow) {
 			free(m.groups);
 			passwd_user_done(ret);
-			return fail(err, errlen, -E2BIG, "user %s is in more than %d groups", found_name, PASSWD_MAX_GROUPS);
+			return err_buf(err, errlen, -E2BIG, "user %s is in more than %d groups", found_name, PASSWD_MAX_GROUPS);
 		}
 		ret->groups = m.groups;
 		ret->n_groups = m.n;
@@ -246,9 +237,9 @@ int passwd_resolve(const char *spec, struct passwd_user *ret, char *err, size_t 
 	_cleanup_free_ char *passwd = NULL, *group = NULL;
 	int r = read_account_file("/etc/passwd", &passwd);
 	if (r < 0)
-		return fail(err, errlen, r, "cannot read the image's /etc/passwd: %s", strerror(-r));
+		return err_buf(err, errlen, r, "cannot read the image's /etc/passwd: %s", strerror(-r));
 	if ((r = read_account_file("/etc/group", &group)) < 0)
-		return fail(err, errlen, r, "cannot read the image's /etc/group: %s", strerror(-r));
+		return err_buf(err, errlen, r, "cannot read the image's /etc/group: %s", strerror(-r));
 	return passwd_resolve_text(spec, passwd, group, ret, err, errlen);
 }
 

@@ -224,19 +224,10 @@ int rt_init_adopt(struct pidref *proc, int sync_fd, bool mntns, struct rt_init *
 
 int rt_init_open_mntns(const struct pidref *p)
 {
-	/* The pidfd pins nothing for a process that is not our child: /proc names whatever has that
-	 * pid when it is read. The namespace is the process's exactly when the process is still
-	 * alive after the open (a dead one's pid could be reused, and then the signal fails). -1:
-	 * the container still works; only its mounts are then torn down on its exit path rather
-	 * than in the cleaner. */
-	char path[64];
-	if (!pidref_is_set(p))
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)p->pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && pidref_kill(p, 0) < 0)
-		fd = safe_close(fd);
-	return fd;
+	/* -1: the container still works; only its mounts are then torn down on its exit path
+	 * rather than in the cleaner. */
+	int fd = pidref_open_ns(p, "mnt");
+	return fd < 0 ? -1 : fd;
 }
 
 int rt_init_prepare(const struct rt_init_opts *opts, struct rt_init *ret, char **reterr)

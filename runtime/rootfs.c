@@ -13,22 +13,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/macros.h"
 #include "common/util.h"
 #include "runtime/mounts.h"
 #include "runtime/rootfs.h"
 #include "runtime/userns.h"
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-	errno = -r;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 static int openat2_fd(int dirfd, const char *path, int flags, uint64_t resolve)
 {
@@ -66,48 +56,48 @@ static int open_target(int rootfd, const char *dest, enum target_kind kind, char
 		return -ENOENT;
 	_cleanup_free_ char *copy = strdup(dest);
 	if (!copy)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err_buf(err, errlen, -ENOMEM, "out of memory");
 	_cleanup_close_ int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
 	if (cur < 0)
-		return fail(err, errlen, -errno, "fcntl: %m");
+		return err_buf(err, errlen, -errno, "fcntl: %m");
 	char *save = NULL;
 	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		bool last = !save || !*save || strspn(save, "/") == strlen(save);
 		if (strcmp(c, ".") == 0)
 			continue;
 		if (strcmp(c, "..") == 0)
-			return fail(err, errlen, -EINVAL, "refusing the path %s: it contains \"..\"", dest);
+			return err_buf(err, errlen, -EINVAL, "refusing the path %s: it contains \"..\"", dest);
 		int fd = openat2_fd(cur, c, O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 		if (fd == -ENOENT && kind != TARGET_EXISTING) {
 			if (last && kind == TARGET_FILE) {
 				int f = openat(cur, c, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 				if (f < 0 && errno != EEXIST)
-					return fail(err, errlen, -errno, "cannot create the mount point %s: %m", dest);
+					return err_buf(err, errlen, -errno, "cannot create the mount point %s: %m", dest);
 				safe_close(f);
 			} else if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST) {
-				return fail(err, errlen, -errno, "cannot create the mount point %s: %m", dest);
+				return err_buf(err, errlen, -errno, "cannot create the mount point %s: %m", dest);
 			}
 			fd = openat2_fd(cur, c, O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 		}
 		if (fd == -ENOENT && kind == TARGET_EXISTING)
 			return -ENOENT;
 		if (fd < 0)
-			return fail(err, errlen, fd, "cannot open %s in the container's root: %m", dest);
+			return err_buf(err, errlen, fd, "cannot open %s in the container's root: %m", dest);
 		struct stat st;
 		if (fstat(fd, &st) < 0) {
 			int e = -errno;
 			close(fd);
-			return fail(err, errlen, e, "cannot stat %s: %m", dest);
+			return err_buf(err, errlen, e, "cannot stat %s: %m", dest);
 		}
 		if (S_ISLNK(st.st_mode)) {
 			close(fd);
-			return fail(err, errlen, -ELOOP,
+			return err_buf(err, errlen, -ELOOP,
 				    "refusing to mount on %s: the image has a symbolic link there (a mount must not "
 				    "follow a link out of the container's root)", dest);
 		}
 		if (!last && !S_ISDIR(st.st_mode)) {
 			close(fd);
-			return fail(err, errlen, -ENOTDIR, "cannot mount on %s: a parent is not a directory", dest);
+			return err_buf(err, errlen, -ENOTDIR, "cannot mount on %s: a parent is not a directory", dest);
 		}
 		close(cur);
 		cur = fd;
@@ -140,19 +130,19 @@ static int mount_bind(int rootfd, const struct rt_mount *m, char *err, size_t er
 	unsigned int open_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
 	_cleanup_close_ int tree = open_tree(AT_FDCWD, m->source, open_flags);
 	if (tree < 0)
-		return fail(err, errlen, -errno, "cannot bind %s on %s: %m", m->source, m->destination);
+		return err_buf(err, errlen, -errno, "cannot bind %s on %s: %m", m->source, m->destination);
 	struct stat st;
 	if (fstat(tree, &st) < 0)
-		return fail(err, errlen, -errno, "cannot stat %s: %m", m->source);
+		return err_buf(err, errlen, -errno, "cannot stat %s: %m", m->source);
 	_cleanup_close_ int target = open_target(rootfd, m->destination, S_ISDIR(st.st_mode) ? TARGET_DIR : TARGET_FILE,
 						 err, errlen);
 	if (target < 0)
 		return target;
 	struct stat tst;
 	if (fstat(target, &tst) < 0)
-		return fail(err, errlen, -errno, "cannot stat %s: %m", m->destination);
+		return err_buf(err, errlen, -errno, "cannot stat %s: %m", m->destination);
 	if (S_ISDIR(st.st_mode) != S_ISDIR(tst.st_mode))
-		return fail(err, errlen, -ENOTDIR, "cannot bind %s on %s: one is a directory, the other is not",
+		return err_buf(err, errlen, -ENOTDIR, "cannot bind %s on %s: one is a directory, the other is not",
 			    m->source, m->destination);
 	if (m->copy_up && S_ISDIR(st.st_mode)) {
 		int r = mounts_copy_up(target, tree, err, errlen);
@@ -162,9 +152,9 @@ static int mount_bind(int rootfd, const struct rt_mount *m, char *err, size_t er
 	struct mount_attr attr = { .propagation = MS_PRIVATE };
 	attr.attr_set = mounts_attr_from_flags(m->flags, &attr.attr_clr);
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | ((m->flags & MS_REC) ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
-		return fail(err, errlen, -errno, "cannot set the mount options of %s: %m", m->destination);
+		return err_buf(err, errlen, -errno, "cannot set the mount options of %s: %m", m->destination);
 	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return fail(err, errlen, -errno, "cannot bind %s on %s: %m", m->source, m->destination);
+		return err_buf(err, errlen, -errno, "cannot bind %s on %s: %m", m->source, m->destination);
 	return 0;
 }
 
@@ -185,18 +175,18 @@ static int mount_on(int rootfd, const struct rt_mount *m, char *err, size_t errl
 	if (m->ipc_shared) {
 		/* The donor's tmpfs itself, as Docker shares a shareable container's /dev/shm. */
 		if (ipc_shm_fd < 0)
-			return fail(err, errlen, -EINVAL, "no /dev/shm of the IPC namespace to share for %s", m->destination);
+			return err_buf(err, errlen, -EINVAL, "no /dev/shm of the IPC namespace to share for %s", m->destination);
 		_cleanup_close_ int target = open_target(rootfd, m->destination, TARGET_DIR, err, errlen);
 		if (target < 0)
 			return target;
 		if (move_mount(ipc_shm_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			return fail(err, errlen, -errno, "cannot share the /dev/shm of the IPC namespace: %m");
+			return err_buf(err, errlen, -errno, "cannot share the /dev/shm of the IPC namespace: %m");
 		ipc_shm_fd = safe_close(ipc_shm_fd);
 		return 0;
 	}
 	if (m->flags & MS_BIND) {
 		if (!m->source)
-			return fail(err, errlen, -EINVAL, "the bind mount on %s has no source", m->destination);
+			return err_buf(err, errlen, -EINVAL, "the bind mount on %s has no source", m->destination);
 		return mount_bind(rootfd, m, err, errlen);
 	}
 	_cleanup_close_ int target = open_target(rootfd, m->destination, TARGET_DIR, err, errlen);
@@ -205,7 +195,7 @@ static int mount_on(int rootfd, const struct rt_mount *m, char *err, size_t errl
 	char path[32];
 	fd_path(target, path);
 	if (mount(m->source ? m->source : m->type, path, m->type, m->flags, m->data) < 0)
-		return fail(err, errlen, -errno, "cannot mount %s on %s: %m", m->type, m->destination);
+		return err_buf(err, errlen, -errno, "cannot mount %s on %s: %m", m->type, m->destination);
 	return 0;
 }
 
@@ -229,7 +219,7 @@ static int copy_host_devices(int hostdir, int dir, int depth, char *err, size_t 
 {
 	_cleanup_closedir_ DIR *d = opendir_dup(hostdir);
 	if (!d)
-		return fail(err, errlen, -errno, "cannot read the host's /dev: %m");
+		return err_buf(err, errlen, -errno, "cannot read the host's /dev: %m");
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		struct stat st;
@@ -237,7 +227,7 @@ static int copy_host_devices(int hostdir, int dir, int depth, char *err, size_t 
 			continue;
 		if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
 			if (mknodat(dir, de->d_name, st.st_mode, st.st_rdev) < 0 && errno != EEXIST)
-				return fail(err, errlen, -errno, "cannot create /dev/%s: %m", de->d_name);
+				return err_buf(err, errlen, -errno, "cannot create /dev/%s: %m", de->d_name);
 			(void)fchownat(dir, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
 		} else if (S_ISDIR(st.st_mode) && depth < 2 && strcmp(de->d_name, "pts") != 0 &&
 			   strcmp(de->d_name, "shm") != 0 && strcmp(de->d_name, "mqueue") != 0 &&
@@ -246,10 +236,10 @@ static int copy_host_devices(int hostdir, int dir, int depth, char *err, size_t 
 			if (sub < 0)
 				continue;
 			if (mkdirat(dir, de->d_name, 0755) < 0 && errno != EEXIST)
-				return fail(err, errlen, -errno, "cannot create /dev/%s: %m", de->d_name);
+				return err_buf(err, errlen, -errno, "cannot create /dev/%s: %m", de->d_name);
 			_cleanup_close_ int target = openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (target < 0)
-				return fail(err, errlen, -errno, "cannot open /dev/%s: %m", de->d_name);
+				return err_buf(err, errlen, -errno, "cannot open /dev/%s: %m", de->d_name);
 			int r = copy_host_devices(sub, target, depth + 1, err, errlen);
 			if (r < 0)
 				return r;
@@ -271,12 +261,12 @@ static int populate_dev(int rootfd, bool host_devices, bool userns, char *err, s
 	fd_path(dev, path);
 	_cleanup_close_ int dir = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (dir < 0)
-		return fail(err, errlen, -errno, "cannot open /dev: %m");
+		return err_buf(err, errlen, -errno, "cannot open /dev: %m");
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
 		if (!userns) {
 			if (mknodat(dir, dev_nodes[i].name, S_IFCHR | 0666,
 				    makedev(dev_nodes[i].maj, dev_nodes[i].min)) < 0 && errno != EEXIST)
-				return fail(err, errlen, -errno, "cannot create /dev/%s: %m", dev_nodes[i].name);
+				return err_buf(err, errlen, -errno, "cannot create /dev/%s: %m", dev_nodes[i].name);
 			continue;
 		}
 		/* In a user namespace no device node can be made (a tmpfs there is nodev anyway): the
@@ -290,15 +280,15 @@ static int populate_dev(int rootfd, bool host_devices, bool userns, char *err, s
 		char tpath[32];
 		fd_path(target, tpath);
 		if (mount(host, tpath, NULL, MS_BIND, NULL) < 0)
-			return fail(err, errlen, -errno, "cannot bind %s: %m", host);
+			return err_buf(err, errlen, -errno, "cannot bind %s: %m", host);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
 		if (symlinkat(dev_links[i].target, dir, dev_links[i].name) < 0 && errno != EEXIST)
-			return fail(err, errlen, -errno, "cannot create /dev/%s: %m", dev_links[i].name);
+			return err_buf(err, errlen, -errno, "cannot create /dev/%s: %m", dev_links[i].name);
 	if (host_devices) {
 		_cleanup_close_ int host = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (host < 0)
-			return fail(err, errlen, -errno, "cannot open the host's /dev: %m");
+			return err_buf(err, errlen, -errno, "cannot open the host's /dev: %m");
 		return copy_host_devices(host, dir, 0, err, errlen);
 	}
 	return 0;
@@ -320,7 +310,7 @@ static int mask_path(int rootfd, const char *p, struct mask_sources *src, char *
 		return target;
 	struct stat st;
 	if (fstat(target, &st) < 0)
-		return fail(err, errlen, -errno, "cannot stat %s: %m", p);
+		return err_buf(err, errlen, -errno, "cannot stat %s: %m", p);
 	char path[32];
 	fd_path(target, path);
 	char from[32];
@@ -330,19 +320,19 @@ static int mask_path(int rootfd, const char *p, struct mask_sources *src, char *
 		if (src->empty >= 0) {
 			fd_path(src->empty, from);
 			if (mount(from, path, NULL, MS_BIND, NULL) < 0)
-				return fail(err, errlen, -errno, "cannot mask %s: %m", p);
+				return err_buf(err, errlen, -errno, "cannot mask %s: %m", p);
 			return 0;
 		}
 		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555") < 0)
-			return fail(err, errlen, -errno, "cannot mask %s: %m", p);
+			return err_buf(err, errlen, -errno, "cannot mask %s: %m", p);
 		src->empty = open_target(rootfd, p, TARGET_EXISTING, err, errlen);
 		return src->empty < 0 ? src->empty : 0;
 	}
 	if (src->null < 0 && (src->null = open_target(rootfd, "/dev/null", TARGET_EXISTING, err, errlen)) < 0)
-		return fail(err, errlen, src->null, "cannot mask %s: no /dev/null in the container", p);
+		return err_buf(err, errlen, src->null, "cannot mask %s: no /dev/null in the container", p);
 	fd_path(src->null, from);
 	if (mount(from, path, NULL, MS_BIND, NULL) < 0)
-		return fail(err, errlen, -errno, "cannot mask %s: %m", p);
+		return err_buf(err, errlen, -errno, "cannot mask %s: %m", p);
 	return 0;
 }
 
@@ -357,13 +347,13 @@ static int readonly_path(int rootfd, const char *p, char *err, size_t errlen)
 		return target;
 	_cleanup_close_ int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree < 0)
-		return fail(err, errlen, -errno, "cannot make %s read-only: open_tree: %m", p);
+		return err_buf(err, errlen, -errno, "cannot make %s read-only: open_tree: %m", p);
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 					       MOUNT_ATTR_NOEXEC };
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-		return fail(err, errlen, -errno, "cannot make %s read-only: mount_setattr: %m", p);
+		return err_buf(err, errlen, -errno, "cannot make %s read-only: mount_setattr: %m", p);
 	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return fail(err, errlen, -errno, "cannot make %s read-only: move_mount: %m", p);
+		return err_buf(err, errlen, -errno, "cannot make %s read-only: move_mount: %m", p);
 	return 0;
 }
 
@@ -373,11 +363,11 @@ static int mount_overlay(const struct rt_spec *spec, char *err, size_t errlen)
 	char opts[8192];
 	size_t off = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
 	if (!o->lowerdirs || !o->lowerdirs[0] || !o->upperdir || !o->workdir)
-		return fail(err, errlen, -EINVAL, "the root filesystem has no layers");
+		return err_buf(err, errlen, -EINVAL, "the root filesystem has no layers");
 	for (char **l = o->lowerdirs; *l; l++) {
 		int n = snprintf(opts + off, sizeof(opts) - off, "%s%s", l == o->lowerdirs ? "" : ":", *l);
 		if (n < 0 || (size_t)n >= sizeof(opts) - off)
-			return fail(err, errlen, -E2BIG, "too many image layers for one overlay mount");
+			return err_buf(err, errlen, -E2BIG, "too many image layers for one overlay mount");
 		off += (size_t)n;
 	}
 	/* volatile only for an upper dir that dies with this run (--rm): it is never synced, so
@@ -392,13 +382,13 @@ static int mount_overlay(const struct rt_spec *spec, char *err, size_t errlen)
 	const char *extra = o->ephemeral ? ",volatile" : "";
 	int n = snprintf(opts + off, sizeof(opts) - off, ",upperdir=%s,workdir=%s%s", o->upperdir, o->workdir, extra);
 	if (n < 0 || (size_t)n >= sizeof(opts) - off)
-		return fail(err, errlen, -E2BIG, "overlay options too long");
+		return err_buf(err, errlen, -E2BIG, "overlay options too long");
 	if (mount("overlay", spec->root_path, "overlay", 0, opts) < 0) {
 		if (!o->ephemeral || errno != EINVAL)
-			return fail(err, errlen, -errno, "cannot mount the overlay root filesystem: %m");
+			return err_buf(err, errlen, -errno, "cannot mount the overlay root filesystem: %m");
 		opts[off + (size_t)n - strlen(extra)] = '\0';
 		if (mount("overlay", spec->root_path, "overlay", 0, opts) < 0)
-			return fail(err, errlen, -errno, "cannot mount the overlay root filesystem: %m");
+			return err_buf(err, errlen, -errno, "cannot mount the overlay root filesystem: %m");
 	}
 	return 0;
 }
@@ -443,18 +433,18 @@ int rootfs_prepare(const char *dir, bool userns, char *err, size_t errlen)
 	int r;
 	/* Nothing we mount may propagate back to the host, and host mounts must not appear later. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return fail(err, errlen, -errno, "cannot make the mount tree private: %m");
+		return err_buf(err, errlen, -errno, "cannot make the mount tree private: %m");
 	if ((r = spec_init_default(&spec, &msg)) < 0) {
 		free(msg);
-		return fail(err, errlen, r, "out of memory");
+		return err_buf(err, errlen, r, "out of memory");
 	}
 	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0) {
-		r = fail(err, errlen, -errno, "cannot mount the staging tmpfs on %s: %m", dir);
+		r = err_buf(err, errlen, -errno, "cannot mount the staging tmpfs on %s: %m", dir);
 		goto out;
 	}
 	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		r = fail(err, errlen, -errno, "cannot open %s: %m", dir);
+		r = err_buf(err, errlen, -errno, "cannot open %s: %m", dir);
 		goto out;
 	}
 	if ((r = build_tree(fd, &spec, userns, err, errlen)) < 0)
@@ -530,12 +520,12 @@ static int move_prepared(int rootfd, char *err, size_t errlen)
 		_cleanup_close_ int from = openat2_fd(prepared_fd, prepared_tops[i] + 1, O_PATH | O_NOFOLLOW,
 						      RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 		if (from < 0)
-			return fail(err, errlen, from, "the prepared %s is gone: %m", prepared_tops[i]);
+			return err_buf(err, errlen, from, "the prepared %s is gone: %m", prepared_tops[i]);
 		_cleanup_close_ int to = open_target(rootfd, prepared_tops[i], TARGET_DIR, err, errlen);
 		if (to < 0)
 			return to;
 		if (move_mount(from, "", to, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			return fail(err, errlen, -errno, "cannot move the prepared %s into the root: %m", prepared_tops[i]);
+			return err_buf(err, errlen, -errno, "cannot move the prepared %s into the root: %m", prepared_tops[i]);
 	}
 	return 0;
 }
@@ -546,23 +536,23 @@ int rootfs_setup(const struct rt_spec *spec, const int *layer_fds, size_t n_laye
 	int r;
 	/* Done by rootfs_prepare() when the init prepared a tree (idempotent otherwise). */
 	if (prepared_fd < 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return fail(err, errlen, -errno, "cannot make the mount tree private: %m");
+		return err_buf(err, errlen, -errno, "cannot make the mount tree private: %m");
 	if (userns) {
 		/* The layers' idmapped mounts are staged and detached again by the overlay mount: none
 		 * of them stays where container code could reach it (see runtime/userns.h, step 8). */
 		_cleanup_free_ char *msg = NULL;
 		const struct rt_overlay *o = &spec->overlay;
 		if (n_layers == 0 || !o->staging || !o->upperdir || !o->workdir)
-			return fail(err, errlen, -EINVAL, "a container in a user namespace needs its layers as idmapped mounts");
+			return err_buf(err, errlen, -EINVAL, "a container in a user namespace needs its layers as idmapped mounts");
 		if ((r = userns_overlay_mount(layer_fds, n_layers, o->staging, o->upperdir, o->workdir, o->ephemeral, spec->root_path,
 					      &msg)) < 0)
-			return fail(err, errlen, r, "%s", msg ? msg : "cannot mount the overlay root filesystem");
+			return err_buf(err, errlen, r, "%s", msg ? msg : "cannot mount the overlay root filesystem");
 	} else if ((r = mount_overlay(spec, err, errlen)) < 0) {
 		return r;
 	}
 	_cleanup_close_ int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		return fail(err, errlen, -errno, "cannot open the root filesystem: %m");
+		return err_buf(err, errlen, -errno, "cannot open the root filesystem: %m");
 	/* The prepared tree serves a default spec; anything else is built here. What is left of the
 	 * prepared tree stays under the old root, which pivot_root detaches below. */
 	size_t n_default = 0;
@@ -589,14 +579,14 @@ int rootfs_setup(const struct rt_spec *spec, const int *layer_fds, size_t n_laye
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
 	 * container no path back to the host's filesystem (unlike chroot). */
 	if (fchdir(rootfd) < 0)
-		return fail(err, errlen, -errno, "cannot enter the root filesystem: %m");
+		return err_buf(err, errlen, -errno, "cannot enter the root filesystem: %m");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return fail(err, errlen, -errno, "pivot_root: %m");
+		return err_buf(err, errlen, -errno, "pivot_root: %m");
 	if (umount2(".", MNT_DETACH) < 0)
-		return fail(err, errlen, -errno, "cannot detach the old root: %m");
+		return err_buf(err, errlen, -errno, "cannot detach the old root: %m");
 	if (chdir("/") < 0)
-		return fail(err, errlen, -errno, "chdir /: %m");
+		return err_buf(err, errlen, -errno, "chdir /: %m");
 	if (spec->root_readonly && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-		return fail(err, errlen, -errno, "cannot make the root read-only: %m");
+		return err_buf(err, errlen, -errno, "cannot make the root read-only: %m");
 	return 0;
 }
