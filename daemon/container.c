@@ -572,8 +572,11 @@ int container_run(struct registry *reg, struct container_config *cfg, const stru
 		memcpy(ct->id, sp->id, sizeof(ct->id));
 		ct->slice = sp->slice;
 	}
+	/* The journal's streams are opened before anything of the container exists: a host without
+	 * journald refuses the run with nothing to undo (container_launch finds them open). */
 	if ((r = container_set_identity(ct, image, reterr)) < 0 ||
-	    (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0)
+	    (r = container_prepare_spec(ct, image, &seccomp_fd, reterr)) < 0 ||
+	    (r = setup_journald(ct, stdio_fds, reterr)) < 0)
 		goto fail;
 
 	/* The spare is used from here on: on failure it is discarded, not given back. */
