@@ -75,11 +75,14 @@ int container_network_spec_mounts(const struct container *ct, struct rt_spec *sp
 	return 0;
 }
 
-/* The container's init layer: its directory's "init", the topmost lower layer of its overlay,
- * holding /etc with empty hosts, hostname and resolv.conf (Docker's "-init" layer). The bind
- * mounts land on these files, so no mount point is ever created in the container's upper dir:
- * diff and commit see no change the container did not make. */
-#define INIT_LAYER "init"
+/* The init layer: the topmost lower layer of a container's overlay, holding /etc with empty
+ * hosts, hostname and resolv.conf (Docker's "-init" layer). The bind mounts land on these files,
+ * so no mount point is ever created in the container's upper dir: diff and commit see no change
+ * the container did not make. Its content depends only on the attributes of the image's /etc,
+ * so it is shared: one directory under <root>/init-layers per set of attributes, made once and
+ * read-only for every container after (a lower layer is never written through the overlay).
+ * Sharing takes five inode creations and deletions off every start and removal. */
+#define INIT_LAYERS "init-layers"
 
 /* Whether the image's /etc can take the init layer's files: a directory (its attributes in *st)
  * or absent (st_mode 0) in the topmost layer that has it; a symlink or a file there is left
@@ -98,6 +101,17 @@ static bool image_etc(char *const *lowerdirs, struct stat *st)
 	return true;
 }
 
+/* The shared init layer's path for an image whose /etc has the attributes st (st_mode 0: none). */
+static char *init_layer_path(const struct container *ct, const struct stat *st)
+{
+	char *p;
+	int r = st->st_mode ? asprintf(&p, "%s/" INIT_LAYERS "/etc-%o-%u-%u-%lld.%09ld", ct->reg->root,
+				       (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid,
+				       (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec)
+			    : asprintf(&p, "%s/" INIT_LAYERS "/none", ct->reg->root);
+	return r < 0 ? NULL : p;
+}
+
 int container_network_spec_root(const struct container *ct, struct rt_spec *spec, char **reterr)
 {
 	struct stat st;
@@ -106,15 +120,93 @@ int container_network_spec_root(const struct container *ct, struct rt_spec *spec
 		return 0;
 	while (spec->overlay.lowerdirs && spec->overlay.lowerdirs[n])
 		n++;
-	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
 	char **v = realloc(spec->overlay.lowerdirs, (n + 2) * sizeof(char *));
 	if (!v)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	spec->overlay.lowerdirs = v;
 	memmove(v + 1, v, (n + 1) * sizeof(char *));
-	if (!dir || asprintf(&v[0], "%s/" INIT_LAYER, dir) < 0) {
+	if (!(v[0] = init_layer_path(ct, &st))) {
 		memmove(v, v + 1, (n + 1) * sizeof(char *));
 		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Whether dir holds a complete init layer: etc with the attributes wanted (when st has any) and
+ * the three mount points as plain files. A layer cut short by a crash is made again. */
+static bool init_layer_complete(const char *dir, const struct stat *st)
+{
+	_cleanup_close_ int etc = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat s;
+	if (etc < 0)
+		return false;
+	int fd = openat(etc, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	safe_close(etc);
+	etc = fd;
+	if (etc < 0 || fstat(etc, &s) < 0 ||
+	    (st->st_mode && ((s.st_mode ^ st->st_mode) & 07777 || s.st_uid != st->st_uid || s.st_gid != st->st_gid)))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++)
+		if (fstatat(etc, etc_files[i].target + 5, &s, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(s.st_mode))
+			return false;
+	return true;
+}
+
+/* Fills a new directory with the layer: etc (with the image's attributes) and the mount points. */
+static int init_layer_fill(const char *dir, const struct stat *st)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || mkdirat(fd, "etc", 0755) < 0)
+		return -errno;
+	_cleanup_close_ int etc = openat(fd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (etc < 0)
+		return -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++) {
+		int f = openat(etc, etc_files[i].target + 5, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (f < 0)
+			return -errno;
+		close(f);
+	}
+	/* /etc as the image has it (its mode, owner and time), so the merged /etc looks the same. */
+	if (st->st_mode) {
+		struct timespec times[2] = { st->st_atim, st->st_mtim };
+		if (fchmod(etc, st->st_mode & 07777) < 0 || fchown(etc, st->st_uid, st->st_gid) < 0 ||
+		    futimens(etc, times) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Makes the shared layer at path unless a complete one is there. It is built under a temporary
+ * name and renamed into place, so no container ever sees a half-made layer; an incomplete one
+ * (a crash between mkdir and rename cannot leave one, a damaged disk could) is moved aside and
+ * deleted. Only the daemon (root) writes under <root>; the names are built from numbers. */
+static int init_layer_ensure(const char *path, const struct stat *st, char **reterr)
+{
+	if (init_layer_complete(path, st))
+		return 0;
+	_cleanup_free_ char *parent = strdup(path), *tmp = NULL, *old = NULL;
+	char rnd[17];
+	char *slash = parent ? strrchr(parent, '/') : NULL;
+	if (!slash || random_hex(rnd, 8) < 0)
+		return err_set(reterr, -ENOMEM, "cannot create the container's init layer: out of memory");
+	*slash = '\0';
+	if ((mkdir(parent, 0700) < 0 && errno != EEXIST) || asprintf(&tmp, "%s/.tmp-%s", parent, rnd) < 0 ||
+	    asprintf(&old, "%s/.old-%s", parent, rnd) < 0)
+		return err_set(reterr, -errno, "cannot create the container's init layer: %m");
+	int r = mkdir(tmp, 0755) < 0 ? -errno : init_layer_fill(tmp, st);
+	if (r < 0) {
+		(void)rm_rf(tmp);
+		return err_set(reterr, r, "cannot create the container's init layer: %s", strerror(-r));
+	}
+	if (rename(path, old) == 0) {
+		log_warning("init layer %s was incomplete: made again", path);
+		(void)rm_rf(old);
+	}
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		(void)rm_rf(tmp);
+		return err_set(reterr, r, "cannot create the container's init layer: %s", strerror(-r));
 	}
 	return 0;
 }
@@ -122,35 +214,15 @@ int container_network_spec_root(const struct container *ct, struct rt_spec *spec
 int container_network_prepare_root(const struct container *ct, char **reterr)
 {
 	char *const *lower = ct->spec.overlay.lowerdirs;
-	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id), *init = NULL;
 	struct stat st;
-	if (!dir || asprintf(&init, "%s/" INIT_LAYER, dir) < 0)
+	if (!lower || !lower[0] || !image_etc(lower + 1, &st))
+		return 0;
+	_cleanup_free_ char *path = init_layer_path(ct, &st);
+	if (!path)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	if (!lower || !lower[0] || strcmp(lower[0], init) != 0)
+	if (strcmp(lower[0], path) != 0)
 		return 0; /* no init layer for this spec */
-	(void)image_etc(lower + 1, &st);
-	if (mkdir(init, 0755) < 0 && errno != EEXIST)
-		return err_set(reterr, -errno, "cannot create the container's init layer: %m");
-	_cleanup_close_ int fd = open(init, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || (mkdirat(fd, "etc", 0755) < 0 && errno != EEXIST))
-		return err_set(reterr, -errno, "cannot create the container's init layer: %m");
-	_cleanup_close_ int etc = openat(fd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (etc < 0)
-		return err_set(reterr, -errno, "cannot create the container's init layer: %m");
-	for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++) {
-		int f = openat(etc, etc_files[i].target + 5, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (f < 0)
-			return err_set(reterr, -errno, "cannot create the container's init layer: %m");
-		close(f);
-	}
-	/* /etc as the image has it (its mode, owner and time), so the merged /etc looks the same. */
-	if (st.st_mode) {
-		struct timespec times[2] = {st.st_atim, st.st_mtim};
-		if (fchmod(etc, st.st_mode & 07777) < 0 || fchown(etc, st.st_uid, st.st_gid) < 0 ||
-		    futimens(etc, times) < 0)
-			return err_set(reterr, -errno, "cannot create the container's init layer: %m");
-	}
-	return 0;
+	return init_layer_ensure(path, &st, reterr);
 }
 
 /* Appends name to a space-separated list unless it is in it already. */

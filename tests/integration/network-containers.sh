@@ -95,6 +95,17 @@ res=$("$CCTL" run --rm alpine cat /etc/resolv.conf)
 like "$res" $'nameserver 8.8.8.8\nnameserver 8.8.4.4' "only loopback resolvers on the host: Docker's fallback"
 unlike "$res" "127.0.0.53" "the loopback one dropped"
 
+# The init layer holding the files' mount points is shared by every container of an image: one
+# directory under init-layers, none in a container's own directory; a damaged one is made again.
+layers=$(ls "$DAEMON_DIR/root/init-layers")
+is "$(wc -l <<<"$layers")" 1 "one shared init layer for all these containers of one image"
+check "with the image's /etc attributes in its name" grep -q '^etc-755-0-0-' <<<"$layers"
+check "and no init layer in a container's own directory" test ! -e "$DAEMON_DIR/root/containers/$b1/init"
+rm "$DAEMON_DIR/root/init-layers/$layers/etc/hostname"
+is "$("$CCTL" run --rm -h again alpine cat /etc/hostname)" again "a damaged init layer is made again at the next start"
+check "complete again" test -f "$DAEMON_DIR/root/init-layers/$layers/etc/hostname"
+is "$(ls "$DAEMON_DIR/root/init-layers")" "$layers" "under the same name, nothing left beside it"
+
 # --network none: only lo, the /etc files still there.
 run_cctl run --rm --network none -h lonely alpine sh -c 'ls /sys/class/net; echo ---; cat /etc/hosts; test -s /etc/resolv.conf && echo resolv'
 is "$(sed -n 1p <<<"$OUT")---" "lo---" "--network none: only lo"
