@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/pidref.h"
@@ -213,32 +214,31 @@ static void cleaner_slot_start(int sock, struct cleaner_slot *slots, struct clea
 	s->started = true;
 }
 
-/* Reads one message; false on EOF or an error (the daemon is gone). */
+/* Reads one message; false on EOF or an error (the daemon is gone) or a message that is not the
+ * daemon's protocol. */
 static bool cleaner_read(int sock, struct cleaner_slot *slots, const struct registry *reg,
 			 struct cgroup_manager *cgm)
 {
-	struct cleaner_msg m;
+	/* One byte more than a message: a longer one shows as such, not cut to size. */
 	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control) };
-	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		struct cleaner_msg m;
+		char buf[sizeof(struct cleaner_msg) + 1];
+	} in;
+	int fd = -1;
+	size_t nfds = 0;
+	bool truncated = false;
+	ssize_t n = fdpass_recv(sock, &in, sizeof(in), &fd, 1, &nfds, &truncated, 0);
 	if (n < 0)
-		return errno == EINTR || errno == EAGAIN;
+		return n == -EAGAIN;
 	if (n == 0)
 		return false;
-	int fd = -1;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)) && fd < 0)
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	/* Whatever does not check out is answered -EINVAL and never acted on. */
-	if ((size_t)n != sizeof(m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	if (nfds == 0)
+		fd = -1;
+	if ((size_t)n != sizeof(in.m) || truncated) {
 		safe_close(fd);
-		return false; /* not the daemon's protocol: stop */
+		return false;
 	}
+	struct cleaner_msg m = in.m;
 	if (m.type == CLEANER_MSG_GO) {
 		safe_close(fd);
 		for (int i = 0; i < CLEANER_SLOTS; i++)
@@ -248,6 +248,7 @@ static bool cleaner_read(int sock, struct cleaner_slot *slots, const struct regi
 			}
 		return true;
 	}
+	/* Whatever does not check out is answered -EINVAL and never acted on. */
 	m.ct_id[CLEANER_ID_LEN] = m.cg_id[CLEANER_ID_LEN] = '\0';
 	bool want_fd = m.flags & CLEANER_MSG_FD;
 	if (m.type != CLEANER_MSG_JOB || !cleaner_msg_valid(&m) || want_fd != (fd >= 0)) {
@@ -435,28 +436,10 @@ static void cleaner_lost(struct cleaner *c, const char *why)
 
 static int cleaner_send(struct cleaner *c, const struct cleaner_msg *m, int fd)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = &control;
-		mh.msg_controllen = sizeof(control);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	for (;;) {
-		if (sendmsg(c->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
-			return 0;
-		if (errno != EINTR)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? -EAGAIN : -errno;
-	}
+	ssize_t n = fdpass_send(c->sock, m, sizeof(*m), &fd, fd >= 0 ? 1 : 0, MSG_DONTWAIT);
+	if (n == -EWOULDBLOCK || n == -ENOBUFS)
+		return -EAGAIN;
+	return n < 0 ? (int)n : 0;
 }
 
 /* Sends what is queued, in order: -EAGAIN when the socket is full (the rest waits for EV_WRITE).
