@@ -417,7 +417,6 @@ static void cleaner_lost(struct cleaner *c, const char *why)
 	if (c->dead)
 		return;
 	c->dead = true;
-	log_warning("the cleaner is gone (%s): containers are cleaned up by offload children from now on", why);
 	if (c->ev_read)
 		event_free(TAKE_PTR(c->ev_read));
 	if (c->ev_write)
@@ -429,9 +428,14 @@ static void cleaner_lost(struct cleaner *c, const char *why)
 	 * which die with it). */
 	if (pidref_is_set(&c->proc))
 		(void)pidref_kill_and_wait(&c->proc);
+	unsigned n = 0;
 	for (struct cleaner_job *j = c->head; j; j = j->next)
-		if (j->state == JOB_QUEUED || j->state == JOB_SENT || j->state == JOB_RUNNING)
+		if (j->state == JOB_QUEUED || j->state == JOB_SENT || j->state == JOB_RUNNING) {
 			cleaner_job_offload(j);
+			n++;
+		}
+	log_warning("the cleaner is gone (%s): its %u unfinished jobs and every later one run in offload children", why,
+		    n);
 }
 
 static int cleaner_send(struct cleaner *c, const struct cleaner_msg *m, int fd)

@@ -110,8 +110,11 @@ import_alpine || exit 1
 cleaner=$(cleaners)
 check "the second daemon has its cleaner" test -n "$cleaner"
 [[ -n $cleaner ]] || { done_testing; exit 1; }
-check "a --rm container writes 20000 files" "$CCTL" run --rm alpine sh -c 'mkdir /x && cd /x && seq 20000 | xargs touch'
+check "a --rm container writes 40000 files" "$CCTL" run --rm alpine sh -c 'mkdir /x && cd /x && seq 40000 | xargs touch'
 stop_daemon "$DAEMON_PID" "$DAEMON_DIR"
+# The order in its log: the signal came while the job was pending, the removal after it.
+order=$(awk '/received Terminated/ { t = NR } /container [0-9a-f]+ removed$/ { r = NR } END { print (t && r > t) ? "after" : "before" }' "$DAEMON_DIR/log")
+is "$order" after "the container's removal completed after the shutdown began"
 is "$(container_dirs)" 0 "the daemon exited only after the pending cleanup deleted the files"
 is "$(stray_cgroups)" "" "and the cgroups"
 is "$(ps -o pid= -p "$cleaner" | grep -c .)" 0 "the cleaner exited with the daemon"
