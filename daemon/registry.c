@@ -289,10 +289,14 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 		goto fail;
 	}
 	/* Forked now, while the daemon is small and before any container or spare exists: it copies
-	 * little, and holds nothing of theirs. Without it, offload children do its work. */
-	_cleanup_free_ char *cleaner_err = NULL;
-	if (cleaner_new(base, reg, cgm, &reg->cleaner, &cleaner_err) < 0)
-		log_warning("%s; containers are cleaned up by offload children", cleaner_err ? cleaner_err : "no cleaner");
+	 * little, and holds nothing of theirs. Without it, offload children do its work. (A block: the
+	 * gotos above must not jump into the scope of a cleanup variable.) */
+	{
+		_cleanup_free_ char *cleaner_err = NULL;
+		if (cleaner_new(base, reg, cgm, &reg->cleaner, &cleaner_err) < 0)
+			log_warning("%s; containers are cleaned up by offload children",
+				    cleaner_err ? cleaner_err : "no cleaner");
+	}
 	/* Read once here, before any init is cloned: the inits inherit the values. */
 	(void)caps_last_cap();
 	if ((r = registry_open_userns(reg, opts, reterr)) < 0)
