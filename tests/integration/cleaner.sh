@@ -93,6 +93,7 @@ for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
 is "$failed" 0 "24 run --rm succeeded while the cleaner was killed"
 check "after the kill, every container, directory and cgroup of the stream is gone" wait_settled
 check "the daemon logged the cleaner's loss" grep -q 'the cleaner is gone' "$DAEMON_DIR/log"
+diag "$(grep -o 'the cleaner is gone.*' "$DAEMON_DIR/log")"
 check "the daemon still answers" "$CCTL" ps
 is "$(ps -o pid= -p "$killed" | grep -c .)" 0 "the killed cleaner was reaped"
 is "$(ps -o stat= --ppid "$DAEMON_PID" | grep -c '^Z')" 0 "the daemon has no unreaped child after the kill"
