@@ -27,6 +27,7 @@
 #include "daemon/filters.h"
 #include "daemon/image-store.h"
 #include "daemon/log-journald.h"
+#include "daemon/cleaner.h"
 #include "daemon/offload.h"
 #include "daemon/output.h"
 #include "daemon/pool.h"
@@ -130,6 +131,7 @@ void container_free(struct container *ct)
 		safe_close(ct->start_stdio[i]);
 	/* A half-done removal would leave debris: let it finish. */
 	offload_finish(TAKE_PTR(ct->cleaner));
+	cleaner_finish(TAKE_PTR(ct->cleaner_job));
 	container_ports_forget(ct);
 	free(ct->ports_summary);
 	pidref_done(&ct->proc);
@@ -170,15 +172,26 @@ int container_delete_files(void *arg)
 	_cleanup_free_ char *dir = registry_container_dir(ct->reg, ct->id);
 	int r = container_record_remove(ct->reg, ct->id);
 	int q = dir ? rm_rf(dir) : -ENOMEM;
-	if (ct->cfg.rm || ct->remove_volumes)
+	if (container_deletes_volumes(ct))
 		container_mounts_delete_anonymous(ct);
 	return r < 0 ? r : q;
+}
+
+bool container_deletes_volumes(const struct container *ct)
+{
+	if (!ct->cfg.rm && !ct->remove_volumes)
+		return false;
+	for (size_t i = 0; i < ct->cfg.n_mounts; i++)
+		if (ct->cfg.mounts[i].type == CONTAINER_MOUNT_VOLUME && ct->cfg.mounts[i].anonymous)
+			return true;
+	return false;
 }
 
 static void files_deleted(int r, void *arg)
 {
 	struct container *ct = arg;
 	ct->cleaner = NULL;
+	ct->cleaner_job = NULL;
 	if (r < 0)
 		log_warning("container %.12s: cannot remove its files: %s", ct->id, strerror(-r));
 	container_destroy(ct);
@@ -189,6 +202,12 @@ static void files_deleted(int r, void *arg)
 static void container_remove_files(struct container *ct)
 {
 	ct->removing = true;
+	/* The cleaner can do it all, unless volumes go too (whether another container uses one is
+	 * the registry's to know). */
+	if (ct->reg->cleaner && !container_deletes_volumes(ct) &&
+	    cleaner_submit(ct->reg->cleaner, ct->id, NULL, CLEANER_DELETE_FILES, -1, files_deleted, ct,
+			   &ct->cleaner_job) == 0)
+		return;
 	if (offload_run(ct->reg->base, "containd-clean", container_delete_files, ct, files_deleted, &ct->cleaner, -1) <
 	    0)
 		files_deleted(container_delete_files(ct), ct);

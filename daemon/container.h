@@ -17,6 +17,7 @@
 struct registry;
 struct image;
 struct offload;
+struct cleaner_job;
 struct output;
 struct api_list_entry;
 struct container_mount;
@@ -139,6 +140,7 @@ struct container {
 	bool stop_armed;
 	struct container_cgroup *cg;
 	struct offload *cleaner; /* removing its cgroups (and files), or NULL */
+	struct cleaner_job *cleaner_job; /* the same work, with the cleaner (daemon/cleaner.h) */
 	bool cleaner_deletes_files;
 	bool files_deleted;
 
@@ -259,5 +261,7 @@ void container_destroy(struct container *ct);
 void container_free(struct container *ct);
 /* Deletes the container's record, then its directory (in an offload child): 0 or -errno. */
 int container_delete_files(void *arg);
+/* Whether deleting the container's files deletes anonymous volumes too (--rm, rm -v). */
+bool container_deletes_volumes(const struct container *ct);
 /* Gives the container's user namespace slice back, once its processes are gone. */
 void container_release_slice(struct container *ct);

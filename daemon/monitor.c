@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
+#include "daemon/cleaner.h"
 #include "daemon/container-network.h"
 #include "daemon/container-ports.h"
 #include "daemon/container.h"
@@ -135,6 +136,7 @@ static void cleanup_done(int r, void *arg)
 {
 	struct container *ct = arg;
 	ct->cleaner = NULL;
+	ct->cleaner_job = NULL;
 	if (r < 0)
 		log_warning("container %.12s: its cgroups or files could not all be removed: %s", ct->id, strerror(-r));
 	/* The cleaner removed the cgroups; only our handle is left. */
@@ -145,6 +147,27 @@ static void cleanup_done(int r, void *arg)
 		container_release_slice(ct);
 	ct->files_deleted = r == 0 && ct->cleaner_deletes_files;
 	container_settled(ct);
+}
+
+/* Hands the cleanup to the persistent cleaner when a job's data covers all of it: not when veths
+ * are to be deleted (their names are the container's) nor volumes (the registry knows who shares
+ * one); those go to an offload child with the whole container at hand. */
+static bool cleanup_by_cleaner(struct container *ct)
+{
+	struct cleaner *c = ct->reg->cleaner;
+	if (!c || (!ct->cleaner_deletes_files && ct->n_endpoints > 0) ||
+	    (ct->cleaner_deletes_files && container_deletes_volumes(ct)))
+		return false;
+	unsigned flags = ct->cleaner_deletes_files ? CLEANER_DELETE_FILES : 0;
+	const char *cg_id = ct->cg ? cgroup_id(ct->cg) : NULL;
+	int r = cleaner_submit(c, ct->id, cg_id, flags, ct->mntns_fd, cleanup_done, ct, &ct->cleaner_job);
+	/* Taken over either way. */
+	ct->mntns_fd = -1;
+	if (r < 0)
+		log_errno(LOG_LEVEL_WARNING, r, "container %.12s: cannot queue its cleanup: %m", ct->id);
+	else
+		log_debug("container %.12s: cleanup queued for the cleaner", ct->id);
+	return r == 0;
 }
 
 /* The keeper reaped the container's init (its parent is the keeper, see daemon/supervisor.h). */
@@ -197,6 +220,8 @@ static void container_exited(struct container *ct, const siginfo_t *si, const st
 	ct->cleaner_deletes_files = ct->cfg.rm || ct->remove_pending;
 	/* The cleaner gets the last reference to the container's mount namespace: its mounts are
 	 * torn down there, before the overlay's upper dir is deleted, and not in the loop. */
+	if (cleanup_by_cleaner(ct))
+		return;
 	if (offload_run(ct->reg->base, "containd-clean", cleanup_child, ct, cleanup_done, &ct->cleaner,
 			TAKE_FD(ct->mntns_fd)) < 0)
 		cleanup_done(cleanup_child(ct), ct);

@@ -51,12 +51,18 @@ static void on_exit_event(evutil_socket_t fd, short what, void *arg)
  * open here would hide the daemon's close from that client, a copy of the listening socket or of
  * a container's pty master or setup channel would keep them alive past the daemon's own close,
  * and a copy of another container's namespace would make that one's teardown wait for this child. */
-static void close_channels(void)
+void offload_close_channels(int keep)
 {
 	_cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
 	if (!d) {
-		/* Without /proc nothing tells them apart: keep stdio only. */
-		(void)syscall(SYS_close_range, 3, ~0U, 0);
+		/* Without /proc nothing tells them apart: keep stdio (and keep) only. */
+		if (keep < 3) {
+			(void)syscall(SYS_close_range, 3, ~0U, 0);
+			return;
+		}
+		if (keep > 3)
+			(void)syscall(SYS_close_range, 3, (unsigned)keep - 1, 0);
+		(void)syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0);
 		return;
 	}
 	int self = dirfd(d);
@@ -65,7 +71,7 @@ static void close_channels(void)
 		int fd = atoi(de->d_name);
 		struct stat st;
 		struct statfs sfs;
-		if (fd < 3 || fd == self || fstat(fd, &st) < 0)
+		if (fd < 3 || fd == self || fd == keep || fstat(fd, &st) < 0)
 			continue;
 		if (S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) ||
 		    (fstatfs(fd, &sfs) == 0 && sfs.f_type == NSFS_MAGIC))
@@ -79,7 +85,7 @@ static void offload_child_setup(const char *name)
 	/* It works for the daemon only: it dies with it. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)prctl(PR_SET_NAME, name);
-	close_channels();
+	offload_close_channels(-1);
 }
 
 int offload_run(struct event_base *base, const char *name, offload_fn fn, void *arg, offload_done_fn done,

@@ -21,3 +21,6 @@ int offload_run(struct event_base *base, const char *name, offload_fn fn, void *
 		struct offload **ret, int handoff_fd);
 /* Waits for the child (blocking; for shutdown only) and frees it without calling done. */
 void offload_finish(struct offload *o);
+/* In a child forked from the daemon: closes every inherited channel to someone else (sockets,
+ * pipes, terminals, namespace fds) but keep (or -1), and keeps directories and files. */
+void offload_close_channels(int keep);

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/macros.h"
 #include "common/util.h"
+#include "daemon/cleaner.h"
 #include "daemon/container-ports.h"
 #include "daemon/container-network.h"
 #include "daemon/container-record.h"
@@ -287,6 +288,15 @@ int registry_new(struct event_base *base, const struct registry_options *opts, s
 		err_set(reterr, r, "cannot create %s: %m", r == 0 ? reg->mountpoint : containers);
 		goto fail;
 	}
+	/* Forked now, while the daemon is small and before any container or spare exists: it copies
+	 * little, and holds nothing of theirs. Without it, offload children do its work. (A block: the
+	 * gotos above must not jump into the scope of a cleanup variable.) */
+	{
+		_cleanup_free_ char *cleaner_err = NULL;
+		if (cleaner_new(base, reg, cgm, &reg->cleaner, &cleaner_err) < 0)
+			log_warning("%s; containers are cleaned up by offload children",
+				    cleaner_err ? cleaner_err : "no cleaner");
+	}
 	/* Read once here, before any init is cloned: the inits inherit the values. */
 	(void)caps_last_cap();
 	if ((r = registry_open_userns(reg, opts, reterr)) < 0)
@@ -361,6 +371,7 @@ void registry_free(struct registry *reg)
 		registry_unlink(ct);
 		container_free(ct);
 	}
+	cleaner_free(reg->cleaner);
 	pool_free(reg->pool);
 	network_registry_free(reg->networks);
 	event_bus_free(reg->bus);

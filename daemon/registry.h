@@ -35,6 +35,7 @@ struct registry {
 	struct image_store *images;
 	struct event_bus *bus;
 	struct pool *pool;
+	struct cleaner *cleaner; /* removes exited containers' cgroups and files, or NULL */
 	struct supervisor *sup; /* containd-keeper: the parent of every container */
 	bool live_restore;
 	struct filters *filters; /* compiled seccomp programs */

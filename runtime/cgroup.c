@@ -691,6 +691,11 @@ int cgroup_attach(struct container_cgroup *cg, pid_t pid, char **reterr)
 	return 0;
 }
 
+const char *cgroup_id(const struct container_cgroup *cg)
+{
+	return cg->id;
+}
+
 void cgroup_free(struct container_cgroup *cg)
 {
 	if (!cg)

@@ -89,5 +89,7 @@ int cgroup_kill(struct container_cgroup *cg);
 /* Kills what is left and removes the cgroups. Returns -EBUSY while exiting tasks still populate
  * them (the caller retries a little later); 0 once everything is gone. Idempotent. */
 int cgroup_destroy(struct container_cgroup *cg);
+/* The name of the container's cgroup directories (a spare's id for a container made from one). */
+const char *cgroup_id(const struct container_cgroup *cg);
 /* Frees cg without removing anything; call cgroup_destroy() first. */
 void cgroup_free(struct container_cgroup *cg);

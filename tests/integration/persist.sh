@@ -64,11 +64,18 @@ is "$("$CCTL" run --rm alpine echo fine)" "fine" "and runs containers"
 id=$("$CCTL" run -d --name doomed alpine sh -c 'mkdir /many && cd /many && seq 1 40000 | xargs touch')
 record_id "$id"
 "$CCTL" wait doomed >/dev/null
+# A cleanup under way: a containd-clean process below the daemon (a job of its containd-cleaner
+# child, or an offload child).
+cleaning() {
+	local kids
+	kids=$(pgrep -d, -P "$DAEMON_PID")
+	ps -o comm= --ppid "$DAEMON_PID${kids:+,$kids}" | grep -qx containd-clean
+}
 # Its exit's cleanup (cgroups) done, the removal's own cleaner is the one the kill interrupts.
-for _ in $(seq 500); do ps -o comm= --ppid "$DAEMON_PID" | grep -qx containd-clean || break; sleep 0.01; done
+for _ in $(seq 500); do cleaning || break; sleep 0.01; done
 "$CCTL" rm doomed >/dev/null 2>&1 &
 rmpid=$!
-for _ in $(seq 500); do ps -o comm= --ppid "$DAEMON_PID" | grep -qx containd-clean && break; sleep 0.01; done
+for _ in $(seq 500); do cleaning && break; sleep 0.01; done
 sleep 0.05
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
