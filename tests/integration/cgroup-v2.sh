@@ -165,7 +165,12 @@ is "$(prop Delegate)" yes "containd.service has Delegate=yes"
 MAINPID=$(prop MainPID)
 is "$(cat /proc/"$MAINPID"/cgroup 2>&1)" "0::/system.slice/containd.service" \
 	"the daemon (MainPID $MAINPID) runs in containd.service"
-is "$(cat "$SVC_CG/cgroup.procs" 2>&1)" "$MAINPID" "containd.service holds the daemon alone"
+# Besides the daemon, only its cleaner (daemon/cleaner.h), forked from it at startup: the keeper
+# and the containers live in $SCOPE.
+CLEANER=$(pgrep -P "$MAINPID" -x containd-cleane)
+is "$(wc -w <<<"$CLEANER")" 1 "the daemon has one cleaner child (containd-cleaner)"
+is "$(sort -n "$SVC_CG/cgroup.procs" 2>&1 | tr '\n' ' ')" "$(printf '%s\n' "$MAINPID" $CLEANER | sort -n | tr '\n' ' ')" \
+	"containd.service holds the daemon and its cleaner ($CLEANER) alone"
 nofile=$(awk '/^Max open files/ { print $4, $5 }' /proc/"$MAINPID"/limits)
 read -r soft hard <<<"$nofile"
 if [[ -n $soft && $soft == "$hard" && $soft -gt 1024 ]]; then pass "containd raised its open files limit to the hard limit ($nofile)"
