@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,18 @@
 #include "common/macros.h"
 #include "common/pidref.h"
 #include "common/util.h"
+
+pid_t pidref_fork(uint64_t flags, struct pidref *ret)
+{
+	int pidfd = -1;
+	struct clone_args args = { .flags = CLONE_PIDFD | flags, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		*ret = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
+	return (pid_t)pid;
+}
 
 int pidref_read_start_time(pid_t pid, uint64_t *ret)
 {

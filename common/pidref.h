@@ -22,6 +22,10 @@ static inline bool pidref_is_set(const struct pidref *p)
 	return p->pidfd >= 0;
 }
 
+/* Forks with clone3 (CLONE_PIDFD and flags, SIGCHLD at exit): 0 in the child, the child's pid in
+ * the parent with *ret holding it (start time not read: the caller knows it is its own child), or
+ * -errno. */
+pid_t pidref_fork(uint64_t flags, struct pidref *ret);
 /* Reads a process's start time from /proc. */
 int pidref_read_start_time(pid_t pid, uint64_t *ret);
 /* Opens a handle on a running process (pidfd_open) and records its start time. */

@@ -182,9 +182,8 @@ static void cleaner_slot_start(int sock, struct cleaner_slot *slots, struct clea
 			       const struct registry *reg, struct cgroup_manager *cgm)
 {
 	pid_t cleaner = getpid();
-	int pidfd = -1;
-	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	struct pidref proc = PIDREF_NULL;
+	pid_t pid = pidref_fork(0, &proc);
 	if (pid == 0) {
 		/* It dies with the cleaner (which dies with the daemon). */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -210,7 +209,7 @@ static void cleaner_slot_start(int sock, struct cleaner_slot *slots, struct clea
 		cleaner_slot_clear(s);
 		return;
 	}
-	s->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
+	s->proc = proc;
 	s->started = true;
 }
 
@@ -545,13 +544,10 @@ int cleaner_new(struct event_base *base, const struct registry *reg, struct cgro
 	c->sock = -1;
 	c->next_id = 1;
 	pid_t daemon = getpid();
-	int pidfd = -1;
-	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	pid_t pid = pidref_fork(0, &c->proc);
 	if (pid < 0) {
-		int r = -errno;
 		free(c);
-		return err_set(reterr, r, "cannot start the cleaner: %m");
+		return err_set(reterr, pid, "cannot start the cleaner: %m");
 	}
 	if (pid == 0) {
 		signals_reset();
@@ -563,13 +559,12 @@ int cleaner_new(struct event_base *base, const struct registry *reg, struct cgro
 		offload_close_channels(theirs);
 		cleaner_main(theirs, reg, cgm);
 	}
-	c->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
 	c->sock = TAKE_FD(ours);
 	int fl = fcntl(c->sock, F_GETFL);
 	if (fl < 0 || fcntl(c->sock, F_SETFL, fl | O_NONBLOCK) < 0 ||
 	    !(c->ev_read = event_new(base, c->sock, EV_READ | EV_PERSIST, on_read, c)) ||
 	    !(c->ev_write = event_new(base, c->sock, EV_WRITE, on_write, c)) ||
-	    !(c->ev_proc = event_new(base, pidfd, EV_READ, on_proc, c)) ||
+	    !(c->ev_proc = event_new(base, c->proc.pidfd, EV_READ, on_proc, c)) ||
 	    !(c->ev_complete = event_new(base, -1, 0, on_complete, c)) || event_add(c->ev_read, NULL) < 0 ||
 	    event_add(c->ev_proc, NULL) < 0) {
 		cleaner_free(c);

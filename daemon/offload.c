@@ -109,16 +109,13 @@ int offload_run(struct event_base *base, const char *name, offload_fn fn, void *
 		safe_close(handoff_fd);
 		return r;
 	}
-	int pidfd = -1;
-	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	pid_t pid = pidref_fork(0, &o->proc);
 	if (pid < 0) {
-		int r = -errno;
 		free(o);
 		safe_close(handoff_fd);
 		safe_close(order[0]);
 		safe_close(order[1]);
-		return r;
+		return pid;
 	}
 	if (pid == 0) {
 		if (handoff_fd >= 0) {
@@ -137,8 +134,7 @@ int offload_run(struct event_base *base, const char *name, offload_fn fn, void *
 	safe_close(handoff_fd);
 	safe_close(order[1]); /* the child may close its copy now */
 	safe_close(order[0]);
-	o->proc = (struct pidref){ .pid = (pid_t)pid, .pidfd = pidfd };
-	o->ev = event_new(base, pidfd, EV_READ | EV_PERSIST, on_exit_event, o);
+	o->ev = event_new(base, o->proc.pidfd, EV_READ | EV_PERSIST, on_exit_event, o);
 	if (!o->ev || event_add(o->ev, NULL) < 0) {
 		/* Cannot watch it: let it finish here rather than leave its work half done. */
 		siginfo_t si;

@@ -19,19 +19,17 @@ int worker_spawn(const char *what, worker_run_fn run, void *arg, bool nonblock, 
 {
 	_cleanup_close_ int rd = -1, wr = -1;
 	pid_t parent = getpid(), pid;
-	int pipefd[2], pidfd = -1, r;
+	int pipefd[2], r;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return err_set(reterr, -errno, "pipe: %m");
 	rd = pipefd[0];
 	wr = pipefd[1];
-	struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	pid = pidref_fork(0, ret_proc);
 	if (pid < 0)
-		return err_set(reterr, -errno, "starting the %s worker: %m", what);
+		return err_set(reterr, pid, "starting the %s worker: %m", what);
 	if (pid == 0)
 		run(arg, wr, parent);
-	*ret_proc = (struct pidref){ .pid = pid, .pidfd = pidfd };
 	wr = safe_close(wr);
 	if (nonblock && (r = fd_nonblock(rd, true)) < 0)
 		return err_set(reterr, r, "pipe: %m");
