@@ -132,19 +132,14 @@ int container_network_spec_root(const struct container *ct, struct rt_spec *spec
 	return 0;
 }
 
-/* Whether dir holds a complete init layer: etc with the attributes wanted (when st has any) and
- * the three mount points as plain files. A layer cut short by a crash is made again. */
-static bool init_layer_complete(const char *dir, const struct stat *st)
+/* Whether dir holds a complete init layer: etc and the three mount points as plain files (its
+ * name already says which attributes etc has). A layer cut short by a crash is made again. */
+static bool init_layer_complete(const char *dir)
 {
-	_cleanup_close_ int etc = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int etc = fd < 0 ? -1 : openat(fd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat s;
 	if (etc < 0)
-		return false;
-	int fd = openat(etc, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	safe_close(etc);
-	etc = fd;
-	if (etc < 0 || fstat(etc, &s) < 0 ||
-	    (st->st_mode && ((s.st_mode ^ st->st_mode) & 07777 || s.st_uid != st->st_uid || s.st_gid != st->st_gid)))
 		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++)
 		if (fstatat(etc, etc_files[i].target + 5, &s, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(s.st_mode))
@@ -177,14 +172,12 @@ static int init_layer_fill(const char *dir, const struct stat *st)
 	return 0;
 }
 
-/* Makes the shared layer at path unless a complete one is there. It is built under a temporary
+/* Makes the shared layer at path (found incomplete or missing). It is built under a temporary
  * name and renamed into place, so no container ever sees a half-made layer; an incomplete one
  * (a crash between mkdir and rename cannot leave one, a damaged disk could) is moved aside and
  * deleted. Only the daemon (root) writes under <root>; the names are built from numbers. */
 static int init_layer_ensure(const char *path, const struct stat *st, char **reterr)
 {
-	if (init_layer_complete(path, st))
-		return 0;
 	_cleanup_free_ char *parent = strdup(path), *tmp = NULL, *old = NULL;
 	char rnd[17];
 	char *slash = parent ? strrchr(parent, '/') : NULL;
@@ -211,17 +204,21 @@ static int init_layer_ensure(const char *path, const struct stat *st, char **ret
 	return 0;
 }
 
+/* At every start: a complete shared layer costs one check; the image's /etc is looked at again
+ * only to make a missing one. */
 int container_network_prepare_root(const struct container *ct, char **reterr)
 {
 	char *const *lower = ct->spec.overlay.lowerdirs;
+	_cleanup_free_ char *layers = NULL, *path = NULL;
 	struct stat st;
-	if (!lower || !lower[0] || !image_etc(lower + 1, &st))
-		return 0;
-	_cleanup_free_ char *path = init_layer_path(ct, &st);
-	if (!path)
+	if (asprintf(&layers, "%s/" INIT_LAYERS "/", ct->reg->root) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	if (strcmp(lower[0], path) != 0)
+	if (!lower || !lower[0] || strncmp(lower[0], layers, strlen(layers)) != 0)
 		return 0; /* no init layer for this spec */
+	if (init_layer_complete(lower[0]))
+		return 0;
+	if (!image_etc(lower + 1, &st) || !(path = init_layer_path(ct, &st)) || strcmp(path, lower[0]) != 0)
+		return err_set(reterr, -EINVAL, "the container's init layer does not match its image");
 	return init_layer_ensure(path, &st, reterr);
 }
 
